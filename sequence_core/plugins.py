@@ -1,0 +1,170 @@
+"""The one plugin manager: loads entry points of group ``sequence`` and builds registries.
+
+Built-in venues, policies and models are loaded exactly like a third party's. A plugin
+that fails to import, or whose hook raises, is recorded in :attr:`Plugins.failures` and
+skipped: it never takes the CLI down. ``SEQUENCE_LOAD_PLUGINS`` (comma list of entry
+point names; empty for none) restricts which plugins load, for tests and for working
+around a broken plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+GROUP = "sequence"
+
+
+class PluginInfo(msgspec.Struct, frozen=True):
+    name: str
+    distribution: str
+    version: str
+    hooks: list[str]
+
+
+class PluginFailure(msgspec.Struct, frozen=True):
+    name: str
+    distribution: str
+    version: str
+    error: str
+
+
+class Plugins:
+    """Loaded plugins plus the registries their hooks filled."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("sequence")
+        self.pm.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self._dist: dict[str, tuple[str, str]] = {}
+        self._registries: dict[str, dict[str, Any]] = {}
+
+    # -- loading -----------------------------------------------------------------
+    def load_entry_points(self) -> None:
+        from importlib_metadata import entry_points
+
+        wanted = os.environ.get("SEQUENCE_LOAD_PLUGINS")
+        allow = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
+        seen: set[str] = set()
+        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+            if ep.name in seen or (allow is not None and ep.name not in allow):
+                continue
+            seen.add(ep.name)
+            dist = ep.dist.name if ep.dist else "?"
+            version = ep.dist.version if ep.dist else "?"
+            try:
+                module = ep.load()
+                self.pm.register(module, name=ep.name)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not crash us
+                self.failures.append(PluginFailure(ep.name, dist, version, _describe(exc)))
+                continue
+            self._dist[ep.name] = (dist, version)
+
+    def register(self, plugin: object, name: str, distribution: str = "(in-process)", version: str = "") -> None:
+        """Register a plugin object directly (tests, embedding)."""
+        self.pm.register(plugin, name=name)
+        self._dist[name] = (distribution, version)
+        self._registries.clear()
+
+    # -- introspection -----------------------------------------------------------
+    def infos(self) -> list[PluginInfo]:
+        out = []
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda p: p[0]):
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            dist, version = self._dist.get(name, ("?", "?"))
+            out.append(PluginInfo(name, dist, version, hooks))
+        return out
+
+    # -- registries --------------------------------------------------------------
+    def registry(self, hook_name: str) -> dict[str, Any]:
+        """Call a ``register_*`` hook on every plugin; return the registered objects by name.
+
+        Each implementation is called on its own so one failing plugin is reported and
+        the others still register. On a name clash the first plugin (by name) wins and
+        the clash is reported as a failure of the second.
+        """
+        if hook_name in self._registries:
+            return self._registries[hook_name]
+        found: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps LIFO order
+            plugin_name = impl.plugin_name
+            items: list[Any] = []
+            try:
+                impl.function(**{arg: items.append for arg in impl.argnames})
+            except Exception as exc:  # noqa: BLE001
+                dist, version = self._dist.get(plugin_name, ("?", "?"))
+                self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
+                continue
+            for item in items:
+                key = getattr(item, "name", None)
+                if not isinstance(key, str) or not key:
+                    dist, version = self._dist.get(plugin_name, ("?", "?"))
+                    self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: registered an object without a name"))
+                elif key in found:
+                    dist, version = self._dist.get(plugin_name, ("?", "?"))
+                    self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: '{key}' already registered by plugin {owners[key]}"))
+                else:
+                    found[key] = item
+                    owners[key] = plugin_name
+        self._registries[hook_name] = found
+        return found
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a non-registry hook (e.g. register_commands) on each plugin in isolation."""
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:  # noqa: BLE001
+                dist, version = self._dist.get(impl.plugin_name, ("?", "?"))
+                self.failures.append(PluginFailure(impl.plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+_PLUGINS: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin set, loaded on first use."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        _PLUGINS = Plugins()
+        _PLUGINS.load_entry_points()
+    return _PLUGINS
+
+
+def reset_plugins(plugins: Plugins | None = None) -> None:
+    """Forget the loaded plugins (tests), or install a prepared set."""
+    global _PLUGINS
+    _PLUGINS = plugins
+
+
+def venues() -> dict:
+    """Registered venues by name."""
+    return get_plugins().registry("register_venues")
+
+
+def get_venue(name: str):
+    """One venue by name, or a UsageError listing the supported ones."""
+    registered = venues()
+    if name not in registered:
+        supported = ", ".join(sorted(v for v, obj in registered.items() if not obj.sandbox_only)) or "none installed"
+        raise PluginError(f"unknown venue '{name}'; supported venues: {supported}")
+    return registered[name]
+
+
+Register = Callable[[Any], None]

@@ -1,0 +1,104 @@
+"""The venue protocol: what every venue plugin declares and implements.
+
+A venue plugin registers one :class:`Venue` per venue through ``register_venues``.
+Foundation level: name, the credential fields it asks for, local validation of those
+credentials, and an optional heartbeat. Later levels add instruments, fees, a REST/WS
+client and the ``live`` market-data source on the same class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+import msgspec
+
+from .errors import CredentialError
+
+FIELD_KINDS = (
+    "text",           # any non-empty text (API key ids, names)
+    "secret",         # opaque secret text (HMAC secrets)
+    "passphrase",     # an API passphrase chosen at key creation (OKX, Bitget)
+    "base64",         # base64 secret (Kraken)
+    "pem",            # PEM private key; Venue.pem_key_types says which types
+    "evm_private_key",
+    "evm_address",
+    "solana_keypair",
+    "url",
+)
+
+
+class CredentialField(msgspec.Struct, frozen=True):
+    """One value ``sequence connect`` asks for."""
+
+    name: str                 # key in the credentials store and env var suffix
+    label: str                # prompt text
+    kind: str = "secret"      # one of FIELD_KINDS; drives validation and prompting
+    secret: bool = True       # hidden prompt, never printed
+    optional: bool = False
+    help: str = ""
+
+
+class Heartbeat(msgspec.Struct, frozen=True):
+    """Result of a venue health check, as ``sequence venues`` shows it."""
+
+    state: str                       # ok | stale | down | unchecked
+    checked_at_ns: int | None = None
+    latency_ms: float | None = None
+    detail: str = ""
+
+
+class Venue:
+    """Base class for venue plugins. Subclasses set the class attributes."""
+
+    name: ClassVar[str]
+    title: ClassVar[str] = ""
+    docs_url: ClassVar[str] = ""
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    pem_key_types: ClassVar[tuple[str, ...]] = ("rsa", "ed25519", "ec")
+    sandbox_only: ClassVar[bool] = False   # paper venues that exist only in sandbox
+
+    def validate_credentials(self, creds: Mapping[str, str]) -> dict[str, str]:
+        """Check every declared field locally; return the normalised values.
+
+        Raises CredentialError naming the field (never the value). Override to add
+        venue-specific checks, calling ``super()`` first.
+        """
+        from . import keys
+
+        out: dict[str, str] = {}
+        known = {f.name for f in self.credential_fields}
+        unknown = sorted(set(creds) - known)
+        if unknown:
+            raise CredentialError(f"unknown field(s) for {self.name}: {', '.join(unknown)} (expected: {', '.join(sorted(known))})")
+        for field in self.credential_fields:
+            value = (creds.get(field.name) or "").strip()
+            if not value:
+                if field.optional:
+                    continue
+                raise CredentialError(f"{field.name} is required for {self.name}")
+            if field.kind == "pem":
+                keys.load_private_key_pem(field.name, value, self.pem_key_types)
+                value = value.replace("\\n", "\n").strip() + "\n"
+            elif field.kind == "evm_private_key":
+                value = "0x" + keys.parse_evm_private_key(field.name, value).hex()
+            elif field.kind == "evm_address":
+                value = keys.parse_evm_address(field.name, value)
+            elif field.kind == "solana_keypair":
+                keys.parse_solana_keypair(field.name, value)
+            elif field.kind == "base64":
+                keys.parse_base64_secret(field.name, value)
+            elif field.kind == "url" and not value.startswith(("http://", "https://", "ws://", "wss://")):
+                raise CredentialError(f"{field.name}: expected an http(s):// or ws(s):// URL")
+            elif any(ch.isspace() for ch in value) and field.kind in ("text", "secret"):
+                raise CredentialError(f"{field.name}: must not contain spaces or line breaks")
+            out[field.name] = value
+        return out
+
+    async def heartbeat(self, credentials: Mapping[str, str], config: Mapping) -> Heartbeat | None:
+        """A cheap real call proving the venue answers (and, with credentials, accepts them).
+
+        Return None when the plugin has no check yet: ``sequence venues`` then says
+        ``unchecked`` instead of inventing a state.
+        """
+        return None
