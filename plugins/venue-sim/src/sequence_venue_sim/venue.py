@@ -1,0 +1,24 @@
+"""The paper venue used in sandbox mode."""
+
+import os
+import time
+
+from sequence_core.home import ensure_home
+from sequence_core.venues import Heartbeat, Venue
+
+
+class SimVenue(Venue):
+    name = "sim"
+    title = "Sandbox paper venues"
+    sandbox_only = True
+    credential_fields = ()
+
+    async def heartbeat(self, credentials, config):
+        """The paper venue is up when its sandbox folder exists and is writable."""
+        folder = ensure_home() / "sandbox"
+        if folder.exists() and not folder.is_dir():
+            return Heartbeat("down", detail=f"{folder} is not a folder")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return Heartbeat("down", detail=f"{folder} is not writable")
+        return Heartbeat("ok", checked_at_ns=time.time_ns(), detail=f"paper accounts in {folder}")

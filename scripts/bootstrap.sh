@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up (or refresh) the project's virtual environment: the core, every plugin under
+# plugins/, and the test tools. Idempotent: reinstalls only when a pyproject.toml changed.
+# Sourced by scripts/demo and scripts/test; safe to run by itself.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SEQUENCE_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "Error: Python 3.11 or newer is required (found: $("$PYTHON" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+
+stamp="$VENV/.sequence-installed"
+want="$(cat "$ROOT"/pyproject.toml "$ROOT"/plugins/*/pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "Installing sequence and its plugins into $VENV ..." >&2
+  "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23" "setuptools>=70.1" wheel
+  # No build isolation: every distribution here builds with the setuptools just installed.
+  editables=(-e "$ROOT[test]")
+  for plugin in "$ROOT"/plugins/*/; do editables+=(-e "$plugin"); done
+  "$VENV/bin/python" -m pip install --quiet --no-build-isolation "${editables[@]}"
+  echo "$want" > "$stamp"
+fi

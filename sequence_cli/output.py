@@ -1,0 +1,70 @@
+"""Rendering: rich tables for people, stable JSON for scripts.
+
+Every command builds its result as msgspec Structs (or lists of them) and calls
+:func:`emit`. With ``--output json`` that value is printed as JSON exactly as the Struct
+fields define it (the documented, stable shape: docs/output.md); otherwise the command's
+text renderer draws it. rich is imported only when text is drawn.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+import msgspec
+
+
+class State:
+    """Global flags of one invocation (set from anywhere on the command line)."""
+
+    def __init__(self) -> None:
+        self.sandbox = False
+        self.output = "text"
+
+
+def state() -> State:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output keeps full rows instead of wrapping to rich's 80-column default.
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def emit(data: Any, text: Callable[[Any], None]) -> None:
+    if state().output == "json":
+        sys.stdout.write(msgspec.json.encode(data).decode() + "\n")
+    else:
+        text(data)
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[str] = ()) -> None:
+    """A borderless table in the spec's shape: upper-case headers, aligned columns."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left", no_wrap=True)
+    for row in rows:
+        t.add_row(*("—" if v is None else str(v) for v in row))
+    console().print(t)
+
+
+def line(text: str = "") -> None:
+    click.echo(text)
+
+
+def note(text: str) -> None:
+    """Secondary information on stderr, so stdout stays parseable."""
+    click.echo(text, err=True)

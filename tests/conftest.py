@@ -1,0 +1,82 @@
+"""Shared fixtures: a temporary Sequence home and a runner for the real `sequence` script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEQUENCE = Path(sys.executable).parent / "sequence"
+TEST_PLUGINS = ROOT / "tests" / "plugins"
+
+
+def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_") and k not in ("NO_COLOR", "PYTHONPATH")}
+    env["SEQUENCE_HOME"] = str(home)
+    env.update(extra or {})
+    return env
+
+
+class Runner:
+    def __init__(self, home: Path):
+        self.home = home
+        self.pythonpath: list[str] = []
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+                 timeout: float = 60) -> subprocess.CompletedProcess:
+        extra = dict(env or {})
+        if self.pythonpath:
+            extra["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
+        return subprocess.run([str(SEQUENCE), *args], input=input if input is not None else "",
+                              capture_output=True, text=True, env=clean_env(self.home, extra), timeout=timeout)
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        extra = dict(env or {})
+        if self.pythonpath:
+            extra["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
+        return subprocess.Popen([str(SEQUENCE), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=clean_env(self.home, extra))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "home"
+    monkeypatch.setenv("SEQUENCE_HOME", str(path))
+    for var in [v for v in os.environ if v.startswith("SEQUENCE_") and v != "SEQUENCE_HOME"]:
+        monkeypatch.delenv(var)
+    from sequence_core.plugins import reset_plugins
+
+    reset_plugins()
+    yield path
+    reset_plugins()
+
+
+@pytest.fixture
+def sequence(home) -> Runner:
+    return Runner(home)
+
+
+def pip_install_target(target: Path, *projects: Path, extra: list[str] | None = None) -> None:
+    """Install test distributions into ``target`` (a folder later put on PYTHONPATH)."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), *(extra or []), *map(str, projects)],
+                   check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def third_party(tmp_path_factory) -> Path:
+    """The acme venue and the broken plugin, pip-installed into a folder for PYTHONPATH."""
+    target = tmp_path_factory.mktemp("site")
+    pip_install_target(target, TEST_PLUGINS / "sequence-venue-acme", TEST_PLUGINS / "sequence-broken")
+    return target
+
+
+@pytest.fixture
+def with_third_party(sequence, third_party, monkeypatch) -> Runner:
+    sequence.pythonpath.append(str(third_party))
+    monkeypatch.syspath_prepend(str(third_party))
+    return sequence
