@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "disconnect": ("sequence_cli.connect", "disconnect", "Level 0 — Connect"),
     "venues": ("sequence_cli.connect", "venues", "Level 0 — Connect"),
     "credentials": ("sequence_cli.connect", "credentials", "Level 0 — Connect"),
+    "quote": ("sequence_cli.see", "quote", "Level 1 — See"),
+    "symbols": ("sequence_cli.see", "symbols", "Level 1 — See"),
+    "fees": ("sequence_cli.see", "fees", "Level 1 — See"),
+    "positions": ("sequence_cli.see", "positions", "Level 1 — See"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 
 import msgspec
 
@@ -51,6 +52,16 @@ class VenueStatus(msgspec.Struct, frozen=True):
     age_s: float | None              # seconds since the last successful check
     latency_ms: float | None
     detail: str
+
+
+class FeeRow(msgspec.Struct, frozen=True):
+    venue: str
+    book: str
+    maker: Decimal | None        # fraction of notional; None = no fee data (do not route)
+    taker: Decimal | None
+    model: str | None
+    source: str | None
+    notes: str = ""
 
 
 class PluginListing(msgspec.Struct, frozen=True):
@@ -109,6 +120,118 @@ class Sequence:
         checks = [(v, creds, cfg.venue_settings(v.name, config)) for v, _, _, creds in targets]
         beats = _check_all(checks)
         return _record_heartbeats([(v.name, mode, source, beat) for (v, mode, source, _), beat in zip(targets, beats)])
+
+    # -- market data ----------------------------------------------------------------------
+    def source(self, name: str | None = None):
+        """The active market-data source: ``name``, else config's ``[market_data] source``,
+        else ``synthetic`` in sandbox and ``live`` otherwise."""
+        from .errors import UsageError
+
+        config = cfg.load_config()
+        settings = config.get("market_data", {})
+        chosen = name or settings.get("source") or ("synthetic" if self.sandbox else "live")
+        registry = get_plugins().registry("register_market_data_sources")
+        if chosen not in registry:
+            available = ", ".join(sorted(registry)) or "none installed"
+            if chosen == "live":
+                raise UsageError(f"no live market-data source is installed yet (available: {available}); "
+                                 "use --sandbox for the synthetic market, or set [market_data] source in config.toml")
+            raise UsageError(f"unknown market-data source '{chosen}'; available: {available}")
+        src = registry[chosen]
+        configure = getattr(src, "configure", None)
+        return configure(dict(settings.get(chosen, {}))) if configure else src
+
+    def trading_venues(self, names: list[str] | None = None) -> dict:
+        """Venues this mode can trade: every installed real venue in sandbox (paper accounts),
+        the connected ones live. ``names`` filters, refusing unknown or unconnected venues."""
+        from .errors import UsageError
+
+        registered = {n: v for n, v in venues().items() if not v.sandbox_only}
+        if self.sandbox:
+            usable = registered
+        else:
+            store = self.credentials()
+            usable = {n: v for n, v in registered.items()
+                      if store.get(n, [f.name for f in v.credential_fields])}
+        if not names:
+            return usable
+        for name in names:
+            if name not in registered:
+                raise UsageError(f"unknown venue '{name}'; supported venues: {', '.join(sorted(registered))}")
+            if name not in usable:
+                raise UsageError(f"venue '{name}' is not connected; run `sequence connect {name}` or use --sandbox")
+        return {n: usable[n] for n in names}
+
+    def instruments(self, venue_names: list[str] | None = None) -> list:
+        out = []
+        for venue in self.trading_venues(venue_names).values():
+            out.extend(venue.instruments())
+        return sorted(out, key=lambda i: (i.symbol, i.venue, i.outcome or ""))
+
+    def symbols(self, venue_names: list[str] | None = None) -> list:
+        return self.instruments(venue_names)
+
+    def quote(self, symbol: str, source: str | None = None):
+        from .errors import UsageError
+        from .market import resolve
+        from .quotes import quote
+
+        tradable = self.instruments()
+        if not tradable:
+            raise UsageError("no venue to quote from: connect a venue (`sequence connect <venue>`) or use --sandbox")
+        everything = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        listed = resolve(symbol, everything)   # unknown symbol -> suggestions
+        if not any(i in tradable for i in listed):
+            where = ", ".join(sorted({i.venue for i in listed}))
+            raise UsageError(f"no connected venue lists '{symbol}' (listed on: {where}); connect one or use --sandbox")
+        return quote(symbol, [i for i in tradable if i in listed], self.source(source))
+
+    def fees(self, symbol: str, venue_names: list[str] | None = None):
+        from .market import resolve
+
+        registered = {n: v for n, v in venues().items() if not v.sandbox_only}
+        chosen = self.trading_venues(venue_names) if venue_names else registered
+        found = resolve(symbol, [i for v in chosen.values() for i in v.instruments()])
+        rows = []
+        for inst in found:
+            schedule = chosen[inst.venue].fee_schedule()
+            tier = schedule.tier0 if schedule else None
+            rows.append(FeeRow(inst.venue, inst.symbol, tier.maker if tier else None, tier.taker if tier else None,
+                               schedule.model if schedule else None, schedule.source if schedule else None,
+                               schedule.notes if schedule else ""))
+        return rows
+
+    def positions(self, venue_names: list[str] | None = None, kinds: set[str] | None = None,
+                  include_closed: bool = False, source: str | None = None):
+        from . import ledger
+        from .portfolio import value
+
+        chosen = self.trading_venues(venue_names)
+        db = ledger.connect(self.sandbox)
+        try:
+            if self.sandbox:
+                ledger.fund_paper_accounts(db, {n: v.funding_asset() for n, v in self.trading_venues().items()}, cfg.load_config())
+            rows = [p for p in ledger.positions(db) if p.venue in chosen]
+        finally:
+            db.close()
+        rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
+        instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        return value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")
+
+    def preview(self, symbol: str, side: str, qty, limit_price=None, venue: str | None = None, source: str | None = None):
+        """Size-aware estimate per venue at an exact quantity (and optional limit price)."""
+        from decimal import Decimal
+
+        from .market import resolve
+        from .preview import preview_books
+
+        chosen = self.trading_venues([venue] if venue else None)
+        found = resolve(symbol, [i for v in chosen.values() for i in v.instruments()])
+        src = self.source(source)
+        books = src.books(found, src.now_ns(), depth=50)
+        limit = Decimal(str(limit_price)) if limit_price is not None else None
+        return preview_books(symbol, side, Decimal(str(qty)), limit, books,
+                             {(i.venue, i.symbol): i for i in found}, chosen, src.label())
 
     def plugins(self) -> PluginListing:
         plugins = get_plugins()

@@ -95,6 +95,34 @@ class Venue:
             out[field.name] = value
         return out
 
+    # -- market description (static declarations; adapters may refresh them live) -----------
+    def instruments(self) -> list:
+        """The instruments this venue lists (:class:`sequence_core.market.Instrument`)."""
+        return []
+
+    def fee_schedule(self):
+        """The venue's published fee schedule (:class:`sequence_core.market.FeeSchedule`), or None."""
+        return None
+
+    def fee(self, instrument, price, qty, liquidity: str):
+        """Fee in quote currency for one fill (liquidity ``maker`` or ``taker``), or None if unknown.
+
+        The default is proportional to notional at tier 0; venues with a fee curve (Kalshi's
+        binary-contract formula, Polymarket's) override it.
+        """
+        schedule = self.fee_schedule()
+        if schedule is None:
+            return None
+        rate = schedule.tier0.maker if liquidity == "maker" else schedule.tier0.taker
+        return price * qty * rate
+
+    def funding_asset(self) -> str:
+        """The cash asset a paper account of this venue is funded in (most common quote)."""
+        from collections import Counter
+
+        quotes = Counter(i.quote for i in self.instruments())
+        return quotes.most_common(1)[0][0] if quotes else "USD"
+
     async def heartbeat(self, credentials: Mapping[str, str], config: Mapping) -> Heartbeat | None:
         """A cheap real call proving the venue answers (and, with credentials, accepts them).
 

@@ -5,9 +5,15 @@ the API key in a header (the test suite runs that server on 127.0.0.1).
 """
 
 import time
+from decimal import Decimal as D
 
 from sequence_core.hookspecs import hookimpl
+from sequence_core.market import FeeSchedule, FeeTier, Instrument
 from sequence_core.venues import CredentialField, Heartbeat, Venue
+
+
+def _spot(venue, base, quote, tick, lot, min_notional="1"):
+    return Instrument(venue, f"{base}-{quote}", f"{base}{quote}", "crypto", base, quote, D(tick), D(lot), D(min_notional))
 
 
 class AcmeVenue(Venue):
@@ -21,6 +27,20 @@ class AcmeVenue(Venue):
         CredentialField("wallet_address", "EVM address", kind="evm_address", secret=False, optional=True),
         CredentialField("sol_keypair", "Solana keypair", kind="solana_keypair", optional=True),
     )
+
+    def instruments(self):
+        return [
+            _spot("acme", "BTC", "USD", "0.01", "0.0001"),
+            _spot("acme", "BTC", "USDT", "0.1", "0.001"),
+            _spot("acme", "ETH", "USD", "0.01", "0.001"),
+            Instrument("acme", "KXTEST-26DEC31-T1", "KXTEST-26DEC31-T1", "event_contract", "KXTEST-26DEC31-T1", "USD",
+                       D("0.01"), D("1"), outcome="YES"),
+            Instrument("acme", "KXTEST-26DEC31-T1", "KXTEST-26DEC31-T1", "event_contract", "KXTEST-26DEC31-T1", "USD",
+                       D("0.01"), D("1"), outcome="NO"),
+        ]
+
+    def fee_schedule(self):
+        return FeeSchedule("acme", (FeeTier("tier 0", D("0.001"), D("0.002")),), "https://acme.example/fees", "2026-11-24")
 
     async def heartbeat(self, credentials, config):
         base = config.get("base_url")
@@ -36,6 +56,19 @@ class AcmeVenue(Venue):
         return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=(time.perf_counter() - start) * 1000)
 
 
+class ZetaVenue(Venue):
+    """A second venue so cross-venue behaviour (NBBO, USD-family merging) can be tested.
+    It publishes no fee data, which `sequence fees` must show as a dash."""
+
+    name = "zeta"
+    credential_fields = (CredentialField("api_key", "API key", kind="text", secret=False),)
+
+    def instruments(self):
+        return [_spot("zeta", "BTC", "USDC", "0.5", "0.01"),
+                Instrument("zeta", "BTC-USDC-PERP", "BTC", "perp", "BTC", "USDC", D("1"), D("0.001"))]
+
+
 @hookimpl
 def register_venues(register):
     register(AcmeVenue())
+    register(ZetaVenue())

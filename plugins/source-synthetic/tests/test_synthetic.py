@@ -1,0 +1,74 @@
+import math
+import statistics
+from decimal import Decimal
+
+from sequence_core.market import Instrument
+from sequence_source_synthetic.source import SyntheticSource, value_noise
+
+T0 = 1_764_000_000_000_000_000
+BINANCE = Instrument("binance", "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
+KRAKEN = Instrument("kraken", "BTC-USD", "XBT/USD", "crypto", "BTC", "USD", Decimal("0.1"), Decimal("0.00000001"))
+ETH = Instrument("binance", "ETH-USDT", "ETHUSDT", "crypto", "ETH", "USDT", Decimal("0.01"), Decimal("0.0001"))
+
+
+def test_deterministic_for_seed_and_time():
+    a, b = SyntheticSource(7).book(BINANCE, T0), SyntheticSource(7).book(BINANCE, T0)
+    assert a == b
+    assert SyntheticSource(8).book(BINANCE, T0) != a
+
+
+def test_books_are_well_formed_and_on_tick():
+    book = SyntheticSource().book(KRAKEN, T0, depth=20)
+    assert len(book.bids) == len(book.asks) == 20
+    assert book.bids[0].price < book.asks[0].price
+    assert all(x.price > y.price for x, y in zip(book.bids, book.bids[1:]))
+    assert all(x.price < y.price for x, y in zip(book.asks, book.asks[1:]))
+    assert all((lvl.price / KRAKEN.tick_size) % 1 == 0 for lvl in book.bids + book.asks)
+    assert all(lvl.size > 0 and (lvl.size / KRAKEN.lot_size) % 1 == 0 for lvl in book.bids + book.asks)
+
+
+def test_binance_spread_matches_the_recorded_sample():
+    """Recorded Binance spot BTCUSDT: median spread one 0.01 tick, median top size ~1 BTC."""
+    src = SyntheticSource()
+    books = [src.book(BINANCE, T0 + k * 7_000_000_000) for k in range(300)]
+    spreads = [(b.asks[0].price - b.bids[0].price) for b in books]
+    assert statistics.median(spreads) == Decimal("0.01")
+    top = statistics.median(float(b.bids[0].size) for b in books)
+    assert 0.3 < top < 3.0
+
+
+def test_daily_volatility_is_as_configured():
+    src = SyntheticSource()
+    rets = [src.log_price("BTC", T0 / 1e9 + k * 86_400 * 3.7 + 86_400) - src.log_price("BTC", T0 / 1e9 + k * 86_400 * 3.7)
+            for k in range(400)]
+    assert 0.015 < statistics.pstdev(rets) < 0.04          # configured 2.5 %/day
+
+
+def test_assets_are_correlated():
+    src = SyntheticSource()
+    btc = [src.log_price("BTC", T0 / 1e9 + k * 600 + 600) - src.log_price("BTC", T0 / 1e9 + k * 600) for k in range(500)]
+    eth = [src.log_price("ETH", T0 / 1e9 + k * 600 + 600) - src.log_price("ETH", T0 / 1e9 + k * 600) for k in range(500)]
+    assert statistics.correlation(btc, eth) > 0.4
+
+
+def test_venues_agree_on_price_within_a_few_bps():
+    src = SyntheticSource()
+    for k in range(50):
+        t = T0 + k * 13_000_000_000
+        a, b = src.book(BINANCE, t), src.book(KRAKEN, t)
+        mid_a = (a.bids[0].price + a.asks[0].price) / 2
+        mid_b = (b.bids[0].price + b.asks[0].price) / 2
+        assert abs(mid_a - mid_b) / mid_a < Decimal("0.0005")
+
+
+def test_update_clock_and_age():
+    src = SyntheticSource()
+    for k in range(200):
+        at = T0 + k * 37_000_000
+        ts = src.last_update_ns("binance", at)
+        assert ts <= at - 20_000_000 and at - ts < 20_000_000 + 2 * 100_000_000
+
+
+def test_noise_is_continuous():
+    assert abs(value_noise(b"k", 1000.0) - value_noise(b"k", 1000.001)) < 0.01
+    assert math.isfinite(value_noise(b"k", 1e9))

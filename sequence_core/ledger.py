@@ -1,0 +1,126 @@
+"""Balances and positions per venue, in SQLite (WAL), exact decimals stored as text.
+
+Live and sandbox never mix: the sandbox ledger lives in ``<home>/sandbox/journal.db``, the
+live one in ``<home>/journal.db``. A paper account is funded on first use with the
+documented default (10,000 of each venue's funding asset), or what ``[sandbox.funding]``
+in config.toml says::
+
+    [sandbox.funding]
+    default = "10000"                 # every venue, in its funding asset
+    kalshi = "500"                    # one venue, in its funding asset
+    binance = { USDT = "5000", BTC = "0.1" }   # explicit assets
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import msgspec
+
+from .errors import ConfigError
+from .home import ensure_home
+
+DEFAULT_FUNDING = Decimal("10000")
+FIAT = ("USD", "EUR", "GBP")
+STABLE = ("USDT", "USDC", "PUSD", "USDE", "DAI")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS positions (
+    venue      TEXT NOT NULL,
+    instrument TEXT NOT NULL,          -- asset (cash, spot holdings) or contract symbol
+    kind       TEXT NOT NULL,          -- fiat | crypto | perp | event_contract
+    qty        TEXT NOT NULL,          -- signed decimal
+    cost       TEXT NOT NULL,          -- cost basis of the open qty, in USD
+    realized   TEXT NOT NULL DEFAULT '0',
+    fees       TEXT NOT NULL DEFAULT '0',
+    status     TEXT NOT NULL DEFAULT 'open',   -- open | resolved | closed | redeemed
+    updated_ns INTEGER NOT NULL,
+    PRIMARY KEY (venue, instrument)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Position(msgspec.Struct, frozen=True):
+    venue: str
+    instrument: str
+    kind: str
+    qty: Decimal
+    cost: Decimal
+    realized: Decimal
+    fees: Decimal
+    status: str
+
+    @property
+    def entry(self) -> Decimal:
+        return self.cost / self.qty if self.qty else Decimal(0)
+
+
+def cash_kind(asset: str) -> str | None:
+    """fiat for fiat currencies, crypto for stablecoins, None for anything else."""
+    if asset in FIAT:
+        return "fiat"
+    if asset in STABLE:
+        return "crypto"
+    return None
+
+
+def ledger_path(sandbox: bool) -> Path:
+    home = ensure_home()
+    if sandbox:
+        (home / "sandbox").mkdir(mode=0o700, exist_ok=True)
+        return home / "sandbox" / "journal.db"
+    return home / "journal.db"
+
+
+def connect(sandbox: bool) -> sqlite3.Connection:
+    path = ledger_path(sandbox)
+    try:
+        db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"ledger {path} is unusable ({exc}); move it aside to start a fresh one") from None
+    path.chmod(0o600)
+    return db
+
+
+def funding_for(venue: str, funding_asset: str, config: dict) -> dict[str, Decimal]:
+    table = config.get("sandbox", {}).get("funding", {})
+    spec = table.get(venue, table.get("default", str(DEFAULT_FUNDING)))
+    try:
+        if isinstance(spec, dict):
+            return {asset.upper(): Decimal(str(v)) for asset, v in spec.items()}
+        return {funding_asset: Decimal(str(spec))}
+    except InvalidOperation:
+        raise ConfigError(f"[sandbox.funding] {venue}: expected a decimal amount or a table of asset = amount") from None
+
+
+def fund_paper_accounts(db: sqlite3.Connection, venues: dict[str, str], config: dict) -> None:
+    """Give each paper venue its starting balances once (venue -> funding asset)."""
+    now = time.time_ns()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        funded = {r[0] for r in db.execute("SELECT key FROM meta WHERE key LIKE 'funded:%'")}
+        for venue, asset in sorted(venues.items()):
+            if f"funded:{venue}" in funded:
+                continue
+            for cash, amount in funding_for(venue, asset, config).items():
+                kind = cash_kind(cash) or "crypto"
+                cost = amount if cash_kind(cash) else Decimal(0)
+                db.execute("INSERT OR IGNORE INTO positions (venue, instrument, kind, qty, cost, updated_ns) VALUES (?,?,?,?,?,?)",
+                           (venue, cash, kind, str(amount), str(cost), now))
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"funded:{venue}", str(now)))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def positions(db: sqlite3.Connection) -> list[Position]:
+    rows = db.execute("SELECT venue, instrument, kind, qty, cost, realized, fees, status FROM positions ORDER BY venue, instrument")
+    return [Position(v, i, k, Decimal(q), Decimal(c), Decimal(r), Decimal(f), s) for v, i, k, q, c, r, f, s in rows]

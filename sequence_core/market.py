@@ -1,0 +1,170 @@
+"""Market data types and symbol resolution, shared by every source and venue.
+
+Prices and sizes are Decimal here (exact, as the venues publish them); the sim-engine
+and the wasm ABI use int64 fixed point at scale 1e9 instead.
+
+Symbols: canonical crypto books are ``BASE-QUOTE`` (``BTC-USDT``), perps add ``-PERP``
+(``BTC-USDT-PERP``). A query in USD (``BTC-USD``) matches every book of the USD family
+(USD, USDT, USDC), each row naming its real book. Event contracts are Kalshi tickers
+(``KXBTCZ-26DEC31-T99000``, optional ``:YES``/``:NO``), Polymarket slugs (optional outcome)
+or raw token ids (aliases of the instrument).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from decimal import Decimal
+from typing import ClassVar
+
+import msgspec
+
+from .errors import UsageError
+
+USD_FAMILY = ("USD", "USDT", "USDC")
+KINDS = ("fiat", "crypto", "perp", "event_contract")
+_PAIR = re.compile(r"^([A-Z0-9]{2,12})-([A-Z0-9]{2,6})(-PERP)?$")
+
+
+class Instrument(msgspec.Struct, frozen=True):
+    venue: str
+    symbol: str                   # canonical name of the real book (BTC-USDT, a ticker, a slug)
+    venue_symbol: str             # the venue's own name (BTCUSDT, XBT/USD, a token id)
+    kind: str                     # crypto | perp | event_contract
+    base: str
+    quote: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_notional: Decimal = Decimal(0)   # in quote currency
+    min_qty: Decimal = Decimal(0)
+    status: str = "trading"
+    outcome: str | None = None           # YES / NO for event contracts
+    title: str = ""
+    aliases: tuple[str, ...] = ()        # other names that resolve here (token ids)
+
+
+class FeeTier(msgspec.Struct, frozen=True):
+    name: str
+    maker: Decimal                # fraction of notional (0.001 = 10 bps); negative = rebate
+    taker: Decimal
+    min_volume_30d_usd: Decimal = Decimal(0)
+
+
+class FeeSchedule(msgspec.Struct, frozen=True):
+    venue: str
+    tiers: tuple[FeeTier, ...]
+    source: str                   # URL of the venue's published fee page
+    as_of: str                    # date the figures were checked
+    model: str = "proportional"   # proportional | a venue-specific curve named by the venue
+    notes: str = ""
+
+    @property
+    def tier0(self) -> FeeTier:
+        return self.tiers[0]
+
+
+class BookLevel(msgspec.Struct, frozen=True, array_like=True):
+    price: Decimal
+    size: Decimal
+
+
+class OrderBook(msgspec.Struct, frozen=True):
+    """One venue's book of one instrument at a moment, best level first on each side."""
+
+    venue: str
+    symbol: str
+    ts_ns: int                    # the venue's time of this state (exchange time)
+    received_ns: int              # when we had it (source time)
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    source: str = ""
+
+    @property
+    def best_bid(self) -> BookLevel | None:
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> BookLevel | None:
+        return self.asks[0] if self.asks else None
+
+
+class MarketDataSource:
+    """A provider of order books (plugins register these: synthetic, replay, live).
+
+    ``books`` returns the current book of each instrument it can serve (skipping the rest);
+    ``now_ns`` is the source's clock (wall time for live and synthetic, replay time for replay).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    needs_network: ClassVar[bool] = False
+
+    def now_ns(self) -> int:
+        import time
+
+        return time.time_ns()
+
+    def books(self, instruments: list[Instrument], at_ns: int | None = None, depth: int = 20) -> list[OrderBook]:
+        raise NotImplementedError
+
+    def label(self) -> str:
+        return self.name
+
+
+# -- symbol resolution ---------------------------------------------------------------------
+def split_outcome(query: str) -> tuple[str, str | None]:
+    head, sep, tail = query.rpartition(":")
+    if sep and tail.upper() in ("YES", "NO"):
+        return head, tail.upper()
+    return query, None
+
+
+def matches(query: str, inst: Instrument) -> bool:
+    """Whether a user's symbol names this instrument (USD queries match the USD family)."""
+    name, outcome = split_outcome(query.strip())
+    if inst.kind == "event_contract":
+        names = {inst.symbol, inst.venue_symbol, *inst.aliases}
+        hit = name in names or name.upper() in {n.upper() for n in names}
+        if not hit:
+            return False
+        return outcome is None or inst.outcome is None or inst.outcome == outcome or name in inst.aliases
+    m = _PAIR.match(name.upper())
+    if not m:
+        return name == inst.venue_symbol
+    base, quote, perp = m.group(1), m.group(2), bool(m.group(3))
+    if base != inst.base or perp != (inst.kind == "perp"):
+        return False
+    if quote == "USD":
+        return inst.quote in USD_FAMILY
+    return quote == inst.quote
+
+
+def resolve(query: str, instruments: list[Instrument]) -> list[Instrument]:
+    """Every instrument a query names, or a UsageError suggesting close matches."""
+    found = [i for i in instruments if matches(query, i)]
+    if found:
+        return sorted(found, key=lambda i: (i.venue, i.symbol, i.outcome or ""))
+    known = sorted({i.symbol for i in instruments} | {i.venue_symbol for i in instruments})
+    close = difflib.get_close_matches(query.upper(), [k.upper() for k in known], n=3, cutoff=0.6)
+    originals = [k for k in known if k.upper() in close][:3]
+    hint = f"; did you mean {', '.join(originals)}?" if originals else "; run `sequence symbols` for the list"
+    raise UsageError(f"unknown symbol '{query}'{hint}")
+
+
+def parse_kinds(values: tuple[str, ...] | list[str]) -> set[str]:
+    """``--kind`` values, repeatable or comma-separated; unknown kinds are an error."""
+    kinds = {k.strip() for v in values for k in v.split(",") if k.strip()}
+    bad = sorted(kinds - set(KINDS))
+    if bad:
+        raise UsageError(f"unknown kind '{bad[0]}'; accepted: {', '.join(KINDS)}")
+    return kinds
+
+
+def parse_names(values: tuple[str, ...] | list[str]) -> list[str]:
+    """Repeatable or comma-separated names (``--venue a,b --venue c``), order kept."""
+    out: list[str] = []
+    for v in values:
+        for name in v.split(","):
+            if name.strip() and name.strip() not in out:
+                out.append(name.strip())
+    return out

@@ -1,0 +1,76 @@
+"""The unified positions view: ledger rows valued at marks from the market-data source."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from .ledger import Position, cash_kind
+from .market import USD_FAMILY, Instrument, MarketDataSource
+
+
+class PositionRow(msgspec.Struct, frozen=True):
+    instrument: str
+    venue: str
+    kind: str
+    qty: Decimal
+    entry: Decimal
+    mark: Decimal | None         # None: no price available for this instrument
+    unrealized_pnl: Decimal
+    value_usd: Decimal
+    status: str
+
+
+class PortfolioSummary(msgspec.Struct, frozen=True):
+    nav: Decimal
+    cash: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    fees: Decimal
+
+
+class Positions(msgspec.Struct, frozen=True):
+    mode: str                    # live | sandbox
+    source: str
+    rows: list[PositionRow]
+    summary: PortfolioSummary
+
+
+def _mark_instrument(pos: Position, instruments: list[Instrument]) -> Instrument | None:
+    """The book that prices a holding: the contract itself, else the asset's USD-family book
+    on the same venue, else on any venue (deterministic order)."""
+    if pos.kind in ("perp", "event_contract"):
+        return next((i for i in instruments if i.venue == pos.venue and i.symbol == pos.instrument), None)
+    candidates = [i for i in instruments if i.kind == "crypto" and i.base == pos.instrument and i.quote in USD_FAMILY]
+    same = [i for i in candidates if i.venue == pos.venue]
+    return (same or sorted(candidates, key=lambda i: (i.venue, i.symbol)) or [None])[0]
+
+
+def value(positions: list[Position], instruments: list[Instrument], source: MarketDataSource, mode: str) -> Positions:
+    at = source.now_ns()
+    wanted = {id(p): _mark_instrument(p, instruments) for p in positions if cash_kind(p.instrument) is None}
+    unique = {(i.venue, i.symbol, i.outcome): i for i in wanted.values() if i is not None}
+    marks = {}
+    for book in source.books(list(unique.values()), at, depth=1):
+        if book.best_bid and book.best_ask:
+            marks[(book.venue, book.symbol)] = (book.best_bid.price + book.best_ask.price) / 2
+    rows = []
+    cash = unreal = realized = fees = nav = Decimal(0)
+    for p in positions:
+        realized += p.realized
+        fees += p.fees
+        if cash_kind(p.instrument):
+            rows.append(PositionRow(p.instrument, p.venue, p.kind, p.qty, Decimal(1), Decimal(1), Decimal(0), p.qty, p.status))
+            cash += p.qty
+            nav += p.qty
+            continue
+        inst = wanted.get(id(p))
+        mark = marks.get((inst.venue, inst.symbol)) if inst else None
+        entry = p.entry
+        pnl = (mark - entry) * p.qty if mark is not None and p.qty else Decimal(0)
+        worth = mark * p.qty if mark is not None and p.kind != "perp" else pnl
+        rows.append(PositionRow(p.instrument, p.venue, p.kind, p.qty, entry, mark, pnl, worth, p.status))
+        unreal += pnl
+        nav += worth
+    return Positions(mode, source.label(), rows, PortfolioSummary(nav, cash, unreal, realized, fees))

@@ -1,0 +1,182 @@
+"""Level 1 — quote, symbols, fees, positions — through the real CLI, on the test venues
+(acme: USD/USDT books + an event contract, with fees; zeta: USDC + a perp, no fee data)."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+
+@pytest.fixture
+def seq(with_third_party):
+    return with_third_party
+
+
+def test_quote_merges_usd_family_and_names_each_book(seq):
+    r = seq("--sandbox", "quote", "BTC-USD", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    q = json.loads(r.stdout)
+    assert q["source"] == "synthetic (seed 42)"
+    books = {(v["venue"], v["book"]) for v in q["venues"]}
+    assert {("acme", "BTC-USD"), ("acme", "BTC-USDT"), ("zeta", "BTC-USDC")} <= books
+    assert ("zeta", "BTC-USDC-PERP") not in books          # a spot query never shows perps
+    bids = [Decimal(v["bid"]) for v in q["venues"]]
+    asks = [Decimal(v["ask"]) for v in q["venues"]]
+    assert Decimal(q["nbbo"]["bid"]) == max(bids) and Decimal(q["nbbo"]["ask"]) == min(asks)
+    for v in q["venues"]:
+        assert Decimal(v["bid"]) < Decimal(v["ask"]) and Decimal(v["bid_size"]) > 0 and v["age_ms"] >= 0
+
+
+def test_quote_text_has_the_spec_shape(seq):
+    r = seq("quote", "BTC-USD", "--sandbox")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "source: synthetic" in lines[0]
+    assert lines[1].split() == ["NBBO", "BID", "ASK", "SPREAD"]
+    best = next(l for l in lines if l.startswith("best"))
+    assert best.split()[-1] == "bps" and "," in best      # 91,0xx.xx bps
+    header = next(l for l in lines if l.startswith("VENUE"))
+    assert header.split() == ["VENUE", "BID", "ASK", "BID_SZ", "ASK_SZ", "AGE", "BOOK"]
+    assert any(l.startswith("acme") and "ms" in l for l in lines)
+
+
+def test_exact_quote_currency_is_not_merged(seq):
+    q = json.loads(seq("--sandbox", "quote", "BTC-USDT", "--output", "json").stdout)
+    assert [(v["venue"], v["book"]) for v in q["venues"]] == [("acme", "BTC-USDT")]
+
+
+def test_event_contract_outcomes_mirror(seq):
+    yes = json.loads(seq("--sandbox", "quote", "KXTEST-26DEC31-T1:YES", "--output", "json").stdout)
+    no = json.loads(seq("--sandbox", "quote", "KXTEST-26DEC31-T1:NO", "--output", "json").stdout)
+    y, n = yes["venues"][0], no["venues"][0]
+    for v in (y, n):
+        assert Decimal(0) < Decimal(v["bid"]) < Decimal(v["ask"]) < Decimal(1)
+    # YES mid + NO mid is 1 up to spread and tick rounding
+    total = (Decimal(y["bid"]) + Decimal(y["ask"]) + Decimal(n["bid"]) + Decimal(n["ask"])) / 2
+    assert abs(total - 1) <= Decimal("0.03")
+
+
+def test_two_calls_see_a_consistent_market(seq):
+    a = json.loads(seq("--sandbox", "quote", "ETH-USD", "--output", "json").stdout)
+    b = json.loads(seq("--sandbox", "quote", "ETH-USD", "--output", "json").stdout)
+    ma = (Decimal(a["nbbo"]["bid"]) + Decimal(a["nbbo"]["ask"])) / 2
+    mb = (Decimal(b["nbbo"]["bid"]) + Decimal(b["nbbo"]["ask"])) / 2
+    assert abs(ma - mb) / ma < Decimal("0.002")            # seconds apart: same market, not a new draw
+
+
+def test_unknown_symbol_suggests_close_matches(seq):
+    r = seq("--sandbox", "quote", "BTC-USX")
+    assert r.returncode == 1
+    assert r.stderr.startswith("Error: unknown symbol 'BTC-USX'") and "BTC-USD" in r.stderr
+
+
+def test_symbol_no_connected_venue_lists(seq):
+    seq("connect", "zeta", input='{"api_key": "z"}')
+    r = seq("quote", "ETH-USD")
+    assert r.returncode == 1 and "no connected venue lists 'ETH-USD'" in r.stderr and "acme" in r.stderr
+
+
+def test_live_quote_without_live_source_is_clear(seq):
+    seq("connect", "zeta", input='{"api_key": "z"}')
+    r = seq("quote", "BTC-USD")
+    assert r.returncode == 1 and "no live market-data source" in r.stderr and "--sandbox" in r.stderr
+
+
+def test_nothing_connected_live(seq):
+    r = seq("quote", "BTC-USD")
+    assert r.returncode == 1 and "no venue to quote from" in r.stderr
+
+
+def test_symbols_json_fit_for_jq(seq):
+    rows = json.loads(seq("--sandbox", "symbols", "--output", "json").stdout)
+    btc = next(r for r in rows if r["venue"] == "acme" and r["symbol"] == "BTC-USD")
+    assert btc == {**btc, "venue_symbol": "BTCUSD", "kind": "crypto", "tick_size": "0.01", "lot_size": "0.0001", "min_notional": "1"}
+    assert {r["kind"] for r in rows} >= {"crypto", "perp", "event_contract"}
+
+
+def test_symbols_venue_filter(seq):
+    rows = json.loads(seq("--sandbox", "symbols", "--venue", "zeta", "--output", "json").stdout)
+    assert rows and {r["venue"] for r in rows} == {"zeta"}
+
+
+def test_fees_table_with_dash_for_unknown(seq):
+    r = seq("fees", "BTC-USD")
+    assert r.returncode == 0, r.stderr
+    acme = next(l for l in r.stdout.splitlines() if l.startswith("acme") and "BTC-USD " in l + " ")
+    assert "10.00 bps" in acme and "20.00 bps" in acme
+    zeta = next(l for l in r.stdout.splitlines() if l.startswith("zeta"))
+    assert zeta.split()[2] == "—" and zeta.split()[3] == "—"
+
+
+def test_fees_venue_filter_json(seq):
+    rows = json.loads(seq("--sandbox", "fees", "BTC-USD", "--venues", "acme", "--output", "json").stdout)
+    assert {r["venue"] for r in rows} == {"acme"} and rows[0]["maker"] == "0.001"
+
+
+def test_fees_unknown_venue_in_filter(seq):
+    r = seq("--sandbox", "fees", "BTC-USD", "--venues", "acme,nope")
+    assert r.returncode == 1 and "unknown venue 'nope'" in r.stderr
+
+
+def test_positions_sandbox_paper_funding_and_summary(seq):
+    r = seq("--sandbox", "positions")
+    assert r.returncode == 0, r.stderr
+    rows = {(l.split()[0], l.split()[1]): l for l in r.stdout.splitlines() if l.split() and l.split()[0] in ("USD", "USDC", "USDT")}
+    assert ("USD", "acme") in rows and ("USDC", "zeta") in rows
+    assert "fiat" in rows[("USD", "acme")] and "crypto" in rows[("USDC", "zeta")]
+    assert any(l.startswith("NAV") and "$" in l for l in r.stdout.splitlines())
+    data = json.loads(seq("--sandbox", "positions", "--output", "json").stdout)
+    total = sum(Decimal(row["qty"]) for row in data["rows"])
+    assert Decimal(data["summary"]["nav"]) == Decimal(data["summary"]["cash"]) == total
+
+
+def test_positions_funding_is_configurable(seq, home):
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.funding]\ndefault = "500"\nzeta = { USDC = "250", BTC = "0.5" }\n')
+    data = json.loads(seq("--sandbox", "positions", "--venue", "zeta,acme", "--output", "json").stdout)
+    held = {(r["venue"], r["instrument"]): Decimal(r["qty"]) for r in data["rows"]}
+    assert held == {("acme", "USD"): 500, ("zeta", "USDC"): 250, ("zeta", "BTC"): Decimal("0.5")}
+    btc = next(r for r in data["rows"] if r["instrument"] == "BTC")
+    assert Decimal(btc["mark"]) > 1000                       # marked from the source
+    assert Decimal(data["summary"]["nav"]) > Decimal(data["summary"]["cash"])
+
+
+def test_positions_kind_filter_and_bad_kind(seq):
+    data = json.loads(seq("--sandbox", "positions", "--kind", "fiat", "--output", "json").stdout)
+    assert data["rows"] and {r["kind"] for r in data["rows"]} == {"fiat"}
+    r = seq("--sandbox", "positions", "--kind", "stocks")
+    assert r.returncode == 1 and "unknown kind 'stocks'" in r.stderr and "event_contract" in r.stderr
+
+
+def test_positions_unconnected_venue_filter_live(seq):
+    r = seq("positions", "--venue", "acme")
+    assert r.returncode == 1 and "venue 'acme' is not connected" in r.stderr
+
+
+def test_positions_legacy_warns(seq):
+    r = seq("--sandbox", "positions", "--legacy")
+    assert r.returncode == 0 and "deprecated" in r.stderr and r.stdout.split()[:3] == ["SYMBOL", "QTY", "VALUE"]
+
+
+def test_sandbox_and_live_ledgers_are_separate(seq, home):
+    seq("--sandbox", "positions")
+    assert (home / "sandbox" / "journal.db").exists()
+    assert not (home / "journal.db").exists()
+
+
+def test_preview_walks_depth_and_applies_fees(home, third_party, monkeypatch):
+    monkeypatch.syspath_prepend(str(third_party))
+    from sequence_core.client import Sequence
+
+    seq = Sequence(sandbox=True)
+    small = seq.preview("BTC-USD", "buy", "0.001", venue="acme")
+    row = next(r for r in small.rows if r.book == "BTC-USD")
+    assert row.complete and row.fee == row.notional * Decimal("0.002")     # taker at tier 0
+    assert row.total_cost == row.notional + row.fee and row.slippage_bps == 0
+    big = seq.preview("BTC-USD", "buy", "5", venue="acme")
+    deep = next(r for r in big.rows if r.book == "BTC-USD")
+    assert deep.worst_price > deep.avg_price > row.avg_price > 0 and deep.slippage_bps > 0
+    capped = seq.preview("BTC-USD", "buy", "5", limit_price=str(row.avg_price), venue="acme")
+    assert not next(r for r in capped.rows if r.book == "BTC-USD").complete
+    nofee = seq.preview("BTC-USD", "sell", "0.01", venue="zeta")
+    assert nofee.rows[0].fee is None and nofee.rows[0].total_cost is None   # no data: never "free"
