@@ -20,6 +20,7 @@ from . import config as cfg
 from .credentials import CredentialStore, PassphraseSource
 from .errors import CredentialError
 from .plugins import PluginFailure, PluginInfo, get_plugins, get_venue, venues
+from .orders import Fill, LifecycleEvent, NodeOrder, OrderGraph
 from .venues import Heartbeat, Venue
 
 HEARTBEAT_TIMEOUT_S = 5.0
@@ -52,6 +53,37 @@ class VenueStatus(msgspec.Struct, frozen=True):
     age_s: float | None              # seconds since the last successful check
     latency_ms: float | None
     detail: str
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+class OrderView(msgspec.Struct):
+    graph: "OrderGraph"
+    nodes: list["NodeOrder"]
+
+
+class OrderDetail(msgspec.Struct):
+    graph: "OrderGraph"
+    nodes: list["NodeOrder"]
+    fills: list["Fill"]
+    routing: list[dict]
+    events: list["LifecycleEvent"]
+
+
+class CancelResult(msgspec.Struct):
+    graph_id: str
+    cancelled: list[str]
+    filled_before_cancel: list[str]
+
+
+class AmendView(msgspec.Struct):
+    mode: str
+    node: "NodeOrder"
+    from_: str = msgspec.field(name="from")
 
 
 class FeeRow(msgspec.Struct, frozen=True):
@@ -210,7 +242,7 @@ class Sequence:
         db = ledger.connect(self.sandbox)
         try:
             if self.sandbox:
-                ledger.fund_paper_accounts(db, {n: v.funding_asset() for n, v in self.trading_venues().items()}, cfg.load_config())
+                ledger.fund_paper_accounts(db, self.trading_venues(), cfg.load_config())
             rows = [p for p in ledger.positions(db) if p.venue in chosen]
         finally:
             db.close()
@@ -232,6 +264,63 @@ class Sequence:
         limit = Decimal(str(limit_price)) if limit_price is not None else None
         return preview_books(symbol, side, Decimal(str(qty)), limit, books,
                              {(i.venue, i.symbol): i for i in found}, chosen, src.label())
+
+    # -- Level 2: trading through the engine ------------------------------------------------
+    def _engine(self):
+        from .engine_client import EngineConnection
+
+        if getattr(self, "_conn", None) is None:
+            self._conn = EngineConnection("sandbox" if self.sandbox else "live")
+        return self._conn
+
+    def order(self, side: str, symbol: str, qty, venue: str | None = None, limit_price=None, urgency: str = "medium",
+              max_slippage_bps=None, policy: str = "sor", horizon: str | None = None, wait_s: float = 5.0):
+        """Submit a parent order; validated locally, then by the engine before it journals."""
+        from .orders import OrderRequest, parse_decimal, parse_horizon, parse_slippage
+
+        request = OrderRequest(
+            symbol=symbol, side=side, qty=parse_decimal("quantity", qty),
+            venue=venue, limit_price=parse_decimal("limit price", limit_price) if limit_price is not None else None,
+            urgency=urgency, max_slippage_bps=parse_slippage(max_slippage_bps), policy=policy,
+            horizon_s=parse_horizon(horizon))
+        return msgspec.convert(self._engine().request("POST", "/orders", {"request": request, "wait_s": wait_s}), OrderDetail)
+
+    def orders(self, symbol: str | None = None):
+        path = "/orders" + (f"?symbol={_q(symbol)}" if symbol else "")
+        return msgspec.convert(self._engine().request("GET", path), list[OrderView])
+
+    def order_detail(self, graph_id: str):
+        return msgspec.convert(self._engine().request("GET", f"/orders/{_q(graph_id)}"), OrderDetail)
+
+    def cancel(self, order_id: str):
+        from .orders import parse_order_id
+
+        parse_order_id(order_id)
+        return msgspec.convert(self._engine().request("POST", "/cancel", {"id": order_id}), CancelResult)
+
+    def amend(self, order_id: str, price=None, qty=None):
+        from .errors import UsageError
+        from .orders import parse_decimal, parse_order_id
+
+        parse_order_id(order_id)
+        if price is None and qty is None:
+            raise UsageError("amend needs at least one of --price or --qty")
+        body = {"id": order_id, "price": str(parse_decimal("price", price)) if price is not None else None,
+                "qty": str(parse_decimal("quantity", qty)) if qty is not None else None}
+        return msgspec.convert(self._engine().request("POST", "/amend", body), AmendView)
+
+    def decrease(self, order_id: str, by):
+        from .orders import parse_decimal, parse_order_id
+
+        parse_order_id(order_id)
+        body = {"id": order_id, "by": str(parse_decimal("--by", by))}
+        return msgspec.convert(self._engine().request("POST", "/amend", body), AmendView)
+
+    def fills(self, symbol: str | None = None):
+        from .orders import Fill
+
+        path = "/fills" + (f"?symbol={_q(symbol)}" if symbol else "")
+        return msgspec.convert(self._engine().request("GET", path), list[Fill])
 
     def plugins(self) -> PluginListing:
         plugins = get_plugins()

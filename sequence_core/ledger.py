@@ -2,8 +2,9 @@
 
 Live and sandbox never mix: the sandbox ledger lives in ``<home>/sandbox/journal.db``, the
 live one in ``<home>/journal.db``. A paper account is funded on first use with the
-documented default (10,000 of each venue's funding asset), or what ``[sandbox.funding]``
-in config.toml says::
+documented default — 100,000 of the venue's funding asset, plus 1 BTC and 10 ETH where the
+venue lists them, so every example of the spec runs as written — or what
+``[sandbox.funding]`` in config.toml says::
 
     [sandbox.funding]
     default = "10000"                 # every venue, in its funding asset
@@ -23,7 +24,8 @@ import msgspec
 from .errors import ConfigError
 from .home import ensure_home
 
-DEFAULT_FUNDING = Decimal("10000")
+DEFAULT_FUNDING = Decimal("100000")
+DEFAULT_HOLDINGS = {"BTC": Decimal("1"), "ETH": Decimal("10")}
 FIAT = ("USD", "EUR", "GBP")
 STABLE = ("USDT", "USDC", "PUSD", "USDE", "DAI")
 
@@ -89,27 +91,30 @@ def connect(sandbox: bool) -> sqlite3.Connection:
     return db
 
 
-def funding_for(venue: str, funding_asset: str, config: dict) -> dict[str, Decimal]:
+def funding_for(venue: str, funding_asset: str, bases: set[str], config: dict) -> dict[str, Decimal]:
     table = config.get("sandbox", {}).get("funding", {})
-    spec = table.get(venue, table.get("default", str(DEFAULT_FUNDING)))
+    spec = table.get(venue, table.get("default"))
     try:
         if isinstance(spec, dict):
             return {asset.upper(): Decimal(str(v)) for asset, v in spec.items()}
-        return {funding_asset: Decimal(str(spec))}
+        if spec is not None:
+            return {funding_asset: Decimal(str(spec))}
+        return {funding_asset: DEFAULT_FUNDING, **{a: q for a, q in DEFAULT_HOLDINGS.items() if a in bases}}
     except InvalidOperation:
         raise ConfigError(f"[sandbox.funding] {venue}: expected a decimal amount or a table of asset = amount") from None
 
 
-def fund_paper_accounts(db: sqlite3.Connection, venues: dict[str, str], config: dict) -> None:
-    """Give each paper venue its starting balances once (venue -> funding asset)."""
+def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict) -> None:
+    """Give each paper venue (name -> Venue) its starting balances, once."""
     now = time.time_ns()
     db.execute("BEGIN IMMEDIATE")
     try:
         funded = {r[0] for r in db.execute("SELECT key FROM meta WHERE key LIKE 'funded:%'")}
-        for venue, asset in sorted(venues.items()):
+        for venue, v in sorted(venues.items()):
             if f"funded:{venue}" in funded:
                 continue
-            for cash, amount in funding_for(venue, asset, config).items():
+            bases = {i.base for i in v.instruments() if i.kind == "crypto"}
+            for cash, amount in funding_for(venue, v.funding_asset(), bases, config).items():
                 kind = cash_kind(cash) or "crypto"
                 cost = amount if cash_kind(cash) else Decimal(0)
                 db.execute("INSERT OR IGNORE INTO positions (venue, instrument, kind, qty, cost, updated_ns) VALUES (?,?,?,?,?,?)",

@@ -51,6 +51,10 @@ class Plugins:
     def load_entry_points(self) -> None:
         from importlib_metadata import entry_points
 
+        from . import builtin
+
+        self.register(builtin, "core", "sequence-markets", _core_version())
+
         wanted = os.environ.get("SEQUENCE_LOAD_PLUGINS")
         allow = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
         seen: set[str] = set()
@@ -129,6 +133,12 @@ class Plugins:
                 self.failures.append(PluginFailure(impl.plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
 
 
+def _core_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
 def _describe(exc: BaseException) -> str:
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
@@ -151,6 +161,11 @@ def reset_plugins(plugins: Plugins | None = None) -> None:
     """Forget the loaded plugins (tests), or install a prepared set."""
     global _PLUGINS
     _PLUGINS = plugins
+
+
+def policies() -> dict:
+    """Registered execution policies by name (``sor`` is the core's own)."""
+    return get_plugins().registry("register_policies")
 
 
 def venues() -> dict:

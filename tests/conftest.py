@@ -80,3 +80,23 @@ def with_third_party(sequence, third_party, monkeypatch) -> Runner:
     sequence.pythonpath.append(str(third_party))
     monkeypatch.syspath_prepend(str(third_party))
     return sequence
+
+
+def stop_engine(home: Path) -> None:
+    """Kill the engine a test started (tests never leave engines behind)."""
+    import json
+    import signal
+
+    info = home / "engine.json"
+    if info.exists():
+        try:
+            os.kill(json.loads(info.read_text())["pid"], signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass
+
+
+@pytest.fixture
+def trader(with_third_party, home):
+    """The CLI with the acme/zeta/omega test venues; its engine is killed afterwards."""
+    yield with_third_party
+    stop_engine(home)

@@ -124,10 +124,17 @@ def test_positions_sandbox_paper_funding_and_summary(seq):
     rows = {(l.split()[0], l.split()[1]): l for l in r.stdout.splitlines() if l.split() and l.split()[0] in ("USD", "USDC", "USDT")}
     assert ("USD", "acme") in rows and ("USDC", "zeta") in rows
     assert "fiat" in rows[("USD", "acme")] and "crypto" in rows[("USDC", "zeta")]
+    assert any(l.startswith("BTC") and "crypto" in l for l in r.stdout.splitlines())
     assert any(l.startswith("NAV") and "$" in l for l in r.stdout.splitlines())
     data = json.loads(seq("--sandbox", "positions", "--output", "json").stdout)
-    total = sum(Decimal(row["qty"]) for row in data["rows"])
-    assert Decimal(data["summary"]["nav"]) == Decimal(data["summary"]["cash"]) == total
+    held = {(r["venue"], r["instrument"]): Decimal(r["qty"]) for r in data["rows"]}
+    # documented default: 100,000 of the venue's cash asset, 1 BTC and 10 ETH where listed
+    assert held[("acme", "USD")] == 100_000 and held[("acme", "BTC")] == 1 and held[("acme", "ETH")] == 10
+    assert held[("zeta", "USDC")] == 100_000 and held[("zeta", "BTC")] == 1 and ("zeta", "ETH") not in held
+    cash = sum(Decimal(r["qty"]) for r in data["rows"] if r["instrument"] in ("USD", "USDC", "USDT"))
+    assert Decimal(data["summary"]["cash"]) == cash
+    marked = sum(Decimal(r["value_usd"]) for r in data["rows"])
+    assert Decimal(data["summary"]["nav"]) == marked > cash
 
 
 def test_positions_funding_is_configurable(seq, home):
@@ -135,7 +142,7 @@ def test_positions_funding_is_configurable(seq, home):
     (home / "config.toml").write_text('[sandbox.funding]\ndefault = "500"\nzeta = { USDC = "250", BTC = "0.5" }\n')
     data = json.loads(seq("--sandbox", "positions", "--venue", "zeta,acme", "--output", "json").stdout)
     held = {(r["venue"], r["instrument"]): Decimal(r["qty"]) for r in data["rows"]}
-    assert held == {("acme", "USD"): 500, ("zeta", "USDC"): 250, ("zeta", "BTC"): Decimal("0.5")}
+    assert held == {("acme", "USD"): 500, ("zeta", "USDC"): 250, ("zeta", "BTC"): Decimal("0.5")}   # config wins
     btc = next(r for r in data["rows"] if r["instrument"] == "BTC")
     assert Decimal(btc["mark"]) > 1000                       # marked from the source
     assert Decimal(data["summary"]["nav"]) > Decimal(data["summary"]["cash"])

@@ -13,6 +13,18 @@ class SimVenue(Venue):
     sandbox_only = True
     credential_fields = ()
 
+    def paper_session(self, venue, source):
+        """An execution session for ``venue``'s paper account, matched against ``source``."""
+        from .paper import PaperExchange, PaperSession
+
+        if self._exchange is None:
+            folder = ensure_home() / "sandbox"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            self._exchange = PaperExchange(folder / "paper.db")
+        return PaperSession(venue, self._exchange, source, getattr(source, "seed", 42))
+
+    _exchange = None
+
     async def heartbeat(self, credentials, config):
         """The paper venue is up when its sandbox folder exists and is writable."""
         folder = ensure_home() / "sandbox"

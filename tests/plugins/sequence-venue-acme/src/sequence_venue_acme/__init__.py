@@ -68,7 +68,21 @@ class ZetaVenue(Venue):
                 Instrument("zeta", "BTC-USDC-PERP", "BTC", "perp", "BTC", "USDC", D("1"), D("0.001"))]
 
 
+class OmegaVenue(Venue):
+    """A third venue with fees, so the SOR has somewhere to re-route when acme fails."""
+
+    name = "omega"
+    credential_fields = (CredentialField("api_key", "API key", kind="text", secret=False),)
+
+    def instruments(self):
+        return [_spot("omega", "BTC", "USD", "0.01", "0.0001")]
+
+    def fee_schedule(self):
+        return FeeSchedule("omega", (FeeTier("tier 0", D("0.002"), D("0.004")),), "https://omega.example/fees", "2026-11-24")
+
+
 @hookimpl
 def register_venues(register):
     register(AcmeVenue())
     register(ZetaVenue())
+    register(OmegaVenue())

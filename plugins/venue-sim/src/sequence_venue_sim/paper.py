@@ -1,0 +1,243 @@
+"""The paper exchange behind sandbox mode.
+
+Orders are matched against the active market-data source's current book of the real
+venue they are addressed to, with that venue's fee schedule:
+
+- market / IOC: walk the book from the touch, up to the quantity and the limit price
+  (taker fills, each level at its own price); the rest expires.
+- limit: the marketable part takes liquidity as above; the rest rests. Post-only orders
+  that would take are rejected.
+- resting orders fill when the opposite side trades through their price (filled at the
+  order's price, maker), or at the touch through the queue model below.
+- Queue model (``queue_share``): a resting order joins behind the size displayed at its
+  price. Each second the price holds at the touch, a volume of ``touch_turnover`` times
+  the displayed size trades there, drawn deterministically per (seed, order, second);
+  the queue ahead shrinks by it and the order fills once the queue is exhausted.
+- Latency: the order is evaluated against the book ``entry_latency_ms`` after it is sent
+  and acknowledged with that venue time; no wall-clock sleeping.
+
+State (orders, fills) lives in ``<home>/sandbox/paper.db``: the venue side, separate from
+the engine's journal, so crash recovery is tested against a venue that really remembers
+what it received. Every default here is written in docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import struct
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+from sequence_core.errors import InvalidOrder, RateLimitExceeded
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.market import Instrument, MarketDataSource, OrderBook
+from sequence_core.orders import NodeOrder
+
+TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
+ENTRY_LATENCY_MS = 5
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    venue TEXT NOT NULL, client_order_id TEXT NOT NULL, status TEXT NOT NULL,
+    updated_ns INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (venue, client_order_id)
+);
+"""
+
+
+class PaperOrder(msgspec.Struct):
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal | None
+    order_type: str
+    status: str
+    placed_ns: int
+    queue_ahead: Decimal = Decimal(0)
+    last_poll_ns: int = 0
+    fills: list[VenueFill] = []
+    reason: str = ""
+
+    @property
+    def filled(self) -> Decimal:
+        return sum((f.qty for f in self.fills), Decimal(0))
+
+    def state(self) -> OrderState:
+        return OrderState(self.client_order_id, self.venue_order_id, self.status, self.filled, tuple(self.fills),
+                          self.reason, self.placed_ns, self.price, self.qty)
+
+
+class PaperExchange:
+    """The paper venues' shared order store."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def get(self, venue: str, cid: str) -> PaperOrder | None:
+        row = self.db.execute("SELECT data FROM orders WHERE venue=? AND client_order_id=?", (venue, cid)).fetchone()
+        return msgspec.json.decode(row[0], type=PaperOrder) if row else None
+
+    def put(self, venue: str, order: PaperOrder) -> None:
+        self.db.execute("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?)",
+                        (venue, order.client_order_id, order.status, time.time_ns(), msgspec.json.encode(order).decode()))
+
+
+def _draw(seed: int, *parts) -> float:
+    h = hashlib.blake2b(f"{seed}|{'|'.join(map(str, parts))}".encode(), digest_size=8).digest()
+    return struct.unpack("<Q", h)[0] / 2**64
+
+
+class PaperSession(ExecutionSession):
+    amend_mode = "cancel_replace"
+
+    def __init__(self, venue, exchange: PaperExchange, source: MarketDataSource, seed: int = 42):
+        self.venue = venue.name
+        self._venue = venue
+        self.exchange = exchange
+        self.source = source
+        self.seed = seed
+
+    def _book(self, inst: Instrument, at_ns: int) -> OrderBook:
+        return self.source.books([inst], at_ns, depth=50)[0]
+
+    def _fee(self, inst: Instrument, price: Decimal, qty: Decimal, liquidity: str) -> Decimal:
+        fee = self._venue.fee(inst, price, qty, liquidity)
+        return Decimal(0) if fee is None else fee
+
+    def _take(self, order: PaperOrder, inst: Instrument, book: OrderBook, ts: int) -> None:
+        levels = book.asks if order.side == "buy" else book.bids
+        left = order.qty - order.filled
+        for i, level in enumerate(levels):
+            if left <= 0:
+                break
+            if order.price is not None and ((order.side == "buy" and level.price > order.price) or
+                                            (order.side == "sell" and level.price < order.price)):
+                break
+            q = min(left, level.size)
+            n = len(order.fills)
+            order.fills.append(VenueFill(f"{order.venue_order_id}-{n}", level.price, q,
+                                         self._fee(inst, level.price, q, "taker"), inst.quote, "taker", ts))
+            left -= q
+
+    def _crosses(self, order: PaperOrder, book: OrderBook) -> bool:
+        opp = book.best_ask if order.side == "buy" else book.best_bid
+        return opp is not None and order.price is not None and (
+            (order.side == "buy" and opp.price <= order.price) or (order.side == "sell" and opp.price >= order.price))
+
+    def _settle(self, order: PaperOrder) -> None:
+        if order.filled >= order.qty:
+            order.status = "FILLED"
+        elif order.status not in ("CANCELLED", "REJECTED", "EXPIRED"):
+            order.status = "PARTIALLY_FILLED" if order.fills else "NEW"
+
+    def _fault(self) -> str | None:
+        """``[sandbox.faults] <venue> = "reject" | "timeout" | "ratelimit"`` makes a paper venue
+        misbehave on purpose, to rehearse how orders survive a bad venue."""
+        from sequence_core.config import load_config
+
+        return load_config().get("sandbox", {}).get("faults", {}).get(self.venue)
+
+    async def place(self, node: NodeOrder, instrument: Instrument) -> OrderState:
+        fault = self._fault()
+        if fault == "reject":
+            raise InvalidOrder(f"{self.venue} (paper, fault injection) rejected the order")
+        if fault == "ratelimit":
+            raise RateLimitExceeded(f"{self.venue} (paper, fault injection) answered 429 Too Many Requests", retry_after=1.0)
+        if fault == "timeout":
+            await asyncio.sleep(3600)
+        known = self.exchange.get(self.venue, node.client_order_id)
+        if known is not None:        # a retry after a crash: the venue already has it
+            return known.state()
+        now = self.source.now_ns() + ENTRY_LATENCY_MS * 1_000_000
+        vid = "P" + hashlib.blake2b(f"{self.venue}|{node.client_order_id}".encode(), digest_size=6).hexdigest()
+        order = PaperOrder(node.client_order_id, vid, instrument.symbol, node.side, node.qty, node.limit_price,
+                           node.order_type, "NEW", now, last_poll_ns=now)
+        book = self._book(instrument, now)
+        if node.order_type == "post_only" and self._crosses(order, book):
+            order.status, order.reason = "REJECTED", "post-only order would take liquidity"
+        elif node.order_type in ("market", "ioc"):
+            self._take(order, instrument, book, now)
+            self._settle(order)
+            if order.status != "FILLED":
+                order.status = "EXPIRED"
+                order.reason = "no more liquidity within the limit price" if order.price is not None else "book exhausted"
+        else:   # limit (and post_only that rests)
+            if self._crosses(order, book):
+                self._take(order, instrument, book, now)
+            self._settle(order)
+            if order.status != "FILLED":
+                same = book.bids if order.side == "buy" else book.asks
+                order.queue_ahead = sum((lv.size for lv in same if lv.price == order.price), Decimal(0))
+        self.exchange.put(self.venue, order)
+        return order.state()
+
+    async def order_state(self, client_order_id: str) -> OrderState | None:
+        order = self.exchange.get(self.venue, client_order_id)
+        return order.state() if order else None
+
+    async def poll(self, nodes):
+        out = []
+        now = self.source.now_ns()
+        for node, inst in nodes:
+            order = self.exchange.get(self.venue, node.client_order_id)
+            if order is None:
+                continue
+            if order.status in ("NEW", "PARTIALLY_FILLED") and order.price is not None:
+                self._match_resting(order, inst, now)
+                self.exchange.put(self.venue, order)
+            out.append(order.state())
+        return out
+
+    def _match_resting(self, order: PaperOrder, inst: Instrument, now: int) -> None:
+        book = self._book(inst, now)
+        left = order.qty - order.filled
+        if self._crosses(order, book):   # traded through: the whole rest fills at our price
+            self._maker_fill(order, inst, left, now)
+        else:
+            touch = book.best_bid if order.side == "buy" else book.best_ask
+            if touch is not None and touch.price == order.price:
+                seconds = max(0, (now - order.last_poll_ns) // 1_000_000_000)
+                for s in range(int(min(seconds, 3600))):
+                    traded = touch.size * TOUCH_TURNOVER_PER_S * Decimal(repr(2 * _draw(self.seed, order.venue_order_id, order.last_poll_ns // 10**9 + s)))
+                    order.queue_ahead -= traded
+                if order.queue_ahead < 0:
+                    self._maker_fill(order, inst, min(left, -order.queue_ahead), now)
+                    order.queue_ahead = Decimal(0)
+        if now - order.last_poll_ns >= 1_000_000_000:
+            order.last_poll_ns = now
+        self._settle(order)
+
+    def _maker_fill(self, order: PaperOrder, inst: Instrument, qty: Decimal, ts: int) -> None:
+        qty = (qty / inst.lot_size).to_integral_value() * inst.lot_size if inst.lot_size else qty
+        if qty <= 0:
+            return
+        n = len(order.fills)
+        order.fills.append(VenueFill(f"{order.venue_order_id}-{n}", order.price, qty,
+                                     self._fee(inst, order.price, qty, "maker"), inst.quote, "maker", ts))
+
+    async def cancel(self, node: NodeOrder, instrument: Instrument) -> OrderState:
+        order = self.exchange.get(self.venue, node.client_order_id)
+        if order is None:
+            return OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="unknown order")
+        if order.status in ("NEW", "PARTIALLY_FILLED"):
+            # a cancel races fills: match up to now first, so fills that happened before it win
+            if order.price is not None:
+                self._match_resting(order, instrument, self.source.now_ns())
+            if order.status != "FILLED":
+                order.status = "CANCELLED"
+            self.exchange.put(self.venue, order)
+        return order.state()
+
+    async def amend(self, node, instrument, price, qty):
+        raise NotImplementedError("paper venues amend by cancel-replace, as most real venues")

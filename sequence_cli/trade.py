@@ -1,0 +1,178 @@
+"""Level 2 — Trade: buy, sell, orders, cancel, amend, decrease, fills; and the engine group."""
+
+from __future__ import annotations
+
+import click
+
+from .output import emit, line, note, state, table
+from .see import _client, price, qty
+
+
+def _fmt(value) -> str | None:
+    return None if value is None else (f"{value:,.8f}".rstrip("0").rstrip(".") if value < 1000 else f"{value:,.2f}")
+
+
+def _render_order(d) -> None:
+    g = d.graph
+    r = g.request
+    where = f"venue {r.venue}" if r.venue else "SOR"
+    line(f"{g.graph_id}  {g.status}  {r.side.upper()} {r.qty} {r.symbol}  ({g.mode}, policy {r.policy}, {where})")
+    if g.filled_qty:
+        line(f"filled {g.filled_qty} of {r.qty} at avg {_fmt(g.avg_price)}; fees {_fmt(g.fees)}")
+    if g.status in ("ADMITTED", "WORKING"):
+        line("working; follow it with `sequence orders` and `sequence fills`")
+    if g.reason and g.status != "FILLED":
+        line(f"reason: {g.reason}")
+    if d.fills:
+        table(["VENUE", "BOOK", "NODE ORDER", "SIDE", "QTY", "PRICE", "FEE", "LIQUIDITY"],
+              [(f.venue, f.symbol, f.node_order_id, f.side.upper(), qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity)
+               for f in sorted(d.fills, key=lambda f: (f.ts_ns, f.fill_id))],
+              right=["QTY", "PRICE", "FEE"])
+    for decision in d.routing[:1]:
+        line("routing:")
+        for leg in decision["legs"]:
+            line(f"  {leg['venue']:<12} {leg['qty']:>12}  {leg['reason']}")
+
+
+def _order_command(side: str):
+    # Negative numbers must reach the quantity validation ("must be greater than zero")
+    # instead of being taken for unknown options.
+    @click.command(name=side, context_settings={"ignore_unknown_options": True})
+    @click.argument("symbol")
+    @click.argument("quantity", metavar="QTY")
+    @click.option("--venue", help="Pin to a single venue; omit for SOR.")
+    @click.option("--limit-price", help="Price for a limit order; omit for market.")
+    @click.option("--urgency", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True,
+                  help="SOR aggression (default slippage caps 10 / 50 / 200 bps).")
+    @click.option("--max-slippage", metavar="BPS", help="Hard cap on slippage in bps vs the NBBO touch (0-65535).")
+    @click.option("--policy", default="sor", show_default=True, help="sor, twap, vwap, iceberg, passive, aggressive or a plugin's.")
+    @click.option("--horizon", metavar="DURATION", help="Execution horizon for working policies (30s, 5m, 1h).")
+    def command(symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon):
+        detail = _client().order(side, symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon)
+        emit(detail, _render_order)
+
+    command.__doc__ = (f"{side.capitalize()} QTY of SYMBOL: SOR across venues by default, or --venue, --policy.\n\n"
+                       "Validated (tick, lot, min notional, balance, slippage cap) before anything is journaled. "
+                       "Prints the graph id and, for orders that complete within a few seconds, the fills; "
+                       "working policies (twap, vwap, iceberg, passive) return after admission.")
+    return command
+
+
+buy = _order_command("buy")
+sell = _order_command("sell")
+
+
+def _render_orders(views) -> None:
+    if not views:
+        line("No orders.")
+        return
+    rows = []
+    for v in views:
+        g = v.graph
+        rows.append((g.graph_id, g.request.symbol, g.request.side.upper(), g.status.upper(), str(g.request.qty), qty(g.filled_qty),
+                     _fmt(g.avg_price), g.request.policy, g.request.venue or "SOR"))
+        for n in v.nodes:
+            rows.append(("  " + n.node_order_id, n.symbol, n.side.upper(), n.status.upper(), qty(n.qty), qty(n.filled_qty),
+                         _fmt(n.notional / n.filled_qty) if n.filled_qty else None, n.order_type, n.venue))
+    table(["ID", "SYMBOL", "SIDE", "STATUS", "QTY", "FILLED", "AVG", "POLICY/TYPE", "VENUE"], rows,
+          right=["QTY", "FILLED", "AVG"])
+
+
+@click.command()
+@click.option("--symbol", help="Only orders in this symbol (USD matches the USD family).")
+def orders(symbol):
+    """List orders (graphs and their node orders). Status and side are UPPERCASE."""
+    emit(_client().orders(symbol), _render_orders)
+
+
+@click.command()
+@click.argument("order_id", metavar="ID")
+def cancel(order_id):
+    """Cancel a graph_... (every active node) or one graph_...:node_N:SEQ node order."""
+    result = _client().cancel(order_id)
+    emit(result, lambda r: line(f"{r.graph_id}: cancelled {len(r.cancelled)} node order(s)"
+                                + (f"; already filled before the cancel: {', '.join(r.filled_before_cancel)}" if r.filled_before_cancel else "")))
+
+
+@click.command()
+@click.argument("order_id", metavar="ID")
+@click.option("--price", help="New limit price.")
+@click.option("--qty", "new_qty", help="New total quantity of the node order.")
+def amend(order_id, price, new_qty):
+    """Venue-agnostic amend of a resting order. At least one of --price / --qty.
+
+    Mode reporting: cancel_replace (queue position lost) or native_atomic (queue kept).
+    """
+    result = _client().amend(order_id, price, new_qty)
+    emit(result, lambda r: line(f"amended {r.from_} -> {r.node.node_order_id}  mode: {r.mode}  "
+                                f"qty {r.node.qty} @ {r.node.limit_price}  status {r.node.status}"))
+
+
+@click.command()
+@click.argument("order_id", metavar="ID")
+@click.option("--by", "by", required=True, help="Quantity to remove from the resting order.")
+def decrease(order_id, by):
+    """Shrink a resting order without touching its price. Errors if nothing would remain."""
+    result = _client().decrease(order_id, by)
+    emit(result, lambda r: line(f"decreased {r.from_} -> {r.node.node_order_id}  mode: {r.mode}  now {r.node.qty} @ {r.node.limit_price}"))
+
+
+def _render_fills(rows) -> None:
+    if not rows:
+        line("No fills.")
+        return
+    from datetime import datetime, timezone
+
+    table(["TIME", "VENUE", "SYMBOL", "SIDE", "QTY", "PRICE", "FEE", "LIQUIDITY", "NODE ORDER"],
+          [(datetime.fromtimestamp(f.ts_ns / 1e9, timezone.utc).strftime("%H:%M:%S.%f")[:-3], f.venue, f.symbol, f.side.upper(),
+            qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity, f.node_order_id) for f in rows],
+          right=["QTY", "PRICE", "FEE"])
+
+
+@click.command()
+@click.option("--symbol", help="Only fills in this symbol.")
+def fills(symbol):
+    """Fill history with venue, price, quantity, fee."""
+    emit(_client().fills(symbol), _render_fills)
+
+
+@click.group()
+def engine():
+    """Start, stop or inspect the local engine (the CLI also starts it on demand)."""
+
+
+@engine.command()
+def start():
+    """Start the engine in the background (no-op if it runs)."""
+    from sequence_core.engine_client import start_engine
+
+    info, started = start_engine()
+    emit({"pid": info.pid, "port": info.port, "started": started},
+         lambda d: line(f"engine {'started' if d['started'] else 'already running'}: pid {d['pid']}, 127.0.0.1:{d['port']}"))
+
+
+@engine.command()
+def stop():
+    """Stop the engine; working orders resume when it starts again."""
+    from sequence_core.engine_client import stop_engine
+
+    info = stop_engine()
+    emit({"stopped": info is not None}, lambda d: line("engine stopped" if d["stopped"] else "engine was not running"))
+
+
+@engine.command()
+def status():
+    """Engine state: pid, port, uptime, working graphs per mode."""
+    from sequence_core.engine_client import call, engine_info
+
+    info = engine_info()
+    if info is None:
+        emit({"running": False}, lambda d: line("engine not running (it starts on demand)"))
+        return
+    data = {"running": True, "port": info.port, **call(info, "GET", "/v1/status")}
+
+    def text(d):
+        line(f"engine {d['version']} running: pid {d['pid']}, 127.0.0.1:{d['port']}, up {d['uptime_s']}s")
+        for mode, desk in d["desks"].items():
+            line(f"  {mode}: {desk['working_graphs']} working graph(s), source {desk['source']}, venues {', '.join(desk['venues']) or '—'}")
+    emit(data, text)

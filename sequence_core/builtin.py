@@ -1,0 +1,10 @@
+"""The core's own plugin: the built-in ``sor`` policy, registered through the same hook
+as every other policy so ``--policy`` and ``sequence plugins`` treat it alike."""
+
+from .hookspecs import hookimpl
+from .policy import SorPolicy
+
+
+@hookimpl
+def register_policies(register):
+    register(SorPolicy())

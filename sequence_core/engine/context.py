@@ -1,0 +1,136 @@
+"""The runtime a policy drives: every action is journaled before it reaches a venue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
+
+from ..errors import SequenceError
+from ..orders import NODE_TERMINAL, LifecycleEvent, NodeOrder, OrderGraph, node_order_id
+from ..router import route
+
+if TYPE_CHECKING:
+    from .desk import Desk
+
+
+class GraphRuntime:
+    """Implements :class:`sequence_core.policy.PolicyContext` for one graph."""
+
+    def __init__(self, desk: "Desk", graph: OrderGraph, instruments: dict):
+        self.desk = desk
+        self.graph = graph
+        self.request = graph.request
+        self.instruments = instruments          # venue -> Instrument of this graph's book
+        nodes = desk.journal.nodes(graph.graph_id)
+        self._next_node = 1 + max((n.node for n in nodes), default=-1)
+        # Venues that rejected or failed a child of this graph are not routed to again.
+        self.excluded: dict[str, str] = {n.venue: n.reason for n in nodes if n.status == "REJECTED"}
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def remaining(self) -> Decimal:
+        reserved = sum((n.remaining for n in self.open_nodes()), Decimal(0))
+        return self.graph.request.qty - self.graph.filled_qty - reserved
+
+    @property
+    def started_ns(self) -> int:
+        return self.graph.created_ns
+
+    def now_ns(self) -> int:
+        return self.desk.source.now_ns()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) * self.desk.time_scale)
+
+    def open_nodes(self) -> list[NodeOrder]:
+        return [n for n in self.desk.journal.nodes(self.graph.graph_id) if n.status not in NODE_TERMINAL]
+
+    def tick_size(self, venue: str) -> Decimal:
+        return self.instruments[venue].tick_size
+
+    def lot_size(self, venue: str) -> Decimal:
+        return self.instruments[venue].lot_size
+
+    def books(self, depth: int = 20):
+        return self.desk.source.books(list(self.instruments.values()), self.now_ns(), depth)
+
+    def note(self, kind: str, detail: dict) -> None:
+        self.desk.journal.event(LifecycleEvent(time.time_ns(), self.graph.graph_id, None, kind, detail))
+
+    def volume_profile(self):
+        return self.desk.volume_profile(self.request.symbol)
+
+    # -- actions -----------------------------------------------------------------------------
+    async def take(self, qty: Decimal, limit: Decimal | None = None, urgency: str | None = None,
+                   max_slippage_bps: int | None = None) -> Decimal:
+        """Route ``qty`` across venues as IOC children; returns the quantity filled.
+
+        A venue that rejects or fails a child is excluded from this graph and the part it
+        did not take is routed again at once among the remaining venues.
+        """
+        filled = Decimal(0)
+        for _ in range(len(self.instruments) + 1):
+            got, rejected = await self._take_once(qty - filled, limit, urgency, max_slippage_bps)
+            filled += got
+            if not rejected or filled >= qty:
+                break
+            self.note("reroute", {"remaining": str(qty - filled), "excluded": sorted(self.excluded)})
+        return filled
+
+    async def _take_once(self, qty, limit, urgency, max_slippage_bps) -> tuple[Decimal, bool]:
+        side = self.request.side
+        books = [b for b in self.books(depth=50) if b.venue not in self.excluded]
+        if not books:
+            self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})
+            return Decimal(0), False
+        fees = {v: self.desk.taker_rate(v, self.instruments[v]) for v in self.instruments}
+        legs = route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books],
+                     limit=limit, max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
+                     urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments))
+        self.note("sor_decision", {"qty": str(qty), "legs": [
+            {"venue": l.venue, "book": l.book, "qty": str(l.qty), "limit": str(l.limit_price) if l.limit_price else None,
+             "expected_avg": str(l.expected_avg) if l.expected_avg else None, "reason": l.reason} for l in legs]
+            + [{"venue": v, "book": self.instruments[v].symbol, "qty": "0", "limit": None, "expected_avg": None,
+                "reason": f"excluded after it failed a child of this order: {why}"} for v, why in sorted(self.excluded.items())]})
+        children = [await self._new_node(l.venue, l.qty, l.limit_price, "ioc") for l in legs if l.qty > 0]
+        results = await asyncio.gather(*(self.desk.send(self, n) for n in children))
+        rejected = False
+        for n in results:
+            if n.status == "REJECTED":
+                self.excluded[n.venue] = n.reason or "rejected"
+                rejected = True
+        return sum((n.filled_qty for n in results), Decimal(0)), rejected
+
+    async def post(self, venue: str, qty: Decimal, price: Decimal, post_only: bool = True) -> NodeOrder:
+        node = await self._new_node(venue, qty, price, "post_only" if post_only else "limit")
+        return await self.desk.send(self, node)
+
+    async def replace(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
+        """Cancel-replace: the new order is the same node with seq + 1."""
+        done = await self.cancel(node)
+        left = (qty if qty is not None else node.qty) - done.filled_qty
+        if done.status == "FILLED" or left <= 0:
+            return done
+        new = NodeOrder(node_order_id(self.graph.graph_id, node.node, node.seq + 1), self.graph.graph_id, node.node,
+                        node.seq + 1, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,
+                        node.order_type, "PENDING_NEW", time.time_ns(), time.time_ns())
+        return await self.desk.send(self, new)
+
+    async def cancel(self, node: NodeOrder) -> NodeOrder:
+        return await self.desk.cancel_node(self, node)
+
+    async def refresh(self, node: NodeOrder) -> NodeOrder:
+        return await self.desk.refresh_node(self, node)
+
+    async def _new_node(self, venue: str, qty: Decimal, price: Decimal | None, order_type: str) -> NodeOrder:
+        inst = self.instruments.get(venue)
+        if inst is None:
+            raise SequenceError(f"{venue} does not list {self.request.symbol}")
+        qty = (qty / inst.lot_size).to_integral_value(ROUND_DOWN) * inst.lot_size
+        n = self._next_node
+        self._next_node += 1
+        now = time.time_ns()
+        return NodeOrder(node_order_id(self.graph.graph_id, n, 0), self.graph.graph_id, n, 0, venue, inst.symbol,
+                         self.request.side, qty, price, order_type, "PENDING_NEW", now, now)

@@ -1,0 +1,425 @@
+"""A desk: one mode's (live or sandbox) journal, venue sessions and running graphs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from decimal import Decimal
+
+import msgspec
+
+from ..config import venue_settings
+from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
+from ..execution import OrderState
+from ..journal import Journal
+from ..market import USD_FAMILY, Instrument, resolve
+from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
+                      URGENCIES, new_graph_id, node_order_id, parse_order_id)
+from ..policy import check_policy_name
+from .context import GraphRuntime
+
+log = logging.getLogger("sequence.engine")
+SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
+POLL_INTERVAL_S = 0.25
+
+
+def _fault(point: str) -> None:
+    """Test hook: SEQUENCE_ENGINE_FAULT=<point> kills the engine there, like a SIGKILL."""
+    if os.environ.get("SEQUENCE_ENGINE_FAULT") == point:
+        os._exit(137)
+
+
+class Desk:
+    def __init__(self, sandbox: bool):
+        from ..client import Sequence
+        from ..plugins import policies, venues
+
+        self.sandbox = sandbox
+        self.mode = "sandbox" if sandbox else "live"
+        self.client = Sequence(sandbox=sandbox)
+        self.journal = Journal(sandbox)
+        self.source = self.client.source()
+        self.policies = policies()
+        self.venues = self.client.trading_venues()
+        self._paper = next((v for v in venues().values() if v.sandbox_only), None)
+        self.sessions: dict = {}
+        self.runtimes: dict[str, GraphRuntime] = {}
+        self.runners: dict[str, asyncio.Task] = {}
+        self.in_flight: set[str] = set()
+        self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
+        self._poller: asyncio.Task | None = None
+        self.listeners: set[asyncio.Queue] = set()
+
+    # -- sessions ----------------------------------------------------------------------------
+    def session(self, venue: str):
+        if venue not in self.sessions:
+            v = self.venues[venue]
+            if self.sandbox:
+                if self._paper is None:
+                    raise SequenceError("no paper venue plugin (sequence-venue-sim) is installed; sandbox cannot trade")
+                self.sessions[venue] = self._paper.paper_session(v, self.source)
+            else:
+                factory = getattr(v, "execution_session", None)
+                creds = self.client.credentials().get(venue, [f.name for f in v.credential_fields])
+                session = factory(creds[0], venue_settings(venue)) if factory and creds else None
+                if session is None:
+                    raise SequenceError(f"the {venue} plugin cannot trade live yet (no execution client); use --sandbox")
+                self.sessions[venue] = session
+        return self.sessions[venue]
+
+    def taker_rate(self, venue: str, inst: Instrument) -> Decimal | None:
+        """The venue's taker fee as a fraction of notional at this book's price (curves included)."""
+        book = self.source.books([inst], self.source.now_ns(), 1)
+        ref = book[0].best_ask.price if book and book[0].best_ask else Decimal(1)
+        probe = inst.lot_size * 100
+        fee = self.venues[venue].fee(inst, ref, probe, "taker")
+        return None if fee is None else fee / (ref * probe)
+
+    def available(self, side: str, instruments: dict[str, Instrument]) -> dict[str, Decimal]:
+        """Per venue: quote cash for buys, the held instrument for sells (perps: cash)."""
+        from .. import ledger
+
+        held = {(p.venue, p.instrument): p.qty for p in ledger.positions(self.journal.db)}
+        out = {}
+        for venue, inst in instruments.items():
+            if side == "buy" or inst.kind == "perp":
+                out[venue] = held.get((venue, inst.quote), Decimal(0))
+            else:
+                key = inst.symbol if inst.kind == "event_contract" else inst.base
+                out[venue] = held.get((venue, key), Decimal(0))
+        return out
+
+    def volume_profile(self, symbol: str):
+        return None   # a learned profile arrives with the replay store; policies fall back to theirs
+
+    # -- admission -----------------------------------------------------------------------------
+    def instruments_for(self, request: OrderRequest) -> dict[str, Instrument]:
+        """One book per venue: the requested quote if listed, else USD, USDT, USDC in order."""
+        if request.venue is not None:
+            names = [request.venue]
+            self.client.trading_venues(names)   # unknown / unconnected venue -> clear error
+        pool = [i for v in (self.venues if request.venue is None else {request.venue: self.venues[request.venue]}).values()
+                for i in v.instruments()]
+        found = resolve(request.symbol, pool)
+        events = {i.symbol for i in found if i.kind == "event_contract"}
+        if events and len({i.outcome for i in found}) > 1:
+            raise UsageError(f"say which outcome to trade: {request.symbol}:YES or {request.symbol}:NO")
+        wanted = request.symbol.rpartition(":")[0] if ":" in request.symbol else request.symbol
+        quote = wanted.split("-")[1] if wanted.count("-") >= 1 and not events else None
+        order = [quote] + [q for q in USD_FAMILY if q != quote] if quote else list(USD_FAMILY)
+        by_venue: dict[str, Instrument] = {}
+        for inst in sorted(found, key=lambda i: (order.index(i.quote) if i.quote in order else 99, i.symbol)):
+            by_venue.setdefault(inst.venue, inst)
+        if not by_venue:
+            raise UsageError(f"no venue here lists '{request.symbol}'")
+        return by_venue
+
+    def validate(self, request: OrderRequest) -> tuple[dict[str, Instrument], Decimal | None]:
+        if request.side not in ("buy", "sell"):
+            raise UsageError(f"side must be buy or sell, got '{request.side}'")
+        if request.urgency not in URGENCIES:
+            raise UsageError(f"--urgency must be one of {', '.join(URGENCIES)}, got '{request.urgency}'")
+        policy = check_policy_name(request.policy, self.policies)
+        policy.validate(request)
+        instruments = self.instruments_for(request)
+        if request.venue:
+            inst = instruments[request.venue]
+            if (request.qty / inst.lot_size) % 1 != 0:
+                raise InvalidOrder(f"quantity {request.qty} is not a multiple of {request.venue}'s lot size {inst.lot_size} for {inst.symbol}")
+            if request.qty < inst.min_qty:
+                raise InvalidOrder(f"quantity {request.qty} is under {request.venue}'s minimum {inst.min_qty} for {inst.symbol}")
+            if request.limit_price is not None and (request.limit_price / inst.tick_size) % 1 != 0:
+                raise InvalidOrder(f"limit price {request.limit_price} is off {request.venue}'s tick size {inst.tick_size} for {inst.symbol}")
+        elif request.qty < min(i.lot_size for i in instruments.values()):
+            raise InvalidOrder(f"quantity {request.qty} is smaller than any venue's lot size for {request.symbol}")
+        if request.limit_price is not None and any(i.kind == "event_contract" for i in instruments.values()) and not (0 < request.limit_price < 1):
+            raise InvalidOrder(f"event contracts trade between 0 and 1 (dollars per contract); got limit price {request.limit_price}")
+        books = self.source.books(list(instruments.values()), self.source.now_ns(), 1)
+        bids = [b.best_bid.price for b in books if b.best_bid]
+        asks = [b.best_ask.price for b in books if b.best_ask]
+        mid = (max(bids) + min(asks)) / 2 if bids and asks else None
+        ref = request.limit_price or (min(asks) if request.side == "buy" and asks else max(bids) if bids else None)
+        if ref is not None:
+            minimum = max((i.min_notional for i in instruments.values()), default=Decimal(0)) if request.venue else \
+                min((i.min_notional for i in instruments.values()), default=Decimal(0))
+            if request.qty * ref < minimum:
+                raise InvalidOrder(f"order notional {request.qty * ref:.2f} is under the minimum {minimum} for {request.symbol}")
+            have = self.available(request.side, instruments)
+            total = sum(have.values(), Decimal(0))
+            if request.side == "buy" or any(i.kind == "perp" for i in instruments.values()):
+                need = request.qty * ref * (Decimal(1) if request.side == "buy" else Decimal("0.1"))
+                if need > total:
+                    raise InsufficientFunds(f"insufficient balance: {request.side} {request.qty} {request.symbol} needs about "
+                                            f"{need:,.2f} in cash; available {total:,.2f} across {', '.join(sorted(have))}")
+            elif request.qty > total:
+                raise InsufficientFunds(f"insufficient balance: selling {request.qty} {request.symbol} but only {total} held "
+                                        f"across {', '.join(sorted(have))}")
+        return instruments, mid
+
+    def submit(self, request: OrderRequest) -> OrderGraph:
+        instruments, mid = self.validate(request)
+        now = time.time_ns()
+        graph = OrderGraph(new_graph_id(), self.mode, request, "ADMITTED", now, now, arrival_mid=mid)
+        self.journal.save(graph, events=(LifecycleEvent(now, graph.graph_id, None, "sor_admission", {
+            "policy": request.policy, "venues": sorted(instruments), "books": {v: i.symbol for v, i in instruments.items()},
+            "arrival_mid": str(mid) if mid is not None else None, "source": self.source.label()}),))
+        self._start(graph, instruments)
+        return graph
+
+    def _start(self, graph: OrderGraph, instruments: dict[str, Instrument]) -> None:
+        rt = GraphRuntime(self, graph, instruments)
+        self.runtimes[graph.graph_id] = rt
+        self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
+
+    async def _run(self, rt: GraphRuntime) -> None:
+        policy = self.policies[rt.request.policy]
+        try:
+            if rt.graph.status == "ADMITTED":
+                rt.graph.status = "WORKING"
+                self.journal.save(rt.graph)
+            await policy.run(rt)
+            rt.graph.policy_done = True
+            self.journal.save(rt.graph)
+        except asyncio.CancelledError:
+            raise
+        except SequenceError as exc:
+            rt.graph.policy_done = True
+            rt.graph.reason = str(exc)
+            self.journal.save(rt.graph, events=(LifecycleEvent(time.time_ns(), rt.graph.graph_id, None, "policy_error", {"error": str(exc)}),))
+        except Exception as exc:  # noqa: BLE001 - a policy bug fails its graph, not the engine
+            log.exception("policy %s failed on %s", rt.request.policy, rt.graph.graph_id)
+            rt.graph.policy_done = True
+            rt.graph.reason = f"policy error: {type(exc).__name__}: {exc}"
+            rt.graph.status = "FAILED"
+            self.journal.save(rt.graph, events=(LifecycleEvent(time.time_ns(), rt.graph.graph_id, None, "terminal", {"status": "FAILED", "reason": rt.graph.reason}),))
+        finally:
+            self.runners.pop(rt.graph.graph_id, None)
+            self._finalize(rt)
+
+    def _finalize(self, rt: GraphRuntime) -> None:
+        """A graph whose policy is done and which has no open child reaches its terminal state."""
+        g = rt.graph
+        if g.status not in GRAPH_ACTIVE or not g.policy_done or rt.open_nodes():
+            return
+        if g.filled_qty >= g.request.qty:
+            g.status = "FILLED"
+        elif g.filled_qty > 0:
+            g.status = "PARTIALLY_FILLED"
+        else:
+            nodes = self.journal.nodes(g.graph_id)
+            g.status = "REJECTED" if nodes and all(n.status == "REJECTED" for n in nodes) else "EXPIRED"
+            if not g.reason:
+                g.reason = next((n.reason for n in reversed(nodes) if n.reason), "no liquidity within the limits")
+        if g.filled_qty and g.status != "FILLED" and not g.reason:
+            g.reason = "stopped with quantity left: " + (next((n.reason for n in reversed(self.journal.nodes(g.graph_id)) if n.reason), "limits reached"))
+        g.updated_ns = time.time_ns()
+        self.journal.save(g, events=(LifecycleEvent(g.updated_ns, g.graph_id, None, "terminal", {
+            "status": g.status, "filled": str(g.filled_qty), "avg_price": str(g.avg_price) if g.avg_price else None, "reason": g.reason}),))
+        self.runtimes.pop(g.graph_id, None)
+        self._publish(g.graph_id)
+
+    # -- sending and applying venue states -------------------------------------------------------
+    async def send(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
+        inst = rt.instruments[node.venue]
+        self.journal.save(node, events=(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "edge_dispatch", {
+            "venue": node.venue, "book": node.symbol, "qty": str(node.qty), "limit": str(node.limit_price) if node.limit_price else None,
+            "type": node.order_type, "client_order_id": node.client_order_id}),))
+        _fault("after_journal")
+        self.in_flight.add(node.node_order_id)
+        try:
+            session = self.session(node.venue)
+            try:
+                state = await asyncio.wait_for(session.place(node, inst), SEND_TIMEOUT_S)
+            except (TimeoutError, asyncio.TimeoutError, SequenceError) as exc:
+                # The request may or may not have arrived: ask the venue before deciding.
+                if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+                    exc = SequenceError(f"{node.venue} did not answer within {SEND_TIMEOUT_S:g}s")
+                try:
+                    state = await asyncio.wait_for(session.order_state(node.client_order_id), SEND_TIMEOUT_S)
+                except Exception:  # noqa: BLE001
+                    state = None
+                if state is None:
+                    state = OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason=f"{type(exc).__name__}: {exc}")
+            _fault("after_send")
+            return self.apply(rt, node.node_order_id, state, inst)
+        finally:
+            self.in_flight.discard(node.node_order_id)
+
+    def apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
+        """Bring a node (and its graph and positions) up to the venue's state, exactly once."""
+        node = self.journal.node(node_id)
+        events = []
+        first_ack = node.venue_order_id is None and state.venue_order_id is not None
+        for f in state.fills:
+            fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
+                        f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
+            self.journal.record_fill(fill, node, rt.graph, inst.base, inst.quote, inst.kind)
+        if first_ack:
+            node.venue_order_id = state.venue_order_id
+            events.append(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "venue_ack",
+                                         {"venue_order_id": state.venue_order_id, "status": state.status}, state.venue_ts_ns))
+        before = node.status
+        if node.filled_qty >= node.qty:
+            node.status = "FILLED"
+        elif state.status in ("CANCELLED", "REJECTED", "EXPIRED"):
+            node.status = state.status
+        elif node.status not in NODE_TERMINAL:
+            node.status = "PARTIALLY_FILLED" if node.filled_qty > 0 else "NEW"
+        if state.reason:
+            node.reason = state.reason
+        node.updated_ns = time.time_ns()
+        if node.status in NODE_TERMINAL and before not in NODE_TERMINAL:
+            kind = "reject" if node.status == "REJECTED" else "terminal"
+            events.append(LifecycleEvent(node.updated_ns, node.graph_id, node.node_order_id, kind,
+                                         {"status": node.status, "filled": str(node.filled_qty), "reason": node.reason}))
+        self.journal.save(node, rt.graph, events=tuple(events))
+        self._publish(node.graph_id)
+        return node
+
+    async def cancel_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
+        self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "cancel_requested", {}))
+        state = await asyncio.wait_for(self.session(node.venue).cancel(node, rt.instruments[node.venue]), SEND_TIMEOUT_S)
+        return self.apply(rt, node.node_order_id, state, rt.instruments[node.venue])
+
+    async def refresh_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
+        states = await self.session(node.venue).poll([(node, rt.instruments[node.venue])])
+        return self.apply(rt, node.node_order_id, states[0], rt.instruments[node.venue]) if states else self.journal.node(node.node_order_id)
+
+    # -- background work -----------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.sandbox:
+            from .. import ledger
+            from ..config import load_config
+
+            ledger.fund_paper_accounts(self.journal.db, self.venues, load_config())
+        await self.recover()
+        self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
+
+    async def stop(self) -> None:
+        for task in list(self.runners.values()) + ([self._poller] if self._poller else []):
+            task.cancel()
+        for session in self.sessions.values():
+            await session.close()
+        self.journal.close()
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            try:
+                await self.poll_once()
+            except Exception:  # noqa: BLE001 - keep polling; the error is logged
+                log.exception("poll failed")
+
+    async def poll_once(self) -> None:
+        for graph_id, rt in list(self.runtimes.items()):
+            resting = [n for n in rt.open_nodes() if n.status in ("NEW", "PARTIALLY_FILLED") and n.node_order_id not in self.in_flight]
+            by_venue: dict[str, list[NodeOrder]] = {}
+            for n in resting:
+                by_venue.setdefault(n.venue, []).append(n)
+            for venue, nodes in by_venue.items():
+                states = await self.session(venue).poll([(n, rt.instruments[venue]) for n in nodes])
+                by_cid = {s.client_order_id: s for s in states}
+                for n in nodes:
+                    if n.client_order_id in by_cid:
+                        self.apply(rt, n.node_order_id, by_cid[n.client_order_id], rt.instruments[venue])
+            if graph_id not in self.runners:
+                self._finalize(rt)
+
+    async def recover(self) -> None:
+        """After a restart: reconcile every unfinished graph with the venues, then resume it."""
+        for graph in self.journal.graphs(statuses=GRAPH_ACTIVE, limit=100_000):
+            try:
+                instruments = self.instruments_for(graph.request)
+            except SequenceError as exc:
+                graph.status, graph.reason = "FAILED", f"cannot resume after restart: {exc}"
+                self.journal.save(graph)
+                continue
+            rt = GraphRuntime(self, graph, instruments)
+            self.runtimes[graph.graph_id] = rt
+            for node in rt.open_nodes():
+                inst = instruments.get(node.venue)
+                state = await self.session(node.venue).order_state(node.client_order_id) if inst else None
+                if state is None:
+                    reason = ("never reached the venue (the engine stopped before sending it)" if node.status == "PENDING_NEW"
+                              else "the venue no longer knows this order")
+                    state = OrderState(node.client_order_id, None, "REJECTED" if node.status == "PENDING_NEW" else "EXPIRED",
+                                       Decimal(0), reason=reason)
+                self.apply(rt, node.node_order_id, state, inst or next(iter(instruments.values())))
+            self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, None, "recovered", {"filled": str(graph.filled_qty)}))
+            if graph.policy_done:
+                self._finalize(rt)
+            else:
+                self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
+
+    # -- order management ------------------------------------------------------------------------
+    def _node_runtime(self, any_id: str) -> tuple[GraphRuntime | None, OrderGraph, NodeOrder | None]:
+        graph_id, node_id = parse_order_id(any_id)
+        graph = self.journal.graph(graph_id)
+        if graph is None:
+            raise OrderNotFound(f"unknown order '{any_id}'")
+        node = None
+        if node_id:
+            node = self.journal.node(node_id)
+            if node is None:
+                raise OrderNotFound(f"unknown node order '{node_id}'")
+        return self.runtimes.get(graph_id), graph, node
+
+    async def cancel(self, any_id: str) -> dict:
+        rt, graph, node = self._node_runtime(any_id)
+        if rt is None or graph.status not in GRAPH_ACTIVE:
+            raise InvalidOrder(f"order {any_id} is already {graph.status}; nothing to cancel")
+        targets = [n for n in rt.open_nodes() if node is None or n.node_order_id == node.node_order_id]
+        if node is not None and not targets:
+            raise InvalidOrder(f"node order {node.node_order_id} is already {node.status}; nothing to cancel")
+        if node is None:   # the whole graph: stop its policy first so it sends nothing new
+            task = self.runners.pop(graph.graph_id, None)
+            if task:
+                task.cancel()
+            rt.graph.policy_done = True
+        done = [await self.cancel_node(rt, n) for n in targets]
+        if node is None:
+            rt.graph.status = "CANCELLED"
+            rt.graph.reason = "cancelled by user"
+            rt.graph.updated_ns = time.time_ns()
+            self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
+                                                              {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
+            self.runtimes.pop(graph.graph_id, None)
+        return {"graph_id": graph.graph_id, "cancelled": [n.node_order_id for n in done if n.status == "CANCELLED"],
+                "filled_before_cancel": [n.node_order_id for n in done if n.status == "FILLED"]}
+
+    async def amend(self, any_id: str, price: Decimal | None, qty: Decimal | None, by: Decimal | None = None) -> dict:
+        rt, graph, node = self._node_runtime(any_id)
+        if rt is None:
+            raise InvalidOrder(f"order {any_id} is {graph.status}; only working orders can be amended")
+        if node is None:
+            open_nodes = rt.open_nodes()
+            if len(open_nodes) != 1:
+                raise UsageError(f"{graph.graph_id} has {len(open_nodes)} working child orders; name one: "
+                                 + ", ".join(n.node_order_id for n in open_nodes))
+            node = open_nodes[0]
+        if node.status in NODE_TERMINAL:
+            raise InvalidOrder(f"node order {node.node_order_id} is already {node.status}")
+        inst = rt.instruments[node.venue]
+        if by is not None:
+            if node.remaining - by <= 0:
+                raise InvalidOrder(f"decreasing {node.node_order_id} by {by} would leave {node.remaining - by} (must stay above 0)")
+            qty = node.qty - by
+        if price is not None and (price / inst.tick_size) % 1 != 0:
+            raise InvalidOrder(f"price {price} is off {node.venue}'s tick size {inst.tick_size}")
+        if qty is not None and (qty <= node.filled_qty or (qty / inst.lot_size) % 1 != 0):
+            raise InvalidOrder(f"new quantity {qty} must exceed the filled {node.filled_qty} and be a multiple of {inst.lot_size}")
+        delta = (qty - node.qty) if qty is not None else Decimal(0)
+        if delta:
+            rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
+        new = await rt.replace(node, price, qty)
+        self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
+                                          {"from": node.node_order_id, "price": str(price) if price else None,
+                                           "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
+        return {"mode": "cancel_replace", "from": node.node_order_id, "node": new}
+
+    def _publish(self, graph_id: str) -> None:
+        for q in list(self.listeners):
+            if not q.full():
+                q.put_nowait(graph_id)

@@ -1,0 +1,189 @@
+"""The engine's HTTP API on 127.0.0.1, authenticated with a bearer token.
+
+The token is the user's ``seq_`` key from ``sequence login``, or, without a login, a
+random local token; either way it is written to ``<home>/engine.json`` (0600 in the 0700
+home), where the CLI reads it. Every route but /v1/health needs it. Errors come back as
+``{"error": message, "type": SequenceError subclass}`` with HTTP 400/404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import time
+from decimal import Decimal
+
+import msgspec
+from aiohttp import web
+
+from .. import __version__
+from ..errors import OrderNotFound, SequenceError, UsageError
+from ..orders import GRAPH_TERMINAL, OrderRequest
+from .desk import Desk
+
+_enc = msgspec.json.Encoder()
+
+
+def _json(data, status: int = 200) -> web.Response:
+    return web.Response(body=_enc.encode(data), status=status, content_type="application/json")
+
+
+class Engine:
+    def __init__(self, token: str):
+        self.token = token
+        self.desks: dict[str, Desk] = {}
+        self.started_ns = time.time_ns()
+        self.stopping = asyncio.Event()
+
+    async def desk(self, mode: str) -> Desk:
+        if mode not in ("live", "sandbox"):
+            raise UsageError(f"unknown mode '{mode}'")
+        if mode not in self.desks:
+            desk = Desk(mode == "sandbox")
+            await desk.start()
+            self.desks[mode] = desk
+        return self.desks[mode]
+
+    async def recover_all(self) -> None:
+        """Resume unfinished graphs of both modes right away, not at the next request."""
+        from ..ledger import ledger_path
+
+        for mode in ("sandbox", "live"):
+            if ledger_path(mode == "sandbox").exists():
+                try:
+                    await self.desk(mode)
+                except SequenceError:
+                    pass   # e.g. live without a market-data source: recovered when first used
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._auth, self._errors], client_max_size=1 << 20)
+        r = app.router
+        r.add_get("/v1/health", self.health)
+        r.add_get("/v1/status", self.status)
+        r.add_post("/v1/shutdown", self.shutdown)
+        r.add_post("/v1/{mode}/orders", self.submit)
+        r.add_get("/v1/{mode}/orders", self.orders)
+        r.add_get("/v1/{mode}/orders/{graph_id}", self.order)
+        r.add_post("/v1/{mode}/cancel", self.cancel)
+        r.add_post("/v1/{mode}/amend", self.amend)
+        r.add_get("/v1/{mode}/fills", self.fills)
+        return app
+
+    @web.middleware
+    async def _auth(self, request, handler):
+        if request.path != "/v1/health":
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                return _json({"error": "engine authentication failed (wrong or missing key)", "type": "AuthenticationError"}, 401)
+        return await handler(request)
+
+    @web.middleware
+    async def _errors(self, request, handler):
+        try:
+            return await handler(request)
+        except OrderNotFound as exc:
+            return _json({"error": str(exc), "type": type(exc).__name__}, 404)
+        except SequenceError as exc:
+            return _json({"error": str(exc), "type": type(exc).__name__}, 400)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return _json({"error": f"bad request: {exc}", "type": "UsageError"}, 400)
+
+    # -- routes --------------------------------------------------------------------------------
+    async def health(self, request):
+        return _json({"ok": True, "version": __version__, "pid": os.getpid()})
+
+    async def status(self, request):
+        desks = {}
+        for mode, d in self.desks.items():
+            desks[mode] = {"working_graphs": len(d.runtimes), "running_policies": len(d.runners),
+                           "venues": sorted(d.sessions), "source": d.source.label()}
+        return _json({"version": __version__, "pid": os.getpid(), "started_ns": self.started_ns,
+                      "uptime_s": round((time.time_ns() - self.started_ns) / 1e9, 1), "desks": desks})
+
+    async def shutdown(self, request):
+        self.stopping.set()
+        return _json({"stopping": True})
+
+    async def submit(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        body = msgspec.json.decode(await request.read(), type=SubmitBody)
+        graph = desk.submit(body.request)
+        policy = desk.policies[body.request.policy]
+        wait = 0.0 if policy.long_running else min(body.wait_s, 30.0)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            g = desk.journal.graph(graph.graph_id)
+            if g.status in GRAPH_TERMINAL or (g.policy_done and g.status == "WORKING"):
+                break
+            await asyncio.sleep(0.01)
+        return _json(self._detail(desk, graph.graph_id))
+
+    def _detail(self, desk: Desk, graph_id: str) -> dict:
+        graph = desk.journal.graph(graph_id)
+        if graph is None:
+            raise OrderNotFound(f"unknown order '{graph_id}'")
+        events = desk.journal.events(graph_id)
+        routing = [e.detail for e in events if e.kind == "sor_decision"]
+        return {"graph": graph, "nodes": desk.journal.nodes(graph_id), "fills": desk.journal.fills(graph_id=graph_id),
+                "routing": routing, "events": events}
+
+    async def orders(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        symbol = request.query.get("symbol")
+        graphs = desk.journal.graphs()
+        if symbol:
+            books = _books(desk, symbol)
+            graphs = [g for g in graphs if books & _books(desk, g.request.symbol, strict=False)]
+        return _json([{"graph": g, "nodes": desk.journal.nodes(g.graph_id)} for g in graphs])
+
+    async def order(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        return _json(self._detail(desk, request.match_info["graph_id"]))
+
+    async def cancel(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        body = msgspec.json.decode(await request.read(), type=IdBody)
+        return _json(await desk.cancel(body.id))
+
+    async def amend(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        body = msgspec.json.decode(await request.read(), type=AmendBody)
+        return _json(await desk.amend(body.id, body.price, body.qty, body.by))
+
+    async def fills(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        symbol = request.query.get("symbol")
+        fills = desk.journal.fills()
+        if symbol:
+            books = _books(desk, symbol)
+            fills = [f for f in fills if (f.venue, f.symbol) in books]
+        return _json(fills)
+
+
+def _books(desk: Desk, symbol: str, strict: bool = True) -> set[tuple[str, str]]:
+    """(venue, book) pairs a symbol names; unknown symbols are an error unless not strict."""
+    from ..market import resolve
+
+    try:
+        return {(i.venue, i.symbol) for i in resolve(symbol, [i for v in desk.venues.values() for i in v.instruments()])}
+    except SequenceError:
+        if strict:
+            raise
+        return set()
+
+
+class SubmitBody(msgspec.Struct):
+    request: OrderRequest
+    wait_s: float = 5.0
+
+
+class IdBody(msgspec.Struct):
+    id: str
+
+
+class AmendBody(msgspec.Struct):
+    id: str
+    price: Decimal | None = None
+    qty: Decimal | None = None
+    by: Decimal | None = None

@@ -1,0 +1,73 @@
+"""The execution protocol between the engine and a venue (real adapter or paper venue).
+
+One :class:`ExecutionSession` per venue and mode. Every call is keyed by the client order
+id derived from the node order id, which is what makes a retried or reconciled order
+recognisable: ``place`` of an id the venue already knows returns that order's state
+instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from .market import Instrument
+from .orders import NodeOrder
+
+
+class VenueFill(msgspec.Struct, frozen=True):
+    fill_id: str
+    price: Decimal
+    qty: Decimal
+    fee: Decimal
+    fee_asset: str
+    liquidity: str                 # maker | taker
+    venue_ts_ns: int
+
+
+class OrderState(msgspec.Struct, frozen=True):
+    """What the venue says about one order."""
+
+    client_order_id: str
+    venue_order_id: str | None
+    status: str                    # NEW | PARTIALLY_FILLED | FILLED | CANCELLED | REJECTED | EXPIRED
+    filled_qty: Decimal
+    fills: tuple[VenueFill, ...] = ()
+    reason: str = ""
+    venue_ts_ns: int | None = None
+    price: Decimal | None = None
+    qty: Decimal | None = None
+
+
+class AmendResult(msgspec.Struct, frozen=True):
+    mode: str                      # native_atomic | cancel_replace
+    state: OrderState
+
+
+class ExecutionSession:
+    """Base class; venue plugins implement it. All methods are coroutines."""
+
+    venue: str
+    amend_mode: str = "cancel_replace"   # what amend does at this venue
+
+    async def place(self, node: NodeOrder, instrument: Instrument) -> OrderState:
+        raise NotImplementedError
+
+    async def cancel(self, node: NodeOrder, instrument: Instrument) -> OrderState:
+        raise NotImplementedError
+
+    async def amend(self, node: NodeOrder, instrument: Instrument, price: Decimal | None, qty: Decimal | None) -> AmendResult:
+        """Native amend where the venue has one; the engine does cancel-replace otherwise."""
+        raise NotImplementedError
+
+    async def order_state(self, client_order_id: str) -> OrderState | None:
+        """The venue's view of an order (None: the venue never received it)."""
+        raise NotImplementedError
+
+    async def poll(self, nodes: list[tuple[NodeOrder, Instrument]]) -> list[OrderState]:
+        """Current state of resting orders (fills since placement included)."""
+        return [s for n, _ in nodes if (s := await self.order_state(n.client_order_id)) is not None]
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,238 @@
+"""The order journal: graphs, node orders, fills and lifecycle events in SQLite (WAL).
+
+It shares the database file of the mode's ledger (``<home>/journal.db`` live,
+``<home>/sandbox/journal.db`` sandbox) so that a fill, the node and graph it belongs to and
+the positions it moves are committed in one transaction: a crash can never record a
+fill without its position change, or the other way round. Rows keep a few indexed
+columns plus the full record as msgspec JSON (decimals as strings, exact).
+
+Write order (the engine's contract): a node order is inserted with status PENDING_NEW and
+committed before it is sent; the venue then learns it under a client order id derived
+from the node id, so after a crash the engine can ask the venue whether it arrived.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import msgspec
+
+from . import ledger
+from .orders import Fill, LifecycleEvent, NodeOrder, OrderGraph
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS graphs (
+    graph_id   TEXT PRIMARY KEY,
+    symbol     TEXT NOT NULL,
+    side       TEXT NOT NULL,
+    policy     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    created_ns INTEGER NOT NULL,
+    updated_ns INTEGER NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS graphs_status ON graphs (status);
+CREATE TABLE IF NOT EXISTS nodes (
+    node_order_id   TEXT PRIMARY KEY,
+    graph_id        TEXT NOT NULL REFERENCES graphs (graph_id),
+    client_order_id TEXT NOT NULL UNIQUE,
+    venue           TEXT NOT NULL,
+    symbol          TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    created_ns      INTEGER NOT NULL,
+    updated_ns      INTEGER NOT NULL,
+    data            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_graph ON nodes (graph_id);
+CREATE INDEX IF NOT EXISTS nodes_status ON nodes (status);
+CREATE TABLE IF NOT EXISTS fills (
+    venue         TEXT NOT NULL,
+    fill_id       TEXT NOT NULL,
+    node_order_id TEXT NOT NULL,
+    graph_id      TEXT NOT NULL,
+    symbol        TEXT NOT NULL,
+    ts_ns         INTEGER NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (venue, fill_id)
+);
+CREATE INDEX IF NOT EXISTS fills_graph ON fills (graph_id);
+CREATE TABLE IF NOT EXISTS events (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ns         INTEGER NOT NULL,
+    graph_id      TEXT NOT NULL,
+    node_order_id TEXT,
+    kind          TEXT NOT NULL,
+    venue_ts_ns   INTEGER,
+    detail        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_graph ON events (graph_id, ts_ns);
+"""
+
+_enc = msgspec.json.Encoder()
+
+
+class Journal:
+    def __init__(self, sandbox: bool):
+        self.sandbox = sandbox
+        self.db = ledger.connect(sandbox)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    # -- writes ----------------------------------------------------------------------------
+    def _event(self, db, ev: LifecycleEvent) -> None:
+        db.execute("INSERT INTO events (ts_ns, graph_id, node_order_id, kind, venue_ts_ns, detail) VALUES (?,?,?,?,?,?)",
+                   (ev.ts_ns, ev.graph_id, ev.node_order_id, ev.kind, ev.venue_ts_ns, _enc.encode(ev.detail).decode()))
+
+    def _put_graph(self, db, g: OrderGraph) -> None:
+        db.execute("INSERT OR REPLACE INTO graphs VALUES (?,?,?,?,?,?,?,?)",
+                   (g.graph_id, g.request.symbol, g.request.side, g.request.policy, g.status, g.created_ns, g.updated_ns,
+                    _enc.encode(g).decode()))
+
+    def _put_node(self, db, n: NodeOrder) -> None:
+        db.execute("INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,?,?,?)",
+                   (n.node_order_id, n.graph_id, n.client_order_id, n.venue, n.symbol, n.status, n.created_ns, n.updated_ns,
+                    _enc.encode(n).decode()))
+
+    def save(self, *records: OrderGraph | NodeOrder, events: tuple[LifecycleEvent, ...] = ()) -> None:
+        """Insert or update graphs and nodes, with their events, in one transaction."""
+        with self.tx() as db:
+            for r in records:
+                (self._put_graph if isinstance(r, OrderGraph) else self._put_node)(db, r)
+            for ev in events:
+                self._event(db, ev)
+
+    def event(self, ev: LifecycleEvent) -> None:
+        with self.tx() as db:
+            self._event(db, ev)
+
+    def record_fill(self, fill: Fill, node: NodeOrder, graph: OrderGraph, base: str, quote: str, kind: str) -> bool:
+        """Store a fill once (venue + fill id), move node, graph and positions with it.
+
+        Returns False, changing nothing, when the fill was already recorded (a replayed
+        venue message or a reconciliation after restart).
+        """
+        with self.tx() as db:
+            seen = db.execute("SELECT 1 FROM fills WHERE venue=? AND fill_id=?", (fill.venue, fill.fill_id)).fetchone()
+            if seen:
+                return False
+            first = node.filled_qty == 0
+            node.filled_qty += fill.qty
+            node.notional += fill.qty * fill.price
+            node.fees += fill.fee
+            node.status = "FILLED" if node.filled_qty >= node.qty else "PARTIALLY_FILLED"
+            node.updated_ns = fill.ts_ns
+            graph.filled_qty += fill.qty
+            graph.notional += fill.qty * fill.price
+            graph.fees += fill.fee
+            graph.updated_ns = fill.ts_ns
+            db.execute("INSERT INTO fills VALUES (?,?,?,?,?,?,?)",
+                       (fill.venue, fill.fill_id, fill.node_order_id, fill.graph_id, fill.symbol, fill.ts_ns, _enc.encode(fill).decode()))
+            self._put_node(db, node)
+            self._put_graph(db, graph)
+            detail = {"price": str(fill.price), "qty": str(fill.qty), "fee": str(fill.fee), "liquidity": fill.liquidity, "fill_id": fill.fill_id}
+            if first:
+                self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "first_fill", detail, fill.venue_ts_ns))
+            self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
+            apply_fill_to_positions(db, fill, base, quote, kind)
+        return True
+
+    # -- reads -----------------------------------------------------------------------------
+    def graph(self, graph_id: str) -> OrderGraph | None:
+        row = self.db.execute("SELECT data FROM graphs WHERE graph_id=?", (graph_id,)).fetchone()
+        return msgspec.json.decode(row[0], type=OrderGraph) if row else None
+
+    def _select(self, table: str, type_, where: dict, statuses=None, order: str = "created_ns DESC", limit: int | None = None):
+        sql = f"SELECT data FROM {table} WHERE 1=1" + "".join(f" AND {col}=?" for col, v in where.items() if v is not None)
+        args = [v for v in where.values() if v is not None]
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            args.extend(statuses)
+        sql += f" ORDER BY {order}" + (" LIMIT ?" if limit else "")
+        args += [limit] if limit else []
+        return [msgspec.json.decode(r[0], type=type_) for r in self.db.execute(sql, args)]
+
+    def graphs(self, symbol: str | None = None, statuses: tuple[str, ...] | None = None, limit: int = 500) -> list[OrderGraph]:
+        return self._select("graphs", OrderGraph, {"symbol": symbol}, statuses, limit=limit)
+
+    def node(self, node_order_id: str) -> NodeOrder | None:
+        row = self.db.execute("SELECT data FROM nodes WHERE node_order_id=?", (node_order_id,)).fetchone()
+        return msgspec.json.decode(row[0], type=NodeOrder) if row else None
+
+    def nodes(self, graph_id: str | None = None, statuses: tuple[str, ...] | None = None) -> list[NodeOrder]:
+        return self._select("nodes", NodeOrder, {"graph_id": graph_id}, statuses, order="created_ns, node_order_id")
+
+    def fills(self, symbol: str | None = None, graph_id: str | None = None, limit: int = 1000) -> list[Fill]:
+        return self._select("fills", Fill, {"symbol": symbol, "graph_id": graph_id}, order="ts_ns DESC", limit=limit)
+
+    def events(self, graph_id: str, node_order_id: str | None = None) -> list[LifecycleEvent]:
+        sql, args = "SELECT ts_ns, graph_id, node_order_id, kind, detail, venue_ts_ns FROM events WHERE graph_id=?", [graph_id]
+        if node_order_id:
+            sql += " AND (node_order_id=? OR node_order_id IS NULL)"
+            args.append(node_order_id)
+        sql += " ORDER BY ts_ns, id"
+        return [LifecycleEvent(ts, g, n, k, msgspec.json.decode(d), v) for ts, g, n, k, d, v in self.db.execute(sql, args)]
+
+
+def _position(db, venue: str, instrument: str, kind: str) -> list:
+    row = db.execute("SELECT qty, cost, realized, fees FROM positions WHERE venue=? AND instrument=?", (venue, instrument)).fetchone()
+    return [Decimal(x) for x in row] if row else [Decimal(0)] * 4
+
+
+def _store(db, venue: str, instrument: str, kind: str, qty, cost, realized, fees) -> None:
+    status = "open" if qty != 0 or kind in ("fiat",) or ledger.cash_kind(instrument) else "closed"
+    db.execute("""INSERT INTO positions (venue, instrument, kind, qty, cost, realized, fees, status, updated_ns)
+                  VALUES (?,?,?,?,?,?,?,?,?)
+                  ON CONFLICT (venue, instrument) DO UPDATE SET qty=excluded.qty, cost=excluded.cost,
+                  realized=excluded.realized, fees=excluded.fees, status=excluded.status, updated_ns=excluded.updated_ns""",
+               (venue, instrument, kind, str(qty), str(cost), str(realized), str(fees), status, time.time_ns()))
+
+
+def apply_fill_to_positions(db, fill: Fill, base: str, quote: str, kind: str) -> None:
+    """Move the traded instrument and the cash it was paid with, exactly.
+
+    Spot and event contracts exchange the instrument for quote cash; perps keep a signed
+    contract position and move cash only by realized P&L and fees. Average-cost basis.
+    """
+    signed = fill.qty if fill.side == "buy" else -fill.qty
+    held = fill.symbol if kind in ("perp", "event_contract") else base
+    qty, cost, realized, fees = _position(db, fill.venue, held, kind)
+    if qty == 0 or (qty > 0) == (signed > 0):            # opening or adding
+        cost += signed * fill.price
+        qty += signed
+        pnl = Decimal(0)
+    else:                                                # reducing (maybe flipping)
+        closing = min(abs(signed), abs(qty)) * (1 if signed > 0 else -1)
+        avg = cost / qty
+        pnl = (fill.price - avg) * (-closing)
+        cost += closing * avg
+        qty += closing
+        rest = signed - closing
+        if rest:
+            qty += rest
+            cost += rest * fill.price
+        realized += pnl
+    fees += fill.fee
+    _store(db, fill.venue, held, kind if kind != "crypto" else "crypto", qty, cost, realized, fees)
+    cash_qty, cash_cost, cash_real, cash_fees = _position(db, fill.venue, quote, "cash")
+    if kind == "perp":
+        delta = pnl - fill.fee
+    else:
+        delta = -signed * fill.price - fill.fee
+    cash_kind = ledger.cash_kind(quote) or "crypto"
+    _store(db, fill.venue, quote, cash_kind, cash_qty + delta, cash_cost + delta, cash_real, cash_fees)

@@ -1,0 +1,81 @@
+"""SOR decisions on small hand-computed books."""
+
+from decimal import Decimal as D
+
+from sequence_core.market import BookLevel, Instrument, OrderBook
+from sequence_core.router import route
+
+
+def book(venue, asks, bids=(), lot="0.01", min_notional="0"):
+    inst = Instrument(venue, "BTC-USD", "BTCUSD", "crypto", "BTC", "USD", D("0.01"), D(lot), D(min_notional))
+    lv = lambda rows: tuple(BookLevel(D(p), D(q)) for p, q in rows)
+    return OrderBook(venue, "BTC-USD", 0, 0, lv(bids), lv(asks)), inst
+
+
+def legs(result):
+    return {l.venue: l for l in result}
+
+
+def test_cheapest_after_fees_wins():
+    # a: 100.00 + 30 bps = 100.30 net; b: 100.10 + 5 bps = 100.150 net -> b first
+    a, ia = book("a", [("100.00", "1")])
+    b, ib = book("b", [("100.10", "1")])
+    r = legs(route("buy", D("1"), [(a, ia, D("0.003")), (b, ib, D("0.0005"))]))
+    assert r["b"].qty == D("1") and r["a"].qty == 0
+    assert "cheaper liquidity elsewhere" in r["a"].reason
+
+
+def test_split_walks_levels_across_venues():
+    a, ia = book("a", [("100.00", "1"), ("100.20", "5")])
+    b, ib = book("b", [("100.10", "1"), ("100.30", "5")])
+    r = legs(route("buy", D("3"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    # order of levels: a 100.00 (1), b 100.10 (1), a 100.20 (1 of 5)
+    assert r["a"].qty == D("2") and r["a"].limit_price == D("100.20") and r["a"].expected_avg == D("100.10")
+    assert r["b"].qty == D("1") and r["b"].limit_price == D("100.10")
+
+
+def test_slippage_cap_bounds_the_worst_price():
+    a, ia = book("a", [("100.00", "1"), ("100.50", "10")])
+    r = legs(route("buy", D("5"), [(a, ia, D("0"))], max_slippage_bps=10))   # bound 100.10
+    assert r["a"].qty == D("1") and r["a"].limit_price == D("100.00")
+
+
+def test_limit_price_bounds_sells():
+    a, ia = book("a", [], bids=[("99.00", "1"), ("98.00", "3")])
+    r = legs(route("sell", D("4"), [(a, ia, D("0"))], limit=D("98.50"), max_slippage_bps=1000))
+    assert r["a"].qty == D("1")
+
+
+def test_no_fee_data_is_never_routed():
+    a, ia = book("a", [("90.00", "10")])
+    b, ib = book("b", [("100.00", "10")])
+    r = legs(route("buy", D("1"), [(a, ia, None), (b, ib, D("0.001"))], max_slippage_bps=5000))
+    assert r["a"].qty == 0 and "no fee data" in r["a"].reason and r["b"].qty == D("1")
+
+
+def test_lot_rounding_and_minimum_notional():
+    a, ia = book("a", [("100.00", "0.015")], lot="0.01")
+    b, ib = book("b", [("100.05", "1")], min_notional="50")
+    r = legs(route("buy", D("0.1"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert r["a"].qty == D("0.01") and "rounded to lot" in r["a"].reason
+    assert r["b"].qty == 0 and "minimum" in r["b"].reason     # 0.085 * 100.05 < 50
+
+
+def test_balance_caps_a_venue():
+    a, ia = book("a", [("100.00", "10")])
+    b, ib = book("b", [("100.01", "10")])
+    r = legs(route("buy", D("5"), [(a, ia, D("0")), (b, ib, D("0"))], available={"a": D("200"), "b": D("1000000")}))
+    assert r["a"].qty == D("2") and "capped by balance" in r["a"].reason
+
+
+def test_urgency_sets_the_default_cap():
+    a, ia = book("a", [("100.00", "1"), ("100.30", "10")])
+    low = legs(route("buy", D("5"), [(a, ia, D("0"))], urgency="low"))      # 10 bps: 100.10
+    high = legs(route("buy", D("5"), [(a, ia, D("0"))], urgency="high"))    # 200 bps
+    assert low["a"].qty == D("1") and high["a"].qty == D("5")
+
+
+def test_empty_books():
+    a, ia = book("a", [])
+    r = route("buy", D("1"), [(a, ia, D("0"))])
+    assert r[0].qty == 0 and r[0].reason == "empty book"

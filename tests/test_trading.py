@@ -1,0 +1,193 @@
+"""Level 2 through the real CLI and engine, on sandbox paper venues (acme, zeta, omega)."""
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from decimal import Decimal
+
+import pytest
+
+
+def j(r):
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def positions(seq):
+    data = j(seq("--sandbox", "positions", "--output", "json"))
+    return {(r["venue"], r["instrument"]): Decimal(r["qty"]) for r in data["rows"]}
+
+
+def test_sor_buy_fills_and_moves_positions_exactly(trader):
+    before = positions(trader)
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.1", "--output", "json"))
+    g = d["graph"]
+    assert g["status"] == "FILLED" and Decimal(g["filled_qty"]) == Decimal("0.1")
+    assert d["routing"] and any(leg["reason"] for leg in d["routing"][0]["legs"])
+    after = positions(trader)
+    by_venue = {}
+    for f in d["fills"]:
+        by_venue.setdefault(f["venue"], []).append(f)
+    for venue, fills in by_venue.items():
+        qty = sum(Decimal(f["qty"]) for f in fills)
+        cost = sum(Decimal(f["qty"]) * Decimal(f["price"]) + Decimal(f["fee"]) for f in fills)
+        assert after[(venue, "BTC")] == before.get((venue, "BTC"), 0) + qty
+        cash = "USD" if venue != "zeta" else "USDC"
+        assert after[(venue, cash)] == before[(venue, cash)] - cost     # exact decimal bookkeeping
+
+
+def test_text_output_prints_graph_id_and_fills(trader):
+    r = trader("--sandbox", "buy", "BTC-USD", "0.01")
+    assert r.returncode == 0, r.stderr
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("graph_") and "FILLED" in first and "BUY 0.01 BTC-USD" in first
+    assert "taker" in r.stdout and "routing:" in r.stdout
+
+
+def test_pinned_venue_and_spec_sell_example(trader):
+    trader("--sandbox", "buy", "BTC-USD", "0.6", "--venue", "acme")
+    d = j(trader("sell", "BTC-USD", "0.5", "--venue", "acme", "--limit-price", "75000", "--sandbox", "--output", "json"))
+    assert d["graph"]["status"] == "FILLED" and {f["venue"] for f in d["fills"]} == {"acme"}
+    assert all(Decimal(f["price"]) >= 75000 for f in d["fills"])
+
+
+def test_resting_limit_then_amend_decrease_cancel(trader):
+    d = j(trader("--sandbox", "buy", "ETH-USD", "1", "--venue", "acme", "--limit-price", "1000.00", "--output", "json"))
+    assert d["graph"]["status"] == "WORKING"
+    node = next(n for n in d["nodes"] if n["status"] == "NEW")
+    assert node["node_order_id"].endswith(":0")
+    listing = trader("--sandbox", "orders", "--symbol", "ETH-USD")
+    assert "WORKING" in listing.stdout and "BUY" in listing.stdout and "NEW" in listing.stdout
+    r = trader("--sandbox", "amend", node["node_order_id"])
+    assert r.returncode == 1 and "at least one of --price or --qty" in r.stderr
+    a = j(trader("--sandbox", "amend", node["node_order_id"], "--price", "1001.00", "--output", "json"))
+    assert a["mode"] == "cancel_replace" and a["node"]["node_order_id"].endswith(":1") and a["node"]["limit_price"] == "1001.00"
+    r = trader("--sandbox", "decrease", a["node"]["node_order_id"], "--by", "1")
+    assert r.returncode == 1 and "would leave 0" in r.stderr
+    dec = j(trader("--sandbox", "decrease", a["node"]["node_order_id"], "--by", "0.25", "--output", "json"))
+    assert Decimal(dec["node"]["qty"]) == Decimal("0.75") and dec["node"]["node_order_id"].endswith(":2")
+    c = j(trader("--sandbox", "cancel", d["graph"]["graph_id"], "--output", "json"))
+    assert c["cancelled"] == [dec["node"]["node_order_id"]]
+    again = trader("--sandbox", "cancel", d["graph"]["graph_id"])
+    assert again.returncode == 1 and "already CANCELLED" in again.stderr
+
+
+def test_fills_filter(trader):
+    trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme")
+    trader("--sandbox", "buy", "ETH-USD", "0.01", "--venue", "acme")
+    rows = j(trader("--sandbox", "fills", "--symbol", "ETH-USD", "--output", "json"))
+    assert rows and {r["symbol"] for r in rows} == {"ETH-USD"}
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["buy", "BTC-USD", "-1"], "quantity must be greater than zero"),
+    (["buy", "BTC-USD", "0"], "quantity must be greater than zero"),
+    (["buy", "BTC-USD", "lots"], "quantity must be a number"),
+    (["buy", "BTC-USD", "0.1", "--limit-price", "abc"], "limit price must be a number"),
+    (["buy", "BTC-USD", "0.1", "--venue", "acme", "--limit-price", "90000.001"], "off acme's tick size 0.01"),
+    (["buy", "BTC-USD", "0.00001", "--venue", "acme"], "not a multiple of acme's lot size"),
+    (["buy", "BTC-USD", "0.1", "--policy", "yolo"], "unknown policy 'yolo'"),
+    (["buy", "BTC-USD", "0.1", "--horizon", "5 minutes"], "--horizon must be a duration"),
+    (["buy", "BTC-USD", "0.1", "--max-slippage", "65536"], "between 0 and 65535"),
+    (["buy", "BTC-USD", "0.1", "--venue", "nowhere"], "unknown venue 'nowhere'"),
+    (["buy", "BTC-USD", "50"], "insufficient balance"),
+    (["sell", "ETH-USD", "30"], "insufficient balance"),
+    (["buy", "KXTEST-26DEC31-T1", "5"], "say which outcome"),
+    (["buy", "KXTEST-26DEC31-T1:YES", "5", "--limit-price", "1.5"], "between 0 and 1"),
+    (["cancel", "graph_ffffffffffff"], "unknown order"),
+    (["cancel", "nonsense"], "not an order id"),
+])
+def test_bad_orders_are_refused_before_the_journal(trader, home, args, expect):
+    r = trader("--sandbox", *args)
+    assert r.returncode == 1 and r.stderr.startswith("Error: ") and expect in r.stderr, r.stderr
+    db = home / "sandbox" / "journal.db"
+    if db.exists():
+        assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 0
+
+
+def test_rejecting_venue_mid_graph_is_routed_around(trader, home):
+    """acme rejects every order: the graph records it and the SOR re-routes to omega."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "reject"\n')
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--output", "json"))
+    statuses = {(n["venue"], n["status"]) for n in d["nodes"]}
+    assert ("acme", "REJECTED") in statuses and d["graph"]["status"] == "FILLED"
+    assert {f["venue"] for f in d["fills"]} == {"omega"}
+    kinds = [e["kind"] for e in d["events"]]
+    assert "reject" in kinds and "reroute" in kinds
+    assert any("excluded after it failed" in leg["reason"] for leg in d["routing"][-1]["legs"])
+
+
+def test_rate_limited_venue_stops_cleanly_when_pinned(trader, home):
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "ratelimit"\n')
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
+    assert d["graph"]["status"] == "REJECTED" and "429" in d["graph"]["reason"]
+
+
+def test_timing_out_venue(trader, home):
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "timeout"\n')
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--output", "json", env={"SEQUENCE_ENGINE_SEND_TIMEOUT": "0.5"}))
+    acme = [n for n in d["nodes"] if n["venue"] == "acme"]
+    assert acme and acme[0]["status"] == "REJECTED" and "did not answer within 0.5s" in acme[0]["reason"]
+    assert d["graph"]["status"] == "FILLED"
+
+
+def _paper_orders(home):
+    return sqlite3.connect(home / "sandbox" / "paper.db").execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+
+
+@pytest.mark.parametrize("point", ["after_journal", "after_send"])
+def test_engine_crash_never_doubles_or_forgets(trader, home, point):
+    """The engine dies right after journaling a child (not yet sent) or right after the venue
+    took it (not yet recorded). On restart: reconciled, filled exactly once."""
+    r = trader("--sandbox", "buy", "BTC-USD", "0.1", "--venue", "acme", env={"SEQUENCE_ENGINE_FAULT": point})
+    assert r.returncode == 1 and "lost the connection to the engine" in r.stderr
+    views = j(trader("--sandbox", "orders", "--output", "json"))      # restarts the engine: recovery
+    deadline = time.time() + 10
+    while views[0]["graph"]["status"] not in ("FILLED",) and time.time() < deadline:
+        time.sleep(0.2)
+        views = j(trader("--sandbox", "orders", "--output", "json"))
+    graph, nodes = views[0]["graph"], views[0]["nodes"]
+    assert graph["status"] == "FILLED" and Decimal(graph["filled_qty"]) == Decimal("0.1")
+    held = positions(trader)
+    assert held[("acme", "BTC")] == Decimal("1.1")     # 1 funded + 0.1 bought, not 1.2: nothing doubled
+    if point == "after_journal":
+        assert nodes[0]["status"] == "REJECTED" and "never reached the venue" in nodes[0]["reason"]
+        assert _paper_orders(home) == 1                                # only the re-routed child
+    else:
+        assert len(nodes) == 1 and _paper_orders(home) == 1, [(n["node_order_id"], n["status"], n["reason"]) for n in nodes]
+    events = j(trader("--sandbox", "orders", "--output", "json"))
+    assert events
+
+
+def test_sigkill_with_resting_order_then_cancel(trader, home):
+    d = j(trader("--sandbox", "buy", "ETH-USD", "1", "--venue", "acme", "--limit-price", "1000.00", "--output", "json"))
+    pid = json.loads((home / "engine.json").read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    views = j(trader("--sandbox", "orders", "--output", "json"))
+    assert views[0]["graph"]["status"] == "WORKING" and views[0]["nodes"][0]["status"] == "NEW"
+    assert json.loads((home / "engine.json").read_text())["pid"] != pid
+    c = j(trader("--sandbox", "cancel", views[0]["nodes"][0]["node_order_id"], "--output", "json"))
+    assert c["cancelled"] == [d["nodes"][0]["node_order_id"]]
+
+
+def test_engine_commands_and_auth(trader, home):
+    r = trader("engine", "status")
+    assert r.returncode == 0 and "not running" in r.stdout
+    assert "started" in trader("engine", "start").stdout
+    assert "already running" in trader("engine", "start").stdout
+    import http.client
+
+    info = json.loads((home / "engine.json").read_text())
+    assert oct((home / "engine.json").stat().st_mode & 0o777) == "0o600"
+    conn = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=5)
+    conn.request("GET", "/v1/status", headers={"Authorization": "Bearer wrong"})
+    assert conn.getresponse().status == 401
+    assert "running" in trader("engine", "status").stdout
+    assert "engine stopped" in trader("engine", "stop").stdout
+    assert not (home / "engine.json").exists()
