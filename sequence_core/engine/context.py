@@ -89,13 +89,12 @@ class GraphRuntime:
         legs = route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books],
                      limit=limit, max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
                      urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments))
-        self.note("sor_decision", {"qty": str(qty), "legs": [
-            {"venue": l.venue, "book": l.book, "qty": str(l.qty), "limit": str(l.limit_price) if l.limit_price else None,
-             "expected_avg": str(l.expected_avg) if l.expected_avg else None, "reason": l.reason} for l in legs]
-            + [{"venue": v, "book": self.instruments[v].symbol, "qty": "0", "limit": None, "expected_avg": None,
-                "reason": f"excluded after it failed a child of this order: {why}"} for v, why in sorted(self.excluded.items())]})
-        children = [await self._new_node(l.venue, l.qty, l.limit_price, "ioc") for l in legs if l.qty > 0]
-        results = await asyncio.gather(*(self.desk.send(self, n) for n in children))
+        children = [self._new_node(l.venue, l.qty, l.limit_price, "ioc") for l in legs if l.qty > 0]
+        with self.desk.journal.tx():     # the decision and its children in one write
+            self._note_decision(qty, legs)
+            for n in children:
+                self.desk.dispatch(self, n)
+        results = await asyncio.gather(*(self.desk.send(self, n, journaled=True) for n in children))
         rejected = False
         for n in results:
             if n.status == "REJECTED":
@@ -103,8 +102,15 @@ class GraphRuntime:
                 rejected = True
         return sum((n.filled_qty for n in results), Decimal(0)), rejected
 
+    def _note_decision(self, qty: Decimal, legs) -> None:
+        self.note("sor_decision", {"qty": str(qty), "legs": [
+            {"venue": l.venue, "book": l.book, "qty": str(l.qty), "limit": str(l.limit_price) if l.limit_price else None,
+             "expected_avg": str(l.expected_avg) if l.expected_avg else None, "reason": l.reason} for l in legs]
+            + [{"venue": v, "book": self.instruments[v].symbol, "qty": "0", "limit": None, "expected_avg": None,
+                "reason": f"excluded after it failed a child of this order: {why}"} for v, why in sorted(self.excluded.items())]})
+
     async def post(self, venue: str, qty: Decimal, price: Decimal, post_only: bool = True) -> NodeOrder:
-        node = await self._new_node(venue, qty, price, "post_only" if post_only else "limit")
+        node = self._new_node(venue, qty, price, "post_only" if post_only else "limit")
         return await self.desk.send(self, node)
 
     async def replace(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
@@ -124,7 +130,7 @@ class GraphRuntime:
     async def refresh(self, node: NodeOrder) -> NodeOrder:
         return await self.desk.refresh_node(self, node)
 
-    async def _new_node(self, venue: str, qty: Decimal, price: Decimal | None, order_type: str) -> NodeOrder:
+    def _new_node(self, venue: str, qty: Decimal, price: Decimal | None, order_type: str) -> NodeOrder:
         inst = self.instruments.get(venue)
         if inst is None:
             raise SequenceError(f"{venue} does not list {self.request.symbol}")

@@ -158,7 +158,13 @@ class Desk:
                                         f"across {', '.join(sorted(have))}")
         return instruments, mid
 
-    def submit(self, request: OrderRequest) -> OrderGraph:
+    async def submit(self, request: OrderRequest) -> OrderGraph:
+        """Admit a parent order; returns once its admission is durable."""
+        graph = self._admit(request)
+        await self.journal.durable()
+        return graph
+
+    def _admit(self, request: OrderRequest) -> OrderGraph:
         instruments, mid = self.validate(request)
         now = time.time_ns()
         graph = OrderGraph(new_graph_id(), self.mode, request, "ADMITTED", now, now, arrival_mid=mid)
@@ -177,11 +183,13 @@ class Desk:
         policy = self.policies[rt.request.policy]
         try:
             if rt.graph.status == "ADMITTED":
-                rt.graph.status = "WORKING"
-                self.journal.save(rt.graph)
+                rt.graph.status = "WORKING"   # written with the first child's dispatch
+
             await policy.run(rt)
-            rt.graph.policy_done = True
-            self.journal.save(rt.graph)
+            with self.journal.tx():      # the policy's end and the terminal state in one write
+                rt.graph.policy_done = True
+                self.journal.save(rt.graph)
+                self._finalize(rt)
         except asyncio.CancelledError:
             raise
         except SequenceError as exc:
@@ -221,11 +229,18 @@ class Desk:
         self._publish(g.graph_id)
 
     # -- sending and applying venue states -------------------------------------------------------
-    async def send(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
-        inst = rt.instruments[node.venue]
-        self.journal.save(node, events=(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "edge_dispatch", {
+    def dispatch(self, rt: GraphRuntime, node: NodeOrder) -> None:
+        """Journal a child (PENDING_NEW) and its dispatch event; sent only once durable."""
+        records = (node, rt.graph) if rt.graph.status == "WORKING" else (node,)
+        self.journal.save(*records, events=(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "edge_dispatch", {
             "venue": node.venue, "book": node.symbol, "qty": str(node.qty), "limit": str(node.limit_price) if node.limit_price else None,
             "type": node.order_type, "client_order_id": node.client_order_id}),))
+
+    async def send(self, rt: GraphRuntime, node: NodeOrder, journaled: bool = False) -> NodeOrder:
+        inst = rt.instruments[node.venue]
+        if not journaled:
+            self.dispatch(rt, node)
+        await self.journal.durable()      # journaled before it is sent: the one rule
         _fault("after_journal")
         self.in_flight.add(node.node_order_id)
         try:
@@ -249,6 +264,10 @@ class Desk:
 
     def apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         """Bring a node (and its graph and positions) up to the venue's state, exactly once."""
+        with self.journal.tx():
+            return self._apply(rt, node_id, state, inst)
+
+    def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         node = self.journal.node(node_id)
         events = []
         first_ack = node.venue_order_id is None and state.venue_order_id is not None

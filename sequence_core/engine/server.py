@@ -108,7 +108,7 @@ class Engine:
     async def submit(self, request):
         desk = await self.desk(request.match_info["mode"])
         body = msgspec.json.decode(await request.read(), type=SubmitBody)
-        graph = desk.submit(body.request)
+        graph = await desk.submit(body.request)
         policy = desk.policies[body.request.policy]
         wait = 0.0 if policy.long_running else min(body.wait_s, 30.0)
         deadline = time.monotonic() + wait

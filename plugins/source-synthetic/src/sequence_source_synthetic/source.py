@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+
+import msgspec
 import struct
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -57,6 +59,9 @@ class SyntheticSource(MarketDataSource):
 
     def __init__(self, seed: int = 42):
         self.seed = seed
+        # A venue's book only changes when its update clock ticks, so books are cached per
+        # (instrument, venue update time); a cached deeper book serves shallower requests.
+        self._cache: dict = {}
 
     def configure(self, settings: dict) -> "SyntheticSource":
         return SyntheticSource(int(settings.get("seed", self.seed)))
@@ -119,6 +124,18 @@ class SyntheticSource(MarketDataSource):
     # -- books ---------------------------------------------------------------------------
     def book(self, inst: Instrument, at_ns: int, depth: int = 20) -> OrderBook:
         ts = self.last_update_ns(inst.venue, at_ns)
+        key = (inst.venue, inst.symbol, inst.outcome, inst.tick_size, inst.lot_size)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == ts and hit[1] >= depth:
+            b = hit[2]
+            return msgspec.structs.replace(b, received_ns=at_ns, bids=b.bids[:depth], asks=b.asks[:depth])
+        book = self._make_book(inst, ts, at_ns, max(depth, 50))
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = (ts, max(depth, 50), book)
+        return msgspec.structs.replace(book, bids=book.bids[:depth], asks=book.asks[:depth])
+
+    def _make_book(self, inst: Instrument, ts: int, at_ns: int, depth: int) -> OrderBook:
         t_s = ts / 1e9
         profile = VENUES.get(inst.venue, DEFAULT_VENUE)
         tick, lot = inst.tick_size, inst.lot_size
