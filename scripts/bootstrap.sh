@@ -16,11 +16,15 @@ fi
 stamp="$VENV/.sequence-installed"
 want="$(cat "$ROOT"/pyproject.toml "$ROOT"/plugins/*/pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "Installing sequence and its plugins into $VENV ..." >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23" "setuptools>=70.1" wheel
-  # No build isolation: every distribution here builds with the setuptools just installed.
+  echo "Installing sequence and its plugins into $VENV (log: $VENV/install.log) ..." >&2
+  # No build isolation: every distribution here builds with the setuptools installed first.
   editables=(-e "$ROOT[test]")
   for plugin in "$ROOT"/plugins/*/; do editables+=(-e "$plugin"); done
-  "$VENV/bin/python" -m pip install --quiet --no-build-isolation "${editables[@]}"
+  if ! { "$VENV/bin/python" -m pip install --upgrade "pip>=23" "setuptools>=77" wheel &&
+         "$VENV/bin/python" -m pip install --no-build-isolation "${editables[@]}"; } > "$VENV/install.log" 2>&1; then
+    tail -30 "$VENV/install.log" >&2
+    echo "Error: installing the project failed; full log in $VENV/install.log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "amend": ("sequence_cli.trade", "amend", "Level 2 — Trade"),
     "decrease": ("sequence_cli.trade", "decrease", "Level 2 — Trade"),
     "fills": ("sequence_cli.trade", "fills", "Level 2 — Trade"),
+    "redeem": ("sequence_cli.trade", "redeem", "Level 2 — Trade"),
     "engine": ("sequence_cli.trade", "engine", "Level 2 — Trade"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),

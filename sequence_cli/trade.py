@@ -117,6 +117,24 @@ def decrease(order_id, by):
     emit(result, lambda r: line(f"decreased {r.from_} -> {r.node.node_order_id}  mode: {r.mode}  now {r.node.qty} @ {r.node.limit_price}"))
 
 
+def _render_redeem(r) -> None:
+    how = {"auto_settlement": "settled automatically by the venue", "relayer_redeem": "redeemed through the relayer",
+           "paper_resolution": "resolved by the sandbox"}.get(r["method"], r["method"])
+    line(f"{r['symbol']} on {r['venue']}: {r['winning_outcome']} won ({how}); paid {r['paid']}")
+    if not r["positions"]:
+        line("No open position in this market: nothing to redeem.")
+    for p in r["positions"]:
+        line(f"  {p['instrument']}: {p['qty']} contracts -> {p['payout']} (realized P&L {p['realized_pnl']})")
+
+
+@click.command()
+@click.argument("slug")
+@click.option("--venue", required=True, help="The prediction-market venue (kalshi, polymarket, ...).")
+def redeem(slug, venue):
+    """Claim winnings from a resolved prediction market. Kalshi auto-settles; Polymarket redeems via its relayer."""
+    emit(_client().redeem(slug, venue), _render_redeem)
+
+
 def _render_fills(rows) -> None:
     if not rows:
         line("No fills.")

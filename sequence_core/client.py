@@ -210,6 +210,8 @@ class Sequence:
 
         tradable = self.instruments()
         if not tradable:
+            if self.sandbox:
+                raise UsageError("no installed venue plugin lists any instrument; install venue plugins (see `sequence plugins`)")
             raise UsageError("no venue to quote from: connect a venue (`sequence connect <venue>`) or use --sandbox")
         everything = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         listed = resolve(symbol, everything)   # unknown symbol -> suggestions
@@ -315,6 +317,10 @@ class Sequence:
         parse_order_id(order_id)
         body = {"id": order_id, "by": str(parse_decimal("--by", by))}
         return msgspec.convert(self._engine().request("POST", "/amend", body), AmendView)
+
+    def redeem(self, symbol: str, venue: str) -> dict:
+        """Claim winnings of a resolved prediction market (Kalshi settles automatically)."""
+        return self._engine().request("POST", "/redeem", {"symbol": symbol, "venue": venue})
 
     def fills(self, symbol: str | None = None):
         from .orders import Fill

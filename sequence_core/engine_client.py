@@ -94,6 +94,12 @@ def stop_engine() -> EngineInfo | None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _alive(info.pid):
         time.sleep(0.05)
+    path = ensure_home() / "engine.json"
+    try:   # the engine removes it on a clean exit; clear it if it still names this pid
+        if msgspec.json.decode(path.read_bytes(), type=EngineInfo).pid == info.pid:
+            path.unlink()
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        pass
     return info
 
 

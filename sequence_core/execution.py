@@ -45,6 +45,17 @@ class AmendResult(msgspec.Struct, frozen=True):
     state: OrderState
 
 
+class Settlement(msgspec.Struct, frozen=True):
+    """A resolved event contract: which outcome won and what one contract pays."""
+
+    symbol: str
+    winning_outcome: str           # YES | NO
+    payout_per_contract: Decimal   # 1 for the winning side
+    method: str                    # auto_settlement | relayer_redeem | paper_resolution
+    venue_ts_ns: int
+    reference: str = ""            # venue settlement / transaction id
+
+
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 
@@ -68,6 +79,10 @@ class ExecutionSession:
     async def poll(self, nodes: list[tuple[NodeOrder, Instrument]]) -> list[OrderState]:
         """Current state of resting orders (fills since placement included)."""
         return [s for n, _ in nodes if (s := await self.order_state(n.client_order_id)) is not None]
+
+    async def settle(self, instruments: list[Instrument]) -> Settlement | None:
+        """Resolution of an event contract (both outcomes given), or None if not resolved."""
+        raise NotImplementedError
 
     async def close(self) -> None:
         return None

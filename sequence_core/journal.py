@@ -178,7 +178,7 @@ class Journal:
         with self.tx() as db:
             self._event(db, ev)
 
-    def record_fill(self, fill: Fill, node: NodeOrder, graph: OrderGraph, base: str, quote: str, kind: str) -> bool:
+    def record_fill(self, fill: Fill, node: NodeOrder, graph: OrderGraph, inst) -> bool:
         """Store a fill once (venue + fill id), move node, graph and positions with it.
 
         Returns False, changing nothing, when the fill was already recorded (a replayed
@@ -206,7 +206,7 @@ class Journal:
             if first:
                 self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "first_fill", detail, fill.venue_ts_ns))
             self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
-            apply_fill_to_positions(db, fill, base, quote, kind)
+            apply_fill_to_positions(db, fill, inst)
         return True
 
     # -- reads -----------------------------------------------------------------------------
@@ -260,14 +260,23 @@ def _store(db, venue: str, instrument: str, kind: str, qty, cost, realized, fees
                (venue, instrument, kind, str(qty), str(cost), str(realized), str(fees), status, time.time_ns()))
 
 
-def apply_fill_to_positions(db, fill: Fill, base: str, quote: str, kind: str) -> None:
+def position_key(inst) -> str:
+    """What a fill in ``inst`` moves: the base asset for spot, the contract for perps, the
+    contract *and outcome* for event contracts (YES and NO are different holdings)."""
+    if inst.kind == "event_contract":
+        return f"{inst.symbol}:{inst.outcome}" if inst.outcome else inst.symbol
+    return inst.symbol if inst.kind == "perp" else inst.base
+
+
+def apply_fill_to_positions(db, fill: Fill, inst) -> None:
     """Move the traded instrument and the cash it was paid with, exactly.
 
     Spot and event contracts exchange the instrument for quote cash; perps keep a signed
     contract position and move cash only by realized P&L and fees. Average-cost basis.
     """
+    kind, quote = inst.kind, inst.quote
     signed = fill.qty if fill.side == "buy" else -fill.qty
-    held = fill.symbol if kind in ("perp", "event_contract") else base
+    held = position_key(inst)
     qty, cost, realized, fees = _position(db, fill.venue, held, kind)
     if qty == 0 or (qty > 0) == (signed > 0):            # opening or adding
         cost += signed * fill.price

@@ -41,7 +41,9 @@ def _mark_instrument(pos: Position, instruments: list[Instrument]) -> Instrument
     """The book that prices a holding: the contract itself, else the asset's USD-family book
     on the same venue, else on any venue (deterministic order)."""
     if pos.kind in ("perp", "event_contract"):
-        return next((i for i in instruments if i.venue == pos.venue and i.symbol == pos.instrument), None)
+        from .journal import position_key
+
+        return next((i for i in instruments if i.venue == pos.venue and position_key(i) == pos.instrument), None)
     candidates = [i for i in instruments if i.kind == "crypto" and i.base == pos.instrument and i.quote in USD_FAMILY]
     same = [i for i in candidates if i.venue == pos.venue]
     return (same or sorted(candidates, key=lambda i: (i.venue, i.symbol)) or [None])[0]

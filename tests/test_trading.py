@@ -191,3 +191,25 @@ def test_engine_commands_and_auth(trader, home):
     assert "running" in trader("engine", "status").stdout
     assert "engine stopped" in trader("engine", "stop").stdout
     assert not (home / "engine.json").exists()
+
+
+def test_event_contract_buy_and_redeem(trader):
+    yes = j(trader("--sandbox", "buy", "KXTEST-26DEC31-T1:YES", "10", "--venue", "acme", "--limit-price", "0.99", "--output", "json"))
+    no = j(trader("--sandbox", "buy", "KXTEST-26DEC31-T1:NO", "5", "--venue", "acme", "--limit-price", "0.99", "--output", "json"))
+    assert yes["graph"]["status"] == no["graph"]["status"] == "FILLED"
+    held = positions(trader)
+    assert held[("acme", "KXTEST-26DEC31-T1:YES")] == 10 and held[("acme", "KXTEST-26DEC31-T1:NO")] == 5
+    cash_before = held[("acme", "USD")]
+    r = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))
+    won = r["winning_outcome"]
+    assert r["method"] == "paper_resolution" and Decimal(r["paid"]) == (10 if won == "YES" else 5)
+    after = j(trader("--sandbox", "positions", "--include-closed", "--output", "json"))
+    rows = {(x["venue"], x["instrument"]): x for x in after["rows"]}
+    assert rows[("acme", "KXTEST-26DEC31-T1:YES")]["status"] == "redeemed"
+    assert Decimal(rows[("acme", "USD")]["qty"]) == cash_before + Decimal(r["paid"])
+    default = j(trader("--sandbox", "positions", "--output", "json"))
+    assert ("acme", "KXTEST-26DEC31-T1:YES") not in {(x["venue"], x["instrument"]) for x in default["rows"]}
+    again = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))
+    assert again["paid"] == "0" and again["winning_outcome"] == won          # resolution never changes
+    bad = trader("--sandbox", "redeem", "BTC-USD", "--venue", "acme")
+    assert bad.returncode == 1 and "not an event contract" in bad.stderr

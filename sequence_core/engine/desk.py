@@ -274,7 +274,7 @@ class Desk:
         for f in state.fills:
             fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
                         f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
-            self.journal.record_fill(fill, node, rt.graph, inst.base, inst.quote, inst.kind)
+            self.journal.record_fill(fill, node, rt.graph, inst)
         if first_ack:
             node.venue_order_id = state.venue_order_id
             events.append(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "venue_ack",
@@ -437,6 +437,46 @@ class Desk:
                                           {"from": node.node_order_id, "price": str(price) if price else None,
                                            "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
         return {"mode": "cancel_replace", "from": node.node_order_id, "node": new}
+
+    async def redeem(self, symbol: str, venue: str) -> dict:
+        """Claim a resolved event contract: cash in, position marked redeemed."""
+        from .. import ledger
+
+        self.client.trading_venues([venue])
+        found = [i for i in resolve(symbol.rpartition(":")[0] if symbol.upper().endswith((":YES", ":NO")) else symbol,
+                                    self.venues[venue].instruments()) if i.kind == "event_contract"]
+        if not found:
+            raise UsageError(f"'{symbol}' is not an event contract on {venue}; redeem is for prediction markets")
+        settlement = await self.session(venue).settle(found)
+        if settlement is None:
+            raise InvalidOrder(f"{found[0].symbol} has not resolved yet on {venue}; nothing to redeem")
+        from ..journal import position_key
+
+        held = {p.instrument: p for p in ledger.positions(self.journal.db) if p.venue == venue}
+        paid, rows = Decimal(0), []
+        with self.journal.tx() as db:
+            for inst in found:
+                key = position_key(inst)
+                p = held.get(key)
+                if p is None or p.qty == 0 or p.status == "redeemed":
+                    continue
+                won = inst.outcome in (None, settlement.winning_outcome)
+                payout = p.qty * settlement.payout_per_contract if won else Decimal(0)
+                pnl = payout - p.cost
+                db.execute("UPDATE positions SET qty='0', cost='0', realized=?, status='redeemed', updated_ns=? WHERE venue=? AND instrument=?",
+                           (str(p.realized + pnl), time.time_ns(), venue, key))
+                if payout:
+                    cash = held.get(inst.quote)
+                    base = cash.qty if cash else Decimal(0)
+                    db.execute("""INSERT INTO positions (venue, instrument, kind, qty, cost, updated_ns) VALUES (?,?,?,?,?,?)
+                                  ON CONFLICT (venue, instrument) DO UPDATE SET qty=excluded.qty, cost=excluded.cost, updated_ns=excluded.updated_ns""",
+                               (venue, inst.quote, ledger.cash_kind(inst.quote) or "crypto", str(base + payout), str(base + payout), time.time_ns()))
+                    held[inst.quote] = ledger.Position(venue, inst.quote, "fiat", base + payout, base + payout, Decimal(0), Decimal(0), "open")
+                paid += payout
+                rows.append({"instrument": key, "outcome": inst.outcome, "qty": str(p.qty), "payout": str(payout), "realized_pnl": str(pnl)})
+        await self.journal.durable()
+        return {"venue": venue, "symbol": found[0].symbol, "winning_outcome": settlement.winning_outcome, "method": settlement.method,
+                "reference": settlement.reference, "paid": str(paid), "positions": rows}
 
     def _publish(self, graph_id: str) -> None:
         for q in list(self.listeners):

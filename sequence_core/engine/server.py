@@ -68,6 +68,7 @@ class Engine:
         r.add_post("/v1/{mode}/cancel", self.cancel)
         r.add_post("/v1/{mode}/amend", self.amend)
         r.add_get("/v1/{mode}/fills", self.fills)
+        r.add_post("/v1/{mode}/redeem", self.redeem)
         return app
 
     @web.middleware
@@ -151,6 +152,11 @@ class Engine:
         body = msgspec.json.decode(await request.read(), type=AmendBody)
         return _json(await desk.amend(body.id, body.price, body.qty, body.by))
 
+    async def redeem(self, request):
+        desk = await self.desk(request.match_info["mode"])
+        body = msgspec.json.decode(await request.read(), type=RedeemBody)
+        return _json(await desk.redeem(body.symbol, body.venue))
+
     async def fills(self, request):
         desk = await self.desk(request.match_info["mode"])
         symbol = request.query.get("symbol")
@@ -180,6 +186,11 @@ class SubmitBody(msgspec.Struct):
 
 class IdBody(msgspec.Struct):
     id: str
+
+
+class RedeemBody(msgspec.Struct):
+    symbol: str
+    venue: str
 
 
 class AmendBody(msgspec.Struct):

@@ -34,7 +34,7 @@ from pathlib import Path
 import msgspec
 
 from sequence_core.errors import InvalidOrder, RateLimitExceeded
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, Settlement, VenueFill
 from sequence_core.market import Instrument, MarketDataSource, OrderBook
 from sequence_core.orders import NodeOrder
 
@@ -238,6 +238,21 @@ class PaperSession(ExecutionSession):
                 order.status = "CANCELLED"
             self.exchange.put(self.venue, order)
         return order.state()
+
+    async def settle(self, instruments):
+        """Sandbox resolution: a market resolves when you redeem it, for the outcome the
+        synthetic market prices above 50% at that moment (recorded, so it never changes)."""
+        yes = next((i for i in instruments if i.outcome in (None, "YES")), instruments[0])
+        key = f"settle:{yes.symbol}"
+        known = self.exchange.get(self.venue, key)
+        if known is None:
+            book = self._book(yes, self.source.now_ns())
+            mid = (book.best_bid.price + book.best_ask.price) / 2 if book.best_bid and book.best_ask else Decimal("0.5")
+            won = "YES" if mid >= Decimal("0.5") else "NO"
+            known = PaperOrder(key, "S" + hashlib.blake2b(key.encode(), digest_size=6).hexdigest(), yes.symbol, won,
+                               Decimal(0), mid, "settlement", "SETTLED", self.source.now_ns())
+            self.exchange.put(self.venue, known)
+        return Settlement(yes.symbol, known.side, Decimal(1), "paper_resolution", known.placed_ns, known.venue_order_id)
 
     async def amend(self, node, instrument, price, qty):
         raise NotImplementedError("paper venues amend by cancel-replace, as most real venues")
