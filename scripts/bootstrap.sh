@@ -28,3 +28,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
+# Byte-compile once so start-up never recompiles sources, even where PYTHONDONTWRITEBYTECODE
+# is set (it stops Python writing .pyc files, not reading them).
+if [ ! -e "$VENV/.sequence-compiled" ] || [ -n "$(find "$ROOT/sequence_core" "$ROOT/sequence_cli" "$ROOT/plugins" -name '*.py' -newer "$VENV/.sequence-compiled" -print -quit)" ]; then
+  "$VENV/bin/python" -m compileall -q -j 0 "$ROOT/sequence_core" "$ROOT/sequence_cli" "$ROOT/plugins" "$VENV/lib" > /dev/null 2>&1 || true
+  touch "$VENV/.sequence-compiled"
+fi
