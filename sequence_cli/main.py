@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fills": ("sequence_cli.trade", "fills", "Level 2 — Trade"),
     "redeem": ("sequence_cli.trade", "redeem", "Level 2 — Trade"),
     "engine": ("sequence_cli.trade", "engine", "Level 2 — Trade"),
+    "trace": ("sequence_cli.monitor", "trace", "Level 5 — Monitor"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),
 }

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from conftest import stop_engine
+
 
 def j(r):
     assert r.returncode == 0, r.stderr
@@ -213,3 +215,25 @@ def test_event_contract_buy_and_redeem(trader):
     assert again["paid"] == "0" and again["winning_outcome"] == won          # resolution never changes
     bad = trader("--sandbox", "redeem", "BTC-USD", "--venue", "acme")
     assert bad.returncode == 1 and "not an event contract" in bad.stderr
+
+
+def test_trace_lifecycle_in_order_with_deltas(trader, home):
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
+    node = d["nodes"][0]["node_order_id"]
+    t = j(trader("--sandbox", "trace", node, "--output", "json"))
+    kinds = [s["kind"] for s in t["steps"]]
+    for a, b in [("sor_admission", "edge_dispatch"), ("edge_dispatch", "venue_ack"), ("venue_ack", "first_fill"), ("first_fill", "terminal")]:
+        assert kinds.index(a) < kinds.index(b), kinds
+    ts = [s["ts_ns"] for s in t["steps"]]
+    assert ts == sorted(ts) and t["steps"][0]["since_start_ns"] == 0
+    assert all(s["since_prev_ns"] == s["ts_ns"] - p["ts_ns"] for p, s in zip(t["steps"], t["steps"][1:]))
+    ack = next(s for s in t["steps"] if s["kind"] == "venue_ack")
+    assert ack["venue_ts_ns"] and ack["venue_gap_ns"] == ack["ts_ns"] - ack["venue_ts_ns"]
+    text = trader("--sandbox", "trace", d["graph"]["graph_id"])
+    assert text.returncode == 0 and "venue_ack" in text.stdout and ("µs" in text.stdout or "ms" in text.stdout)
+    stop_engine(home)                                     # works from the journal alone
+    assert trader("--sandbox", "trace", node).returncode == 0
+    missing = trader("--sandbox", "trace", "graph_000000000000")
+    assert missing.returncode == 1 and "unknown order" in missing.stderr
+    live = trader("trace", node)
+    assert live.returncode == 1 and "sandbox order" in live.stderr

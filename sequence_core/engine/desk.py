@@ -270,15 +270,14 @@ class Desk:
     def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         node = self.journal.node(node_id)
         events = []
-        first_ack = node.venue_order_id is None and state.venue_order_id is not None
+        if node.venue_order_id is None and state.venue_order_id is not None:   # the ack precedes its fills
+            node.venue_order_id = state.venue_order_id
+            self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "venue_ack",
+                                              {"venue_order_id": state.venue_order_id, "status": state.status}, state.venue_ts_ns))
         for f in state.fills:
             fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
                         f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
             self.journal.record_fill(fill, node, rt.graph, inst)
-        if first_ack:
-            node.venue_order_id = state.venue_order_id
-            events.append(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "venue_ack",
-                                         {"venue_order_id": state.venue_order_id, "status": state.status}, state.venue_ts_ns))
         before = node.status
         if node.filled_qty >= node.qty:
             node.status = "FILLED"

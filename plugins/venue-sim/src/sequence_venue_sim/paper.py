@@ -13,8 +13,8 @@ venue they are addressed to, with that venue's fee schedule:
   price. Each second the price holds at the touch, a volume of ``touch_turnover`` times
   the displayed size trades there, drawn deterministically per (seed, order, second);
   the queue ahead shrinks by it and the order fills once the queue is exhausted.
-- Latency: the order is evaluated against the book ``entry_latency_ms`` after it is sent
-  and acknowledged with that venue time; no wall-clock sleeping.
+- Latency: the paper venue waits ``ENTRY_LATENCY_MS`` (5 ms) before matching, like the trip
+  to a venue; the venue timestamp is that moment, so it precedes our receipt.
 
 State (orders, fills) lives in ``<home>/sandbox/paper.db``: the venue side, separate from
 the engine's journal, so crash recovery is tested against a venue that really remembers
@@ -159,7 +159,10 @@ class PaperSession(ExecutionSession):
         known = self.exchange.get(self.venue, node.client_order_id)
         if known is not None:        # a retry after a crash: the venue already has it
             return known.state()
-        now = self.source.now_ns() + ENTRY_LATENCY_MS * 1_000_000
+        # The order travels to the venue: wait out the entry latency (no CPU; concurrent
+        # orders overlap), then match at the venue's clock, which our receipt follows.
+        await asyncio.sleep(ENTRY_LATENCY_MS / 1000)
+        now = self.source.now_ns()
         vid = "P" + hashlib.blake2b(f"{self.venue}|{node.client_order_id}".encode(), digest_size=6).hexdigest()
         order = PaperOrder(node.client_order_id, vid, instrument.symbol, node.side, node.qty, node.limit_price,
                            node.order_type, "NEW", now, last_poll_ns=now)
