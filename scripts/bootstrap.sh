@@ -18,10 +18,12 @@ want="$(cat "$ROOT"/pyproject.toml "$ROOT"/plugins/*/pyproject.toml | sha256sum 
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing sequence and its plugins into $VENV (log: $VENV/install.log) ..." >&2
   # No build isolation: every distribution here builds with the setuptools installed first.
+  # Editable installs in compat mode are plain path entries: setuptools' default finder
+  # modules add ~25 ms to every interpreter start.
   editables=(-e "$ROOT[test]")
   for plugin in "$ROOT"/plugins/*/; do editables+=(-e "$plugin"); done
   if ! { "$VENV/bin/python" -m pip install --upgrade "pip>=23" "setuptools>=77" wheel &&
-         "$VENV/bin/python" -m pip install --no-build-isolation "${editables[@]}"; } > "$VENV/install.log" 2>&1; then
+         "$VENV/bin/python" -m pip install --no-build-isolation --config-settings editable_mode=compat "${editables[@]}"; } > "$VENV/install.log" 2>&1; then
     tail -30 "$VENV/install.log" >&2
     echo "Error: installing the project failed; full log in $VENV/install.log" >&2
     exit 1

@@ -2,9 +2,10 @@
 as every other policy so ``--policy`` and ``sequence plugins`` treat it alike."""
 
 from .hookspecs import hookimpl
-from .policy import SorPolicy
 
 
 @hookimpl
 def register_policies(register):
+    from .policy import SorPolicy
+
     register(SorPolicy())

@@ -11,7 +11,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +65,8 @@ def check_secret_file(path: Path) -> None:
 
 def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never a mix."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -12,7 +12,6 @@ or raw token ids (aliases of the instrument).
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 from typing import ClassVar
@@ -144,6 +143,8 @@ def resolve(query: str, instruments: list[Instrument]) -> list[Instrument]:
     found = [i for i in instruments if matches(query, i)]
     if found:
         return sorted(found, key=lambda i: (i.venue, i.symbol, i.outcome or ""))
+    import difflib
+
     known = sorted({i.symbol for i in instruments} | {i.venue_symbol for i in instruments})
     close = difflib.get_close_matches(query.upper(), [k.upper() for k in known], n=3, cutoff=0.6)
     originals = [k for k in known if k.upper() in close][:3]

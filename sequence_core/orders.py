@@ -9,7 +9,6 @@ restart is recognised by the venue and never double-sends.
 from __future__ import annotations
 
 import re
-import secrets
 from decimal import Decimal, InvalidOperation
 
 import msgspec
@@ -128,6 +127,8 @@ class LifecycleEvent(msgspec.Struct, frozen=True):
 
 
 def new_graph_id() -> str:
+    import secrets
+
     return "graph_" + secrets.token_hex(6)
 
 

@@ -66,6 +66,8 @@ def discover() -> list[EntryPoint]:
 
     key = []
     for entry in sys.path:
+        if not entry:       # the current folder: changes all the time and holds no installs
+            continue
         try:
             key.append([entry, os.stat(entry or ".").st_mtime_ns])
         except OSError:

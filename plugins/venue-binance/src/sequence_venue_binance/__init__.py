@@ -1,10 +1,14 @@
-"""Sequence venue plugin for Binance. See venue.py for the protocol facts it relies on."""
+"""Sequence venue plugin for Binance. See venue.py for the protocol facts it relies on.
+
+The implementation is imported inside the hook, not here: every CLI start imports this
+module, and only commands that need venues call the hook.
+"""
 
 from sequence_core.hookspecs import hookimpl
-
-from .venue import BinanceVenue
 
 
 @hookimpl
 def register_venues(register):
+    from .venue import BinanceVenue
+
     register(BinanceVenue())
