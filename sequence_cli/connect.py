@@ -9,7 +9,7 @@ import click
 
 from sequence_core.errors import CredentialError, UsageError
 
-from .output import emit, line, note, state, table
+from .output import emit, line, state, table
 
 
 def _client():

@@ -92,12 +92,14 @@ def _bps(rate: Decimal | None) -> str | None:
 
 
 def _render_fees(rows) -> None:
+    def rate(r, value):
+        return r.curve if r.curve and value else ("0" if r.curve else _bps(value))
+
     table(["VENUE", "BOOK", "MAKER", "TAKER", "MODEL", "SOURCE"],
-          [(r.venue, r.book, _bps(r.maker), _bps(r.taker), r.model, r.source) for r in rows],
+          [(r.venue, r.book, rate(r, r.maker), rate(r, r.taker), r.model, r.source) for r in rows],
           right=["MAKER", "TAKER"])
-    for r in rows:
-        if r.notes:
-            line(f"{r.venue}: {r.notes}")
+    for note_line in dict.fromkeys(f"{r.venue}: {r.notes}" for r in rows if r.notes):
+        line(note_line)
 
 
 @click.command()

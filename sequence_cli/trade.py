@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .output import emit, line, note, state, table
-from .see import _client, price, qty
+from .output import emit, line, table
+from .see import _client, qty
 
 
 def _fmt(value) -> str | None:

@@ -94,6 +94,7 @@ class FeeRow(msgspec.Struct, frozen=True):
     model: str | None
     source: str | None
     notes: str = ""
+    curve: str = ""              # the fee formula for curve models (rates are then coefficients)
 
 
 class PluginListing(msgspec.Struct, frozen=True):
@@ -229,10 +230,11 @@ class Sequence:
         rows = []
         for inst in found:
             schedule = chosen[inst.venue].fee_schedule()
-            tier = schedule.tier0 if schedule else None
-            rows.append(FeeRow(inst.venue, inst.symbol, tier.maker if tier else None, tier.taker if tier else None,
+            tier = schedule.tier0_for(inst.kind) if schedule else None
+            rows.append(FeeRow(inst.venue, inst.symbol + (f":{inst.outcome}" if inst.outcome else ""),
+                               tier.maker if tier else None, tier.taker if tier else None,
                                schedule.model if schedule else None, schedule.source if schedule else None,
-                               schedule.notes if schedule else ""))
+                               schedule.notes if schedule else "", schedule.curve if schedule else ""))
         return rows
 
     def positions(self, venue_names: list[str] | None = None, kinds: set[str] | None = None,
@@ -244,7 +246,12 @@ class Sequence:
         db = ledger.connect(self.sandbox)
         try:
             if self.sandbox:
-                ledger.fund_paper_accounts(db, self.trading_venues(), cfg.load_config())
+                from .portfolio import asset_price
+
+                src = self.source(source)
+                pool = [i for v in self.trading_venues().values() for i in v.instruments()]
+                ledger.fund_paper_accounts(db, self.trading_venues(), cfg.load_config(),
+                                           lambda venue, asset: asset_price(src, pool, venue, asset))
             rows = [p for p in ledger.positions(db) if p.venue in chosen]
         finally:
             db.close()

@@ -104,8 +104,12 @@ def funding_for(venue: str, funding_asset: str, bases: set[str], config: dict) -
         raise ConfigError(f"[sandbox.funding] {venue}: expected a decimal amount or a table of asset = amount") from None
 
 
-def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict) -> None:
-    """Give each paper venue (name -> Venue) its starting balances, once."""
+def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict, price_of=None) -> None:
+    """Give each paper venue (name -> Venue) its starting balances, once.
+
+    Holdings other than cash are booked at ``price_of(venue, asset)`` (the market when
+    funded), so they start with zero unrealized P&L rather than a free gain.
+    """
     now = time.time_ns()
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -116,7 +120,8 @@ def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict) -> N
             bases = {i.base for i in v.instruments() if i.kind == "crypto"}
             for cash, amount in funding_for(venue, v.funding_asset(), bases, config).items():
                 kind = cash_kind(cash) or "crypto"
-                cost = amount if cash_kind(cash) else Decimal(0)
+                price = Decimal(1) if cash_kind(cash) else (price_of(venue, cash) if price_of else None)
+                cost = amount * price if price is not None else Decimal(0)
                 db.execute("INSERT OR IGNORE INTO positions (venue, instrument, kind, qty, cost, updated_ns) VALUES (?,?,?,?,?,?)",
                            (venue, cash, kind, str(amount), str(cost), now))
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"funded:{venue}", str(now)))

@@ -56,10 +56,15 @@ class FeeSchedule(msgspec.Struct, frozen=True):
     as_of: str                    # date the figures were checked
     model: str = "proportional"   # proportional | a venue-specific curve named by the venue
     notes: str = ""
+    perp_tiers: tuple[FeeTier, ...] = ()   # perpetuals' schedule where it differs from spot
+    curve: str = ""                        # for non-proportional models: the formula, for display
 
     @property
     def tier0(self) -> FeeTier:
         return self.tiers[0]
+
+    def tier0_for(self, kind: str) -> FeeTier:
+        return self.perp_tiers[0] if kind == "perp" and self.perp_tiers else self.tiers[0]
 
 
 class BookLevel(msgspec.Struct, frozen=True, array_like=True):
@@ -169,3 +174,45 @@ def parse_names(values: tuple[str, ...] | list[str]) -> list[str]:
             if name.strip() and name.strip() not in out:
                 out.append(name.strip())
     return out
+
+
+# -- declaring a venue's instruments (used by every venue plugin's symbols.py) -------------------
+def spot(venue: str, base: str, quote: str, venue_symbol: str, tick: str, lot: str,
+         min_notional: str = "0", min_qty: str = "0") -> Instrument:
+    return Instrument(venue, f"{base}-{quote}", venue_symbol, "crypto", base, quote, Decimal(tick), Decimal(lot),
+                      Decimal(min_notional), Decimal(min_qty))
+
+
+def perp(venue: str, base: str, quote: str, venue_symbol: str, tick: str, lot: str,
+         min_notional: str = "0", min_qty: str = "0") -> Instrument:
+    """A perpetual swap; quantities are in base units (contract sizes converted by the adapter)."""
+    return Instrument(venue, f"{base}-{quote}-PERP", venue_symbol, "perp", base, quote, Decimal(tick), Decimal(lot),
+                      Decimal(min_notional), Decimal(min_qty))
+
+
+def event(venue: str, symbol: str, outcome: str, venue_symbol: str, quote: str, tick: str, lot: str,
+          title: str = "", aliases: tuple[str, ...] = (), min_qty: str = "0") -> Instrument:
+    """One outcome (YES or NO) of a binary event contract, priced in [0, 1] of ``quote``."""
+    return Instrument(venue, symbol, venue_symbol, "event_contract", symbol, quote, Decimal(tick), Decimal(lot),
+                      min_qty=Decimal(min_qty), outcome=outcome, title=title, aliases=aliases)
+
+
+class SymbolMap:
+    """Canonical <-> venue naming for one venue, built from its declared instruments."""
+
+    def __init__(self, instruments: tuple[Instrument, ...] | list[Instrument]):
+        self.instruments = tuple(instruments)
+        self._to_venue = {(i.symbol, i.outcome): i.venue_symbol for i in self.instruments}
+        self._to_canonical = {i.venue_symbol: i.symbol for i in self.instruments}
+
+    def to_venue(self, symbol: str) -> str:
+        name, outcome = split_outcome(symbol)
+        for key in ((name, outcome), (name, None), (name, "YES")):
+            if key in self._to_venue:
+                return self._to_venue[key]
+        raise UsageError(f"no venue symbol for '{symbol}'; known: {', '.join(sorted({s for s, _ in self._to_venue}))}")
+
+    def to_canonical(self, venue_symbol: str) -> str:
+        if venue_symbol not in self._to_canonical:
+            raise UsageError(f"unknown venue symbol '{venue_symbol}'")
+        return self._to_canonical[venue_symbol]

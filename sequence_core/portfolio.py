@@ -49,6 +49,18 @@ def _mark_instrument(pos: Position, instruments: list[Instrument]) -> Instrument
     return (same or sorted(candidates, key=lambda i: (i.venue, i.symbol)) or [None])[0]
 
 
+def asset_price(source: MarketDataSource, instruments: list[Instrument], venue: str, asset: str) -> Decimal | None:
+    """Mid of ``asset`` against the USD family on ``venue`` (else on any venue), from the source."""
+    books = [i for i in instruments if i.kind == "crypto" and i.base == asset and i.quote in USD_FAMILY]
+    same = [i for i in books if i.venue == venue] or sorted(books, key=lambda i: (i.venue, i.symbol))
+    if not same:
+        return None
+    book = source.books([same[0]], source.now_ns(), 1)[0]
+    if book.best_bid is None or book.best_ask is None:
+        return None
+    return (book.best_bid.price + book.best_ask.price) / 2
+
+
 def value(positions: list[Position], instruments: list[Instrument], source: MarketDataSource, mode: str) -> Positions:
     at = source.now_ns()
     wanted = {id(p): _mark_instrument(p, instruments) for p in positions if cash_kind(p.instrument) is None}

@@ -96,13 +96,17 @@ class Venue:
         return out
 
     # -- market description (static declarations; adapters may refresh them live) -----------
+    #: the declared instruments and fee schedule; plugins set these from symbols.py / fees.py
+    declared_instruments: ClassVar[tuple] = ()
+    declared_fees: ClassVar[object] = None
+
     def instruments(self) -> list:
         """The instruments this venue lists (:class:`sequence_core.market.Instrument`)."""
-        return []
+        return list(self.declared_instruments)
 
     def fee_schedule(self):
         """The venue's published fee schedule (:class:`sequence_core.market.FeeSchedule`), or None."""
-        return None
+        return self.declared_fees
 
     def fee(self, instrument, price, qty, liquidity: str):
         """Fee in quote currency for one fill (liquidity ``maker`` or ``taker``), or None if unknown.
@@ -113,8 +117,8 @@ class Venue:
         schedule = self.fee_schedule()
         if schedule is None:
             return None
-        rate = schedule.tier0.maker if liquidity == "maker" else schedule.tier0.taker
-        return price * qty * rate
+        tier = schedule.tier0_for(instrument.kind)
+        return price * qty * (tier.maker if liquidity == "maker" else tier.taker)
 
     def funding_asset(self) -> str:
         """The cash asset a paper account of this venue is funded in (most common quote)."""

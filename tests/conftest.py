@@ -25,17 +25,18 @@ class Runner:
     def __init__(self, home: Path):
         self.home = home
         self.pythonpath: list[str] = []
+        self.env: dict[str, str] = {}
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
                  timeout: float = 60) -> subprocess.CompletedProcess:
-        extra = dict(env or {})
+        extra = {**self.env, **(env or {})}
         if self.pythonpath:
             extra["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
         return subprocess.run([str(SEQUENCE), *args], input=input if input is not None else "",
                               capture_output=True, text=True, env=clean_env(self.home, extra), timeout=timeout)
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        extra = dict(env or {})
+        extra = {**self.env, **(env or {})}
         if self.pythonpath:
             extra["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
         return subprocess.Popen([str(SEQUENCE), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -60,11 +61,27 @@ def sequence(home) -> Runner:
     return Runner(home)
 
 
-def pip_install_target(target: Path, *projects: Path, extra: list[str] | None = None) -> None:
-    """Install test distributions into ``target`` (a folder later put on PYTHONPATH)."""
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), *(extra or []), *map(str, projects)],
-                   check=True, capture_output=True, text=True)
+def pip_install_target(target: Path, *projects: Path | str, extra: list[str] | None = None) -> None:
+    """Install test distributions into ``target`` (a folder later put on PYTHONPATH).
+
+    Source folders are copied first: setuptools builds in-tree, and parallel test workers
+    building the same folder trip over each other's build/ directories.
+    """
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = []
+        for project in projects:
+            if isinstance(project, Path) and project.is_dir():
+                copy = Path(tmp) / project.name
+                shutil.copytree(project, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+                sources.append(str(copy))
+            else:
+                sources.append(str(project))
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--no-index", "--target", str(target), *(extra or []), *sources],
+                       check=True, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +112,19 @@ def stop_engine(home: Path) -> None:
             pass
 
 
+TEST_WORLD = "acme,sim,synthetic,twap,vwap,iceberg,passive,aggressive"
+
+
 @pytest.fixture
-def trader(with_third_party, home):
-    """The CLI with the acme/zeta/omega test venues; its engine is killed afterwards."""
-    yield with_third_party
+def test_world(with_third_party):
+    """Only the test venues (acme, zeta, omega), the paper venue, the synthetic source and
+    the policies: trading tests must not depend on which real venues are installed."""
+    with_third_party.env["SEQUENCE_LOAD_PLUGINS"] = TEST_WORLD
+    return with_third_party
+
+
+@pytest.fixture
+def trader(test_world, home):
+    """The CLI on the test world; its engine is killed afterwards."""
+    yield test_world
     stop_engine(home)

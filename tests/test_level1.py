@@ -8,8 +8,8 @@ import pytest
 
 
 @pytest.fixture
-def seq(with_third_party):
-    return with_third_party
+def seq(test_world):
+    return test_world
 
 
 def test_quote_merges_usd_family_and_names_each_book(seq):
@@ -187,3 +187,17 @@ def test_preview_walks_depth_and_applies_fees(home, third_party, monkeypatch):
     assert not next(r for r in capped.rows if r.book == "BTC-USD").complete
     nofee = seq.preview("BTC-USD", "sell", "0.01", venue="zeta")
     assert nofee.rows[0].fee is None and nofee.rows[0].total_cost is None   # no data: never "free"
+
+
+def test_funded_holdings_start_at_market_with_no_free_pnl(seq):
+    data = json.loads(seq("--sandbox", "positions", "--output", "json").stdout)
+    btc = next(r for r in data["rows"] if r["venue"] == "acme" and r["instrument"] == "BTC")
+    assert Decimal(btc["entry"]) > 1000                                  # booked at the market
+    assert abs(Decimal(btc["unrealized_pnl"])) < Decimal(btc["entry"]) * Decimal("0.01")
+
+
+def test_no_crossed_nbbo_within_one_venue(seq):
+    for _ in range(5):
+        q = json.loads(seq("--sandbox", "quote", "BTC-USD", "--output", "json").stdout)
+        acme = [v for v in q["venues"] if v["venue"] == "acme"]
+        assert max(Decimal(v["bid"]) for v in acme) < min(Decimal(v["ask"]) for v in acme)

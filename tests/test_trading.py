@@ -219,7 +219,7 @@ def test_event_contract_buy_and_redeem(trader):
 
 def test_trace_lifecycle_in_order_with_deltas(trader, home):
     d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
-    node = d["nodes"][0]["node_order_id"]
+    node = next(n["node_order_id"] for n in d["nodes"] if n["status"] == "FILLED")
     t = j(trader("--sandbox", "trace", node, "--output", "json"))
     kinds = [s["kind"] for s in t["steps"]]
     for a, b in [("sor_admission", "edge_dispatch"), ("edge_dispatch", "venue_ack"), ("venue_ack", "first_fill"), ("first_fill", "terminal")]:

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import textwrap
 
 import pytest
 
@@ -16,7 +15,7 @@ def _acme_wheel(tmp_path, version: str):
     src, out = tmp_path / f"acme-src-{version}", tmp_path / f"wheels-{version}"
     if out.exists():
         return out
-    shutil.copytree(TEST_PLUGINS / "sequence-venue-acme", src)
+    shutil.copytree(TEST_PLUGINS / "sequence-venue-acme", src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     toml = src / "pyproject.toml"
     toml.write_text(toml.read_text().replace('version = "0.1.0"', f'version = "{version}"'))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",

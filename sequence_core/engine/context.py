@@ -25,6 +25,9 @@ class GraphRuntime:
         self.instruments = instruments          # venue -> Instrument of this graph's book
         nodes = desk.journal.nodes(graph.graph_id)
         self._next_node = 1 + max((n.node for n in nodes), default=-1)
+        # Replaces in progress: between the cancel and the new child the graph has no open
+        # node, and must not be finalized in that gap.
+        self.busy = 0
         # Venues that rejected or failed a child of this graph are not routed to again.
         self.excluded: dict[str, str] = {n.venue: n.reason for n in nodes if n.status == "REJECTED"}
 
@@ -115,6 +118,13 @@ class GraphRuntime:
 
     async def replace(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
         """Cancel-replace: the new order is the same node with seq + 1."""
+        self.busy += 1
+        try:
+            return await self._replace(node, price, qty)
+        finally:
+            self.busy -= 1
+
+    async def _replace(self, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> NodeOrder:
         done = await self.cancel(node)
         left = (qty if qty is not None else node.qty) - done.filled_qty
         if done.status == "FILLED" or left <= 0:

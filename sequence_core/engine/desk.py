@@ -16,7 +16,7 @@ from ..execution import OrderState
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
-                      URGENCIES, new_graph_id, node_order_id, parse_order_id)
+                      URGENCIES, new_graph_id, parse_order_id)
 from ..policy import check_policy_name
 from .context import GraphRuntime
 
@@ -209,7 +209,7 @@ class Desk:
     def _finalize(self, rt: GraphRuntime) -> None:
         """A graph whose policy is done and which has no open child reaches its terminal state."""
         g = rt.graph
-        if g.status not in GRAPH_ACTIVE or not g.policy_done or rt.open_nodes():
+        if g.status not in GRAPH_ACTIVE or not g.policy_done or rt.busy or rt.open_nodes():
             return
         if g.filled_qty >= g.request.qty:
             g.status = "FILLED"
@@ -311,7 +311,11 @@ class Desk:
             from .. import ledger
             from ..config import load_config
 
-            ledger.fund_paper_accounts(self.journal.db, self.venues, load_config())
+            from ..portfolio import asset_price
+
+            pool = [i for v in self.venues.values() for i in v.instruments()]
+            ledger.fund_paper_accounts(self.journal.db, self.venues, load_config(),
+                                       lambda venue, asset: asset_price(self.source, pool, venue, asset))
         await self.recover()
         self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
 

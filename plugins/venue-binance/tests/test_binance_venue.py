@@ -1,13 +1,13 @@
-import pytest
+"""binance: the conformance kit plus what is specific to this venue."""
 
-from sequence_core.errors import CredentialError
+from sequence_core.testing import VenueConformance
 from sequence_venue_binance.venue import BinanceVenue
 
-
-def test_asks_for_key_and_secret():
-    assert [f.name for f in BinanceVenue.credential_fields] == ["api_key", "api_secret"]
+VENUE = BinanceVenue()
 
 
-def test_rejects_secret_with_whitespace():
-    with pytest.raises(CredentialError, match="api_secret"):
-        BinanceVenue().validate_credentials({"api_key": "abc", "api_secret": "has space"})
+class TestBinanceVenue(VenueConformance):
+    venue = VENUE
+
+    def valid_credentials(self):
+        return {"api_key": "k123", "api_secret": "s3cret"}

@@ -101,11 +101,10 @@ class SyntheticSource(MarketDataSource):
         log_p = self.log_price(inst.base, t_s)
         # A venue's deviation from the common price stays well inside its half-spread most of
         # the time (arbitrage keeps venues aligned), so a merged NBBO crosses only rarely, as
-        # in real markets. USDT/USDC books are merged at par (docs/decisions.md), so the
-        # stablecoin basis is kept small for the same reason.
+        # in real markets. Stablecoins are priced at par, as quotes and the SOR merge them
+        # (docs/decisions.md): a USDT/USDC basis wider than a one-tick Binance spread would
+        # show the same venue's USDT and USDC books crossing each other.
         basis = profile.basis_bps * 1e-4 * value_noise(self._key("basis", inst.venue, inst.base), t_s, SCALES_S[:2]) / 6.0
-        if inst.quote == "USDT":
-            basis += 0.05e-4 * value_noise(self._key("usdt"), t_s, SCALES_S[2:4]) / 20.0
         if inst.kind == "perp":
             basis += PERP_PREMIUM_BPS * 1e-4
         return math.exp(log_p + basis)

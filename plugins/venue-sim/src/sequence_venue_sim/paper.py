@@ -34,7 +34,7 @@ from pathlib import Path
 import msgspec
 
 from sequence_core.errors import InvalidOrder, RateLimitExceeded
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, Settlement, VenueFill
+from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill
 from sequence_core.market import Instrument, MarketDataSource, OrderBook
 from sequence_core.orders import NodeOrder
 

@@ -1,0 +1,13 @@
+"""cryptocom: the conformance kit plus what is specific to this venue."""
+
+from sequence_core.testing import VenueConformance
+from sequence_venue_cryptocom.venue import CryptocomVenue
+
+VENUE = CryptocomVenue()
+
+
+class TestCryptocomVenue(VenueConformance):
+    venue = VENUE
+
+    def valid_credentials(self):
+        return {"api_key": "k123", "api_secret": "s3cret"}
