@@ -12,9 +12,6 @@ LOT_SIZE.stepSize, NOTIONAL.minNotional).
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class BinanceVenue(Venue):
     name = "binance"
@@ -24,5 +21,14 @@ class BinanceVenue(Venue):
         CredentialField("api_key", "API key", kind="text", secret=False),
         CredentialField("api_secret", "API secret (HMAC)", kind="secret"),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

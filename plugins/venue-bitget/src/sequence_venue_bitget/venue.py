@@ -9,9 +9,6 @@ Symbols: ``BTCUSDT`` for spot and for USDT-M futures (``productType=USDT-FUTURES
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class BitgetVenue(Venue):
     name = "bitget"
@@ -22,5 +19,14 @@ class BitgetVenue(Venue):
         CredentialField("api_secret", "Secret key", kind="secret"),
         CredentialField("passphrase", "Passphrase (set when the key was created)", kind="passphrase"),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

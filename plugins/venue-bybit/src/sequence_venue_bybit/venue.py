@@ -10,9 +10,6 @@ Symbols: ``BTCUSDT`` in both ``category=spot`` and ``category=linear`` (canonica
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class BybitVenue(Venue):
     name = "bybit"
@@ -22,5 +19,14 @@ class BybitVenue(Venue):
         CredentialField("api_key", "API key", kind="text", secret=False),
         CredentialField("api_secret", "API secret", kind="secret"),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

@@ -13,9 +13,6 @@ Symbols: ``BTC-USD`` product ids (canonical names equal). Product fields
 from sequence_core.errors import CredentialError
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class CoinbaseVenue(Venue):
     name = "coinbase"
@@ -26,8 +23,17 @@ class CoinbaseVenue(Venue):
         CredentialField("private_key", "API private key (PEM)", kind="pem"),
     )
     pem_key_types = ("ec", "ed25519")
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE
 
     def validate_credentials(self, creds):
         clean = super().validate_credentials(creds)

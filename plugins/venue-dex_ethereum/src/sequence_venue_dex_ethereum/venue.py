@@ -10,9 +10,6 @@ Symbols: ``ETH-USDC`` on Arbitrum (the ``dex:arb`` label), venue symbol
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class DexEthereumVenue(Venue):
     name = "dex_ethereum"
@@ -23,5 +20,14 @@ class DexEthereumVenue(Venue):
         CredentialField("rpc_url_ethereum", "Ethereum JSON-RPC URL", kind="url", secret=False, optional=True),
         CredentialField("rpc_url_arbitrum", "Arbitrum JSON-RPC URL", kind="url", secret=False, optional=True),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

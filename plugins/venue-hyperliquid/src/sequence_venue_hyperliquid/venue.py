@@ -12,9 +12,6 @@ prices: BTC 1, ETH 0.1, SOL 0.01). Margin and collateral in USDC.
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class HyperliquidVenue(Venue):
     name = "hyperliquid"
@@ -25,5 +22,14 @@ class HyperliquidVenue(Venue):
         CredentialField("account_address", "Main account address (when the key is an API wallet)", kind="evm_address", secret=False, optional=True),
         CredentialField("vault_address", "Vault address (to trade for a vault)", kind="evm_address", secret=False, optional=True),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

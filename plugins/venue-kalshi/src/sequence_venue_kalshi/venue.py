@@ -13,9 +13,6 @@ Tickers: ``KXBTCZ-26DEC31-T99000`` with ``:YES``/``:NO``; prices in dollars, tic
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE, fee
-from .symbols import INSTRUMENTS
-
 
 class KalshiVenue(Venue):
     name = "kalshi"
@@ -26,8 +23,19 @@ class KalshiVenue(Venue):
         CredentialField("private_key", "Private key (PEM: RSA or Ed25519)", kind="pem"),
     )
     pem_key_types = ("rsa", "ed25519")
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE
 
     def fee(self, instrument, price, qty, liquidity):
+        from .fees import fee
+
         return fee(price, qty, liquidity)

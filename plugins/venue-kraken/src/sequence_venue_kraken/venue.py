@@ -9,9 +9,6 @@ AssetPairs fields ``tick_size``, ``lot_decimals``, ``ordermin``, ``costmin``.
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class KrakenVenue(Venue):
     name = "kraken"
@@ -21,5 +18,14 @@ class KrakenVenue(Venue):
         CredentialField("api_key", "API key", kind="text", secret=False),
         CredentialField("api_secret", "Private key (base64)", kind="base64"),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

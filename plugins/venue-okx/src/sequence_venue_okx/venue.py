@@ -10,9 +10,6 @@ are in BTC). Instrument fields ``tickSz``, ``lotSz``, ``minSz``.
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class OkxVenue(Venue):
     name = "okx"
@@ -23,5 +20,14 @@ class OkxVenue(Venue):
         CredentialField("api_secret", "Secret key", kind="secret"),
         CredentialField("passphrase", "Passphrase (set when the key was created)", kind="passphrase"),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE

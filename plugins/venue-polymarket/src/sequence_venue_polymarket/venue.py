@@ -13,9 +13,6 @@ Markets: a slug resolves to a condition id and one token id per outcome (Gamma A
 from sequence_core.errors import CredentialError
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE, fee
-from .symbols import INSTRUMENTS
-
 
 class PolymarketVenue(Venue):
     name = "polymarket"
@@ -29,8 +26,17 @@ class PolymarketVenue(Venue):
         CredentialField("builder_secret", "Builder API secret", kind="secret", optional=True),
         CredentialField("builder_passphrase", "Builder API passphrase", kind="passphrase", optional=True),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE
 
     def validate_credentials(self, creds):
         clean = super().validate_credentials(creds)
@@ -45,4 +51,6 @@ class PolymarketVenue(Venue):
         return clean
 
     def fee(self, instrument, price, qty, liquidity):
+        from .fees import fee
+
         return fee(price, qty, liquidity)

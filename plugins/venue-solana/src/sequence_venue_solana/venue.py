@@ -9,9 +9,6 @@ Symbols: ``SOL-USDC`` (venue symbol: the two mints).
 
 from sequence_core.venues import CredentialField, Venue
 
-from .fees import SCHEDULE
-from .symbols import INSTRUMENTS
-
 
 class SolanaVenue(Venue):
     name = "solana"
@@ -21,5 +18,14 @@ class SolanaVenue(Venue):
         CredentialField("keypair", "Keypair (base58 or JSON array of 64 bytes)", kind="solana_keypair"),
         CredentialField("rpc_url", "Solana JSON-RPC URL", kind="url", secret=False, optional=True),
     )
-    declared_instruments = INSTRUMENTS
-    declared_fees = SCHEDULE
+
+    # symbols.py and fees.py load on first use: listing venues never needs them
+    def instruments(self):
+        from .symbols import INSTRUMENTS
+
+        return list(INSTRUMENTS)
+
+    def fee_schedule(self):
+        from .fees import SCHEDULE
+
+        return SCHEDULE
