@@ -82,16 +82,50 @@ class SorPolicy(Policy):
             books = ctx.books(depth=1)
             if not books:
                 return
-            venue = books[0].venue if ctx.request.venue else _best_resting_venue(ctx, books)
+            venue = books[0].venue if ctx.request.venue else best_venue(ctx.request.side, books)
             qty = (ctx.remaining / ctx.lot_size(venue)).to_integral_value(rounding="ROUND_DOWN") * ctx.lot_size(venue)
             if qty > 0:
                 await ctx.post(venue, qty, ctx.request.limit_price, post_only=False)
 
 
-def _best_resting_venue(ctx: PolicyContext, books: list[OrderBook]) -> str:
-    buy = ctx.request.side == "buy"
-    ranked = sorted(books, key=lambda b: ((-(b.best_bid.price) if buy else b.best_ask.price) if (b.best_bid if buy else b.best_ask) else 0, b.venue))
-    return ranked[0].venue
+def best_venue(side: str, books: list[OrderBook]) -> str:
+    """The venue with the best price on our side of the book (highest bid for a buy:
+    where a resting buy is most likely to be filled first); ties by name."""
+    def key(b: OrderBook):
+        level = b.best_bid if side == "buy" else b.best_ask
+        if level is None:
+            return (1, 0, b.venue)
+        return (0, -level.price if side == "buy" else level.price, b.venue)
+
+    return sorted(books, key=key)[0].venue
+
+
+def require_horizon(request: OrderRequest, policy: str) -> None:
+    if request.horizon_s is None:
+        raise UsageError(f"the {policy} policy needs --horizon (for example --horizon 5m)")
+
+
+async def run_schedule(ctx: PolicyContext, schedule: list[tuple[int, Decimal]]) -> None:
+    """Work a parent along ``schedule``: (time ns, cumulative fraction of the parent).
+
+    At each point, take what brings the filled quantity up to that fraction. Resumable
+    by construction: after a restart, points already past are caught up at once from the
+    journaled filled quantity. After the last point whatever is left is swept with high
+    urgency, still under the slippage cap.
+    """
+    total = ctx.request.qty
+    for i, (when, fraction) in enumerate(schedule):
+        if i + 1 < len(schedule) and schedule[i + 1][0] <= ctx.now_ns():
+            continue   # a later point is already due: catch up to it in one take
+        wait = (when - ctx.now_ns()) / 1e9
+        if wait > 0:
+            await ctx.sleep(wait)
+        need = total * fraction - ctx.graph.filled_qty
+        if need > 0 and ctx.remaining > 0:
+            await ctx.take(min(need, ctx.remaining), ctx.request.limit_price)
+    if ctx.remaining > 0:
+        ctx.note("final_sweep", {"remaining": str(ctx.remaining)})
+        await ctx.take(ctx.remaining, ctx.request.limit_price, urgency="high")
 
 
 def check_policy_name(name: str, registry: dict) -> Policy:

@@ -110,3 +110,110 @@ class VenueConformance:
     def test_fee_schedule_cites_the_venue(self):
         schedule = self.venue.fee_schedule()
         assert schedule is not None and schedule.source.startswith("https://")
+
+
+# -- a fake policy context: what a policy plugin's unit tests drive -------------------------------
+class FakePolicyContext:
+    """An in-memory PolicyContext: instant fills, a fake clock that ``sleep`` advances.
+
+    ``take_fill_ratio`` is the share of each ``take`` that fills; resting orders fill when
+    a test calls :meth:`fill_resting`. Every action is recorded in ``actions``.
+    """
+
+    def __init__(self, request, started_ns: int = 1_700_000_000_000_000_000, books=None, take_fill_ratio=Decimal(1),
+                 graph_id: str = "graph_00000000abcd", lot: Decimal = Decimal("0.001"), tick: Decimal = Decimal("0.01")):
+        from .orders import OrderGraph
+
+        self.request = request
+        self.graph = OrderGraph(graph_id, "sandbox", request, "WORKING", started_ns, started_ns)
+        self.clock = started_ns
+        self._books = books or []
+        self.take_fill_ratio = take_fill_ratio
+        self.actions: list[tuple] = []
+        self.nodes: list = []
+        self._lot, self._tick = lot, tick
+        self.notes: list[tuple[str, dict]] = []
+
+    # state
+    @property
+    def remaining(self) -> Decimal:
+        working = sum((n.remaining for n in self.open_nodes()), Decimal(0))
+        return self.graph.request.qty - self.graph.filled_qty - working
+
+    @property
+    def started_ns(self) -> int:
+        return self.graph.created_ns
+
+    def now_ns(self) -> int:
+        return self.clock
+
+    async def sleep(self, seconds: float) -> None:
+        self.clock += int(max(0.0, seconds) * 1e9)
+
+    def books(self, depth: int = 20):
+        return self._books
+
+    def tick_size(self, venue: str) -> Decimal:
+        return self._tick
+
+    def lot_size(self, venue: str) -> Decimal:
+        return self._lot
+
+    def note(self, kind: str, detail: dict) -> None:
+        self.notes.append((kind, detail))
+
+    def volume_profile(self):
+        return None
+
+    def open_nodes(self):
+        return [n for n in self.nodes if n.status in ("NEW", "PARTIALLY_FILLED")]
+
+    # actions
+    def _fill(self, qty: Decimal) -> None:
+        self.graph.filled_qty += qty
+
+    async def take(self, qty, limit=None, urgency=None, max_slippage_bps=None) -> Decimal:
+        got = (qty * self.take_fill_ratio / self._lot).to_integral_value(rounding="ROUND_DOWN") * self._lot
+        got = min(got, self.graph.request.qty - self.graph.filled_qty)
+        self.actions.append(("take", self.clock, qty, limit, urgency))
+        self._fill(got)
+        return got
+
+    def _node(self, venue, qty, price, order_type, node=None, seq=0):
+        from .orders import NodeOrder, node_order_id
+
+        n = len(self.nodes) if node is None else node
+        return NodeOrder(node_order_id(self.graph.graph_id, n, seq), self.graph.graph_id, n, seq, venue,
+                         self.request.symbol, self.request.side, qty, price, order_type, "NEW", self.clock, self.clock)
+
+    async def post(self, venue, qty, price, post_only=True):
+        node = self._node(venue, qty, price, "post_only" if post_only else "limit")
+        self.nodes.append(node)
+        self.actions.append(("post", self.clock, venue, qty, price, post_only))
+        return node
+
+    async def cancel(self, node):
+        node.status = "CANCELLED" if node.filled_qty < node.qty else "FILLED"
+        self.actions.append(("cancel", self.clock, node.node_order_id))
+        return node
+
+    async def replace(self, node, price=None, qty=None):
+        await self.cancel(node)
+        left = (qty if qty is not None else node.qty) - node.filled_qty
+        new = self._node(node.venue, left, price if price is not None else node.limit_price, node.order_type, node.node, node.seq + 1)
+        self.nodes.append(new)
+        self.actions.append(("replace", self.clock, node.node_order_id, price, qty))
+        return new
+
+    async def refresh(self, node):
+        return node
+
+    def fill_resting(self, qty: Decimal | None = None) -> None:
+        """Fill the open resting orders (all, or ``qty`` of the first)."""
+        for node in self.open_nodes():
+            take = node.remaining if qty is None else min(qty, node.remaining)
+            node.filled_qty += take
+            node.status = "FILLED" if node.filled_qty >= node.qty else "PARTIALLY_FILLED"
+            self._fill(take)
+            if qty is not None:
+                break

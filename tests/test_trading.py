@@ -96,7 +96,6 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "0.1", "--venue", "nowhere"], "unknown venue 'nowhere'"),
     (["buy", "BTC-USD", "50"], "insufficient balance"),
     (["sell", "ETH-USD", "30"], "insufficient balance"),
-    (["buy", "KXTEST-26DEC31-T1", "5"], "say which outcome"),
     (["buy", "KXTEST-26DEC31-T1:YES", "5", "--limit-price", "1.5"], "between 0 and 1"),
     (["cancel", "graph_ffffffffffff"], "unknown order"),
     (["cancel", "nonsense"], "not an order id"),

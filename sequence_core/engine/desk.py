@@ -105,7 +105,9 @@ class Desk:
         found = resolve(request.symbol, pool)
         events = {i.symbol for i in found if i.kind == "event_contract"}
         if events and len({i.outcome for i in found}) > 1:
-            raise UsageError(f"say which outcome to trade: {request.symbol}:YES or {request.symbol}:NO")
+            # A bare ticker or slug trades its YES outcome, as both Kalshi and Polymarket
+            # present a binary market; say :NO to trade the other side.
+            found = [i for i in found if i.outcome == "YES"]
         wanted = request.symbol.rpartition(":")[0] if ":" in request.symbol else request.symbol
         quote = wanted.split("-")[1] if wanted.count("-") >= 1 and not events else None
         order = [quote] + [q for q in USD_FAMILY if q != quote] if quote else list(USD_FAMILY)

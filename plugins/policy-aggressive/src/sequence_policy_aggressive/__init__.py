@@ -1,0 +1,10 @@
+"""Sequence execution policy ``aggressive``. See policy.py; imported lazily inside the hook."""
+
+from sequence_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_policies(register):
+    from .policy import AggressivePolicy
+
+    register(AggressivePolicy())

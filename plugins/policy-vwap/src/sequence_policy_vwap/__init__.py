@@ -1,0 +1,10 @@
+"""Sequence execution policy ``vwap``. See policy.py; imported lazily inside the hook."""
+
+from sequence_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_policies(register):
+    from .policy import VwapPolicy
+
+    register(VwapPolicy())
