@@ -4,7 +4,6 @@ import json
 import time
 from decimal import Decimal
 
-import pytest
 
 
 def j(r):
