@@ -28,7 +28,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -101,7 +102,14 @@ def ingest_group(g: Group, store, summary) -> None:
     last_u: int | None = None       # None until synced; -1 after a gap
     snap_id: int | None = None
     decoder = msgspec.json.Decoder()
+    previous_day = None
     for path in g.files:
+        stamp = _FILE.match(path.name).group(3)
+        day = dt.date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+        if previous_day is not None and day != previous_day + dt.timedelta(days=1):
+            # not the next day: another capture (a new connection), not a continuation
+            buffered, last_u, snap_id = [], None, None
+        previous_day = day
         deltas = _Rows("ts_exchange", "ts_recv", "seq", "side", "price", "size", "flags")
         snaps = _Rows("ts_exchange", "ts_recv", "seq", "side", "level", "price", "size")
         trades = _Rows("ts_exchange", "ts_recv", "trade_id", "side", "price", "size")

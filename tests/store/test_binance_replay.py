@@ -95,3 +95,15 @@ def test_reingest_does_not_duplicate(tmp_path):
     assert first == again
     tbl, _ = s.read("trades", symbol="BTC-USDT-PERP")
     assert tbl.num_rows == first["trades"]
+
+
+def test_two_captures_of_one_book_are_not_a_gap(tmp_path):
+    """binance-history's July capture and the August one are two connections of the same
+    book: each syncs on its own snapshot, and the boundary is not reported as a gap."""
+    history = DATA.parent / "binance-history"
+    s = Store(tmp_path / "store")
+    summary = ingest([str(history / "usdm_btcusdt_20240718.gz"), str(history / "usdm_btcusdt_20240719.gz"),
+                      str(DATA / "usdm_btcusdt_20240808.gz")], s)
+    assert summary.gaps == []
+    dates = {p.split("date=")[1] for p in summary.partitions if p.startswith("book_deltas")}
+    assert dates == {"2024-07-18", "2024-07-19", "2024-08-08"}
