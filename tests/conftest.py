@@ -14,6 +14,22 @@ SEQUENCE = Path(sys.executable).parent / "sequence"
 TEST_PLUGINS = ROOT / "tests" / "plugins"
 
 
+def shared_data() -> Path | None:
+    """The recorded data (shared/data): beside the checkout, as in CI, or $SEQUENCE_SHARED_DATA."""
+    env = os.environ.get("SEQUENCE_SHARED_DATA")
+    for candidate in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "data"]:
+        if (candidate / "market").is_dir():
+            return candidate
+    return None
+
+
+def require_shared_data() -> Path:
+    found = shared_data()
+    if found is None:
+        pytest.skip("recorded data (shared/data beside the checkout, or $SEQUENCE_SHARED_DATA) not found")
+    return found
+
+
 def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_") and k not in ("NO_COLOR", "PYTHONPATH")}
     env["SEQUENCE_HOME"] = str(home)

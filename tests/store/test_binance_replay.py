@@ -2,21 +2,20 @@
 by hftbacktest's collector) and the book it rebuilds, checked against Binance's own
 bookTicker stream recorded on the same connection."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from conftest import shared_data
 from sequence_core.ingest import ingest
 from sequence_core.store import SCALE, Store
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "market" / "binance-multi-2024-08-08"
+SHARED = shared_data()
+DATA = SHARED / "market" / "binance-multi-2024-08-08" if SHARED else None
+pytestmark = pytest.mark.skipif(SHARED is None, reason="recorded data (shared/data) not found")
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    if not DATA.exists():
-        pytest.skip(f"recorded data not found at {DATA}")
     s = Store(tmp_path_factory.mktemp("store"))
     summary = ingest([str(DATA)], s)
     s.summary = summary
