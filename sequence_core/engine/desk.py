@@ -51,6 +51,7 @@ class Desk:
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
         self.listeners: set[asyncio.Queue] = set()
+        self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
 
     # -- sessions ----------------------------------------------------------------------------
     def session(self, venue: str):
@@ -176,7 +177,11 @@ class Desk:
         self._start(graph, instruments)
         return graph
 
+    def settled_event(self, graph_id: str) -> asyncio.Event:
+        return self.settled.setdefault(graph_id, asyncio.Event())
+
     def _start(self, graph: OrderGraph, instruments: dict[str, Instrument]) -> None:
+        self.settled_event(graph.graph_id)
         rt = GraphRuntime(self, graph, instruments)
         self.runtimes[graph.graph_id] = rt
         self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
@@ -207,6 +212,9 @@ class Desk:
         finally:
             self.runners.pop(rt.graph.graph_id, None)
             self._finalize(rt)
+            event = self.settled.pop(rt.graph.graph_id, None)
+            if event is not None:
+                event.set()   # the policy is done: terminal, or resting orders left working
 
     def _finalize(self, rt: GraphRuntime) -> None:
         """A graph whose policy is done and which has no open child reaches its terminal state."""

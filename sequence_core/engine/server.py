@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..errors import OrderNotFound, SequenceError, UsageError
-from ..orders import GRAPH_TERMINAL, OrderRequest
+from ..orders import OrderRequest
 from .desk import Desk
 
 _enc = msgspec.json.Encoder()
@@ -112,12 +112,13 @@ class Engine:
         graph = await desk.submit(body.request)
         policy = desk.policies[body.request.policy]
         wait = 0.0 if policy.long_running else min(body.wait_s, 30.0)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            g = desk.journal.graph(graph.graph_id)
-            if g.status in GRAPH_TERMINAL or (g.policy_done and g.status == "WORKING"):
-                break
-            await asyncio.sleep(0.01)
+        settled = desk.settled.get(graph.graph_id)
+        if wait and settled is not None:
+            try:
+                await asyncio.wait_for(settled.wait(), wait)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass   # still working: the answer shows it as such
+        await desk.journal.durable()
         return _json(self._detail(desk, graph.graph_id))
 
     def _detail(self, desk: Desk, graph_id: str) -> dict:

@@ -22,7 +22,6 @@ import datetime as dt
 import time
 from decimal import Decimal
 
-import msgspec
 
 from sequence_core.errors import UsageError
 from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook
