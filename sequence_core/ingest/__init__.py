@@ -43,25 +43,49 @@ def expand(paths: list[str]) -> list[Path]:
     return out
 
 
+def part_name(path: Path) -> str:
+    """A part name derived from the source file (name + a content hash), so re-ingesting
+    the same file replaces its parts instead of adding rows."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        h.update(fh.read(1 << 20))
+    h.update(str(path.stat().st_size).encode())
+    return f"{path.name.split('.')[0]}-{h.hexdigest()[:12]}"
+
+
 def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], None] | None = None) -> IngestSummary:
     from ..store import Store
-    from . import binance
+    from . import binance, bybit, hyperliquid, tardis
 
     store = store or Store()
     files = expand(paths)
     summary = IngestSummary()
     groups = binance.group(files)
-    known = {f for g in groups for f in g.files}
+    claimed = {f for g in groups for f in g.files}
+    singles = []
     for f in files:
-        if f not in known:
-            if f.suffix in (".md", ".txt") or f.name in ("LICENSE", "NOTICE"):
-                continue
-            raise UsageError(f"{f}: format not recognised (supported today: Binance raw websocket captures "
-                             "'<recv ns> <json>' lines, .gz or .dat.gz)")
+        if f in claimed:
+            continue
+        converter = next((c for c in (tardis, hyperliquid, bybit) if c.claims(f)), None)
+        if converter is not None:
+            singles.append((converter, f))
+        elif f.suffix in (".md", ".txt", ".py") or f.name in ("LICENSE", "NOTICE"):
+            continue
+        else:
+            raise UsageError(f"{f}: format not recognised (supported: Binance raw websocket captures, Tardis CSV, "
+                             "Hyperliquid captures, Bybit orderbook zips; see docs/data.md)")
+    total = len(groups) + len(singles)
     for i, group in enumerate(groups):
         if progress:
-            progress(group.label, i, len(groups))
+            progress(group.label, i, total)
         binance.ingest_group(group, store, summary)
+    for j, (converter, f) in enumerate(singles):
+        if progress:
+            progress(f.name, len(groups) + j, total)
+        converter.ingest_file(f, store, summary, part_name(f))
     if progress:
-        progress("done", len(groups), len(groups))
+        progress("done", total, total)
+    summary.partitions = sorted(set(summary.partitions))
     return summary

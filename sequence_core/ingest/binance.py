@@ -26,7 +26,6 @@ BTC-USD-PERP (COIN-M sizes are contracts of 100 USD).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 import datetime as dt
 from dataclasses import dataclass
@@ -87,15 +86,9 @@ class _Rows:
         return len(next(iter(self.cols.values())))
 
 
-def _part(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        h.update(fh.read(1 << 20))
-    h.update(str(path.stat().st_size).encode())
-    return f"{path.name.split('.')[0]}-{h.hexdigest()[:12]}"
-
-
 def ingest_group(g: Group, store, summary) -> None:
+    from . import part_name
+
     futures = g.market in ("usdm", "cm")
     book = f"{VENUE}:{g.symbol}"
     buffered: list = []             # diffs before the snapshot: (recv, data)
@@ -177,7 +170,7 @@ def ingest_group(g: Group, store, summary) -> None:
                     bbo.add(ts_exchange=d.get("E", 0) * 1_000_000 or recv, ts_recv=recv, seq=d["u"],
                             bid_price=fixed_point(d["b"]), bid_size=fixed_point(d["B"]),
                             ask_price=fixed_point(d["a"]), ask_size=fixed_point(d["A"]))
-        part = _part(path)
+        part = part_name(path)
         for table, rows in (("book_deltas", deltas), ("book_snapshots", snaps), ("trades", trades), ("bbo", bbo)):
             if len(rows):
                 for written in store.write(table, VENUE, g.symbol, part, rows.cols):

@@ -1,0 +1,77 @@
+"""The other recorded formats in shared/data: Tardis CSV, Hyperliquid, Bybit."""
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from conftest import shared_data
+from sequence_core.errors import UsageError
+from sequence_core.ingest import ingest
+from sequence_core.store import SCALE, Store
+
+SHARED = shared_data()
+pytestmark = pytest.mark.skipif(SHARED is None, reason="recorded data (shared/data) not found")
+
+
+def test_tardis_quotes_and_trades_keep_both_clocks_exactly(tmp_path):
+    store = Store(tmp_path)
+    folder = SHARED / "market" / "tardis-2020-02-22"
+    summary = ingest([str(folder)], store)
+    assert summary.rows == {"bbo": 9999, "trades": 9999}
+    bbo = store.arrays("bbo", venue="binance", symbol="BTC-USDT-PERP")
+    # first row of the file: 1582329601096000 (µs), local 1582329603502092, ask 0.84 @ 9682, bid 9681.92 x 0.67
+    assert bbo["ts_exchange"][0] == 1582329601096000 * 1000 and bbo["ts_recv"][0] == 1582329603502092 * 1000
+    assert (bbo["bid_price"][0], bbo["bid_size"][0], bbo["ask_price"][0], bbo["ask_size"][0]) == (
+        int(Decimal("9681.92") * SCALE), int(Decimal("0.67") * SCALE), 9682 * SCALE, int(Decimal("0.84") * SCALE))
+    trades = store.arrays("trades", symbol="BTC-USDT-PERP")
+    assert set(np.unique(trades["side"])) == {-1, 1}
+
+
+def test_tardis_snapshots_and_other_venues(tmp_path):
+    store = Store(tmp_path)
+    ingest([str(SHARED / "market" / "tardis")], store)
+    snaps = store.arrays("book_snapshots", venue="binance", symbol="BTC-USDT-PERP")
+    first = snaps["ts_recv"] == snaps["ts_recv"][0]
+    assert set(snaps["level"][first & (snaps["side"] == 1)]) >= set(range(5))
+    venues = {(c.venue, c.symbol) for c in store.coverage()}
+    assert {("bitmex", "BTC-USD-PERP"), ("deribit", "BTC-USD-PERP"), ("huobi", "BTC-USD-PERP")} <= venues
+
+
+def test_hyperliquid_books_and_trades(tmp_path):
+    store = Store(tmp_path)
+    ingest([str(SHARED / "market" / "hyperliquid")], store)
+    snaps = store.arrays("book_snapshots", venue="hyperliquid", symbol="BTC-USDC-PERP")
+    one = snaps["ts_recv"] == snaps["ts_recv"][0]
+    bids, asks = snaps["price"][one & (snaps["side"] == 1)], snaps["price"][one & (snaps["side"] == -1)]
+    assert len(bids) == len(asks) == 20 and bids.max() < asks.min()
+    assert bids[0] == 105_055 * SCALE                      # the capture's first best bid
+    assert len(store.arrays("trades", venue="hyperliquid")["ts_recv"]) > 0
+
+
+def test_bybit_book_replays_without_ever_crossing(tmp_path):
+    store = Store(tmp_path)
+    summary = ingest([str(SHARED / "market" / "bybit")], store)
+    assert summary.gaps == []
+    snaps = store.arrays("book_snapshots", venue="bybit", symbol="XRP-USDT-PERP")
+    deltas = store.arrays("book_deltas", venue="bybit", symbol="XRP-USDT-PERP")
+    book = {1: {}, -1: {}}
+    for side, price, size in zip(snaps["side"], snaps["price"], snaps["size"]):
+        book[int(side)][int(price)] = int(size)
+    messages = 0
+    for side, price, size, flags in zip(deltas["side"], deltas["price"], deltas["size"], deltas["flags"]):
+        if size == 0:
+            book[int(side)].pop(int(price), None)
+        else:
+            book[int(side)][int(price)] = int(size)
+        if flags & 1:
+            messages += 1
+            assert max(book[1]) < min(book[-1])
+    assert messages >= 40
+
+
+def test_unrecognised_file_is_named(tmp_path):
+    odd = tmp_path / "mystery.bin"
+    odd.write_bytes(b"\x00\x01")
+    with pytest.raises(UsageError, match="mystery.bin: format not recognised"):
+        ingest([str(odd)], Store(tmp_path / "s"))
