@@ -57,7 +57,7 @@ def part_name(path: Path) -> str:
 
 def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], None] | None = None) -> IngestSummary:
     from ..store import Store
-    from . import binance, bybit, hyperliquid, tardis
+    from . import binance, bybit, hyperliquid, polymarket, tardis
 
     store = store or Store()
     files = expand(paths)
@@ -68,14 +68,16 @@ def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], Non
     for f in files:
         if f in claimed:
             continue
-        converter = next((c for c in (tardis, hyperliquid, bybit) if c.claims(f)), None)
+        converter = next((c for c in (tardis, hyperliquid, bybit, polymarket) if c.claims(f)), None)
         if converter is not None:
             singles.append((converter, f))
+        elif polymarket.ignores(f):
+            summary.skipped.append(f"{f}: not market data (part of the Polymarket dataset), skipped")
         elif f.suffix in (".md", ".txt", ".py") or f.name in ("LICENSE", "NOTICE"):
             continue
         else:
             raise UsageError(f"{f}: format not recognised (supported: Binance raw websocket captures, Tardis CSV, "
-                             "Hyperliquid captures, Bybit orderbook zips; see docs/data.md)")
+                             "Hyperliquid captures, Bybit orderbook zips, Polymarket top-of-book Parquet; see docs/data.md)")
     total = len(groups) + len(singles)
     for i, group in enumerate(groups):
         if progress:

@@ -75,3 +75,27 @@ def test_unrecognised_file_is_named(tmp_path):
     odd.write_bytes(b"\x00\x01")
     with pytest.raises(UsageError, match="mystery.bin: format not recognised"):
         ingest([str(odd)], Store(tmp_path / "s"))
+
+
+def test_polymarket_top_of_book_becomes_exact_bbo_per_market(tmp_path):
+    """A real subset of the Polymarket Order Book Dataset (CC BY 4.0, D. Gopalakrishnan)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    source = SHARED / "market" / "polymarket-top-of-book"
+    quotes = ds.dataset(source / "quotes", partitioning="hive")
+    slugs = ["aachc-fifa-wc-2026-07-19-esp-gs-fwcalegri"]
+    subset = quotes.to_table(filter=pc.field("slug").isin(slugs) & (pc.field("dt") == "2026-07-10")).drop_columns(["dt"])
+    folder = tmp_path / "polymarket-top-of-book"
+    (folder / "quotes" / "dt=2026-07-10").mkdir(parents=True)
+    pq.write_table(subset, folder / "quotes" / "dt=2026-07-10" / "data_0.parquet")
+    pq.write_table(pq.read_table(source / "markets.parquet").slice(0, 5), folder / "markets.parquet")
+    store = Store(tmp_path / "store")
+    summary = ingest([str(folder)], store)
+    assert summary.rows == {"bbo": subset.num_rows}
+    assert any("markets.parquet: not market data" in s for s in summary.skipped)
+    tbl, _ = store.read("bbo", venue="polymarket", symbol=slugs[0])
+    first = tbl.slice(0, 1).to_pylist()[0]
+    assert first["bid_price"] == Decimal("0.02") and first["ask_price"] == Decimal("0.51")
+    assert first["bid_size"] is None and first["ts_recv"] == first["ts_exchange"]
