@@ -22,7 +22,7 @@ import msgspec
 from .errors import ConfigError, UsageError
 
 SCALE = 1_000_000_000
-TABLES = ("book_deltas", "book_snapshots", "trades", "bbo")
+TABLES = ("book_deltas", "book_snapshots", "trades", "bbo", "bars")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
@@ -36,6 +36,8 @@ def _schema(table: str):
         "book_snapshots": common + [("seq", pa.int64()), ("side", pa.int8()), ("level", pa.int16()), ("price", dec), ("size", dec)],
         "trades": common + [("trade_id", pa.string()), ("side", pa.int8()), ("price", dec), ("size", dec)],
         "bbo": common + [("seq", pa.int64()), ("bid_price", dec), ("bid_size", dec), ("ask_price", dec), ("ask_size", dec)],
+        # OHLCV bars where only bars were recorded: ts_exchange = bar start, ts_recv = bar end
+        "bars": common + [("interval_ns", pa.int64()), ("open", dec), ("high", dec), ("low", dec), ("close", dec), ("volume", dec)],
     }[table])
 
 

@@ -55,29 +55,40 @@ def part_name(path: Path) -> str:
     return f"{path.name.split('.')[0]}-{h.hexdigest()[:12]}"
 
 
-def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], None] | None = None) -> IngestSummary:
-    from ..store import Store
-    from . import binance, bybit, hyperliquid, polymarket, tardis
+def plan(files: list[Path], summary: IngestSummary):
+    """(binance groups, [(converter, file)]) for the files; others are skipped with a
+    reason in ``summary`` or refused with a clear error."""
+    from . import binance, bybit, hyperliquid, lean, nautilus, polymarket, tardis
 
-    store = store or Store()
-    files = expand(paths)
-    summary = IngestSummary()
     groups = binance.group(files)
     claimed = {f for g in groups for f in g.files}
     singles = []
     for f in files:
         if f in claimed:
             continue
-        converter = next((c for c in (tardis, hyperliquid, bybit, polymarket) if c.claims(f)), None)
+        converter = next((c for c in (tardis, hyperliquid, bybit, polymarket, lean, nautilus) if c.claims(f)), None)
         if converter is not None:
             singles.append((converter, f))
         elif polymarket.ignores(f):
             summary.skipped.append(f"{f}: not market data (part of the Polymarket dataset), skipped")
+        elif "bitfinex-l3" in f.as_posix():
+            summary.skipped.append(f"{f}: order-level updates without timestamps (an order-book stress input), not store data")
         elif f.suffix in (".md", ".txt", ".py") or f.name in ("LICENSE", "NOTICE"):
             continue
         else:
             raise UsageError(f"{f}: format not recognised (supported: Binance raw websocket captures, Tardis CSV, "
-                             "Hyperliquid captures, Bybit orderbook zips, Polymarket top-of-book Parquet; see docs/data.md)")
+                             "Hyperliquid captures, Bybit orderbook zips, Polymarket top-of-book Parquet, Lean minute bars, "
+                             "NautilusTrader's Binance samples; see docs/data.md)")
+    return groups, singles
+
+
+def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], None] | None = None) -> IngestSummary:
+    from ..store import Store
+    from . import binance
+
+    store = store or Store()
+    summary = IngestSummary()
+    groups, singles = plan(expand(paths), summary)
     total = len(groups) + len(singles)
     for i, group in enumerate(groups):
         if progress:
