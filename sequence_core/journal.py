@@ -237,6 +237,12 @@ class Journal:
     def fills(self, symbol: str | None = None, graph_id: str | None = None, limit: int = 1000) -> list[Fill]:
         return self._select("fills", Fill, {"symbol": symbol, "graph_id": graph_id}, order="ts_ns DESC", limit=limit)
 
+    def events_after(self, after_id: int, limit: int = 1000) -> list[tuple[int, LifecycleEvent]]:
+        """Every lifecycle event with an id above ``after_id``, oldest first (the stream)."""
+        rows = self.db.execute("SELECT id, ts_ns, graph_id, node_order_id, kind, detail, venue_ts_ns FROM events "
+                               "WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+        return [(i, LifecycleEvent(ts, g, n, k, msgspec.json.decode(d), v)) for i, ts, g, n, k, d, v in rows]
+
     def events(self, graph_id: str, node_order_id: str | None = None) -> list[LifecycleEvent]:
         sql, args = "SELECT ts_ns, graph_id, node_order_id, kind, detail, venue_ts_ns FROM events WHERE graph_id=?", [graph_id]
         if node_order_id:

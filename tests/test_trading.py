@@ -236,3 +236,31 @@ def test_trace_lifecycle_in_order_with_deltas(trader, home):
     assert missing.returncode == 1 and "unknown order" in missing.stderr
     live = trader("trace", node)
     assert live.returncode == 1 and "sandbox order" in live.stderr
+
+
+def test_lifecycle_event_stream_long_poll(trader, home):
+    import http.client
+    import threading
+
+    trader("engine", "start")
+    info = json.loads((home / "engine.json").read_text())
+
+    def get(path):
+        conn = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=20)
+        conn.request("GET", path, headers={"Authorization": f"Bearer {info['token']}"})
+        return json.loads(conn.getresponse().read())
+
+    first = get("/v1/sandbox/events?after=0")
+    start = first["last_id"]
+    result = {}
+    waiter = threading.Thread(target=lambda: result.update(get(f"/v1/sandbox/events?after={start}&wait=15")))
+    waiter.start()
+    time.sleep(0.3)
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme", "--output", "json"))
+    waiter.join()
+    kinds = [e["kind"] for e in result["events"]]
+    assert kinds[0] == "sor_admission" and all(e["graph_id"] == d["graph"]["graph_id"] for e in result["events"])
+    assert result["last_id"] > start
+    rest = get(f"/v1/sandbox/events?after={result['last_id']}")
+    everything = [e["kind"] for e in result["events"] + rest["events"]]
+    assert "terminal" in everything                               # resuming from last_id misses nothing

@@ -165,6 +165,7 @@ class Desk:
         """Admit a parent order; returns once its admission is durable."""
         graph = self._admit(request)
         await self.journal.durable()
+        self._publish(graph.graph_id)
         return graph
 
     def _admit(self, request: OrderRequest) -> OrderGraph:

@@ -69,6 +69,7 @@ class Engine:
         r.add_post("/v1/{mode}/amend", self.amend)
         r.add_get("/v1/{mode}/fills", self.fills)
         r.add_post("/v1/{mode}/redeem", self.redeem)
+        r.add_get("/v1/{mode}/events", self.events)
         return app
 
     @web.middleware
@@ -152,6 +153,32 @@ class Engine:
         desk = await self.desk(request.match_info["mode"])
         body = msgspec.json.decode(await request.read(), type=AmendBody)
         return _json(await desk.amend(body.id, body.price, body.qty, body.by))
+
+    async def events(self, request):
+        """The lifecycle event stream as a long poll: events after ``after`` (an event id),
+        waiting up to ``wait`` seconds (max 30) for the first one. Clients resume from the
+        last id they saw, so nothing is missed across reconnects or engine restarts."""
+        desk = await self.desk(request.match_info["mode"])
+        try:
+            after = int(request.query.get("after", "0"))
+            wait = min(float(request.query.get("wait", "0")), 30.0)
+        except ValueError:
+            raise UsageError("after must be an event id and wait a number of seconds") from None
+        await desk.journal.durable()
+        found = desk.journal.events_after(after)
+        if not found and wait > 0:
+            queue: asyncio.Queue = asyncio.Queue(maxsize=1)
+            desk.listeners.add(queue)
+            try:
+                await asyncio.wait_for(queue.get(), wait)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            finally:
+                desk.listeners.discard(queue)
+            await desk.journal.durable()
+            found = desk.journal.events_after(after)
+        return _json({"events": [{"id": i, **msgspec.structs.asdict(e)} for i, e in found],
+                      "last_id": found[-1][0] if found else after})
 
     async def redeem(self, request):
         desk = await self.desk(request.match_info["mode"])
