@@ -92,6 +92,15 @@ class OrderBook(msgspec.Struct, frozen=True):
         return self.asks[0] if self.asks else None
 
 
+class Trade(msgspec.Struct, frozen=True):
+    venue: str
+    symbol: str
+    ts_ns: int
+    side: int          # aggressor: +1 buy, -1 sell
+    price: Decimal
+    size: Decimal
+
+
 class MarketDataSource:
     """A provider of order books (plugins register these: synthetic, replay, live).
 
@@ -110,6 +119,10 @@ class MarketDataSource:
 
     def books(self, instruments: list[Instrument], at_ns: int | None = None, depth: int = 20) -> list[OrderBook]:
         raise NotImplementedError
+
+    def trades(self, instrument: Instrument, start_ns: int, end_ns: int) -> list[Trade]:
+        """Trades printed in [start_ns, end_ns), oldest first (sources without trades: none)."""
+        return []
 
     def label(self) -> str:
         return self.name

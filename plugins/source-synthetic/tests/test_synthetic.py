@@ -72,3 +72,25 @@ def test_update_clock_and_age():
 def test_noise_is_continuous():
     assert abs(value_noise(b"k", 1000.0) - value_noise(b"k", 1000.001)) < 0.01
     assert math.isfinite(value_noise(b"k", 1e9))
+
+
+def test_trade_flow_matches_the_recorded_binance_sample():
+    """Binance spot BTCUSDT 2024-08-08: ~28 trades/s; size median 0.0006 BTC, mean 0.022 BTC."""
+    src = SyntheticSource()
+    trades = src.trades(BINANCE, T0, T0 + 60 * 1_000_000_000)
+    rate = len(trades) / 60
+    assert 20 < rate < 36
+    sizes = sorted(float(t.size) for t in trades)
+    median = statistics.median(sizes)
+    assert 0.0002 < median < 0.0015 and statistics.mean(sizes) > 5 * median      # heavy right tail
+    assert {t.side for t in trades} == {1, -1}
+    for t in trades[:50]:
+        book = src.book(BINANCE, t.ts_ns, depth=1)
+        assert t.price == (book.best_ask.price if t.side == 1 else book.best_bid.price)   # prints at the touch
+
+
+def test_trades_are_the_same_whatever_the_window():
+    src = SyntheticSource()
+    whole = src.trades(BINANCE, T0, T0 + 4_000_000_000)
+    parts = src.trades(BINANCE, T0, T0 + 1_500_000_000) + src.trades(BINANCE, T0 + 1_500_000_000, T0 + 4_000_000_000)
+    assert whole == parts and [t.ts_ns for t in whole] == sorted(t.ts_ns for t in whole)

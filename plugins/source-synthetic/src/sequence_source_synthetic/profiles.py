@@ -32,6 +32,13 @@ class VenueProfile(msgspec.Struct, frozen=True):
     basis_bps: float       # std of this venue's deviation from the common price
     level_gap_bps: float   # typical distance between consecutive book levels
     measured: bool = False
+    trades_per_s: float = 5.0          # mean trade arrival rate on a major pair
+
+
+# Trade sizes: lognormal in notional (USD), fitted to Binance spot BTCUSDT 2024-08-08
+# (median 0.0006 BTC = ~$37, mean 0.022 BTC = ~$1,360 at 61,800): sigma = sqrt(2 ln(mean/median)).
+TRADE_NOTIONAL_MEDIAN_USD = 37.0
+TRADE_NOTIONAL_SIGMA = 2.69
 
 
 ASSETS = {
@@ -44,7 +51,7 @@ DEFAULT_ASSET = AssetProfile(1.0, 0.05, 1.0)
 
 VENUES = {
     # one 0.01 tick (the recorded median: 0.0016 bps was one tick at ~61,800)
-    "binance": VenueProfile(0.001, 65_000, 100, 20, 0.05, 0.05, measured=True),
+    "binance": VenueProfile(0.001, 65_000, 100, 20, 0.05, 0.05, measured=True, trades_per_s=28.0),
     "bybit": VenueProfile(1.10, 20_000, 100, 25, 0.3, 0.3, measured=True),
     "okx": VenueProfile(0.10, 40_000, 100, 30, 0.05, 0.1),           # assumed
     "coinbase": VenueProfile(0.20, 25_000, 50, 40, 0.1, 0.2),       # assumed

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 
 import msgspec
 import struct
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook
+from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook, Trade
 
-from .profiles import ASSETS, DEFAULT_ASSET, DEFAULT_VENUE, PERP_PREMIUM_BPS, VENUES
+from .profiles import (ASSETS, DEFAULT_ASSET, DEFAULT_VENUE, PERP_PREMIUM_BPS, TRADE_NOTIONAL_MEDIAN_USD,
+                       TRADE_NOTIONAL_SIGMA, VENUES)
 
 SCALES_S = (1, 8, 64, 512, 4096, 32768, 262144)
 SECONDS_PER_DAY = 86_400.0
@@ -162,6 +164,38 @@ class SyntheticSource(MarketDataSource):
                 step = gap_ticks * (1 + level // 5)
                 price = price + sign * step * tick
         return OrderBook(inst.venue, inst.symbol, ts, at_ns, tuple(bids), tuple(asks), self.label())
+
+    # -- trades ----------------------------------------------------------------------------
+    def trades(self, inst: Instrument, start_ns: int, end_ns: int) -> list[Trade]:
+        """Trades printed on ``inst`` in [start_ns, end_ns): Poisson arrivals at the venue's
+        rate (drawn per whole second, so any window gives the same prints), lognormal
+        notional sizes, the aggressor's side leaning with the price's drift, each at the
+        touch of the book at that moment. Deterministic for the seed."""
+        profile = VENUES.get(inst.venue, DEFAULT_VENUE)
+        out = []
+        for second in range(start_ns // 1_000_000_000, -(-end_ns // 1_000_000_000)):
+            rnd = random.Random(f"{self.seed}|trades|{inst.venue}|{inst.symbol}|{inst.outcome}|{second}")
+            t = float(second)
+            while True:
+                t += rnd.expovariate(profile.trades_per_s)
+                if t >= second + 1:
+                    break
+                ts = int(t * 1e9)
+                # every arrival consumes its draws, in or out of the window, so any window
+                # over the same seconds prints the same trades
+                side_draw = rnd.random()
+                notional = rnd.lognormvariate(math.log(TRADE_NOTIONAL_MEDIAN_USD), TRADE_NOTIONAL_SIGMA)
+                if not start_ns <= ts < end_ns:
+                    continue
+                book = self.book(inst, ts, depth=1)
+                drift = self.mid(inst, t) - self.mid(inst, t - 1.0)
+                buy = side_draw < (0.6 if drift > 0 else 0.4)
+                level = book.best_ask if buy else book.best_bid
+                if level is None:
+                    continue
+                qty = (Decimal(repr(notional / max(float(level.price), 1e-9))) / inst.lot_size).to_integral_value(ROUND_CEILING) * inst.lot_size
+                out.append(Trade(inst.venue, inst.symbol, ts, 1 if buy else -1, level.price, qty))
+        return out
 
     def books(self, instruments, at_ns=None, depth=20):
         at = self.now_ns() if at_ns is None else at_ns
