@@ -9,10 +9,11 @@ venue they are addressed to, with that venue's fee schedule:
   that would take are rejected.
 - resting orders fill when the opposite side trades through their price (filled at the
   order's price, maker), or at the touch through the queue model below.
-- Queue model (``queue_share``): a resting order joins behind the size displayed at its
-  price. Each second the price holds at the touch, a volume of ``touch_turnover`` times
-  the displayed size trades there, drawn deterministically per (seed, order, second);
-  the queue ahead shrinks by it and the order fills once the queue is exhausted.
+- Queue model: a resting order joins behind the size displayed at its price. While its
+  price is the touch, the volume that trades there against its side (the source's trade
+  prints; for sources without trades, 0.1 x the displayed size per second, drawn
+  deterministically per (seed, order, second)) shrinks the queue ahead; the order fills
+  once the queue is used up.
 - Latency: the paper venue waits ``ENTRY_LATENCY_MS`` (5 ms) before matching, like the trip
   to a venue; the venue timestamp is that moment, so it precedes our receipt.
 
@@ -210,16 +211,29 @@ class PaperSession(ExecutionSession):
         else:
             touch = book.best_bid if order.side == "buy" else book.best_ask
             if touch is not None and touch.price == order.price:
-                seconds = max(0, (now - order.last_poll_ns) // 1_000_000_000)
-                for s in range(int(min(seconds, 3600))):
-                    traded = touch.size * TOUCH_TURNOVER_PER_S * Decimal(repr(2 * _draw(self.seed, order.venue_order_id, order.last_poll_ns // 10**9 + s)))
-                    order.queue_ahead -= traded
+                traded, order.last_poll_ns = self._traded_at(order, inst, touch, now)
+                order.queue_ahead -= traded
                 if order.queue_ahead < 0:
                     self._maker_fill(order, inst, min(left, -order.queue_ahead), now)
                     order.queue_ahead = Decimal(0)
-        if now - order.last_poll_ns >= 1_000_000_000:
-            order.last_poll_ns = now
+                self._settle(order)
+                return
+        order.last_poll_ns = now
         self._settle(order)
+
+    def _traded_at(self, order: PaperOrder, inst: Instrument, touch, now: int) -> tuple[Decimal, int]:
+        """(volume traded at our price against our side since the last look, the time it
+        covers up to): the source's trade prints where it has them, else the documented
+        turnover assumption, counted in whole seconds."""
+        start = min(order.last_poll_ns, now)
+        trades = self.source.trades(inst, start, now)
+        if trades:
+            against = -1 if order.side == "buy" else 1     # sells hit a resting bid
+            return sum((t.size for t in trades if t.side == against and t.price == order.price), Decimal(0)), now
+        seconds = int(min(max(0, (now - start) // 1_000_000_000), 3600))
+        volume = sum((touch.size * TOUCH_TURNOVER_PER_S * Decimal(repr(2 * _draw(self.seed, order.venue_order_id, start // 10**9 + s)))
+                      for s in range(seconds)), Decimal(0))
+        return volume, start + seconds * 1_000_000_000
 
     def _maker_fill(self, order: PaperOrder, inst: Instrument, qty: Decimal, ts: int) -> None:
         qty = (qty / inst.lot_size).to_integral_value() * inst.lot_size if inst.lot_size else qty

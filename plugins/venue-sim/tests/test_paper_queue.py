@@ -1,0 +1,80 @@
+"""The paper venue's queue model, driven by a controlled market-data source."""
+
+import asyncio
+from decimal import Decimal as D
+
+from sequence_core.market import BookLevel, FeeSchedule, FeeTier, Instrument, MarketDataSource, OrderBook, Trade
+from sequence_core.orders import NodeOrder
+from sequence_core.venues import Venue
+from sequence_venue_sim.paper import PaperExchange, PaperSession
+
+INST = Instrument("acme", "BTC-USD", "BTCUSD", "crypto", "BTC", "USD", D("0.01"), D("0.001"))
+
+
+class Acme(Venue):
+    name = "acme"
+
+    def fee_schedule(self):
+        return FeeSchedule("acme", (FeeTier("0", D("0.001"), D("0.002")),), "https://acme.example", "2026")
+
+
+class Controlled(MarketDataSource):
+    name = "controlled"
+
+    def __init__(self):
+        self.clock = 1_700_000_000_000_000_000
+        self.prints: list[Trade] = []
+        self.bid, self.ask = D("100.00"), D("100.02")
+
+    def now_ns(self):
+        return self.clock
+
+    def books(self, instruments, at_ns=None, depth=20):
+        return [OrderBook("acme", "BTC-USD", self.clock, self.clock, (BookLevel(self.bid, D("2")),), (BookLevel(self.ask, D("1")),))]
+
+    def trades(self, instrument, start_ns, end_ns):
+        return [t for t in self.prints if start_ns <= t.ts_ns < end_ns]
+
+
+def node(qty="1", price="100.00", cid="1"):
+    return NodeOrder(f"graph_00000000000{cid}:node_0:0", f"graph_00000000000{cid}", 0, 0, "acme", "BTC-USD", "buy",
+                     D(qty), D(price), "limit", "PENDING_NEW", 0, 0)
+
+
+def test_a_resting_bid_fills_only_after_the_queue_ahead_trades(tmp_path):
+    src = Controlled()
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+    n = node()
+    state = asyncio.run(session.place(n, INST))
+    assert state.status == "NEW"                                  # joins behind 2 BTC shown at 100.00
+    src.clock += 1_000_000_000
+    src.prints = [Trade("acme", "BTC-USD", src.clock - 500_000_000, -1, D("100.00"), D("1.5"))]
+    assert asyncio.run(session.poll([(n, INST)]))[0].status == "NEW"     # 0.5 still ahead
+    src.clock += 1_000_000_000
+    src.prints.append(Trade("acme", "BTC-USD", src.clock - 500_000_000, 1, D("100.02"), D("5")))   # buys don't count
+    src.prints.append(Trade("acme", "BTC-USD", src.clock - 400_000_000, -1, D("100.00"), D("0.8")))
+    state = asyncio.run(session.poll([(n, INST)]))[0]
+    assert state.status == "PARTIALLY_FILLED" and state.filled_qty == D("0.3")      # 0.8 - 0.5 ahead
+    assert state.fills[0].liquidity == "maker" and state.fills[0].fee == D("0.3") * D("100.00") * D("0.001")
+
+
+def test_trading_through_fills_everything_at_our_price(tmp_path):
+    src = Controlled()
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+    n = node(cid="2")
+    asyncio.run(session.place(n, INST))
+    src.clock += 1_000_000_000
+    src.bid, src.ask = D("99.90"), D("99.98")                     # the ask dropped through our bid
+    state = asyncio.run(session.poll([(n, INST)]))[0]
+    assert state.status == "FILLED" and state.fills[-1].price == D("100.00")
+
+
+def test_cancel_loses_to_a_fill_that_happened_first(tmp_path):
+    src = Controlled()
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+    n = node(cid="3")
+    asyncio.run(session.place(n, INST))
+    src.clock += 1_000_000_000
+    src.prints = [Trade("acme", "BTC-USD", src.clock - 1, -1, D("100.00"), D("10"))]
+    state = asyncio.run(session.cancel(n, INST))
+    assert state.status == "FILLED"
