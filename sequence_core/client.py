@@ -219,7 +219,11 @@ class Sequence:
         if not any(i in tradable for i in listed):
             where = ", ".join(sorted({i.venue for i in listed}))
             raise UsageError(f"no connected venue lists '{symbol}' (listed on: {where}); connect one or use --sandbox")
-        return quote(symbol, [i for i in tradable if i in listed], self.source(source))
+        chosen = [i for i in tradable if i in listed]
+        if len({i.outcome for i in chosen if i.kind == "event_contract"}) > 1:
+            # YES and NO are two books of one market: a bare ticker or slug means YES, as when trading
+            chosen = [i for i in chosen if i.outcome in (None, "YES")]
+        return quote(symbol, chosen, self.source(source))
 
     def fees(self, symbol: str, venue_names: list[str] | None = None):
         from .market import resolve

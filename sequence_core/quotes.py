@@ -66,4 +66,7 @@ def quote(symbol: str, instruments: list[Instrument], source: MarketDataSource) 
     books = source.books(found, at, depth=1)
     if not books:
         raise UsageError(f"the {source.label()} source has no book for '{symbol}'")
+    outcomes = {(i.venue, i.symbol): i.outcome for i in found}
+    books = [msgspec.structs.replace(b, symbol=f"{b.symbol}:{outcomes[(b.venue, b.symbol)]}") if outcomes.get((b.venue, b.symbol)) else b
+             for b in books]
     return from_books(symbol, source, at, books, min(i.tick_size for i in found))

@@ -201,3 +201,9 @@ def test_no_crossed_nbbo_within_one_venue(seq):
         q = json.loads(seq("--sandbox", "quote", "BTC-USD", "--output", "json").stdout)
         acme = [v for v in q["venues"] if v["venue"] == "acme"]
         assert max(Decimal(v["bid"]) for v in acme) < min(Decimal(v["ask"]) for v in acme)
+
+
+def test_bare_event_ticker_quotes_the_yes_book_only(seq):
+    q = json.loads(seq("--sandbox", "quote", "KXTEST-26DEC31-T1", "--output", "json").stdout)
+    assert [v["book"] for v in q["venues"]] == ["KXTEST-26DEC31-T1:YES"]
+    assert Decimal(q["nbbo"]["spread_bps"]) > 0
