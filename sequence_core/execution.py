@@ -72,13 +72,17 @@ class ExecutionSession:
         """Native amend where the venue has one; the engine does cancel-replace otherwise."""
         raise NotImplementedError
 
-    async def order_state(self, client_order_id: str) -> OrderState | None:
+    async def order_state(self, client_order_id: str, instrument: Instrument | None = None) -> OrderState | None:
         """The venue's view of an order (None: the venue never received it)."""
         raise NotImplementedError
 
     async def poll(self, nodes: list[tuple[NodeOrder, Instrument]]) -> list[OrderState]:
         """Current state of resting orders (fills since placement included)."""
-        return [s for n, _ in nodes if (s := await self.order_state(n.client_order_id)) is not None]
+        return [s for n, inst in nodes if (s := await self.order_state(n.client_order_id, inst)) is not None]
+
+    async def balances(self) -> dict[str, Decimal] | None:
+        """Free balance per asset at the venue (None: this session cannot tell)."""
+        return None
 
     async def settle(self, instruments: list[Instrument]) -> Settlement | None:
         """Resolution of an event contract (both outcomes given), or None if not resolved."""

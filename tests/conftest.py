@@ -30,9 +30,14 @@ def require_shared_data() -> Path:
     return found
 
 
+# No test ever talks to a host outside this machine: the REST client refuses them.
+os.environ["SEQUENCE_LOOPBACK_ONLY"] = "1"
+
+
 def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_") and k not in ("NO_COLOR", "PYTHONPATH")}
     env["SEQUENCE_HOME"] = str(home)
+    env["SEQUENCE_LOOPBACK_ONLY"] = "1"
     env.update(extra or {})
     return env
 
@@ -63,7 +68,7 @@ class Runner:
 def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv("SEQUENCE_HOME", str(path))
-    for var in [v for v in os.environ if v.startswith("SEQUENCE_") and v != "SEQUENCE_HOME"]:
+    for var in [v for v in os.environ if v.startswith("SEQUENCE_") and v not in ("SEQUENCE_HOME", "SEQUENCE_LOOPBACK_ONLY")]:
         monkeypatch.delenv(var)
     from sequence_core.plugins import reset_plugins
 

@@ -84,21 +84,24 @@ def test_damaged_file_is_a_clear_error(home):
         CredentialStore().get("binance")
 
 
+KRAKEN = {"api_key": "krakenkey123", "api_secret": "c2VjcmV0LWJ5dGVz"}   # no adapter yet: venues makes no call
+
+
 def test_cli_encrypt_then_use_then_passphrase_then_decrypt(sequence, home):
-    sequence("connect", "binance", input=json.dumps(BINANCE))
+    sequence("connect", "kraken", input=json.dumps(KRAKEN))
     r = sequence("credentials", "encrypt", env={"SEQUENCE_NEW_PASSPHRASE": "p1"})
     assert r.returncode == 0, r.stderr
     locked = sequence("venues")
     assert locked.returncode == 1 and "SEQUENCE_PASSPHRASE" in locked.stderr
     ok = sequence("venues", "--output", "json", env={"SEQUENCE_PASSPHRASE": "p1"})
-    assert ok.returncode == 0 and json.loads(ok.stdout)[0]["venue"] == "binance"
+    assert ok.returncode == 0 and json.loads(ok.stdout)[0]["venue"] == "kraken"
     # connecting another venue keeps the store encrypted
     r = sequence("credentials", "passphrase", env={"SEQUENCE_PASSPHRASE": "p1", "SEQUENCE_NEW_PASSPHRASE": "p2"})
     assert r.returncode == 0, r.stderr
     assert sequence("venues", env={"SEQUENCE_PASSPHRASE": "p1"}).returncode == 1
     r = sequence("credentials", "decrypt", env={"SEQUENCE_PASSPHRASE": "p2"})
     assert r.returncode == 0
-    assert json.loads((home / "credentials.json").read_text())["venues"]["binance"] == BINANCE
+    assert json.loads((home / "credentials.json").read_text())["venues"]["kraken"] == KRAKEN
 
 
 def test_cli_connect_while_encrypted_keeps_encryption(sequence, home):

@@ -137,10 +137,13 @@ def test_connect_sandbox_venue_needs_nothing(sequence):
 
 
 # -- credentials from the environment --------------------------------------------------
+KRAKEN = {"api_key": "krakenkey123", "api_secret": "c2VjcmV0LWJ5dGVz"}   # kraken has no adapter (no heartbeat) yet
+
+
 def test_env_credentials_count_as_connected(sequence):
-    env = {"SEQUENCE_BINANCE_API_KEY": "k", "SEQUENCE_BINANCE_API_SECRET": "s"}
+    env = {"SEQUENCE_KRAKEN_API_KEY": "k", "SEQUENCE_KRAKEN_API_SECRET": "c2VjcmV0"}
     rows = json.loads(sequence("venues", "--output", "json", env=env).stdout)
-    assert [(r["venue"], r["source"], r["state"]) for r in rows] == [("binance", "env", "unchecked")]
+    assert [(r["venue"], r["source"], r["state"]) for r in rows] == [("kraken", "env", "unchecked")]
 
 
 # -- disconnect ---------------------------------------------------------------------------
@@ -159,16 +162,24 @@ def test_disconnect_unknown_venue(sequence):
 
 
 # -- venues -------------------------------------------------------------------------------
+def test_a_heartbeat_never_leaves_the_machine_in_tests(sequence):
+    """binance has a real heartbeat; with no base_url it would call api.binance.com, which the
+    suite's SEQUENCE_LOOPBACK_ONLY guard refuses: the state is down, with the reason."""
+    sequence("connect", "binance", input=json.dumps(BINANCE))
+    rows = json.loads(sequence("venues", "--output", "json").stdout)
+    assert rows[0]["state"] == "down" and "SEQUENCE_LOOPBACK_ONLY" in rows[0]["detail"]
+
+
 def test_venues_empty_says_how_to_connect(sequence):
     r = sequence("venues")
     assert r.returncode == 0 and "No venues connected" in r.stdout and "binance" in r.stdout
 
 
 def test_venues_reports_unchecked_not_invented_state(sequence):
-    sequence("connect", "binance", input=json.dumps(BINANCE))
+    sequence("connect", "kraken", input=json.dumps(KRAKEN))
     r = sequence("venues")
     assert r.returncode == 0
-    row = next(line for line in r.stdout.splitlines() if line.startswith("binance"))
+    row = next(line for line in r.stdout.splitlines() if line.startswith("kraken"))
     assert "unchecked" in row and "live" in row
 
 

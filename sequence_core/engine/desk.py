@@ -52,6 +52,7 @@ class Desk:
         self._poller: asyncio.Task | None = None
         self.listeners: set[asyncio.Queue] = set()
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
+        self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
 
     # -- sessions ----------------------------------------------------------------------------
     def session(self, venue: str):
@@ -79,10 +80,14 @@ class Desk:
         return None if fee is None else fee / (ref * probe)
 
     def available(self, side: str, instruments: dict[str, Instrument]) -> dict[str, Decimal]:
-        """Per venue: quote cash for buys, the held instrument for sells (perps: cash)."""
+        """Per venue: quote cash for buys, the held instrument for sells (perps: cash).
+        Sandbox reads the paper ledger; live reads what the venues last reported."""
         from .. import ledger
 
-        held = {(p.venue, p.instrument): p.qty for p in ledger.positions(self.journal.db)}
+        if self.sandbox:
+            held = {(p.venue, p.instrument): p.qty for p in ledger.positions(self.journal.db)}
+        else:
+            held = {(v, asset): qty for v, assets in self.venue_balances.items() for asset, qty in assets.items()}
         out = {}
         for venue, inst in instruments.items():
             if side == "buy" or inst.kind == "perp":
@@ -161,8 +166,20 @@ class Desk:
                                         f"across {', '.join(sorted(have))}")
         return instruments, mid
 
+    async def refresh_balances(self, request: OrderRequest) -> None:
+        """Live: ask each venue that could take the order for its balances (timeout bounded)."""
+        for venue in self.instruments_for(request):
+            try:
+                found = await asyncio.wait_for(self.session(venue).balances(), SEND_TIMEOUT_S)
+            except SequenceError as exc:
+                raise SequenceError(f"could not read {venue}'s balances to check the order: {exc}") from None
+            if found is not None:
+                self.venue_balances[venue] = found
+
     async def submit(self, request: OrderRequest) -> OrderGraph:
         """Admit a parent order; returns once its admission is durable."""
+        if not self.sandbox:
+            await self.refresh_balances(request)
         graph = self._admit(request)
         await self.journal.durable()
         self._publish(graph.graph_id)
@@ -263,7 +280,7 @@ class Desk:
                 if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
                     exc = SequenceError(f"{node.venue} did not answer within {SEND_TIMEOUT_S:g}s")
                 try:
-                    state = await asyncio.wait_for(session.order_state(node.client_order_id), SEND_TIMEOUT_S)
+                    state = await asyncio.wait_for(session.order_state(node.client_order_id, inst), SEND_TIMEOUT_S)
                 except Exception:  # noqa: BLE001
                     state = None
                 if state is None:
@@ -373,7 +390,7 @@ class Desk:
             self.runtimes[graph.graph_id] = rt
             for node in rt.open_nodes():
                 inst = instruments.get(node.venue)
-                state = await self.session(node.venue).order_state(node.client_order_id) if inst else None
+                state = await self.session(node.venue).order_state(node.client_order_id, inst) if inst else None
                 if state is None:
                     reason = ("never reached the venue (the engine stopped before sending it)" if node.status == "PENDING_NEW"
                               else "the venue no longer knows this order")

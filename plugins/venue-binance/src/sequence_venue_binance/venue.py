@@ -22,6 +22,33 @@ class BinanceVenue(Venue):
         CredentialField("api_secret", "API secret (HMAC)", kind="secret"),
     )
 
+    def execution_session(self, credentials, settings):
+        from .execution import BinanceSession
+        from .http import DEFAULT_BASE_URL, BinanceClient
+
+        return BinanceSession(BinanceClient(credentials["api_key"], credentials["api_secret"],
+                                            settings.get("base_url", DEFAULT_BASE_URL)))
+
+    async def heartbeat(self, credentials, config):
+        """GET /api/v3/ping, and with credentials a signed GET /api/v3/account."""
+        import time
+
+        from sequence_core.venues import Heartbeat
+
+        from .http import DEFAULT_BASE_URL, BinanceClient
+
+        client = BinanceClient(credentials.get("api_key", ""), credentials.get("api_secret", ""),
+                               config.get("base_url", DEFAULT_BASE_URL), timeout_s=4)
+        start = time.perf_counter()
+        try:
+            await client.ping()
+            if credentials.get("api_secret"):
+                await client.account()
+        finally:
+            await client.close()
+        return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=round((time.perf_counter() - start) * 1000, 1),
+                         detail="ping + signed account")
+
     # symbols.py and fees.py load on first use: listing venues never needs them
     def instruments(self):
         from .symbols import INSTRUMENTS

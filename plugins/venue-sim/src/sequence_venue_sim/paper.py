@@ -186,7 +186,7 @@ class PaperSession(ExecutionSession):
         self.exchange.put(self.venue, order)
         return order.state()
 
-    async def order_state(self, client_order_id: str) -> OrderState | None:
+    async def order_state(self, client_order_id: str, instrument: Instrument | None = None) -> OrderState | None:
         order = self.exchange.get(self.venue, client_order_id)
         return order.state() if order else None
 
