@@ -396,6 +396,7 @@ def _record_heartbeats(rows) -> list[VenueStatus]:
             last_ok: dict[str, int] = msgspec.json.decode(path.read_bytes(), type=dict[str, int]) if path.exists() else {}
         except msgspec.DecodeError:
             last_ok = {}  # a damaged cache only loses history, never blocks the command
+        before = dict(last_ok)
         for name, mode, source, beat in rows:
             key = f"{mode}:{name}"
             if beat.state == "ok":
@@ -406,5 +407,6 @@ def _record_heartbeats(rows) -> list[VenueStatus]:
             if state == "down" and age is not None and age < STALE_AFTER_S:
                 state = "stale"   # failing now, but it answered recently
             out.append(VenueStatus(name, mode, source, state, ok_ns, age, beat.latency_ms, beat.detail))
-        atomic_write(path, msgspec.json.encode(last_ok))
+        if last_ok != before:       # nothing answered: nothing to remember (and no fsync)
+            atomic_write(path, msgspec.json.encode(last_ok))
     return out
