@@ -38,7 +38,9 @@ def console(stderr: bool = False):
     stream = sys.stderr if stderr else sys.stdout
     # Piped output keeps full rows instead of wrapping to rich's 80-column default.
     width = None if stream.isatty() else 200
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    # data is never markup: no markup parsing and no emoji table (faster start, and a value
+    # like "[bold]" prints as itself)
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def emit(data: Any, text: Callable[[Any], None]) -> None:
@@ -52,12 +54,13 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence
     """A borderless table in the spec's shape: upper-case headers, aligned columns."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for col in columns:
-        t.add_column(col, justify="right" if col in right else "left", no_wrap=True)
+        t.add_column(Text(col), justify="right" if col in right else "left", no_wrap=True)
     for row in rows:
-        t.add_row(*("—" if v is None else str(v) for v in row))
+        t.add_row(*(Text("—" if v is None else str(v)) for v in row))
     console().print(t)
 
 
