@@ -31,3 +31,8 @@ class DexEthereumVenue(Venue):
         from .fees import SCHEDULE
 
         return SCHEDULE
+
+    def fee(self, instrument, price, qty, liquidity):
+        from .fees import fee
+
+        return fee(price, qty, liquidity)
