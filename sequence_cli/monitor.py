@@ -1,4 +1,4 @@
-"""Level 5 — Monitor: trace."""
+"""Level 5 — Monitor: trace, tca."""
 
 from __future__ import annotations
 
@@ -53,3 +53,35 @@ def trace(order_id):
     from sequence_core.trace import trace as build
 
     emit(build(order_id, _client_sandbox()), _render)
+
+
+def _render_tca(report) -> None:
+    def bps(v):
+        return None if v is None else f"{v:+.2f}"
+
+    if not report.rows:
+        line(f"No fills to analyse ({report.mode}).")
+        return
+    line(f"TCA ({report.mode}, {report.graphs} order(s){', ' + report.symbol if report.symbol else ''}; mids from {report.source}); bps, + = cost")
+    table(["GROUP", "FILLS", "NOTIONAL", "SHORTFALL", "EFF.SPREAD", "REAL.1s", "REAL.10s", "REAL.60s",
+           "MARKOUT.1s", "MARKOUT.10s", "MARKOUT.60s", "FEES", "FEES $", "FILL RATE"],
+          [(r.group, r.fills, f"{r.notional:,.2f}", bps(r.shortfall_bps), bps(r.effective_spread_bps),
+            bps(r.realized_spread_bps["1s"]), bps(r.realized_spread_bps["10s"]), bps(r.realized_spread_bps["60s"]),
+            bps(r.markout_bps["1s"]), bps(r.markout_bps["10s"]), bps(r.markout_bps["60s"]), bps(r.fees_bps),
+            f"{r.fees_ccy:,.2f}", f"{r.fill_rate:.0%}" if r.fill_rate is not None else None) for r in report.rows],
+          right=["FILLS", "NOTIONAL", "SHORTFALL", "EFF.SPREAD", "REAL.1s", "REAL.10s", "REAL.60s", "MARKOUT.1s",
+                 "MARKOUT.10s", "MARKOUT.60s", "FEES", "FEES $", "FILL RATE"])
+    line("Markouts appear once their horizon has passed; shortfall in currency: "
+         + ", ".join(f"{r.group} {r.shortfall_ccy:,.2f}" for r in report.rows if r.shortfall_ccy is not None))
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--symbol", help="Only fills in this symbol (USD matches the USD family).")
+@click.option("--source", metavar="NAME", help="Market-data source for the mids (default: the mode's).")
+def tca(name, symbol, source):
+    """Transaction cost analysis: shortfall vs arrival mid, spreads, markouts, fees, fill rate,
+    per venue and per policy (cross-desk; per strategy once deployments exist)."""
+    from sequence_core.client import Sequence
+
+    emit(Sequence(sandbox=state().sandbox).tca(name, symbol, source), _render_tca)

@@ -339,6 +339,53 @@ class Sequence:
         path = "/fills" + (f"?symbol={_q(symbol)}" if symbol else "")
         return msgspec.convert(self._engine().request("GET", path), list[Fill])
 
+    # -- Level 5: monitor ------------------------------------------------------------------------
+    def tca(self, name: str | None = None, symbol: str | None = None, source: str | None = None):
+        """Transaction cost analysis of the desk's fills (docs/tca.md), from the journal."""
+        import numpy as np
+
+        from .errors import UsageError
+        from .journal import Journal
+        from .market import resolve
+        from .tca import TcaReport, analyse
+
+        if name is not None:
+            raise UsageError(f"no deployment named '{name}': per-strategy TCA comes with deployments (Level 4); "
+                             "`sequence tca` analyses the whole desk")
+        journal = Journal(self.sandbox)
+        try:
+            fills = journal.fills(limit=10_000_000)
+            graphs = {g.graph_id: g for g in journal.graphs(limit=10_000_000)}
+        finally:
+            journal.close()
+        pool = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        if symbol:
+            books = {(i.venue, i.symbol) for i in resolve(symbol, pool)}
+            fills = [f for f in fills if (f.venue, f.symbol) in books]
+        src = self.source(source)
+        by_book = {}
+        for i in pool:
+            by_book.setdefault(f"{i.venue}|{i.symbol}", i)
+
+        def mid(book, times):
+            inst = by_book[book]
+            out = []
+            for t in times:
+                b = src.books([inst], int(t), 1)
+                out.append(float((b[0].best_bid.price + b[0].best_ask.price) / 2) if b and b[0].best_bid and b[0].best_ask else np.nan)
+            return np.array(out)
+
+        arrays = {"ts_ns": [f.venue_ts_ns or f.ts_ns for f in fills], "price": [float(f.price) for f in fills],
+                  "qty": [float(f.qty) for f in fills], "fee": [float(f.fee) for f in fills],
+                  "side": [1 if f.side == "buy" else -1 for f in fills], "venue": [f.venue for f in fills],
+                  "book": [f"{f.venue}|{f.symbol}" for f in fills],
+                  "policy": [graphs[f.graph_id].request.policy if f.graph_id in graphs else "?" for f in fills],
+                  "graph": [f.graph_id for f in fills]}
+        info = {g.graph_id: (float(g.arrival_mid) if g.arrival_mid else None, float(g.request.qty), g.request.policy)
+                for g in graphs.values()}
+        rows = analyse(arrays, info, mid, src.now_ns())
+        return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len({f.graph_id for f in fills}), rows)
+
     def plugins(self) -> PluginListing:
         plugins = get_plugins()
         venues()  # fill registries so hook failures are reported too
