@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "engine": ("sequence_cli.trade", "engine", "Level 2 — Trade"),
     "trace": ("sequence_cli.monitor", "trace", "Level 5 — Monitor"),
     "tca": ("sequence_cli.monitor", "tca", "Level 5 — Monitor"),
+    "intel": ("sequence_cli.monitor", "intel", "Level 5 — Monitor"),
     "data": ("sequence_cli.data", "data", "Data"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),

@@ -1,4 +1,4 @@
-"""Level 5 — Monitor: trace, tca."""
+"""Level 5 — Monitor: trace, tca, intel."""
 
 from __future__ import annotations
 
@@ -85,3 +85,35 @@ def tca(name, symbol, source):
     from sequence_core.client import Sequence
 
     emit(Sequence(sandbox=state().sandbox).tca(name, symbol, source), _render_tca)
+
+
+def _render_intel(r) -> None:
+    from datetime import datetime, timezone
+
+    def ts(ns):
+        return datetime.fromtimestamp(ns / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M") if ns else "—"
+
+    line(f"{r.symbol}: window {ts(r.window_start_ns)} → {ts(r.window_end_ns)} UTC (recorded data)")
+    table(["VENUE", "BOOK", "SHARE", "NOTIONAL", "TRADES", "QUOTE UPDATES", "QUOTE/TRADE"],
+          [(v.venue, v.book, f"{v.share:.1%}", f"{v.notional:,.0f}", f"{v.trades:,}", f"{v.quote_updates:,}",
+            f"{v.quote_to_trade:.1f}" if v.quote_to_trade is not None else None) for v in r.venues],
+          right=["SHARE", "NOTIONAL", "TRADES", "QUOTE UPDATES", "QUOTE/TRADE"])
+    s = r.spread
+    fmt = lambda x: "—" if x is None else f"{x:.4f}"  # noqa: E731
+    line(f"spread regime: {s.regime.upper()} — current {fmt(s.current_bps)} bps ({s.current_from}), "
+         f"percentile {fmt(s.percentile)}; window p25/p50/p75 {fmt(s.p25_bps)}/{fmt(s.p50_bps)}/{fmt(s.p75_bps)} bps")
+    t = r.toxicity
+    line(f"toxicity: {t.measure} = {fmt(t.value)} over {t.trades:,} trades (bucket volume {fmt(t.bucket_volume)})")
+
+
+@click.command()
+@click.argument("symbol")
+@click.option("--window", default="24h", show_default=True, help="Trailing window ending at the last recorded trade (30m, 6h, 24h).")
+@click.option("--source", metavar="NAME", help="Market-data source for the current spread.")
+def intel(symbol, window, source):
+    """Market structure of SYMBOL: venue market share, spread regime, toxicity (VPIN), quote-to-trade."""
+    from sequence_core.client import Sequence
+    from sequence_core.orders import parse_horizon
+
+    seconds = int(parse_horizon(window))
+    emit(Sequence(sandbox=state().sandbox).intel(symbol, seconds, source), _render_intel)

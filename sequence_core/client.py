@@ -386,6 +386,19 @@ class Sequence:
         rows = analyse(arrays, info, mid, src.now_ns())
         return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len({f.graph_id for f in fills}), rows)
 
+    def intel(self, symbol: str, window_s: int | None = None, source: str | None = None):
+        """Market-structure snapshot of ``symbol`` from the store (docs/intel.md)."""
+        from .errors import SequenceError
+        from .intel import DEFAULT_WINDOW_S, snapshot
+        from .store import Store
+
+        pool = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        try:
+            src = self.source(source)
+        except SequenceError:
+            src = None            # no current source (live without adapters): the last recorded spread
+        return snapshot(symbol, Store(), pool, src, window_s or DEFAULT_WINDOW_S)
+
     def plugins(self) -> PluginListing:
         plugins = get_plugins()
         venues()  # fill registries so hook failures are reported too

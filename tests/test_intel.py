@@ -1,0 +1,80 @@
+"""intel: each metric on a hand-computed example, and a snapshot of the real Binance capture."""
+
+import numpy as np
+import pytest
+
+from conftest import shared_data
+from sequence_core.intel import percentile_of, regime, vpin
+
+
+def test_vpin_hand_computed():
+    # 4 trades of 1: buy, buy, sell, buy -> total 4; with 2 buckets of 2:
+    # bucket 1: buy+buy -> |2-0|/2 = 1; bucket 2: sell+buy -> 0 -> VPIN 0.5
+    value, v, used = vpin([1, 1, 1, 1], [1, 1, -1, 1], buckets=2)
+    assert (value, v, used) == (0.5, 2.0, 2)
+
+
+def test_vpin_splits_a_trade_across_buckets():
+    # one buy of 3 then a sell of 1, 2 buckets of 2: bucket 1 = 2 buy -> 1; bucket 2 = 1 buy + 1 sell -> 0
+    assert vpin([3, 1], [1, -1], buckets=2)[0] == 0.5
+
+
+def test_one_sided_flow_is_maximally_toxic():
+    assert vpin([1] * 100, [1] * 100, buckets=10)[0] == 1.0
+
+
+def test_spread_percentile_and_regime():
+    sample = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert percentile_of(2, sample) == 15.0 and regime(15.0) == "tight"      # mid-rank: (1 + 2) / 2 / 10
+    assert percentile_of(5, sample) == 45.0 and regime(45.0) == "normal"
+    assert percentile_of(9, sample) == 85.0 and regime(85.0) == "wide"
+    assert percentile_of(3, [3, 3, 3, 3]) == 50.0                           # all tied: the middle
+    assert regime(None) == "unknown"
+
+
+def test_snapshot_of_the_real_binance_capture(tmp_path):
+    shared = shared_data()
+    if shared is None:
+        pytest.skip("recorded data (shared/data) not found")
+    from sequence_core.ingest import ingest
+    from sequence_core.intel import snapshot
+    from sequence_core.market import Instrument
+    from sequence_core.store import Store
+    from decimal import Decimal
+
+    store = Store(tmp_path)
+    capture = shared / "market" / "binance-multi-2024-08-08"
+    ingest([str(capture / "spot_btcusdt_20240808.gz"), str(capture / "usdm_btcusdt_20240808.gz")], store)
+    instruments = [Instrument("binance", "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001")),
+                   Instrument("binance", "BTC-USDT-PERP", "BTCUSDT_PERP", "perp", "BTC", "USDT", Decimal("0.1"), Decimal("0.001"))]
+    intel = snapshot("BTC-USDT", store, instruments)
+    spot = intel.venues[0]
+    assert spot.book == "BTC-USDT" and spot.share == 1.0 and spot.trades > 5000
+    # recomputed from the stored rows: notional and quote-to-trade
+    t = store.arrays("trades", symbol="BTC-USDT")
+    assert spot.notional == pytest.approx(float(np.sum(t["price"] / 1e9 * t["size"] / 1e9)))
+    assert spot.quote_to_trade == pytest.approx(spot.quote_updates / spot.trades)
+    assert intel.spread.regime in ("tight", "normal", "wide") and intel.spread.p50_bps > 0
+    assert 0 <= intel.toxicity.value <= 1 and intel.toxicity.buckets == 50
+
+
+def test_intel_cli_on_ingested_data(sequence):
+    shared = shared_data()
+    if shared is None:
+        pytest.skip("recorded data (shared/data) not found")
+    import json
+
+    capture = shared / "market" / "binance-multi-2024-08-08" / "usdm_btcusdt_20240808.gz"
+    assert sequence("data", "ingest", str(capture)).returncode == 0
+    r = sequence("intel", "BTC-USDT-PERP", "--window", "5m", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["venues"][0]["venue"] == "binance" and data["venues"][0]["share"] == 1.0
+    assert (data["window_end_ns"] - data["window_start_ns"]) == 300 * 10**9
+    assert data["spread"]["regime"] in ("tight", "normal", "wide")
+    text = sequence("intel", "BTC-USDT-PERP")
+    assert "spread regime:" in text.stdout and "VPIN" in text.stdout
+    missing = sequence("intel", "SOL-USD")
+    assert missing.returncode == 1 and "no recorded data for 'SOL-USD'" in missing.stderr
+    bad = sequence("intel", "BTC-USDT-PERP", "--window", "a while")
+    assert bad.returncode == 1 and "duration" in bad.stderr
