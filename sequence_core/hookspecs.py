@@ -25,12 +25,12 @@ def register_policies(register):
 
 @hookspec
 def register_latency_models(register):
-    """Register sim-engine latency models (feed, entry, modify, cancel, response)."""
+    """Register sim-engine latency models (feed, entry, modify, cancel, response); see sequence_core/sim/models.py."""
 
 
 @hookspec
 def register_queue_models(register):
-    """Register sim-engine queue-position models for resting orders."""
+    """Register sim-engine queue-position models for resting orders; see sequence_core/sim/models.py."""
 
 
 @hookspec
@@ -46,3 +46,8 @@ def register_scanners(register):
 @hookspec
 def register_commands(cli):
     """Add click commands or groups to the root ``sequence`` command group."""
+
+
+@hookspec
+def register_fee_models(register):
+    """Register sim-engine fee models (maker/taker rates per instrument)."""
