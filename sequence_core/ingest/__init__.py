@@ -58,7 +58,7 @@ def part_name(path: Path) -> str:
 def plan(files: list[Path], summary: IngestSummary):
     """(binance groups, [(converter, file)]) for the files; others are skipped with a
     reason in ``summary`` or refused with a clear error."""
-    from . import binance, bybit, hyperliquid, lean, nautilus, polymarket, tardis
+    from . import binance, bybit, hyperliquid, l2events, lean, nautilus, polymarket, tardis
 
     groups = binance.group(files)
     claimed = {f for g in groups for f in g.files}
@@ -66,7 +66,7 @@ def plan(files: list[Path], summary: IngestSummary):
     for f in files:
         if f in claimed:
             continue
-        converter = next((c for c in (tardis, hyperliquid, bybit, polymarket, lean, nautilus) if c.claims(f)), None)
+        converter = next((c for c in (tardis, hyperliquid, bybit, polymarket, lean, nautilus, l2events) if c.claims(f)), None)
         if converter is not None:
             singles.append((converter, f))
         elif polymarket.ignores(f):
@@ -78,7 +78,7 @@ def plan(files: list[Path], summary: IngestSummary):
         else:
             raise UsageError(f"{f}: format not recognised (supported: Binance raw websocket captures, Tardis CSV, "
                              "Hyperliquid captures, Bybit orderbook zips, Polymarket top-of-book Parquet, Lean minute bars, "
-                             "NautilusTrader's Binance samples; see docs/data.md)")
+                             "NautilusTrader's Binance samples, the peer benchmark's L2 event files; see docs/data.md)")
     return groups, singles
 
 

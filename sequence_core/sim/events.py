@@ -17,12 +17,14 @@ import numpy as np
 from ..errors import UsageError
 from .kernel import END_OF_MESSAGE, EV_CLEAR, EV_DEPTH, EV_TRADE
 
-BOOK_TABLES = ("book_snapshots", "book_deltas", "trades")   # also the tie order at equal ts_recv
+# also the tie order at equal receive and exchange times: a snapshot first, and a trade before
+# the depth update that shows its effect (queue models count the trade once, not twice)
+BOOK_TABLES = ("book_snapshots", "trades", "book_deltas")
 COLUMNS = ("ts_exch", "ts_recv", "inst", "kind", "side", "price", "size", "flags")
 DTYPES = {"ts_exch": np.int64, "ts_recv": np.int64, "inst": np.int32, "kind": np.int8, "side": np.int8,
           "price": np.int64, "size": np.int64, "flags": np.uint8}
 MAX_CHUNK_ROWS = 2_000_000
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 CACHE_KEEP = 6            # most recent book reconstructions kept
 
 
@@ -288,7 +290,8 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
             yield parts[0]
             continue
         ts = np.concatenate([p["ts_recv"] for p in parts])
-        order = np.lexsort((np.concatenate(prios), ts))
+        te = np.concatenate([p["ts_exch"] for p in parts])
+        order = np.lexsort((np.concatenate(prios), te, ts))
         yield {c: np.concatenate([p[c] for p in parts])[order] for c in COLUMNS}
 
 

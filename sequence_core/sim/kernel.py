@@ -627,7 +627,11 @@ def _queue_fill(S, I, O, OQ, k):
     behind = OQ[k, 0]
     if behind < -1e18:
         return O[k, O_LEAVES]          # a model that fills on touch
-    lots = np.round(-behind / lot)     # as hftbacktest: filled once round(front / lot) < 0
+    # whole lots traded beyond the queue ahead (hftbacktest's rule: round(front/lot) < 0, and
+    # then floor(-front/lot) lots)
+    if np.round(behind / lot) >= 0.0:
+        return np.int64(0)
+    lots = np.floor(-behind / lot)
     if lots < 1.0:
         return np.int64(0)
     if S[S_PARTIAL] == 0:
@@ -850,7 +854,8 @@ def run(S, F, I, B, IS, IFEE, IPOS, O, OQ, A, R, P, RL, FL, OL, PL, C, FN,
     if S[S_STARTED] == 0:
         S[S_STARTED] = 1
         if n > 0:
-            S[S_NOW] = ts_recv[0] if S[S_FEED_RECORDED] == 1 else ts_exch[0]
+            # the clocks start when the market does: the first event's exchange time
+            S[S_NOW] = ts_exch[0]
             S[S_EXCH_NOW] = ts_exch[0]
             S[S_LAST_LOCAL] = S[S_NOW]
             S[S_LAST_EXCH] = ts_exch[0]

@@ -62,25 +62,21 @@ def _prob_depth(q, prev_qty, new_qty, params):
     fn = int(params[0])
     n = params[1]
     if fn == 0:
-        fb = back ** n if back > 0.0 else 0.0
-        ff = front ** n if front > 0.0 else 0.0
-        prob = fb / (fb + ff)
+        prob = back ** n / (back ** n + front ** n)
     elif fn == 1:
-        fb = math.log(1.0 + back) if back > 0.0 else 0.0
-        ff = math.log(1.0 + front) if front > 0.0 else 0.0
-        prob = fb / (fb + ff)
+        prob = np.log(1.0 + back) / (np.log(1.0 + back) + np.log(1.0 + front))
     elif fn == 2:
-        fb = back ** n if back > 0.0 else 0.0
-        tot = back + front
-        prob = fb / (tot ** n) if tot > 0.0 else math.nan
+        prob = back ** n / (back + front) ** n
     elif fn == 3:
-        fb = math.log(1.0 + back) if back > 0.0 else 0.0
-        prob = fb / math.log(1.0 + back + front) if back + front > 0.0 else math.nan
+        prob = np.log(1.0 + back) / np.log(1.0 + back + front)
     else:
-        tot = front + back
-        prob = 1.0 - (front / tot) ** n if tot > 0.0 else math.nan
-    if not math.isfinite(prob):
+        prob = 1.0 - (front / (front + back)) ** n
+    if math.isinf(prob):
         prob = 1.0
+    if math.isnan(prob):
+        # 0/0 (nothing ahead, nothing behind): no estimate, keep within the level
+        q[0] = min(q[0], new_qty)
+        return
     est = front - (1.0 - prob) * chg + min(back - prob * chg, 0.0)
     q[0] = min(est, new_qty)
 
