@@ -24,7 +24,7 @@ COLUMNS = ("ts_exch", "ts_recv", "inst", "kind", "side", "price", "size", "flags
 DTYPES = {"ts_exch": np.int64, "ts_recv": np.int64, "inst": np.int32, "kind": np.int8, "side": np.int8,
           "price": np.int64, "size": np.int64, "flags": np.uint8}
 MAX_CHUNK_ROWS = 2_000_000
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 CACHE_KEEP = 6            # most recent book reconstructions kept
 
 
@@ -36,7 +36,8 @@ class InstrumentData(msgspec.Struct):
     base: int                 # price in ticks of the first book level tracked
     levels: int               # book levels tracked
     files: list[str]
-    gaps_ns: list[int] = []   # sample of recorded exchange-to-receive gaps
+    gaps_ns: list[int] = []   # sample of exchange-to-receive gaps (after the clock correction)
+    clock_shift_ns: int = 0   # added to exchange times: the recorder's clock was behind
 
 
 def day_range(start: str, end: str) -> list[str]:
@@ -128,8 +129,17 @@ def describe(store, venue: str, symbol: str, start: str, end: str) -> Instrument
         raise UsageError(f"{venue} {symbol}: the traded range {lo / 1e9:g}..{hi / 1e9:g} at tick {tick / 1e9:g} "
                          f"needs {levels:,} book levels; more than the sim-engine tracks (20,000,000)")
     g = np.concatenate(gaps) if gaps else np.zeros(0, np.int64)
+    g = g[(g != 0) & (np.abs(g) < 60_000_000_000)]     # 0: no exchange time was recorded
+    # A recording whose receive times precede the venue's own times had a clock running
+    # behind: shift exchange times so the fastest 0.1% of messages took no time at all.
+    shift = 0
+    if len(g):
+        low = int(np.percentile(g, 0.1))
+        if low < 0:
+            shift = low
+            g = g - low
     return InstrumentData(venue, symbol, tick, lot, int(lo_t), levels,
-                          [str(f) for t in BOOK_TABLES for f in files[t]], g[:20_000].tolist())
+                          [str(f) for t in BOOK_TABLES for f in files[t]], g[:20_000].tolist(), shift)
 
 
 def _fixed(column) -> np.ndarray:
@@ -140,8 +150,9 @@ def _fixed(column) -> np.ndarray:
 class _Stream:
     """One table of one instrument: its files' rows as event columns, in ts_recv order."""
 
-    def __init__(self, table: str, inst: int, files: list[str], t0: int, t1: int):
+    def __init__(self, table: str, inst: int, files: list[str], t0: int, t1: int, shift: int = 0):
         self.table = table
+        self.shift = shift
         self.inst = inst
         self.files = list(files)
         self.t0, self.t1 = t0, t1
@@ -207,9 +218,9 @@ class _Stream:
             out["flags"] = last.astype(np.uint8) * END_OF_MESSAGE
         ts_exch = out["ts_exch"]
         bad = ts_exch <= 0
-        if bad.any():       # no exchange time recorded: use the receive time
-            ts_exch = ts_exch.copy()
-            ts_exch[bad] = ts_recv[bad]
+        if bad.any() or self.shift:
+            ts_exch = ts_exch + self.shift
+            ts_exch[bad] = ts_recv[bad]     # no exchange time recorded: the receive time
             out["ts_exch"] = ts_exch
         keep = (ts_recv >= self.t0) & (ts_recv < self.t1)
         if not keep.all():
@@ -253,7 +264,7 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
         for prio, table in enumerate(BOOK_TABLES):
             files = [f for f in inst.files if f"/{table}/" in f]
             if files:
-                streams.append((prio, _Stream(table, i, files, t0, t1)))
+                streams.append((prio, _Stream(table, i, files, t0, t1, inst.clock_shift_ns)))
     buffer_ns = max(1, int(scan_buffer_secs)) * 1_000_000_000
     cursor = None
     while True:

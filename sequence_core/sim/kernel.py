@@ -243,7 +243,7 @@ ERR_RETURN = 3        # the callback returned a non-zero status (in S_ERR_PTR)
 # small helpers
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _xorshift(S):
     s1 = np.uint64(S[S_RNG])
     s0 = np.uint64(S[S_RNG + 1])
@@ -254,7 +254,7 @@ def _xorshift(S):
     return s1 + s0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def order_slot(O, oid):
     """The slot of order *oid*, or -1 (open addressing from oid % capacity)."""
     cap = O.shape[0]
@@ -271,7 +271,7 @@ def order_slot(O, oid):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _free_slot(O, oid):
     cap = O.shape[0]
     k = oid % cap
@@ -284,7 +284,7 @@ def _free_slot(O, oid):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _latency(C, kind, ts, inst):
     if C[C_LAT] == 0:
         return np.int64(0)
@@ -292,7 +292,7 @@ def _latency(C, kind, ts, inst):
     return v if v > 0 else np.int64(0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _push_request(S, R, ts, typ, oid, price, qty):
     n = S[S_NREQ]
     if n >= R.shape[0]:
@@ -308,7 +308,7 @@ def _push_request(S, R, ts, typ, oid, price, qty):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _push_response(S, P, ts, typ, oid, price, qty, flags):
     n = S[S_NRSP]
     if n >= P.shape[0]:
@@ -325,7 +325,7 @@ def _push_response(S, P, ts, typ, oid, price, qty, flags):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pop_earliest(Q, n_index, next_index, S, out):
     """Remove the earliest entry (first in insertion order among equal times) into *out*."""
     n = S[n_index]
@@ -351,19 +351,27 @@ def _pop_earliest(Q, n_index, next_index, S, out):
 # books
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _book_set(I, B, bid, ask, inst, side, pidx, qty, xside):
     """Set one level; keeps the best bid/ask index of the exchange (xside=0) or local view."""
     off = I[inst, I_OFF]
     nlev = I[inst, I_NLEV]
     bcol = B_XBID if xside == 0 else B_LBID
     acol = B_XASK if xside == 0 else B_LASK
+    # A level that crosses the other side's best wins: the other side's best moves past it
+    # (recorded feeds miss deletes; the newest update is the truth, as hftbacktest's books do).
     if side > 0:
         bid[off + pidx] = qty
         bb = B[inst, bcol]
         if qty > 0:
             if pidx > bb:
                 B[inst, bcol] = pidx
+                ba = B[inst, acol]
+                if ba >= 0 and pidx >= ba:
+                    j = pidx + 1
+                    while j < nlev and ask[off + j] == 0:
+                        j += 1
+                    B[inst, acol] = j if j < nlev else -1
         elif pidx == bb:
             j = pidx - 1
             while j >= 0 and bid[off + j] == 0:
@@ -375,6 +383,12 @@ def _book_set(I, B, bid, ask, inst, side, pidx, qty, xside):
         if qty > 0:
             if ba < 0 or pidx < ba:
                 B[inst, acol] = pidx
+                bb = B[inst, bcol]
+                if bb >= 0 and bb >= pidx:
+                    j = pidx - 1
+                    while j >= 0 and bid[off + j] == 0:
+                        j -= 1
+                    B[inst, bcol] = j
         elif pidx == ba:
             j = pidx + 1
             while j < nlev and ask[off + j] == 0:
@@ -382,7 +396,7 @@ def _book_set(I, B, bid, ask, inst, side, pidx, qty, xside):
             B[inst, acol] = j if j < nlev else -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _book_clear(I, B, bid, ask, inst, xside):
     off = I[inst, I_OFF]
     nlev = I[inst, I_NLEV]
@@ -400,7 +414,7 @@ def _book_clear(I, B, bid, ask, inst, xside):
 # the exchange: fills, order arrival, cancels, amends
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record_fill(S, F, IS, O, FL, P, IPOS, IFEE, C, k, price, qty, maker):
     inst = O[k, O_INST]
     side = O[k, O_SIDE]
@@ -438,7 +452,7 @@ def _record_fill(S, F, IS, O, FL, P, IPOS, IFEE, C, k, price, qty, maker):
                    O[k, O_ID], price, qty, (1 if maker else 0) | (2 * done))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _order_done(S, I, O, OL, RL, k, status):
     if O[k, O_XSTATE] == 1:
         inst = O[k, O_INST]
@@ -465,7 +479,7 @@ def _order_done(S, I, O, OL, RL, k, status):
     S[S_NORDLOG] = m + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rest(S, I, O, OQ, RL, xbid, xask, k):
     inst = O[k, O_INST]
     off = I[inst, I_OFF]
@@ -479,7 +493,7 @@ def _rest(S, I, O, OQ, RL, xbid, xask, k):
     S[S_NRESTING] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _take(S, F, I, B, IS, O, FL, P, IPOS, IFEE, C, xbid, xask, k):
     """Fill order *k* as a taker against the exchange book up to its limit; returns leaves."""
     inst = O[k, O_INST]
@@ -508,7 +522,7 @@ def _take(S, F, I, B, IS, O, FL, P, IPOS, IFEE, C, xbid, xask, k):
     return O[k, O_LEAVES]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _crosses(I, B, O, k):
     inst = O[k, O_INST]
     if O[k, O_SIDE] > 0:
@@ -518,7 +532,7 @@ def _crosses(I, B, O, k):
     return b >= 0 and b >= O[k, O_PIDX]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _arrive_new(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask, k):
     inst = O[k, O_INST]
     now = S[S_EXCH_NOW]
@@ -551,7 +565,7 @@ def _arrive_new(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask,
     _push_response(S, P, rsp, RSP_ACK, O[k, O_ID], 0, 0, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _arrive_request(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask, req):
     oid = req[R_ID]
     k = order_slot(O, oid)
@@ -609,7 +623,7 @@ def _arrive_request(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, x
             _rest(S, I, O, OQ, RL, xbid, xask, k)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fill_resting(S, F, I, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, k, qty):
     price = O[k, O_PRICE]
     fill = min(qty, O[k, O_LEAVES])
@@ -620,7 +634,7 @@ def _fill_resting(S, F, I, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, k, qty):
         _order_done(S, I, O, OL, RL, k, ST_FILLED)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _queue_fill(S, I, O, OQ, k):
     """How much of resting order *k* the queue model says is filled now (0 if none)."""
     lot = I[O[k, O_INST], I_LOT] / 1e9
@@ -639,7 +653,7 @@ def _queue_fill(S, I, O, OQ, k):
     return np.int64(lots * lot * 1e9 + 0.5)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _exchange_event(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask,
                     kind, inst, side, price, size):
     tick = I[inst, I_TICK]
@@ -702,7 +716,7 @@ def _exchange_event(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, x
 # the strategy side
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _invoke(S, C, FN, cb, nargs):
     """Call strategy export *cb* with the arguments already in the raw buffer."""
     f = FN[cb]
@@ -734,7 +748,7 @@ def _invoke(S, C, FN, cb, nargs):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _args(C, a0, a1, a2, a3, a4, a5):
     raw = carray(as_voidptr(C[C_RAW]), 16, dtype=np.int64)
     raw[0] = a0
@@ -745,7 +759,7 @@ def _args(C, a0, a1, a2, a3, a4, a5):
     raw[10] = a5
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _apply_actions(S, I, O, A, R, C):
     """Send what the strategy asked for during the callback that just returned."""
     now = S[S_NOW]
@@ -769,7 +783,7 @@ def _apply_actions(S, I, O, A, R, C):
     S[S_NACT] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _local_response(S, O, IPOS, C, FN, OL, rsp):
     """A response reaches the strategy: update its view, then tell it."""
     oid = rsp[P_ID]
@@ -812,7 +826,7 @@ def _local_response(S, O, IPOS, C, FN, OL, rsp):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sample_pnl(S, F, I, B, IPOS, PL, xbid, xask):
     """Mark to market at the exchange's mid; one row of the P&L series."""
     equity = F[F_CASH]
@@ -836,13 +850,13 @@ def _sample_pnl(S, F, I, B, IPOS, PL, xbid, xask):
     S[S_NPNL] = n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _logs_full(S):
     return (S[S_NFILLS] + 64 >= S[S_FILLCAP] or S[S_NORDLOG] + 64 >= S[S_ORDLOGCAP]
             or S[S_NPNL] + 2 >= S[S_PNLCAP])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run(S, F, I, B, IS, IFEE, IPOS, O, OQ, A, R, P, RL, FL, OL, PL, C, FN,
         xbid, xask, lbid, lask,
         ts_exch, ts_recv, inst_a, kind_a, side_a, price_a, size_a, flags_a,
@@ -1013,13 +1027,13 @@ E_SIZE = 16
 _IMPORT_SIG = types.uintp(types.voidptr, types.voidptr, types.voidptr, types.uintp)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _env(env, k):
     e = carray(env, E_SIZE, dtype=np.int64)
     return e[k]
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_now(env, caller, args, n):
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
     a = carray(args, 2, dtype=np.int64)
@@ -1027,7 +1041,7 @@ def imp_now(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_place(env, caller, args, n):
     """place(inst i32, side i32, price i64, size i64, flags i32) -> i64 order id, or < 0."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1092,7 +1106,7 @@ def imp_place(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_cancel(env, caller, args, n):
     """cancel(order_id i64) -> i32: 0 sent, -1 unknown order, -2 already done or cancelling."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1120,7 +1134,7 @@ def imp_cancel(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_amend(env, caller, args, n):
     """amend(order_id i64, price i64, size i64) -> i32: 0 sent, < 0 refused."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1159,7 +1173,7 @@ def imp_amend(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_book(env, caller, args, n):
     """book(inst i32, field i32) -> i64: 0 bid price, 1 bid size, 2 ask price, 3 ask size,
     4 tick size, 5 lot size (fixed point 1e9; 0 when that side is empty)."""
@@ -1195,7 +1209,7 @@ def imp_book(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_position(env, caller, args, n):
     """position(inst i32) -> i64: signed size the strategy has been told it holds."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1209,7 +1223,7 @@ def imp_position(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_order(env, caller, args, n):
     """order(order_id i64, field i32) -> i64: 0 status (0 unknown), 1 price, 2 size, 3 filled."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1234,7 +1248,7 @@ def imp_order(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_set_timer(env, caller, args, n):
     """set_timer(interval_ns i64): call on_timer every interval of local time (0 stops it)."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)
@@ -1248,7 +1262,7 @@ def imp_set_timer(env, caller, args, n):
     return 0
 
 
-@cfunc(_IMPORT_SIG, cache=True)
+@cfunc(_IMPORT_SIG, cache=True, error_model="numpy")
 def imp_subscribe(env, caller, args, n):
     """subscribe(mask i32): bit 0 top-of-book changes (on_book), bit 1 trades (on_trade)."""
     S = carray(as_voidptr(_env(env, E_S)), S_SIZE, dtype=np.int64)

@@ -28,7 +28,7 @@ _SIG = types.int64(types.int64, types.int64, types.int64, types.CPointer(types.u
 QUANTILES = 1024
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _next(rng):
     """xorshift128+ on the run's two state words (deterministic for a --seed)."""
     s1 = rng[0]
@@ -40,19 +40,19 @@ def _next(rng):
     return s1 + s0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _uniform(rng):
     return ((_next(rng) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _constant(kind, ts, inst, rng, params):
     if kind <= 0 or kind > 4:
         return 0
     return np.int64(params[kind])
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _lognormal(kind, ts, inst, rng, params):
     if kind <= 0 or kind > 4:
         return 0
@@ -62,7 +62,7 @@ def _lognormal(kind, ts, inst, rng, params):
     return np.int64(params[kind] * math.exp(params[0] * z))
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _empirical(kind, ts, inst, rng, params):
     if kind <= 0 or kind > 4:
         return 0

@@ -34,23 +34,23 @@ _SIG = types.void(types.CPointer(types.float64), types.float64, types.float64, t
 FNS = {"power": 0, "log": 1, "power2": 2, "log2": 3, "power3": 4}
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _trade(q, qty, _unused, params):
     q[0] -= qty
     q[1] += qty
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _none_trade(q, qty, _unused, params):
     q[0] = -1e300
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _none_depth(q, prev_qty, new_qty, params):
     q[0] = 0.0
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _prob_depth(q, prev_qty, new_qty, params):
     chg = prev_qty - new_qty - q[1]
     q[1] = 0.0
@@ -81,7 +81,7 @@ def _prob_depth(q, prev_qty, new_qty, params):
     q[0] = min(est, new_qty)
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _aggressive_depth(q, prev_qty, new_qty, params):
     chg = prev_qty - new_qty - q[1]
     q[1] = 0.0
@@ -90,7 +90,7 @@ def _aggressive_depth(q, prev_qty, new_qty, params):
     q[0] = min(q[0], new_qty)
 
 
-@cfunc(_SIG, cache=True)
+@cfunc(_SIG, cache=True, error_model="numpy")
 def _risk_averse_depth(q, prev_qty, new_qty, params):
     q[1] = 0.0
     q[0] = min(q[0], new_qty)
