@@ -179,11 +179,25 @@ class _State:
                 getattr(self, name).append(arr[:n].copy())
                 S[idx] = 0
 
+    def levels(self, chunk: dict) -> np.ndarray:
+        """Each event's book level (index into its instrument's levels), -1 outside the
+        tracked range; computed once per chunk so the loop never divides."""
+        price, inst = chunk["price"], chunk["inst"]
+        m = self.I.shape[0]
+        out = np.empty(len(price), np.int64)
+        for i in range(m):
+            sel = slice(None) if m == 1 else (inst == i)
+            idx = price[sel] // self.I[i, K.I_TICK] - self.I[i, K.I_BASE]
+            idx[(idx < 0) | (idx >= self.I[i, K.I_NLEV])] = -1
+            out[sel] = idx
+        self.S[K.S_OUT_OF_RANGE] += int((out < 0).sum())
+        return out
+
     def run(self, ev: dict, n: int, final: int, limit: int) -> int:
         b = self.books
         return K.run(self.S, self.F, self.I, self.B, self.IS, self.IFEE, self.IPOS, self.O, self.OQ, self.A, self.R,
                      self.P, self.RL, self.FL, self.OL, self.PL, self.C, self.FN, b[0], b[1], b[2], b[3],
-                     ev["ts_exch"], ev["ts_recv"], ev["inst"], ev["kind"], ev["side"], ev["price"], ev["size"],
+                     ev["ts_exch"], ev["ts_recv"], ev["inst"], ev["kind"], ev["side"], ev["pidx"], ev["size"],
                      ev["flags"], n, final, limit)
 
 
@@ -246,11 +260,12 @@ def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | N
     try:
         for chunk in chunks:
             chunk = {c: np.asarray(chunk[c]) for c in COLUMNS}
+            chunk["pidx"] = st.levels(chunk)
             if ev is None:
                 ev, n = chunk, len(chunk["ts_recv"])
             else:
                 lo = int(st.S[K.S_L])
-                ev = {c: np.concatenate([ev[c][lo:n], chunk[c]]) for c in COLUMNS}
+                ev = {c: np.concatenate([ev[c][lo:n], chunk[c]]) for c in chunk}
                 st.S[K.S_E] -= lo
                 st.S[K.S_L] = 0
                 n = len(ev["ts_recv"])
