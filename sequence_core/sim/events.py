@@ -23,8 +23,8 @@ BOOK_TABLES = ("book_snapshots", "trades", "book_deltas")
 COLUMNS = ("ts_exch", "ts_recv", "inst", "kind", "side", "price", "size", "flags")
 DTYPES = {"ts_exch": np.int64, "ts_recv": np.int64, "inst": np.int32, "kind": np.int8, "side": np.int8,
           "price": np.int64, "size": np.int64, "flags": np.uint8}
-MAX_CHUNK_ROWS = 2_000_000
-CACHE_VERSION = "3"
+MAX_CHUNK_ROWS = 1_000_000
+CACHE_VERSION = "4"
 CACHE_KEEP = 6            # most recent book reconstructions kept
 
 
@@ -227,21 +227,31 @@ class _Stream:
             out = {k: v[keep] for k, v in out.items()}
         return out
 
-    def fill_until(self, cutoff: int) -> None:
-        """Read ahead until the buffer reaches *cutoff* (or the stream ends)."""
-        while not self.done and (self.buf is None or len(self.buf["ts_recv"]) == 0 or self.buf["ts_recv"][-1] < cutoff):
+    def fill_until(self, cutoff: int, max_rows: int) -> None:
+        """Read ahead until the buffer reaches *cutoff*, holds *max_rows*, or the stream ends."""
+        parts = [self.buf] if self.buf is not None and len(self.buf["ts_recv"]) else []
+        rows = sum(len(p["ts_recv"]) for p in parts)
+        while not self.done and (not parts or (parts[-1]["ts_recv"][-1] < cutoff and rows < max_rows)):
             nxt = next(self._batches, None)
             if nxt is None:
                 self.done = True
                 break
-            if len(nxt["ts_recv"]) == 0:
-                continue
-            self.buf = nxt if self.buf is None or len(self.buf["ts_recv"]) == 0 else \
-                {k: np.concatenate([self.buf[k], nxt[k]]) for k in COLUMNS}
+            if len(nxt["ts_recv"]):
+                parts.append(nxt)
+                rows += len(nxt["ts_recv"])
+        if len(parts) > 1:
+            self.buf = {k: np.concatenate([p[k] for p in parts]) for k in COLUMNS}
+        elif parts:
+            self.buf = parts[0]
 
     def first_ts(self):
         if self.buf is not None and len(self.buf["ts_recv"]):
             return int(self.buf["ts_recv"][0])
+        return None
+
+    def last_ts(self):
+        if self.buf is not None and len(self.buf["ts_recv"]):
+            return int(self.buf["ts_recv"][-1])
         return None
 
     def take_before(self, cutoff: int) -> dict[str, np.ndarray] | None:
@@ -256,8 +266,11 @@ class _Stream:
 
 
 def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_buffer_secs: int):
-    """Event chunks (dicts of COLUMNS) in receive-time order, each at most MAX_CHUNK_ROWS rows;
-    each stream reads ahead ``scan_buffer_secs`` of feed time to order the merge."""
+    """Event chunks (dicts of COLUMNS) in receive-time order, each at most MAX_CHUNK_ROWS rows.
+
+    Each stream reads ahead up to ``scan_buffer_secs`` of feed time (and at most
+    MAX_CHUNK_ROWS rows), and a chunk ends where the least advanced stream's knowledge ends,
+    so memory is bounded by rows, not by the length of the window."""
     t0, t1 = _window_ns(start, end)
     streams = []
     for i, inst in enumerate(instruments):
@@ -266,26 +279,29 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
             if files:
                 streams.append((prio, _Stream(table, i, files, t0, t1, inst.clock_shift_ns)))
     buffer_ns = max(1, int(scan_buffer_secs)) * 1_000_000_000
-    cursor = None
+    for _, s in streams:
+        s.fill_until(-1, 1)
+    firsts = [s.first_ts() for _, s in streams if s.first_ts() is not None]
+    if not firsts:
+        return
+    cursor = min(firsts)
     while True:
-        for _, s in streams:
-            s.fill_until(cursor + buffer_ns if cursor is not None else 0)
-        firsts = [s.first_ts() for _, s in streams if s.first_ts() is not None]
-        if not firsts:
-            return
-        if cursor is None:
-            cursor = min(firsts)
-            continue
         cutoff = cursor + buffer_ns
         for _, s in streams:
-            s.fill_until(cutoff)
-        # bound the chunk's size: cut earlier when the lookahead holds too many rows
+            s.fill_until(cutoff, MAX_CHUNK_ROWS)
+        for _, s in streams:
+            last = s.last_ts()
+            if not s.done and last is not None and last < cutoff:
+                cutoff = last          # beyond this, that stream has not been read yet
         counts = [int(np.searchsorted(s.buf["ts_recv"], cutoff)) if s.buf is not None else 0 for _, s in streams]
+        if sum(counts) == 0:
+            # every buffered row sits at the cutoff itself: take those rows too
+            cutoff += 1
+            counts = [int(np.searchsorted(s.buf["ts_recv"], cutoff)) if s.buf is not None else 0 for _, s in streams]
         if sum(counts) > MAX_CHUNK_ROWS:
             ts = np.concatenate([s.buf["ts_recv"][:c] for (_, s), c in zip(streams, counts) if c])
-            cutoff = int(np.partition(ts, MAX_CHUNK_ROWS)[MAX_CHUNK_ROWS])
-            if cutoff <= min(firsts):
-                cutoff = min(firsts) + 1
+            cutoff = max(int(np.partition(ts, MAX_CHUNK_ROWS)[MAX_CHUNK_ROWS]), int(ts.min()) + 1)
+            del ts
         parts, prios = [], []
         for prio, s in streams:
             head = s.take_before(cutoff)
@@ -303,6 +319,7 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
         ts = np.concatenate([p["ts_recv"] for p in parts])
         te = np.concatenate([p["ts_exch"] for p in parts])
         order = np.lexsort((np.concatenate(prios), te, ts))
+        del ts, te
         yield {c: np.concatenate([p[c] for p in parts])[order] for c in COLUMNS}
 
 
