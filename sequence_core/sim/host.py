@@ -60,6 +60,15 @@ def _sig_of(functype) -> tuple[str, str]:
     return code(functype.params), code(functype.results)
 
 
+def _cause(message: str) -> str:
+    """The line of a wasmtime error that says what happened (not the backtrace header)."""
+    lines = [ln.strip() for ln in message.strip().splitlines() if ln.strip()]
+    for ln in lines:
+        if "wasm trap:" in ln:
+            return ln.split("wasm trap:", 1)[1].strip()
+    return lines[-1] if lines else "unknown error"
+
+
 class StrategyModule:
     """A compiled, validated strategy module (not yet instantiated)."""
 
@@ -211,11 +220,11 @@ class StrategyInstance:
         if kind == ERR_TRAP:
             trap = wasmtime.Trap._from_ptr(ctypes.cast(pointer, ctypes.POINTER(ffi.wasm_trap_t)))
             code = trap.trap_code
-            message = trap.message.strip().splitlines()[0]
+            message = _cause(trap.message)
         else:
             err = wasmtime.WasmtimeError._from_ptr(ctypes.cast(pointer, ctypes.POINTER(ffi.wasmtime_error_t)))
             code = None
-            message = str(err).strip().splitlines()[0]
+            message = _cause(str(err))
         if code == wasmtime.TrapCode.OUT_OF_FUEL or "fuel" in message:
             return (f"{where}: stopped after its fuel budget of {self.fuel:,} instructions "
                     "(an endless loop?); the run was stopped")

@@ -1,0 +1,136 @@
+"""`sequence backtest` end to end on a small recorded market, with WAT strategies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from simtools import DAY, FAILER, LOOPER, NO_ABI, QUOTER, TRAPPER, UNKNOWN_IMPORT, BAD_SIGNATURE, make_market, wasm
+
+MODELS = "sim,queue-models,latency-models,fee-models"
+
+
+@pytest.fixture
+def market(sequence, home):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"))
+    sequence.env["SEQUENCE_LOAD_PLUGINS"] = MODELS
+    return sequence
+
+
+def run_json(sequence, *args):
+    proc = sequence("backtest", *args, "--output", "json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_quoting_strategy_trades_and_reports(market, tmp_path, home):
+    quoter = wasm(tmp_path, "quoter", QUOTER)
+    proc = market("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(quoter), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for label in ("P&L", "Sharpe", "max drawdown", "fills", "volume", "fees", "maker", "VENUE", "sim", "BTC-USD"):
+        assert label in out
+    report = run_json(market, "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(quoter))
+    r = report["result"]
+    assert r["fills"] > 0 and r["submits"] > r["fills"] and r["cancels"] > 0
+    assert r["maker_share"] == 1.0          # post-only quotes only ever make
+    assert r["venues"][0]["venue"] == "sim" and r["venues"][0]["fills"] == r["fills"]
+    assert r["queue_model"] == "probabilistic" and r["latency_model"] == "per-venue" and r["capital"] == 100000.0
+    saved = report["saved_to"]
+    assert saved and saved.startswith(str(home / "backtests"))
+    import pyarrow.parquet as pq
+
+    fills = pq.read_table(f"{saved}/fills.parquet")
+    assert fills.num_rows == r["fills"]
+    assert set(fills.column_names) >= {"ts", "order_id", "instrument", "side", "price", "size", "maker"}
+    assert pq.read_table(f"{saved}/orders.parquet").num_rows >= r["fills"]
+    assert pq.read_table(f"{saved}/pnl.parquet").num_rows > 10
+
+
+def test_same_seed_same_bytes_and_the_seed_matters(market, tmp_path):
+    quoter = wasm(tmp_path, "quoter", QUOTER)
+    args = ["BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(quoter), "--latency-model", "log-normal"]
+    a = run_json(market, *args)
+    b = run_json(market, *args)
+    from pathlib import Path
+
+    for name in ("fills.parquet", "orders.parquet", "pnl.parquet", "summary.json"):
+        assert (Path(a["saved_to"]) / name).read_bytes() == (Path(b["saved_to"]) / name).read_bytes(), name
+    c = run_json(market, *args, "--seed", "7")
+    assert c["result"]["seed"] == 7
+    assert (c["result"]["fills"], c["result"]["pnl"]) != (a["result"]["fills"], a["result"]["pnl"])
+
+
+def test_no_save_and_no_dedup(market, tmp_path, home):
+    quoter = wasm(tmp_path, "quoter", QUOTER)
+    base = ["BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(quoter)]
+    r1 = run_json(market, *base, "--no-save", "--no-dedup")
+    assert r1["saved_to"] is None and not (home / "backtests").exists()
+    assert not (home / "cache" / "books").exists() or not any((home / "cache" / "books").iterdir())
+    r2 = run_json(market, *base, "--no-save")          # builds the shared book cache
+    assert any((home / "cache" / "books").iterdir())
+    r3 = run_json(market, *base, "--no-save")          # reads it
+    assert r1["result"] == r2["result"] == r3["result"]
+
+
+def test_models_and_flags_change_the_outcome(market, tmp_path):
+    quoter = wasm(tmp_path, "quoter", QUOTER)
+    base = ["BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(quoter), "--no-save"]
+    none = run_json(market, *base, "--queue-model", "none", "--latency-model", "none")["result"]
+    averse = run_json(market, *base, "--queue-model", "risk-averse", "--latency-model", "none")["result"]
+    assert none["fills"] > averse["fills"]          # fill-on-touch is the optimistic extreme
+    free = run_json(market, *base, "--fee-model", "zero")["result"]
+    assert free["fees"] == 0
+    rich = run_json(market, *base, "--capital", "250000")["result"]
+    assert rich["capital"] == 250000.0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--start", DAY], "Missing option '--end'"),
+    (["--start", "2023-11-15", "--end", DAY], "--start 2023-11-15 is after --end 2023-11-14"),
+    (["--start", "2023-13-01", "--end", DAY], "--start '2023-13-01' is not a date (YYYY-MM-DD)"),
+    (["--start", "2023-11-20", "--end", "2023-11-21"], "date=2023-11-20, date=2023-11-21 are missing; recorded dates: 2023-11-14"),
+    (["--queue-model", "fifo", "--start", DAY, "--end", DAY], "unknown queue model 'fifo'; installed: aggressive, none, probabilistic, risk-averse"),
+    (["--latency-model", "constant:entry=fast", "--start", DAY, "--end", DAY], "entry 'fast' is not a duration"),
+    (["--queue-model", "probabilistic:k=2", "--start", DAY, "--end", DAY], "has no parameter 'k'"),
+    (["--capital", "-5", "--start", DAY, "--end", DAY], "--capital -5 must be positive"),
+    (["--bundle", "nope", "--start", DAY, "--end", DAY], "unknown bundle 'nope'"),
+])
+def test_bad_input(market, tmp_path, args, message):
+    quoter = wasm(tmp_path, "quoter", QUOTER)
+    proc = market("backtest", "BTC-USD", "--wasm", str(quoter), *args, timeout=300)
+    assert proc.returncode != 0
+    assert message in proc.stderr, proc.stderr
+
+
+def test_symbol_with_no_data_names_what_exists(market, tmp_path):
+    proc = market("backtest", "ETH-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "q", QUOTER)))
+    assert proc.returncode == 1
+    assert "Error: no recorded book data for symbol ETH-USD" in proc.stderr and "it has BTC-USD" in proc.stderr
+
+
+@pytest.mark.parametrize("wat, message", [
+    (LOOPER, "strategy 'looper' in on_timer: stopped after its fuel budget of 50,000,000 instructions"),
+    (TRAPPER, "strategy 'trapper' in on_start: trapped: wasm `unreachable` instruction executed"),
+    (FAILER, "strategy 'failer' in on_start: the callback returned error status 7"),
+    (NO_ABI, "lacks the export seq_abi_version"),
+    (BAD_SIGNATURE, "export on_timer has signature (i) -> (i), ABI v1 needs (I) -> (i)"),
+    (UNKNOWN_IMPORT, "imports unknown host function seq.teleport"),
+])
+def test_broken_strategies_fail_clearly(market, tmp_path, wat, message):
+    name = {LOOPER: "looper", TRAPPER: "trapper", FAILER: "failer"}.get(wat, "broken")
+    proc = market("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, name, wat)),
+                  timeout=300)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: ") and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_not_a_module(market, tmp_path):
+    junk = tmp_path / "junk.wasm"
+    junk.write_text("hello")
+    proc = market("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(junk))
+    assert proc.returncode == 1 and "is not a WebAssembly module" in proc.stderr
