@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -39,7 +39,7 @@ class RiskSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class ProjectFile(msgspec.Struct, forbid_unknown_fields=True):
     strategy: StrategySection
-    params: dict[str, int | float | bool] = {}
+    params: dict[str, int | float] = {}
     risk: RiskSection = RiskSection()
     backtest: dict[str, str | int | float | bool] = {}
 
@@ -62,7 +62,7 @@ class Project(msgspec.Struct):
         """[params] as fixed point 1e9 (what the strategy's param() import returns)."""
         out = {}
         for key, value in self.config.params.items():
-            out[key] = int(Decimal(str(int(value) if isinstance(value, bool) else value)) * 1_000_000_000)
+            out[key] = int(Decimal(str(value)) * 1_000_000_000)
         return out
 
 
@@ -146,17 +146,20 @@ def load_project(root: Path) -> Project:
                 line = _line_of(text, key, section)
                 raise ConfigError(f"{path}" + (f" line {line}" if line else "") +
                                   f": unknown field '{key}' in [{section}]; expected {', '.join(sorted(fields))}")
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: [params] must be a table of numbers")
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            line = _line_of(text, key, "params")
+            raise ConfigError(f"{path}" + (f" line {line}" if line else "") +
+                              f": parameter '{key}' must be a number, not {value!r}")
     try:
         config = msgspec.convert(raw, ProjectFile)
     except msgspec.ValidationError as exc:
         m = re.search(r"at `\$\.(\w+)\.(\w+)", str(exc))
         line = _line_of(text, m.group(2), m.group(1)) if m else None
         raise ConfigError(f"{path}" + (f" line {line}" if line else "") + f": {exc}") from None
-    for key, value in config.params.items():
-        try:
-            Decimal(str(value))
-        except InvalidOperation:
-            raise ConfigError(f"{path} line {_line_of(text, key, 'params')}: parameter '{key}' must be a number") from None
     if not NAME_RE.match(config.strategy.name):
         raise ConfigError(f"{path} line {_line_of(text, 'name', 'strategy')}: strategy name '{config.strategy.name}' "
                           "must start with a letter and use only letters, digits, '-' or '_'")

@@ -140,7 +140,7 @@ class PerVenue(LatencyModel):
             if len(gaps) == 0:
                 row = np.full(QUANTILES, float(fallback))
             else:
-                row = np.quantile(gaps, (np.arange(QUANTILES) + 0.5) / QUANTILES).round()
+                row = np.quantile(gaps, (np.arange(QUANTILES) + 0.5) / QUANTILES, method="inverted_cdf")
             vec[1 + i * QUANTILES: 1 + (i + 1) * QUANTILES] = row
         return self._fn.address, vec
 

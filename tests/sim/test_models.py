@@ -1,0 +1,145 @@
+"""Model plugins: the documented formulas, calibration, and a third party's own model."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pytest
+from simtools import DAY, QUOTER, make_market, wasm
+
+
+def queue(name, spec=""):
+    from sequence_core.sim.models import get_model
+
+    model, parsed = get_model("queue", name + (":" + spec if spec else ""))
+    depth, trade, params = model.prepare(parsed)
+    proto = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_double), ctypes.c_double, ctypes.c_double,
+                             ctypes.POINTER(ctypes.c_double))
+    p = (ctypes.c_double * len(params))(*params)
+
+    def d(q, prev, new):
+        proto(depth)(q, prev, new, p)
+
+    def t(q, qty):
+        proto(trade)(q, qty, 0.0, p)
+    return d, t
+
+
+def q(front, traded=0.0):
+    return (ctypes.c_double * 2)(front, traded)
+
+
+@pytest.fixture
+def models_world(home, monkeypatch):
+    monkeypatch.setenv("SEQUENCE_LOAD_PLUGINS", "sim,queue-models,latency-models,fee-models")
+    from sequence_core.plugins import reset_plugins
+
+    reset_plugins()
+    yield
+    reset_plugins()
+
+
+def test_probabilistic_power_and_log(models_world):
+    depth, trade = queue("probabilistic")        # default: power, n = 3
+    s = q(2.0)
+    depth(s, 10.0, 5.0)                          # 5 cancelled: front 2, back 8
+    p = 8 ** 3 / (8 ** 3 + 2 ** 3)
+    assert s[0] == pytest.approx(2 - (1 - p) * 5)
+    depth, trade = queue("probabilistic", "fn=log")
+    s = q(2.0)
+    depth(s, 10.0, 5.0)
+    p = np.log(9) / (np.log(9) + np.log(3))
+    assert s[0] == pytest.approx(2 - (1 - p) * 5 + min(8 - p * 5, 0))
+
+
+def test_trades_are_not_counted_twice(models_world):
+    depth, trade = queue("probabilistic")
+    s = q(4.0)
+    trade(s, 3.0)                                # 3 traded ahead of us
+    assert (s[0], s[1]) == (1.0, 3.0)
+    depth(s, 10.0, 7.0)                          # ... and the level shows that same decrease
+    assert (s[0], s[1]) == (1.0, 0.0)
+
+
+def test_risk_averse_aggressive_and_none(models_world):
+    depth, trade = queue("risk-averse")
+    s = q(2.0)
+    depth(s, 10.0, 5.0)
+    assert s[0] == 2.0                           # cancels are all behind us
+    depth(s, 5.0, 1.0)
+    assert s[0] == 1.0                           # ... but never more ahead than the level
+    depth, trade = queue("aggressive")
+    s = q(8.0)
+    depth(s, 10.0, 5.0)
+    assert s[0] == 3.0                           # cancels are all ahead of us
+    depth, trade = queue("none")
+    s = q(8.0)
+    trade(s, 0.001)
+    assert s[0] < -1e18                          # touched: filled in full
+
+
+def test_latency_models(models_world):
+    from sequence_core.sim.models import Calibration, get_model
+
+    proto = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                             ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_double))
+    rng = (ctypes.c_uint64 * 2)(12345, 67890)
+    cal = Calibration(["sim"], ["BTC-USD"], [np.array([1_000_000, 2_000_000, 3_000_000] * 100)])
+
+    def draws(spec, kind, n=2000):
+        model, parsed = get_model("latency", spec)
+        addr, params = model.prepare(parsed, cal)
+        p = (ctypes.c_double * len(params))(*params)
+        return model, np.array([proto(addr)(kind, 0, 0, rng, p) for _ in range(n)])
+
+    model, d = draws("constant:entry=2ms,cancel=250us", 1)
+    assert set(d) == {2_000_000} and model.feed_recorded
+    assert set(draws("constant:entry=2ms,cancel=250us", 3)[1]) == {250_000}
+    _, d = draws("per-venue", 1)
+    assert set(d) <= {1_000_000, 2_000_000, 3_000_000} and len(set(d)) == 3   # the venue's own gaps
+    _, d = draws("log-normal:median=4ms,sigma=0.5", 4, 5000)
+    assert 3_600_000 < np.median(d) < 4_400_000 and d.max() > 2 * np.median(d)
+    none, _ = get_model("latency", "none")
+    assert not none.feed_recorded and none.prepare(_, cal)[0] == 0
+
+
+def test_a_third_party_queue_model_plugs_in(models_world, home, tmp_path):
+    """A model from outside this project: a plugin object with its own C callback."""
+    from numba import cfunc, types
+
+    from sequence_core.hookspecs import hookimpl
+    from sequence_core.home import ensure_home
+    from sequence_core.plugins import get_plugins
+    from sequence_core.sim.engine import BacktestConfig, run_backtest
+    from sequence_core.sim.host import StrategyModule
+    from sequence_core.store import Store
+
+    sig = types.void(types.CPointer(types.float64), types.float64, types.float64, types.CPointer(types.float64))
+
+    @cfunc(sig)
+    def front_of_queue(q, a, b, params):      # we are always first in line
+        q[0] = -1.0
+
+    class FrontModel:
+        name = "front"
+        description = "always first in the queue"
+
+        def prepare(self, spec, calibration=None):
+            return front_of_queue.address, front_of_queue.address, np.zeros(1)
+
+    class Plugin:
+        @hookimpl
+        def register_queue_models(self, register):
+            register(FrontModel())
+
+    get_plugins().register(Plugin(), "my-models")
+    store = Store(ensure_home() / "data")
+    make_market(store)
+    module = StrategyModule(wasm(tmp_path, "quoter", QUOTER))
+    results = {}
+    for model in ("front", "risk-averse"):
+        cfg = BacktestConfig(symbols=["BTC-USD"], start=DAY, end=DAY, queue_model=model, dedup=False)
+        results[model] = run_backtest(store, cfg, module).result
+    assert results["front"].queue_model == "front"
+    assert results["front"].fills > results["risk-averse"].fills
