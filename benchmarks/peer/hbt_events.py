@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 import numpy as np
 from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
@@ -70,20 +71,32 @@ def main():
     ap.add_argument("--latency-ns", type=int, default=0)
     ap.add_argument("--n", type=float, default=3.0)
     ap.add_argument("--partial", action="store_true")
+    ap.add_argument("--timing", action="store_true", help="JIT on a small slice first, then time the run")
     args = ap.parse_args()
     d = np.load(args.events)
     data = to_events(d)
-    asset = (BacktestAsset().data(data).linear_asset(1.0)
-             .constant_order_latency(args.latency_ns, args.latency_ns)
-             .power_prob_queue_model(args.n)
-             .trading_value_fee_model(0.0, 0.0)
-             .tick_size(args.tick).lot_size(args.lot).last_trades_capacity(0))
-    asset = asset.partial_fill_exchange() if args.partial else asset.no_partial_fill_exchange()
-    hbt = HashMapMarketDepthBacktest([asset])
+
+    def build(events):
+        asset = (BacktestAsset().data(events).linear_asset(1.0)
+                 .constant_order_latency(args.latency_ns, args.latency_ns)
+                 .power_prob_queue_model(args.n)
+                 .trading_value_fee_model(0.0, 0.0)
+                 .tick_size(args.tick).lot_size(args.lot).last_trades_capacity(0))
+        asset = asset.partial_fill_exchange() if args.partial else asset.no_partial_fill_exchange()
+        return HashMapMarketDepthBacktest([asset])
+
+    if args.timing:
+        warm = build(data[:20_000].copy())
+        strategy(warm, INTERVAL_NS, REQUOTE_TICKS, args.qty)
+        warm.close()
+    hbt = build(data)
+    t = time.perf_counter()
     checks, submits, cancels = strategy(hbt, INTERVAL_NS, REQUOTE_TICKS, args.qty)
+    run = time.perf_counter() - t
     sv = hbt.state_values(0)
     print(json.dumps({"checks": int(checks), "submits": int(submits), "cancels": int(cancels),
-                      "fills": int(sv.num_trades), "position": round(float(sv.position), 9)}))
+                      "fills": int(sv.num_trades), "position": round(float(sv.position), 9),
+                      "events": len(data), "t_run": run, "ev_per_s_run": len(data) / run}))
     hbt.close()
 
 

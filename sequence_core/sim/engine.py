@@ -88,7 +88,8 @@ class Outcome:
     """What a run produced: the result plus its orders, fills and P&L series (numpy)."""
 
     def __init__(self, result: BacktestResult, fills: np.ndarray, orders: np.ndarray, pnl: np.ndarray,
-                 instruments: list, logs: list, elapsed: float):
+                 instruments: list, logs: list, elapsed: float, replay: float = 0.0):
+        self.replay = replay          # seconds inside the compiled loop
         self.result = result
         self.fills = fills
         self.orders = orders
@@ -167,6 +168,7 @@ class _State:
                          (K.E_LASK, self.books[3]), (K.E_O, self.O), (K.E_A, self.A), (K.E_IPOS, self.IPOS),
                          (K.E_OQ, self.OQ)):
             self.E[idx] = arr.ctypes.data
+        self.replay_s = 0.0
         self.fills: list[np.ndarray] = []
         self.orders: list[np.ndarray] = []
         self.pnl: list[np.ndarray] = []
@@ -195,6 +197,13 @@ class _State:
 
     def run(self, ev: dict, n: int, final: int, limit: int) -> int:
         b = self.books
+        started = time.perf_counter()
+        try:
+            return self._run(ev, n, final, limit, b)
+        finally:
+            self.replay_s += time.perf_counter() - started
+
+    def _run(self, ev, n, final, limit, b) -> int:
         return K.run(self.S, self.F, self.I, self.B, self.IS, self.IFEE, self.IPOS, self.O, self.OQ, self.A, self.R,
                      self.P, self.RL, self.FL, self.OL, self.PL, self.C, self.FN, b[0], b[1], b[2], b[3],
                      ev["ts_exch"], ev["ts_recv"], ev["inst"], ev["kind"], ev["side"], ev["pidx"], ev["size"],
@@ -289,7 +298,7 @@ def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | N
         instance.close()
     result = _result(st, instruments, cfg, strategy, events, notes + _notes(st))
     return Outcome(result, _stack(st.fills, K.FL_SIZE, np.int64), _stack(st.orders, K.OL_SIZE, np.int64),
-                   _stack(st.pnl, 3, np.float64), instruments, logs, time.perf_counter() - started)
+                   _stack(st.pnl, 3, np.float64), instruments, logs, time.perf_counter() - started, st.replay_s)
 
 
 def _chunks(store, instruments, cfg: BacktestConfig, cache_root: Path | None):
