@@ -596,11 +596,10 @@ def _queue_fill(S, I, O, OQ, k):
     behind = OQ[k, 0]
     if behind < -1e18:
         return O[k, O_LEAVES]          # a model that fills on touch
-    # whole lots traded beyond the queue ahead (hftbacktest's rule: round(front/lot) < 0, and
-    # then floor(-front/lot) lots)
-    if np.round(behind / lot) >= 0.0:
-        return np.int64(0)
-    lots = np.floor(-behind / lot)
+    # filled once more than half a lot has traded beyond the queue ahead: round(front/lot) < 0,
+    # the rule of hftbacktest 2.4.4 (the comparison at 1e7 events shows it); partial fills
+    # take the rounded number of lots
+    lots = np.round(-behind / lot)
     if lots < 1.0:
         return np.int64(0)
     if S[S_PARTIAL] == 0:
@@ -972,6 +971,11 @@ def run(S, F, I, B, IS, IFEE, IPOS, O, OQ, A, R, P, RL, FL, OL, PL, C, FN,
                 S[S_LAST_EXCH] = last_exch
                 return RUN_LIMIT
         S[S_EXCH_NOW] = last_exch
+        if e >= n and final == 0:
+            # the next chunk may hold exchange events earlier than anything left to do here
+            S[S_E] = e
+            S[S_LAST_EXCH] = last_exch
+            return RUN_NEED_DATA
 
         # -- the strategy's view: events the exchange has applied, before the next request
         # (a request at the same time goes first) and no later than the next response,

@@ -4,8 +4,9 @@ data with matching models gives the same submits, cancels, fills and final posit
 
 hftbacktest runs in its own environment (scripts/install-peer.sh; it pins numpy and numba
 versions this project does not use). Differences found on the way, and fixed or documented
-in docs/backtest-assumptions.md: trade-before-depth ordering at equal times, whole-lot fill
-rule, crossing levels, and the Binance capture's receive clock running 1.27 s behind."""
+in docs/backtest-assumptions.md: trade-before-depth ordering at equal times, the half-lot fill
+rule, crossing levels, chunk boundaries, and the Binance capture's receive clock running 1.27 s
+behind."""
 
 from __future__ import annotations
 
