@@ -399,6 +399,26 @@ class Sequence:
             src = None            # no current source (live without adapters): the last recorded spread
         return snapshot(symbol, Store(), pool, src, window_s or DEFAULT_WINDOW_S)
 
+    def backtest(self, strategy, symbols, start: str, end: str, **options):
+        """Backtest on the sim-engine: *strategy* is a path to a .wasm module, a loaded
+        :class:`~sequence_core.sim.host.StrategyModule`, or a Python
+        :class:`~sequence_core.sim.pystrategy.Strategy` (research). *options* are
+        :class:`~sequence_core.sim.engine.BacktestConfig` fields (capital, venues, seed,
+        queue_model, latency_model, fee_model, partial_fills, params, ...). Returns the
+        :class:`~sequence_core.sim.engine.Outcome` (result, fills, orders, P&L series)."""
+        from pathlib import Path
+
+        from .home import ensure_home
+        from .sim.engine import BacktestConfig, run_backtest
+        from .sim.host import StrategyModule
+        from .store import Store
+
+        if isinstance(strategy, (str, Path)):
+            strategy = StrategyModule(Path(strategy))
+        symbols = [symbols] if isinstance(symbols, str) else list(symbols)
+        cfg = BacktestConfig(symbols=symbols, start=start, end=end, **options)
+        return run_backtest(Store(), cfg, strategy, cache_root=ensure_home() / "cache" / "books")
+
     def plugins(self) -> PluginListing:
         plugins = get_plugins()
         venues()  # fill registries so hook failures are reported too

@@ -226,8 +226,9 @@ def total_events(instruments) -> int:
 
 def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | None = None,
                  progress: Callable[[int], None] | None = None, log=None) -> Outcome:
-    """Run *strategy* (a :class:`~sequence_core.sim.host.StrategyModule`, or None for a bare
-    replay) over the window; ``progress(events_done)`` is called as the replay advances."""
+    """Run *strategy* (a :class:`~sequence_core.sim.host.StrategyModule`, a Python
+    :class:`~sequence_core.sim.pystrategy.Strategy`, or None for a bare replay) over the
+    window; ``progress(events_done)`` is called as the replay advances."""
     started = time.perf_counter()
     instruments = plan(store, cfg)
     queue, qspec = get_model("queue", cfg.queue_model)
@@ -254,8 +255,12 @@ def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | N
     instance = None
     if strategy is not None:
         from .host import StrategyInstance
+        from .pystrategy import PythonHost, Strategy
 
-        instance = StrategyInstance(strategy, int(st.E.ctypes.data), cfg.params, cfg.fuel, cfg.memory_limit, log=log)
+        if isinstance(strategy, Strategy):
+            instance = PythonHost(strategy, int(st.E.ctypes.data))
+        else:
+            instance = StrategyInstance(strategy, int(st.E.ctypes.data), cfg.params, cfg.fuel, cfg.memory_limit, log=log)
         st.C[K.C_CALL] = instance.call_address
         st.C[K.C_SET_FUEL] = instance.set_fuel_address
         st.C[K.C_CTX] = instance.context_address
@@ -378,8 +383,8 @@ def _result(st: _State, instruments, cfg: BacktestConfig, strategy, events: int,
                                round(float(st.IS[i, K.IS_TAKER]), 6), pos / 1e9,
                                round(cash + (pos / 1e9 * mid if mid else 0.0), 6)))
     return BacktestResult(
-        strategy=strategy.name if strategy else "(none)",
-        strategy_sha256=strategy.sha256() if strategy else "",
+        strategy=getattr(strategy, "name", type(strategy).__name__) if strategy else "(none)",
+        strategy_sha256=strategy.sha256() if hasattr(strategy, "sha256") else "",
         symbols=list(cfg.symbols), start=cfg.start, end=cfg.end, seed=cfg.seed,
         queue_model=cfg.queue_model, latency_model=cfg.latency_model, fee_model=cfg.fee_model,
         capital=cfg.capital, events=events,

@@ -162,3 +162,51 @@ def test_chunk_boundaries_never_change_the_outcome(models_world, tmp_path, monke
     cut = run_backtest(store, cfg, module)
     assert cut.result == whole.result and whole.result.fills > 0
     assert (cut.fills == whole.fills).all()
+
+
+def test_python_strategy_through_the_same_engine(models_world, tmp_path):
+    """A research strategy in Python runs on the same loop and host functions as wasm: the
+    same quoting logic gives the same fills, and its exceptions become clear errors."""
+    from sequence_core.client import Sequence
+    from sequence_core.errors import SequenceError
+    from sequence_core.home import ensure_home
+    from sequence_core.sim.pystrategy import Strategy
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"))
+
+    class Quoter(Strategy):             # QUOTER's logic (tests/simtools.py), in Python
+        name = "py-quoter"
+
+        def __init__(self):
+            self.bid = self.ask = 0
+
+        def on_start(self, ctx):
+            ctx.set_timer(100_000_000)
+
+        def on_timer(self, ctx, now):
+            if self.bid:
+                ctx.cancel(self.bid)
+            if self.ask:
+                ctx.cancel(self.ask)
+            bid, _, ask, _ = ctx.top(0)
+            if bid > 0 and ask > 0:
+                self.bid = ctx.place(0, 1, bid, 10_000_000, post_only=True)
+                self.ask = ctx.place(0, -1, ask, 10_000_000, post_only=True)
+
+    sq = Sequence()
+    py = sq.backtest(Quoter(), "BTC-USD", DAY, DAY, dedup=False).result
+    wa = sq.backtest(wasm(tmp_path, "quoter", QUOTER), "BTC-USD", DAY, DAY, dedup=False).result
+    assert py.strategy == "py-quoter" and py.fills > 0
+    assert (py.fills, py.submits, py.cancels, py.pnl) == (wa.fills, wa.submits, wa.cancels, wa.pnl)
+
+    class Broken(Strategy):
+        def on_start(self, ctx):
+            ctx.set_timer(100_000_000)
+
+        def on_timer(self, ctx, now):
+            raise ValueError("no idea what to do")
+
+    with pytest.raises(SequenceError) as err:
+        sq.backtest(Broken(), "BTC-USD", DAY, DAY, dedup=False)
+    assert "strategy 'Broken' in on_timer: ValueError: no idea what to do" in str(err.value)
