@@ -123,6 +123,13 @@ FAILER = "(module" + HEADER + """
   (func (export "on_start") (result i32) (i32.const 7)))
 """
 
+# asks for 128 MiB more memory (over the 64 MiB cap) and traps when refused
+GROWER = "(module" + HEADER + """
+  (func (export "on_start") (result i32)
+    (if (i32.eq (memory.grow (i32.const 2048)) (i32.const -1)) (then (unreachable)))
+    (i32.const 0)))
+"""
+
 NO_ABI = """(module (memory (export "memory") 1)
   (func (export "on_start") (result i32) (i32.const 0)))"""
 

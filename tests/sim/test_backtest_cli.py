@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from simtools import DAY, FAILER, LOOPER, NO_ABI, QUOTER, TRAPPER, UNKNOWN_IMPORT, BAD_SIGNATURE, make_market, wasm
+from simtools import DAY, FAILER, GROWER, LOOPER, NO_ABI, QUOTER, TRAPPER, UNKNOWN_IMPORT, BAD_SIGNATURE, make_market, wasm
 
 MODELS = "sim,queue-models,latency-models,fee-models"
 
@@ -73,7 +73,8 @@ def test_no_save_and_no_dedup(market, tmp_path, home):
     r2 = run_json(market, *base, "--no-save")          # builds the shared book cache
     assert any((home / "cache" / "books").iterdir())
     r3 = run_json(market, *base, "--no-save")          # reads it
-    assert r1["result"] == r2["result"] == r3["result"]
+    r4 = run_json(market, *base, "--no-save", "--no-dedup", "--scan-buffer-secs", "1")   # 1 s lookahead
+    assert r1["result"] == r2["result"] == r3["result"] == r4["result"]
 
 
 def test_models_and_flags_change_the_outcome(market, tmp_path):
@@ -97,6 +98,7 @@ def test_models_and_flags_change_the_outcome(market, tmp_path):
     (["--latency-model", "constant:entry=fast", "--start", DAY, "--end", DAY], "entry 'fast' is not a duration"),
     (["--queue-model", "probabilistic:k=2", "--start", DAY, "--end", DAY], "has no parameter 'k'"),
     (["--capital", "-5", "--start", DAY, "--end", DAY], "--capital -5 must be positive"),
+    (["--scan-buffer-secs", "0", "--start", DAY, "--end", DAY], "--scan-buffer-secs 0 must be positive"),
     (["--bundle", "nope", "--start", DAY, "--end", DAY], "unknown bundle 'nope'"),
 ])
 def test_bad_input(market, tmp_path, args, message):
@@ -116,12 +118,13 @@ def test_symbol_with_no_data_names_what_exists(market, tmp_path):
     (LOOPER, "strategy 'looper' in on_timer: stopped after its fuel budget of 50,000,000 instructions"),
     (TRAPPER, "strategy 'trapper' in on_start: trapped: wasm `unreachable` instruction executed"),
     (FAILER, "strategy 'failer' in on_start: the callback returned error status 7"),
+    (GROWER, "strategy 'grower' in on_start: trapped: wasm `unreachable` instruction executed"),
     (NO_ABI, "lacks the export seq_abi_version"),
     (BAD_SIGNATURE, "export on_timer has signature (i) -> (i), ABI v1 needs (I) -> (i)"),
     (UNKNOWN_IMPORT, "imports unknown host function seq.teleport"),
 ])
 def test_broken_strategies_fail_clearly(market, tmp_path, wat, message):
-    name = {LOOPER: "looper", TRAPPER: "trapper", FAILER: "failer"}.get(wat, "broken")
+    name = {LOOPER: "looper", TRAPPER: "trapper", FAILER: "failer", GROWER: "grower"}.get(wat, "broken")
     proc = market("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, name, wat)),
                   timeout=300)
     assert proc.returncode == 1
