@@ -8,6 +8,7 @@ text renderer draws it. rich is imported only when text is drawn.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,17 +52,21 @@ def emit(data: Any, text: Callable[[Any], None]) -> None:
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[str] = ()) -> None:
-    """A borderless table in the spec's shape: upper-case headers, aligned columns."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    """A borderless table in the spec's shape: upper-case headers, aligned columns, a rule
+    under the header (the layout of rich's SIMPLE_HEAD box). Drawn by hand: importing rich's
+    table costs ~25 ms of every command's start-up. The header is bold on a terminal."""
+    cells = [[str(c) for c in columns]] + [["—" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
 
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for col in columns:
-        t.add_column(Text(col), justify="right" if col in right else "left", no_wrap=True)
-    for row in rows:
-        t.add_row(*(Text("—" if v is None else str(v)) for v in row))
-    console().print(t)
+    def fmt(r: list[str]) -> str:
+        return "   ".join(r[i].rjust(widths[i]) if columns[i] in right else r[i].ljust(widths[i])
+                          for i in range(len(columns)))
+
+    header = fmt(cells[0])
+    if sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        header = f"\x1b[1m{header}\x1b[0m"
+    out = [header, "─" * (sum(widths) + 3 * (len(widths) - 1))] + [fmt(r) for r in cells[1:]]
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def line(text: str = "") -> None:
