@@ -96,10 +96,16 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
     home = ensure_home()
     project = None
     name = None
+    module = None
     if bundle:
-        raise UsageError(f"unknown bundle '{bundle}': no bundles are registered in {home / 'bundles'} "
-                         "(bundles arrive with `sequence bundle compile-edge`)")
-    if wasm_path:
+        from sequence_core import bundles
+
+        b = bundles.load(home, bundle)          # verified: id, payload hash, signature, trusted key
+        if b.manifest.kind != "edge":
+            raise UsageError(f"bundle {b.id[:12]} is a {b.manifest.kind} bundle; backtests replay edge bundles")
+        module = StrategyModule(Path(f"{b.manifest.artifact}.wasm"), b.manifest.artifact, data=b.payload)
+        wasm = None
+    elif wasm_path:
         wasm = Path(wasm_path)
     else:
         from sequence_core.sim.project import build_project, find_project, load_project
@@ -113,6 +119,8 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
                 raise UsageError(f"--skip-build: no module at {wasm}; run `sequence build` first")
         else:
             wasm = build_project(root)
+    if bundle and wasm_path:
+        raise UsageError("give --bundle or --wasm, not both")
     chosen = [symbol] if symbol else _names(symbols)
     if not chosen and project:
         chosen = list(project.config.strategy.symbols)
@@ -126,7 +134,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
                          partial_fills=bool(extra.get("partial_fills", True)),
                          params=project.fixed_params() if project else {},
                          fuel=int(extra.get("fuel", 50_000_000)))
-    module = StrategyModule(wasm, name)
+    module = module or StrategyModule(wasm, name)
     store = Store()
     progress, finish = _progress(store, cfg)
     try:

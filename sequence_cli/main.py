@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "trace": ("sequence_cli.monitor", "trace", "Level 5 — Monitor"),
     "tca": ("sequence_cli.monitor", "tca", "Level 5 — Monitor"),
     "intel": ("sequence_cli.monitor", "intel", "Level 5 — Monitor"),
+    "bundle": ("sequence_cli.bundle", "bundle", "Bundles"),
     "data": ("sequence_cli.data", "data", "Data"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),

@@ -72,15 +72,17 @@ def _cause(message: str) -> str:
 class StrategyModule:
     """A compiled, validated strategy module (not yet instantiated)."""
 
-    def __init__(self, path: Path, name: str | None = None):
+    def __init__(self, path: Path, name: str | None = None, data: bytes | None = None):
+        """From a file, or from *data* (a bundle's payload; *path* then only names it)."""
         import wasmtime
 
         self.path = Path(path)
         self.name = name or self.path.stem
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise StrategyError(f"cannot read strategy module {self.path}: {exc.strerror}") from None
+        if data is None:
+            try:
+                data = self.path.read_bytes()
+            except OSError as exc:
+                raise StrategyError(f"cannot read strategy module {self.path}: {exc.strerror}") from None
         if data[:4] != b"\0asm":
             raise StrategyError(f"{self.path} is not a WebAssembly module (it does not start with \\0asm); "
                                 "build one with `sequence build`")

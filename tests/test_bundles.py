@@ -1,0 +1,98 @@
+"""Bundles: signed, content-addressed edge artifacts; tamper, key and lookup errors;
+`backtest --bundle` replays exactly the bundled module."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from simtools import DAY, QUOTER, make_market, wasm
+
+
+@pytest.fixture
+def world(sequence, home, tmp_path):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"))
+    sequence.env["SEQUENCE_LOAD_PLUGINS"] = "sim,queue-models,latency-models,fee-models"
+    return sequence, wasm(tmp_path, "quoter", QUOTER)
+
+
+def compile_edge(sequence, module, artifact="quoter-v1"):
+    proc = sequence("bundle", "compile-edge", "--wasm", str(module), "--artifact", artifact, "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_compile_list_and_backtest_the_bundle(world, home):
+    sequence, module = world
+    made = compile_edge(sequence, module)
+    assert len(made["id"]) == 64 and made["kind"] == "edge"
+    key = home / "keys" / "bundle.key"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and b"PRIVATE KEY" in key.read_bytes()
+    again = compile_edge(sequence, module)
+    assert again["id"] == made["id"]                        # content-addressed: same content, same id
+    listing = sequence("bundle", "list")
+    assert listing.returncode == 0 and made["id"][:16] in listing.stdout and "quoter-v1" in listing.stdout
+    assert "mm-pro" in listing.stdout and " ok" in listing.stdout
+    by_bundle = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", made["id"][:12],
+                         "--no-save", "--output", "json", timeout=300)
+    by_wasm = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(module),
+                       "--no-save", "--output", "json", timeout=300)
+    assert by_bundle.returncode == 0, by_bundle.stderr
+    a, b = json.loads(by_bundle.stdout)["result"], json.loads(by_wasm.stdout)["result"]
+    assert a["strategy_sha256"] == b["strategy_sha256"] and a["fills"] == b["fills"] > 0 and a["pnl"] == b["pnl"]
+
+
+def test_tampered_payload_is_refused(world, home):
+    sequence, module = world
+    made = compile_edge(sequence, module)
+    path = home / "bundles" / f"{made['id']}.bundle"
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF                                       # flip a byte of the wasm payload
+    path.write_bytes(bytes(data))
+    proc = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", made["id"])
+    assert proc.returncode == 1
+    assert "was tampered with: its payload does not match the SHA-256 in its manifest" in proc.stderr
+    listing = sequence("bundle", "list")
+    assert "REFUSED" in listing.stdout and "tampered" in listing.stdout
+
+
+def test_a_bundle_signed_by_another_key_is_refused(world, home, tmp_path):
+    sequence, module = world
+    made = compile_edge(sequence, module)
+    (home / "keys" / "bundle.key").unlink()                 # a different user now (new key on next use)
+    proc = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", made["id"])
+    assert proc.returncode == 1 and "is not yours or in" in proc.stderr and "trusted_bundle_keys" in proc.stderr
+    import msgspec
+
+    from sequence_core import bundles
+    from sequence_core.bundles import Manifest, _decode
+
+    m = msgspec.msgpack.decode(_decode(home / "bundles" / f"{made['id']}.bundle").manifest, type=Manifest)
+    (home / "keys" / "trusted_bundle_keys").write_text(f"{m.public_key}  # the old key\n")
+    ok = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", made["id"], "--no-save")
+    assert ok.returncode == 0, ok.stderr
+    assert bundles.load(home, made["id"]).manifest.artifact == "quoter-v1"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", "deadbeefdeadbeef"], "unknown bundle 'deadbeefdeadbeef'"),
+    (["bundle", "compile-edge", "--artifact", "x"], "Missing option '--wasm'"),
+    (["bundle", "compile-edge", "--wasm", "WASM", "--artifact", "has space"], "must be 1-128 characters without spaces"),
+])
+def test_bad_input(world, args, message):
+    sequence, module = world
+    proc = sequence(*[str(module) if a == "WASM" else a for a in args])
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
+def test_compile_edge_refuses_what_is_not_a_strategy(world, tmp_path):
+    sequence, _ = world
+    junk = tmp_path / "junk.wasm"
+    junk.write_bytes(b"not wasm")
+    proc = sequence("bundle", "compile-edge", "--wasm", str(junk), "--artifact", "x")
+    assert proc.returncode == 1 and "is not a WebAssembly module" in proc.stderr
