@@ -53,3 +53,22 @@ def list_():
                 line(f"  {b.id[:16]}: {b.problem}")
 
     emit(rows, render)
+
+
+@bundle.command()
+@click.option("--bundle", "ref", required=True, metavar="ID", help="The bundle (id or unique prefix).")
+@click.option("--target", required=True, help="Where it is promoted (a deployment target name).")
+@click.option("--stage", required=True, type=click.Choice(["canary", "pilot", "production"]), help="Stage.")
+@click.option("--eval-run", required=True, metavar="ID", help="The backtest run that evaluated this bundle.")
+@click.option("--approver", required=True, metavar="EMAIL", help="Who approves the promotion.")
+@click.option("--break-glass", is_flag=True, help="Bypass the drift-check gate (requires --notes).")
+@click.option("--notes", default="", help="Why; required with --break-glass.")
+def promote(ref, target, stage, eval_run, approver, break_glass, notes):
+    """Promote a bundle to a deployment stage (canary, pilot, production)."""
+    from sequence_core import bundles
+    from sequence_core.home import ensure_home
+
+    rec = bundles.promote(ensure_home(), ref, target, stage, eval_run, approver, break_glass, notes)
+    emit(rec, lambda r: line(f"Promoted {r.bundle[:16]} to {r.to_stage} on {r.target} "
+                             f"(from {r.from_stage or 'no stage'}; approver {r.approver}"
+                             f"{'; BREAK-GLASS: ' + r.notes if r.break_glass else ''}; audit record {r.seq})"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import re
 from pathlib import Path
 
 import msgspec
@@ -190,4 +192,153 @@ def list_bundles(home: Path) -> list[BundleInfo]:
                 continue
         out.append(BundleInfo(path.name.split(".")[0], m.kind, m.artifact, m.created_at, m.strategy, m.payload_size,
                               problem=problem))
+    records = audit(home) if _audit_path(home).exists() else []
+    latest: dict[str, Promotion] = {}
+    for r in records:
+        latest[r.bundle] = r
+    out = [msgspec.structs.replace(b, stage=f"{latest[b.id].to_stage}@{latest[b.id].target}",
+                                   promoted_at=latest[b.id].at, approver=latest[b.id].approver)
+           if b.id in latest else b for b in out]
     return sorted(out, key=lambda b: (b.created_at, b.id))
+
+
+# -- promotion: stages in order, the drift gate, an append-only signed audit log -------------
+
+STAGES = ("canary", "pilot", "production")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+class Promotion(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    at: str
+    bundle: str
+    target: str
+    from_stage: str | None
+    to_stage: str
+    eval_run: str
+    approver: str
+    break_glass: bool = False
+    notes: str = ""
+    prev: str                       # hash of the previous record ("" for the first)
+
+
+class _AuditLine(msgspec.Struct, frozen=True):
+    record: bytes                   # canonical msgpack of a Promotion
+    signature: bytes
+    public_key: str
+    hash: str                       # sha256 of record
+
+
+def _audit_path(home: Path) -> Path:
+    return _dirs(home)[0] / "audit.log"
+
+
+def audit(home: Path) -> list[Promotion]:
+    """Every promotion, verified: each line's hash, signature and link to the one before."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    path = _audit_path(home)
+    if not path.exists():
+        return []
+    out, prev = [], ""
+    trusted = trusted_keys(home)
+    for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line = msgspec.json.decode(raw, type=_AuditLine)
+            rec = msgspec.msgpack.decode(line.record, type=Promotion)
+            if hashlib.sha256(line.record).hexdigest() != line.hash or rec.prev != prev or line.public_key not in trusted:
+                raise ValueError("hash, chain or key")
+            ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(line.public_key)).verify(line.signature, line.record)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, InvalidSignature):
+            raise ConfigError(f"{path} line {n} does not verify (edited, reordered or removed lines); the audit "
+                              "log is append-only: restore it from a backup") from None
+        out.append(rec)
+        prev = line.hash
+    return out
+
+
+def stage_of(records: list[Promotion], bundle_id: str, target: str) -> Promotion | None:
+    last = None
+    for r in records:
+        if r.bundle == bundle_id and r.target == target:
+            last = r
+    return last
+
+
+def drift_gate(home: Path, bundle: Bundle, target: str, stage: str | None, eval_summary: dict) -> str | None:
+    """None when the bundle's measured performance on *target* is within tolerance of its
+    evaluation, else the reason it is not. Canary is where live measurement starts, so only
+    later stages are gated; the measurements come from deployments on the target
+    (`<home>/deployments/<target>/performance.json`, written by running deployments)."""
+    perf = home / "deployments" / target / "performance.json"
+    if not perf.exists():
+        return (f"no sandbox or live performance of bundle {bundle.id[:12]} on target '{target}' has been recorded "
+                f"at stage {stage} yet, so it cannot be compared with its evaluation")
+    data = msgspec.json.decode(perf.read_bytes())
+    if data.get("bundle") != bundle.id:
+        return f"the performance recorded on target '{target}' is of another bundle"
+    live = data.get("pnl_per_fill")
+    expected = eval_summary["pnl"] / eval_summary["fills"] if eval_summary.get("fills") else None
+    tolerance = abs(expected) * 0.5 if expected else None
+    if live is None or expected is None or tolerance is None:
+        return "not enough fills on either side to compare P&L per fill"
+    if abs(live - expected) > tolerance:
+        return (f"P&L per fill {live:.6g} live vs {expected:.6g} in evaluation: outside the tolerance of "
+                f"±{tolerance:.6g} (50%)")
+    return None
+
+
+def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approver: str,
+            break_glass: bool = False, notes: str = "") -> Promotion:
+    from .home import locked
+
+    if stage not in STAGES:
+        raise UsageError(f"--stage '{stage}' is not one of {', '.join(STAGES)}")
+    if not _TARGET.match(target):
+        raise UsageError(f"--target '{target}' must be a name of letters, digits, '.', '_', ':' or '-'")
+    if not _EMAIL.match(approver):
+        raise UsageError(f"--approver '{approver}' is not an email address")
+    if break_glass and not notes.strip():
+        raise UsageError("--break-glass needs --notes saying why the drift gate is bypassed")
+    bundle = load(home, ref)
+    summary_path = home / "backtests" / eval_run / "summary.json"
+    if not eval_run or "/" in eval_run or not summary_path.exists():
+        raise UsageError(f"eval run '{eval_run}' does not exist (runs are folders of {home / 'backtests'}; "
+                         "`sequence backtest --bundle` makes one)")
+    summary = msgspec.json.decode(summary_path.read_bytes())
+    if summary.get("strategy_sha256") != bundle.manifest.payload_sha256:
+        raise UsageError(f"eval run '{eval_run}' did not evaluate bundle {bundle.id[:12]} (it ran another module)")
+    path = _audit_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        records = audit(home)
+        current = stage_of(records, bundle.id, target)
+        have = current.to_stage if current else None
+        want_from = None if stage == STAGES[0] else STAGES[STAGES.index(stage) - 1]
+        if have == stage:
+            raise UsageError(f"bundle {bundle.id[:12]} is already at {stage} on '{target}'")
+        if have != want_from:
+            nxt = STAGES[0] if have is None else (STAGES[STAGES.index(have) + 1] if have != STAGES[-1] else None)
+            raise UsageError(f"stages move forward in order (canary → pilot → production): bundle {bundle.id[:12]} is at "
+                             f"{have or 'no stage'} on '{target}', so the next promotion is to "
+                             f"{nxt or 'nothing (it is in production)'}, not {stage}")
+        if stage != STAGES[0] and not break_glass:
+            reason = drift_gate(home, bundle, target, have, summary)
+            if reason:
+                raise UsageError(f"drift gate: {reason}; promotion refused (--break-glass --notes \"...\" bypasses it)")
+        key = _signing_key(home)
+        prev = ""
+        if path.exists() and path.stat().st_size:
+            prev = msgspec.json.decode(path.read_bytes().splitlines()[-1], type=_AuditLine).hash
+        rec = Promotion(seq=len(records) + 1, at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        bundle=bundle.id, target=target, from_stage=have, to_stage=stage, eval_run=eval_run,
+                        approver=approver, break_glass=break_glass, notes=notes, prev=prev)
+        raw = msgspec.msgpack.encode(rec)
+        line = _AuditLine(raw, key.sign(raw), _public_hex(key.public_key()), hashlib.sha256(raw).hexdigest())
+        with open(path, "ab") as fh:          # append-only; fsync so a crash never loses it
+            fh.write(msgspec.json.encode(line) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    return rec

@@ -96,3 +96,63 @@ def test_compile_edge_refuses_what_is_not_a_strategy(world, tmp_path):
     junk.write_bytes(b"not wasm")
     proc = sequence("bundle", "compile-edge", "--wasm", str(junk), "--artifact", "x")
     assert proc.returncode == 1 and "is not a WebAssembly module" in proc.stderr
+
+
+def test_promotion_in_order_with_gate_break_glass_and_audit(world, home):
+    sequence, module = world
+    bid = compile_edge(sequence, module)["id"]
+    run = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", bid, "--output", "json", timeout=300)
+    assert run.returncode == 0, run.stderr
+    eval_run = json.loads(run.stdout)["run_id"]
+    base = ["bundle", "promote", "--bundle", bid[:10], "--target", "binance-mm", "--eval-run", eval_run,
+            "--approver", "ops@example.com"]
+    skip = sequence(*base, "--stage", "pilot")
+    assert skip.returncode == 1 and "is at no stage on 'binance-mm', so the next promotion is to canary, not pilot" in skip.stderr
+    canary = sequence(*base, "--stage", "canary")
+    assert canary.returncode == 0, canary.stderr
+    assert "Promoted" in canary.stdout and "to canary on binance-mm" in canary.stdout
+    gated = sequence(*base, "--stage", "pilot")
+    assert gated.returncode == 1 and "drift gate: no sandbox or live performance" in gated.stderr
+    no_notes = sequence(*base, "--stage", "pilot", "--break-glass")
+    assert no_notes.returncode == 1 and "--break-glass needs --notes" in no_notes.stderr
+    glass = sequence(*base, "--stage", "pilot", "--break-glass", "--notes", "weekend incident, approved by risk")
+    assert glass.returncode == 0, glass.stderr
+    listing = json.loads(sequence("bundle", "list", "--output", "json").stdout)
+    row = next(r for r in listing if r["id"] == bid)
+    assert row["stage"] == "pilot@binance-mm" and row["approver"] == "ops@example.com" and row["promoted_at"]
+    from sequence_core import bundles
+
+    log = bundles.audit(home)
+    assert [(r.from_stage, r.to_stage, r.break_glass) for r in log] == [(None, "canary", False), ("canary", "pilot", True)]
+    assert log[1].prev and log[1].notes == "weekend incident, approved by risk"
+    # the log is append-only: editing a line breaks its verification
+    path = home / "bundles" / "audit.log"
+    lines = path.read_bytes().splitlines()
+    path.write_bytes(lines[1] + b"\n")                 # drop the first record
+    broken = sequence("bundle", "list")
+    assert broken.returncode == 1 and "audit.log line 1 does not verify" in broken.stderr
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"--approver": "not-an-email"}, "--approver 'not-an-email' is not an email address"),
+    ({"--eval-run": "bt-nope"}, "eval run 'bt-nope' does not exist"),
+    ({"--stage": "staging"}, "Invalid value for '--stage'"),
+    ({"--bundle": "0123456789abcdef"}, "unknown bundle '0123456789abcdef'"),
+])
+def test_promotion_bad_input(world, change, message):
+    sequence, module = world
+    bid = compile_edge(sequence, module)["id"]
+    args = {"--bundle": bid, "--target": "t1", "--stage": "canary", "--eval-run": "bt-x", "--approver": "a@b.io"}
+    args.update(change)
+    proc = sequence("bundle", "promote", *[x for kv in args.items() for x in kv])
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
+def test_eval_run_of_another_module_is_refused(world, home, tmp_path):
+    sequence, module = world
+    other = wasm(tmp_path, "other", QUOTER.replace("10000000) (i32.const 1)))", "20000000) (i32.const 1)))"))
+    run = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(other), "--output", "json", timeout=300)
+    bid = compile_edge(sequence, module)["id"]
+    proc = sequence("bundle", "promote", "--bundle", bid, "--target", "t1", "--stage", "canary",
+                    "--eval-run", json.loads(run.stdout)["run_id"], "--approver", "a@b.io")
+    assert proc.returncode == 1 and "did not evaluate bundle" in proc.stderr
