@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tca": ("sequence_cli.monitor", "tca", "Level 5 — Monitor"),
     "intel": ("sequence_cli.monitor", "intel", "Level 5 — Monitor"),
     "bundle": ("sequence_cli.bundle", "bundle", "Bundles"),
+    "research": ("sequence_cli.research", "research", "Research"),
     "data": ("sequence_cli.data", "data", "Data"),
     "plugins": ("sequence_cli.meta", "plugins", "Meta"),
     "update": ("sequence_cli.meta", "update", "Meta"),

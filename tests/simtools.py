@@ -14,7 +14,7 @@ DAY = "2023-11-14"
 
 
 def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", symbol: str = "BTC-USD",
-                t0: int = T0) -> int:
+                t0: int = T0, part: str = "test") -> int:
     """A random-walk book around 50,000.00: 10 levels a side to start, then depth updates and
     trades (each trade followed by the depth update of the level it hit). Returns events."""
     rng = np.random.default_rng(seed)
@@ -71,12 +71,12 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
                 book[p] = int(rng.integers(1, 500))
                 depth(side, p, book[p])
     n = len(d["side"])
-    store.write("book_deltas", venue, symbol, "test", {
+    store.write("book_deltas", venue, symbol, part, {
         "ts_exchange": np.array(d["ts_exchange"]), "ts_recv": np.array(d["ts_recv"]), "seq": np.full(n, -1),
         "side": np.array(d["side"], np.int8), "price": np.array(d["price"]), "size": np.array(d["size"]),
         "flags": np.ones(n, np.uint8)})
     m = len(tr["side"])
-    store.write("trades", venue, symbol, "test", {
+    store.write("trades", venue, symbol, part, {
         "ts_exchange": np.array(tr["ts_exchange"]), "ts_recv": np.array(tr["ts_recv"]), "trade_id": [""] * m,
         "side": np.array(tr["side"], np.int8), "price": np.array(tr["price"]), "size": np.array(tr["size"])})
     return n + m

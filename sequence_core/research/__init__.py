@@ -1,0 +1,1 @@
+"""The research engine over the recorded store (issue: research subcommands)."""
