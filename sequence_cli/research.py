@@ -41,3 +41,76 @@ def coverage(symbol):
               right=["ROWS/DAY", "GAPS>60S", "LONGEST GAP"])
 
     emit(rows, render)
+
+
+def _fmt(v, unit=""):
+    return "—" if v is None else f"{v:,.4g}{unit}"
+
+
+@research.command()
+@click.argument("symbol")
+@click.option("--venue", help="The venue's book (default: the venue with the most trades).")
+@click.option("--days", type=int, default=7, show_default=True, help="Trailing window, ending at the last trade.")
+def profile(symbol, venue, days):
+    """Deep single-pair profile: microstructure, cost model, regime classification."""
+    from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts
+    from sequence_core.research.profile import profile as run
+    from sequence_core.store import Store
+
+    p = run(Store(), symbol, venue, days)
+    art = artifacts.save(ensure_home(), "profile", f"{p.symbol}@{p.venue}", {"days": days}, p)
+
+    def render(a):
+        b = a.body
+        line(f"Profile {b['symbol']} on {b['venue']}  {_ts(b['start_ns'])} → {_ts(b['end_ns'])}  (artifact {a.id})")
+        line(f"  trades      {b['trades']:,}  notional ${b['notional']:,.0f}  ADV ${b['adv_usd']:,.0f}")
+        tn = b["trade_notional"]
+        line(f"  trade size  mean ${tn['mean']:,.2f}  median ${tn['median']:,.2f}  p90 ${tn['p90']:,.2f}  p99 ${tn['p99']:,.2f}")
+        s = b["spread_bps"]
+        line(f"  spread      median {_fmt(s['median'], ' bps')}  (p25 {_fmt(s['p25'])}, p75 {_fmt(s['p75'])})")
+        d = b["depth"]
+        line(f"  touch depth bid {_fmt(d['bid_size'])} (${_fmt(d['bid_notional'])})  ask {_fmt(d['ask_size'])} (${_fmt(d['ask_notional'])})")
+        v = b["volatility_bps"]
+        line("  volatility  " + "  ".join(f"{h} {_fmt(x, ' bps')}" for h, x in v.items())
+             + f"  (annualised {_fmt(b['volatility_annual_pct'], '%')})")
+        line(f"  autocorr    1 s returns {_fmt(b['autocorr_returns_1s'])}  trade signs {_fmt(b['autocorr_trade_signs'])}"
+             f"  quote-to-trade {_fmt(b['quote_to_trade'])}")
+        i = b["impact"]
+        line(f"  impact      sqrt model: Y = {_fmt(i['y'])} ± {_fmt(i['y_stderr'])}  R² {_fmt(i['r2'])}  "
+             f"({i['buckets']} one-second buckets; σ_day {_fmt(i['sigma_day_bps'], ' bps')})")
+        line(f"  regime      {b['regime']}  ({b['regime_detail']})")
+
+    emit(art, render)
+
+
+@research.command()
+@click.option("--type", "type_", help="profile, feature-eval or drift.")
+def artifacts(type_):
+    """List research artifacts (profiles, feature evaluations, drift reports)."""
+    from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts as store
+
+    rows = store.list_artifacts(ensure_home(), type_)
+
+    def render(items):
+        if not items:
+            line("No research artifacts yet: `sequence research profile <symbol>` makes one.")
+            return
+        table(["ID", "TYPE", "SUBJECT", "CREATED", "PARAMS"],
+              [(a.id, a.type, a.subject, a.created_at, " ".join(f"{k}={v}" for k, v in a.params.items())) for a in items])
+
+    emit(rows, render)
+
+
+@research.command()
+@click.argument("artifact_id")
+def artifact(artifact_id):
+    """Inspect one research artifact (its full content as JSON)."""
+    import msgspec
+
+    from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts as store
+
+    art = store.get(ensure_home(), artifact_id)
+    emit(art, lambda a: line(msgspec.json.format(msgspec.json.encode(a)).decode()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from simtools import T0, make_market
 
 DAY_NS = 86_400 * 1_000_000_000
@@ -35,3 +36,61 @@ def test_coverage_finds_missing_days_and_silences(sequence, home):
 def test_coverage_of_an_empty_store(sequence):
     proc = sequence("research", "coverage", "--symbol", "NOPE")
     assert proc.returncode == 0 and "No recorded data for NOPE" in proc.stdout
+
+
+def test_sqrt_impact_fit_matches_numpy_least_squares():
+    import numpy as np
+
+    from sequence_core.research.profile import fit_sqrt_impact
+
+    rng = np.random.default_rng(3)
+    q = rng.exponential(2.0, 500)
+    adv, sigma = 1_000.0, 300.0
+    x = sigma * np.sqrt(q / adv)
+    impact = 0.8 * x + rng.normal(0, 2.0, 500)
+    y, se, r2 = fit_sqrt_impact(q, adv, sigma, impact)
+    ref, res, *_ = np.linalg.lstsq(x[:, None], impact, rcond=None)
+    assert y == pytest.approx(float(ref[0]), rel=1e-12)
+    assert r2 == pytest.approx(1 - float(res[0]) / float(impact @ impact), rel=1e-9)
+    assert se == pytest.approx(np.sqrt(float(res[0]) / 499 / float(x @ x)), rel=1e-9)
+    assert 0.7 < y < 0.9
+
+
+def test_profile_of_a_recorded_book_is_stored_as_an_artifact(sequence, home):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), steps=150_000)    # ~2.6 minutes of market
+    proc = sequence("research", "profile", "BTC-USD", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    art = json.loads(proc.stdout)
+    p = art["body"]
+    assert art["type"] == "profile" and art["subject"] == "BTC-USD@sim" and art["params"] == {"days": 7}
+    assert p["trades"] > 1000 and p["venue"] == "sim"
+    assert p["trade_notional"]["median"] <= p["trade_notional"]["p90"] <= p["trade_notional"]["p99"]
+    assert p["volatility_bps"]["1s"] is not None and p["volatility_bps"]["10s"] >= p["volatility_bps"]["1s"] * 0.5
+    assert p["impact"]["model"] == "sqrt" and p["impact"]["buckets"] >= 20 and p["impact"]["r2"] is not None
+    assert p["regime"].split(",")[0] in ("calm", "normal", "volatile")
+    text = sequence("research", "profile", "BTC-USD")
+    for label in ("spread", "volatility", "impact", "regime", art["id"]):
+        assert label in text.stdout
+    listed = json.loads(sequence("research", "artifacts", "--type", "profile", "--output", "json").stdout)
+    assert [a["id"] for a in listed] == [art["id"]]           # same data, same content: one artifact
+    shown = json.loads(sequence("research", "artifact", art["id"], "--output", "json").stdout)
+    assert shown["body"] == p
+
+
+@pytest.mark.parametrize("args, message", [
+    (["profile", "ETH-USD"], "no recorded trades for ETH-USD"),
+    (["profile", "BTC-USD", "--venue", "okx"], "no recorded trades for BTC-USD on okx; recorded on: sim"),
+    (["profile", "BTC-USD", "--days", "0"], "--days 0 must be positive"),
+    (["artifact", "prof-000"], "unknown research artifact 'prof-000'"),
+    (["artifacts", "--type", "poem"], "--type 'poem' is not one of profile, feature-eval, drift"),
+])
+def test_research_bad_input(sequence, home, args, message):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), steps=500)
+    proc = sequence("research", *args)
+    assert proc.returncode == 1 and message in proc.stderr, proc.stderr

@@ -1,0 +1,199 @@
+"""`research profile <symbol>`: one book's microstructure, cost model and regime from the store.
+
+Window: the last ``days`` days ending at the book's last recorded trade. The venue is the one
+given, else the venue with the most trades of the symbol. Definitions (docs/research.md):
+- spread: quoted spread of the best bid/ask rows, in bps of the mid, sampled on a 1 s grid
+  (the last quote of each second), so quiet and busy periods weigh by time;
+- depth: best bid and ask sizes on the same grid (base units and quote notional);
+- volatility: standard deviation of log mid returns over 1 s, 10 s, 60 s and 300 s, in bps,
+  and annualised from 60 s (365-day year);
+- trades: count, notional, size distribution (mean, median, p90, p99 of notional);
+- autocorrelation: lag-1 autocorrelation of 1 s mid returns, and of trade signs;
+- quote-to-trade: best bid/ask updates per trade;
+- cost model: square-root impact ``impact_bps = Y · σ_day_bps · sqrt(q / ADV)`` fitted by
+  least squares through the origin on 1 s buckets: q = |signed traded volume| in the bucket,
+  impact = the 10 s mid move after the bucket in the direction of its net flow; reported with
+  Y, its standard error, R² and the number of buckets;
+- regime: "volatile" when the last hour's 60 s volatility is above the window's 75th
+  percentile of hourly volatilities, "calm" under the 25th, else "normal"; "trending" or
+  "mean-reverting" when the lag-1 return autocorrelation is beyond ±0.05.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+
+from ..errors import UsageError
+
+HORIZONS_S = (1, 10, 60, 300)
+
+
+class ImpactFit(msgspec.Struct):
+    model: str
+    y: float | None
+    y_stderr: float | None
+    r2: float | None
+    buckets: int
+    sigma_day_bps: float | None
+    adv: float | None                # average daily volume, base units
+
+
+class Profile(msgspec.Struct):
+    symbol: str
+    venue: str
+    start_ns: int
+    end_ns: int
+    trades: int
+    notional: float
+    adv_usd: float
+    trade_notional: dict[str, float]     # mean, median, p90, p99
+    spread_bps: dict[str, float | None]  # p25, median, p75
+    depth: dict[str, float | None]       # median bid/ask size and notional at the touch
+    volatility_bps: dict[str, float | None]
+    volatility_annual_pct: float | None
+    autocorr_returns_1s: float | None
+    autocorr_trade_signs: float | None
+    quote_to_trade: float | None
+    impact: ImpactFit
+    regime: str
+    regime_detail: str
+
+
+def _grid_last(ts: np.ndarray, values: np.ndarray, t0: int, t1: int, step: int = 1_000_000_000) -> np.ndarray:
+    """The last value at or before each grid point t0, t0+step, ... (NaN before the first)."""
+    grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
+    idx = np.searchsorted(ts, grid, side="right") - 1
+    out = np.full(len(grid), np.nan)
+    ok = idx >= 0
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def _autocorr(x: np.ndarray) -> float | None:
+    x = x[np.isfinite(x)]
+    if len(x) < 10 or np.std(x) == 0:
+        return None
+    return float(np.corrcoef(x[:-1], x[1:])[0, 1])
+
+
+def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps: np.ndarray) -> tuple[float, float, float]:
+    """(Y, stderr, R²) of impact = Y · σ · sqrt(q/ADV), least squares through the origin."""
+    x = sigma_day_bps * np.sqrt(q / adv)
+    sxx = float(x @ x)
+    y = float(x @ impact_bps) / sxx
+    resid = impact_bps - y * x
+    n = len(x)
+    stderr = math.sqrt(float(resid @ resid) / max(n - 1, 1) / sxx)
+    r2 = 1.0 - float(resid @ resid) / float(impact_bps @ impact_bps) if float(impact_bps @ impact_bps) > 0 else 0.0
+    return y, stderr, r2
+
+
+def profile(store, symbol: str, venue: str | None = None, days: int = 7) -> Profile:
+    if days <= 0:
+        raise UsageError(f"--days {days} must be positive")
+    venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=symbol)})
+    if not venues:
+        raise UsageError(f"no recorded trades for {symbol} in the store at {store.root}; "
+                         "`sequence research coverage` shows what is there")
+    if venue is not None and venue not in venues:
+        raise UsageError(f"no recorded trades for {symbol} on {venue}; recorded on: {', '.join(venues)}")
+    if venue is None:
+        import pyarrow.parquet as pq
+
+        venue = max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows
+                                               for f in store.files("trades", v, symbol)))
+    tr = store.arrays("trades", venue=venue, symbol=symbol)
+    end = int(tr["ts_recv"].max())
+    start = end - days * 86_400 * 1_000_000_000
+    keep = tr["ts_recv"] >= start
+    t_ts, t_px, t_sz = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9
+    t_side = np.asarray(tr["side"])[keep].astype(np.int64)
+    start = max(start, int(t_ts.min()))
+    notional = t_px * t_sz
+    span_days = max((end - start) / 86_400e9, 1 / 1440)
+    adv = float(t_sz.sum() / span_days)
+    try:
+        bb = store.arrays("bbo", venue=venue, symbol=symbol)
+        sel = (bb["ts_recv"] >= start) & (bb["ts_recv"] <= end)
+        q_ts = bb["ts_recv"][sel]
+        bid, ask = bb["bid_price"][sel] / 1e9, bb["ask_price"][sel] / 1e9
+        bsz = bb["bid_size"][sel] / 1e9 if "bid_size" in bb else np.full(len(q_ts), np.nan)
+        asz = bb["ask_size"][sel] / 1e9 if "ask_size" in bb else np.full(len(q_ts), np.nan)
+    except UsageError:
+        q_ts = np.zeros(0, np.int64)
+        bid = ask = bsz = asz = np.zeros(0)
+    if len(q_ts) >= 2:
+        order = np.argsort(q_ts, kind="stable")
+        q_ts, bid, ask, bsz, asz = q_ts[order], bid[order], ask[order], bsz[order], asz[order]
+        mid_all = (bid + ask) / 2
+        mid = _grid_last(q_ts, mid_all, start, end)
+        spread = _grid_last(q_ts, (ask - bid) / mid_all * 1e4, start, end)
+        gb, ga = _grid_last(q_ts, bsz, start, end), _grid_last(q_ts, asz, start, end)
+    else:                                # no quotes: the trade prices stand in for the mid
+        mid = _grid_last(t_ts, t_px, start, end)
+        spread = gb = ga = np.full(len(mid), np.nan)
+    logm = np.log(mid)
+    vol = {}
+    for h in HORIZONS_S:
+        r = logm[h:] - logm[:-h]
+        r = r[np.isfinite(r)]
+        vol[f"{h}s"] = round(float(np.std(r) * 1e4), 4) if len(r) > 2 else None
+    r1 = np.diff(logm)
+    r60 = logm[60:] - logm[:-60]
+    r60 = r60[np.isfinite(r60)]
+    annual = float(np.std(r60) * math.sqrt(525_600) * 100) if len(r60) > 2 else None
+    sigma_day_bps = float(np.std(r60) * math.sqrt(1440) * 1e4) if len(r60) > 2 else None
+
+    # square-root impact on 1 s buckets of net flow
+    secs = ((t_ts - start) // 1_000_000_000).astype(np.int64)
+    flow = np.bincount(secs, weights=t_sz * t_side, minlength=len(mid))[: len(mid)]
+    idx = np.flatnonzero(flow != 0)
+    idx = idx[idx + 10 < len(mid)]
+    fit = ImpactFit("sqrt", None, None, None, 0, sigma_day_bps, adv)
+    if len(idx) >= 20 and sigma_day_bps and adv > 0:
+        move = (logm[idx + 10] - logm[idx]) * 1e4 * np.sign(flow[idx])
+        ok = np.isfinite(move)
+        if ok.sum() >= 20:
+            y, se, r2 = fit_sqrt_impact(np.abs(flow[idx][ok]), adv, sigma_day_bps, move[ok])
+            fit = ImpactFit("sqrt", round(y, 6), round(se, 6), round(r2, 6), int(ok.sum()), round(sigma_day_bps, 4), adv)
+
+    # regime from hourly volatility (60 s returns within each hour)
+    hourly = []
+    for h0 in range(0, len(logm) - 3600 + 1, 3600):
+        seg = logm[h0:h0 + 3601]
+        rr = seg[60:] - seg[:-60]
+        rr = rr[np.isfinite(rr)]
+        if len(rr) > 30:
+            hourly.append(float(np.std(rr)))
+    last = logm[-3601:]
+    rl = last[60:] - last[:-60]
+    rl = rl[np.isfinite(rl)]
+    ac = _autocorr(r1)
+    level = "normal"
+    detail = ""
+    if len(hourly) >= 4 and len(rl) > 30:
+        now = float(np.std(rl))
+        p25, p75 = np.percentile(hourly, [25, 75])
+        level = "volatile" if now > p75 else "calm" if now < p25 else "normal"
+        detail = f"last hour's 60 s volatility {now * 1e4:.2f} bps vs the window's hourly p25 {p25 * 1e4:.2f} / p75 {p75 * 1e4:.2f}"
+    else:
+        detail = "under 4 hours of data: volatility level not classified"
+    drift = "" if ac is None or abs(ac) <= 0.05 else (", trending" if ac > 0 else ", mean-reverting")
+    pct = lambda a, q: round(float(np.nanpercentile(a, q)), 4) if np.isfinite(a).any() else None  # noqa: E731
+    return Profile(
+        symbol=symbol, venue=venue, start_ns=start, end_ns=end, trades=int(len(t_ts)),
+        notional=round(float(notional.sum()), 2), adv_usd=round(float(notional.sum() / span_days), 2),
+        trade_notional={"mean": round(float(notional.mean()), 4), "median": round(float(np.median(notional)), 4),
+                        "p90": round(float(np.percentile(notional, 90)), 4),
+                        "p99": round(float(np.percentile(notional, 99)), 4)},
+        spread_bps={"p25": pct(spread, 25), "median": pct(spread, 50), "p75": pct(spread, 75)},
+        depth={"bid_size": pct(gb, 50), "ask_size": pct(ga, 50),
+               "bid_notional": pct(gb * mid, 50), "ask_notional": pct(ga * mid, 50)},
+        volatility_bps=vol, volatility_annual_pct=round(annual, 4) if annual is not None else None,
+        autocorr_returns_1s=round(ac, 6) if ac is not None else None,
+        autocorr_trade_signs=round(v, 6) if (v := _autocorr(t_side.astype(float))) is not None else None,
+        quote_to_trade=round(len(q_ts) / len(t_ts), 4) if len(t_ts) else None,
+        impact=fit, regime=level + drift, regime_detail=detail)
