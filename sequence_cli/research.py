@@ -114,3 +114,33 @@ def artifact(artifact_id):
 
     art = store.get(ensure_home(), artifact_id)
     emit(art, lambda a: line(msgspec.json.format(msgspec.json.encode(a)).decode()))
+
+
+@research.command()
+@click.option("--where", "where", multiple=True, metavar="EXPR", help="A predicate; repeat for AND.")
+@click.option("--rank-by", metavar="FIELD", help="A numeric field to rank by (highest first).")
+@click.option("--top", type=int, metavar="N", help="Keep the first N.")
+@click.option("--evidence", is_flag=True, help="Show the numbers behind each row.")
+@click.option("--days", type=int, default=7, show_default=True, help="Trailing window of each pair's data.")
+def scan(where, rank_by, top, evidence, days):
+    """Predicate-based pair scanning. Repeat --where for AND-composed clauses."""
+    from sequence_core.research.scan import scan as run
+    from sequence_core.store import Store
+
+    rows = run(Store(), list(where), rank_by, top, days)
+
+    def render(rs):
+        if not rs:
+            line("No pair matches.")
+            return
+        if not evidence:
+            table(["#", "SYMBOL"] + ([rank_by.upper()] if rank_by else []),
+                  [[i + 1, r.symbol] + ([r.rank_value] if rank_by else []) for i, r in enumerate(rs)],
+                  right=["#"] + ([rank_by.upper()] if rank_by else []))
+            return
+        keys = [k for k in rs[0].fields if k != "symbol"]
+        table(["#", "SYMBOL"] + [k.upper() for k in keys],
+              [[i + 1, r.symbol] + [",".join(v) if isinstance(v, list) else v for v in (r.fields.get(k) for k in keys)]
+               for i, r in enumerate(rs)], right=["#"] + [k.upper() for k in keys if k != "venues"])
+
+    emit(rows, render)

@@ -9,3 +9,10 @@ def register_policies(register):
     from .policy import SorPolicy
 
     register(SorPolicy())
+
+
+@hookimpl
+def register_scanners(register):
+    from .research.scan import StoreScanner
+
+    register(StoreScanner())

@@ -1,0 +1,114 @@
+"""`research scan`: rank the store's pairs by fields that scanners compute, filtered by
+``--where`` predicates (sequence_core/research/predicate.py).
+
+Scanners are plugins (hook ``register_scanners``): an object with a ``name``, ``fields``
+(field -> (kind, description), kind one of number, set, text) and
+``scan(store, days) -> {symbol: {field: value}}``. The core's ``store`` scanner computes,
+per symbol over the trailing ``days`` of its recorded trades (all venues together):
+``venues`` (set), ``trades``, ``adv_usd`` (traded notional per day), ``volatility_bps``
+(standard deviation of 60 s log returns of the last trade price), ``sharpe`` (annualised
+mean/stdev of one-minute returns of the last trade price; a buy-and-hold figure) and
+``spread_bps`` (median quoted spread of the best bid/ask rows of its busiest venue).
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+
+from ..errors import UsageError
+from .predicate import parse
+
+
+class ScanRow(msgspec.Struct):
+    symbol: str
+    rank_value: float | None
+    fields: dict
+
+
+def _series(ts, px, step_s: int):
+    if len(ts) < 2:
+        return np.zeros(0)
+    order = np.argsort(ts, kind="stable")
+    ts, px = ts[order], px[order]
+    grid = np.arange(ts[0], ts[-1] + 1, step_s * 1_000_000_000, dtype=np.int64)
+    idx = np.searchsorted(ts, grid, side="right") - 1
+    return np.log(px[idx])
+
+
+class StoreScanner:
+    name = "store"
+    fields = {
+        "symbol": ("text", "the store's canonical symbol"),
+        "venues": ("set", "venues with recorded trades"),
+        "trades": ("number", "trades in the window"),
+        "adv_usd": ("number", "traded notional per day"),
+        "volatility_bps": ("number", "stdev of 60 s log returns of the last price, bps"),
+        "sharpe": ("number", "annualised Sharpe of one-minute returns (buy and hold)"),
+        "spread_bps": ("number", "median quoted spread of the busiest venue, bps"),
+    }
+
+    def scan(self, store, days: int) -> dict[str, dict]:
+        symbols = sorted({p.parent.parent.name[7:] for p in store.files("trades")})
+        out = {}
+        for sym in symbols:
+            tr = store.arrays("trades", symbol=sym)
+            ts = np.asarray(tr["ts_recv"])
+            start = int(ts.max()) - days * 86_400 * 1_000_000_000
+            keep = ts >= start
+            ts, px, sz = ts[keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9
+            venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=sym)})
+            span_days = max((int(ts.max()) - int(ts.min())) / 86_400e9, 1 / 1440) if len(ts) else 1
+            r60 = np.diff(_series(ts, px, 60))
+            r1m = r60
+            sharpe = None
+            if len(r1m) >= 30 and np.std(r1m) > 0:
+                sharpe = round(float(np.mean(r1m) / np.std(r1m, ddof=1) * math.sqrt(525_600)), 4)
+            row = {"symbol": sym, "venues": venues, "trades": float(len(ts)),
+                   "adv_usd": round(float((px * sz).sum() / span_days), 2),
+                   "volatility_bps": round(float(np.std(r60) * 1e4), 4) if len(r60) > 2 else None,
+                   "sharpe": sharpe, "spread_bps": None}
+            busiest = max(venues, key=lambda v: len(store.files("trades", v, sym)), default=None)
+            try:
+                bb = store.arrays("bbo", venue=busiest, symbol=sym, columns=["ts_recv", "bid_price", "ask_price"])
+                bid, ask = bb["bid_price"] / 1e9, bb["ask_price"] / 1e9
+                ok = (bid > 0) & (ask > 0)
+                if ok.any():
+                    row["spread_bps"] = round(float(np.median((ask[ok] - bid[ok]) / ((ask[ok] + bid[ok]) / 2) * 1e4)), 6)
+            except UsageError:
+                pass
+            out[sym] = row
+        return out
+
+
+def scanners() -> dict:
+    from ..plugins import get_plugins
+
+    return get_plugins().registry("register_scanners")
+
+
+def scan(store, where: list[str], rank_by: str | None, top: int | None, days: int = 7) -> list[ScanRow]:
+    found = scanners()
+    fields: dict[str, str] = {}
+    for s in found.values():
+        fields.update({k: v[0] for k, v in s.fields.items()})
+    if rank_by is not None and fields.get(rank_by) != "number":
+        numeric = sorted(k for k, v in fields.items() if v == "number")
+        raise UsageError(f"--rank-by '{rank_by}' is not a numeric field; numeric fields: {', '.join(numeric)}")
+    if top is not None and top <= 0:
+        raise UsageError(f"--top {top} must be positive")
+    predicates = [parse(w, fields) for w in where]
+    rows: dict[str, dict] = {}
+    for s in found.values():
+        for sym, values in s.scan(store, days).items():
+            rows.setdefault(sym, {"symbol": sym}).update(values)
+    kept = [r for r in rows.values() if all(p.test(r) for p in predicates)]
+    if rank_by:
+        kept.sort(key=lambda r: (r.get(rank_by) is None, -(r.get(rank_by) or 0), r["symbol"]))
+    else:
+        kept.sort(key=lambda r: r["symbol"])
+    if top:
+        kept = kept[:top]
+    return [ScanRow(r["symbol"], r.get(rank_by) if rank_by else None, r) for r in kept]
