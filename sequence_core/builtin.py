@@ -1,5 +1,6 @@
-"""The core's own plugin: the built-in ``sor`` policy, registered through the same hook
-as every other policy so ``--policy`` and ``sequence plugins`` treat it alike."""
+"""The core's own plugin: the built-in ``sor`` policy and the ``store`` research scanner,
+registered through the same hooks as everyone else's so ``--policy``, ``research scan`` and
+``sequence plugins`` treat them alike."""
 
 from .hookspecs import hookimpl
 

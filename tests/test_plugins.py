@@ -49,11 +49,11 @@ def test_broken_plugin_is_reported_not_fatal(with_third_party):
 def test_load_filter_env(with_third_party):
     r = with_third_party("plugins", "--output", "json", env={"SEQUENCE_LOAD_PLUGINS": "acme"})
     listing = json.loads(r.stdout)
-    # the core's own built-ins (the sor policy) always load; entry points obey the filter
+    # the core's own built-ins (the sor policy, the store scanner) always load; entry points obey the filter
     assert [p["name"] for p in listing["plugins"]] == ["acme", "core"] and listing["failures"] == []
     none = json.loads(with_third_party("plugins", "--output", "json", env={"SEQUENCE_LOAD_PLUGINS": ""}).stdout)
     assert [p["name"] for p in none["plugins"]] == ["core"] and none["failures"] == []
-    assert none["plugins"][0]["hooks"] == ["register_policies"]
+    assert none["plugins"][0]["hooks"] == ["register_policies", "register_scanners"]
 
 
 def test_third_party_venue_connects_with_no_core_change(with_third_party, home):
