@@ -144,3 +144,33 @@ def scan(where, rank_by, top, evidence, days):
                for i, r in enumerate(rs)], right=["#"] + [k.upper() for k in keys if k != "venues"])
 
     emit(rows, render)
+
+
+@research.command("feature-eval")
+@click.option("--feature", "features", multiple=True, metavar="NAME", help="A feature (repeatable).")
+@click.option("--label", "labels", multiple=True, metavar="NAME", help="A label (repeatable).")
+@click.option("--start", required=True, help="Window start, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Window end, YYYY-MM-DD (inclusive).")
+@click.option("--symbol", "symbols", multiple=True, help="Only these symbols (default: every symbol traded).")
+@click.option("--folds", type=int, default=5, show_default=True, help="Walk-forward folds.")
+def feature_eval(features, labels, start, end, symbols, folds):
+    """Walk-forward IC evaluation. Repeat --feature and --label for multi-feature/label runs."""
+    from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts
+    from sequence_core.research.features import evaluate
+    from sequence_core.store import Store
+
+    result = evaluate(Store(), list(features), list(labels), start, end, folds, list(symbols) or None)
+    art = artifacts.save(ensure_home(), "feature-eval", ",".join(symbols) or "all",
+                         {"features": list(features), "labels": list(labels), "start": start, "end": end,
+                          "folds": folds}, result)
+
+    def render(a):
+        rows = a.body
+        line(f"Feature evaluation {start} → {end}, {folds} walk-forward folds (artifact {a.id})")
+        table(["FEATURE", "LABEL", "IC MEAN", "IC IR", "T-STAT", "FOLD ICS", "DECAY 1s/5s/10s/30s/60s"],
+              [(e["feature"], e["label"], _fmt(e["ic_mean"]), _fmt(e["ic_ir"]), _fmt(e["t_stat"]),
+                " ".join(_fmt(f["ic"]) for f in e["folds"]), " ".join(_fmt(v) for v in e["decay"].values()))
+               for e in rows], right=["IC MEAN", "IC IR", "T-STAT"])
+
+    emit(art, render)

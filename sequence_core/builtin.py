@@ -14,6 +14,9 @@ def register_policies(register):
 
 @hookimpl
 def register_scanners(register):
+    from .research.features import BUILTIN
     from .research.scan import StoreScanner
 
     register(StoreScanner())
+    for item in BUILTIN:          # features and labels for research feature-eval
+        register(item)

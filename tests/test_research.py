@@ -94,3 +94,64 @@ def test_research_bad_input(sequence, home, args, message):
     make_market(Store(ensure_home() / "data"), steps=500)
     proc = sequence("research", *args)
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+
+
+def test_spearman_and_ranks_match_scipy():
+    import numpy as np
+    from scipy import stats
+
+    from sequence_core.research.features import rank, spearman
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=400)
+    b = 0.3 * a + rng.normal(size=400)
+    a[::7] = a[0]                                      # ties
+    b[::11] = np.round(b[::11], 1)
+    assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    assert np.allclose(rank(a), stats.rankdata(a))
+    c = b.copy()
+    c[:5] = np.nan                                     # NaN pairs are left out
+    ok = np.isfinite(c)
+    assert spearman(a, c) == pytest.approx(stats.spearmanr(a[ok], c[ok]).statistic, abs=1e-12)
+
+
+def test_feature_eval_walk_forward(sequence, home):
+    import numpy as np
+
+    from sequence_core.home import ensure_home
+    from sequence_core.research.features import summarize
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), steps=150_000)
+    proc = sequence("research", "feature-eval", "--feature", "ofi_1s", "--feature", "mom_10s",
+                    "--label", "fwd_ret_10s", "--start", "2023-11-14", "--end", "2023-11-14", "--folds", "4",
+                    "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    art = json.loads(proc.stdout)
+    assert art["type"] == "feature-eval" and art["params"]["folds"] == 4
+    ev = {(e["feature"], e["label"]): e for e in art["body"]}
+    e = ev[("ofi_1s", "fwd_ret_10s")]
+    assert len(e["folds"]) == 4 and all(f["n"] > 10 for f in e["folds"])
+    ics = [f["ic"] for f in e["folds"]]
+    mean, sd, ir, t = summarize(ics)
+    assert e["ic_mean"] == pytest.approx(np.mean(ics), abs=1e-6) and e["ic_ir"] == pytest.approx(ir, abs=1e-5)
+    assert e["t_stat"] == pytest.approx(np.mean(ics) / (np.std(ics, ddof=1) / 2), abs=1e-4)
+    assert set(e["decay"]) == {"1s", "5s", "10s", "30s", "60s"}
+    text = sequence("research", "feature-eval", "--feature", "vol_60s", "--label", "fwd_ret_1s",
+                    "--start", "2023-11-14", "--end", "2023-11-14")
+    assert text.returncode == 0 and "IC MEAN" in text.stdout and "vol_60s" in text.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--feature", "magic", "--label", "fwd_ret_1s"], "unknown feature 'magic'; features: mom_10s, mom_60s, ofi_1s"),
+    (["--feature", "ofi_1s", "--label", "tomorrow"], "unknown label 'tomorrow'; labels: fwd_ret_10s"),
+    (["--feature", "ofi_1s"], "give at least one --feature and one --label"),
+    (["--feature", "ofi_1s", "--label", "fwd_ret_1s", "--folds", "1"], "--folds 1 must be at least 2"),
+])
+def test_feature_eval_bad_input(sequence, home, args, message):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), steps=500)
+    proc = sequence("research", "feature-eval", *args, "--start", "2023-11-14", "--end", "2023-11-14")
+    assert proc.returncode == 1 and message in proc.stderr, proc.stderr

@@ -21,7 +21,7 @@ class Artifact(msgspec.Struct):
     created_at: str
     subject: str                  # e.g. "BTC-USDT@binance"
     params: dict
-    body: dict
+    body: dict | list
 
 
 def _root(home: Path) -> Path:

@@ -83,10 +83,15 @@ class StoreScanner:
         return out
 
 
-def scanners() -> dict:
+def research_plugins() -> dict:
+    """Everything registered through ``register_scanners``: scanners, features, labels."""
     from ..plugins import get_plugins
 
     return get_plugins().registry("register_scanners")
+
+
+def scanners() -> dict:
+    return {k: v for k, v in research_plugins().items() if getattr(v, "kind", "scanner") == "scanner"}
 
 
 def scan(store, where: list[str], rank_by: str | None, top: int | None, days: int = 7) -> list[ScanRow]:

@@ -1,0 +1,243 @@
+"""`research feature-eval`: walk-forward information coefficients of features against labels
+on one-second bars of the recorded store (docs/research.md).
+
+Features and labels are plugins (hook ``register_scanners``; objects with ``kind`` "feature"
+or "label", a ``name``, a ``description`` and ``compute(bars) -> array`` aligned with the
+bars, NaN where undefined). Bars, per symbol, from its busiest venue: ``ts`` (bar end),
+``mid`` (best bid/ask mid, else the last trade), ``flow`` (signed traded size in the bar),
+``trades``, ``spread_bps``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+
+from ..errors import UsageError
+
+DECAY_S = (1, 5, 10, 30, 60)
+
+
+class Bars(msgspec.Struct):
+    symbol: str
+    ts: object
+    mid: object
+    flow: object
+    trades: object
+    spread_bps: object
+
+
+class Feature:
+    kind = "feature"
+
+    def __init__(self, name, description, fn):
+        self.name, self.description, self._fn = name, description, fn
+
+    def compute(self, bars: Bars):
+        return self._fn(bars)
+
+
+class Label(Feature):
+    kind = "label"
+
+
+def _lag(x, k):
+    out = np.full(len(x), np.nan)
+    if k < len(x):
+        out[k:] = x[:-k] if k else x
+    return out
+
+
+def _lead(x, k):
+    out = np.full(len(x), np.nan)
+    if k < len(x):
+        out[:-k] = x[k:]
+    return out
+
+
+def _logm(b):
+    return np.log(b.mid)
+
+
+def _rolling_std(x, w):
+    out = np.full(len(x), np.nan)
+    if len(x) < w:
+        return out
+    c1 = np.cumsum(np.nan_to_num(x))
+    c2 = np.cumsum(np.nan_to_num(x) ** 2)
+    s1 = c1[w - 1:] - np.concatenate([[0], c1[:-w]])
+    s2 = c2[w - 1:] - np.concatenate([[0], c2[:-w]])
+    out[w - 1:] = np.sqrt(np.maximum(s2 / w - (s1 / w) ** 2, 0))
+    return out
+
+
+BUILTIN = [
+    Feature("ofi_1s", "signed traded size in the bar (buys minus sells)", lambda b: np.asarray(b.flow, float)),
+    Feature("mom_10s", "log mid change over the past 10 s", lambda b: _logm(b) - _lag(_logm(b), 10)),
+    Feature("mom_60s", "log mid change over the past 60 s", lambda b: _logm(b) - _lag(_logm(b), 60)),
+    Feature("vol_60s", "stdev of 1 s log mid returns over the past 60 s",
+            lambda b: _rolling_std(np.concatenate([[np.nan], np.diff(_logm(b))]), 60)),
+    Feature("spread_bps", "quoted spread at the bar's end, bps", lambda b: np.asarray(b.spread_bps, float)),
+    Label("fwd_ret_1s", "log mid change over the next 1 s", lambda b: _lead(_logm(b), 1) - _logm(b)),
+    Label("fwd_ret_10s", "log mid change over the next 10 s", lambda b: _lead(_logm(b), 10) - _logm(b)),
+    Label("fwd_ret_60s", "log mid change over the next 60 s", lambda b: _lead(_logm(b), 60) - _logm(b)),
+]
+
+
+def rank(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties sharing their average rank (as Spearman's rho needs)."""
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    sx = x[order]
+    i = 0
+    n = len(x)
+    # runs of equal values share the mean of their positions
+    bounds = np.flatnonzero(np.diff(sx) != 0) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [n]])
+    for s, e in zip(starts, ends):
+        ranks[order[s:e]] = (s + e + 1) / 2.0
+    del i
+    return ranks
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 10:
+        return None
+    ra, rb = rank(a[ok]), rank(b[ok])
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return None
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def bars_for(store, symbol: str, t0: int, t1: int) -> Bars | None:
+    import pyarrow.parquet as pq
+
+    venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=symbol)})
+    if not venues:
+        return None
+    venue = max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("trades", v, symbol)))
+    tr = store.arrays("trades", venue=venue, symbol=symbol)
+    keep = (tr["ts_recv"] >= t0) & (tr["ts_recv"] < t1)
+    ts, px, sz, side = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9, np.asarray(tr["side"])[keep]
+    if len(ts) < 2:
+        return None
+    a, z = int(ts.min()) // 10**9 * 10**9, int(ts.max())
+    grid = np.arange(a + 10**9, z + 10**9, 10**9, dtype=np.int64)
+    secs = ((ts - a) // 10**9).astype(np.int64)
+    n = len(grid)
+    flow = np.bincount(secs, weights=sz * side, minlength=n)[:n]
+    count = np.bincount(secs, minlength=n)[:n].astype(float)
+    order = np.argsort(ts, kind="stable")
+    idx = np.searchsorted(ts[order], grid, side="left") - 1
+    mid = np.where(idx >= 0, px[order][np.maximum(idx, 0)], np.nan)
+    spread = np.full(n, np.nan)
+    try:
+        bb = store.arrays("bbo", venue=venue, symbol=symbol, columns=["ts_recv", "bid_price", "ask_price"])
+        q = np.argsort(bb["ts_recv"], kind="stable")
+        qts, bid, ask = bb["ts_recv"][q], bb["bid_price"][q] / 1e9, bb["ask_price"][q] / 1e9
+        j = np.searchsorted(qts, grid, side="left") - 1
+        ok = (j >= 0) & (qts[np.maximum(j, 0)] >= a)
+        m = (bid + ask) / 2
+        mid = np.where(ok, m[np.maximum(j, 0)], mid)
+        spread = np.where(ok, ((ask - bid) / m * 1e4)[np.maximum(j, 0)], np.nan)
+    except UsageError:
+        pass
+    return Bars(symbol, grid, mid, flow, count, spread)
+
+
+class FoldIC(msgspec.Struct):
+    fold: int
+    start_ns: int
+    end_ns: int
+    n: int
+    ic: float | None
+
+
+class Evaluation(msgspec.Struct):
+    feature: str
+    label: str
+    folds: list[FoldIC]
+    ic_mean: float | None
+    ic_std: float | None
+    ic_ir: float | None
+    t_stat: float | None
+    decay: dict[str, float | None]     # IC against the forward mid change at each horizon
+
+
+def summarize(ics: list[float]) -> tuple[float | None, float | None, float | None, float | None]:
+    vals = [x for x in ics if x is not None]
+    if not vals:
+        return None, None, None, None
+    mean = float(np.mean(vals))
+    if len(vals) < 2:
+        return mean, None, None, None
+    sd = float(np.std(vals, ddof=1))
+    if sd == 0:
+        return mean, 0.0, None, None
+    return mean, sd, mean / sd, mean / (sd / math.sqrt(len(vals)))
+
+
+def evaluate(store, features: list[str], labels: list[str], start: str, end: str, folds: int = 5,
+             symbols: list[str] | None = None) -> list[Evaluation]:
+    import datetime as dt
+
+    from .scan import research_plugins
+
+    reg = research_plugins()
+    known_f = {k: v for k, v in reg.items() if getattr(v, "kind", "") == "feature"}
+    known_l = {k: v for k, v in reg.items() if getattr(v, "kind", "") == "label"}
+    for f in features:
+        if f not in known_f:
+            raise UsageError(f"unknown feature '{f}'; features: {', '.join(sorted(known_f))}")
+    for lab in labels:
+        if lab not in known_l:
+            raise UsageError(f"unknown label '{lab}'; labels: {', '.join(sorted(known_l))}")
+    if not features or not labels:
+        raise UsageError("give at least one --feature and one --label")
+    if folds < 2:
+        raise UsageError(f"--folds {folds} must be at least 2 (walk-forward needs several folds)")
+    try:
+        t0 = int(dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc).timestamp()) * 10**9
+        t1 = int((dt.datetime.fromisoformat(end).replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1)).timestamp()) * 10**9
+    except ValueError:
+        raise UsageError(f"--start/--end must be dates (YYYY-MM-DD), not '{start}' / '{end}'") from None
+    if t0 >= t1:
+        raise UsageError(f"--start {start} is after --end {end}")
+    syms = symbols or sorted({p.parent.parent.name[7:] for p in store.files("trades", start=start, end=end)})
+    bars = [b for b in (bars_for(store, s, t0, t1) for s in syms) if b is not None]
+    if not bars:
+        raise UsageError(f"no recorded trades between {start} and {end}"
+                         + (f" for {', '.join(symbols)}" if symbols else ""))
+    lo = min(int(b.ts[0]) for b in bars)
+    hi = max(int(b.ts[-1]) for b in bars) + 1
+    edges = np.linspace(lo, hi, folds + 1).astype(np.int64)
+    out = []
+    for f in features:
+        fv = [known_f[f].compute(b) for b in bars]
+        for lab in labels:
+            lv = [known_l[lab].compute(b) for b in bars]
+            fold_ics = []
+            for k in range(folds):
+                xs, ys = [], []
+                for b, x, y in zip(bars, fv, lv):
+                    sel = (b.ts >= edges[k]) & (b.ts < edges[k + 1])
+                    xs.append(x[sel])
+                    ys.append(y[sel])
+                x, y = np.concatenate(xs), np.concatenate(ys)
+                ok = np.isfinite(x) & np.isfinite(y)
+                ic = spearman(x, y)
+                fold_ics.append(FoldIC(k + 1, int(edges[k]), int(edges[k + 1]), int(ok.sum()),
+                                       round(ic, 6) if ic is not None else None))
+            mean, sd, ir, t = summarize([fo.ic for fo in fold_ics])
+            decay = {}
+            for h in DECAY_S:
+                fwd = np.concatenate([_lead(np.log(b.mid), h) - np.log(b.mid) for b in bars])
+                ic = spearman(np.concatenate(fv), fwd)
+                decay[f"{h}s"] = round(ic, 6) if ic is not None else None
+            r = lambda v: None if v is None else round(v, 6)  # noqa: E731
+            out.append(Evaluation(f, lab, fold_ics, r(mean), r(sd), r(ir), r(t), decay))
+    return out
