@@ -1,4 +1,4 @@
-"""The core's own plugin: the built-in ``sor`` policy and the ``store`` research scanner,
+"""The core's own plugin: the built-in ``sor`` policy and the ``store`` and ``profiles`` research scanners,
 registered through the same hooks as everyone else's so ``--policy``, ``research scan`` and
 ``sequence plugins`` treat them alike."""
 
@@ -15,8 +15,9 @@ def register_policies(register):
 @hookimpl
 def register_scanners(register):
     from .research.features import BUILTIN
-    from .research.scan import StoreScanner
+    from .research.scan import ProfilesScanner, StoreScanner
 
     register(StoreScanner())
+    register(ProfilesScanner())
     for item in BUILTIN:          # features and labels for research feature-eval
         register(item)

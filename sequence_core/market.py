@@ -189,6 +189,31 @@ def parse_names(values: tuple[str, ...] | list[str]) -> list[str]:
     return out
 
 
+# -- inverse perpetuals: sizes in contracts of a fixed USD value --------------------------------
+# The store keeps the venue's own sizes, so a notional needs the contract's value. Sources:
+# Binance COIN-M contract specs (BTCUSD_PERP 100 USD, others 10 USD), OKX inverse swaps
+# (BTC-USD-SWAP 100 USD, others 10 USD), Huobi coin-margined swaps (same), Bybit inverse and
+# BitMEX XBTUSD (1 USD a contract).
+INVERSE_CONTRACT_USD = {"binance": {"BTC": 100, "*": 10}, "okx": {"BTC": 100, "*": 10},
+                        "huobi": {"BTC": 100, "*": 10}, "bybit": {"*": 1}, "bitmex": {"*": 1}}
+
+
+def contract_value_usd(venue: str, symbol: str) -> float | None:
+    """USD per contract of an inverse perpetual (``<BASE>-USD-PERP``) on *venue*, else None."""
+    m = _PAIR.match(symbol)
+    if not m or m.group(2) != "USD" or not m.group(3) or venue not in INVERSE_CONTRACT_USD:
+        return None
+    table = INVERSE_CONTRACT_USD[venue]
+    return float(table.get(m.group(1), table["*"]))
+
+
+def quote_notional(venue: str, symbol: str, price, size):
+    """Traded notional in the quote currency (arrays welcome): price × size, or contracts ×
+    contract value for inverse perpetuals, whose sizes are contracts rather than base units."""
+    cv = contract_value_usd(venue, symbol)
+    return size * cv if cv is not None else price * size
+
+
 # -- declaring a venue's instruments (used by every venue plugin's symbols.py) -------------------
 def spot(venue: str, base: str, quote: str, venue_symbol: str, tick: str, lot: str,
          min_notional: str = "0", min_qty: str = "0") -> Instrument:

@@ -27,6 +27,7 @@ import msgspec
 import numpy as np
 
 from ..errors import UsageError
+from ..market import quote_notional
 
 HORIZONS_S = (1, 10, 60, 300)
 
@@ -38,7 +39,7 @@ class ImpactFit(msgspec.Struct):
     r2: float | None
     buckets: int
     sigma_day_bps: float | None
-    adv: float | None                # average daily volume, base units
+    adv: float | None                # average daily volume, in the venue's size units
 
 
 class Profile(msgspec.Struct):
@@ -91,7 +92,10 @@ def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps:
     return y, stderr, r2
 
 
-def profile(store, symbol: str, venue: str | None = None, days: int = 7) -> Profile:
+def profile(store, symbol: str, venue: str | None = None, days: int = 7,
+            start_date: str | None = None, end_date: str | None = None) -> Profile:
+    """The profile of the trailing *days*, or of the UTC dates *start_date*..*end_date*
+    (inclusive) when given (``research materialize`` profiles one date at a time)."""
     if days <= 0:
         raise UsageError(f"--days {days} must be positive")
     venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=symbol)})
@@ -105,18 +109,19 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7) -> Prof
 
         venue = max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows
                                                for f in store.files("trades", v, symbol)))
-    tr = store.arrays("trades", venue=venue, symbol=symbol)
+    dates = {"start": start_date, "end": end_date} if start_date else {}
+    tr = store.arrays("trades", venue=venue, symbol=symbol, **dates)
     end = int(tr["ts_recv"].max())
-    start = end - days * 86_400 * 1_000_000_000
+    start = end - days * 86_400 * 1_000_000_000 if not start_date else int(tr["ts_recv"].min())
     keep = tr["ts_recv"] >= start
     t_ts, t_px, t_sz = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9
     t_side = np.asarray(tr["side"])[keep].astype(np.int64)
     start = max(start, int(t_ts.min()))
-    notional = t_px * t_sz
+    notional = quote_notional(venue, symbol, t_px, t_sz)
     span_days = max((end - start) / 86_400e9, 1 / 1440)
     adv = float(t_sz.sum() / span_days)
     try:
-        bb = store.arrays("bbo", venue=venue, symbol=symbol)
+        bb = store.arrays("bbo", venue=venue, symbol=symbol, **dates)
         sel = (bb["ts_recv"] >= start) & (bb["ts_recv"] <= end)
         q_ts = bb["ts_recv"][sel]
         bid, ask = bb["bid_price"][sel] / 1e9, bb["ask_price"][sel] / 1e9
@@ -191,7 +196,8 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7) -> Prof
                         "p99": round(float(np.percentile(notional, 99)), 4)},
         spread_bps={"p25": pct(spread, 25), "median": pct(spread, 50), "p75": pct(spread, 75)},
         depth={"bid_size": pct(gb, 50), "ask_size": pct(ga, 50),
-               "bid_notional": pct(gb * mid, 50), "ask_notional": pct(ga * mid, 50)},
+               "bid_notional": pct(quote_notional(venue, symbol, mid, gb), 50),
+               "ask_notional": pct(quote_notional(venue, symbol, mid, ga), 50)},
         volatility_bps=vol, volatility_annual_pct=round(annual, 4) if annual is not None else None,
         autocorr_returns_1s=round(ac, 6) if ac is not None else None,
         autocorr_trade_signs=round(v, 6) if (v := _autocorr(t_side.astype(float))) is not None else None,

@@ -5,7 +5,8 @@ Scanners are plugins (hook ``register_scanners``): an object with a ``name``, ``
 (field -> (kind, description), kind one of number, set, text) and
 ``scan(store, days) -> {symbol: {field: value}}``. The core's ``store`` scanner computes,
 per symbol over the trailing ``days`` of its recorded trades (all venues together):
-``venues`` (set), ``trades``, ``adv_usd`` (traded notional per day), ``volatility_bps``
+``venues`` (set), ``trades``, ``adv_usd`` (traded notional per day; an inverse perp's
+contracts count at their USD value), ``volatility_bps``
 (standard deviation of 60 s log returns of the last trade price), ``sharpe`` (annualised
 mean/stdev of one-minute returns of the last trade price; a buy-and-hold figure) and
 ``spread_bps`` (median quoted spread of the best bid/ask rows of its busiest venue).
@@ -19,6 +20,7 @@ import msgspec
 import numpy as np
 
 from ..errors import UsageError
+from ..market import quote_notional
 from .predicate import parse
 
 
@@ -58,8 +60,13 @@ class StoreScanner:
             ts = np.asarray(tr["ts_recv"])
             start = int(ts.max()) - days * 86_400 * 1_000_000_000
             keep = ts >= start
-            ts, px, sz = ts[keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9
+            ts, px = ts[keep], tr["price"][keep] / 1e9
             venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=sym)})
+            notional = 0.0           # per venue: an inverse perp's sizes are contracts of its venue
+            for v in venues:
+                tv = store.arrays("trades", venue=v, symbol=sym, columns=["ts_recv", "price", "size"])
+                k = tv["ts_recv"] >= start
+                notional += float(quote_notional(v, sym, tv["price"][k] / 1e9, tv["size"][k] / 1e9).sum())
             span_days = max((int(ts.max()) - int(ts.min())) / 86_400e9, 1 / 1440) if len(ts) else 1
             r60 = np.diff(_series(ts, px, 60))
             r1m = r60
@@ -67,7 +74,7 @@ class StoreScanner:
             if len(r1m) >= 30 and np.std(r1m) > 0:
                 sharpe = round(float(np.mean(r1m) / np.std(r1m, ddof=1) * math.sqrt(525_600)), 4)
             row = {"symbol": sym, "venues": venues, "trades": float(len(ts)),
-                   "adv_usd": round(float((px * sz).sum() / span_days), 2),
+                   "adv_usd": round(notional / span_days, 2),
                    "volatility_bps": round(float(np.std(r60) * 1e4), 4) if len(r60) > 2 else None,
                    "sharpe": sharpe, "spread_bps": None}
             busiest = max(venues, key=lambda v: len(store.files("trades", v, sym)), default=None)
@@ -80,6 +87,54 @@ class StoreScanner:
             except UsageError:
                 pass
             out[sym] = row
+        return out
+
+
+class ProfilesScanner:
+    """Fields from ``research materialize``'s daily profiles (the research store): per symbol,
+    the materialized days of its busiest venue within the trailing ``days`` of its latest
+    materialized date. A symbol never materialized has none of these fields."""
+
+    name = "profiles"
+    fields = {
+        "impact_y": ("number", "square-root impact coefficient Y (mean over materialized days)"),
+        "impact_r2": ("number", "R² of the impact fit (mean over materialized days)"),
+        "depth_usd": ("number", "median touch depth, bid + ask notional (mean over materialized days)"),
+        "quote_to_trade": ("number", "quote updates per trade (mean over materialized days)"),
+        "regime": ("text", "regime of the latest materialized day"),
+        "profile_days": ("number", "materialized days in the window"),
+    }
+
+    def scan(self, store, days: int) -> dict[str, dict]:
+        import datetime as dt
+
+        from ..home import ensure_home
+        from .materialize import read_profiles, research_root
+
+        by_book: dict[tuple[str, str], list[dict]] = {}
+        for r in read_profiles(research_root(ensure_home())):
+            by_book.setdefault((r["symbol"], r["venue"]), []).append(r)
+        out: dict[str, dict] = {}
+        for (sym, _venue), rows in sorted(by_book.items()):
+            last = max(r["date"] for r in rows)
+            first = (dt.date.fromisoformat(last) - dt.timedelta(days=days - 1)).isoformat()
+            rows = sorted((r for r in rows if r["date"] >= first), key=lambda r: r["date"])
+            notional = sum(r["notional"] or 0 for r in rows)
+            if sym in out and out[sym]["_notional"] >= notional:
+                continue
+
+            def mean(key, rows=rows):
+                vals = [r[key] for r in rows if r.get(key) is not None]
+                return round(float(np.mean(vals)), 6) if vals else None
+
+            depth = [r["depth_bid_notional"] + r["depth_ask_notional"] for r in rows
+                     if r.get("depth_bid_notional") is not None and r.get("depth_ask_notional") is not None]
+            out[sym] = {"_notional": notional, "impact_y": mean("impact_y"), "impact_r2": mean("impact_r2"),
+                        "depth_usd": round(float(np.mean(depth)), 2) if depth else None,
+                        "quote_to_trade": mean("quote_to_trade"), "regime": rows[-1]["regime"],
+                        "profile_days": float(len(rows))}
+        for row in out.values():
+            row.pop("_notional")
         return out
 
 
