@@ -80,7 +80,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
              fee_model, no_save, scan_buffer_secs, no_dedup, wasm_path):
     """Run against the sim-engine with recorded Parquet market data."""
     from sequence_core.home import ensure_home
-    from sequence_core.sim.engine import BacktestConfig, run_backtest, save_outcome, total_events
+    from sequence_core.sim.engine import BacktestConfig, new_run_id, run_backtest, save_outcome, total_events
     from sequence_core.sim.host import StrategyModule
     from sequence_core.store import Store
 
@@ -142,17 +142,11 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
     finally:
         finish()
     result = outcome.result
-    run_id = f"bt-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{_digest(result)}"
+    run_id = new_run_id(result)
     saved = None
     if not no_save:
         saved = str(save_outcome(outcome, home / "backtests" / run_id))
     emit(BacktestReport(run_id, saved, round(outcome.elapsed, 3), round(outcome.replay, 3), result), _render)
-
-
-def _digest(result) -> str:
-    import hashlib
-
-    return hashlib.sha256(msgspec.json.encode(result)).hexdigest()[:6]
 
 
 def _progress(store, cfg):

@@ -33,6 +33,49 @@ def compile_edge(wasm_path, artifact, strategy, risk_version):
          lambda d: line(f"Bundle {d['id']}  (edge, {d['artifact']}, {d['bytes']:,} bytes, signed)"))
 
 
+@bundle.command("compile-sor")
+@click.option("--routing-model", required=True, metavar="REF", help="A routing model (book-walk).")
+@click.option("--impact-model", required=True, metavar="REF",
+              help="Research profile artifact id(s) whose impact fits the SOR uses, comma-separated.")
+@click.option("--slicing-policy", default="vwap", show_default=True, help="Policy for orders too large to take now.")
+@click.option("--artifact", metavar="ID", help="Your name for it (default: sor-<routing>-<slicing>).")
+def compile_sor(routing_model, impact_model, slicing_policy, artifact):
+    """Compile a SOR policy bundle (routing and impact models)."""
+    from sequence_core import bundles
+    from sequence_core.home import ensure_home
+
+    b = bundles.compile_sor(ensure_home(), routing_model, impact_model, slicing_policy, artifact)
+    model = bundles.payload_of(b)
+    emit({"id": b.id, "kind": "sor", "artifact": b.manifest.artifact, "routing_model": model.routing_model,
+          "impact_models": [f"{m.symbol}@{m.venue}" for m in model.impact], "slicing_policy": model.slicing_policy},
+         lambda d: line(f"Bundle {d['id']}  (sor, {d['artifact']}: {d['routing_model']} routing, impact models for "
+                        f"{', '.join(d['impact_models'])}, slicing {d['slicing_policy']}, signed)"))
+
+
+@bundle.command("compile-assignment")
+@click.option("--artifact", required=True, metavar="ID", help="Your name for this artifact.")
+@click.option("--edge-threshold", type=int, default=1_000_000_000_000, show_default=True,
+              help="USD notional × 1e9 from which an order takes the edge (wasm) path.")
+@click.option("--sor-threshold", type=int, default=1_000_000_000_000, show_default=True,
+              help="USD notional × 1e9 a venue's share needs to stay in the SOR fan-out.")
+@click.option("--min-venues", type=int, default=2, show_default=True, help="Fewer venues than this: no SOR.")
+def compile_assignment(artifact, edge_threshold, sor_threshold, min_venues):
+    """Compile an assignment-policy bundle (fixed-point thresholds)."""
+    from sequence_core import bundles
+    from sequence_core.home import ensure_home
+    from sequence_core.research.monitor import order_notionals
+
+    b = bundles.compile_assignment(ensure_home(), artifact, edge_threshold, sor_threshold, min_venues,
+                                   order_notionals())
+    pol = bundles.payload_of(b)
+    emit({"id": b.id, "kind": "assignment", "artifact": artifact, "edge_threshold": pol.edge_threshold,
+          "sor_threshold": pol.sor_threshold, "min_venues": pol.min_venues, "scale": pol.scale,
+          "baseline_orders": len(pol.baseline_notionals)},
+         lambda d: line(f"Bundle {d['id']}  (assignment, {artifact}: edge from ${d['edge_threshold'] / d['scale']:,.2f}, "
+                        f"SOR venue share from ${d['sor_threshold'] / d['scale']:,.2f}, min {d['min_venues']} venues; "
+                        f"baseline {d['baseline_orders']} journaled orders, signed)"))
+
+
 @bundle.command("list")
 def list_():
     """Every compiled bundle with stage, promoted-at, approver."""

@@ -232,3 +232,82 @@ def feature_eval(features, labels, start, end, symbols, folds):
                for e in rows], right=["IC MEAN", "IC IR", "T-STAT"])
 
     emit(art, render)
+
+
+def _drift_render(art) -> None:
+    r = art.body
+    line(f"Drift check of {r['target_kind']} bundle {r['bundle'][:16]} ({r['artifact']}), last {r['days']} day(s): "
+         f"{r['verdict'].upper()}  (drift report {art.id})")
+    line("  baseline: " + ", ".join(f"{k} {v}" for k, v in r["baseline"].items() if v is not None))
+    line("  current:  " + ", ".join(f"{k} {v}" for k, v in r["current"].items() if k != "refits" and v is not None))
+    table(["METRIC", "N BASE", "N NOW", "MEAN BASE", "MEAN NOW", "PSI", "KS D", "KS P", "VERDICT"],
+          [(c["metric"], c["n_baseline"], c["n_current"], _fmt(c["mean_baseline"]), _fmt(c["mean_current"]),
+            _fmt(c["psi"]), _fmt(c["ks_stat"]), _fmt(c["ks_pvalue"]), c["verdict"]) for c in r["comparisons"]],
+          right=["N BASE", "N NOW", "MEAN BASE", "MEAN NOW", "PSI", "KS D", "KS P"])
+    for c in r["comparisons"]:
+        if c.get("mean_diff_ci"):
+            lo, hi = c["mean_diff_ci"]
+            line(f"  {c['metric']}: mean difference {_fmt(c['mean_diff'])}, bootstrap 99% CI {_fmt(lo)} … {_fmt(hi)}")
+    for reason in r["reasons"]:
+        line(f"  - {reason}")
+
+
+_KIND = click.Choice(["edge", "sor", "assignment"])
+
+
+@research.command()
+@click.option("--bundle", "ref", required=True, metavar="ID", help="The bundle (id or unique prefix).")
+@click.option("--target-kind", type=_KIND, default="edge", show_default=True, help="edge, sor, or assignment.")
+@click.option("--days", type=int, default=7, show_default=True, help="Lookback window.")
+@click.option("--store-root", type=click.Path(file_okay=False), help="Override Parquet root (local testing).")
+@click.option("--baseline-eval", metavar="ID", help="Pin the comparison baseline (edge: a run; sor: a profile).")
+def monitor(ref, target_kind, days, store_root, baseline_eval):
+    """Performance drift check for a live bundle."""
+    from pathlib import Path
+
+    from sequence_core.home import ensure_home
+    from sequence_core.research.monitor import monitor as run
+    from sequence_core.research.monitor import save_report
+
+    home = ensure_home()
+    report = run(home, ref, target_kind, days, Path(store_root) if store_root else None, baseline_eval)
+    emit(save_report(home, report), _drift_render)
+
+
+@research.command()
+@click.option("--bundle", "ref", required=True, metavar="ID", help="The bundle (id or unique prefix).")
+@click.option("--target-kind", type=_KIND, default="edge", show_default=True, help="edge, sor, or assignment.")
+@click.option("--days", type=int, default=7, show_default=True, help="Lookback.")
+@click.option("--store-root", type=click.Path(file_okay=False), help="Override Parquet root.")
+@click.option("--auto-promote-to", type=click.Choice(["canary", "pilot", "production"]),
+              help="Auto-promote if drift within tolerance.")
+@click.option("--force", is_flag=True, help="Skip the drift-check gate (a promotion is then recorded as break-glass).")
+@click.option("--baseline-eval", metavar="ID", help="Pin the drift comparison baseline.")
+@click.option("--approver", default="recalibrate@sequence.local", show_default=True, metavar="EMAIL",
+              help="Who an auto-promotion is recorded as approved by.")
+def recalibrate(ref, target_kind, days, store_root, auto_promote_to, force, baseline_eval, approver):
+    """Drift check → re-profile → optional auto-promote."""
+    from pathlib import Path
+
+    from sequence_core.home import ensure_home
+    from sequence_core.research.monitor import recalibrate as run
+
+    out = run(ensure_home(), ref, target_kind, days, Path(store_root) if store_root else None, auto_promote_to,
+              force, baseline_eval, approver)
+
+    def render(r):
+        line(f"Recalibrated {r.target_kind} bundle {r.bundle[:16]}: drift check {r.verdict.upper()} "
+             f"(report {r.drift_report})")
+        for reason in r.reasons:
+            line(f"  - {reason}")
+        line(f"  re-profiled: {', '.join(r.profiles) or 'nothing'}")
+        same = r.recalibrated_bundle == r.bundle
+        line(f"  recalibrated bundle: {r.recalibrated_bundle[:16]}{' (same module)' if same else ' (new)'}; "
+             f"evaluation {r.eval_run}")
+        if r.promoted:
+            line(f"  promoted to {r.promoted['stage']} on {r.promoted['target']} (audit record "
+                 f"{r.promoted['audit_seq']}{', BREAK-GLASS' if r.promoted['break_glass'] else ''})")
+        elif r.not_promoted:
+            line(f"  not promoted: {r.not_promoted}")
+
+    emit(out, render)

@@ -23,7 +23,7 @@ from .errors import ConfigError, UsageError
 KINDS = ("edge", "sor", "assignment")
 
 
-class Manifest(msgspec.Struct, frozen=True, kw_only=True):
+class Manifest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     kind: str                       # edge | sor | assignment
     artifact: str                   # the user's name for what it is
     created_at: str                 # ISO 8601 UTC
@@ -33,6 +33,62 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     strategy: str = ""              # edge: strategy family
     risk_version: str = ""          # edge: risk limits version
     abi_version: int = 0            # edge: the wasm ABI the payload was built for
+    refs: dict[str, str] = {}       # sor / assignment: what the payload was compiled from
+
+
+# -- payloads of sor and assignment bundles (msgpack) ------------------------------------------
+
+FIXED_POINT = 1_000_000_000         # assignment thresholds: USD notional × 1e9
+
+
+class ImpactModel(msgspec.Struct, frozen=True):
+    """A square-root impact model of one book: impact_bps = y · sigma_day_bps · sqrt(q / adv)."""
+    symbol: str
+    venue: str
+    y: float
+    y_stderr: float
+    r2: float
+    buckets: int
+    sigma_day_bps: float
+    adv: float                      # average daily volume, in the venue's size units
+    start_ns: int                   # the window it was fitted on
+    end_ns: int
+    source: str                     # the research profile artifact it came from
+
+    def impact_bps(self, qty: float) -> float:
+        return self.y * self.sigma_day_bps * (qty / self.adv) ** 0.5 if self.adv > 0 and qty > 0 else 0.0
+
+
+class SorModel(msgspec.Struct, frozen=True):
+    routing_model: str              # a name in sequence_core.router.ROUTING_MODELS
+    impact: tuple[ImpactModel, ...]
+    slicing_policy: str             # the policy that works orders too large to take at once
+
+
+class AssignmentPolicy(msgspec.Struct, frozen=True):
+    """Which path an order takes, by its USD notional (fixed point, × 1e9): at or above
+    ``edge_threshold`` through the edge (wasm) path, and a venue joins the SOR fan-out only if
+    its share is at or above ``sor_threshold``; with fewer than ``min_venues`` venues left,
+    no SOR (the order goes to the single best venue)."""
+    edge_threshold: int
+    sor_threshold: int
+    min_venues: int
+    scale: int = FIXED_POINT
+    baseline_notionals: tuple[float, ...] = ()   # journaled order notionals (USD) when compiled
+
+    def uses_edge(self, notional_usd: float) -> bool:
+        return notional_usd * self.scale >= self.edge_threshold
+
+    def fan_out(self, shares_usd: dict[str, float]) -> list[str]:
+        """The venues kept in the SOR fan-out, or [] when fewer than min_venues remain."""
+        kept = sorted(v for v, usd in shares_usd.items() if usd * self.scale >= self.sor_threshold)
+        return kept if len(kept) >= self.min_venues else []
+
+
+def payload_of(bundle: "Bundle"):
+    """The decoded payload of a sor or assignment bundle."""
+    kind = {"sor": SorModel, "assignment": AssignmentPolicy}[bundle.manifest.kind]
+    return msgspec.msgpack.decode(bundle.payload, type=kind)
 
 
 class Bundle(msgspec.Struct, frozen=True):
@@ -104,6 +160,59 @@ def create(home: Path, kind: str, artifact: str, payload: bytes, **fields) -> Bu
     if not path.exists():
         atomic_write(path, msgspec.msgpack.encode(envelope), mode=0o644)
     return Bundle(bundle_id, manifest, payload)
+
+
+def compile_sor(home: Path, routing_model: str, impact_model: str, slicing_policy: str = "vwap",
+                artifact: str | None = None) -> Bundle:
+    """A sor bundle: the routing model by name, the impact models of the research profile
+    artifacts named in *impact_model* (comma-separated), and the slicing policy."""
+    from .plugins import policies
+    from .research import artifacts
+    from .router import ROUTING_MODELS
+
+    if routing_model not in ROUTING_MODELS:
+        raise UsageError(f"--routing-model '{routing_model}' is not a routing model; available: "
+                         + ", ".join(f"{k} ({v})" for k, v in ROUTING_MODELS.items()))
+    if slicing_policy not in policies():
+        raise UsageError(f"--slicing-policy '{slicing_policy}' is not an installed policy; available: "
+                         f"{', '.join(sorted(policies()))}")
+    refs = [r.strip() for r in impact_model.split(",") if r.strip()]
+    if not refs:
+        raise UsageError("--impact-model needs a research profile artifact id (`sequence research profile <symbol>`)")
+    models = []
+    for ref in refs:
+        art = artifacts.get(home, ref)
+        if art.type != "profile":
+            raise UsageError(f"--impact-model '{ref}' is a {art.type} artifact; impact models come from profiles "
+                             "(`sequence research profile <symbol>`)")
+        b, fit = art.body, art.body["impact"]
+        if fit.get("y") is None:
+            raise UsageError(f"profile {ref} of {art.subject} has no impact fit (under 20 one-second buckets of "
+                             "trades); profile a longer window")
+        models.append(ImpactModel(b["symbol"], b["venue"], fit["y"], fit["y_stderr"], fit["r2"], fit["buckets"],
+                                  fit["sigma_day_bps"], fit["adv"], b["start_ns"], b["end_ns"], ref))
+    books = [(m.symbol, m.venue) for m in models]
+    if len(set(books)) != len(books):
+        raise UsageError("--impact-model names two profiles of the same book; give one per book")
+    payload = msgspec.msgpack.encode(SorModel(routing_model, tuple(sorted(models, key=lambda m: (m.symbol, m.venue))),
+                                              slicing_policy))
+    return create(home, "sor", artifact or f"sor-{routing_model}-{slicing_policy}", payload,
+                  refs={"routing_model": routing_model, "impact_model": ",".join(refs),
+                        "slicing_policy": slicing_policy})
+
+
+def compile_assignment(home: Path, artifact: str, edge_threshold: int, sor_threshold: int, min_venues: int,
+                       baseline_notionals=()) -> Bundle:
+    for flag, v in (("--edge-threshold", edge_threshold), ("--sor-threshold", sor_threshold)):
+        if v < 0:
+            raise UsageError(f"{flag} {v} must be zero or more (USD notional × 1e9)")
+    if min_venues < 1:
+        raise UsageError(f"--min-venues {min_venues} must be at least 1")
+    policy = AssignmentPolicy(edge_threshold, sor_threshold, min_venues,
+                              baseline_notionals=tuple(round(float(x), 6) for x in baseline_notionals))
+    return create(home, "assignment", artifact, msgspec.msgpack.encode(policy),
+                  refs={"edge_threshold": str(edge_threshold), "sor_threshold": str(sor_threshold),
+                        "min_venues": str(min_venues)})
 
 
 def _created_at(home: Path, kind: str, artifact: str, payload: bytes) -> str:
@@ -267,27 +376,43 @@ def stage_of(records: list[Promotion], bundle_id: str, target: str) -> Promotion
     return last
 
 
-def drift_gate(home: Path, bundle: Bundle, target: str, stage: str | None, eval_summary: dict) -> str | None:
-    """None when the bundle's measured performance on *target* is within tolerance of its
-    evaluation, else the reason it is not. Canary is where live measurement starts, so only
-    later stages are gated; the measurements come from deployments on the target
-    (`<home>/deployments/<target>/performance.json`, written by running deployments)."""
-    perf = home / "deployments" / target / "performance.json"
-    if not perf.exists():
-        return (f"no sandbox or live performance of bundle {bundle.id[:12]} on target '{target}' has been recorded "
-                f"at stage {stage} yet, so it cannot be compared with its evaluation")
-    data = msgspec.json.decode(perf.read_bytes())
-    if data.get("bundle") != bundle.id:
-        return f"the performance recorded on target '{target}' is of another bundle"
-    live = data.get("pnl_per_fill")
-    expected = eval_summary["pnl"] / eval_summary["fills"] if eval_summary.get("fills") else None
-    tolerance = abs(expected) * 0.5 if expected else None
-    if live is None or expected is None or tolerance is None:
-        return "not enough fills on either side to compare P&L per fill"
-    if abs(live - expected) > tolerance:
-        return (f"P&L per fill {live:.6g} live vs {expected:.6g} in evaluation: outside the tolerance of "
-                f"±{tolerance:.6g} (50%)")
-    return None
+def drift_gate(home: Path, bundle: Bundle, eval_run: str) -> str | None:
+    """None when the bundle is within tolerance of its evaluation, else why not. The check is
+    `research monitor` (sequence_core/research/monitor.py) over the last 7 days of the store,
+    against *eval_run* for an edge bundle; its report is kept as a research artifact. Canary is
+    where measurement starts, so only later stages are gated."""
+    from .research.monitor import monitor, save_report
+
+    report = monitor(home, bundle.id, bundle.manifest.kind, days=7,
+                     baseline_eval=eval_run if bundle.manifest.kind == "edge" else None)
+    art = save_report(home, report)
+    if report.verdict == "within-tolerance":
+        return None
+    return f"{report.verdict} ({'; '.join(report.reasons) or 'no reason given'}; drift report {art.id})"
+
+
+def check_eval_run(home: Path, bundle: Bundle, eval_run: str) -> None:
+    """An edge bundle's evaluation is a saved backtest of its module; a sor or assignment
+    bundle's is a drift report of it (`research monitor`)."""
+    if bundle.manifest.kind != "edge":
+        from .research import artifacts
+
+        try:
+            art = artifacts.get(home, eval_run)
+        except UsageError:
+            raise UsageError(f"eval run '{eval_run}' does not exist: a {bundle.manifest.kind} bundle is evaluated by a "
+                             f"drift report (`sequence research monitor --bundle {bundle.id[:12]} --target-kind "
+                             f"{bundle.manifest.kind}`)") from None
+        if art.type != "drift" or art.body.get("bundle") != bundle.id:
+            raise UsageError(f"eval run '{eval_run}' is not a drift report of bundle {bundle.id[:12]}")
+        return
+    summary_path = home / "backtests" / eval_run / "summary.json"
+    if not eval_run or "/" in eval_run or not summary_path.exists():
+        raise UsageError(f"eval run '{eval_run}' does not exist (runs are folders of {home / 'backtests'}; "
+                         "`sequence backtest --bundle` makes one)")
+    summary = msgspec.json.decode(summary_path.read_bytes())
+    if summary.get("strategy_sha256") != bundle.manifest.payload_sha256:
+        raise UsageError(f"eval run '{eval_run}' did not evaluate bundle {bundle.id[:12]} (it ran another module)")
 
 
 def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approver: str,
@@ -303,13 +428,7 @@ def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approv
     if break_glass and not notes.strip():
         raise UsageError("--break-glass needs --notes saying why the drift gate is bypassed")
     bundle = load(home, ref)
-    summary_path = home / "backtests" / eval_run / "summary.json"
-    if not eval_run or "/" in eval_run or not summary_path.exists():
-        raise UsageError(f"eval run '{eval_run}' does not exist (runs are folders of {home / 'backtests'}; "
-                         "`sequence backtest --bundle` makes one)")
-    summary = msgspec.json.decode(summary_path.read_bytes())
-    if summary.get("strategy_sha256") != bundle.manifest.payload_sha256:
-        raise UsageError(f"eval run '{eval_run}' did not evaluate bundle {bundle.id[:12]} (it ran another module)")
+    check_eval_run(home, bundle, eval_run)
     path = _audit_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path):
@@ -325,7 +444,7 @@ def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approv
                              f"{have or 'no stage'} on '{target}', so the next promotion is to "
                              f"{nxt or 'nothing (it is in production)'}, not {stage}")
         if stage != STAGES[0] and not break_glass:
-            reason = drift_gate(home, bundle, target, have, summary)
+            reason = drift_gate(home, bundle, eval_run)
             if reason:
                 raise UsageError(f"drift gate: {reason}; promotion refused (--break-glass --notes \"...\" bypasses it)")
         key = _signing_key(home)

@@ -26,6 +26,8 @@ from .market import Instrument, OrderBook
 from .orders import RouteLeg
 
 URGENCY_CAP_BPS = {"low": 10, "medium": 50, "high": 200}
+# Routing models a sor bundle can name (`sequence bundle compile-sor --routing-model`).
+ROUTING_MODELS = {"book-walk": "visible levels of every venue, best price net of taker fees first"}
 
 
 def _round_lot(qty: Decimal, lot: Decimal) -> Decimal:

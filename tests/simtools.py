@@ -14,9 +14,10 @@ DAY = "2023-11-14"
 
 
 def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", symbol: str = "BTC-USD",
-                t0: int = T0, part: str = "test") -> int:
+                t0: int = T0, part: str = "test", buy_share: float = 0.5, trade_share: float = 0.1) -> int:
     """A random-walk book around 50,000.00: 10 levels a side to start, then depth updates and
-    trades (each trade followed by the depth update of the level it hit). Returns events."""
+    trades (each trade followed by the depth update of the level it hit); ``buy_share`` of the
+    trades are buys (above 0.5: a market trending up). Returns events."""
     rng = np.random.default_rng(seed)
     mid = 5_000_000   # ticks
     bids = {mid - i: int(rng.integers(1, 500)) for i in range(10)}
@@ -40,8 +41,8 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
         t += int(rng.integers(100_000, 2_000_000))
         bb, ba = max(bids), min(asks)
         u = rng.random()
-        if u < 0.1:
-            side = 1 if rng.random() < 0.5 else -1      # aggressor
+        if u < trade_share:
+            side = 1 if rng.random() < buy_share else -1      # aggressor
             book, p = (asks, ba) if side > 0 else (bids, bb)
             if len(book) <= 3:
                 continue

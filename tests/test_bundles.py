@@ -111,24 +111,27 @@ def test_promotion_in_order_with_gate_break_glass_and_audit(world, home):
     canary = sequence(*base, "--stage", "canary")
     assert canary.returncode == 0, canary.stderr
     assert "Promoted" in canary.stdout and "to canary on binance-mm" in canary.stdout
-    gated = sequence(*base, "--stage", "pilot")
-    assert gated.returncode == 1 and "drift gate: no sandbox or live performance" in gated.stderr
-    no_notes = sequence(*base, "--stage", "pilot", "--break-glass")
+    gated = sequence(*base, "--stage", "pilot", timeout=300)     # the drift gate: the same market, within tolerance
+    assert gated.returncode == 0 and "to pilot on binance-mm" in gated.stdout, gated.stderr
+    no_notes = sequence(*base, "--stage", "production", "--break-glass")
     assert no_notes.returncode == 1 and "--break-glass needs --notes" in no_notes.stderr
-    glass = sequence(*base, "--stage", "pilot", "--break-glass", "--notes", "weekend incident, approved by risk")
+    glass = sequence(*base, "--stage", "production", "--break-glass", "--notes", "weekend incident, approved by risk")
     assert glass.returncode == 0, glass.stderr
     listing = json.loads(sequence("bundle", "list", "--output", "json").stdout)
     row = next(r for r in listing if r["id"] == bid)
-    assert row["stage"] == "pilot@binance-mm" and row["approver"] == "ops@example.com" and row["promoted_at"]
+    assert row["stage"] == "production@binance-mm" and row["approver"] == "ops@example.com" and row["promoted_at"]
     from sequence_core import bundles
 
     log = bundles.audit(home)
-    assert [(r.from_stage, r.to_stage, r.break_glass) for r in log] == [(None, "canary", False), ("canary", "pilot", True)]
-    assert log[1].prev and log[1].notes == "weekend incident, approved by risk"
+    assert [(r.from_stage, r.to_stage, r.break_glass) for r in log] == [
+        (None, "canary", False), ("canary", "pilot", False), ("pilot", "production", True)]
+    assert log[2].prev and log[2].notes == "weekend incident, approved by risk"
+    drift = [a for a in (home / "research" / "artifacts").glob("drif-*.json")]
+    assert len(drift) == 1                              # the gate's check is kept as a drift report
     # the log is append-only: editing a line breaks its verification
     path = home / "bundles" / "audit.log"
     lines = path.read_bytes().splitlines()
-    path.write_bytes(lines[1] + b"\n")                 # drop the first record
+    path.write_bytes(b"\n".join(lines[1:]) + b"\n")   # drop the first record
     broken = sequence("bundle", "list")
     assert broken.returncode == 1 and "audit.log line 1 does not verify" in broken.stderr
 

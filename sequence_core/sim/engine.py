@@ -88,8 +88,10 @@ class Outcome:
     """What a run produced: the result plus its orders, fills and P&L series (numpy)."""
 
     def __init__(self, result: BacktestResult, fills: np.ndarray, orders: np.ndarray, pnl: np.ndarray,
-                 instruments: list, logs: list, elapsed: float, replay: float = 0.0):
+                 instruments: list, logs: list, elapsed: float, replay: float = 0.0,
+                 config: BacktestConfig | None = None):
         self.replay = replay          # seconds inside the compiled loop
+        self.config = config          # what was run (saved as config.json, so a run can be re-run)
         self.result = result
         self.fills = fills
         self.orders = orders
@@ -303,7 +305,8 @@ def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | N
         instance.close()
     result = _result(st, instruments, cfg, strategy, events, notes + _notes(st))
     return Outcome(result, _stack(st.fills, K.FL_SIZE, np.int64), _stack(st.orders, K.OL_SIZE, np.int64),
-                   _stack(st.pnl, 3, np.float64), instruments, logs, time.perf_counter() - started, st.replay_s)
+                   _stack(st.pnl, 3, np.float64), instruments, logs, time.perf_counter() - started, st.replay_s,
+                   config=cfg)
 
 
 def _chunks(store, instruments, cfg: BacktestConfig, cache_root: Path | None):
@@ -406,9 +409,18 @@ def _mid(st: _State, i: int) -> float:
 
 # -- outcomes on disk -------------------------------------------------------------------------
 
+def new_run_id(result: BacktestResult) -> str:
+    """``bt-<UTC time>-<digest of the result>``: sorts by time, differs between results."""
+    import datetime as dt
+    import hashlib
+
+    digest = hashlib.sha256(msgspec.json.encode(result)).hexdigest()[:6]
+    return f"bt-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{digest}"
+
+
 def save_outcome(outcome: Outcome, directory: Path) -> Path:
-    """orders.parquet, fills.parquet, pnl.parquet, summary.json and strategy.log; the same run
-    (seed, data, strategy) writes byte-identical files."""
+    """orders.parquet, fills.parquet, pnl.parquet, summary.json, config.json and strategy.log;
+    the same run (seed, data, strategy) writes byte-identical files."""
     import io
 
     import pyarrow as pa
@@ -444,5 +456,8 @@ def save_outcome(outcome: Outcome, directory: Path) -> Path:
         pq.write_table(table, buf, compression="zstd")
         atomic_write(directory / f"{name}.parquet", buf.getvalue(), mode=0o644)
     atomic_write(directory / "summary.json", msgspec.json.format(msgspec.json.encode(outcome.result)) + b"\n", mode=0o644)
+    if outcome.config is not None:
+        atomic_write(directory / "config.json", msgspec.json.format(msgspec.json.encode(outcome.config)) + b"\n",
+                     mode=0o644)
     atomic_write(directory / "strategy.log", "".join(f"{lvl}: {text}\n" for lvl, text in outcome.logs).encode(), mode=0o644)
     return directory
