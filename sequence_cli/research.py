@@ -84,7 +84,7 @@ def profile(symbol, venue, days):
 
 
 @research.command()
-@click.option("--type", "type_", help="profile, feature-eval or drift.")
+@click.option("--type", "type_", help="profile, feature-eval, drift or materialize.")
 def artifacts(type_):
     """List research artifacts (profiles, feature evaluations, drift reports)."""
     from sequence_core.home import ensure_home
@@ -117,6 +117,7 @@ def materialize(start, end, symbols, workers, executor, scheduler, force):
     import sys
 
     from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts
     from sequence_core.research.materialize import materialize as run
     from sequence_core.research.materialize import research_root
     from sequence_core.store import Store
@@ -146,14 +147,19 @@ def materialize(start, end, symbols, workers, executor, scheduler, force):
         if bar is not None:
             bar.stop()
 
-    def render(s):
+    art = artifacts.save(ensure_home(), "materialize", f"{start}..{end}",
+                         {"start": start, "end": end, "symbols": list(symbols), "force": force}, summary)
+
+    def render(a):
+        s = summary
         line(f"Materialized {s.written} of {s.tasks} book-days {s.start} → {s.end} "
              f"({s.skipped} already up to date, {s.failed} failed) with {s.workers} {s.executor} worker(s)")
         line(f"  {s.rows:,} input rows in {s.seconds:.2f} s: {s.rows_per_s:,.0f} rows/s  →  {s.root}")
         for f in s.failures:
             line(f"  FAILED {f.venue} {f.symbol} {f.date}: {f.error}")
+        line(f"  artifact {a.id}")
 
-    emit(summary, render)
+    emit(art, render)
     if summary.failed:
         from sequence_core.errors import SequenceError
 

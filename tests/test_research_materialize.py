@@ -36,7 +36,10 @@ def test_materialize_writes_one_profile_per_book_day_and_resumes(sequence, home,
     proc = sequence("research", "materialize", "--start", "2023-11-14", "--end", "2023-11-16", "--workers", "2",
                     "--output", "json")
     assert proc.returncode == 0, proc.stderr
-    s = json.loads(proc.stdout)
+    art = json.loads(proc.stdout)
+    s = art["body"]
+    assert art["type"] == "materialize" and art["subject"] == "2023-11-14..2023-11-16"
+    assert sorted(r["status"] for r in s["results"]) == ["written"] * 6
     assert (s["tasks"], s["written"], s["skipped"], s["failed"], s["workers"]) == (6, 6, 0, 0, 2)
     assert s["rows"] > 0 and s["rows_per_s"] > 0
     rows = _rows(home)
@@ -48,7 +51,7 @@ def test_materialize_writes_one_profile_per_book_day_and_resumes(sequence, home,
     assert row["start_ns"] >= T0 + DAY_NS - 10**12 and row["trades"] < sum(r["trades"] for k, r in rows.items() if k[0] == "ETH-USD")
 
     again = json.loads(sequence("research", "materialize", "--start", "2023-11-14", "--end", "2023-11-16",
-                                "--output", "json").stdout)
+                                "--output", "json").stdout)["body"]
     assert (again["written"], again["skipped"]) == (0, 6)         # nothing changed: nothing redone
     # an interrupted run (one row missing) and a re-ingested partition are redone, nothing else
     from sequence_core.research.materialize import research_root
@@ -56,14 +59,16 @@ def test_materialize_writes_one_profile_per_book_day_and_resumes(sequence, home,
     (research_root(home) / "profiles" / "venue=sim" / "symbol=BTC-USD" / "date=2023-11-14" / "profile.parquet").unlink()
     make_market(three_days, steps=2_500, t0=T0 + 2 * DAY_NS, symbol="ETH-USD", seed=99, part="p")
     resumed = json.loads(sequence("research", "materialize", "--start", "2023-11-14", "--end", "2023-11-16",
-                                  "--output", "json").stdout)
+                                  "--output", "json").stdout)["body"]
     assert (resumed["written"], resumed["skipped"]) == (2, 4)
     assert _rows(home)[("ETH-USD", "2023-11-16")]["trades"] != rows[("ETH-USD", "2023-11-16")]["trades"]
     forced = json.loads(sequence("research", "materialize", "--start", "2023-11-15", "--end", "2023-11-15",
-                                 "--symbol", "BTC-USD", "--force", "--output", "json").stdout)
+                                 "--symbol", "BTC-USD", "--force", "--output", "json").stdout)["body"]
     assert (forced["tasks"], forced["written"]) == (1, 1)
     text = sequence("research", "materialize", "--start", "2023-11-14", "--end", "2023-11-16")
     assert text.returncode == 0 and "6 already up to date" in text.stdout and "rows/s" in text.stdout
+    listed = json.loads(sequence("research", "artifacts", "--type", "materialize", "--output", "json").stdout)
+    assert len(listed) == 5 and art["id"] in {a["id"] for a in listed}
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
-"""Research artifacts: every profile (and, as they arrive, feature evaluation and drift
-report) is stored as ``<home>/research/artifacts/<id>.json`` with an id derived from its
-content, so the same computation over the same data has the same id."""
+"""Research artifacts: every profile, feature evaluation, drift report and materialize run is
+stored as ``<home>/research/artifacts/<id>.json`` with an id derived from its content, so the
+same computation over the same data has the same id."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import msgspec
 
 from ..errors import UsageError
 
-TYPES = ("profile", "feature-eval", "drift")
+TYPES = ("profile", "feature-eval", "drift", "materialize")
 
 
 class Artifact(msgspec.Struct):

@@ -58,6 +58,7 @@ class Summary(msgspec.Struct):
     rows_per_s: float
     root: str
     failures: list[TaskResult] = []
+    results: list[TaskResult] = []
 
 
 def research_root(home: Path) -> Path:
@@ -225,7 +226,7 @@ def materialize(store, root: Path, start: str, end: str, *, workers: int = 1, ex
     failures = sorted((r for r in results if r.status == "failed"), key=lambda r: (r.venue, r.symbol, r.date))
     return Summary(start, end, executor, workers, len(todo) + len(done), len(results) - len(failures), len(done),
                    len(failures), rows, round(seconds, 3), round(rows / seconds, 1) if seconds > 0 else 0.0,
-                   str(root), failures)
+                   str(root), failures, sorted(results, key=lambda r: (r.venue, r.symbol, r.date)))
 
 
 def read_profiles(root: Path, symbol: str | None = None, start: str | None = None, end: str | None = None) -> list[dict]:
