@@ -132,7 +132,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
                          queue_model=queue_model, latency_model=latency_model, fee_model=fee_model,
                          scan_buffer_secs=scan_buffer_secs, dedup=not no_dedup,
                          partial_fills=bool(extra.get("partial_fills", True)),
-                         params=project.fixed_params() if project else {},
+                         params=project.fixed_params() if project else (dict(b.manifest.params) if bundle else {}),
                          fuel=int(extra.get("fuel", 50_000_000)))
     module = module or StrategyModule(wasm, name)
     store = Store()

@@ -25,12 +25,20 @@ def compile_edge(wasm_path, artifact, strategy, risk_version):
     from sequence_core.home import ensure_home
     from sequence_core.sim.host import ABI_VERSION, StrategyModule
 
+    from sequence_core.errors import UsageError
+    from sequence_core.sim.project import find_project, load_project
+
     module = StrategyModule(Path(wasm_path))           # refuses anything that is not a valid strategy
+    try:                                               # inside a project, its [params] go into the bundle
+        params = load_project(find_project()).fixed_params()
+    except UsageError:
+        params = {}
     b = bundles.create(ensure_home(), "edge", artifact, module.bytes, strategy=strategy, risk_version=risk_version,
-                       abi_version=ABI_VERSION)
+                       abi_version=ABI_VERSION, params=params)
     emit({"id": b.id, "kind": "edge", "artifact": artifact, "payload_sha256": b.manifest.payload_sha256,
-          "bytes": b.manifest.payload_size},
-         lambda d: line(f"Bundle {d['id']}  (edge, {d['artifact']}, {d['bytes']:,} bytes, signed)"))
+          "bytes": b.manifest.payload_size, "params": b.manifest.params},
+         lambda d: line(f"Bundle {d['id']}  (edge, {d['artifact']}, {d['bytes']:,} bytes"
+                        + (f", {len(d['params'])} params from Sequence.toml" if d["params"] else "") + ", signed)"))
 
 
 @bundle.command("compile-sor")

@@ -34,6 +34,7 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     risk_version: str = ""          # edge: risk limits version
     abi_version: int = 0            # edge: the wasm ABI the payload was built for
     refs: dict[str, str] = {}       # sor / assignment: what the payload was compiled from
+    params: dict[str, int] = {}     # edge: strategy parameters, fixed point 1e9 (Sequence.toml [params])
 
 
 # -- payloads of sor and assignment bundles (msgpack) ------------------------------------------
@@ -461,3 +462,64 @@ def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approv
             fh.flush()
             os.fsync(fh.fileno())
     return rec
+
+
+# -- which sor / assignment bundle routes an order ---------------------------------------------
+
+STAGE_SHARE_PCT = {"canary": 5, "pilot": 25}   # of orders; production takes the rest
+
+
+class Routing(msgspec.Struct, frozen=True):
+    """The bundles chosen for one order, and the stage each was chosen at."""
+    sor: SorModel | None = None
+    sor_bundle: str | None = None
+    sor_stage: str | None = None
+    assignment: AssignmentPolicy | None = None
+    assignment_bundle: str | None = None
+    assignment_stage: str | None = None
+
+
+class ActiveBundles:
+    """The sor and assignment bundles promoted on a target (the engine's mode: ``sandbox`` or
+    ``live``). Per order, chosen by stage: a canary bundle takes 5% of orders, a pilot 25%
+    and the production bundle the rest, by a hash of the graph id, so the choice is stable
+    across restarts. Re-read when the audit log changes."""
+
+    def __init__(self, home: Path, target: str):
+        self.home, self.target = home, target
+        self._stamp: tuple | None = None
+        self._by_kind: dict[str, dict[str, Bundle]] = {}
+
+    def _refresh(self) -> None:
+        path = _audit_path(self.home)
+        stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+        if stamp == self._stamp:
+            return
+        by_kind: dict[str, dict[str, Bundle]] = {"sor": {}, "assignment": {}}
+        latest: dict[str, Promotion] = {}
+        for r in (audit(self.home) if stamp else []):
+            if r.target == self.target:
+                latest[r.bundle] = r
+        for r in sorted(latest.values(), key=lambda r: r.seq):
+            b = load(self.home, r.bundle)
+            if b.manifest.kind in by_kind:
+                by_kind[b.manifest.kind][r.to_stage] = b     # the newest promotion per stage wins
+        self._by_kind, self._stamp = by_kind, stamp
+
+    def _pick(self, kind: str, graph_id: str) -> tuple[Bundle | None, str | None]:
+        stages = self._by_kind.get(kind, {})
+        bucket = int(hashlib.sha256(graph_id.encode()).hexdigest()[:8], 16) % 100
+        floor = 0
+        for stage in ("canary", "pilot"):
+            share = STAGE_SHARE_PCT[stage]
+            if stage in stages and floor <= bucket < floor + share:
+                return stages[stage], stage
+            floor += share
+        return (stages["production"], "production") if "production" in stages else (None, None)
+
+    def for_order(self, graph_id: str) -> Routing:
+        self._refresh()
+        sor, sor_stage = self._pick("sor", graph_id)
+        asg, asg_stage = self._pick("assignment", graph_id)
+        return Routing(payload_of(sor) if sor else None, sor.id if sor else None, sor_stage,
+                       payload_of(asg) if asg else None, asg.id if asg else None, asg_stage)

@@ -64,7 +64,9 @@ class SorPolicy(Policy):
     Up to three routing rounds, each on fresh books: an IOC child can miss because the
     venue's book moved between the decision and the order's arrival, and the next round
     prices that in. With a limit price, whatever cannot be taken within it rests as a limit
-    order on the venue with the best price after fees.
+    order on the venue with the best price after fees. Under a sor bundle (docs/bundles.md)
+    with ``--horizon``, an order whose predicted impact exceeds the slippage cap is handed to
+    the bundle's slicing policy instead.
     """
 
     name = "sor"
@@ -72,6 +74,22 @@ class SorPolicy(Policy):
     rounds = 3
 
     async def run(self, ctx: PolicyContext) -> None:
+        routing = getattr(ctx, "routing", None)
+        sor = routing.sor if routing is not None else None
+        if sor is not None and ctx.request.horizon_s and sor.slicing_policy != self.name:
+            # the sor bundle's impact model says whether taking it all now costs more than
+            # the slippage budget; if so its slicing policy works the order over --horizon
+            from .plugins import policies
+            from .router import URGENCY_CAP_BPS
+
+            cap = ctx.request.max_slippage_bps if ctx.request.max_slippage_bps is not None \
+                else URGENCY_CAP_BPS[ctx.request.urgency]
+            est = ctx.impact_estimate_bps(ctx.remaining)
+            if est is not None and est > cap:
+                ctx.note("slice", {"policy": sor.slicing_policy, "impact_bps": est, "cap_bps": cap,
+                                   "bundle": routing.sor_bundle})
+                await check_policy_name(sor.slicing_policy, policies()).run(ctx)
+                return
         for attempt in range(self.rounds):
             if ctx.remaining <= 0:
                 return

@@ -159,3 +159,43 @@ def test_eval_run_of_another_module_is_refused(world, home, tmp_path):
     proc = sequence("bundle", "promote", "--bundle", bid, "--target", "t1", "--stage", "canary",
                     "--eval-run", json.loads(run.stdout)["run_id"], "--approver", "a@b.io")
     assert proc.returncode == 1 and "did not evaluate bundle" in proc.stderr
+
+
+SIZED = QUOTER.replace('(import "seq" "book"', '(import "seq" "param" (func $param (param i32 i32 i64) (result i64)))\n  (import "seq" "book"') \
+    .replace('(global $bid (mut i64) (i64.const 0))', '(global $bid (mut i64) (i64.const 0))\n  (global $size (mut i64) (i64.const 0))\n  (data (i32.const 0) "size")') \
+    .replace('(func (export "on_start") (result i32) (call $set_timer',
+             '(func (export "on_start") (result i32) (global.set $size (call $param (i32.const 0) (i32.const 4) (i64.const 10000000))) (call $set_timer') \
+    .replace('(i64.const 10000000) (i32.const 1)))', '(global.get $size) (i32.const 1)))')
+
+
+def test_an_edge_bundle_carries_the_projects_params(world, home, tmp_path):
+    """Compiled inside a project, the bundle keeps its [params]; `backtest --bundle` runs with them."""
+    sequence, _ = world
+    module = wasm(tmp_path, "sized", SIZED)
+    import subprocess
+
+    from conftest import SEQUENCE, clean_env
+
+    def run_in(cwd, *args):
+        return subprocess.run([str(SEQUENCE), *args], cwd=cwd, capture_output=True, text=True,
+                              env=clean_env(home, sequence.env), timeout=60)
+
+    assert run_in(tmp_path, "init", "proj").returncode == 0
+    toml = tmp_path / "proj" / "Sequence.toml"
+    toml.write_text(toml.read_text().replace("[params]", "[params]\nsize = 0.02"))
+    proc = run_in(tmp_path / "proj", "bundle", "compile-edge", "--wasm", str(module), "--artifact", "sized",
+                  "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    made = json.loads(proc.stdout)
+    assert made["params"]["size"] == 20_000_000
+    plain = compile_edge(sequence, module, "sized-plain")                    # outside a project: no params
+    runs = {}
+    for bid in (made["id"], plain["id"]):
+        r = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", bid, "--output", "json", timeout=300)
+        assert r.returncode == 0, r.stderr
+        runs[bid] = json.loads(r.stdout)["run_id"]
+    import pyarrow.parquet as pq
+
+    sizes = {bid: set(pq.read_table(home / "backtests" / run / "orders.parquet").column("size").to_pylist())
+             for bid, run in runs.items()}
+    assert sizes[made["id"]] == {0.02} and sizes[plain["id"]] == {0.01}

@@ -7,6 +7,7 @@ import time
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
+from ..bundles import Routing
 from ..errors import SequenceError
 from ..orders import NODE_TERMINAL, LifecycleEvent, NodeOrder, OrderGraph, node_order_id
 from ..router import route
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 class GraphRuntime:
     """Implements :class:`sequence_core.policy.PolicyContext` for one graph."""
 
-    def __init__(self, desk: "Desk", graph: OrderGraph, instruments: dict):
+    def __init__(self, desk: "Desk", graph: OrderGraph, instruments: dict, routing: Routing | None = None):
         self.desk = desk
+        self.routing = routing or Routing()     # the sor / assignment bundles for this order
         self.graph = graph
         self.request = graph.request
         self.instruments = instruments          # venue -> Instrument of this graph's book
@@ -89,12 +91,35 @@ class GraphRuntime:
             self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})
             return Decimal(0), False
         fees = {v: self.desk.taker_rate(v, self.instruments[v]) for v in self.instruments}
-        legs = route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books],
-                     limit=limit, max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
-                     urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments))
+
+        def decide(books):
+            return route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books], limit=limit,
+                         max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
+                         urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments))
+
+        legs = decide(books)
+        extra = {}
+        policy = self.routing.assignment
+        if policy is not None:          # the assignment bundle's thresholds shape the fan-out
+            shares = {l.venue: float(l.qty * l.expected_avg) for l in legs if l.qty > 0}
+            kept = policy.fan_out(shares)
+            if not kept and shares:
+                kept = [max(shares, key=lambda v: (shares[v], v))]
+                why = f"fewer than {policy.min_venues} venues at or above the SOR threshold: no SOR, best venue only"
+            else:
+                why = "venues under the SOR threshold left the fan-out" if set(kept) != set(shares) else "fan-out kept"
+            if set(kept) != set(shares):
+                legs = decide([b for b in books if b.venue in kept])
+            extra["assignment"] = {"bundle": self.routing.assignment_bundle, "stage": self.routing.assignment_stage,
+                                   "sor_threshold_usd": policy.sor_threshold / policy.scale,
+                                   "min_venues": policy.min_venues, "shares_usd": shares, "kept": kept, "why": why}
+        if self.routing.sor is not None:
+            extra["sor_bundle"] = {"bundle": self.routing.sor_bundle, "stage": self.routing.sor_stage,
+                                   "routing_model": self.routing.sor.routing_model,
+                                   "impact_bps": {l.venue: self._impact(l.venue, l.qty) for l in legs if l.qty > 0}}
         children = [self._new_node(l.venue, l.qty, l.limit_price, "ioc") for l in legs if l.qty > 0]
         with self.desk.journal.tx():     # the decision and its children in one write
-            self._note_decision(qty, legs)
+            self._note_decision(qty, legs, extra)
             for n in children:
                 self.desk.dispatch(self, n)
         results = await asyncio.gather(*(self.desk.send(self, n, journaled=True) for n in children))
@@ -105,8 +130,21 @@ class GraphRuntime:
                 rejected = True
         return sum((n.filled_qty for n in results), Decimal(0)), rejected
 
-    def _note_decision(self, qty: Decimal, legs) -> None:
-        self.note("sor_decision", {"qty": str(qty), "legs": [
+    def _impact(self, venue: str, qty: Decimal) -> float | None:
+        """Predicted impact (bps) of taking *qty* on *venue* by the sor bundle's model of its book."""
+        inst = self.instruments.get(venue)
+        for m in self.routing.sor.impact if self.routing.sor and inst else ():
+            if (m.symbol, m.venue) == (inst.symbol, venue):
+                return round(m.impact_bps(float(qty)), 4)
+        return None
+
+    def impact_estimate_bps(self, qty: Decimal) -> float | None:
+        """The lowest single-venue predicted impact of taking *qty* (None without a model)."""
+        found = [x for v in self.instruments if (x := self._impact(v, qty)) is not None]
+        return min(found) if found else None
+
+    def _note_decision(self, qty: Decimal, legs, extra: dict | None = None) -> None:
+        self.note("sor_decision", {**(extra or {}), "qty": str(qty), "legs": [
             {"venue": l.venue, "book": l.book, "qty": str(l.qty), "limit": str(l.limit_price) if l.limit_price else None,
              "expected_avg": str(l.expected_avg) if l.expected_avg else None, "reason": l.reason} for l in legs]
             + [{"venue": v, "book": self.instruments[v].symbol, "qty": "0", "limit": None, "expected_avg": None,

@@ -53,6 +53,11 @@ class Desk:
         self.listeners: set[asyncio.Queue] = set()
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
+        from ..bundles import ActiveBundles
+        from ..home import ensure_home
+
+        # sor / assignment bundles promoted on target "sandbox" or "live" (docs/bundles.md)
+        self.bundles = ActiveBundles(ensure_home(), self.mode)
 
     # -- sessions ----------------------------------------------------------------------------
     def session(self, venue: str):
@@ -189,18 +194,21 @@ class Desk:
         instruments, mid = self.validate(request)
         now = time.time_ns()
         graph = OrderGraph(new_graph_id(), self.mode, request, "ADMITTED", now, now, arrival_mid=mid)
+        routing = self.bundles.for_order(graph.graph_id)
         self.journal.save(graph, events=(LifecycleEvent(now, graph.graph_id, None, "sor_admission", {
             "policy": request.policy, "venues": sorted(instruments), "books": {v: i.symbol for v, i in instruments.items()},
-            "arrival_mid": str(mid) if mid is not None else None, "source": self.source.label()}),))
-        self._start(graph, instruments)
+            "arrival_mid": str(mid) if mid is not None else None, "source": self.source.label(),
+            "sor_bundle": routing.sor_bundle, "sor_stage": routing.sor_stage,
+            "assignment_bundle": routing.assignment_bundle, "assignment_stage": routing.assignment_stage}),))
+        self._start(graph, instruments, routing)
         return graph
 
     def settled_event(self, graph_id: str) -> asyncio.Event:
         return self.settled.setdefault(graph_id, asyncio.Event())
 
-    def _start(self, graph: OrderGraph, instruments: dict[str, Instrument]) -> None:
+    def _start(self, graph: OrderGraph, instruments: dict[str, Instrument], routing) -> None:
         self.settled_event(graph.graph_id)
-        rt = GraphRuntime(self, graph, instruments)
+        rt = GraphRuntime(self, graph, instruments, routing)
         self.runtimes[graph.graph_id] = rt
         self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
 
@@ -386,7 +394,7 @@ class Desk:
                 graph.status, graph.reason = "FAILED", f"cannot resume after restart: {exc}"
                 self.journal.save(graph)
                 continue
-            rt = GraphRuntime(self, graph, instruments)
+            rt = GraphRuntime(self, graph, instruments, self.bundles.for_order(graph.graph_id))
             self.runtimes[graph.graph_id] = rt
             for node in rt.open_nodes():
                 inst = instruments.get(node.venue)
