@@ -108,17 +108,12 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
     elif wasm_path:
         wasm = Path(wasm_path)
     else:
-        from sequence_core.sim.project import build_project, find_project, load_project
+        from sequence_core.sim.project import find_project, load_project, project_module
 
         root = find_project()
         project = load_project(root)
         name = project.name
-        if skip_build:
-            wasm = project.wasm_path()
-            if not wasm.exists():
-                raise UsageError(f"--skip-build: no module at {wasm}; run `sequence build` first")
-        else:
-            wasm = build_project(root)
+        wasm = project_module(root, skip_build)
     if bundle and wasm_path:
         raise UsageError("give --bundle or --wasm, not both")
     chosen = [symbol] if symbol else _names(symbols)

@@ -35,6 +35,8 @@ class OrderRequest(msgspec.Struct, frozen=True):
     max_slippage_bps: int | None = None
     policy: str = "sor"
     horizon_s: float | None = None
+    order_type: str | None = None       # edge orders: limit | post_only | ioc | market
+    origin: str = ""                    # "deploy:<name>/<edge>" for orders of a deployed strategy
 
 
 class RouteLeg(msgspec.Struct, frozen=True):

@@ -106,6 +106,31 @@ class SorPolicy(Policy):
                 await ctx.post(venue, qty, ctx.request.limit_price, post_only=False)
 
 
+class EdgePolicy(Policy):
+    """One child order that a deployed strategy placed: exactly what it asked for, on its
+    venue (post-only, limit, immediate-or-cancel or market). Not offered to ``--policy``: the
+    engine registers it for deployments (docs/deployments.md)."""
+
+    name = "edge"
+    description = "one order placed by a deployed strategy"
+    ORDER_TYPES = ("limit", "post_only", "ioc", "market")
+
+    def validate(self, request: OrderRequest) -> None:
+        if not request.venue:
+            raise UsageError("an edge order names its venue")
+        if request.order_type not in self.ORDER_TYPES:
+            raise UsageError(f"edge order type must be one of {', '.join(self.ORDER_TYPES)}")
+        if request.order_type != "market" and request.limit_price is None:
+            raise UsageError(f"an edge {request.order_type} order needs a price")
+
+    async def run(self, ctx: PolicyContext) -> None:
+        t = ctx.request.order_type
+        if t in ("ioc", "market"):
+            await ctx.take(ctx.remaining, ctx.request.limit_price if t == "ioc" else None, urgency="high")
+        else:
+            await ctx.post(ctx.request.venue, ctx.remaining, ctx.request.limit_price, post_only=t == "post_only")
+
+
 def best_venue(side: str, books: list[OrderBook]) -> str:
     """The venue with the best price on our side of the book (highest bid for a buy:
     where a resting buy is most likely to be filled first); ties by name."""

@@ -131,6 +131,14 @@ def stop_engine(home: Path) -> None:
             os.kill(json.loads(info.read_text())["pid"], signal.SIGKILL)
         except (ProcessLookupError, ValueError, KeyError):
             pass
+    # deployment edges run in their own sessions and outlive a killed engine: kill them too
+    for path in list(home.glob("deployments/*/*/*.supervisor.json")) + list(home.glob("deployments/*/*/*.status.json")):
+        try:
+            pid = json.loads(path.read_text()).get("pid", 0)
+            if pid and b"sequence_core.deploy.edge" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 TEST_WORLD = "acme,sim,synthetic,twap,vwap,iceberg,passive,aggressive"

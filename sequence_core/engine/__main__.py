@@ -55,7 +55,10 @@ def main(argv: list[str]) -> int:
         atomic_write(home / "engine.json", msgspec.json.encode(
             {"pid": os.getpid(), "port": port, "token": token, "version": __version__, "started_ns": time.time_ns()}))
         logging.getLogger("sequence.engine").info("engine %s listening on 127.0.0.1:%d", __version__, port)
+        await engine.start_deployments()
         await engine.stopping.wait()
+        for sup in engine.supervisors.values():
+            await sup.close()
         for desk in engine.desks.values():
             await desk.stop()
         await runner.cleanup()

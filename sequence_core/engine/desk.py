@@ -41,7 +41,9 @@ class Desk:
         self.client = Sequence(sandbox=sandbox)
         self.journal = Journal(sandbox)
         self.source = self.client.source()
-        self.policies = policies()
+        from ..policy import EdgePolicy
+
+        self.policies = {**policies(), "edge": EdgePolicy()}     # edge: orders of deployed strategies
         self.venues = self.client.trading_venues()
         self._paper = next((v for v in venues().values() if v.sandbox_only), None)
         self.sessions: dict = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import os
 import time
 from decimal import Decimal
@@ -35,6 +36,30 @@ class Engine:
         self.desks: dict[str, Desk] = {}
         self.started_ns = time.time_ns()
         self.stopping = asyncio.Event()
+        self.supervisors: dict = {}
+
+    def supervisor(self, mode: str):
+        from ..home import ensure_home
+        from .supervisor import Supervisor
+
+        if mode not in ("live", "sandbox"):
+            raise UsageError(f"unknown mode '{mode}'")
+        if mode not in self.supervisors:
+            self.supervisors[mode] = Supervisor(ensure_home(), mode)
+        return self.supervisors[mode]
+
+    async def start_deployments(self) -> None:
+        """After engine.json is published: run or adopt the edges of running deployments."""
+        from ..deploy import registry
+        from ..home import ensure_home
+
+        for mode in ("sandbox", "live"):
+            if any(d.state == "running" for d in registry.all_deployments(ensure_home(), mode)):
+                try:
+                    await self.desk(mode)
+                    await self.supervisor(mode).recover()
+                except SequenceError:
+                    logging.getLogger("sequence.engine").exception("cannot resume the %s deployments", mode)
 
     async def desk(self, mode: str) -> Desk:
         if mode not in ("live", "sandbox"):
@@ -70,6 +95,9 @@ class Engine:
         r.add_get("/v1/{mode}/fills", self.fills)
         r.add_post("/v1/{mode}/redeem", self.redeem)
         r.add_get("/v1/{mode}/events", self.events)
+        r.add_get("/v1/{mode}/deployments", self.deployments)
+        r.add_post("/v1/{mode}/deployments/{name}/start", self.deployment_start)
+        r.add_post("/v1/{mode}/deployments/{name}/stop", self.deployment_stop)
         return app
 
     @web.middleware
@@ -193,6 +221,31 @@ class Engine:
             books = _books(desk, symbol)
             fills = [f for f in fills if (f.venue, f.symbol) in books]
         return _json(fills)
+
+
+    async def deployments(self, request):
+        from ..deploy import registry
+        from ..home import ensure_home
+
+        mode, home = request.match_info["mode"], ensure_home()
+        sup = self.supervisor(mode)
+        out = []
+        for dep in registry.all_deployments(home, mode):
+            edges = [{"label": e.label, "venues": e.venues, "supervisor": sup.record(dep.name, e.label),
+                      "status": registry.status(home, mode, dep.name, e.label)} for e in dep.edges]
+            out.append({"deployment": dep, "edges": edges})
+        return _json(out)
+
+    async def deployment_start(self, request):
+        mode, name = request.match_info["mode"], request.match_info["name"]
+        await self.desk(mode)
+        await self.supervisor(mode).start(name)
+        return _json({"started": name})
+
+    async def deployment_stop(self, request):
+        mode, name = request.match_info["mode"], request.match_info["name"]
+        await self.supervisor(mode).stop(name)
+        return _json({"stopped": name})
 
 
 def _books(desk: Desk, symbol: str, strict: bool = True) -> set[tuple[str, str]]:

@@ -139,6 +139,36 @@ class StrategyModule:
         return hashlib.sha256(self.bytes).hexdigest()
 
 
+def read_str(caller, ptr: int, length: int) -> str:
+    """A UTF-8 string the module passed as (pointer, length) into its memory."""
+    memory = caller["memory"]
+    if length < 0 or length > 65536 or ptr < 0 or ptr + length > memory.data_len(caller):
+        return "<invalid string>"
+    return bytes(memory.read(caller, ptr, ptr + length)).decode("utf-8", "replace")
+
+
+def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, int]):
+    """Add the Python imports (``log(level, text)`` and ``param`` from *params*) to *linker*,
+    instantiate *module*, check its ABI version; returns (instance, {callback: function})."""
+    import wasmtime
+
+    linker.define_func("seq", "log", wasmtime.FuncType(_valtypes("iii"), []),
+                       lambda caller, level, ptr, n: log(LOG_LEVELS.get(level, "info"), read_str(caller, ptr, n)),
+                       access_caller=True)
+    linker.define_func("seq", "param", wasmtime.FuncType(_valtypes("iiI"), _valtypes("I")),
+                       lambda caller, ptr, n, default: params.get(read_str(caller, ptr, n), default), access_caller=True)
+    try:
+        instance = linker.instantiate(store, module.module)
+    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+        raise StrategyError(f"strategy '{module.name}' could not start: {str(exc).splitlines()[0]}") from None
+    exports = instance.exports(store)
+    version = exports["seq_abi_version"](store)
+    if version != ABI_VERSION:
+        raise StrategyError(f"strategy '{module.name}' was built for ABI v{version}; this host runs "
+                            f"v{ABI_VERSION} (rebuild it with `sequence build`)")
+    return instance, {cb: exports[cb] for cb in CALLBACKS if cb in module.exports}
+
+
 class StrategyInstance:
     """A running instance: store, linker, memory and the addresses the compiled loop needs."""
 
@@ -169,41 +199,19 @@ class StrategyInstance:
                                             finalizer, ctypes.byref(raw))
             self._keep.extend([callback, functype])
             linker.define(self.store, "seq", name, wasmtime.Func._from_raw(raw))
-        linker.define_func("seq", "log", wasmtime.FuncType(_valtypes("iii"), []), self._on_log, access_caller=True)
-        linker.define_func("seq", "param", wasmtime.FuncType(_valtypes("iiI"), _valtypes("I")), self._on_param,
-                           access_caller=True)
-        try:
-            self.instance = linker.instantiate(self.store, module.module)
-        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-            raise StrategyError(f"strategy '{module.name}' could not start: {str(exc).splitlines()[0]}") from None
+        self.instance, self.functions = instantiate(linker, self.store, module, self._on_log, self.params)
         self._linker = linker
-        exports = self.instance.exports(self.store)
-        version = exports["seq_abi_version"](self.store)
-        if version != ABI_VERSION:
-            raise StrategyError(f"strategy '{module.name}' was built for ABI v{version}; this host runs "
-                                f"v{ABI_VERSION} (rebuild it with `sequence build`)")
-        self.functions = {cb: exports[cb] for cb in CALLBACKS if cb in module.exports}
         self.context_address = ctypes.cast(ctx, ctypes.c_void_p).value
         self.call_address = ctypes.cast(ffi.dll.wasmtime_func_call_unchecked, ctypes.c_void_p).value
         self.set_fuel_address = ctypes.cast(ffi.dll.wasmtime_context_set_fuel, ctypes.c_void_p).value
 
     # -- Python host functions ----------------------------------------------------------------
-    def _read_str(self, caller, ptr: int, length: int) -> str:
-        memory = caller["memory"]
-        if length < 0 or length > 65536 or ptr < 0 or ptr + length > memory.data_len(caller):
-            return "<invalid string>"
-        return bytes(memory.read(caller, ptr, ptr + length)).decode("utf-8", "replace")
-
-    def _on_log(self, caller, level: int, ptr: int, length: int) -> None:
-        text = self._read_str(caller, ptr, length)
-        entry = (LOG_LEVELS.get(level, "info"), text)
+    def _on_log(self, level: str, text: str) -> None:
+        entry = (level, text)
         if len(self.logs) < 100_000:
             self.logs.append(entry)
         if self._log is not None:
             self._log(*entry)
-
-    def _on_param(self, caller, ptr: int, length: int, default: int) -> int:
-        return self.params.get(self._read_str(caller, ptr, length), default)
 
     # -- the compiled loop's view ---------------------------------------------------------------
     def function_addresses(self) -> list[int]:

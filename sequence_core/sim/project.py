@@ -66,6 +66,16 @@ class Project(msgspec.Struct):
         return out
 
 
+def project_module(root: Path, skip_build: bool) -> Path:
+    """The project's module: built now, or with *skip_build* the one already built."""
+    if skip_build:
+        wasm = load_project(root).wasm_path()
+        if not wasm.exists():
+            raise UsageError(f"--skip-build: no module at {wasm}; run `sequence build` first")
+        return wasm
+    return build_project(root)
+
+
 def _crate_name(root) -> str:
     text = (Path(root) / "Cargo.toml").read_text()
     m = re.search(r'^\s*name\s*=\s*"([^"]+)"', text, re.M)

@@ -39,7 +39,7 @@ def test_init_scaffolds_a_project(sequence, tmp_path):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t.replace("symbols = ", "symbls = "), "Sequence.toml line 4: unknown field 'symbls' in [strategy]"),
-    (lambda t: t + "\n[risks]\nmax_position = 1\n", "line 14: unknown section [risks]"),
+    (lambda t: t.replace("[risk]", "[risks]"), "line 14: unknown section [risks]"),
     (lambda t: t.replace('name = "demo"', "name = demo"), "Sequence.toml: Invalid value (at line 3, column 8)"),
     (lambda t: t.replace("order_size = 0.001", 'order_size = "big"'), "line 9: parameter 'order_size' must be a number, not 'big'"),
     (lambda t: t.replace('symbols = ["BTC-USDT"]', "symbols = []"), "line 4: symbols is empty"),

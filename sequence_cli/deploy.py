@@ -1,0 +1,174 @@
+"""Level 4 deployments: preflight, deploy, logs, status, start, stop, undeploy
+(docs/deployments.md)."""
+
+from __future__ import annotations
+
+import click
+
+from .output import emit, line, state, table
+
+
+def _mode() -> str:
+    return "sandbox" if state().sandbox else "live"
+
+
+def _render_checks(checks) -> None:
+    table(["CHECK", "RESULT", "DETAIL"], [(c.name, "pass" if c.ok else "FAIL", c.detail) for c in checks])
+
+
+@click.command()
+def preflight():
+    """Pre-deploy readiness checklist. Verifies venues connected, capital sufficient, risk limits loaded, no conflicting deployments."""
+    from sequence_core.deploy import preflight as pf
+    from sequence_core.home import ensure_home
+    from sequence_core.sim.project import find_project, load_project
+
+    project = load_project(find_project())
+    checks, _ = pf.run(ensure_home(), project, _mode(), project.wasm_path())
+    emit(checks, _render_checks)
+    if not all(c.ok for c in checks):
+        from sequence_core.errors import SequenceError
+
+        raise SequenceError(f"{sum(not c.ok for c in checks)} preflight check(s) failed")
+
+
+@click.command()
+@click.option("--skip-build", is_flag=True, help="Deploy the module already built.")
+def deploy(skip_build):
+    """Compile (unless --skip-build), push the WASM to every hosting edge, and start the deployment."""
+    from sequence_core.deploy import manage
+    from sequence_core.home import ensure_home
+    from sequence_core.sim.project import find_project
+
+    try:
+        result = manage.deploy(ensure_home(), _mode(), find_project(), skip_build)
+    except manage.PreflightFailed as exc:
+        if state().output != "json":
+            _render_checks(exc.checks)
+        raise
+
+    def render(r):
+        what = {"deployed": "Deployed", "replaced": "Replaced with", "unchanged": "Already running"}[r.action]
+        line(f"{what} {r.name} v{r.version} ({r.mode}, module {r.module_sha256[:12]}) on "
+             + ", ".join(f"{e.label} [{', '.join(e.venues)}]" for e in r.edges))
+        line(f"  `sequence{' --sandbox' if r.mode == 'sandbox' else ''} status {r.name}` shows it; "
+             f"`sequence{' --sandbox' if r.mode == 'sandbox' else ''} logs {r.name} -f` follows it")
+
+    emit(result, render)
+
+
+def _fmt(v, unit="") -> str:
+    return "—" if v is None else f"{v:,.1f}{unit}"
+
+
+@click.command()
+@click.argument("name", required=False)
+def status(name):
+    """Deployment snapshot: per-edge position, P&L, fill count, callback latency."""
+    from sequence_core.deploy import manage
+    from sequence_core.home import ensure_home
+
+    rows = manage.views(ensure_home(), _mode(), name)
+
+    def render(vs):
+        if not vs:
+            line("No deployments" + (" in sandbox" if _mode() == "sandbox" else "") + "; `sequence deploy` makes one.")
+            return
+        table(["DEPLOYMENT", "EDGE", "STATE", "PID", "RESTARTS", "POSITION", "P&L", "FILLS", "ORDERS", "CB P50", "CB P99",
+               "MD→JOURNAL P50", "P99"],
+              [(v.deployment, v.label, v.state, v.pid or None, v.restarts,
+                ", ".join(f"{k} {q:g}" for k, q in v.status.positions.items()) if v.status else None,
+                f"{v.status.pnl:,.2f}" if v.status else None, v.status.fills if v.status else None,
+                f"{v.status.open_orders} open / {v.status.orders}" if v.status else None,
+                _fmt(v.status.callback_p50_us, " µs") if v.status else None,
+                _fmt(v.status.callback_p99_us, " µs") if v.status else None,
+                _fmt(v.status.md_to_journal_p50_us, " µs") if v.status else None,
+                _fmt(v.status.md_to_journal_p99_us, " µs") if v.status else None) for v in vs],
+              right=["PID", "RESTARTS", "P&L", "FILLS"])
+        for v in vs:
+            why = v.reason or (v.status.error if v.status else None)
+            if why and v.state != "running":
+                line(f"  {v.deployment}/{v.label}: {why}")
+
+    emit(rows, render)
+
+
+def _lifecycle(verb: str, state_: str, doc: str):
+    @click.command(name=verb, help=doc)
+    @click.argument("name", required=False)
+    def command(name):
+        from sequence_core.deploy import manage, registry
+        from sequence_core.home import ensure_home
+
+        home = ensure_home()
+        dep = manage.set_state(home, _mode(), registry.resolve_name(home, _mode(), name), state_)
+        emit({"deployment": dep.name, "state": dep.state, "version": dep.version},
+             lambda d: line(f"{d['deployment']} v{d['version']}: {'started' if d['state'] == 'running' else 'stopped'}"
+                            + ("" if d["state"] == "running" else " (resting orders stay; the strategy's on_stop "
+                                                                   "decides what to cancel)")))
+
+    return command
+
+
+start = _lifecycle("start", "running", "Resume a stopped deployment.")
+stop = _lifecycle("stop", "stopped", "Pause a deployment. Does NOT cancel resting orders: on_stop handles those.")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--force", is_flag=True, help="Undeploy even while its orders rest (they keep working).")
+def undeploy(name, force):
+    """Delete a deployment (refused while its orders rest, unless --force)."""
+    from sequence_core.deploy import manage, registry
+    from sequence_core.home import ensure_home
+
+    home = ensure_home()
+    out = manage.undeploy(home, _mode(), registry.resolve_name(home, _mode(), name), force)
+    emit(out, lambda d: line(f"Undeployed {d['undeployed']} v{d['version']}"
+                             + (f"; WARNING: {len(d['left_resting'])} order(s) left resting: "
+                                + ", ".join(d["left_resting"]) if d["left_resting"] else "")))
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("-f", "--follow", is_flag=True, help="Tail in real time (Ctrl-C stops).")
+@click.option("-n", "--lines", "count", type=int, default=100, show_default=True, help="Lines of history per edge.")
+def logs(name, follow, count):
+    """Strategy stdout/stderr and host messages. -f tails in real time."""
+    import sys
+    import time
+
+    from sequence_core.deploy import registry
+    from sequence_core.home import ensure_home
+
+    home = ensure_home()
+    dep = registry.load(home, _mode(), registry.resolve_name(home, _mode(), name))
+    paths = [registry.log_path(home, dep.mode, dep.name, e.label) for e in dep.edges]
+    for p in paths:
+        if p.exists():
+            for text in p.read_text(errors="replace").splitlines()[-count:]:
+                sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    if not follow:
+        return
+    offsets = {p: (p.stat().st_size if p.exists() else 0, p.stat().st_ino if p.exists() else 0) for p in paths}
+    try:
+        while True:
+            for p in paths:
+                if not p.exists():
+                    continue
+                st = p.stat()
+                offset, inode = offsets[p]
+                if st.st_ino != inode or st.st_size < offset:     # rotated: read the new file from its start
+                    offset = 0
+                if st.st_size > offset:
+                    with open(p, "rb") as fh:
+                        fh.seek(offset)
+                        data = fh.read()
+                    sys.stdout.write(data.decode(errors="replace"))
+                    sys.stdout.flush()
+                    offset += len(data)
+                offsets[p] = (offset, st.st_ino)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass

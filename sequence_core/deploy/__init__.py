@@ -1,0 +1,2 @@
+"""Deployments: strategy modules running live (or in sandbox) in edge processes under the
+engine's supervision (docs/deployments.md)."""

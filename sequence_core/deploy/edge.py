@@ -1,0 +1,496 @@
+"""An edge: one process running one deployment's module near a set of venues.
+
+    python -m sequence_core.deploy.edge <mode> <deployment> <edge label>
+
+Started and restarted by the engine's supervisor (sequence_core/engine/supervisor.py). The
+module's instruments are the deployment's symbols on the edge's venues (symbols in order,
+then venues by name, as in a backtest). The edge
+- watches the top of each book through the mode's market-data source (every 20 ms) and calls
+  ``on_book`` when it changes (after ``subscribe``), ``on_timer`` on its interval;
+- sends every ``place``/``cancel``/``amend`` to the engine as an ``edge`` order (journaled and
+  risk-checked like any other), and turns the engine's lifecycle events for its orders into
+  ``on_order``/``on_fill``;
+- checks the deployment's risk limits before an order leaves (``place`` returns -6 when one
+  refuses it: kill switch, max order rate, max notional per order, max position);
+- on start, adopts its deployment's open orders and fills from the journal, so a restarted
+  edge knows its position and never re-sends what was sent (client order ids derive from the
+  journal's node ids);
+- writes ``<label>.status.json`` every second and appends to ``<label>.log``;
+- on SIGTERM calls ``on_stop`` (which may cancel its resting orders), sends what it queued,
+  and exits 0. A trap or an error status exits 3 with the reason in its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+from ..errors import NetworkError, SequenceError
+from . import registry
+
+SCALE = 1_000_000_000
+MD_POLL_S = 0.02
+STATUS_EVERY_S = 1.0
+QUEUE_MAX = 1_000
+# order(id, 0) status codes (docs/wasm-abi.md)
+UNKNOWN, PENDING, OPEN, PARTIAL, FILLED, CANCELLED, REJECTED = range(7)
+_FROM_ENGINE = {"PENDING_NEW": PENDING, "NEW": OPEN, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED,
+                "CANCELLED": CANCELLED, "REJECTED": REJECTED, "EXPIRED": CANCELLED}
+EXIT_STRATEGY_FAILED = 3
+RECONNECT_S = 60.0                   # how long reads wait for a restarting engine
+
+
+class LocalOrder(msgspec.Struct):
+    id: int
+    inst: int
+    side: int
+    price: int
+    size: int
+    order_type: str
+    graph_id: str | None = None
+    status: int = PENDING
+    filled: int = 0
+    fills_seen: list[str] = []
+    cancel_wanted: bool = False
+    md_ns: int = 0                     # the market event that led to it (0: not from on_book)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(q * len(s)))], 1)
+
+
+class EdgeRuntime:
+    def __init__(self, home: Path, mode: str, name: str, label: str):
+        from ..client import Sequence
+        from ..market import resolve
+        from ..sim.host import StrategyModule
+
+        self.home, self.mode, self.name, self.label = home, mode, name, label
+        self.dep = registry.load(home, mode, name)
+        edge = next((e for e in self.dep.edges if e.label == label), None)
+        if edge is None:
+            raise SequenceError(f"deployment {name} has no edge '{label}'")
+        self.origin = f"deploy:{name}/{label}"
+        client = Sequence(sandbox=mode == "sandbox")
+        venues = client.trading_venues(edge.venues)
+        self.instruments = []
+        for sym in self.dep.symbols:
+            for vname in sorted(venues):
+                found = [i for i in resolve(sym, list(venues[vname].instruments())) if i.venue == vname] \
+                    if any(i.venue == vname for i in venues[vname].instruments()) else []
+                exact = [i for i in found if i.symbol == sym] or found[:1]
+                self.instruments.extend(exact)
+        if not self.instruments:
+            raise SequenceError(f"none of {', '.join(self.dep.symbols)} is listed on {', '.join(edge.venues)}")
+        self.source = client.source()
+        folder = registry.folder(home, mode, name)
+        self.module = StrategyModule(folder / "module.wasm", name)
+        self.log_path = registry.log_path(home, mode, name, label)
+        self.orders: dict[int, LocalOrder] = {}
+        self.by_graph: dict[str, int] = {}
+        self.next_id = 1
+        self.positions = [0] * len(self.instruments)        # fixed point
+        self.cash = 0.0
+        self.fills = 0
+        self.sent_times: list[float] = []                   # order rate window
+        self._refused: dict[str, float] = {}                # risk reason -> when last logged
+        self.md_latency_us: list[float] = []
+        self.tops: list[tuple] = [()] * len(self.instruments)
+        self.timer_ns = 0
+        self.next_timer = 0
+        self.mask = 0
+        self.queue: asyncio.Queue = asyncio.Queue(QUEUE_MAX)
+        self.current_md_ns = 0
+        self.stopping = False
+        self.error: str | None = None
+        self.status = registry.EdgeStatus(label, "starting", os.getpid(), self.dep.version, time.time_ns(),
+                                          instruments=[f"{i.venue}:{i.symbol}" for i in self.instruments])
+        self.strategy = None
+
+    # -- the module's imports (called from inside a callback) ---------------------------------
+    def now(self) -> int:
+        return time.time_ns()
+
+    def log(self, level: str, text: str) -> None:
+        self._write_log(f"{level}: {text}")
+
+    def set_timer(self, interval_ns: int) -> None:
+        self.timer_ns = max(0, int(interval_ns))
+        self.next_timer = time.time_ns() + self.timer_ns if self.timer_ns else 0
+
+    def subscribe(self, mask: int) -> None:
+        self.mask = mask
+
+    def book(self, inst: int, field: int) -> int:
+        if not 0 <= inst < len(self.instruments):
+            return 0
+        i = self.instruments[inst]
+        if field == 4:
+            return int(i.tick_size * SCALE)
+        if field == 5:
+            return int(i.lot_size * SCALE)
+        top = self.tops[inst]
+        return top[field] if top and 0 <= field < 4 else 0
+
+    def position(self, inst: int) -> int:
+        return self.positions[inst] if 0 <= inst < len(self.positions) else 0
+
+    def order(self, order_id: int, field: int) -> int:
+        o = self.orders.get(order_id)
+        if o is None:
+            return 0
+        return (o.status, o.price, o.size, o.filled)[field] if 0 <= field < 4 else 0
+
+    def _risk(self, inst: int, side: int, price: int, size: int) -> str | None:
+        r = self.dep.risk
+        if r.kill_switch:
+            return "kill switch is on"
+        now = time.monotonic()
+        self.sent_times = [t for t in self.sent_times if now - t < 1.0]
+        if r.max_order_rate is not None and len(self.sent_times) >= r.max_order_rate:
+            return f"max order rate {r.max_order_rate:g}/s"
+        if r.max_notional is not None and price and price / SCALE * size / SCALE > r.max_notional:
+            return f"max notional {r.max_notional:g} per order"
+        if r.max_position is not None:
+            pending = sum(o.side * (o.size - o.filled) for o in self.orders.values()
+                          if o.inst == inst and o.status in (PENDING, OPEN, PARTIAL) and o.side == side)
+            if abs(self.positions[inst] + pending + side * size) / SCALE > r.max_position:
+                return f"max position {r.max_position:g}"
+        return None
+
+    def place(self, inst: int, side: int, price: int, size: int, flags: int) -> int:
+        if not 0 <= inst < len(self.instruments):
+            return -1
+        if side not in (1, -1):
+            return -2
+        i = self.instruments[inst]
+        lot, tick = int(i.lot_size * SCALE), int(i.tick_size * SCALE)
+        if size <= 0 or (lot and size % lot):
+            return -3
+        market = bool(flags & 4)
+        if not market and (price <= 0 or (tick and price % tick)):
+            return -4
+        if self.queue.full():
+            return -5
+        why = self._risk(inst, side, price, size)
+        if why:
+            if self._refused.get(why, 0) < time.monotonic() - 10:    # once per reason per 10 s
+                self._refused[why] = time.monotonic()
+                self._write_log(f"host: order refused by the risk limits ({why}); -6 to the strategy")
+            return -6
+        oid = self.next_id
+        self.next_id += 1
+        kind = "market" if market else "ioc" if flags & 2 else "post_only" if flags & 1 else "limit"
+        self.orders[oid] = LocalOrder(oid, inst, side, price, size, kind, md_ns=self.current_md_ns)
+        self.sent_times.append(time.monotonic())
+        self.queue.put_nowait(("place", oid))
+        return oid
+
+    def cancel(self, order_id: int) -> int:
+        o = self.orders.get(order_id)
+        if o is None:
+            return -1
+        if o.status not in (PENDING, OPEN, PARTIAL) or o.cancel_wanted:
+            return -2
+        o.cancel_wanted = True
+        if o.graph_id is not None:
+            self.queue.put_nowait(("cancel", order_id))
+        return 0
+
+    def amend(self, order_id: int, price: int, size: int) -> int:
+        o = self.orders.get(order_id)
+        if o is None:
+            return -1
+        if o.status not in (OPEN, PARTIAL) or o.graph_id is None:
+            return -2
+        self.queue.put_nowait(("amend", order_id, price, size))
+        return 0
+
+    # -- running ---------------------------------------------------------------------------------
+    def _write_log(self, line: str) -> None:
+        try:
+            if self.log_path.exists() and self.log_path.stat().st_size > registry.LOG_ROTATE_BYTES:
+                os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
+            with open(self.log_path, "a") as fh:
+                fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())} {self.label} {line}\n")
+        except OSError:
+            pass
+
+    def _call(self, callback: str, *args: int) -> None:
+        self.strategy.call(callback, *args)
+
+    async def _connect(self) -> None:
+        import aiohttp
+
+        from ..engine_client import engine_info
+
+        info = engine_info()
+        if info is None:
+            raise NetworkError("the engine is not running")
+        if getattr(self, "http", None) is not None:
+            await self.http.close()
+        self.http = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{info.port}",
+                                          headers={"Authorization": f"Bearer {info.token}"})
+
+    async def _api(self, method: str, path: str, body=None):
+        """One engine call. Reads are retried while the engine is away (it may be restarting,
+        up to RECONNECT_S); writes are not (a place must never be sent twice): they fail with
+        NetworkError, which the strategy sees as a rejected order."""
+        import aiohttp
+
+        deadline = time.monotonic() + RECONNECT_S
+        while True:
+            try:
+                async with self.http.request(method, f"/v1/{self.mode}{path}", json=body, timeout=self._timeout) as resp:
+                    data = await resp.json(content_type=None)
+                    if resp.status >= 400:
+                        raise SequenceError(data.get("error", f"HTTP {resp.status}") if isinstance(data, dict) else str(data))
+                    return data
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                if method != "GET" or time.monotonic() > deadline:
+                    raise NetworkError(f"engine unreachable ({type(exc).__name__})") from None
+                await asyncio.sleep(0.5)
+                try:
+                    await self._connect()           # a restarted engine has a new port and token
+                except NetworkError:
+                    pass
+
+    async def _reconcile(self) -> None:
+        """Adopt this edge's orders from the journal: position from their fills, open ones
+        back into the order table (the module sees them through order())."""
+        views = await self._api("GET", "/orders")
+        key = {(i.venue, i.symbol): n for n, i in enumerate(self.instruments)}
+        for v in views:
+            g = v["graph"]
+            if g["request"].get("origin") != self.origin:
+                continue
+            node = v["nodes"][0] if v["nodes"] else None
+            inst = key.get((g["request"]["venue"], node["symbol"] if node else g["request"]["symbol"]))
+            if inst is None:
+                continue
+            side = 1 if g["request"]["side"] == "buy" else -1
+            filled = int(Decimal(g["filled_qty"]) * SCALE)
+            self.positions[inst] += side * filled
+            self.cash -= side * float(Decimal(g["notional"])) + float(Decimal(g["fees"]))
+            if g["status"] in ("ADMITTED", "WORKING"):
+                oid = self.next_id
+                self.next_id += 1
+                price = int(Decimal(g["request"]["limit_price"] or 0) * SCALE)
+                o = LocalOrder(oid, inst, side, price, int(Decimal(g["request"]["qty"]) * SCALE),
+                               g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled)
+                self.orders[oid] = o
+                self.by_graph[g["graph_id"]] = oid
+        if self.by_graph or any(self.positions):
+            self._write_log(f"host: adopted {len(self.by_graph)} open order(s); positions "
+                            + ", ".join(f"{self.instruments[n].venue}:{self.instruments[n].symbol} {p / SCALE:g}"
+                                        for n, p in enumerate(self.positions)))
+
+    async def _sender(self) -> None:
+        while True:
+            action = await self.queue.get()
+            try:
+                await self._send(action)
+            except SequenceError as exc:
+                o = self.orders.get(action[1])
+                self._write_log(f"host: {action[0]} of order {action[1]} failed: {exc}")
+                if o is not None and action[0] == "place":
+                    o.status = REJECTED
+                    self._call("on_order", o.id, 2, REJECTED)
+                elif o is not None:
+                    self._call("on_order", o.id, 6, o.status)
+            finally:
+                self.queue.task_done()
+
+    async def _send(self, action) -> None:
+        o = self.orders[action[1]]
+        i = self.instruments[o.inst]
+        if action[0] == "place":
+            req = {"symbol": i.symbol, "side": "buy" if o.side > 0 else "sell", "qty": str(Decimal(o.size) / SCALE),
+                   "venue": i.venue, "limit_price": str(Decimal(o.price) / SCALE) if o.order_type != "market" else None,
+                   "policy": "edge", "order_type": o.order_type, "origin": self.origin, "urgency": "high"}
+            detail = await self._api("POST", "/orders", {"request": req, "wait_s": 0})
+            if o.md_ns:
+                self.md_latency_us.append((time.time_ns() - o.md_ns) / 1e3)
+                del self.md_latency_us[:-20_000]
+            o.graph_id = detail["graph"]["graph_id"]
+            self.by_graph[o.graph_id] = o.id
+            self._call("on_order", o.id, 1, OPEN)
+            if o.cancel_wanted:
+                self.queue.put_nowait(("cancel", o.id))
+            await self._update(o.graph_id, detail)
+        elif action[0] == "cancel":
+            await self._api("POST", "/cancel", {"id": o.graph_id})
+            await self._update(o.graph_id)
+        else:
+            _, _, price, size = action
+            await self._api("POST", "/amend", {"id": o.graph_id, "price": str(Decimal(price) / SCALE),
+                                               "qty": str(Decimal(size) / SCALE)})
+            o.price, o.size = price, size
+            self._call("on_order", o.id, 5, o.status)
+
+    async def _update(self, graph_id: str, detail: dict | None = None) -> None:
+        oid = self.by_graph.get(graph_id)
+        if oid is None:
+            return
+        detail = detail or await self._api("GET", f"/orders/{graph_id}")
+        o = self.orders[oid]
+        for f in detail.get("fills", []):
+            if f["fill_id"] in o.fills_seen:
+                continue
+            o.fills_seen.append(f["fill_id"])
+            size = int(Decimal(f["qty"]) * SCALE)
+            price = int(Decimal(f["price"]) * SCALE)
+            o.filled += size
+            self.positions[o.inst] += o.side * size
+            self.cash -= o.side * float(Decimal(f["price"]) * Decimal(f["qty"])) + float(Decimal(f.get("fee") or 0))
+            self.fills += 1
+            done = o.filled >= o.size
+            if done:
+                o.status = FILLED
+            self._call("on_fill", o.id, o.inst, o.side, price, size,
+                       (1 if f.get("liquidity") == "maker" else 0) | (2 if done else 0))
+        status = _FROM_ENGINE.get(detail["nodes"][-1]["status"]) if detail.get("nodes") else None
+        if detail["graph"]["status"] == "REJECTED" or status == REJECTED:
+            if o.status != REJECTED:
+                o.status = REJECTED
+                self._call("on_order", o.id, 2, REJECTED)
+        elif status == CANCELLED and o.status not in (CANCELLED, FILLED):
+            o.status = CANCELLED
+            self._call("on_order", o.id, 4, CANCELLED)
+        elif status in (OPEN, PARTIAL) and o.status == PENDING:
+            o.status = status
+
+    async def _events(self) -> None:
+        after = (await self._api("GET", "/events?after=0&wait=0"))["last_id"]
+        while True:
+            data = await self._api("GET", f"/events?after={after}&wait=1")
+            after = data["last_id"]
+            for gid in dict.fromkeys(e["graph_id"] for e in data["events"] if e["graph_id"] in self.by_graph):
+                await self._update(gid)
+
+    async def _market(self) -> None:
+        while True:
+            books = self.source.books(self.instruments, self.source.now_ns(), 1)
+            by = {(b.venue, b.symbol): b for b in books}
+            for n, i in enumerate(self.instruments):
+                b = by.get((i.venue, i.symbol))
+                if b is None:
+                    continue
+                bid, ask = b.best_bid, b.best_ask
+                top = (int(bid.price * SCALE) if bid else 0, int(bid.size * SCALE) if bid else 0,
+                       int(ask.price * SCALE) if ask else 0, int(ask.size * SCALE) if ask else 0)
+                if top != self.tops[n]:
+                    self.tops[n] = top
+                    if self.mask & 1:
+                        self.current_md_ns = time.time_ns()
+                        try:
+                            self._call("on_book", n)
+                        finally:
+                            self.current_md_ns = 0
+            now = time.time_ns()
+            if self.timer_ns and now >= self.next_timer:
+                self.next_timer = now + self.timer_ns
+                self._call("on_timer", now)
+            await asyncio.sleep(MD_POLL_S)
+
+    def _mark(self) -> float:
+        value = self.cash
+        for n, pos in enumerate(self.positions):
+            bid, _, ask, _ = self.tops[n] or (0, 0, 0, 0)
+            if pos and bid and ask:
+                value += pos / SCALE * (bid + ask) / 2 / SCALE
+        return value
+
+    def _snapshot(self, state: str) -> None:
+        s = self.status
+        s.state, s.updated_ns, s.fills = state, time.time_ns(), self.fills
+        s.positions = {f"{i.venue}:{i.symbol}": self.positions[n] / SCALE for n, i in enumerate(self.instruments)}
+        s.pnl = round(self._mark(), 6)
+        s.orders = len(self.orders)
+        s.open_orders = sum(o.status in (PENDING, OPEN, PARTIAL) for o in self.orders.values())
+        if self.strategy is not None:
+            d = self.strategy.durations_us
+            s.callbacks, s.callback_p50_us, s.callback_p99_us = self.strategy.callbacks, _pct(d, 0.5), _pct(d, 0.99)
+        s.md_to_journal_p50_us, s.md_to_journal_p99_us = _pct(self.md_latency_us, 0.5), _pct(self.md_latency_us, 0.99)
+        s.error = self.error
+        registry.write_status(self.home, self.mode, self.name, s)
+
+    async def _status_loop(self) -> None:
+        while True:
+            self._snapshot("running")
+            await asyncio.sleep(STATUS_EVERY_S)
+
+    async def run(self) -> int:
+        import aiohttp
+
+        from ..engine_client import engine_info
+        from .livehost import LiveStrategy
+
+        if engine_info() is None:
+            raise SequenceError("the engine is not running; edges run under it (`sequence deploy` starts it)")
+        self._timeout = aiohttp.ClientTimeout(total=30)
+        self.http = None
+        await self._connect()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        tasks = []
+        code = 0
+        try:
+            self.strategy = LiveStrategy(self.module, self, self.dep.params)
+            await self._reconcile()
+            self._write_log(f"host: edge {self.label} of {self.name} v{self.dep.version} started (pid {os.getpid()}), "
+                            f"instruments {', '.join(self.status.instruments)}")
+            self._call("on_start")
+            tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop())]
+            waiter = loop.create_task(stop.wait())
+            done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not waiter and t.exception() is not None:
+                    raise t.exception()
+            self._call("on_stop")                      # the strategy cancels what it wants cancelled
+            await asyncio.wait_for(self.queue.join(), 10)
+            self._write_log("host: stopped")
+            self._snapshot("stopped")
+        except SequenceError as exc:
+            self.error = str(exc)
+            self._write_log(f"host: {exc}")
+            self._snapshot("trapped" if "strategy '" in str(exc) else "failed")
+            code = EXIT_STRATEGY_FAILED
+        finally:
+            for t in tasks:
+                t.cancel()
+            await self.http.close()
+            if self.strategy is not None:
+                self.strategy.close()
+        return code
+
+
+def main(argv: list[str]) -> int:
+    from ..home import ensure_home
+
+    mode, name, label = argv
+    try:
+        runtime = EdgeRuntime(ensure_home(), mode, name, label)
+    except SequenceError as exc:
+        path = registry.log_path(ensure_home(), mode, name, label)
+        with open(path, "a") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())} {label} host: cannot start: {exc}\n")
+        registry.write_status(ensure_home(), mode, name, registry.EdgeStatus(label, "failed", os.getpid(), error=str(exc)))
+        return EXIT_STRATEGY_FAILED
+    return asyncio.run(runtime.run())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,150 @@
+"""deploy / start / stop / undeploy / status: the deployment lifecycle, driven through the
+engine, which supervises the edges (docs/deployments.md)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import msgspec
+
+from ..errors import UsageError
+from . import preflight, registry
+
+
+class DeployResult(msgspec.Struct):
+    name: str
+    mode: str
+    action: str                      # deployed | replaced | unchanged
+    version: int
+    module_sha256: str
+    edges: list[registry.Edge]
+    checks: list[preflight.Check]
+
+
+class EdgeView(msgspec.Struct):
+    deployment: str
+    label: str
+    venues: list[str]
+    state: str                       # the supervisor's, else the edge's own
+    pid: int
+    restarts: int
+    version: int
+    status: registry.EdgeStatus | None
+    reason: str | None = None
+
+
+def _engine(mode: str):
+    from ..engine_client import EngineConnection
+
+    return EngineConnection(mode)
+
+
+def deploy(home: Path, mode: str, root: Path, skip_build: bool = False) -> DeployResult:
+    from ..home import atomic_write
+    from ..sim.host import StrategyModule
+    from ..sim.project import load_project, project_module
+
+    project = load_project(root)
+    wasm = project_module(root, skip_build)
+    checks, plan = preflight.run(home, project, mode, wasm)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise PreflightFailed(checks)
+    module = StrategyModule(wasm, project.name)
+    sha = module.sha256()
+    risk = registry.Risk(**msgspec.structs.asdict(project.config.risk))
+    content = dict(module_sha256=sha, symbols=list(project.config.strategy.symbols), venues=plan.venues,
+                   params=project.fixed_params(), risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books])
+    try:
+        old = registry.load(home, mode, project.name)
+    except UsageError:
+        old = None
+    engine = _engine(mode)
+    same = old is not None and all(getattr(old, k) == v for k, v in content.items())
+    if same:
+        action, version = "unchanged", old.version
+        if old.state != "running":
+            old.state = "running"
+            registry.save(home, old)
+    else:
+        action = "replaced" if old is not None else "deployed"
+        version = old.version + 1 if old is not None else 1
+        if old is not None:
+            engine.request("POST", f"/deployments/{project.name}/stop", {})
+        folder = registry.folder(home, mode, project.name)
+        atomic_write(folder / "module.wasm", module.bytes, mode=0o644)
+        import datetime as dt
+
+        registry.save(home, registry.Deployment(name=project.name, mode=mode, state="running", version=version,
+                                                deployed_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                **content))
+    engine.request("POST", f"/deployments/{project.name}/start", {})
+    return DeployResult(project.name, mode, action, version, sha, plan.edges, checks)
+
+
+class PreflightFailed(UsageError):
+    def __init__(self, checks: list[preflight.Check]):
+        self.checks = checks
+        bad = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
+        super().__init__(f"preflight failed ({bad}); nothing was deployed")
+
+
+def set_state(home: Path, mode: str, name: str, state: str) -> registry.Deployment:
+    dep = registry.load(home, mode, name)
+    dep.state = state
+    registry.save(home, dep)
+    _engine(mode).request("POST", f"/deployments/{name}/{'start' if state == 'running' else 'stop'}", {})
+    return dep
+
+
+def resting_orders(mode: str, name: str) -> list[str]:
+    """Graph ids of this deployment's orders still working at a venue."""
+    views = _engine(mode).request("GET", "/orders")
+    prefix = f"deploy:{name}/"
+    return [v["graph"]["graph_id"] for v in views
+            if (v["graph"]["request"].get("origin") or "").startswith(prefix) and v["graph"]["status"] in ("ADMITTED", "WORKING")]
+
+
+def undeploy(home: Path, mode: str, name: str, force: bool = False) -> dict:
+    dep = registry.load(home, mode, name)
+    resting = resting_orders(mode, name)
+    if resting and not force:
+        raise UsageError(f"{len(resting)} order(s) of {name} still rest at the venues ({', '.join(resting[:5])}"
+                         f"{' …' if len(resting) > 5 else ''}); cancel them (`sequence cancel <id>`, or stop the "
+                         "deployment so its on_stop does) or pass --force to leave them working")
+    _engine(mode).request("POST", f"/deployments/{name}/stop", {})
+    shutil.rmtree(registry.folder(home, mode, dep.name))
+    return {"undeployed": name, "version": dep.version, "left_resting": resting}
+
+
+def views(home: Path, mode: str, name: str | None = None) -> list[EdgeView]:
+    """Every edge of every deployment (or of *name*), with the engine's supervision state when
+    it runs, else what the files say."""
+    from ..engine_client import call, engine_info
+
+    info = engine_info()
+    if info is not None:
+        rows = call(info, "GET", f"/v1/{mode}/deployments")
+    else:
+        rows = [{"deployment": d, "edges": [{"label": e.label, "venues": e.venues, "supervisor": None,
+                                              "status": registry.status(home, mode, d.name, e.label)} for e in d.edges]}
+                for d in registry.all_deployments(home, mode)]
+        rows = msgspec.json.decode(msgspec.json.encode(rows))
+    if name is not None and not any(r["deployment"]["name"] == name for r in rows):
+        registry.load(home, mode, name)          # the clear error for an unknown name
+    out = []
+    for r in rows:
+        dep = r["deployment"]
+        if name is not None and dep["name"] != name:
+            continue
+        for e in r["edges"]:
+            sup = e["supervisor"] or {}
+            st = msgspec.convert(e["status"], registry.EdgeStatus) if e["status"] else None
+            state = sup.get("state") or (st.state if st else "unknown")
+            if info is None and dep["state"] == "running":
+                state = "engine down"
+            pid = sup.get("pid", 0) if sup else (st.pid if st and st.state == "running" else 0)
+            out.append(EdgeView(dep["name"], e["label"], e["venues"], state, pid,
+                                sup.get("restarts", 0), dep["version"], st, sup.get("reason")))
+    return out

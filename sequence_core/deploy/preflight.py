@@ -1,0 +1,151 @@
+"""`sequence preflight`: the readiness checklist of a project before it is deployed.
+
+Each check passes or fails with its reason (docs/deployments.md):
+- **module**: the project's wasm is built and loads under this host's ABI;
+- **venues**: the venues it would trade are usable in this mode (sandbox: paper accounts on
+  every installed venue; live: connected with credentials) and the market-data source has a
+  two-sided book for every (symbol, venue) it would trade;
+- **risk**: the ``[risk]`` section sets at least one of max_position, max_notional,
+  max_order_rate, and the kill switch is off;
+- **capital**: the quote cash on those venues covers ``[risk] capital`` (if declared);
+- **conflicts**: no other deployment of this mode trades an overlapping (symbol, venue), and
+  no deployment of the same name runs other content (a re-deploy of the same content passes).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+from ..errors import SequenceError
+from . import registry
+
+
+class Check(msgspec.Struct):
+    name: str
+    ok: bool
+    detail: str
+
+
+class Plan(msgspec.Struct):
+    """What a deployment of the project would run, edge by edge."""
+    name: str
+    mode: str
+    symbols: list[str]
+    venues: list[str]
+    books: list[tuple[str, str]]          # (venue, symbol) pairs traded
+    edges: list[registry.Edge]
+
+
+def plan(project, mode: str) -> Plan:
+    """The books a deployment trades: each symbol on each of the project's venues (all the
+    mode's venues when it names none) that lists it; one edge, ``edge-1``, hosts them all."""
+    from ..client import Sequence
+    from ..market import resolve
+
+    cfg = project.config.strategy
+    client = Sequence(sandbox=mode == "sandbox")
+    venues = client.trading_venues(list(cfg.venues) or None)
+    books = []
+    for sym in cfg.symbols:
+        for vname in sorted(venues):
+            listed = list(venues[vname].instruments())
+            try:
+                found = [i for i in resolve(sym, listed) if i.venue == vname]
+            except SequenceError:
+                found = []
+            exact = [i for i in found if i.symbol == sym] or found[:1]
+            books += [(vname, i.symbol) for i in exact]
+    used = sorted({v for v, _ in books})
+    return Plan(project.name, mode, list(cfg.symbols), used, books, [registry.Edge("edge-1", used)])
+
+
+def run(home: Path, project, mode: str, wasm: Path) -> tuple[list[Check], Plan | None]:
+    from ..sim.host import ABI_VERSION, StrategyModule
+
+    checks: list[Check] = []
+    try:
+        module = StrategyModule(wasm, project.name)
+        checks.append(Check("module", True, f"{wasm.name}: {len(module.bytes):,} bytes, ABI v{ABI_VERSION}, "
+                                            f"sha256 {module.sha256()[:12]}"))
+        sha = module.sha256()
+    except SequenceError as exc:
+        checks.append(Check("module", False, str(exc)))
+        sha = None
+    p = None
+    try:
+        p = plan(project, mode)
+        missing = [s for s in p.symbols if not any(b[1] == s or b[1].startswith(s) for b in p.books)]
+        if not p.books:
+            checks.append(Check("venues", False, f"no venue here lists {', '.join(p.symbols)}"))
+        else:
+            from ..client import Sequence
+
+            client = Sequence(sandbox=mode == "sandbox")
+            src = client.source()
+            insts = [i for v in client.trading_venues(p.venues).values() for i in v.instruments()
+                     if (i.venue, i.symbol) in set(p.books)]
+            books = {(b.venue, b.symbol): b for b in src.books(insts, src.now_ns(), 1)}
+            dead = [f"{v}:{s}" for v, s in p.books if not (books.get((v, s)) and books[(v, s)].best_bid
+                                                           and books[(v, s)].best_ask)]
+            if dead or missing:
+                checks.append(Check("venues", False, "; ".join(
+                    ([f"no two-sided book from {src.label()} for {', '.join(dead)}"] if dead else [])
+                    + ([f"not listed on any venue: {', '.join(missing)}"] if missing else []))))
+            else:
+                checks.append(Check("venues", True, f"{len(p.books)} book(s) live on {', '.join(p.venues)} "
+                                                    f"({mode}, market data: {src.label()})"))
+    except SequenceError as exc:
+        checks.append(Check("venues", False, str(exc)))
+    risk = project.config.risk
+    limits = {k: getattr(risk, k) for k in ("max_position", "max_notional", "max_order_rate")
+              if getattr(risk, k) is not None}
+    if risk.kill_switch:
+        checks.append(Check("risk", False, "[risk] kill_switch = true: the strategy could place no order"))
+    elif not limits:
+        checks.append(Check("risk", False, "no risk limits: set max_position, max_notional and max_order_rate "
+                                           "in [risk] of Sequence.toml"))
+    else:
+        checks.append(Check("risk", True, ", ".join(f"{k} {v:g}" for k, v in limits.items())))
+    checks.append(_capital(project, mode, p))
+    checks.append(_conflicts(home, mode, project.name, sha, p))
+    return checks, p
+
+
+def _capital(project, mode: str, p: Plan | None) -> Check:
+    need = project.config.risk.capital
+    if need is None:
+        return Check("capital", True, "no capital declared ([risk] capital); nothing to compare")
+    if p is None or not p.books:
+        return Check("capital", False, "no venue to hold it")
+    from ..client import Sequence
+
+    quotes = {s.split("-")[1] for s in p.symbols if s.count("-") >= 1}
+    try:
+        rows = Sequence(sandbox=mode == "sandbox").positions(p.venues).rows
+    except SequenceError as exc:
+        return Check("capital", False, f"balances unavailable: {exc}")
+    have = sum((r.value_usd for r in rows if r.instrument in quotes), Decimal(0))
+    ok = have >= Decimal(str(need))
+    return Check("capital", ok, f"{'' if ok else 'only '}{have:,.2f} in {', '.join(sorted(quotes))} on "
+                                f"{', '.join(p.venues)}; [risk] capital needs {need:,.2f}")
+
+
+def _conflicts(home: Path, mode: str, name: str, sha: str | None, p: Plan | None) -> Check:
+    mine = set(p.books) if p else set()
+    problems = []
+    for dep in registry.all_deployments(home, mode):
+        if dep.name == name:
+            if dep.state == "running" and sha and dep.module_sha256 != sha:
+                problems.append(f"'{name}' already runs other content (v{dep.version}); deploy replaces it")
+            continue
+        theirs = set(map(tuple, dep.books))
+        overlap = sorted(mine & theirs)
+        if overlap and dep.state == "running":
+            problems.append(f"'{dep.name}' trades {', '.join(f'{s}@{v}' for v, s in overlap)}")
+    blocking = [x for x in problems if "deploy replaces it" not in x]
+    if blocking:
+        return Check("conflicts", False, "; ".join(problems))
+    return Check("conflicts", True, "; ".join(problems) or "no other deployment trades these books")

@@ -1,0 +1,244 @@
+"""Level 4 deployments in sandbox: preflight, deploy, status, logs, stop/start, undeploy, and
+the faults: an edge killed, the engine killed under a running deployment, a strategy that
+traps on every start, logs rotating under -f."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEQUENCE, clean_env, stop_engine
+from simtools import QUOTER
+
+TRAPPER_AT_START = """(module
+  (memory (export "memory") 1)
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_start") (result i32) (unreachable)))"""
+
+
+# once: a post-only bid 100,000 ticks (1% for BTC-USDT) under the touch, never cancelled (it rests)
+RESTER = """(module
+  (import "seq" "set_timer" (func $set_timer (param i64)))
+  (import "seq" "place" (func $place (param i32 i32 i64 i64 i32) (result i64)))
+  (import "seq" "book" (func $book (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (global $placed (mut i64) (i64.const 0))
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_start") (result i32) (call $set_timer (i64.const 50000000)) (i32.const 0))
+  (func (export "on_timer") (param i64) (result i32)
+    (local $bb i64)
+    (local.set $bb (call $book (i32.const 0) (i32.const 0)))
+    (if (i32.and (i64.eqz (global.get $placed)) (i64.gt_s (local.get $bb) (i64.const 0)))
+      (then (global.set $placed (call $place (i32.const 0) (i32.const 1)
+              (i64.sub (local.get $bb) (i64.mul (i64.const 100000) (call $book (i32.const 0) (i32.const 4))))
+              (i64.mul (i64.const 100) (call $book (i32.const 0) (i32.const 5))) (i32.const 1)))))
+    (i32.const 0)))"""
+
+
+class Project:
+    """A project made by `sequence init`, its module replaced by a WAT strategy."""
+
+    def __init__(self, root: Path, home: Path, name: str = "mm"):
+        self.home, self.name = home, name
+        self.root = root / name
+        assert self.run_in(root, "init", name).returncode == 0
+        self.toml = self.root / "Sequence.toml"
+        self.edit(lambda t: t.replace('symbols = ["BTC-USDT"]', 'symbols = ["BTC-USDT"]\nvenues = ["binance"]')
+                  .replace("max_position = 0.01 ", "max_position = 1 "))
+
+    def run_in(self, cwd, *args, timeout=120):
+        return subprocess.run([str(SEQUENCE), *args], cwd=cwd, capture_output=True, text=True,
+                              env=clean_env(self.home), timeout=timeout)
+
+    def __call__(self, *args, timeout=120):
+        return self.run_in(self.root, "--sandbox", *args, timeout=timeout)
+
+    def edit(self, change):
+        self.toml.write_text(change(self.toml.read_text()))
+
+    def module(self, wat: str) -> None:
+        import wasmtime
+
+        from sequence_core.sim.project import load_project
+
+        path = load_project(self.root).wasm_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(wasmtime.wat2wasm(wat))
+
+    def dir(self) -> Path:
+        return self.home / "deployments" / "sandbox" / self.name
+
+    def supervised(self) -> dict:
+        return json.loads((self.dir() / "edge-1.supervisor.json").read_text())
+
+    def status(self) -> dict:
+        proc = self("status", self.name, "--output", "json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)[0]
+
+    def wait(self, test, timeout=30.0, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st = self.status()
+            if test(st):
+                return st
+            time.sleep(0.3)
+        log = self.dir() / "edge-1.log"
+        tail = log.read_text().splitlines()[-15:] if log.exists() else []
+        raise AssertionError(f"{what} not reached in {timeout}s; last status {st}; log:\n" + "\n".join(tail))
+
+
+@pytest.fixture
+def project(tmp_path, home):
+    p = Project(tmp_path, home)
+    p.module(QUOTER)
+    yield p
+    stop_engine(home)
+
+
+def test_preflight_checks_each_item(project):
+    no_risk = Project(project.root.parent, project.home, "bare")
+    no_risk.edit(lambda t: t.split("[risk]")[0])
+    no_risk.module(QUOTER)
+    bad = no_risk("preflight")
+    assert bad.returncode == 1 and "Error: 1 preflight check(s) failed" in bad.stderr
+    assert "risk" in bad.stdout and "FAIL" in bad.stdout and "no risk limits" in bad.stdout
+    ok = project("preflight", "--output", "json")
+    assert ok.returncode == 0, ok.stderr
+    checks = {c["name"]: c for c in json.loads(ok.stdout)}
+    assert all(c["ok"] for c in checks.values()) and set(checks) == {"module", "venues", "risk", "capital", "conflicts"}
+    assert "ABI v1" in checks["module"]["detail"] and "binance" in checks["venues"]["detail"]
+    assert "needs 1,000.00" in checks["capital"]["detail"]
+    project.edit(lambda t: t.replace("capital = 1000 ", "capital = 100000000 "))
+    poor = json.loads(project("preflight", "--output", "json").stdout)
+    assert [c["name"] for c in poor if not c["ok"]] == ["capital"]
+    project.edit(lambda t: t.replace("capital = 100000000 ", "capital = 1000 ").replace("kill_switch = false", "kill_switch = true"))
+    killed = json.loads(project("preflight", "--output", "json").stdout)
+    assert [c["detail"] for c in killed if not c["ok"]] == ["[risk] kill_switch = true: the strategy could place no order"]
+    (project.root / "target").rename(project.root / "target-away")
+    missing = json.loads(project("preflight", "--output", "json").stdout)
+    assert [c["name"] for c in missing if not c["ok"]] == ["module", "risk"]
+
+
+@pytest.mark.slow
+def test_deploy_trades_then_stop_start_redeploy_undeploy(project):
+    out = project("deploy", "--skip-build", "--output", "json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert (d["action"], d["version"], d["edges"]) == ("deployed", 1, [{"label": "edge-1", "venues": ["binance"]}])
+    st = project.wait(lambda s: s["status"] and s["status"]["fills"] > 0, what="a fill")
+    assert st["state"] == "running" and st["pid"] > 0 and st["status"]["orders"] >= 2
+    assert st["status"]["callback_p50_us"] > 0 and st["status"]["instruments"] == ["binance:BTC-USDT"]
+    text = project("status")
+    assert text.returncode == 0 and "edge-1" in text.stdout and "CB P99" in text.stdout
+    logs = project("logs")
+    assert "host: edge edge-1 of mm v1 started" in logs.stdout and "supervisor: started edge pid" in logs.stdout
+    # the engine journaled every order, as an edge order of this deployment
+    views = json.loads(project("orders", "--output", "json").stdout)
+    mine = [v for v in views if v["graph"]["request"]["origin"] == "deploy:mm/edge-1"]
+    assert mine and all(v["graph"]["request"]["policy"] == "edge" for v in mine)
+    same = json.loads(project("deploy", "--skip-build", "--output", "json").stdout)
+    assert (same["action"], same["version"]) == ("unchanged", 1)
+    assert project.supervised()["pid"] == st["pid"]                 # the same process kept running
+    project.module(RESTER)                                         # new content: replaces v1
+    replaced = json.loads(project("deploy", "--skip-build", "--output", "json").stdout)
+    assert (replaced["action"], replaced["version"]) == ("replaced", 2)
+    project.wait(lambda s: s["state"] == "running" and s["status"] and s["status"]["version"] == 2
+                 and s["status"]["open_orders"] == 1, what="v2 resting its bid")
+    stopped = project("stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert project.status()["state"] == "stopped"
+    resting = project("undeploy")                                 # the host never cancels: the bid rests
+    assert resting.returncode == 1 and "still rest at the venues" in resting.stderr
+    assert project("start").returncode == 0
+    project.wait(lambda s: s["state"] == "running" and s["status"]["state"] == "running", what="running again")
+    forced = project("undeploy", "--force")
+    # the bid of v2's first run and the one its restarted module placed again (it starts afresh)
+    assert forced.returncode == 0 and "Undeployed mm v2; WARNING: " in forced.stdout and "left resting" in forced.stdout
+    assert not project.dir().exists()
+    assert project("status", "mm").returncode == 1
+
+
+@pytest.mark.slow
+def test_a_killed_edge_is_restarted_and_adopts_its_orders(project):
+    assert project("deploy", "--skip-build").returncode == 0
+    st = project.wait(lambda s: s["status"] and s["status"]["open_orders"] >= 1, what="resting quotes")
+    os.kill(st["pid"], signal.SIGKILL)
+    again = project.wait(lambda s: s["restarts"] == 1 and s["state"] == "running" and s["pid"] != st["pid"]
+                         and s["status"] and s["status"]["pid"] != st["pid"], what="a restart")
+    log = (project.dir() / "edge-1.log").read_text()
+    assert "edge exited (exit code -9); restart 1 in 0.5s" in log and "host: adopted" in log
+    assert again["restarts"] == 1
+    project.wait(lambda s: s["status"]["orders"] >= 1 and s["restarts"] == 1, what="trading after the restart")
+
+
+@pytest.mark.slow
+def test_engine_killed_under_a_running_deployment(project):
+    assert project("deploy", "--skip-build").returncode == 0
+    st = project.wait(lambda s: s["status"] and s["status"]["orders"] > 2, what="orders")
+    engine = json.loads((project.home / "engine.json").read_text())["pid"]
+    os.kill(engine, signal.SIGKILL)
+    time.sleep(1.0)
+    assert project("engine", "start").returncode == 0
+    after = project.wait(lambda s: s["state"] == "running" and s["status"]["orders"] > st["status"]["orders"] + 2,
+                         what="trading after the engine restart")
+    assert after["pid"] == st["pid"]                                # adopted, not started twice
+    assert "adopted running edge pid" in (project.dir() / "edge-1.log").read_text()
+
+
+@pytest.mark.slow
+def test_a_strategy_that_traps_is_stopped_after_backoff(project):
+    project.module(TRAPPER_AT_START)
+    assert project("deploy", "--skip-build").returncode == 0
+    st = project.wait(lambda s: s["state"] == "failed", timeout=60, what="failed")
+    assert st["restarts"] == 5 and "exits in a row" in st["reason"] and "trapped: wasm `unreachable`" in st["reason"]
+    text = project("status")
+    assert "failed" in text.stdout and "on_start: trapped" in text.stdout
+    log = (project.dir() / "edge-1.log").read_text()
+    assert [f"restart {n} in" in log for n in (1, 2, 3, 4)] == [True] * 4
+
+
+def test_logs_follow_survives_rotation(project, home):
+    from sequence_core.deploy import registry
+
+    dep = registry.Deployment(name="mm", mode="sandbox", module_sha256="x", symbols=["BTC-USDT"], venues=["binance"],
+                              params={}, risk=registry.Risk(), edges=[registry.Edge("edge-1", ["binance"])], state="stopped")
+    registry.save(home, dep)
+    log = registry.log_path(home, "sandbox", "mm", "edge-1")
+    log.write_text("first\n")
+    proc = subprocess.Popen([str(SEQUENCE), "--sandbox", "logs", "mm", "-f"], stdout=subprocess.PIPE, text=True,
+                            env=clean_env(home))
+    try:
+        time.sleep(1.0)
+        with open(log, "a") as fh:
+            fh.write("second\n")
+        time.sleep(0.6)
+        os.replace(log, log.with_name("edge-1.log.1"))              # rotated
+        log.write_text("third\n")
+        time.sleep(0.8)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    assert out.splitlines() == ["first", "second", "third"] and proc.returncode == 0
+
+
+def test_bad_input(project):
+    assert project("status", "nope").returncode == 1
+    assert "no sandbox deployment named 'nope'" in project("stop", "nope").stderr
+    outside = project.run_in(project.root.parent, "--sandbox", "deploy")
+    assert outside.returncode == 1 and "no Sequence.toml" in outside.stderr
+    which = project.run_in(project.root.parent, "--sandbox", "stop")
+    assert which.returncode == 1 and "there are no sandbox deployments" in which.stderr
+
+
+def test_live_host_imports_match_the_sim_engines_abi():
+    from sequence_core.deploy.livehost import SIGNATURES
+    from sequence_core.sim.host import PY_IMPORTS
+    from sequence_core.sim.kernel import IMPORTS
+
+    assert SIGNATURES == {**{k: (p, r) for k, (_, p, r) in IMPORTS.items()}, **PY_IMPORTS}
