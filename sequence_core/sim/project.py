@@ -124,7 +124,7 @@ def _line_of(text: str, key: str, section: str | None) -> int | None:
             return n
     if section is None:
         for n, line in enumerate(text.splitlines(), start=1):
-            if line.strip() == f"[{key}]":
+            if line.split("#")[0].strip() == f"[{key}]":      # a header may carry a comment
                 return n
     return None
 
