@@ -34,14 +34,19 @@ def preflight():
 
 @click.command()
 @click.option("--skip-build", is_flag=True, help="Deploy the module already built.")
-def deploy(skip_build):
+@click.option("--bundle", metavar="ID", help="Deploy exactly this edge bundle's module and params.")
+def deploy(skip_build, bundle):
     """Compile (unless --skip-build), push the WASM to every hosting edge, and start the deployment."""
     from sequence_core.deploy import manage
     from sequence_core.home import ensure_home
     from sequence_core.sim.project import find_project
 
     try:
-        result = manage.deploy(ensure_home(), _mode(), find_project(), skip_build)
+        if bundle and skip_build:
+            from sequence_core.errors import UsageError
+
+            raise UsageError("--bundle deploys the bundle's module: nothing is built, so --skip-build does not apply")
+        result = manage.deploy(ensure_home(), _mode(), find_project(), skip_build, bundle)
     except manage.PreflightFailed as exc:
         if state().output != "json":
             _render_checks(exc.checks)
@@ -49,7 +54,8 @@ def deploy(skip_build):
 
     def render(r):
         what = {"deployed": "Deployed", "replaced": "Replaced with", "unchanged": "Already running"}[r.action]
-        line(f"{what} {r.name} v{r.version} ({r.mode}, module {r.module_sha256[:12]}) on "
+        line(f"{what} {r.name} v{r.version} ({r.mode}, module {r.module_sha256[:12]}"
+             + (f", bundle {r.bundle[:12]}" if r.bundle else "") + ") on "
              + ", ".join(f"{e.label} [{', '.join(e.venues)}]" for e in r.edges))
         line(f"  `sequence{' --sandbox' if r.mode == 'sandbox' else ''} status {r.name}` shows it; "
              f"`sequence{' --sandbox' if r.mode == 'sandbox' else ''} logs {r.name} -f` follows it")

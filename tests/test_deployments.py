@@ -242,3 +242,31 @@ def test_live_host_imports_match_the_sim_engines_abi():
     from sequence_core.sim.kernel import IMPORTS
 
     assert SIGNATURES == {**{k: (p, r) for k, (_, p, r) in IMPORTS.items()}, **PY_IMPORTS}
+
+
+@pytest.mark.slow
+def test_deploy_a_bundle_runs_exactly_its_module_and_params(project, tmp_path):
+    import hashlib
+
+    import wasmtime
+
+    module = tmp_path / "rester.wasm"
+    module.write_bytes(wasmtime.wat2wasm(RESTER))
+    project.edit(lambda t: t.replace("[params]", "[params]\nsize = 0.02"))
+    made = project("bundle", "compile-edge", "--wasm", str(module), "--artifact", "rester", "--output", "json")
+    assert made.returncode == 0, made.stderr
+    bid = json.loads(made.stdout)["id"]
+    project.edit(lambda t: t.replace("size = 0.02", "size = 0.05"))        # the project moved on; the bundle did not
+    out = project("deploy", "--bundle", bid[:12], "--output", "json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["bundle"] == bid and d["module_sha256"] == hashlib.sha256(module.read_bytes()).hexdigest()
+    dep = json.loads((project.dir() / "deployment.json").read_text())
+    assert dep["bundle"] == bid and dep["params"]["size"] == 20_000_000
+    assert (project.dir() / "module.wasm").read_bytes() == module.read_bytes()
+    project.wait(lambda s: s["status"] and s["status"]["orders"] >= 1, what="the bundle trading")
+    sor = project("bundle", "compile-assignment", "--artifact", "a", "--output", "json")
+    wrong = project("deploy", "--bundle", json.loads(sor.stdout)["id"])
+    assert wrong.returncode == 1 and "deployments run edge bundles" in wrong.stderr
+    both = project("deploy", "--bundle", bid, "--skip-build")
+    assert both.returncode == 1 and "--skip-build does not apply" in both.stderr

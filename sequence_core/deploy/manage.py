@@ -20,6 +20,7 @@ class DeployResult(msgspec.Struct):
     module_sha256: str
     edges: list[registry.Edge]
     checks: list[preflight.Check]
+    bundle: str | None = None
 
 
 class EdgeView(msgspec.Struct):
@@ -40,22 +41,33 @@ def _engine(mode: str):
     return EngineConnection(mode)
 
 
-def deploy(home: Path, mode: str, root: Path, skip_build: bool = False) -> DeployResult:
+def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: str | None = None) -> DeployResult:
+    """Deploy the project at *root*: its module and [params], or with *bundle* exactly the
+    edge bundle's module and params (symbols, venues and risk still come from the project)."""
     from ..home import atomic_write
     from ..sim.host import StrategyModule
     from ..sim.project import load_project, project_module
 
     project = load_project(root)
-    wasm = project_module(root, skip_build)
-    checks, plan = preflight.run(home, project, mode, wasm)
+    params, bundle_id = project.fixed_params(), None
+    if bundle is not None:
+        from .. import bundles
+
+        b = bundles.load(home, bundle)               # verified: hash, signature, trusted key
+        if b.manifest.kind != "edge":
+            raise UsageError(f"bundle {b.id[:12]} is a {b.manifest.kind} bundle; deployments run edge bundles")
+        module = StrategyModule(Path(f"{b.manifest.artifact}.wasm"), project.name, data=b.payload)
+        params, bundle_id = dict(b.manifest.params), b.id
+    else:
+        module = StrategyModule(project_module(root, skip_build), project.name)
+    checks, plan = preflight.run(home, project, mode, module)
     failed = [c for c in checks if not c.ok]
     if failed:
         raise PreflightFailed(checks)
-    module = StrategyModule(wasm, project.name)
     sha = module.sha256()
     risk = registry.Risk(**msgspec.structs.asdict(project.config.risk))
     content = dict(module_sha256=sha, symbols=list(project.config.strategy.symbols), venues=plan.venues,
-                   params=project.fixed_params(), risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books])
+                   params=params, risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books], bundle=bundle_id)
     try:
         old = registry.load(home, mode, project.name)
     except UsageError:
@@ -80,7 +92,7 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False) -> Deplo
                                                 deployed_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                 **content))
     engine.request("POST", f"/deployments/{project.name}/start", {})
-    return DeployResult(project.name, mode, action, version, sha, plan.edges, checks)
+    return DeployResult(project.name, mode, action, version, sha, plan.edges, checks, bundle_id)
 
 
 class PreflightFailed(UsageError):

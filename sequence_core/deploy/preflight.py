@@ -62,13 +62,14 @@ def plan(project, mode: str) -> Plan:
     return Plan(project.name, mode, list(cfg.symbols), used, books, [registry.Edge("edge-1", used)])
 
 
-def run(home: Path, project, mode: str, wasm: Path) -> tuple[list[Check], Plan | None]:
+def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]:
+    """*wasm*: the module's path, or a loaded StrategyModule (a bundle's payload)."""
     from ..sim.host import ABI_VERSION, StrategyModule
 
     checks: list[Check] = []
     try:
-        module = StrategyModule(wasm, project.name)
-        checks.append(Check("module", True, f"{wasm.name}: {len(module.bytes):,} bytes, ABI v{ABI_VERSION}, "
+        module = wasm if isinstance(wasm, StrategyModule) else StrategyModule(wasm, project.name)
+        checks.append(Check("module", True, f"{module.path.name}: {len(module.bytes):,} bytes, ABI v{ABI_VERSION}, "
                                             f"sha256 {module.sha256()[:12]}"))
         sha = module.sha256()
     except SequenceError as exc:
