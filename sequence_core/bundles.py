@@ -56,6 +56,13 @@ class ImpactModel(msgspec.Struct, frozen=True):
     end_ns: int
     source: str                     # the research profile artifact it came from
 
+    @classmethod
+    def from_profile(cls, art) -> "ImpactModel":
+        """The fitted model of a research profile artifact (its fit must exist)."""
+        b, fit = art.body, art.body["impact"]
+        return cls(b["symbol"], b["venue"], fit["y"], fit["y_stderr"], fit["r2"], fit["buckets"], fit["sigma_day_bps"],
+                   fit["adv"], b["start_ns"], b["end_ns"], art.id)
+
     def impact_bps(self, qty: float) -> float:
         return self.y * self.sigma_day_bps * (qty / self.adv) ** 0.5 if self.adv > 0 and qty > 0 else 0.0
 
@@ -186,12 +193,10 @@ def compile_sor(home: Path, routing_model: str, impact_model: str, slicing_polic
         if art.type != "profile":
             raise UsageError(f"--impact-model '{ref}' is a {art.type} artifact; impact models come from profiles "
                              "(`sequence research profile <symbol>`)")
-        b, fit = art.body, art.body["impact"]
-        if fit.get("y") is None:
+        if art.body["impact"].get("y") is None:
             raise UsageError(f"profile {ref} of {art.subject} has no impact fit (under 20 one-second buckets of "
                              "trades); profile a longer window")
-        models.append(ImpactModel(b["symbol"], b["venue"], fit["y"], fit["y_stderr"], fit["r2"], fit["buckets"],
-                                  fit["sigma_day_bps"], fit["adv"], b["start_ns"], b["end_ns"], ref))
+        models.append(ImpactModel.from_profile(art))
     books = [(m.symbol, m.venue) for m in models]
     if len(set(books)) != len(books):
         raise UsageError("--impact-model names two profiles of the same book; give one per book")
@@ -369,6 +374,11 @@ def audit(home: Path) -> list[Promotion]:
     return out
 
 
+def last_promotion(home: Path, bundle_id: str) -> Promotion | None:
+    """The bundle's latest promotion on any target, or None if it was never promoted."""
+    return next((r for r in reversed(audit(home)) if r.bundle == bundle_id), None)
+
+
 def stage_of(records: list[Promotion], bundle_id: str, target: str) -> Promotion | None:
     last = None
     for r in records:
@@ -491,8 +501,11 @@ class ActiveBundles:
         self._by_kind: dict[str, dict[str, Bundle]] = {}
 
     def _refresh(self) -> None:
-        path = _audit_path(self.home)
-        stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+        try:
+            st = _audit_path(self.home).stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
         if stamp == self._stamp:
             return
         by_kind: dict[str, dict[str, Bundle]] = {"sor": {}, "assignment": {}}

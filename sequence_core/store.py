@@ -157,6 +157,12 @@ class Store:
                     out.extend(sorted(p for p in ddir.glob("*.parquet")))
         return out
 
+    def partitions(self, table: str, venue: str | None = None, symbol: str | None = None,
+                   start: str | None = None, end: str | None = None) -> list[tuple[str, str, str]]:
+        """Sorted (venue, symbol, date) of the partitions holding files of a table."""
+        return sorted({(p.parent.parent.parent.name[6:], p.parent.parent.name[7:], p.parent.name[5:])
+                       for p in self.files(table, venue, symbol, start, end)})
+
     def read(self, table: str, venue: str | None = None, symbol: str | None = None, start: str | None = None,
              end: str | None = None, columns: list[str] | None = None, skip_corrupt: bool = False):
         """(pyarrow Table sorted by ts_recv, problems). A corrupt file raises ConfigError naming

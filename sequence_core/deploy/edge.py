@@ -72,7 +72,6 @@ def _pct(values: list[float], q: float) -> float | None:
 class EdgeRuntime:
     def __init__(self, home: Path, mode: str, name: str, label: str):
         from ..client import Sequence
-        from ..market import resolve
         from ..sim.host import StrategyModule
 
         self.home, self.mode, self.name, self.label = home, mode, name, label
@@ -82,14 +81,9 @@ class EdgeRuntime:
             raise SequenceError(f"deployment {name} has no edge '{label}'")
         self.origin = f"deploy:{name}/{label}"
         client = Sequence(sandbox=mode == "sandbox")
-        venues = client.trading_venues(edge.venues)
-        self.instruments = []
-        for sym in self.dep.symbols:
-            for vname in sorted(venues):
-                found = [i for i in resolve(sym, list(venues[vname].instruments())) if i.venue == vname] \
-                    if any(i.venue == vname for i in venues[vname].instruments()) else []
-                exact = [i for i in found if i.symbol == sym] or found[:1]
-                self.instruments.extend(exact)
+        # the books preflight resolved when it was deployed, in their order (symbols, then venues)
+        listed = {(i.venue, i.symbol): i for v in client.trading_venues(edge.venues).values() for i in v.instruments()}
+        self.instruments = [listed[tuple(b)] for b in self.dep.books if b[0] in edge.venues and tuple(b) in listed]
         if not self.instruments:
             raise SequenceError(f"none of {', '.join(self.dep.symbols)} is listed on {', '.join(edge.venues)}")
         self.source = client.source()

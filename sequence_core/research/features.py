@@ -114,12 +114,11 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def bars_for(store, symbol: str, t0: int, t1: int) -> Bars | None:
-    import pyarrow.parquet as pq
+    from .profile import busiest_venue
 
-    venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=symbol)})
-    if not venues:
+    venue = busiest_venue(store, symbol)
+    if venue is None:
         return None
-    venue = max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("trades", v, symbol)))
     tr = store.arrays("trades", venue=venue, symbol=symbol)
     keep = (tr["ts_recv"] >= t0) & (tr["ts_recv"] < t1)
     ts, px, sz, side = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9, np.asarray(tr["side"])[keep]
@@ -207,7 +206,7 @@ def evaluate(store, features: list[str], labels: list[str], start: str, end: str
         raise UsageError(f"--start/--end must be dates (YYYY-MM-DD), not '{start}' / '{end}'") from None
     if t0 >= t1:
         raise UsageError(f"--start {start} is after --end {end}")
-    syms = symbols or sorted({p.parent.parent.name[7:] for p in store.files("trades", start=start, end=end)})
+    syms = symbols or sorted({part[1] for part in store.partitions("trades", start=start, end=end)})
     bars = [b for b in (bars_for(store, s, t0, t1) for s in syms) if b is not None]
     if not bars:
         raise UsageError(f"no recorded trades between {start} and {end}"

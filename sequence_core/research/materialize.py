@@ -104,9 +104,7 @@ def plan(store, root: Path, start: str, end: str, symbols: Iterable[str] | None 
     if end < start:
         raise UsageError(f"--end {end} is before --start {start}")
     wanted = set(symbols or ())
-    parts = sorted({(p.parent.parent.parent.name[6:], p.parent.parent.name[7:], p.parent.name[5:])
-                    for p in store.files("trades", start=start, end=end)})
-    parts = [t for t in parts if not wanted or t[1] in wanted]
+    parts = [t for t in store.partitions("trades", start=start, end=end) if not wanted or t[1] in wanted]
     if not parts:
         raise UsageError(f"no recorded trades between {start} and {end}"
                          + (f" for {', '.join(sorted(wanted))}" if wanted else "")

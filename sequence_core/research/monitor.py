@@ -33,7 +33,6 @@ from ..errors import UsageError
 from .drift import Comparison, Tolerance, compare
 
 TARGET_KINDS = ("edge", "sor", "assignment")
-VERDICTS = ("within-tolerance", "drift", "insufficient")
 
 
 class DriftReport(msgspec.Struct):
@@ -72,9 +71,9 @@ def eval_run_of(home: Path, bundle, baseline_eval: str | None) -> str:
             raise UsageError(f"--baseline-eval '{baseline_eval}' did not evaluate bundle {bundle.id[:12]} "
                              "(it ran another module)")
         return baseline_eval
-    promoted = [r for r in bundles.audit(home) if r.bundle == bundle.id] if bundles._audit_path(home).exists() else []
-    if promoted:
-        return promoted[-1].eval_run
+    promoted = bundles.last_promotion(home, bundle.id)
+    if promoted is not None:
+        return promoted.eval_run
     for d in sorted(_runs(home).glob("bt-*"), reverse=True):
         try:
             if _summary(d).get("strategy_sha256") == sha:
@@ -130,8 +129,8 @@ def pnl_per_fill(run_dir: Path) -> np.ndarray:
 
 
 def _latest_date(store, symbols: list[str], venues: list[str] | None) -> str:
-    dates = [p.parent.name[5:] for table in ("book_deltas", "trades") for s in symbols
-             for v in (venues or [None]) for p in store.files(table, v, s)]
+    dates = [part[2] for table in ("book_deltas", "trades") for s in symbols
+             for v in (venues or [None]) for part in store.partitions(table, v, s)]
     if not dates:
         raise UsageError(f"no recorded data for {', '.join(symbols)} in the store at {store.root}")
     return max(dates)
@@ -139,7 +138,7 @@ def _latest_date(store, symbols: list[str], venues: list[str] | None) -> str:
 
 def _books(store, symbols: list[str], venues: list[str] | None) -> list[tuple[str, str]]:
     return [(sym, v) for sym in symbols
-            for v in venues or sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=sym)})]
+            for v in venues or sorted({part[0] for part in store.partitions("trades", symbol=sym)})]
 
 
 def _market(store, books: list[tuple[str, str]], start: str, end: str, t0: int | None = None,
@@ -198,9 +197,9 @@ def _monitor_edge(home: Path, bundle, days: int, store, baseline_eval: str | Non
     base_dir = _runs(home) / eval_id
     cfg = run_config(base_dir)
     books = _books(store, cfg.symbols, cfg.venues)
-    start, end = _window(store, books, days) if books else (None, None)
     if not books:
         raise UsageError(f"no recorded trades for {', '.join(cfg.symbols)} in the store at {store.root}")
+    start, end = _window(store, books, days)
     module = StrategyModule(Path(f"{bundle.manifest.artifact}.wasm"), bundle.manifest.artifact, data=bundle.payload)
     shadow = msgspec.structs.replace(cfg, start=start, end=end)
     outcome = run_backtest(store, shadow, module, cache_root=home / "cache" / "books")
@@ -282,10 +281,7 @@ def _monitor_sor(home: Path, bundle, days: int, store, baseline_eval: str | None
         if art.type != "profile" or key not in baseline or art.body["impact"].get("y") is None:
             raise UsageError(f"--baseline-eval '{baseline_eval}' must be a profile artifact with an impact fit of a "
                              f"book in bundle {bundle.id[:12]}: {', '.join(f'{s}@{v}' for s, v in baseline)}")
-        b, fit = art.body, art.body["impact"]
-        baseline[key] = bundles.ImpactModel(b["symbol"], b["venue"], fit["y"], fit["y_stderr"], fit["r2"],
-                                            fit["buckets"], fit["sigma_day_bps"], fit["adv"], b["start_ns"],
-                                            b["end_ns"], baseline_eval)
+        baseline[key] = bundles.ImpactModel.from_profile(art)
         pinned = baseline_eval
     comparisons, reasons, worst, refits = [], [], "within-tolerance", {}
     for (sym, venue), m in sorted(baseline.items()):
@@ -416,11 +412,11 @@ def recalibrate(home: Path, ref: str, target_kind: str = "edge", days: int = 7, 
     bundle = bundles.load(home, ref)
     target = None
     if auto_promote_to:
-        promoted = [r for r in bundles.audit(home) if r.bundle == bundle.id]
-        if not promoted:
+        promoted = bundles.last_promotion(home, bundle.id)
+        if promoted is None:
             raise UsageError(f"--auto-promote-to: bundle {bundle.id[:12]} has never been promoted, so there is no "
                              "target to promote its recalibration on; promote it once with `sequence bundle promote`")
-        target = promoted[-1].target
+        target = promoted.target
     report = monitor(home, bundle.id, target_kind, days, store_root, baseline_eval)
     check = save_report(home, report)
     store = Store(Path(store_root) if store_root else None)

@@ -92,23 +92,29 @@ def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps:
     return y, stderr, r2
 
 
+def busiest_venue(store, symbol: str) -> str | None:
+    """The venue with the most recorded trades of *symbol* (row counts from Parquet metadata)."""
+    import pyarrow.parquet as pq
+
+    venues = sorted({part[0] for part in store.partitions("trades", symbol=symbol)})
+    return max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("trades", v, symbol)),
+               default=None)
+
+
 def profile(store, symbol: str, venue: str | None = None, days: int = 7,
             start_date: str | None = None, end_date: str | None = None) -> Profile:
     """The profile of the trailing *days*, or of the UTC dates *start_date*..*end_date*
     (inclusive) when given (``research materialize`` profiles one date at a time)."""
     if days <= 0:
         raise UsageError(f"--days {days} must be positive")
-    venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=symbol)})
+    venues = sorted({part[0] for part in store.partitions("trades", symbol=symbol)})
     if not venues:
         raise UsageError(f"no recorded trades for {symbol} in the store at {store.root}; "
                          "`sequence research coverage` shows what is there")
     if venue is not None and venue not in venues:
         raise UsageError(f"no recorded trades for {symbol} on {venue}; recorded on: {', '.join(venues)}")
     if venue is None:
-        import pyarrow.parquet as pq
-
-        venue = max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows
-                                               for f in store.files("trades", v, symbol)))
+        venue = busiest_venue(store, symbol)
     dates = {"start": start_date, "end": end_date} if start_date else {}
     tr = store.arrays("trades", venue=venue, symbol=symbol, **dates)
     end = int(tr["ts_recv"].max())

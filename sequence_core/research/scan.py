@@ -53,7 +53,7 @@ class StoreScanner:
     }
 
     def scan(self, store, days: int) -> dict[str, dict]:
-        symbols = sorted({p.parent.parent.name[7:] for p in store.files("trades")})
+        symbols = sorted({part[1] for part in store.partitions("trades")})
         out = {}
         for sym in symbols:
             tr = store.arrays("trades", symbol=sym)
@@ -61,7 +61,7 @@ class StoreScanner:
             start = int(ts.max()) - days * 86_400 * 1_000_000_000
             keep = ts >= start
             ts, px = ts[keep], tr["price"][keep] / 1e9
-            venues = sorted({p.parent.parent.parent.name[6:] for p in store.files("trades", symbol=sym)})
+            venues = sorted({part[0] for part in store.partitions("trades", symbol=sym)})
             notional = 0.0           # per venue: an inverse perp's sizes are contracts of its venue
             for v in venues:
                 tv = store.arrays("trades", venue=v, symbol=sym, columns=["ts_recv", "price", "size"])
