@@ -19,6 +19,8 @@ def _render_order(d) -> None:
     line(f"{g.graph_id}  {g.status}  {r.side.upper()} {r.qty} {r.symbol}  ({g.mode}, policy {r.policy}, {where})")
     if g.filled_qty:
         line(f"filled {g.filled_qty} of {r.qty} at avg {_fmt(g.avg_price)}; fees {_fmt(g.fees)}")
+    if g.handler:
+        line(f"handed to {g.handler}: at or above the assignment bundle's edge threshold, a deployed strategy works it")
     if g.status in ("ADMITTED", "WORKING"):
         line("working; follow it with `sequence orders` and `sequence fills`")
     if g.reason and g.status != "FILLED":

@@ -37,6 +37,7 @@ class OrderRequest(msgspec.Struct, frozen=True):
     horizon_s: float | None = None
     order_type: str | None = None       # edge orders: limit | post_only | ioc | market
     origin: str = ""                    # "deploy:<name>/<edge>" for orders of a deployed strategy
+    parent_id: str = ""                 # edge orders working a parent handed to the strategy: its graph id
 
 
 class RouteLeg(msgspec.Struct, frozen=True):
@@ -64,6 +65,7 @@ class OrderGraph(msgspec.Struct):
     arrival_mid: Decimal | None = None
     reason: str = ""
     policy_done: bool = False           # the policy coroutine finished (not resumed on restart)
+    handler: str = ""                   # "deploy:<name>/<edge>": a parent order handed to a deployed strategy
 
     @property
     def avg_price(self) -> Decimal | None:

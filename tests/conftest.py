@@ -157,3 +157,15 @@ def trader(test_world, home):
     """The CLI on the test world; its engine is killed afterwards."""
     yield test_world
     stop_engine(home)
+
+
+def promote_to_production(home: Path, bundle_id: str, target: str = "sandbox") -> None:
+    """Walk a bundle through every stage on *target* (break-glass: tests have no drift report
+    of real trading to gate on)."""
+    from sequence_core import bundles
+    from sequence_core.research import artifacts
+
+    report = artifacts.save(home, "drift", f"test:{bundle_id[:16]}", {}, {"bundle": bundle_id, "verdict": "within-tolerance"})
+    for stage in bundles.STAGES:
+        bundles.promote(home, bundle_id, target, stage, report.id, "ops@example.com", break_glass=True,
+                        notes="test: no recorded market for the synthetic venues")

@@ -270,3 +270,83 @@ def test_deploy_a_bundle_runs_exactly_its_module_and_params(project, tmp_path):
     assert wrong.returncode == 1 and "deployments run edge bundles" in wrong.stderr
     both = project("deploy", "--bundle", bid, "--skip-build")
     assert both.returncode == 1 and "--skip-build does not apply" in both.stderr
+
+
+# Takes parent orders: tries a child larger than the parent (must be refused, -8), then sends
+# half the parent at market and, once that child is done, ends the parent (parent_done).
+PARENT_TAKER = """(module
+  (import "seq" "place_for" (func $place_for (param i64 i32 i32 i64 i64 i32) (result i64)))
+  (import "seq" "parent_done" (func $parent_done (param i64) (result i32)))
+  (import "seq" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "parent ended")
+  (global $parent (mut i64) (i64.const 0))
+  (global $child (mut i64) (i64.const 0))
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_parent") (param $id i64) (param $inst i32) (param $side i32) (param $size i64) (param $limit i64) (result i32)
+    (if (i64.ne (call $place_for (local.get $id) (local.get $inst) (local.get $side) (i64.const 0)
+                      (i64.mul (local.get $size) (i64.const 2)) (i32.const 4)) (i64.const -8))
+      (then unreachable))
+    (global.set $parent (local.get $id))
+    (global.set $child (call $place_for (local.get $id) (local.get $inst) (local.get $side) (i64.const 0)
+                             (i64.div_s (local.get $size) (i64.const 2)) (i32.const 4)))
+    (if (i64.le_s (global.get $child) (i64.const 0)) (then unreachable))
+    (i32.const 0))
+  (func (export "on_fill") (param $oid i64) (param i32 i32 i64 i64) (param $flags i32) (result i32)
+    (if (i32.and (i64.eq (local.get $oid) (global.get $child)) (i32.ne (i32.and (local.get $flags) (i32.const 2)) (i32.const 0)))
+      (then (drop (call $parent_done (global.get $parent)))))
+    (i32.const 0))
+  (func (export "on_order") (param $id i64) (param $event i32) (param $status i32) (result i32)
+    (if (i32.and (i64.eq (local.get $id) (global.get $parent)) (i32.eq (local.get $event) (i32.const 7)))
+      (then (call $log (i32.const 1) (i32.const 0) (i32.const 12))))
+    (i32.const 0)))"""
+
+
+@pytest.mark.slow
+def test_orders_at_or_above_the_edge_threshold_are_handed_to_a_deployed_strategy(project):
+    from conftest import promote_to_production
+
+    from sequence_core import bundles
+
+    project.module(PARENT_TAKER)
+    deployed = project("deploy", "--skip-build")
+    assert deployed.returncode == 0, deployed.stderr
+    project.wait(lambda st: st["state"] == "running" and st["status"] and st["status"]["state"] == "running", what="edge running")
+    asg = bundles.compile_assignment(project.home, "test-asg", edge_threshold=100 * 10**9, sor_threshold=0, min_venues=1)
+    promote_to_production(project.home, asg.id)
+
+    small = json.loads(project("buy", "BTC-USDT", "0.0001", "--output", "json").stdout)   # ~$6: the SOR's
+    assert small["graph"]["status"] == "FILLED" and not small["graph"]["handler"]
+    big = project("buy", "BTC-USDT", "0.01")                                             # ~$600: the strategy's
+    assert big.returncode == 0, big.stderr
+    assert "handed to deploy:mm/edge-1" in big.stdout
+    parent_id = big.stdout.split()[0]
+
+    def parent():
+        return next(v["graph"] for v in json.loads(project("orders", "--output", "json").stdout)
+                    if v["graph"]["graph_id"] == parent_id)
+    deadline = time.time() + 30
+    while parent()["status"] == "WORKING" and time.time() < deadline:
+        time.sleep(0.3)
+    g = parent()
+    assert g["status"] == "PARTIALLY_FILLED" and g["filled_qty"] == "0.005", g
+    assert g["reason"] == "ended by deploy:mm/edge-1 with 0.005 unfilled"
+    steps = json.loads(project("trace", parent_id, "--output", "json").stdout)["steps"]
+    kinds = [s["kind"] for s in steps]
+    assert kinds[:2] == ["sor_admission", "parent_dispatch"] and "child_fill" in kinds and kinds[-1] == "terminal"
+    admission = steps[0]["detail"]
+    assert admission["path"] == "edge" and admission["edge_threshold_usd"] == 100 and admission["notional_usd"] > 100
+    children = [v["graph"] for v in json.loads(project("orders", "--output", "json").stdout)
+                if v["graph"]["request"]["parent_id"] == parent_id]
+    assert [(c["request"]["origin"], c["request"]["qty"], c["status"]) for c in children] == [("deploy:mm/edge-1", "0.005", "FILLED")]
+    log = (project.dir() / "edge-1.log").read_text()
+    assert f"parent {parent_id} (buy 0.01 BTC-USDT) handed to this edge" in log and "info: parent ended" in log
+
+    # the engine checks every child against its parent: a finished parent takes no more
+    from sequence_core.engine_client import EngineConnection
+    from sequence_core.errors import SequenceError
+
+    child = {"symbol": "BTC-USDT", "side": "buy", "qty": "0.001", "venue": "binance", "policy": "edge", "order_type": "market",
+             "origin": "deploy:mm/edge-1", "parent_id": parent_id}
+    with pytest.raises(SequenceError, match=f"parent order {parent_id} is already PARTIALLY_FILLED"):
+        EngineConnection("sandbox").request("POST", "/orders", {"request": child, "wait_s": 0})

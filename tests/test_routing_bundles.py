@@ -10,21 +10,12 @@ import time
 
 import msgspec
 import pytest
+from conftest import promote_to_production
 
 
 def j(r):
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
-
-
-def _promote_to_production(home, bundle_id):
-    from sequence_core import bundles
-    from sequence_core.research import artifacts
-
-    report = artifacts.save(home, "drift", f"test:{bundle_id[:16]}", {}, {"bundle": bundle_id, "verdict": "within-tolerance"})
-    for stage in bundles.STAGES:
-        bundles.promote(home, bundle_id, "sandbox", stage, report.id, "ops@example.com", break_glass=True,
-                        notes="test: no recorded market for the synthetic venues")
 
 
 @pytest.fixture
@@ -37,8 +28,8 @@ def routed(trader, home):
                    for v in ("acme", "zeta"))
     sor = bundles.create(h, "sor", "test-sor", msgspec.msgpack.encode(bundles.SorModel("book-walk", models, "twap")))
     asg = bundles.compile_assignment(h, "test-asg", edge_threshold=10**15, sor_threshold=500 * 10**9, min_venues=2)
-    _promote_to_production(h, sor.id)
-    _promote_to_production(h, asg.id)
+    promote_to_production(h, sor.id)
+    promote_to_production(h, asg.id)
     return trader, sor.id, asg.id
 
 
@@ -97,7 +88,7 @@ def test_stage_shares_pick_canary_for_five_percent_of_orders(home):
     h = ensure_home()
     a = bundles.compile_assignment(h, "a", 1, 1, 1)
     b = bundles.compile_assignment(h, "b", 2, 2, 1)
-    _promote_to_production(h, a.id)
+    promote_to_production(h, a.id)
     from sequence_core.research import artifacts
 
     rep = artifacts.save(h, "drift", "t", {}, {"bundle": b.id})
@@ -108,3 +99,16 @@ def test_stage_shares_pick_canary_for_five_percent_of_orders(home):
     assert 0.035 < share < 0.065 and set(picks) == {"canary", "production"}
     assert active.for_order("graph_000000000007") == active.for_order("graph_000000000007")    # stable
     assert bundles.ActiveBundles(h, "live").for_order("graph_000000000007") == bundles.Routing()
+
+
+def test_over_the_edge_threshold_without_a_strategy_to_take_it_the_sor_routes_it(trader, home):
+    from sequence_core import bundles
+    from sequence_core.home import ensure_home
+
+    asg = bundles.compile_assignment(ensure_home(), "test-asg", edge_threshold=10**9, sor_threshold=0, min_venues=1)
+    promote_to_production(ensure_home(), asg.id)
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--output", "json"))
+    assert d["graph"]["status"] == "FILLED" and d["graph"]["handler"] == ""
+    admission = next(detail for kind, detail in _events(trader, d["graph"]["graph_id"]) if kind == "sor_admission")
+    assert admission["path"] == "sor" and admission["edge_threshold_usd"] == 1
+    assert "no running sandbox deployment takes parent orders of BTC-USD" in admission["why"]

@@ -44,6 +44,8 @@ UNKNOWN, PENDING, OPEN, PARTIAL, FILLED, CANCELLED, REJECTED = range(7)
 _FROM_ENGINE = {"PENDING_NEW": PENDING, "NEW": OPEN, "PARTIALLY_FILLED": PARTIAL, "FILLED": FILLED,
                 "CANCELLED": CANCELLED, "REJECTED": REJECTED, "EXPIRED": CANCELLED}
 EXIT_STRATEGY_FAILED = 3
+PARENT_ENDED = 7                     # on_order event: a parent order ended
+NO_PARENT, NOT_IN_PARENT = -7, -8    # place_for errors (docs/wasm-abi.md)
 RECONNECT_S = 60.0                   # how long reads wait for a restarting engine
 
 
@@ -60,6 +62,20 @@ class LocalOrder(msgspec.Struct):
     fills_seen: list[str] = []
     cancel_wanted: bool = False
     md_ns: int = 0                     # the market event that led to it (0: not from on_book)
+    parent: int = 0                    # the local id of the parent it works (place_for)
+
+
+class LocalParent(msgspec.Struct):
+    """A parent order the engine handed to this edge (docs/deployments.md, parent orders)."""
+    id: int
+    graph_id: str
+    insts: list[int]                   # this edge's instruments among the parent's books
+    side: int
+    size: int                          # the parent's whole quantity, fixed point
+    limit: int                         # 0: none
+    filled: int = 0
+    status: int = OPEN                 # OPEN, then FILLED or CANCELLED (ended with quantity left)
+    ending: bool = False               # parent_done sent
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -92,6 +108,9 @@ class EdgeRuntime:
         self.log_path = registry.log_path(home, mode, name, label)
         self.orders: dict[int, LocalOrder] = {}
         self.by_graph: dict[str, int] = {}
+        self.parents: dict[int, LocalParent] = {}
+        self.parent_by_graph: dict[str, int] = {}
+        self._adopted_parents: list[int] = []               # re-offered to on_parent after on_start
         self.next_id = 1
         self.positions = [0] * len(self.instruments)        # fixed point
         self.cash = 0.0
@@ -141,9 +160,12 @@ class EdgeRuntime:
 
     def order(self, order_id: int, field: int) -> int:
         o = self.orders.get(order_id)
-        if o is None:
-            return 0
-        return (o.status, o.price, o.size, o.filled)[field] if 0 <= field < 4 else 0
+        if o is not None:
+            return (o.status, o.price, o.size, o.filled)[field] if 0 <= field < 4 else 0
+        p = self.parents.get(order_id)
+        if p is not None:
+            return (p.status, p.limit, p.size, p.filled)[field] if 0 <= field < 4 else 0
+        return 0
 
     def _risk(self, inst: int, side: int, price: int, size: int) -> str | None:
         r = self.dep.risk
@@ -189,6 +211,27 @@ class EdgeRuntime:
         self.sent_times.append(time.monotonic())
         self.queue.put_nowait(("place", oid))
         return oid
+
+    def place_for(self, parent_id: int, inst: int, side: int, price: int, size: int, flags: int) -> int:
+        p = self.parents.get(parent_id)
+        if p is None or p.status != OPEN or p.ending:
+            return NO_PARENT
+        working = sum(o.size - o.filled for o in self.orders.values()
+                      if o.parent == parent_id and o.status in (PENDING, OPEN, PARTIAL))
+        if side != p.side or inst not in p.insts or size > p.size - p.filled - working:
+            return NOT_IN_PARENT
+        oid = self.place(inst, side, price, size, flags)
+        if oid > 0:
+            self.orders[oid].parent = parent_id
+        return oid
+
+    def parent_done(self, parent_id: int) -> int:
+        p = self.parents.get(parent_id)
+        if p is None or p.status != OPEN or p.ending:
+            return -1
+        p.ending = True
+        self.queue.put_nowait(("end", parent_id))
+        return 0
 
     def cancel(self, order_id: int) -> int:
         o = self.orders.get(order_id)
@@ -263,6 +306,12 @@ class EdgeRuntime:
         """Adopt this edge's orders from the journal: position from their fills, open ones
         back into the order table (the module sees them through order())."""
         views = await self._api("GET", "/orders")
+        for v in views:
+            g = v["graph"]
+            if g.get("handler") == self.origin and g["status"] in ("ADMITTED", "WORKING"):
+                pid = await self._take_parent(g["graph_id"])
+                if pid:
+                    self._adopted_parents.append(pid)
         key = {(i.venue, i.symbol): n for n, i in enumerate(self.instruments)}
         for v in views:
             g = v["graph"]
@@ -281,13 +330,43 @@ class EdgeRuntime:
                 self.next_id += 1
                 price = int(Decimal(g["request"]["limit_price"] or 0) * SCALE)
                 o = LocalOrder(oid, inst, side, price, int(Decimal(g["request"]["qty"]) * SCALE),
-                               g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled)
+                               g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled,
+                               parent=self.parent_by_graph.get(g["request"].get("parent_id") or "", 0))
                 self.orders[oid] = o
                 self.by_graph[g["graph_id"]] = oid
         if self.by_graph or any(self.positions):
-            self._write_log(f"host: adopted {len(self.by_graph)} open order(s); positions "
+            self._write_log(f"host: adopted {len(self.by_graph)} open order(s), {len(self.parents)} parent(s); positions "
                             + ", ".join(f"{self.instruments[n].venue}:{self.instruments[n].symbol} {p / SCALE:g}"
                                         for n, p in enumerate(self.positions)))
+
+    async def _take_parent(self, graph_id: str) -> int:
+        """Track a parent handed to this edge; its local id (0 when it is not ours to work)."""
+        detail = await self._api("GET", f"/orders/{graph_id}")
+        g = detail["graph"]
+        books = next((e["detail"]["books"] for e in detail["events"] if e["kind"] == "parent_dispatch"), {})
+        insts = [n for n, i in enumerate(self.instruments) if books.get(i.venue) == i.symbol]
+        if g["status"] not in ("ADMITTED", "WORKING") or graph_id in self.parent_by_graph or not insts:
+            return 0
+        pid = self.next_id
+        self.next_id += 1
+        r = g["request"]
+        self.parents[pid] = LocalParent(pid, graph_id, insts, 1 if r["side"] == "buy" else -1, int(Decimal(r["qty"]) * SCALE),
+                                        int(Decimal(r["limit_price"] or 0) * SCALE), int(Decimal(g["filled_qty"]) * SCALE))
+        self.parent_by_graph[graph_id] = pid
+        self._write_log(f"host: parent {graph_id} ({r['side']} {r['qty']} {r['symbol']}) handed to this edge as {pid}")
+        return pid
+
+    def _offer_parent(self, pid: int) -> None:
+        p = self.parents[pid]
+        if p.status == OPEN:
+            self._call("on_parent", p.id, p.insts[0], p.side, p.size - p.filled, p.limit)
+
+    def _parent_ended(self, graph_id: str, status: str) -> None:
+        p = self.parents[self.parent_by_graph[graph_id]]
+        if p.status == OPEN:
+            p.status = FILLED if status == "FILLED" else CANCELLED
+            self._write_log(f"host: parent {graph_id} ended {status}")
+            self._call("on_order", p.id, PARENT_ENDED, p.status)
 
     async def _sender(self) -> None:
         while True:
@@ -306,12 +385,16 @@ class EdgeRuntime:
                 self.queue.task_done()
 
     async def _send(self, action) -> None:
+        if action[0] == "end":
+            await self._api("POST", f"/orders/{self.parents[action[1]].graph_id}/end", {"origin": self.origin})
+            return
         o = self.orders[action[1]]
         i = self.instruments[o.inst]
         if action[0] == "place":
             req = {"symbol": i.symbol, "side": "buy" if o.side > 0 else "sell", "qty": str(Decimal(o.size) / SCALE),
                    "venue": i.venue, "limit_price": str(Decimal(o.price) / SCALE) if o.order_type != "market" else None,
-                   "policy": "edge", "order_type": o.order_type, "origin": self.origin, "urgency": "high"}
+                   "policy": "edge", "order_type": o.order_type, "origin": self.origin, "urgency": "high",
+                   "parent_id": self.parents[o.parent].graph_id if o.parent else ""}
             detail = await self._api("POST", "/orders", {"request": req, "wait_s": 0})
             if o.md_ns:
                 self.md_latency_us.append((time.time_ns() - o.md_ns) / 1e3)
@@ -345,6 +428,8 @@ class EdgeRuntime:
             size = int(Decimal(f["qty"]) * SCALE)
             price = int(Decimal(f["price"]) * SCALE)
             o.filled += size
+            if o.parent:
+                self.parents[o.parent].filled += size
             self.positions[o.inst] += o.side * size
             self.cash -= o.side * float(Decimal(f["price"]) * Decimal(f["qty"])) + float(Decimal(f.get("fee") or 0))
             self.fills += 1
@@ -369,6 +454,13 @@ class EdgeRuntime:
         while True:
             data = await self._api("GET", f"/events?after={after}&wait=1")
             after = data["last_id"]
+            for e in data["events"]:
+                if e["kind"] == "parent_dispatch" and e["detail"].get("handler") == self.origin:
+                    pid = await self._take_parent(e["graph_id"])
+                    if pid:
+                        self._offer_parent(pid)
+                elif e["kind"] == "terminal" and e["graph_id"] in self.parent_by_graph and e["node_order_id"] is None:
+                    self._parent_ended(e["graph_id"], e["detail"]["status"])
             for gid in dict.fromkeys(e["graph_id"] for e in data["events"] if e["graph_id"] in self.by_graph):
                 await self._update(gid)
 
@@ -447,6 +539,8 @@ class EdgeRuntime:
             self._write_log(f"host: edge {self.label} of {self.name} v{self.dep.version} started (pid {os.getpid()}), "
                             f"instruments {', '.join(self.status.instruments)}")
             self._call("on_start")
+            for pid in self._adopted_parents:
+                self._offer_parent(pid)
             tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop())]
             waiter = loop.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -18,7 +18,7 @@ from ..sim.host import DEFAULT_FUEL, DEFAULT_MEMORY, StrategyError, StrategyModu
 SIGNATURES = {
     "now": ("", "I"), "place": ("iiIIi", "I"), "cancel": ("I", "i"), "amend": ("III", "i"), "book": ("ii", "I"),
     "position": ("i", "I"), "order": ("Ii", "I"), "set_timer": ("I", ""), "subscribe": ("i", ""),
-    "log": ("iii", ""), "param": ("iiI", "I"),
+    "log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i"),
 }
 
 
@@ -35,6 +35,8 @@ class HostApi(Protocol):
     def set_timer(self, interval_ns: int) -> None: ...
     def subscribe(self, mask: int) -> None: ...
     def log(self, level: str, text: str) -> None: ...
+    def place_for(self, parent_id: int, inst: int, side: int, price: int, size: int, flags: int) -> int: ...
+    def parent_done(self, parent_id: int) -> int: ...
 
 
 class LiveStrategy:
@@ -57,7 +59,7 @@ class LiveStrategy:
         for name, fn in plain.items():
             p, r = SIGNATURES[name]
             linker.define_func("seq", name, wasmtime.FuncType(_valtypes(p), _valtypes(r)), fn)
-        self.instance, self.functions = instantiate(linker, self.store, module, api.log, self.params)
+        self.instance, self.functions = instantiate(linker, self.store, module, api.log, self.params, parents=api)
 
     def call(self, callback: str, *args: int) -> bool:
         """Run *callback* if the module exports it; False if it does not. A trap, an exhausted

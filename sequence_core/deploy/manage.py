@@ -67,7 +67,8 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: 
     sha = module.sha256()
     risk = registry.Risk(**msgspec.structs.asdict(project.config.risk))
     content = dict(module_sha256=sha, symbols=list(project.config.strategy.symbols), venues=plan.venues,
-                   params=params, risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books], bundle=bundle_id)
+                   params=params, risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books], bundle=bundle_id,
+                   takes_parents="on_parent" in module.exports)
     try:
         old = registry.load(home, mode, project.name)
     except UsageError:

@@ -51,6 +51,7 @@ class Deployment(msgspec.Struct):
     version: int = 1                       # bumped when new content replaces the old
     deployed_at: str = ""
     bundle: str | None = None              # the edge bundle it came from, if any
+    takes_parents: bool = False            # the module exports on_parent: parent orders can be handed to it
 
 
 class EdgeStatus(msgspec.Struct):

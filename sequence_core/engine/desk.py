@@ -54,6 +54,7 @@ class Desk:
         self._poller: asyncio.Task | None = None
         self.listeners: set[asyncio.Queue] = set()
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
+        self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
         from ..bundles import ActiveBundles
         from ..home import ensure_home
@@ -195,15 +196,118 @@ class Desk:
     def _admit(self, request: OrderRequest) -> OrderGraph:
         instruments, mid = self.validate(request)
         now = time.time_ns()
+        if request.parent_id:
+            self._check_child(request)
         graph = OrderGraph(new_graph_id(), self.mode, request, "ADMITTED", now, now, arrival_mid=mid)
         routing = self.bundles.for_order(graph.graph_id)
-        self.journal.save(graph, events=(LifecycleEvent(now, graph.graph_id, None, "sor_admission", {
-            "policy": request.policy, "venues": sorted(instruments), "books": {v: i.symbol for v, i in instruments.items()},
+        books = {v: i.symbol for v, i in instruments.items()}
+        graph.handler, path = self._assign(request, instruments, mid, routing)
+        events = [LifecycleEvent(now, graph.graph_id, None, "sor_admission", {
+            "policy": request.policy, "venues": sorted(instruments), "books": books,
             "arrival_mid": str(mid) if mid is not None else None, "source": self.source.label(),
             "sor_bundle": routing.sor_bundle, "sor_stage": routing.sor_stage,
-            "assignment_bundle": routing.assignment_bundle, "assignment_stage": routing.assignment_stage}),))
+            "assignment_bundle": routing.assignment_bundle, "assignment_stage": routing.assignment_stage, **path})]
+        if graph.handler:
+            graph.status = "WORKING"
+            events.append(LifecycleEvent(now, graph.graph_id, None, "parent_dispatch", {"handler": graph.handler, "books": books}))
+        self.journal.save(graph, events=tuple(events))
         self._start(graph, instruments, routing)
         return graph
+
+    # -- parent orders handed to a deployed strategy (the assignment bundle's edge threshold) --
+    def _assign(self, request: OrderRequest, instruments: dict[str, Instrument], mid, routing) -> tuple[str, dict]:
+        """The deployment edge a parent order is handed to ("" for none), and the admission
+        record of why. Only router-decided orders qualify: default policy, no pinned venue,
+        not itself a strategy's order."""
+        asg = routing.assignment
+        if asg is None or request.policy != "sor" or request.venue or request.origin or mid is None:
+            return "", {}
+        notional = float(request.qty * mid)          # USD-family quotes count at par
+        path = {"notional_usd": round(notional, 2), "edge_threshold_usd": asg.edge_threshold / asg.scale}
+        if not asg.uses_edge(notional):
+            return "", {**path, "path": "sor"}
+        handler = self._parent_handler(instruments)
+        if not handler:
+            return "", {**path, "path": "sor", "why": f"at or above the edge threshold, but no running {self.mode} "
+                        f"deployment takes parent orders of {request.symbol} (its module must export on_parent)"}
+        return handler, {**path, "path": "edge", "handler": handler}
+
+    def _parent_handler(self, instruments: dict[str, Instrument]) -> str:
+        """The first running edge (deployments by name) whose module takes parents and trades
+        one of these books."""
+        from ..deploy import registry
+        from ..home import ensure_home
+
+        home = ensure_home()
+        wanted = {(v, i.symbol) for v, i in instruments.items()}
+        for dep in registry.all_deployments(home, self.mode):
+            if dep.state != "running" or not dep.takes_parents:
+                continue
+            for edge in dep.edges:
+                if wanted & {tuple(b) for b in dep.books if b[0] in edge.venues}:
+                    st = registry.status(home, self.mode, dep.name, edge.label)
+                    if st is not None and st.state == "running":
+                        return f"deploy:{dep.name}/{edge.label}"
+        return ""
+
+    def _children(self, parent_id: str) -> list[GraphRuntime]:
+        return [rt for rt in self.runtimes.values() if rt.request.parent_id == parent_id]
+
+    def _check_child(self, request: OrderRequest) -> None:
+        """An order working a parent: from the parent's handler, its side, one of its books,
+        and no more than the parent has left once its other working children are counted."""
+        prt = self.runtimes.get(request.parent_id)
+        parent = prt.graph if prt else self.journal.graph(request.parent_id)
+        if parent is None or not parent.handler:
+            raise InvalidOrder(f"unknown parent order '{request.parent_id}'")
+        if prt is None or parent.status not in GRAPH_ACTIVE:
+            raise InvalidOrder(f"parent order {parent.graph_id} is already {parent.status}")
+        if parent.handler != request.origin:
+            raise InvalidOrder(f"parent order {parent.graph_id} is handed to {parent.handler}, not {request.origin or 'you'}")
+        inst = prt.instruments.get(request.venue or "")
+        if request.side != parent.request.side or inst is None or inst.symbol != request.symbol:
+            raise InvalidOrder(f"a child of {parent.graph_id} must {parent.request.side} one of its books "
+                               f"({', '.join(f'{v}:{i.symbol}' for v, i in sorted(prt.instruments.items()))})")
+        left = parent.request.qty - parent.filled_qty - sum(c.graph.remaining for c in self._children(parent.graph_id))
+        if request.qty > left:
+            raise InvalidOrder(f"{request.qty} is more than parent order {parent.graph_id} has left to place ({left})")
+
+    def _credit_parent(self, child: OrderGraph, fill: Fill) -> None:
+        """A child's fill moves its parent (in the caller's transaction)."""
+        prt = self.runtimes.get(child.request.parent_id)
+        if prt is None or prt.graph.status not in GRAPH_ACTIVE:
+            return
+        g = prt.graph
+        g.filled_qty += fill.qty
+        g.notional += fill.qty * fill.price
+        g.fees += fill.fee
+        g.updated_ns = fill.ts_ns
+        self.journal.save(g, events=(LifecycleEvent(fill.ts_ns, g.graph_id, fill.node_order_id, "child_fill", {
+            "child": child.graph_id, "venue": fill.venue, "price": str(fill.price), "qty": str(fill.qty),
+            "fee": str(fill.fee), "filled": str(g.filled_qty)}),))
+        if g.filled_qty >= g.request.qty:
+            self.parent_ended.setdefault(g.graph_id, asyncio.Event()).set()
+        self._publish(g.graph_id)
+
+    def end_parent(self, graph_id: str, origin: str) -> OrderGraph:
+        """The handling strategy is done with a parent; what is unfilled stays unfilled."""
+        prt = self.runtimes.get(graph_id)
+        graph = prt.graph if prt else self.journal.graph(graph_id)
+        if graph is None or not graph.handler:
+            raise OrderNotFound(f"unknown parent order '{graph_id}'")
+        if graph.handler != origin:
+            raise InvalidOrder(f"parent order {graph_id} is handed to {graph.handler}, not {origin or 'you'}")
+        if prt is None or graph.status not in GRAPH_ACTIVE:
+            raise InvalidOrder(f"parent order {graph_id} is already {graph.status}")
+        if graph.filled_qty < graph.request.qty:
+            graph.reason = f"ended by {origin} with {graph.remaining} unfilled"
+        self.parent_ended.setdefault(graph_id, asyncio.Event()).set()
+        return graph
+
+    async def _work_parent(self, rt: GraphRuntime) -> None:
+        """A handed parent's 'policy': wait until its children fill it or its strategy ends it."""
+        if rt.graph.filled_qty < rt.request.qty:
+            await self.parent_ended.setdefault(rt.graph.graph_id, asyncio.Event()).wait()
 
     def settled_event(self, graph_id: str) -> asyncio.Event:
         return self.settled.setdefault(graph_id, asyncio.Event())
@@ -215,12 +319,13 @@ class Desk:
         self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
 
     async def _run(self, rt: GraphRuntime) -> None:
-        policy = self.policies[rt.request.policy]
         try:
             if rt.graph.status == "ADMITTED":
                 rt.graph.status = "WORKING"   # written with the first child's dispatch
-
-            await policy.run(rt)
+            if rt.graph.handler:
+                await self._work_parent(rt)
+            else:
+                await self.policies[rt.request.policy].run(rt)
             with self.journal.tx():      # the policy's end and the terminal state in one write
                 rt.graph.policy_done = True
                 self.journal.save(rt.graph)
@@ -239,6 +344,7 @@ class Desk:
             self.journal.save(rt.graph, events=(LifecycleEvent(time.time_ns(), rt.graph.graph_id, None, "terminal", {"status": "FAILED", "reason": rt.graph.reason}),))
         finally:
             self.runners.pop(rt.graph.graph_id, None)
+            self.parent_ended.pop(rt.graph.graph_id, None)
             self._finalize(rt)
             event = self.settled.pop(rt.graph.graph_id, None)
             if event is not None:
@@ -315,7 +421,8 @@ class Desk:
         for f in state.fills:
             fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
                         f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
-            self.journal.record_fill(fill, node, rt.graph, inst)
+            if self.journal.record_fill(fill, node, rt.graph, inst) and rt.request.parent_id:
+                self._credit_parent(rt.graph, fill)
         before = node.status
         if node.filled_qty >= node.qty:
             node.status = "FILLED"
@@ -446,6 +553,11 @@ class Desk:
             self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
                                                               {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
             self.runtimes.pop(graph.graph_id, None)
+            for child in self._children(graph.graph_id):   # a handed parent's working children go with it
+                try:
+                    await self.cancel(child.graph.graph_id)
+                except SequenceError as exc:
+                    log.warning("cancelling child %s of %s: %s", child.graph.graph_id, graph.graph_id, exc)
         return {"graph_id": graph.graph_id, "cancelled": [n.node_order_id for n in done if n.status == "CANCELLED"],
                 "filled_before_cancel": [n.node_order_id for n in done if n.status == "FILLED"]}
 

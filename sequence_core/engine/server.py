@@ -90,6 +90,7 @@ class Engine:
         r.add_post("/v1/{mode}/orders", self.submit)
         r.add_get("/v1/{mode}/orders", self.orders)
         r.add_get("/v1/{mode}/orders/{graph_id}", self.order)
+        r.add_post("/v1/{mode}/orders/{graph_id}/end", self.end_parent)
         r.add_post("/v1/{mode}/cancel", self.cancel)
         r.add_post("/v1/{mode}/amend", self.amend)
         r.add_get("/v1/{mode}/fills", self.fills)
@@ -140,7 +141,7 @@ class Engine:
         body = msgspec.json.decode(await request.read(), type=SubmitBody)
         graph = await desk.submit(body.request)
         policy = desk.policies[body.request.policy]
-        wait = 0.0 if policy.long_running else min(body.wait_s, 30.0)
+        wait = 0.0 if policy.long_running or graph.handler else min(body.wait_s, 30.0)
         settled = desk.settled.get(graph.graph_id)
         if wait and settled is not None:
             try:
@@ -171,6 +172,13 @@ class Engine:
     async def order(self, request):
         desk = await self.desk(request.match_info["mode"])
         return _json(self._detail(desk, request.match_info["graph_id"]))
+
+    async def end_parent(self, request):
+        """A deployed strategy is done with a parent order handed to it (``parent_done``)."""
+        desk = await self.desk(request.match_info["mode"])
+        body = msgspec.json.decode(await request.read(), type=EndBody)
+        graph = desk.end_parent(request.match_info["graph_id"], body.origin)
+        return _json({"graph_id": graph.graph_id, "filled_qty": graph.filled_qty})
 
     async def cancel(self, request):
         desk = await self.desk(request.match_info["mode"])
@@ -267,6 +275,10 @@ class SubmitBody(msgspec.Struct):
 
 class IdBody(msgspec.Struct):
     id: str
+
+
+class EndBody(msgspec.Struct):
+    origin: str
 
 
 class RedeemBody(msgspec.Struct):

@@ -32,8 +32,13 @@ EXPORT_TYPES = {
     "on_timer": ("I", "i"),
     "on_stop": ("", "i"),
     "on_order": ("Iii", "i"),
+    "on_parent": ("IiiII", "i"),
 }
-PY_IMPORTS = {"log": ("iii", ""), "param": ("iiI", "I")}
+# callbacks only a deployment calls (a backtest has no parent orders); not in the compiled loop
+DEPLOY_CALLBACKS = ("on_parent",)
+# ordinary Python imports; place_for / parent_done do something only in a deployment
+PY_IMPORTS = {"log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i")}
+NO_PARENT = -7                       # place_for: unknown or finished parent (always, in a backtest)
 DEFAULT_FUEL = 50_000_000            # per callback
 DEFAULT_MEMORY = 64 * 1024 * 1024    # bytes of linear memory
 LOG_LEVELS = {0: "debug", 1: "info", 2: "warn", 3: "error"}
@@ -112,8 +117,9 @@ class StrategyModule:
             if got != (params, results):
                 raise StrategyError(f"strategy '{self.name}': export {name} has signature ({got[0]}) -> ({got[1]}), "
                                     f"ABI v{ABI_VERSION} needs ({params}) -> ({results}) (i = i32, I = i64)")
-        if not any(cb in exports for cb in CALLBACKS):
-            raise StrategyError(f"strategy '{self.name}' exports none of the callbacks {', '.join(CALLBACKS)}")
+        if not any(cb in exports for cb in CALLBACKS + DEPLOY_CALLBACKS):
+            raise StrategyError(f"strategy '{self.name}' exports none of the callbacks "
+                                f"{', '.join(CALLBACKS + DEPLOY_CALLBACKS)}")
         if "memory" not in exports:
             raise StrategyError(f"strategy '{self.name}' does not export its memory")
         from .kernel import IMPORTS
@@ -147,11 +153,17 @@ def read_str(caller, ptr: int, length: int) -> str:
     return bytes(memory.read(caller, ptr, ptr + length)).decode("utf-8", "replace")
 
 
-def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, int]):
-    """Add the Python imports (``log(level, text)`` and ``param`` from *params*) to *linker*,
-    instantiate *module*, check its ABI version; returns (instance, {callback: function})."""
+def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, int], parents=None):
+    """Add the Python imports (``log(level, text)``, ``param`` from *params*, and the parent
+    order imports of *parents*, an object with ``place_for`` and ``parent_done``: a deployment's
+    edge; without it there are no parents) to *linker*, instantiate *module*, check its ABI
+    version; returns (instance, {callback: function})."""
     import wasmtime
 
+    place_for = parents.place_for if parents else (lambda *_: NO_PARENT)
+    parent_done = parents.parent_done if parents else (lambda _: -1)
+    linker.define_func("seq", "place_for", wasmtime.FuncType(_valtypes("IiiIIi"), _valtypes("I")), place_for)
+    linker.define_func("seq", "parent_done", wasmtime.FuncType(_valtypes("I"), _valtypes("i")), parent_done)
     linker.define_func("seq", "log", wasmtime.FuncType(_valtypes("iii"), []),
                        lambda caller, level, ptr, n: log(LOG_LEVELS.get(level, "info"), read_str(caller, ptr, n)),
                        access_caller=True)
@@ -166,7 +178,7 @@ def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, 
     if version != ABI_VERSION:
         raise StrategyError(f"strategy '{module.name}' was built for ABI v{version}; this host runs "
                             f"v{ABI_VERSION} (rebuild it with `sequence build`)")
-    return instance, {cb: exports[cb] for cb in CALLBACKS if cb in module.exports}
+    return instance, {cb: exports[cb] for cb in CALLBACKS + DEPLOY_CALLBACKS if cb in module.exports}
 
 
 class StrategyInstance:

@@ -27,6 +27,8 @@ pub mod sys {
         pub fn subscribe(mask: i32);
         pub fn log(level: i32, ptr: i32, len: i32);
         pub fn param(ptr: i32, len: i32, default: i64) -> i64;
+        pub fn place_for(parent_id: i64, inst: i32, side: i32, price: i64, size: i64, flags: i32) -> i64;
+        pub fn parent_done(parent_id: i64) -> i32;
     }
 }
 
@@ -65,6 +67,12 @@ pub enum PlaceError {
     BadSize,
     BadPrice,
     TooManyOrders,
+    /// Refused by the deployment's risk limits.
+    RiskLimit,
+    /// `place_for`: the parent is unknown or finished (always, in a backtest).
+    NoParent,
+    /// `place_for`: another side or book than the parent's, or more than it has left.
+    NotInParent,
     Other(i64),
 }
 
@@ -75,6 +83,9 @@ fn place_error(code: i64) -> PlaceError {
         -3 => PlaceError::BadSize,
         -4 => PlaceError::BadPrice,
         -5 => PlaceError::TooManyOrders,
+        -6 => PlaceError::RiskLimit,
+        -7 => PlaceError::NoParent,
+        -8 => PlaceError::NotInParent,
         c => PlaceError::Other(c),
     }
 }
@@ -92,6 +103,22 @@ pub fn place(inst: i32, side: Side, price: i64, size: i64, flags: i32) -> Result
     } else {
         Err(place_error(id))
     }
+}
+
+/// Send an order that works a parent order handed to the strategy (`on_parent`); its fills
+/// count towards the parent. Same flags as [`place`].
+pub fn place_for(parent_id: i64, inst: i32, side: Side, price: i64, size: i64, flags: i32) -> Result<i64, PlaceError> {
+    let id = unsafe { sys::place_for(parent_id, inst, side.sign(), price, size, flags) };
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(place_error(id))
+    }
+}
+
+/// Finish working a parent: what is unfilled stays unfilled. Cancel its resting children first.
+pub fn parent_done(parent_id: i64) -> bool {
+    unsafe { sys::parent_done(parent_id) == 0 }
 }
 
 pub fn buy_limit(inst: i32, price: i64, size: i64) -> Result<i64, PlaceError> {
@@ -240,6 +267,32 @@ pub trait Strategy {
     fn on_timer(&mut self, _now: i64) {}
     fn on_order(&mut self, _order_id: i64, _event: i32, _status: i64) {}
     fn on_stop(&mut self) {}
+    /// A parent order handed to this deployment (exported only with [`export_parent_handler!`]).
+    fn on_parent(&mut self, _parent: &Parent) {}
+}
+
+/// A parent order: `size` is what is left to fill; `limit` is 0 for none.
+#[derive(Clone, Copy, Debug)]
+pub struct Parent {
+    pub id: i64,
+    pub inst: i32,
+    pub side: Side,
+    pub size: i64,
+    pub limit: i64,
+}
+
+/// Take parent orders (after `export_strategy!`, same module): a deployment exporting
+/// `on_parent` is handed orders at or above an assignment bundle's edge threshold.
+#[macro_export]
+macro_rules! export_parent_handler {
+    () => {
+        #[no_mangle]
+        pub extern "C" fn on_parent(id: i64, inst: i32, side: i32, size: i64, limit: i64) -> i32 {
+            let parent = $crate::Parent { id, inst, side: $crate::Side::from_sign(side), size, limit };
+            $crate::Strategy::on_parent(__seq_strategy(), &parent);
+            0
+        }
+    };
 }
 
 /// Export a strategy type: `export_strategy!(MyStrategy, MyStrategy::new());`
