@@ -19,13 +19,16 @@ if TYPE_CHECKING:
 class GraphRuntime:
     """Implements :class:`sequence_core.policy.PolicyContext` for one graph."""
 
-    def __init__(self, desk: "Desk", graph: OrderGraph, instruments: dict, routing: Routing | None = None):
+    def __init__(self, desk: "Desk", graph: OrderGraph, instruments: dict, routing: Routing | None = None,
+                 nodes: list[NodeOrder] | None = None):
         self.desk = desk
         self.routing = routing or Routing()     # the sor / assignment bundles for this order
         self.graph = graph
         self.request = graph.request
         self.instruments = instruments          # venue -> Instrument of this graph's book
-        nodes = desk.journal.nodes(graph.graph_id)
+        nodes = desk.journal.nodes(graph.graph_id) if nodes is None else nodes   # [] for a new graph
+        # the graph's child orders, in creation order; the desk keeps them in step with the journal
+        self.nodes: dict[str, NodeOrder] = {n.node_order_id: n for n in nodes}
         self._next_node = 1 + max((n.node for n in nodes), default=-1)
         # Replaces in progress: between the cancel and the new child the graph has no open
         # node, and must not be finalized in that gap.
@@ -50,7 +53,7 @@ class GraphRuntime:
         await asyncio.sleep(max(0.0, seconds) * self.desk.time_scale)
 
     def open_nodes(self) -> list[NodeOrder]:
-        return [n for n in self.desk.journal.nodes(self.graph.graph_id) if n.status not in NODE_TERMINAL]
+        return [n for n in self.nodes.values() if n.status not in NODE_TERMINAL]
 
     def tick_size(self, venue: str) -> Decimal:
         return self.instruments[venue].tick_size

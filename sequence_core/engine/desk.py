@@ -92,17 +92,14 @@ class Desk:
         Sandbox reads the paper ledger; live reads what the venues last reported."""
         from .. import ledger
 
-        if self.sandbox:
-            held = {(p.venue, p.instrument): p.qty for p in ledger.positions(self.journal.db)}
-        else:
-            held = {(v, asset): qty for v, assets in self.venue_balances.items() for asset, qty in assets.items()}
         out = {}
         for venue, inst in instruments.items():
             if side == "buy" or inst.kind == "perp":
-                out[venue] = held.get((venue, inst.quote), Decimal(0))
+                asset = inst.quote
             else:
-                key = inst.symbol if inst.kind == "event_contract" else inst.base
-                out[venue] = held.get((venue, key), Decimal(0))
+                asset = inst.symbol if inst.kind == "event_contract" else inst.base
+            out[venue] = (ledger.held(self.journal.db, venue, asset) if self.sandbox
+                          else self.venue_balances.get(venue, {}).get(asset, Decimal(0)))
         return out
 
     def volume_profile(self, symbol: str):
@@ -314,7 +311,7 @@ class Desk:
 
     def _start(self, graph: OrderGraph, instruments: dict[str, Instrument], routing) -> None:
         self.settled_event(graph.graph_id)
-        rt = GraphRuntime(self, graph, instruments, routing)
+        rt = GraphRuntime(self, graph, instruments, routing, nodes=[])
         self.runtimes[graph.graph_id] = rt
         self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
 
@@ -360,12 +357,12 @@ class Desk:
         elif g.filled_qty > 0:
             g.status = "PARTIALLY_FILLED"
         else:
-            nodes = self.journal.nodes(g.graph_id)
+            nodes = list(rt.nodes.values())
             g.status = "REJECTED" if nodes and all(n.status == "REJECTED" for n in nodes) else "EXPIRED"
             if not g.reason:
                 g.reason = next((n.reason for n in reversed(nodes) if n.reason), "no liquidity within the limits")
         if g.filled_qty and g.status != "FILLED" and not g.reason:
-            g.reason = "stopped with quantity left: " + (next((n.reason for n in reversed(self.journal.nodes(g.graph_id)) if n.reason), "limits reached"))
+            g.reason = "stopped with quantity left: " + (next((n.reason for n in reversed(rt.nodes.values()) if n.reason), "limits reached"))
         g.updated_ns = time.time_ns()
         self.journal.save(g, events=(LifecycleEvent(g.updated_ns, g.graph_id, None, "terminal", {
             "status": g.status, "filled": str(g.filled_qty), "avg_price": str(g.avg_price) if g.avg_price else None, "reason": g.reason}),))
@@ -375,6 +372,7 @@ class Desk:
     # -- sending and applying venue states -------------------------------------------------------
     def dispatch(self, rt: GraphRuntime, node: NodeOrder) -> None:
         """Journal a child (PENDING_NEW) and its dispatch event; sent only once durable."""
+        rt.nodes[node.node_order_id] = node
         records = (node, rt.graph) if rt.graph.status == "WORKING" else (node,)
         self.journal.save(*records, events=(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "edge_dispatch", {
             "venue": node.venue, "book": node.symbol, "qty": str(node.qty), "limit": str(node.limit_price) if node.limit_price else None,
@@ -412,7 +410,7 @@ class Desk:
             return self._apply(rt, node_id, state, inst)
 
     def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
-        node = self.journal.node(node_id)
+        node = rt.nodes.get(node_id) or self.journal.node(node_id)
         events = []
         if node.venue_order_id is None and state.venue_order_id is not None:   # the ack precedes its fills
             node.venue_order_id = state.venue_order_id
@@ -448,7 +446,7 @@ class Desk:
 
     async def refresh_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
         states = await self.session(node.venue).poll([(node, rt.instruments[node.venue])])
-        return self.apply(rt, node.node_order_id, states[0], rt.instruments[node.venue]) if states else self.journal.node(node.node_order_id)
+        return self.apply(rt, node.node_order_id, states[0], rt.instruments[node.venue]) if states else node
 
     # -- background work -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -461,6 +459,7 @@ class Desk:
             pool = [i for v in self.venues.values() for i in v.instruments()]
             ledger.fund_paper_accounts(self.journal.db, self.venues, load_config(),
                                        lambda venue, asset: asset_price(self.source, pool, venue, asset))
+        self.journal.start_checkpointer()
         await self.recover()
         self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
 

@@ -108,6 +108,9 @@ class PaperSession(ExecutionSession):
         self.exchange = exchange
         self.source = source
         self.seed = seed
+        self._fault_stamp: tuple | None | bool = False     # (mtime, size) of the config last read for faults
+        self._fault_of: str | None = None
+        self._config_path: Path | None = None
 
     def _book(self, inst: Instrument, at_ns: int) -> OrderBook:
         return self.source.books([inst], at_ns, depth=50)[0]
@@ -145,9 +148,19 @@ class PaperSession(ExecutionSession):
     def _fault(self) -> str | None:
         """``[sandbox.faults] <venue> = "reject" | "timeout" | "ratelimit"`` makes a paper venue
         misbehave on purpose, to rehearse how orders survive a bad venue."""
-        from sequence_core.config import load_config
+        from sequence_core.config import config_path, load_config
 
-        return load_config().get("sandbox", {}).get("faults", {}).get(self.venue)
+        if self._config_path is None:
+            self._config_path = config_path()
+        try:
+            st = self._config_path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._fault_stamp:                        # re-read only when the file changed
+            self._fault_stamp = stamp
+            self._fault_of = load_config().get("sandbox", {}).get("faults", {}).get(self.venue) if stamp else None
+        return self._fault_of
 
     async def place(self, node: NodeOrder, instrument: Instrument) -> OrderState:
         fault = self._fault()
