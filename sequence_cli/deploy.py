@@ -1,4 +1,4 @@
-"""Level 4 deployments: preflight, deploy, logs, status, start, stop, undeploy
+"""Level 4 deployments: preflight, deploy, logs, status, start, stop, undeploy, watch; and mesh
 (docs/deployments.md)."""
 
 from __future__ import annotations
@@ -178,3 +178,148 @@ def logs(name, follow, count):
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
+
+
+def _mesh_rows(mesh) -> list[tuple]:
+    rows = []
+    for m in mesh:
+        peers = m.peers or [None]
+        for n, p in enumerate(peers):
+            first = n == 0
+            rows.append((m.deployment if first else "", f"{m.index}:{m.label}" if first else "",
+                         m.address or None if first else "", p.label if p else "(no peers)",
+                         _fmt(p.latency_p50_us, " µs") if p else None, _fmt(p.latency_p99_us, " µs") if p else None,
+                         p.sent if p else None, p.received if p else None, p.pongs if p else None))
+    return rows
+
+
+MESH_COLUMNS = ["DEPLOYMENT", "INSTANCE", "ADDRESS", "PEER", "LATENCY P50", "P99", "SENT", "RECEIVED", "PINGS ANSWERED"]
+
+
+@click.command()
+@click.argument("name", required=False)
+def mesh(name):
+    """Mesh topology for multi-venue algos: per-instance label, peer latencies, message counts."""
+    from sequence_core.deploy import manage, registry
+    from sequence_core.home import ensure_home
+
+    home = ensure_home()
+    views = manage.mesh_views(home, _mode(), registry.resolve_name(home, _mode(), name))
+
+    def render(vs):
+        table(MESH_COLUMNS, _mesh_rows(vs), right=["SENT", "RECEIVED", "PINGS ANSWERED"])
+        line("latency: one way, half the round trip of a ping each member sends each peer every second; "
+             "sent/received: strategy messages")
+
+    emit(views, render)
+
+
+def _watch_frame(snap):
+    """The rich renderable of one `watch` refresh."""
+    from rich.console import Group
+    from rich.table import Table
+
+    edges = Table(title=f"deployments ({snap.mode})", title_justify="left", expand=False)
+    for c in ("DEPLOYMENT", "EDGE", "STATE", "POSITION", "P&L", "FILLS", "ORDERS", "CB P50", "CB P99"):
+        edges.add_column(c, justify="right" if c in ("P&L", "FILLS") else "left")
+    for v in snap.edges:
+        st = v.status
+        edges.add_row(v.deployment, v.label, v.state,
+                      ", ".join(f"{k} {q:g}" for k, q in st.positions.items()) if st else "—",
+                      f"{st.pnl:,.2f}" if st else "—", str(st.fills) if st else "—",
+                      f"{st.open_orders} open / {st.orders}" if st else "—",
+                      _fmt(st.callback_p50_us, " µs") if st else "—", _fmt(st.callback_p99_us, " µs") if st else "—")
+    mesh = Table(title="mesh", title_justify="left")
+    for c in MESH_COLUMNS[1:]:
+        mesh.add_column(c)
+    for row in _mesh_rows(snap.mesh):
+        mesh.add_row(*["—" if x is None else str(x) for x in row[1:]])
+    fills = Table(title="latest fills", title_justify="left")
+    for c in ("EDGE", "VENUE", "BOOK", "SIDE", "QTY", "PRICE"):
+        fills.add_column(c)
+    for f in snap.fills:
+        fills.add_row(f"{f['deployment']}/{f['edge']}", f["venue"], f["book"], f["side"].upper(), f["qty"], f["price"])
+    if not snap.fills:
+        fills.add_row("—", "", "", "", "", "")
+    return Group(edges, mesh, fills, "[dim]q or Ctrl-C quits; refreshes every second[/dim]")
+
+
+class _Keys:
+    """q pressed? Reads a terminal's stdin in cbreak mode (restored on exit); elsewhere just waits."""
+
+    def __init__(self):
+        import sys
+
+        self.fd = sys.stdin.fileno() if sys.stdin.isatty() else None
+        self.saved = None
+
+    def __enter__(self):
+        if self.fd is not None:
+            import termios
+            import tty
+
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def quit_within(self, seconds: float) -> bool:
+        import os
+        import select
+        import time
+
+        if self.fd is None:
+            time.sleep(seconds)
+            return False
+        ready, _, _ = select.select([self.fd], [], [], seconds)
+        return bool(ready) and os.read(self.fd, 32).lower().startswith(b"q")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--count", type=int, default=0, help="Stop after this many refreshes (0: until q or Ctrl-C).")
+def watch(name, count):
+    """Live deployment TUI: refreshes every second with positions, fills and mesh latency."""
+    import sys
+
+    import msgspec
+
+    from sequence_core.deploy import manage, registry
+    from sequence_core.home import ensure_home
+
+    home = ensure_home()
+    name = registry.resolve_name(home, _mode(), name)
+    registry.load(home, _mode(), name)                   # unknown name: the clear error, before any drawing
+    frames = 0
+    try:
+        with _Keys() as keys:
+            if state().output == "json":               # one snapshot per line
+                while True:
+                    sys.stdout.write(msgspec.json.encode(manage.snapshot(home, _mode(), name)).decode() + "\n")
+                    sys.stdout.flush()
+                    frames += 1
+                    if (count and frames >= count) or keys.quit_within(1.0):
+                        return
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console()
+            if not console.is_terminal:                # a pipe or a log: one frame after another
+                while True:
+                    console.print(_watch_frame(manage.snapshot(home, _mode(), name)))
+                    frames += 1
+                    if (count and frames >= count) or keys.quit_within(1.0):
+                        return
+            with Live(_watch_frame(manage.snapshot(home, _mode(), name)), console=console, auto_refresh=False) as live:
+                while True:
+                    frames += 1
+                    if (count and frames >= count) or keys.quit_within(1.0):
+                        return
+                    live.update(_watch_frame(manage.snapshot(home, _mode(), name)), refresh=True)
+    except KeyboardInterrupt:
+        return

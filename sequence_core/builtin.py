@@ -1,4 +1,5 @@
-"""The core's own plugin: the built-in ``sor`` policy and the ``store`` and ``profiles`` research scanners,
+"""The core's own plugin: the built-in ``sor`` policy, the ``store`` and ``profiles`` research scanners
+and the ``udp`` mesh transport,
 registered through the same hooks as everyone else's so ``--policy``, ``research scan`` and
 ``sequence plugins`` treat them alike."""
 
@@ -21,3 +22,10 @@ def register_scanners(register):
     register(ProfilesScanner())
     for item in BUILTIN:          # features and labels for research feature-eval
         register(item)
+
+
+@hookimpl
+def register_mesh_transports(register):
+    from .deploy.mesh import UdpTransport
+
+    register(UdpTransport)

@@ -51,3 +51,10 @@ def register_commands(cli):
 @hookspec
 def register_fee_models(register):
     """Register sim-engine fee models (maker/taker rates per instrument)."""
+
+
+@hookspec
+def register_mesh_transports(register):
+    """Register what carries a deployment's mesh between its edges: ``register(factory)``, a
+    class or callable with a ``name``, called ``(mode, deployment, label)``, that returns a
+    :class:`sequence_core.deploy.mesh.MeshTransport` (the core's is ``udp`` on loopback)."""

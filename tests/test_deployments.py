@@ -350,3 +350,91 @@ def test_orders_at_or_above_the_edge_threshold_are_handed_to_a_deployed_strategy
              "origin": "deploy:mm/edge-1", "parent_id": parent_id}
     with pytest.raises(SequenceError, match=f"parent order {parent_id} is already PARTIALLY_FILLED"):
         EngineConnection("sandbox").request("POST", "/orders", {"request": child, "wait_s": 0})
+
+
+# Two instances: each sends "hello" to the other every 50 ms and checks what arrives (from the
+# peer, 5 bytes, copied into its memory at 100), logging the first message it reads.
+MESSENGER = """(module
+  (import "seq" "set_timer" (func $set_timer (param i64)))
+  (import "seq" "mesh_send" (func $send (param i32 i32 i32) (result i32)))
+  (import "seq" "mesh_read" (func $read (param i32 i32) (result i32)))
+  (import "seq" "mesh_self" (func $self (result i32)))
+  (import "seq" "mesh_size" (func $size (result i32)))
+  (import "seq" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "hello")
+  (global $got (mut i32) (i32.const 0))
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_start") (result i32)
+    (if (i32.ne (call $size) (i32.const 2)) (then unreachable))
+    (call $set_timer (i64.const 50000000)) (i32.const 0))
+  (func (export "on_timer") (param i64) (result i32)
+    (drop (call $send (i32.sub (i32.const 1) (call $self)) (i32.const 0) (i32.const 5))) (i32.const 0))
+  (func (export "on_message") (param $from i32) (param $len i32) (result i32)
+    (if (i32.ne (local.get $len) (i32.const 5)) (then unreachable))
+    (if (i32.ne (call $read (i32.const 100) (i32.const 64)) (i32.const 5)) (then unreachable))
+    (if (i32.ne (local.get $from) (i32.sub (i32.const 1) (call $self))) (then unreachable))
+    (if (i32.eqz (global.get $got))
+      (then (global.set $got (i32.const 1)) (call $log (i32.const 1) (i32.const 100) (i32.const 5))))
+    (i32.const 0)))"""
+
+TWO_EDGES = """
+[[edges]]
+label = "eu"
+venues = ["binance"]
+
+[[edges]]
+label = "asia"
+venues = ["okx"]
+"""
+
+
+@pytest.mark.slow
+def test_a_two_edge_deployment_forms_a_mesh(project):
+    project.module(MESSENGER)
+    project.edit(lambda t: t.replace('venues = ["binance"]', 'venues = ["binance", "okx"]') + TWO_EDGES)
+    deployed = project("deploy", "--skip-build", "--output", "json")
+    assert deployed.returncode == 0, deployed.stderr
+    assert [(e["label"], e["venues"]) for e in json.loads(deployed.stdout)["edges"]] == [("eu", ["binance"]), ("asia", ["okx"])]
+
+    def mesh():
+        proc = project("mesh", "mm", "--output", "json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        views = mesh()
+        peers = [p for v in views for p in v["peers"]]
+        if len(peers) == 2 and all(p["received"] > 3 and p["latency_p50_us"] is not None for p in peers):
+            break
+        time.sleep(0.5)
+    assert [(v["index"], v["label"], v["venues"], [p["label"] for p in v["peers"]]) for v in views] == \
+        [(0, "eu", ["binance"], ["asia"]), (1, "asia", ["okx"], ["eu"])], views
+    for v in views:
+        assert v["address"].startswith("127.0.0.1:") and v["transport"] == "udp"
+        p = v["peers"][0]
+        assert p["sent"] > 3 and p["received"] > 3 and 0 < p["latency_p50_us"] < 1_000_000, p
+    for label in ("eu", "asia"):
+        assert "info: hello" in (project.dir() / f"{label}.log").read_text()
+    text = project("mesh", "mm")
+    assert "0:eu" in text.stdout and "1:asia" in text.stdout and "LATENCY P50" in text.stdout
+
+    watched = project("watch", "mm", "--count", "2", timeout=60)       # a pipe: two frames, then exit
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.count("deployments (sandbox)") == 2 and "asia" in watched.stdout and "mesh" in watched.stdout
+    snap = json.loads(project("watch", "mm", "--count", "1", "--output", "json").stdout)
+    assert {e["label"] for e in snap["edges"]} == {"eu", "asia"} and len(snap["mesh"]) == 2
+
+
+def test_edges_must_cover_each_venue_once(project):
+    project.edit(lambda t: t.replace('venues = ["binance"]', 'venues = ["binance", "okx"]')
+                 + '\n[[edges]]\nlabel = "eu"\nvenues = ["binance"]\n')
+    bad = json.loads(project("preflight", "--output", "json").stdout)
+    venues = next(c for c in bad if c["name"] == "venues")
+    assert not venues["ok"] and "no edge hosts okx" in venues["detail"]
+    project.edit(lambda t: t + '\n[[edges]]\nlabel = "eu2"\nvenues = ["okx", "binance"]\n')
+    twice = next(c for c in json.loads(project("preflight", "--output", "json").stdout) if c["name"] == "venues")
+    assert "binance is on both 'eu' and 'eu2'" in twice["detail"]
+    project.edit(lambda t: t + '\n[mesh]\ntransport = "carrier-pigeon"\n')
+    nope = next(c for c in json.loads(project("preflight", "--output", "json").stdout) if c["name"] == "venues")
+    assert "transport 'carrier-pigeon' is not installed; installed: udp" in nope["detail"]

@@ -15,6 +15,9 @@ then venues by name, as in a backtest). The edge
 - on start, adopts its deployment's open orders and fills from the journal, so a restarted
   edge knows its position and never re-sends what was sent (client order ids derive from the
   journal's node ids);
+- joins its deployment's mesh (sequence_core/deploy/mesh.py): ``mesh_send`` to peers,
+  ``on_message`` for what arrives, per-peer latency and counts in its status;
+- takes parent orders handed to it (``on_parent``; children via ``place_for``);
 - writes ``<label>.status.json`` every second and appends to ``<label>.log``;
 - on SIGTERM calls ``on_stop`` (which may cancel its resting orders), sends what it queued,
   and exits 0. A trap or an error status exits 3 with the reason in its status.
@@ -96,6 +99,9 @@ class EdgeRuntime:
         if edge is None:
             raise SequenceError(f"deployment {name} has no edge '{label}'")
         self.origin = f"deploy:{name}/{label}"
+        self.labels = [e.label for e in self.dep.edges]     # mesh members, in [[edges]] order
+        self.mesh = None
+        self._message: bytes | None = None                  # the one on_message is reading
         client = Sequence(sandbox=mode == "sandbox")
         # the books preflight resolved when it was deployed, in their order (symbols, then venues)
         listed = {(i.venue, i.symbol): i for v in client.trading_venues(edge.venues).values() for i in v.instruments()}
@@ -232,6 +238,18 @@ class EdgeRuntime:
         p.ending = True
         self.queue.put_nowait(("end", parent_id))
         return 0
+
+    def mesh_send(self, peer: int, data: bytes) -> int:
+        return self.mesh.send(peer, data) if self.mesh is not None else -1
+
+    def mesh_message(self) -> bytes | None:
+        return self._message
+
+    def mesh_self(self) -> int:
+        return self.labels.index(self.label)
+
+    def mesh_size(self) -> int:
+        return len(self.labels)
 
     def cancel(self, order_id: int) -> int:
         o = self.orders.get(order_id)
@@ -489,6 +507,18 @@ class EdgeRuntime:
                 self._call("on_timer", now)
             await asyncio.sleep(MD_POLL_S)
 
+    async def _deliver(self) -> None:
+        """Hand the mesh's messages to on_message, one at a time, in arrival order."""
+        while True:
+            await self.mesh.arrived.wait()
+            self.mesh.arrived.clear()
+            while self.mesh.inbox:
+                sender, self._message = self.mesh.inbox.popleft()
+                try:
+                    self._call("on_message", sender, len(self._message))
+                finally:
+                    self._message = None
+
     def _mark(self) -> float:
         value = self.cash
         for n, pos in enumerate(self.positions):
@@ -509,6 +539,8 @@ class EdgeRuntime:
             s.callbacks, s.callback_p50_us, s.callback_p99_us = self.strategy.callbacks, _pct(d, 0.5), _pct(d, 0.99)
         s.md_to_journal_p50_us, s.md_to_journal_p99_us = _pct(self.md_latency_us, 0.5), _pct(self.md_latency_us, 0.99)
         s.error = self.error
+        if self.mesh is not None:
+            s.mesh_address, s.mesh, s.mesh_dropped = self.mesh.address, self.mesh.stats(), self.mesh.dropped
         registry.write_status(self.home, self.mode, self.name, s)
 
     async def _status_loop(self) -> None:
@@ -534,6 +566,10 @@ class EdgeRuntime:
         tasks = []
         code = 0
         try:
+            from .mesh import Mesh
+
+            self.mesh = Mesh(self.home, self.mode, self.name, self.labels, self.label, self.dep.mesh_transport)
+            await self.mesh.start()
             self.strategy = LiveStrategy(self.module, self, self.dep.params)
             await self._reconcile()
             self._write_log(f"host: edge {self.label} of {self.name} v{self.dep.version} started (pid {os.getpid()}), "
@@ -541,7 +577,8 @@ class EdgeRuntime:
             self._call("on_start")
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
-            tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop())]
+            tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop(),
+                                                   self.mesh.ping_loop(), self._deliver())]
             waiter = loop.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for t in done:
@@ -560,6 +597,8 @@ class EdgeRuntime:
             for t in tasks:
                 t.cancel()
             await self.http.close()
+            if self.mesh is not None:
+                self.mesh.close()
             if self.strategy is not None:
                 self.strategy.close()
         return code

@@ -19,6 +19,7 @@ SIGNATURES = {
     "now": ("", "I"), "place": ("iiIIi", "I"), "cancel": ("I", "i"), "amend": ("III", "i"), "book": ("ii", "I"),
     "position": ("i", "I"), "order": ("Ii", "I"), "set_timer": ("I", ""), "subscribe": ("i", ""),
     "log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i"),
+    "mesh_send": ("iii", "i"), "mesh_read": ("ii", "i"), "mesh_self": ("", "i"), "mesh_size": ("", "i"),
 }
 
 
@@ -37,6 +38,10 @@ class HostApi(Protocol):
     def log(self, level: str, text: str) -> None: ...
     def place_for(self, parent_id: int, inst: int, side: int, price: int, size: int, flags: int) -> int: ...
     def parent_done(self, parent_id: int) -> int: ...
+    def mesh_send(self, peer: int, data: bytes) -> int: ...
+    def mesh_message(self) -> bytes | None: ...
+    def mesh_self(self) -> int: ...
+    def mesh_size(self) -> int: ...
 
 
 class LiveStrategy:
@@ -59,7 +64,7 @@ class LiveStrategy:
         for name, fn in plain.items():
             p, r = SIGNATURES[name]
             linker.define_func("seq", name, wasmtime.FuncType(_valtypes(p), _valtypes(r)), fn)
-        self.instance, self.functions = instantiate(linker, self.store, module, api.log, self.params, parents=api)
+        self.instance, self.functions = instantiate(linker, self.store, module, api.log, self.params, deploy=api)
 
     def call(self, callback: str, *args: int) -> bool:
         """Run *callback* if the module exports it; False if it does not. A trap, an exhausted

@@ -68,7 +68,7 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: 
     risk = registry.Risk(**msgspec.structs.asdict(project.config.risk))
     content = dict(module_sha256=sha, symbols=list(project.config.strategy.symbols), venues=plan.venues,
                    params=params, risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books], bundle=bundle_id,
-                   takes_parents="on_parent" in module.exports)
+                   takes_parents="on_parent" in module.exports, mesh_transport=project.config.mesh.transport)
     try:
         old = registry.load(home, mode, project.name)
     except UsageError:
@@ -161,3 +161,61 @@ def views(home: Path, mode: str, name: str | None = None) -> list[EdgeView]:
             out.append(EdgeView(dep["name"], e["label"], e["venues"], state, pid,
                                 sup.get("restarts", 0), dep["version"], st, sup.get("reason")))
     return out
+
+
+class MeshView(msgspec.Struct):
+    deployment: str
+    label: str
+    index: int
+    venues: list[str]
+    state: str
+    address: str
+    transport: str
+    peers: list[registry.PeerStats]
+    dropped: int = 0
+
+
+def mesh_views(home: Path, mode: str, name: str | None = None, edges: list[EdgeView] | None = None) -> list[MeshView]:
+    """Per edge: its mesh address and what it measured of each peer."""
+    deps = {d.name: d for d in registry.all_deployments(home, mode)}
+    out = []
+    for v in edges if edges is not None else views(home, mode, name):
+        dep = deps.get(v.deployment)
+        labels = [e.label for e in dep.edges] if dep else [v.label]
+        st = v.status
+        out.append(MeshView(v.deployment, v.label, labels.index(v.label) if v.label in labels else 0, v.venues, v.state,
+                            st.mesh_address if st else "", dep.mesh_transport if dep else "udp",
+                            list(st.mesh.values()) if st else [], st.mesh_dropped if st else 0))
+    return out
+
+
+class Snapshot(msgspec.Struct):
+    """What `sequence watch` draws each second."""
+    mode: str
+    ts_ns: int
+    edges: list[EdgeView]
+    mesh: list[MeshView]
+    fills: list[dict]                      # the deployments' latest fills, newest first
+
+
+def snapshot(home: Path, mode: str, name: str | None = None, fills: int = 10) -> Snapshot:
+    import time
+
+    from ..engine_client import call, engine_info
+
+    edges = views(home, mode, name)
+    wanted = {v.deployment for v in edges}
+    recent: list[dict] = []
+    info = engine_info()
+    if info is not None and wanted:
+        origin = {g["graph"]["graph_id"]: g["graph"]["request"].get("origin") or ""
+                  for g in call(info, "GET", f"/v1/{mode}/orders")}
+        for f in call(info, "GET", f"/v1/{mode}/fills"):
+            who = origin.get(f["graph_id"], "")
+            dep, _, edge = who.removeprefix("deploy:").partition("/")
+            if who.startswith("deploy:") and dep in wanted:
+                recent.append({"deployment": dep, "edge": edge, "venue": f["venue"], "book": f["symbol"], "side": f["side"],
+                               "qty": f["qty"], "price": f["price"], "ts_ns": f["ts_ns"]})
+                if len(recent) >= fills:
+                    break
+    return Snapshot(mode, time.time_ns(), edges, mesh_views(home, mode, name, edges), recent)

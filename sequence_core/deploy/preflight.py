@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import SequenceError
+from ..errors import SequenceError, UsageError
 from . import registry
 
 
@@ -59,7 +59,37 @@ def plan(project, mode: str) -> Plan:
             exact = [i for i in found if i.symbol == sym] or found[:1]
             books += [(vname, i.symbol) for i in exact]
     used = sorted({v for v, _ in books})
-    return Plan(project.name, mode, list(cfg.symbols), used, books, [registry.Edge("edge-1", used)])
+    from .mesh import transports
+
+    if project.config.mesh.transport not in transports():
+        raise UsageError(f"[mesh] transport '{project.config.mesh.transport}' is not installed; installed: "
+                         f"{', '.join(sorted(transports()))}")
+    return Plan(project.name, mode, list(cfg.symbols), used, books, _edges(project.config.edges, used))
+
+
+def _edges(sections, used: list[str]) -> list[registry.Edge]:
+    """The edges of ``[[edges]]`` (one ``edge-1`` with every venue when there is none): each
+    venue that trades on exactly one edge, every edge trading something."""
+    if not sections:
+        return [registry.Edge("edge-1", used)]
+    edges, seen = [], {}
+    for e in sections:
+        if not registry.NAME.match(e.label) or e.label in {x.label for x in edges}:
+            raise UsageError(f"[[edges]] label '{e.label}' must be unique, start with a letter and use only "
+                             "letters, digits, '-' or '_'")
+        for v in e.venues:
+            if v in seen:
+                raise UsageError(f"[[edges]] venue {v} is on both '{seen[v]}' and '{e.label}'; a venue belongs to one edge")
+            seen[v] = e.label
+        mine = sorted(v for v in e.venues if v in used)
+        if not mine:
+            raise UsageError(f"[[edges]] '{e.label}' has no venue that trades the strategy's symbols "
+                             f"({', '.join(e.venues) or 'none given'}; trading venues: {', '.join(used)})")
+        edges.append(registry.Edge(e.label, mine))
+    orphans = [v for v in used if v not in seen]
+    if orphans:
+        raise UsageError(f"[[edges]] no edge hosts {', '.join(orphans)}; add them to an edge or to no [strategy] venues")
+    return edges
 
 
 def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]:

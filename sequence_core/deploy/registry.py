@@ -4,6 +4,7 @@
   venues, params (fixed point), risk limits, the edges (label and venues of each) and the
   desired state (running or stopped), written by ``deploy``/``start``/``stop``;
 - ``module.wasm``: the exact bytes every edge runs;
+- ``<edge>.mesh.json``: the edge's mesh address (sequence_core/deploy/mesh.py);
 - ``<edge>.status.json``: each edge's live snapshot, rewritten about every second by the edge
   (:class:`EdgeStatus`); the supervisor adds restarts and the process state;
 - ``<edge>.log`` (rotated to ``<edge>.log.1`` at 5 MB): the strategy's log lines and host
@@ -52,6 +53,20 @@ class Deployment(msgspec.Struct):
     deployed_at: str = ""
     bundle: str | None = None              # the edge bundle it came from, if any
     takes_parents: bool = False            # the module exports on_parent: parent orders can be handed to it
+    mesh_transport: str = "udp"            # [mesh] transport: what carries messages between its edges
+
+
+class PeerStats(msgspec.Struct):
+    """One peer as a member sees it (in ``<edge>.status.json``, shown by ``sequence mesh``)."""
+    label: str
+    address: str = ""
+    sent: int = 0                      # strategy messages
+    received: int = 0
+    pings: int = 0
+    pongs: int = 0
+    latency_p50_us: float | None = None   # one way: half the ping round trip
+    latency_p99_us: float | None = None
+    last_seen_ns: int = 0
 
 
 class EdgeStatus(msgspec.Struct):
@@ -74,6 +89,9 @@ class EdgeStatus(msgspec.Struct):
     md_to_journal_p99_us: float | None = None
     restarts: int = 0
     error: str | None = None
+    mesh_address: str = ""
+    mesh: dict[str, PeerStats] = {}        # by peer label
+    mesh_dropped: int = 0                  # strategy messages dropped from a full inbox
 
 
 def root(home: Path, mode: str) -> Path:

@@ -33,11 +33,13 @@ EXPORT_TYPES = {
     "on_stop": ("", "i"),
     "on_order": ("Iii", "i"),
     "on_parent": ("IiiII", "i"),
+    "on_message": ("ii", "i"),
 }
 # callbacks only a deployment calls (a backtest has no parent orders); not in the compiled loop
-DEPLOY_CALLBACKS = ("on_parent",)
-# ordinary Python imports; place_for / parent_done do something only in a deployment
-PY_IMPORTS = {"log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i")}
+DEPLOY_CALLBACKS = ("on_parent", "on_message")
+# ordinary Python imports; the parent and mesh ones do something only in a deployment
+PY_IMPORTS = {"log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i"),
+              "mesh_send": ("iii", "i"), "mesh_read": ("ii", "i"), "mesh_self": ("", "i"), "mesh_size": ("", "i")}
 NO_PARENT = -7                       # place_for: unknown or finished parent (always, in a backtest)
 DEFAULT_FUEL = 50_000_000            # per callback
 DEFAULT_MEMORY = 64 * 1024 * 1024    # bytes of linear memory
@@ -153,17 +155,62 @@ def read_str(caller, ptr: int, length: int) -> str:
     return bytes(memory.read(caller, ptr, ptr + length)).decode("utf-8", "replace")
 
 
-def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, int], parents=None):
+class NoDeployment:
+    """What the deployment-only imports answer in a backtest: no parent, a mesh of one."""
+
+    def place_for(self, *_) -> int:
+        return NO_PARENT
+
+    def parent_done(self, _) -> int:
+        return -1
+
+    def mesh_send(self, peer: int, data: bytes) -> int:
+        return -1
+
+    def mesh_message(self) -> bytes | None:
+        return None
+
+    def mesh_self(self) -> int:
+        return 0
+
+    def mesh_size(self) -> int:
+        return 1
+
+
+def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, int], deploy=None):
     """Add the Python imports (``log(level, text)``, ``param`` from *params*, and the parent
-    order imports of *parents*, an object with ``place_for`` and ``parent_done``: a deployment's
-    edge; without it there are no parents) to *linker*, instantiate *module*, check its ABI
-    version; returns (instance, {callback: function})."""
+    and mesh imports of *deploy*, a deployment's edge; a :class:`NoDeployment` without it) to
+    *linker*, instantiate *module*, check its ABI version; returns (instance, {callback: function})."""
     import wasmtime
 
-    place_for = parents.place_for if parents else (lambda *_: NO_PARENT)
-    parent_done = parents.parent_done if parents else (lambda _: -1)
-    linker.define_func("seq", "place_for", wasmtime.FuncType(_valtypes("IiiIIi"), _valtypes("I")), place_for)
-    linker.define_func("seq", "parent_done", wasmtime.FuncType(_valtypes("I"), _valtypes("i")), parent_done)
+    d = deploy or NoDeployment()
+
+    def mesh_send(caller, peer, ptr, n):
+        memory = caller["memory"]
+        if n < 0 or ptr < 0 or ptr + n > memory.data_len(caller):
+            return -3
+        return d.mesh_send(peer, bytes(memory.read(caller, ptr, ptr + n)))
+
+    def mesh_read(caller, ptr, cap):
+        data, memory = d.mesh_message(), caller["memory"]
+        if data is None:
+            return -1
+        n = min(len(data), max(cap, 0))
+        if ptr < 0 or ptr + n > memory.data_len(caller):
+            return -3
+        memory.write(caller, data[:n], ptr)
+        return n
+
+    def define(name, fn, access_caller=False):
+        p, r = PY_IMPORTS[name]
+        linker.define_func("seq", name, wasmtime.FuncType(_valtypes(p), _valtypes(r)), fn, access_caller=access_caller)
+
+    define("place_for", d.place_for)
+    define("parent_done", d.parent_done)
+    define("mesh_send", mesh_send, True)
+    define("mesh_read", mesh_read, True)
+    define("mesh_self", d.mesh_self)
+    define("mesh_size", d.mesh_size)
     linker.define_func("seq", "log", wasmtime.FuncType(_valtypes("iii"), []),
                        lambda caller, level, ptr, n: log(LOG_LEVELS.get(level, "info"), read_str(caller, ptr, n)),
                        access_caller=True)

@@ -37,11 +37,23 @@ class RiskSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     capital: float | None = None
 
 
+class EdgeSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One ``[[edges]]`` entry: an instance of the deployed strategy near these venues."""
+    label: str
+    venues: list[str]
+
+
+class MeshSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    transport: str = "udp"          # a name registered with register_mesh_transports
+
+
 class ProjectFile(msgspec.Struct, forbid_unknown_fields=True):
     strategy: StrategySection
     params: dict[str, int | float] = {}
     risk: RiskSection = RiskSection()
     backtest: dict[str, str | int | float | bool] = {}
+    edges: list[EdgeSection] = []
+    mesh: MeshSection = MeshSection()
 
 
 class Project(msgspec.Struct):
@@ -141,7 +153,7 @@ def load_project(root: Path) -> Project:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    sections = {"strategy", "params", "risk", "backtest"}
+    sections = {"strategy", "params", "risk", "backtest", "edges", "mesh"}
     for key in raw:
         if key not in sections:
             line = _line_of(text, key, None)
@@ -149,7 +161,7 @@ def load_project(root: Path) -> Project:
                               f": unknown section [{key}]; expected {', '.join(sorted(sections))}")
     if "strategy" not in raw:
         raise ConfigError(f"{path}: the [strategy] section (name, symbols) is missing")
-    for section, struct in (("strategy", StrategySection), ("risk", RiskSection)):
+    for section, struct in (("strategy", StrategySection), ("risk", RiskSection), ("mesh", MeshSection)):
         fields = set(struct.__struct_fields__)
         for key in raw.get(section, {}):
             if key not in fields:

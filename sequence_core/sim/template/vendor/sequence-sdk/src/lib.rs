@@ -29,6 +29,10 @@ pub mod sys {
         pub fn param(ptr: i32, len: i32, default: i64) -> i64;
         pub fn place_for(parent_id: i64, inst: i32, side: i32, price: i64, size: i64, flags: i32) -> i64;
         pub fn parent_done(parent_id: i64) -> i32;
+        pub fn mesh_send(peer: i32, ptr: i32, len: i32) -> i32;
+        pub fn mesh_read(ptr: i32, cap: i32) -> i32;
+        pub fn mesh_self() -> i32;
+        pub fn mesh_size() -> i32;
     }
 }
 
@@ -119,6 +123,23 @@ pub fn place_for(parent_id: i64, inst: i32, side: Side, price: i64, size: i64, f
 /// Finish working a parent: what is unfilled stays unfilled. Cancel its resting children first.
 pub fn parent_done(parent_id: i64) -> bool {
     unsafe { sys::parent_done(parent_id) == 0 }
+}
+
+/// Send `data` (at most 4096 bytes) to the deployment's instance `peer` (its place in
+/// `[[edges]]`), or to every other instance with `peer = -1`. Best effort; false when no such
+/// peer is known yet (always, in a backtest) or the message is too large.
+pub fn mesh_send(peer: i32, data: &[u8]) -> bool {
+    unsafe { sys::mesh_send(peer, data.as_ptr() as i32, data.len() as i32) == 0 }
+}
+
+/// This instance's index among the deployment's instances (0 in a backtest).
+pub fn mesh_self() -> i32 {
+    unsafe { sys::mesh_self() }
+}
+
+/// How many instances the deployment has (1 in a backtest).
+pub fn mesh_size() -> i32 {
+    unsafe { sys::mesh_size() }
 }
 
 pub fn buy_limit(inst: i32, price: i64, size: i64) -> Result<i64, PlaceError> {
@@ -269,6 +290,8 @@ pub trait Strategy {
     fn on_stop(&mut self) {}
     /// A parent order handed to this deployment (exported only with [`export_parent_handler!`]).
     fn on_parent(&mut self, _parent: &Parent) {}
+    /// A message from instance `from` of the deployment's mesh.
+    fn on_message(&mut self, _from: i32, _data: &[u8]) {}
 }
 
 /// A parent order: `size` is what is left to fill; `limit` is 0 for none.
@@ -358,6 +381,17 @@ macro_rules! export_strategy {
         #[no_mangle]
         pub extern "C" fn on_order(order_id: i64, event: i32, status: i32) -> i32 {
             $crate::Strategy::on_order(__seq_strategy(), order_id, event, status as i64);
+            0
+        }
+
+        #[no_mangle]
+        pub extern "C" fn on_message(from: i32, len: i32) -> i32 {
+            let mut buf = vec![0u8; len.max(0) as usize];
+            let n = unsafe { $crate::sys::mesh_read(buf.as_mut_ptr() as i32, len) };
+            if n >= 0 {
+                buf.truncate(n as usize);
+                $crate::Strategy::on_message(__seq_strategy(), from, &buf);
+            }
             0
         }
 
