@@ -424,6 +424,39 @@ def test_a_two_edge_deployment_forms_a_mesh(project):
     assert watched.stdout.count("deployments (sandbox)") == 2 and "asia" in watched.stdout and "mesh" in watched.stdout
     snap = json.loads(project("watch", "mm", "--count", "1", "--output", "json").stdout)
     assert {e["label"] for e in snap["edges"]} == {"eu", "asia"} and len(snap["mesh"]) == 2
+    screen, code = _watch_in_a_terminal(project)
+    assert code == 0 and "latest fills" in screen and "asia" in screen, screen
+
+
+def _watch_in_a_terminal(project) -> tuple[str, int]:
+    """`sequence watch` on a pseudo-terminal: let it draw, press q; (what it drew, exit code)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:                                   # the child: the CLI on the terminal
+        os.chdir(project.root)
+        os.execve(str(SEQUENCE), [str(SEQUENCE), "--sandbox", "watch", "mm"], {**clean_env(project.home), "TERM": "xterm"})
+    out, pressed, deadline = b"", False, time.time() + 30
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:                        # the child closed the terminal: it exited
+                break
+        if not pressed and b"latest fills" in out:
+            os.write(fd, b"q")
+            pressed = True
+    for _ in range(50):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:                                          # q did not stop it
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    return out.decode(errors="replace"), os.waitstatus_to_exitcode(status)
 
 
 def test_edges_must_cover_each_venue_once(project):
