@@ -471,3 +471,52 @@ def test_edges_must_cover_each_venue_once(project):
     project.edit(lambda t: t + '\n[mesh]\ntransport = "carrier-pigeon"\n')
     nope = next(c for c in json.loads(project("preflight", "--output", "json").stdout) if c["name"] == "venues")
     assert "transport 'carrier-pigeon' is not installed; installed: udp" in nope["detail"]
+
+
+# Takes parents and rests one post-only child 100,000 ticks under the touch; logs when a parent ends.
+PARENT_RESTER = """(module
+  (import "seq" "place_for" (func $place_for (param i64 i32 i32 i64 i64 i32) (result i64)))
+  (import "seq" "book" (func $book (param i32 i32) (result i64)))
+  (import "seq" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "parent ended")
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_parent") (param $id i64) (param $inst i32) (param $side i32) (param $size i64) (param $limit i64) (result i32)
+    (if (i64.le_s (call $place_for (local.get $id) (local.get $inst) (local.get $side)
+                        (i64.sub (call $book (local.get $inst) (i32.const 0))
+                                 (i64.mul (i64.const 100000) (call $book (local.get $inst) (i32.const 4))))
+                        (local.get $size) (i32.const 1)) (i64.const 0))
+      (then unreachable))
+    (i32.const 0))
+  (func (export "on_order") (param $id i64) (param $event i32) (param $status i32) (result i32)
+    (if (i32.eq (local.get $event) (i32.const 7)) (then (call $log (i32.const 1) (i32.const 0) (i32.const 12))))
+    (i32.const 0)))"""
+
+
+@pytest.mark.slow
+def test_cancelling_a_handed_parent_cancels_its_working_children(project):
+    from conftest import promote_to_production
+
+    from sequence_core import bundles
+
+    project.module(PARENT_RESTER)
+    assert project("deploy", "--skip-build").returncode == 0
+    project.wait(lambda st: st["state"] == "running" and st["status"] and st["status"]["state"] == "running", what="edge running")
+    promote_to_production(project.home, bundles.compile_assignment(project.home, "a", 100 * 10**9, 0, 1).id)
+    parent_id = project("buy", "BTC-USDT", "0.01").stdout.split()[0]
+
+    def graphs():
+        return [v["graph"] for v in json.loads(project("orders", "--output", "json").stdout)]
+    deadline = time.time() + 30
+    while not [g for g in graphs() if g["request"]["parent_id"] == parent_id and g["status"] == "WORKING"]:
+        assert time.time() < deadline, "the strategy never rested a child"
+        time.sleep(0.3)
+    cancelled = project("cancel", parent_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    by_id = {g["graph_id"]: g for g in graphs()}
+    children = [g for g in by_id.values() if g["request"]["parent_id"] == parent_id]
+    assert by_id[parent_id]["status"] == "CANCELLED" and [c["status"] for c in children] == ["CANCELLED"]
+    deadline = time.time() + 10
+    while "info: parent ended" not in (project.dir() / "edge-1.log").read_text():
+        assert time.time() < deadline, "the strategy was not told its parent ended"
+        time.sleep(0.3)
