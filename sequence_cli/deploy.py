@@ -225,7 +225,7 @@ def _watch_frame(snap):
     for v in snap.edges:
         st = v.status
         edges.add_row(v.deployment, v.label, v.state,
-                      ", ".join(f"{k} {q:g}" for k, q in st.positions.items()) if st else "—",
+                      "\n".join(f"{k} {q:g}" for k, q in st.positions.items() if q) or "flat" if st else "—",
                       f"{st.pnl:,.2f}" if st else "—", str(st.fills) if st else "—",
                       f"{st.open_orders} open / {st.orders}" if st else "—",
                       _fmt(st.callback_p50_us, " µs") if st else "—", _fmt(st.callback_p99_us, " µs") if st else "—")
@@ -309,7 +309,8 @@ def watch(name, count):
             from rich.live import Live
 
             console = Console()
-            if not console.is_terminal:                # a pipe or a log: one frame after another
+            if not console.is_terminal:
+                console = Console(width=max(console.width, 140))   # a log is not 80 columns                # a pipe or a log: one frame after another
                 while True:
                     console.print(_watch_frame(manage.snapshot(home, _mode(), name)))
                     frames += 1
