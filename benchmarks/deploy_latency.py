@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,8 +82,8 @@ def measure(n: int, seconds: float) -> list[dict]:
 
 
 def _median(xs):
-    xs = sorted(x for x in xs if x is not None)
-    return xs[len(xs) // 2] if xs else None
+    found = [x for x in xs if x is not None]
+    return statistics.median_high(found) if found else None
 
 
 def main() -> None:

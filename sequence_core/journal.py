@@ -22,7 +22,7 @@ from decimal import Decimal
 import msgspec
 
 from . import ledger
-from .orders import Fill, LifecycleEvent, NodeOrder, OrderGraph
+from .orders import Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS graphs (
@@ -240,15 +240,9 @@ class Journal:
             if seen:
                 return False
             first = node.filled_qty == 0
-            node.filled_qty += fill.qty
-            node.notional += fill.qty * fill.price
-            node.fees += fill.fee
+            add_fill(node, fill)
             node.status = "FILLED" if node.filled_qty >= node.qty else "PARTIALLY_FILLED"
-            node.updated_ns = fill.ts_ns
-            graph.filled_qty += fill.qty
-            graph.notional += fill.qty * fill.price
-            graph.fees += fill.fee
-            graph.updated_ns = fill.ts_ns
+            add_fill(graph, fill)
             db.execute("INSERT INTO fills VALUES (?,?,?,?,?,?,?)",
                        (fill.venue, fill.fill_id, fill.node_order_id, fill.graph_id, fill.symbol, fill.ts_ns, _enc.encode(fill).decode()))
             self._put_node(db, node)

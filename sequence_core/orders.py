@@ -121,6 +121,14 @@ class Fill(msgspec.Struct, frozen=True):
     venue_ts_ns: int | None = None      # the venue's own timestamp
 
 
+def add_fill(record: "OrderGraph | NodeOrder", fill: Fill) -> None:
+    """Move a graph's or node's filled quantity, notional, fees and update time by *fill*."""
+    record.filled_qty += fill.qty
+    record.notional += fill.qty * fill.price
+    record.fees += fill.fee
+    record.updated_ns = fill.ts_ns
+
+
 class LifecycleEvent(msgspec.Struct, frozen=True):
     ts_ns: int
     graph_id: str

@@ -36,6 +36,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import NetworkError, SequenceError
+from ..orders import GRAPH_ACTIVE
 from . import registry
 
 SCALE = 1_000_000_000
@@ -79,13 +80,6 @@ class LocalParent(msgspec.Struct):
     filled: int = 0
     status: int = OPEN                 # OPEN, then FILLED or CANCELLED (ended with quantity left)
     ending: bool = False               # parent_done sent
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    return round(s[min(len(s) - 1, int(q * len(s)))], 1)
 
 
 class EdgeRuntime:
@@ -326,7 +320,7 @@ class EdgeRuntime:
         views = await self._api("GET", "/orders")
         for v in views:
             g = v["graph"]
-            if g.get("handler") == self.origin and g["status"] in ("ADMITTED", "WORKING"):
+            if g.get("handler") == self.origin and g["status"] in GRAPH_ACTIVE:
                 pid = await self._take_parent(g["graph_id"])
                 if pid:
                     self._adopted_parents.append(pid)
@@ -343,7 +337,7 @@ class EdgeRuntime:
             filled = int(Decimal(g["filled_qty"]) * SCALE)
             self.positions[inst] += side * filled
             self.cash -= side * float(Decimal(g["notional"])) + float(Decimal(g["fees"]))
-            if g["status"] in ("ADMITTED", "WORKING"):
+            if g["status"] in GRAPH_ACTIVE:
                 oid = self.next_id
                 self.next_id += 1
                 price = int(Decimal(g["request"]["limit_price"] or 0) * SCALE)
@@ -363,7 +357,7 @@ class EdgeRuntime:
         g = detail["graph"]
         books = next((e["detail"]["books"] for e in detail["events"] if e["kind"] == "parent_dispatch"), {})
         insts = [n for n, i in enumerate(self.instruments) if books.get(i.venue) == i.symbol]
-        if g["status"] not in ("ADMITTED", "WORKING") or graph_id in self.parent_by_graph or not insts:
+        if g["status"] not in GRAPH_ACTIVE or graph_id in self.parent_by_graph or not insts:
             return 0
         pid = self.next_id
         self.next_id += 1
@@ -536,8 +530,8 @@ class EdgeRuntime:
         s.open_orders = sum(o.status in (PENDING, OPEN, PARTIAL) for o in self.orders.values())
         if self.strategy is not None:
             d = self.strategy.durations_us
-            s.callbacks, s.callback_p50_us, s.callback_p99_us = self.strategy.callbacks, _pct(d, 0.5), _pct(d, 0.99)
-        s.md_to_journal_p50_us, s.md_to_journal_p99_us = _pct(self.md_latency_us, 0.5), _pct(self.md_latency_us, 0.99)
+            s.callbacks, s.callback_p50_us, s.callback_p99_us = self.strategy.callbacks, registry.percentile(d, 0.5), registry.percentile(d, 0.99)
+        s.md_to_journal_p50_us, s.md_to_journal_p99_us = registry.percentile(self.md_latency_us, 0.5), registry.percentile(self.md_latency_us, 0.99)
         s.error = self.error
         if self.mesh is not None:
             s.mesh_address, s.mesh, s.mesh_dropped = self.mesh.address, self.mesh.stats(), self.mesh.dropped

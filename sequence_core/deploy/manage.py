@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import UsageError
+from ..orders import GRAPH_ACTIVE
 from . import preflight, registry
 
 
@@ -116,7 +117,7 @@ def resting_orders(mode: str, name: str) -> list[str]:
     views = _engine(mode).request("GET", "/orders")
     prefix = f"deploy:{name}/"
     return [v["graph"]["graph_id"] for v in views
-            if (v["graph"]["request"].get("origin") or "").startswith(prefix) and v["graph"]["status"] in ("ADMITTED", "WORKING")]
+            if (v["graph"]["request"].get("origin") or "").startswith(prefix) and v["graph"]["status"] in GRAPH_ACTIVE]
 
 
 def undeploy(home: Path, mode: str, name: str, force: bool = False) -> dict:

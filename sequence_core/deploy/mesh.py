@@ -102,13 +102,6 @@ def address_path(home: Path, mode: str, name: str, label: str) -> Path:
     return registry.folder(home, mode, name) / f"{label}.mesh.json"
 
 
-def _pct(values, q: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    return round(s[min(len(s) - 1, int(q * len(s)))], 1)
-
-
 class Mesh:
     """This edge's membership: sends, receives, pings, and the per-peer figures."""
 
@@ -127,8 +120,9 @@ class Mesh:
         self._enc = msgspec.msgpack.Encoder()
 
     async def start(self) -> None:
-        from ..home import atomic_write
         import os
+
+        from ..home import atomic_write
 
         self.address = await self.transport.start(self._receive)
         atomic_write(address_path(self.home, self.mode, self.name, self.labels[self.me]), msgspec.json.encode(
@@ -197,5 +191,6 @@ class Mesh:
 
     def stats(self) -> dict[str, PeerStats]:
         for i, peer in self.peers.items():
-            peer.latency_p50_us, peer.latency_p99_us = _pct(self._rtts[i], 0.5), _pct(self._rtts[i], 0.99)
+            rtts = self._rtts[i]
+            peer.latency_p50_us, peer.latency_p99_us = registry.percentile(rtts, 0.5), registry.percentile(rtts, 0.99)
         return {p.label: p for p in self.peers.values()}

@@ -94,6 +94,14 @@ class EdgeStatus(msgspec.Struct):
     mesh_dropped: int = 0                  # strategy messages dropped from a full inbox
 
 
+def percentile(values, q: float) -> float | None:
+    """The *q* quantile of a status figure's samples (µs), to 0.1; None without samples."""
+    if not values:
+        return None
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(q * len(s)))], 1)
+
+
 def root(home: Path, mode: str) -> Path:
     return home / "deployments" / mode
 

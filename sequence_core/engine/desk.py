@@ -16,7 +16,7 @@ from ..execution import OrderState
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
-                      URGENCIES, new_graph_id, parse_order_id)
+                      URGENCIES, add_fill, new_graph_id, parse_order_id)
 from ..policy import check_policy_name
 from .context import GraphRuntime
 
@@ -250,17 +250,26 @@ class Desk:
     def _children(self, parent_id: str) -> list[GraphRuntime]:
         return [rt for rt in self.runtimes.values() if rt.request.parent_id == parent_id]
 
+    def _handed_parent(self, graph_id: str, origin: str, unknown=OrderNotFound) -> GraphRuntime:
+        """The working parent *graph_id*, handed to *origin*; else the error that says why."""
+        prt = self.runtimes.get(graph_id)
+        parent = prt.graph if prt else self.journal.graph(graph_id)
+        if parent is None or not parent.handler:
+            raise unknown(f"unknown parent order '{graph_id}'")
+        if parent.handler != origin:
+            raise InvalidOrder(f"parent order {graph_id} is handed to {parent.handler}, not {origin or 'you'}")
+        if prt is None or parent.status not in GRAPH_ACTIVE:
+            raise InvalidOrder(f"parent order {graph_id} is already {parent.status}")
+        return prt
+
+    def _parent_event(self, graph_id: str) -> asyncio.Event:
+        return self.parent_ended.setdefault(graph_id, asyncio.Event())
+
     def _check_child(self, request: OrderRequest) -> None:
         """An order working a parent: from the parent's handler, its side, one of its books,
         and no more than the parent has left once its other working children are counted."""
-        prt = self.runtimes.get(request.parent_id)
-        parent = prt.graph if prt else self.journal.graph(request.parent_id)
-        if parent is None or not parent.handler:
-            raise InvalidOrder(f"unknown parent order '{request.parent_id}'")
-        if prt is None or parent.status not in GRAPH_ACTIVE:
-            raise InvalidOrder(f"parent order {parent.graph_id} is already {parent.status}")
-        if parent.handler != request.origin:
-            raise InvalidOrder(f"parent order {parent.graph_id} is handed to {parent.handler}, not {request.origin or 'you'}")
+        prt = self._handed_parent(request.parent_id, request.origin, unknown=InvalidOrder)
+        parent = prt.graph
         inst = prt.instruments.get(request.venue or "")
         if request.side != parent.request.side or inst is None or inst.symbol != request.symbol:
             raise InvalidOrder(f"a child of {parent.graph_id} must {parent.request.side} one of its books "
@@ -275,36 +284,26 @@ class Desk:
         if prt is None or prt.graph.status not in GRAPH_ACTIVE:
             return
         g = prt.graph
-        g.filled_qty += fill.qty
-        g.notional += fill.qty * fill.price
-        g.fees += fill.fee
-        g.updated_ns = fill.ts_ns
+        add_fill(g, fill)
         self.journal.save(g, events=(LifecycleEvent(fill.ts_ns, g.graph_id, fill.node_order_id, "child_fill", {
             "child": child.graph_id, "venue": fill.venue, "price": str(fill.price), "qty": str(fill.qty),
             "fee": str(fill.fee), "filled": str(g.filled_qty)}),))
         if g.filled_qty >= g.request.qty:
-            self.parent_ended.setdefault(g.graph_id, asyncio.Event()).set()
+            self._parent_event(g.graph_id).set()
         self._publish(g.graph_id)
 
     def end_parent(self, graph_id: str, origin: str) -> OrderGraph:
         """The handling strategy is done with a parent; what is unfilled stays unfilled."""
-        prt = self.runtimes.get(graph_id)
-        graph = prt.graph if prt else self.journal.graph(graph_id)
-        if graph is None or not graph.handler:
-            raise OrderNotFound(f"unknown parent order '{graph_id}'")
-        if graph.handler != origin:
-            raise InvalidOrder(f"parent order {graph_id} is handed to {graph.handler}, not {origin or 'you'}")
-        if prt is None or graph.status not in GRAPH_ACTIVE:
-            raise InvalidOrder(f"parent order {graph_id} is already {graph.status}")
+        graph = self._handed_parent(graph_id, origin).graph
         if graph.filled_qty < graph.request.qty:
             graph.reason = f"ended by {origin} with {graph.remaining} unfilled"
-        self.parent_ended.setdefault(graph_id, asyncio.Event()).set()
+        self._parent_event(graph_id).set()
         return graph
 
     async def _work_parent(self, rt: GraphRuntime) -> None:
         """A handed parent's 'policy': wait until its children fill it or its strategy ends it."""
         if rt.graph.filled_qty < rt.request.qty:
-            await self.parent_ended.setdefault(rt.graph.graph_id, asyncio.Event()).wait()
+            await self._parent_event(rt.graph.graph_id).wait()
 
     def settled_event(self, graph_id: str) -> asyncio.Event:
         return self.settled.setdefault(graph_id, asyncio.Event())
@@ -410,7 +409,7 @@ class Desk:
             return self._apply(rt, node_id, state, inst)
 
     def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
-        node = rt.nodes.get(node_id) or self.journal.node(node_id)
+        node = rt.nodes[node_id]
         events = []
         if node.venue_order_id is None and state.venue_order_id is not None:   # the ack precedes its fills
             node.venue_order_id = state.venue_order_id

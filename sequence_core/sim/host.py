@@ -147,12 +147,18 @@ class StrategyModule:
         return hashlib.sha256(self.bytes).hexdigest()
 
 
+def read_bytes(caller, ptr: int, length: int) -> bytes | None:
+    """The bytes the module passed as (pointer, length), or None when outside its memory."""
+    memory = caller["memory"]
+    if length < 0 or ptr < 0 or ptr + length > memory.data_len(caller):
+        return None
+    return bytes(memory.read(caller, ptr, ptr + length))
+
+
 def read_str(caller, ptr: int, length: int) -> str:
     """A UTF-8 string the module passed as (pointer, length) into its memory."""
-    memory = caller["memory"]
-    if length < 0 or length > 65536 or ptr < 0 or ptr + length > memory.data_len(caller):
-        return "<invalid string>"
-    return bytes(memory.read(caller, ptr, ptr + length)).decode("utf-8", "replace")
+    data = read_bytes(caller, ptr, length) if length <= 65536 else None
+    return "<invalid string>" if data is None else data.decode("utf-8", "replace")
 
 
 class NoDeployment:
@@ -186,10 +192,8 @@ def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, 
     d = deploy or NoDeployment()
 
     def mesh_send(caller, peer, ptr, n):
-        memory = caller["memory"]
-        if n < 0 or ptr < 0 or ptr + n > memory.data_len(caller):
-            return -3
-        return d.mesh_send(peer, bytes(memory.read(caller, ptr, ptr + n)))
+        data = read_bytes(caller, ptr, n)
+        return -3 if data is None else d.mesh_send(peer, data)
 
     def mesh_read(caller, ptr, cap):
         data, memory = d.mesh_message(), caller["memory"]
@@ -205,17 +209,14 @@ def instantiate(linker, store, module: "StrategyModule", log, params: dict[str, 
         p, r = PY_IMPORTS[name]
         linker.define_func("seq", name, wasmtime.FuncType(_valtypes(p), _valtypes(r)), fn, access_caller=access_caller)
 
+    define("log", lambda caller, level, ptr, n: log(LOG_LEVELS.get(level, "info"), read_str(caller, ptr, n)), True)
+    define("param", lambda caller, ptr, n, default: params.get(read_str(caller, ptr, n), default), True)
     define("place_for", d.place_for)
     define("parent_done", d.parent_done)
     define("mesh_send", mesh_send, True)
     define("mesh_read", mesh_read, True)
     define("mesh_self", d.mesh_self)
     define("mesh_size", d.mesh_size)
-    linker.define_func("seq", "log", wasmtime.FuncType(_valtypes("iii"), []),
-                       lambda caller, level, ptr, n: log(LOG_LEVELS.get(level, "info"), read_str(caller, ptr, n)),
-                       access_caller=True)
-    linker.define_func("seq", "param", wasmtime.FuncType(_valtypes("iiI"), _valtypes("I")),
-                       lambda caller, ptr, n, default: params.get(read_str(caller, ptr, n), default), access_caller=True)
     try:
         instance = linker.instantiate(store, module.module)
     except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
