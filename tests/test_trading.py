@@ -156,11 +156,18 @@ def test_engine_crash_never_doubles_or_forgets(trader, home, point):
     assert graph["status"] == "FILLED" and Decimal(graph["filled_qty"]) == Decimal("0.1")
     held = positions(trader)
     assert held[("acme", "BTC")] == Decimal("1.1")     # 1 funded + 0.1 bought, not 1.2: nothing doubled
+    # Every node reached the venue at most once: one paper order per node that was sent. (An
+    # IOC child can also expire when the synthetic book ticks between routing and the match —
+    # more likely on a loaded machine — and the SOR then sends one more child; that is a
+    # re-route, not a double send.)
+    reached = [n for n in nodes if "never reached the venue" not in (n["reason"] or "")]
+    why = [(n["node_order_id"], n["status"], n["reason"]) for n in nodes]
+    assert _paper_orders(home) == len(reached), why
     if point == "after_journal":
         assert nodes[0]["status"] == "REJECTED" and "never reached the venue" in nodes[0]["reason"]
-        assert _paper_orders(home) == 1                                # only the re-routed child
-    else:
-        assert len(nodes) == 1 and _paper_orders(home) == 1, [(n["node_order_id"], n["status"], n["reason"]) for n in nodes]
+    else:   # the child the venue took before the crash was adopted from the venue, not sent again
+        assert nodes[0]["status"] in ("FILLED", "EXPIRED") and nodes[0] in reached, why
+        assert len(nodes) == 1 or nodes[0]["status"] == "EXPIRED", why
     events = j(trader("--sandbox", "orders", "--output", "json"))
     assert events
 
