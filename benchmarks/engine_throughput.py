@@ -25,7 +25,7 @@ from pathlib import Path
 SEQUENCE = str(Path(sys.executable).parent / "sequence")
 
 
-async def run(port: int, token: str, orders: int, concurrency: int, request: dict) -> tuple[float, list[float], int]:
+async def run(port: int, token: str, orders: int, concurrency: int) -> tuple[float, list[float], int]:
     import aiohttp
 
     sem = asyncio.Semaphore(concurrency)
@@ -34,7 +34,8 @@ async def run(port: int, token: str, orders: int, concurrency: int, request: dic
 
     async def one(i: int, http) -> None:
         nonlocal filled
-        body = {"request": {**request, "side": "buy" if i % 2 == 0 else "sell"}, "wait_s": 10}
+        body = {"request": {"symbol": "BTC-USDT", "side": "buy" if i % 2 == 0 else "sell", "qty": "0.0001",
+                            "venue": "binance", "urgency": "high"}, "wait_s": 10}
         async with sem:
             t = time.perf_counter()
             async with http.post(f"http://127.0.0.1:{port}/v1/sandbox/orders", json=body,
@@ -57,18 +58,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--sor", action="store_true",
-                        help="SOR parents (BTC-USD across every sandbox venue, no --venue) instead of binance-pinned orders")
-    parser.add_argument("--qty", default=None, help="parent quantity (default 0.0001 pinned, 2 with --sor)")
     opts = parser.parse_args()
-    request = ({"symbol": "BTC-USD", "qty": opts.qty or "2", "urgency": "high"} if opts.sor else
-               {"symbol": "BTC-USDT", "qty": opts.qty or "0.0001", "venue": "binance", "urgency": "high"})
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SEQUENCE_HOME": tmp + "/home"}
         subprocess.run([SEQUENCE, "engine", "start"], env=env, check=True, capture_output=True)
         try:
             info = json.loads((Path(tmp) / "home" / "engine.json").read_text())
-            wall, lat, filled = asyncio.run(run(info["port"], info["token"], opts.orders, opts.concurrency, request))
+            wall, lat, filled = asyncio.run(run(info["port"], info["token"], opts.orders, opts.concurrency))
         finally:
             subprocess.run([SEQUENCE, "engine", "stop"], env=env, capture_output=True)
     lat.sort()
