@@ -1,5 +1,5 @@
 """The core's own plugin: the built-in ``sor`` policy, the ``store`` and ``profiles`` research scanners
-and the ``udp`` mesh transport,
+the ``live`` market-data source (venue adapters' feeds) and the ``udp`` mesh transport,
 registered through the same hooks as everyone else's so ``--policy``, ``research scan`` and
 ``sequence plugins`` treat them alike."""
 
@@ -22,6 +22,13 @@ def register_scanners(register):
     register(ProfilesScanner())
     for item in BUILTIN:          # features and labels for research feature-eval
         register(item)
+
+
+@hookimpl
+def register_market_data_sources(register):
+    from .feeds import LiveSource
+
+    register(LiveSource())
 
 
 @hookimpl

@@ -68,8 +68,17 @@ class ExecutionSession:
     async def cancel(self, node: NodeOrder, instrument: Instrument) -> OrderState:
         raise NotImplementedError
 
+    def native_amend(self, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> bool:
+        """Whether the venue changes this order in place (``amend``); else the engine cancels
+        and replaces it. Venues whose amend covers only some changes override this."""
+        return self.amend_mode == "native_atomic"
+
     async def amend(self, node: NodeOrder, instrument: Instrument, price: Decimal | None, qty: Decimal | None) -> AmendResult:
         """Native amend where the venue has one; the engine does cancel-replace otherwise."""
+        raise NotImplementedError
+
+    async def open_orders(self, instrument: Instrument) -> list[OrderState]:
+        """Orders resting at the venue on this book (reconciliation and ``orders`` views)."""
         raise NotImplementedError
 
     async def order_state(self, client_order_id: str, instrument: Instrument | None = None) -> OrderState | None:

@@ -215,6 +215,11 @@ def quote_notional(venue: str, symbol: str, price, size):
 
 
 # -- declaring a venue's instruments (used by every venue plugin's symbols.py) -------------------
+def plain(number: str) -> str:
+    """A venue's padded decimal ("0.01000000") as its plain shortest form ("0.01")."""
+    return format(Decimal(number).normalize(), "f")
+
+
 def spot(venue: str, base: str, quote: str, venue_symbol: str, tick: str, lot: str,
          min_notional: str = "0", min_qty: str = "0") -> Instrument:
     return Instrument(venue, f"{base}-{quote}", venue_symbol, "crypto", base, quote, Decimal(tick), Decimal(lot),

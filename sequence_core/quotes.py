@@ -65,7 +65,9 @@ def quote(symbol: str, instruments: list[Instrument], source: MarketDataSource) 
     at = source.now_ns()
     books = source.books(found, at, depth=1)
     if not books:
-        raise UsageError(f"the {source.label()} source has no book for '{symbol}'")
+        errors = getattr(source, "errors", None)      # the live source says why each venue gave none
+        why = "; ".join(f"{v}: {e}" for v, e in sorted(errors.items())) if errors else ""
+        raise UsageError(f"the {source.label()} source has no book for '{symbol}'" + (f" ({why})" if why else ""))
     outcomes = {(i.venue, i.symbol): i.outcome for i in found}
     books = [msgspec.structs.replace(b, symbol=f"{b.symbol}:{outcomes[(b.venue, b.symbol)]}") if outcomes.get((b.venue, b.symbol)) else b
              for b in books]

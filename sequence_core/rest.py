@@ -23,6 +23,45 @@ ErrorMap = Callable[[int, Any], SequenceError | None]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class RateLimiter:
+    """The venue's published request budget, kept client-side: ``capacity`` weight per
+    ``period_s`` (a token bucket refilled evenly). ``used`` is what the venue says was spent
+    (Binance ``X-MBX-USED-WEIGHT-1M``, Bybit ``X-Bapi-Limit-Status``): the bucket follows it."""
+
+    def __init__(self, capacity: float, period_s: float = 1.0):
+        import time
+
+        self.capacity, self.period_s = float(capacity), period_s
+        self.tokens = float(capacity)
+        self._clock = time.monotonic
+        self._at = self._clock()
+        self.waited_s = 0.0
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.capacity / self.period_s)
+        self._at = now
+
+    async def acquire(self, weight: float = 1.0) -> None:
+        while True:
+            self._refill()
+            if self.tokens >= weight:
+                self.tokens -= weight
+                return
+            wait = (weight - self.tokens) * self.period_s / self.capacity
+            self.waited_s += wait
+            await asyncio.sleep(wait)
+
+    def used(self, used: float, limit: float | None = None) -> None:
+        self._refill()
+        self.tokens = min(self.tokens, max(0.0, (limit or self.capacity) - used))
+
+    def pause(self, seconds: float) -> None:
+        """The venue said stop (429/418 Retry-After): spend the budget for that long."""
+        self._refill()
+        self.tokens = -seconds * self.capacity / self.period_s
+
+
 def _guard(url: str, venue: str) -> None:
     """With SEQUENCE_LOOPBACK_ONLY set (the test suite sets it), never leave the machine."""
     import os
@@ -35,7 +74,10 @@ def _guard(url: str, venue: str) -> None:
 
 class RestClient:
     def __init__(self, base_url: str, venue: str, error_map: ErrorMap | None = None, timeout_s: float = 10.0,
-                 max_retries: int = 3, backoff_s: float = 0.2):
+                 max_retries: int = 3, backoff_s: float = 0.2, limiter: RateLimiter | None = None,
+                 usage: Callable[[Any, RateLimiter], None] | None = None):
+        """``limiter``: the venue's budget; ``usage(headers, limiter)`` reads its rate-limit headers."""
+        self.limiter, self.usage = limiter, usage
         self.base_url = base_url.rstrip("/")
         self.venue = venue
         self.error_map = error_map
@@ -56,7 +98,10 @@ class RestClient:
             await self._session.close()
 
     async def request(self, method: str, path: str, *, query: str = "", body: bytes | None = None,
-                      headers: dict | None = None, idempotent: bool) -> Any:
+                      headers: dict | None = None, idempotent: bool, weight: float = 1.0,
+                      limiter: RateLimiter | None = None) -> Any:
+        """``limiter`` overrides the client's for this call (venues that budget per endpoint)."""
+        limiter = limiter or self.limiter
         import aiohttp
 
         url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
@@ -64,11 +109,15 @@ class RestClient:
         attempts = self.max_retries + 1 if idempotent else 1
         for attempt in range(attempts):
             wait = self.backoff_s * (2 ** attempt)
+            if limiter:
+                await limiter.acquire(weight)
             try:
                 http = await self.session()
                 async with http.request(method, url, data=body, headers=headers) as resp:
                     raw = await resp.read()
                     status, retry_after = resp.status, resp.headers.get("Retry-After")
+                    if self.usage and limiter:
+                        self.usage(resp.headers, limiter)
             except (asyncio.TimeoutError, TimeoutError):
                 error: SequenceError = NetworkError(f"{self.venue} did not answer {method} {path} within {self.timeout_s:g}s")
             except aiohttp.ClientError as exc:
@@ -84,6 +133,9 @@ class RestClient:
                     delay = float(retry_after) if retry_after else wait
                     error = RateLimitExceeded(f"{self.venue} rate-limited {method} {path} (HTTP {status}); retry after {delay:g}s", delay)
                     wait = delay
+                    if limiter:
+                        limiter.pause(delay)
+                        wait = 0.0         # acquire() waits out the pause
                 elif status >= 500:
                     error = NetworkError(f"{self.venue} answered HTTP {status} to {method} {path}")
                 elif status >= 400:

@@ -217,3 +217,139 @@ class FakePolicyContext:
             self._fill(take)
             if qty is not None:
                 break
+
+
+async def until(check, timeout_s: float = 5.0, what: str = "condition") -> None:
+    """Wait for ``check()`` to hold (feeds and fake servers answer asynchronously)."""
+    import asyncio
+
+    for _ in range(int(timeout_s / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what} not reached within {timeout_s:g}s")
+
+
+class LiveCli:
+    """The real ``sequence`` CLI in live mode, in a fresh home, against fake venue servers:
+    ``connect(venue, creds)``, ``configure(toml)``, ``run(*args)``; ``close()`` stops its engine."""
+
+    def __init__(self, home, plugins: str):
+        import os
+        import sys
+        from pathlib import Path
+
+        self.home = Path(home)
+        self.exe = Path(sys.executable).parent / "sequence"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_")}
+        self.env.update(SEQUENCE_HOME=str(self.home), SEQUENCE_LOAD_PLUGINS=plugins, SEQUENCE_LOOPBACK_ONLY="1")
+
+    def run(self, *args, stdin: str = ""):
+        import subprocess
+
+        return subprocess.run([str(self.exe), *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60)
+
+    def json(self, *args):
+        import json
+
+        r = self.run(*args, "--output", "json")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def connect(self, venue: str, creds: dict) -> None:
+        import json
+
+        r = self.run("connect", venue, stdin=json.dumps(creds))
+        assert r.returncode == 0, r.stderr
+
+    def configure(self, toml: str) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "config.toml").write_text(toml)
+        (self.home / "config.toml").chmod(0o600)
+
+    def close(self) -> None:
+        import json
+        import os
+
+        info = self.home / "engine.json"
+        if info.exists():
+            try:
+                os.kill(json.loads(info.read_text())["pid"], 9)
+            except ProcessLookupError:
+                pass
+
+
+class FakeVenueServer:
+    """Base of the fake venue servers in plugin tests: an aiohttp app on 127.0.0.1 in a thread
+    with its own loop (so sync and async tests can use it), with the websockets it accepted.
+    Subclasses define ``app()``; ``start()`` returns the base URL."""
+
+    def __init__(self):
+        self.sockets: list = []
+        self._loop = None
+        self.port = None
+
+    def app(self):
+        raise NotImplementedError
+
+    def start(self) -> str:
+        import asyncio
+        import threading
+
+        from aiohttp import web
+
+        ready = threading.Event()
+
+        def run():
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+            runner = web.AppRunner(self.app())
+            self._loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(runner.cleanup())
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def soon(self, fn) -> None:
+        """Run ``fn`` on the server's loop (from a test's thread)."""
+        self._loop.call_soon_threadsafe(fn)
+
+    def broadcast(self, message: dict) -> None:
+        """Send a JSON message to every open websocket (from any thread)."""
+        import asyncio
+
+        self.soon(lambda: [asyncio.ensure_future(ws.send_json(message)) for ws in self.sockets if not ws.closed])
+
+    def drop_sockets(self) -> None:
+        import asyncio
+
+        self.soon(lambda: [asyncio.ensure_future(ws.close()) for ws in self.sockets])
+
+
+async def drop_and_recover(feed, inst, server, change) -> tuple:
+    """Run a feed, drop the server's sockets, ``change()`` the book while it is away: returns
+    (the book served while out of sync, the book after reconnecting)."""
+    from .feeds import FeedRunner
+
+    runner = FeedRunner(feed, [inst], max_backoff_s=0.2).start()
+    try:
+        await until(lambda: runner.book(inst) is not None, what="first book")
+        server.drop_sockets()
+        await until(lambda: runner.stats.state != "live", what="the drop noticed")
+        stale = runner.book(inst)
+        change()
+        await until(lambda: runner.book(inst) is not None and runner.stats.reconnects >= 1, what="reconnect")
+        return stale, runner.book(inst)
+    finally:
+        await runner.stop()

@@ -127,6 +127,11 @@ class Venue:
         quotes = Counter(i.quote for i in self.instruments())
         return quotes.most_common(1)[0][0] if quotes else "USD"
 
+    def market_data(self, settings: Mapping):
+        """The adapter's :class:`sequence_core.feeds.VenueFeed` (public REST books and the
+        websocket), which the ``live`` source uses; None when the plugin has none yet."""
+        return None
+
     async def heartbeat(self, credentials: Mapping[str, str], config: Mapping) -> Heartbeat | None:
         """A cheap real call proving the venue answers (and, with credentials, accepts them).
 
@@ -134,3 +139,18 @@ class Venue:
         ``unchecked`` instead of inventing a state.
         """
         return None
+
+
+async def probe(rest_check, detail: str, feed=None, instrument=None) -> Heartbeat:
+    """A heartbeat from real calls: ``rest_check()`` (a coroutine function making the venue's
+    cheap public and signed calls), then, given a feed, its websocket (subscribe one book)."""
+    import time
+
+    start = time.perf_counter()
+    await rest_check()
+    rest_ms = round((time.perf_counter() - start) * 1000, 1)
+    if feed is not None and instrument is not None:
+        from .feeds import ws_probe
+
+        detail += f"; websocket {await ws_probe(feed, instrument)} ms"
+    return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=rest_ms, detail=detail)

@@ -76,10 +76,10 @@ def test_symbol_no_connected_venue_lists(seq):
     assert r.returncode == 1 and "no connected venue lists 'ETH-USD'" in r.stderr and "acme" in r.stderr
 
 
-def test_live_quote_without_live_source_is_clear(seq):
+def test_live_quote_from_a_venue_without_a_feed_is_clear(seq):
     seq("connect", "zeta", input='{"api_key": "z"}')
     r = seq("quote", "BTC-USD")
-    assert r.returncode == 1 and "no live market-data source" in r.stderr and "--sandbox" in r.stderr
+    assert r.returncode == 1 and "the live source has no book" in r.stderr and "zeta: its plugin has no market-data feed" in r.stderr
 
 
 def test_nothing_connected_live(seq):

@@ -53,7 +53,8 @@ def test_load_filter_env(with_third_party):
     assert [p["name"] for p in listing["plugins"]] == ["acme", "core"] and listing["failures"] == []
     none = json.loads(with_third_party("plugins", "--output", "json", env={"SEQUENCE_LOAD_PLUGINS": ""}).stdout)
     assert [p["name"] for p in none["plugins"]] == ["core"] and none["failures"] == []
-    assert none["plugins"][0]["hooks"] == ["register_mesh_transports", "register_policies", "register_scanners"]
+    assert none["plugins"][0]["hooks"] == ["register_market_data_sources", "register_mesh_transports", "register_policies",
+                                           "register_scanners"]
 
 
 def test_third_party_venue_connects_with_no_core_change(with_third_party, home):

@@ -467,6 +467,9 @@ class Desk:
             task.cancel()
         for session in self.sessions.values():
             await session.close()
+        stop_feeds = getattr(self.source, "stop", None)     # the live source's websockets
+        if stop_feeds:
+            await stop_feeds()
         self.journal.close()
 
     async def _poll_loop(self) -> None:
@@ -580,6 +583,8 @@ class Desk:
             raise InvalidOrder(f"price {price} is off {node.venue}'s tick size {inst.tick_size}")
         if qty is not None and (qty <= node.filled_qty or (qty / inst.lot_size) % 1 != 0):
             raise InvalidOrder(f"new quantity {qty} must exceed the filled {node.filled_qty} and be a multiple of {inst.lot_size}")
+        if not self.sandbox and self.session(node.venue).native_amend(node, price, qty):
+            return await self._amend_native(rt, node, inst, price, qty)
         delta = (qty - node.qty) if qty is not None else Decimal(0)
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
@@ -588,6 +593,29 @@ class Desk:
                                           {"from": node.node_order_id, "price": str(price) if price else None,
                                            "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
         return {"mode": "cancel_replace", "from": node.node_order_id, "node": new}
+
+    async def _amend_native(self, rt: GraphRuntime, node: NodeOrder, inst: Instrument,
+                            price: Decimal | None, qty: Decimal | None) -> dict:
+        """The venue changes the order in place (same node id); the intent is journaled first,
+        so a crash between the two leaves an amend the next poll reconciles from the venue."""
+        detail = {"price": str(price) if price else None, "qty": str(qty) if qty else None, "mode": "native_atomic"}
+        self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend_requested", detail))
+        await self.journal.durable()
+        result = await asyncio.wait_for(self.session(node.venue).amend(node, inst, price, qty), SEND_TIMEOUT_S)
+        with self.journal.tx():
+            if result.state.status != "REJECTED":
+                if qty is not None and qty != node.qty:
+                    rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
+                node.limit_price = result.state.price or (price if price is not None else node.limit_price)
+                node.qty = result.state.qty or (qty if qty is not None else node.qty)
+            self._apply(rt, node.node_order_id, msgspec.structs.replace(result.state, status=(
+                node.status if result.state.status == "REJECTED" else result.state.status)), inst)
+            self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend",
+                                              {"from": node.node_order_id, **detail,
+                                               "refused": result.state.reason if result.state.status == "REJECTED" else None}))
+        if result.state.status == "REJECTED":
+            raise InvalidOrder(f"{node.venue} refused the amend: {result.state.reason or 'no reason given'}")
+        return {"mode": result.mode, "from": node.node_order_id, "node": node}
 
     async def redeem(self, symbol: str, venue: str) -> dict:
         """Claim a resolved event contract: cash in, position marked redeemed."""

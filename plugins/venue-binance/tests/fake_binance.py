@@ -5,26 +5,31 @@ codes follow https://developers.binance.com/docs/binance-spot-api-docs/errors. O
 against a fixed book: asks 91000.00 (2 BTC), bids 90990.00 (2 BTC); taker fee 0.1% in the
 base asset for buys and the quote asset for sells, as Binance charges without BNB.
 Faults for tests: ``rate_limit_next``, ``post_503_next``, ``malformed_next``, ``clock_offset_ms``.
+Market data: ``GET /api/v3/depth`` (``lastUpdateId``), ``/api/v3/exchangeInfo``, and the ``/ws``
+websocket (SUBSCRIBE, ``depthUpdate`` with U/u, ``trade``); ``push_depth()`` sends the next
+update, ``skip_next_update`` drops one sequence number (a gap the client must notice), and
+``drop_sockets()`` closes every socket. Every answer carries ``X-MBX-USED-WEIGHT-1M``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
-import threading
 import time
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from sequence_core.testing import FakeVenueServer
+
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 
 
-class FakeBinance:
+class FakeBinance(FakeVenueServer):
     def __init__(self, api_key: str, secret: str):
+        super().__init__()
         self.api_key, self.secret = api_key, secret
         self.orders: dict[str, dict] = {}
         self.trades: dict[int, list] = {}
@@ -34,34 +39,13 @@ class FakeBinance:
         self.malformed_next = 0
         self.clock_offset_ms = 0
         self._ids = itertools.count(1000)
-        self._loop = None
-        self.port = None
-
-    # -- lifecycle (a thread with its own loop, so sync and async tests can use it) ----------
-    def start(self) -> str:
-        ready = threading.Event()
-
-        def run():
-            self._loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(self._loop)
-            runner = web.AppRunner(self.app())
-            self._loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]
-            self._runner = runner
-            ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(runner.cleanup())
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self.update_id = 5000                 # the book's last update id
+        self.bids = {Decimal("90990.00"): Decimal("2"), Decimal("90980.00"): Decimal("3")}
+        self.asks = {Decimal("91000.00"): Decimal("2"), Decimal("91010.00"): Decimal("3")}
+        self.subscriptions: list[list[str]] = []
+        self.skip_next_update = 0
+        self.used_weight = 0
+        self.depth_requests = 0
 
     # -- protocol -----------------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -85,6 +69,14 @@ class FakeBinance:
         return params
 
     @web.middleware
+    async def weight(self, request, handler):
+        response = await handler(request)
+        if not isinstance(response, web.WebSocketResponse):
+            self.used_weight += 1
+            response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.used_weight)
+        return response
+
+    @web.middleware
     async def faults(self, request, handler):
         self.requests.append((request.method, request.path))
         if self.rate_limit_next:
@@ -99,7 +91,12 @@ class FakeBinance:
         return await handler(request)
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.faults])
+        app = web.Application(middlewares=[self.weight, self.faults])
+        app.router.add_get("/ws", self.ws)
+        app.router.add_get("/api/v3/depth", self.depth)
+        app.router.add_get("/api/v3/exchangeInfo", self.exchange_info)
+        app.router.add_get("/api/v3/openOrders", self.open_orders)
+        app.router.add_put("/api/v3/order/amend/keepPriority", self.amend)
         app.router.add_get("/api/v3/ping", self.ping)
         app.router.add_get("/api/v3/time", self.time)
         app.router.add_get("/api/v3/account", self.account)
@@ -185,3 +182,75 @@ class FakeBinance:
         if isinstance(p, web.Response):
             return p
         return web.json_response(self.trades.get(int(p["orderId"]), []))
+
+    # -- market data ------------------------------------------------------------------------------
+    async def depth(self, request):
+        self.depth_requests += 1
+        return web.json_response({"lastUpdateId": self.update_id,
+                                  "bids": [[f"{p:.8f}", f"{q:.8f}"] for p, q in sorted(self.bids.items(), reverse=True)],
+                                  "asks": [[f"{p:.8f}", f"{q:.8f}"] for p, q in sorted(self.asks.items())]})
+
+    async def exchange_info(self, request):
+        return web.json_response({"symbols": [
+            {"symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "quoteAsset": "USDT",
+             "filters": [{"filterType": "PRICE_FILTER", "tickSize": "0.01000000"},
+                         {"filterType": "LOT_SIZE", "minQty": "0.00001000", "stepSize": "0.00001000"},
+                         {"filterType": "NOTIONAL", "minNotional": "5.00000000"}]}]})
+
+    async def ws(self, request):
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = msg.json()
+            if body.get("method") == "SUBSCRIBE":
+                self.subscriptions.append(body["params"])
+                await ws.send_json({"result": None, "id": body["id"]})
+        return ws
+
+    def push_depth(self, bids=(), asks=()) -> None:
+        """Change the book and send the update to every socket (from any thread)."""
+        def go():
+            first = self.update_id + 1
+            self.update_id += 1 + self.skip_next_update
+            sent_first = first + self.skip_next_update
+            self.skip_next_update = 0
+            for side, levels in ((self.bids, bids), (self.asks, asks)):
+                for p, q in levels:
+                    if Decimal(q):
+                        side[Decimal(p)] = Decimal(q)
+                    else:
+                        side.pop(Decimal(p), None)
+            event = {"e": "depthUpdate", "E": self.now_ms(), "s": "BTCUSDT", "U": sent_first, "u": self.update_id,
+                     "b": [[str(p), str(q)] for p, q in bids], "a": [[str(p), str(q)] for p, q in asks]}
+            self.broadcast(event)
+        self.soon(go)
+
+    def push_trade(self, price: str, qty: str, buyer_maker: bool) -> None:
+        event = {"e": "trade", "E": self.now_ms(), "s": "BTCUSDT", "t": next(self._ids), "p": price, "q": qty,
+                 "T": self.now_ms(), "m": buyer_maker}
+        self.broadcast(event)
+
+    # -- more signed endpoints --------------------------------------------------------------------
+    async def open_orders(self, request):
+        p = self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        return web.json_response([self._view(o) for o in self.orders.values()
+                                  if o["symbol"] == p["symbol"] and o["status"] in ("NEW", "PARTIALLY_FILLED")])
+
+    async def amend(self, request):
+        """keepPriority: only a smaller quantity, above what has filled."""
+        p = self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        order = self.orders.get(p.get("origClientOrderId", ""))
+        if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
+            return self.error(400, -2013, "Order does not exist.")
+        new_qty = Decimal(p["newQty"])
+        if not Decimal(order["executedQty"]) < new_qty < Decimal(order["origQty"]):
+            return self.error(400, -1013, "newQty must be greater than 0 and less than the order's quantity.")
+        order["origQty"] = str(new_qty)
+        order["clientOrderId"] = p.get("newClientOrderId", order["clientOrderId"])
+        return web.json_response({"transactTime": self.now_ms(), "executionId": next(self._ids),
+                                  "amendedOrder": self._view(order)})

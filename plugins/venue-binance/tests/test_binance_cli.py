@@ -1,6 +1,6 @@
 """The Binance adapter through the real CLI and engine, live mode, against the fake server:
-connect, heartbeat, buy, a resting order, cancel, fills. (Validation books come from the
-synthetic source here, since the live market-data source arrives with the websocket client.)"""
+connect, heartbeat, quote from the live source (REST snapshot, then the engine's websocket
+book), buy, a resting order, native amend, cancel, fills."""
 
 import json
 import os
@@ -29,7 +29,8 @@ def world(tmp_path):
         return subprocess.run([str(SEQUENCE), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
 
     assert run("connect", "binance", stdin=json.dumps({"api_key": KEY, "api_secret": SECRET})).returncode == 0
-    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\n\n[market_data]\nsource = "synthetic"\n')
+    ws = url.replace("http", "ws") + "/ws"
+    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\nws_url = "{ws}"\n')
     yield run, server, home
     info = home / "engine.json"
     if info.exists():
@@ -44,6 +45,7 @@ def test_heartbeat_is_a_real_signed_call(world):
     run, server, _ = world
     rows = json.loads(run("venues", "--output", "json").stdout)
     assert rows[0]["venue"] == "binance" and rows[0]["state"] == "ok" and rows[0]["mode"] == "live"
+    assert "websocket" in rows[0]["detail"] and server.subscriptions
     assert ("GET", "/api/v3/account") in server.requests
 
 
@@ -66,6 +68,7 @@ def test_live_buy_fills_through_the_adapter(world):
     assert len(placed) == 1 and placed[0]["clientOrderId"] == d["nodes"][0]["node_order_id"].replace("graph_", "sq").replace(":node_", "n").replace(":", "s")
     fills = json.loads(run("fills", "--output", "json").stdout)
     assert len(fills) == 1
+    assert ["btcusdt@depth@100ms", "btcusdt@trade"] in server.subscriptions     # the engine keeps the book live
 
 
 def test_live_resting_order_then_cancel(world):
@@ -82,3 +85,28 @@ def test_live_insufficient_balance_is_refused_before_sending(world):
     r = run("buy", "BTC-USDT", "5", "--venue", "binance")                 # 455k USDT > 100k at the venue
     assert r.returncode == 1 and "insufficient balance" in r.stderr
     assert not server.orders
+
+
+def test_live_quote_is_the_venues_own_book(world):
+    run, server, _ = world
+    r = run("quote", "BTC-USDT", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    row = d["venues"][0] if "venues" in d else d["rows"][0]
+    assert row["venue"] == "binance" and row["bid"] == "90990.00" and row["ask"] == "91000.00"
+    assert ("GET", "/api/v3/depth") in server.requests
+
+
+def test_live_amend_of_quantity_is_native(world):
+    run, server, _ = world
+    d = json.loads(run("buy", "BTC-USDT", "0.02", "--venue", "binance", "--limit-price", "80000.00", "--output", "json").stdout)
+    node_id = d["nodes"][0]["node_order_id"]
+    a = run("amend", node_id, "--qty", "0.01", "--output", "json")
+    assert a.returncode == 0, a.stderr
+    assert json.loads(a.stdout)["mode"] == "native_atomic"
+    (order,) = server.orders.values()
+    assert order["origQty"] == "0.01" and order["status"] == "NEW"       # the same order, smaller
+    p = run("amend", node_id, "--price", "80001.00", "--output", "json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["mode"] == "cancel_replace"
+    assert sorted(o["status"] for o in server.orders.values()) == ["CANCELED", "NEW"]

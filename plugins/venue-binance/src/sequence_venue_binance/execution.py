@@ -4,7 +4,9 @@ Order types: ``market`` -> MARKET; ``ioc`` -> LIMIT + timeInForce IOC (MARKET if
 ``limit`` -> LIMIT GTC; ``post_only`` -> LIMIT_MAKER (Binance rejects it if it would take).
 The client order id is the node's (``newClientOrderId``), so a lost answer is resolved by
 asking for the order by that id; Binance also refuses a duplicate id (-2010), so nothing is
-placed twice. Amend is cancel-replace (spot has no in-place amend for price). Fees arrive in
+placed twice. Amend: a quantity decrease is native (``order/amend/keepPriority``: same order,
+same client id, queue place kept); a price change or increase is cancel-replace by the engine
+(spot has no in-place amend for those). Fees arrive in
 the commission asset; a base-asset commission is converted to quote at the fill price (BNB
 commissions cannot be priced here and are recorded as 0 with the asset noted in the reason).
 Perpetuals (USD-M, another host) are not traded by this session yet.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sequence_core.errors import InvalidOrder, OrderNotFound
-from sequence_core.execution import ExecutionSession, OrderState, VenueFill
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
 
 from .http import BinanceClient
 
@@ -31,9 +33,16 @@ def _fee_in_quote(price: Decimal, commission: Decimal, asset: str, inst) -> Deci
     return Decimal(0)
 
 
+def _state(order: dict, fills: tuple = ()) -> OrderState:
+    return OrderState(order["clientOrderId"], str(order["orderId"]), STATUS.get(order["status"], "NEW"),
+                      Decimal(order["executedQty"]), fills, price=Decimal(order["price"]) if "price" in order else None,
+                      qty=Decimal(order["origQty"]) if "origQty" in order else None,
+                      venue_ts_ns=order.get("updateTime", order.get("transactTime", 0)) * 1_000_000)
+
+
 class BinanceSession(ExecutionSession):
     venue = "binance"
-    amend_mode = "cancel_replace"
+    amend_mode = "native_atomic"     # for a quantity decrease; see native_amend
 
     def __init__(self, client: BinanceClient):
         self.client = client
@@ -73,6 +82,16 @@ class BinanceSession(ExecutionSession):
                                 instrument.quote, "maker" if t.get("isMaker") else "taker", t["time"] * 1_000_000) for t in trades)
         return OrderState(client_order_id, str(order["orderId"]), STATUS.get(order["status"], "NEW"),
                           Decimal(order["executedQty"]), fills, venue_ts_ns=order.get("updateTime", 0) * 1_000_000)
+
+    def native_amend(self, node, price, qty) -> bool:
+        return price in (None, node.limit_price) and qty is not None and qty < node.qty
+
+    async def amend(self, node, instrument, price, qty) -> AmendResult:
+        answer = await self.client.amend_keep_priority(self._symbol(instrument), node.client_order_id, f"{qty:f}")
+        return AmendResult("native_atomic", _state(answer["amendedOrder"]))
+
+    async def open_orders(self, instrument) -> list[OrderState]:
+        return [_state(o) for o in await self.client.open_orders(self._symbol(instrument))]
 
     async def cancel(self, node, instrument) -> OrderState:
         try:

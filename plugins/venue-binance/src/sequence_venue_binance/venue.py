@@ -29,25 +29,30 @@ class BinanceVenue(Venue):
         return BinanceSession(BinanceClient(credentials["api_key"], credentials["api_secret"],
                                             settings.get("base_url", DEFAULT_BASE_URL)))
 
-    async def heartbeat(self, credentials, config):
-        """GET /api/v3/ping, and with credentials a signed GET /api/v3/account."""
-        import time
+    def market_data(self, settings):
+        from .feed import BinanceFeed
 
-        from sequence_core.venues import Heartbeat
+        return BinanceFeed(dict(settings))
+
+    async def heartbeat(self, credentials, config):
+        """GET /api/v3/ping, with credentials a signed GET /api/v3/account, and the market-data
+        websocket (subscribe one book, wait for the ack)."""
+        from sequence_core.venues import probe
 
         from .http import DEFAULT_BASE_URL, BinanceClient
+        from .symbols import INSTRUMENTS
 
         client = BinanceClient(credentials.get("api_key", ""), credentials.get("api_secret", ""),
                                config.get("base_url", DEFAULT_BASE_URL), timeout_s=4)
-        start = time.perf_counter()
-        try:
-            await client.ping()
-            if credentials.get("api_secret"):
-                await client.account()
-        finally:
-            await client.close()
-        return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=round((time.perf_counter() - start) * 1000, 1),
-                         detail="ping + signed account")
+
+        async def calls():
+            try:
+                await client.ping()
+                if credentials.get("api_secret"):
+                    await client.account()
+            finally:
+                await client.close()
+        return await probe(calls, "ping + signed account", self.market_data(config), INSTRUMENTS[0])
 
     # symbols.py and fees.py load on first use: listing venues never needs them
     def instruments(self):

@@ -1,0 +1,508 @@
+"""Live market data from venue adapters: books kept from websocket deltas, and the ``live`` source.
+
+An adapter supplies a :class:`VenueFeed` (``Venue.market_data(settings)``): a REST snapshot, the
+websocket URL, its subscribe messages and a parser from venue messages to :class:`BookUpdate`.
+Everything else is here, once:
+
+- :class:`LocalBook` applies deltas and refuses a sequence gap (:class:`BookGap`);
+- :class:`FeedRunner` keeps one websocket per venue: subscribe, buffer deltas until the REST
+  snapshot is in, apply, resync a book from a new snapshot on a gap, reconnect with backoff
+  when the socket drops, and never serve a book while it is out of sync (no stale book);
+- :class:`LiveSource` is the ``live`` market-data source: books from running feeds when this
+  process has them (the engine), else a REST snapshot per venue (``sequence quote``).
+
+Sequence rules differ by venue; an update names which one it follows:
+``prev_seq`` (OKX ``prevSeqId``, Crypto.com ``pu``): must equal the book's last sequence;
+``first_seq`` (Binance ``U``): the range [first_seq, seq] must cover last + 1;
+neither: ``seq`` must be last + 1 (Bybit ``u``, Coinbase ``sequence_num``).
+A venue without sequence numbers (Kraken v2) verifies a checksum in its parser and raises
+:class:`BookGap` itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import msgspec
+
+from .errors import NetworkError, VenueError
+from .market import BookLevel, Instrument, MarketDataSource, OrderBook
+
+log = logging.getLogger("sequence.feeds")
+Levels = tuple[tuple[Decimal, Decimal], ...]
+
+
+class BookGap(VenueError):
+    """A book update does not follow the last one applied: the book must be rebuilt.
+    A parser that finds one (a checksum mismatch) passes the venue symbol as ``symbol``."""
+
+    def __init__(self, message: str, symbol: str | None = None):
+        super().__init__(message)
+        self.symbol = symbol
+
+
+class BookUpdate(msgspec.Struct, frozen=True):
+    symbol: str                    # the venue's symbol
+    kind: str                      # snapshot | delta
+    bids: Levels = ()
+    asks: Levels = ()
+    seq: int = 0                   # the sequence this update brings the book to (0: none)
+    prev_seq: int | None = None
+    first_seq: int | None = None
+    ts_ns: int = 0                 # venue time
+    checksum: int | None = None    # the venue's checksum of the book after this update
+
+
+class TradeUpdate(msgspec.Struct, frozen=True):
+    symbol: str
+    ts_ns: int
+    side: int                      # aggressor +1 buy, -1 sell
+    price: Decimal
+    size: Decimal
+
+
+class LocalBook:
+    """One instrument's book from a snapshot and deltas (size 0 removes a level)."""
+
+    def __init__(self, venue: str, symbol: str):
+        self.venue, self.symbol = venue, symbol
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+        self.seq = 0
+        self.ts_ns = 0
+        self.received_ns = 0
+        self.synced = False
+
+    def reset(self, update: BookUpdate) -> None:
+        self.bids = {p: s for p, s in update.bids if s > 0}
+        self.asks = {p: s for p, s in update.asks if s > 0}
+        self.seq, self.ts_ns, self.received_ns, self.synced = update.seq, update.ts_ns, time.time_ns(), True
+
+    def apply(self, update: BookUpdate) -> bool:
+        """Apply a delta; False if it is older than the book; BookGap if one is missing."""
+        if not self.synced:
+            raise BookGap(f"{self.venue} {self.symbol}: delta before a snapshot")
+        if update.seq and self.seq:
+            if update.seq <= self.seq and update.first_seq is not None:
+                return False                       # already in the snapshot (Binance u <= lastUpdateId)
+            if update.prev_seq is not None:
+                ok = update.prev_seq == self.seq
+            elif update.first_seq is not None:
+                ok = update.first_seq <= self.seq + 1 <= update.seq
+            else:
+                ok = update.seq == self.seq + 1
+            if not ok:
+                self.synced = False
+                raise BookGap(f"{self.venue} {self.symbol}: update {update.seq} does not follow {self.seq}")
+        for side, levels in ((self.bids, update.bids), (self.asks, update.asks)):
+            for price, size in levels:
+                if size > 0:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+        self.seq = update.seq or self.seq
+        self.ts_ns, self.received_ns = update.ts_ns or self.ts_ns, time.time_ns()
+        return True
+
+    def levels(self, depth: int) -> tuple[tuple[Decimal, Decimal], ...]:
+        return tuple(sorted(self.bids.items(), reverse=True)[:depth]), tuple(sorted(self.asks.items())[:depth])
+
+    def book(self, inst: Instrument, depth: int = 20, source: str = "live") -> OrderBook:
+        """As the core's OrderBook, prices on the instrument's tick and sizes on its lot
+        (venues pad them: "90990.00000000")."""
+        def level(p, s):
+            return BookLevel(p.quantize(inst.tick_size), s.quantize(inst.lot_size) if s % inst.lot_size == 0 else s)
+        bids, asks = self.levels(depth)
+        return OrderBook(self.venue, inst.symbol, self.ts_ns or self.received_ns, self.received_ns,
+                         tuple(level(p, s) for p, s in bids), tuple(level(p, s) for p, s in asks), source)
+
+
+def to_book(venue: str, inst: Instrument, update: BookUpdate, depth: int = 20, source: str = "live") -> OrderBook:
+    book = LocalBook(venue, inst.venue_symbol)
+    book.reset(update)
+    return book.book(inst, depth, source)
+
+
+def levels(rows: Iterable, price: int | str = 0, size: int | str = 1) -> Levels:
+    """Venue levels ([price, size, ...] lists or dicts) as exact Decimals."""
+    return tuple((Decimal(str(r[price])), Decimal(str(r[size]))) for r in rows)
+
+
+class VenueFeed:
+    """What an adapter implements for live market data. All network calls have timeouts."""
+
+    venue: ClassVar[str]
+    heartbeat_s: ClassVar[float] = 20.0     # app-level ping interval (protocol pings are aiohttp's)
+    #: True where the socket itself sends a snapshot on subscribe (OKX, Bybit, Kraken, Coinbase):
+    #: a gap is then repaired by subscribing again, not from REST
+    ws_snapshots: ClassVar[bool] = False
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+
+    @property
+    def ws_url(self) -> str | None:
+        """The public websocket URL (None: REST snapshots only)."""
+        return None
+
+    async def snapshot(self, inst: Instrument, depth: int = 50) -> BookUpdate:
+        """The book now, from REST, with the sequence its deltas continue from."""
+        raise NotImplementedError
+
+    def subscribe(self, instruments: list[Instrument]) -> list[Any]:
+        """Messages (dicts sent as JSON, or text) that subscribe these books."""
+        return []
+
+    def checksum(self, book: LocalBook) -> int | None:
+        """This venue's checksum of a book (OKX, Kraken, Bitget publish one per update)."""
+        return None
+
+    def resubscribe(self, instruments: list[Instrument]) -> list[Any]:
+        """Messages that make the socket send these books' snapshots again (ws_snapshots venues)."""
+        return self.subscribe(instruments)
+
+    def ping(self) -> Any | None:
+        """The app-level keepalive this venue asks for, or None."""
+        return None
+
+    def parse(self, message: Any) -> list[BookUpdate | TradeUpdate]:
+        """One decoded websocket message as updates (acks, pongs and the rest: none)."""
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+class FeedStats(msgspec.Struct):
+    state: str = "connecting"      # connecting | live | resyncing | down
+    connected_ns: int = 0
+    last_message_ns: int = 0
+    messages: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    reconnects: int = 0
+    error: str = ""
+
+
+class FeedRunner:
+    """One venue's websocket kept alive, its books in sync; ``book()`` serves only synced books."""
+
+    def __init__(self, feed: VenueFeed, instruments: list[Instrument], *, max_backoff_s: float = 30.0,
+                 connect_timeout_s: float = 10.0, idle_timeout_s: float = 60.0):
+        self.feed = feed
+        self.instruments = {i.venue_symbol: i for i in instruments}
+        self.books = {s: LocalBook(feed.venue, s) for s in self.instruments}
+        self.trades: dict[str, list[TradeUpdate]] = {s: [] for s in self.instruments}
+        self.stats = FeedStats()
+        self.max_backoff_s, self.connect_timeout_s, self.idle_timeout_s = max_backoff_s, connect_timeout_s, idle_timeout_s
+        self._task: asyncio.Task | None = None
+        self._ws = None
+        self.changed = asyncio.Event()
+
+    def start(self) -> "FeedRunner":
+        self._task = asyncio.get_running_loop().create_task(self.run())
+        return self
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping
+                pass
+        await self.feed.close()
+
+    def book(self, inst: Instrument, depth: int = 20) -> OrderBook | None:
+        local = self.books.get(inst.venue_symbol)
+        if local is None or not local.synced or self.stats.state != "live":
+            return None
+        return local.book(inst, depth)
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._session()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure: mark down, reconnect
+                self.stats.error = str(exc) or type(exc).__name__
+                log.warning("%s feed: %s; reconnecting in %.1fs", self.feed.venue, self.stats.error, backoff)
+            self._unsync("down")
+            self.stats.reconnects += 1
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff_s)
+
+    def _unsync(self, state: str) -> None:
+        self.stats.state = state
+        for book in self.books.values():
+            book.synced = False
+
+    async def _session(self) -> None:
+        import aiohttp
+
+        from .rest import _guard
+
+        url = self.feed.ws_url
+        if not url:
+            raise NetworkError(f"{self.feed.venue} has no websocket feed")
+        _guard(url, self.feed.venue)
+        self.stats.state = "connecting"
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.ws_connect(url, heartbeat=self.feed.heartbeat_s,
+                                       timeout=aiohttp.ClientWSTimeout(ws_receive=self.idle_timeout_s)) as ws:
+                self._ws = ws
+                self.stats.connected_ns = time.time_ns()
+                for message in self.feed.subscribe(list(self.instruments.values())):
+                    await self._send(ws, message)
+                pinger = asyncio.get_running_loop().create_task(self._ping(ws))
+                try:
+                    await self._pump(ws)
+                finally:
+                    pinger.cancel()
+
+    async def _send(self, ws, message) -> None:
+        await ws.send_str(message if isinstance(message, str) else msgspec.json.encode(message).decode())
+
+    async def _ping(self, ws) -> None:
+        message = self.feed.ping()
+        if message is None:
+            return
+        while True:
+            await asyncio.sleep(self.feed.heartbeat_s)
+            await self._send(ws, message)
+
+    async def _pump(self, ws) -> None:
+        import aiohttp
+
+        if self.feed.ws_snapshots:
+            self.stats.state = "live"          # each book syncs when its snapshot arrives
+        else:
+            await self._resync(list(self.instruments))
+        async for msg in ws:
+            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                break
+            self.stats.messages += 1
+            self.stats.last_message_ns = time.time_ns()
+            try:
+                updates = self.feed.parse(_decode(msg.data))
+            except BookGap as gap:
+                await self._gap(gap, [gap.symbol] if gap.symbol in self.books else list(self.books))
+                continue
+            except (msgspec.DecodeError, KeyError, ValueError, TypeError) as exc:
+                raise NetworkError(f"{self.feed.venue} sent a malformed websocket message ({type(exc).__name__})") from exc
+            for update in updates:
+                await self._take(update)
+            self.changed.set()
+            self.changed.clear()
+        raise NetworkError(f"{self.feed.venue} websocket closed")
+
+    async def _take(self, update) -> None:
+        if isinstance(update, TradeUpdate):
+            bucket = self.trades.get(update.symbol)
+            if bucket is not None:
+                bucket.append(update)
+                del bucket[:-1000]
+            return
+        book = self.books.get(update.symbol)
+        if book is None:
+            return
+        try:
+            if update.kind == "snapshot":
+                book.reset(update)
+            elif not book.synced and self.feed.ws_snapshots:
+                return                         # its snapshot is on the way; this delta is in it
+            else:
+                book.apply(update)
+            if update.checksum is not None and self.feed.checksum(book) not in (None, update.checksum):
+                book.synced = False
+                raise BookGap(f"{self.feed.venue} {update.symbol}: checksum mismatch after update {update.seq}")
+        except BookGap as gap:
+            await self._gap(gap, [update.symbol])
+
+    async def _gap(self, gap: BookGap, symbols: list[str]) -> None:
+        self.stats.gaps += 1
+        log.warning("%s", gap)
+        for s in symbols:
+            self.books[s].synced = False
+        if self.feed.ws_snapshots:
+            for message in self.feed.resubscribe([self.instruments[s] for s in symbols]):
+                await self._send(self._ws, message)
+            self.stats.resyncs += 1
+        else:
+            self.stats.state = "resyncing"
+            await self._resync(symbols)
+
+    async def _resync(self, symbols: list[str]) -> None:
+        """A REST snapshot for each book; buffered deltas older than it are then skipped."""
+        for symbol in symbols:
+            snap = await asyncio.wait_for(self.feed.snapshot(self.instruments[symbol]), self.connect_timeout_s)
+            self.books[symbol].reset(snap)
+            self.stats.resyncs += 1
+        self.stats.state = "live"
+
+
+def _decode(data: str | bytes) -> Any:
+    """JSON messages decoded; plain-text ones (``pong``) passed as text."""
+    head = data[:1]
+    return msgspec.json.decode(data) if head in ("{", "[", b"{", b"[") else data
+
+
+async def ws_probe(feed: VenueFeed, inst: Instrument, timeout_s: float = 4.0) -> float:
+    """Open the feed's websocket, subscribe one book and wait for the venue's first answer:
+    the round trip in ms (heartbeats use it to say the market-data socket works)."""
+    import aiohttp
+
+    from .rest import _guard
+
+    url = feed.ws_url
+    if not url:
+        raise NetworkError(f"{feed.venue} has no websocket feed")
+    _guard(url, feed.venue)
+    start = time.perf_counter()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:
+            async with http.ws_connect(url) as ws:
+                for message in feed.subscribe([inst]):
+                    await ws.send_str(message if isinstance(message, str) else msgspec.json.encode(message).decode())
+                msg = await ws.receive(timeout=timeout_s)
+                if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    raise NetworkError(f"{feed.venue} websocket closed before answering")
+    except (asyncio.TimeoutError, TimeoutError):
+        raise NetworkError(f"{feed.venue} websocket did not answer within {timeout_s:g}s") from None
+    except aiohttp.ClientError as exc:
+        raise NetworkError(f"{feed.venue} websocket: {type(exc).__name__}") from None
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+# -- the `live` market-data source ---------------------------------------------------------------
+def _run_sync(coro_factory, timeout_s: float):
+    """Run a coroutine to completion from sync code, even inside a running loop (its own thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(asyncio.wait_for(coro_factory(), timeout_s))
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(asyncio.wait_for(coro_factory(), timeout_s))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout_s + 1)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+class LiveSource(MarketDataSource):
+    """Books from the venues themselves: websocket-kept books where this process runs feeds,
+    REST snapshots otherwise. A venue that does not answer is skipped (its books are absent,
+    never stale)."""
+
+    name = "live"
+    description = "the venues' own books: websocket feeds in the engine, REST snapshots elsewhere"
+    needs_network = True
+
+    def __init__(self, timeout_s: float = 5.0):
+        self.timeout_s = timeout_s
+        self.runners: dict[str, FeedRunner] = {}
+        self.errors: dict[str, str] = {}
+
+    def configure(self, settings: dict) -> "LiveSource":
+        return LiveSource(float(settings.get("timeout_s", self.timeout_s)))
+
+    def _feed(self, venue: str) -> VenueFeed | None:
+        from .config import venue_settings
+        from .plugins import venues
+
+        v = venues().get(venue)
+        factory = getattr(v, "market_data", None)
+        return factory(venue_settings(venue)) if factory else None
+
+    def stream(self, instruments: list[Instrument]) -> None:
+        """Keep websocket books for these instruments (call inside the running loop)."""
+        by_venue: dict[str, list[Instrument]] = {}
+        for inst in instruments:
+            by_venue.setdefault(inst.venue, []).append(inst)
+        for venue, insts in by_venue.items():
+            runner = self.runners.get(venue)
+            wanted = {i.venue_symbol for i in insts}
+            if runner and wanted <= set(runner.instruments):
+                continue
+            feed = self._feed(venue)
+            if feed is None or not feed.ws_url:
+                continue
+            if runner:
+                asyncio.get_running_loop().create_task(runner.stop())
+                insts = list({**runner.instruments, **{i.venue_symbol: i for i in insts}}.values())
+            self.runners[venue] = FeedRunner(feed, insts).start()
+
+    async def stop(self) -> None:
+        for runner in self.runners.values():
+            await runner.stop()
+        self.runners.clear()
+
+    def books(self, instruments, at_ns=None, depth=20):
+        out, missing = [], []
+        for inst in instruments:
+            runner = self.runners.get(inst.venue)
+            book = runner.book(inst, depth) if runner else None
+            (out.append(book) if book else missing.append(inst))
+        if missing:
+            out += self._rest_books(missing, depth)
+            try:
+                asyncio.get_running_loop()
+                self.stream(missing)        # in the engine: keep them from now on
+            except RuntimeError:
+                pass
+        order = {(i.venue, i.symbol): n for n, i in enumerate(instruments)}
+        return sorted(out, key=lambda b: order.get((b.venue, b.symbol), 0))
+
+    def _rest_books(self, instruments: list[Instrument], depth: int) -> list[OrderBook]:
+        async def fetch_all():
+            feeds: dict[str, VenueFeed | None] = {}
+            for inst in instruments:
+                if inst.venue not in feeds:
+                    feeds[inst.venue] = self._feed(inst.venue)
+
+            async def one(inst):
+                feed = feeds[inst.venue]
+                if feed is None:
+                    self.errors[inst.venue] = "its plugin has no market-data feed yet"
+                    return None
+                try:
+                    update = await asyncio.wait_for(feed.snapshot(inst, depth), self.timeout_s)
+                except (VenueError, asyncio.TimeoutError, TimeoutError) as exc:
+                    self.errors[inst.venue] = str(exc) or type(exc).__name__
+                    return None
+                return to_book(inst.venue, inst, update, depth)
+
+            try:
+                return await asyncio.gather(*(one(i) for i in instruments))
+            finally:
+                for feed in feeds.values():
+                    if feed is not None:
+                        await feed.close()
+
+        got = _run_sync(fetch_all, self.timeout_s * 2) or []
+        return [b for b in got if b is not None]
+
+    def trades(self, instrument, start_ns, end_ns):
+        from .market import Trade
+
+        runner = self.runners.get(instrument.venue)
+        rows = runner.trades.get(instrument.venue_symbol, []) if runner else []
+        return [Trade(instrument.venue, instrument.symbol, t.ts_ns, t.side, t.price, t.size)
+                for t in rows if start_ns <= t.ts_ns < end_ns]
