@@ -4,7 +4,7 @@ Ticks, lots and minimums follow the venue's instrument endpoint (see venue.py); 
 sandbox trades exactly these.
 """
 
-from sequence_core.market import SymbolMap, perp, spot
+from sequence_core.market import SymbolMap, perp, plain, spot
 
 V = "okx"
 
@@ -19,3 +19,15 @@ INSTRUMENTS = (
 )
 
 SYMBOLS = SymbolMap(INSTRUMENTS)
+
+
+def from_instruments(data: list) -> list:
+    """Spot instruments from ``GET /api/v5/public/instruments?instType=SPOT``: ``tickSz``,
+    ``lotSz``, ``minSz`` (OKX has no minimum notional for spot); ``state`` live or not."""
+    import msgspec
+
+    out = []
+    for d in data:
+        inst = spot(V, d["baseCcy"], d["quoteCcy"], d["instId"], plain(d["tickSz"]), plain(d["lotSz"]), "0", plain(d["minSz"]))
+        out.append(msgspec.structs.replace(inst, status="trading" if d.get("state") == "live" else "halted"))
+    return out

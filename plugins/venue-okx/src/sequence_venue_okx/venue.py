@@ -21,6 +21,38 @@ class OkxVenue(Venue):
         CredentialField("passphrase", "Passphrase (set when the key was created)", kind="passphrase"),
     )
 
+    def execution_session(self, credentials, settings):
+        from .execution import OkxSession
+        from .http import DEFAULT_BASE_URL, OkxClient
+
+        return OkxSession(OkxClient(credentials["api_key"], credentials["api_secret"], credentials["passphrase"],
+                                    settings.get("base_url", DEFAULT_BASE_URL)))
+
+    def market_data(self, settings):
+        from .feed import OkxFeed
+
+        return OkxFeed(dict(settings))
+
+    async def heartbeat(self, credentials, config):
+        """GET /api/v5/public/time, with credentials a signed GET /api/v5/account/balance, and
+        the public websocket (subscribe one book, wait for the ack)."""
+        from sequence_core.venues import probe
+
+        from .http import DEFAULT_BASE_URL, OkxClient
+        from .symbols import INSTRUMENTS
+
+        client = OkxClient(credentials.get("api_key", ""), credentials.get("api_secret", ""),
+                           credentials.get("passphrase", ""), config.get("base_url", DEFAULT_BASE_URL), timeout_s=4)
+
+        async def calls():
+            try:
+                await client.server_time_ms()
+                if credentials.get("api_secret"):
+                    await client.balance()
+            finally:
+                await client.close()
+        return await probe(calls, "time + signed balance", self.market_data(config), INSTRUMENTS[0])
+
     # symbols.py and fees.py load on first use: listing venues never needs them
     def instruments(self):
         from .symbols import INSTRUMENTS

@@ -1,0 +1,158 @@
+"""OKX v5 REST client (https://www.okx.com/docs-v5/en/).
+
+Every answer is ``{"code": "0", "msg": "", "data": [...]}``; a failed order call says
+``code: "1"`` with the reason per item in ``data[0].sCode``/``sMsg`` (HTTP 200), auth errors
+come with HTTP 401. Endpoints used: ``GET /api/v5/public/time``, ``/public/instruments``,
+``/market/books``; signed ``GET /account/balance``, ``/account/trade-fee``, ``/trade/order``,
+``/trade/orders-pending``, ``/trade/fills``; ``POST /trade/order``, ``/trade/cancel-order``,
+``/trade/amend-order`` (native amend of size and/or price, by ``clOrdId``).
+Rate limits (per endpoint, per user or IP, from each endpoint's doc): place, cancel, amend and
+order queries 60 per 2 s; order book 40 per 2 s; balance and fees 10 per 2 s; instruments 20
+per 2 s. Past them OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
+Clock: a timestamp 30 s off is refused (50102); the client learns OKX's time and retries once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+
+from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
+                                  RateLimitExceeded, SequenceError, VenueError)
+from sequence_core.rest import RateLimiter, RestClient
+
+from .signing import headers
+
+DEFAULT_BASE_URL = "https://www.okx.com"
+AUTH_CODES = {"50100", "50101", "50103", "50104", "50105", "50111", "50113", "50114"}
+CLOCK_CODES = {"50102", "50112"}
+NOT_FOUND_CODES = {"51603", "51400", "51401", "51402"}
+FUNDS_CODES = {"51008", "51131"}
+INVALID_CODES = {"51000", "51001", "51006", "51020", "51120", "51121", "51122", "51124", "51137", "51138", "51139",
+                 "51143", "51503", "51506", "51510", "51511", "51527"}
+LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/trade/amend-order": 60,
+          "/api/v5/trade/orders-pending": 60, "/api/v5/trade/fills": 60, "/api/v5/market/books": 40,
+          "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/public/instruments": 20,
+          "/api/v5/public/time": 10}
+
+
+class ClockRejected(VenueError):
+    """50102: the request's timestamp was too far from OKX's clock."""
+
+
+def error_for(code: str, msg: str, status: int = 200) -> SequenceError:
+    text = f"okx: {msg or 'request refused'} ({code})"
+    if code in CLOCK_CODES:
+        return ClockRejected(text)
+    if code in AUTH_CODES or status == 401:
+        return AuthenticationError(f"okx rejected the API key, passphrase or signature: {msg} ({code})")
+    if code in NOT_FOUND_CODES:
+        return OrderNotFound(text)
+    if code in FUNDS_CODES:
+        return InsufficientFunds(text)
+    if code in INVALID_CODES:
+        return InvalidOrder(text)
+    if code == "50011":
+        return RateLimitExceeded(text)
+    return VenueError(text)
+
+
+def error_from(status: int, body: Any) -> SequenceError:
+    body = body if isinstance(body, dict) else {}
+    return error_for(str(body.get("code", status)), body.get("msg", ""), status)
+
+
+def unwrap(body: Any) -> list:
+    """The ``data`` of a successful answer; the item's own code when a call failed."""
+    if not isinstance(body, dict) or "code" not in body:
+        raise VenueError("okx sent an answer without a code")
+    if body["code"] != "0":
+        item = (body.get("data") or [{}])[0] if isinstance(body.get("data"), list) else {}
+        raise error_for(str(item.get("sCode") or body["code"]), item.get("sMsg") or body.get("msg", ""))
+    data = body.get("data", [])
+    for item in data if isinstance(data, list) else []:
+        if isinstance(item, dict) and item.get("sCode", "0") != "0":
+            raise error_for(str(item["sCode"]), item.get("sMsg", ""))
+    return data
+
+
+class OkxClient:
+    def __init__(self, api_key: str, api_secret: str, passphrase: str, base_url: str = DEFAULT_BASE_URL,
+                 timeout_s: float = 10.0):
+        self._key, self._secret, self._passphrase = api_key, api_secret, passphrase
+        self.rest = RestClient(base_url, "okx", error_from, timeout_s=timeout_s)
+        self.limits = {path: RateLimiter(n, 2.0) for path, n in LIMITS.items()}
+        self.offset_ms = 0
+
+    def __repr__(self) -> str:           # never show the credentials
+        return f"OkxClient({self.rest.base_url})"
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def public(self, path: str, params: dict | None = None) -> list:
+        query = urlencode(params or {})
+        return unwrap(await self.rest.request("GET", path, query=query, idempotent=True, limiter=self.limits.get(path)))
+
+    async def server_time_ms(self) -> int:
+        return int((await self.public("/api/v5/public/time"))[0]["ts"])
+
+    async def sync_time(self) -> None:
+        before = time.time_ns() // 1_000_000
+        server = await self.server_time_ms()
+        self.offset_ms = server - (before + time.time_ns() // 1_000_000) // 2
+
+    async def signed(self, method: str, path: str, params: dict, idempotent: bool) -> list:
+        query = urlencode(params) if method == "GET" else ""
+        body = "" if method == "GET" else msgspec.json.encode(params).decode()
+        request_path = path + (f"?{query}" if query else "")
+        for attempt in (0, 1):
+            h = headers(self._key, self._secret, self._passphrase, time.time_ns() // 1_000_000 + self.offset_ms,
+                        method, request_path, body)
+            try:
+                answer = await self.rest.request(method, path, query=query, body=body.encode() if body else None,
+                                                 headers=h, idempotent=idempotent, limiter=self.limits.get(path))
+                return unwrap(answer)
+            except ClockRejected:
+                if attempt:
+                    raise
+                await self.sync_time()     # our clock is off: learn OKX's, then try once more
+        raise AssertionError("unreachable")
+
+    # -- public -------------------------------------------------------------------------------
+    async def books(self, inst_id: str, depth: int = 50) -> dict:
+        return (await self.public("/api/v5/market/books", {"instId": inst_id, "sz": min(depth, 400)}))[0]
+
+    async def instruments(self, inst_type: str = "SPOT") -> list:
+        from .symbols import from_instruments
+
+        return from_instruments(await self.public("/api/v5/public/instruments", {"instType": inst_type}))
+
+    # -- signed -------------------------------------------------------------------------------
+    async def balance(self) -> list:
+        return await self.signed("GET", "/api/v5/account/balance", {}, idempotent=True)
+
+    async def trade_fee(self, inst_id: str, inst_type: str = "SPOT") -> dict:
+        return (await self.signed("GET", "/api/v5/account/trade-fee", {"instType": inst_type, "instId": inst_id}, True))[0]
+
+    async def place(self, body: dict) -> dict:
+        return (await self.signed("POST", "/api/v5/trade/order", body, idempotent=False))[0]
+
+    async def cancel(self, inst_id: str, cl_ord_id: str) -> dict:
+        return (await self.signed("POST", "/api/v5/trade/cancel-order", {"instId": inst_id, "clOrdId": cl_ord_id},
+                                  idempotent=True))[0]
+
+    async def amend(self, body: dict) -> dict:
+        return (await self.signed("POST", "/api/v5/trade/amend-order", body, idempotent=False))[0]
+
+    async def order(self, inst_id: str, cl_ord_id: str) -> dict:
+        return (await self.signed("GET", "/api/v5/trade/order", {"instId": inst_id, "clOrdId": cl_ord_id}, True))[0]
+
+    async def open_orders(self, inst_id: str) -> list:
+        return await self.signed("GET", "/api/v5/trade/orders-pending", {"instType": "SPOT", "instId": inst_id}, True)
+
+    async def fills(self, inst_id: str, ord_id: str) -> list:
+        return await self.signed("GET", "/api/v5/trade/fills", {"instType": "SPOT", "instId": inst_id, "ordId": ord_id}, True)

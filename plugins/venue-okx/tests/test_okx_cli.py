@@ -1,0 +1,64 @@
+"""The OKX adapter through the real CLI and engine, live mode, against the fake server:
+connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
+order amended in place, cancel, fills."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_okx import FakeOkx  # noqa: E402
+from sequence_core.testing import LiveCli  # noqa: E402
+
+KEY, SECRET, PASS = "okx-cli-key-2", "okx-cli-secret-2", "cli pass"
+
+
+@pytest.fixture
+def world(tmp_path):
+    server = FakeOkx(KEY, SECRET, PASS)
+    url = server.start()
+    cli = LiveCli(tmp_path / "home", "okx,sim,synthetic")
+    cli.connect("okx", {"api_key": KEY, "api_secret": SECRET, "passphrase": PASS})
+    cli.configure(f'[venues.okx]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws/v5/public"\n')
+    yield cli, server
+    cli.close()
+    server.stop()
+
+
+def test_venues_shows_a_real_heartbeat(world):
+    cli, server = world
+    (row,) = cli.json("venues")
+    assert (row["venue"], row["state"], row["mode"]) == ("okx", "ok", "live") and "websocket" in row["detail"]
+    assert ("GET", "/api/v5/account/balance") in server.requests and server.subscriptions
+
+
+def test_quote_buy_amend_cancel_fills(world):
+    cli, server = world
+    q = cli.json("quote", "BTC-USDT")
+    row = (q.get("venues") or q.get("rows"))[0]
+    assert (row["venue"], row["bid"], row["ask"]) == ("okx", "90990.0", "91000.0")
+
+    d = cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")
+    assert d["graph"]["status"] == "FILLED" and d["fills"][0]["price"] == "91000.0"
+    assert len(cli.json("fills")) == 1
+
+    rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "okx", "--limit-price", "80000.0")
+    node_id = rest["nodes"][0]["node_order_id"]
+    a = cli.json("amend", node_id, "--price", "80100.0", "--qty", "0.03")
+    assert a["mode"] == "native_atomic"
+    resting = [o for o in server.orders.values() if o["state"] == "live"]
+    assert [(o["px"], o["sz"]) for o in resting] == [("80100.0", "0.03")]       # one order, changed in place
+    cli.json("cancel", rest["graph"]["graph_id"])
+    assert [o["state"] for o in server.orders.values() if o["ordId"] == resting[0]["ordId"]] == ["canceled"]
+
+
+def test_a_venue_refusal_is_a_clear_error(world):
+    cli, server = world
+    server.refuse_next_place = ("51137", "Your opening price has triggered the limit price")
+    r = cli.run("buy", "BTC-USDT", "0.01", "--venue", "okx")
+    assert "REJECTED" in r.stdout and "(51137)" in r.stdout + r.stderr, r.stdout + r.stderr
+    server.refuse_next_place = ("51137", "Your opening price has triggered the limit price")
+    graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")["graph"]
+    assert graph["status"] == "REJECTED" and "okx: Your opening price has triggered the limit price (51137)" in graph["reason"]
