@@ -134,6 +134,22 @@ def levels(rows: Iterable, price: int | str = 0, size: int | str = 1) -> Levels:
     return tuple((Decimal(str(r[price])), Decimal(str(r[size]))) for r in rows)
 
 
+def interleaved_crc32(bids, asks, depth: int = 25) -> int:
+    """The book checksum OKX and Bitget publish: CRC32, as a signed 32-bit integer, of the best
+    ``depth`` levels interleaved ``bidPx:bidSz:askPx:askSz:...`` as the strings the venue sent
+    (Decimal keeps them), the longer side's remaining levels following alone."""
+    import zlib
+
+    parts: list[str] = []
+    for i in range(depth):
+        if i < len(bids):
+            parts += [str(bids[i][0]), str(bids[i][1])]
+        if i < len(asks):
+            parts += [str(asks[i][0]), str(asks[i][1])]
+    crc = zlib.crc32(":".join(parts).encode())
+    return crc - (1 << 32) if crc >= 1 << 31 else crc
+
+
 class VenueFeed:
     """What an adapter implements for live market data. All network calls have timeouts."""
 
@@ -154,6 +170,10 @@ class VenueFeed:
     async def snapshot(self, inst: Instrument, depth: int = 50) -> BookUpdate:
         """The book now, from REST, with the sequence its deltas continue from."""
         raise NotImplementedError
+
+    def streams(self, inst: Instrument) -> bool:
+        """Whether this feed's websocket carries this book (others: REST snapshots only)."""
+        return True
 
     def subscribe(self, instruments: list[Instrument]) -> list[Any]:
         """Messages (dicts sent as JSON, or text) that subscribe these books."""
@@ -443,6 +463,9 @@ class LiveSource(MarketDataSource):
                 continue
             feed = self._feed(venue)
             if feed is None or not feed.ws_url:
+                continue
+            insts = [i for i in insts if feed.streams(i)]
+            if not insts or (runner and {i.venue_symbol for i in insts} <= set(runner.instruments)):
                 continue
             if runner:
                 asyncio.get_running_loop().create_task(runner.stop())

@@ -62,6 +62,39 @@ class RateLimiter:
         self.tokens = -seconds * self.capacity / self.period_s
 
 
+class ClockRejected(VenueError):
+    """The venue refused a request's timestamp (outside its recv window): our clock is off."""
+
+
+class VenueClock:
+    """The venue's clock as an offset from ours, learnt from its time endpoint. ``signed(send)``
+    calls ``send(now_ms)`` and, if the venue says ClockRejected, learns its time and sends
+    once more with a new timestamp (a signed request is rebuilt, never replayed)."""
+
+    def __init__(self, server_ms):
+        self._server_ms = server_ms          # coroutine function: the venue's time in ms
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        import time
+
+        return time.time_ns() // 1_000_000 + self.offset_ms
+
+    async def sync(self) -> None:
+        import time
+
+        before = time.time_ns() // 1_000_000
+        server = await self._server_ms()
+        self.offset_ms = server - (before + time.time_ns() // 1_000_000) // 2
+
+    async def signed(self, send):
+        try:
+            return await send(self.now_ms())
+        except ClockRejected:
+            await self.sync()
+            return await send(self.now_ms())
+
+
 def _guard(url: str, venue: str) -> None:
     """With SEQUENCE_LOOPBACK_ONLY set (the test suite sets it), never leave the machine."""
     import os
@@ -99,8 +132,10 @@ class RestClient:
 
     async def request(self, method: str, path: str, *, query: str = "", body: bytes | None = None,
                       headers: dict | None = None, idempotent: bool, weight: float = 1.0,
-                      limiter: RateLimiter | None = None) -> Any:
-        """``limiter`` overrides the client's for this call (venues that budget per endpoint)."""
+                      limiter: RateLimiter | None = None, unwrap: Callable[[Any], Any] | None = None) -> Any:
+        """``limiter`` overrides the client's for this call (venues that budget per endpoint).
+        ``unwrap`` turns a 2xx answer into its result or raises the venue's error (venues that
+        refuse inside a 200); a RateLimitExceeded it raises is retried like a 429."""
         limiter = limiter or self.limiter
         import aiohttp
 
@@ -142,7 +177,15 @@ class RestClient:
                     mapped = self.error_map(status, data) if self.error_map else None
                     raise mapped or VenueError(f"{self.venue} refused {method} {path}: HTTP {status}")
                 elif error is None:
-                    return data
+                    if unwrap is None:
+                        return data
+                    try:
+                        return unwrap(data)
+                    except RateLimitExceeded as limited:
+                        error, wait = limited, limited.retry_after or wait
+                        if limiter:
+                            limiter.pause(wait)
+                            wait = 0.0
             if attempt + 1 < attempts:
                 await asyncio.sleep(wait)
         raise error

@@ -138,7 +138,7 @@ def test_clock_skew_resyncs_once(fake):
     async def go():
         client = BinanceClient(KEY, SECRET, fake.url)
         try:
-            return await client.account(), client.offset_ms
+            return await client.account(), client.clock.offset_ms
         finally:
             await client.close()
     account, offset = run(go())

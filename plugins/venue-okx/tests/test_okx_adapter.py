@@ -17,7 +17,8 @@ from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import drop_and_recover, until  # noqa: E402
 from sequence_venue_okx.execution import OkxSession  # noqa: E402
-from sequence_venue_okx.feed import OkxFeed, checksum_of  # noqa: E402
+from sequence_core.feeds import interleaved_crc32  # noqa: E402
+from sequence_venue_okx.feed import OkxFeed  # noqa: E402
 from sequence_venue_okx.http import OkxClient  # noqa: E402
 from sequence_venue_okx.signing import signature, timestamp  # noqa: E402
 from sequence_venue_okx.symbols import INSTRUMENTS, from_instruments  # noqa: E402
@@ -87,7 +88,7 @@ def test_resting_amend_native_then_cancel(fake):
         again = await s.cancel(n, BTC)                               # already cancelled: its state, no error
         unknown = await s.order_state("sqnothing", BTC)
         return placed, amended, open_, cancelled, again, unknown
-    placed, amended, open_, cancelled, again, unknown = asyncio.run(work_ := using(session(fake), work))
+    placed, amended, open_, cancelled, again, unknown = asyncio.run(using(session(fake), work))
     assert placed.status == "NEW"
     assert amended.mode == "native_atomic" and (amended.state.price, amended.state.qty) == (Decimal("89000.0"), Decimal("0.4"))
     assert amended.state.venue_order_id == placed.venue_order_id                  # the same order
@@ -128,7 +129,7 @@ def test_malformed_read_is_retried_and_clock_skew_resyncs(fake):
 
     async def work(s):
         balances = await s.balances()
-        return balances, s.client.offset_ms
+        return balances, s.client.clock.offset_ms
     balances, offset = asyncio.run(using(session(fake), work))
     assert balances["BTC"] == Decimal("1") and 89_000 < offset < 91_000
 
@@ -186,4 +187,4 @@ def test_checksum_matches_the_documented_construction():
     asks = [(Decimal("3366.8"), Decimal("9")), (Decimal("3368"), Decimal("8")), (Decimal("3372"), Decimal("8"))]
     import zlib
     raw = zlib.crc32(b"3366.1:7:3366.8:9:3366:6:3368:8:3372:8")
-    assert checksum_of(bids, asks) == (raw - (1 << 32) if raw >= 1 << 31 else raw)
+    assert interleaved_crc32(bids, asks) == (raw - (1 << 32) if raw >= 1 << 31 else raw)

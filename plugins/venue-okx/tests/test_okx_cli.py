@@ -2,7 +2,6 @@
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
 order amended in place, cancel, fills."""
 
-import json
 import sys
 from pathlib import Path
 

@@ -19,12 +19,11 @@ the budget itself and stops for the time the venue says.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
                                   RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import RateLimiter, RestClient
+from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
 
 from .signing import signed_query
 
@@ -45,15 +44,11 @@ def used_weight(headers, limiter: RateLimiter) -> None:
         limiter.used(int(used))
 
 
-class TimestampRejected(VenueError):
-    """-1021: the request's timestamp was outside Binance's recv window."""
-
-
 def error_from(status: int, body: Any) -> SequenceError:
     code = body.get("code") if isinstance(body, dict) else None
     msg = body.get("msg", "") if isinstance(body, dict) else ""
     if code == -1021:
-        return TimestampRejected(f"binance: {msg or 'timestamp outside recvWindow'} (-1021)")
+        return ClockRejected(f"binance: {msg or 'timestamp outside recvWindow'} (-1021)")
     if code in AUTH_CODES or status in (401, 403):
         return AuthenticationError(f"binance rejected the API key or signature: {msg} ({code})")
     if code in NOT_FOUND_CODES:
@@ -73,7 +68,7 @@ class BinanceClient:
         self._secret = api_secret
         self.rest = RestClient(base_url, "binance", error_from, timeout_s=timeout_s,
                                limiter=RateLimiter(WEIGHT_PER_MINUTE, 60.0), usage=used_weight)
-        self.offset_ms = 0
+        self.clock = VenueClock(self.server_time_ms)
 
     def __repr__(self) -> str:           # never show the credentials
         return f"BinanceClient({self.rest.base_url})"
@@ -84,11 +79,8 @@ class BinanceClient:
     async def ping(self) -> None:
         await self.rest.request("GET", "/api/v3/ping", idempotent=True)
 
-    async def sync_time(self) -> None:
-        before = time.time_ns() // 1_000_000
-        server = (await self.rest.request("GET", "/api/v3/time", idempotent=True))["serverTime"]
-        after = time.time_ns() // 1_000_000
-        self.offset_ms = server - (before + after) // 2
+    async def server_time_ms(self) -> int:
+        return (await self.rest.request("GET", "/api/v3/time", idempotent=True))["serverTime"]
 
     async def public(self, path: str, params: dict | None = None, weight: int = 1) -> Any:
         from urllib.parse import urlencode
@@ -106,15 +98,11 @@ class BinanceClient:
         return await self.public("/api/v3/ticker/bookTicker", {"symbol": symbol}, 2)
 
     async def signed(self, method: str, path: str, params: dict, idempotent: bool, weight: int = 1) -> Any:
-        for attempt in (0, 1):
-            query = signed_query(self._secret, params, time.time_ns() // 1_000_000 + self.offset_ms)
-            try:
-                return await self.rest.request(method, path, query=query, headers={"X-MBX-APIKEY": self._key},
-                                               idempotent=idempotent, weight=weight)
-            except TimestampRejected:
-                if attempt:
-                    raise
-                await self.sync_time()     # our clock is off: learn Binance's, then try once more
+        async def send(now_ms: int):
+            query = signed_query(self._secret, params, now_ms)
+            return await self.rest.request(method, path, query=query, headers={"X-MBX-APIKEY": self._key},
+                                           idempotent=idempotent, weight=weight)
+        return await self.clock.signed(send)
 
     async def account(self) -> dict:
         return await self.signed("GET", "/api/v3/account", {}, idempotent=True, weight=20)

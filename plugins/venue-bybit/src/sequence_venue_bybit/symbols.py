@@ -4,7 +4,7 @@ Ticks, lots and minimums follow the venue's instrument endpoint (see venue.py); 
 sandbox trades exactly these. Spot and linear share names across categories; ``_LINEAR`` keeps venue symbols unique here and the adapter sends ``category=linear``.
 """
 
-from sequence_core.market import SymbolMap, perp, spot
+from sequence_core.market import SymbolMap, perp, plain, spot
 
 V = "bybit"
 
@@ -18,3 +18,19 @@ INSTRUMENTS = (
 )
 
 SYMBOLS = SymbolMap(INSTRUMENTS)
+
+
+def from_instruments_info(rows: list) -> list:
+    """Spot instruments from ``GET /v5/market/instruments-info?category=spot``:
+    ``priceFilter.tickSize``, ``lotSizeFilter.basePrecision`` (lot), ``minOrderQty``,
+    ``minOrderAmt`` (min notional); ``status`` Trading or not."""
+    import msgspec
+
+    out = []
+    for r in rows:
+        lot = r["lotSizeFilter"]
+        inst = spot(V, r["baseCoin"], r["quoteCoin"], r["symbol"], plain(r["priceFilter"]["tickSize"]),
+                    plain(lot.get("basePrecision") or lot.get("qtyStep")), plain(lot.get("minOrderAmt") or "0"),
+                    plain(lot.get("minOrderQty") or "0"))
+        out.append(msgspec.structs.replace(inst, status="trading" if r.get("status") == "Trading" else "halted"))
+    return out

@@ -20,6 +20,37 @@ class BybitVenue(Venue):
         CredentialField("api_secret", "API secret", kind="secret"),
     )
 
+    def execution_session(self, credentials, settings):
+        from .execution import BybitSession
+        from .http import DEFAULT_BASE_URL, BybitClient
+
+        return BybitSession(BybitClient(credentials["api_key"], credentials["api_secret"],
+                                        settings.get("base_url", DEFAULT_BASE_URL)))
+
+    def market_data(self, settings):
+        from .feed import BybitFeed
+
+        return BybitFeed(dict(settings))
+
+    async def heartbeat(self, credentials, config):
+        """GET /v5/market/time, with credentials a signed wallet balance, and the spot websocket."""
+        from sequence_core.venues import probe
+
+        from .http import DEFAULT_BASE_URL, BybitClient
+        from .symbols import INSTRUMENTS
+
+        client = BybitClient(credentials.get("api_key", ""), credentials.get("api_secret", ""),
+                             config.get("base_url", DEFAULT_BASE_URL), timeout_s=4)
+
+        async def calls():
+            try:
+                await client.server_time_ms()
+                if credentials.get("api_secret"):
+                    await client.wallet()
+            finally:
+                await client.close()
+        return await probe(calls, "time + signed wallet", self.market_data(config), INSTRUMENTS[0])
+
     # symbols.py and fees.py load on first use: listing venues never needs them
     def instruments(self):
         from .symbols import INSTRUMENTS

@@ -13,26 +13,13 @@ A gap or checksum mismatch is repaired by subscribing the book again (a fresh sn
 
 from __future__ import annotations
 
-import zlib
 from decimal import Decimal
 
-from sequence_core.feeds import BookUpdate, TradeUpdate, VenueFeed, levels
+from sequence_core.feeds import BookUpdate, TradeUpdate, VenueFeed, interleaved_crc32, levels
 
 from .http import DEFAULT_BASE_URL, OkxClient
 
 DEFAULT_WS_URL = "wss://ws.okx.com:8443/ws/v5/public"
-
-
-def checksum_of(bids, asks) -> int:
-    """OKX's book checksum from the best 25 (price, size) of each side, best first."""
-    parts = []
-    for i in range(25):
-        if i < len(bids):
-            parts += [str(bids[i][0]), str(bids[i][1])]
-        if i < len(asks):
-            parts += [str(asks[i][0]), str(asks[i][1])]
-    crc = zlib.crc32(":".join(parts).encode())
-    return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
 class OkxFeed(VenueFeed):
@@ -65,8 +52,7 @@ class OkxFeed(VenueFeed):
         return "ping"
 
     def checksum(self, book) -> int:
-        bids, asks = book.levels(25)
-        return checksum_of(bids, asks)
+        return interleaved_crc32(*book.levels(25))
 
     def parse(self, message) -> list:
         if not isinstance(message, dict) or "data" not in message:

@@ -9,12 +9,11 @@ come with HTTP 401. Endpoints used: ``GET /api/v5/public/time``, ``/public/instr
 Rate limits (per endpoint, per user or IP, from each endpoint's doc): place, cancel, amend and
 order queries 60 per 2 s; order book 40 per 2 s; balance and fees 10 per 2 s; instruments 20
 per 2 s. Past them OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
-Clock: a timestamp 30 s off is refused (50102); the client learns OKX's time and retries once.
+Clock: a timestamp 30 s off is refused (50102): `VenueClock` learns OKX's time and signs once more.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ import msgspec
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
                                   RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import RateLimiter, RestClient
+from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
 
 from .signing import headers
 
@@ -37,10 +36,6 @@ LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/
           "/api/v5/trade/orders-pending": 60, "/api/v5/trade/fills": 60, "/api/v5/market/books": 40,
           "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/public/instruments": 20,
           "/api/v5/public/time": 10}
-
-
-class ClockRejected(VenueError):
-    """50102: the request's timestamp was too far from OKX's clock."""
 
 
 def error_for(code: str, msg: str, status: int = 200) -> SequenceError:
@@ -85,7 +80,7 @@ class OkxClient:
         self._key, self._secret, self._passphrase = api_key, api_secret, passphrase
         self.rest = RestClient(base_url, "okx", error_from, timeout_s=timeout_s)
         self.limits = {path: RateLimiter(n, 2.0) for path, n in LIMITS.items()}
-        self.offset_ms = 0
+        self.clock = VenueClock(self.server_time_ms)
 
     def __repr__(self) -> str:           # never show the credentials
         return f"OkxClient({self.rest.base_url})"
@@ -94,33 +89,21 @@ class OkxClient:
         await self.rest.close()
 
     async def public(self, path: str, params: dict | None = None) -> list:
-        query = urlencode(params or {})
-        return unwrap(await self.rest.request("GET", path, query=query, idempotent=True, limiter=self.limits.get(path)))
+        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True,
+                                       limiter=self.limits.get(path), unwrap=unwrap)
 
     async def server_time_ms(self) -> int:
         return int((await self.public("/api/v5/public/time"))[0]["ts"])
-
-    async def sync_time(self) -> None:
-        before = time.time_ns() // 1_000_000
-        server = await self.server_time_ms()
-        self.offset_ms = server - (before + time.time_ns() // 1_000_000) // 2
 
     async def signed(self, method: str, path: str, params: dict, idempotent: bool) -> list:
         query = urlencode(params) if method == "GET" else ""
         body = "" if method == "GET" else msgspec.json.encode(params).decode()
         request_path = path + (f"?{query}" if query else "")
-        for attempt in (0, 1):
-            h = headers(self._key, self._secret, self._passphrase, time.time_ns() // 1_000_000 + self.offset_ms,
-                        method, request_path, body)
-            try:
-                answer = await self.rest.request(method, path, query=query, body=body.encode() if body else None,
-                                                 headers=h, idempotent=idempotent, limiter=self.limits.get(path))
-                return unwrap(answer)
-            except ClockRejected:
-                if attempt:
-                    raise
-                await self.sync_time()     # our clock is off: learn OKX's, then try once more
-        raise AssertionError("unreachable")
+        async def send(now_ms: int):
+            h = headers(self._key, self._secret, self._passphrase, now_ms, method, request_path, body)
+            return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=h,
+                                           idempotent=idempotent, limiter=self.limits.get(path), unwrap=unwrap)
+        return await self.clock.signed(send)
 
     # -- public -------------------------------------------------------------------------------
     async def books(self, inst_id: str, depth: int = 50) -> dict:

@@ -1,0 +1,113 @@
+"""Bybit v5 execution session: spot (``category=spot``) and USDT linear perps (``linear``).
+
+Order types: ``market`` -> Market with ``marketUnit=baseCoin`` on spot (Bybit reads a spot
+market buy's ``qty`` in the quote coin otherwise); ``ioc`` -> Limit IOC (Market if no
+price); ``limit`` -> Limit GTC; ``post_only`` -> Limit PostOnly (Bybit cancels it if it would
+take). ``orderLinkId`` is the node's client order id, so a lost answer is resolved by asking
+for it; Bybit refuses a duplicate ``orderLinkId`` (10014/170141-class errors), so nothing is
+placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids). Fills come
+from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``; a base-coin fee is converted to
+quote at the fill price). Linear perps: quantities in base coin, fees in USDT; positions are
+the engine's ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sequence_core.errors import OrderNotFound
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+
+from .http import BybitClient
+
+STATUS = {"New": "NEW", "Created": "NEW", "Untriggered": "NEW", "PartiallyFilled": "PARTIALLY_FILLED",
+          "Filled": "FILLED", "Cancelled": "CANCELLED", "PartiallyFilledCanceled": "CANCELLED",
+          "Rejected": "REJECTED", "Deactivated": "CANCELLED"}
+
+
+def where(inst) -> tuple[str, str]:
+    """(category, symbol) for Bybit: perps carry ``_LINEAR`` here to keep venue names unique."""
+    return ("linear", inst.venue_symbol.removesuffix("_LINEAR")) if inst.kind == "perp" else ("spot", inst.venue_symbol)
+
+
+def _fill(e: dict, inst) -> VenueFill:
+    price, fee = Decimal(e["execPrice"]), Decimal(e.get("execFee") or "0")
+    if e.get("feeCurrency") == inst.base:
+        fee *= price
+    return VenueFill(str(e["execId"]), price, Decimal(e["execQty"]), fee, inst.quote,
+                     "maker" if e.get("isMaker") else "taker", int(e["execTime"]) * 1_000_000)
+
+
+def _state(o: dict, fills: tuple = ()) -> OrderState:
+    return OrderState(o["orderLinkId"], str(o["orderId"]), STATUS.get(o["orderStatus"], "NEW"),
+                      Decimal(o.get("cumExecQty") or "0"), fills,
+                      price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,
+                      qty=Decimal(o["qty"]) if o.get("qty") else None, reason=o.get("rejectReason", "").removeprefix("EC_NoError"),
+                      venue_ts_ns=int(o.get("updatedTime") or 0) * 1_000_000)
+
+
+class BybitSession(ExecutionSession):
+    venue = "bybit"
+    amend_mode = "native_atomic"
+
+    def __init__(self, client: BybitClient):
+        self.client = client
+
+    async def place(self, node, instrument) -> OrderState:
+        category, symbol = where(instrument)
+        body = {"category": category, "symbol": symbol, "side": node.side.capitalize(), "qty": f"{node.qty:f}",
+                "orderLinkId": node.client_order_id}
+        if node.order_type == "market" or node.limit_price is None:
+            body["orderType"] = "Market"
+            if category == "spot":
+                body["marketUnit"] = "baseCoin"
+        else:
+            tif = {"ioc": "IOC", "post_only": "PostOnly"}.get(node.order_type, "GTC")
+            body.update(orderType="Limit", price=f"{node.limit_price:f}", timeInForce=tif)
+        await self.client.create(body)
+        return await self.order_state(node.client_order_id, instrument)
+
+    async def order_state(self, client_order_id, instrument=None):
+        if instrument is None:
+            return None
+        category, symbol = where(instrument)
+        try:
+            order = await self.client.order(category, symbol, client_order_id)
+        except OrderNotFound:
+            return None
+        if order is None:
+            return None
+        fills = ()
+        if Decimal(order.get("cumExecQty") or "0"):
+            fills = tuple(_fill(e, instrument) for e in await self.client.executions(category, symbol, order["orderId"]))
+        return _state(order, fills)
+
+    async def cancel(self, node, instrument) -> OrderState:
+        category, symbol = where(instrument)
+        try:
+            await self.client.cancel(category, symbol, node.client_order_id)
+        except OrderNotFound:
+            pass   # already filled or cancelled: its final state says which
+        state = await self.order_state(node.client_order_id, instrument)
+        return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="bybit does not know this order")
+
+    async def amend(self, node, instrument, price, qty) -> AmendResult:
+        category, symbol = where(instrument)
+        body = {"category": category, "symbol": symbol, "orderLinkId": node.client_order_id}
+        if qty is not None:
+            body["qty"] = f"{qty:f}"
+        if price is not None:
+            body["price"] = f"{price:f}"
+        await self.client.amend(body)
+        return AmendResult("native_atomic", await self.order_state(node.client_order_id, instrument))
+
+    async def open_orders(self, instrument) -> list[OrderState]:
+        return [_state(o) for o in await self.client.open_orders(*where(instrument))]
+
+    async def balances(self):
+        accounts = (await self.client.wallet()).get("list", [])
+        return {c["coin"]: Decimal(c.get("walletBalance") or "0") - Decimal(c.get("locked") or "0")
+                for a in accounts for c in a.get("coin", [])}
+
+    async def close(self) -> None:
+        await self.client.close()

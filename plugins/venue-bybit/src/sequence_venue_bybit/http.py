@@ -1,0 +1,144 @@
+"""Bybit v5 REST client (https://bybit-exchange.github.io/docs/v5/intro).
+
+Every answer is ``{"retCode": 0, "retMsg": "OK", "result": {...}, "time": ms}``; a refusal
+is a non-zero ``retCode`` with HTTP 200 (https://bybit-exchange.github.io/docs/v5/error).
+Endpoints: ``GET /v5/market/time``, ``/v5/market/instruments-info``, ``/v5/market/orderbook``;
+signed ``GET /v5/account/wallet-balance`` (UNIFIED), ``/v5/account/fee-rate``,
+``/v5/order/realtime`` (by ``orderLinkId``; open and recently closed), ``/v5/order/history``,
+``/v5/execution/list``;
+``POST /v5/order/create``, ``/v5/order/amend`` (native: qty and/or price), ``/v5/order/cancel``.
+Rate limits (https://bybit-exchange.github.io/docs/v5/rate-limit): per UID per endpoint, 10
+to 20 requests per second for trading; every answer says what is left in
+``X-Bapi-Limit-Status`` of ``X-Bapi-Limit``; past it retCode 10006 (or HTTP 403 for the IP
+limit of 600 per 5 s). The client keeps a budget per endpoint and follows those headers.
+Clock: retCode 10002 (timestamp outside the recv window) -> learn Bybit's time, retry once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+
+from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
+                                  RateLimitExceeded, SequenceError, VenueError)
+from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
+
+from .signing import headers
+
+DEFAULT_BASE_URL = "https://api.bybit.com"
+AUTH_CODES = {10003, 10004, 10005, 10007, 10009, 33004}
+NOT_FOUND_CODES = {110001, 170213, 170142}
+FUNDS_CODES = {110004, 110007, 110012, 170131, 170033}
+INVALID_CODES = {10001, 110003, 110017, 110094, 170130, 170134, 170135, 170136, 170137, 170140, 170141, 170193, 170218}
+LIMITS = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10, "/v5/order/realtime": 50, "/v5/order/history": 50,
+          "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5}
+
+
+def error_for(code: int, msg: str) -> SequenceError:
+    text = f"bybit: {msg or 'request refused'} ({code})"
+    if code == 10002:
+        return ClockRejected(text)
+    if code in AUTH_CODES:
+        return AuthenticationError(f"bybit rejected the API key or signature: {msg} ({code})")
+    if code in NOT_FOUND_CODES:
+        return OrderNotFound(text)
+    if code in FUNDS_CODES:
+        return InsufficientFunds(text)
+    if code in INVALID_CODES:
+        return InvalidOrder(text)
+    if code in (10006, 10018):
+        return RateLimitExceeded(text)
+    return VenueError(text)
+
+
+def error_from(status: int, body: Any) -> SequenceError:
+    body = body if isinstance(body, dict) else {}
+    if status in (401, 403) and "retCode" not in body:
+        return RateLimitExceeded(f"bybit refused the request (HTTP {status}; the IP limit is 600 per 5 s)")
+    return error_for(int(body.get("retCode", status)), body.get("retMsg", ""))
+
+
+def unwrap(body: Any) -> dict:
+    if not isinstance(body, dict) or "retCode" not in body:
+        raise VenueError("bybit sent an answer without a retCode")
+    if body["retCode"] != 0:
+        raise error_for(int(body["retCode"]), body.get("retMsg", ""))
+    return body.get("result") or {}
+
+
+def follow_headers(h, limiter: RateLimiter) -> None:
+    left, limit = h.get("X-Bapi-Limit-Status"), h.get("X-Bapi-Limit")
+    if left and limit and left.isdigit() and limit.isdigit():
+        limiter.used(int(limit) - int(left), int(limit))
+
+
+class BybitClient:
+    def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 10.0):
+        self._key, self._secret = api_key, api_secret
+        self.rest = RestClient(base_url, "bybit", error_from, timeout_s=timeout_s, usage=follow_headers)
+        self.limits = {path: RateLimiter(n, 1.0) for path, n in LIMITS.items()}
+        self.clock = VenueClock(self.server_time_ms)
+
+    def __repr__(self) -> str:           # never show the credentials
+        return f"BybitClient({self.rest.base_url})"
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def public(self, path: str, params: dict | None = None) -> dict:
+        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True, unwrap=unwrap)
+
+    async def server_time_ms(self) -> int:
+        return int((await self.public("/v5/market/time"))["timeNano"]) // 1_000_000
+
+    async def signed(self, method: str, path: str, params: dict, idempotent: bool) -> dict:
+        query = urlencode(params) if method == "GET" else ""
+        body = "" if method == "GET" else msgspec.json.encode(params).decode()
+        async def send(now_ms: int):
+            h = headers(self._key, self._secret, now_ms, query or body)
+            return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=h,
+                                           idempotent=idempotent, limiter=self.limits.get(path), unwrap=unwrap)
+        return await self.clock.signed(send)
+
+    # -- public ---------------------------------------------------------------------------------
+    async def orderbook(self, category: str, symbol: str, limit: int = 50) -> dict:
+        return await self.public("/v5/market/orderbook", {"category": category, "symbol": symbol, "limit": limit})
+
+    async def instruments(self, category: str = "spot") -> list:
+        from .symbols import from_instruments_info
+
+        return from_instruments_info((await self.public("/v5/market/instruments-info", {"category": category}))["list"])
+
+    # -- signed ---------------------------------------------------------------------------------
+    async def wallet(self) -> dict:
+        return await self.signed("GET", "/v5/account/wallet-balance", {"accountType": "UNIFIED"}, idempotent=True)
+
+    async def fee_rate(self, category: str, symbol: str) -> dict:
+        return (await self.signed("GET", "/v5/account/fee-rate", {"category": category, "symbol": symbol}, True))["list"][0]
+
+    async def create(self, body: dict) -> dict:
+        return await self.signed("POST", "/v5/order/create", body, idempotent=False)
+
+    async def amend(self, body: dict) -> dict:
+        return await self.signed("POST", "/v5/order/amend", body, idempotent=False)
+
+    async def cancel(self, category: str, symbol: str, link_id: str) -> dict:
+        return await self.signed("POST", "/v5/order/cancel", {"category": category, "symbol": symbol, "orderLinkId": link_id},
+                                 idempotent=True)
+
+    async def order(self, category: str, symbol: str, link_id: str) -> dict | None:
+        """By ``orderLinkId``: open or recently closed from realtime, else from history."""
+        params = {"category": category, "symbol": symbol, "orderLinkId": link_id}
+        found = (await self.signed("GET", "/v5/order/realtime", params, True))["list"]
+        if not found:
+            found = (await self.signed("GET", "/v5/order/history", params, True))["list"]
+        return found[0] if found else None
+
+    async def open_orders(self, category: str, symbol: str) -> list:
+        return (await self.signed("GET", "/v5/order/realtime", {"category": category, "symbol": symbol, "openOnly": 0}, True))["list"]
+
+    async def executions(self, category: str, symbol: str, order_id: str) -> list:
+        return (await self.signed("GET", "/v5/execution/list", {"category": category, "symbol": symbol, "orderId": order_id},
+                                  True))["list"]

@@ -1,0 +1,251 @@
+"""A fake Bybit v5 server on 127.0.0.1 that checks requests the way Bybit does:
+``X-BAPI-API-KEY``, ``X-BAPI-SIGN`` = hex(HMAC-SHA256(secret, timestamp + key + recv_window +
+query-or-body)), ``X-BAPI-TIMESTAMP`` inside [now - recv_window, now + 1000) (10002).
+Answers ``{"retCode", "retMsg", "result", "time"}`` with HTTP 200 for refusals
+(https://bybit-exchange.github.io/docs/v5/error) and ``X-Bapi-Limit-Status``/``X-Bapi-Limit``.
+Orders match against a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC); spot taker
+fee 0.1% in the base coin for buys and the quote coin for sells, as Bybit charges spot fees.
+Websocket ``/v5/public/spot``: ``orderbook.50.*`` snapshot then deltas (``u`` + 1 each),
+``publicTrade.*``, ``{"op": "ping"}``. Faults: ``rate_limit_next``, ``malformed_next``,
+``clock_offset_ms``, ``refuse_next_place``, ``skip_next_update``, ``drop_sockets()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from decimal import Decimal
+
+from aiohttp import web
+
+from sequence_core.testing import FakeVenueServer
+
+ASK, BID = Decimal("91000.00"), Decimal("90990.00")
+
+
+def answer(result: dict, code: int = 0, msg: str = "OK") -> web.Response:
+    return web.json_response({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {},
+                              "time": time.time_ns() // 1_000_000})
+
+
+class FakeBybit(FakeVenueServer):
+    def __init__(self, api_key: str, secret: str):
+        super().__init__()
+        self.api_key, self.secret = api_key, secret
+        self.orders: dict[str, dict] = {}
+        self.executions: dict[str, list] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.rate_limit_next = self.malformed_next = self.clock_offset_ms = self.skip_next_update = 0
+        self.refuse_next_place: tuple[int, str] | None = None
+        self.limit_left = 10
+        self.update_id = 500
+        self.bids = {"90990.00": "2", "90980.00": "3"}
+        self.asks = {"91000.00": "2", "91010.00": "3"}
+        self.subscriptions: list[str] = []
+        self.pings = 0
+        self._ids = itertools.count(9000)
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.clock_offset_ms
+
+    async def verify(self, request) -> web.Response | dict:
+        h = request.headers
+        if h.get("X-BAPI-API-KEY") != self.api_key:
+            return answer({}, 10003, "API key is invalid.")
+        ts, window = int(h.get("X-BAPI-TIMESTAMP", "0")), int(h.get("X-BAPI-RECV-WINDOW", "5000"))
+        if not (self.now_ms() - window <= ts < self.now_ms() + 1000):
+            return answer({}, 10002, "invalid request, please check your server timestamp or recv_window param")
+        body = await request.text()
+        payload = body if request.method == "POST" else request.query_string
+        expected = hmac.new(self.secret.encode(), f"{ts}{self.api_key}{window}{payload}".encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(h.get("X-BAPI-SIGN", ""), expected):
+            return answer({}, 10004, "error sign! origin_string[...]")
+        return json.loads(body) if body else dict(request.query)
+
+    @web.middleware
+    async def faults(self, request, handler):
+        self.requests.append((request.method, request.path))
+        if self.rate_limit_next:
+            self.rate_limit_next -= 1
+            return answer({}, 10006, "Too many visits!")
+        if self.malformed_next:
+            self.malformed_next -= 1
+            return web.Response(text="<html>bad gateway</html>", status=200)
+        response = await handler(request)
+        if not isinstance(response, web.WebSocketResponse):
+            response.headers["X-Bapi-Limit"], response.headers["X-Bapi-Limit-Status"] = "10", str(self.limit_left)
+        return response
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self.faults])
+        r = app.router
+        r.add_get("/v5/public/spot", self.ws)
+        r.add_get("/v5/market/time", self.time)
+        r.add_get("/v5/market/instruments-info", self.instruments)
+        r.add_get("/v5/market/orderbook", self.orderbook)
+        r.add_get("/v5/account/wallet-balance", self.wallet)
+        r.add_post("/v5/order/create", self.create)
+        r.add_post("/v5/order/amend", self.amend)
+        r.add_post("/v5/order/cancel", self.cancel)
+        r.add_get("/v5/order/realtime", self.realtime)
+        r.add_get("/v5/order/history", self.history)
+        r.add_get("/v5/execution/list", self.execution_list)
+        return app
+
+    # -- public -------------------------------------------------------------------------------
+    async def time(self, request):
+        now = self.now_ms()
+        return answer({"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)})
+
+    async def instruments(self, request):
+        return answer({"category": "spot", "list": [{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
+                                                     "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048",
+                                                                       "minOrderAmt": "5"},
+                                                     "priceFilter": {"tickSize": "0.01"}}]})
+
+    def _levels(self):
+        return (sorted(([p, s] for p, s in self.bids.items()), key=lambda x: -Decimal(x[0])),
+                sorted(([p, s] for p, s in self.asks.items()), key=lambda x: Decimal(x[0])))
+
+    async def orderbook(self, request):
+        b, a = self._levels()
+        return answer({"s": request.query["symbol"], "b": b, "a": a, "ts": self.now_ms(), "u": self.update_id, "seq": 1})
+
+    async def ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body.get("op") == "ping":
+                self.pings += 1
+                await ws.send_json({"success": True, "ret_msg": "pong", "conn_id": "c1", "op": "ping"})
+                continue
+            await ws.send_json({"success": True, "ret_msg": "", "conn_id": "c1", "req_id": "", "op": body["op"]})
+            if body["op"] == "subscribe":
+                for topic in body["args"]:
+                    self.subscriptions.append(topic)
+                    if topic.startswith("orderbook."):
+                        b, a = self._levels()
+                        await ws.send_json({"topic": topic, "type": "snapshot", "ts": self.now_ms(),
+                                            "data": {"s": "BTCUSDT", "b": b, "a": a, "u": self.update_id, "seq": 1},
+                                            "cts": self.now_ms()})
+        return ws
+
+    def push_book(self, bids=None, asks=None) -> None:
+        def go():
+            for side, changes in ((self.bids, bids or {}), (self.asks, asks or {})):
+                for p, s in changes.items():
+                    side.pop(p, None) if not Decimal(s) else side.__setitem__(p, s)
+            self.update_id += 1 + self.skip_next_update
+            self.skip_next_update = 0
+            self.broadcast({"topic": "orderbook.50.BTCUSDT", "type": "delta", "ts": self.now_ms(),
+                            "data": {"s": "BTCUSDT", "b": [[p, s] for p, s in (bids or {}).items()],
+                                     "a": [[p, s] for p, s in (asks or {}).items()], "u": self.update_id, "seq": 2},
+                            "cts": self.now_ms()})
+        self.soon(go)
+
+    def push_trade(self, price: str, qty: str, side: str) -> None:
+        self.broadcast({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": self.now_ms(),
+                        "data": [{"T": self.now_ms(), "s": "BTCUSDT", "S": side, "v": qty, "p": price,
+                                  "i": str(next(self._ids)), "BT": False}]})
+
+    # -- account and trading -------------------------------------------------------------------------
+    async def wallet(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        return answer({"list": [{"accountType": "UNIFIED", "coin": [{"coin": "BTC", "walletBalance": "1", "locked": "0"},
+                                                                    {"coin": "USDT", "walletBalance": "100000", "locked": "0"}]}]})
+
+    async def create(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        link = p.get("orderLinkId", "")
+        if self.refuse_next_place:
+            code, msg = self.refuse_next_place
+            self.refuse_next_place = None
+            return answer({}, code, msg)
+        if link in self.orders:
+            return answer({}, 170141, "Duplicate clientOrderId.")
+        qty = Decimal(p["qty"])
+        if p["orderType"] == "Market" and p["side"] == "Buy" and p.get("marketUnit") != "baseCoin":
+            qty = qty / ASK
+        if qty <= 0 or (qty / Decimal("0.000001")) % 1:
+            return answer({}, 170137, "Order quantity has too many decimals.")
+        price = Decimal(p["price"]) if p.get("price") else None
+        touch = ASK if p["side"] == "Buy" else BID
+        crosses = price is None or (price >= touch if p["side"] == "Buy" else price <= touch)
+        oid, now = str(next(self._ids)), str(self.now_ms())
+        order = {"orderId": oid, "orderLinkId": link, "symbol": p["symbol"], "price": p.get("price", "0"), "qty": f"{qty:f}",
+                 "side": p["side"], "orderStatus": "New", "cumExecQty": "0", "cumExecFee": "0", "timeInForce": p.get("timeInForce", "GTC"),
+                 "orderType": p["orderType"], "rejectReason": "EC_NoError", "createdTime": now, "updatedTime": now}
+        if p.get("timeInForce") == "PostOnly" and crosses:
+            order["orderStatus"], order["rejectReason"] = "Cancelled", "EC_PostOnlyWillTakeLiquidity"
+        elif crosses:
+            fill = min(qty, Decimal("2"))
+            fee, ccy = (fill * Decimal("0.001"), "BTC") if p["side"] == "Buy" else (fill * touch * Decimal("0.001"), "USDT")
+            self.executions[oid] = [{"symbol": p["symbol"], "orderId": oid, "orderLinkId": link, "execId": str(next(self._ids)),
+                                     "execPrice": f"{touch}", "execQty": f"{fill:f}", "execFee": f"{fee:f}", "feeCurrency": ccy,
+                                     "isMaker": False, "execTime": now}]
+            order.update(cumExecQty=f"{fill:f}", cumExecFee=f"{fee:f}")
+            order["orderStatus"] = "Filled" if fill == qty else (
+                "PartiallyFilledCanceled" if p["orderType"] == "Market" or p.get("timeInForce") == "IOC" else "PartiallyFilled")
+        elif p.get("timeInForce") == "IOC":
+            order["orderStatus"] = "Cancelled"
+        self.orders[link] = order
+        return answer({"orderId": oid, "orderLinkId": link})
+
+    def _open(self, link):
+        order = self.orders.get(link)
+        return order if order and order["orderStatus"] in ("New", "PartiallyFilled") else None
+
+    async def amend(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        order = self._open(p.get("orderLinkId", ""))
+        if order is None:
+            return answer({}, 170213, "Order does not exist.")
+        if "qty" in p:
+            order["qty"] = p["qty"]
+        if "price" in p:
+            order["price"] = p["price"]
+        order["updatedTime"] = str(self.now_ms())
+        return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
+
+    async def cancel(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        order = self._open(p.get("orderLinkId", ""))
+        if order is None:
+            return answer({}, 170213, "Order does not exist.")
+        order["orderStatus"], order["updatedTime"] = "Cancelled", str(self.now_ms())
+        return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
+
+    async def realtime(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        if p.get("orderLinkId"):
+            found = [self.orders[p["orderLinkId"]]] if p["orderLinkId"] in self.orders else []
+        else:
+            found = [o for o in self.orders.values() if o["orderStatus"] in ("New", "PartiallyFilled")]
+        return answer({"category": p["category"], "list": found, "nextPageCursor": ""})
+
+    async def history(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        return answer({"category": p["category"], "list": [], "nextPageCursor": ""})
+
+    async def execution_list(self, request):
+        p = await self.verify(request)
+        if isinstance(p, web.Response):
+            return p
+        return answer({"category": p["category"], "list": self.executions.get(p.get("orderId", ""), []), "nextPageCursor": ""})

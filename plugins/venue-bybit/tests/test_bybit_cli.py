@@ -1,0 +1,51 @@
+"""The Bybit adapter through the real CLI and engine, live mode, against the fake server:
+venues heartbeat, quote from the live source, buy, amend in place, cancel, fills, a refusal."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_bybit import FakeBybit  # noqa: E402
+from sequence_core.testing import LiveCli  # noqa: E402
+
+KEY, SECRET = "bybit-cli-key-2", "bybit-cli-secret-2"
+
+
+@pytest.fixture
+def world(tmp_path):
+    server = FakeBybit(KEY, SECRET)
+    url = server.start()
+    cli = LiveCli(tmp_path / "home", "bybit,sim,synthetic")
+    cli.connect("bybit", {"api_key": KEY, "api_secret": SECRET})
+    cli.configure(f'[venues.bybit]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v5/public/spot"\n')
+    yield cli, server
+    cli.close()
+    server.stop()
+
+
+def test_heartbeat_quote_buy_amend_cancel(world):
+    cli, server = world
+    (row,) = cli.json("venues")
+    assert (row["venue"], row["state"]) == ("bybit", "ok") and "websocket" in row["detail"]
+    q = cli.json("quote", "BTC-USDT")
+    quote = (q.get("venues") or q.get("rows"))[0]
+    assert (quote["bid"], quote["ask"]) == ("90990.00", "91000.00")
+
+    d = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")
+    assert d["graph"]["status"] == "FILLED" and d["fills"][0]["fee_asset"] == "USDT"
+    rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bybit", "--limit-price", "80000.00")
+    a = cli.json("amend", rest["nodes"][0]["node_order_id"], "--price", "80100.00")
+    assert a["mode"] == "native_atomic"
+    (resting,) = [o for o in server.orders.values() if o["orderStatus"] == "New"]
+    assert resting["price"] == "80100.00"
+    cli.json("cancel", rest["graph"]["graph_id"])
+    assert resting["orderStatus"] == "Cancelled" and len(cli.json("fills")) == 1
+
+
+def test_a_venue_refusal_reaches_the_user(world):
+    cli, server = world
+    server.refuse_next_place = (170130, "Order price exceeds the allowable range.")
+    graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]
+    assert graph["status"] == "REJECTED" and "bybit: Order price exceeds the allowable range. (170130)" in graph["reason"]
