@@ -73,6 +73,18 @@ class ExecutionSession:
         and replaces it. Venues whose amend covers only some changes override this."""
         return self.amend_mode == "native_atomic"
 
+    async def cancel_and_read(self, node: NodeOrder, instrument: Instrument, request) -> OrderState:
+        """Ask the venue to cancel (``await request()``), then read the order's final state: a
+        cancel of an order already filled or cancelled is no error, its state says which."""
+        from .errors import OrderNotFound
+
+        try:
+            await request()
+        except OrderNotFound:
+            pass
+        state = await self.order_state(node.client_order_id, instrument)
+        return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason=f"{self.venue} does not know this order")
+
     async def amend(self, node: NodeOrder, instrument: Instrument, price: Decimal | None, qty: Decimal | None) -> AmendResult:
         """Native amend where the venue has one; the engine does cancel-replace otherwise."""
         raise NotImplementedError

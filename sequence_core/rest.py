@@ -189,3 +189,40 @@ class RestClient:
             if attempt + 1 < attempts:
                 await asyncio.sleep(wait)
         raise error
+
+
+class VenueClient:
+    """The shape every adapter's REST client shares: a RestClient with the venue's error map,
+    a RateLimiter per endpoint from the published budgets (``limits``: path -> requests per
+    ``period_s``), the venue's clock, and ``public()`` reads. Subclasses add ``signed()``
+    (their signature) and the endpoints. ``repr`` never shows a credential."""
+
+    venue: str = ""
+    limits_per_period: dict[str, int] = {}
+    period_s: float = 1.0
+
+    def __init__(self, base_url: str, error_map: ErrorMap, timeout_s: float = 10.0, unwrap=None, usage=None):
+        self.rest = RestClient(base_url, self.venue, error_map, timeout_s=timeout_s, usage=usage)
+        self.limits = {path: RateLimiter(n, self.period_s) for path, n in self.limits_per_period.items()}
+        self.clock = VenueClock(self.server_time_ms)
+        self._unwrap = unwrap
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.rest.base_url})"
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def server_time_ms(self) -> int:
+        raise NotImplementedError
+
+    async def public(self, path: str, params: dict | None = None) -> Any:
+        from urllib.parse import urlencode
+
+        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True,
+                                       limiter=self.limits.get(path), unwrap=self._unwrap)
+
+    async def send(self, method: str, path: str, query: str, body: str, headers: dict, idempotent: bool) -> Any:
+        """One signed request as built by the subclass (the clock retry is ``clock.signed``)."""
+        return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=headers,
+                                       idempotent=idempotent, limiter=self.limits.get(path), unwrap=self._unwrap)

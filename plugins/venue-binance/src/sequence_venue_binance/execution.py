@@ -94,12 +94,7 @@ class BinanceSession(ExecutionSession):
         return [_state(o) for o in await self.client.open_orders(self._symbol(instrument))]
 
     async def cancel(self, node, instrument) -> OrderState:
-        try:
-            await self.client.cancel_order(self._symbol(instrument), node.client_order_id)
-        except OrderNotFound:
-            pass   # already done: its final state says how
-        state = await self.order_state(node.client_order_id, instrument)
-        return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="binance does not know this order")
+        return await self.cancel_and_read(node, instrument, lambda: self.client.cancel_order(self._symbol(instrument), node.client_order_id))
 
     async def balances(self):
         account = await self.client.account()

@@ -20,6 +20,37 @@ class BitgetVenue(Venue):
         CredentialField("passphrase", "Passphrase (set when the key was created)", kind="passphrase"),
     )
 
+    def execution_session(self, credentials, settings):
+        from .execution import BitgetSession
+        from .http import DEFAULT_BASE_URL, BitgetClient
+
+        return BitgetSession(BitgetClient(credentials["api_key"], credentials["api_secret"], credentials["passphrase"],
+                                          settings.get("base_url", DEFAULT_BASE_URL)))
+
+    def market_data(self, settings):
+        from .feed import BitgetFeed
+
+        return BitgetFeed(dict(settings))
+
+    async def heartbeat(self, credentials, config):
+        """GET /api/v2/public/time, with credentials the signed spot assets, and the websocket."""
+        from sequence_core.venues import probe
+
+        from .http import DEFAULT_BASE_URL, BitgetClient
+        from .symbols import INSTRUMENTS
+
+        client = BitgetClient(credentials.get("api_key", ""), credentials.get("api_secret", ""),
+                              credentials.get("passphrase", ""), config.get("base_url", DEFAULT_BASE_URL), timeout_s=4)
+
+        async def calls():
+            try:
+                await client.server_time_ms()
+                if credentials.get("api_secret"):
+                    await client.assets()
+            finally:
+                await client.close()
+        return await probe(calls, "time + signed assets", self.market_data(config), INSTRUMENTS[0])
+
     # symbols.py and fees.py load on first use: listing venues never needs them
     def instruments(self):
         from .symbols import INSTRUMENTS

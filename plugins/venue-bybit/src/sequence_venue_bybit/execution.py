@@ -83,13 +83,7 @@ class BybitSession(ExecutionSession):
         return _state(order, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
-        category, symbol = where(instrument)
-        try:
-            await self.client.cancel(category, symbol, node.client_order_id)
-        except OrderNotFound:
-            pass   # already filled or cancelled: its final state says which
-        state = await self.order_state(node.client_order_id, instrument)
-        return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="bybit does not know this order")
+        return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(*where(instrument), node.client_order_id))
 
     async def amend(self, node, instrument, price, qty) -> AmendResult:
         category, symbol = where(instrument)

@@ -23,7 +23,7 @@ import msgspec
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
                                   RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
+from sequence_core.rest import ClockRejected, VenueClient
 
 from .signing import headers
 
@@ -68,27 +68,20 @@ def unwrap(body: Any) -> dict:
     return body.get("result") or {}
 
 
-def follow_headers(h, limiter: RateLimiter) -> None:
+def follow_headers(h, limiter) -> None:
     left, limit = h.get("X-Bapi-Limit-Status"), h.get("X-Bapi-Limit")
     if left and limit and left.isdigit() and limit.isdigit():
         limiter.used(int(limit) - int(left), int(limit))
 
 
-class BybitClient:
+class BybitClient(VenueClient):
+    venue = "bybit"
+    limits_per_period = LIMITS
+    period_s = 1.0
+
     def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 10.0):
         self._key, self._secret = api_key, api_secret
-        self.rest = RestClient(base_url, "bybit", error_from, timeout_s=timeout_s, usage=follow_headers)
-        self.limits = {path: RateLimiter(n, 1.0) for path, n in LIMITS.items()}
-        self.clock = VenueClock(self.server_time_ms)
-
-    def __repr__(self) -> str:           # never show the credentials
-        return f"BybitClient({self.rest.base_url})"
-
-    async def close(self) -> None:
-        await self.rest.close()
-
-    async def public(self, path: str, params: dict | None = None) -> dict:
-        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True, unwrap=unwrap)
+        super().__init__(base_url, error_from, timeout_s, unwrap=unwrap, usage=follow_headers)
 
     async def server_time_ms(self) -> int:
         return int((await self.public("/v5/market/time"))["timeNano"]) // 1_000_000
@@ -98,8 +91,7 @@ class BybitClient:
         body = "" if method == "GET" else msgspec.json.encode(params).decode()
         async def send(now_ms: int):
             h = headers(self._key, self._secret, now_ms, query or body)
-            return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=h,
-                                           idempotent=idempotent, limiter=self.limits.get(path), unwrap=unwrap)
+            return await self.send(method, path, query, body, h, idempotent)
         return await self.clock.signed(send)
 
     # -- public ---------------------------------------------------------------------------------

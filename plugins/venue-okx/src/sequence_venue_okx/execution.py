@@ -74,12 +74,7 @@ class OkxSession(ExecutionSession):
         return _state(order, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
-        try:
-            await self.client.cancel(self._inst_id(instrument), node.client_order_id)
-        except OrderNotFound:
-            pass   # already filled or cancelled: its final state says which
-        state = await self.order_state(node.client_order_id, instrument)
-        return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="okx does not know this order")
+        return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(self._inst_id(instrument), node.client_order_id))
 
     async def amend(self, node, instrument, price, qty) -> AmendResult:
         body = {"instId": self._inst_id(instrument), "clOrdId": node.client_order_id}

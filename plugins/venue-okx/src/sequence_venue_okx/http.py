@@ -21,7 +21,7 @@ import msgspec
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
                                   RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
+from sequence_core.rest import ClockRejected, VenueClient
 
 from .signing import headers
 
@@ -74,23 +74,15 @@ def unwrap(body: Any) -> list:
     return data
 
 
-class OkxClient:
+class OkxClient(VenueClient):
+    venue = "okx"
+    limits_per_period = LIMITS
+    period_s = 2.0
+
     def __init__(self, api_key: str, api_secret: str, passphrase: str, base_url: str = DEFAULT_BASE_URL,
                  timeout_s: float = 10.0):
         self._key, self._secret, self._passphrase = api_key, api_secret, passphrase
-        self.rest = RestClient(base_url, "okx", error_from, timeout_s=timeout_s)
-        self.limits = {path: RateLimiter(n, 2.0) for path, n in LIMITS.items()}
-        self.clock = VenueClock(self.server_time_ms)
-
-    def __repr__(self) -> str:           # never show the credentials
-        return f"OkxClient({self.rest.base_url})"
-
-    async def close(self) -> None:
-        await self.rest.close()
-
-    async def public(self, path: str, params: dict | None = None) -> list:
-        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True,
-                                       limiter=self.limits.get(path), unwrap=unwrap)
+        super().__init__(base_url, error_from, timeout_s, unwrap=unwrap)
 
     async def server_time_ms(self) -> int:
         return int((await self.public("/api/v5/public/time"))[0]["ts"])
@@ -101,8 +93,7 @@ class OkxClient:
         request_path = path + (f"?{query}" if query else "")
         async def send(now_ms: int):
             h = headers(self._key, self._secret, self._passphrase, now_ms, method, request_path, body)
-            return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=h,
-                                           idempotent=idempotent, limiter=self.limits.get(path), unwrap=unwrap)
+            return await self.send(method, path, query, body, h, idempotent)
         return await self.clock.signed(send)
 
     # -- public -------------------------------------------------------------------------------
