@@ -56,3 +56,28 @@ class RateLimitExceeded(VenueError):
 
 class NetworkError(VenueError):
     """Timeout, connection failure or a 5xx answer."""
+
+
+class ClockRejected(VenueError):
+    """The venue refused a request's timestamp (outside its recv window): our clock is off."""
+
+
+class ErrorCodes:
+    """A venue's documented error codes by meaning; ``error(code, msg)`` is the core error for
+    one (first match in this order: clock, auth, not found, funds, invalid, rate limit)."""
+
+    def __init__(self, venue: str, *, clock=(), auth=(), not_found=(), funds=(), invalid=(), rate=(),
+                 auth_what: str = "the API key or signature"):
+        self.venue, self.auth_what = venue, auth_what
+        self.table = ((clock, ClockRejected), (auth, AuthenticationError), (not_found, OrderNotFound),
+                      (funds, InsufficientFunds), (invalid, InvalidOrder), (rate, RateLimitExceeded))
+
+    def error(self, code, msg: str, *, auth: bool = False) -> VenueError:
+        """``auth``: the transport already says the credentials were refused (HTTP 401); a
+        clock code still wins, since resyncing the clock is what repairs it."""
+        kind = next((k for codes, k in self.table if code in codes), VenueError)
+        if auth and kind is not ClockRejected:
+            kind = AuthenticationError
+        if kind is AuthenticationError:
+            return kind(f"{self.venue} rejected {self.auth_what}: {msg} ({code})")
+        return kind(f"{self.venue}: {msg or 'request refused'} ({code})")

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import NetworkError, RateLimitExceeded, SequenceError, VenueError
+from .errors import ClockRejected, NetworkError, RateLimitExceeded, SequenceError, VenueError
 
 ErrorMap = Callable[[int, Any], SequenceError | None]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -60,10 +60,6 @@ class RateLimiter:
         """The venue said stop (429/418 Retry-After): spend the budget for that long."""
         self._refill()
         self.tokens = -seconds * self.capacity / self.period_s
-
-
-class ClockRejected(VenueError):
-    """The venue refused a request's timestamp (outside its recv window): our clock is off."""
 
 
 class VenueClock:

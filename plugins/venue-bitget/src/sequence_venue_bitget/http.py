@@ -18,9 +18,8 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
-                                  RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, VenueClient
+from sequence_core.errors import ErrorCodes, SequenceError, VenueError
+from sequence_core.rest import VenueClient
 
 from .signing import headers
 
@@ -34,33 +33,20 @@ LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order
           "/api/v2/spot/market/orderbook": 20, "/api/v2/spot/public/symbols": 20, "/api/v2/public/time": 20}
 
 
-def error_for(code: str, msg: str) -> SequenceError:
-    text = f"bitget: {msg or 'request refused'} ({code})"
-    if code == "40008":
-        return ClockRejected(text)
-    if code in AUTH_CODES:
-        return AuthenticationError(f"bitget rejected the API key, passphrase or signature: {msg} ({code})")
-    if code in NOT_FOUND_CODES:
-        return OrderNotFound(text)
-    if code in FUNDS_CODES:
-        return InsufficientFunds(text)
-    if code in INVALID_CODES:
-        return InvalidOrder(text)
-    if code == "429":
-        return RateLimitExceeded(text)
-    return VenueError(text)
+CODES = ErrorCodes("bitget", clock={"40008"}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
+                   invalid=INVALID_CODES, rate={"429"}, auth_what="the API key, passphrase or signature")
 
 
 def error_from(status: int, body: Any) -> SequenceError:
     body = body if isinstance(body, dict) else {}
-    return error_for(str(body.get("code", status)), body.get("msg", ""))
+    return CODES.error(str(body.get("code", status)), body.get("msg", ""))
 
 
 def unwrap(body: Any) -> Any:
     if not isinstance(body, dict) or "code" not in body:
         raise VenueError("bitget sent an answer without a code")
     if body["code"] != "00000":
-        raise error_for(str(body["code"]), body.get("msg", ""))
+        raise CODES.error(str(body["code"]), body.get("msg", ""))
     return body.get("data")
 
 

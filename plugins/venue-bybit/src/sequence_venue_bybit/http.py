@@ -21,9 +21,8 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
-                                  RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, VenueClient
+from sequence_core.errors import ErrorCodes, RateLimitExceeded, SequenceError, VenueError
+from sequence_core.rest import VenueClient
 
 from .signing import headers
 
@@ -36,35 +35,22 @@ LIMITS = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10,
           "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5}
 
 
-def error_for(code: int, msg: str) -> SequenceError:
-    text = f"bybit: {msg or 'request refused'} ({code})"
-    if code == 10002:
-        return ClockRejected(text)
-    if code in AUTH_CODES:
-        return AuthenticationError(f"bybit rejected the API key or signature: {msg} ({code})")
-    if code in NOT_FOUND_CODES:
-        return OrderNotFound(text)
-    if code in FUNDS_CODES:
-        return InsufficientFunds(text)
-    if code in INVALID_CODES:
-        return InvalidOrder(text)
-    if code in (10006, 10018):
-        return RateLimitExceeded(text)
-    return VenueError(text)
+CODES = ErrorCodes("bybit", clock={10002}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
+                   invalid=INVALID_CODES, rate={10006, 10018})
 
 
 def error_from(status: int, body: Any) -> SequenceError:
     body = body if isinstance(body, dict) else {}
     if status in (401, 403) and "retCode" not in body:
         return RateLimitExceeded(f"bybit refused the request (HTTP {status}; the IP limit is 600 per 5 s)")
-    return error_for(int(body.get("retCode", status)), body.get("retMsg", ""))
+    return CODES.error(int(body.get("retCode", status)), body.get("retMsg", ""))
 
 
 def unwrap(body: Any) -> dict:
     if not isinstance(body, dict) or "retCode" not in body:
         raise VenueError("bybit sent an answer without a retCode")
     if body["retCode"] != 0:
-        raise error_for(int(body["retCode"]), body.get("retMsg", ""))
+        raise CODES.error(int(body["retCode"]), body.get("retMsg", ""))
     return body.get("result") or {}
 
 

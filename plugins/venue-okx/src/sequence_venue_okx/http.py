@@ -19,9 +19,8 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
-                                  RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, VenueClient
+from sequence_core.errors import ErrorCodes, SequenceError, VenueError
+from sequence_core.rest import VenueClient
 
 from .signing import headers
 
@@ -38,26 +37,13 @@ LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/
           "/api/v5/public/time": 10}
 
 
-def error_for(code: str, msg: str, status: int = 200) -> SequenceError:
-    text = f"okx: {msg or 'request refused'} ({code})"
-    if code in CLOCK_CODES:
-        return ClockRejected(text)
-    if code in AUTH_CODES or status == 401:
-        return AuthenticationError(f"okx rejected the API key, passphrase or signature: {msg} ({code})")
-    if code in NOT_FOUND_CODES:
-        return OrderNotFound(text)
-    if code in FUNDS_CODES:
-        return InsufficientFunds(text)
-    if code in INVALID_CODES:
-        return InvalidOrder(text)
-    if code == "50011":
-        return RateLimitExceeded(text)
-    return VenueError(text)
+CODES = ErrorCodes("okx", clock=CLOCK_CODES, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
+                   invalid=INVALID_CODES, rate={"50011"}, auth_what="the API key, passphrase or signature")
 
 
 def error_from(status: int, body: Any) -> SequenceError:
     body = body if isinstance(body, dict) else {}
-    return error_for(str(body.get("code", status)), body.get("msg", ""), status)
+    return CODES.error(str(body.get("code", status)), body.get("msg", ""), auth=status == 401)
 
 
 def unwrap(body: Any) -> list:
@@ -66,11 +52,11 @@ def unwrap(body: Any) -> list:
         raise VenueError("okx sent an answer without a code")
     if body["code"] != "0":
         item = (body.get("data") or [{}])[0] if isinstance(body.get("data"), list) else {}
-        raise error_for(str(item.get("sCode") or body["code"]), item.get("sMsg") or body.get("msg", ""))
+        raise CODES.error(str(item.get("sCode") or body["code"]), item.get("sMsg") or body.get("msg", ""))
     data = body.get("data", [])
     for item in data if isinstance(data, list) else []:
         if isinstance(item, dict) and item.get("sCode", "0") != "0":
-            raise error_for(str(item["sCode"]), item.get("sMsg", ""))
+            raise CODES.error(str(item["sCode"]), item.get("sMsg", ""))
     return data
 
 
