@@ -223,7 +223,6 @@ class FeedRunner:
         self.max_backoff_s, self.connect_timeout_s, self.idle_timeout_s = max_backoff_s, connect_timeout_s, idle_timeout_s
         self._task: asyncio.Task | None = None
         self._ws = None
-        self.changed = asyncio.Event()
 
     def start(self) -> "FeedRunner":
         self._task = asyncio.get_running_loop().create_task(self.run())
@@ -321,8 +320,6 @@ class FeedRunner:
                 raise NetworkError(f"{self.feed.venue} sent a malformed websocket message ({type(exc).__name__})") from exc
             for update in updates:
                 await self._take(update)
-            self.changed.set()
-            self.changed.clear()
         raise NetworkError(f"{self.feed.venue} websocket closed")
 
     async def _take(self, update) -> None:
@@ -439,6 +436,7 @@ class LiveSource(MarketDataSource):
         self.timeout_s = timeout_s
         self.runners: dict[str, FeedRunner] = {}
         self.errors: dict[str, str] = {}
+        self._rest_only: set[tuple[str, str]] = set()     # (venue, venue symbol) no socket carries
 
     def configure(self, settings: dict) -> "LiveSource":
         return LiveSource(float(settings.get("timeout_s", self.timeout_s)))
@@ -452,25 +450,24 @@ class LiveSource(MarketDataSource):
         return factory(venue_settings(venue)) if factory else None
 
     def stream(self, instruments: list[Instrument]) -> None:
-        """Keep websocket books for these instruments (call inside the running loop)."""
+        """Keep websocket books for these instruments (call inside the running loop). Books a
+        venue's socket does not carry are remembered, so asking again costs nothing."""
         by_venue: dict[str, list[Instrument]] = {}
         for inst in instruments:
-            by_venue.setdefault(inst.venue, []).append(inst)
+            runner = self.runners.get(inst.venue)
+            if (inst.venue, inst.venue_symbol) not in self._rest_only and not (runner and inst.venue_symbol in runner.instruments):
+                by_venue.setdefault(inst.venue, []).append(inst)
         for venue, insts in by_venue.items():
-            runner = self.runners.get(venue)
-            wanted = {i.venue_symbol for i in insts}
-            if runner and wanted <= set(runner.instruments):
-                continue
             feed = self._feed(venue)
-            if feed is None or not feed.ws_url:
+            streamed = [i for i in insts if feed is not None and feed.ws_url and feed.streams(i)]
+            self._rest_only.update((venue, i.venue_symbol) for i in insts if i not in streamed)
+            if not streamed:
                 continue
-            insts = [i for i in insts if feed.streams(i)]
-            if not insts or (runner and {i.venue_symbol for i in insts} <= set(runner.instruments)):
-                continue
+            runner = self.runners.get(venue)
             if runner:
                 asyncio.get_running_loop().create_task(runner.stop())
-                insts = list({**runner.instruments, **{i.venue_symbol: i for i in insts}}.values())
-            self.runners[venue] = FeedRunner(feed, insts).start()
+                streamed = list({**runner.instruments, **{i.venue_symbol: i for i in streamed}}.values())
+            self.runners[venue] = FeedRunner(feed, streamed).start()
 
     async def stop(self) -> None:
         for runner in self.runners.values():
