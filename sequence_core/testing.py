@@ -286,11 +286,47 @@ class FakeVenueServer:
 
     def __init__(self):
         self.sockets: list = []
+        self.requests: list[tuple[str, str]] = []
+        self.rate_limit_next = self.malformed_next = self.clock_offset_ms = 0    # faults to inject
         self._loop = None
         self.port = None
 
     def app(self):
         raise NotImplementedError
+
+    def now_ms(self) -> int:
+        """The venue's clock (``clock_offset_ms`` skews it to test the client's resync)."""
+        import time
+
+        return time.time_ns() // 1_000_000 + self.clock_offset_ms
+
+    def rate_limited(self):
+        """The venue's own answer when a client is over its limit."""
+        raise NotImplementedError
+
+    def fault(self, request):
+        """A further venue-specific fault for this request, or None."""
+        return None
+
+    def _faults(self):
+        from aiohttp import web
+
+        @web.middleware
+        async def faults(request, handler):
+            self.requests.append((request.method, request.path))
+            if self.rate_limit_next:
+                self.rate_limit_next -= 1
+                return self.rate_limited()
+            if self.malformed_next:
+                self.malformed_next -= 1
+                return web.Response(text="<html>bad gateway</html>", status=200)
+            return self.fault(request) or await handler(request)
+        return faults
+
+    @property
+    def faults(self):
+        """Middleware: records each request, then answers the injected faults."""
+        return self._faults()
 
     def start(self) -> str:
         import asyncio
@@ -335,6 +371,23 @@ class FakeVenueServer:
         import asyncio
 
         self.soon(lambda: [asyncio.ensure_future(ws.close()) for ws in self.sockets])
+
+
+def signed(handler):
+    """For a fake server's handler: ``self.verify(request)`` first (sync or async); a refusal
+    is the answer, else the handler gets the verified parameters as ``p``."""
+    import functools
+    import inspect
+
+    @functools.wraps(handler)
+    async def wrapper(self, request):
+        p = self.verify(request)
+        if inspect.isawaitable(p):
+            p = await p
+        if not isinstance(p, dict):
+            return p
+        return await handler(self, request, p)
+    return wrapper
 
 
 async def drop_and_recover(feed, inst, server, change) -> tuple:

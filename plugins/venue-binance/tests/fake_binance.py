@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-import time
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from sequence_core.testing import FakeVenueServer
+from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 
@@ -33,11 +32,7 @@ class FakeBinance(FakeVenueServer):
         self.api_key, self.secret = api_key, secret
         self.orders: dict[str, dict] = {}
         self.trades: dict[int, list] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.rate_limit_next = 0
         self.post_503_next = 0
-        self.malformed_next = 0
-        self.clock_offset_ms = 0
         self._ids = itertools.count(1000)
         self.update_id = 5000                 # the book's last update id
         self.bids = {Decimal("90990.00"): Decimal("2"), Decimal("90980.00"): Decimal("3")}
@@ -48,9 +43,6 @@ class FakeBinance(FakeVenueServer):
         self.depth_requests = 0
 
     # -- protocol -----------------------------------------------------------------------------
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
-
     def error(self, status: int, code: int, msg: str) -> web.Response:
         return web.json_response({"code": code, "msg": msg}, status=status)
 
@@ -76,19 +68,14 @@ class FakeBinance(FakeVenueServer):
             response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.used_weight)
         return response
 
-    @web.middleware
-    async def faults(self, request, handler):
-        self.requests.append((request.method, request.path))
-        if self.rate_limit_next:
-            self.rate_limit_next -= 1
-            return web.json_response({"code": -1003, "msg": "Too many requests."}, status=429, headers={"Retry-After": "0.05"})
-        if self.malformed_next:
-            self.malformed_next -= 1
-            return web.Response(text="<html>gateway</html>", status=200)
+    def rate_limited(self):
+        return web.json_response({"code": -1003, "msg": "Too many requests."}, status=429, headers={"Retry-After": "0.05"})
+
+    def fault(self, request):
         if request.method == "POST" and self.post_503_next:
             self.post_503_next -= 1
             return web.Response(text="", status=503)
-        return await handler(request)
+        return None
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.weight, self.faults])
@@ -112,20 +99,16 @@ class FakeBinance(FakeVenueServer):
     async def time(self, request):
         return web.json_response({"serverTime": self.now_ms()})
 
-    async def account(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def account(self, request, p):
         return web.json_response({"balances": [{"asset": "BTC", "free": "1.0", "locked": "0"},
                                                {"asset": "USDT", "free": "100000", "locked": "0"}]})
 
     def _view(self, o: dict) -> dict:
         return {k: v for k, v in o.items() if k != "fills"}
 
-    async def new_order(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def new_order(self, request, p):
         cid = p["newClientOrderId"]
         if cid in self.orders:
             return self.error(400, -2010, "Duplicate order sent.")
@@ -158,29 +141,23 @@ class FakeBinance(FakeVenueServer):
         self.orders[cid] = order
         return web.json_response(order)
 
-    async def query_order(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def query_order(self, request, p):
         order = self.orders.get(p.get("origClientOrderId", ""))
         if order is None:
             return self.error(400, -2013, "Order does not exist.")
         return web.json_response(self._view(order))
 
-    async def cancel_order(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def cancel_order(self, request, p):
         order = self.orders.get(p.get("origClientOrderId", ""))
         if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
             return self.error(400, -2011, "Unknown order sent.")
         order["status"] = "CANCELED"
         return web.json_response(self._view(order))
 
-    async def my_trades(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def my_trades(self, request, p):
         return web.json_response(self.trades.get(int(p["orderId"]), []))
 
     # -- market data ------------------------------------------------------------------------------
@@ -232,10 +209,8 @@ class FakeBinance(FakeVenueServer):
         self.broadcast(event)
 
     # -- more signed endpoints --------------------------------------------------------------------
-    async def open_orders(self, request):
-        p = self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def open_orders(self, request, p):
         return web.json_response([self._view(o) for o in self.orders.values()
                                   if o["symbol"] == p["symbol"] and o["status"] in ("NEW", "PARTIALLY_FILLED")])
 

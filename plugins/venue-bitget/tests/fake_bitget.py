@@ -22,7 +22,7 @@ from decimal import Decimal
 from aiohttp import web
 
 from sequence_core.feeds import interleaved_crc32
-from sequence_core.testing import FakeVenueServer
+from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 
@@ -41,8 +41,6 @@ class FakeBitget(FakeVenueServer):
         self.api_key, self.secret, self.passphrase = api_key, secret, passphrase
         self.orders: dict[str, dict] = {}
         self.fills: dict[str, list] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.rate_limit_next = self.malformed_next = self.clock_offset_ms = 0
         self.refuse_next_place: tuple[str, str] | None = None
         self.corrupt_next_checksum = False
         self.bids = {"90990.00": "2", "90980.00": "3"}
@@ -50,9 +48,6 @@ class FakeBitget(FakeVenueServer):
         self.subscriptions: list[dict] = []
         self.seq = 10
         self._ids = itertools.count(5000)
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -71,16 +66,8 @@ class FakeBitget(FakeVenueServer):
             return fail("40009", "sign signature error")
         return json.loads(body) if body else dict(request.query)
 
-    @web.middleware
-    async def faults(self, request, handler):
-        self.requests.append((request.method, request.path))
-        if self.rate_limit_next:
-            self.rate_limit_next -= 1
-            return fail("429", "Too Many Requests", 429)
-        if self.malformed_next:
-            self.malformed_next -= 1
-            return web.Response(text="<html>bad gateway</html>", status=200)
-        return await handler(request)
+    def rate_limited(self):
+        return fail("429", "Too Many Requests", 429)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.faults])
@@ -155,16 +142,12 @@ class FakeBitget(FakeVenueServer):
                         "data": [{"ts": str(self.now_ms()), "price": price, "size": size, "side": side,
                                   "tradeId": str(next(self._ids))}]})
 
-    async def assets(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def assets(self, request, p):
         return ok([{"coin": "BTC", "available": "1", "frozen": "0"}, {"coin": "USDT", "available": "100000", "frozen": "0"}])
 
-    async def place(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def place(self, request, p):
         if self.refuse_next_place:
             code, msg = self.refuse_next_place
             self.refuse_next_place = None
@@ -195,31 +178,23 @@ class FakeBitget(FakeVenueServer):
         self.orders[cid] = order
         return ok({"orderId": oid, "clientOid": cid})
 
-    async def cancel(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def cancel(self, request, p):
         order = self.orders.get(p.get("clientOid", ""))
         if order is None or order["status"] not in ("live", "partially_filled"):
             return fail("43001", "The order does not exist")
         order["status"], order["uTime"] = "cancelled", str(self.now_ms())
         return ok({"orderId": order["orderId"], "clientOid": order["clientOid"]})
 
-    async def order_info(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def order_info(self, request, p):
         order = self.orders.get(p.get("clientOid", ""))
         return ok([order] if order else [])
 
-    async def unfilled(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def unfilled(self, request, p):
         return ok([o for o in self.orders.values() if o["symbol"] == p.get("symbol") and o["status"] in ("live", "partially_filled")])
 
-    async def get_fills(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def get_fills(self, request, p):
         return ok(self.fills.get(p.get("orderId", ""), []))

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from sequence_core.testing import FakeVenueServer
+from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 
@@ -37,8 +37,7 @@ class FakeBybit(FakeVenueServer):
         self.api_key, self.secret = api_key, secret
         self.orders: dict[str, dict] = {}
         self.executions: dict[str, list] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.rate_limit_next = self.malformed_next = self.clock_offset_ms = self.skip_next_update = 0
+        self.skip_next_update = 0
         self.refuse_next_place: tuple[int, str] | None = None
         self.limit_left = 10
         self.update_id = 500
@@ -47,9 +46,6 @@ class FakeBybit(FakeVenueServer):
         self.subscriptions: list[str] = []
         self.pings = 0
         self._ids = itertools.count(9000)
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -65,22 +61,18 @@ class FakeBybit(FakeVenueServer):
             return answer({}, 10004, "error sign! origin_string[...]")
         return json.loads(body) if body else dict(request.query)
 
+    def rate_limited(self):
+        return answer({}, 10006, "Too many visits!")
+
     @web.middleware
-    async def faults(self, request, handler):
-        self.requests.append((request.method, request.path))
-        if self.rate_limit_next:
-            self.rate_limit_next -= 1
-            return answer({}, 10006, "Too many visits!")
-        if self.malformed_next:
-            self.malformed_next -= 1
-            return web.Response(text="<html>bad gateway</html>", status=200)
+    async def limit_headers(self, request, handler):
         response = await handler(request)
         if not isinstance(response, web.WebSocketResponse):
             response.headers["X-Bapi-Limit"], response.headers["X-Bapi-Limit-Status"] = "10", str(self.limit_left)
         return response
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.faults])
+        app = web.Application(middlewares=[self.limit_headers, self.faults])
         r = app.router
         r.add_get("/v5/public/spot", self.ws)
         r.add_get("/v5/market/time", self.time)
@@ -154,17 +146,13 @@ class FakeBybit(FakeVenueServer):
                                   "i": str(next(self._ids)), "BT": False}]})
 
     # -- account and trading -------------------------------------------------------------------------
-    async def wallet(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def wallet(self, request, p):
         return answer({"list": [{"accountType": "UNIFIED", "coin": [{"coin": "BTC", "walletBalance": "1", "locked": "0"},
                                                                     {"coin": "USDT", "walletBalance": "100000", "locked": "0"}]}]})
 
-    async def create(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def create(self, request, p):
         link = p.get("orderLinkId", "")
         if self.refuse_next_place:
             code, msg = self.refuse_next_place
@@ -204,10 +192,8 @@ class FakeBybit(FakeVenueServer):
         order = self.orders.get(link)
         return order if order and order["orderStatus"] in ("New", "PartiallyFilled") else None
 
-    async def amend(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def amend(self, request, p):
         order = self._open(p.get("orderLinkId", ""))
         if order is None:
             return answer({}, 170213, "Order does not exist.")
@@ -218,34 +204,26 @@ class FakeBybit(FakeVenueServer):
         order["updatedTime"] = str(self.now_ms())
         return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
 
-    async def cancel(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def cancel(self, request, p):
         order = self._open(p.get("orderLinkId", ""))
         if order is None:
             return answer({}, 170213, "Order does not exist.")
         order["orderStatus"], order["updatedTime"] = "Cancelled", str(self.now_ms())
         return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
 
-    async def realtime(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def realtime(self, request, p):
         if p.get("orderLinkId"):
             found = [self.orders[p["orderLinkId"]]] if p["orderLinkId"] in self.orders else []
         else:
             found = [o for o in self.orders.values() if o["orderStatus"] in ("New", "PartiallyFilled")]
         return answer({"category": p["category"], "list": found, "nextPageCursor": ""})
 
-    async def history(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def history(self, request, p):
         return answer({"category": p["category"], "list": [], "nextPageCursor": ""})
 
-    async def execution_list(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def execution_list(self, request, p):
         return answer({"category": p["category"], "list": self.executions.get(p.get("orderId", ""), []), "nextPageCursor": ""})

@@ -17,14 +17,13 @@ import hashlib
 import hmac
 import itertools
 import json
-import time
 import zlib
 from datetime import datetime
 from decimal import Decimal
 
 from aiohttp import web
 
-from sequence_core.testing import FakeVenueServer
+from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.0"), Decimal("90990.0")
 
@@ -46,8 +45,6 @@ class FakeOkx(FakeVenueServer):
         self.api_key, self.secret, self.passphrase = api_key, secret, passphrase
         self.orders: dict[str, dict] = {}
         self.fills: dict[str, list] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.rate_limit_next = self.malformed_next = self.clock_offset_ms = 0
         self.skip_next_seq = 0
         self.refuse_next_place: tuple[str, str] | None = None
         self.corrupt_next_checksum = False
@@ -57,9 +54,6 @@ class FakeOkx(FakeVenueServer):
         self.subscriptions: list[dict] = []
         self.pings = 0
         self._ids = itertools.count(7000)
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     # -- auth ---------------------------------------------------------------------------------------
     async def verify(self, request) -> web.Response | dict:
@@ -83,16 +77,8 @@ class FakeOkx(FakeVenueServer):
             return fail("50113", "Invalid Sign.", 401)
         return json.loads(body) if body else dict(request.query)
 
-    @web.middleware
-    async def faults(self, request, handler):
-        self.requests.append((request.method, request.path))
-        if self.rate_limit_next:
-            self.rate_limit_next -= 1
-            return web.json_response({"code": "50011", "msg": "Too Many Requests", "data": []}, status=429)
-        if self.malformed_next:
-            self.malformed_next -= 1
-            return web.Response(text="<html>bad gateway</html>", status=200)
-        return await handler(request)
+    def rate_limited(self):
+        return web.json_response({"code": "50011", "msg": "Too Many Requests", "data": []}, status=429)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.faults])
@@ -190,23 +176,17 @@ class FakeOkx(FakeVenueServer):
         self.broadcast(message)
 
     # -- account and trading ------------------------------------------------------------------------------
-    async def balance(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def balance(self, request, p):
         return ok([{"details": [{"ccy": "BTC", "availBal": "1", "cashBal": "1"},
                                 {"ccy": "USDT", "availBal": "100000", "cashBal": "100000"}]}])
 
-    async def trade_fee(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def trade_fee(self, request, p):
         return ok([{"instType": "SPOT", "level": "Lv1", "maker": "-0.0008", "taker": "-0.001", "ts": str(self.now_ms())}])
 
-    async def place(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def place(self, request, p):
         cid = p.get("clOrdId", "")
         item = {"clOrdId": cid, "ordId": "", "tag": ""}
         if self.refuse_next_place:
@@ -247,19 +227,15 @@ class FakeOkx(FakeVenueServer):
         self.orders[cid] = order
         return ok([{"clOrdId": cid, "ordId": oid, "tag": "", "ts": now, "sCode": "0", "sMsg": ""}])
 
-    async def get_order(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def get_order(self, request, p):
         order = self.orders.get(p.get("clOrdId", ""))
         if order is None:
             return fail("51603", "Order does not exist")
         return ok([order])
 
-    async def cancel(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def cancel(self, request, p):
         cid = p.get("clOrdId", "")
         order = self.orders.get(cid)
         if order is None or order["state"] not in ("live", "partially_filled"):
@@ -268,10 +244,8 @@ class FakeOkx(FakeVenueServer):
         order["state"], order["uTime"] = "canceled", str(self.now_ms())
         return ok([{"clOrdId": cid, "ordId": order["ordId"], "sCode": "0", "sMsg": ""}])
 
-    async def amend(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def amend(self, request, p):
         cid = p.get("clOrdId", "")
         order = self.orders.get(cid)
         item = {"clOrdId": cid, "ordId": order["ordId"] if order else "", "reqId": ""}
@@ -286,14 +260,10 @@ class FakeOkx(FakeVenueServer):
         order["uTime"] = str(self.now_ms())
         return ok([{**item, "sCode": "0", "sMsg": ""}])
 
-    async def pending(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def pending(self, request, p):
         return ok([o for o in self.orders.values() if o["instId"] == p.get("instId") and o["state"] in ("live", "partially_filled")])
 
-    async def get_fills(self, request):
-        p = await self.verify(request)
-        if isinstance(p, web.Response):
-            return p
+    @signed
+    async def get_fills(self, request, p):
         return ok(self.fills.get(p.get("ordId", ""), []))
