@@ -197,8 +197,10 @@ class VenueClient:
     limits_per_period: dict[str, int] = {}
     period_s: float = 1.0
 
-    def __init__(self, base_url: str, error_map: ErrorMap, timeout_s: float = 10.0, unwrap=None, usage=None):
-        self.rest = RestClient(base_url, self.venue, error_map, timeout_s=timeout_s, usage=usage)
+    def __init__(self, base_url: str, error_map: ErrorMap, timeout_s: float = 10.0, unwrap=None, usage=None,
+                 limiter: RateLimiter | None = None):
+        """``limiter``: one budget for every call (Binance's request weight) besides any per endpoint."""
+        self.rest = RestClient(base_url, self.venue, error_map, timeout_s=timeout_s, usage=usage, limiter=limiter)
         self.limits = {path: RateLimiter(n, self.period_s) for path, n in self.limits_per_period.items()}
         self.clock = VenueClock(self.server_time_ms)
         self._unwrap = unwrap
@@ -212,13 +214,15 @@ class VenueClient:
     async def server_time_ms(self) -> int:
         raise NotImplementedError
 
-    async def public(self, path: str, params: dict | None = None) -> Any:
+    async def public(self, path: str, params: dict | None = None, weight: float = 1.0) -> Any:
         from urllib.parse import urlencode
 
-        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True,
+        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True, weight=weight,
                                        limiter=self.limits.get(path), unwrap=self._unwrap)
 
-    async def send(self, method: str, path: str, query: str, body: str, headers: dict, idempotent: bool) -> Any:
+    async def send(self, method: str, path: str, query: str, body: str, headers: dict, idempotent: bool,
+                   weight: float = 1.0) -> Any:
         """One signed request as built by the subclass (the clock retry is ``clock.signed``)."""
         return await self.rest.request(method, path, query=query, body=body.encode() if body else None, headers=headers,
-                                       idempotent=idempotent, limiter=self.limits.get(path), unwrap=self._unwrap)
+                                       idempotent=idempotent, weight=weight, limiter=self.limits.get(path),
+                                       unwrap=self._unwrap)

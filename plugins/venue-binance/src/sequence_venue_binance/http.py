@@ -23,7 +23,7 @@ from typing import Any
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, OrderNotFound,
                                   RateLimitExceeded, SequenceError, VenueError)
-from sequence_core.rest import ClockRejected, RateLimiter, RestClient, VenueClock
+from sequence_core.rest import ClockRejected, RateLimiter, VenueClient
 
 from .signing import signed_query
 
@@ -62,30 +62,18 @@ def error_from(status: int, body: Any) -> SequenceError:
     return VenueError(f"binance: {msg or 'request refused'} ({code if code is not None else status})")
 
 
-class BinanceClient:
+class BinanceClient(VenueClient):
+    venue = "binance"
+
     def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 10.0):
-        self._key = api_key
-        self._secret = api_secret
-        self.rest = RestClient(base_url, "binance", error_from, timeout_s=timeout_s,
-                               limiter=RateLimiter(WEIGHT_PER_MINUTE, 60.0), usage=used_weight)
-        self.clock = VenueClock(self.server_time_ms)
-
-    def __repr__(self) -> str:           # never show the credentials
-        return f"BinanceClient({self.rest.base_url})"
-
-    async def close(self) -> None:
-        await self.rest.close()
+        self._key, self._secret = api_key, api_secret
+        super().__init__(base_url, error_from, timeout_s, usage=used_weight, limiter=RateLimiter(WEIGHT_PER_MINUTE, 60.0))
 
     async def ping(self) -> None:
-        await self.rest.request("GET", "/api/v3/ping", idempotent=True)
+        await self.public("/api/v3/ping")
 
     async def server_time_ms(self) -> int:
-        return (await self.rest.request("GET", "/api/v3/time", idempotent=True))["serverTime"]
-
-    async def public(self, path: str, params: dict | None = None, weight: int = 1) -> Any:
-        from urllib.parse import urlencode
-
-        return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True, weight=weight)
+        return (await self.public("/api/v3/time"))["serverTime"]
 
     async def depth(self, symbol: str, limit: int = 100) -> dict:
         return await self.public("/api/v3/depth", {"symbol": symbol, "limit": limit}, depth_weight(limit))
@@ -100,8 +88,7 @@ class BinanceClient:
     async def signed(self, method: str, path: str, params: dict, idempotent: bool, weight: int = 1) -> Any:
         async def send(now_ms: int):
             query = signed_query(self._secret, params, now_ms)
-            return await self.rest.request(method, path, query=query, headers={"X-MBX-APIKEY": self._key},
-                                           idempotent=idempotent, weight=weight)
+            return await self.send(method, path, query, "", {"X-MBX-APIKEY": self._key}, idempotent, weight)
         return await self.clock.signed(send)
 
     async def account(self) -> dict:
