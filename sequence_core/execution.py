@@ -86,7 +86,9 @@ class ExecutionSession:
         return state or OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason=f"{self.venue} does not know this order")
 
     async def amend(self, node: NodeOrder, instrument: Instrument, price: Decimal | None, qty: Decimal | None) -> AmendResult:
-        """Native amend where the venue has one; the engine does cancel-replace otherwise."""
+        """Native amend where the venue has one; the engine does cancel-replace otherwise.
+        A refusal is raised as the venue's error (InvalidOrder, OrderNotFound, ...), never
+        returned as a REJECTED state: the order itself is still working as it was."""
         raise NotImplementedError
 
     async def open_orders(self, instrument: Instrument) -> list[OrderState]:

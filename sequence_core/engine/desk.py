@@ -603,18 +603,13 @@ class Desk:
         await self.journal.durable()
         result = await asyncio.wait_for(self.session(node.venue).amend(node, inst, price, qty), SEND_TIMEOUT_S)
         with self.journal.tx():
-            if result.state.status != "REJECTED":
-                if qty is not None and qty != node.qty:
-                    rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
-                node.limit_price = result.state.price or (price if price is not None else node.limit_price)
-                node.qty = result.state.qty or (qty if qty is not None else node.qty)
-            self._apply(rt, node.node_order_id, msgspec.structs.replace(result.state, status=(
-                node.status if result.state.status == "REJECTED" else result.state.status)), inst)
+            if qty is not None and qty != node.qty:
+                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
+            node.limit_price = result.state.price or (price if price is not None else node.limit_price)
+            node.qty = result.state.qty or (qty if qty is not None else node.qty)
+            self._apply(rt, node.node_order_id, result.state, inst)
             self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend",
-                                              {"from": node.node_order_id, **detail,
-                                               "refused": result.state.reason if result.state.status == "REJECTED" else None}))
-        if result.state.status == "REJECTED":
-            raise InvalidOrder(f"{node.venue} refused the amend: {result.state.reason or 'no reason given'}")
+                                              {"from": node.node_order_id, **detail}))
         return {"mode": result.mode, "from": node.node_order_id, "node": node}
 
     async def redeem(self, symbol: str, venue: str) -> dict:
