@@ -56,6 +56,19 @@ class Settlement(msgspec.Struct, frozen=True):
     reference: str = ""            # venue settlement / transaction id
 
 
+class VenuePosition(msgspec.Struct, frozen=True):
+    """A position as the venue itself reports it (perps, event contracts), for reconciling
+    the ledger and for ``positions`` in live mode."""
+
+    venue_symbol: str
+    qty: Decimal                   # signed: a short is negative
+    entry_price: Decimal | None = None
+    mark_price: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    margin: Decimal | None = None
+    liquidation_price: Decimal | None = None
+
+
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 
@@ -105,6 +118,10 @@ class ExecutionSession:
 
     async def balances(self) -> dict[str, Decimal] | None:
         """Free balance per asset at the venue (None: this session cannot tell)."""
+        return None
+
+    async def positions(self) -> list[VenuePosition] | None:
+        """Open positions as the venue reports them (None: this session cannot tell)."""
         return None
 
     async def settle(self, instruments: list[Instrument]) -> Settlement | None:
