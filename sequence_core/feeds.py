@@ -167,6 +167,11 @@ class VenueFeed:
         """The public websocket URL (None: REST snapshots only)."""
         return None
 
+    def ws_headers(self) -> dict[str, str]:
+        """Headers for the websocket handshake (Kalshi signs it like a REST call); most: none.
+        Called on every (re)connect, so a signature's timestamp is always fresh."""
+        return {}
+
     async def snapshot(self, inst: Instrument, depth: int = 50) -> BookUpdate:
         """The book now, from REST, with the sequence its deltas continue from."""
         raise NotImplementedError
@@ -276,7 +281,7 @@ class FeedRunner:
         self.stats.state = "connecting"
         timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            async with http.ws_connect(url, heartbeat=self.feed.heartbeat_s,
+            async with http.ws_connect(url, heartbeat=self.feed.heartbeat_s, headers=self.feed.ws_headers(),
                                        timeout=aiohttp.ClientWSTimeout(ws_receive=self.idle_timeout_s)) as ws:
                 self._ws = ws
                 self.stats.connected_ns = time.time_ns()
@@ -387,7 +392,7 @@ async def ws_probe(feed: VenueFeed, inst: Instrument, timeout_s: float = 4.0) ->
     start = time.perf_counter()
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:
-            async with http.ws_connect(url) as ws:
+            async with http.ws_connect(url, headers=feed.ws_headers()) as ws:
                 for message in feed.subscribe([inst]):
                     await ws.send_str(message if isinstance(message, str) else msgspec.json.encode(message).decode())
                 msg = await ws.receive(timeout=timeout_s)
