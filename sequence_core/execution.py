@@ -120,6 +120,11 @@ class ExecutionSession:
         """Free balance per asset at the venue (None: this session cannot tell)."""
         return None
 
+    def user_stream(self):
+        """The venue's private order/fill websocket (:class:`sequence_core.userstream.UserStream`),
+        or None: the engine then learns of fills by polling alone."""
+        return None
+
     async def positions(self) -> list[VenuePosition] | None:
         """Open positions as the venue reports them (None: this session cannot tell)."""
         return None

@@ -215,21 +215,20 @@ class FeedStats(msgspec.Struct):
     error: str = ""
 
 
-class FeedRunner:
-    """One venue's websocket kept alive, its books in sync; ``book()`` serves only synced books."""
+class SocketRunner:
+    """A websocket kept open: ``_session()`` connects and pumps until the socket drops; any
+    failure marks the runner down and it reconnects with exponential backoff. Books
+    (:class:`FeedRunner`) and private order streams (``sequence_core.userstream``) build on it."""
 
-    def __init__(self, feed: VenueFeed, instruments: list[Instrument], *, max_backoff_s: float = 30.0,
-                 connect_timeout_s: float = 10.0, idle_timeout_s: float = 60.0):
-        self.feed = feed
-        self.instruments = {i.venue_symbol: i for i in instruments}
-        self.books = {s: LocalBook(feed.venue, s) for s in self.instruments}
-        self.trades: dict[str, list[TradeUpdate]] = {s: [] for s in self.instruments}
-        self.stats = FeedStats()
+    name = "socket"
+
+    def __init__(self, stats, closer, max_backoff_s: float, connect_timeout_s: float, idle_timeout_s: float):
+        self.stats, self._closer = stats, closer
         self.max_backoff_s, self.connect_timeout_s, self.idle_timeout_s = max_backoff_s, connect_timeout_s, idle_timeout_s
         self._task: asyncio.Task | None = None
         self._ws = None
 
-    def start(self) -> "FeedRunner":
+    def start(self):
         self._task = asyncio.get_running_loop().create_task(self.run())
         return self
 
@@ -240,13 +239,7 @@ class FeedRunner:
                 await self._task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping
                 pass
-        await self.feed.close()
-
-    def book(self, inst: Instrument, depth: int = 20) -> OrderBook | None:
-        local = self.books.get(inst.venue_symbol)
-        if local is None or not local.synced or self.stats.state != "live":
-            return None
-        return local.book(inst, depth)
+        await self._closer()
 
     async def run(self) -> None:
         backoff = 0.5
@@ -258,11 +251,70 @@ class FeedRunner:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: mark down, reconnect
                 self.stats.error = str(exc) or type(exc).__name__
-                log.warning("%s feed: %s; reconnecting in %.1fs", self.feed.venue, self.stats.error, backoff)
-            self._unsync("down")
+                log.warning("%s: %s; reconnecting in %.1fs", self.name, self.stats.error, backoff)
+            self._down()
             self.stats.reconnects += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff_s)
+
+    async def _session(self) -> None:
+        raise NotImplementedError
+
+    def _down(self) -> None:
+        self.stats.state = "down"
+
+    def _connect(self, http, url: str, venue: str, headers: dict, heartbeat_s: float):
+        """The websocket context manager, after the loopback-only guard of tests."""
+        import aiohttp
+
+        from .rest import _guard
+
+        _guard(url, venue)
+        return http.ws_connect(url, heartbeat=heartbeat_s, headers=headers,
+                               timeout=aiohttp.ClientWSTimeout(ws_receive=self.idle_timeout_s))
+
+    async def _messages(self, ws):
+        """Each message decoded (JSON, or text such as ``pong``) until the socket closes."""
+        import aiohttp
+
+        async for msg in ws:
+            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                break
+            self.stats.messages += 1
+            self.stats.last_message_ns = time.time_ns()
+            yield _decode(msg.data)
+
+    async def _send(self, ws, message) -> None:
+        await ws.send_str(message if isinstance(message, str) else msgspec.json.encode(message).decode())
+
+    async def _ping(self, ws, message, every_s: float) -> None:
+        if message is None:
+            return
+        while True:
+            await asyncio.sleep(every_s)
+            await self._send(ws, message)
+
+
+class FeedRunner(SocketRunner):
+    """One venue's websocket kept alive, its books in sync; ``book()`` serves only synced books."""
+
+    def __init__(self, feed: VenueFeed, instruments: list[Instrument], *, max_backoff_s: float = 30.0,
+                 connect_timeout_s: float = 10.0, idle_timeout_s: float = 60.0):
+        super().__init__(FeedStats(), feed.close, max_backoff_s, connect_timeout_s, idle_timeout_s)
+        self.name = f"{feed.venue} feed"
+        self.feed = feed
+        self.instruments = {i.venue_symbol: i for i in instruments}
+        self.books = {s: LocalBook(feed.venue, s) for s in self.instruments}
+        self.trades: dict[str, list[TradeUpdate]] = {s: [] for s in self.instruments}
+
+    def book(self, inst: Instrument, depth: int = 20) -> OrderBook | None:
+        local = self.books.get(inst.venue_symbol)
+        if local is None or not local.synced or self.stats.state != "live":
+            return None
+        return local.book(inst, depth)
+
+    def _down(self) -> None:
+        self._unsync("down")
 
     def _unsync(self, state: str) -> None:
         self.stats.state = state
@@ -272,52 +324,31 @@ class FeedRunner:
     async def _session(self) -> None:
         import aiohttp
 
-        from .rest import _guard
-
         url = self.feed.ws_url
         if not url:
             raise NetworkError(f"{self.feed.venue} has no websocket feed")
-        _guard(url, self.feed.venue)
         self.stats.state = "connecting"
         timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            async with http.ws_connect(url, heartbeat=self.feed.heartbeat_s, headers=self.feed.ws_headers(),
-                                       timeout=aiohttp.ClientWSTimeout(ws_receive=self.idle_timeout_s)) as ws:
+            async with self._connect(http, url, self.feed.venue, self.feed.ws_headers(), self.feed.heartbeat_s) as ws:
                 self._ws = ws
                 self.stats.connected_ns = time.time_ns()
                 for message in self.feed.subscribe(list(self.instruments.values())):
                     await self._send(ws, message)
-                pinger = asyncio.get_running_loop().create_task(self._ping(ws))
+                pinger = asyncio.get_running_loop().create_task(self._ping(ws, self.feed.ping(), self.feed.heartbeat_s))
                 try:
                     await self._pump(ws)
                 finally:
                     pinger.cancel()
 
-    async def _send(self, ws, message) -> None:
-        await ws.send_str(message if isinstance(message, str) else msgspec.json.encode(message).decode())
-
-    async def _ping(self, ws) -> None:
-        message = self.feed.ping()
-        if message is None:
-            return
-        while True:
-            await asyncio.sleep(self.feed.heartbeat_s)
-            await self._send(ws, message)
-
     async def _pump(self, ws) -> None:
-        import aiohttp
-
         if self.feed.ws_snapshots:
             self.stats.state = "live"          # each book syncs when its snapshot arrives
         else:
             await self._resync(list(self.instruments))
-        async for msg in ws:
-            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                break
-            self.stats.messages += 1
-            self.stats.last_message_ns = time.time_ns()
+        async for data in self._messages(ws):
             try:
-                updates = self.feed.parse(_decode(msg.data))
+                updates = self.feed.parse(data)
             except BookGap as gap:
                 await self._gap(gap, [gap.symbol] if gap.symbol in self.books else list(self.books))
                 continue

@@ -16,13 +16,14 @@ from ..execution import OrderState
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
-                      URGENCIES, add_fill, new_graph_id, parse_order_id)
+                      URGENCIES, add_fill, new_graph_id, node_id_from_client, parse_order_id)
 from ..policy import check_policy_name
 from .context import GraphRuntime
 
 log = logging.getLogger("sequence.engine")
 SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
 POLL_INTERVAL_S = 0.25
+STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private stream is live
 
 
 def _fault(point: str) -> None:
@@ -52,6 +53,8 @@ class Desk:
         self.in_flight: set[str] = set()
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
+        self.streams: dict = {}                        # venue -> UserStreamRunner (live)
+        self._polled: dict[str, float] = {}            # venue -> monotonic time of its last poll
         self.listeners: set[asyncio.Queue] = set()
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
@@ -77,7 +80,33 @@ class Desk:
                 if session is None:
                     raise SequenceError(f"the {venue} plugin cannot trade live yet (no execution client); use --sandbox")
                 self.sessions[venue] = session
+                self._start_stream(venue, session)
         return self.sessions[venue]
+
+    def _start_stream(self, venue: str, session) -> None:
+        """The venue's private order stream, where the adapter has one (docs: userstream)."""
+        stream = session.user_stream()
+        if stream is None:
+            return
+        from ..userstream import UserStreamRunner
+
+        async def connected() -> None:
+            self._polled[venue] = 0.0          # catch up over REST on the next poll tick
+
+        instruments = {i.venue_symbol: i for i in self.venues[venue].instruments()}
+        self.streams[venue] = UserStreamRunner(stream, lambda: instruments, self.on_stream, connected).start()
+
+    def on_stream(self, states: list[OrderState]) -> None:
+        """Order updates pushed by a venue: applied like a poll answer (fills counted once)."""
+        for state in states:
+            node_id = node_id_from_client(state.client_order_id)
+            rt = self.runtimes.get(parse_order_id(node_id)[0]) if node_id else None
+            if rt is None or node_id not in rt.nodes:
+                continue                       # another client's order, or a graph already closed
+            try:
+                self.apply(rt, node_id, state, rt.instruments[rt.nodes[node_id].venue])
+            except Exception:  # noqa: BLE001 - the poll reconciles this order; keep the stream
+                log.exception("applying a %s stream update failed", rt.nodes[node_id].venue)
 
     def taker_rate(self, venue: str, inst: Instrument) -> Decimal | None:
         """The venue's taker fee as a fraction of notional at this book's price (curves included)."""
@@ -465,6 +494,8 @@ class Desk:
     async def stop(self) -> None:
         for task in list(self.runners.values()) + ([self._poller] if self._poller else []):
             task.cancel()
+        for stream in self.streams.values():
+            await stream.stop()
         for session in self.sessions.values():
             await session.close()
         stop_feeds = getattr(self.source, "stop", None)     # the live source's websockets
@@ -487,6 +518,8 @@ class Desk:
             for n in resting:
                 by_venue.setdefault(n.venue, []).append(n)
             for venue, nodes in by_venue.items():
+                if not self._poll_due(venue):
+                    continue
                 states = await self.session(venue).poll([(n, rt.instruments[venue]) for n in nodes])
                 by_cid = {s.client_order_id: s for s in states}
                 for n in nodes:
@@ -494,6 +527,14 @@ class Desk:
                         self.apply(rt, n.node_order_id, by_cid[n.client_order_id], rt.instruments[venue])
             if graph_id not in self.runners:
                 self._finalize(rt)
+
+    def _poll_due(self, venue: str) -> bool:
+        """Every tick; only every STREAM_POLL_S while the venue pushes order updates itself."""
+        stream, now = self.streams.get(venue), time.monotonic()
+        if stream is not None and stream.live and now - self._polled.get(venue, 0.0) < STREAM_POLL_S:
+            return False
+        self._polled[venue] = now
+        return True
 
     async def recover(self) -> None:
         """After a restart: reconcile every unfinished graph with the venues, then resume it."""

@@ -6,7 +6,9 @@ Answers are ``{"code", "msg", "data"}``; order failures carry ``sCode``/``sMsg``
 91000.0 x 2 BTC, bids 90990.0 x 2 BTC), taker fee 0.1% charged negative, in the base asset for
 buys and the quote for sells, as OKX does for spot.
 Websocket ``/ws/v5/public``: ``books`` (snapshot then updates with seqId/prevSeqId/checksum),
-``trades``, ``ping``/``pong``. Faults: ``rate_limit_next``, ``malformed_next``,
+``trades``, ``ping``/``pong``. ``/ws/v5/private``: login checked like a REST signature (over
+``timestamp + GET + /users/self/verify``, Unix seconds), then the ``orders`` channel pushes each
+order change with its last fill; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``refuse_next_place``, ``skip_next_seq``, ``corrupt_next_checksum``, ``drop_sockets()``.
 """
 
@@ -52,6 +54,8 @@ class FakeOkx(FakeVenueServer):
         self.bids = {"90990.0": "2", "90980.0": "3"}
         self.asks = {"91000.0": "2", "91010.0": "3"}
         self.subscriptions: list[dict] = []
+        self.private: list = []                  # logged-in private sockets subscribed to orders
+        self.logins: list[bool] = []             # each private login: accepted or not
         self.pings = 0
         self._ids = itertools.count(7000)
 
@@ -84,6 +88,7 @@ class FakeOkx(FakeVenueServer):
         app = web.Application(middlewares=[self.faults])
         r = app.router
         r.add_get("/ws/v5/public", self.ws)
+        r.add_get("/ws/v5/private", self.private_ws)
         r.add_get("/api/v5/public/time", self.time)
         r.add_get("/api/v5/public/instruments", self.instruments)
         r.add_get("/api/v5/market/books", self.books)
@@ -144,6 +149,69 @@ class FakeOkx(FakeVenueServer):
                     if arg["channel"] == "books":
                         await ws.send_json(self._book_message("snapshot", -1, dict(self.bids), dict(self.asks)))
         return ws
+
+    async def private_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        logged_in = False
+        async for msg in ws:
+            if msg.data == "ping":
+                await ws.send_str("pong")
+                continue
+            body = json.loads(msg.data)
+            if body.get("op") == "login":
+                logged_in = self._check_login(body["args"][0])
+                self.logins.append(logged_in)
+                await ws.send_json({"event": "login", "code": "0", "msg": "", "connId": "b5e4"} if logged_in
+                                   else {"event": "error", "code": "60009", "msg": "Login failed.", "connId": "b5e4"})
+            elif body.get("op") == "subscribe":
+                if not logged_in:
+                    await ws.send_json({"event": "error", "code": "60011", "msg": "Please log in", "connId": "b5e4"})
+                    continue
+                for arg in body["args"]:
+                    await ws.send_json({"event": "subscribe", "arg": arg, "connId": "b5e4"})
+                    if arg.get("channel") == "orders":
+                        self.private.append(ws)
+        return ws
+
+    def _check_login(self, a: dict) -> bool:
+        if a.get("apiKey") != self.api_key or a.get("passphrase") != self.passphrase:
+            return False
+        if not a.get("timestamp", "").isdigit() or abs(self.now_ms() / 1000 - int(a["timestamp"])) > 30:
+            return False
+        prehash = f"{a['timestamp']}GET/users/self/verify"
+        expected = base64.b64encode(hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(a.get("sign", ""), expected)
+
+    def _push_order(self, order: dict, fill: dict | None = None) -> None:
+        """The ``orders`` channel message for this change (on the server's loop)."""
+        import asyncio
+
+        data = dict(order)
+        if fill:
+            data.update(tradeId=fill["tradeId"], fillPx=fill["fillPx"], fillSz=fill["fillSz"], fillTime=fill["ts"],
+                        fillFee=fill["fee"], fillFeeCcy=fill["feeCcy"], execType=fill["execType"])
+        message = {"arg": {"channel": "orders", "instType": "SPOT", "uid": "77"}, "data": [data]}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.08%), from any thread."""
+        def go():
+            order = self.orders[cid]
+            q, px = Decimal(qty), Decimal(order["px"])
+            fee, ccy = (-(q * Decimal("0.0008")), "BTC") if order["side"] == "buy" else (-(q * px * Decimal("0.0008")), "USDT")
+            fill = {"instId": order["instId"], "tradeId": str(next(self._ids)), "ordId": order["ordId"], "clOrdId": cid,
+                    "fillPx": order["px"], "fillSz": f"{q:f}", "side": order["side"], "execType": "M",
+                    "fee": f"{fee:f}", "feeCcy": ccy, "ts": str(self.now_ms())}
+            self.fills.setdefault(order["ordId"], []).append(fill)
+            filled = Decimal(order["accFillSz"]) + q
+            order.update(accFillSz=f"{filled:f}", uTime=fill["ts"],
+                         state="filled" if filled >= Decimal(order["sz"]) else "partially_filled")
+            self._push_order(order, fill)
+        self.soon(go)
 
     def _book_message(self, action, prev, bids, asks):
         return {"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": action,
@@ -225,6 +293,7 @@ class FakeOkx(FakeVenueServer):
         elif p["ordType"] == "ioc":
             order["state"] = "canceled"
         self.orders[cid] = order
+        self._push_order(order, self.fills.get(oid, [None])[-1])
         return ok([{"clOrdId": cid, "ordId": oid, "tag": "", "ts": now, "sCode": "0", "sMsg": ""}])
 
     @signed
@@ -242,6 +311,7 @@ class FakeOkx(FakeVenueServer):
             return fail("51400", "Order cancellation failed as the order has been filled, canceled or does not exist",
                         item={"clOrdId": cid, "ordId": ""})
         order["state"], order["uTime"] = "canceled", str(self.now_ms())
+        self._push_order(order)
         return ok([{"clOrdId": cid, "ordId": order["ordId"], "sCode": "0", "sMsg": ""}])
 
     @signed
@@ -258,6 +328,7 @@ class FakeOkx(FakeVenueServer):
         if "newPx" in p:
             order["px"] = p["newPx"]
         order["uTime"] = str(self.now_ms())
+        self._push_order(order)
         return ok([{**item, "sCode": "0", "sMsg": ""}])
 
     @signed

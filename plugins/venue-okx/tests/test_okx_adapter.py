@@ -188,3 +188,80 @@ def test_checksum_matches_the_documented_construction():
     import zlib
     raw = zlib.crc32(b"3366.1:7:3366.8:9:3366:6:3368:8:3372:8")
     assert interleaved_crc32(bids, asks) == (raw - (1 << 32) if raw >= 1 << 31 else raw)
+
+
+# -- the private orders stream ---------------------------------------------------------------------
+def stream_runner(fake, states, connects, secret=SECRET):
+    from sequence_core.userstream import UserStreamRunner
+    from sequence_venue_okx.stream import OkxUserStream
+
+    settings = {"ws_url": fake.url.replace("http", "ws") + "/ws/v5/public"}
+    client = OkxClient(KEY, secret, PASS, fake.url)
+
+    async def connected():
+        connects.append(1)
+    return UserStreamRunner(OkxUserStream(client, settings), lambda: {i.venue_symbol: i for i in INSTRUMENTS},
+                            states.extend, connected, max_backoff_s=0.2).start()
+
+
+def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_id_rest_reports(fake):
+    async def go():
+        states, connects = [], []
+        runner = stream_runner(fake, states, connects)
+        s = session(fake)
+        try:
+            await until(lambda: runner.live and fake.private, what="stream logged in and subscribed")
+            await s.place(node(3, price="90000.0", kind="limit"), BTC)
+            fake.fill_resting(node(3).client_order_id, "0.2")
+            await until(lambda: any(st.fills for st in states), what="fill pushed")
+            rest_fills = await s.client.fills("BTC-USDT", states[-1].venue_order_id)
+            return states[-1], rest_fills
+        finally:
+            await runner.stop()
+            await s.close()
+    state, rest_fills = asyncio.run(go())
+    (fill,) = state.fills
+    assert (state.status, state.filled_qty) == ("PARTIALLY_FILLED", Decimal("0.2"))
+    assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.0"), Decimal("0.2"), "maker")
+    assert fill.fee == Decimal("0.2") * Decimal("0.0008") * Decimal("90000.0")     # BTC fee, in USDT
+    assert fill.fill_id == rest_fills[0]["tradeId"]          # a poll of the same fill dedupes on it
+
+
+def test_a_refused_private_login_is_an_auth_error_that_never_shows_the_secret(fake):
+    async def go():
+        states, connects = [], []
+        runner = stream_runner(fake, states, connects, secret="not-the-secret-xyz")
+        try:
+            await until(lambda: fake.logins, what="a login attempt")
+            await until(lambda: "login" in runner.stats.error, what="the refusal")
+            return runner.stats.error, runner.live, connects
+        finally:
+            await runner.stop()
+    error, live, connects = asyncio.run(go())
+    assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
+    assert not live and connects == [] and fake.private == []
+
+
+def test_the_stream_reconnects_and_asks_for_a_catch_up_each_time(fake):
+    async def go():
+        states, connects = [], []
+        runner = stream_runner(fake, states, connects)
+        try:
+            await until(lambda: connects, what="first connect")
+            fake.drop_sockets()
+            await until(lambda: len(connects) >= 2 and runner.live, what="reconnect")
+            return runner.stats.reconnects, fake.logins
+        finally:
+            await runner.stop()
+    reconnects, logins = asyncio.run(go())
+    assert reconnects >= 1 and logins[:2] == [True, True]
+
+
+def test_the_published_orders_push_parses():
+    from sequence_venue_okx.stream import OkxUserStream
+
+    message = json.loads((SAMPLES / "ws_orders.json").read_text())
+    (state,) = OkxUserStream(None, {}).parse(message, {i.venue_symbol: i for i in INSTRUMENTS})
+    (fill,) = state.fills
+    assert (state.client_order_id, state.status, state.filled_qty) == ("001BTCUSDT20250106001", "FILLED", Decimal("0.03"))
+    assert (fill.fill_id, fill.price, fill.fee, fill.liquidity) == ("1518905529", Decimal("103698.9"), Decimal("0.021776769"), "maker")

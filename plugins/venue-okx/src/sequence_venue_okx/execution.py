@@ -8,7 +8,8 @@ answer the order is found by it; OKX refuses a second live order with the same i
 Amend is native (``amend-order``: size and/or price in place, same ids); ``newSz`` counts
 what has filled, as OKX asks. The place answer carries no fills: the session reads the
 order and its fills right after (``fee`` is negative when charged, in ``feeCcy``; a
-base-asset fee is converted to quote at the fill price). Swaps are not traded here yet.
+base-asset fee is converted to quote at the fill price). Order changes and fills also arrive
+on the private ``orders`` channel (stream.py). Swaps are not traded here yet.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ class OkxSession(ExecutionSession):
     venue = "okx"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: OkxClient):
-        self.client = client
+    def __init__(self, client: OkxClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
 
     def _inst_id(self, inst) -> str:
         if inst.kind != "crypto":
@@ -91,6 +92,11 @@ class OkxSession(ExecutionSession):
     async def balances(self):
         data = await self.client.balance()
         return {d["ccy"]: Decimal(d.get("availBal") or d.get("cashBal") or "0") for d in (data[0].get("details", []) if data else [])}
+
+    def user_stream(self):
+        from .stream import OkxUserStream
+
+        return OkxUserStream(self.client, self.settings)
 
     async def close(self) -> None:
         await self.client.close()

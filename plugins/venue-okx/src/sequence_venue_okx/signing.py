@@ -29,3 +29,12 @@ def headers(api_key: str, secret: str, passphrase: str, ms: int, method: str, re
     ts = timestamp(ms)
     return {"OK-ACCESS-KEY": api_key, "OK-ACCESS-SIGN": signature(secret, ts, method, request_path, body),
             "OK-ACCESS-TIMESTAMP": ts, "OK-ACCESS-PASSPHRASE": passphrase, "Content-Type": "application/json"}
+
+
+def ws_login(api_key: str, secret: str, passphrase: str, seconds: int) -> dict:
+    """The private websocket's login (https://www.okx.com/docs-v5/en/#overview-websocket-login):
+    the same HMAC over ``timestamp + "GET" + "/users/self/verify"``, the timestamp in Unix
+    seconds; OKX refuses one more than 30 s from its clock."""
+    ts = str(seconds)
+    return {"op": "login", "args": [{"apiKey": api_key, "passphrase": passphrase, "timestamp": ts,
+                                     "sign": signature(secret, ts, "GET", "/users/self/verify")}]}

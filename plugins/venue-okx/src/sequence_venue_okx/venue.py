@@ -26,7 +26,7 @@ class OkxVenue(Venue):
         from .http import DEFAULT_BASE_URL, OkxClient
 
         return OkxSession(OkxClient(credentials["api_key"], credentials["api_secret"], credentials["passphrase"],
-                                    settings.get("base_url", DEFAULT_BASE_URL)))
+                                    settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
         from .feed import OkxFeed
