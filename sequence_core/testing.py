@@ -256,6 +256,18 @@ class LiveCli:
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
+    @staticmethod
+    def wait(check, what: str, timeout_s: float = 5.0):
+        """Poll ``check()`` until it returns something truthy (returned), or fail saying ``what``."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if value := check():
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"{what} not reached within {timeout_s:g}s")
+
     def connect(self, venue: str, creds: dict) -> None:
         import json
 
@@ -388,6 +400,30 @@ def signed(handler):
             return p
         return await handler(self, request, p)
     return wrapper
+
+
+class StreamProbe:
+    """A venue's private :class:`~sequence_core.userstream.UserStream` run by the real runner,
+    for adapter tests: ``async with StreamProbe(stream, instruments) as probe`` then read
+    ``probe.states`` (every order update delivered), ``probe.connects``, ``probe.runner``."""
+
+    def __init__(self, stream, instruments):
+        from .userstream import UserStreamRunner
+
+        by_symbol = {i.venue_symbol: i for i in instruments}
+        self.states: list = []
+        self.connects = 0
+        self.runner = UserStreamRunner(stream, lambda: by_symbol, self.states.extend, self._connected, max_backoff_s=0.2)
+
+    async def _connected(self) -> None:
+        self.connects += 1
+
+    async def __aenter__(self) -> "StreamProbe":
+        self.runner.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.runner.stop()
 
 
 async def drop_and_recover(feed, inst, server, change) -> tuple:

@@ -6,7 +6,9 @@ Answers ``{"retCode", "retMsg", "result", "time"}`` with HTTP 200 for refusals
 Orders match against a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC); spot taker
 fee 0.1% in the base coin for buys and the quote coin for sells, as Bybit charges spot fees.
 Websocket ``/v5/public/spot``: ``orderbook.50.*`` snapshot then deltas (``u`` + 1 each),
-``publicTrade.*``, ``{"op": "ping"}``. Faults: ``rate_limit_next``, ``malformed_next``,
+``publicTrade.*``, ``{"op": "ping"}``. ``/v5/private``: ``auth`` checked as Bybit does (HMAC of
+``GET/realtime`` + expires, expires not past), then ``order`` and ``execution`` pushes for every
+order change; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``refuse_next_place``, ``skip_next_update``, ``drop_sockets()``.
 """
 
@@ -44,6 +46,8 @@ class FakeBybit(FakeVenueServer):
         self.bids = {"90990.00": "2", "90980.00": "3"}
         self.asks = {"91000.00": "2", "91010.00": "3"}
         self.subscriptions: list[str] = []
+        self.private: list = []                  # authenticated sockets subscribed to order + execution
+        self.logins: list[bool] = []
         self.pings = 0
         self._ids = itertools.count(9000)
 
@@ -75,6 +79,7 @@ class FakeBybit(FakeVenueServer):
         app = web.Application(middlewares=[self.limit_headers, self.faults])
         r = app.router
         r.add_get("/v5/public/spot", self.ws)
+        r.add_get("/v5/private", self.private_ws)
         r.add_get("/v5/market/time", self.time)
         r.add_get("/v5/market/instruments-info", self.instruments)
         r.add_get("/v5/market/orderbook", self.orderbook)
@@ -127,6 +132,61 @@ class FakeBybit(FakeVenueServer):
                                             "cts": self.now_ms()})
         return ws
 
+    async def private_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        authed = False
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body.get("op") == "ping":
+                await ws.send_json({"op": "pong", "args": [str(self.now_ms())], "conn_id": "p1"})
+            elif body.get("op") == "auth":
+                authed = self._check_auth(*body["args"])
+                self.logins.append(authed)
+                await ws.send_json({"op": "auth", "success": authed, "retCode": 0 if authed else 10003,
+                                    "retMsg": "" if authed else "Invalid apikey", "connId": "p1"})
+            elif body.get("op") == "subscribe":
+                if not authed:
+                    await ws.send_json({"op": "subscribe", "success": False, "ret_msg": "Request not authorized", "conn_id": "p1"})
+                    continue
+                await ws.send_json({"op": "subscribe", "success": True, "ret_msg": "", "conn_id": "p1"})
+                if {"order", "execution"} <= set(body["args"]):
+                    self.private.append(ws)
+        return ws
+
+    def _check_auth(self, key, expires, sign) -> bool:
+        if key != self.api_key or int(expires) <= self.now_ms():
+            return False
+        expected = hmac.new(self.secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(sign, expected)
+
+    def _push(self, topic: str, items: list) -> None:
+        import asyncio
+
+        message = {"topic": topic, "id": str(next(self._ids)), "creationTime": self.now_ms(), "data": items}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def fill_resting(self, link: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.1% of the
+        received coin, as Bybit spot charges), from any thread."""
+        def go():
+            order = self.orders[link]
+            q, px = Decimal(qty), Decimal(order["price"])
+            fee, ccy = (q * Decimal("0.001"), "BTC") if order["side"] == "Buy" else (q * px * Decimal("0.001"), "USDT")
+            e = {"category": order["category"], "symbol": order["symbol"], "orderId": order["orderId"], "orderLinkId": link,
+                 "execId": str(next(self._ids)), "execPrice": order["price"], "execQty": f"{q:f}", "execFee": f"{fee:f}",
+                 "feeCurrency": ccy, "isMaker": True, "execType": "Trade", "execTime": str(self.now_ms())}
+            self.executions.setdefault(order["orderId"], []).append(e)
+            done = Decimal(order["cumExecQty"]) + q
+            order.update(cumExecQty=f"{done:f}", updatedTime=e["execTime"],
+                         orderStatus="Filled" if done >= Decimal(order["qty"]) else "PartiallyFilled")
+            self._push("order", [order])
+            self._push("execution", [e])
+        self.soon(go)
+
     def push_book(self, bids=None, asks=None) -> None:
         def go():
             for side, changes in ((self.bids, bids or {}), (self.asks, asks or {})):
@@ -169,7 +229,7 @@ class FakeBybit(FakeVenueServer):
         touch = ASK if p["side"] == "Buy" else BID
         crosses = price is None or (price >= touch if p["side"] == "Buy" else price <= touch)
         oid, now = str(next(self._ids)), str(self.now_ms())
-        order = {"orderId": oid, "orderLinkId": link, "symbol": p["symbol"], "price": p.get("price", "0"), "qty": f"{qty:f}",
+        order = {"category": p["category"], "orderId": oid, "orderLinkId": link, "symbol": p["symbol"], "price": p.get("price", "0"), "qty": f"{qty:f}",
                  "side": p["side"], "orderStatus": "New", "cumExecQty": "0", "cumExecFee": "0", "timeInForce": p.get("timeInForce", "GTC"),
                  "orderType": p["orderType"], "rejectReason": "EC_NoError", "createdTime": now, "updatedTime": now}
         if p.get("timeInForce") == "PostOnly" and crosses:
@@ -186,6 +246,8 @@ class FakeBybit(FakeVenueServer):
         elif p.get("timeInForce") == "IOC":
             order["orderStatus"] = "Cancelled"
         self.orders[link] = order
+        self._push("order", [order])
+        self._push("execution", [{**e, "category": p["category"], "execType": "Trade"} for e in self.executions.get(oid, [])])
         return answer({"orderId": oid, "orderLinkId": link})
 
     def _open(self, link):
@@ -202,6 +264,7 @@ class FakeBybit(FakeVenueServer):
         if "price" in p:
             order["price"] = p["price"]
         order["updatedTime"] = str(self.now_ms())
+        self._push("order", [order])
         return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
 
     @signed
@@ -210,6 +273,7 @@ class FakeBybit(FakeVenueServer):
         if order is None:
             return answer({}, 170213, "Order does not exist.")
         order["orderStatus"], order["updatedTime"] = "Cancelled", str(self.now_ms())
+        self._push("order", [order])
         return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
 
     @signed

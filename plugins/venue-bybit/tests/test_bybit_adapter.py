@@ -15,7 +15,7 @@ from fake_bybit import FakeBybit  # noqa: E402
 from sequence_core.errors import AuthenticationError, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_bybit.execution import BybitSession  # noqa: E402
 from sequence_venue_bybit.feed import BybitFeed  # noqa: E402
 from sequence_venue_bybit.http import BybitClient  # noqa: E402
@@ -166,3 +166,52 @@ def test_published_payloads_parse():
     assert delta.asks == ((Decimal("27451.00"), Decimal("0")),)
     (inst,) = from_instruments_info(json.loads((SAMPLES / "http_get_instruments_spot.json").read_text())["result"]["list"][:1])
     assert (inst.symbol, inst.tick_size, inst.lot_size, inst.min_notional) == ("BTC-USDT", Decimal("0.1"), Decimal("0.0001"), Decimal("10"))
+
+
+# -- the private order and execution streams -----------------------------------------------------
+def user_stream(fake, secret=SECRET):
+    from sequence_venue_bybit.stream import BybitUserStream
+
+    return BybitUserStream(BybitClient(KEY, secret, fake.url), {"ws_url": fake.url.replace("http", "ws") + "/v5/public/spot"})
+
+
+def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_exec_id_rest_reports(fake):
+    async def go():
+        s = session(fake)
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream authenticated and subscribed")
+            await s.place(node(3, price="90000.00", kind="limit"), BTC)
+            fake.fill_resting(node(3).client_order_id, "0.2")
+            await until(lambda: any(st.fills for st in probe.states), what="execution pushed")
+            executions = await s.client.executions("spot", "BTCUSDT", probe.states[-1].venue_order_id)
+        await s.close()
+        return probe.states, executions
+    states, executions = asyncio.run(go())
+    (fill,) = states[-1].fills
+    assert [st.status for st in states if not st.fills] == ["NEW", "PARTIALLY_FILLED"]   # placed, then part-filled
+    assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
+    assert fill.fee == Decimal("0.2") * Decimal("0.001") * Decimal("90000.00")     # BTC fee, in USDT
+    assert fill.fill_id == executions[0]["execId"]
+
+
+def test_a_refused_private_auth_never_shows_the_secret(fake):
+    async def go():
+        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
+            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
+            return probe.runner.stats.error
+    error = asyncio.run(go())
+    assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
+    assert fake.logins[0] is False and fake.private == []
+
+
+def test_the_published_order_and_execution_pushes_parse():
+    from sequence_venue_bybit.stream import BybitUserStream
+
+    by_symbol = {i.venue_symbol: i for i in INSTRUMENTS}
+    stream = BybitUserStream(None, {})
+    (order,) = stream.parse(json.loads((SAMPLES / "ws_account_order.json").read_text()), by_symbol)
+    (execution,) = stream.parse(json.loads((SAMPLES / "ws_account_execution.json").read_text()), by_symbol)
+    assert (order.client_order_id, order.status, order.price) == ("client-1", "CANCELLED", Decimal("30000"))
+    (fill,) = execution.fills
+    assert (execution.client_order_id, fill.fill_id) == ("test-order-link-001", "0ab1bdf7-4219-438b-b30a-32ec863018f7")
+    assert (fill.price, fill.qty, fill.fee, fill.liquidity) == (Decimal("95900.1"), Decimal("0.5"), Decimal("26.3725275"), "taker")

@@ -49,3 +49,18 @@ def test_a_venue_refusal_reaches_the_user(world):
     server.refuse_next_place = (170130, "Order price exceeds the allowable range.")
     graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]
     assert graph["status"] == "REJECTED" and "bybit: Order price exceeds the allowable range. (170130)" in graph["reason"]
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bybit", "--limit-price", "80000.00")
+    link = next(k for k, o in server.orders.items() if o["orderStatus"] == "New")
+    cli.wait(lambda: server.private, "the engine authenticated the private stream on its first order")
+    assert server.logins == [True]
+    polls_before = server.requests.count(("GET", "/v5/order/realtime"))
+    server.fill_resting(link, "0.02")
+    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
+    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
+    assert server.requests.count(("GET", "/v5/order/realtime")) - polls_before <= 2

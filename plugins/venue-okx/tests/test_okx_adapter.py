@@ -15,7 +15,7 @@ from fake_okx import FakeOkx  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_okx.execution import OkxSession  # noqa: E402
 from sequence_core.feeds import interleaved_crc32  # noqa: E402
 from sequence_venue_okx.feed import OkxFeed  # noqa: E402
@@ -191,34 +191,24 @@ def test_checksum_matches_the_documented_construction():
 
 
 # -- the private orders stream ---------------------------------------------------------------------
-def stream_runner(fake, states, connects, secret=SECRET):
-    from sequence_core.userstream import UserStreamRunner
+def user_stream(fake, secret=SECRET):
     from sequence_venue_okx.stream import OkxUserStream
 
     settings = {"ws_url": fake.url.replace("http", "ws") + "/ws/v5/public"}
-    client = OkxClient(KEY, secret, PASS, fake.url)
-
-    async def connected():
-        connects.append(1)
-    return UserStreamRunner(OkxUserStream(client, settings), lambda: {i.venue_symbol: i for i in INSTRUMENTS},
-                            states.extend, connected, max_backoff_s=0.2).start()
+    return OkxUserStream(OkxClient(KEY, secret, PASS, fake.url), settings)
 
 
 def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_id_rest_reports(fake):
     async def go():
-        states, connects = [], []
-        runner = stream_runner(fake, states, connects)
         s = session(fake)
-        try:
-            await until(lambda: runner.live and fake.private, what="stream logged in and subscribed")
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream logged in and subscribed")
             await s.place(node(3, price="90000.0", kind="limit"), BTC)
             fake.fill_resting(node(3).client_order_id, "0.2")
-            await until(lambda: any(st.fills for st in states), what="fill pushed")
-            rest_fills = await s.client.fills("BTC-USDT", states[-1].venue_order_id)
-            return states[-1], rest_fills
-        finally:
-            await runner.stop()
-            await s.close()
+            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
+            rest_fills = await s.client.fills("BTC-USDT", probe.states[-1].venue_order_id)
+        await s.close()
+        return probe.states[-1], rest_fills
     state, rest_fills = asyncio.run(go())
     (fill,) = state.fills
     assert (state.status, state.filled_qty) == ("PARTIALLY_FILLED", Decimal("0.2"))
@@ -229,32 +219,22 @@ def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_id_res
 
 def test_a_refused_private_login_is_an_auth_error_that_never_shows_the_secret(fake):
     async def go():
-        states, connects = [], []
-        runner = stream_runner(fake, states, connects, secret="not-the-secret-xyz")
-        try:
-            await until(lambda: fake.logins, what="a login attempt")
-            await until(lambda: "login" in runner.stats.error, what="the refusal")
-            return runner.stats.error, runner.live, connects
-        finally:
-            await runner.stop()
+        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
+            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
+            return probe.runner.stats.error, probe.runner.live, probe.connects
     error, live, connects = asyncio.run(go())
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
-    assert not live and connects == [] and fake.private == []
+    assert not live and connects == 0 and fake.private == [] and fake.logins[0] is False
 
 
 def test_the_stream_reconnects_and_asks_for_a_catch_up_each_time(fake):
     async def go():
-        states, connects = [], []
-        runner = stream_runner(fake, states, connects)
-        try:
-            await until(lambda: connects, what="first connect")
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.connects, what="first connect")
             fake.drop_sockets()
-            await until(lambda: len(connects) >= 2 and runner.live, what="reconnect")
-            return runner.stats.reconnects, fake.logins
-        finally:
-            await runner.stop()
-    reconnects, logins = asyncio.run(go())
-    assert reconnects >= 1 and logins[:2] == [True, True]
+            await until(lambda: probe.connects >= 2 and probe.runner.live, what="reconnect")
+            return probe.runner.stats.reconnects
+    assert asyncio.run(go()) >= 1 and fake.logins[:2] == [True, True]
 
 
 def test_the_published_orders_push_parses():

@@ -64,23 +64,14 @@ def test_a_venue_refusal_is_a_clear_error(world):
 
 
 def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(world):
-    import time
-
     cli, server = world
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "okx", "--limit-price", "80000.0")
     cid = next(o["clOrdId"] for o in server.orders.values() if o["state"] == "live")
-    for _ in range(250):                       # the engine logs in to the private stream on its first order
-        if server.private:
-            break
-        time.sleep(0.02)
-    assert server.logins == [True] and server.private
+    cli.wait(lambda: server.private, "the engine logged in to the private stream on its first order")
+    assert server.logins == [True]
     polls_before = server.requests.count(("GET", "/api/v5/trade/order"))
     server.fill_resting(cid, "0.02")
-    for _ in range(250):
-        fills = cli.json("fills")
-        if fills:
-            break
-        time.sleep(0.02)
+    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
     assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.0", "0.02", "maker")]
     (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
     assert [n["status"] for n in entry["nodes"]] == ["FILLED"]

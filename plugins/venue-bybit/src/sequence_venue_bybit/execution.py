@@ -7,7 +7,7 @@ take). ``orderLinkId`` is the node's client order id, so a lost answer is resolv
 for it; Bybit refuses a duplicate ``orderLinkId`` (10014/170141-class errors), so nothing is
 placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids). Fills come
 from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``; a base-coin fee is converted to
-quote at the fill price). Linear perps: quantities in base coin, fees in USDT; positions are
+quote at the fill price); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; positions are
 the engine's ledger.
 """
 
@@ -50,8 +50,13 @@ class BybitSession(ExecutionSession):
     venue = "bybit"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: BybitClient):
-        self.client = client
+    def __init__(self, client: BybitClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
+
+    def user_stream(self):
+        from .stream import BybitUserStream
+
+        return BybitUserStream(self.client, self.settings)
 
     async def place(self, node, instrument) -> OrderState:
         category, symbol = where(instrument)

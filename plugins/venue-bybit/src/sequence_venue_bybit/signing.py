@@ -23,3 +23,11 @@ def headers(api_key: str, secret: str, timestamp_ms: int, payload: str, recv_win
     return {"X-BAPI-API-KEY": api_key, "X-BAPI-TIMESTAMP": str(timestamp_ms), "X-BAPI-RECV-WINDOW": str(recv_window_ms),
             "X-BAPI-SIGN": signature(secret, timestamp_ms, api_key, recv_window_ms, payload), "X-BAPI-SIGN-TYPE": "2",
             "Content-Type": "application/json"}
+
+
+def ws_auth(api_key: str, secret: str, expires_ms: int) -> dict:
+    """The private websocket's auth (https://bybit-exchange.github.io/docs/v5/ws/connect#authentication):
+    ``signature`` = hex(HMAC-SHA256(secret, "GET/realtime" + expires)), ``expires`` a ms time
+    in the near future; Bybit refuses one already past."""
+    sign = hmac.new(secret.encode(), f"GET/realtime{expires_ms}".encode(), hashlib.sha256).hexdigest()
+    return {"op": "auth", "args": [api_key, expires_ms, sign]}

@@ -25,7 +25,7 @@ class BybitVenue(Venue):
         from .http import DEFAULT_BASE_URL, BybitClient
 
         return BybitSession(BybitClient(credentials["api_key"], credentials["api_secret"],
-                                        settings.get("base_url", DEFAULT_BASE_URL)))
+                                        settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
         from .feed import BybitFeed
