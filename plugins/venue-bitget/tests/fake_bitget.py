@@ -5,7 +5,9 @@ METHOD + path[?query] + body)), ``ACCESS-TIMESTAMP`` (ms) within 30 s (40008). A
 (HTTP 400, 429 for limits). Orders match a fixed book (asks 91000.00 x 2, bids 90990.00 x 2);
 taker fee 0.1% (negative ``totalFee``) in the base coin for buys, quote for sells.
 Websocket ``/v2/ws/public``: ``books`` snapshot then updates with ``checksum``, ``trade``,
-``ping``/``pong``. Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``,
+``ping``/``pong``. ``/v2/ws/private``: login checked like a REST signature (over ``timestamp +
+GET + /user/verify``, Unix seconds), then the spot ``orders`` channel pushes each order change
+with its last fill; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place``, ``corrupt_next_checksum``, ``drop_sockets()``.
 """
 
@@ -46,6 +48,8 @@ class FakeBitget(FakeVenueServer):
         self.bids = {"90990.00": "2", "90980.00": "3"}
         self.asks = {"91000.00": "2", "91010.00": "3"}
         self.subscriptions: list[dict] = []
+        self.private: list = []
+        self.logins: list[bool] = []
         self.seq = 10
         self._ids = itertools.count(5000)
 
@@ -73,6 +77,7 @@ class FakeBitget(FakeVenueServer):
         app = web.Application(middlewares=[self.faults])
         r = app.router
         r.add_get("/v2/ws/public", self.ws)
+        r.add_get("/v2/ws/private", self.private_ws)
         r.add_get("/api/v2/public/time", self.time)
         r.add_get("/api/v2/spot/public/symbols", self.symbols)
         r.add_get("/api/v2/spot/market/orderbook", self.orderbook)
@@ -118,6 +123,72 @@ class FakeBitget(FakeVenueServer):
                     if arg["channel"] == "books":
                         await ws.send_json(self._book("snapshot", dict(self.bids), dict(self.asks)))
         return ws
+
+    async def private_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        logged_in = False
+        async for msg in ws:
+            if msg.data == "ping":
+                await ws.send_str("pong")
+                continue
+            body = json.loads(msg.data)
+            if body.get("op") == "login":
+                logged_in = self._check_login(body["args"][0])
+                self.logins.append(logged_in)
+                await ws.send_json({"event": "login", "code": 0, "msg": ""} if logged_in
+                                   else {"event": "error", "code": 30005, "msg": "Login failed"})
+            elif body.get("op") == "subscribe":
+                if not logged_in:
+                    await ws.send_json({"event": "error", "code": 30004, "msg": "User not logged in"})
+                    continue
+                for arg in body["args"]:
+                    await ws.send_json({"event": "subscribe", "arg": arg})
+                    if arg.get("channel") == "orders":
+                        self.private.append(ws)
+        return ws
+
+    def _check_login(self, a: dict) -> bool:
+        if a.get("apiKey") != self.api_key or a.get("passphrase") != self.passphrase:
+            return False
+        if not a.get("timestamp", "").isdigit() or abs(self.now_ms() / 1000 - int(a["timestamp"])) > 30:
+            return False
+        expected = base64.b64encode(hmac.new(self.secret.encode(), f"{a['timestamp']}GET/user/verify".encode(),
+                                             hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(a.get("sign", ""), expected)
+
+    def _push(self, order: dict, fill: dict | None = None) -> None:
+        """The ``orders`` channel push for this change (on the server's loop)."""
+        import asyncio
+
+        data = {"instId": order["symbol"], "orderId": order["orderId"], "clientOid": order["clientOid"], "price": order["price"],
+                "size": order["size"], "orderType": order["orderType"], "side": order["side"], "status": order["status"],
+                "accBaseVolume": order["baseVolume"], "cTime": order["cTime"], "uTime": order["uTime"]}
+        if fill:
+            data.update(tradeId=fill["tradeId"], fillPrice=fill["priceAvg"], baseVolume=fill["size"], fillTime=fill["cTime"],
+                        fillFee=fill["feeDetail"]["totalFee"], fillFeeCoin=fill["feeDetail"]["feeCoin"],
+                        tradeScope="M" if fill["tradeScope"] == "maker" else "T")
+        message = {"action": "snapshot", "arg": {"instType": "SPOT", "channel": "orders", "instId": "default"},
+                   "data": [data], "ts": self.now_ms()}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread."""
+        def go():
+            order = self.orders[cid]
+            q, px = Decimal(qty), Decimal(order["price"])
+            fee, coin = (-(q * Decimal("0.001")), "BTC") if order["side"] == "buy" else (-(q * px * Decimal("0.001")), "USDT")
+            fill = {"tradeId": str(next(self._ids)), "orderId": order["orderId"], "priceAvg": order["price"], "size": f"{q:f}",
+                    "feeDetail": {"feeCoin": coin, "totalFee": f"{fee:f}"}, "tradeScope": "maker", "cTime": str(self.now_ms())}
+            self.fills.setdefault(order["orderId"], []).append(fill)
+            done = Decimal(order["baseVolume"]) + q
+            order.update(baseVolume=f"{done:f}", uTime=fill["cTime"],
+                         status="filled" if done >= Decimal(order["size"]) else "partially_filled")
+            self._push(order, fill)
+        self.soon(go)
 
     def _book(self, action, bids, asks):
         return {"action": action, "arg": {"instType": "SPOT", "channel": "books", "instId": "BTCUSDT"},
@@ -176,6 +247,7 @@ class FakeBitget(FakeVenueServer):
         elif p.get("force") == "ioc":
             order["status"] = "cancelled"
         self.orders[cid] = order
+        self._push(order, self.fills.get(oid, [None])[-1])
         return ok({"orderId": oid, "clientOid": cid})
 
     @signed
@@ -184,6 +256,7 @@ class FakeBitget(FakeVenueServer):
         if order is None or order["status"] not in ("live", "partially_filled"):
             return fail("43001", "The order does not exist")
         order["status"], order["uTime"] = "cancelled", str(self.now_ms())
+        self._push(order)
         return ok({"orderId": order["orderId"], "clientOid": order["clientOid"]})
 
     @signed

@@ -14,7 +14,7 @@ from fake_bitget import FakeBitget  # noqa: E402
 from sequence_core.errors import AuthenticationError, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
 from sequence_venue_bitget.feed import BitgetFeed  # noqa: E402
 from sequence_venue_bitget.http import BitgetClient  # noqa: E402
@@ -138,3 +138,40 @@ def test_checksum_mismatch_resubscribes(fake):
 def test_dropped_socket_serves_no_stale_book(fake):
     stale, book = asyncio.run(drop_and_recover(feed_for(fake), BTC, fake, lambda: fake.bids.__setitem__("90993.00", "4")))
     assert stale is None and book.best_bid.price == Decimal("90993.00")
+
+
+# -- the private orders stream ---------------------------------------------------------------------
+def user_stream(fake, secret=SECRET):
+    from sequence_venue_bitget.stream import BitgetUserStream
+
+    settings = {"ws_url": fake.url.replace("http", "ws") + "/v2/ws/public"}
+    return BitgetUserStream(BitgetClient(KEY, secret, PASS, fake.url), settings)
+
+
+def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_trade_id_rest_reports(fake):
+    async def go():
+        s = session(fake)
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream logged in and subscribed")
+            await s.place(node(3, price="90000.00", kind="limit"), BTC)
+            fake.fill_resting(node(3).client_order_id, "0.2")
+            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
+            rest_fills = await s.client.fills("BTCUSDT", probe.states[-1].venue_order_id)
+        await s.close()
+        return probe.states, rest_fills
+    states, rest_fills = asyncio.run(go())
+    (fill,) = states[-1].fills
+    assert [st.status for st in states] == ["NEW", "PARTIALLY_FILLED"]
+    assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
+    assert fill.fee == Decimal("0.2") * Decimal("0.001") * Decimal("90000.00")     # BTC fee, in USDT
+    assert fill.fill_id == rest_fills[0]["tradeId"]
+
+
+def test_a_refused_private_login_never_shows_the_secret(fake):
+    async def go():
+        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
+            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
+            return probe.runner.stats.error
+    error = asyncio.run(go())
+    assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
+    assert fake.logins[0] is False and fake.private == []

@@ -7,7 +7,8 @@ a market buy's ``size`` in the quote coin and the engine's quantities are in bas
 ``clientOid`` is the node's client order id, so a lost answer is resolved by asking for it.
 Amend: Bitget spot has no in-place amend, so the engine cancels and replaces. Fills from
 ``trade/fills`` (``feeDetail.totalFee`` negative when charged, in ``feeCoin``; a base-coin
-fee is converted to quote at the fill price).
+fee is converted to quote at the fill price); fills and order changes also arrive on the
+private ``orders`` channel (stream.py).
 """
 
 from __future__ import annotations
@@ -42,8 +43,13 @@ class BitgetSession(ExecutionSession):
     venue = "bitget"
     amend_mode = "cancel_replace"
 
-    def __init__(self, client: BitgetClient):
-        self.client = client
+    def __init__(self, client: BitgetClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
+
+    def user_stream(self):
+        from .stream import BitgetUserStream
+
+        return BitgetUserStream(self.client, self.settings)
 
     def _symbol(self, inst) -> str:
         if inst.kind != "crypto":

@@ -23,3 +23,10 @@ def headers(api_key: str, secret: str, passphrase: str, timestamp_ms: int, metho
     return {"ACCESS-KEY": api_key, "ACCESS-SIGN": signature(secret, timestamp_ms, method, request_path, body),
             "ACCESS-TIMESTAMP": str(timestamp_ms), "ACCESS-PASSPHRASE": passphrase, "locale": "en-US",
             "Content-Type": "application/json"}
+
+
+def ws_login(api_key: str, secret: str, passphrase: str, seconds: int) -> dict:
+    """The private websocket's login (https://www.bitget.com/api-doc/common/websocket-intro):
+    the same HMAC over ``timestamp + "GET" + "/user/verify"``, the timestamp in Unix seconds."""
+    return {"op": "login", "args": [{"apiKey": api_key, "passphrase": passphrase, "timestamp": str(seconds),
+                                     "sign": signature(secret, seconds, "GET", "/user/verify")}]}

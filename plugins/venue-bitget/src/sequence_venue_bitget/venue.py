@@ -25,7 +25,7 @@ class BitgetVenue(Venue):
         from .http import DEFAULT_BASE_URL, BitgetClient
 
         return BitgetSession(BitgetClient(credentials["api_key"], credentials["api_secret"], credentials["passphrase"],
-                                          settings.get("base_url", DEFAULT_BASE_URL)))
+                                          settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
         from .feed import BitgetFeed
