@@ -9,6 +9,9 @@ Market data: ``GET /api/v3/depth`` (``lastUpdateId``), ``/api/v3/exchangeInfo``,
 websocket (SUBSCRIBE, ``depthUpdate`` with U/u, ``trade``); ``push_depth()`` sends the next
 update, ``skip_next_update`` drops one sequence number (a gap the client must notice), and
 ``drop_sockets()`` closes every socket. Every answer carries ``X-MBX-USED-WEIGHT-1M``.
+User data: the WebSocket API at ``/ws-api/v3`` takes ``userDataStream.subscribe.signature``
+(signature over the sorted params, timestamp within 5 s) and then sends an ``executionReport``
+for every order change; ``fill_resting()`` fills a resting order as a taker would.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class FakeBinance(FakeVenueServer):
         self.subscriptions: list[list[str]] = []
         self.skip_next_update = 0
         self.used_weight = 0
+        self.private: list = []               # WebSocket API sessions subscribed to user data
+        self.logins: list[bool] = []
         self.depth_requests = 0
 
     # -- protocol -----------------------------------------------------------------------------
@@ -80,6 +85,7 @@ class FakeBinance(FakeVenueServer):
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.weight, self.faults])
         app.router.add_get("/ws", self.ws)
+        app.router.add_get("/ws-api/v3", self.ws_api)
         app.router.add_get("/api/v3/depth", self.depth)
         app.router.add_get("/api/v3/exchangeInfo", self.exchange_info)
         app.router.add_get("/api/v3/openOrders", self.open_orders)
@@ -139,6 +145,9 @@ class FakeBinance(FakeVenueServer):
         elif p.get("timeInForce") == "IOC":
             order["status"] = "EXPIRED"
         self.orders[cid] = order
+        self._report(order, "NEW")
+        for trade in self.trades.get(order_id, []):
+            self._report(order, "TRADE", trade)
         return web.json_response(order)
 
     @signed
@@ -154,6 +163,7 @@ class FakeBinance(FakeVenueServer):
         if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
             return self.error(400, -2011, "Unknown order sent.")
         order["status"] = "CANCELED"
+        self._report(order, "CANCELED")
         return web.json_response(self._view(order))
 
     @signed
@@ -184,6 +194,66 @@ class FakeBinance(FakeVenueServer):
                 self.subscriptions.append(body["params"])
                 await ws.send_json({"result": None, "id": body["id"]})
         return ws
+
+    async def ws_api(self, request):
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = msg.json()
+            if body.get("method") != "userDataStream.subscribe.signature":
+                await ws.send_json({"id": body.get("id"), "status": 400, "error": {"code": -1100, "msg": "Unknown method."}})
+                continue
+            error = self._check_ws_signature(body.get("params", {}))
+            self.logins.append(error is None)
+            if error:
+                await ws.send_json({"id": body["id"], "status": 400 if error[0] != -2015 else 401,
+                                    "error": {"code": error[0], "msg": error[1]}})
+                continue
+            self.private.append(ws)
+            await ws.send_json({"id": body["id"], "status": 200, "result": {"subscriptionId": len(self.private) - 1}})
+        return ws
+
+    def _check_ws_signature(self, params: dict):
+        if params.get("apiKey") != self.api_key:
+            return (-2015, "Invalid API-key, IP, or permissions for action.")
+        payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "signature")
+        expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(str(params.get("signature", "")), expected):
+            return (-1022, "Signature for this request is not valid.")
+        if abs(self.now_ms() - int(params.get("timestamp", 0))) > 5000:
+            return (-1021, "Timestamp for this request is outside of the recvWindow.")
+        return None
+
+    def _report(self, order: dict, execution: str, trade: dict | None = None) -> None:
+        """An ``executionReport`` for this change to every subscribed session (server loop)."""
+        import asyncio
+
+        event = {"e": "executionReport", "E": self.now_ms(), "s": order["symbol"], "c": order["clientOrderId"],
+                 "S": order["side"], "o": order["type"], "q": order["origQty"], "p": order["price"], "C": "",
+                 "x": execution, "X": order["status"], "r": "NONE", "i": order["orderId"], "z": order["executedQty"],
+                 "l": "0", "L": "0", "n": "0", "N": None, "T": self.now_ms(), "t": -1, "m": False}
+        if trade:
+            event.update(l=trade["qty"], L=trade["price"], n=trade["commission"], N=trade["commissionAsset"],
+                         t=trade["id"], m=trade["isMaker"], T=trade["time"])
+        for i, ws in enumerate(self.private):
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json({"subscriptionId": i, "event": event}))
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread."""
+        def go():
+            order = self.orders[cid]
+            q, px = Decimal(qty), Decimal(order["price"])
+            commission, asset = (q * Decimal("0.001"), "BTC") if order["side"] == "BUY" else (q * px * Decimal("0.001"), "USDT")
+            trade = {"id": next(self._ids), "orderId": order["orderId"], "price": order["price"], "qty": str(q),
+                     "commission": str(commission), "commissionAsset": asset, "time": self.now_ms(), "isMaker": True}
+            self.trades.setdefault(order["orderId"], []).append(trade)
+            done = Decimal(order["executedQty"]) + q
+            order.update(executedQty=str(done), updateTime=trade["time"],
+                         status="FILLED" if done >= Decimal(order["origQty"]) else "PARTIALLY_FILLED")
+            self._report(order, "TRADE", trade)
+        self.soon(go)
 
     def push_depth(self, bids=(), asks=()) -> None:
         """Change the book and send the update to every socket (from any thread)."""

@@ -30,7 +30,7 @@ def world(tmp_path):
 
     assert run("connect", "binance", stdin=json.dumps({"api_key": KEY, "api_secret": SECRET})).returncode == 0
     ws = url.replace("http", "ws") + "/ws"
-    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\nws_url = "{ws}"\n')
+    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\nws_url = "{ws}"\nws_api_url = "{ws}-api/v3"\n')
     yield run, server, home
     info = home / "engine.json"
     if info.exists():
@@ -110,3 +110,20 @@ def test_live_amend_of_quantity_is_native(world):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["mode"] == "cancel_replace"
     assert sorted(o["status"] for o in server.orders.values()) == ["CANCELED", "NEW"]
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_user_data_stream(world):
+    from sequence_core.testing import LiveCli
+
+    run, server, _ = world
+    d = json.loads(run("buy", "BTC-USDT", "0.02", "--venue", "binance", "--limit-price", "80000.00", "--output", "json").stdout)
+    LiveCli.wait(lambda: server.private, "the engine subscribed to the user data stream on its first order")
+    assert server.logins == [True]
+    polls_before = server.requests.count(("GET", "/api/v3/order"))
+    (cid,) = server.orders
+    server.fill_resting(cid, "0.02")
+    fills = LiveCli.wait(lambda: json.loads(run("fills", "--output", "json").stdout), "the fill in `sequence fills`")
+    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
+    orders = json.loads(run("orders", "--output", "json").stdout)
+    assert [n["status"] for o in orders if o["graph"]["graph_id"] == d["graph"]["graph_id"] for n in o["nodes"]] == ["FILLED"]
+    assert server.requests.count(("GET", "/api/v3/order")) - polls_before <= 2

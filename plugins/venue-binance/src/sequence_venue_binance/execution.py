@@ -44,8 +44,13 @@ class BinanceSession(ExecutionSession):
     venue = "binance"
     amend_mode = "native_atomic"     # for a quantity decrease; see native_amend
 
-    def __init__(self, client: BinanceClient):
-        self.client = client
+    def __init__(self, client: BinanceClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
+
+    def user_stream(self):
+        from .stream import BinanceUserStream
+
+        return BinanceUserStream(self.client, self.settings)
 
     def _symbol(self, inst) -> str:
         if inst.kind != "crypto":
