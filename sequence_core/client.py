@@ -244,7 +244,7 @@ class Sequence:
     def positions(self, venue_names: list[str] | None = None, kinds: set[str] | None = None,
                   include_closed: bool = False, source: str | None = None):
         from . import ledger
-        from .portfolio import value
+        from .portfolio import merge_reported, reported_positions, value
 
         chosen = self.trading_venues(venue_names)
         db = ledger.connect(self.sandbox)
@@ -259,6 +259,8 @@ class Sequence:
             rows = [p for p in ledger.positions(db) if p.venue in chosen]
         finally:
             db.close()
+        if not self.sandbox:
+            rows = merge_reported(rows, reported_positions(chosen, self.credentials()))
         rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
         instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         return value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")

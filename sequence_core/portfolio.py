@@ -61,6 +61,57 @@ def asset_price(source: MarketDataSource, instruments: list[Instrument], venue: 
     return (book.best_bid.price + book.best_ask.price) / 2
 
 
+def reported_positions(venues: dict, store, timeout_s: float = 5.0) -> dict[str, list[Position]]:
+    """Live: positions as each connected venue reports them (perps, event contracts), for the
+    venues whose execution session can tell; a venue that cannot, or does not answer in time,
+    is left out (its rows stay the ledger's)."""
+    import asyncio
+    import logging
+
+    from .config import venue_settings
+    from .feeds import _run_sync
+    from .journal import position_key
+
+    async def one(name, v):
+        factory = getattr(v, "execution_session", None)
+        creds = store.get(name, [f.name for f in v.credential_fields])
+        session = factory(creds[0], venue_settings(name)) if factory and creds else None
+        if session is None:
+            return name, None
+        try:
+            return name, await asyncio.wait_for(session.positions(), timeout_s)
+        except Exception as exc:  # noqa: BLE001 - the ledger's view stands; say why in the log
+            logging.getLogger("sequence.positions").warning("%s positions: %s", name, exc)
+            return name, None
+        finally:
+            await session.close()
+
+    async def every():
+        return await asyncio.gather(*(one(n, v) for n, v in venues.items()))
+
+    out: dict[str, list[Position]] = {}
+    for name, reported in _run_sync(every, timeout_s + 2):
+        if reported is None:
+            continue
+        by_symbol = {i.venue_symbol: i for i in venues[name].instruments()}
+        out[name] = [Position(name, position_key(inst), inst.kind, p.qty, (p.entry_price or Decimal(0)) * p.qty,
+                              Decimal(0), Decimal(0), "open")
+                     for p in reported if p.qty and (inst := by_symbol.get(p.venue_symbol)) is not None]
+    return out
+
+
+def merge_reported(rows: list[Position], reported: dict[str, list[Position]]) -> list[Position]:
+    """The venue's word replaces the ledger's for its perps and event contracts (realized
+    P&L and fees stay the ledger's: the journal saw every fill); cash and spot stay as kept."""
+    ledger = {(p.venue, p.instrument): p for p in rows}
+    kept = [p for p in rows if not (p.venue in reported and p.kind in ("perp", "event_contract"))]
+    for venue_rows in reported.values():
+        for p in venue_rows:
+            known = ledger.get((p.venue, p.instrument))
+            kept.append(msgspec.structs.replace(p, realized=known.realized, fees=known.fees) if known else p)
+    return kept
+
+
 def value(positions: list[Position], instruments: list[Instrument], source: MarketDataSource, mode: str) -> Positions:
     at = source.now_ns()
     wanted = {id(p): _mark_instrument(p, instruments) for p in positions if cash_kind(p.instrument) is None}

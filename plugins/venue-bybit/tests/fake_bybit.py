@@ -46,6 +46,7 @@ class FakeBybit(FakeVenueServer):
         self.bids = {"90990.00": "2", "90980.00": "3"}
         self.asks = {"91000.00": "2", "91010.00": "3"}
         self.subscriptions: list[str] = []
+        self.positions: list[dict] = []          # what /v5/position/list answers (tests set it)
         self.private: list = []                  # authenticated sockets subscribed to order + execution
         self.logins: list[bool] = []
         self.pings = 0
@@ -80,6 +81,7 @@ class FakeBybit(FakeVenueServer):
         r = app.router
         r.add_get("/v5/public/spot", self.ws)
         r.add_get("/v5/private", self.private_ws)
+        r.add_get("/v5/position/list", self.position_list)
         r.add_get("/v5/market/time", self.time)
         r.add_get("/v5/market/instruments-info", self.instruments)
         r.add_get("/v5/market/orderbook", self.orderbook)
@@ -283,6 +285,12 @@ class FakeBybit(FakeVenueServer):
         else:
             found = [o for o in self.orders.values() if o["orderStatus"] in ("New", "PartiallyFilled")]
         return answer({"category": p["category"], "list": found, "nextPageCursor": ""})
+
+    @signed
+    async def position_list(self, request, p):
+        if p.get("category") != "linear" or not (p.get("symbol") or p.get("settleCoin")):
+            return answer({}, 10001, "symbol or settleCoin is required")
+        return answer({"category": "linear", "list": self.positions, "nextPageCursor": ""})
 
     @signed
     async def history(self, request, p):

@@ -215,3 +215,12 @@ def test_the_published_order_and_execution_pushes_parse():
     (fill,) = execution.fills
     assert (execution.client_order_id, fill.fill_id) == ("test-order-link-001", "0ab1bdf7-4219-438b-b30a-32ec863018f7")
     assert (fill.price, fill.qty, fill.fee, fill.liquidity) == (Decimal("95900.1"), Decimal("0.5"), Decimal("26.3725275"), "taker")
+
+
+def test_linear_positions_as_bybit_reports_them(fake):
+    fake.positions = json.loads((SAMPLES / "http_get_positions.json").read_text())["result"]["list"]
+    rows = asyncio.run(using(session(fake), lambda s: s.positions()))
+    btc, eth = rows[:2]
+    assert (btc.venue_symbol, btc.qty, btc.entry_price, btc.mark_price) == ("BTCUSDT_LINEAR", Decimal("0.5"), Decimal("50000.00"), Decimal("50500.00"))
+    assert (btc.unrealized_pnl, btc.margin, btc.liquidation_price) == (Decimal("250.00"), Decimal("2500.00"), Decimal("45000.00"))
+    assert (eth.venue_symbol, eth.qty) == ("ETHUSDT_LINEAR", Decimal("-5.0"))          # a short is negative

@@ -64,3 +64,13 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
     assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
     assert server.requests.count(("GET", "/v5/order/realtime")) - polls_before <= 2
+
+
+def test_live_positions_show_the_perps_bybit_reports(world):
+    cli, server = world
+    server.positions = [{"symbol": "BTCUSDT", "side": "Sell", "size": "0.25", "avgPrice": "90000.00", "markPrice": "90995.00",
+                         "unrealisedPnl": "-248.75", "positionIM": "2250", "liqPrice": "99000.00"}]
+    d = cli.json("positions", "--kind", "perp")
+    (row,) = d["rows"]
+    assert (row["venue"], row["kind"], row["qty"], row["entry"]) == ("bybit", "perp", "-0.25", "90000.00")
+    assert ("GET", "/v5/position/list") in server.requests

@@ -7,8 +7,8 @@ take). ``orderLinkId`` is the node's client order id, so a lost answer is resolv
 for it; Bybit refuses a duplicate ``orderLinkId`` (10014/170141-class errors), so nothing is
 placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids). Fills come
 from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``; a base-coin fee is converted to
-quote at the fill price); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; positions are
-the engine's ledger.
+quote at the fill price); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; ``positions()`` reads
+``/v5/position/list``, which ``sequence positions`` shows in live mode.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sequence_core.errors import OrderNotFound
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition
 
 from .http import BybitClient
 
@@ -38,6 +38,10 @@ def _fill(e: dict, inst) -> VenueFill:
                      "maker" if e.get("isMaker") else "taker", int(e["execTime"]) * 1_000_000)
 
 
+def _dec(value) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
+
+
 def _state(o: dict, fills: tuple = ()) -> OrderState:
     return OrderState(o["orderLinkId"], str(o["orderId"]), STATUS.get(o["orderStatus"], "NEW"),
                       Decimal(o.get("cumExecQty") or "0"), fills,
@@ -52,6 +56,13 @@ class BybitSession(ExecutionSession):
 
     def __init__(self, client: BybitClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
+
+    async def positions(self) -> list[VenuePosition]:
+        """USDT linear positions as Bybit reports them (a short is negative)."""
+        return [VenuePosition(p["symbol"] + "_LINEAR", Decimal(p["size"]) * (-1 if p["side"] == "Sell" else 1),
+                              _dec(p.get("avgPrice")), _dec(p.get("markPrice")), _dec(p.get("unrealisedPnl")),
+                              _dec(p.get("positionIM")), _dec(p.get("liqPrice")))
+                for p in await self.client.positions() if Decimal(p.get("size") or "0")]
 
     def user_stream(self):
         from .stream import BybitUserStream

@@ -32,7 +32,7 @@ NOT_FOUND_CODES = {110001, 170213, 170142}
 FUNDS_CODES = {110004, 110007, 110012, 170131, 170033}
 INVALID_CODES = {10001, 110003, 110017, 110094, 170130, 170134, 170135, 170136, 170137, 170140, 170141, 170193, 170218}
 LIMITS = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10, "/v5/order/realtime": 50, "/v5/order/history": 50,
-          "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5}
+          "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5, "/v5/position/list": 50}
 
 
 CODES = ErrorCodes("bybit", clock={10002}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -116,6 +116,11 @@ class BybitClient(VenueClient):
 
     async def open_orders(self, category: str, symbol: str) -> list:
         return (await self.signed("GET", "/v5/order/realtime", {"category": category, "symbol": symbol, "openOnly": 0}, True))["list"]
+
+    async def positions(self, category: str = "linear", settle_coin: str = "USDT") -> list:
+        """Open positions (``/v5/position/list``): ``side`` Buy/Sell, ``size``, ``avgPrice``,
+        ``markPrice``, ``unrealisedPnl``, ``positionIM``, ``liqPrice``."""
+        return (await self.signed("GET", "/v5/position/list", {"category": category, "settleCoin": settle_coin}, True))["list"]
 
     async def executions(self, category: str, symbol: str, order_id: str) -> list:
         return (await self.signed("GET", "/v5/execution/list", {"category": category, "symbol": symbol, "orderId": order_id},
