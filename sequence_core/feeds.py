@@ -196,6 +196,11 @@ class VenueFeed:
         """The app-level keepalive this venue asks for, or None."""
         return None
 
+    def reply(self, message: Any) -> list[Any]:
+        """Messages to send back at once for this one (Crypto.com's ``public/heartbeat`` must be
+        answered with ``public/respond-heartbeat`` within 5 s); most venues: none."""
+        return []
+
     def parse(self, message: Any) -> list[BookUpdate | TradeUpdate]:
         """One decoded websocket message as updates (acks, pongs and the rest: none)."""
         return []
@@ -347,6 +352,8 @@ class FeedRunner(SocketRunner):
         else:
             await self._resync(list(self.instruments))
         async for data in self._messages(ws):
+            for answer in self.feed.reply(data):
+                await self._send(ws, answer)
             try:
                 updates = self.feed.parse(data)
             except BookGap as gap:

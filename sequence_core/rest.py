@@ -104,9 +104,11 @@ def _guard(url: str, venue: str) -> None:
 class RestClient:
     def __init__(self, base_url: str, venue: str, error_map: ErrorMap | None = None, timeout_s: float = 10.0,
                  max_retries: int = 3, backoff_s: float = 0.2, limiter: RateLimiter | None = None,
-                 usage: Callable[[Any, RateLimiter], None] | None = None):
-        """``limiter``: the venue's budget; ``usage(headers, limiter)`` reads its rate-limit headers."""
-        self.limiter, self.usage = limiter, usage
+                 usage: Callable[[Any, RateLimiter], None] | None = None, refusals_in_5xx: bool = False):
+        """``limiter``: the venue's budget; ``usage(headers, limiter)`` reads its rate-limit headers.
+        ``refusals_in_5xx``: the venue answers some refusals with HTTP 500 (Crypto.com): a 5xx
+        body goes to the error map too, and only what it maps to NetworkError stays a fault."""
+        self.limiter, self.usage, self.refusals_in_5xx = limiter, usage, refusals_in_5xx
         self.base_url = base_url.rstrip("/")
         self.venue = venue
         self.error_map = error_map
@@ -168,7 +170,10 @@ class RestClient:
                         limiter.pause(delay)
                         wait = 0.0         # acquire() waits out the pause
                 elif status >= 500:
-                    error = NetworkError(f"{self.venue} answered HTTP {status} to {method} {path}")
+                    mapped = self.error_map(status, data) if self.refusals_in_5xx and self.error_map and data else None
+                    if mapped is not None and not isinstance(mapped, NetworkError):
+                        raise mapped
+                    error = mapped or NetworkError(f"{self.venue} answered HTTP {status} to {method} {path}")
                 elif status >= 400:
                     mapped = self.error_map(status, data) if self.error_map else None
                     raise mapped or VenueError(f"{self.venue} refused {method} {path}: HTTP {status}")
@@ -191,17 +196,21 @@ class VenueClient:
     """The shape every adapter's REST client shares: a RestClient with the venue's error map,
     a RateLimiter per endpoint from the published budgets (``limits``: path -> requests per
     ``period_s``), the venue's clock, and ``public()`` reads. Subclasses add ``signed()``
-    (their signature) and the endpoints. ``repr`` never shows a credential."""
+    (their signature) and the endpoints. ``repr`` never shows a credential. A budget with its
+    own period is ``(requests, seconds)`` instead of a count."""
 
     venue: str = ""
-    limits_per_period: dict[str, int] = {}
+    limits_per_period: dict[str, int | tuple[int, float]] = {}
     period_s: float = 1.0
+    refusals_in_5xx: bool = False
 
     def __init__(self, base_url: str, error_map: ErrorMap, timeout_s: float = 10.0, unwrap=None, usage=None,
                  limiter: RateLimiter | None = None):
         """``limiter``: one budget for every call (Binance's request weight) besides any per endpoint."""
-        self.rest = RestClient(base_url, self.venue, error_map, timeout_s=timeout_s, usage=usage, limiter=limiter)
-        self.limits = {path: RateLimiter(n, self.period_s) for path, n in self.limits_per_period.items()}
+        self.rest = RestClient(base_url, self.venue, error_map, timeout_s=timeout_s, usage=usage, limiter=limiter,
+                               refusals_in_5xx=self.refusals_in_5xx)
+        self.limits = {path: RateLimiter(*n) if isinstance(n, tuple) else RateLimiter(n, self.period_s)
+                       for path, n in self.limits_per_period.items()}
         self.clock = VenueClock(self.server_time_ms)
         self._unwrap = unwrap
 

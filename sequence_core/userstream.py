@@ -57,6 +57,10 @@ class UserStream:
     def ping(self) -> Any | None:
         return None
 
+    def reply(self, message: Any) -> list[Any]:
+        """Messages to send back at once for this one (a venue's own heartbeat); most: none."""
+        return []
+
     def parse(self, message: Any, instruments: dict[str, Instrument]) -> list[OrderState]:
         """One decoded message as order states (``instruments`` by venue symbol, for fees
         charged in the base asset); anything else (acks, pongs): none."""
@@ -121,6 +125,8 @@ class UserStreamRunner(SocketRunner):
 
     async def _pump(self, ws) -> None:
         async for data in self._messages(ws):
+            for answer in self.stream.reply(data):
+                await self._send(ws, answer)
             try:
                 states = self.stream.parse(data, self.instruments())
             except (msgspec.DecodeError, KeyError, ValueError, TypeError) as exc:

@@ -1,4 +1,9 @@
-"""Crypto.com Exchange: the published tier-0 fee schedule (rates are fractions of notional)."""
+"""Crypto.com Exchange: the published tier-0 fee schedule (rates are fractions of notional).
+
+The account's own rates are ``private/get-instrument-fee-rate`` (``effective_maker_rate_bps``,
+``effective_taker_rate_bps``) and each order's ``maker_fee_rate`` / ``taker_fee_rate``; the
+client reads the former (http.py ``fee_rate``).
+"""
 
 from decimal import Decimal
 
@@ -10,5 +15,6 @@ SCHEDULE = FeeSchedule(
     perp_tiers=(FeeTier("Tier 1 (derivatives)", Decimal("0.00034"), Decimal("0.0005")),),
     source="https://crypto.com/exchange/document/fees-limits",
     as_of="2026-11-24",
-    notes="spot figures as carried by ccxt 4.5.90; check the page for promotional tiers",
+    notes="spot figures as carried by ccxt 4.5.90; check the page for promotional tiers; "
+          "private/get-instrument-fee-rate gives an account's own rate",
 )
