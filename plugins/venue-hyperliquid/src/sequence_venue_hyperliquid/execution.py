@@ -1,0 +1,206 @@
+"""Hyperliquid perp execution session: the engine's node orders as Hyperliquid orders.
+
+Order types (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/exchange-endpoint#place-an-order):
+``limit`` -> ``{"limit": {"tif": "Gtc"}}``, ``post_only`` -> ``Alo``, ``ioc`` -> ``Ioc``, ``market`` -> an
+aggressive ``Ioc`` limit as the official SDK's ``market_open`` does: the node's cap if it has one,
+else the mid (``allMids``) +/- 5 %, at 5 significant figures and 6 - szDecimals decimals (rounded
+toward the passive side, so a cap is never exceeded). An IOC that finds nothing and a post-only
+that would take are answered with an error status; the venue did cancel them, so they are
+CANCELLED states here, not faults. The wire order is ``{a, b, p, s, r, t, c}`` in that key order.
+``cloid`` is derived from the node's client order id (signing.cloid_for), so after a lost answer
+``orderStatus`` by cloid finds the order. Amend is native (``batchModify`` by cloid): one signed,
+atomic action; the venue replaces the order under a new oid with the same cloid, so fills are
+collected by cloid across both. Its size is the new total less what has filled.
+Fills come from ``userFills`` (``fee`` positive when charged, in ``feeToken``; ``crossed`` = taker).
+Positions and balances come from ``clearinghouseState`` (signed ``szi``; ``withdrawable`` USDC).
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from sequence_core.errors import InvalidOrder, OrderNotFound
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition
+
+from .http import HyperliquidClient, error_type, refusal
+from .signing import client_id_of, cloid_for, to_wire
+from .symbols import check_order, from_meta, round_price
+
+VENUE_CANCELLED = ("IocCancel", "BadAloPx")
+TIF = {"post_only": "Alo", "ioc": "Ioc", "market": "Ioc"}
+
+
+def _status(venue_status: str, filled: Decimal) -> str:
+    if venue_status in ("open", "triggered"):
+        return "PARTIALLY_FILLED" if filled else "NEW"
+    if venue_status == "filled":
+        return "FILLED"
+    if venue_status.lower().endswith("rejected"):
+        return "REJECTED"
+    return "CANCELLED"          # canceled, marginCanceled, scheduledCancel, selfTradeCanceled, ...
+
+
+def wire(asset: int, side: str, price: Decimal, qty: Decimal, tif: str, cloid: str) -> dict:
+    return {"a": asset, "b": side == "buy", "p": to_wire(price), "s": to_wire(qty), "r": False,
+            "t": {"limit": {"tif": tif}}, "c": cloid}
+
+
+def venue_fill(f: dict) -> VenueFill:
+    """A ``userFills`` row; fills recorded before trade ids (``tid``) existed are keyed by their content."""
+    fill_id = str(f.get("tid") or f"{f['hash']}:{f['oid']}:{f['px']}:{f['sz']}:{f.get('startPosition', '')}")
+    return VenueFill(fill_id, Decimal(f["px"]), Decimal(f["sz"]), Decimal(f.get("fee") or "0"),
+                     f.get("feeToken") or "USDC", "taker" if f.get("crossed") else "maker", int(f["time"]) * 1_000_000)
+
+
+class HyperliquidSession(ExecutionSession):
+    venue = "hyperliquid"
+    amend_mode = "native_atomic"
+    slippage = Decimal("0.05")          # the SDK's DEFAULT_SLIPPAGE for market orders
+    min_poll_s = 1.0                    # orderStatus per resting order, within the IP weight budget
+
+    def __init__(self, client: HyperliquidClient):
+        self.client = client
+        self._assets: dict[str, tuple[int, int]] | None = None
+        self._seen: dict[str, tuple] = {}     # cloid -> (what the last status said, its raw fills, oids)
+        self._polled = 0.0
+
+    async def _asset(self, inst) -> tuple[int, int]:
+        if inst.kind != "perp":
+            raise InvalidOrder(f"hyperliquid: {inst.symbol} is not a perp; this adapter trades perps")
+        if self._assets is None:
+            self._assets = from_meta(await self.client.meta())
+        if inst.venue_symbol not in self._assets:
+            raise InvalidOrder(f"hyperliquid: {inst.venue_symbol} is not in the venue's meta universe")
+        return self._assets[inst.venue_symbol]
+
+    async def _price(self, node, inst, sz_decimals: int) -> Decimal:
+        buy = node.side == "buy"
+        if node.order_type not in ("market", "ioc") and node.limit_price is not None:
+            return node.limit_price                      # a resting price is the user's: checked, not moved
+        price = node.limit_price
+        if price is None:
+            mid = Decimal(str((await self.client.all_mids())[inst.venue_symbol]))
+            price = mid * (1 + self.slippage if buy else 1 - self.slippage)
+        return round_price(price, sz_decimals, up=not buy)
+
+    async def place(self, node, instrument) -> OrderState:
+        asset, sz_decimals = await self._asset(instrument)
+        price = await self._price(node, instrument, sz_decimals)
+        check_order(price, node.qty, sz_decimals, instrument.venue_symbol)
+        tif = "Ioc" if node.limit_price is None else TIF.get(node.order_type, "Gtc")
+        cloid = cloid_for(node.client_order_id)
+        (status,) = await self.client.order(wire(asset, node.side, price, node.qty, tif, cloid))
+        if isinstance(status, dict) and "error" in status:
+            if error_type(status["error"]) in VENUE_CANCELLED:
+                return OrderState(node.client_order_id, None, "CANCELLED", Decimal(0), reason=str(refusal(status["error"])))
+            raise refusal(status["error"])
+        state = await self.order_state(node.client_order_id, instrument)
+        if state is None:       # accepted but not yet visible to reads: its ack is all there is
+            ack = next(iter(status.values())) if isinstance(status, dict) else {}
+            state = OrderState(node.client_order_id, str(ack.get("oid", "")) or None, "NEW", Decimal(0))
+        return state
+
+    async def _fills(self, cloid: str, order: dict, venue_status: str) -> list[dict]:
+        """Fills by cloid (every leg of an amended order), read only when the order moved."""
+        key = (order["oid"], order["sz"], venue_status)
+        known = self._seen.get(cloid)
+        oids = (known[2] if known else set()) | {order["oid"]}
+        if known and known[0] == key:
+            return known[1]
+        untouched = venue_status == "open" and Decimal(order["sz"]) == Decimal(order.get("origSz") or order["sz"])
+        if untouched and len(oids) == 1:
+            raw = []
+        else:
+            raw = [f for f in await self.client.user_fills() if f.get("cloid") == cloid or f.get("oid") in oids]
+        self._seen[cloid] = (key, raw, oids)
+        return raw
+
+    async def order_state(self, client_order_id, instrument=None):
+        cloid = cloid_for(client_order_id)
+        body = await self.client.order_status(cloid)
+        if not isinstance(body, dict) or body.get("status") != "order":
+            return None                                   # {"status": "unknownOid"}: never received
+        venue_status, order = body["order"]["status"], body["order"]["order"]
+        raw = await self._fills(cloid, order, venue_status)
+        orig, left = Decimal(order.get("origSz") or order["sz"]), Decimal(order["sz"])
+        earlier = sum((Decimal(f["sz"]) for f in raw if f.get("oid") != order["oid"]), Decimal(0))
+        filled = max(sum((Decimal(f["sz"]) for f in raw), Decimal(0)), earlier + orig - left)
+        return OrderState(client_order_id, str(order["oid"]), _status(venue_status, filled), filled,
+                          tuple(venue_fill(f) for f in raw), reason="" if venue_status in ("open", "filled", "canceled")
+                          else venue_status, venue_ts_ns=int(body["order"].get("statusTimestamp") or 0) * 1_000_000,
+                          price=Decimal(order["limitPx"]), qty=earlier + orig)
+
+    async def poll(self, nodes):
+        if time.monotonic() - self._polled < self.min_poll_s:
+            return []                                     # nothing new claimed; the next tick asks
+        self._polled = time.monotonic()
+        return await super().poll(nodes)
+
+    async def cancel(self, node, instrument) -> OrderState:
+        async def request():
+            asset, _ = await self._asset(instrument)
+            (status,) = await self.client.cancel_by_cloid(asset, cloid_for(node.client_order_id))
+            if isinstance(status, dict) and "error" in status:
+                raise refusal(status["error"])
+        return await self.cancel_and_read(node, instrument, request)
+
+    async def amend(self, node, instrument, price, qty) -> AmendResult:
+        asset, sz_decimals = await self._asset(instrument)
+        new_price = price if price is not None else node.limit_price
+        remaining = (qty if qty is not None else node.qty) - node.filled_qty
+        if new_price is None or remaining <= 0:
+            raise InvalidOrder("hyperliquid: an amend needs a resting price and a size above what has filled "
+                               f"({node.filled_qty})")
+        check_order(new_price, remaining, sz_decimals, instrument.venue_symbol)
+        cloid = cloid_for(node.client_order_id)
+        (status,) = await self.client.modify(cloid, wire(asset, node.side, new_price, remaining,
+                                                         TIF.get(node.order_type, "Gtc"), cloid))
+        if isinstance(status, dict) and "error" in status:
+            raise refusal(status["error"])
+        state = await self.order_state(node.client_order_id, instrument)
+        if state is None:
+            raise OrderNotFound(f"hyperliquid does not know order {cloid} after amending it")
+        return AmendResult("native_atomic", state)
+
+    async def open_orders(self, instrument) -> list[OrderState]:
+        return [open_order(o) for o in await self.client.open_orders() if o["coin"] == instrument.venue_symbol]
+
+    async def balances(self):
+        return balances_from(await self.client.clearinghouse_state())
+
+    async def positions(self):
+        return positions_from(await self.client.clearinghouse_state())
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def _dec(value) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def open_order(o: dict) -> OrderState:
+    """An ``openOrders`` row (``origSz`` and ``cloid`` are absent from older answers)."""
+    orig, left = Decimal(o.get("origSz") or o["sz"]), Decimal(o["sz"])
+    return OrderState(client_id_of(o.get("cloid")) or o.get("cloid") or str(o["oid"]), str(o["oid"]),
+                      "PARTIALLY_FILLED" if left < orig else "NEW", orig - left,
+                      price=Decimal(o["limitPx"]), qty=orig, venue_ts_ns=int(o["timestamp"]) * 1_000_000)
+
+
+def balances_from(state: dict) -> dict[str, Decimal]:
+    """Free USDC margin of the perp account: ``withdrawable`` (``accountValue`` less margin in use)."""
+    return {"USDC": Decimal(state["withdrawable"])}
+
+
+def positions_from(state: dict) -> list[VenuePosition]:
+    out = []
+    for row in state.get("assetPositions", []):
+        p = row["position"]
+        szi = Decimal(p["szi"])
+        if not szi:
+            continue
+        value = Decimal(p.get("positionValue") or "0")
+        out.append(VenuePosition(p["coin"], szi, _dec(p.get("entryPx")), abs(value / szi) if value else None,
+                                 _dec(p.get("unrealizedPnl")), _dec(p.get("marginUsed")), _dec(p.get("liquidationPx"))))
+    return out

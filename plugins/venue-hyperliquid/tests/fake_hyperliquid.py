@@ -1,0 +1,363 @@
+"""A fake Hyperliquid API on 127.0.0.1 that checks actions the way Hyperliquid does.
+
+``POST /exchange``: the action is rebuilt in the venue's own field order (as its server
+deserialises it into structs), hashed with msgpack + nonce + vault flag, wrapped in the phantom
+agent and the EIP-712 ``Agent`` digest; the signer is *recovered* from the signature and must be
+the account or an API wallet it approved (``approveAgent``, a user-signed action), else
+``{"status": "err", "response": "User or API Wallet 0x.. does not exist."}``. Nonces must be
+unique per signer and within (T - 2 days, T + 1 day) of its clock. Answers carry per-order
+``statuses`` with the error strings of https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/error-responses.
+``POST /info``: meta, l2Book, allMids, clearinghouseState, openOrders, orderStatus (oid or
+cloid), userFills, userRole. Orders match a fixed BTC book (asks 91000 x 2, 91010 x 3; bids
+90990 x 2, 90980 x 3), taker fee 0.045 % in USDC; positions are kept per coin.
+``/ws``: l2Book (whole book per message), trades, ``{"method": "ping"}`` -> ``{"channel": "pong"}``.
+Faults: ``rate_limit_next`` (HTTP 429), ``malformed_next``, ``clock_offset_ms``,
+``refuse_next_place`` (an error status), ``slow_next_s`` (answer late), ``lose_next_answer`` (the action is done, the answer is a
+502), ``address_limited`` (the address-based action limit), ``drop_sockets()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from decimal import Decimal
+
+from aiohttp import web
+
+from sequence_core.keys import keccak256, to_checksum_address
+from sequence_core.testing import FakeVenueServer
+from sequence_venue_hyperliquid import signing
+
+UNIVERSE = [("BTC", 5), ("ETH", 4), ("ATOM", 2), ("MATIC", 1), ("DYDX", 1), ("SOL", 2)]
+DAY_MS = 86_400_000
+TAKER_FEE = Decimal("0.00045")
+LEVERAGE = 20
+
+
+def ok(kind: str, statuses: list | None = None) -> web.Response:
+    response = {"type": kind} if statuses is None else {"type": kind, "data": {"statuses": statuses}}
+    return web.json_response({"status": "ok", "response": response})
+
+
+def err(message: str) -> web.Response:
+    return web.json_response({"status": "err", "response": message})
+
+
+def canonical_order(o: dict) -> dict:
+    t = o["t"]
+    kind = {"limit": {"tif": t["limit"]["tif"]}} if "limit" in t else \
+        {"trigger": {"isMarket": t["trigger"]["isMarket"], "triggerPx": t["trigger"]["triggerPx"], "tpsl": t["trigger"]["tpsl"]}}
+    out = {"a": o["a"], "b": o["b"], "p": o["p"], "s": o["s"], "r": o["r"], "t": kind}
+    if o.get("c") is not None:
+        out["c"] = o["c"]
+    return out
+
+
+def canonical(action: dict) -> dict:
+    """The action in the field order the venue's structs have (what it hashes)."""
+    kind = action["type"]
+    if kind == "order":
+        out = {"type": kind, "orders": [canonical_order(o) for o in action["orders"]], "grouping": action["grouping"]}
+        if action.get("builder"):
+            out["builder"] = {"b": action["builder"]["b"], "f": action["builder"]["f"]}
+        return out
+    if kind == "cancel":
+        return {"type": kind, "cancels": [{"a": c["a"], "o": c["o"]} for c in action["cancels"]]}
+    if kind == "cancelByCloid":
+        return {"type": kind, "cancels": [{"asset": c["asset"], "cloid": c["cloid"]} for c in action["cancels"]]}
+    if kind == "batchModify":
+        return {"type": kind, "modifies": [{"oid": m["oid"], "order": canonical_order(m["order"])} for m in action["modifies"]]}
+    raise KeyError(kind)
+
+
+class FakeHyperliquid(FakeVenueServer):
+    def __init__(self, account: str, mainnet: bool = True, usdc: str = "100000"):
+        super().__init__()
+        self.account = to_checksum_address(account)
+        self.mainnet = mainnet
+        self.agents: set[str] = set()
+        self.cash = Decimal(usdc)
+        self.nonces: dict[str, set[int]] = {}
+        self.orders: dict[int, dict] = {}            # oid -> {"order": ..., "status": ..., "statusTimestamp": ...}
+        self.fills: list[dict] = []
+        self.positions: dict[str, dict] = {}         # coin -> {"szi", "entryPx"}
+        self.books = {"BTC": ({"90990": "2", "90980": "3"}, {"91000": "2", "91010": "3"})}
+        self.refuse_next_place: str | None = None
+        self.lose_next_answer = False
+        self.address_limited = False
+        self.subscriptions: list[dict] = []
+        self.pings = 0
+        self.actions: list[dict] = []
+        self.info_types: list[str] = []
+        self.slow_next_s = 0.0
+        self._ids = itertools.count(77738308)
+
+    def rate_limited(self):
+        return web.Response(status=429, text="null", content_type="application/json")
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self.faults])
+        app.router.add_post("/info", self.info)
+        app.router.add_post("/exchange", self.exchange)
+        app.router.add_get("/ws", self.ws)
+        return app
+
+    # -- book --------------------------------------------------------------------------------------
+    def levels(self, coin: str, with_n: bool = False) -> list:
+        bids, asks = self.books.get(coin, ({}, {}))
+        sides = (sorted(bids.items(), key=lambda kv: -Decimal(kv[0])), sorted(asks.items(), key=lambda kv: Decimal(kv[0])))
+        return [[{"px": p, "sz": s, **({"n": 1} if with_n else {})} for p, s in side] for side in sides]
+
+    def mid(self, coin: str) -> Decimal:
+        bids, asks = self.levels(coin)
+        return (Decimal(bids[0]["px"]) + Decimal(asks[0]["px"])) / 2 if bids and asks else Decimal("100")
+
+    # -- info --------------------------------------------------------------------------------------
+    async def slow(self) -> None:
+        if self.slow_next_s:
+            delay, self.slow_next_s = self.slow_next_s, 0.0
+            await asyncio.sleep(delay)
+
+    async def info(self, request):
+        await self.slow()
+        try:
+            body = json.loads(await request.text())
+            kind = body["type"]
+        except (ValueError, KeyError):
+            return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+        self.info_types.append(kind)
+        if kind == "meta":
+            return web.json_response({"universe": [{"name": n, "szDecimals": d, "maxLeverage": 40} for n, d in UNIVERSE]})
+        if kind == "l2Book":
+            return web.json_response({"coin": body["coin"], "time": self.now_ms(), "levels": self.levels(body["coin"], True)})
+        if kind == "allMids":
+            return web.json_response({c: str(self.mid(c)) for c, _ in UNIVERSE})
+        if kind == "userRole":
+            user = to_checksum_address(body["user"])
+            role = {"role": "user"} if user == self.account else \
+                {"role": "agent", "data": {"user": self.account.lower()}} if user in self.agents else {"role": "missing"}
+            return web.json_response(role)
+        if to_checksum_address(body.get("user", "0x" + "0" * 40)) != self.account:
+            return web.json_response([] if kind in ("openOrders", "userFills") else
+                                     {"status": "unknownOid"} if kind == "orderStatus" else self.state(empty=True))
+        if kind == "clearinghouseState":
+            return web.json_response(self.state())
+        if kind == "openOrders":
+            return web.json_response([{k: o["order"][k] for k in ("coin", "limitPx", "oid", "side", "sz", "timestamp", "origSz", "cloid")}
+                                      for o in self.orders.values() if o["status"] == "open"])
+        if kind == "orderStatus":
+            found = self.find(body["oid"])
+            return web.json_response({"status": "order", "order": found} if found else {"status": "unknownOid"})
+        if kind == "userFills":
+            return web.json_response(sorted(self.fills, key=lambda f: -f["time"]))
+        return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+
+    def find(self, oid) -> dict | None:
+        if isinstance(oid, str):
+            matches = [o for o in self.orders.values() if o["order"]["cloid"] == oid]
+            return matches[-1] if matches else None     # after a modify: the live leg
+        return self.orders.get(oid)
+
+    def state(self, empty: bool = False) -> dict:
+        rows, upnl, margin, ntl = [], Decimal(0), Decimal(0), Decimal(0)
+        for coin, p in ({} if empty else self.positions).items():
+            szi, entry = p["szi"], p["entryPx"]
+            if not szi:
+                continue
+            mark = self.mid(coin)
+            pnl, value = szi * (mark - entry), abs(szi) * mark
+            used = value / LEVERAGE
+            upnl, margin, ntl = upnl + pnl, margin + used, ntl + value
+            liq = entry * (1 - Decimal("0.95") / LEVERAGE) if szi > 0 else entry * (1 + Decimal("0.95") / LEVERAGE)
+            rows.append({"type": "oneWay", "position": {
+                "coin": coin, "szi": f"{szi}", "leverage": {"type": "cross", "value": LEVERAGE}, "entryPx": f"{entry}",
+                "positionValue": f"{value}", "unrealizedPnl": f"{pnl}", "returnOnEquity": f"{pnl / used if used else 0}",
+                "liquidationPx": f"{liq:.2f}", "marginUsed": f"{used}", "maxLeverage": 40,
+                "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"}}})
+        value = (Decimal(0) if empty else self.cash) + upnl
+        summary = {"accountValue": f"{value}", "totalNtlPos": f"{ntl}", "totalRawUsd": f"{value - upnl}",
+                   "totalMarginUsed": f"{margin}"}
+        return {"marginSummary": summary, "crossMarginSummary": summary, "crossMaintenanceMarginUsed": f"{margin / 2}",
+                "withdrawable": f"{max(Decimal(0), value - margin)}", "assetPositions": rows, "time": self.now_ms()}
+
+    # -- exchange ------------------------------------------------------------------------------------
+    async def exchange(self, request):
+        await self.slow()
+        try:
+            body = json.loads(await request.text())
+            action, nonce, signature = body["action"], int(body["nonce"]), body["signature"]
+            if action["type"] == "approveAgent":
+                fields, primary = signing.APPROVE_AGENT_FIELDS, "HyperliquidTransaction:ApproveAgent"
+                digest = signing.user_signed_digest(action, fields, primary)
+            else:
+                digest = signing.l1_digest(canonical(action), body.get("vaultAddress"), nonce, self.mainnet,
+                                           body.get("expiresAfter"))
+            signer = signing.recover_address(digest, signature)
+        except (ValueError, KeyError, TypeError):
+            return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+        if signer != self.account and signer not in self.agents:
+            return err(f"User or API Wallet {signer.lower()} does not exist.")
+        now = self.now_ms()
+        if not now - 2 * DAY_MS < nonce < now + DAY_MS:
+            return err(f"Invalid nonce: nonce {nonce} is outside the allowed window of the block time {now}")
+        used = self.nonces.setdefault(signer, set())
+        if nonce in used:
+            return err("Invalid nonce: duplicate nonce")
+        used.add(nonce)
+        if body.get("expiresAfter") is not None and now > int(body["expiresAfter"]):
+            return err("Action expired")
+        self.actions.append(action)
+        if self.address_limited and action["type"] in ("order", "batchModify"):
+            return err("Too many cumulative requests sent (10001 > 10000) for cumulative volume traded $0.00. "
+                       "Place taker orders to free up 1 request per USDC traded.")
+        answer = self.act(action, signer)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return web.Response(status=502, text="<html>bad gateway</html>")
+        return answer
+
+    def act(self, action: dict, signer: str) -> web.Response:
+        kind = action["type"]
+        if kind == "approveAgent":
+            if signer != self.account:
+                return err("Only the main account can approve an API wallet.")
+            self.agents.add(to_checksum_address(action["agentAddress"]))
+            return ok("default")
+        if kind == "order":
+            return ok("order", [self.place(o) for o in action["orders"]])
+        if kind == "cancelByCloid":
+            return ok("cancel", [self.cancel(self.find(c["cloid"]), c["asset"]) for c in action["cancels"]])
+        if kind == "cancel":
+            return ok("cancel", [self.cancel(self.find(int(c["o"])), c["a"]) for c in action["cancels"]])
+        if kind == "batchModify":
+            return ok("order", [self.modify(m) for m in action["modifies"]])
+        return err(f"Unknown action {kind}")
+
+    def cancel(self, found: dict | None, asset: int):
+        if found is None or found["status"] != "open":
+            return {"error": f"Order was never placed, already canceled, or filled. asset={asset}"}
+        found["status"], found["statusTimestamp"] = "canceled", self.now_ms()
+        return "success"
+
+    def modify(self, m: dict):
+        found = self.find(m["oid"])
+        if found is None or found["status"] != "open":
+            return {"error": "Cannot modify canceled or filled order"}
+        checked = self.check(m["order"])
+        if checked:
+            return {"error": checked}
+        found["status"], found["statusTimestamp"] = "canceled", self.now_ms()      # the venue replaces it
+        return self.place(m["order"], checked_already=True)
+
+    def check(self, o: dict) -> str | None:
+        asset = o["a"]
+        if not 0 <= asset < len(UNIVERSE):
+            return f"Invalid asset {asset}"
+        coin, sz_decimals = UNIVERSE[asset]
+        px, sz = Decimal(o["p"]), Decimal(o["s"])
+        if sz <= 0 or sz != sz.quantize(Decimal(1).scaleb(-sz_decimals)):
+            return "Order has invalid size."
+        digits = len(px.normalize().as_tuple().digits)
+        decimals = max(0, -px.normalize().as_tuple().exponent)
+        if px <= 0 or decimals > 6 - sz_decimals or (px != px.to_integral_value() and digits > 5):
+            return f"Price must be divisible by tick size. asset={asset}"
+        if px * sz < 10:
+            return f"Order must have minimum value of $10. asset={asset}"
+        margin_used = sum((abs(p["szi"]) * self.mid(c) / LEVERAGE for c, p in self.positions.items()), Decimal(0))
+        if px * sz / LEVERAGE > self.cash - margin_used:
+            return f"Insufficient margin to place order. asset={asset}"
+        return None
+
+    def place(self, o: dict, checked_already: bool = False):
+        if self.refuse_next_place:
+            message, self.refuse_next_place = self.refuse_next_place, None
+            return {"error": message}
+        problem = None if checked_already else self.check(o)
+        if problem:
+            return {"error": problem}
+        coin, _ = UNIVERSE[o["a"]]
+        buy, px, sz, tif, cloid = o["b"], Decimal(o["p"]), Decimal(o["s"]), o["t"]["limit"]["tif"], o.get("c")
+        bids, asks = self.levels(coin)
+        opposite = asks if buy else bids
+        crossing = [lv for lv in opposite if (Decimal(lv["px"]) <= px if buy else Decimal(lv["px"]) >= px)]
+        if tif == "Alo" and crossing:
+            bbo = f"{bids[0]['px'] if bids else '-'}@{asks[0]['px'] if asks else '-'}"
+            return {"error": f"Post only order would have immediately matched, bbo was {bbo}. asset={o['a']}"}
+        if tif == "Ioc" and not crossing:
+            return {"error": f"Order could not immediately match against any resting orders. asset={o['a']}"}
+        oid, now = next(self._ids), self.now_ms()
+        left = sz
+        for level in crossing:
+            take = min(left, Decimal(level["sz"]))
+            if take <= 0:
+                break
+            self.fill(coin, buy, Decimal(level["px"]), take, oid, cloid, now)
+            left -= take
+        status = "filled" if left == 0 else ("canceled" if tif == "Ioc" else "open")
+        self.orders[oid] = {"order": {"coin": coin, "side": "B" if buy else "A", "limitPx": o["p"], "sz": f"{left}",
+                                      "oid": oid, "timestamp": now, "origSz": o["s"], "tif": tif, "cloid": cloid,
+                                      "reduceOnly": o["r"], "orderType": "Limit", "triggerCondition": "N/A",
+                                      "isTrigger": False, "triggerPx": "0.0", "children": [], "isPositionTpsl": False},
+                            "status": status, "statusTimestamp": now}
+        if left < sz:
+            filled = sz - left
+            avg = sum(Decimal(f["px"]) * Decimal(f["sz"]) for f in self.fills if f["oid"] == oid) / filled
+            return {"filled": {"totalSz": f"{filled}", "avgPx": f"{avg}", "oid": oid, **({"cloid": cloid} if cloid else {})}}
+        return {"resting": {"oid": oid, **({"cloid": cloid} if cloid else {})}}
+
+    def fill(self, coin: str, buy: bool, px: Decimal, sz: Decimal, oid: int, cloid, now: int) -> None:
+        p = self.positions.setdefault(coin, {"szi": Decimal(0), "entryPx": Decimal(0)})
+        start, signed = p["szi"], sz if buy else -sz
+        if start == 0 or (start > 0) == buy:
+            p["entryPx"] = (abs(start) * p["entryPx"] + sz * px) / (abs(start) + sz)
+        elif abs(signed) > abs(start):
+            p["entryPx"] = px                                      # flipped through zero
+        p["szi"] = start + signed
+        fee = (px * sz * TAKER_FEE).quantize(Decimal("0.000001"))
+        self.cash -= fee
+        self.fills.append({"coin": coin, "px": f"{px}", "sz": f"{sz}", "side": "B" if buy else "A", "time": now,
+                           "startPosition": f"{start}", "dir": "Open Long" if buy else "Open Short", "closedPnl": "0.0",
+                           "hash": "0x" + keccak256(f"{oid}:{len(self.fills)}".encode()).hex(), "oid": oid,
+                           "crossed": True, "fee": f"{fee}", "tid": next(self._ids), "feeToken": "USDC",
+                           **({"cloid": cloid} if cloid else {})})
+
+    # -- websocket ------------------------------------------------------------------------------------
+    async def ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body.get("method") == "ping":
+                self.pings += 1
+                await ws.send_json({"channel": "pong"})
+                continue
+            sub = body.get("subscription", {})
+            await ws.send_json({"channel": "subscriptionResponse", "data": body})
+            if body.get("method") == "subscribe":
+                self.subscriptions.append(sub)
+                if sub.get("type") == "l2Book":
+                    await ws.send_json(self.book_message(sub["coin"]))
+        return ws
+
+    def book_message(self, coin: str, time_ms: int | None = None) -> dict:
+        return {"channel": "l2Book", "data": {"coin": coin, "time": time_ms or self.now_ms(), "levels": self.levels(coin, True)}}
+
+    def push_book(self, bids=None, asks=None, coin: str = "BTC") -> None:
+        """Change the book (size "0" removes a level) and send the whole of it, from any thread."""
+        def go():
+            for side, changes in zip(self.books[coin], (bids or {}, asks or {})):
+                for p, s in changes.items():
+                    if Decimal(s):
+                        side[p] = s
+                    else:
+                        side.pop(p, None)
+            self.broadcast(self.book_message(coin))
+        self.soon(go)
+
+    def push_trade(self, px: str, sz: str, side: str, coin: str = "BTC") -> None:
+        self.broadcast({"channel": "trades", "data": [{"coin": coin, "side": side, "px": px, "sz": sz,
+                                                       "hash": "0x" + "0" * 64, "time": self.now_ms(),
+                                                       "tid": next(self._ids), "users": ["0xbuyer", "0xseller"]}]})
+

@@ -1,0 +1,66 @@
+"""The Hyperliquid adapter through the real CLI and engine, live mode, against the fake server:
+connect, venues (REST + websocket heartbeat), quote from the live source, buy, positions --kind
+perp, a resting order modified in place, cancel, fills, and a venue refusal."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_hyperliquid import FakeHyperliquid  # noqa: E402
+from sequence_core.keys import evm_address_of  # noqa: E402
+from sequence_core.testing import LiveCli  # noqa: E402
+
+KEY = "0x" + "3e" * 32
+
+
+@pytest.fixture
+def world(tmp_path):
+    server = FakeHyperliquid(evm_address_of(bytes.fromhex(KEY[2:])))
+    url = server.start()
+    cli = LiveCli(tmp_path / "home", "hyperliquid,sim,synthetic")
+    cli.connect("hyperliquid", {"private_key": KEY})
+    cli.configure(f'[venues.hyperliquid]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws"\n')
+    yield cli, server
+    cli.close()
+    server.stop()
+
+
+def test_venues_shows_a_real_heartbeat(world):
+    cli, server = world
+    (row,) = cli.json("venues")
+    assert (row["venue"], row["state"], row["mode"]) == ("hyperliquid", "ok", "live") and "websocket" in row["detail"]
+    assert "clearinghouseState" in server.info_types and server.subscriptions
+    assert KEY[2:] not in cli.run("venues").stdout
+
+
+def test_quote_buy_positions_amend_cancel_fills(world):
+    cli, server = world
+    q = cli.json("quote", "BTC-USDC-PERP")
+    row = (q.get("venues") or q.get("rows"))[0]
+    assert (row["venue"], row["bid"], row["ask"]) == ("hyperliquid", "90990", "91000")
+
+    d = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")
+    assert d["graph"]["status"] == "FILLED" and d["fills"][0]["price"] == "91000" and d["fills"][0]["fee_asset"] == "USDC"
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(p["instrument"], p["venue"], p["qty"], p["entry"]) for p in rows] == [("BTC-USDC-PERP", "hyperliquid", "0.01", "91000")]
+
+    rest = cli.json("buy", "BTC-USDC-PERP", "0.02", "--venue", "hyperliquid", "--limit-price", "80000")
+    node_id = rest["nodes"][0]["node_order_id"]
+    a = cli.json("amend", node_id, "--price", "80100", "--qty", "0.03")
+    assert a["mode"] == "native_atomic"
+    resting = [o["order"] for o in server.orders.values() if o["status"] == "open"]
+    assert [(o["limitPx"], o["sz"]) for o in resting] == [("80100", "0.03")]        # one live order, replaced in one action
+    assert [a["type"] for a in server.actions] == ["order", "order", "batchModify"]
+    cli.json("cancel", rest["graph"]["graph_id"])
+    assert [o["status"] for o in server.orders.values() if o["order"]["cloid"] == resting[0]["cloid"]] == ["canceled", "canceled"]
+    assert len(cli.json("fills")) == 1
+
+
+def test_a_venue_refusal_is_a_clear_error(world):
+    cli, server = world
+    server.refuse_next_place = "Insufficient margin to place order. asset=0"
+    graph = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]
+    assert graph["status"] == "REJECTED"
+    assert "hyperliquid: Insufficient margin to place order. asset=0 (PerpMargin)" in graph["reason"]
