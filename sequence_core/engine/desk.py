@@ -573,7 +573,10 @@ class Desk:
             node = self.journal.node(node_id)
             if node is None:
                 raise OrderNotFound(f"unknown node order '{node_id}'")
-        return self.runtimes.get(graph_id), graph, node
+        rt = self.runtimes.get(graph_id)
+        if rt is not None and node is not None:
+            node = rt.nodes.get(node.node_order_id, node)   # the working copy: changes must land on it
+        return rt, graph, node
 
     async def cancel(self, any_id: str) -> dict:
         rt, graph, node = self._node_runtime(any_id)

@@ -49,6 +49,8 @@ def test_quote_buy_amend_cancel_fills(world):
     assert a["mode"] == "native_atomic"
     resting = [o for o in server.orders.values() if o["state"] == "live"]
     assert [(o["px"], o["sz"]) for o in resting] == [("80100.0", "0.03")]       # one order, changed in place
+    d = cli.json("decrease", node_id, "--by", "0.01")                          # from the amended size, not the first
+    assert d["mode"] == "native_atomic" and d["node"]["qty"] == "0.02" and resting[0]["sz"] == "0.02"
     cli.json("cancel", rest["graph"]["graph_id"])
     assert [o["state"] for o in server.orders.values() if o["ordId"] == resting[0]["ordId"]] == ["canceled"]
 
