@@ -137,13 +137,17 @@ def test_connect_sandbox_venue_needs_nothing(sequence):
 
 
 # -- credentials from the environment --------------------------------------------------
-KRAKEN = {"api_key": "krakenkey123", "api_secret": "c2VjcmV0LWJ5dGVz"}   # kraken has no adapter (no heartbeat) yet
+def acme_creds() -> dict:
+    """The test plugin's venue: it has no heartbeat, so `venues` can only say "unchecked"."""
+    from sequence_core.testing import make_pem
+
+    return {"api_key": "acmekey123", "api_secret": "s3cret", "private_key": make_pem("ed25519")}
 
 
-def test_env_credentials_count_as_connected(sequence):
-    env = {"SEQUENCE_KRAKEN_API_KEY": "k", "SEQUENCE_KRAKEN_API_SECRET": "c2VjcmV0"}
-    rows = json.loads(sequence("venues", "--output", "json", env=env).stdout)
-    assert [(r["venue"], r["source"], r["state"]) for r in rows] == [("kraken", "env", "unchecked")]
+def test_env_credentials_count_as_connected(with_third_party):
+    env = {f"SEQUENCE_ACME_{k.upper()}": v for k, v in acme_creds().items()}
+    rows = json.loads(with_third_party("venues", "--output", "json", env=env).stdout)
+    assert [(r["venue"], r["source"], r["state"]) for r in rows] == [("acme", "env", "unchecked")]
 
 
 # -- disconnect ---------------------------------------------------------------------------
@@ -175,11 +179,11 @@ def test_venues_empty_says_how_to_connect(sequence):
     assert r.returncode == 0 and "No venues connected" in r.stdout and "binance" in r.stdout
 
 
-def test_venues_reports_unchecked_not_invented_state(sequence):
-    sequence("connect", "kraken", input=json.dumps(KRAKEN))
-    r = sequence("venues")
+def test_venues_reports_unchecked_not_invented_state(with_third_party):
+    with_third_party("connect", "acme", input=json.dumps(acme_creds()))
+    r = with_third_party("venues")
     assert r.returncode == 0
-    row = next(line for line in r.stdout.splitlines() if line.startswith("kraken"))
+    row = next(line for line in r.stdout.splitlines() if line.startswith("acme"))
     assert "unchecked" in row and "live" in row
 
 
