@@ -33,6 +33,7 @@ from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 TAKER = Decimal("0.005")
+MAKER = Decimal("0.0025")
 LIVE = ("NEW", "ACTIVE")
 
 
@@ -73,6 +74,8 @@ class FakeCryptocom(FakeVenueServer):
         self.subscriptions: list[tuple[str, str]] = []     # (method, channel)
         self.heartbeat_answers: list = []
         self.bodies: list[dict] = []
+        self.private: list = []                       # authenticated user sockets subscribed to orders and trades
+        self.logins: list[bool] = []
         self._ids = itertools.count(7000)
 
     # -- auth ----------------------------------------------------------------------------------------
@@ -102,6 +105,7 @@ class FakeCryptocom(FakeVenueServer):
         app = web.Application(middlewares=[self.faults])
         r = app.router
         r.add_get("/exchange/v1/market", self.ws)
+        r.add_get("/exchange/v1/user", self.user_ws)
         r.add_get("/exchange/v1/public/get-instruments", self.instruments)
         r.add_get("/exchange/v1/public/get-book", self.book)
         r.add_get("/exchange/v1/public/get-tickers", self.tickers)
@@ -156,6 +160,58 @@ class FakeCryptocom(FakeVenueServer):
                 if method == "subscribe" and channel.startswith("book."):
                     await ws.send_json(self._snapshot(channel))
         return ws
+
+    async def user_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        authed = False
+        async for msg in ws:
+            body = json.loads(msg.data)
+            method = body.get("method")
+            if method == "public/auth":
+                payload = f"public/auth{body.get('id')}{body.get('api_key')}{body.get('nonce')}"
+                expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+                authed = (body.get("api_key") == self.api_key and abs(self.now_ms() - int(body.get("nonce", 0))) <= 60_000
+                          and hmac.compare_digest(str(body.get("sig", "")), expected))
+                self.logins.append(authed)
+                await ws.send_json({"id": body.get("id"), "method": method, "code": 0 if authed else 40101,
+                                    **({} if authed else {"message": "UNAUTHORIZED"})})
+            elif method == "subscribe":
+                if not authed:
+                    await ws.send_json({"id": body.get("id"), "method": method, "code": 40101, "message": "UNAUTHORIZED"})
+                    continue
+                await ws.send_json({"id": body.get("id"), "method": method, "code": 0})
+                if {"user.order", "user.trade"} <= set(body["params"]["channels"]):
+                    self.private.append(ws)
+        return ws
+
+    def _push_user(self, channel: str, order: dict, rows: list) -> None:
+        """A ``user.order`` or ``user.trade`` push (on the server's loop)."""
+        message = {"id": -1, "method": "subscribe", "code": 0,
+                   "result": {"instrument_name": order["instrument_name"], "subscription": f"{channel}.{order['instrument_name']}",
+                              "channel": channel, "data": rows}}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.25%), from any thread."""
+        def go():
+            order, q, now = self.orders[cid], Decimal(qty), self.now_ms()
+            price = Decimal(order["limit_price"])
+            fee, ccy = (-(q * MAKER), "BTC") if order["side"] == "BUY" else (-(q * price * MAKER), "USD")
+            trade = {"traded_quantity": f"{q:f}", "traded_price": order["limit_price"], "fees": f"{fee:f}",
+                     "order_id": order["order_id"], "trade_id": str(next(self._ids)), "client_oid": cid, "taker_side": "MAKER",
+                     "side": order["side"], "instrument_name": order["instrument_name"], "fee_instrument_name": ccy,
+                     "create_time": str(now), "create_time_ns": str(now * 1_000_000 + 789)}
+            self.trades.append(trade)
+            done = Decimal(order["cumulative_quantity"]) + q
+            order.update(cumulative_quantity=f"{done:f}", update_time=str(now),
+                         status="FILLED" if done >= Decimal(order["quantity"]) else "ACTIVE")
+            self._push_user("user.order", order, [order])
+            self._push_user("user.trade", order, [trade])
+        self.soon(go)
 
     def _snapshot(self, subscription: str) -> dict:
         bids, asks = self._sides()
@@ -252,6 +308,7 @@ class FakeCryptocom(FakeVenueServer):
         elif p.get("time_in_force") == "IMMEDIATE_OR_CANCEL":
             order.update(status="CANCELED", reason="43004")
         self.orders[cid] = order
+        self._push_user("user.order", order, [order])
         if self.lose_next_place_answer:
             self.lose_next_place_answer = False
             return answer(m, rid, code=50001, message="INTERNAL_SERVER_ERROR", status=500)
@@ -292,6 +349,7 @@ class FakeCryptocom(FakeVenueServer):
         if order is None or order["status"] not in LIVE:
             return answer("private/cancel-order", p["_id"], code=316, message="NO_ACTIVE_ORDER", status=500)
         order.update(status="CANCELED", update_time=str(self.now_ms()))
+        self._push_user("user.order", order, [order])
         return answer("private/cancel-order", p["_id"], {"client_oid": order["client_oid"], "order_id": order["order_id"]})
 
     @signed

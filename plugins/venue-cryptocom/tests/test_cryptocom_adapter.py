@@ -17,7 +17,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   RateLimitExceeded)
 from sequence_core.feeds import FeedRunner, levels  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_cryptocom.execution import CryptocomSession, _fill, _state  # noqa: E402
 from sequence_venue_cryptocom.feed import CryptocomFeed  # noqa: E402
 from sequence_venue_cryptocom.http import CryptocomClient, error_from, unwrap  # noqa: E402
@@ -297,3 +297,40 @@ def test_documented_rest_payloads_parse():
     assert [r["instrument_name"] for r in rows] == ["CRO", "USD"]
     err = error_from(400, doc("rest_create_order_400.json"))
     assert isinstance(err, InvalidOrder) and "(40001)" in str(err)
+
+
+# -- the user websocket ------------------------------------------------------------------------------
+def user_stream(fake, secret=SECRET):
+    from sequence_venue_cryptocom.http import CryptocomClient
+    from sequence_venue_cryptocom.stream import CryptocomUserStream
+
+    client = CryptocomClient(KEY, secret, fake.url + "/exchange/v1")
+    return CryptocomUserStream(client, {"ws_url": fake.url.replace("http", "ws") + "/exchange/v1/market"})
+
+
+def test_a_resting_order_fill_arrives_on_the_user_stream_with_the_trade_id_rest_reports(fake):
+    async def go():
+        s = session(fake)
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="authenticated and subscribed")
+            await s.place(node(3, price="90000.00", kind="limit"), BTC)
+            fake.fill_resting(node(3).client_order_id, "0.2")
+            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
+        await s.close()
+        return probe.states
+    states = asyncio.run(go())
+    (fill,) = states[-1].fills
+    assert [st.status for st in states if not st.fills] == ["NEW", "PARTIALLY_FILLED"]
+    assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
+    assert fill.fee == Decimal("0.2") * Decimal("0.0025") * Decimal("90000.00")     # BTC fee, in USD
+    assert fill.fill_id == fake.trades[-1]["trade_id"]            # what private/get-trades reports
+
+
+def test_a_refused_user_auth_never_shows_the_secret(fake):
+    async def go():
+        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
+            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
+            return probe.runner.stats.error
+    error = asyncio.run(go())
+    assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
+    assert fake.logins[0] is False and fake.private == []

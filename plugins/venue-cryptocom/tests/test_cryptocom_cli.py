@@ -59,3 +59,18 @@ def test_a_venue_refusal_is_a_clear_error(world):
     server.refuse_next_place = (306, "INSUFFICIENT_AVAILABLE_BALANCE", 500)
     graph = cli.json("buy", "BTC-USD", "0.01", "--venue", "cryptocom")["graph"]
     assert graph["status"] == "REJECTED" and "cryptocom: insufficient available balance (306)" in graph["reason"]
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_user_stream(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "cryptocom", "--limit-price", "80000.00")
+    cid = next(k for k, o in server.orders.items() if o["status"] == "ACTIVE")
+    cli.wait(lambda: server.private, "the engine authenticated the user stream on its first order")
+    assert server.logins == [True]
+    polls_before = len([b for b in server.bodies if b.get("method") == "private/get-order-detail"])
+    server.fill_resting(cid, "0.02")
+    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
+    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
+    assert len([b for b in server.bodies if b.get("method") == "private/get-order-detail"]) - polls_before <= 2

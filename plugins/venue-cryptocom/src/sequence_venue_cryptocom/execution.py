@@ -17,7 +17,8 @@ take the request id as its client id, so the node's id is passed again to keep i
 Fills come from ``private/get-trades`` (1 request per second) for the order's instrument since
 its creation, filtered by ``order_id``, and only when ``cumulative_quantity`` grew: ``fees``
 is negative when charged, in ``fee_instrument_name``; a base-asset fee is converted to quote
-at the fill price. Perpetuals are not traded here yet.
+at the fill price; fills and order changes also arrive on the user websocket (stream.py).
+Perpetuals are not traded here yet.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class CryptocomSession(ExecutionSession):
     venue = "cryptocom"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: CryptocomClient):
-        self.client = client
+    def __init__(self, client: CryptocomClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
         self._fills: dict[str, tuple[Decimal, tuple]] = {}     # order id -> (filled qty, fills) read
 
     def _name(self, inst) -> str:
@@ -139,6 +140,11 @@ class CryptocomSession(ExecutionSession):
         data = await self.client.balance()
         rows = data[0].get("position_balances", []) if data else []
         return {r["instrument_name"]: Decimal(r.get("quantity") or "0") - Decimal(r.get("reserved_qty") or "0") for r in rows}
+
+    def user_stream(self):
+        from .stream import CryptocomUserStream
+
+        return CryptocomUserStream(self.client, self.settings)
 
     async def close(self) -> None:
         await self.client.close()

@@ -27,7 +27,7 @@ class CryptocomVenue(Venue):
         from .http import DEFAULT_BASE_URL, CryptocomClient
 
         return CryptocomSession(CryptocomClient(credentials["api_key"], credentials["api_secret"],
-                                                settings.get("base_url", DEFAULT_BASE_URL)))
+                                                settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
         from .feed import CryptocomFeed
