@@ -36,7 +36,7 @@ def test_default_markets_are_fee_free():
 
 
 @pytest.mark.parametrize("payload,message", [
-    ({"signature_type": "3"}, "signature_type"),
+    ({"signature_type": "4"}, "signature_type"),
     ({"signature_type": "1"}, "funder: required"),
     ({"builder_api_key": "b"}, "builder credentials need all three"),
 ])

@@ -1,4 +1,13 @@
-"""Polymarket: the published tier-0 fee schedule (rates are fractions of notional)."""
+"""Polymarket: the published fee schedule (rates are fractions of notional) and the V2 fee curve.
+
+https://docs.polymarket.com/trading/fees: in CLOB V2 fees are not part of the signed order; the
+operator charges them at match from the market's fee parameters, which the CLOB publishes as
+``fd`` {r: rate, e: exponent, to: takers only} at ``GET /clob-markets/{condition_id}``
+(clob-client-v2 getClobMarketInfo). A taker pays rate x (p x (1 - p))^exponent per share:
+shares x rate x (p(1-p))^e, floored to 5 decimals of pUSD; makers pay nothing. The SDK's fee
+test (clob-client-v2 tests/client/feeCalculations.test.ts) works 100 shares at 0.5 with rate
+0.25 and exponent 2 to 1.5625. ``GET /fee-rate`` ({"base_fee": bps}) is the V1 fee field.
+"""
 
 from decimal import ROUND_FLOOR, Decimal
 
@@ -24,3 +33,9 @@ def fee(price: Decimal, qty: Decimal, liquidity: str, rate: Decimal = Decimal(0)
         return Decimal(0)
     raw = qty * rate * (price * (1 - price)) ** exponent
     return raw.quantize(FIVE_DP, rounding=ROUND_FLOOR)
+
+
+def market_fee(price: Decimal, qty: Decimal, liquidity: str, fd: dict | None) -> Decimal:
+    """The fee for one fill from a market's ``fd`` (absent: the market charges none)."""
+    fd = fd or {}
+    return fee(price, qty, liquidity, Decimal(str(fd.get("r") or 0)), int(fd.get("e") or 0))

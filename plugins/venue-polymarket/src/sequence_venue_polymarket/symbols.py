@@ -1,20 +1,49 @@
-"""Polymarket: the instruments this plugin declares, and the symbol map.
+"""Polymarket: the instruments this plugin declares, markets resolved from slugs, the symbol map.
 
-Ticks, lots and minimums follow the venue's instrument endpoint (see venue.py); the
-sandbox trades exactly these. The token ids are illustrative 77-digit ids for the sandbox
-(the first market's YES id is the one Polymarket's API docs use in their examples); the
-live adapter resolves real ids from a slug through the Gamma API.
+A market is a slug; each outcome is one CLOB token (its ``venue_symbol``; the token id also
+resolves as an alias). ``slug:YES`` / ``slug:NO`` name the outcomes; for a binary market whose
+outcomes are named otherwise (Up/Down, team names) the first outcome is YES and the second NO,
+and the title says which is which. Gamma ``GET /markets?slug=`` (https://docs.polymarket.com/
+api-reference/markets/get-markets) gives ``conditionId``, ``clobTokenIds`` and ``outcomes``
+(both JSON text), ``orderPriceMinTickSize``, ``orderMinSize``, ``negRisk``, ``closed``,
+``acceptingOrders``. Resolved markets are cached in ``$SEQUENCE_HOME/polymarket/markets.json``;
+``[venues.polymarket] markets = ["slug", ...]`` lists the markets to resolve and trade.
+The declared markets below serve the sandbox (the first YES token id is the one Polymarket's
+API docs use in their examples); live trading reads ticks, neg-risk and fees from the CLOB.
+Collateral is pUSD (1:1 USDC-backed); books are named in USDC, the USD family's member.
 """
 
-from sequence_core.market import SymbolMap, event
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+
+from sequence_core.market import SymbolMap, event, plain
 
 V = "polymarket"
+QUOTE = "USDC"
 
 
-def market(venue, slug, title, yes_token, no_token):
+class Market(msgspec.Struct, frozen=True):
+    slug: str
+    condition_id: str
+    title: str
+    tokens: dict[str, str]              # YES / NO -> token id
+    labels: dict[str, str] = {}         # YES / NO -> the venue's outcome name
+    tick: str = "0.01"
+    min_size: str = "5"
+    neg_risk: bool = False
+    closed: bool = False
+    accepting_orders: bool = True
+
+
+def market(venue, slug, title, yes_token, no_token, tick="0.01", min_size="5"):
     """A binary market: one CLOB token per outcome; the token id resolves too."""
-    return (event(venue, slug, "YES", yes_token, "USDC", "0.01", "0.01", title, (yes_token,), "5"),
-            event(venue, slug, "NO", no_token, "USDC", "0.01", "0.01", title, (no_token,), "5"))
+    return (event(venue, slug, "YES", yes_token, QUOTE, tick, "0.01", title, (yes_token,), min_size),
+            event(venue, slug, "NO", no_token, QUOTE, tick, "0.01", title, (no_token,), min_size))
+
 
 INSTRUMENTS = (
     *market(V, "fed-decision-in-october", "Fed decision in October: rate cut?",
@@ -26,3 +55,70 @@ INSTRUMENTS = (
 )
 
 SYMBOLS = SymbolMap(INSTRUMENTS)
+
+
+def _listed(value) -> list:
+    """Gamma sends clobTokenIds/outcomes as JSON text (sometimes as a real list)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return list(value) if isinstance(value, list) else []
+
+
+def from_gamma(m: dict) -> Market | None:
+    """A Gamma market as a binary Market (None: not two CLOB outcomes, so not tradable here)."""
+    tokens, names = _listed(m.get("clobTokenIds")), _listed(m.get("outcomes"))
+    if len(tokens) != 2 or len(names) != 2 or not m.get("slug") or not m.get("conditionId"):
+        return None
+    tick = plain(str(m["orderPriceMinTickSize"])) if m.get("orderPriceMinTickSize") else "0.01"
+    size = plain(str(m["orderMinSize"])) if m.get("orderMinSize") else "5"
+    return Market(m["slug"], m["conditionId"], m.get("question") or m["slug"], {"YES": str(tokens[0]), "NO": str(tokens[1])},
+                  {"YES": str(names[0]), "NO": str(names[1])}, tick, size, bool(m.get("negRisk")), bool(m.get("closed")),
+                  m.get("acceptingOrders") is not False)
+
+
+def instruments_of(mk: Market) -> tuple:
+    title = mk.title
+    if mk.labels and {v.upper() for v in mk.labels.values()} != {"YES", "NO"}:
+        title += f" (YES = {mk.labels['YES']}, NO = {mk.labels['NO']})"
+    return market(V, mk.slug, title, mk.tokens["YES"], mk.tokens["NO"], mk.tick, mk.min_size)
+
+
+# -- the resolved-market cache ---------------------------------------------------------------------
+def cache_path() -> Path:
+    from sequence_core.home import home_path
+
+    return home_path() / "polymarket" / "markets.json"
+
+
+def load_cache(path: Path | None = None) -> dict[str, Market]:
+    path = path or cache_path()
+    try:
+        raw = json.loads(path.read_text())
+        return {slug: msgspec.convert(m, Market) for slug, m in raw.items()}
+    except (OSError, ValueError, msgspec.ValidationError):
+        return {}
+
+
+def save_market(mk: Market, path: Path | None = None) -> None:
+    """Add one market to the cache (rewritten whole: it is small; a torn write loses only the cache)."""
+    path = path or cache_path()
+    known = load_cache(path)
+    known[mk.slug] = mk
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(msgspec.json.encode(known))
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def declared_market(slug: str) -> Market | None:
+    """A declared (sandbox) market as a Market, for the token ids it already knows."""
+    found = {i.outcome: i for i in INSTRUMENTS if i.symbol == slug}
+    if set(found) != {"YES", "NO"}:
+        return None
+    return Market(slug, "", found["YES"].title, {o: i.venue_symbol for o, i in found.items()})
