@@ -68,14 +68,12 @@ def reported_positions(venues: dict, store, timeout_s: float = 5.0) -> dict[str,
     import asyncio
     import logging
 
-    from .config import venue_settings
     from .feeds import _run_sync
     from .journal import position_key
+    from .venues import live_session
 
     async def one(name, v):
-        factory = getattr(v, "execution_session", None)
-        creds = store.get(name, [f.name for f in v.credential_fields])
-        session = factory(creds[0], venue_settings(name)) if factory and creds else None
+        session = live_session(name, v, store)
         if session is None:
             return name, None
         try:

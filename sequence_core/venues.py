@@ -154,3 +154,13 @@ async def probe(rest_check, detail: str, feed=None, instrument=None) -> Heartbea
 
         detail += f"; websocket {await ws_probe(feed, instrument)} ms"
     return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=rest_ms, detail=detail)
+
+
+def live_session(name: str, venue: Venue, store):
+    """The venue's live execution session with its stored credentials and ``[venues.<name>]``
+    settings, or None when the plugin has no execution client or the venue is not connected."""
+    from .config import venue_settings
+
+    factory = getattr(venue, "execution_session", None)
+    creds = store.get(name, [f.name for f in venue.credential_fields])
+    return factory(creds[0], venue_settings(name)) if factory and creds else None

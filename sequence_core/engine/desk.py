@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import msgspec
 
-from ..config import venue_settings
 from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
 from ..execution import OrderState
 from ..journal import Journal
@@ -74,9 +73,9 @@ class Desk:
                     raise SequenceError("no paper venue plugin (sequence-venue-sim) is installed; sandbox cannot trade")
                 self.sessions[venue] = self._paper.paper_session(v, self.source)
             else:
-                factory = getattr(v, "execution_session", None)
-                creds = self.client.credentials().get(venue, [f.name for f in v.credential_fields])
-                session = factory(creds[0], venue_settings(venue)) if factory and creds else None
+                from ..venues import live_session
+
+                session = live_session(venue, v, self.client.credentials())
                 if session is None:
                     raise SequenceError(f"the {venue} plugin cannot trade live yet (no execution client); use --sandbox")
                 self.sessions[venue] = session
