@@ -291,6 +291,22 @@ class LiveCli:
                 pass
 
 
+def check_stream_fill(json_of, server, graph_id: str, cid: str, qty: str, price: str, reads) -> None:
+    """A venue CLI test's check that the engine learns a resting order's later fill from the
+    private stream: it logged in once, the fill reaches ``sequence fills`` as a maker fill, the
+    order shows FILLED, and the engine read the order over REST at most twice meanwhile
+    (``reads()`` counts those reads at the fake server; ``json_of(*args)`` runs the CLI)."""
+    LiveCli.wait(lambda: server.private, "the engine's private stream login on its first order")
+    assert server.logins == [True]
+    before = reads()
+    server.fill_resting(cid, qty)
+    fills = LiveCli.wait(lambda: json_of("fills"), "the fill in `sequence fills`")
+    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [(price, qty, "maker")]
+    (entry,) = [o for o in json_of("orders") if o["graph"]["graph_id"] == graph_id]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
+    assert reads() - before <= 2            # with the stream live, not 4 REST reads a second
+
+
 class FakeVenueServer:
     """Base of the fake venue servers in plugin tests: an aiohttp app on 127.0.0.1 in a thread
     with its own loop (so sync and async tests can use it), with the websockets it accepted.

@@ -113,17 +113,10 @@ def test_live_amend_of_quantity_is_native(world):
 
 
 def test_a_resting_order_filled_later_reaches_fills_through_the_user_data_stream(world):
-    from sequence_core.testing import LiveCli
+    from sequence_core.testing import check_stream_fill
 
     run, server, _ = world
     d = json.loads(run("buy", "BTC-USDT", "0.02", "--venue", "binance", "--limit-price", "80000.00", "--output", "json").stdout)
-    LiveCli.wait(lambda: server.private, "the engine subscribed to the user data stream on its first order")
-    assert server.logins == [True]
-    polls_before = server.requests.count(("GET", "/api/v3/order"))
     (cid,) = server.orders
-    server.fill_resting(cid, "0.02")
-    fills = LiveCli.wait(lambda: json.loads(run("fills", "--output", "json").stdout), "the fill in `sequence fills`")
-    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
-    orders = json.loads(run("orders", "--output", "json").stdout)
-    assert [n["status"] for o in orders if o["graph"]["graph_id"] == d["graph"]["graph_id"] for n in o["nodes"]] == ["FILLED"]
-    assert server.requests.count(("GET", "/api/v3/order")) - polls_before <= 2
+    check_stream_fill(lambda *a: json.loads(run(*a, "--output", "json").stdout), server, d["graph"]["graph_id"], cid,
+                      "0.02", "80000.00", lambda: server.requests.count(("GET", "/api/v3/order")))

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bitget import FakeBitget  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY, SECRET, PASS = "bitget-cli-key", "bitget-cli-secret", "cli pass"
 
@@ -52,12 +52,5 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     cli, server = world
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bitget", "--limit-price", "80000.00")
     cid = next(k for k, o in server.orders.items() if o["status"] == "live")
-    cli.wait(lambda: server.private, "the engine logged in to the private stream on its first order")
-    assert server.logins == [True]
-    polls_before = server.requests.count(("GET", "/api/v2/spot/trade/orderInfo"))
-    server.fill_resting(cid, "0.02")
-    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
-    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
-    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
-    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
-    assert server.requests.count(("GET", "/api/v2/spot/trade/orderInfo")) - polls_before <= 2
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.00",
+                      lambda: server.requests.count(("GET", "/api/v2/spot/trade/orderInfo")))

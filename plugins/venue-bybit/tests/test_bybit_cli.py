@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bybit import FakeBybit  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY, SECRET = "bybit-cli-key-2", "bybit-cli-secret-2"
 
@@ -55,15 +55,8 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     cli, server = world
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bybit", "--limit-price", "80000.00")
     link = next(k for k, o in server.orders.items() if o["orderStatus"] == "New")
-    cli.wait(lambda: server.private, "the engine authenticated the private stream on its first order")
-    assert server.logins == [True]
-    polls_before = server.requests.count(("GET", "/v5/order/realtime"))
-    server.fill_resting(link, "0.02")
-    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
-    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
-    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
-    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
-    assert server.requests.count(("GET", "/v5/order/realtime")) - polls_before <= 2
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], link, "0.02", "80000.00",
+                      lambda: server.requests.count(("GET", "/v5/order/realtime")))
 
 
 def test_live_positions_show_the_perps_bybit_reports(world):

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_cryptocom import FakeCryptocom  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY, SECRET = "cdc-cli-key-2", "cdc-cli-secret-2"
 
@@ -65,12 +65,5 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_user_stream(worl
     cli, server = world
     rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "cryptocom", "--limit-price", "80000.00")
     cid = next(k for k, o in server.orders.items() if o["status"] == "ACTIVE")
-    cli.wait(lambda: server.private, "the engine authenticated the user stream on its first order")
-    assert server.logins == [True]
-    polls_before = len([b for b in server.bodies if b.get("method") == "private/get-order-detail"])
-    server.fill_resting(cid, "0.02")
-    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
-    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.00", "0.02", "maker")]
-    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
-    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
-    assert len([b for b in server.bodies if b.get("method") == "private/get-order-detail"]) - polls_before <= 2
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.00",
+                      lambda: len([b for b in server.bodies if b.get("method") == "private/get-order-detail"]))

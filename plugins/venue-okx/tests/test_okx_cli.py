@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_okx import FakeOkx  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY, SECRET, PASS = "okx-cli-key-2", "okx-cli-secret-2", "cli pass"
 
@@ -69,13 +69,5 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     cli, server = world
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "okx", "--limit-price", "80000.0")
     cid = next(o["clOrdId"] for o in server.orders.values() if o["state"] == "live")
-    cli.wait(lambda: server.private, "the engine logged in to the private stream on its first order")
-    assert server.logins == [True]
-    polls_before = server.requests.count(("GET", "/api/v5/trade/order"))
-    server.fill_resting(cid, "0.02")
-    fills = cli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
-    assert [(f["price"], f["qty"], f["liquidity"]) for f in fills] == [("80000.0", "0.02", "maker")]
-    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
-    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
-    # with the stream live, the engine checks resting orders over REST every few seconds, not 4 times a second
-    assert server.requests.count(("GET", "/api/v5/trade/order")) - polls_before <= 2
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.0",
+                      lambda: server.requests.count(("GET", "/api/v5/trade/order")))
