@@ -442,6 +442,18 @@ class StreamProbe:
         await self.runner.stop()
 
 
+def refused_login(stream, instruments) -> StreamProbe:
+    """Run a private stream whose credentials the venue refuses, until the runner has stopped
+    on the refusal: the probe, for its ``runner.stats.error``, ``runner.live``, ``connects``."""
+    import asyncio
+
+    async def go():
+        async with StreamProbe(stream, instruments) as probe:
+            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
+        return probe
+    return asyncio.run(go())
+
+
 async def drop_and_recover(feed, inst, server, change) -> tuple:
     """Run a feed, drop the server's sockets, ``change()`` the book while it is away: returns
     (the book served while out of sync, the book after reconnecting)."""

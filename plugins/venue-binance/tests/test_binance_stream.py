@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, until  # noqa: E402
 from sequence_venue_binance.execution import BinanceSession  # noqa: E402
 from sequence_venue_binance.http import BinanceClient  # noqa: E402
 from sequence_venue_binance.stream import BinanceUserStream, signed_params  # noqa: E402
@@ -71,11 +71,7 @@ def test_a_resting_order_fill_arrives_as_an_execution_report_with_the_trade_id_m
 
 
 def test_a_refused_subscription_never_shows_the_secret(fake):
-    async def go():
-        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
-            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
-            return probe.runner.stats.error
-    error = asyncio.run(go())
+    error = refused_login(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS).runner.stats.error
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
     assert fake.logins[0] is False and fake.private == []
 

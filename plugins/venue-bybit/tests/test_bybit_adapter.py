@@ -15,7 +15,7 @@ from fake_bybit import FakeBybit  # noqa: E402
 from sequence_core.errors import AuthenticationError, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
 from sequence_venue_bybit.execution import BybitSession  # noqa: E402
 from sequence_venue_bybit.feed import BybitFeed  # noqa: E402
 from sequence_venue_bybit.http import BybitClient  # noqa: E402
@@ -195,11 +195,7 @@ def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_exec_id_res
 
 
 def test_a_refused_private_auth_never_shows_the_secret(fake):
-    async def go():
-        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
-            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
-            return probe.runner.stats.error
-    error = asyncio.run(go())
+    error = refused_login(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS).runner.stats.error
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
     assert fake.logins[0] is False and fake.private == []
 

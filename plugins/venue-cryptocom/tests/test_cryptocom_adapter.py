@@ -17,7 +17,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   RateLimitExceeded)
 from sequence_core.feeds import FeedRunner, levels  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
 from sequence_venue_cryptocom.execution import CryptocomSession, _fill, _state  # noqa: E402
 from sequence_venue_cryptocom.feed import CryptocomFeed  # noqa: E402
 from sequence_venue_cryptocom.http import CryptocomClient, error_from, unwrap  # noqa: E402
@@ -327,10 +327,6 @@ def test_a_resting_order_fill_arrives_on_the_user_stream_with_the_trade_id_rest_
 
 
 def test_a_refused_user_auth_never_shows_the_secret(fake):
-    async def go():
-        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
-            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
-            return probe.runner.stats.error
-    error = asyncio.run(go())
+    error = refused_login(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS).runner.stats.error
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
     assert fake.logins[0] is False and fake.private == []

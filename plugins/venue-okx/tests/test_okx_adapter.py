@@ -15,7 +15,7 @@ from fake_okx import FakeOkx  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
 from sequence_venue_okx.execution import OkxSession  # noqa: E402
 from sequence_core.feeds import interleaved_crc32  # noqa: E402
 from sequence_venue_okx.feed import OkxFeed  # noqa: E402
@@ -218,11 +218,8 @@ def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_id_res
 
 
 def test_a_refused_private_login_is_an_auth_error_that_never_shows_the_secret(fake):
-    async def go():
-        async with StreamProbe(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS) as probe:
-            await until(lambda: "login" in probe.runner.stats.error, what="the refusal")
-            return probe.runner.stats.error, probe.runner.live, probe.connects
-    error, live, connects = asyncio.run(go())
+    probe = refused_login(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS)
+    error, live, connects = probe.runner.stats.error, probe.runner.live, probe.connects
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
     assert not live and connects == 0 and fake.private == [] and fake.logins[0] is False
 
