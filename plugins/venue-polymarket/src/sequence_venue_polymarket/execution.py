@@ -32,6 +32,7 @@ import msgspec
 
 from sequence_core.errors import InvalidOrder, NetworkError, VenueError
 from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill, VenuePosition
+from sequence_core.sentlog import SentLog
 
 from .fees import market_fee
 from .http import DataApi, Gamma, PolymarketClient, VersionMismatch
@@ -53,35 +54,6 @@ class OrderRecord(msgspec.Struct):
     post_only: bool
     version: int
     neg_risk: bool
-
-
-class OrderLog:
-    """client order id -> the signed order, appended to a file before the order is sent."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.by_cid: dict[str, OrderRecord] = {}
-        if path and path.exists():
-            for line in path.read_bytes().splitlines():
-                try:
-                    rec = msgspec.json.decode(line, type=OrderRecord)
-                except msgspec.DecodeError:
-                    continue                                    # a torn last line
-                self.by_cid[rec.client_order_id] = rec
-
-    def get(self, cid: str) -> OrderRecord | None:
-        return self.by_cid.get(cid)
-
-    def cid_of(self, order_id: str) -> str:
-        return next((c for c, r in self.by_cid.items() if r.order_id.lower() == order_id.lower()), "")
-
-    def put(self, rec: OrderRecord) -> None:
-        self.by_cid[rec.client_order_id] = rec
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with open(self.path, "ab") as f:
-                f.write(msgspec.json.encode(rec) + b"\n")
-                f.flush()
 
 
 def _dec(value, default: str = "0") -> Decimal:
@@ -163,7 +135,7 @@ class PolymarketSession(ExecutionSession):
     amend_mode = "cancel_replace"
 
     def __init__(self, client: PolymarketClient, gamma: Gamma, data: DataApi, relayer: Relayer, wallet: Wallet,
-                 log: OrderLog, cache: Path | None = None):
+                 log: SentLog[OrderRecord], cache: Path | None = None):
         self.client, self.gamma, self.data, self.relayer, self.wallet, self.log = client, gamma, data, relayer, wallet, log
         self.cache = cache
         self._params: dict[str, tuple[str, bool]] = {}
@@ -286,8 +258,12 @@ class PolymarketSession(ExecutionSession):
             return OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="polymarket never received this order")
         return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(rec.order_id))
 
+    def _cid_of(self, order_id: str) -> str:
+        rec = self.log.find(lambda r: r.order_id.lower() == order_id.lower())
+        return rec.client_order_id if rec else ""
+
     async def open_orders(self, instrument) -> list[OrderState]:
-        return [order_state(self.log.cid_of(str(o["id"])), o) for o in await self.client.open_orders(instrument.venue_symbol)]
+        return [order_state(self._cid_of(str(o["id"])), o) for o in await self.client.open_orders(instrument.venue_symbol)]
 
     # -- account ---------------------------------------------------------------------------------
     async def balances(self):

@@ -55,8 +55,9 @@ class PolymarketVenue(Venue):
         from pathlib import Path
 
         from sequence_core.home import home_path
+        from sequence_core.sentlog import SentLog
 
-        from .execution import OrderLog, PolymarketSession
+        from .execution import OrderRecord, PolymarketSession
         from .http import DEFAULT_BASE_URL, DEFAULT_DATA_URL, DEFAULT_GAMMA_URL, DataApi, Gamma, PolymarketClient
         from .relayer import DEFAULT_RELAYER_URL, Relayer
         from .signing import ApiCreds
@@ -73,7 +74,7 @@ class PolymarketVenue(Venue):
             Gamma(settings.get("gamma_url", DEFAULT_GAMMA_URL)), DataApi(settings.get("data_url", DEFAULT_DATA_URL)),
             Relayer(settings.get("relayer_url", DEFAULT_RELAYER_URL), builder, relayer_key,
                     poll_s=float(settings.get("relayer_poll_s", 2.0))),
-            wallet, OrderLog(state), Path(settings["market_cache"]) if settings.get("market_cache") else cache_path())
+            wallet, SentLog(state, OrderRecord), Path(settings["market_cache"]) if settings.get("market_cache") else cache_path())
 
     @staticmethod
     def wallet(credentials, settings):
