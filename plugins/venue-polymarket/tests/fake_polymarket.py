@@ -31,7 +31,8 @@ from aiohttp import web
 
 from sequence_core.keys import keccak256
 from sequence_core.testing import FakeVenueServer
-from sequence_venue_polymarket import eip712, relayer, signing
+from sequence_core import evm as eip712
+from sequence_venue_polymarket import relayer, signing
 
 FED = "fed-decision-in-october"
 FED_YES = "21742633143463906290569050155826241533067272736897614950488156847949938836455"

@@ -17,7 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from sequence_venue_polymarket import eip712, relayer, signing
+from sequence_core import evm as eip712
+from sequence_venue_polymarket import relayer, signing
 from sequence_venue_polymarket.fees import fee
 
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"

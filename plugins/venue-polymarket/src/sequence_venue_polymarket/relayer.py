@@ -35,7 +35,7 @@ from sequence_core.errors import AuthenticationError, InvalidOrder, SequenceErro
 from sequence_core.keys import keccak256, to_checksum_address
 from sequence_core.rest import VenueClient
 
-from . import eip712
+from sequence_core import evm as eip712
 from .signing import CONTRACTS, POLY_GNOSIS_SAFE, POLY_PROXY, POLYGON, ZERO32, ZERO_ADDRESS, ApiCreds, Wallet, builder_headers
 
 DEFAULT_RELAYER_URL = "https://relayer-v2.polymarket.com"

@@ -44,7 +44,7 @@ import msgspec
 
 from sequence_core.keys import evm_address_of, keccak256, to_checksum_address
 
-from . import eip712
+from sequence_core import evm as eip712
 
 POLYGON, AMOY = 137, 80002
 ZERO32 = "0x" + "00" * 32

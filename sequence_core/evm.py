@@ -1,4 +1,4 @@
-"""EIP-712 typed-data hashing, the ABI encoding it and calldata need, and secp256k1 signing.
+"""EVM primitives shared by the adapters that sign for Ethereum-family chains: EIP-712 typed-data
 
 EIP-712 (https://eips.ethereum.org/EIPS/eip-712): ``hashStruct(s) = keccak256(typeHash ||
 encodeData(s))``, ``typeHash = keccak256(encodeType)`` where ``encodeType`` is
