@@ -1,4 +1,5 @@
-"""EVM primitives shared by the adapters that sign for Ethereum-family chains: EIP-712 typed-data
+"""EVM primitives for the adapters that sign for Ethereum-family chains: EIP-712 typed-data
+hashing, ABI encoding for calldata, and secp256k1 signing.
 
 EIP-712 (https://eips.ethereum.org/EIPS/eip-712): ``hashStruct(s) = keccak256(typeHash ||
 encodeData(s))``, ``typeHash = keccak256(encodeType)`` where ``encodeType`` is
