@@ -125,7 +125,7 @@ def _money(value: Decimal, signed: bool = False) -> str:
 
 
 def _render_positions(p) -> None:
-    rows = [(r.instrument, r.venue, r.kind, qty(r.qty), f"{r.entry:,.2f}", f"{r.mark:,.2f}" if r.mark is not None else None,
+    rows = [(r.instrument, r.label or r.venue, r.kind, qty(r.qty), f"{r.entry:,.2f}", f"{r.mark:,.2f}" if r.mark is not None else None,
              _money(r.unrealized_pnl, signed=True)) for r in p.rows]
     if not rows:
         line(f"No positions ({p.mode}).")

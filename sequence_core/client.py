@@ -263,7 +263,10 @@ class Sequence:
             rows = merge_reported(rows, reported_positions(chosen, self.credentials()))
         rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
         instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
-        return value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")
+        result = value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")
+        labels = {name: v.label(cfg.venue_settings(name)) for name, v in chosen.items()}
+        return msgspec.structs.replace(result, rows=[msgspec.structs.replace(r, label=labels.get(r.venue, r.venue))
+                                                     for r in result.rows])
 
     def preview(self, symbol: str, side: str, qty, limit_price=None, venue: str | None = None, source: str | None = None):
         """Size-aware estimate per venue at an exact quantity (and optional limit price)."""

@@ -20,6 +20,7 @@ class PositionRow(msgspec.Struct, frozen=True):
     unrealized_pnl: Decimal
     value_usd: Decimal
     status: str
+    label: str = ""              # where the holding is, as the venue names it (dex:arb); default venue
 
 
 class PortfolioSummary(msgspec.Struct, frozen=True):

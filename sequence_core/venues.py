@@ -127,6 +127,11 @@ class Venue:
         quotes = Counter(i.quote for i in self.instruments())
         return quotes.most_common(1)[0][0] if quotes else "USD"
 
+    def label(self, settings: Mapping) -> str:
+        """How ``positions`` names this venue's holdings: the plugin name, or a narrower place
+        (an on-chain venue's chain: ``dex:arb``). Filters still take the plugin name."""
+        return self.name
+
     def market_data(self, settings: Mapping):
         """The adapter's :class:`sequence_core.feeds.VenueFeed` (public REST books and the
         websocket), which the ``live`` source uses; None when the plugin has none yet."""
