@@ -205,12 +205,17 @@ def test_event_contract_buy_and_redeem(trader):
     yes = j(trader("--sandbox", "buy", "KXTEST-26DEC31-T1:YES", "10", "--venue", "acme", "--limit-price", "0.99", "--output", "json"))
     no = j(trader("--sandbox", "buy", "KXTEST-26DEC31-T1:NO", "5", "--venue", "acme", "--limit-price", "0.99", "--output", "json"))
     assert yes["graph"]["status"] == no["graph"]["status"] == "FILLED"
+    # a sell is checked against the outcome held: 4 of the 10 YES, and never more NO than held
+    sold = j(trader("--sandbox", "sell", "KXTEST-26DEC31-T1:YES", "4", "--venue", "acme", "--limit-price", "0.01", "--output", "json"))
+    assert sold["graph"]["status"] == "FILLED"
+    too_many = trader("--sandbox", "sell", "KXTEST-26DEC31-T1:NO", "6", "--venue", "acme", "--limit-price", "0.01")
+    assert too_many.returncode == 1 and "insufficient" in too_many.stderr
     held = positions(trader)
-    assert held[("acme", "KXTEST-26DEC31-T1:YES")] == 10 and held[("acme", "KXTEST-26DEC31-T1:NO")] == 5
+    assert held[("acme", "KXTEST-26DEC31-T1:YES")] == 6 and held[("acme", "KXTEST-26DEC31-T1:NO")] == 5
     cash_before = held[("acme", "USD")]
     r = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))
     won = r["winning_outcome"]
-    assert r["method"] == "paper_resolution" and Decimal(r["paid"]) == (10 if won == "YES" else 5)
+    assert r["method"] == "paper_resolution" and Decimal(r["paid"]) == (6 if won == "YES" else 5)
     after = j(trader("--sandbox", "positions", "--include-closed", "--output", "json"))
     rows = {(x["venue"], x["instrument"]): x for x in after["rows"]}
     assert rows[("acme", "KXTEST-26DEC31-T1:YES")]["status"] == "redeemed"

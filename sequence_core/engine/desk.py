@@ -119,13 +119,12 @@ class Desk:
         """Per venue: quote cash for buys, the held instrument for sells (perps: cash).
         Sandbox reads the paper ledger; live reads what the venues last reported."""
         from .. import ledger
+        from ..journal import position_key
 
         out = {}
         for venue, inst in instruments.items():
-            if side == "buy" or inst.kind == "perp":
-                asset = inst.quote
-            else:
-                asset = inst.symbol if inst.kind == "event_contract" else inst.base
+            # a sell spends the holding a fill moves: the base, or the contract and its outcome
+            asset = inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
             out[venue] = (ledger.held(self.journal.db, venue, asset) if self.sandbox
                           else self.venue_balances.get(venue, {}).get(asset, Decimal(0)))
         return out

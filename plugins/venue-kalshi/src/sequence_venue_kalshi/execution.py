@@ -183,10 +183,7 @@ class KalshiSession(ExecutionSession):
         out = {"USD": cash}
         for p in await self.client.positions():
             held = _d(p.get("position_fp"))
-            if held:
-                # the engine checks a sell against the market's symbol; Kalshi nets YES and NO, so
-                # the held side's size is what can be sold
-                out[p["ticker"]] = abs(held)
+            if held:                 # Kalshi nets YES and NO: the sign says which side is held
                 out[f"{p['ticker']}:{'YES' if held > 0 else 'NO'}"] = abs(held)
         return out
 

@@ -16,7 +16,7 @@ FAILED does not): the taker side uses the trade's size and price, a maker side i
 fill's fee is the venue's ``fee`` field when a trade carries one, else that curve (takers only).
 Balances: pUSD collateral from ``/balance-allowance`` (6-decimal units) under the books'
 quote name (USDC) and as pUSD, plus outcome tokens from the Data API ``/positions`` (keyed
-``slug:OUTCOME`` and, summed, ``slug``). Settlement: a market is resolved when the CLOB's
+``slug:OUTCOME``, as the engine checks a sell). Settlement: a market is resolved when the CLOB's
 ``GET /markets/{condition_id}`` names a winning token; the funder's holdings are then redeemed
 through the relayer (relayer.py) and ``settle`` answers ``relayer_redeem``.
 """
@@ -277,7 +277,6 @@ class PolymarketSession(ExecutionSession):
             if row.get("slug") and row.get("outcome"):
                 size = _dec(row.get("size"))
                 out[f"{row['slug']}:{str(row['outcome']).upper()}"] = size
-                out[row["slug"]] = out.get(row["slug"], Decimal(0)) + size
         return out
 
     async def positions(self):
