@@ -167,7 +167,13 @@ class Journal:
             loop.call_soon(self.commit)
 
     def _flush(self) -> None:
-        """Write the buffered graph, node and event rows (inside the open transaction)."""
+        """Write the buffered graph, node and event rows, opening the transaction they
+        commit in when none is (their commit is already scheduled: see save)."""
+        if not (self._graphs or self._nodes or self._events):
+            return
+        if not self._open:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._open = True
         if self._graphs:
             self.db.executemany("INSERT OR REPLACE INTO graphs VALUES (?,?,?,?,?,?,?,?)", [
                 (g.graph_id, g.request.symbol, g.request.side, g.request.policy, g.status, g.created_ns, g.updated_ns,
@@ -186,8 +192,9 @@ class Journal:
 
     def commit(self) -> None:
         self._commit_scheduled = False
-        if self._open and self._depth == 0:
+        if self._depth == 0:
             self._flush()
+        if self._open and self._depth == 0:
             self.db.execute("COMMIT")
             self._open = False
         waiters, self._waiters = self._waiters, []
@@ -199,7 +206,7 @@ class Journal:
         """Return once everything written so far is committed."""
         import asyncio
 
-        if not self._open:
+        if not (self._open or self._graphs or self._nodes or self._events):
             return
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
@@ -218,16 +225,18 @@ class Journal:
         self._nodes[n.node_order_id] = msgspec.structs.replace(n)
 
     def save(self, *records: OrderGraph | NodeOrder, events: tuple[LifecycleEvent, ...] = ()) -> None:
-        """Insert or update graphs and nodes, with their events, in one transaction."""
-        with self.tx() as db:
-            for r in records:
-                (self._put_graph if isinstance(r, OrderGraph) else self._put_node)(db, r)
-            for ev in events:
-                self._event(db, ev)
+        """Insert or update graphs and nodes, with their events, in one transaction. Only
+        buffers (no SQL, so no savepoint): an enclosing tx() that fails drops them with its
+        own rows; alone, they are written and committed together at the next commit."""
+        for r in records:
+            (self._put_graph if isinstance(r, OrderGraph) else self._put_node)(None, r)
+        for ev in events:
+            self._event(None, ev)
+        if self._depth == 0:
+            self._schedule_commit()
 
     def event(self, ev: LifecycleEvent) -> None:
-        with self.tx() as db:
-            self._event(db, ev)
+        self.save(events=(ev,))
 
     def record_fill(self, fill: Fill, node: NodeOrder, graph: OrderGraph, inst) -> bool:
         """Store a fill once (venue + fill id), move node, graph and positions with it.
