@@ -497,12 +497,13 @@ class ActiveBundles:
 
     def __init__(self, home: Path, target: str):
         self.home, self.target = home, target
+        self._audit = str(_audit_path(home))      # stat per order: the plain string is the cheap one
         self._stamp: tuple | None = None
         self._by_kind: dict[str, dict[str, Bundle]] = {}
 
     def _refresh(self) -> None:
         try:
-            st = _audit_path(self.home).stat()
+            st = os.stat(self._audit)
             stamp = (st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             stamp = None

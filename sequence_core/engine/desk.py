@@ -23,6 +23,7 @@ log = logging.getLogger("sequence.engine")
 SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
 POLL_INTERVAL_S = 0.25
 STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private stream is live
+RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by admission
 
 
 def _fault(point: str) -> None:
@@ -58,6 +59,7 @@ class Desk:
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
+        self._resolved: dict[tuple, tuple[float, dict[str, Instrument]]] = {}   # instruments_for
         from ..bundles import ActiveBundles
         from ..home import ensure_home
 
@@ -134,7 +136,21 @@ class Desk:
 
     # -- admission -----------------------------------------------------------------------------
     def instruments_for(self, request: OrderRequest) -> dict[str, Instrument]:
-        """One book per venue: the requested quote if listed, else USD, USDT, USDC in order."""
+        """One book per venue: the requested quote if listed, else USD, USDT, USDC in order.
+        Kept for RESOLVE_TTL_S per (symbol, venue): venues list instruments far less often
+        than a busy desk admits orders (a symbol newly listed shows within that time)."""
+        key = (request.symbol, request.venue)
+        now = time.monotonic()
+        hit = self._resolved.get(key)
+        if hit is not None and now - hit[0] < RESOLVE_TTL_S:
+            return dict(hit[1])
+        found = self._instruments_for(request)
+        if len(self._resolved) > 1024:
+            self._resolved.clear()
+        self._resolved[key] = (now, found)
+        return dict(found)
+
+    def _instruments_for(self, request: OrderRequest) -> dict[str, Instrument]:
         if request.venue is not None:
             names = [request.venue]
             self.client.trading_venues(names)   # unknown / unconnected venue -> clear error

@@ -16,7 +16,9 @@ Amend is native (AmendOrder, https://docs.kraken.com/api/docs/guides/spot-amends
 and/or limit price in place, same txid and cl_ord_id, queue priority kept where possible; a
 new quantity below the filled one cancels the rest (the engine refuses that before sending);
 a post-only order is amended with ``post_only=true`` so a new price that would take is refused.
-Fills: the order's ``trades`` ids read with QueryTrades (``fee`` in quote, ``maker`` flag).
+Fills: the order's ``trades`` ids read with QueryTrades (``fee`` in quote, ``maker`` flag);
+the fill id is the trade's txid (QueryTrades' key), which the private ``executions`` stream
+(stream.py) reports as ``exec_id``, so the engine counts a fill seen by both once.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ class KrakenSession(ExecutionSession):
     venue = "kraken"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: KrakenClient):
-        self.client = client
+    def __init__(self, client: KrakenClient, settings: dict | None = None):
+        self.client, self.settings = client, settings or {}
         self._txids: dict[str, str] = {}         # engine client id -> Kraken txid, once known
         self._cids: dict[str, str] = {}          # cl_ord_id sent -> engine client id
 
@@ -177,6 +179,13 @@ class KrakenSession(ExecutionSession):
         taker = next(iter((result.get("fees") or {}).values()))["fee"]
         maker = next(iter((result.get("fees_maker") or {}).values()), {"fee": taker})["fee"]
         return Decimal(maker) / 100, Decimal(taker) / 100
+
+    def user_stream(self):
+        """The private ``executions`` websocket (stream.py); it shares this session's client
+        (the token call) and its client id and txid maps."""
+        from .stream import KrakenUserStream
+
+        return KrakenUserStream(self, self.settings)
 
     async def close(self) -> None:
         await self.client.close()

@@ -3,7 +3,8 @@
 Public ``GET https://api.kraken.com/0/public/<Method>``: Time, SystemStatus, AssetPairs, Depth,
 Ticker. Private ``POST /0/private/<Method>``, form-encoded with ``nonce``, headers ``API-Key``
 and ``API-Sign`` (signing.py): Balance, BalanceEx, TradeVolume, AddOrder, AmendOrder,
-CancelOrder, OpenOrders, ClosedOrders, QueryOrders, QueryTrades.
+CancelOrder, OpenOrders, ClosedOrders, QueryOrders, QueryTrades, GetWebSocketsToken (the
+private websocket's token, stream.py).
 Every answer is HTTP 200 ``{"error": [...], "result": {...}}``; a non-empty ``error`` (strings
 ``E<Category>:<Message>[:<detail>]``, https://docs.kraken.com/api/docs/guides/spot-errors) is
 the refusal, mapped below; ``W...`` entries are warnings.
@@ -166,6 +167,11 @@ class KrakenClient(VenueClient):
 
     async def query_orders(self, txids: list[str]) -> dict:
         return await self.private("QueryOrders", {"trades": "true", "txid": ",".join(txids)})
+
+    async def websockets_token(self) -> str:
+        """A token for the private websocket (https://docs.kraken.com/api/docs/rest-api/get-websockets-token):
+        ``result.token``; to be used within 15 minutes of issue, it then lasts as long as the connection."""
+        return (await self.private("GetWebSocketsToken"))["token"]
 
     async def query_trades(self, txids: list[str]) -> dict:
         """Trade details, 20 ids a call (the endpoint's limit)."""

@@ -6,7 +6,8 @@ secret, URI path + SHA256(nonce + POST data))); ``nonce`` strictly increases per
 Symbols: v2 ``BTC/USD`` is the venue symbol; REST takes the altname ``XBTUSD`` (BTC is XBT,
 DOGE is XDG there) and answers under the key ``XXBTZUSD`` (symbols.py).
 AssetPairs fields ``tick_size``, ``lot_decimals``, ``ordermin``, ``costmin``, ``status``.
-Settings (``[venues.kraken]``): ``base_url``, ``ws_url``, ``tier`` (starter | intermediate |
+Settings (``[venues.kraken]``): ``base_url``, ``ws_url``, ``private_ws_url`` (the
+``executions`` stream, stream.py; default: ``ws_url``'s ``ws-auth.`` host), ``tier`` (starter | intermediate |
 pro: the rate-limit budgets, http.py), ``book_depth`` (10, 25, 100, 500, 1000).
 """
 
@@ -31,7 +32,7 @@ class KrakenVenue(Venue):
     def execution_session(self, credentials, settings):
         from .execution import KrakenSession
 
-        return KrakenSession(self._client(credentials, settings))
+        return KrakenSession(self._client(credentials, settings), dict(settings))
 
     def market_data(self, settings):
         from .feed import KrakenFeed
