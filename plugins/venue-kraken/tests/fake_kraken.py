@@ -7,6 +7,13 @@ fixed book (asks 91000.0 x 2 BTC, bids 90990.0 x 2 BTC), taker fee 0.40% in the 
 currency (``fciq``); a post-only order that would take is cancelled, reason "Post only order".
 Websocket ``/v2``: ``status`` on connect, ``book`` (snapshot then updates, each with Kraken's
 CRC32 checksum computed here independently), ``trade``, ``ping``/``pong``.
+Private websocket ``/auth/v2`` (stands for ``wss://ws-auth.kraken.com/v2``): a token from the
+signed ``GetWebSocketsToken`` call, checked on the ``executions`` subscribe (known, used within
+15 minutes of issue) and answered with Kraken's ack or ``ESession:Invalid session``;
+``ws_refusal`` makes it answer that error instead (a key without the query permissions:
+``EAccount:Invalid permissions``). Subscribed sockets get the open orders as a snapshot, then
+an ``executions`` report for every order change (first report in full, later ones sparse, as
+Kraken sends them); ``fill_resting(cl_ord_id, qty)`` fills a resting order as a maker.
 Faults: ``rate_limit_next`` (HTTP 429 + Retry-After), ``kraken_rate_limit_next`` (HTTP 200
 ``EAPI:Rate limit exceeded``), ``malformed_next``, ``server_error_next``, ``slow_next_s``,
 ``clock_offset_ms`` with ``last_nonce``, ``refuse_next_place``, ``skip_next_update`` (a lost
@@ -32,6 +39,8 @@ from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.0"), Decimal("90990.0")
 PAIRS = {"XBTUSD": ("XXBTZUSD", "ZUSD", "XXBT"), "XBTUSDT": ("XBTUSDT", "USDT", "XXBT")}
+WS_NAMES = {"XBTUSD": "BTC/USD", "XBTUSDT": "BTC/USDT"}
+TOKEN_TTL_MS = 15 * 60 * 1000
 TAKER, MAKER = Decimal("0.004"), Decimal("0.0025")
 
 
@@ -77,6 +86,10 @@ class FakeKraken(FakeVenueServer):
         self.pings = 0
         self.skip_next_update = self.corrupt_next_checksum = False
         self._ids = itertools.count(1000)
+        self.tokens: dict[str, dict] = {}          # token -> {"issued_ms", "used"}
+        self.ws_refusal: str | None = None
+        self.logins: list[bool] = []               # each executions subscribe: accepted or not
+        self.private: list = []                    # sockets subscribed to executions
 
     def _id(self, prefix: str) -> str:
         n = next(self._ids)
@@ -124,10 +137,11 @@ class FakeKraken(FakeVenueServer):
         app = web.Application(middlewares=[self.faults, self.slow])
         r = app.router
         r.add_get("/v2", self.ws)
+        r.add_get("/auth/v2", self.private_ws)
         for name in ("Time", "SystemStatus", "AssetPairs", "Depth", "Ticker"):
             r.add_route("*", f"/0/public/{name}", getattr(self, f"public_{name.lower()}"))
         for name in ("Balance", "BalanceEx", "TradeVolume", "AddOrder", "CancelOrder", "AmendOrder", "OpenOrders",
-                     "ClosedOrders", "QueryOrders", "QueryTrades"):
+                     "ClosedOrders", "QueryOrders", "QueryTrades", "GetWebSocketsToken"):
             r.add_post(f"/0/private/{name}", getattr(self, f"private_{name.lower()}"))
         return app
 
@@ -253,6 +267,7 @@ class FakeKraken(FakeVenueServer):
         elif p.get("timeinforce") == "IOC":
             order.update(status="canceled", reason="Immediate or cancel", closetm=now)
         self.orders[txid] = order
+        self._report_new(txid, order)
         return ok({"descr": {"order": order["descr"]["order"]}, "txid": [txid]})
 
     def _by(self, p) -> tuple[str, dict] | None:
@@ -270,6 +285,7 @@ class FakeKraken(FakeVenueServer):
         if found is None:
             return fail("EOrder:Unknown order")
         found[1].update(status="canceled", reason="User requested", closetm=self.now_ms() / 1000)
+        self._push(self._report(found[0], "canceled", reason="User requested"))
         return ok({"count": 1})
 
     @signed
@@ -287,6 +303,8 @@ class FakeKraken(FakeVenueServer):
             order["descr"]["price"] = p["limit_price"]
         if "order_qty" in p:
             order["vol"] = f"{Decimal(p['order_qty']):.8f}"
+        self._push(self._report(found[0], "amended", order_qty=float(order["vol"]),
+                                limit_price=float(order["descr"]["price"]), reason="User requested"))
         return ok({"amend_id": self._id("TA")})
 
     def _view(self, o: dict, p: dict) -> dict:
@@ -315,6 +333,111 @@ class FakeKraken(FakeVenueServer):
     @signed
     async def private_querytrades(self, request, p):
         return ok({t: self.trades[t] for t in p.get("txid", "").split(",") if t in self.trades})
+
+    @signed
+    async def private_getwebsocketstoken(self, request, p):
+        token = base64.b64encode(next(self._ids).to_bytes(8, "big") + b"-ws-token").decode()
+        self.tokens[token] = {"issued_ms": self.now_ms(), "used": False}
+        return ok({"token": token, "expires": 900})
+
+    # -- private websocket (executions) ---------------------------------------------------------------------
+    def _token_error(self, token) -> str | None:
+        t = self.tokens.get(token or "")
+        if t is None or (not t["used"] and self.now_ms() - t["issued_ms"] > TOKEN_TTL_MS):
+            return "ESession:Invalid session"
+        return self.ws_refusal
+
+    async def private_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"channel": "status", "type": "update",
+                            "data": [{"api_version": "v2", "connection_id": 2, "system": "online", "version": "2.0.10"}]})
+        async for msg in ws:
+            body, now = json.loads(msg.data), iso(self.now_ms())
+            if body.get("method") == "ping":
+                self.pings += 1
+                await ws.send_json({"method": "pong", "req_id": body.get("req_id"), "time_in": now, "time_out": now})
+                continue
+            params = body.get("params", {})
+            if body.get("method") != "subscribe" or params.get("channel") != "executions":
+                await ws.send_json({"error": "EGeneral:Invalid arguments", "method": body.get("method"), "success": False,
+                                    "time_in": now, "time_out": now})
+                continue
+            error = self._token_error(params.get("token"))
+            self.logins.append(error is None)
+            if error:
+                await ws.send_json({"error": error, "method": "subscribe", "success": False, "time_in": now, "time_out": now})
+                continue
+            self.tokens[params["token"]]["used"] = True
+            await ws.send_json({"method": "subscribe", "result": {"channel": "executions", "maxratecount": 60,
+                                                                 "snapshot": True, "warnings": []},
+                                "success": True, "time_in": now, "time_out": now})
+            opened = [t for t, o in self.orders.items() if o["status"] == "open"] if params.get("snap_orders", True) else []
+            await ws.send_json({"channel": "executions", "type": "snapshot", "sequence": 1,
+                                "data": [self._report(t, "new", **self._details(self.orders[t])) for t in opened]})
+            self.private.append(ws)
+        return ws
+
+    def _details(self, o: dict) -> dict:
+        """What Kraken reports of an order in full (its first report, the snapshot)."""
+        d = o["descr"]
+        return {"cl_ord_id": o["cl_ord_id"], "symbol": WS_NAMES[d["pair"]], "side": d["type"], "order_type": d["ordertype"],
+                "order_qty": float(o["vol"]), "limit_price": float(d["price"]), "time_in_force": "GTC",
+                "post_only": "post" in o["oflags"].split(","), "order_userref": 0}
+
+    def _report(self, txid: str, exec_type: str, **fields) -> dict:
+        o = self.orders[txid]
+        status = {"open": "partially_filled" if Decimal(o["vol_exec"]) else "new", "closed": "filled"}.get(o["status"], o["status"])
+        return {"order_id": txid, "exec_id": self._id("E"), "exec_type": exec_type,
+                "order_status": "pending_new" if exec_type == "pending_new" else status,
+                "cum_qty": float(o["vol_exec"]), "cum_cost": float(o["cost"]), "timestamp": iso(self.now_ms()), **fields}
+
+    def _trade_report(self, txid: str, tid: str) -> dict:
+        t, o = self.trades[tid], self.orders[txid]
+        fee_asset = WS_NAMES[o["descr"]["pair"]].split("/")[1]
+        return self._report(txid, "trade", exec_id=tid, trade_id=t["trade_id"], symbol=WS_NAMES[o["descr"]["pair"]],
+                            side=t["type"], last_qty=float(t["vol"]), last_price=float(t["price"]),
+                            liquidity_ind="m" if t["maker"] else "t", cost=float(t["cost"]),
+                            fees=[{"asset": fee_asset, "qty": float(t["fee"])}], fee_usd_equiv=float(t["fee"]))
+
+    def _report_new(self, txid: str, o: dict) -> None:
+        """An order's reports as Kraken sends them on AddOrder: pending_new in full, then sparse ones."""
+        messages = [self._report(txid, "pending_new", **self._details(o))]
+        if o["reason"] != "Post only order":
+            messages.append(self._report(txid, "new"))
+        messages += [self._trade_report(txid, tid) for tid in o["trades"]]
+        if o["status"] == "closed":
+            messages.append(self._report(txid, "filled"))
+        elif o["status"] == "canceled":
+            messages.append(self._report(txid, "canceled", reason=o["reason"]))
+        self._push(*messages)
+
+    def _push(self, *entries: dict) -> None:
+        """``executions`` updates to the subscribed sockets (on the server's loop)."""
+        message = {"channel": "executions", "type": "update", "data": list(entries)}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def fill_resting(self, cl_ord_id: str, qty: str) -> None:
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.25% in quote), from any thread."""
+        def go():
+            txid, o = next((t, o) for t, o in self.orders.items() if o["cl_ord_id"] == cl_ord_id and o["status"] == "open")
+            q, px = Decimal(qty), Decimal(o["descr"]["price"])
+            cost, tid = q * px, self._id("T")
+            self.trades[tid] = {"ordertxid": txid, "postxid": self._id("P"), "pair": PAIRS[o["descr"]["pair"]][0],
+                                "time": self.now_ms() / 1000, "type": o["descr"]["type"], "ordertype": o["descr"]["ordertype"],
+                                "price": f"{px:.1f}", "cost": f"{cost:.5f}", "fee": f"{cost * MAKER:.5f}", "vol": f"{q:.8f}",
+                                "margin": "0.00000", "misc": "", "trade_id": next(self._ids), "maker": True}
+            self.usd += -cost - cost * MAKER if o["descr"]["type"] == "buy" else cost - cost * MAKER
+            filled = Decimal(o["vol_exec"]) + q
+            o.update(vol_exec=f"{filled:.8f}", cost=f"{Decimal(o['cost']) + cost:.5f}",
+                     fee=f"{Decimal(o['fee']) + cost * MAKER:.5f}", price=f"{px:.1f}", trades=o["trades"] + [tid])
+            if filled >= Decimal(o["vol"]):
+                o.update(status="closed", closetm=self.now_ms() / 1000)
+            self._push(self._trade_report(txid, tid), *([self._report(txid, "filled")] if o["status"] == "closed" else []))
+        self.soon(go)
 
     # -- websocket ----------------------------------------------------------------------------------------
     async def ws(self, request):

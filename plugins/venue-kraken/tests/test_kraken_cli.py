@@ -1,15 +1,17 @@
 """The Kraken adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
-order amended in place, cancel, fills, and a venue refusal shown clearly."""
+order amended in place, cancel, fills, a venue refusal shown clearly, and a resting order's
+later fill learnt from the private executions stream (or by polling when Kraken refuses it)."""
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kraken import FakeKraken  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY, SECRET = "kraken-cli-key-2", "a3Jha2VuLWNsaS1zZWNyZXQtMg=="
 
@@ -20,7 +22,8 @@ def world(tmp_path):
     url = server.start()
     cli = LiveCli(tmp_path / "home", "kraken,sim,synthetic")
     cli.connect("kraken", {"api_key": KEY, "api_secret": SECRET})
-    cli.configure(f'[venues.kraken]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v2"\n')
+    ws = url.replace("http", "ws")
+    cli.configure(f'[venues.kraken]\nbase_url = "{url}"\nws_url = "{ws}/v2"\nprivate_ws_url = "{ws}/auth/v2"\n')
     yield cli, server
     cli.close()
     server.stop()
@@ -68,3 +71,29 @@ def test_a_venue_refusal_is_a_clear_error(world):
     server.refuse_next_place = "EOrder:Insufficient funds"
     graph = cli.json("buy", "BTC-USD", "0.01", "--venue", "kraken")["graph"]
     assert graph["status"] == "REJECTED" and "kraken: Insufficient funds (EOrder:Insufficient funds)" in graph["reason"]
+
+
+def order_reads(server) -> int:
+    return sum(server.requests.count(("POST", f"/0/private/{m}")) for m in ("QueryOrders", "OpenOrders", "ClosedOrders"))
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "kraken", "--limit-price", "80000.0")
+    cid = next(o["cl_ord_id"] for o in server.orders.values() if o["status"] == "open")
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.0", lambda: order_reads(server))
+
+
+def test_a_refused_private_stream_leaves_the_fill_to_polling(world):
+    cli, server = world
+    server.ws_refusal = "EAccount:Invalid permissions"
+    rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "kraken", "--limit-price", "80000.0")
+    LiveCli.wait(lambda: server.logins, "the engine's private stream subscribe")
+    assert server.logins[0] is False and server.private == []
+    cid = next(o["cl_ord_id"] for o in server.orders.values() if o["status"] == "open")
+    server.fill_resting(cid, "0.02")
+    fills = LiveCli.wait(lambda: cli.json("fills"), "the fill read by a poll")
+    assert [(Decimal(f["price"]), Decimal(f["qty"]), f["liquidity"]) for f in fills] == \
+        [(Decimal("80000.0"), Decimal("0.02"), "maker")]
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
