@@ -264,8 +264,12 @@ class Journal:
         return True
 
     # -- reads -----------------------------------------------------------------------------
+    # The per-order reads (graph, node, nodes and events of one graph) answer from the write
+    # buffer where it holds newer rows instead of flushing it: a flush per read split the
+    # group commit into many small writes under load.
     def graph(self, graph_id: str) -> OrderGraph | None:
-        self._flush()
+        if graph_id in self._graphs:
+            return msgspec.structs.replace(self._graphs[graph_id])
         row = self.db.execute("SELECT data FROM graphs WHERE graph_id=?", (graph_id,)).fetchone()
         return msgspec.json.decode(row[0], type=OrderGraph) if row else None
 
@@ -284,12 +288,19 @@ class Journal:
         return self._select("graphs", OrderGraph, {"symbol": symbol}, statuses, limit=limit)
 
     def node(self, node_order_id: str) -> NodeOrder | None:
-        self._flush()
+        if node_order_id in self._nodes:
+            return msgspec.structs.replace(self._nodes[node_order_id])
         row = self.db.execute("SELECT data FROM nodes WHERE node_order_id=?", (node_order_id,)).fetchone()
         return msgspec.json.decode(row[0], type=NodeOrder) if row else None
 
     def nodes(self, graph_id: str | None = None, statuses: tuple[str, ...] | None = None) -> list[NodeOrder]:
-        return self._select("nodes", NodeOrder, {"graph_id": graph_id}, statuses, order="created_ns, node_order_id")
+        if graph_id is None:
+            return self._select("nodes", NodeOrder, {}, statuses, order="created_ns, node_order_id")
+        rows = self.db.execute("SELECT node_order_id, data FROM nodes WHERE graph_id=?", (graph_id,))
+        found = {nid: msgspec.json.decode(data, type=NodeOrder) for nid, data in rows}
+        found.update((n.node_order_id, msgspec.structs.replace(n)) for n in self._nodes.values() if n.graph_id == graph_id)
+        return sorted((n for n in found.values() if not statuses or n.status in statuses),
+                      key=lambda n: (n.created_ns, n.node_order_id))
 
     def fills(self, symbol: str | None = None, graph_id: str | None = None, limit: int = 1000) -> list[Fill]:
         return self._select("fills", Fill, {"symbol": symbol, "graph_id": graph_id}, order="ts_ns DESC", limit=limit)
@@ -307,8 +318,10 @@ class Journal:
             sql += " AND (node_order_id=? OR node_order_id IS NULL)"
             args.append(node_order_id)
         sql += " ORDER BY ts_ns, id"
-        self._flush()
-        return [LifecycleEvent(ts, g, n, k, msgspec.json.decode(d), v) for ts, g, n, k, d, v in self.db.execute(sql, args)]
+        stored = [LifecycleEvent(ts, g, n, k, msgspec.json.decode(d), v) for ts, g, n, k, d, v in self.db.execute(sql, args)]
+        pending = [e for e in self._events if e.graph_id == graph_id
+                   and (not node_order_id or e.node_order_id in (node_order_id, None))]
+        return sorted(stored + pending, key=lambda e: e.ts_ns) if pending else stored    # stable: ties keep write order
 
 
 def _position(db, venue: str, instrument: str, kind: str) -> list:
