@@ -94,3 +94,20 @@ def test_trades_are_the_same_whatever_the_window():
     whole = src.trades(BINANCE, T0, T0 + 4_000_000_000)
     parts = src.trades(BINANCE, T0, T0 + 1_500_000_000) + src.trades(BINANCE, T0 + 1_500_000_000, T0 + 4_000_000_000)
     assert whole == parts and [t.ts_ns for t in whole] == sorted(t.ts_ns for t in whole)
+
+
+def test_the_venue_clock_answers_the_same_whatever_was_asked_before():
+    """last_update_ns remembers the slot it last answered; any order of questions gets the
+    answers a fresh source gives."""
+    import random
+
+    from sequence_source_synthetic.source import SyntheticSource
+
+    warm = SyntheticSource()
+    rnd = random.Random(7)
+    base = 1_750_000_000 * 10**9
+    times = sorted(base + rnd.randrange(0, 2 * 10**9) for _ in range(400)) + [base + rnd.randrange(0, 2 * 10**9) for _ in range(400)]
+    for venue in ("binance", "kraken"):
+        for t in times:
+            assert warm.last_update_ns(venue, t) == SyntheticSource().last_update_ns(venue, t)
+            assert warm.last_update_ns(venue, t) <= t

@@ -64,6 +64,7 @@ class SyntheticSource(MarketDataSource):
         # A venue's book only changes when its update clock ticks, so books are cached per
         # (instrument, venue update time); a cached deeper book serves shallower requests.
         self._cache: dict = {}
+        self._clock: dict[str, tuple[int, int, int]] = {}   # venue -> (slot, first ns, ts) last computed
 
     def configure(self, settings: dict) -> "SyntheticSource":
         return SyntheticSource(int(settings.get("seed", self.seed)))
@@ -118,9 +119,15 @@ class SyntheticSource(MarketDataSource):
         cadence = int(profile.cadence_ms * 1e6)
         seen = at_ns - int(profile.latency_ms * 1e6)
         slot = seen // cadence
+        known = self._clock.get(venue)
+        if known is not None and known[0] == slot and seen >= known[1]:
+            return known[2]       # later in the same slot, already past its tick: the same update
         jitter = int(_uniforms(self._key("clock", venue), slot)[0] * cadence)
         ts = slot * cadence + jitter
-        return ts if ts <= seen else (slot - 1) * cadence + int(_uniforms(self._key("clock", venue), slot - 1)[0] * cadence)
+        if ts <= seen:
+            self._clock[venue] = (slot, ts, ts)
+            return ts
+        return (slot - 1) * cadence + int(_uniforms(self._key("clock", venue), slot - 1)[0] * cadence)
 
     # -- books ---------------------------------------------------------------------------
     def book(self, inst: Instrument, at_ns: int, depth: int = 20) -> OrderBook:
