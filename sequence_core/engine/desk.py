@@ -104,10 +104,16 @@ class Desk:
             rt = self.runtimes.get(parse_order_id(node_id)[0]) if node_id else None
             if rt is None or node_id not in rt.nodes:
                 continue                       # another client's order, or a graph already closed
+            venue = rt.nodes[node_id].venue
             try:
-                self.apply(rt, node_id, state, rt.instruments[rt.nodes[node_id].venue])
+                node = self.apply(rt, node_id, state, rt.instruments[venue])
             except Exception:  # noqa: BLE001 - the poll reconciles this order; keep the stream
-                log.exception("applying a %s stream update failed", rt.nodes[node_id].venue)
+                log.exception("applying a %s stream update failed", venue)
+                continue
+            if state.filled_qty > node.filled_qty:
+                # the venue says more filled than the fills it pushed (Coinbase's user channel
+                # carries no fills): read them over REST on the next poll tick
+                self._polled[venue] = 0.0
 
     def taker_rate(self, venue: str, inst: Instrument) -> Decimal | None:
         """The venue's taker fee as a fraction of notional at this book's price (curves included)."""
@@ -526,13 +532,16 @@ class Desk:
                 log.exception("poll failed")
 
     async def poll_once(self) -> None:
+        due: dict[str, bool] = {}          # decided once per tick: every graph on a due venue is read
         for graph_id, rt in list(self.runtimes.items()):
             resting = [n for n in rt.open_nodes() if n.status in ("NEW", "PARTIALLY_FILLED") and n.node_order_id not in self.in_flight]
             by_venue: dict[str, list[NodeOrder]] = {}
             for n in resting:
                 by_venue.setdefault(n.venue, []).append(n)
             for venue, nodes in by_venue.items():
-                if not self._poll_due(venue):
+                if venue not in due:
+                    due[venue] = self._poll_due(venue)
+                if not due[venue]:
                     continue
                 states = await self.session(venue).poll([(n, rt.instruments[venue]) for n in nodes])
                 by_cid = {s.client_order_id: s for s in states}
