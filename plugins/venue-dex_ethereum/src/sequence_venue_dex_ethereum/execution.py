@@ -1,0 +1,418 @@
+"""dex_ethereum execution: each node order is one Uniswap v3 swap transaction (SwapRouter02).
+
+Decisions (see contracts.py for the contracts and venue.py for settings):
+- A swap cannot rest. ``post_only`` is refused (InvalidOrder). ``limit`` and ``ioc`` are one swap
+  bounded by the limit price: buy = ``exactOutputSingle`` (exactly qty base out) with
+  ``amountInMaximum = qty × limit``; sell = ``exactInputSingle`` (exactly qty base in) with
+  ``amountOutMinimum = qty × limit``. ``market`` takes a fresh QuoterV2 quote for that exact size
+  and bounds it by ``slippage_bps`` (default 50). A bound the pool cannot meet reverts already
+  in ``eth_estimateGas``: nothing is signed and the order ends CANCELLED (no liquidity within the
+  limit), like an IOC that found nothing.
+- ETH is traded as WETH (ERC-20) on both sides: no wrapping/unwrapping, so every fill is read
+  from ERC-20 Transfer logs and gas stays in native ETH. ``balances()`` reports WETH under the
+  canonical ``ETH`` (what a sell of ETH-USDC spends), WBTC under ``BTC``, and the native coin as
+  ``native:ETH`` (gas money, not sellable through the pool).
+- Approval: if ``allowance(wallet, router)`` of the input token is below what the swap may take,
+  an ``approve(router, that amount)`` goes first with its own nonce (journaled as
+  ``approve:<client order id>``) and the swap is built once its receipt is in (``approve_wait_s``).
+- Transactions are EIP-1559 (signing.py): nonce from ``eth_getTransactionCount(addr, "pending")``,
+  ``maxPriorityFeePerGas`` from ``eth_maxPriorityFeePerGas``, ``maxFeePerGas = 2 × latest
+  baseFee + priority``, gas = ``eth_estimateGas`` × 1.2.
+- Journal before send (sequence_core.sentlog): the signed bytes, nonce, fees and hash are
+  fsynced under the client order id before ``eth_sendRawTransaction``. A retried place, a lost
+  answer or a restart reads the record and asks the node for that hash; one the node does not
+  know is re-broadcast from the SAME bytes. A second swap is never signed for a client order id,
+  except when the node says its nonce is already mined by another transaction ("nonce too low"
+  at the first send: the first signature can never land) - then it is re-signed once at the
+  next nonce and the record replaced.
+- State: a receipt with status 1 is FILLED, its one fill computed from the Transfer logs to and
+  from the wallet (fill id = the tx hash); status 0 is REJECTED "reverted on chain"; no receipt
+  while the wallet's mined nonce has passed ours is EXPIRED (another transaction took the nonce);
+  else NEW (pending).
+- Fill price and fee: the pool's fee is taken from the input, so the fill's price is the swap's
+  price before that fee and ``fee`` = the LP fee in the quote asset (buy: fee tier × quote paid;
+  sell: fee tier × the pre-fee notional) plus the gas (gasUsed × effectiveGasPrice, in ETH)
+  converted to the quote at the ETH price (the fill price for ETH-USDC, a QuoterV2 quote of the
+  chain's WETH/USDC pool otherwise). price × qty ± the LP fee is exactly the quote that moved.
+- Cancel of a pending swap sends a replacement at the same nonce: a 0-value self-transfer
+  (21000 gas) with both fee caps at least 12.5% over the pending one's (journaled as
+  ``cancel:<client order id>``). Its receipt -> CANCELLED; the swap's receipt -> FILLED/REJECTED.
+- Amend is impossible (a swap does not rest): ``amend_mode`` is cancel_replace, so the engine
+  cancels (replacement transaction) and places anew; ``amend()`` itself refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import ROUND_CEILING, Decimal
+
+import msgspec
+
+from sequence_core.errors import InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded, VenueError
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.sentlog import SentLog
+
+from . import contracts as c
+from .http import AlreadyKnown, NonceTaken, Reverted, RpcClient
+from .signing import Signed, Tx, sign
+
+V = "dex_ethereum"
+BUMP = Decimal("1.125")        # a replacement's fee caps over the pending transaction's
+
+
+def _plain(d: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form (0.500000000000000000 -> 0.5, not 5E-1)."""
+    return Decimal(format(d.normalize(), "f"))
+
+
+class TxRecord(msgspec.Struct):
+    client_order_id: str        # the node's id; "approve:<id>" / "cancel:<id>" for the others
+    kind: str                   # swap | approve | cancel
+    chain_id: int
+    nonce: int
+    tx_hash: str
+    raw: str                    # 0x hex of the signed bytes, re-broadcast as they are
+    max_fee: int
+    priority: int
+    venue_symbol: str = ""
+    side: str = ""
+    qty: str = ""
+    bound: int = 0              # amountInMaximum (buy) / amountOutMinimum (sell), token units
+    status: str = "sent"        # sent | refused | mined | reverted
+    reason: str = ""
+    sent_ns: int = 0
+
+
+class DexSession(ExecutionSession):
+    venue = V
+    amend_mode = "cancel_replace"
+
+    def __init__(self, client: RpcClient, private_key: bytes, chain: c.Chain, log: SentLog[TxRecord], settings: dict | None = None):
+        from sequence_core.keys import evm_address_of
+
+        s = dict(settings or {})
+        self.client, self.chain, self.log = client, chain, log
+        self._key = private_key
+        self.address = evm_address_of(private_key)
+        self.slippage_bps = Decimal(str(s.get("slippage_bps", 50)))
+        self.gas_multiplier = Decimal(str(s.get("gas_multiplier", "1.2")))
+        self.approve_wait_s = float(s.get("approve_wait_s", 6.0))
+        self.cancel_wait_s = float(s.get("cancel_wait_s", 5.0))
+        self.receipt_poll_s = float(s.get("receipt_poll_s", 0.25))
+        self._chain_checked = False
+        self._eth_price: tuple[float, Decimal] | None = None
+
+    def __repr__(self) -> str:
+        return f"DexSession({self.chain.name}, {self.address})"
+
+    # -- helpers ---------------------------------------------------------------------------------
+    async def check_chain(self) -> None:
+        """Refuse to sign for a node of another chain (the signature would be for the wrong id)."""
+        if not self._chain_checked:
+            found = await self.client.chain_id()
+            if found != self.chain.chain_id:
+                raise VenueError(f"{V}: the RPC node is chain {found}, but [venues.{V}] chain = '{self.chain.name}' "
+                                 f"is {self.chain.chain_id}; point the RPC URL at {self.chain.name}")
+            self._chain_checked = True
+
+    def pair(self, inst) -> c.Pair:
+        try:
+            return self.chain.pair(inst.venue_symbol)
+        except KeyError:
+            raise InvalidOrder(f"{V}: {inst.venue_symbol} is not a pool this adapter trades on {self.chain.name}") from None
+
+    async def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): 2 × the latest base fee + the node's tip."""
+        block = await self.client.latest_block()
+        base = int(block.get("baseFeePerGas") or "0x0", 16)
+        tip = await self.client.max_priority_fee()
+        return 2 * base + tip, tip
+
+    async def token_call(self, token: c.Token, data: bytes) -> int:
+        return c.words(await self.client.call(token.address, data))[0]
+
+    async def quote(self, p: c.Pair, side: str, qty_units: int) -> int:
+        """QuoterV2: quote units to pay for qty base (buy), or to receive for it (sell)."""
+        if side == "buy":
+            data = c.quote_out(p.quote_token, p.base_token, qty_units, p.fee)
+        else:
+            data = c.quote_in(p.base_token, p.quote_token, qty_units, p.fee)
+        return c.words(await self.client.call(self.chain.quoter, data))[0]
+
+    async def _receipt_within(self, tx_hash: str, wait_s: float) -> dict | None:
+        deadline = time.monotonic() + wait_s
+        while True:
+            receipt = await self.client.receipt(tx_hash)
+            if receipt is not None or time.monotonic() >= deadline:
+                return receipt
+            await asyncio.sleep(self.receipt_poll_s)
+
+    async def _sign_and_journal(self, key: str, kind: str, to: str, data: bytes, gas: int, nonce: int,
+                                fees: tuple[int, int], **extra) -> TxRecord:
+        signed: Signed = sign(Tx(self.chain.chain_id, nonce, fees[1], fees[0], gas, to, 0, data), self._key)
+        rec = TxRecord(key, kind, self.chain.chain_id, nonce, signed.hash, "0x" + signed.raw.hex(), fees[0], fees[1],
+                       sent_ns=time.time_ns(), **extra)
+        self.log.put(rec)                                 # on disk before it leaves
+        return rec
+
+    async def _broadcast(self, rec: TxRecord) -> None:
+        """Send the journaled bytes; the node already having them is success. A definitive refusal
+        is recorded (the order state then says REJECTED with it) and raised."""
+        try:
+            await self.client.send_raw(bytes.fromhex(rec.raw[2:]))
+        except AlreadyKnown:
+            return
+        except (NetworkError, RateLimitExceeded, NonceTaken):
+            raise                                 # not a verdict on the transaction: ask again later
+        except VenueError as exc:
+            self.log.put(msgspec.structs.replace(rec, status="refused", reason=str(exc)))
+            raise
+
+    # -- placing ---------------------------------------------------------------------------------
+    async def place(self, node, instrument) -> OrderState:
+        if node.order_type == "post_only":
+            raise InvalidOrder(f"{V}: a swap cannot rest on a book, so post-only orders are not possible; "
+                               "use a limit (one swap bounded by the limit price) or a market order")
+        if self.log.get(node.client_order_id) is not None:        # a retry: never a second swap
+            return await self.order_state(node.client_order_id, instrument)
+        await self.check_chain()
+        p = self.pair(instrument)
+        qty_units = c.to_units(node.qty, p.base_token.decimals)
+        if qty_units <= 0 or c.from_units(qty_units, p.base_token.decimals) != node.qty:
+            raise InvalidOrder(f"{V}: quantity {node.qty} is not a whole number of {p.base_token.symbol} units "
+                               f"({p.base_token.decimals} decimals)")
+        bound = await self._bound(node, p, qty_units)
+        pay, spend = (p.quote_token, bound) if node.side == "buy" else (p.base_token, qty_units)
+        await self._ensure_allowance(node.client_order_id, pay, spend)
+        if node.side == "buy":
+            data = c.swap_exact_out(p.quote_token, p.base_token, p.fee, self.address, qty_units, bound)
+        else:
+            data = c.swap_exact_in(p.base_token, p.quote_token, p.fee, self.address, qty_units, bound)
+        try:
+            gas = await self.client.estimate_gas(self.address, self.chain.router, data)
+        except Reverted as exc:
+            return self._unfillable(node, p, exc)
+        gas = int((Decimal(gas) * self.gas_multiplier).to_integral_value(ROUND_CEILING))
+        fees = await self.fees()
+        rec = await self._sign_and_journal(node.client_order_id, "swap", self.chain.router, data, gas,
+                                           await self.client.nonce(self.address, "pending"), fees,
+                                           venue_symbol=instrument.venue_symbol, side=node.side, qty=str(node.qty), bound=bound)
+        try:
+            await self._broadcast(rec)
+        except NonceTaken:            # the nonce was mined meanwhile: this signature can never land
+            rec = await self._sign_and_journal(node.client_order_id, "swap", self.chain.router, data, gas,
+                                               await self.client.nonce(self.address, "latest"), fees,
+                                               venue_symbol=instrument.venue_symbol, side=node.side, qty=str(node.qty),
+                                               bound=bound)
+            await self._broadcast(rec)
+        state = await self.order_state(node.client_order_id, instrument)
+        return state or OrderState(node.client_order_id, rec.tx_hash, "NEW", Decimal(0))
+
+    async def _bound(self, node, p: c.Pair, qty_units: int) -> int:
+        """The swap's bound in quote units: the limit price, or the fresh quote ± slippage."""
+        qd = p.quote_token.decimals
+        if node.order_type != "market" and node.limit_price is not None:
+            # buy: pay at most qty × limit (rounded down); sell: receive at least qty × limit (up)
+            return c.to_units(node.qty * node.limit_price, qd, up=node.side == "sell")
+        try:
+            quoted = await self.quote(p, node.side, qty_units)
+        except Reverted as exc:
+            raise InvalidOrder(f"{V}: the {p.base_token.symbol}/{p.quote_token.symbol} pool cannot quote "
+                               f"{node.qty} {p.base} ({exc.reason})") from None
+        slip = self.slippage_bps / Decimal(10_000)
+        if node.side == "buy":
+            return int((Decimal(quoted) * (1 + slip)).to_integral_value(ROUND_CEILING))
+        return int(Decimal(quoted) * (1 - slip))
+
+    def _unfillable(self, node, p: c.Pair, exc: Reverted) -> OrderState:
+        if exc.reason in ("STF", "TF") or "transfer amount exceeds balance" in exc.reason.lower():
+            pay = p.quote_token.symbol if node.side == "buy" else p.base_token.symbol
+            raise InsufficientFunds(f"{V}: the wallet cannot pay the {pay} this swap needs (the token transfer "
+                                    f"would fail: {exc.reason})")
+        bound = "limit price" if node.order_type != "market" else f"{self.slippage_bps} bps slippage bound"
+        return OrderState(node.client_order_id, None, "CANCELLED", Decimal(0),
+                          reason=f"{V}: the pool cannot fill {node.qty} {p.base} within the {bound} "
+                                 f"(the swap would revert: {exc.reason}); nothing was sent")
+
+    async def _ensure_allowance(self, cid: str, token: c.Token, needed: int) -> None:
+        """approve(router, needed) first when the allowance is short; wait for its receipt."""
+        key = f"approve:{cid}"
+        rec = self.log.get(key)
+        if rec is None:
+            have = await self.token_call(token, c.allowance(self.address, self.chain.router))
+            if have >= needed:
+                return
+            data = c.approve(self.chain.router, needed)
+            gas = await self.client.estimate_gas(self.address, token.address, data)
+            gas = int((Decimal(gas) * self.gas_multiplier).to_integral_value(ROUND_CEILING))
+            rec = await self._sign_and_journal(key, "approve", token.address, data, gas,
+                                               await self.client.nonce(self.address, "pending"), await self.fees())
+            await self._broadcast(rec)
+        elif rec.status == "refused":
+            raise VenueError(f"{V}: the {token.symbol} approval for this order was refused: {rec.reason}")
+        receipt = await self._receipt_within(rec.tx_hash, self.approve_wait_s)
+        if receipt is None:
+            if await self.client.transaction(rec.tx_hash) is None:
+                await self._broadcast(rec)                       # the node lost it: the same bytes again
+            raise NetworkError(f"{V}: the {token.symbol} approval {rec.tx_hash} is not mined yet; "
+                               f"the swap is sent once it is (retry the order)")
+        if int(receipt.get("status", "0x0"), 16) != 1:
+            raise VenueError(f"{V}: the {token.symbol} approval {rec.tx_hash} reverted on chain")
+
+    # -- reading an order back -----------------------------------------------------------------------
+    async def order_state(self, client_order_id, instrument=None):
+        rec = self.log.get(client_order_id)
+        if rec is None:
+            return None
+        base = dict(price=None, qty=Decimal(rec.qty) if rec.qty else None)
+        if rec.status == "refused":
+            return OrderState(client_order_id, rec.tx_hash, "REJECTED", Decimal(0), reason=rec.reason, **base)
+        receipt = await self.client.receipt(rec.tx_hash)
+        if receipt is not None:
+            return await self._mined(rec, receipt, instrument)
+        cancel = self.log.get(f"cancel:{client_order_id}")
+        if cancel is not None and await self.client.receipt(cancel.tx_hash) is not None:
+            return OrderState(client_order_id, rec.tx_hash, "CANCELLED", Decimal(0),
+                              reason=f"cancelled: replacement {cancel.tx_hash} took nonce {rec.nonce}", **base)
+        if await self.client.nonce(self.address, "latest") > rec.nonce:
+            receipt = await self.client.receipt(rec.tx_hash)          # mined between the two reads?
+            if receipt is not None:
+                return await self._mined(rec, receipt, instrument)
+            return OrderState(client_order_id, rec.tx_hash, "EXPIRED", Decimal(0),
+                              reason=f"nonce {rec.nonce} was used by another transaction; this swap can never land", **base)
+        if await self.client.transaction(rec.tx_hash) is None:
+            try:                                                   # the node forgot it: same bytes again
+                await self._broadcast(rec)
+            except NonceTaken:
+                pass                                               # the next read says what took it
+            receipt = await self.client.receipt(rec.tx_hash)
+            if receipt is not None:
+                return await self._mined(rec, receipt, instrument)
+        return OrderState(client_order_id, rec.tx_hash, "NEW", Decimal(0), **base)
+
+    async def _mined(self, rec: TxRecord, receipt: dict, instrument) -> OrderState:
+        if rec.status == "sent":
+            ok = int(receipt.get("status", "0x0"), 16) == 1
+            self.log.put(msgspec.structs.replace(rec, status="mined" if ok else "reverted"))
+        if int(receipt.get("status", "0x0"), 16) != 1:
+            return OrderState(rec.client_order_id, rec.tx_hash, "REJECTED", Decimal(0), qty=Decimal(rec.qty or 0),
+                              reason=f"reverted on chain (tx {rec.tx_hash}, block {int(receipt.get('blockNumber', '0x0'), 16)})")
+        p = self.chain.pair(rec.venue_symbol)
+        fill = await self._fill(rec, receipt, p, instrument.quote if instrument is not None else p.quote)
+        return OrderState(rec.client_order_id, rec.tx_hash, "FILLED", fill.qty, (fill,), venue_ts_ns=fill.venue_ts_ns,
+                          price=fill.price, qty=Decimal(rec.qty))
+
+    def moved(self, receipt: dict, token: c.Token) -> int:
+        """Net units of ``token`` into the wallet in this receipt (Transfer logs)."""
+        me, net = self.address.lower(), 0
+        for log in receipt.get("logs") or []:
+            topics = log.get("topics") or []
+            if str(log.get("address", "")).lower() != token.address.lower() or len(topics) != 3 \
+                    or str(topics[0]).lower() != c.TRANSFER_TOPIC:
+                continue
+            value = int(str(log.get("data") or "0x0"), 16)
+            if c.topic_address(topics[2]) == me:
+                net += value
+            if c.topic_address(topics[1]) == me:
+                net -= value
+        return net
+
+    async def _fill(self, rec: TxRecord, receipt: dict, p: c.Pair, quote_name: str) -> VenueFill:
+        base_net, quote_net = self.moved(receipt, p.base_token), self.moved(receipt, p.quote_token)
+        qty = c.from_units(abs(base_net), p.base_token.decimals)
+        quote_amt = c.from_units(abs(quote_net), p.quote_token.decimals)
+        if qty == 0:
+            raise VenueError(f"{V}: swap {rec.tx_hash} mined but moved no {p.base_token.symbol} for this wallet")
+        f = p.fee_rate
+        if rec.side == "buy":                    # the fee came out of the quote paid
+            lp_fee = quote_amt * f
+            price = (quote_amt - lp_fee) / qty
+        else:                                    # the fee came out of the base sold
+            price = quote_amt / (qty * (1 - f))
+            lp_fee = price * qty * f
+        gas_eth = Decimal(int(receipt.get("gasUsed", "0x0"), 16) * int(receipt.get("effectiveGasPrice", "0x0"), 16)).scaleb(-18)
+        eth_price = price if p.base == "ETH" else await self.eth_price()
+        fee = lp_fee + gas_eth * eth_price
+        block = await self.client.block(int(receipt.get("blockNumber", "0x0"), 16))
+        ts = int(block["timestamp"], 16) * 1_000_000_000 if block and block.get("timestamp") else time.time_ns()
+        return VenueFill(rec.tx_hash, _plain(price.quantize(Decimal("1e-12"))), _plain(qty),
+                         _plain(fee.quantize(Decimal("1e-12"))), quote_name, "taker", ts)
+
+    async def eth_price(self) -> Decimal:
+        """ETH in the quote, to price gas for non-ETH pools (a QuoterV2 quote of 1 WETH, cached 60 s)."""
+        now = time.monotonic()
+        if self._eth_price and now - self._eth_price[0] < 60:
+            return self._eth_price[1]
+        p = next(x for x in self.chain.pairs if x.base == "ETH")
+        try:
+            out = await self.quote(p, "sell", 10 ** p.base_token.decimals)
+        except VenueError:
+            return Decimal(0)                    # gas then stays out of the fee (said in the docstring)
+        price = c.from_units(out, p.quote_token.decimals)
+        self._eth_price = (now, price)
+        return price
+
+    # -- cancel / amend ---------------------------------------------------------------------------
+    async def cancel(self, node, instrument) -> OrderState:
+        state = await self.order_state(node.client_order_id, instrument)
+        if state is None:
+            return OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason=f"{V} never sent this order")
+        if state.status != "NEW":
+            return state
+        rec = self.log.get(node.client_order_id)
+        key = f"cancel:{node.client_order_id}"
+        repl = self.log.get(key)
+        if repl is None:
+            max_fee, tip = await self.fees()
+            bump = lambda v: int((Decimal(v) * BUMP).to_integral_value(ROUND_CEILING)) + 1  # noqa: E731
+            tip = max(tip, bump(rec.priority))
+            repl = await self._sign_and_journal(key, "cancel", self.address, b"", 21000, rec.nonce,
+                                                (max(max_fee, bump(rec.max_fee), tip), tip))
+        try:
+            await self._broadcast(repl)
+        except NonceTaken:
+            pass                                  # the swap (or something) is mined: read which
+        deadline = time.monotonic() + self.cancel_wait_s
+        while True:
+            state = await self.order_state(node.client_order_id, instrument)
+            if state is None or state.status != "NEW" or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(self.receipt_poll_s)
+        if state is not None and state.status == "NEW":
+            return msgspec.structs.replace(state, reason=f"cancel sent as replacement {repl.tx_hash}; not mined yet")
+        return state
+
+    async def amend(self, node, instrument, price, qty) -> AmendResult:
+        raise InvalidOrder(f"{V}: a swap cannot be amended (it does not rest); cancel it and place a new order")
+
+    async def open_orders(self, instrument) -> list[OrderState]:
+        """Swaps of this pool journaled and not yet known mined: asked of the node one by one."""
+        out = []
+        for rec in self.log:
+            if rec.kind == "swap" and rec.status == "sent" and rec.venue_symbol == instrument.venue_symbol:
+                state = await self.order_state(rec.client_order_id, instrument)
+                if state is not None and state.status == "NEW":
+                    out.append(state)
+        return out
+
+    # -- account ------------------------------------------------------------------------------------
+    async def balances(self):
+        """Native coin (``native:ETH``) and each traded token, keyed by canonical asset: WETH as
+        ``ETH`` (what ETH-USDC sells spend), WBTC as ``BTC``; the token names too (WETH, WBTC)."""
+        out = {"native:ETH": c.from_units(await self.client.balance(self.address), 18)}
+        seen: dict[str, c.Token] = {}
+        for p in self.chain.pairs:
+            seen.setdefault(p.base, p.base_token)
+            seen.setdefault(p.quote, p.quote_token)
+        for asset, token in seen.items():
+            amount = c.from_units(await self.token_call(token, c.balance_of(self.address)), token.decimals)
+            out[asset] = amount
+            out.setdefault(token.symbol, amount)
+        return out
+
+    async def positions(self):
+        return None                               # spot holdings: balances and the ledger
+
+    async def close(self) -> None:
+        await self.client.close()
