@@ -93,7 +93,9 @@ def cancel(order_id):
     """Cancel a graph_... (every active node) or one graph_...:node_N:SEQ node order."""
     result = _client().cancel(order_id)
     emit(result, lambda r: line(f"{r.graph_id}: cancelled {len(r.cancelled)} node order(s)"
-                                + (f"; already filled before the cancel: {', '.join(r.filled_before_cancel)}" if r.filled_before_cancel else "")))
+                                + (f"; already filled before the cancel: {', '.join(r.filled_before_cancel)}" if r.filled_before_cancel else "")
+                                + (f"; waiting for the venue to confirm: {', '.join(r.pending)} (a fill meanwhile is still "
+                                   "recorded; `sequence orders` shows the outcome)" if r.pending else "")))
 
 
 @click.command()

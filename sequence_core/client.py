@@ -78,6 +78,7 @@ class CancelResult(msgspec.Struct):
     graph_id: str
     cancelled: list[str]
     filled_before_cancel: list[str]
+    pending: list[str] = []         # cancel asked, not yet confirmed by the venue: still watched
 
 
 class AmendView(msgspec.Struct):

@@ -93,7 +93,7 @@ class GraphRuntime:
         if not books:
             self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})
             return Decimal(0), False
-        fees = {v: self.desk.taker_rate(v, self.instruments[v]) for v in self.instruments}
+        fees = {v: self.desk.taker_rate(v, self.instruments[v], qty) for v in self.instruments}
 
         def decide(books):
             return route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books], limit=limit,

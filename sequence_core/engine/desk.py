@@ -23,6 +23,7 @@ log = logging.getLogger("sequence.engine")
 SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
 POLL_INTERVAL_S = 0.25
 STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private stream is live
+USER_CANCEL = "cancelled by user"
 RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by admission
 
 
@@ -115,11 +116,12 @@ class Desk:
                 # carries no fills): read them over REST on the next poll tick
                 self._polled[venue] = 0.0
 
-    def taker_rate(self, venue: str, inst: Instrument) -> Decimal | None:
-        """The venue's taker fee as a fraction of notional at this book's price (curves included)."""
+    def taker_rate(self, venue: str, inst: Instrument, qty: Decimal | None = None) -> Decimal | None:
+        """The venue's taker fee as a fraction of notional at this book's price (curves included),
+        for an order of *qty*: a fixed cost per order (a DEX swap's gas) weighs by its size."""
         book = self.source.books([inst], self.source.now_ns(), 1)
         ref = book[0].best_ask.price if book and book[0].best_ask else Decimal(1)
-        probe = inst.lot_size * 100
+        probe = qty if qty and qty > 0 else inst.lot_size * 100
         fee = self.venues[venue].fee(inst, ref, probe, "taker")
         return None if fee is None else fee / (ref * probe)
 
@@ -402,6 +404,8 @@ class Desk:
             return
         if g.filled_qty >= g.request.qty:
             g.status = "FILLED"
+        elif g.reason == USER_CANCEL:     # a cancel that waited for the venue's confirmation
+            g.status = "CANCELLED"
         elif g.filled_qty > 0:
             g.status = "PARTIALLY_FILLED"
         else:
@@ -614,20 +618,29 @@ class Desk:
                 task.cancel()
             rt.graph.policy_done = True
         done = [await self.cancel_node(rt, n) for n in targets]
+        pending = [n.node_order_id for n in done if n.status not in NODE_TERMINAL]
         if node is None:
-            rt.graph.status = "CANCELLED"
-            rt.graph.reason = "cancelled by user"
+            rt.graph.reason = USER_CANCEL
             rt.graph.updated_ns = time.time_ns()
-            self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
-                                                              {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
-            self.runtimes.pop(graph.graph_id, None)
+            if pending:
+                # the venue has not confirmed every cancel (a DEX replacement transaction still
+                # pending, a cancel the venue queues): polling carries on, so a late fill is
+                # still recorded, and _finalize ends the graph CANCELLED once they close
+                self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "cancel_pending",
+                                                                  {"nodes": pending}),))
+                self._publish(graph.graph_id)
+            else:
+                rt.graph.status = "CANCELLED"
+                self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
+                                                                  {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
+                self.runtimes.pop(graph.graph_id, None)
             for child in self._children(graph.graph_id):   # a handed parent's working children go with it
                 try:
                     await self.cancel(child.graph.graph_id)
                 except SequenceError as exc:
                     log.warning("cancelling child %s of %s: %s", child.graph.graph_id, graph.graph_id, exc)
         return {"graph_id": graph.graph_id, "cancelled": [n.node_order_id for n in done if n.status == "CANCELLED"],
-                "filled_before_cancel": [n.node_order_id for n in done if n.status == "FILLED"]}
+                "filled_before_cancel": [n.node_order_id for n in done if n.status == "FILLED"], "pending": pending}
 
     async def amend(self, any_id: str, price: Decimal | None, qty: Decimal | None, by: Decimal | None = None) -> dict:
         rt, graph, node = self._node_runtime(any_id)

@@ -86,3 +86,23 @@ def test_refusals_are_clear_errors(world):
     big = cli.run("buy", "ETH-USDC", "3", "--venue", "dex_ethereum")
     assert big.returncode == 1 and big.stderr.startswith("Error:") and "insufficient balance" in big.stderr
     never_printed(r, big)
+
+
+def test_a_cancel_the_chain_has_not_confirmed_is_watched_to_its_end(world):
+    """The replacement is still pending when `cancel` answers: the graph stays watched (a late
+    fill would still be recorded) and ends CANCELLED once the replacement is mined."""
+    cli, node = world
+    node.approve_all(WALLET)
+    node.hold = True
+    b = cli.json("buy", "ETH-USDC", "0.1", "--venue", "dex_ethereum", "--limit-price", "3100")
+    gid, nid = b["graph"]["graph_id"], b["nodes"][0]["node_order_id"]
+    r = cli.json("cancel", gid)
+    assert r["cancelled"] == [] and r["pending"] == [nid]
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == gid]
+    assert entry["graph"]["status"] == "WORKING"
+    node.hold = False
+    node.mine()                                           # the replacement wins the nonce
+    done = LiveCli.wait(lambda: [o for o in cli.json("orders") if o["graph"]["graph_id"] == gid
+                                 and o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the graph's end")
+    assert done[0]["graph"]["status"] == "CANCELLED" and [n["status"] for n in done[0]["nodes"]] == ["CANCELLED"]
+    assert node.token_balance(WALLET, "WETH") == 0

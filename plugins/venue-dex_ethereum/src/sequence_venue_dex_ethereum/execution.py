@@ -281,6 +281,16 @@ class DexSession(ExecutionSession):
                 return await self._mined(rec, receipt, instrument)
             return OrderState(client_order_id, rec.tx_hash, "EXPIRED", Decimal(0),
                               reason=f"nonce {rec.nonce} was used by another transaction; this swap can never land", **base)
+        if cancel is not None and cancel.status != "refused":
+            # a cancel replacement was sent: it, not the swap it displaced from the node's pool,
+            # is what to keep alive (the swap's bytes again would be "underpriced" against it)
+            if await self.client.transaction(cancel.tx_hash) is None:
+                try:
+                    await self._broadcast(cancel)
+                except NonceTaken:
+                    pass
+            return OrderState(client_order_id, rec.tx_hash, "NEW", Decimal(0),
+                              reason=f"cancel sent as replacement {cancel.tx_hash}; not mined yet", **base)
         if await self.client.transaction(rec.tx_hash) is None:
             try:                                                   # the node forgot it: same bytes again
                 await self._broadcast(rec)
