@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import stop_engine
+from sequence_core.testing import LiveCli
 
 
 def j(r):
@@ -135,6 +136,33 @@ def test_timing_out_venue(trader, home):
     acme = [n for n in d["nodes"] if n["venue"] == "acme"]
     assert acme and acme[0]["status"] == "REJECTED" and "did not answer within 0.5s" in acme[0]["reason"]
     assert d["graph"]["status"] == "FILLED"
+
+
+def test_a_place_nobody_answered_is_not_given_up(trader, home):
+    """The venue received and filled the order but the answer and every read were lost: the
+    node stays open, unconfirmed, and takes the venue's state once it answers; never sent twice."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "lost_answer"\n')
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
+    (node,) = d["nodes"]
+    assert d["graph"]["status"] == "WORKING" and node["status"] == "NEW" and node["reason"].startswith("unconfirmed")
+    (home / "config.toml").write_text("")
+    done = LiveCli.wait(lambda: [o for o in j(trader("--sandbox", "orders", "--output", "json"))
+                                 if o["graph"]["status"] == "FILLED"], "the venue's answer reaching the order")
+    assert [n["status"] for n in done[0]["nodes"]] == ["FILLED"] and done[0]["nodes"][0]["reason"] == ""
+    assert _paper_orders(home) == 1
+
+
+def test_a_place_the_venue_never_received_is_rejected_once_it_answers(trader, home):
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "down"\n')
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
+    assert d["graph"]["status"] == "WORKING" and d["nodes"][0]["status"] == "NEW"
+    (home / "config.toml").write_text("")
+    done = LiveCli.wait(lambda: [o for o in j(trader("--sandbox", "orders", "--output", "json"))
+                                 if o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the verdict")
+    assert [n["status"] for n in done[0]["nodes"]] == ["REJECTED"] and "never received" in done[0]["nodes"][0]["reason"]
+    assert _paper_orders(home) == 0
 
 
 def _paper_orders(home):

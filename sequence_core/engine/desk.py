@@ -24,6 +24,7 @@ SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
 POLL_INTERVAL_S = 0.25
 STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private stream is live
 USER_CANCEL = "cancelled by user"
+UNCONFIRMED = "unconfirmed: the venue answered neither the place nor the read:"
 RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by admission
 
 
@@ -447,8 +448,11 @@ class Desk:
                     exc = SequenceError(f"{node.venue} did not answer within {SEND_TIMEOUT_S:g}s")
                 try:
                     state = await asyncio.wait_for(session.order_state(node.client_order_id, inst), SEND_TIMEOUT_S)
-                except Exception:  # noqa: BLE001
-                    state = None
+                except Exception as read_exc:  # noqa: BLE001 - no answer either way: not a verdict
+                    # the order may be live at the venue: it stays open, unconfirmed, and the
+                    # poll asks again until the venue says what it has (poll_once)
+                    state = OrderState(node.client_order_id, None, "NEW", Decimal(0),
+                                       reason=f"{UNCONFIRMED} {exc}; asking again ({type(read_exc).__name__})")
                 if state is None:
                     state = OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason=f"{type(exc).__name__}: {exc}")
             _fault("after_send")
@@ -466,6 +470,8 @@ class Desk:
         events = []
         if node.venue_order_id is None and state.venue_order_id is not None:   # the ack precedes its fills
             node.venue_order_id = state.venue_order_id
+            if node.reason.startswith(UNCONFIRMED):
+                node.reason = ""                       # the venue has answered after all
             self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "venue_ack",
                                               {"venue_order_id": state.venue_order_id, "status": state.status}, state.venue_ts_ns))
         for f in state.fills:
@@ -547,11 +553,17 @@ class Desk:
                     due[venue] = self._poll_due(venue)
                 if not due[venue]:
                     continue
-                states = await self.session(venue).poll([(n, rt.instruments[venue]) for n in nodes])
+                session = self.session(venue)
+                states = await session.poll([(n, rt.instruments[venue]) for n in nodes])
                 by_cid = {s.client_order_id: s for s in states}
                 for n in nodes:
                     if n.client_order_id in by_cid:
                         self.apply(rt, n.node_order_id, by_cid[n.client_order_id], rt.instruments[venue])
+                    elif n.venue_order_id is None and n.reason.startswith(UNCONFIRMED):
+                        # a place nobody answered: the venue now answering "unknown" is the verdict
+                        if await session.order_state(n.client_order_id, rt.instruments[venue]) is None:
+                            self.apply(rt, n.node_order_id, OrderState(n.client_order_id, None, "REJECTED", Decimal(0),
+                                       reason=f"{venue} never received the order"), rt.instruments[venue])
             if graph_id not in self.runners:
                 self._finalize(rt)
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import msgspec
 
-from sequence_core.errors import InvalidOrder, RateLimitExceeded
+from sequence_core.errors import InvalidOrder, NetworkError, RateLimitExceeded
 from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill
 from sequence_core.market import Instrument, MarketDataSource, OrderBook
 from sequence_core.orders import NodeOrder
@@ -146,8 +146,11 @@ class PaperSession(ExecutionSession):
             order.status = "PARTIALLY_FILLED" if order.fills else "NEW"
 
     def _fault(self) -> str | None:
-        """``[sandbox.faults] <venue> = "reject" | "timeout" | "ratelimit"`` makes a paper venue
-        misbehave on purpose, to rehearse how orders survive a bad venue."""
+        """``[sandbox.faults] <venue> = "reject" | "timeout" | "ratelimit" | "down" |
+        "lost_answer"`` makes a paper venue misbehave on purpose, to rehearse how orders survive
+        a bad venue. ``down``: every call fails before the venue sees it; ``lost_answer``: a
+        place is received and matched but its answer is lost, and every read fails, until the
+        fault is lifted."""
         from sequence_core.config import config_path, load_config
 
         if self._config_path is None:
@@ -170,6 +173,7 @@ class PaperSession(ExecutionSession):
             raise RateLimitExceeded(f"{self.venue} (paper, fault injection) answered 429 Too Many Requests", retry_after=1.0)
         if fault == "timeout":
             await asyncio.sleep(3600)
+        self._unreachable(fault, "down")
         known = self.exchange.get(self.venue, node.client_order_id)
         if known is not None:        # a retry after a crash: the venue already has it
             return known.state()
@@ -197,13 +201,20 @@ class PaperSession(ExecutionSession):
                 same = book.bids if order.side == "buy" else book.asks
                 order.queue_ahead = sum((lv.size for lv in same if lv.price == order.price), Decimal(0))
         self.exchange.put(self.venue, order)
+        self._unreachable(fault, "lost_answer")
         return order.state()
 
+    def _unreachable(self, fault: str | None, *kinds: str) -> None:
+        if fault in kinds:
+            raise NetworkError(f"{self.venue} (paper, fault injection: {fault}) did not answer: connection reset")
+
     async def order_state(self, client_order_id: str, instrument: Instrument | None = None) -> OrderState | None:
+        self._unreachable(self._fault(), "down", "lost_answer")
         order = self.exchange.get(self.venue, client_order_id)
         return order.state() if order else None
 
     async def poll(self, nodes):
+        self._unreachable(self._fault(), "down", "lost_answer")
         out = []
         now = self.source.now_ns()
         for node, inst in nodes:
