@@ -12,7 +12,13 @@ Orders match a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC) at the 
 fee, 1.2 %, charged in USD.
 Websocket ``/``: subscribe per channel (``heartbeats``, ``level2`` -> ``l2_data`` snapshot then
 updates, ``market_trades``), each answered with a ``subscriptions`` message; every message
-carries ``sequence_num`` counted per connection. Faults: ``rate_limit_next``,
+carries ``sequence_num`` counted per connection. The private ``user`` channel is served on the
+same socket (Coinbase's market endpoint serves it too): its subscribe must carry a JWT checked
+as the REST one but with no ``uri`` claim, else ``{"type": "error", "message": "authentication
+failure"}``; accepted, it sends the open orders as a ``snapshot`` (before the ``subscriptions``
+ack, as Coinbase does) and then an ``update`` on every order change (create, fill, edit,
+cancel), without fills. ``private`` (sockets subscribed to ``user``), ``logins`` (each user
+subscribe: accepted or not), ``fill_resting(cid, qty)``. Faults: ``rate_limit_next``,
 ``malformed_next``, ``clock_offset_ms``, ``refuse_next_place``, ``lose_next_place``,
 ``server_error_next``, ``stall``, ``skip_next_seq``, ``drop_sockets()``.
 """
@@ -33,6 +39,7 @@ from sequence_core.testing import FakeVenueServer, signed
 P = "/api/v3/brokerage"
 ASK, BID, FEE = Decimal("91000.00"), Decimal("90990.00"), Decimal("0.012")
 LOT, TICK = Decimal("0.00000001"), Decimal("0.01")
+USER_ID = "2222-000000-000000"
 
 
 def b64d(text: str) -> bytes:
@@ -72,9 +79,13 @@ class FakeCoinbase(FakeVenueServer):
         self._seq: dict = {}                       # websocket -> next sequence_num
         self._subs: dict = {}                      # websocket -> {channel: set(products)}
         self._ids = itertools.count(7000)
+        self.private: list = []                    # sockets subscribed to the user channel
+        self.logins: list[bool] = []               # each user-channel subscribe: accepted or not
+        self.private_at: list[int] = []            # len(requests) at each accepted user subscribe
 
     # -- auth -------------------------------------------------------------------------------------
     def check_jwt(self, token: str, uri: str | None) -> bool:
+        """A REST JWT (``uri`` the request) or a websocket one (``uri`` None: the claim must be absent)."""
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -210,7 +221,7 @@ class FakeCoinbase(FakeVenueServer):
             return refused("INVALID_LIMIT_PRICE_POST_ONLY", "Limit price would take liquidity on a post-only order")
         oid = f"0000-{next(self._ids):06d}"
         now = iso(self.now_ms())
-        order = {"order_id": oid, "product_id": p["product_id"], "user_id": "2222-000000-000000", "order_configuration": {kind: cfg},
+        order = {"order_id": oid, "product_id": p["product_id"], "user_id": USER_ID, "order_configuration": {kind: cfg},
                  "side": side, "client_order_id": cid, "status": "OPEN", "created_time": now, "filled_size": "0",
                  "average_filled_price": "0", "number_of_fills": "0", "filled_value": "0", "total_fees": "0",
                  "time_in_force": "GOOD_UNTIL_CANCELLED" if kind == "limit_limit_gtc" else "IMMEDIATE_OR_CANCEL",
@@ -223,6 +234,7 @@ class FakeCoinbase(FakeVenueServer):
         elif kind != "limit_limit_gtc":
             order["status"] = "CANCELLED"
         self.orders[oid] = order
+        self._push_user(order)
         if self.lose_next_place:                 # the order is made, the answer never arrives
             self.lose_next_place = False
             return web.Response(status=502, text="<html>502 Bad Gateway</html>")
@@ -237,16 +249,20 @@ class FakeCoinbase(FakeVenueServer):
             "commission": f"{qty * price * FEE:f}", "product_id": order["product_id"], "sequence_timestamp": now,
             "liquidity_indicator": liquidity, "size_in_quote": False, "user_id": order["user_id"], "side": order["side"]})
         size = Decimal(next(iter(order["order_configuration"].values()))["base_size"])
-        order.update(filled_size=f"{filled:f}", average_filled_price=f"{price}", last_fill_time=now,
+        fees = sum(Decimal(f["commission"]) for f in self.fills[order["order_id"]])
+        order.update(filled_size=f"{filled:f}", average_filled_price=f"{price}", last_fill_time=now, total_fees=f"{fees:f}",
                      number_of_fills=str(len(self.fills[order["order_id"]])), status="FILLED" if filled >= size else "OPEN")
 
-    def fill_resting(self) -> None:
-        """A taker trades against every resting order (at its limit), from any thread."""
+    def fill_resting(self, cid: str | None = None, qty: str | None = None) -> None:
+        """A taker trades against our resting order ``cid`` for ``qty`` (default: every resting
+        order, in full) at its limit, from any thread; the user channel hears of it."""
         def go():
             for o in self.orders.values():
-                if o["status"] == "OPEN":
+                if o["status"] == "OPEN" and cid in (None, o["client_order_id"]):
                     cfg = next(iter(o["order_configuration"].values()))
-                    self._fill(o, Decimal(cfg["base_size"]) - Decimal(o["filled_size"]), Decimal(cfg["limit_price"]), "MAKER")
+                    q = Decimal(qty) if qty else Decimal(cfg["base_size"]) - Decimal(o["filled_size"])
+                    self._fill(o, q, Decimal(cfg["limit_price"]), "MAKER")
+                    self._push_user(o)
         self.soon(go)
 
     @staticmethod
@@ -285,6 +301,7 @@ class FakeCoinbase(FakeVenueServer):
                       "DUPLICATE_CANCEL_REQUEST" if order["status"] != "OPEN" else "")
             if not reason:
                 order["status"] = "CANCELLED"
+                self._push_user(order)
             results.append({"success": not reason, "failure_reason": reason or "UNKNOWN_CANCEL_FAILURE_REASON", "order_id": oid})
         return web.json_response({"results": results})
 
@@ -305,6 +322,7 @@ class FakeCoinbase(FakeVenueServer):
         if Decimal(p["size"]) <= Decimal(order["filled_size"]):
             return fail("CANNOT_EDIT_TO_BELOW_FILLED_SIZE")
         order["order_configuration"]["limit_limit_gtc"].update(limit_price=p["price"], base_size=p["size"])
+        self._push_user(order)
         return web.json_response({"success": True, "errors": []})
 
     # -- websocket --------------------------------------------------------------------------------
@@ -334,6 +352,22 @@ class FakeCoinbase(FakeVenueServer):
                 body = json.loads(msg.data)
                 kind, channel, products = body["type"], body["channel"], tuple(body.get("product_ids", []))
                 self.subscriptions.append((kind, channel, products))
+                if "jwt" in body or channel == "user":
+                    ok = self.check_jwt(body.get("jwt", ""), None)
+                    if channel == "user" and kind == "subscribe":
+                        self.logins.append(ok)
+                    if not ok:
+                        await ws.send_json({"type": "error", "message": "authentication failure"})
+                        continue
+                if channel == "user":
+                    if kind == "subscribe":
+                        self.private.append(ws)
+                        self.private_at.append(len(self.requests))
+                        open_ = [self._user_order(o) for o in self.orders.values() if o["status"] == "OPEN"]
+                        await self._send(ws, self._envelope("user", [{"type": "snapshot", "orders": open_, "positions": {}}]))
+                    elif ws in self.private:
+                        self.private.remove(ws)
+                    products = products or (USER_ID,)       # no product_ids: the ack names the user instead
                 if kind == "subscribe":
                     subs.setdefault(channel, set()).update(products)
                 else:
@@ -356,6 +390,28 @@ class FakeCoinbase(FakeVenueServer):
     def _to(self, channel: str, message: dict) -> None:
         for ws in list(self.sockets):
             if not ws.closed and self._subs.get(ws, {}).get(channel):
+                asyncio.ensure_future(self._send(ws, message))
+
+    @staticmethod
+    def _user_order(o: dict) -> dict:
+        """An order as the user channel shows it (its field names, not the REST ones)."""
+        cfg = next(iter(o["order_configuration"].values()))
+        filled = Decimal(o["filled_size"])
+        leaves = Decimal(cfg["base_size"]) - filled if o["status"] == "OPEN" else Decimal(0)
+        return {"order_id": o["order_id"], "client_order_id": o["client_order_id"], "cumulative_quantity": f"{filled:f}",
+                "leaves_quantity": f"{leaves:f}", "avg_price": o["average_filled_price"], "total_fees": o["total_fees"],
+                "status": o["status"], "product_id": o["product_id"], "creation_time": o["created_time"],
+                "order_side": o["side"], "order_type": o["order_type"].title(), "limit_price": cfg.get("limit_price", ""),
+                "post_only": bool(cfg.get("post_only")), "number_of_fills": o["number_of_fills"],
+                "cancel_reason": "User requested" if o["status"] == "CANCELLED" and "limit_limit_gtc" in o["order_configuration"] else "",
+                "reject_reason": "", "time_in_force": o["time_in_force"], "product_type": "SPOT",
+                "contract_expiry_type": "UNKNOWN_CONTRACT_EXPIRY_TYPE", "trigger_status": "INVALID_ORDER_TYPE"}
+
+    def _push_user(self, order: dict) -> None:
+        """The user channel's update for this order's change (on the server's loop)."""
+        message = self._envelope("user", [{"type": "update", "orders": [self._user_order(order)]}])
+        for ws in self.private:
+            if not ws.closed:
                 asyncio.ensure_future(self._send(ws, message))
 
     def push_book(self, bids=None, asks=None) -> None:

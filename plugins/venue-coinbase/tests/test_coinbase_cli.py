@@ -1,6 +1,7 @@
 """The Coinbase adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
-order edited in place, cancel, fills, and a venue refusal shown as a clear error."""
+order edited in place, cancel, fills, a venue refusal shown as a clear error, and a resting
+order's later fill learned from the ``user`` channel (then read with its trade id over REST)."""
 
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_coinbase import FakeCoinbase  # noqa: E402
-from sequence_core.testing import LiveCli, make_pem  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill, make_pem  # noqa: E402
 
 NAME = "organizations/org-cli/apiKeys/key-cli"
 PEM = make_pem("ec")
@@ -63,3 +64,19 @@ def test_a_venue_refusal_is_a_clear_error(world):
     assert graph["status"] == "REJECTED"
     assert "coinbase: Insufficient balance in source account (INSUFFICIENT_FUND)" in graph["reason"]
     assert not server.orders
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_user_channel(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "coinbase", "--limit-price", "80000.00")
+    (cid,) = [o["client_order_id"] for o in server.orders.values() if o["status"] == "OPEN"]
+
+    def reads() -> list[int]:
+        return [i for i, (_, p) in enumerate(server.requests) if p.startswith("/api/v3/brokerage/orders/historical/0000-")]
+
+    # the engine reads its resting orders once when the stream connects (after the place's own
+    # read); the fill comes after that, so only the push (the filled quantity, no fill in it) can
+    # make the engine read the order again before its next 5 s check
+    LiveCli.wait(lambda: server.private_at and [i for i in reads()[1:] if i >= server.private_at[0]],
+                 "the catch-up read after the stream connected")
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.00", lambda: len(reads()))

@@ -19,6 +19,9 @@ needs both ``price`` and ``size``, the size being the new total, not below what 
 market and IOC orders never rest, so the engine cancel-replaces those. Fills from
 ``/orders/historical/fills``: ``commission`` is positive, in the quote currency;
 ``liquidity_indicator`` MAKER/TAKER; ``size_in_quote`` true means ``size`` is in quote.
+
+Order changes are also pushed on the ``user`` websocket channel (stream.py). It carries no
+fills, so fills are always read here, by ``trade_id``; the push only makes that read come at once.
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ class CoinbaseSession(ExecutionSession):
     venue = "coinbase"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: CoinbaseClient):
-        self.client = client
+    def __init__(self, client: CoinbaseClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
         self._ids: dict[str, str] = {}          # client order id -> Coinbase order id
 
     def _product(self, inst) -> str:
@@ -159,6 +162,13 @@ class CoinbaseSession(ExecutionSession):
         """The key's own tier: (name, maker rate, taker rate)."""
         tier = (await self.client.transaction_summary())["fee_tier"]
         return tier.get("pricing_tier", ""), Decimal(tier["maker_fee_rate"]), Decimal(tier["taker_fee_rate"])
+
+    def user_stream(self):
+        """The ``user`` websocket channel (stream.py): order states pushed without fills, so a
+        pushed fill makes the engine read the order and its fills here at once."""
+        from .stream import CoinbaseUserStream
+
+        return CoinbaseUserStream(self, self.settings)
 
     async def close(self) -> None:
         await self.client.close()

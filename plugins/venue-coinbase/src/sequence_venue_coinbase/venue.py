@@ -6,7 +6,8 @@ ECDSA P-256 "EC PRIVATE KEY" PEM (ES256) or an Ed25519 key (EdDSA), which the CD
 as base64 (64 bytes, seed + public key); that form is stored here as a PKCS#8 PEM. Each
 request carries ``Authorization: Bearer <JWT>`` signed with the key (signing.py): ``kid`` and
 ``sub`` the key name, ``iss`` "cdp", ``nbf``/``exp`` 120 s apart, ``uri`` "<METHOD>
-api.coinbase.com<path>" and a random ``nonce`` header.
+api.coinbase.com<path>" and a random ``nonce`` header; the ``user`` websocket channel
+(stream.py) takes the same JWT without ``uri`` in each subscribe.
 Symbols: ``BTC-USD`` product ids (canonical names equal). Product fields ``price_increment``
 (tick), ``base_increment`` (lot), ``quote_min_size`` (min notional), ``base_min_size``.
 """
@@ -30,7 +31,7 @@ class CoinbaseVenue(Venue):
         from .http import DEFAULT_BASE_URL, CoinbaseClient
 
         return CoinbaseSession(CoinbaseClient(credentials["api_key_name"], credentials["private_key"],
-                                              settings.get("base_url", DEFAULT_BASE_URL)))
+                                              settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
         from .feed import CoinbaseFeed
