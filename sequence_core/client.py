@@ -265,7 +265,8 @@ class Sequence:
         rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
         instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         result = value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")
-        labels = {name: v.label(cfg.venue_settings(name)) for name, v in chosen.items()}
+        conf = cfg.load_config()
+        labels = {name: v.label(cfg.venue_settings(name, conf)) for name, v in chosen.items()}
         return msgspec.structs.replace(result, rows=[msgspec.structs.replace(r, label=labels.get(r.venue, r.venue))
                                                      for r in result.rows])
 

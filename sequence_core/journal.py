@@ -166,10 +166,14 @@ class Journal:
             self._commit_scheduled = True
             loop.call_soon(self.commit)
 
+    @property
+    def _buffered(self) -> bool:
+        return bool(self._graphs or self._nodes or self._events)
+
     def _flush(self) -> None:
         """Write the buffered graph, node and event rows, opening the transaction they
         commit in when none is (their commit is already scheduled: see save)."""
-        if not (self._graphs or self._nodes or self._events):
+        if not self._buffered:
             return
         if not self._open:
             self.db.execute("BEGIN IMMEDIATE")
@@ -194,9 +198,9 @@ class Journal:
         self._commit_scheduled = False
         if self._depth == 0:
             self._flush()
-        if self._open and self._depth == 0:
-            self.db.execute("COMMIT")
-            self._open = False
+            if self._open:
+                self.db.execute("COMMIT")
+                self._open = False
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
@@ -206,7 +210,7 @@ class Journal:
         """Return once everything written so far is committed."""
         import asyncio
 
-        if not (self._open or self._graphs or self._nodes or self._events):
+        if not (self._open or self._buffered):
             return
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)

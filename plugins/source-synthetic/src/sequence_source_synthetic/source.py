@@ -64,7 +64,7 @@ class SyntheticSource(MarketDataSource):
         # A venue's book only changes when its update clock ticks, so books are cached per
         # (instrument, venue update time); a cached deeper book serves shallower requests.
         self._cache: dict = {}
-        self._clock: dict[str, tuple[int, int, int]] = {}   # venue -> (slot, first ns, ts) last computed
+        self._clock: dict[str, tuple[int, int]] = {}   # venue -> (slot, its update time) last answered
 
     def configure(self, settings: dict) -> "SyntheticSource":
         return SyntheticSource(int(settings.get("seed", self.seed)))
@@ -121,11 +121,11 @@ class SyntheticSource(MarketDataSource):
         slot = seen // cadence
         known = self._clock.get(venue)
         if known is not None and known[0] == slot and seen >= known[1]:
-            return known[2]       # later in the same slot, already past its tick: the same update
+            return known[1]       # later in the same slot, already past its tick: the same update
         jitter = int(_uniforms(self._key("clock", venue), slot)[0] * cadence)
         ts = slot * cadence + jitter
         if ts <= seen:
-            self._clock[venue] = (slot, ts, ts)
+            self._clock[venue] = (slot, ts)
             return ts
         return (slot - 1) * cadence + int(_uniforms(self._key("clock", venue), slot - 1)[0] * cadence)
 
