@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -213,6 +214,7 @@ class VenueClient:
                        for path, n in self.limits_per_period.items()}
         self.clock = VenueClock(self.server_time_ms)
         self._unwrap = unwrap
+        self._rpc_ids = itertools.count(1)          # json_rpc request ids
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.rest.base_url})"
@@ -228,6 +230,13 @@ class VenueClient:
 
         return await self.rest.request("GET", path, query=urlencode(params or {}), idempotent=True, weight=weight,
                                        limiter=self.limits.get(path), unwrap=self._unwrap)
+
+    async def json_rpc(self, method: str, params: list, idempotent: bool = True, limiter: RateLimiter | None = None) -> Any:
+        """One JSON-RPC 2.0 call POSTed to the base URL (Ethereum and Solana nodes); the
+        subclass's ``unwrap`` reads ``result`` or maps ``error``."""
+        body = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._rpc_ids), "method": method, "params": params})
+        return await self.rest.request("POST", "", body=body, headers={"Content-Type": "application/json"},
+                                       idempotent=idempotent, limiter=limiter, unwrap=self._unwrap)
 
     async def send(self, method: str, path: str, query: str, body: str, headers: dict, idempotent: bool,
                    weight: float = 1.0) -> Any:

@@ -17,10 +17,7 @@ The RPC URL often carries the provider's key in its path: it never appears in a 
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
-
-import msgspec
 
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded,
                                   SequenceError, VenueError)
@@ -108,16 +105,13 @@ class RpcClient(VenueClient):
     def __init__(self, url: str, timeout_s: float = 10.0, requests_per_s: float = 25.0):
         super().__init__(url, http_error, timeout_s=timeout_s, unwrap=_unwrap,
                          limiter=RateLimiter(requests_per_s, 1.0))
-        self._ids = itertools.count(1)
 
     def __repr__(self) -> str:            # the URL may carry the provider's key
         return "RpcClient(<rpc url>)"
 
     async def rpc(self, method: str, params: list, idempotent: bool = True) -> Any:
-        body = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
         try:
-            return await self.rest.request("POST", "", body=body, headers={"Content-Type": "application/json"},
-                                           idempotent=idempotent, unwrap=self._unwrap)
+            return await self.json_rpc(method, params, idempotent)
         except (NetworkError, RateLimitExceeded) as exc:
             # the transport names the call "POST " + path; say which RPC method it was
             text = str(exc).replace("POST  ", f"{method} ").replace("POST ", f"{method} ")

@@ -29,7 +29,6 @@ paid tiers more (setting ``aggregator_rate_per_min``). Refusals are HTTP 4xx wit
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 from urllib.parse import urlencode
 
@@ -120,17 +119,14 @@ class RpcClient(VenueClient):
         super().__init__(url, rpc_http_error, timeout_s, unwrap=rpc_unwrap)
         self.node_limit = RateLimiter(rate_per_10s, 10.0)
         self._methods: dict[str, RateLimiter] = {}
-        self._ids = itertools.count(1)
 
     async def server_time_ms(self) -> int:     # the chain's clock is not needed to sign
         raise NotImplementedError
 
     async def call(self, method: str, params: list | None = None, idempotent: bool = True) -> Any:
-        body = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []})
         await self.node_limit.acquire()
         limiter = self._methods.setdefault(method, RateLimiter(*self.method_limit))
-        return await self.rest.request("POST", "", body=body, headers={"Content-Type": "application/json"},
-                                       idempotent=idempotent, limiter=limiter, unwrap=rpc_unwrap)
+        return await self.json_rpc(method, params or [], idempotent, limiter)
 
     async def version(self) -> dict:
         return await self.call("getVersion")
