@@ -4,14 +4,25 @@ with each import an ordinary Python function of the edge runtime (sequence_core/
 The backtest host enters the module from compiled code with native imports; live, the
 edge's event loop drives the module and every import is a call into the edge, which
 journals orders through the engine. Fuel and memory limits are the backtest's.
+
+Crossing cost is the latency budget here (issue 8: market event to journal p50 < 250 µs).
+wasmtime-py's checked calls and host functions convert every value through its ``Val``
+type, ~14 µs to enter a callback and ~24 µs per import call, so a re-quoting ``on_book``
+with six imports took ~160 µs. The hot imports are therefore registered with
+``wasmtime_func_new_unchecked`` as plain ctypes callbacks over the raw value array, and
+callbacks are entered with ``wasmtime_func_call_unchecked`` (the sim-engine's path, minus
+numba): the same callback is ~16 µs. ``log``, ``param`` and the parent and mesh imports,
+which read or write linear memory, stay wasmtime-py host functions.
 """
 
 from __future__ import annotations
 
+import ctypes
 import time
 from typing import Protocol
 
-from ..sim.host import DEFAULT_FUEL, DEFAULT_MEMORY, StrategyError, StrategyModule, _cause, _valtypes, instantiate
+from ..sim.host import (DEFAULT_FUEL, DEFAULT_MEMORY, EXPORT_TYPES, StrategyError, StrategyModule, _cause, _valtypes,
+                        instantiate)
 
 # (params, results) of every host import, "i" i32 / "I" i64 — the ABI's table; a test checks
 # it against the sim-engine's native imports
@@ -21,6 +32,7 @@ SIGNATURES = {
     "log": ("iii", ""), "param": ("iiI", "I"), "place_for": ("IiiIIi", "I"), "parent_done": ("I", "i"),
     "mesh_send": ("iii", "i"), "mesh_read": ("ii", "i"), "mesh_self": ("", "i"), "mesh_size": ("", "i"),
 }
+HOT = ("now", "place", "cancel", "amend", "book", "position", "order", "set_timer", "subscribe")
 
 
 class HostApi(Protocol):
@@ -44,12 +56,35 @@ class HostApi(Protocol):
     def mesh_size(self) -> int: ...
 
 
+def _raw_import(fn, params: str, results: str, failed: list):
+    """*fn* as a wasmtime unchecked callback: arguments read from, the result written to, the
+    raw value array. A Python exception becomes a trap and is kept in *failed* for the
+    caller to re-raise, as wasmtime-py does."""
+    from wasmtime import _ffi as ffi
+
+    def callback(env, caller, raw, count):
+        try:
+            out = fn(*[raw[k].i32 if c == "i" else raw[k].i64 for k, c in enumerate(params)])
+            if results == "i":
+                raw[0].i32 = out
+            elif results == "I":
+                raw[0].i64 = out
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - re-raised by LiveStrategy.call
+            failed.append(exc)
+            message = b"python exception"
+            return ctypes.cast(ffi.wasmtime_trap_new(message, len(message)), ctypes.c_void_p).value or 0
+
+    return ffi.wasmtime_func_unchecked_callback_t(callback)
+
+
 class LiveStrategy:
     """One instance of a module whose imports call *api*; callbacks measured in µs."""
 
     def __init__(self, module: StrategyModule, api: HostApi, params: dict[str, int] | None = None,
                  fuel: int = DEFAULT_FUEL, memory_limit: int = DEFAULT_MEMORY):
         import wasmtime
+        from wasmtime import _ffi as ffi
 
         self.module, self.api, self.fuel = module, api, fuel
         self.params = dict(params or {})
@@ -58,44 +93,73 @@ class LiveStrategy:
         self.store = wasmtime.Store(module.engine)
         self.store.set_limits(memory_size=memory_limit)
         self.store.set_fuel(fuel)
+        self._ctx = self.store._context()
+        self._failed: list[BaseException] = []
+        self._keep: list = []
         linker = wasmtime.Linker(module.engine)
-        plain = {"now": api.now, "place": api.place, "cancel": api.cancel, "amend": api.amend, "book": api.book,
-                 "position": api.position, "order": api.order, "set_timer": api.set_timer, "subscribe": api.subscribe}
-        for name, fn in plain.items():
+        no_finalizer = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(0)
+        for name in HOT:
             p, r = SIGNATURES[name]
-            linker.define_func("seq", name, wasmtime.FuncType(_valtypes(p), _valtypes(r)), fn)
+            functype = wasmtime.FuncType(_valtypes(p), _valtypes(r))
+            callback = _raw_import(getattr(api, name), p, r, self._failed)
+            raw = ffi.wasmtime_func_t()
+            ffi.wasmtime_func_new_unchecked(self._ctx, functype.ptr(), callback, None, no_finalizer, ctypes.byref(raw))
+            self._keep.extend([callback, functype])
+            linker.define(self.store, "seq", name, wasmtime.Func._from_raw(raw))
         self.instance, self.functions = instantiate(linker, self.store, module, api.log, self.params, deploy=api)
+        self._linker = linker
+        # per callback: its function, parameter codes and a value array for arguments and result
+        self._entries = {cb: (ctypes.byref(fn._func), EXPORT_TYPES[cb][0],
+                              (ffi.wasmtime_val_raw_t * max(1, len(EXPORT_TYPES[cb][0])))())
+                         for cb, fn in self.functions.items()}
 
     def call(self, callback: str, *args: int) -> bool:
         """Run *callback* if the module exports it; False if it does not. A trap, an exhausted
         fuel budget or a non-zero return raises :class:`StrategyError` naming the callback."""
         import wasmtime
+        from wasmtime import _ffi as ffi
 
-        fn = self.functions.get(callback)
-        if fn is None:
+        entry = self._entries.get(callback)
+        if entry is None:
             return False
-        self.store.set_fuel(self.fuel)
+        func, codes, values = entry
+        for k, c in enumerate(codes):
+            if c == "i":
+                values[k].i32 = args[k]
+            else:
+                values[k].i64 = args[k]
+        ffi.wasmtime_context_set_fuel(self._ctx, self.fuel)
+        trap = ctypes.POINTER(ffi.wasm_trap_t)()
         t0 = time.perf_counter()
         try:
-            status = fn(self.store, *args)
-        except wasmtime.Trap as exc:
-            if exc.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
-                raise StrategyError(f"strategy '{self.module.name}' in {callback}: stopped after its fuel budget of "
-                                    f"{self.fuel:,} instructions (an endless loop?)") from None
-            extra = " (a Rust panic, or unreachable code)" if exc.trap_code == wasmtime.TrapCode.UNREACHABLE else ""
-            raise StrategyError(f"strategy '{self.module.name}' in {callback}: trapped: {_cause(exc.message)}{extra}") from None
-        except wasmtime.WasmtimeError as exc:
-            raise StrategyError(f"strategy '{self.module.name}' in {callback}: {_cause(str(exc))}") from None
+            error = ffi.wasmtime_func_call_unchecked(self._ctx, func, values, len(values), ctypes.byref(trap))
         finally:
             self.callbacks += 1
             self.durations_us.append((time.perf_counter() - t0) * 1e6)
             if len(self.durations_us) > 20_000:
                 del self.durations_us[:10_000]
+        t = wasmtime.Trap._from_ptr(trap) if trap else None      # owns (frees) the trap
+        if self._failed:
+            exc = self._failed.pop()
+            self._failed.clear()
+            raise exc
+        if t is not None:
+            if t.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
+                raise StrategyError(f"strategy '{self.module.name}' in {callback}: stopped after its fuel budget of "
+                                    f"{self.fuel:,} instructions (an endless loop?)")
+            extra = " (a Rust panic, or unreachable code)" if t.trap_code == wasmtime.TrapCode.UNREACHABLE else ""
+            raise StrategyError(f"strategy '{self.module.name}' in {callback}: trapped: {_cause(t.message)}{extra}")
+        if error:
+            message = str(wasmtime.WasmtimeError._from_ptr(error))
+            raise StrategyError(f"strategy '{self.module.name}' in {callback}: {_cause(message)}")
+        status = values[0].i32
         if status != 0:
             raise StrategyError(f"strategy '{self.module.name}' in {callback}: the callback returned error status {status}")
         return True
 
     def close(self) -> None:
-        for attr in ("functions", "instance", "store"):
+        # release in dependency order, so nothing is freed twice at interpreter exit
+        for attr in ("_entries", "functions", "instance", "_linker", "store"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        self._keep.clear()
