@@ -111,3 +111,15 @@ def test_the_venue_clock_answers_the_same_whatever_was_asked_before():
         for t in times:
             assert warm.last_update_ns(venue, t) == SyntheticSource().last_update_ns(venue, t)
             assert warm.last_update_ns(venue, t) <= t
+
+
+def test_a_book_is_the_same_whatever_depth_was_asked_before():
+    """Only the levels asked for are built: a shallow read, then a deeper one (and the other
+    way round, in a fresh source) at the same instant give the same levels."""
+    src, fresh = SyntheticSource(7), SyntheticSource(7)
+    top_first = (src.book(BINANCE, T0, 1), src.book(BINANCE, T0, 20), src.book(BINANCE, T0, 5))
+    deep_first = (fresh.book(BINANCE, T0, 20), fresh.book(BINANCE, T0, 1))
+    assert len(top_first[1].bids) == 20 and len(top_first[0].bids) == 1
+    assert top_first[1] == deep_first[0]
+    assert top_first[0] == deep_first[1] and top_first[0].bids == top_first[1].bids[:1]
+    assert top_first[2].asks == top_first[1].asks[:5]

@@ -63,6 +63,8 @@ class SyntheticSource(MarketDataSource):
         self.seed = seed
         # A venue's book only changes when its update clock ticks, so books are cached per
         # (instrument, venue update time); a cached deeper book serves shallower requests.
+        # Only the levels asked for are built: each level costs two hashes and Decimal
+        # rounding, and most readers (quotes, admission, deployed strategies) want the top.
         self._cache: dict = {}
         self._clock: dict[str, tuple[int, int]] = {}   # venue -> (slot, its update time) last answered
 
@@ -137,10 +139,10 @@ class SyntheticSource(MarketDataSource):
         if hit is not None and hit[0] == ts and hit[1] >= depth:
             b = hit[2]
             return msgspec.structs.replace(b, received_ns=at_ns, bids=b.bids[:depth], asks=b.asks[:depth])
-        book = self._make_book(inst, ts, at_ns, max(depth, 50))
+        book = self._make_book(inst, ts, at_ns, depth)
         if len(self._cache) > 4096:
             self._cache.clear()
-        self._cache[key] = (ts, max(depth, 50), book)
+        self._cache[key] = (ts, depth, book)
         return msgspec.structs.replace(book, bids=book.bids[:depth], asks=book.asks[:depth])
 
     def _make_book(self, inst: Instrument, ts: int, at_ns: int, depth: int) -> OrderBook:
