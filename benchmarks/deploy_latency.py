@@ -5,7 +5,8 @@
 Makes a throwaway home and project, deploys a WAT strategy that subscribes to book updates
 and, on every change of its book's top, re-places a post-only bid 1% under the touch (cancel
 + place), then reads the edge's own figures after ``--seconds``: p50/p99 from the book change
-that entered ``on_book`` to the engine's durable admission of the order it placed, and the
+that entered ``on_book`` to the engine's commit of the order it placed (the time the edge
+channel's reply carries), and the
 strategy callback time. Target (issue 8): p50 < 250 µs, p99 < 2 ms. With
 ``--deployments 1,2,4,8`` it repeats with that many concurrent deployments under one engine
 (each its own book and edge process) — the capacity figure: how many before p99 doubles.

@@ -28,6 +28,7 @@ class EngineInfo(msgspec.Struct):
     token: str
     version: str
     started_ns: int
+    channel: str = ""          # the edge channel: unix:<path> or tcp:<port> (engine/channel.py)
 
 
 def _alive(pid: int) -> bool:

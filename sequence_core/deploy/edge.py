@@ -8,8 +8,9 @@ then venues by name, as in a backtest). The edge
 - watches the top of each book through the mode's market-data source (every 20 ms) and calls
   ``on_book`` when it changes (after ``subscribe``), ``on_timer`` on its interval;
 - sends every ``place``/``cancel``/``amend`` to the engine as an ``edge`` order (journaled and
-  risk-checked like any other), and turns the engine's lifecycle events for its orders into
-  ``on_order``/``on_fill``;
+  risk-checked like any other) over the edge channel (sequence_core/engine/channel.py: written
+  when the callback returns, replies not awaited in line), and turns the engine's lifecycle
+  events for its orders (HTTP long-poll) into ``on_order``/``on_fill``;
 - checks the deployment's risk limits before an order leaves (``place`` returns -6 when one
   refuses it: kill switch, max order rate, max notional per order, max position);
 - on start, adopts its deployment's open orders and fills from the journal, so a restarted
@@ -30,6 +31,7 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,6 +53,7 @@ EXIT_STRATEGY_FAILED = 3
 PARENT_ENDED = 7                     # on_order event: a parent order ended
 NO_PARENT, NOT_IN_PARENT = -7, -8    # place_for errors (docs/wasm-abi.md)
 RECONNECT_S = 60.0                   # how long reads wait for a restarting engine
+EARLY_MAX = 1_000                    # graph ids whose events came before they were known
 
 
 class LocalOrder(msgspec.Struct):
@@ -115,7 +118,7 @@ class EdgeRuntime:
         self.positions = [0] * len(self.instruments)        # fixed point
         self.cash = 0.0
         self.fills = 0
-        self.sent_times: list[float] = []                   # order rate window
+        self.sent_times: deque[float] = deque()             # order rate window: the last second
         self._refused: dict[str, float] = {}                # risk reason -> when last logged
         self.md_latency_us: list[float] = []
         self.tops: list[tuple] = [()] * len(self.instruments)
@@ -129,6 +132,13 @@ class EdgeRuntime:
         self.status = registry.EdgeStatus(label, "starting", os.getpid(), self.dep.version, time.time_ns(),
                                           instruments=[f"{i.venue}:{i.symbol}" for i in self.instruments])
         self.strategy = None
+        from ..engine.channel import ChannelClient
+
+        self.channel = ChannelClient(mode)
+        self._early: dict[str, bool] = {}                  # insertion-ordered, bounded
+        self._failed = asyncio.Event()                      # a reply handler's callback failed
+        self._failure: BaseException | None = None
+        self.replies: set[asyncio.Task] = set()             # requests sent, replies not yet handled
 
     # -- the module's imports (called from inside a callback) ---------------------------------
     def now(self) -> int:
@@ -172,7 +182,8 @@ class EdgeRuntime:
         if r.kill_switch:
             return "kill switch is on"
         now = time.monotonic()
-        self.sent_times = [t for t in self.sent_times if now - t < 1.0]
+        while self.sent_times and now - self.sent_times[0] >= 1.0:
+            self.sent_times.popleft()
         if r.max_order_rate is not None and len(self.sent_times) >= r.max_order_rate:
             return f"max order rate {r.max_order_rate:g}/s"
         if r.max_notional is not None and price and price / SCALE * size / SCALE > r.max_notional:
@@ -184,7 +195,7 @@ class EdgeRuntime:
                 return f"max position {r.max_position:g}"
         return None
 
-    def place(self, inst: int, side: int, price: int, size: int, flags: int) -> int:
+    def place(self, inst: int, side: int, price: int, size: int, flags: int, parent: int = 0) -> int:
         if not 0 <= inst < len(self.instruments):
             return -1
         if side not in (1, -1):
@@ -196,7 +207,7 @@ class EdgeRuntime:
         market = bool(flags & 4)
         if not market and (price <= 0 or (tick and price % tick)):
             return -4
-        if self.queue.full():
+        if self.queue.full() or len(self.replies) >= QUEUE_MAX:
             return -5
         why = self._risk(inst, side, price, size)
         if why:
@@ -207,9 +218,9 @@ class EdgeRuntime:
         oid = self.next_id
         self.next_id += 1
         kind = "market" if market else "ioc" if flags & 2 else "post_only" if flags & 1 else "limit"
-        self.orders[oid] = LocalOrder(oid, inst, side, price, size, kind, md_ns=self.current_md_ns)
+        self.orders[oid] = LocalOrder(oid, inst, side, price, size, kind, md_ns=self.current_md_ns, parent=parent)
         self.sent_times.append(time.monotonic())
-        self.queue.put_nowait(("place", oid))
+        self._submit(("place", oid))
         return oid
 
     def place_for(self, parent_id: int, inst: int, side: int, price: int, size: int, flags: int) -> int:
@@ -220,17 +231,14 @@ class EdgeRuntime:
                       if o.parent == parent_id and o.status in (PENDING, OPEN, PARTIAL))
         if side != p.side or inst not in p.insts or size > p.size - p.filled - working:
             return NOT_IN_PARENT
-        oid = self.place(inst, side, price, size, flags)
-        if oid > 0:
-            self.orders[oid].parent = parent_id
-        return oid
+        return self.place(inst, side, price, size, flags, parent_id)
 
     def parent_done(self, parent_id: int) -> int:
         p = self.parents.get(parent_id)
         if p is None or p.status != OPEN or p.ending:
             return -1
         p.ending = True
-        self.queue.put_nowait(("end", parent_id))
+        self._submit(("end", parent_id))
         return 0
 
     def mesh_send(self, peer: int, data: bytes) -> int:
@@ -253,7 +261,7 @@ class EdgeRuntime:
             return -2
         o.cancel_wanted = True
         if o.graph_id is not None:
-            self.queue.put_nowait(("cancel", order_id))
+            self._submit(("cancel", order_id))
         return 0
 
     def amend(self, order_id: int, price: int, size: int) -> int:
@@ -262,7 +270,7 @@ class EdgeRuntime:
             return -1
         if o.status not in (OPEN, PARTIAL) or o.graph_id is None:
             return -2
-        self.queue.put_nowait(("amend", order_id, price, size))
+        self._submit(("amend", order_id, price, size))
         return 0
 
     # -- running ---------------------------------------------------------------------------------
@@ -276,9 +284,12 @@ class EdgeRuntime:
             pass
 
     def _call(self, callback: str, *args: int) -> None:
-        self.strategy.call(callback, *args)
+        with self.channel.batch():          # what the callback sends leaves in one write
+            self.strategy.call(callback, *args)
 
     async def _connect(self) -> None:
+        """(Re)open the HTTP session (reads, events) and the edge channel (orders) to the
+        running engine; a restarted engine has a new port, socket and token."""
         import aiohttp
 
         from ..engine_client import engine_info
@@ -290,6 +301,7 @@ class EdgeRuntime:
             await self.http.close()
         self.http = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{info.port}",
                                           headers={"Authorization": f"Bearer {info.token}"})
+        await self.channel.connect(info)
 
     async def _api(self, method: str, path: str, body=None):
         """One engine call. Reads are retried while the engine is away (it may be restarting,
@@ -380,51 +392,108 @@ class EdgeRuntime:
             self._write_log(f"host: parent {graph_id} ended {status}")
             self._call("on_order", p.id, PARENT_ENDED, p.status)
 
+    def _submit(self, action) -> None:
+        """Send *action* to the engine now when the channel is up and nothing queued waits
+        before it (the latency path: straight from the strategy's callback); else queue it
+        for _sender, which connects first. Either way actions leave in the order made."""
+        if self.queue.empty() and self.channel.connected:
+            self._dispatch(action)
+        else:
+            self.queue.put_nowait(action)
+
     async def _sender(self) -> None:
         while True:
             action = await self.queue.get()
             try:
-                await self._send(action)
-            except SequenceError as exc:
-                o = self.orders.get(action[1])
-                self._write_log(f"host: {action[0]} of order {action[1]} failed: {exc}")
-                if o is not None and action[0] == "place":
-                    o.status = REJECTED
-                    self._call("on_order", o.id, 2, REJECTED)
-                elif o is not None:
-                    self._call("on_order", o.id, 6, o.status)
+                if not self.channel.connected:
+                    try:
+                        await self._connect()
+                    except SequenceError:
+                        pass                        # _dispatch fails the action with the reason
+                self._dispatch(action)
             finally:
                 self.queue.task_done()
 
-    async def _send(self, action) -> None:
+    def _dispatch(self, action) -> None:
+        """Write *action*'s request (frames leave in call order) without waiting for the
+        reply; a task of its own handles that."""
+        loop = asyncio.get_running_loop()
+        try:
+            reply = self.channel.send(self._request(action))
+        except SequenceError as exc:
+            reply = loop.create_future()
+            reply.set_exception(exc)
+        task = loop.create_task(self._reply(action, reply))
+        self.replies.add(task)
+        task.add_done_callback(self.replies.discard)
+
+    def _request(self, action):
+        from ..engine.channel import Amend, Cancel, EndParent, Place
+        from ..orders import OrderRequest
+
         if action[0] == "end":
-            await self._api("POST", f"/orders/{self.parents[action[1]].graph_id}/end", {"origin": self.origin})
-            return
+            return EndParent(0, self.parents[action[1]].graph_id, self.origin)
         o = self.orders[action[1]]
-        i = self.instruments[o.inst]
         if action[0] == "place":
-            req = {"symbol": i.symbol, "side": "buy" if o.side > 0 else "sell", "qty": str(Decimal(o.size) / SCALE),
-                   "venue": i.venue, "limit_price": str(Decimal(o.price) / SCALE) if o.order_type != "market" else None,
-                   "policy": "edge", "order_type": o.order_type, "origin": self.origin, "urgency": "high",
-                   "parent_id": self.parents[o.parent].graph_id if o.parent else ""}
-            detail = await self._api("POST", "/orders", {"request": req, "wait_s": 0})
+            i = self.instruments[o.inst]
+            bid, _, ask, _ = self.tops[o.inst] or (0, 0, 0, 0)
+            return Place(0, OrderRequest(
+                i.symbol, "buy" if o.side > 0 else "sell", Decimal(o.size) / SCALE, i.venue,
+                Decimal(o.price) / SCALE if o.order_type != "market" else None, urgency="high", policy="edge",
+                order_type=o.order_type, origin=self.origin, parent_id=self.parents[o.parent].graph_id if o.parent else ""),
+                Decimal(bid + ask) / (2 * SCALE) if bid and ask else None)
+        if action[0] == "cancel":
+            return Cancel(0, o.graph_id)
+        _, _, price, size = action
+        return Amend(0, o.graph_id, Decimal(price) / SCALE, Decimal(size) / SCALE)
+
+    async def _reply(self, action, future: asyncio.Future) -> None:
+        from ..engine.channel import REPLY_TIMEOUT_S
+
+        try:
+            try:
+                reply = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+                if reply.error:
+                    raise SequenceError(reply.error)
+            except asyncio.TimeoutError:
+                self._refused_action(action, f"the engine did not answer within {REPLY_TIMEOUT_S:g} s")
+            except SequenceError as exc:
+                self._refused_action(action, str(exc))
+            else:
+                await self._done(action, reply)
+        except Exception as exc:  # noqa: BLE001 - a trapping callback ends the edge (run() raises it)
+            self._failure = exc
+            self._failed.set()
+
+    def _refused_action(self, action, why: str) -> None:
+        o = self.orders.get(action[1]) if action[0] != "end" else None
+        self._write_log(f"host: {action[0]} of {'parent' if action[0] == 'end' else 'order'} {action[1]} failed: {why}")
+        if o is not None and action[0] == "place":
+            o.status = REJECTED
+            self._call("on_order", o.id, 2, REJECTED)
+        elif o is not None:
+            self._call("on_order", o.id, 6, o.status)
+
+    async def _watch_failures(self) -> None:
+        await self._failed.wait()
+        raise self._failure
+
+    async def _done(self, action, reply) -> None:
+        if action[0] == "place":
+            o = self.orders[action[1]]
             if o.md_ns:
-                self.md_latency_us.append((time.time_ns() - o.md_ns) / 1e3)
+                self.md_latency_us.append((reply.journaled_ns - o.md_ns) / 1e3)
                 del self.md_latency_us[:-20_000]
-            o.graph_id = detail["graph"]["graph_id"]
+            o.graph_id = reply.graph_id
             self.by_graph[o.graph_id] = o.id
             self._call("on_order", o.id, 1, OPEN)
             if o.cancel_wanted:
-                self.queue.put_nowait(("cancel", o.id))
-            await self._update(o.graph_id, detail)
-        elif action[0] == "cancel":
-            await self._api("POST", "/cancel", {"id": o.graph_id})
-            await self._update(o.graph_id)
-        else:
-            _, _, price, size = action
-            await self._api("POST", "/amend", {"id": o.graph_id, "price": str(Decimal(price) / SCALE),
-                                               "qty": str(Decimal(size) / SCALE)})
-            o.price, o.size = price, size
+                self._submit(("cancel", o.id))
+            if self._early.pop(o.graph_id, None):
+                await self._update(o.graph_id)        # its events came before this reply
+        elif action[0] == "amend":
+            o = self.orders[action[1]]
+            o.price, o.size = action[2], action[3]
             self._call("on_order", o.id, 5, o.status)
 
     async def _update(self, graph_id: str, detail: dict | None = None) -> None:
@@ -473,6 +542,12 @@ class EdgeRuntime:
                         self._offer_parent(pid)
                 elif e["kind"] == "terminal" and e["graph_id"] in self.parent_by_graph and e["node_order_id"] is None:
                     self._parent_ended(e["graph_id"], e["detail"]["status"])
+            for e in data["events"]:
+                if e["graph_id"] not in self.by_graph:
+                    # maybe an order of ours whose place reply is still on its way
+                    self._early[e["graph_id"]] = True
+                    while len(self._early) > EARLY_MAX:
+                        del self._early[next(iter(self._early))]
             for gid in dict.fromkeys(e["graph_id"] for e in data["events"] if e["graph_id"] in self.by_graph):
                 await self._update(gid)
 
@@ -572,7 +647,7 @@ class EdgeRuntime:
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
             tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop(),
-                                                   self.mesh.ping_loop(), self._deliver())]
+                                                   self.mesh.ping_loop(), self._deliver(), self._watch_failures())]
             waiter = loop.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for t in done:
@@ -580,6 +655,8 @@ class EdgeRuntime:
                     raise t.exception()
             self._call("on_stop")                      # the strategy cancels what it wants cancelled
             await asyncio.wait_for(self.queue.join(), 10)
+            if self.replies:
+                await asyncio.wait(self.replies, timeout=10)
             self._write_log("host: stopped")
             self._snapshot("stopped")
         except SequenceError as exc:
@@ -591,6 +668,7 @@ class EdgeRuntime:
             for t in tasks:
                 t.cancel()
             await self.http.close()
+            self.channel.close()
             if self.mesh is not None:
                 self.mesh.close()
             if self.strategy is not None:

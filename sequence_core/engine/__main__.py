@@ -1,8 +1,9 @@
 """``python -m sequence_core.engine serve``: run the engine in the foreground.
 
 One engine per home: it holds an exclusive lock on ``<home>/engine.lock`` for its life,
-binds 127.0.0.1 on a free port and publishes ``{pid, port, token, version}`` in
-``<home>/engine.json`` (0600). SIGTERM or POST /v1/shutdown stops it cleanly.
+binds 127.0.0.1 on a free port, opens the edge channel (engine/channel.py) and publishes
+``{pid, port, token, version, channel}`` in ``<home>/engine.json`` (0600). SIGTERM or
+POST /v1/shutdown stops it cleanly.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main(argv: list[str]) -> int:
     from .. import __version__
     from ..config import api_key
     from ..home import atomic_write, ensure_home
+    from . import channel
     from .server import Engine
 
     if argv[:1] != ["serve"]:
@@ -48,12 +50,14 @@ def main(argv: list[str]) -> int:
         site = web.TCPSite(runner, "127.0.0.1", int(os.environ.get("SEQUENCE_ENGINE_PORT", "0")))
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
+        edges, edge_address = await channel.serve(engine, home)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stopping.set)
         await engine.recover_all()
         atomic_write(home / "engine.json", msgspec.json.encode(
-            {"pid": os.getpid(), "port": port, "token": token, "version": __version__, "started_ns": time.time_ns()}))
+            {"pid": os.getpid(), "port": port, "token": token, "version": __version__, "started_ns": time.time_ns(),
+             "channel": edge_address}))
         logging.getLogger("sequence.engine").info("engine %s listening on 127.0.0.1:%d", __version__, port)
         await engine.start_deployments()
         await engine.stopping.wait()
@@ -61,6 +65,7 @@ def main(argv: list[str]) -> int:
             await sup.close()
         for desk in engine.desks.values():
             await desk.stop()
+        edges.close()
         await runner.cleanup()
 
     try:

@@ -181,7 +181,10 @@ class Desk:
             raise UsageError(f"no venue here lists '{request.symbol}'")
         return by_venue
 
-    def validate(self, request: OrderRequest) -> tuple[dict[str, Instrument], Decimal | None]:
+    def validate(self, request: OrderRequest, seen_mid: Decimal | None = None) -> tuple[dict[str, Instrument], Decimal | None]:
+        """The order's books and its arrival mid, or the error that refuses it. *seen_mid*: the
+        mid a deployed strategy decided on (its edge's top); with a limit price, admission
+        takes it as the arrival mid instead of reading the book (the latency path)."""
         if request.side not in ("buy", "sell"):
             raise UsageError(f"side must be buy or sell, got '{request.side}'")
         if request.urgency not in URGENCIES:
@@ -201,11 +204,14 @@ class Desk:
             raise InvalidOrder(f"quantity {request.qty} is smaller than any venue's lot size for {request.symbol}")
         if request.limit_price is not None and any(i.kind == "event_contract" for i in instruments.values()) and not (0 < request.limit_price < 1):
             raise InvalidOrder(f"event contracts trade between 0 and 1 (dollars per contract); got limit price {request.limit_price}")
-        books = self.source.books(list(instruments.values()), self.source.now_ns(), 1)
-        bids = [b.best_bid.price for b in books if b.best_bid]
-        asks = [b.best_ask.price for b in books if b.best_ask]
-        mid = (max(bids) + min(asks)) / 2 if bids and asks else None
-        ref = request.limit_price or (min(asks) if request.side == "buy" and asks else max(bids) if bids else None)
+        if seen_mid is not None and request.limit_price is not None:
+            mid, ref = seen_mid, request.limit_price
+        else:
+            books = self.source.books(list(instruments.values()), self.source.now_ns(), 1)
+            bids = [b.best_bid.price for b in books if b.best_bid]
+            asks = [b.best_ask.price for b in books if b.best_ask]
+            mid = (max(bids) + min(asks)) / 2 if bids and asks else None
+            ref = request.limit_price or (min(asks) if request.side == "buy" and asks else max(bids) if bids else None)
         if ref is not None:
             minimum = max((i.min_notional for i in instruments.values()), default=Decimal(0)) if request.venue else \
                 min((i.min_notional for i in instruments.values()), default=Decimal(0))
@@ -242,8 +248,17 @@ class Desk:
         self._publish(graph.graph_id)
         return graph
 
-    def _admit(self, request: OrderRequest) -> OrderGraph:
-        instruments, mid = self.validate(request)
+    def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
+        """Admit and commit at once instead of at the next group commit: the latency path of
+        a deployed strategy's order (engine/channel.py). Sandbox only: live admission first
+        reads the venues' balances, which takes a network call (see submit)."""
+        graph = self._admit(request, seen_mid)
+        self.journal.commit()
+        self._publish(graph.graph_id)
+        return graph
+
+    def _admit(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
+        instruments, mid = self.validate(request, seen_mid)
         now = time.time_ns()
         if request.parent_id:
             self._check_child(request)

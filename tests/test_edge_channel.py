@@ -1,0 +1,222 @@
+"""The edge channel (sequence_core/engine/channel.py) and the live strategy host's raw
+imports (sequence_core/deploy/livehost.py): what a deployed strategy's orders ride on."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sequence_core.errors import InvalidOrder, NetworkError, OrderNotFound
+
+
+class _Info:
+    """The two fields of engine.json the client reads."""
+
+    def __init__(self, channel: str, token: str):
+        self.channel, self.token = channel, token
+
+
+@asynccontextmanager
+async def _engine(home: Path, token: str | None = None):
+    """An engine's sandbox desk and edge channel in this process, and a client connected
+    with *token* (default: the engine's own)."""
+    from sequence_core.engine import channel
+    from sequence_core.engine.server import Engine
+
+    engine = Engine("seq_test_token")
+    desk = await engine.desk("sandbox")
+    server, address = await channel.serve(engine, home)
+    client = channel.ChannelClient("sandbox")
+    try:
+        await client.connect(_Info(address, token or engine.token))
+        yield desk, client, server, address
+    finally:
+        client.close()
+        server.close()
+        await desk.stop()
+
+
+def _edge_order(desk, price_offset_ticks: int = -100, **kw):
+    from sequence_core.orders import OrderRequest
+
+    inst = next(i for i in desk.venues["binance"].instruments() if i.symbol == "BTC-USDT")
+    book = desk.source.books([inst], desk.source.now_ns(), 1)[0]
+    price = book.best_bid.price + price_offset_ticks * inst.tick_size
+    return OrderRequest("BTC-USDT", "buy", Decimal("0.001"), "binance", price, urgency="high", policy="edge",
+                        order_type="post_only", origin="deploy:test/edge-1", **kw), inst
+
+
+def _committed_graphs(home: Path) -> set[str]:
+    """Graph ids a separate connection can read: what is durably in the journal."""
+    from sequence_core.ledger import ledger_path
+
+    conn = sqlite3.connect(ledger_path(True))
+    try:
+        return {r[0] for r in conn.execute("SELECT graph_id FROM graphs")}
+    finally:
+        conn.close()
+
+
+def test_a_place_is_answered_once_durable_and_cancel_rides_behind_it(home):
+    from sequence_core.engine.channel import Cancel, Place
+
+    async def run():
+        async with _engine(home) as (desk, client, _, address):
+            assert address == f"unix:{home / 'engine.sock'}"
+            assert (home / "engine.sock").stat().st_mode & 0o777 == 0o600
+            request, _ = _edge_order(desk)
+            reply = await client.request(Place(0, request, Decimal("65000")))
+            assert reply.graph_id and reply.journaled_ns > 0
+            assert reply.graph_id in _committed_graphs(home)          # durable when answered
+            graph = desk.journal.graph(reply.graph_id)
+            assert graph.arrival_mid == Decimal("65000")               # the mid the strategy saw
+            # a batch: the cancel of the first and a second place leave in one write
+            second, _ = _edge_order(desk, -200)
+            with client.batch():
+                cancelled = client.send(Cancel(0, reply.graph_id))
+                placed = client.send(Place(0, second))
+            done = await asyncio.wait_for(asyncio.gather(cancelled, placed), 10)
+            assert [r.error for r in done] == ["", ""]
+            assert desk.journal.graph(reply.graph_id).status == "CANCELLED"
+            assert done[1].graph_id in _committed_graphs(home)
+
+    asyncio.run(run())
+
+
+def test_refusals_come_back_as_the_engines_errors(home):
+    from sequence_core.engine.channel import Cancel, Place
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            request, inst = _edge_order(desk)
+            off_tick = Place(0, type(request)(**{**{f: getattr(request, f) for f in request.__struct_fields__},
+                                                 "limit_price": request.limit_price + inst.tick_size / 2}))
+            with pytest.raises(InvalidOrder, match="off binance's tick size"):
+                await client.request(off_tick)
+            with pytest.raises(OrderNotFound, match="unknown order"):
+                await client.request(Cancel(0, "graph_00000000000000000000"))
+            # the channel is still up after refusals
+            assert (await client.request(Place(0, request))).graph_id
+
+    asyncio.run(run())
+
+
+def test_a_wrong_token_is_refused_and_nothing_is_admitted(home):
+    from sequence_core.engine.channel import Place
+
+    async def run():
+        async with _engine(home, "seq_wrong") as (desk, client, _, _):
+            request, _ = _edge_order(desk)
+            with pytest.raises(NetworkError, match="authentication failed"):
+                await client.request(Place(0, request))
+            assert not client.connected
+            assert _committed_graphs(home) == set()
+
+    asyncio.run(run())
+
+
+def test_an_oversized_frame_closes_the_connection(home):
+    async def run():
+        async with _engine(home) as (_, _, _, address):
+            reader, writer = await asyncio.open_unix_connection(address.removeprefix("unix:"))
+            writer.write((2 << 20).to_bytes(4, "little") + b"x" * 16)
+            assert await asyncio.wait_for(reader.read(), 5) != b"x"    # a refusal, then EOF
+            assert reader.at_eof()
+            writer.close()
+
+    asyncio.run(run())
+
+
+def test_a_home_too_deep_for_a_unix_socket_uses_loopback_tcp(tmp_path, monkeypatch):
+    from sequence_core.engine.channel import socket_path
+    from sequence_core.plugins import reset_plugins
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "home"
+    monkeypatch.setenv("SEQUENCE_HOME", str(deep))
+    reset_plugins()
+    assert socket_path(deep) is None
+    from sequence_core.engine.channel import Place
+
+    async def run():
+        async with _engine(deep) as (desk, client, server, address):
+            assert address.startswith("tcp:")
+            assert server.sockets[0].getsockname()[0] == "127.0.0.1"
+            request, _ = _edge_order(desk)
+            assert (await client.request(Place(0, request))).journaled_ns
+
+    try:
+        asyncio.run(run())
+    finally:
+        reset_plugins()
+
+
+# -- the live host's raw imports ------------------------------------------------------------
+WAT = """(module
+  (import "seq" "place" (func $place (param i32 i32 i64 i64 i32) (result i64)))
+  (import "seq" "book" (func $book (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_book") (param $inst i32) (result i32)
+    (drop (call $place (local.get $inst) (i32.const -1) (call $book (i32.const 0) (i32.const 2)) (i64.const 5) (i32.const 2)))
+    (i32.const 0))
+  (func (export "on_timer") (param i64) (result i32) (loop $l (br $l)) (i32.const 0))
+  (func (export "on_fill") (param i64 i32 i32 i64 i64 i32) (result i32) unreachable)
+  (func (export "on_order") (param i64 i32 i32) (result i32) (local.get 2)))"""
+
+
+class _Api:
+    def __init__(self):
+        self.placed = []
+
+    def place(self, inst, side, price, size, flags):
+        if inst == 9:
+            raise KeyError("no instrument 9")
+        self.placed.append((inst, side, price, size, flags))
+        return 41
+
+    def book(self, inst, field):
+        return 6_500_000_000_000 + field
+
+    def __getattr__(self, name):
+        return lambda *a: 0
+
+
+def _strategy(tmp_path, fuel=100_000):
+    import wasmtime
+
+    from sequence_core.deploy.livehost import LiveStrategy
+    from sequence_core.sim.host import StrategyModule
+
+    path = tmp_path / "s.wasm"
+    path.write_bytes(wasmtime.wat2wasm(WAT))
+    api = _Api()
+    return LiveStrategy(StrategyModule(path, "probe"), api, fuel=fuel), api
+
+
+def test_live_host_passes_signed_values_and_returns_results(tmp_path):
+    s, api = _strategy(tmp_path)
+    assert s.call("on_book", 3) is True
+    assert api.placed == [(3, -1, 6_500_000_000_002, 5, 2)]     # i32 -1 stays -1; i64 intact
+    assert s.call("on_start") is False                           # not exported
+    assert s.call("on_order", 1, 2, 0) is True
+
+
+def test_live_host_reports_traps_fuel_status_and_host_exceptions(tmp_path):
+    from sequence_core.sim.host import StrategyError
+
+    s, api = _strategy(tmp_path)
+    with pytest.raises(KeyError, match="no instrument 9"):       # the import's own exception
+        s.call("on_book", 9)
+    with pytest.raises(StrategyError, match="in on_timer: stopped after its fuel budget of 100,000"):
+        s.call("on_timer", 1)
+    with pytest.raises(StrategyError, match="in on_fill: trapped: .*unreachable.*a Rust panic"):
+        s.call("on_fill", 1, 0, 1, 2, 3, 0)
+    with pytest.raises(StrategyError, match="in on_order: the callback returned error status 4"):
+        s.call("on_order", 1, 2, 4)
+    assert s.call("on_book", 0) is True                          # still usable afterwards
+    assert s.callbacks == 5
