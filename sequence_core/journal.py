@@ -73,12 +73,14 @@ CREATE INDEX IF NOT EXISTS events_graph ON events (graph_id, ts_ns);
 """
 
 _enc = msgspec.json.Encoder()
+COMMIT_EVERY_S = 0.002   # group commit: at most one COMMIT per 2 ms under load (the first after a pause: at once)
 
 
 class Journal:
     """Group commit: every write runs in its own SAVEPOINT inside one open transaction that
-    is committed on the next event-loop iteration, so the writes of many concurrent orders
-    share one commit. Whoever must not go on before its writes are durable (the engine,
+    is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
+    previous commit (a commit cost ~30% of the engine's time when every loop turn had one),
+    so the writes of many concurrent orders share one commit. Whoever must not go on before its writes are durable (the engine,
     before it sends an order) awaits :meth:`durable`. Outside an event loop each write
     commits at once. A commit in WAL mode survives a process crash (SIGKILL).
 
@@ -93,6 +95,7 @@ class Journal:
         self._open = False
         self._depth = 0
         self._commit_scheduled = False
+        self._committed_at = 0.0                      # monotonic time of the last COMMIT
         self._waiters: list = []
         self._graphs: dict[str, OrderGraph] = {}      # written at the next flush
         self._nodes: dict[str, NodeOrder] = {}
@@ -164,7 +167,11 @@ class Journal:
             return
         if not self._commit_scheduled:
             self._commit_scheduled = True
-            loop.call_soon(self.commit)
+            wait = self._committed_at + COMMIT_EVERY_S - time.monotonic()
+            if wait > 0:
+                loop.call_later(wait, self.commit)
+            else:
+                loop.call_soon(self.commit)
 
     @property
     def _buffered(self) -> bool:
@@ -201,6 +208,7 @@ class Journal:
             if self._open:
                 self.db.execute("COMMIT")
                 self._open = False
+                self._committed_at = time.monotonic()
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():

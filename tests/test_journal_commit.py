@@ -1,0 +1,57 @@
+"""The journal's group commit (sequence_core/journal.py): what a waiter can rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+from sequence_core.journal import COMMIT_EVERY_S, Journal
+from sequence_core.ledger import ledger_path
+from sequence_core.orders import LifecycleEvent
+
+
+def _on_disk() -> int:
+    conn = sqlite3.connect(ledger_path(True))
+    try:
+        return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_writes_under_load_share_a_commit_and_every_waiter_sees_its_write_durable(home):
+    async def run():
+        journal = Journal(True)
+        commits: list[float] = []                   # when each COMMIT ran
+        real = journal.commit
+
+        def counting():
+            if journal._open or journal._buffered:
+                commits.append(time.monotonic())
+            real()
+
+        journal.commit = counting
+
+        async def order(n: int) -> float:
+            journal.event(LifecycleEvent(time.time_ns(), f"graph_{n:012x}", None, "sor_admission", {}))
+            t = time.monotonic()
+            await journal.durable()
+            return time.monotonic() - t
+
+        async def trader(n: int) -> list[float]:
+            waits = []
+            for _ in range(5):                       # orders at different stages, every loop turn
+                waits.append(await order(n))
+                await asyncio.sleep(0)
+            return waits
+
+        first = await order(0)                       # after a pause: committed at once
+        assert _on_disk() == 1 and first < COMMIT_EVERY_S
+        await asyncio.gather(*(trader(n) for n in range(1, 41)))
+        assert _on_disk() == 201                     # every awaited write is on disk
+        gaps = [b - a for a, b in zip(commits, commits[1:])]
+        assert len(commits) < 201 // 4               # far fewer COMMITs than writes ...
+        assert min(gaps) >= COMMIT_EVERY_S * 0.9     # ... at most one per interval under load
+        journal.close()
+
+    asyncio.run(run())
