@@ -119,8 +119,7 @@ def call(info: EngineInfo, method: str, path: str, body=None, timeout: float = R
     decoded = msgspec.json.decode(data) if data else None
     if resp.status >= 400:
         message = decoded.get("error", f"HTTP {resp.status}") if isinstance(decoded, dict) else f"HTTP {resp.status}"
-        cls = getattr(errors, decoded.get("type", ""), SequenceError) if isinstance(decoded, dict) else SequenceError
-        raise (cls if isinstance(cls, type) and issubclass(cls, SequenceError) else SequenceError)(message)
+        raise errors.named(decoded.get("type", "") if isinstance(decoded, dict) else "", message)
     return decoded
 
 

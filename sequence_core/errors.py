@@ -62,6 +62,13 @@ class ClockRejected(VenueError):
     """The venue refused a request's timestamp (outside its recv window): our clock is off."""
 
 
+def named(type_name: str, message: str) -> SequenceError:
+    """The error an engine answer names by class (``{"error", "type"}``): that subclass of
+    SequenceError, or SequenceError itself for a name that is not one."""
+    cls = globals().get(type_name)
+    return (cls if isinstance(cls, type) and issubclass(cls, SequenceError) else SequenceError)(message)
+
+
 class ErrorCodes:
     """A venue's documented error codes by meaning; ``error(code, msg)`` is the core error for
     one (first match in this order: clock, auth, not found, funds, invalid, rate limit)."""

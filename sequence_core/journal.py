@@ -80,8 +80,8 @@ class Journal:
     """Group commit: every write runs in its own SAVEPOINT inside one open transaction that
     is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
     previous commit (a commit cost ~30% of the engine's time when every loop turn had one),
-    so the writes of many concurrent orders share one commit. Whoever must not go on before its writes are durable (the engine,
-    before it sends an order) awaits :meth:`durable`. Outside an event loop each write
+    so the writes of many concurrent orders share one commit. Whoever must not go on before
+    its writes are durable (the engine, before it sends an order) awaits :meth:`durable`. Outside an event loop each write
     commits at once. A commit in WAL mode survives a process crash (SIGKILL).
 
     Graph and node rows and events are written at commit time, in batches: a graph saved

@@ -448,15 +448,9 @@ class EdgeRuntime:
         return Amend(0, o.graph_id, Decimal(price) / SCALE, Decimal(size) / SCALE)
 
     async def _reply(self, action, future: asyncio.Future) -> None:
-        from ..engine.channel import REPLY_TIMEOUT_S
-
         try:
             try:
-                reply = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
-                if reply.error:
-                    raise SequenceError(reply.error)
-            except asyncio.TimeoutError:
-                self._refused_action(action, f"the engine did not answer within {REPLY_TIMEOUT_S:g} s")
+                reply = await self.channel.reply(future)
             except SequenceError as exc:
                 self._refused_action(action, str(exc))
             else:

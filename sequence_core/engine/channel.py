@@ -36,7 +36,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import NetworkError, SequenceError, UsageError
+from ..errors import NetworkError, SequenceError, UsageError, named
 from ..orders import OrderRequest
 
 MAX_FRAME = 1 << 20
@@ -140,7 +140,6 @@ class _Connection(asyncio.Protocol):
     def __init__(self, engine):
         self.engine = engine
         self.buffer = bytearray()
-        self.desk = None
         self.mode = ""
         self.ready = False                 # Hello accepted
         self.tasks: set[asyncio.Task] = set()
@@ -203,9 +202,7 @@ class _Connection(asyncio.Protocol):
 
     async def _handle(self, message) -> None:
         try:
-            if self.desk is None:
-                self.desk = await self.engine.desk(self.mode)
-            reply = await self._run(self.desk, message)
+            reply = await self._run(await self.engine.desk(self.mode), message)
         except Exception as exc:  # noqa: BLE001 - one bad request must not take the channel down
             reply = _refusal(message.id, exc)
         if self.transport is not None and not self.transport.is_closing():
@@ -309,18 +306,20 @@ class ChannelClient:
             if held and self.connected:
                 self.writer.write(b"".join(held))
 
-    async def request(self, message) -> Reply:
-        """Send and wait for the reply; a refused request raises its SequenceError."""
+    async def reply(self, future: asyncio.Future) -> Reply:
+        """The reply *future* (from :meth:`send`) resolves to, within REPLY_TIMEOUT_S; a
+        refused request raises the engine's error, a lost one NetworkError."""
         try:
-            reply = await asyncio.wait_for(self.send(message), REPLY_TIMEOUT_S)
+            reply = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
         except asyncio.TimeoutError:
             raise NetworkError(f"the engine did not answer within {REPLY_TIMEOUT_S:g} s") from None
         if reply.error:
-            from .. import errors
-
-            cls = getattr(errors, reply.type, SequenceError)
-            raise (cls if isinstance(cls, type) and issubclass(cls, SequenceError) else SequenceError)(reply.error)
+            raise named(reply.type, reply.error)
         return reply
+
+    async def request(self, message) -> Reply:
+        """Send and wait for the reply (see :meth:`reply`)."""
+        return await self.reply(self.send(message))
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         why = "the engine closed the edge channel"
