@@ -78,3 +78,33 @@ def test_cancel_loses_to_a_fill_that_happened_first(tmp_path):
     src.prints = [Trade("acme", "BTC-USD", src.clock - 1, -1, D("100.00"), D("10"))]
     state = asyncio.run(session.cancel(n, INST))
     assert state.status == "FILLED"
+
+
+def test_the_venue_answers_only_what_it_has_committed(tmp_path):
+    """Concurrent places share one commit, and each is on disk when answered."""
+    import sqlite3
+
+    src = Controlled()
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+
+    def on_disk():
+        conn = sqlite3.connect(tmp_path / "paper.db")
+        try:
+            return {r[0] for r in conn.execute("SELECT client_order_id FROM orders")}
+        finally:
+            conn.close()
+
+    async def place(cid):
+        n = node(cid=cid)
+        state = await session.place(n, INST)
+        return state.client_order_id, n.client_order_id in on_disk()
+
+    async def run():
+        return await asyncio.gather(*(place(str(k)) for k in range(1, 6)))
+
+    answers = asyncio.run(run())
+    assert all(durable for _, durable in answers)
+    assert len(on_disk()) == 5
+    # outside an event loop a put commits at once
+    session.exchange.put("acme", session.exchange.get("acme", answers[0][0]))
+    assert len(on_disk()) == 5 and not session.exchange._open

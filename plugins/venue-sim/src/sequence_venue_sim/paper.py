@@ -19,7 +19,7 @@ venue they are addressed to, with that venue's fee schedule:
 
 State (orders, fills) lives in ``<home>/sandbox/paper.db``: the venue side, separate from
 the engine's journal, so crash recovery is tested against a venue that really remembers
-what it received. Every default here is written in docs/sandbox.md.
+what it received (writes are group-committed, and answered only once committed). Every default here is written in docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -76,7 +76,13 @@ class PaperOrder(msgspec.Struct):
 
 
 class PaperExchange:
-    """The paper venues' shared order store."""
+    """The paper venues' shared order store.
+
+    Writes are committed in groups, as a venue's matching engine persists: every put joins
+    one open transaction, committed on the next event-loop turn (outside a loop: at once),
+    and a session awaits :meth:`saved` before it answers, so the venue never answers what
+    it would not remember after a crash. One commit per order was ~6% of the engine's CPU
+    under load (issue 4)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -84,14 +90,41 @@ class PaperExchange:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._open = False                 # a transaction holds puts not yet committed
+        self._waiters: list[asyncio.Future] = []
 
     def get(self, venue: str, cid: str) -> PaperOrder | None:
         row = self.db.execute("SELECT data FROM orders WHERE venue=? AND client_order_id=?", (venue, cid)).fetchone()
         return msgspec.json.decode(row[0], type=PaperOrder) if row else None
 
     def put(self, venue: str, order: PaperOrder) -> None:
+        if not self._open:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._open = True
+            try:
+                asyncio.get_running_loop().call_soon(self._commit)
+            except RuntimeError:
+                self._open = None          # no loop: commit right after this write
         self.db.execute("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?)",
                         (venue, order.client_order_id, order.status, time.time_ns(), msgspec.json.encode(order).decode()))
+        if self._open is None:
+            self._commit()
+
+    async def saved(self) -> None:
+        """Return once every put so far is committed."""
+        if self._open:
+            future = asyncio.get_running_loop().create_future()
+            self._waiters.append(future)
+            await future
+
+    def _commit(self) -> None:
+        if self._open is not False:
+            self.db.execute("COMMIT")
+            self._open = False
+        waiters, self._waiters = self._waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
 
 
 def _draw(seed: int, *parts) -> float:
@@ -201,6 +234,7 @@ class PaperSession(ExecutionSession):
                 same = book.bids if order.side == "buy" else book.asks
                 order.queue_ahead = sum((lv.size for lv in same if lv.price == order.price), Decimal(0))
         self.exchange.put(self.venue, order)
+        await self.exchange.saved()
         self._unreachable(fault, "lost_answer")
         return order.state()
 
@@ -225,6 +259,7 @@ class PaperSession(ExecutionSession):
                 self._match_resting(order, inst, now)
                 self.exchange.put(self.venue, order)
             out.append(order.state())
+        await self.exchange.saved()
         return out
 
     def _match_resting(self, order: PaperOrder, inst: Instrument, now: int) -> None:
@@ -278,6 +313,7 @@ class PaperSession(ExecutionSession):
             if order.status != "FILLED":
                 order.status = "CANCELLED"
             self.exchange.put(self.venue, order)
+            await self.exchange.saved()
         return order.state()
 
     async def settle(self, instruments):
@@ -293,6 +329,7 @@ class PaperSession(ExecutionSession):
             known = PaperOrder(key, "S" + hashlib.blake2b(key.encode(), digest_size=6).hexdigest(), yes.symbol, won,
                                Decimal(0), mid, "settlement", "SETTLED", self.source.now_ns())
             self.exchange.put(self.venue, known)
+            await self.exchange.saved()
         return Settlement(yes.symbol, known.side, Decimal(1), "paper_resolution", known.placed_ns, known.venue_order_id)
 
     async def amend(self, node, instrument, price, qty):
