@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS fills (
 );
 CREATE INDEX IF NOT EXISTS fills_graph ON fills (graph_id);
 CREATE TABLE IF NOT EXISTS events (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            INTEGER PRIMARY KEY,   -- grows: events are never deleted (no AUTOINCREMENT:
+                                         -- its counter row was one more write per event)
     ts_ns         INTEGER NOT NULL,
     graph_id      TEXT NOT NULL,
     node_order_id TEXT,
@@ -157,7 +158,22 @@ class Journal:
         if self._depth == 0:
             self._schedule_commit()
 
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Saves that belong together and run no SQL (graphs, nodes, events: they only
+        buffer): committed together like tx(), dropped together on an error, without tx()'s
+        savepoint (two statements per use, ~3% of the engine's CPU per order)."""
+        kept = (dict(self._graphs), dict(self._nodes), len(self._events))
+        try:
+            yield
+        except BaseException:
+            self._graphs, self._nodes = kept[0], kept[1]
+            del self._events[kept[2]:]
+            raise
+
     def _schedule_commit(self) -> None:
+        if self._commit_scheduled:        # the common case under load: one is on its way
+            return
         import asyncio
 
         try:
@@ -165,13 +181,12 @@ class Journal:
         except RuntimeError:
             self.commit()
             return
-        if not self._commit_scheduled:
-            self._commit_scheduled = True
-            wait = self._committed_at + COMMIT_EVERY_S - time.monotonic()
-            if wait > 0:
-                loop.call_later(wait, self.commit)
-            else:
-                loop.call_soon(self.commit)
+        self._commit_scheduled = True
+        wait = self._committed_at + COMMIT_EVERY_S - time.monotonic()
+        if wait > 0:
+            loop.call_later(wait, self.commit)
+        else:
+            loop.call_soon(self.commit)
 
     @property
     def _buffered(self) -> bool:
@@ -274,6 +289,12 @@ class Journal:
             self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
             apply_fill_to_positions(db, fill, inst)
         return True
+
+    def latest_graph_id(self) -> str | None:
+        """The highest time-ordered graph id journaled (orders.new_graph_id; older random
+        ids, of another length, are skipped)."""
+        row = self.db.execute("SELECT graph_id FROM graphs WHERE length(graph_id) = 19 ORDER BY graph_id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
 
     # -- reads -----------------------------------------------------------------------------
     # The per-order reads (graph, node, nodes and events of one graph) answer from the write

@@ -55,3 +55,18 @@ def test_writes_under_load_share_a_commit_and_every_waiter_sees_its_write_durabl
         journal.close()
 
     asyncio.run(run())
+
+
+def test_graph_ids_grow_and_never_repeat_one_already_journaled(monkeypatch):
+    from sequence_core import orders
+
+    ids = [orders.new_graph_id() for _ in range(1000)]
+    assert ids == sorted(ids) and len(set(ids)) == 1000
+    assert all(orders.GRAPH_ID.match(i) and len(i) == 19 for i in ids)
+    # a clock set back (an engine restarted after the clock stepped back) cannot reuse an id
+    monkeypatch.setattr(orders.time, "time_ns", lambda: 1_000_000_000_000_000)
+    later = "graph_" + format(int(ids[-1][6:], 16) + 500, "013x")
+    orders.graph_ids_after(later)
+    assert orders.new_graph_id() > later
+    orders.graph_ids_after("graph_ffffffffffff")        # an older random id: says nothing about order
+    assert orders.new_graph_id() > later

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..bundles import Routing
 from ..errors import SequenceError
-from ..orders import NODE_TERMINAL, LifecycleEvent, NodeOrder, OrderGraph, node_order_id
+from ..orders import NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, node_order_id
 from ..router import route
 
 if TYPE_CHECKING:
@@ -29,6 +29,10 @@ class GraphRuntime:
         nodes = desk.journal.nodes(graph.graph_id) if nodes is None else nodes   # [] for a new graph
         # the graph's child orders, in creation order; the desk keeps them in step with the journal
         self.nodes: dict[str, NodeOrder] = {n.node_order_id: n for n in nodes}
+        # fills recorded by this runtime; a graph resumed after a restart has older ones
+        # in the journal only, so `fills_known` says whether this list is all of them
+        self.fills: list[Fill] = []
+        self.fills_known = not nodes
         self._next_node = 1 + max((n.node for n in nodes), default=-1)
         # Replaces in progress: between the cancel and the new child the graph has no open
         # node, and must not be finalized in that gap.
@@ -93,7 +97,8 @@ class GraphRuntime:
         if not books:
             self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})
             return Decimal(0), False
-        fees = {v: self.desk.taker_rate(v, self.instruments[v], qty) for v in self.instruments}
+        held = {b.venue: b for b in books}
+        fees = {v: self.desk.taker_rate(v, self.instruments[v], qty, held.get(v)) for v in self.instruments}
 
         def decide(books):
             return route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books], limit=limit,
@@ -121,11 +126,14 @@ class GraphRuntime:
                                    "routing_model": self.routing.sor.routing_model,
                                    "impact_bps": {l.venue: self._impact(l.venue, l.qty) for l in legs if l.qty > 0}}
         children = [self._new_node(l.venue, l.qty, l.limit_price, "ioc") for l in legs if l.qty > 0]
-        with self.desk.journal.tx():     # the decision and its children in one write
+        with self.desk.journal.group():     # the decision and its children in one write
             self._note_decision(qty, legs, extra)
             for n in children:
                 self.desk.dispatch(self, n)
-        results = await asyncio.gather(*(self.desk.send(self, n, journaled=True) for n in children))
+        if len(children) == 1:          # most takes: no gather, no task
+            results = [await self.desk.send(self, children[0], journaled=True)]
+        else:
+            results = await asyncio.gather(*(self.desk.send(self, n, journaled=True) for n in children))
         rejected = False
         for n in results:
             if n.status == "REJECTED":

@@ -117,11 +117,14 @@ class Desk:
                 # carries no fills): read them over REST on the next poll tick
                 self._polled[venue] = 0.0
 
-    def taker_rate(self, venue: str, inst: Instrument, qty: Decimal | None = None) -> Decimal | None:
+    def taker_rate(self, venue: str, inst: Instrument, qty: Decimal | None = None, book=None) -> Decimal | None:
         """The venue's taker fee as a fraction of notional at this book's price (curves included),
-        for an order of *qty*: a fixed cost per order (a DEX swap's gas) weighs by its size."""
-        book = self.source.books([inst], self.source.now_ns(), 1)
-        ref = book[0].best_ask.price if book and book[0].best_ask else Decimal(1)
+        for an order of *qty*: a fixed cost per order (a DEX swap's gas) weighs by its size.
+        *book*: the venue's book when the caller holds it (else it is read)."""
+        if book is None:
+            found = self.source.books([inst], self.source.now_ns(), 1)
+            book = found[0] if found else None
+        ref = book.best_ask.price if book is not None and book.best_ask else Decimal(1)
         probe = qty if qty and qty > 0 else inst.lot_size * 100
         fee = self.venues[venue].fee(inst, ref, probe, "taker")
         return None if fee is None else fee / (ref * probe)
@@ -241,12 +244,29 @@ class Desk:
 
     async def submit(self, request: OrderRequest) -> OrderGraph:
         """Admit a parent order; returns once its admission is durable."""
+        return (await self.place(request, 0.0)).graph
+
+    async def place(self, request: OrderRequest, wait_s: float) -> GraphRuntime:
+        """Admit a parent order and, once its admission is durable, wait up to *wait_s* (at
+        most 30 s) for its policy to finish, except for long-running policies and parents
+        handed to a deployed strategy, which return at once. The runtime returned holds the
+        graph, its nodes and its fills as they stand (its working copies: read them before
+        awaiting anything else)."""
         if not self.sandbox:
             await self.refresh_balances(request)
         graph = self._admit(request)
+        rt = self.runtimes[graph.graph_id]
         await self.journal.durable()
         self._publish(graph.graph_id)
-        return graph
+        wait = 0.0 if self.policies[request.policy].long_running or graph.handler else min(wait_s, 30.0)
+        settled = self.settled.get(graph.graph_id)
+        if wait and settled is not None:
+            try:
+                await asyncio.wait_for(settled.wait(), wait)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass   # still working: the answer shows it as such
+            await self.journal.durable()
+        return rt
 
     def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
         """Admit and commit at once instead of at the next group commit: the latency path of
@@ -389,7 +409,7 @@ class Desk:
                 await self._work_parent(rt)
             else:
                 await self.policies[rt.request.policy].run(rt)
-            with self.journal.tx():      # the policy's end and the terminal state in one write
+            with self.journal.group():   # the policy's end and the terminal state in one write
                 rt.graph.policy_done = True
                 self.journal.save(rt.graph)
                 self._finalize(rt)
@@ -492,8 +512,10 @@ class Desk:
         for f in state.fills:
             fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
                         f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
-            if self.journal.record_fill(fill, node, rt.graph, inst) and rt.request.parent_id:
-                self._credit_parent(rt.graph, fill)
+            if self.journal.record_fill(fill, node, rt.graph, inst):
+                rt.fills.append(fill)
+                if rt.request.parent_id:
+                    self._credit_parent(rt.graph, fill)
         before = node.status
         if node.filled_qty >= node.qty:
             node.status = "FILLED"
@@ -532,6 +554,9 @@ class Desk:
             pool = [i for v in self.venues.values() for i in v.instruments()]
             ledger.fund_paper_accounts(self.journal.db, self.venues, load_config(),
                                        lambda venue, asset: asset_price(self.source, pool, venue, asset))
+        from ..orders import graph_ids_after
+
+        graph_ids_after(self.journal.latest_graph_id())
         self.journal.start_checkpointer()
         await self.recover()
         self._poller = asyncio.get_running_loop().create_task(self._poll_loop())

@@ -139,17 +139,8 @@ class Engine:
     async def submit(self, request):
         desk = await self.desk(request.match_info["mode"])
         body = msgspec.json.decode(await request.read(), type=SubmitBody)
-        graph = await desk.submit(body.request)
-        policy = desk.policies[body.request.policy]
-        wait = 0.0 if policy.long_running or graph.handler else min(body.wait_s, 30.0)
-        settled = desk.settled.get(graph.graph_id)
-        if wait and settled is not None:
-            try:
-                await asyncio.wait_for(settled.wait(), wait)
-            except (TimeoutError, asyncio.TimeoutError):
-                pass   # still working: the answer shows it as such
-        await desk.journal.durable()
-        return _json(self._detail(desk, graph.graph_id))
+        rt = await desk.place(body.request, body.wait_s)
+        return _json(self._detail(desk, rt.graph.graph_id))
 
     def _detail(self, desk: Desk, graph_id: str) -> dict:
         graph = desk.journal.graph(graph_id)

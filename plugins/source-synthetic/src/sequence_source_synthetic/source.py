@@ -66,7 +66,7 @@ class SyntheticSource(MarketDataSource):
         # Only the levels asked for are built: each level costs two hashes and Decimal
         # rounding, and most readers (quotes, admission, deployed strategies) want the top.
         self._cache: dict = {}
-        self._clock: dict[str, tuple[int, int]] = {}   # venue -> (slot, its update time) last answered
+        self._clock: dict[str, tuple[int, int, int]] = {}   # venue -> (slot, its update time, the previous slot's)
 
     def configure(self, settings: dict) -> "SyntheticSource":
         return SyntheticSource(int(settings.get("seed", self.seed)))
@@ -122,14 +122,14 @@ class SyntheticSource(MarketDataSource):
         seen = at_ns - int(profile.latency_ms * 1e6)
         slot = seen // cadence
         known = self._clock.get(venue)
-        if known is not None and known[0] == slot and seen >= known[1]:
-            return known[1]       # later in the same slot, already past its tick: the same update
-        jitter = int(_uniforms(self._key("clock", venue), slot)[0] * cadence)
-        ts = slot * cadence + jitter
-        if ts <= seen:
-            self._clock[venue] = (slot, ts)
-            return ts
-        return (slot - 1) * cadence + int(_uniforms(self._key("clock", venue), slot - 1)[0] * cadence)
+        if known is not None and known[0] == slot:
+            # the same slot as the last answer: its tick, or, before it, the previous one
+            return known[1] if seen >= known[1] else known[2]
+        key = self._key("clock", venue)
+        ts = slot * cadence + int(_uniforms(key, slot)[0] * cadence)
+        before = (slot - 1) * cadence + int(_uniforms(key, slot - 1)[0] * cadence)
+        self._clock[venue] = (slot, ts, before)
+        return ts if ts <= seen else before
 
     # -- books ---------------------------------------------------------------------------
     def book(self, inst: Instrument, at_ns: int, depth: int = 20) -> OrderBook:
