@@ -1,12 +1,16 @@
-"""Engine throughput: node orders journaled and acknowledged end to end, over the HTTP API.
+"""Engine throughput: node orders journaled and acknowledged end to end.
 
     .venv/bin/python benchmarks/engine_throughput.py [--orders 2000] [--concurrency 64]
+                                                    [--transport channel|http]
 
 Starts an engine on a temporary home (sandbox, the installed venues on the synthetic
 market), then many concurrent clients place small IOC orders pinned to binance BTC-USDT
-(one node order each; buys and sells alternate so balances never run out). An order counts
-when its HTTP answer says it filled: journaled, sent to the paper venue, acknowledged and
-its fill recorded. Target (issue 4): at least 2,000 node orders/s on this 2-core machine.
+(one node order each, a few split in two; buys and sells alternate so balances never run
+out). An order counts when its answer says it filled: journaled, sent to the paper venue,
+acknowledged and its fill recorded. ``--transport channel`` (default) places them as the SDK
+does for programs (``Sequence.channel()``: the engine channel's msgpack frames on a unix
+socket); ``http`` as the CLI does (``POST /v1/sandbox/orders``, one request each). Target
+(issue 4): at least 2,000 node orders/s on this 2-core machine.
 """
 
 from __future__ import annotations
@@ -25,51 +29,77 @@ from pathlib import Path
 SEQUENCE = str(Path(sys.executable).parent / "sequence")
 
 
-async def run(port: int, token: str, orders: int, concurrency: int) -> tuple[float, list[float], int]:
-    import aiohttp
-
+async def drive(orders: int, concurrency: int, place) -> tuple[float, list[float], int]:
+    """Run *orders* calls of ``place(i)`` (returns the node orders filled), *concurrency*
+    at a time, after a warm-up of 50; (wall seconds, latencies in ms, node orders filled)."""
     sem = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
-    filled = 0
 
-    async def one(i: int, http) -> None:
-        nonlocal filled
-        body = {"request": {"symbol": "BTC-USDT", "side": "buy" if i % 2 == 0 else "sell", "qty": "0.0001",
-                            "venue": "binance", "urgency": "high"}, "wait_s": 10}
+    async def one(i: int) -> int:
         async with sem:
             t = time.perf_counter()
+            filled = await place(i)
+            latencies.append((time.perf_counter() - t) * 1000)
+            return filled
+
+    await asyncio.gather(*(one(i) for i in range(50)))
+    latencies.clear()
+    start = time.perf_counter()
+    filled = sum(await asyncio.gather(*(one(i) for i in range(orders))))
+    return time.perf_counter() - start, latencies, filled
+
+
+def side(i: int) -> str:
+    return "buy" if i % 2 == 0 else "sell"      # alternate, so balances never run out
+
+
+async def run_channel(orders: int, concurrency: int) -> tuple[float, list[float], int]:
+    from sequence_core.client import Sequence
+
+    async with Sequence(sandbox=True).channel() as ch:
+        async def place(i: int) -> int:
+            placed = await ch.order(side(i), "BTC-USDT", "0.0001", venue="binance", urgency="high", wait_s=10)
+            return len(placed.nodes) if placed.graph.status == "FILLED" else 0
+
+        return await drive(orders, concurrency, place)
+
+
+async def run_http(port: int, token: str, orders: int, concurrency: int) -> tuple[float, list[float], int]:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        async def place(i: int) -> int:
+            body = {"request": {"symbol": "BTC-USDT", "side": side(i), "qty": "0.0001", "venue": "binance",
+                                "urgency": "high"}, "wait_s": 10}
             async with http.post(f"http://127.0.0.1:{port}/v1/sandbox/orders", json=body,
                                  headers={"Authorization": f"Bearer {token}"}) as resp:
                 data = await resp.json()
-            latencies.append((time.perf_counter() - t) * 1000)
-            if data.get("graph", {}).get("status") == "FILLED":
-                filled += len(data["nodes"])
+            return len(data["nodes"]) if data.get("graph", {}).get("status") == "FILLED" else 0
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-        await asyncio.gather(*(one(i, http) for i in range(50)))          # warm-up
-        latencies.clear()
-        filled = 0
-        start = time.perf_counter()
-        await asyncio.gather(*(one(i, http) for i in range(orders)))
-        return time.perf_counter() - start, latencies, filled
+        return await drive(orders, concurrency, place)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--transport", choices=("channel", "http"), default="channel")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SEQUENCE_HOME": tmp + "/home"}
         subprocess.run([SEQUENCE, "engine", "start"], env=env, check=True, capture_output=True)
         try:
-            info = json.loads((Path(tmp) / "home" / "engine.json").read_text())
-            wall, lat, filled = asyncio.run(run(info["port"], info["token"], opts.orders, opts.concurrency))
+            if opts.transport == "channel":
+                os.environ["SEQUENCE_HOME"] = env["SEQUENCE_HOME"]
+                wall, lat, filled = asyncio.run(run_channel(opts.orders, opts.concurrency))
+            else:
+                info = json.loads((Path(tmp) / "home" / "engine.json").read_text())
+                wall, lat, filled = asyncio.run(run_http(info["port"], info["token"], opts.orders, opts.concurrency))
         finally:
             subprocess.run([SEQUENCE, "engine", "stop"], env=env, capture_output=True)
     lat.sort()
     print(f"engine: {filled} node orders filled of {opts.orders} in {wall:.2f} s = {filled / wall:.0f} node orders/s "
-          f"(concurrency {opts.concurrency}); latency p50 {statistics.median(lat):.1f} ms, p99 {lat[int(0.99 * (len(lat) - 1))]:.1f} ms")
+          f"({opts.transport}, concurrency {opts.concurrency}); latency p50 {statistics.median(lat):.1f} ms, p99 {lat[int(0.99 * (len(lat) - 1))]:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,15 @@ class OrderDetail(msgspec.Struct):
     events: list["LifecycleEvent"]
 
 
+class Placed(msgspec.Struct):
+    """An order placed over the engine channel: the graph, its node orders and fills as the
+    engine held them when it answered (``order_detail`` adds routing and events)."""
+
+    graph: "OrderGraph"
+    nodes: list["NodeOrder"]
+    fills: list["Fill"]
+
+
 class CancelResult(msgspec.Struct):
     graph_id: str
     cancelled: list[str]
@@ -296,14 +305,15 @@ class Sequence:
     def order(self, side: str, symbol: str, qty, venue: str | None = None, limit_price=None, urgency: str = "medium",
               max_slippage_bps=None, policy: str = "sor", horizon: str | None = None, wait_s: float = 5.0):
         """Submit a parent order; validated locally, then by the engine before it journals."""
-        from .orders import OrderRequest, parse_decimal, parse_horizon, parse_slippage
-
-        request = OrderRequest(
-            symbol=symbol, side=side, qty=parse_decimal("quantity", qty),
-            venue=venue, limit_price=parse_decimal("limit price", limit_price) if limit_price is not None else None,
-            urgency=urgency, max_slippage_bps=parse_slippage(max_slippage_bps), policy=policy,
-            horizon_s=parse_horizon(horizon))
+        request = order_request(side, symbol, qty, venue, limit_price, urgency, max_slippage_bps, policy, horizon)
         return msgspec.convert(self._engine().request("POST", "/orders", {"request": request, "wait_s": wait_s}), OrderDetail)
+
+    def channel(self) -> "OrderChannel":
+        """For programs that place many orders: one persistent connection to the engine
+        (the engine channel: msgpack frames on a unix socket, requests pipelined), used as
+        ``async with seq.channel() as ch: placed = await ch.order("buy", "BTC-USD", "0.01")``.
+        Starts the engine if it is not running."""
+        return OrderChannel("sandbox" if self.sandbox else "live")
 
     def orders(self, symbol: str | None = None):
         path = "/orders" + (f"?symbol={_q(symbol)}" if symbol else "")
@@ -497,3 +507,44 @@ def _record_heartbeats(rows) -> list[VenueStatus]:
         if last_ok != before:       # nothing answered: nothing to remember (and no fsync)
             atomic_write(path, msgspec.json.encode(last_ok))
     return out
+
+
+def order_request(side: str, symbol: str, qty, venue: str | None = None, limit_price=None, urgency: str = "medium",
+                  max_slippage_bps=None, policy: str = "sor", horizon: str | None = None):
+    """The engine's OrderRequest from user-facing values (parsed and checked here first)."""
+    from .orders import OrderRequest, parse_decimal, parse_horizon, parse_slippage
+
+    return OrderRequest(
+        symbol=symbol, side=side, qty=parse_decimal("quantity", qty),
+        venue=venue, limit_price=parse_decimal("limit price", limit_price) if limit_price is not None else None,
+        urgency=urgency, max_slippage_bps=parse_slippage(max_slippage_bps), policy=policy,
+        horizon_s=parse_horizon(horizon))
+
+
+class OrderChannel:
+    """``Sequence.channel()``: orders over one persistent engine connection, concurrently
+    (``asyncio.gather`` many ``order`` calls); each is answered like ``Sequence.order``."""
+
+    def __init__(self, mode: str):
+        from .engine.channel import ChannelClient
+
+        self.client = ChannelClient(mode)
+
+    async def __aenter__(self) -> "OrderChannel":
+        import asyncio
+
+        from .engine_client import start_engine
+
+        info, _ = await asyncio.to_thread(start_engine)
+        await self.client.connect(info)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.client.close()
+
+    async def order(self, side: str, symbol: str, qty, venue: str | None = None, limit_price=None,
+                    urgency: str = "medium", max_slippage_bps=None, policy: str = "sor", horizon: str | None = None,
+                    wait_s: float = 5.0) -> Placed:
+        request = order_request(side, symbol, qty, venue, limit_price, urgency, max_slippage_bps, policy, horizon)
+        reply = await self.client.submit(request, wait_s)
+        return Placed(reply.graph, reply.nodes, reply.fills)

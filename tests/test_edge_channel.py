@@ -106,6 +106,55 @@ def test_refusals_come_back_as_the_engines_errors(home):
     asyncio.run(run())
 
 
+def test_a_submit_is_answered_with_the_order_its_children_and_fills_as_journaled(home):
+    from sequence_core.engine.channel import Submit
+    from sequence_core.orders import OrderRequest
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            ioc = OrderRequest("BTC-USDT", "buy", Decimal("0.001"), "binance", urgency="high")
+            replies = await asyncio.wait_for(asyncio.gather(*(client.submit(ioc) for _ in range(8))), 30)
+            for reply in replies:
+                assert reply.graph.status == "FILLED" and reply.graph.filled_qty == Decimal("0.001")
+                assert sum(f.qty for f in reply.fills) == Decimal("0.001") and reply.fills[0].venue == "binance"
+                # what the engine answered from memory is what its journal holds, committed
+                assert reply.graph.graph_id in _committed_graphs(home)
+                assert [n.node_order_id for n in reply.nodes] == [n.node_order_id for n in desk.journal.nodes(reply.graph_id)]
+                assert {f.fill_id for f in reply.fills} == {f.fill_id for f in desk.journal.fills(graph_id=reply.graph_id)}
+                assert desk.journal.graph(reply.graph_id).filled_qty == reply.graph.filled_qty
+            assert len({r.graph_id for r in replies}) == 8
+            ids = [r.graph_id for r in sorted(replies, key=lambda r: r.graph.created_ns)]
+            assert ids == sorted(ids)                          # graph ids grow with time
+            with pytest.raises(InvalidOrder, match="not a multiple of binance's lot size"):
+                await client.request(Submit(0, OrderRequest("BTC-USDT", "buy", Decimal("0.0000001"), "binance")))
+
+    asyncio.run(run())
+
+
+def test_the_sdk_places_orders_over_the_engine_channel(home, monkeypatch):
+    from conftest import stop_engine
+
+    from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
+
+    async def run():
+        async with Sequence(sandbox=True).channel() as ch:
+            placed = await asyncio.gather(*(ch.order(side, "BTC-USDT", "0.001", venue="binance", urgency="high")
+                                            for side in ("buy", "sell", "buy")))
+            with pytest.raises(UsageError, match="quantity must be greater than zero"):
+                await ch.order("buy", "BTC-USDT", "-1")
+        return placed
+
+    try:
+        placed = asyncio.run(run())
+    finally:
+        stop_engine(home)
+    assert [p.graph.status for p in placed] == ["FILLED"] * 3
+    assert [p.graph.request.side for p in placed] == ["buy", "sell", "buy"]
+    assert all(sum(f.qty for f in p.fills) == Decimal("0.001") for p in placed)
+    assert all(n.status in ("FILLED", "EXPIRED") for p in placed for n in p.nodes)
+
+
 def test_a_wrong_token_is_refused_and_nothing_is_admitted(home):
     from sequence_core.engine.channel import Place
 

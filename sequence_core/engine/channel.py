@@ -1,10 +1,13 @@
-"""The edge channel: how deployed strategies' edges hand their orders to the engine.
+"""The engine channel: how deployed strategies' edges and programmatic clients hand orders
+to the engine.
 
 An edge's orders are latency-critical (issue 8: market event to journal, p50 under 250 µs);
 an HTTP request per order cost ~1.4 ms here (connection handling, headers, JSON, the
-response waiting for the GET that followed). So edges keep one persistent connection to the
+response waiting for the GET that followed), and aiohttp's request handling was a fifth of
+the engine's CPU under a programmatic client's load (issue 4). So edges, and SDK clients
+that place many orders (``Sequence.channel()``), keep one persistent connection to the
 engine and send typed msgpack frames over it, pipelined: a place does not wait behind the
-cancel sent just before it. The CLI, the SDK and every read stay on the HTTP API.
+cancel sent just before it. The CLI and every read stay on the HTTP API.
 
 - Transport: a unix socket ``<home>/engine.sock`` (0600, in the 0700 home) — about half
   the latency of TCP loopback here — or, when that path is too long for ``AF_UNIX``
@@ -16,7 +19,10 @@ cancel sent just before it. The CLI, the SDK and every read stay on the HTTP API
 - Every request carries an id and gets one :class:`Reply` with that id, in any order: a
   place's reply comes once its admission is durable in the journal, with the time that
   happened (``journaled_ns``), from which the edge measures its market event → journal
-  latency. Requests are handled concurrently, each in its own task; at most
+  latency. A :class:`Submit` (an SDK client's order) is answered like ``POST /orders``:
+  once admitted and, up to ``wait_s``, settled, with the graph, its node orders and its
+  fills as the engine holds them in memory (the HTTP answer's routing and events stay a
+  ``GET /orders/<id>`` away). Requests are handled concurrently, each in its own task; at most
   ``MAX_IN_FLIGHT`` per connection (the engine stops reading beyond that).
 - A place is never retried by the client: if the connection drops before its reply, the
   edge reports the order as failed and, on restart, adopts whatever the journal holds
@@ -37,7 +43,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import NetworkError, SequenceError, UsageError, named
-from ..orders import OrderRequest
+from ..orders import Fill, NodeOrder, OrderGraph, OrderRequest
 
 MAX_FRAME = 1 << 20
 MAX_IN_FLIGHT = 1_000
@@ -58,6 +64,12 @@ class Place(msgspec.Struct, tag="place"):
     seen_mid: Decimal | None = None    # the mid of the top the strategy decided on (arrival mid)
 
 
+class Submit(msgspec.Struct, tag="submit"):
+    id: int
+    request: OrderRequest
+    wait_s: float = 5.0                # how long to wait for a quick policy to finish
+
+
 class Cancel(msgspec.Struct, tag="cancel"):
     id: int
     target: str                        # a graph id or node order id
@@ -76,7 +88,7 @@ class EndParent(msgspec.Struct, tag="end"):
     origin: str
 
 
-Message = Hello | Place | Cancel | Amend | EndParent
+Message = Hello | Place | Submit | Cancel | Amend | EndParent
 
 
 class Reply(msgspec.Struct, omit_defaults=True):
@@ -85,6 +97,9 @@ class Reply(msgspec.Struct, omit_defaults=True):
     journaled_ns: int = 0              # place: when its admission was durable in the journal
     error: str = ""                    # empty: it worked
     type: str = ""                     # the SequenceError subclass of the error
+    graph: OrderGraph | None = None    # submit: the order as it stands, its children and fills
+    nodes: list[NodeOrder] = []
+    fills: list[Fill] = []
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -213,6 +228,13 @@ class _Connection(asyncio.Protocol):
         if isinstance(message, Place):
             graph = await desk.submit(message.request)      # returns once the admission is durable
             return Reply(message.id, graph.graph_id, time.time_ns())
+        if isinstance(message, Submit):
+            rt = await desk.place(message.request, message.wait_s)
+            g = rt.graph
+            if rt.fills_known:     # the runtime's own copies: no journal reads on this path
+                return Reply(message.id, g.graph_id, graph=g, nodes=list(rt.nodes.values()), fills=rt.fills)
+            return Reply(message.id, g.graph_id, graph=g, nodes=desk.journal.nodes(g.graph_id),
+                         fills=desk.journal.fills(graph_id=g.graph_id))
         if isinstance(message, Cancel):
             result = await desk.cancel(message.target)
             await desk.journal.durable()
@@ -320,6 +342,11 @@ class ChannelClient:
     async def request(self, message) -> Reply:
         """Send and wait for the reply (see :meth:`reply`)."""
         return await self.reply(self.send(message))
+
+    async def submit(self, request: OrderRequest, wait_s: float = 5.0) -> Reply:
+        """Place a parent order as ``POST /orders`` does; the reply carries the graph, its
+        node orders and fills once admitted and, up to *wait_s*, settled."""
+        return await self.request(Submit(0, request, wait_s))
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         why = "the engine closed the edge channel"
