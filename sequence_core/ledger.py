@@ -131,12 +131,6 @@ def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict, pric
         raise
 
 
-def held(db: sqlite3.Connection, venue: str, instrument: str) -> Decimal:
-    """One position's quantity (0 when there is none): what admission checks read per order."""
-    row = db.execute("SELECT qty FROM positions WHERE venue=? AND instrument=?", (venue, instrument)).fetchone()
-    return Decimal(row[0]) if row else Decimal(0)
-
-
 def positions(db: sqlite3.Connection) -> list[Position]:
     rows = db.execute("SELECT venue, instrument, kind, qty, cost, realized, fees, status FROM positions ORDER BY venue, instrument")
     return [Position(v, i, k, Decimal(q), Decimal(c), Decimal(r), Decimal(f), s) for v, i, k, q, c, r, f, s in rows]

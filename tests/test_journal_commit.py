@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 
+from sequence_core import journal as journal_module
 from sequence_core.journal import COMMIT_EVERY_S, Journal
 from sequence_core.ledger import ledger_path
 from sequence_core.orders import LifecycleEvent
@@ -45,8 +46,13 @@ def test_writes_under_load_share_a_commit_and_every_waiter_sees_its_write_durabl
                 await asyncio.sleep(0)
             return waits
 
-        first = await order(0)                       # after a pause: committed at once
-        assert _on_disk() == 1 and first < COMMIT_EVERY_S
+        # after a pause a write commits on the next loop turn, not after the interval: with
+        # an interval of a minute it is still durable at once
+        journal_module.COMMIT_EVERY_S = 60.0
+        journal._committed_at = time.monotonic() - 61.0      # the last commit: over a minute ago
+        await asyncio.wait_for(order(0), 5)
+        journal_module.COMMIT_EVERY_S = COMMIT_EVERY_S
+        assert _on_disk() == 1
         await asyncio.gather(*(trader(n) for n in range(1, 41)))
         assert _on_disk() == 201                     # every awaited write is on disk
         gaps = [b - a for a, b in zip(commits, commits[1:])]
@@ -70,3 +76,27 @@ def test_graph_ids_grow_and_never_repeat_one_already_journaled(monkeypatch):
     assert orders.new_graph_id() > later
     orders.graph_ids_after("graph_ffffffffffff")        # an older random id: says nothing about order
     assert orders.new_graph_id() > later
+
+
+def test_cached_positions_follow_other_connections_and_rollbacks(home):
+    """Admission's balance reads come from memory, but never stale: a commit by another
+    process (the CLI funding a venue) is seen within FRESH_S, a rolled-back fill at once."""
+    from decimal import Decimal
+
+    import pytest
+
+    journal = Journal(True)
+    assert journal.positions.get("acme", "USD")[0] == 0
+    other = sqlite3.connect(ledger_path(True))
+    other.execute("INSERT INTO positions (venue, instrument, kind, qty, cost, updated_ns) VALUES ('acme','USD','fiat','100','100',1)")
+    other.commit()
+    other.close()
+    time.sleep(journal.positions.FRESH_S)
+    assert journal.positions.get("acme", "USD")[0] == Decimal(100)
+    with pytest.raises(RuntimeError):
+        with journal.tx():
+            journal.positions.put("acme", "USD", "fiat", Decimal(5), Decimal(5), Decimal(0), Decimal(0))
+            assert journal.positions.get("acme", "USD")[0] == Decimal(5)
+            raise RuntimeError("a fill that failed half-way")
+    assert journal.positions.get("acme", "USD")[0] == Decimal(100)
+    journal.close()

@@ -28,9 +28,12 @@ UNCONFIRMED = "unconfirmed: the venue answered neither the place nor the read:"
 RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by admission
 
 
+FAULT_POINT = os.environ.get("SEQUENCE_ENGINE_FAULT")     # read once: it is set when the engine starts
+
+
 def _fault(point: str) -> None:
     """Test hook: SEQUENCE_ENGINE_FAULT=<point> kills the engine there, like a SIGKILL."""
-    if os.environ.get("SEQUENCE_ENGINE_FAULT") == point:
+    if FAULT_POINT == point:
         os._exit(137)
 
 
@@ -132,14 +135,13 @@ class Desk:
     def available(self, side: str, instruments: dict[str, Instrument]) -> dict[str, Decimal]:
         """Per venue: quote cash for buys, the held instrument for sells (perps: cash).
         Sandbox reads the paper ledger; live reads what the venues last reported."""
-        from .. import ledger
         from ..journal import position_key
 
         out = {}
         for venue, inst in instruments.items():
             # a sell spends the holding a fill moves: the base, or the contract and its outcome
             asset = inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
-            out[venue] = (ledger.held(self.journal.db, venue, asset) if self.sandbox
+            out[venue] = (self.journal.positions.get(venue, asset)[0] if self.sandbox
                           else self.venue_balances.get(venue, {}).get(asset, Decimal(0)))
         return out
 
@@ -262,7 +264,8 @@ class Desk:
         settled = self.settled.get(graph.graph_id)
         if wait and settled is not None:
             try:
-                await asyncio.wait_for(settled.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await settled.wait()
             except (TimeoutError, asyncio.TimeoutError):
                 pass   # still working: the answer shows it as such
             await self.journal.durable()
@@ -476,7 +479,8 @@ class Desk:
         try:
             session = self.session(node.venue)
             try:
-                state = await asyncio.wait_for(session.place(node, inst), SEND_TIMEOUT_S)
+                async with asyncio.timeout(SEND_TIMEOUT_S):     # no task per send, unlike wait_for
+                    state = await session.place(node, inst)
             except (TimeoutError, asyncio.TimeoutError, SequenceError) as exc:
                 # The request may or may not have arrived: ask the venue before deciding.
                 if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
@@ -536,7 +540,8 @@ class Desk:
 
     async def cancel_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
         self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "cancel_requested", {}))
-        state = await asyncio.wait_for(self.session(node.venue).cancel(node, rt.instruments[node.venue]), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):
+            state = await self.session(node.venue).cancel(node, rt.instruments[node.venue])
         return self.apply(rt, node.node_order_id, state, rt.instruments[node.venue])
 
     async def refresh_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
@@ -554,6 +559,7 @@ class Desk:
             pool = [i for v in self.venues.values() for i in v.instruments()]
             ledger.fund_paper_accounts(self.journal.db, self.venues, load_config(),
                                        lambda venue, asset: asset_price(self.source, pool, venue, asset))
+            self.journal.positions.forget()
         from ..orders import graph_ids_after
 
         graph_ids_after(self.journal.latest_graph_id())
@@ -780,6 +786,7 @@ class Desk:
                     held[inst.quote] = ledger.Position(venue, inst.quote, "fiat", base + payout, base + payout, Decimal(0), Decimal(0), "open")
                 paid += payout
                 rows.append({"instrument": key, "outcome": inst.outcome, "qty": str(p.qty), "payout": str(payout), "realized_pnl": str(pnl)})
+        self.journal.positions.forget()      # written with SQL of its own above
         await self.journal.durable()
         return {"venue": venue, "symbol": found[0].symbol, "winning_outcome": settlement.winning_outcome, "method": settlement.method,
                 "reference": settlement.reference, "paid": str(paid), "positions": rows}
