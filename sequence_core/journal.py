@@ -203,12 +203,16 @@ class Journal:
             self.db.execute("BEGIN IMMEDIATE")
             self._open = True
         if self._graphs:
-            self.db.executemany("INSERT OR REPLACE INTO graphs VALUES (?,?,?,?,?,?,?,?)", [
+            # an upsert rewrites the row in place; REPLACE deleted and re-inserted it, with
+            # every index entry (the ids' indexes never change after the first write)
+            self.db.executemany("INSERT INTO graphs VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (graph_id) DO UPDATE SET "
+                                "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", [
                 (g.graph_id, g.request.symbol, g.request.side, g.request.policy, g.status, g.created_ns, g.updated_ns,
                  _enc.encode(g).decode()) for g in self._graphs.values()])
             self._graphs = {}
         if self._nodes:
-            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,?,?,?)", [
+            self.db.executemany("INSERT INTO nodes VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (node_order_id) DO UPDATE SET "
+                                "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", [
                 (n.node_order_id, n.graph_id, n.client_order_id, n.venue, n.symbol, n.status, n.created_ns, n.updated_ns,
                  _enc.encode(n).decode()) for n in self._nodes.values()])
             self._nodes = {}
