@@ -131,6 +131,44 @@ def test_a_submit_is_answered_with_the_order_its_children_and_fills_as_journaled
     asyncio.run(run())
 
 
+def test_a_watching_edge_is_pushed_its_own_orders_changes_once_committed(home):
+    """What replaced the edge's HTTP long-poll: the engine pushes each change of the watched
+    origin's orders, after its commit, and nothing of anyone else's."""
+    from sequence_core.engine.channel import Cancel, ChannelClient, Place
+
+    async def run():
+        async with _engine(home) as (desk, client, _, address):
+            pushed = []
+            edge = ChannelClient("sandbox")
+            edge.on_update = lambda u: pushed.append((u, u.graph.graph_id in _committed_graphs(home)))
+            await edge.connect(_Info(address, "seq_test_token"), watch="deploy:test/edge-1")
+            mine, _ = _edge_order(desk)
+            theirs = type(mine)(**{**{f: getattr(mine, f) for f in mine.__struct_fields__}, "origin": "deploy:other/edge-1"})
+            placed = await client.request(Place(0, mine))
+            await client.request(Place(0, theirs))
+
+            async def until(status):
+                for _ in range(500):
+                    if any(u.graph.graph_id == placed.graph_id and u.nodes and u.nodes[-1].status == status for u, _ in pushed):
+                        return
+                    await asyncio.sleep(0.01)
+                raise AssertionError(f"no push with the node {status}: {[(u.graph.status, [n.status for n in u.nodes]) for u, _ in pushed]}")
+
+            await until("NEW")                                   # resting at the paper venue
+            await client.request(Cancel(0, placed.graph_id))
+            await until("CANCELLED")
+            assert {u.graph.request.origin for u, _ in pushed} == {"deploy:test/edge-1"}
+            assert all(committed for _, committed in pushed)
+            edge.close()
+            for _ in range(200):                                 # the engine forgets a closed watcher
+                if not desk.watchers:
+                    break
+                await asyncio.sleep(0.01)
+            assert not desk.watchers
+
+    asyncio.run(run())
+
+
 def test_the_sdk_places_orders_over_the_engine_channel(home, monkeypatch):
     from conftest import stop_engine
 

@@ -9,8 +9,9 @@ then venues by name, as in a backtest). The edge
   ``on_book`` when it changes (after ``subscribe``), ``on_timer`` on its interval;
 - sends every ``place``/``cancel``/``amend`` to the engine as an ``edge`` order (journaled and
   risk-checked like any other) over the edge channel (sequence_core/engine/channel.py: written
-  when the callback returns, replies not awaited in line), and turns the engine's lifecycle
-  events for its orders (HTTP long-poll) into ``on_order``/``on_fill``;
+  when the callback returns, replies not awaited in line), and turns the changes of its
+  orders that the engine pushes on that channel, once committed, into ``on_order``/``on_fill``
+  (after a reconnect it reads the open ones over HTTP once);
 - checks the deployment's risk limits before an order leaves (``place`` returns -6 when one
   refuses it: kill switch, max order rate, max notional per order, max position);
 - on start, adopts its deployment's open orders and fills from the journal, so a restarted
@@ -135,7 +136,11 @@ class EdgeRuntime:
         from ..engine.channel import ChannelClient
 
         self.channel = ChannelClient(mode)
-        self._early: dict[str, bool] = {}                  # insertion-ordered, bounded
+        self.channel.on_update = self._pushed
+        self._early: dict[str, dict] = {}                  # pushed before the place reply: insertion-ordered, bounded
+        self._adopting: set[str] = set()                    # parents being read (their push may repeat)
+        self._not_ours: set[str] = set()                    # parents handed here for books this edge lacks
+        self._connected_once = False
         self._failed = asyncio.Event()                      # a reply handler's callback failed
         self._failure: BaseException | None = None
         self.replies: set[asyncio.Task] = set()             # requests sent, replies not yet handled
@@ -301,7 +306,10 @@ class EdgeRuntime:
             await self.http.close()
         self.http = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{info.port}",
                                           headers={"Authorization": f"Bearer {info.token}"})
-        await self.channel.connect(info)
+        await self.channel.connect(info, watch=self.origin)
+        if self._connected_once:                # pushes sent while it was down are lost: read them
+            self._background(self._resync())
+        self._connected_once = True
 
     async def _api(self, method: str, path: str, body=None):
         """One engine call. Reads are retried while the engine is away (it may be restarting,
@@ -356,6 +364,8 @@ class EdgeRuntime:
                 o = LocalOrder(oid, inst, side, price, int(Decimal(g["request"]["qty"]) * SCALE),
                                g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled,
                                parent=self.parent_by_graph.get(g["request"].get("parent_id") or "", 0))
+                # its fills so far are in the position above: later pushes must not count them again
+                o.fills_seen = [f["fill_id"] for f in (await self._api("GET", f"/orders/{g['graph_id']}"))["fills"]] if filled else []
                 self.orders[oid] = o
                 self.by_graph[g["graph_id"]] = oid
         if self.by_graph or any(self.positions):
@@ -483,18 +493,25 @@ class EdgeRuntime:
             self._call("on_order", o.id, 1, OPEN)
             if o.cancel_wanted:
                 self._submit(("cancel", o.id))
-            if self._early.pop(o.graph_id, None):
-                await self._update(o.graph_id)        # its events came before this reply
+            early = self._early.pop(o.graph_id, None)
+            if early is not None:
+                self._apply_detail(o.graph_id, early)  # its change was pushed before this reply
         elif action[0] == "amend":
             o = self.orders[action[1]]
             o.price, o.size = action[2], action[3]
             self._call("on_order", o.id, 5, o.status)
 
-    async def _update(self, graph_id: str, detail: dict | None = None) -> None:
+    async def _update(self, graph_id: str) -> None:
+        """Read one order over HTTP and apply it (a resync after the channel was down)."""
+        if graph_id in self.by_graph:
+            self._apply_detail(graph_id, await self._api("GET", f"/orders/{graph_id}"))
+
+    def _apply_detail(self, graph_id: str, detail: dict) -> None:
+        """Bring an order up to the engine's word (``GET /orders/<id>``'s shape): new fills
+        to on_fill, the end of the order to on_order."""
         oid = self.by_graph.get(graph_id)
         if oid is None:
             return
-        detail = detail or await self._api("GET", f"/orders/{graph_id}")
         o = self.orders[oid]
         for f in detail.get("fills", []):
             if f["fill_id"] in o.fills_seen:
@@ -524,26 +541,69 @@ class EdgeRuntime:
         elif status in (OPEN, PARTIAL) and o.status == PENDING:
             o.status = status
 
-    async def _events(self) -> None:
-        after = (await self._api("GET", "/events?after=0&wait=0"))["last_id"]
-        while True:
-            data = await self._api("GET", f"/events?after={after}&wait=1")
-            after = data["last_id"]
-            for e in data["events"]:
-                if e["kind"] == "parent_dispatch" and e["detail"].get("handler") == self.origin:
-                    pid = await self._take_parent(e["graph_id"])
-                    if pid:
-                        self._offer_parent(pid)
-                elif e["kind"] == "terminal" and e["graph_id"] in self.parent_by_graph and e["node_order_id"] is None:
-                    self._parent_ended(e["graph_id"], e["detail"]["status"])
-            for e in data["events"]:
-                if e["graph_id"] not in self.by_graph:
-                    # maybe an order of ours whose place reply is still on its way
-                    self._early[e["graph_id"]] = True
-                    while len(self._early) > EARLY_MAX:
-                        del self._early[next(iter(self._early))]
-            for gid in dict.fromkeys(e["graph_id"] for e in data["events"] if e["graph_id"] in self.by_graph):
-                await self._update(gid)
+    def _pushed(self, update) -> None:
+        """The engine channel's push: one of this edge's orders, or a parent handed to it,
+        changed, and the change is committed (sequence_core/engine/channel.py)."""
+        try:
+            g = update.graph
+            if g.handler == self.origin:
+                self._parent_changed(g.graph_id, g.status)
+            elif g.graph_id in self.by_graph:
+                self._apply_detail(g.graph_id, msgspec.to_builtins(update))
+            else:                                   # its place reply is still on its way
+                self._early[g.graph_id] = msgspec.to_builtins(update)
+                while len(self._early) > EARLY_MAX:
+                    del self._early[next(iter(self._early))]
+        except Exception as exc:  # noqa: BLE001 - a trapping callback ends the edge (run() raises it)
+            self._failure = exc
+            self._failed.set()
+
+    def _parent_changed(self, graph_id: str, status: str) -> None:
+        if graph_id in self.parent_by_graph:
+            if status not in GRAPH_ACTIVE:
+                self._parent_ended(graph_id, status)
+        elif status in GRAPH_ACTIVE and graph_id not in self._adopting and graph_id not in self._not_ours:
+            self._adopting.add(graph_id)
+            self._background(self._adopt_parent(graph_id))
+
+    async def _adopt_parent(self, graph_id: str) -> None:
+        try:
+            pid = await self._take_parent(graph_id)
+        except SequenceError as exc:
+            self._write_log(f"host: cannot take parent {graph_id}: {exc}")
+            return
+        finally:
+            self._adopting.discard(graph_id)
+        if pid:
+            self._offer_parent(pid)
+        elif graph_id not in self.parent_by_graph:
+            self._not_ours.add(graph_id)
+
+    async def _resync(self) -> None:
+        """After the channel reconnected: read the open orders and this edge's parents once."""
+        try:
+            for graph_id, oid in list(self.by_graph.items()):
+                if self.orders[oid].status in (PENDING, OPEN, PARTIAL):
+                    await self._update(graph_id)
+            for v in await self._api("GET", "/orders"):
+                if v["graph"].get("handler") == self.origin:
+                    self._parent_changed(v["graph"]["graph_id"], v["graph"]["status"])
+        except SequenceError as exc:
+            self._write_log(f"host: resync after reconnecting failed: {exc}")
+
+    def _background(self, coro) -> None:
+        """Run *coro* as a task awaited at stop; an error other than the engine's (a trapping
+        strategy callback) ends the edge."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.replies.add(task)
+
+        def done(t: asyncio.Task) -> None:
+            self.replies.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self._failure = t.exception()
+                self._failed.set()
+
+        task.add_done_callback(done)
 
     async def _market(self) -> None:
         while True:
@@ -640,7 +700,7 @@ class EdgeRuntime:
             self._call("on_start")
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
-            tasks = [loop.create_task(t) for t in (self._sender(), self._events(), self._market(), self._status_loop(),
+            tasks = [loop.create_task(t) for t in (self._sender(), self._market(), self._status_loop(),
                                                    self.mesh.ping_loop(), self._deliver(), self._watch_failures())]
             waiter = loop.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

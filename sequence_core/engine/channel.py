@@ -56,6 +56,7 @@ log = logging.getLogger("sequence.engine")
 class Hello(msgspec.Struct, tag="hello"):
     token: str
     mode: str                          # live | sandbox: the desk this connection trades on
+    watch: str = ""                    # an origin ("deploy:<name>/<edge>"): push its orders' changes
 
 
 class Place(msgspec.Struct, tag="place"):
@@ -91,7 +92,7 @@ class EndParent(msgspec.Struct, tag="end"):
 Message = Hello | Place | Submit | Cancel | Amend | EndParent
 
 
-class Reply(msgspec.Struct, omit_defaults=True):
+class Reply(msgspec.Struct, tag_field="kind", tag="reply", omit_defaults=True):
     id: int
     graph_id: str = ""
     journaled_ns: int = 0              # place: when its admission was durable in the journal
@@ -102,9 +103,18 @@ class Reply(msgspec.Struct, omit_defaults=True):
     fills: list[Fill] = []
 
 
+class Update(msgspec.Struct, tag_field="kind", tag="update"):
+    """Pushed to a watching connection once a change of one of its orders (or of a parent
+    handed to it) is committed: the graph, its nodes and fills as they stand."""
+
+    graph: OrderGraph
+    nodes: list[NodeOrder]
+    fills: list[Fill]
+
+
 _encode = msgspec.msgpack.Encoder().encode
 _messages = msgspec.msgpack.Decoder(Message)
-_replies = msgspec.msgpack.Decoder(Reply)
+_replies = msgspec.msgpack.Decoder(Reply | Update)
 
 
 def frame(message) -> bytes:
@@ -160,12 +170,18 @@ class _Connection(asyncio.Protocol):
         self.tasks: set[asyncio.Task] = set()
         self.paused = False
         self.out: list[bytes] = []         # replies written together at the end of this loop turn
+        self.watch = ""                    # Hello.watch: the origin whose orders' changes are pushed
+        self.desk = None                   # the desk watched
+        self.changes: dict = {}            # graph id -> its runtime (or None), not yet pushed
+        self.pusher: asyncio.Task | None = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
     def connection_lost(self, exc) -> None:
         self.transport = None
+        if self.desk is not None:
+            self.desk.watchers.discard(self)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -190,6 +206,9 @@ class _Connection(asyncio.Protocol):
                 self._refuse("engine authentication failed (wrong or missing key)")
                 return
             self.mode, self.ready = message.mode, True
+            if message.watch:
+                self.watch = message.watch
+                self._spawn(self._start_watching())
             return
         if isinstance(message, Hello):
             return
@@ -210,6 +229,43 @@ class _Connection(asyncio.Protocol):
             self.paused = True
             self.transport.pause_reading()
 
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    async def _start_watching(self) -> None:
+        desk = await self.engine.desk(self.mode)
+        if self.transport is not None:
+            self.desk = desk
+            desk.watchers.add(self)
+
+    def changed(self, graph_id: str, rt) -> None:
+        """Desk._publish: queue *graph_id* if it is the watched origin's order or a parent
+        handed to it; pushes leave once what changed is committed."""
+        graph = rt.graph if rt is not None else self.desk.journal.graph(graph_id)
+        if graph is None or self.watch not in (graph.request.origin, graph.handler):
+            return
+        self.changes[graph_id] = rt
+        if self.pusher is None:
+            self.pusher = asyncio.get_running_loop().create_task(self._push())
+
+    async def _push(self) -> None:
+        try:
+            while self.changes and self.transport is not None:
+                batch, self.changes = self.changes, {}
+                await self.desk.journal.durable()          # what these changes wrote is committed
+                journal = self.desk.journal
+                for graph_id, rt in batch.items():
+                    if rt is not None and rt.fills_known:    # the runtime's copies: no journal reads
+                        self._send(Update(rt.graph, list(rt.nodes.values()), list(rt.fills)))
+                    elif (graph := journal.graph(graph_id)) is not None:
+                        self._send(Update(graph, journal.nodes(graph_id), journal.fills(graph_id=graph_id)))
+        except Exception:  # noqa: BLE001 - a lost push is caught up by the edge's resync
+            log.exception("pushing order changes to %s failed", self.watch)
+        finally:
+            self.pusher = None
+
     def _done(self, task: asyncio.Task) -> None:
         self.tasks.discard(task)
         if self.paused and len(self.tasks) < MAX_IN_FLIGHT // 2 and self.transport is not None:
@@ -223,7 +279,7 @@ class _Connection(asyncio.Protocol):
             reply = _refusal(message.id, exc)
         self._send(reply)
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply | Update) -> None:
         """Queue *reply*; what one loop turn answers leaves in one write (a send per reply
         cost a system call each, and the client a wake-up each, under a program's load)."""
         if self.transport is None or self.transport.is_closing():
@@ -284,13 +340,15 @@ class ChannelClient:
         self.next_id = 1
         self._reader_task: asyncio.Task | None = None
         self._held: list[bytes] | None = None     # frames written at the end of a batch
+        self.on_update = None                      # called with each pushed Update (watching)
 
     @property
     def connected(self) -> bool:
         return self.writer is not None and not self.writer.is_closing()
 
-    async def connect(self, info) -> None:
-        """Connect to the engine *info* (an EngineInfo) names and say hello."""
+    async def connect(self, info, watch: str = "") -> None:
+        """Connect to the engine *info* (an EngineInfo) names and say hello; with *watch*
+        (an origin), the engine pushes that origin's order changes to :attr:`on_update`."""
         self.close()
         kind, _, where = info.channel.partition(":")
         if kind == "unix":
@@ -307,7 +365,7 @@ class ChannelClient:
             import socket
 
             writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        writer.write(frame(Hello(info.token, self.mode)))
+        writer.write(frame(Hello(info.token, self.mode, watch)))
         self.writer = writer
         self._reader_task = asyncio.get_running_loop().create_task(self._read(reader))
 
@@ -375,6 +433,10 @@ class ChannelClient:
                     why = "the engine sent an oversized frame"
                     break
                 reply = _replies.decode(await reader.readexactly(n))
+                if isinstance(reply, Update):
+                    if self.on_update is not None:
+                        self.on_update(reply)
+                    continue
                 future = self.pending.pop(reply.id, None)
                 if future is not None and not future.done():
                     future.set_result(reply)

@@ -62,6 +62,7 @@ class Desk:
         self.streams: dict = {}                        # venue -> UserStreamRunner (live)
         self._polled: dict[str, float] = {}            # venue -> monotonic time of its last poll
         self.listeners: set[asyncio.Queue] = set()
+        self.watchers: set = set()                     # channel connections pushed their orders' changes
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
@@ -461,7 +462,7 @@ class Desk:
         self.journal.save(g, events=(LifecycleEvent(g.updated_ns, g.graph_id, None, "terminal", {
             "status": g.status, "filled": str(g.filled_qty), "avg_price": str(g.avg_price) if g.avg_price else None, "reason": g.reason}),))
         self.runtimes.pop(g.graph_id, None)
-        self._publish(g.graph_id)
+        self._publish(g.graph_id, rt)
 
     # -- sending and applying venue states -------------------------------------------------------
     def dispatch(self, rt: GraphRuntime, node: NodeOrder) -> None:
@@ -695,6 +696,7 @@ class Desk:
                 self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
                                                                   {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
                 self.runtimes.pop(graph.graph_id, None)
+                self._publish(graph.graph_id, rt)
             for child in self._children(graph.graph_id):   # a handed parent's working children go with it
                 try:
                     await self.cancel(child.graph.graph_id)
@@ -794,7 +796,14 @@ class Desk:
         return {"venue": venue, "symbol": found[0].symbol, "winning_outcome": settlement.winning_outcome, "method": settlement.method,
                 "reference": settlement.reference, "paid": str(paid), "positions": rows}
 
-    def _publish(self, graph_id: str) -> None:
+    def _publish(self, graph_id: str, rt: GraphRuntime | None = None) -> None:
+        """A graph changed: wake the event stream's long-polls, and tell the channel
+        connections watching orders (deployed strategies' edges) with its runtime (*rt*
+        when the caller has just retired it)."""
         for q in list(self.listeners):
             if not q.full():
                 q.put_nowait(graph_id)
+        if self.watchers:
+            rt = rt or self.runtimes.get(graph_id)
+            for watcher in list(self.watchers):
+                watcher.changed(graph_id, rt)
