@@ -145,8 +145,8 @@ class PaperSession(ExecutionSession):
         self._fault_of: str | None = None
         self._config_path: Path | None = None
 
-    def _book(self, inst: Instrument, at_ns: int) -> OrderBook:
-        return self.source.books([inst], at_ns, depth=50)[0]
+    def _book(self, inst: Instrument, at_ns: int, depth: int = 50) -> OrderBook:
+        return self.source.books([inst], at_ns, depth=depth)[0]
 
     def _fee(self, inst: Instrument, price: Decimal, qty: Decimal, liquidity: str) -> Decimal:
         fee = self._venue.fee(inst, price, qty, liquidity)
@@ -263,7 +263,9 @@ class PaperSession(ExecutionSession):
         return out
 
     def _match_resting(self, order: PaperOrder, inst: Instrument, now: int) -> None:
-        book = self._book(inst, now)
+        # the touch decides (a cross, or our price at the touch); a deeper read built 50
+        # synthetic levels per poll of each resting order, a ms-scale stall of the engine
+        book = self._book(inst, now, depth=1)
         left = order.qty - order.filled
         if self._crosses(order, book):   # traded through: the whole rest fills at our price
             self._maker_fill(order, inst, left, now)
@@ -323,7 +325,7 @@ class PaperSession(ExecutionSession):
         key = f"settle:{yes.symbol}"
         known = self.exchange.get(self.venue, key)
         if known is None:
-            book = self._book(yes, self.source.now_ns())
+            book = self._book(yes, self.source.now_ns(), depth=1)
             mid = (book.best_bid.price + book.best_ask.price) / 2 if book.best_bid and book.best_ask else Decimal("0.5")
             won = "YES" if mid >= Decimal("0.5") else "NO"
             known = PaperOrder(key, "S" + hashlib.blake2b(key.encode(), digest_size=6).hexdigest(), yes.symbol, won,
