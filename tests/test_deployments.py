@@ -520,3 +520,21 @@ def test_cancelling_a_handed_parent_cancels_its_working_children(project):
     while "info: parent ended" not in (project.dir() / "edge-1.log").read_text():
         assert time.time() < deadline, "the strategy was not told its parent ended"
         time.sleep(0.3)
+
+
+def test_a_long_running_edge_forgets_old_finished_orders_but_never_open_ones():
+    """Every place walks the edge's order table (risk limits); it keeps the open orders and
+    the last KEEP_DONE finished ones, so it stays bounded however long a deployment runs."""
+    from sequence_core.deploy import edge as e
+
+    rt = object.__new__(e.EdgeRuntime)
+    rt.orders, rt.by_graph, rt.parents = {}, {}, {}
+    for oid in range(1, 2001):
+        status = e.OPEN if oid % 500 == 0 else e.FILLED
+        rt.orders[oid] = e.LocalOrder(oid, 0, 1, 100, 1, "limit", f"graph_{oid:013x}", status)
+        rt.by_graph[f"graph_{oid:013x}"] = oid
+    rt._prune()
+    assert len(rt.orders) == e.KEEP_DONE + 4 and len(rt.by_graph) == len(rt.orders)
+    assert [rt.order(oid, 0) for oid in (500, 1000, 1500, 2000)] == [e.OPEN] * 4      # open: kept
+    assert rt.order(2001 - e.KEEP_DONE, 0) == e.FILLED                                # recent: kept
+    assert rt.order(1, 0) == e.UNKNOWN                                                # long done

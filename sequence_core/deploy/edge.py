@@ -55,6 +55,7 @@ PARENT_ENDED = 7                     # on_order event: a parent order ended
 NO_PARENT, NOT_IN_PARENT = -7, -8    # place_for errors (docs/wasm-abi.md)
 RECONNECT_S = 60.0                   # how long reads wait for a restarting engine
 EARLY_MAX = 1_000                    # graph ids whose events came before they were known
+KEEP_DONE = 256                      # finished orders order() still answers for ("long done": 0)
 
 
 class LocalOrder(msgspec.Struct):
@@ -110,7 +111,8 @@ class EdgeRuntime:
         folder = registry.folder(home, mode, name)
         self.module = StrategyModule(folder / "module.wasm", name)
         self.log_path = registry.log_path(home, mode, name, label)
-        self.orders: dict[int, LocalOrder] = {}
+        self.orders: dict[int, LocalOrder] = {}      # open ones and the last KEEP_DONE finished (_prune)
+        self.placed = 0                                # orders placed or adopted, ever
         self.by_graph: dict[str, int] = {}
         self.parents: dict[int, LocalParent] = {}
         self.parent_by_graph: dict[str, int] = {}
@@ -224,6 +226,7 @@ class EdgeRuntime:
         self.next_id += 1
         kind = "market" if market else "ioc" if flags & 2 else "post_only" if flags & 1 else "limit"
         self.orders[oid] = LocalOrder(oid, inst, side, price, size, kind, md_ns=self.current_md_ns, parent=parent)
+        self.placed += 1
         self.sent_times.append(time.monotonic())
         self._submit(("place", oid))
         return oid
@@ -367,6 +370,7 @@ class EdgeRuntime:
                 # its fills so far are in the position above: later pushes must not count them again
                 o.fills_seen = [f["fill_id"] for f in (await self._api("GET", f"/orders/{g['graph_id']}"))["fills"]] if filled else []
                 self.orders[oid] = o
+                self.placed += 1
                 self.by_graph[g["graph_id"]] = oid
         if self.by_graph or any(self.positions):
             self._write_log(f"host: adopted {len(self.by_graph)} open order(s), {len(self.parents)} parent(s); positions "
@@ -483,8 +487,10 @@ class EdgeRuntime:
         raise self._failure
 
     async def _done(self, action, reply) -> None:
+        o = self.orders.get(action[1])
+        if o is None:
+            return                          # finished and forgotten (_prune) before this reply
         if action[0] == "place":
-            o = self.orders[action[1]]
             if o.md_ns:
                 self.md_latency_us.append((reply.journaled_ns - o.md_ns) / 1e3)
                 del self.md_latency_us[:-20_000]
@@ -497,7 +503,6 @@ class EdgeRuntime:
             if early is not None:
                 self._apply_detail(o.graph_id, early)  # its change was pushed before this reply
         elif action[0] == "amend":
-            o = self.orders[action[1]]
             o.price, o.size = action[2], action[3]
             self._call("on_order", o.id, 5, o.status)
 
@@ -655,7 +660,8 @@ class EdgeRuntime:
         s.state, s.updated_ns, s.fills = state, time.time_ns(), self.fills
         s.positions = {f"{i.venue}:{i.symbol}": self.positions[n] / SCALE for n, i in enumerate(self.instruments)}
         s.pnl = round(self._mark(), 6)
-        s.orders = len(self.orders)
+        self._prune()
+        s.orders = self.placed
         s.open_orders = sum(o.status in (PENDING, OPEN, PARTIAL) for o in self.orders.values())
         if self.strategy is not None:
             d = self.strategy.durations_us
@@ -665,6 +671,16 @@ class EdgeRuntime:
         if self.mesh is not None:
             s.mesh_address, s.mesh, s.mesh_dropped = self.mesh.address, self.mesh.stats(), self.mesh.dropped
         registry.write_status(self.home, self.mode, self.name, s)
+
+    def _prune(self) -> None:
+        """Forget finished orders beyond the last KEEP_DONE: every place walks this table
+        (risk limits, a parent's working size), and a long-running deployment's grew
+        without end. A late update for a forgotten order changes nothing."""
+        done = [oid for oid, o in self.orders.items() if o.status in (FILLED, CANCELLED, REJECTED)]
+        for oid in done[:-KEEP_DONE] if len(done) > KEEP_DONE else ():
+            o = self.orders.pop(oid)
+            if o.graph_id is not None:
+                self.by_graph.pop(o.graph_id, None)
 
     async def _status_loop(self) -> None:
         while True:
