@@ -260,8 +260,7 @@ class Desk:
             await self.refresh_balances(request)
         graph = self._admit(request)
         rt = self.runtimes[graph.graph_id]
-        await self.journal.durable()
-        self._publish(graph.graph_id)
+        self._publish(graph.graph_id)       # its readers wait for the commit themselves
         wait = 0.0 if self.policies[request.policy].long_running or graph.handler else min(wait_s, 30.0)
         settled = self.settled.get(graph.graph_id)
         if wait and settled is not None:
@@ -270,7 +269,7 @@ class Desk:
                     await settled.wait()
             except (TimeoutError, asyncio.TimeoutError):
                 pass   # still working: the answer shows it as such
-            await self.journal.durable()
+        await self.journal.durable()        # the admission, and what settling wrote, are committed
         return rt
 
     def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
