@@ -24,6 +24,10 @@ cancel sent just before it. The CLI and every read stay on the HTTP API.
   fills as the engine holds them in memory (the HTTP answer's routing and events stay a
   ``GET /orders/<id>`` away). Requests are handled concurrently, each in its own task; at most
   ``MAX_IN_FLIGHT`` per connection (the engine stops reading beyond that).
+- A connection whose hello names an origin to ``watch`` (an edge's ``deploy:<name>/<edge>``)
+  is pushed an :class:`Update` (the graph, its nodes and fills) for each committed change of
+  that origin's orders and of parents handed to it; replies and updates are told apart by
+  their ``kind`` tag.
 - A place is never retried by the client: if the connection drops before its reply, the
   edge reports the order as failed and, on restart, adopts whatever the journal holds
   (sequence_core/deploy/edge.py ``_reconcile``), as with the HTTP API.
@@ -222,9 +226,7 @@ class _Connection(asyncio.Protocol):
                 reply = _refusal(message.id, exc)
             self._send(reply)
             return
-        task = asyncio.get_running_loop().create_task(self._handle(message))
-        self.tasks.add(task)
-        task.add_done_callback(self._done)
+        self._spawn(self._handle(message))
         if len(self.tasks) >= MAX_IN_FLIGHT and not self.paused:
             self.paused = True
             self.transport.pause_reading()
