@@ -690,6 +690,7 @@ class EdgeRuntime:
     async def run(self) -> int:
         import aiohttp
 
+        from ..engine import promote_startup_objects
         from ..engine_client import engine_info
         from .livehost import LiveStrategy
 
@@ -716,6 +717,7 @@ class EdgeRuntime:
             self._call("on_start")
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
+            promote_startup_objects()
             tasks = [loop.create_task(t) for t in (self._sender(), self._market(), self._status_loop(),
                                                    self.mesh.ping_loop(), self._deliver(), self._watch_failures())]
             waiter = loop.create_task(stop.wait())

@@ -21,6 +21,7 @@ from aiohttp import web
 from .. import __version__
 from ..errors import OrderNotFound, SequenceError, UsageError
 from ..orders import OrderRequest
+from . import promote_startup_objects
 from .desk import Desk
 
 _enc = msgspec.json.Encoder()
@@ -68,6 +69,7 @@ class Engine:
             desk = Desk(mode == "sandbox")
             await desk.start()
             self.desks[mode] = desk
+            promote_startup_objects()        # the desk's plugins, instruments and books live as long
         return self.desks[mode]
 
     async def recover_all(self) -> None:
