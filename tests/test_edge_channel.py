@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sequence_core.errors import InvalidOrder, NetworkError, OrderNotFound
+from sequence_core.errors import AuthenticationError, InvalidOrder, NetworkError, OrderNotFound
 
 
 class _Info:
@@ -141,7 +141,10 @@ def test_a_watching_edge_is_pushed_its_own_orders_changes_once_committed(home):
             pushed = []
             edge = ChannelClient("sandbox")
             edge.on_update = lambda u: pushed.append((u, u.graph.graph_id in _committed_graphs(home)))
+            with pytest.raises(AuthenticationError):               # a watching hello is answered
+                await ChannelClient("sandbox").connect(_Info(address, "seq_wrong"), watch="deploy:test/edge-1")
             await edge.connect(_Info(address, "seq_test_token"), watch="deploy:test/edge-1")
+            assert desk.watchers                                    # watching once connect returns
             mine, _ = _edge_order(desk)
             theirs = type(mine)(**{**{f: getattr(mine, f) for f in mine.__struct_fields__}, "origin": "deploy:other/edge-1"})
             placed = await client.request(Place(0, mine))

@@ -25,7 +25,8 @@ cancel sent just before it. The CLI and every read stay on the HTTP API.
   ``GET /orders/<id>`` away). Requests are handled concurrently, each in its own task; at most
   ``MAX_IN_FLIGHT`` per connection (the engine stops reading beyond that).
 - A connection whose hello names an origin to ``watch`` (an edge's ``deploy:<name>/<edge>``)
-  is pushed an :class:`Update` (the graph, its nodes and fills) for each committed change of
+  gets a reply with id 0 once watching (so state read after it misses nothing) and is then
+  pushed an :class:`Update` (the graph, its nodes and fills) for each committed change of
   that origin's orders and of parents handed to it; replies and updates are told apart by
   their ``kind`` tag.
 - A place is never retried by the client: if the connection drops before its reply, the
@@ -241,6 +242,7 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.desk = desk
             desk.watchers.add(self)
+            self._send(Reply(0))                    # watching from here on: the edge may read state
 
     def changed(self, graph_id: str, rt) -> None:
         """Desk._publish: queue *graph_id* if it is the watched origin's order or a parent
@@ -350,7 +352,9 @@ class ChannelClient:
 
     async def connect(self, info, watch: str = "") -> None:
         """Connect to the engine *info* (an EngineInfo) names and say hello; with *watch*
-        (an origin), the engine pushes that origin's order changes to :attr:`on_update`."""
+        (an origin), the engine pushes that origin's order changes to :attr:`on_update`, and
+        this returns once it has said so: what the caller reads afterwards (over HTTP, say)
+        can miss no change."""
         self.close()
         kind, _, where = info.channel.partition(":")
         if kind == "unix":
@@ -367,9 +371,15 @@ class ChannelClient:
             import socket
 
             writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        loop = asyncio.get_running_loop()
+        acknowledged = None
+        if watch:
+            acknowledged = self.pending[0] = loop.create_future()
         writer.write(frame(Hello(info.token, self.mode, watch)))
         self.writer = writer
-        self._reader_task = asyncio.get_running_loop().create_task(self._read(reader))
+        self._reader_task = loop.create_task(self._read(reader))
+        if acknowledged is not None:
+            await self.reply(acknowledged)          # a refused hello raises its error here
 
     def send(self, message) -> asyncio.Future:
         """Write *message* now (so frames leave in call order); its reply's future."""
