@@ -717,6 +717,10 @@ class EdgeRuntime:
             self._call("on_start")
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
+            for graph_id in list(self.by_graph):   # adopted orders that changed during the adoption
+                early = self._early.pop(graph_id, None)
+                if early is not None:
+                    self._apply_detail(graph_id, early)
             promote_startup_objects()
             tasks = [loop.create_task(t) for t in (self._sender(), self._market(), self._status_loop(),
                                                    self.mesh.ping_loop(), self._deliver(), self._watch_failures())]
