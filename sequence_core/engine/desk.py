@@ -691,11 +691,8 @@ class Desk:
                                                                   {"nodes": pending}),))
                 self._publish(graph.graph_id)
             else:
-                rt.graph.status = "CANCELLED"
-                self.journal.save(rt.graph, events=(LifecycleEvent(rt.graph.updated_ns, graph.graph_id, None, "terminal",
-                                                                  {"status": "CANCELLED", "filled": str(rt.graph.filled_qty)}),))
-                self.runtimes.pop(graph.graph_id, None)
-                self._publish(graph.graph_id, rt)
+                # CANCELLED, or FILLED when the venue filled the rest before the cancel landed
+                self._finalize(rt)
             for child in self._children(graph.graph_id):   # a handed parent's working children go with it
                 try:
                     await self.cancel(child.graph.graph_id)
