@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-import time
 from pathlib import Path
 
 import msgspec
@@ -494,40 +493,29 @@ class ActiveBundles:
     """The sor and assignment bundles promoted on a target (the engine's mode: ``sandbox`` or
     ``live``). Per order, chosen by stage: a canary bundle takes 5% of orders, a pilot 25%
     and the production bundle the rest, by a hash of the graph id, so the choice is stable
-    across restarts. Re-read when the audit log changes (looked at most every RECHECK_S: a
-    promotion is a command of its own, and a stat per order was ~2% of the engine's CPU)."""
-
-    RECHECK_S = 0.1
+    across restarts. Re-read when the audit log changes (looked at within 0.1 s: a
+    promotion is a command of its own; home.FileWatch)."""
 
     def __init__(self, home: Path, target: str):
+        from .home import FileWatch
+
         self.home, self.target = home, target
-        self._audit = str(_audit_path(home))      # the plain string is the cheap one to stat
-        self._stamp: tuple | None = None
-        self._checked = float("-inf")             # monotonic time of the last stat
+        self._audit = FileWatch(_audit_path(home))
         self._by_kind: dict[str, dict[str, Bundle]] = {}
 
     def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < self.RECHECK_S:
-            return
-        self._checked = now
-        try:
-            st = os.stat(self._audit)
-            stamp = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if stamp == self._stamp:
+        if not self._audit.changed():
             return
         by_kind: dict[str, dict[str, Bundle]] = {"sor": {}, "assignment": {}}
         latest: dict[str, Promotion] = {}
-        for r in (audit(self.home) if stamp else []):
+        for r in (audit(self.home) if self._audit.stamp else []):
             if r.target == self.target:
                 latest[r.bundle] = r
         for r in sorted(latest.values(), key=lambda r: r.seq):
             b = load(self.home, r.bundle)
             if b.manifest.kind in by_kind:
                 by_kind[b.manifest.kind][r.to_stage] = b     # the newest promotion per stage wins
-        self._by_kind, self._stamp = by_kind, stamp
+        self._by_kind = by_kind
 
     def _pick(self, kind: str, graph_id: str) -> tuple[Bundle | None, str | None]:
         stages = self._by_kind.get(kind, {})

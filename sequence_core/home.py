@@ -11,6 +11,7 @@ import contextlib
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +102,30 @@ def locked(path: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+class FileWatch:
+    """Whether a file another command rewrites (bundle promotions, the sandbox's faults) has
+    changed, by its mtime and size, looking at most every *every_s*: the engine asks per
+    order, and a stat per order cost a few per cent of its CPU. *absent*: the errors that
+    mean "no such file" (its stamp is then None)."""
+
+    def __init__(self, path, every_s: float = 0.1, absent: type[OSError] = FileNotFoundError):
+        self.path, self.every_s, self.absent = str(path), every_s, absent
+        self.stamp: tuple | None | bool = False        # False: never looked
+        self._looked = float("-inf")
+
+    def changed(self) -> bool:
+        now = time.monotonic()
+        if now - self._looked < self.every_s:
+            return False
+        self._looked = now
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except self.absent:
+            stamp = None
+        if stamp == self.stamp:
+            return False
+        self.stamp = stamp
+        return True

@@ -19,7 +19,8 @@ venue they are addressed to, with that venue's fee schedule:
 
 State (orders, fills) lives in ``<home>/sandbox/paper.db``: the venue side, separate from
 the engine's journal, so crash recovery is tested against a venue that really remembers
-what it received (writes are group-committed, and answered only once committed). Every default here is written in docs/sandbox.md.
+what it received (writes are group-committed, and answered only once committed). Every
+default here is written in docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from sequence_core.orders import NodeOrder
 
 TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
 ENTRY_LATENCY_MS = 5
-FAULT_RECHECK_S = 0.1                   # how soon a changed [sandbox.faults] applies
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -142,10 +142,8 @@ class PaperSession(ExecutionSession):
         self.exchange = exchange
         self.source = source
         self.seed = seed
-        self._fault_stamp: tuple | None | bool = False     # (mtime, size) of the config last read for faults
+        self._config = None                                # FileWatch of config.toml, made on first use
         self._fault_of: str | None = None
-        self._fault_checked = float("-inf")               # monotonic time of the last look
-        self._config_path: Path | None = None
 
     def _book(self, inst: Instrument, at_ns: int, depth: int = 50) -> OrderBook:
         return self.source.books([inst], at_ns, depth=depth)[0]
@@ -187,20 +185,12 @@ class PaperSession(ExecutionSession):
         place is received and matched but its answer is lost, and every read fails, until the
         fault is lifted."""
         from sequence_core.config import config_path, load_config
+        from sequence_core.home import FileWatch
 
-        now = time.monotonic()
-        if now - self._fault_checked < FAULT_RECHECK_S:     # a stat per call was ~1% of the engine
-            return self._fault_of
-        self._fault_checked = now
-        if self._config_path is None:
-            self._config_path = config_path()
-        try:
-            st = self._config_path.stat()
-            stamp = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
-        if stamp != self._fault_stamp:                        # re-read only when the file changed
-            self._fault_stamp = stamp
+        if self._config is None:                   # a change applies within 0.1 s (docs/sandbox.md)
+            self._config = FileWatch(config_path(), absent=OSError)
+        if self._config.changed():                 # re-read only when the file changed
+            stamp = self._config.stamp
             self._fault_of = load_config().get("sandbox", {}).get("faults", {}).get(self.venue) if stamp else None
         return self._fault_of
 
