@@ -22,7 +22,7 @@ from decimal import Decimal
 import msgspec
 
 from . import ledger
-from .orders import Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
+from .orders import TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS graphs (
@@ -142,7 +142,7 @@ class Journal:
         outer = self._depth == 1      # nested writes ride on the outermost savepoint
         if outer:
             self.db.execute("SAVEPOINT w")
-            kept = (dict(self._graphs), dict(self._nodes), len(self._events))
+            kept = self._kept()
         try:
             yield self.db
             if outer:
@@ -152,8 +152,7 @@ class Journal:
                 self.db.execute("ROLLBACK TO w")
                 self.db.execute("RELEASE w")
                 self.positions.forget()       # it may hold rows this rollback undid
-                self._graphs, self._nodes = kept[0], kept[1]
-                del self._events[kept[2]:]
+                self._restore(kept)
             raise
         finally:
             self._depth -= 1
@@ -165,13 +164,20 @@ class Journal:
         """Saves that belong together and run no SQL (graphs, nodes, events: they only
         buffer): committed together like tx(), dropped together on an error, without tx()'s
         savepoint (two statements per use, ~3% of the engine's CPU per order)."""
-        kept = (dict(self._graphs), dict(self._nodes), len(self._events))
+        kept = self._kept()
         try:
             yield
         except BaseException:
-            self._graphs, self._nodes = kept[0], kept[1]
-            del self._events[kept[2]:]
+            self._restore(kept)
             raise
+
+    def _kept(self) -> tuple:
+        """The write buffer as it stands, for _restore when what follows fails."""
+        return dict(self._graphs), dict(self._nodes), len(self._events)
+
+    def _restore(self, kept: tuple) -> None:
+        self._graphs, self._nodes = kept[0], kept[1]
+        del self._events[kept[2]:]
 
     def _schedule_commit(self) -> None:
         if self._commit_scheduled:        # the common case under load: one is on its way
@@ -298,7 +304,8 @@ class Journal:
     def latest_graph_id(self) -> str | None:
         """The highest time-ordered graph id journaled (orders.new_graph_id; older random
         ids, of another length, are skipped)."""
-        row = self.db.execute("SELECT graph_id FROM graphs WHERE length(graph_id) = 19 ORDER BY graph_id DESC LIMIT 1").fetchone()
+        row = self.db.execute("SELECT graph_id FROM graphs WHERE length(graph_id) = ? ORDER BY graph_id DESC LIMIT 1",
+                              (TIMED_GRAPH_ID_LEN,)).fetchone()
         return row[0] if row else None
 
     # -- reads -----------------------------------------------------------------------------
