@@ -296,8 +296,8 @@ class EdgeRuntime:
             self.strategy.call(callback, *args)
 
     async def _connect(self) -> None:
-        """(Re)open the HTTP session (reads, events) and the edge channel (orders) to the
-        running engine; a restarted engine has a new port, socket and token."""
+        """(Re)open the HTTP session (reads) and the edge channel (orders, pushed changes)
+        to the running engine; a restarted engine has a new port, socket and token."""
         import aiohttp
 
         from ..engine_client import engine_info
@@ -437,9 +437,7 @@ class EdgeRuntime:
         except SequenceError as exc:
             reply = loop.create_future()
             reply.set_exception(exc)
-        task = loop.create_task(self._reply(action, reply))
-        self.replies.add(task)
-        task.add_done_callback(self.replies.discard)
+        self._background(self._reply(action, reply))
 
     def _request(self, action):
         from ..engine.channel import Amend, Cancel, EndParent, Place
@@ -470,8 +468,7 @@ class EdgeRuntime:
             else:
                 await self._done(action, reply)
         except Exception as exc:  # noqa: BLE001 - a trapping callback ends the edge (run() raises it)
-            self._failure = exc
-            self._failed.set()
+            self._fail(exc)
 
     def _refused_action(self, action, why: str) -> None:
         o = self.orders.get(action[1]) if action[0] != "end" else None
@@ -481,6 +478,11 @@ class EdgeRuntime:
             self._call("on_order", o.id, 2, REJECTED)
         elif o is not None:
             self._call("on_order", o.id, 6, o.status)
+
+    def _fail(self, exc: BaseException) -> None:
+        """End the edge with *exc* (run() raises it): a callback trapped outside run()'s reach."""
+        self._failure = exc
+        self._failed.set()
 
     async def _watch_failures(self) -> None:
         await self._failed.wait()
@@ -499,9 +501,7 @@ class EdgeRuntime:
             self._call("on_order", o.id, 1, OPEN)
             if o.cancel_wanted:
                 self._submit(("cancel", o.id))
-            early = self._early.pop(o.graph_id, None)
-            if early is not None:
-                self._apply_detail(o.graph_id, early)  # its change was pushed before this reply
+            self._catch_up(o.graph_id)              # its change may have been pushed before this reply
         elif action[0] == "amend":
             o.price, o.size = action[2], action[3]
             self._call("on_order", o.id, 5, o.status)
@@ -510,6 +510,12 @@ class EdgeRuntime:
         """Read one order over HTTP and apply it (a resync after the channel was down)."""
         if graph_id in self.by_graph:
             self._apply_detail(graph_id, await self._api("GET", f"/orders/{graph_id}"))
+
+    def _catch_up(self, graph_id: str) -> None:
+        """Apply what was pushed for *graph_id* before it was in the order table."""
+        early = self._early.pop(graph_id, None)
+        if early is not None:
+            self._apply_detail(graph_id, early)
 
     def _apply_detail(self, graph_id: str, detail: dict) -> None:
         """Bring an order up to the engine's word (``GET /orders/<id>``'s shape): new fills
@@ -560,8 +566,7 @@ class EdgeRuntime:
                 while len(self._early) > EARLY_MAX:
                     del self._early[next(iter(self._early))]
         except Exception as exc:  # noqa: BLE001 - a trapping callback ends the edge (run() raises it)
-            self._failure = exc
-            self._failed.set()
+            self._fail(exc)
 
     def _parent_changed(self, graph_id: str, status: str) -> None:
         if graph_id in self.parent_by_graph:
@@ -605,8 +610,7 @@ class EdgeRuntime:
         def done(t: asyncio.Task) -> None:
             self.replies.discard(t)
             if not t.cancelled() and t.exception() is not None:
-                self._failure = t.exception()
-                self._failed.set()
+                self._fail(t.exception())
 
         task.add_done_callback(done)
 
@@ -660,7 +664,6 @@ class EdgeRuntime:
         s.state, s.updated_ns, s.fills = state, time.time_ns(), self.fills
         s.positions = {f"{i.venue}:{i.symbol}": self.positions[n] / SCALE for n, i in enumerate(self.instruments)}
         s.pnl = round(self._mark(), 6)
-        self._prune()
         s.orders = self.placed
         s.open_orders = sum(o.status in (PENDING, OPEN, PARTIAL) for o in self.orders.values())
         if self.strategy is not None:
@@ -684,6 +687,7 @@ class EdgeRuntime:
 
     async def _status_loop(self) -> None:
         while True:
+            self._prune()
             self._snapshot("running")
             await asyncio.sleep(STATUS_EVERY_S)
 
@@ -718,9 +722,7 @@ class EdgeRuntime:
             for pid in self._adopted_parents:
                 self._offer_parent(pid)
             for graph_id in list(self.by_graph):   # adopted orders that changed during the adoption
-                early = self._early.pop(graph_id, None)
-                if early is not None:
-                    self._apply_detail(graph_id, early)
+                self._catch_up(graph_id)
             promote_startup_objects()
             tasks = [loop.create_task(t) for t in (self._sender(), self._market(), self._status_loop(),
                                                    self.mesh.ping_loop(), self._deliver(), self._watch_failures())]

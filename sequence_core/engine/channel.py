@@ -259,13 +259,10 @@ class _Connection(asyncio.Protocol):
             while self.changes and self.transport is not None:
                 batch, self.changes = self.changes, {}
                 await self.desk.journal.durable()          # what these changes wrote is committed
-                journal = self.desk.journal
                 for graph_id, rt in batch.items():
-                    if rt is not None and rt.fills_known:    # the runtime's copies: no journal reads
-                        self._send(Update(rt.graph, list(rt.nodes.values()), list(rt.fills)))
-                    elif (graph := journal.graph(graph_id)) is not None:
-                        self._send(Update(graph, journal.nodes(graph_id), journal.fills(graph_id=graph_id)))
-        except Exception:  # noqa: BLE001 - a lost push is caught up by the edge's resync
+                    if (order := _as_it_stands(self.desk, graph_id, rt)) is not None:
+                        self._send(Update(*order))
+        except Exception:  # noqa: BLE001 - logged; the edge sees the order's next change
             log.exception("pushing order changes to %s failed", self.watch)
         finally:
             self.pusher = None
@@ -304,11 +301,8 @@ class _Connection(asyncio.Protocol):
             return Reply(message.id, graph.graph_id, time.time_ns())
         if isinstance(message, Submit):
             rt = await desk.place(message.request, message.wait_s)
-            g = rt.graph
-            if rt.fills_known:     # the runtime's own copies: no journal reads on this path
-                return Reply(message.id, g.graph_id, graph=g, nodes=list(rt.nodes.values()), fills=rt.fills)
-            return Reply(message.id, g.graph_id, graph=g, nodes=desk.journal.nodes(g.graph_id),
-                         fills=desk.journal.fills(graph_id=g.graph_id))
+            graph, nodes, fills = _as_it_stands(desk, rt.graph.graph_id, rt)
+            return Reply(message.id, graph.graph_id, graph=graph, nodes=nodes, fills=fills)
         if isinstance(message, Cancel):
             result = await desk.cancel(message.target)
             await desk.journal.durable()
@@ -320,6 +314,17 @@ class _Connection(asyncio.Protocol):
         graph = desk.end_parent(message.graph_id, message.origin)
         await desk.journal.durable()
         return Reply(message.id, graph.graph_id)
+
+
+def _as_it_stands(desk, graph_id: str, rt) -> tuple[OrderGraph, list[NodeOrder], list[Fill]] | None:
+    """An order's graph, nodes and fills now: the runtime's own copies when it holds all of
+    them (no journal reads on the hot path), else the journal's (None: unknown graph)."""
+    if rt is not None and rt.fills_known:
+        return rt.graph, list(rt.nodes.values()), list(rt.fills)
+    graph = desk.journal.graph(graph_id)
+    if graph is None:
+        return None
+    return graph, desk.journal.nodes(graph_id), desk.journal.fills(graph_id=graph_id)
 
 
 def _refusal(request_id: int, exc: Exception) -> Reply:

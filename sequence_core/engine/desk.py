@@ -251,9 +251,9 @@ class Desk:
         return (await self.place(request, 0.0)).graph
 
     async def place(self, request: OrderRequest, wait_s: float) -> GraphRuntime:
-        """Admit a parent order and, once its admission is durable, wait up to *wait_s* (at
-        most 30 s) for its policy to finish, except for long-running policies and parents
-        handed to a deployed strategy, which return at once. The runtime returned holds the
+        """Admit a parent order, wait up to *wait_s* (at most 30 s) for its policy to finish
+        (long-running policies and parents handed to a deployed strategy do not wait), and
+        return once what it wrote so far is durable. The runtime returned holds the
         graph, its nodes and its fills as they stand (its working copies: read them before
         awaiting anything else)."""
         if not self.sandbox:
