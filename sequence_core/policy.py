@@ -125,8 +125,15 @@ class EdgePolicy(Policy):
 
     async def run(self, ctx: PolicyContext) -> None:
         t = ctx.request.order_type
-        if t in ("ioc", "market"):
-            await ctx.take(ctx.remaining, ctx.request.limit_price if t == "ioc" else None, urgency="high")
+        if t == "ioc":
+            await ctx.take(ctx.remaining, ctx.request.limit_price, urgency="high")
+        elif t == "market":
+            # as the SOR's rounds: a child limited at the level it planned to take misses when
+            # the book moves before it arrives; price the rest again (the slippage cap holds)
+            for _ in range(SorPolicy.rounds):
+                if ctx.remaining <= 0:
+                    break
+                await ctx.take(ctx.remaining, None, urgency="high")
         else:
             await ctx.post(ctx.request.venue, ctx.remaining, ctx.request.limit_price, post_only=t == "post_only")
 
