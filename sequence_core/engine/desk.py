@@ -543,8 +543,16 @@ class Desk:
 
     async def cancel_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
         self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "cancel_requested", {}))
-        async with asyncio.timeout(SEND_TIMEOUT_S):
-            state = await self.session(node.venue).cancel(node, rt.instruments[node.venue])
+        # the poll loop leaves it alone meanwhile: a read racing the cancel can see the venue
+        # half-way through it (a DEX swap displaced by its replacement, not yet mined)
+        ours = node.node_order_id not in self.in_flight
+        self.in_flight.add(node.node_order_id)
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                state = await self.session(node.venue).cancel(node, rt.instruments[node.venue])
+        finally:
+            if ours:
+                self.in_flight.discard(node.node_order_id)
         return self.apply(rt, node.node_order_id, state, rt.instruments[node.venue])
 
     async def refresh_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:

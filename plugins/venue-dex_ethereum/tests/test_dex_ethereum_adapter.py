@@ -254,6 +254,32 @@ def test_a_nonce_taken_by_another_transaction_expires_the_swap(node, tmp_path):
     assert state.status == "EXPIRED" and "nonce 0 was used by another transaction" in state.reason and opened == []
 
 
+def test_a_swap_displaced_by_a_pricier_transaction_at_its_nonce_stays_pending_not_rejected(node, tmp_path):
+    """A read that finds the swap gone from the pool re-sends its bytes; when a pricier transaction
+    holds the nonce (the order's own cancel, sent while an engine poll was reading) the node says
+    "replacement transaction underpriced". That is no verdict: the swap stays NEW, and once the
+    other transaction is mined it is EXPIRED. (It was recorded as refused -> REJECTED, and a cancel
+    racing the poll loop answered neither cancelled nor pending.)"""
+    node.hold = True
+    s = session(node, tmp_path)
+
+    async def displace():
+        swap = node.raws()[0].tx
+        other = sign(Tx(node.chain_id, swap.nonce, swap.max_priority_fee * 2, swap.max_fee * 2, 21000, WALLET, 0, b""),
+                     parse_evm_private_key("k", KEY))
+        node.rpc_eth_sendRawTransaction("0x" + other.raw.hex())
+    cid = order(side="sell").client_order_id
+
+    async def mine():
+        node.mine()
+    _, _, pending, _, after = act(s, lambda s: s.place(order(side="sell"), ETH), lambda s: displace(),
+                                  lambda s: s.order_state(cid, ETH), lambda s: mine(), lambda s: s.order_state(cid, ETH))
+    assert pending.status == "NEW" and after.status == "EXPIRED"
+    records = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]
+    assert all(r["status"] != "refused" for r in records)
+    assert node.token_balance(WALLET, "WETH") == Decimal("2")
+
+
 def test_nonce_too_low_at_first_send_re_signs_once_at_the_next_nonce(node, tmp_path):
     node.take_nonce_on_send = 1
     (state,) = act(session(node, tmp_path), lambda s: s.place(order(side="sell"), ETH))

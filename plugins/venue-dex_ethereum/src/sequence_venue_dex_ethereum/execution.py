@@ -28,7 +28,9 @@ Decisions (see contracts.py for the contracts and venue.py for settings):
 - State: a receipt with status 1 is FILLED, its one fill computed from the Transfer logs to and
   from the wallet (fill id = the tx hash); status 0 is REJECTED "reverted on chain"; no receipt
   while the wallet's mined nonce has passed ours is EXPIRED (another transaction took the nonce);
-  else NEW (pending).
+  else NEW (pending). A re-broadcast answered "replacement transaction underpriced" (a pricier
+  transaction holds the nonce: this order's cancel, sent while a read was under way, or another
+  wallet app's) is no verdict and records no refusal; the receipt that follows decides.
 - Fill price and fee: the pool's fee is taken from the input, so the fill's price is the swap's
   price before that fee and ``fee`` = the LP fee in the quote asset (buy: fee tier × quote paid;
   sell: fee tier × the pre-fee notional) plus the gas (gasUsed × effectiveGasPrice, in ETH)
@@ -54,7 +56,7 @@ from sequence_core.execution import AmendResult, ExecutionSession, OrderState, V
 from sequence_core.sentlog import SentLog
 
 from . import contracts as c
-from .http import AlreadyKnown, NonceTaken, Reverted, RpcClient
+from .http import AlreadyKnown, NonceContested, NonceTaken, Reverted, RpcClient
 from .signing import Signed, Tx, sign
 
 V = "dex_ethereum"
@@ -163,7 +165,7 @@ class DexSession(ExecutionSession):
             await self.client.send_raw(bytes.fromhex(rec.raw[2:]))
         except AlreadyKnown:
             return
-        except (NetworkError, RateLimitExceeded, NonceTaken):
+        except (NetworkError, RateLimitExceeded, NonceTaken, NonceContested):
             raise                                 # not a verdict on the transaction: ask again later
         except VenueError as exc:
             self.log.put(msgspec.structs.replace(rec, status="refused", reason=str(exc)))
@@ -287,15 +289,17 @@ class DexSession(ExecutionSession):
             if await self.client.transaction(cancel.tx_hash) is None:
                 try:
                     await self._broadcast(cancel)
-                except NonceTaken:
+                except (NonceTaken, NonceContested):
                     pass
             return OrderState(client_order_id, rec.tx_hash, "NEW", Decimal(0),
                               reason=f"cancel sent as replacement {cancel.tx_hash}; not mined yet", **base)
         if await self.client.transaction(rec.tx_hash) is None:
             try:                                                   # the node forgot it: same bytes again
                 await self._broadcast(rec)
-            except NonceTaken:
-                pass                                               # the next read says what took it
+            except (NonceTaken, NonceContested):
+                # mined by another, or displaced by a pricier one at our nonce (a cancel sent
+                # while this read was under way): the next read says which landed
+                pass
             receipt = await self.client.receipt(rec.tx_hash)
             if receipt is not None:
                 return await self._mined(rec, receipt, instrument)

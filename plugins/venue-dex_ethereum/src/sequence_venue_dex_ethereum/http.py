@@ -30,6 +30,11 @@ class NonceTaken(InvalidOrder):
     """The node has a mined transaction at this nonce already ("nonce too low")."""
 
 
+class NonceContested(InvalidOrder):
+    """Another pending transaction of the wallet holds this nonce with higher fees ("replacement
+    transaction underpriced"): which of them lands is decided by mining, not by this answer."""
+
+
 class AlreadyKnown(VenueError):
     """The node already has exactly this transaction (a re-send of the same bytes)."""
 
@@ -53,6 +58,8 @@ def rpc_error(err: dict) -> SequenceError:
         return Reverted(f"{V}: the transaction would revert ({reason or 'no reason given'})", reason)
     if "nonce too low" in low:
         return NonceTaken(f"{V}: {msg} ({code})")
+    if "replacement transaction underpriced" in low:
+        return NonceContested(f"{V}: {msg} ({code})")
     if "already known" in low or "known transaction" in low:
         return AlreadyKnown(f"{V}: {msg} ({code})")
     if "insufficient funds" in low:
