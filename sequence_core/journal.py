@@ -13,6 +13,7 @@ from the node id, so after a crash the engine can ask the venue whether it arriv
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from decimal import Decimal
 import msgspec
 
 from . import ledger
-from .orders import TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
+from .orders import NODE_TERMINAL, TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS graphs (
@@ -75,6 +76,34 @@ CREATE INDEX IF NOT EXISTS events_graph ON events (graph_id, ts_ns);
 
 _enc = msgspec.json.Encoder()
 COMMIT_EVERY_S = 0.002   # group commit: at most one COMMIT per 2 ms under load (the first after a pause: at once)
+ROWS_PER_STATEMENT = 64  # buffered rows are written as multi-row INSERTs of at most this many
+
+GRAPH_UPSERT = ("INSERT INTO graphs VALUES {} ON CONFLICT (graph_id) DO UPDATE SET "
+                "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", 8)
+NODE_UPSERT = ("INSERT INTO nodes VALUES {} ON CONFLICT (node_order_id) DO UPDATE SET "
+               "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", 9)
+EVENT_INSERT = ("INSERT INTO events (ts_ns, graph_id, node_order_id, kind, venue_ts_ns, detail) VALUES {}", 6)
+FILL_INSERT = ("INSERT OR IGNORE INTO fills VALUES {}", 7)
+POSITION_UPSERT = ("INSERT INTO positions (venue, instrument, kind, qty, cost, realized, fees, status, updated_ns) VALUES {} "
+                   "ON CONFLICT (venue, instrument) DO UPDATE SET qty=excluded.qty, cost=excluded.cost, "
+                   "realized=excluded.realized, fees=excluded.fees, status=excluded.status, updated_ns=excluded.updated_ns", 9)
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(template: str, width: int, rows: int) -> str:
+    one = "(" + ",".join("?" * width) + ")"
+    return template.format(",".join([one] * rows))
+
+
+def _statements(kind: tuple[str, int], rows: list[tuple]) -> list[tuple[str, list]]:
+    """*rows* as multi-row INSERTs: one statement (one step of SQLite, one release of the
+    GIL) per ROWS_PER_STATEMENT rows instead of one per row."""
+    template, width = kind
+    out = []
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        part = rows[i:i + ROWS_PER_STATEMENT]
+        out.append((_sql(template, width, len(part)), [v for r in part for v in r]))
+    return out
 
 
 class Journal:
@@ -87,7 +116,9 @@ class Journal:
 
     Graph and node rows and events are written at commit time, in batches: a graph saved
     five times before a commit is one row write of its last state. Every read flushes them
-    first, so reads see every write, as if each had been executed at once."""
+    first, so reads see every write, as if each had been executed at once. Fills and
+    positions are buffered the same way (record_fill), so applying a venue's answer runs no
+    SQL at all; tx() writes the buffer first for callers with SQL of their own."""
 
     def __init__(self, sandbox: bool):
         self.sandbox = sandbox
@@ -101,8 +132,11 @@ class Journal:
         self._graphs: dict[str, OrderGraph] = {}      # written at the next flush
         self._nodes: dict[str, NodeOrder] = {}
         self._events: list[LifecycleEvent] = []
+        self._fills: dict[tuple[str, str], tuple] = {}  # (venue, fill id) -> row
+        self._fill_ids: dict[str, set[str]] = {}     # node id -> its fill ids taken for commit, for
+                                                      # nodes whose every fill this journal has seen
         self._checkpointer = None                     # threading.Event that stops it
-        self.positions = Positions(self.db)
+        self.positions = Positions(self)
 
     def close(self) -> None:
         self.commit()
@@ -141,6 +175,7 @@ class Journal:
         self._depth += 1
         outer = self._depth == 1      # nested writes ride on the outermost savepoint
         if outer:
+            self._flush()             # SQL of the caller's own comes after the buffered rows
             self.db.execute("SAVEPOINT w")
             kept = self._kept()
         try:
@@ -151,8 +186,7 @@ class Journal:
             if outer:
                 self.db.execute("ROLLBACK TO w")
                 self.db.execute("RELEASE w")
-                self.positions.forget()       # it may hold rows this rollback undid
-                self._restore(kept)
+                self._restore(kept)           # (and forgets the positions it may have cached)
             raise
         finally:
             self._depth -= 1
@@ -161,9 +195,10 @@ class Journal:
 
     @contextmanager
     def group(self) -> Iterator[None]:
-        """Saves that belong together and run no SQL (graphs, nodes, events: they only
-        buffer): committed together like tx(), dropped together on an error, without tx()'s
-        savepoint (two statements per use, ~3% of the engine's CPU per order)."""
+        """Saves that belong together and run no SQL (graphs, nodes, events, fills and
+        positions: they only buffer): committed together like tx(), dropped together on an
+        error, without tx()'s savepoint (two statements per use, ~3% of the engine's CPU per
+        order)."""
         kept = self._kept()
         try:
             yield
@@ -173,11 +208,12 @@ class Journal:
 
     def _kept(self) -> tuple:
         """The write buffer as it stands, for _restore when what follows fails."""
-        return dict(self._graphs), dict(self._nodes), len(self._events)
+        return dict(self._graphs), dict(self._nodes), len(self._events), dict(self._fills), dict(self.positions.pending)
 
     def _restore(self, kept: tuple) -> None:
-        self._graphs, self._nodes = kept[0], kept[1]
+        self._graphs, self._nodes, self._fills, self.positions.pending = kept[0], kept[1], kept[3], kept[4]
         del self._events[kept[2]:]
+        self.positions.forget()       # it may hold rows written since
 
     def _schedule_commit(self) -> None:
         if self._commit_scheduled:        # the common case under load: one is on its way
@@ -198,35 +234,53 @@ class Journal:
 
     @property
     def _buffered(self) -> bool:
-        return bool(self._graphs or self._nodes or self._events)
+        return bool(self._graphs or self._nodes or self._events or self._fills or self.positions.pending)
+
+    def _take_rows(self) -> list[tuple[str, list]]:
+        """The buffered graph, node and event rows as INSERT statements; the buffer is emptied.
+        Graphs and nodes are upserted: the row is rewritten in place (REPLACE deleted and
+        re-inserted it, with every index entry; the ids' indexes never change)."""
+        out = []
+        if self._fills:
+            for venue_fill, row in self._fills.items():
+                ids = self._fill_ids.get(row[2])
+                if ids is not None:
+                    ids.add(venue_fill[1])
+            out += _statements(FILL_INSERT, list(self._fills.values()))
+            self._fills = {}
+        if self.positions.pending:
+            out += _statements(POSITION_UPSERT, list(self.positions.pending.values()))
+            self.positions.pending = {}
+        if self._graphs:
+            out += _statements(GRAPH_UPSERT, [
+                (g.graph_id, g.request.symbol, g.request.side, g.request.policy, g.status, g.created_ns, g.updated_ns,
+                 _enc.encode(g).decode()) for g in self._graphs.values()])
+            self._graphs = {}
+        if self._nodes:
+            for n in self._nodes.values():
+                if n.status in NODE_TERMINAL:
+                    self._fill_ids.pop(n.node_order_id, None)   # a late repeat is checked in SQL
+            out += _statements(NODE_UPSERT, [
+                (n.node_order_id, n.graph_id, n.client_order_id, n.venue, n.symbol, n.status, n.created_ns, n.updated_ns,
+                 _enc.encode(n).decode()) for n in self._nodes.values()])
+            self._nodes = {}
+        if self._events:
+            out += _statements(EVENT_INSERT, [
+                (e.ts_ns, e.graph_id, e.node_order_id, e.kind, e.venue_ts_ns, _enc.encode(e.detail).decode())
+                for e in self._events])
+            self._events = []
+        return out
 
     def _flush(self) -> None:
-        """Write the buffered graph, node and event rows, opening the transaction they
-        commit in when none is (their commit is already scheduled: see save)."""
+        """Write the buffered rows here, opening the transaction they commit in when none is
+        (their commit is already scheduled: see save)."""
         if not self._buffered:
             return
         if not self._open:
             self.db.execute("BEGIN IMMEDIATE")
             self._open = True
-        if self._graphs:
-            # an upsert rewrites the row in place; REPLACE deleted and re-inserted it, with
-            # every index entry (the ids' indexes never change after the first write)
-            self.db.executemany("INSERT INTO graphs VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (graph_id) DO UPDATE SET "
-                                "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", [
-                (g.graph_id, g.request.symbol, g.request.side, g.request.policy, g.status, g.created_ns, g.updated_ns,
-                 _enc.encode(g).decode()) for g in self._graphs.values()])
-            self._graphs = {}
-        if self._nodes:
-            self.db.executemany("INSERT INTO nodes VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (node_order_id) DO UPDATE SET "
-                                "status=excluded.status, updated_ns=excluded.updated_ns, data=excluded.data", [
-                (n.node_order_id, n.graph_id, n.client_order_id, n.venue, n.symbol, n.status, n.created_ns, n.updated_ns,
-                 _enc.encode(n).decode()) for n in self._nodes.values()])
-            self._nodes = {}
-        if self._events:
-            self.db.executemany("INSERT INTO events (ts_ns, graph_id, node_order_id, kind, venue_ts_ns, detail) VALUES (?,?,?,?,?,?)",
-                                [(e.ts_ns, e.graph_id, e.node_order_id, e.kind, e.venue_ts_ns, _enc.encode(e.detail).decode())
-                                 for e in self._events])
-            self._events = []
+        for sql, params in self._take_rows():
+            self.db.execute(sql, params)
 
     def commit(self) -> None:
         self._commit_scheduled = False
@@ -253,14 +307,14 @@ class Journal:
         await fut
 
     # -- writes ----------------------------------------------------------------------------
-    # Inside tx() only (callers hold a transaction); written by _flush.
-    def _event(self, db, ev: LifecycleEvent) -> None:
+    # Buffered: written by the next commit (_take_rows).
+    def _event(self, ev: LifecycleEvent) -> None:
         self._events.append(ev)
 
-    def _put_graph(self, db, g: OrderGraph) -> None:
+    def _put_graph(self, g: OrderGraph) -> None:
         self._graphs[g.graph_id] = msgspec.structs.replace(g)     # this state, not a later one
 
-    def _put_node(self, db, n: NodeOrder) -> None:
+    def _put_node(self, n: NodeOrder) -> None:
         self._nodes[n.node_order_id] = msgspec.structs.replace(n)
 
     def save(self, *records: OrderGraph | NodeOrder, events: tuple[LifecycleEvent, ...] = ()) -> None:
@@ -268,9 +322,9 @@ class Journal:
         buffers (no SQL, so no savepoint): an enclosing tx() that fails drops them with its
         own rows; alone, they are written and committed together at the next commit."""
         for r in records:
-            (self._put_graph if isinstance(r, OrderGraph) else self._put_node)(None, r)
+            (self._put_graph if isinstance(r, OrderGraph) else self._put_node)(r)
         for ev in events:
-            self._event(None, ev)
+            self._event(ev)
         if self._depth == 0:
             self._schedule_commit()
 
@@ -281,25 +335,42 @@ class Journal:
         """Store a fill once (venue + fill id), move node, graph and positions with it.
 
         Returns False, changing nothing, when the fill was already recorded (a replayed
-        venue message or a reconciliation after restart).
+        venue message or a reconciliation after restart). Buffered like the rows save()
+        writes: no SQL, unless the fill may be a repeat this journal has not seen.
         """
-        with self.tx() as db:
-            if not db.execute("INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?)",
-                              (fill.venue, fill.fill_id, fill.node_order_id, fill.graph_id, fill.symbol, fill.ts_ns,
-                               _enc.encode(fill).decode())).rowcount:
-                return False                   # (venue, fill id) is known: already counted
+        if self._recorded(fill, node):
+            return False                       # (venue, fill id) is known: already counted
+        with self.group():
+            self._fills[(fill.venue, fill.fill_id)] = (fill.venue, fill.fill_id, fill.node_order_id, fill.graph_id,
+                                                      fill.symbol, fill.ts_ns, _enc.encode(fill).decode())
             first = node.filled_qty == 0
             add_fill(node, fill)
             node.status = "FILLED" if node.filled_qty >= node.qty else "PARTIALLY_FILLED"
             add_fill(graph, fill)
-            self._put_node(db, node)
-            self._put_graph(db, graph)
+            self._put_node(node)
+            self._put_graph(graph)
             detail = {"price": str(fill.price), "qty": str(fill.qty), "fee": str(fill.fee), "liquidity": fill.liquidity, "fill_id": fill.fill_id}
             if first:
-                self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "first_fill", detail, fill.venue_ts_ns))
-            self._event(db, LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
+                self._event(LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "first_fill", detail, fill.venue_ts_ns))
+            self._event(LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
             apply_fill_to_positions(self.positions, fill, inst)
+        if self._depth == 0:
+            self._schedule_commit()
         return True
+
+    def _recorded(self, fill: Fill, node: NodeOrder) -> bool:
+        """Whether this fill is journaled already. A node with nothing filled has no fill
+        recorded (its filled quantity moves with each, in the same commit): from then on
+        this journal knows all of them; others are looked up."""
+        if (fill.venue, fill.fill_id) in self._fills:
+            return True
+        ids = self._fill_ids.get(node.node_order_id)
+        if ids is not None:
+            return fill.fill_id in ids
+        if node.filled_qty == 0:
+            self._fill_ids[node.node_order_id] = set()
+            return False
+        return self.db.execute("SELECT 1 FROM fills WHERE venue=? AND fill_id=?", (fill.venue, fill.fill_id)).fetchone() is not None
 
     def latest_graph_id(self) -> str | None:
         """The highest time-ordered graph id journaled (orders.new_graph_id; older random
@@ -379,8 +450,9 @@ class Positions:
 
     FRESH_S = 0.02
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self.pending: dict[tuple[str, str], tuple] = {}   # rows written, not yet taken for commit
         self.rows: dict[tuple[str, str], tuple[Decimal, Decimal, Decimal, Decimal]] = {}
         self.version = None
         self.checked = float("-inf")                 # monotonic time data_version was last read
@@ -391,25 +463,24 @@ class Positions:
         now = time.monotonic()
         if now - self.checked > self.FRESH_S:
             self.checked = now
-            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            version = self.journal.db.execute("PRAGMA data_version").fetchone()[0]
             if version != self.version:
                 self.rows.clear()
                 self.version = version
         key = (venue, instrument)
         found = self.rows.get(key)
+        if found is None and key in self.pending:
+            found = self.rows[key] = tuple(Decimal(x) for x in self.pending[key][3:7])
         if found is None:
-            row = self.db.execute("SELECT qty, cost, realized, fees FROM positions WHERE venue=? AND instrument=?", key).fetchone()
+            row = self.journal.db.execute("SELECT qty, cost, realized, fees FROM positions WHERE venue=? AND instrument=?", key).fetchone()
             found = self.rows[key] = tuple(Decimal(x) for x in row) if row else (Decimal(0),) * 4
         return found
 
     def put(self, venue: str, instrument: str, kind: str, qty, cost, realized, fees) -> None:
-        """Write a row (inside the caller's transaction) and remember it."""
+        """Buffer a row (written with the journal's next commit, see Journal.group) and remember it."""
         status = "open" if qty != 0 or kind in ("fiat",) or ledger.cash_kind(instrument) else "closed"
-        self.db.execute("""INSERT INTO positions (venue, instrument, kind, qty, cost, realized, fees, status, updated_ns)
-                      VALUES (?,?,?,?,?,?,?,?,?)
-                      ON CONFLICT (venue, instrument) DO UPDATE SET qty=excluded.qty, cost=excluded.cost,
-                      realized=excluded.realized, fees=excluded.fees, status=excluded.status, updated_ns=excluded.updated_ns""",
-                        (venue, instrument, kind, str(qty), str(cost), str(realized), str(fees), status, time.time_ns()))
+        self.pending[(venue, instrument)] = (venue, instrument, kind, str(qty), str(cost), str(realized), str(fees),
+                                             status, time.time_ns())
         self.rows[(venue, instrument)] = (qty, cost, realized, fees)
 
     def forget(self) -> None:

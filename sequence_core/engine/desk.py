@@ -504,7 +504,7 @@ class Desk:
 
     def apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         """Bring a node (and its graph and positions) up to the venue's state, exactly once."""
-        with self.journal.tx():
+        with self.journal.group():
             return self._apply(rt, node_id, state, inst)
 
     def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
@@ -773,9 +773,9 @@ class Desk:
             raise InvalidOrder(f"{found[0].symbol} has not resolved yet on {venue}; nothing to redeem")
         from ..journal import position_key
 
-        held = {p.instrument: p for p in ledger.positions(self.journal.db) if p.venue == venue}
         paid, rows = Decimal(0), []
-        with self.journal.tx() as db:
+        with self.journal.tx() as db:      # (which writes the buffered positions first)
+            held = {p.instrument: p for p in ledger.positions(db) if p.venue == venue}
             for inst in found:
                 key = position_key(inst)
                 p = held.get(key)
