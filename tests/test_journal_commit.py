@@ -100,3 +100,42 @@ def test_cached_positions_follow_other_connections_and_rollbacks(home):
             raise RuntimeError("a fill that failed half-way")
     assert journal.positions.get("acme", "USD")[0] == Decimal(100)
     journal.close()
+
+
+def test_the_wal_is_emptied_past_its_limit_under_sustained_writes(home):
+    """Group commits that never pause leave a PASSIVE checkpoint always behind, so the WAL
+    never starts over: past the limit the checkpointer empties it (TRUNCATE)."""
+    limit = 1 << 20
+
+    async def run() -> tuple[int, int, int]:
+        journal = Journal(True)
+        journal.start_checkpointer(every_s=0.02, wal_limit=limit)
+        wal = ledger_path(True).with_name("journal.db-wal")
+        biggest, commits, end = 0, 0, time.monotonic() + 2.0
+
+        async def writer(n: int) -> None:
+            while time.monotonic() < end:
+                journal.event(LifecycleEvent(time.time_ns(), f"graph_{n:013x}", None, "sor_admission", {"pad": "x" * 400}))
+                await journal.durable()
+
+        async def watch() -> None:
+            nonlocal biggest
+            while time.monotonic() < end:
+                biggest = max(biggest, wal.stat().st_size if wal.exists() else 0)
+                await asyncio.sleep(0.005)
+
+        real = journal.commit
+
+        def counting() -> None:
+            nonlocal commits
+            commits += 1
+            real()
+
+        journal.commit = counting
+        await asyncio.gather(watch(), *(writer(n) for n in range(32)))
+        journal.close()
+        return commits, biggest, wal.stat().st_size if wal.exists() else 0
+
+    commits, biggest, final = asyncio.run(run())
+    assert commits * 3 * 4096 > 4 * limit              # far more went through the WAL than the limit ...
+    assert biggest < 3 * limit and final < 3 * limit, (commits, biggest, final)   # ... and it stayed near it
