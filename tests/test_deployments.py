@@ -4,6 +4,7 @@ traps on every start, logs rotating under -f."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -543,3 +544,49 @@ def test_a_long_running_edge_forgets_old_finished_orders_but_never_open_ones():
     assert [rt.order(oid, 0) for oid in (500, 1000, 1500, 2000)] == [e.OPEN] * 4      # open: kept
     assert rt.order(2001 - e.KEEP_DONE, 0) == e.FILLED                                # recent: kept
     assert rt.order(1, 0) == e.UNKNOWN                                                # long done
+
+
+def test_after_a_reconnect_the_edge_reads_what_it_missed_once():
+    """While the channel was down the engine filled one order, cancelled another, filled more of
+    a third and ended a parent handed to the edge: the resync reads each open order and the
+    parents once, tells the strategy every change exactly once, and leaves finished orders be."""
+    from sequence_core.deploy import edge as e
+
+    def fill(fid, qty, liquidity="taker"):
+        return {"fill_id": fid, "qty": qty, "price": "100", "fee": "0.01", "liquidity": liquidity}
+
+    def detail(status, node_status, *fills):
+        return {"graph": {"status": status}, "nodes": [{"status": node_status}], "fills": list(fills)}
+
+    engine = {"/orders/graph_a": detail("FILLED", "FILLED", fill("f1", "1")),
+              "/orders/graph_b": detail("CANCELLED", "CANCELLED"),
+              "/orders/graph_c": detail("WORKING", "PARTIALLY_FILLED", fill("f0", "1"), fill("f2", "1", "maker")),
+              "/orders": [{"graph": {"graph_id": "graph_p", "status": "CANCELLED", "handler": "deploy:mm/edge-1"}},
+                          {"graph": {"graph_id": "graph_x", "status": "CANCELLED", "handler": "deploy:other/edge-1"}}]}
+    rt = object.__new__(e.EdgeRuntime)
+    rt.origin, rt.positions, rt.cash, rt.fills = "deploy:mm/edge-1", [0], 0.0, 0
+    rt.orders = {1: e.LocalOrder(1, 0, 1, 100 * e.SCALE, e.SCALE, "limit", "graph_a", e.OPEN),
+                 2: e.LocalOrder(2, 0, 1, 100 * e.SCALE, e.SCALE, "limit", "graph_b", e.OPEN),
+                 3: e.LocalOrder(3, 0, -1, 100 * e.SCALE, 3 * e.SCALE, "limit", "graph_c", e.PARTIAL, e.SCALE, ["f0"]),
+                 4: e.LocalOrder(4, 0, 1, 100 * e.SCALE, e.SCALE, "limit", "graph_d", e.FILLED, e.SCALE, ["f9"])}
+    rt.by_graph = {o.graph_id: o.id for o in rt.orders.values()}
+    rt.parents, rt.parent_by_graph, rt._adopting, rt._not_ours = {}, {"graph_p": 7}, set(), set()
+    reads, told, ended = [], [], []
+
+    async def api(method, path, body=None):
+        reads.append(path)
+        return engine[path]
+
+    rt._api, rt._call = api, lambda *a: told.append(a)
+    rt._parent_ended = lambda graph_id, status: ended.append((graph_id, status))
+    rt._write_log = lambda line: pytest.fail(line)
+    asyncio.run(rt._resync())
+    assert sorted(reads) == ["/orders", "/orders/graph_a", "/orders/graph_b", "/orders/graph_c"]   # not graph_d
+    assert told == [("on_fill", 1, 0, 1, 100 * e.SCALE, e.SCALE, 2), ("on_order", 2, 4, e.CANCELLED),
+                    ("on_fill", 3, 0, -1, 100 * e.SCALE, e.SCALE, 1)]
+    assert ended == [("graph_p", "CANCELLED")]
+    assert [rt.orders[i].status for i in (1, 2, 3, 4)] == [e.FILLED, e.CANCELLED, e.PARTIAL, e.FILLED]
+    assert rt.positions == [1 * e.SCALE - 1 * e.SCALE] and rt.fills == 2
+    told.clear()
+    asyncio.run(rt._resync())                         # the same word again: nothing new to tell
+    assert told == []
