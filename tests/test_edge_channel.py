@@ -41,7 +41,9 @@ async def _engine(home: Path, token: str | None = None):
         await desk.stop()
 
 
-def _edge_order(desk, price_offset_ticks: int = -100, **kw):
+def _edge_order(desk, price_offset_ticks: int = -10_000, **kw):
+    # a post-only bid 1% under the touch rests: at 100 ticks (1 bp) the synthetic market
+    # crossed it before the paper venue matched about one time in a hundred (REJECTED)
     from sequence_core.orders import OrderRequest
 
     inst = next(i for i in desk.venues["binance"].instruments() if i.symbol == "BTC-USDT")
@@ -76,7 +78,7 @@ def test_a_place_is_answered_once_durable_and_cancel_rides_behind_it(home):
             graph = desk.journal.graph(reply.graph_id)
             assert graph.arrival_mid == Decimal("65000")               # the mid the strategy saw
             # a batch: the cancel of the first and a second place leave in one write
-            second, _ = _edge_order(desk, -200)
+            second, _ = _edge_order(desk, -20_000)
             with client.batch():
                 cancelled = client.send(Cancel(0, reply.graph_id))
                 placed = client.send(Place(0, second))
