@@ -17,6 +17,17 @@ def test_deterministic_for_seed_and_time():
     assert SyntheticSource(8).book(BINANCE, T0) != a
 
 
+def test_a_long_lived_source_answers_what_a_fresh_one_does():
+    """Its remembered draws (one source serves the engine for days) never change a value."""
+    import random
+
+    warm, rnd = SyntheticSource(7), random.Random(3)
+    for _ in range(400):
+        at = T0 + rnd.randrange(0, 3 * 86_400 * 10**9)
+        inst, depth = rnd.choice([BINANCE, KRAKEN, ETH]), rnd.choice([1, 7, 50])
+        assert warm.book(inst, at, depth) == SyntheticSource(7).book(inst, at, depth)
+
+
 def test_books_are_well_formed_and_on_tick():
     book = SyntheticSource().book(KRAKEN, T0, depth=20)
     assert len(book.bids) == len(book.asks) == 20
