@@ -14,7 +14,9 @@ from the node id, so after a crash the engine can ask the venue whether it arriv
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +109,41 @@ def _statements(kind: tuple[str, int], rows: list[tuple]) -> list[tuple[str, lis
     return out
 
 
+def checkpoint_in_background(db: sqlite3.Connection, every_s: float = 1.0,
+                             wal_limit: int = WAL_LIMIT_BYTES) -> threading.Event:
+    """Copy *db*'s WAL into its database from a thread with a connection of its own
+    (``PASSIVE``: it never blocks a commit) instead of inside whichever commit crosses
+    SQLite's 1,000-page mark: that checkpoint syncs the database file in the committing
+    thread, which took half of the journal's commit time under load and stalled the engine
+    3-20 ms at a time when the paper venue's store did it. Returns the event that stops it.
+
+    A PASSIVE checkpoint lets the next commit start the WAL over only when it caught up
+    with every commit; under sustained load it never does, and the journal's WAL grew by
+    ~19 KB per order (78 MB after 4,000 orders at full speed). Past *wal_limit* bytes the
+    thread checkpoints with ``TRUNCATE`` instead: it waits for the commit under way, holds
+    the next one back while it copies what the PASSIVE rounds left (a few ms) and empties
+    the file."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    stop = threading.Event()
+
+    def run() -> None:
+        conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        try:
+            while not stop.wait(every_s):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    if os.path.getsize(path + "-wal") > wal_limit:
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except (sqlite3.Error, OSError):
+                    pass            # busy or closing: the next round catches up
+        finally:
+            conn.close()
+
+    threading.Thread(target=run, name="sqlite-checkpoint", daemon=True).start()
+    return stop
+
+
 class Journal:
     """Group commit: every write runs in its own SAVEPOINT inside one open transaction that
     is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
@@ -146,36 +183,8 @@ class Journal:
         self.db.close()
 
     def start_checkpointer(self, every_s: float = 1.0, wal_limit: int = WAL_LIMIT_BYTES) -> None:
-        """For the engine: copy the WAL into the database from a thread of its own (its own
-        connection, ``PASSIVE``: it never blocks a commit) instead of inside whichever commit
-        crosses SQLite's 1,000-page mark, which took half of the commit time under load.
-
-        A PASSIVE checkpoint lets the next commit start the WAL over only when it caught up
-        with every commit; under sustained load it never does, and the WAL grew by ~19 KB per
-        order (78 MB after 4,000 orders at full speed). Past *wal_limit* bytes the thread
-        checkpoints with ``TRUNCATE`` instead: it waits for the commit under way, holds the
-        next one back while it copies what the PASSIVE rounds left (a few ms) and empties the file."""
-        import os
-        import threading
-
-        path = self.db.execute("PRAGMA database_list").fetchone()[2]
-        self.db.execute("PRAGMA wal_autocheckpoint=0")
-        stop = self._checkpointer = threading.Event()
-
-        def run() -> None:
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-            try:
-                while not stop.wait(every_s):
-                    try:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                        if os.path.getsize(path + "-wal") > wal_limit:
-                            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                    except (sqlite3.Error, OSError):
-                        pass            # busy or closing: the next round catches up
-            finally:
-                conn.close()
-
-        threading.Thread(target=run, name="journal-checkpoint", daemon=True).start()
+        """For the engine: checkpoints on a thread of their own (checkpoint_in_background)."""
+        self._checkpointer = checkpoint_in_background(self.db, every_s, wal_limit)
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -83,7 +83,9 @@ class PaperExchange:
     one open transaction, committed on the next event-loop turn (outside a loop: at once),
     and a session awaits :meth:`saved` before it answers, so the venue never answers what
     it would not remember after a crash. One commit per order was ~6% of the engine's CPU
-    under load (issue 4)."""
+    under load (issue 4). In the engine its WAL is checkpointed on a thread of its own: the
+    checkpoint SQLite runs inside every ~1,000th page's commit synced the file on the event
+    loop, 3-20 ms stalls that were the slowest of a deployed strategy's orders."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -93,6 +95,14 @@ class PaperExchange:
         self.db.executescript(SCHEMA)
         self._open = False                 # a transaction holds puts not yet committed
         self._waiters: list[asyncio.Future] = []
+        try:
+            asyncio.get_running_loop()     # in the engine: never checkpoint inside a commit
+        except RuntimeError:
+            pass
+        else:
+            from sequence_core.journal import checkpoint_in_background
+
+            checkpoint_in_background(self.db)
 
     def get(self, venue: str, cid: str) -> PaperOrder | None:
         row = self.db.execute("SELECT data FROM orders WHERE venue=? AND client_order_id=?", (venue, cid)).fetchone()
