@@ -64,8 +64,9 @@ def check_secret_file(path: Path) -> None:
         warn(f"{path} was readable by other users (mode {mode:o}); fixed to 600")
 
 
-def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new file, never a mix."""
+def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new file, never a mix; and,
+    unless not *durable* (a snapshot rewritten every second), on disk before it returns."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,13 +75,16 @@ def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE) -> None:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     with contextlib.suppress(OSError):  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
         try:

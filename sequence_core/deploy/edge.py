@@ -123,7 +123,7 @@ class EdgeRuntime:
         self.fills = 0
         self.sent_times: deque[float] = deque()             # order rate window: the last second
         self._refused: dict[str, float] = {}                # risk reason -> when last logged
-        self.md_latency_us: list[float] = []
+        self.md_latency_us: deque[float] = deque(maxlen=registry.STATUS_SAMPLES)
         self.tops: list[tuple] = [()] * len(self.instruments)
         self.timer_ns = 0
         self.next_timer = 0
@@ -495,7 +495,6 @@ class EdgeRuntime:
         if action[0] == "place":
             if o.md_ns:
                 self.md_latency_us.append((reply.journaled_ns - o.md_ns) / 1e3)
-                del self.md_latency_us[:-20_000]
             o.graph_id = reply.graph_id
             self.by_graph[o.graph_id] = o.id
             self._call("on_order", o.id, 1, OPEN)

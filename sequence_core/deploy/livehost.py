@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import ctypes
 import time
+from collections import deque
 from typing import Protocol
 
 from ..sim.host import (DEFAULT_FUEL, DEFAULT_MEMORY, EXPORT_TYPES, StrategyError, StrategyModule, _cause, _valtypes,
                         instantiate)
+from .registry import STATUS_SAMPLES
 
 # (params, results) of every host import, "i" i32 / "I" i64 — the ABI's table; a test checks
 # it against the sim-engine's native imports
@@ -88,7 +90,7 @@ class LiveStrategy:
 
         self.module, self.api, self.fuel = module, api, fuel
         self.params = dict(params or {})
-        self.durations_us: list[float] = []        # of the last callbacks (bounded)
+        self.durations_us: deque[float] = deque(maxlen=STATUS_SAMPLES)   # of the last callbacks
         self.callbacks = 0
         self.store = wasmtime.Store(module.engine)
         self.store.set_limits(memory_size=memory_limit)
@@ -136,8 +138,6 @@ class LiveStrategy:
         finally:
             self.callbacks += 1
             self.durations_us.append((time.perf_counter() - t0) * 1e6)
-            if len(self.durations_us) > 20_000:
-                del self.durations_us[:10_000]
         t = wasmtime.Trap._from_ptr(trap) if trap else None      # owns (frees) the trap
         if self._failed:
             exc = self._failed.pop()

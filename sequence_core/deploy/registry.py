@@ -94,6 +94,9 @@ class EdgeStatus(msgspec.Struct):
     mesh_dropped: int = 0                  # strategy messages dropped from a full inbox
 
 
+STATUS_SAMPLES = 4096    # a status's p50/p99 are over the last this many samples
+
+
 def percentile(values, q: float) -> float | None:
     """The *q* quantile of a status figure's samples (µs), to 0.1; None without samples."""
     if not values:
@@ -149,7 +152,10 @@ def status(home: Path, mode: str, name: str, label: str) -> EdgeStatus | None:
 def write_status(home: Path, mode: str, name: str, st: EdgeStatus) -> None:
     from ..home import atomic_write
 
-    atomic_write(folder(home, mode, name) / f"{st.label}.status.json", msgspec.json.encode(st), mode=0o644)
+    # atomic (a reader never sees half of it) but not synced: it is rewritten every second,
+    # and the two fsyncs held the edge's event loop ~2 ms, the slowest market events' wait
+    atomic_write(folder(home, mode, name) / f"{st.label}.status.json", msgspec.json.encode(st), mode=0o644,
+                 durable=False)
 
 
 def log_path(home: Path, mode: str, name: str, label: str) -> Path:
