@@ -108,3 +108,53 @@ def test_the_venue_answers_only_what_it_has_committed(tmp_path):
     # outside an event loop a put commits at once
     session.exchange.put("acme", session.exchange.get("acme", answers[0][0]))
     assert len(on_disk()) == 5 and not session.exchange._open
+
+
+class Deep(Controlled):
+    """Five levels a side, 100.00 / 100.02 at the touch, ten ticks apart; records the depths asked."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: list[int] = []
+
+    def books(self, instruments, at_ns=None, depth=20):
+        self.asked.append(depth)
+        bids = tuple(BookLevel(self.bid - D("0.10") * i, D(1 + i)) for i in range(5))[:depth]
+        asks = tuple(BookLevel(self.ask + D("0.10") * i, D(1 + i)) for i in range(5))[:depth]
+        return [OrderBook("acme", "BTC-USD", self.clock, self.clock, bids, asks)]
+
+
+def test_a_place_reads_only_as_deep_a_book_as_its_answer_needs(tmp_path, monkeypatch):
+    """Most places need only the touch (a synthetic 50-level book costs ~13x its top); the
+    answer, fills and queue are those the full book gives."""
+    import sequence_venue_sim.paper as paper
+
+    monkeypatch.setattr(paper, "ENTRY_LATENCY_MS", 0)
+    cases = [  # (side, qty, price, type, reads the full book)
+        ("buy", "0.5", None, "market", False), ("buy", "2.5", None, "market", True),
+        ("buy", "0.5", "100.01", "ioc", False), ("sell", "3", "99.95", "ioc", True),
+        ("buy", "1.5", "100.12", "limit", True), ("buy", "1", "100.00", "post_only", False),
+        ("buy", "1", "99.80", "post_only", True), ("buy", "1", "100.01", "post_only", False),
+        ("buy", "1", "100.02", "post_only", False), ("sell", "1", "100.12", "limit", True)]
+
+    def place(tmp, full: bool):
+        src = Deep()
+        session = PaperSession(Acme(), PaperExchange(tmp / "paper.db"), src)
+        if full:
+            monkeypatch.setattr(session, "_book_for", lambda order, inst, at: session._book(inst, at))
+        out = []
+        for k, (side, qty, price, kind, _) in enumerate(cases):
+            n = NodeOrder(f"graph_0000000000{k:02d}:node_0:0", f"graph_0000000000{k:02d}", 0, 0, "acme", "BTC-USD", side,
+                          D(qty), D(price) if price else None, kind, "PENDING_NEW", 0, 0)
+            src.asked.clear()
+            state = asyncio.run(session.place(n, INST))
+            out.append((state.status, state.filled_qty, state.fills, session.exchange.get("acme", n.client_order_id).queue_ahead,
+                        max(src.asked) > 1))
+        return out
+
+    (tmp_path / "lean").mkdir(), (tmp_path / "full").mkdir()
+    lean, full = place(tmp_path / "lean", False), place(tmp_path / "full", True)
+    assert [x[:4] for x in lean] == [x[:4] for x in full]
+    assert [x[4] for x in lean] == [c[4] for c in cases]
+    assert [x[0] for x in lean] == ["FILLED", "FILLED", "EXPIRED", "EXPIRED", "FILLED", "NEW", "NEW", "NEW", "REJECTED", "NEW"]
+    assert [x[3] for x in lean][5:8] + [lean[9][3]] == [D(1), D(3), D(0), D(2)]   # queue: at the touch, at 99.80, inside the spread, 100.12

@@ -42,6 +42,7 @@ from sequence_core.orders import NodeOrder
 
 TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
 ENTRY_LATENCY_MS = 5
+BOOK_DEPTH = 50                         # levels a place may walk, or look through for its queue
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -155,8 +156,25 @@ class PaperSession(ExecutionSession):
         self._config = None                                # FileWatch of config.toml, made on first use
         self._fault_of: str | None = None
 
-    def _book(self, inst: Instrument, at_ns: int, depth: int = 50) -> OrderBook:
+    def _book(self, inst: Instrument, at_ns: int, depth: int = BOOK_DEPTH) -> OrderBook:
         return self.source.books([inst], at_ns, depth=depth)[0]
+
+    def _book_for(self, order: PaperOrder, inst: Instrument, at_ns: int) -> OrderBook:
+        """The book as deep as matching *order* needs: its top, unless it takes more than the
+        opposite touch holds, or rests behind its own side's touch (its queue is the size at
+        its price, further down). A book's top is the same at any depth, so the answer is
+        the one the full book gives; a synthetic 50-level book costs ~13x its top."""
+        top = self._book(inst, at_ns, 1)
+        buy = order.side == "buy"
+        opp, same = (top.best_ask, top.best_bid) if buy else (top.best_bid, top.best_ask)
+        if order.order_type in ("market", "ioc") or (order.order_type == "limit" and self._crosses(order, top)):
+            # it walks the opposite side: past the touch only if that is within its limit and too small
+            within = order.price is None or self._crosses(order, top)
+            return self._book(inst, at_ns) if opp is not None and within and opp.size < order.qty else top
+        if order.order_type == "post_only" and self._crosses(order, top):
+            return top                      # rejected: it would take
+        behind = same is not None and (order.price < same.price if buy else order.price > same.price)
+        return self._book(inst, at_ns) if behind else top
 
     def _fee(self, inst: Instrument, price: Decimal, qty: Decimal, liquidity: str) -> Decimal:
         fee = self._venue.fee(inst, price, qty, liquidity)
@@ -223,7 +241,7 @@ class PaperSession(ExecutionSession):
         vid = "P" + hashlib.blake2b(f"{self.venue}|{node.client_order_id}".encode(), digest_size=6).hexdigest()
         order = PaperOrder(node.client_order_id, vid, instrument.symbol, node.side, node.qty, node.limit_price,
                            node.order_type, "NEW", now, last_poll_ns=now)
-        book = self._book(instrument, now)
+        book = self._book_for(order, instrument, now)
         if node.order_type == "post_only" and self._crosses(order, book):
             order.status, order.reason = "REJECTED", "post-only order would take liquidity"
         elif node.order_type in ("market", "ioc"):
