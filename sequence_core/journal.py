@@ -99,8 +99,8 @@ def _sql(template: str, width: int, rows: int) -> str:
 
 
 def _statements(kind: tuple[str, int], rows: list[tuple]) -> list[tuple[str, list]]:
-    """*rows* as multi-row INSERTs: one statement (one step of SQLite, one release of the
-    GIL) per ROWS_PER_STATEMENT rows instead of one per row."""
+    """*rows* as multi-row INSERTs: one statement executed per ROWS_PER_STATEMENT rows
+    instead of one per row."""
     template, width = kind
     out = []
     for i in range(0, len(rows), ROWS_PER_STATEMENT):
@@ -145,8 +145,8 @@ def checkpoint_in_background(db: sqlite3.Connection, every_s: float = 1.0,
 
 
 class Journal:
-    """Group commit: every write runs in its own SAVEPOINT inside one open transaction that
-    is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
+    """Group commit: writes join one open transaction (SQL of a caller's own in a SAVEPOINT,
+    see tx()) that is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
     previous commit (a commit cost ~30% of the engine's time when every loop turn had one),
     so the writes of many concurrent orders share one commit. Whoever must not go on before
     its writes are durable (the engine, before it sends an order) awaits :meth:`durable`. Outside an event loop each write
