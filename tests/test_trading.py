@@ -139,8 +139,11 @@ def test_timing_out_venue(trader, home):
 
 
 def test_a_place_nobody_answered_is_not_given_up(trader, home):
-    """The venue received and filled the order but the answer and every read were lost: the
-    node stays open, unconfirmed, and takes the venue's state once it answers; never sent twice."""
+    """The venue received and matched the order but the answer and every read were lost: the
+    node stays open, unconfirmed, and takes the venue's state once it answers; never sent twice.
+    (What the venue made of it is the market's doing: the IOC child, limited at the level the
+    router planned, fills, or expires when the book moved in the venue's 5 ms; a loaded CI
+    machine saw the latter, and the test used to wait for FILLED.)"""
     home.mkdir(mode=0o700, exist_ok=True)
     (home / "config.toml").write_text('[sandbox.faults]\nacme = "lost_answer"\n')
     d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
@@ -148,9 +151,14 @@ def test_a_place_nobody_answered_is_not_given_up(trader, home):
     assert d["graph"]["status"] == "WORKING" and node["status"] == "NEW" and node["reason"].startswith("unconfirmed")
     (home / "config.toml").write_text("")
     done = LiveCli.wait(lambda: [o for o in j(trader("--sandbox", "orders", "--output", "json"))
-                                 if o["graph"]["status"] == "FILLED"], "the venue's answer reaching the order")
-    assert [n["status"] for n in done[0]["nodes"]] == ["FILLED"] and done[0]["nodes"][0]["reason"] == ""
-    assert _paper_orders(home) == 1
+                                 if o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the venue's answer reaching the order")
+    (answered,) = done[0]["nodes"]
+    venue = sqlite3.connect(home / "sandbox" / "paper.db").execute("SELECT status, data FROM orders").fetchall()
+    assert len(venue) == 1                                           # never sent twice
+    status, data = venue[0]
+    filled = sum((Decimal(f["qty"]) for f in json.loads(data)["fills"]), Decimal(0))
+    assert (answered["status"], Decimal(answered["filled_qty"])) == (status, filled) and status in ("FILLED", "EXPIRED")
+    assert Decimal(done[0]["graph"]["filled_qty"]) == filled and not answered["reason"].startswith("unconfirmed")
 
 
 def test_a_place_the_venue_never_received_is_rejected_once_it_answers(trader, home):
