@@ -366,15 +366,10 @@ class Journal:
             add_fill(node, fill)
             node.status = "FILLED" if node.filled_qty >= node.qty else "PARTIALLY_FILLED"
             add_fill(graph, fill)
-            self._put_node(node)
-            self._put_graph(graph)
-            detail = {"price": str(fill.price), "qty": str(fill.qty), "fee": str(fill.fee), "liquidity": fill.liquidity, "fill_id": fill.fill_id}
-            if first:
-                self._event(LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "first_fill", detail, fill.venue_ts_ns))
-            self._event(LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, "fill", detail, fill.venue_ts_ns))
             apply_fill_to_positions(self.positions, fill, inst)
-        if self._depth == 0:
-            self._schedule_commit()
+            detail = {"price": str(fill.price), "qty": str(fill.qty), "fee": str(fill.fee), "liquidity": fill.liquidity, "fill_id": fill.fill_id}
+            self.save(node, graph, events=tuple(LifecycleEvent(fill.ts_ns, graph.graph_id, node.node_order_id, kind, detail, fill.venue_ts_ns)
+                                                for kind in (("first_fill", "fill") if first else ("fill",))))
         return True
 
     def _recorded(self, fill: Fill, node: NodeOrder) -> bool:

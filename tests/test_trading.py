@@ -153,7 +153,7 @@ def test_a_place_nobody_answered_is_not_given_up(trader, home):
     done = LiveCli.wait(lambda: [o for o in j(trader("--sandbox", "orders", "--output", "json"))
                                  if o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the venue's answer reaching the order")
     (answered,) = done[0]["nodes"]
-    venue = sqlite3.connect(home / "sandbox" / "paper.db").execute("SELECT status, data FROM orders").fetchall()
+    venue = _paper_orders(home)
     assert len(venue) == 1                                           # never sent twice
     status, data = venue[0]
     filled = sum((Decimal(f["qty"]) for f in json.loads(data)["fills"]), Decimal(0))
@@ -170,11 +170,12 @@ def test_a_place_the_venue_never_received_is_rejected_once_it_answers(trader, ho
     done = LiveCli.wait(lambda: [o for o in j(trader("--sandbox", "orders", "--output", "json"))
                                  if o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the verdict")
     assert [n["status"] for n in done[0]["nodes"]] == ["REJECTED"] and "never received" in done[0]["nodes"][0]["reason"]
-    assert _paper_orders(home) == 0
+    assert len(_paper_orders(home)) == 0
 
 
-def _paper_orders(home):
-    return sqlite3.connect(home / "sandbox" / "paper.db").execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+def _paper_orders(home) -> list[tuple[str, str]]:
+    """What the paper venue received: (status, order JSON) of each order."""
+    return sqlite3.connect(home / "sandbox" / "paper.db").execute("SELECT status, data FROM orders").fetchall()
 
 
 @pytest.mark.parametrize("point", ["after_journal", "after_send"])
@@ -198,7 +199,7 @@ def test_engine_crash_never_doubles_or_forgets(trader, home, point):
     # re-route, not a double send.)
     reached = [n for n in nodes if "never reached the venue" not in (n["reason"] or "")]
     why = [(n["node_order_id"], n["status"], n["reason"]) for n in nodes]
-    assert _paper_orders(home) == len(reached), why
+    assert len(_paper_orders(home)) == len(reached), why
     if point == "after_journal":
         assert nodes[0]["status"] == "REJECTED" and "never reached the venue" in nodes[0]["reason"]
     else:   # the child the venue took before the crash was adopted from the venue, not sent again

@@ -167,11 +167,12 @@ class PaperSession(ExecutionSession):
         top = self._book(inst, at_ns, 1)
         buy = order.side == "buy"
         opp, same = (top.best_ask, top.best_bid) if buy else (top.best_bid, top.best_ask)
-        if order.order_type in ("market", "ioc") or (order.order_type == "limit" and self._crosses(order, top)):
+        crosses = self._crosses(order, top)
+        if order.order_type in ("market", "ioc") or (order.order_type == "limit" and crosses):
             # it walks the opposite side: past the touch only if that is within its limit and too small
-            within = order.price is None or self._crosses(order, top)
+            within = order.price is None or crosses
             return self._book(inst, at_ns) if opp is not None and within and opp.size < order.qty else top
-        if order.order_type == "post_only" and self._crosses(order, top):
+        if order.order_type == "post_only" and crosses:
             return top                      # rejected: it would take
         behind = same is not None and (order.price < same.price if buy else order.price > same.price)
         return self._book(inst, at_ns) if behind else top
