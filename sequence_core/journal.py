@@ -166,6 +166,7 @@ class Journal:
         self._depth = 0
         self._commit_scheduled = False
         self._committed_at = 0.0                      # monotonic time of the last COMMIT
+        self.committed_ns = 0                         # wall-clock time (ns) the last COMMIT returned
         self._waiters: list = []
         self._graphs: dict[str, OrderGraph] = {}      # written at the next flush
         self._nodes: dict[str, NodeOrder] = {}
@@ -309,6 +310,7 @@ class Journal:
                 self.db.execute("COMMIT")
                 self._open = False
                 self._committed_at = time.monotonic()
+                self.committed_ns = time.time_ns()
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():

@@ -590,3 +590,25 @@ def test_after_a_reconnect_the_edge_reads_what_it_missed_once():
     told.clear()
     asyncio.run(rt._resync())                         # the same word again: nothing new to tell
     assert told == []
+
+
+def test_max_position_counts_the_same_sides_working_orders_not_finished_ones():
+    from collections import deque
+    from types import SimpleNamespace
+
+    from sequence_core.deploy import edge as e
+    from sequence_core.deploy import registry
+
+    rt = object.__new__(e.EdgeRuntime)
+    rt.dep = SimpleNamespace(risk=registry.Risk(max_position=3))
+    rt.sent_times, rt.positions, rt.orders, rt.working = deque(), [e.SCALE], {}, {}
+    for oid, side, status in ((1, 1, e.OPEN), (2, -1, e.OPEN), (3, 1, e.FILLED)):
+        rt.orders[oid] = rt.working[oid] = e.LocalOrder(oid, 0, side, 100 * e.SCALE, e.SCALE, "limit", f"g{oid}", status)
+    # held 1, buying 1 more (the sell and the filled buy do not count): up to 1 more fits
+    assert rt._risk(0, 1, 100 * e.SCALE, e.SCALE) is None
+    assert rt._risk(0, 1, 100 * e.SCALE, 2 * e.SCALE) == "max position 3"
+    assert rt._risk(0, -1, 100 * e.SCALE, 3 * e.SCALE) is None          # selling: the open sell counts, |1 - 1 - 3|
+    assert rt._risk(0, -1, 100 * e.SCALE, 4 * e.SCALE) == "max position 3"
+    rt.orders[1].status, rt.positions = e.FILLED, [2 * e.SCALE]          # the open buy filled
+    assert rt._risk(0, 1, 100 * e.SCALE, e.SCALE) is None
+    assert set(rt.working) == {2}                                      # finished orders left the table

@@ -224,6 +224,38 @@ def test_an_oversized_frame_closes_the_connection(home):
     asyncio.run(run())
 
 
+def test_requests_an_engine_never_answers_fail_after_the_reply_timeout(tmp_path, monkeypatch):
+    from sequence_core.engine import channel
+
+    monkeypatch.setattr(channel, "REPLY_TIMEOUT_S", 0.3)
+
+    async def run():
+        heard = []
+
+        async def mute(reader, writer):     # takes every frame, answers none
+            while chunk := await reader.read(4096):
+                heard.append(chunk)
+
+        server = await asyncio.start_unix_server(mute, str(tmp_path / "mute.sock"))
+        client = channel.ChannelClient("sandbox")
+        try:
+            await client.connect(_Info(f"unix:{tmp_path / 'mute.sock'}", "seq_x"))
+            first = client.send(channel.Cancel(0, "graph_a"))
+            await asyncio.sleep(0.2)
+            second = client.send(channel.Cancel(0, "graph_b"))
+            with pytest.raises(NetworkError, match="did not answer within 0.3 s"):
+                await asyncio.wait_for(client.reply(first), 5)
+            assert not second.done()            # each request has its own 0.3 s
+            with pytest.raises(NetworkError, match="did not answer"):
+                await asyncio.wait_for(client.reply(second), 5)
+            assert heard and client.pending == {}
+        finally:
+            client.close()
+            server.close()
+
+    asyncio.run(run())
+
+
 def test_a_home_too_deep_for_a_unix_socket_uses_loopback_tcp(tmp_path, monkeypatch):
     from sequence_core.engine.channel import socket_path
     from sequence_core.plugins import reset_plugins

@@ -41,6 +41,7 @@ import hmac
 import logging
 import os
 import time
+from collections import deque
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -189,12 +190,27 @@ class _Connection(asyncio.Protocol):
             self.desk.watchers.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        """Dispatch the frames that arrived, sandbox places first: each is admitted right
+        here, while the cancel an edge sends ahead of it in the same write only starts a task,
+        which runs after this either way (starting it first delayed the admission). Live
+        requests keep their order: each is a task."""
         self.buffer += data
+        desk = self.engine.desks.get(self.mode) if self.ready else None
+        inline = desk is not None and desk.sandbox
+        later, bad = [], None
         try:
             for body in _frames(self.buffer):
-                self._dispatch(_messages.decode(body))
+                message = _messages.decode(body)
+                if inline and isinstance(message, Place):
+                    self._dispatch(message)
+                else:
+                    later.append(message)
         except (msgspec.DecodeError, msgspec.ValidationError, UsageError) as exc:
-            self._refuse(f"bad frame: {exc}")
+            bad = exc
+        for message in later:
+            self._dispatch(message)
+        if bad is not None:
+            self._refuse(f"bad frame: {bad}")
 
     def _refuse(self, why: str) -> None:
         log.warning("edge channel: %s; closing the connection", why)
@@ -221,8 +237,8 @@ class _Connection(asyncio.Protocol):
         if isinstance(message, Place) and desk is not None and desk.sandbox:
             # admitted and committed right here, before the loop runs anything else
             try:
-                graph = desk.admit_now(message.request, message.seen_mid)
-                reply = Reply(message.id, graph.graph_id, time.time_ns())
+                graph, journaled_ns = desk.admit_now(message.request, message.seen_mid)
+                reply = Reply(message.id, graph.graph_id, journaled_ns)
             except Exception as exc:  # noqa: BLE001 - answered like any refused request
                 reply = _refusal(message.id, exc)
             self._send(reply)
@@ -350,6 +366,8 @@ class ChannelClient:
         self._reader_task: asyncio.Task | None = None
         self._held: list[bytes] | None = None     # frames written at the end of a batch
         self.on_update = None                      # called with each pushed Update (watching)
+        self._deadlines: deque[tuple[float, int]] = deque()   # (loop time, request id), in send order
+        self._expiry: asyncio.TimerHandle | None = None
 
     @property
     def connected(self) -> bool:
@@ -395,6 +413,9 @@ class ChannelClient:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.pending[message.id] = future
+        self._deadlines.append((loop.time() + REPLY_TIMEOUT_S, message.id))
+        if self._expiry is None:
+            self._expiry = loop.call_at(self._deadlines[0][0], self._expire)
         if self._held is None:           # outside a batch: what this loop turn sends leaves together
             self._held = []
             loop.call_soon(self._write_held)
@@ -424,13 +445,28 @@ class ChannelClient:
     async def reply(self, future: asyncio.Future) -> Reply:
         """The reply *future* (from :meth:`send`) resolves to, within REPLY_TIMEOUT_S; a
         refused request raises the engine's error, a lost one NetworkError."""
-        try:
-            reply = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            raise NetworkError(f"the engine did not answer within {REPLY_TIMEOUT_S:g} s") from None
+        await future
+        return self.answer(future)
+
+    @staticmethod
+    def answer(future: asyncio.Future) -> Reply:
+        """The reply of a request whose *future* is done (see :meth:`reply`)."""
+        reply = future.result()
         if reply.error:
             raise named(reply.type, reply.error)
         return reply
+
+    def _expire(self) -> None:
+        """Fail the requests unanswered for REPLY_TIMEOUT_S: one timer for them all (a
+        wait_for per request was a timer, a future and a task step more each)."""
+        self._expiry = None
+        now = asyncio.get_running_loop().time()
+        while self._deadlines and self._deadlines[0][0] <= now:
+            future = self.pending.pop(self._deadlines.popleft()[1], None)
+            if future is not None and not future.done():
+                future.set_exception(NetworkError(f"the engine did not answer within {REPLY_TIMEOUT_S:g} s"))
+        if self._deadlines:
+            self._expiry = asyncio.get_running_loop().call_at(self._deadlines[0][0], self._expire)
 
     async def request(self, message) -> Reply:
         """Send and wait for the reply (see :meth:`reply`)."""
@@ -469,6 +505,10 @@ class ChannelClient:
             self.writer.close()
             self.writer = None
         pending, self.pending = self.pending, {}
+        self._deadlines.clear()
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         for future in pending.values():
             if not future.done():
                 future.set_exception(NetworkError(why))

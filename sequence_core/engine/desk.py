@@ -272,16 +272,19 @@ class Desk:
         await self.journal.durable()        # the admission, and what settling wrote, are committed
         return rt
 
-    def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
+    def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> tuple[OrderGraph, int]:
         """Admit and commit at once instead of at the next group commit: the latency path of
-        a deployed strategy's order (engine/channel.py). Sandbox only: live admission first
-        reads the venues' balances, which takes a network call (see submit)."""
-        graph = self._admit(request, seen_mid)
-        self.journal.commit()
+        a deployed strategy's order (engine/channel.py); the graph and when its admission was
+        durable (ns). Sandbox only: live admission first reads the venues' balances, which
+        takes a network call (see submit)."""
+        graph = self._admit(request, seen_mid, commit=True)
+        journaled_ns = self.journal.committed_ns
         self._publish(graph.graph_id)
-        return graph
+        return graph, journaled_ns
 
-    def _admit(self, request: OrderRequest, seen_mid: Decimal | None = None) -> OrderGraph:
+    def _admit(self, request: OrderRequest, seen_mid: Decimal | None = None, commit: bool = False) -> OrderGraph:
+        """Validate, journal and start a parent order; with *commit*, its rows are committed
+        before its runner is built (the latency path ends at the commit)."""
         instruments, mid = self.validate(request, seen_mid)
         now = time.time_ns()
         if request.parent_id:
@@ -301,6 +304,8 @@ class Desk:
             graph.status = "WORKING"
             events.append(LifecycleEvent(now, graph.graph_id, None, "parent_dispatch", {"handler": graph.handler, "books": books}))
         self.journal.save(graph, events=tuple(events))
+        if commit:
+            self.journal.commit()
         self._start(graph, instruments, routing)
         return graph
 
