@@ -14,6 +14,7 @@ from the node id, so after a crash the engine can ask the venue whether it arriv
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sqlite3
 import threading
@@ -77,7 +78,9 @@ CREATE INDEX IF NOT EXISTS events_graph ON events (graph_id, ts_ns);
 """
 
 _enc = msgspec.json.Encoder()
+log = logging.getLogger("sequence.journal")
 COMMIT_EVERY_S = 0.002   # group commit: at most one COMMIT per 2 ms under load (the first after a pause: at once)
+COMMIT_RETRY_MAX_S = 1.0  # a failed commit is tried again after 4 ms, 8 ms, ... up to this (Journal._failed)
 WAL_LIMIT_BYTES = 64 << 20  # the engine's checkpointer empties a WAL grown past this (start_checkpointer)
 ROWS_PER_STATEMENT = 64  # buffered rows are written as multi-row INSERTs of at most this many
 
@@ -175,10 +178,17 @@ class Journal:
         self._fill_ids: dict[str, set[str]] = {}     # node id -> its fill ids taken for commit, for
                                                       # nodes whose every fill this journal has seen
         self._checkpointer = None                     # threading.Event that stops it
+        self._uncommitted: list[tuple] = []           # buffers written in the open transaction (_flush)
+        self._own_sql = False                         # tx() wrote SQL of its caller's in the open transaction
+        self._failures = 0                            # commits failed in a row (_failed)
+        self._closed = False
         self.positions = Positions(self)
 
     def close(self) -> None:
         self.commit()
+        if self._buffered or self._open:
+            log.error("the journal closed with writes it could not commit (see the errors above)")
+        self._closed = True
         if self._checkpointer is not None:
             self._checkpointer.set()
         self.db.close()
@@ -197,6 +207,7 @@ class Journal:
         if outer:
             self._flush()             # SQL of the caller's own comes after the buffered rows
             self.db.execute("SAVEPOINT w")
+            self._own_sql = True
             kept = self._kept()
         try:
             yield self.db
@@ -293,28 +304,81 @@ class Journal:
 
     def _flush(self) -> None:
         """Write the buffered rows here, opening the transaction they commit in when none is
-        (their commit is already scheduled: see save)."""
+        (their commit is already scheduled: see save). What they were is kept until that
+        commit: should it fail, they go back to the buffer (_failed)."""
         if not self._buffered:
             return
         if not self._open:
             self.db.execute("BEGIN IMMEDIATE")
             self._open = True
+        self._uncommitted.append((self._graphs, self._nodes, self._events, self._fills, self.positions.pending))
         for sql, params in self._take_rows():
             self.db.execute(sql, params)
 
     def commit(self) -> None:
         self._commit_scheduled = False
+        if self._closed:
+            return                         # a retry of a failed commit, after close()
         if self._depth == 0:
-            self._flush()
-            if self._open:
-                self.db.execute("COMMIT")
-                self._open = False
-                self._committed_at = time.monotonic()
-                self.committed_ns = time.time_ns()
+            written = False
+            try:
+                self._flush()
+                written = True
+                if self._open:
+                    self.db.execute("COMMIT")
+                    self._open = False
+                    self._committed_at = time.monotonic()
+                    self.committed_ns = time.time_ns()
+            except sqlite3.Error as exc:
+                self._failed(exc, kept_open=written)
+                return
+            self._uncommitted.clear()
+            self._failures, self._own_sql = 0, False
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
                 fut.set_result(None)
+
+    def _failed(self, exc: sqlite3.Error, kept_open: bool) -> None:
+        """A write or COMMIT failed (disk full, an I/O error): nothing is dropped. A COMMIT
+        that failed while SQLite kept the transaction is tried again as it stands; otherwise
+        the transaction is rolled back and its rows return to the buffer, to be written again.
+        Waiters keep waiting, so nothing is sent that is not journaled; in the engine the
+        commit is retried with backoff (the orders resume when the disk does), elsewhere the
+        caller gets the error."""
+        self._failures += 1
+        if not (kept_open and self.db.in_transaction):
+            try:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass                       # SQLite rolled back itself
+            self._open = False
+            if self._own_sql:
+                log.error("the journal rolled back SQL written inside tx() with its failed commit")
+            batches, self._uncommitted = self._uncommitted + [(self._graphs, self._nodes, self._events, self._fills,
+                                                                self.positions.pending)], []
+            self._graphs, self._nodes, self._fills, self.positions.pending = {}, {}, {}, {}
+            self._events = []
+            for graphs, nodes, events, fills, positions in batches:      # oldest first: newer rows win
+                self._graphs.update(graphs)
+                self._nodes.update(nodes)
+                self._events += events
+                self._fills.update(fills)
+                self.positions.pending.update(positions)
+        self._own_sql = False
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise exc from None
+        delay = min(COMMIT_RETRY_MAX_S, COMMIT_EVERY_S * 2 ** self._failures)
+        if self._failures == 1 or self._failures % 20 == 0:
+            log.error("the journal could not commit (%s, %d time(s)); its writes are kept and tried again every %.2f s "
+                      "(orders wait, none is sent unjournaled)", exc, self._failures, delay)
+        self._commit_scheduled = True
+        loop.call_later(delay, self.commit)
 
     async def durable(self) -> None:
         """Return once everything written so far is committed."""

@@ -139,3 +139,70 @@ def test_the_wal_is_emptied_past_its_limit_under_sustained_writes(home):
     commits, biggest, final = asyncio.run(run())
     assert commits * 3 * 4096 > 4 * limit              # far more went through the WAL than the limit ...
     assert biggest < 3 * limit and final < 3 * limit, (commits, biggest, final)   # ... and it stayed near it
+
+
+class _FullDisk:
+    """A journal connection on which statements starting with *prefix* fail *times* times,
+    as on a full disk."""
+
+    def __init__(self, db, prefix: str, times: int):
+        self._db, self._prefix, self.left = db, prefix, times
+
+    def execute(self, sql, *args):
+        if self.left and sql.lstrip().upper().startswith(self._prefix):
+            self.left -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_writes_a_failing_disk_refuses_are_kept_and_committed_once_when_it_recovers(home):
+    """Whether the COMMIT fails (SQLite keeps the transaction) or a row write does (the
+    transaction is rolled back), the writes stay, waiters wait until they are durable, and
+    each row lands exactly once; a write made meanwhile is not lost either."""
+    from decimal import Decimal
+
+    from sequence_core.orders import OrderGraph, OrderRequest
+
+    def rows() -> tuple[int, str | None]:
+        conn = sqlite3.connect(ledger_path(True))
+        try:
+            status = conn.execute("SELECT status FROM graphs WHERE graph_id='graph_0000000000001'").fetchone()
+            return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0], status and status[0]
+        finally:
+            conn.close()
+
+    async def run(prefix: str) -> None:
+        journal = Journal(True)
+        before = rows()[0]
+        disk = journal.db = _FullDisk(journal.db, prefix, times=3)
+        request = OrderRequest("BTC-USD", "buy", Decimal(1))
+        graph = OrderGraph("graph_0000000000001", "sandbox", request, "WORKING", 1, 1)
+        journal.save(graph, events=tuple(LifecycleEvent(1, graph.graph_id, None, f"e{k}", {}) for k in range(3)))
+        waiter = asyncio.ensure_future(journal.durable())
+        await asyncio.sleep(0)
+        graph.status = "FILLED"                       # saved again while the disk refuses
+        journal.save(graph, events=(LifecycleEvent(2, graph.graph_id, None, "terminal", {}),))
+        await asyncio.wait_for(waiter, 5)
+        assert disk.left == 0                         # durable only once the disk took them
+        assert rows() == (before + 4, "FILLED")
+        journal.commit()
+        assert rows() == (before + 4, "FILLED")       # nothing written twice
+        journal.close()
+
+    for prefix in ("COMMIT", "INSERT INTO EVENTS"):
+        asyncio.run(run(prefix))
+
+    # outside an event loop (the CLI's journal) the writer gets the error, and the write stays
+    import pytest
+
+    journal = Journal(True)
+    before = rows()[0]
+    journal.db = _FullDisk(journal.db, "INSERT INTO EVENTS", times=1)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        journal.event(LifecycleEvent(3, "graph_0000000000002", None, "sor_admission", {}))
+    journal.commit()
+    assert rows()[0] == before + 1
+    journal.close()
