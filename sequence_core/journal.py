@@ -380,11 +380,17 @@ class Journal:
         self._commit_scheduled = True
         loop.call_later(delay, self.commit)
 
+    @property
+    def committed(self) -> bool:
+        """Whether everything written so far is committed (a failed commit leaves writes
+        waiting for its retry)."""
+        return not (self._open or self._buffered)
+
     async def durable(self) -> None:
         """Return once everything written so far is committed."""
         import asyncio
 
-        if not (self._open or self._buffered):
+        if self.committed:
             return
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)

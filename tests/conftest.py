@@ -34,6 +34,25 @@ def require_shared_data() -> Path:
 os.environ["SEQUENCE_LOOPBACK_ONLY"] = "1"
 
 
+class FullDisk:
+    """Stands in for a SQLite connection: statements starting with *prefix* fail *times*
+    times, as on a full disk; everything else goes to *db*."""
+
+    def __init__(self, db, prefix: str, times: int):
+        self._db, self._prefix, self.left = db, prefix, times
+
+    def execute(self, sql, *args):
+        if self.left and sql.lstrip().upper().startswith(self._prefix):
+            self.left -= 1
+            import sqlite3
+
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
 def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_") and k not in ("NO_COLOR", "PYTHONPATH")}
     env["SEQUENCE_HOME"] = str(home)

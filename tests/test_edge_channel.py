@@ -344,3 +344,18 @@ def test_live_host_reports_traps_fuel_status_and_host_exceptions(tmp_path):
         s.call("on_order", 1, 2, 4)
     assert s.call("on_book", 0) is True                          # still usable afterwards
     assert s.callbacks == 5
+
+
+def test_a_place_the_journal_cannot_commit_yet_is_answered_once_it_is_durable(home):
+    from conftest import FullDisk
+
+    from sequence_core.engine.channel import Place
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            request, _ = _edge_order(desk)
+            disk = desk.journal.db = FullDisk(desk.journal.db, "COMMIT", times=2)
+            reply = await asyncio.wait_for(client.request(Place(0, request)), 10)
+            assert disk.left == 0 and reply.graph_id in _committed_graphs(home)
+
+    asyncio.run(run())

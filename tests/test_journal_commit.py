@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 import time
 
+from conftest import FullDisk
+
 from sequence_core import journal as journal_module
 from sequence_core.journal import COMMIT_EVERY_S, Journal
 from sequence_core.ledger import ledger_path
@@ -141,23 +143,6 @@ def test_the_wal_is_emptied_past_its_limit_under_sustained_writes(home):
     assert biggest < 3 * limit and final < 3 * limit, (commits, biggest, final)   # ... and it stayed near it
 
 
-class _FullDisk:
-    """A journal connection on which statements starting with *prefix* fail *times* times,
-    as on a full disk."""
-
-    def __init__(self, db, prefix: str, times: int):
-        self._db, self._prefix, self.left = db, prefix, times
-
-    def execute(self, sql, *args):
-        if self.left and sql.lstrip().upper().startswith(self._prefix):
-            self.left -= 1
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name):
-        return getattr(self._db, name)
-
-
 def test_writes_a_failing_disk_refuses_are_kept_and_committed_once_when_it_recovers(home):
     """Whether the COMMIT fails (SQLite keeps the transaction) or a row write does (the
     transaction is rolled back), the writes stay, waiters wait until they are durable, and
@@ -177,7 +162,7 @@ def test_writes_a_failing_disk_refuses_are_kept_and_committed_once_when_it_recov
     async def run(prefix: str) -> None:
         journal = Journal(True)
         before = rows()[0]
-        disk = journal.db = _FullDisk(journal.db, prefix, times=3)
+        disk = journal.db = FullDisk(journal.db, prefix, times=3)
         request = OrderRequest("BTC-USD", "buy", Decimal(1))
         graph = OrderGraph("graph_0000000000001", "sandbox", request, "WORKING", 1, 1)
         journal.save(graph, events=tuple(LifecycleEvent(1, graph.graph_id, None, f"e{k}", {}) for k in range(3)))
@@ -200,7 +185,7 @@ def test_writes_a_failing_disk_refuses_are_kept_and_committed_once_when_it_recov
 
     journal = Journal(True)
     before = rows()[0]
-    journal.db = _FullDisk(journal.db, "INSERT INTO EVENTS", times=1)
+    journal.db = FullDisk(journal.db, "INSERT INTO EVENTS", times=1)
     with pytest.raises(sqlite3.OperationalError, match="disk is full"):
         journal.event(LifecycleEvent(3, "graph_0000000000002", None, "sor_admission", {}))
     journal.commit()

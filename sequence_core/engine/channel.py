@@ -241,7 +241,10 @@ class _Connection(asyncio.Protocol):
                 reply = Reply(message.id, graph.graph_id, journaled_ns)
             except Exception as exc:  # noqa: BLE001 - answered like any refused request
                 reply = _refusal(message.id, exc)
-            self._send(reply)
+            if reply.journaled_ns or reply.error:
+                self._send(reply)
+            else:                                   # the journal's commit failed: answer once it is durable
+                self._spawn(self._when_durable(desk, reply))
             return
         self._spawn(self._handle(message))
         if len(self.tasks) >= MAX_IN_FLIGHT and not self.paused:
@@ -294,6 +297,11 @@ class _Connection(asyncio.Protocol):
             reply = await self._run(await self.engine.desk(self.mode), message)
         except Exception as exc:  # noqa: BLE001 - one bad request must not take the channel down
             reply = _refusal(message.id, exc)
+        self._send(reply)
+
+    async def _when_durable(self, desk, reply: Reply) -> None:
+        await desk.journal.durable()
+        reply.journaled_ns = time.time_ns()
         self._send(reply)
 
     def _send(self, reply: Reply | Update) -> None:

@@ -275,10 +275,11 @@ class Desk:
     def admit_now(self, request: OrderRequest, seen_mid: Decimal | None = None) -> tuple[OrderGraph, int]:
         """Admit and commit at once instead of at the next group commit: the latency path of
         a deployed strategy's order (engine/channel.py); the graph and when its admission was
-        durable (ns). Sandbox only: live admission first reads the venues' balances, which
-        takes a network call (see submit)."""
+        durable (ns), or 0 when the journal could not commit it yet (it retries: await
+        ``journal.durable()``). Sandbox only: live admission first reads the venues'
+        balances, which takes a network call (see submit)."""
         graph = self._admit(request, seen_mid, commit=True)
-        journaled_ns = self.journal.committed_ns
+        journaled_ns = self.journal.committed_ns if self.journal.committed else 0
         self._publish(graph.graph_id)
         return graph, journaled_ns
 
