@@ -466,15 +466,17 @@ class ChannelClient:
 
     def _expire(self) -> None:
         """Fail the requests unanswered for REPLY_TIMEOUT_S: one timer for them all (a
-        wait_for per request was a timer, a future and a task step more each)."""
+        wait_for per request was a timer, a future and a task step more each), firing at
+        most every thirtieth of the timeout, so a request fails within 1/30 after its time."""
         self._expiry = None
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         while self._deadlines and self._deadlines[0][0] <= now:
             future = self.pending.pop(self._deadlines.popleft()[1], None)
             if future is not None and not future.done():
                 future.set_exception(NetworkError(f"the engine did not answer within {REPLY_TIMEOUT_S:g} s"))
         if self._deadlines:
-            self._expiry = asyncio.get_running_loop().call_at(self._deadlines[0][0], self._expire)
+            self._expiry = loop.call_at(max(self._deadlines[0][0], now + REPLY_TIMEOUT_S / 30), self._expire)
 
     async def request(self, message) -> Reply:
         """Send and wait for the reply (see :meth:`reply`)."""
