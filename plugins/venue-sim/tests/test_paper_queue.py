@@ -107,7 +107,7 @@ def test_the_venue_answers_only_what_it_has_committed(tmp_path):
     assert len(on_disk()) == 5
     # outside an event loop a put commits at once
     session.exchange.put("acme", session.exchange.get("acme", answers[0][0]))
-    assert len(on_disk()) == 5 and not session.exchange._open
+    assert len(on_disk()) == 5 and not session.exchange._pending
 
 
 class Deep(Controlled):
@@ -158,3 +158,25 @@ def test_a_place_reads_only_as_deep_a_book_as_its_answer_needs(tmp_path, monkeyp
     assert [x[4] for x in lean] == [c[4] for c in cases]
     assert [x[0] for x in lean] == ["FILLED", "FILLED", "EXPIRED", "EXPIRED", "FILLED", "NEW", "NEW", "NEW", "REJECTED", "NEW"]
     assert [x[3] for x in lean][5:8] + [lean[9][3]] == [D(1), D(3), D(0), D(2)]   # queue: at the touch, at 99.80, inside the spread, 100.12
+
+
+def test_orders_the_store_cannot_commit_yet_are_kept_and_answered_once_on_disk(tmp_path):
+    """A full disk: the venue holds its answers until its store has the orders, loses none,
+    and picks up by itself once the disk takes them."""
+    import sqlite3
+
+    from conftest import FullDisk
+
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), Controlled())
+    disk = session.exchange.db = FullDisk(session.exchange.db, "COMMIT", times=3)
+
+    async def run():
+        return await asyncio.wait_for(asyncio.gather(*(session.place(node(cid=str(k)), INST) for k in range(1, 4))), 10)
+
+    states = asyncio.run(run())
+    assert disk.left == 0 and [s.status for s in states] == ["NEW"] * 3
+    conn = sqlite3.connect(tmp_path / "paper.db")
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 3
+    finally:
+        conn.close()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import sqlite3
 import struct
 import time
@@ -43,6 +44,7 @@ from sequence_core.orders import NodeOrder
 TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
 ENTRY_LATENCY_MS = 5
 BOOK_DEPTH = 50                         # levels a place may walk, or look through for its queue
+log = logging.getLogger("sequence.paper")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -80,13 +82,15 @@ class PaperOrder(msgspec.Struct):
 class PaperExchange:
     """The paper venues' shared order store.
 
-    Writes are committed in groups, as a venue's matching engine persists: every put joins
-    one open transaction, committed on the next event-loop turn (outside a loop: at once),
-    and a session awaits :meth:`saved` before it answers, so the venue never answers what
-    it would not remember after a crash. One commit per order was ~6% of the engine's CPU
-    under load (issue 4). In the engine its WAL is checkpointed on a thread of its own: the
-    checkpoint SQLite runs inside every ~1,000th page's commit synced the file on the event
-    loop, 3-20 ms stalls that were the slowest of a deployed strategy's orders."""
+    Writes are committed in groups, as a venue's matching engine persists: every put waits
+    in memory (where get() reads it first) for one commit on the next event-loop turn
+    (outside a loop: at once), and a session awaits :meth:`saved` before it answers, so the
+    venue never answers what it would not remember after a crash. One commit per order was
+    ~6% of the engine's CPU under load (issue 4). A commit the disk refuses keeps its rows
+    and its waiters and is tried again (4 ms, doubling to 1 s), as the journal does. In the
+    engine its WAL is checkpointed on a thread of its own: the checkpoint SQLite runs inside
+    every ~1,000th page's commit synced the file on the event loop, 3-20 ms stalls that were
+    the slowest of a deployed strategy's orders."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -94,7 +98,9 @@ class PaperExchange:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self._open = False                 # a transaction holds puts not yet committed
+        self._pending: dict[tuple[str, str], tuple] = {}   # rows put, not yet committed
+        self._scheduled = False            # a commit is on its way
+        self._failures = 0                 # commits refused in a row
         self._waiters: list[asyncio.Future] = []
         try:
             asyncio.get_running_loop()     # in the engine: never checkpoint inside a commit
@@ -106,37 +112,61 @@ class PaperExchange:
             checkpoint_in_background(self.db)
 
     def get(self, venue: str, cid: str) -> PaperOrder | None:
-        row = self.db.execute("SELECT data FROM orders WHERE venue=? AND client_order_id=?", (venue, cid)).fetchone()
-        return msgspec.json.decode(row[0], type=PaperOrder) if row else None
+        row = self._pending.get((venue, cid)) or self.db.execute(
+            "SELECT venue, client_order_id, status, updated_ns, data FROM orders WHERE venue=? AND client_order_id=?",
+            (venue, cid)).fetchone()
+        return msgspec.json.decode(row[4], type=PaperOrder) if row else None
 
     def put(self, venue: str, order: PaperOrder) -> None:
-        if not self._open:
-            self.db.execute("BEGIN IMMEDIATE")
-            self._open = True
+        self._pending[(venue, order.client_order_id)] = (venue, order.client_order_id, order.status, time.time_ns(),
+                                                         msgspec.json.encode(order).decode())
+        if not self._scheduled:
             try:
                 asyncio.get_running_loop().call_soon(self._commit)
+                self._scheduled = True
             except RuntimeError:
-                self._open = None          # no loop: commit right after this write
-        self.db.execute("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?)",
-                        (venue, order.client_order_id, order.status, time.time_ns(), msgspec.json.encode(order).decode()))
-        if self._open is None:
-            self._commit()
+                self._commit()             # no loop: at once
 
     async def saved(self) -> None:
         """Return once every put so far is committed."""
-        if self._open:
+        if self._pending:
             future = asyncio.get_running_loop().create_future()
             self._waiters.append(future)
             await future
 
     def _commit(self) -> None:
-        if self._open is not False:
-            self.db.execute("COMMIT")
-            self._open = False
+        self._scheduled = False
+        if self._pending:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?)", list(self._pending.values()))
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._refused(exc)
+                return
+            self._pending, self._failures = {}, 0
         waiters, self._waiters = self._waiters, []
         for future in waiters:
             if not future.done():
                 future.set_result(None)
+
+    def _refused(self, exc: sqlite3.Error) -> None:
+        """The rows stay for the next commit; outside a loop the caller gets the error."""
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self._failures += 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise exc from None
+        if self._failures == 1 or self._failures % 20 == 0:
+            log.error("the paper venues' store could not commit (%s, %d time(s)); its orders are kept and tried again",
+                      exc, self._failures)
+        self._scheduled = True
+        loop.call_later(min(1.0, 0.002 * 2 ** self._failures), self._commit)
 
 
 def _draw(seed: int, *parts) -> float:
