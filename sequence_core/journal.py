@@ -26,6 +26,7 @@ from decimal import Decimal
 import msgspec
 
 from . import ledger
+from .errors import ConfigError
 from .orders import NODE_TERMINAL, TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
@@ -179,8 +180,8 @@ class Journal:
                                                       # nodes whose every fill this journal has seen
         self._checkpointer = None                     # threading.Event that stops it
         self._uncommitted: list[tuple] = []           # buffers written in the open transaction (_flush)
-        self._own_sql = False                         # tx() wrote SQL of its caller's in the open transaction
         self._failures = 0                            # commits failed in a row (_failed)
+        self._error: sqlite3.Error | None = None      # the last one's error
         self._closed = False
         self.positions = Positions(self)
 
@@ -207,7 +208,6 @@ class Journal:
         if outer:
             self._flush()             # SQL of the caller's own comes after the buffered rows
             self.db.execute("SAVEPOINT w")
-            self._own_sql = True
             kept = self._kept()
         try:
             yield self.db
@@ -222,7 +222,12 @@ class Journal:
         finally:
             self._depth -= 1
         if self._depth == 0:
-            self._schedule_commit()
+            # committed at once, not at the next group commit: if that commit fails and SQLite
+            # rolls it back, the caller's own SQL is gone and the caller must hear so (the
+            # buffered rows go back to the buffer and are written again: _failed)
+            self.commit()
+            if not self.committed and not self.db.in_transaction:
+                raise ConfigError(f"the journal could not commit ({self._error}); this change was not kept")
 
     @contextmanager
     def group(self) -> Iterator[None]:
@@ -333,7 +338,7 @@ class Journal:
                 self._failed(exc, kept_open=written)
                 return
             self._uncommitted.clear()
-            self._failures, self._own_sql = 0, False
+            self._failures = 0
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
@@ -347,6 +352,7 @@ class Journal:
         commit is retried with backoff (the orders resume when the disk does), elsewhere the
         caller gets the error."""
         self._failures += 1
+        self._error = exc
         if not (kept_open and self.db.in_transaction):
             try:
                 if self.db.in_transaction:
@@ -354,8 +360,6 @@ class Journal:
             except sqlite3.Error:
                 pass                       # SQLite rolled back itself
             self._open = False
-            if self._own_sql:
-                log.error("the journal rolled back SQL written inside tx() with its failed commit")
             batches, self._uncommitted = self._uncommitted + [(self._graphs, self._nodes, self._events, self._fills,
                                                                 self.positions.pending)], []
             self._graphs, self._nodes, self._fills, self.positions.pending = {}, {}, {}, {}
@@ -366,7 +370,6 @@ class Journal:
                 self._events += events
                 self._fills.update(fills)
                 self.positions.pending.update(positions)
-        self._own_sql = False
         import asyncio
 
         try:

@@ -36,16 +36,19 @@ os.environ["SEQUENCE_LOOPBACK_ONLY"] = "1"
 
 class FullDisk:
     """Stands in for a SQLite connection: statements starting with *prefix* fail *times*
-    times, as on a full disk; everything else goes to *db*."""
+    times, as on a full disk; everything else goes to *db*. With *rolls_back*, a failure
+    also rolls the transaction back, as SQLite does when a COMMIT cannot write."""
 
-    def __init__(self, db, prefix: str, times: int):
-        self._db, self._prefix, self.left = db, prefix, times
+    def __init__(self, db, prefix: str, times: int, rolls_back: bool = False):
+        self._db, self._prefix, self.left, self.rolls_back = db, prefix, times, rolls_back
 
     def execute(self, sql, *args):
         if self.left and sql.lstrip().upper().startswith(self._prefix):
             self.left -= 1
             import sqlite3
 
+            if self.rolls_back and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise sqlite3.OperationalError("database or disk is full")
         return self._db.execute(sql, *args)
 

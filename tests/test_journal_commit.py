@@ -191,3 +191,40 @@ def test_writes_a_failing_disk_refuses_are_kept_and_committed_once_when_it_recov
     journal.commit()
     assert rows()[0] == before + 1
     journal.close()
+
+
+def test_sql_of_ones_own_is_kept_or_reported_lost_when_its_commit_fails(home):
+    """tx() commits at once: a failed COMMIT that SQLite kept open is retried with the
+    caller's SQL in it; one that rolled back raises to the caller, whose SQL is gone, while
+    the buffered rows written before it are committed on the retry."""
+    import pytest
+
+    from sequence_core.errors import ConfigError
+
+    def on_disk(key: str) -> bool:
+        conn = sqlite3.connect(ledger_path(True))
+        try:
+            return conn.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone() is not None
+        finally:
+            conn.close()
+
+    async def run(rolls_back: bool) -> None:
+        journal = Journal(True)
+        before = _on_disk()
+        journal.event(LifecycleEvent(1, "graph_0000000000003", None, "sor_admission", {}))
+        journal.db = FullDisk(journal.db, "COMMIT", times=2, rolls_back=rolls_back)
+        key = f"mine-{rolls_back}"
+        if rolls_back:
+            with pytest.raises(ConfigError, match="disk is full.*not kept"):
+                with journal.tx() as db:
+                    db.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (key,))
+        else:
+            with journal.tx() as db:
+                db.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (key,))
+        await asyncio.wait_for(journal.durable(), 5)
+        assert _on_disk() == before + 1                 # the buffered event, once
+        assert on_disk(key) is not rolls_back
+        journal.close()
+
+    asyncio.run(run(False))
+    asyncio.run(run(True))
