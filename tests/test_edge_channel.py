@@ -86,6 +86,7 @@ def test_a_place_is_answered_once_durable_and_cancel_rides_behind_it(home):
             assert [r.error for r in done] == ["", ""]
             assert desk.journal.graph(reply.graph_id).status == "CANCELLED"
             assert done[1].graph_id in _committed_graphs(home)
+            assert not client.pending and not client._deadlines       # answered: nothing left to expire
 
     asyncio.run(run())
 

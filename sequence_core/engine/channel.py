@@ -505,6 +505,8 @@ class ChannelClient:
                     future.set_result(reply)
                 elif reply.id == 0 and reply.error:
                     why = reply.error                    # refused: authentication
+                while self._deadlines and self._deadlines[0][1] not in self.pending:
+                    self._deadlines.popleft()            # answered (mostly in order): its deadline goes
         except (asyncio.IncompleteReadError, OSError, msgspec.DecodeError, msgspec.ValidationError):
             pass
         finally:
