@@ -197,4 +197,8 @@ def status():
         line(f"engine {d['version']} running: pid {d['pid']}, 127.0.0.1:{d['port']}, up {d['uptime_s']}s")
         for mode, desk in d["desks"].items():
             line(f"  {mode}: {desk['working_graphs']} working graph(s), source {desk['source']}, venues {', '.join(desk['venues']) or '—'}")
+            journal = desk.get("journal") or {}
+            if not journal.get("committing", True):
+                line(f"  {mode}: the journal cannot commit ({journal['error']}; {journal['failed_commits']} attempt(s) in a row): "
+                     "its orders wait until it can")
     emit(data, text)

@@ -384,6 +384,13 @@ class Journal:
         loop.call_later(delay, self.commit)
 
     @property
+    def health(self) -> dict:
+        """Whether commits go through (``sequence engine status``): failed commits in a row
+        and the last one's error."""
+        return {"committing": self._failures == 0, "failed_commits": self._failures,
+                "error": str(self._error) if self._failures else None}
+
+    @property
     def committed(self) -> bool:
         """Whether everything written so far is committed (a failed commit leaves writes
         waiting for its retry)."""

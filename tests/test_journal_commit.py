@@ -228,3 +228,44 @@ def test_sql_of_ones_own_is_kept_or_reported_lost_when_its_commit_fails(home):
 
     asyncio.run(run(False))
     asyncio.run(run(True))
+
+
+def test_engine_status_says_when_the_journal_cannot_commit(home, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from sequence_core.engine.server import Engine
+
+    async def run() -> tuple[dict, dict, dict]:
+        engine = Engine("seq_test_token")
+        desk = await engine.desk("sandbox")
+
+        async def journal_status() -> dict:
+            return json.loads((await engine.status(None)).body)["desks"]["sandbox"]["journal"]
+
+        try:
+            healthy = await journal_status()
+            disk = desk.journal.db = FullDisk(desk.journal.db, "COMMIT", times=10**6)
+            desk.journal.event(LifecycleEvent(1, "graph_0000000000004", None, "sor_admission", {}))
+            await asyncio.sleep(0.05)
+            failing = await journal_status()
+            desk.journal.db = disk._db                      # the disk has room again
+            await asyncio.wait_for(desk.journal.durable(), 5)
+            return healthy, failing, await journal_status()
+        finally:
+            await desk.stop()
+
+    healthy, failing, recovered = asyncio.run(run())
+    assert healthy == recovered == {"committing": True, "failed_commits": 0, "error": None}
+    assert not failing["committing"] and failing["failed_commits"] >= 2 and "disk is full" in failing["error"]
+
+    # what `sequence engine status` prints from it
+    from sequence_cli import trade
+    from sequence_core import engine_client
+
+    monkeypatch.setattr(engine_client, "engine_info", lambda: type("Info", (), {"port": 1})())
+    monkeypatch.setattr(engine_client, "call", lambda *a: {"version": "x", "pid": 1, "uptime_s": 1, "desks": {
+        "sandbox": {"working_graphs": 2, "source": "synthetic", "venues": ["acme"], "journal": failing}}})
+    out = CliRunner().invoke(trade.engine, ["status"]).output
+    assert "sandbox: the journal cannot commit (database or disk is full;" in out and "orders wait until it can" in out
