@@ -148,6 +148,33 @@ def checkpoint_in_background(db: sqlite3.Connection, every_s: float = 1.0,
     return stop
 
 
+def rollback_quietly(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction after a failed write, if SQLite has not already."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass                               # SQLite rolled back itself
+
+
+def retry_commit_later(exc: sqlite3.Error, failures: int, commit, what: str, logger: logging.Logger = log) -> None:
+    """After a commit the disk refused (*failures* in a row): in an event loop, call *commit*
+    again after 4 ms, 8 ms, ... up to COMMIT_RETRY_MAX_S, logging the first failure and every
+    20th; outside one, raise *exc* to the caller. The journal and the paper venues' store
+    keep the refused writes in memory meanwhile."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise exc from None
+    delay = min(COMMIT_RETRY_MAX_S, COMMIT_EVERY_S * 2 ** failures)
+    if failures == 1 or failures % 20 == 0:
+        logger.error("%s could not commit (%s, %d time(s)); its writes are kept and tried again in %.3f s",
+                     what, exc, failures, delay)
+    loop.call_later(delay, commit)
+
+
 class Journal:
     """Group commit: writes join one open transaction (SQL of a caller's own in a SAVEPOINT,
     see tx()) that is committed on the next event-loop iteration, or, under load, COMMIT_EVERY_S after the
@@ -316,7 +343,7 @@ class Journal:
         if not self._open:
             self.db.execute("BEGIN IMMEDIATE")
             self._open = True
-        self._uncommitted.append((self._graphs, self._nodes, self._events, self._fills, self.positions.pending))
+        self._uncommitted.append(self._buffers())
         for sql, params in self._take_rows():
             self.db.execute(sql, params)
 
@@ -354,14 +381,9 @@ class Journal:
         self._failures += 1
         self._error = exc
         if not (kept_open and self.db.in_transaction):
-            try:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass                       # SQLite rolled back itself
+            rollback_quietly(self.db)
             self._open = False
-            batches, self._uncommitted = self._uncommitted + [(self._graphs, self._nodes, self._events, self._fills,
-                                                                self.positions.pending)], []
+            batches, self._uncommitted = self._uncommitted + [self._buffers()], []
             self._graphs, self._nodes, self._fills, self.positions.pending = {}, {}, {}, {}
             self._events = []
             for graphs, nodes, events, fills, positions in batches:      # oldest first: newer rows win
@@ -370,18 +392,12 @@ class Journal:
                 self._events += events
                 self._fills.update(fills)
                 self.positions.pending.update(positions)
-        import asyncio
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise exc from None
-        delay = min(COMMIT_RETRY_MAX_S, COMMIT_EVERY_S * 2 ** self._failures)
-        if self._failures == 1 or self._failures % 20 == 0:
-            log.error("the journal could not commit (%s, %d time(s)); its writes are kept and tried again every %.2f s "
-                      "(orders wait, none is sent unjournaled)", exc, self._failures, delay)
+        retry_commit_later(exc, self._failures, self.commit, "the journal (orders wait: none is sent unjournaled)")
         self._commit_scheduled = True
-        loop.call_later(delay, self.commit)
+
+    def _buffers(self) -> tuple:
+        """The write buffer's containers (_take_rows replaces them, so these stay as they are)."""
+        return self._graphs, self._nodes, self._events, self._fills, self.positions.pending
 
     @property
     def health(self) -> dict:

@@ -195,8 +195,7 @@ class _Connection(asyncio.Protocol):
         which runs after this either way (starting it first delayed the admission). Live
         requests keep their order: each is a task."""
         self.buffer += data
-        desk = self.engine.desks.get(self.mode) if self.ready else None
-        inline = desk is not None and desk.sandbox
+        inline = self._inline_desk() is not None
         later, bad = [], None
         try:
             for body in _frames(self.buffer):
@@ -211,6 +210,12 @@ class _Connection(asyncio.Protocol):
             self._dispatch(message)
         if bad is not None:
             self._refuse(f"bad frame: {bad}")
+
+    def _inline_desk(self):
+        """The desk that admits this connection's places inline: a sandbox one, once the
+        hello is in (live admission reads balances over the network first)."""
+        desk = self.engine.desks.get(self.mode) if self.ready else None
+        return desk if desk is not None and desk.sandbox else None
 
     def _refuse(self, why: str) -> None:
         log.warning("edge channel: %s; closing the connection", why)
@@ -233,8 +238,8 @@ class _Connection(asyncio.Protocol):
             return
         if isinstance(message, Hello):
             return
-        desk = self.engine.desks.get(self.mode)
-        if isinstance(message, Place) and desk is not None and desk.sandbox:
+        desk = self._inline_desk()
+        if isinstance(message, Place) and desk is not None:
             # admitted and committed right here, before the loop runs anything else
             try:
                 graph, journaled_ns = desk.admit_now(message.request, message.seen_mid)
@@ -301,7 +306,7 @@ class _Connection(asyncio.Protocol):
 
     async def _when_durable(self, desk, reply: Reply) -> None:
         await desk.journal.durable()
-        reply.journaled_ns = time.time_ns()
+        reply.journaled_ns = desk.journal.committed_ns      # the commit that made it durable
         self._send(reply)
 
     def _send(self, reply: Reply | Update) -> None:

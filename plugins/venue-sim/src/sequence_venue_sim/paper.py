@@ -38,6 +38,7 @@ import msgspec
 
 from sequence_core.errors import InvalidOrder, NetworkError, RateLimitExceeded
 from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill
+from sequence_core.journal import checkpoint_in_background, retry_commit_later, rollback_quietly
 from sequence_core.market import Instrument, MarketDataSource, OrderBook
 from sequence_core.orders import NodeOrder
 
@@ -107,15 +108,16 @@ class PaperExchange:
         except RuntimeError:
             pass
         else:
-            from sequence_core.journal import checkpoint_in_background
-
             checkpoint_in_background(self.db)
 
     def get(self, venue: str, cid: str) -> PaperOrder | None:
-        row = self._pending.get((venue, cid)) or self.db.execute(
-            "SELECT venue, client_order_id, status, updated_ns, data FROM orders WHERE venue=? AND client_order_id=?",
-            (venue, cid)).fetchone()
-        return msgspec.json.decode(row[4], type=PaperOrder) if row else None
+        pending = self._pending.get((venue, cid))
+        if pending is not None:
+            data = pending[4]
+        else:
+            row = self.db.execute("SELECT data FROM orders WHERE venue=? AND client_order_id=?", (venue, cid)).fetchone()
+            data = row[0] if row else None
+        return msgspec.json.decode(data, type=PaperOrder) if data else None
 
     def put(self, venue: str, order: PaperOrder) -> None:
         self._pending[(venue, order.client_order_id)] = (venue, order.client_order_id, order.status, time.time_ns(),
@@ -142,31 +144,16 @@ class PaperExchange:
                 self.db.executemany("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?)", list(self._pending.values()))
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._refused(exc)
+                rollback_quietly(self.db)
+                self._failures += 1
+                retry_commit_later(exc, self._failures, self._commit, "the paper venues' store", log)
+                self._scheduled = True
                 return
             self._pending, self._failures = {}, 0
         waiters, self._waiters = self._waiters, []
         for future in waiters:
             if not future.done():
                 future.set_result(None)
-
-    def _refused(self, exc: sqlite3.Error) -> None:
-        """The rows stay for the next commit; outside a loop the caller gets the error."""
-        try:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
-        self._failures += 1
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise exc from None
-        if self._failures == 1 or self._failures % 20 == 0:
-            log.error("the paper venues' store could not commit (%s, %d time(s)); its orders are kept and tried again",
-                      exc, self._failures)
-        self._scheduled = True
-        loop.call_later(min(1.0, 0.002 * 2 ** self._failures), self._commit)
 
 
 def _draw(seed: int, *parts) -> float:
