@@ -251,9 +251,12 @@ class Journal:
         if self._depth == 0:
             # committed at once, not at the next group commit: if that commit fails and SQLite
             # rolls it back, the caller's own SQL is gone and the caller must hear so (the
-            # buffered rows go back to the buffer and are written again: _failed)
+            # buffered rows go back to the buffer and are written again: _failed). Told by the
+            # failure count, not by what is left uncommitted: with nothing buffered before it,
+            # a rolled-back commit of the caller's SQL alone leaves nothing behind
+            failures = self._failures
             self.commit()
-            if not self.committed and not self.db.in_transaction:
+            if self._failures > failures and not self.db.in_transaction:
                 raise ConfigError(f"the journal could not commit ({self._error}); this change was not kept")
 
     @contextmanager

@@ -208,12 +208,13 @@ def test_sql_of_ones_own_is_kept_or_reported_lost_when_its_commit_fails(home):
         finally:
             conn.close()
 
-    async def run(rolls_back: bool) -> None:
+    async def run(rolls_back: bool, buffered: bool) -> None:
         journal = Journal(True)
         before = _on_disk()
-        journal.event(LifecycleEvent(1, "graph_0000000000003", None, "sor_admission", {}))
+        if buffered:
+            journal.event(LifecycleEvent(1, "graph_0000000000003", None, "sor_admission", {}))
         journal.db = FullDisk(journal.db, "COMMIT", times=2, rolls_back=rolls_back)
-        key = f"mine-{rolls_back}"
+        key = f"mine-{rolls_back}-{buffered}"
         if rolls_back:
             with pytest.raises(ConfigError, match="disk is full.*not kept"):
                 with journal.tx() as db:
@@ -222,12 +223,13 @@ def test_sql_of_ones_own_is_kept_or_reported_lost_when_its_commit_fails(home):
             with journal.tx() as db:
                 db.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (key,))
         await asyncio.wait_for(journal.durable(), 5)
-        assert _on_disk() == before + 1                 # the buffered event, once
+        assert _on_disk() == before + buffered          # the buffered event, once
         assert on_disk(key) is not rolls_back
         journal.close()
 
-    asyncio.run(run(False))
-    asyncio.run(run(True))
+    for buffered in (True, False):      # (alone, a lost commit leaves nothing uncommitted behind)
+        asyncio.run(run(False, buffered))
+        asyncio.run(run(True, buffered))
 
 
 def test_engine_status_says_when_the_journal_cannot_commit(home, monkeypatch):
@@ -269,3 +271,53 @@ def test_engine_status_says_when_the_journal_cannot_commit(home, monkeypatch):
         "sandbox": {"working_graphs": 2, "source": "synthetic", "venues": ["acme"], "journal": failing}}})
     out = CliRunner().invoke(trade.engine, ["status"]).output
     assert "sandbox: the journal cannot commit (database or disk is full;" in out and "orders wait until it can" in out
+
+
+def test_a_redemption_the_journal_cannot_record_says_so_and_the_next_one_catches_up(home):
+    """The venue settles before the ledger is written: when that write is lost (its COMMIT
+    rolled back on a full disk) the error says the venue settled and to redeem again, and
+    the second redeem credits the payout exactly once."""
+    from decimal import Decimal
+
+    import pytest
+
+    from sequence_core.engine.server import Engine
+    from sequence_core.errors import SequenceError
+    from sequence_core.orders import OrderRequest
+
+    ticker = "KXBTCZ-26DEC31-T99000"
+
+    def held() -> dict:
+        conn = sqlite3.connect(ledger_path(True))
+        try:
+            return {i: (Decimal(q), s) for i, q, s in conn.execute(
+                "SELECT instrument, qty, status FROM positions WHERE venue='kalshi'")}
+        finally:
+            conn.close()
+
+    async def run() -> tuple[dict, dict, str, dict, dict]:
+        engine = Engine("seq_test_token")
+        desk = await engine.desk("sandbox")
+        try:
+            rt = await desk.place(OrderRequest(f"{ticker}:YES", "buy", Decimal(10), venue="kalshi",
+                                               limit_price=Decimal("0.99")), 5)
+            assert rt.graph.status == "FILLED"
+            await desk.journal.durable()
+            before = held()
+            disk = desk.journal.db = FullDisk(desk.journal.db, "COMMIT", times=10**6, rolls_back=True)
+            with pytest.raises(SequenceError) as lost:
+                await desk.redeem(ticker, "kalshi")
+            after_failure = held()
+            desk.journal.db = disk._db
+            second = await desk.redeem(ticker, "kalshi")
+            return before, after_failure, str(lost.value), second, held()
+        finally:
+            await desk.stop()
+
+    before, after_failure, message, second, after = asyncio.run(run())
+    assert "kalshi settled" in message and "disk is full" in message and "run the same redeem again" in message
+    assert after_failure == before                      # nothing recorded, nothing half-recorded
+    paid = Decimal(second["paid"])
+    assert paid == (10 if second["winning_outcome"] == "YES" else 0)
+    assert after[f"{ticker}:YES"] == (0, "redeemed")
+    assert after["USD"][0] == before["USD"][0] + paid   # credited once

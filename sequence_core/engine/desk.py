@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 import time
 from decimal import Decimal
 
@@ -767,8 +768,6 @@ class Desk:
 
     async def redeem(self, symbol: str, venue: str) -> dict:
         """Claim a resolved event contract: cash in, position marked redeemed."""
-        from .. import ledger
-
         self.client.trading_venues([venue])
         found = [i for i in resolve(symbol.rpartition(":")[0] if symbol.upper().endswith((":YES", ":NO")) else symbol,
                                     self.venues[venue].instruments()) if i.kind == "event_contract"]
@@ -777,6 +776,22 @@ class Desk:
         settlement = await self.session(venue).settle(found)
         if settlement is None:
             raise InvalidOrder(f"{found[0].symbol} has not resolved yet on {venue}; nothing to redeem")
+        try:
+            paid, rows = self._record_redemption(venue, found, settlement)
+        except (SequenceError, sqlite3.Error) as exc:
+            # the venue side is done and idempotent (a second settle pays nothing more); the
+            # ledger is not: say so, and how it catches up
+            raise SequenceError(f"{venue} settled {found[0].symbol} ({settlement.winning_outcome} won), but the journal "
+                                f"could not record the redemption ({exc}); run the same redeem again once it can: "
+                                "the venue pays out once and the ledger catches up") from None
+        self.journal.positions.forget()      # written with SQL of its own above
+        await self.journal.durable()
+        return {"venue": venue, "symbol": found[0].symbol, "winning_outcome": settlement.winning_outcome, "method": settlement.method,
+                "reference": settlement.reference, "paid": str(paid), "positions": rows}
+
+    def _record_redemption(self, venue: str, found: list[Instrument], settlement) -> tuple[Decimal, list[dict]]:
+        """Mark the settled positions redeemed and credit their payout, committed at once."""
+        from .. import ledger
         from ..journal import position_key
 
         paid, rows = Decimal(0), []
@@ -801,10 +816,7 @@ class Desk:
                     held[inst.quote] = ledger.Position(venue, inst.quote, "fiat", base + payout, base + payout, Decimal(0), Decimal(0), "open")
                 paid += payout
                 rows.append({"instrument": key, "outcome": inst.outcome, "qty": str(p.qty), "payout": str(payout), "realized_pnl": str(pnl)})
-        self.journal.positions.forget()      # written with SQL of its own above
-        await self.journal.durable()
-        return {"venue": venue, "symbol": found[0].symbol, "winning_outcome": settlement.winning_outcome, "method": settlement.method,
-                "reference": settlement.reference, "paid": str(paid), "positions": rows}
+        return paid, rows
 
     def _publish(self, graph_id: str, rt: GraphRuntime | None = None) -> None:
         """A graph changed: wake the event stream's long-polls, and tell the channel
