@@ -756,7 +756,7 @@ class Desk:
         self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend_requested", detail))
         await self.journal.durable()
         result = await asyncio.wait_for(self.session(node.venue).amend(node, inst, price, qty), SEND_TIMEOUT_S)
-        with self.journal.tx():
+        with self.journal.group():      # buffered rows: a commit the disk refuses keeps them and retries
             if qty is not None and qty != node.qty:
                 rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
             node.limit_price = result.state.price or (price if price is not None else node.limit_price)
@@ -764,6 +764,7 @@ class Desk:
             self._apply(rt, node.node_order_id, result.state, inst)
             self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend",
                                               {"from": node.node_order_id, **detail}))
+        await self.journal.durable()
         return {"mode": result.mode, "from": node.node_order_id, "node": node}
 
     async def redeem(self, symbol: str, venue: str) -> dict:
