@@ -16,6 +16,7 @@ socket was down are read over REST and nothing is missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -104,6 +105,20 @@ class UserStreamRunner(SocketRunner):
                     await self._pump(ws)
                 finally:
                     pinger.cancel()
+
+    @contextlib.asynccontextmanager
+    async def _connect(self, http, url: str, venue: str, headers: dict, heartbeat_s: float):
+        """A handshake refused with 401/403 is a refused login where the venue signs the
+        handshake itself (Kalshi): said as such, not as a network fault."""
+        import aiohttp
+
+        try:
+            async with super()._connect(http, url, venue, headers, heartbeat_s) as ws:
+                yield ws
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status not in (401, 403):
+                raise
+            raise AuthenticationError(f"{venue} refused the private websocket login (HTTP {exc.status}): check the API key") from None
 
     async def _login(self, ws) -> None:
         messages = self.stream.login()

@@ -9,10 +9,17 @@ Order writes exist only on the V2 ``/portfolio/events/orders`` family (YES-book 
 YES prices, string counts); the legacy ``POST /portfolio/orders`` answers 410
 ``deprecated_v1_order_endpoint``. One market, KXBTCZ-26DEC31-T99000, has a fixed book: YES bids
 0.40 x 100, 0.39 x 200; NO bids 0.58 x 150, 0.57 x 300 (so YES asks 0.42, NO asks 0.60).
-Takers pay the published fee, ceiled to the cent, reported per fill as ``fee_cost``.
+Takers pay the published fee, ceiled to the cent, reported per fill as ``fee_cost``; this
+fake's market lists a maker fee (0.0175 x C x P x (1 - P), ceiled likewise) for resting orders
+that ``fill_resting()`` fills. A fill's ``fill_id`` and ``trade_id`` are one value, as the docs
+say of REST's ``Fill``.
 Rate limit: 429 ``{"error": "too many requests"}`` without Retry-After, as documented.
-Websocket ``/trade-api/ws/v2``: signed handshake; ``orderbook_delta`` (snapshot then deltas,
-``seq`` per ``sid``) and ``trade``. Faults: ``rate_limit_next``, ``malformed_next``,
+Websocket ``/trade-api/ws/v2``: signed handshake (refused with the REST 401, so aiohttp sees
+a failed handshake; ``handshake_refusal`` changes the status); ``orderbook_delta`` (snapshot then deltas, ``seq`` per ``sid``) and
+``trade``; the private ``user_orders`` and ``fill`` channels push every order change made
+through REST (``user_order``, YES price only) and every fill (``fill``, its ``trade_id`` the
+REST fill id). ``logins``: False per refused handshake, True per socket's first private
+subscription; ``private``: those sockets. Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``slow_next_s``, ``server_error_next``, ``skip_next_seq``, ``drop_sockets()``.
 """
 
@@ -34,6 +41,7 @@ from sequence_venue_kalshi.signing import verify
 P = "/trade-api/v2"
 TICKER = "KXBTCZ-26DEC31-T99000"
 SETTLED_TICKER = "KXETHZ-26DEC31-T4000"
+PRIVATE = ("user_orders", "fill")
 ONE = Decimal(1)
 
 
@@ -53,8 +61,13 @@ def dollars(x: Decimal) -> str:
     return f"{x.quantize(Decimal('0.0001')):f}"
 
 
-def taker_fee(price: Decimal, count: Decimal) -> Decimal:
-    raw = Decimal("0.07") * count * price * (ONE - price)
+def ms_of(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def schedule_fee(price: Decimal, count: Decimal, coefficient: Decimal) -> Decimal:
+    """coefficient x C x P x (1 - P), ceiled to the cent (taker 0.07, maker 0.0175)."""
+    raw = coefficient * count * price * (ONE - price)
     return (raw / Decimal("0.01")).to_integral_value(rounding=ROUND_CEILING) * Decimal("0.01")
 
 
@@ -78,6 +91,9 @@ class FakeKalshi(FakeVenueServer):
         self.subs: list[dict] = []              # websocket subscriptions: sid, channel, tickers, seq, ws
         self.commands: list[dict] = []
         self._sids = itertools.count(1)
+        self.private: list = []                 # sockets subscribed to user_orders / fill
+        self.logins: list[bool] = []
+        self.handshake_refusal = 401            # 403: as Kalshi's CDN has answered a refused handshake
 
     # -- plumbing --------------------------------------------------------------------------------
     def rate_limited(self):
@@ -238,26 +254,35 @@ class FakeKalshi(FakeVenueServer):
             if not book[level]:
                 del book[level]
 
-    def _fill(self, o: dict, yes_price: Decimal, count: Decimal) -> None:
+    def _fill(self, o: dict, yes_price: Decimal, count: Decimal, taker: bool = True) -> None:
         bid = o["_side"] == "bid"
-        fee = taker_fee(yes_price, count)
+        fee = schedule_fee(yes_price, count, Decimal("0.07") if taker else Decimal("0.0175"))
         cost = count * (yes_price if bid else ONE - yes_price)        # buying YES, or buying NO
         signed_count = count if bid else -count
         pairs = min(count, abs(self.position)) if self.position * signed_count < 0 else Decimal(0)
         self.balance += pairs - cost - fee          # a YES and a NO held together net to $1 at once
         self.exposure += cost - pairs
         self.position += signed_count
-        now = self.now_ms()
-        self.fills.append({"fill_id": str(uuid.uuid4()), "trade_id": str(uuid.uuid4()), "order_id": o["order_id"],
+        now, fill_id, role = self.now_ms(), str(uuid.uuid4()), "taker" if taker else "maker"
+        self.fills.append({"fill_id": fill_id, "trade_id": fill_id, "order_id": o["order_id"],
                            "ticker": o["ticker"], "market_ticker": o["ticker"], "count_fp": fp(count),
                            "yes_price_dollars": dollars(yes_price), "no_price_dollars": dollars(ONE - yes_price),
-                           "is_taker": True, "fee_cost": dollars(fee), "created_time": iso(now), "ts": now // 1000})
+                           "outcome_side": "yes" if bid else "no", "book_side": o["_side"],
+                           "is_taker": taker, "fee_cost": dollars(fee), "created_time": iso(now), "ts": now // 1000})
         filled = Decimal(o["fill_count_fp"]) + count
-        o.update(fill_count_fp=fp(filled), remaining_count_fp=fp(Decimal(o["remaining_count_fp"]) - count),
-                 taker_fees_dollars=dollars(Decimal(o["taker_fees_dollars"]) + fee),
-                 taker_fill_cost_dollars=dollars(Decimal(o["taker_fill_cost_dollars"]) + cost), last_update_time=iso(now))
+        o.update({"fill_count_fp": fp(filled), "remaining_count_fp": fp(Decimal(o["remaining_count_fp"]) - count),
+                  f"{role}_fees_dollars": dollars(Decimal(o[f"{role}_fees_dollars"]) + fee),
+                  f"{role}_fill_cost_dollars": dollars(Decimal(o[f"{role}_fill_cost_dollars"]) + cost),
+                  "last_update_time": iso(now)})
         if not Decimal(o["remaining_count_fp"]):
             o["status"] = "executed"
+        self._push("fill", {"trade_id": fill_id, "order_id": o["order_id"], "market_ticker": o["ticker"], "exchange_index": 0,
+                            "is_taker": taker, "side": "yes" if bid else "no", "action": "buy",
+                            "outcome_side": "yes" if bid else "no", "book_side": o["_side"],
+                            "purchased_side": "yes" if bid else "no", "yes_price_dollars": dollars(yes_price),
+                            "count_fp": fp(count), "fee_cost": dollars(fee), "ts": now // 1000, "ts_ms": now,
+                            "post_position_fp": fp(self.position),
+                            **({"client_order_id": o["client_order_id"]} if o["client_order_id"] else {})})
 
     def _crosses(self, side: str, price: Decimal) -> bool:
         if side == "bid":
@@ -313,6 +338,7 @@ class FakeKalshi(FakeVenueServer):
             if tif in ("immediate_or_cancel", "fill_or_kill") and o["status"] == "resting":
                 o.update(status="canceled", remaining_count_fp="0.00")
         self.orders[oid] = o
+        self._push_order(o)
         answer = {"order_id": oid, "client_order_id": cid, "fill_count": o["fill_count_fp"],
                   "remaining_count": o["remaining_count_fp"], "ts_ms": now}
         if Decimal(o["fill_count_fp"]):
@@ -339,6 +365,7 @@ class FakeKalshi(FakeVenueServer):
             return o
         reduced = o["remaining_count_fp"]
         o.update(status="canceled", remaining_count_fp="0.00", last_update_time=iso(self.now_ms()))
+        self._push_order(o)
         return web.json_response({"order_id": o["order_id"], "client_order_id": o["client_order_id"],
                                   "reduced_by": reduced, "ts_ms": self.now_ms()})
 
@@ -361,6 +388,7 @@ class FakeKalshi(FakeVenueServer):
         o.update(yes_price_dollars=dollars(price), no_price_dollars=dollars(ONE - price), remaining_count_fp=fp(total - filled),
                  client_order_id=p.get("updated_client_order_id") or o["client_order_id"], last_update_time=iso(self.now_ms()))
         self._match(o, price)
+        self._push_order(o)
         return web.json_response({"order_id": o["order_id"], "client_order_id": o["client_order_id"],
                                   "remaining_count": o["remaining_count_fp"], "fill_count": o["fill_count_fp"],
                                   "ts_ms": self.now_ms()})
@@ -379,6 +407,7 @@ class FakeKalshi(FakeVenueServer):
         o.update(remaining_count_fp=fp(left), last_update_time=iso(self.now_ms()))
         if not left:
             o["status"] = "canceled"
+        self._push_order(o)
         return web.json_response({"order_id": o["order_id"], "client_order_id": o["client_order_id"],
                                   "remaining_count": o["remaining_count_fp"], "ts_ms": self.now_ms()})
 
@@ -386,6 +415,8 @@ class FakeKalshi(FakeVenueServer):
     async def ws(self, request):
         refused = self.check_headers(request.headers, "GET", "/trade-api/ws/v2")
         if refused is not None:
+            self.logins.append(False)
+            refused.set_status(self.handshake_refusal)
             return refused                      # the handshake itself is refused
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -399,6 +430,9 @@ class FakeKalshi(FakeVenueServer):
                     sub = {"sid": next(self._sids), "channel": channel, "tickers": params.get("market_tickers", []),
                            "seq": 0, "ws": ws}
                     self.subs.append(sub)
+                    if channel in PRIVATE and ws not in self.private:
+                        self.private.append(ws)
+                        self.logins.append(True)
                     await ws.send_json({"id": cmd.get("id"), "type": "subscribed", "msg": {"channel": channel, "sid": sub["sid"]}})
                     if channel == "orderbook_delta":
                         for t in sub["tickers"]:
@@ -443,4 +477,29 @@ class FakeKalshi(FakeVenueServer):
                         "trade_id": str(uuid.uuid4()), "market_ticker": TICKER, "yes_price_dollars": yes_price,
                         "no_price_dollars": dollars(ONE - Decimal(yes_price)), "count_fp": count, "taker_side": taker_side,
                         "ts": self.now_ms() // 1000, "ts_ms": self.now_ms()}}))
+        self.soon(go)
+
+    # -- the private channels ------------------------------------------------------------------------
+    def _push(self, channel_type: str, msg: dict) -> None:
+        """Send a private message to every socket subscribed to its channel (on the server's loop)."""
+        channel = "user_orders" if channel_type == "user_order" else channel_type
+        for sub in self.subs:
+            if sub["channel"] == channel and not sub["ws"].closed:
+                asyncio.ensure_future(sub["ws"].send_json({"type": channel_type, "sid": sub["sid"], "msg": msg}))
+
+    def _push_order(self, o: dict) -> None:
+        """The ``user_order`` message: Get Order's fields, YES price only, ``*_ts_ms`` times."""
+        bid = o["_side"] == "bid"
+        msg = {k: v for k, v in self._order_view(o).items() if k not in ("no_price_dollars", "exchange_index")}
+        msg.update(side="yes" if bid else "no", is_yes=bid, outcome_side="yes" if bid else "no", book_side=o["_side"],
+                   created_ts_ms=ms_of(o["created_time"]), last_updated_ts_ms=ms_of(o["last_update_time"]))
+        self._push("user_order", msg)
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        """A counterparty hits our resting order for ``qty`` at its price: a maker fill, pushed
+        as ``fill`` then ``user_order`` (from any thread)."""
+        def go():
+            o = next(o for o in self.orders.values() if o["client_order_id"] == cid and o["status"] == "resting")
+            self._fill(o, Decimal(o["yes_price_dollars"]), Decimal(qty), taker=False)
+            self._push_order(o)
         self.soon(go)

@@ -1,8 +1,8 @@
 """The Kalshi adapter against the fake server: signing as Kalshi verifies it (RSA-PSS and
 Ed25519), V2 YES-book orders for both legs, native amend and decrease, positions, balances,
 automatic settlement, the websocket book (both legs from one market, gap -> fresh snapshot,
-dropped socket -> no stale book), real published payloads, and faults (429, timeouts, 5xx,
-malformed answers, clock skew, bad credentials)."""
+dropped socket -> no stale book), the private ``user_orders``/``fill`` stream, real published
+payloads, and faults (429, timeouts, 5xx, malformed answers, clock skew, bad credentials)."""
 
 import asyncio
 import base64
@@ -20,7 +20,7 @@ from fake_kalshi import TICKER, FakeKalshi  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, make_pem, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, until  # noqa: E402
 from sequence_venue_kalshi import fees  # noqa: E402
 from sequence_venue_kalshi.execution import KalshiSession, wire  # noqa: E402
 from sequence_venue_kalshi.feed import KalshiFeed  # noqa: E402
@@ -50,7 +50,8 @@ def fake():
 
 
 def session(fake, pem=PEM, key_id=KEY_ID, timeout_s=10.0) -> KalshiSession:
-    return KalshiSession(KalshiClient(key_id, pem, fake.url + "/trade-api/v2", timeout_s=timeout_s))
+    return KalshiSession(KalshiClient(key_id, pem, fake.url + "/trade-api/v2", timeout_s=timeout_s),
+                         {"ws_url": fake.url.replace("http", "ws") + "/trade-api/ws/v2"})
 
 
 def node(n=0, side="buy", qty="5", price="0.42", kind="ioc"):
@@ -330,6 +331,130 @@ def test_published_payloads_parse():
         ("KXELONMARS-99", Decimal("0.01"), Decimal("0.01"), "trading"), ("KXELONMARS-99:NO", Decimal("0.01"), Decimal("0.01"), "trading"),
         ("KXCOLONIZEMARS-50", Decimal("0.001"), Decimal("0.01"), "trading"),
         ("KXCOLONIZEMARS-50:NO", Decimal("0.001"), Decimal("0.01"), "trading")]
+
+
+# -- the private orders and fills stream ----------------------------------------------------------
+@pytest.mark.parametrize("inst,price", [(YES, "0.30"), (NO, "0.55")])
+def test_a_resting_order_fill_arrives_on_the_private_stream_as_the_poll_reports_it(fake, inst, price):
+    n = node(20, qty="10", price=price, kind="limit")
+
+    async def go():
+        s = session(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream subscribed")
+            await s.place(n, inst)
+            fake.fill_resting(n.client_order_id, "4")
+            await until(lambda: any(st.fills for st in probe.states) and any(st.qty and st.filled_qty for st in probe.states),
+                        what="the fill and the order update pushed")
+            polled = await s.order_state(n.client_order_id, inst)
+        await s.close()
+        return probe.states, polled
+    states, polled = asyncio.run(go())
+    (pushed,) = [st for st in states if st.fills]
+    (fill,), (rest,) = pushed.fills, polled.fills
+    assert (pushed.client_order_id, pushed.venue_order_id) == (n.client_order_id, polled.venue_order_id)
+    assert (fill.fill_id, fill.price, fill.qty, fill.fee, fill.liquidity) == (rest.fill_id, rest.price, rest.qty, rest.fee, rest.liquidity)
+    # the node's own leg: a NO buy at 0.55 rests as a YES ask at 0.45 and fills at 0.55 NO
+    assert (fill.price, fill.qty, fill.liquidity, fill.fee) == (Decimal(price), Decimal(4), "maker", Decimal("0.02"))
+    update = next(st for st in states if st.qty and st.filled_qty)
+    assert (update.status, update.filled_qty, update.qty, update.price) == ("PARTIALLY_FILLED", Decimal(4), Decimal(10), Decimal(price))
+
+
+@pytest.mark.parametrize("kind,status", [("other_key", 401), ("unknown_id", 401), ("other_key", 403)])
+def test_a_refused_handshake_is_a_login_error_that_never_shows_the_key(fake, kind, status):
+    pem, key_id = (make_pem("rsa"), KEY_ID) if kind == "other_key" else (PEM, "not-a-key")
+    fake.handshake_refusal = status
+    s = session(fake, pem=pem, key_id=key_id)
+    probe = refused_login(s.user_stream(), INSTRUMENTS)
+    asyncio.run(s.close())
+    error = probe.runner.stats.error
+    assert f"kalshi refused the private websocket login (HTTP {status})" in error
+    assert "PRIVATE KEY" not in error and pem.splitlines()[1] not in error
+    assert not probe.runner.live and probe.connects == 0 and fake.private == [] and fake.logins[0] is False
+
+
+def test_a_failing_handshake_is_not_called_a_bad_key_and_the_stream_recovers(fake):
+    fake.server_error_next = 1                   # the handshake answers 500 once
+
+    async def go():
+        s = session(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.stats.error, what="the failed handshake")
+            error = probe.runner.stats.error
+            await until(lambda: probe.runner.live and fake.private, what="the next handshake")
+        await s.close()
+        return error
+    error = asyncio.run(go())
+    assert "500" in error and "login" not in error
+
+
+def test_the_stream_reconnects_asks_for_a_catch_up_and_still_pushes_fills(fake):
+    n = node(21, qty="5", price="0.30", kind="limit")
+
+    async def go():
+        s = session(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.connects and fake.private, what="first connect")
+            fake.drop_sockets()
+            await until(lambda: probe.connects >= 2 and probe.runner.live and len(fake.private) == 2, what="reconnect")
+            await s.place(n, YES)
+            fake.fill_resting(n.client_order_id, "5")
+            await until(lambda: any(st.fills for st in probe.states), what="a fill after the reconnect")
+            reconnects = probe.runner.stats.reconnects
+        await s.close()
+        return reconnects, probe.states
+    reconnects, states = asyncio.run(go())
+    assert reconnects >= 1 and fake.logins[:2] == [True, True]         # each handshake signed afresh and accepted
+    assert [st.fills[0].qty for st in states if st.fills] == [Decimal(5)]
+
+
+def test_a_refused_subscription_ends_the_session_as_a_refused_login():
+    stream = KalshiSession(KalshiClient(KEY_ID, PEM, "http://127.0.0.1:9/trade-api/v2")).user_stream()
+    # websocket-connection: error code 9 "Authentication required - Channel requires authenticated connection"
+    with pytest.raises(AuthenticationError, match="refused the private websocket login"):
+        stream.parse({"id": 1, "type": "error", "msg": {"code": 9, "msg": "Authentication required"}}, {})
+    with pytest.raises(NetworkError, match="code 17"):
+        stream.parse({"id": 1, "type": "error", "msg": {"code": 17, "msg": "Internal error"}}, {})
+    assert stream.parse({"id": 1, "type": "subscribed", "msg": {"channel": "fill", "sid": 2}}, {}) == []
+
+
+def test_the_published_user_order_and_fill_messages_parse():
+    # the examples of https://docs.kalshi.com/websockets/user-orders and .../user-fills
+    order = {"type": "user_order", "sid": 22, "msg": {
+        "order_id": "ee587a1c-8b87-4dcf-b721-9f6f790619fa", "user_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        "ticker": "FED-23DEC-T3.00", "status": "resting", "side": "yes", "is_yes": True, "yes_price_dollars": "0.3500",
+        "fill_count_fp": "0.00", "remaining_count_fp": "10.00", "initial_count_fp": "10.00",
+        "taker_fill_cost_dollars": "0.0000", "maker_fill_cost_dollars": "0.0000", "client_order_id": "my-order-1",
+        "order_group_id": "og_123", "self_trade_prevention_type": "taker_at_cross", "created_time": "2024-12-01T10:00:00Z",
+        "created_ts_ms": 1733047200000, "expiration_time": "2024-12-01T11:00:00Z", "expiration_ts_ms": 1733050800000,
+        "subaccount_number": 0}}
+    fill = {"type": "fill", "sid": 13, "msg": {
+        "trade_id": "d91bc706-ee49-470d-82d8-11418bda6fed", "order_id": "ee587a1c-8b87-4dcf-b721-9f6f790619fa",
+        "market_ticker": "HIGHNY-22DEC23-B53.5", "exchange_index": 2, "is_taker": True, "side": "yes",
+        "yes_price_dollars": "0.750", "count_fp": "278.00", "action": "buy", "ts": 1671899397, "ts_ms": 1671899397000,
+        "post_position_fp": "500.00", "purchased_side": "yes", "subaccount": 3}}
+    s = KalshiSession(KalshiClient(KEY_ID, PEM, "http://127.0.0.1:9/trade-api/v2"))
+    stream = s.user_stream()
+    s._legs["ee587a1c-8b87-4dcf-b721-9f6f790619fa"] = "YES"        # as after placing or reading the order
+    (state,) = stream.parse(order, {})
+    assert (state.client_order_id, state.venue_order_id, state.status, state.filled_qty) == (
+        "my-order-1", "ee587a1c-8b87-4dcf-b721-9f6f790619fa", "NEW", Decimal(0))
+    assert (state.price, state.qty, state.venue_ts_ns) == (Decimal("0.35"), Decimal(10), 1733047200000 * 1_000_000)
+    # the example has no fee_cost (the schema requires one): the fill is left to the poll, which
+    # reads it with its fee; the state still says 278 filled, more than the engine holds
+    (bare,) = stream.parse(fill, {})
+    assert (bare.client_order_id, bare.filled_qty, bare.fills) == ("my-order-1", Decimal(278), ())
+    (priced,) = stream.parse({**fill, "msg": {**fill["msg"], "fee_cost": "3.6800"}}, {})
+    (f,) = priced.fills
+    assert (f.fill_id, f.price, f.qty, f.fee, f.fee_asset, f.liquidity, f.venue_ts_ns) == (
+        "d91bc706-ee49-470d-82d8-11418bda6fed", Decimal("0.75"), Decimal(278), Decimal("3.68"), "USD", "taker",
+        1671899397000 * 1_000_000)
+    s._legs["ee587a1c-8b87-4dcf-b721-9f6f790619fa"] = "NO"         # a NO node's order: the NO leg's price
+    (no,) = stream.parse({**fill, "msg": {**fill["msg"], "fee_cost": "3.6800"}}, {})
+    assert no.fills[0].price == Decimal("0.25")
+    s._legs.clear()                                                # a leg this session never saw: no price guessed
+    (unknown,) = stream.parse(order, {})
+    assert unknown.price is None and stream.parse({**fill, "msg": {**fill["msg"], "fee_cost": "3.68"}}, {})[0].fills == ()
 
 
 # -- fees -----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The Kalshi adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + signed websocket heartbeat), quote both legs from the live source,
 buy YES and NO, a resting order amended in place, cancel, fills, positions, automatic
-settlement through redeem, and a venue refusal as a clear error."""
+settlement through redeem, a venue refusal as a clear error, and a resting order's later fill
+learnt from the private stream."""
 
 import sys
 from decimal import Decimal
@@ -11,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kalshi import TICKER, FakeKalshi  # noqa: E402
-from sequence_core.testing import LiveCli, make_pem  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill, make_pem  # noqa: E402
 from sequence_venue_kalshi.signing import load_key  # noqa: E402
 
 KEY_ID = "kalshi-cli-key-3"
@@ -81,3 +82,12 @@ def test_a_venue_refusal_is_a_clear_error(world):
     r = cli.run("buy", f"{TICKER}:YES", "10", "--venue", "kalshi")
     out = r.stdout + r.stderr
     assert "REJECTED" in r.stdout and f"kalshi: market {TICKER} is not open (market_closed)" in out, out
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", f"{TICKER}:YES", "5", "--venue", "kalshi", "--limit-price", "0.30")
+    cid = next(o["client_order_id"] for o in server.orders.values() if o["status"] == "resting")
+    # qty and price as Kalshi writes them (count_fp, yes_price_dollars), on the stream as over REST
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "5.00", "0.3000",
+                      lambda: len([r for r in server.requests if r[0] == "GET" and r[1].startswith("/trade-api/v2/portfolio/orders/")]))

@@ -16,7 +16,8 @@ docs ask); a size-only decrease uses ``.../decrease`` (``reduce_by``), which kee
 order's queue place. Fills carry Kalshi's own ``fee_cost``; prices are the instrument's
 leg (``yes_price_dollars`` or ``no_price_dollars``). Redeem: Kalshi settles resolved
 markets automatically, paying $1 per winning contract into the balance; ``settle`` reports
-that (``auto_settlement``) once ``GET /markets/{ticker}`` shows the result.
+that (``auto_settlement``) once ``GET /markets/{ticker}`` shows the result. Order changes and
+fills also arrive on the private websocket (stream.py), read by the same ``_state``/``_fill``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def _ts_ns(text: str | None) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e9)
 
 
+def _when(d: dict, ms: str, iso: str) -> int:
+    """A time as ns: the websocket's ``*_ts_ms`` where given, else REST's RFC 3339 field."""
+    return int(d[ms]) * 1_000_000 if d.get(ms) else _ts_ns(d.get(iso))
+
+
 def wire(side: str, outcome: str, price: Decimal) -> tuple[str, Decimal]:
     """(V2 book side, YES price) for buying or selling ``outcome`` at ``price``."""
     buy_yes = (side == "buy") == (outcome != "NO")
@@ -55,7 +61,7 @@ def wire(side: str, outcome: str, price: Decimal) -> tuple[str, Decimal]:
 
 def _fill(f: dict, outcome: str) -> VenueFill:
     price = _d(f.get("no_price_dollars") if outcome == "NO" else f.get("yes_price_dollars"))
-    ts = _ts_ns(f.get("created_time")) or int(f.get("ts") or 0) * 1_000_000_000
+    ts = _when(f, "ts_ms", "created_time") or int(f.get("ts") or 0) * 1_000_000_000
     return VenueFill(str(f.get("fill_id") or f.get("trade_id")), price, _d(f.get("count_fp") or f.get("count")),
                      _d(f.get("fee_cost")), "USD", "taker" if f.get("is_taker") else "maker", ts)
 
@@ -67,8 +73,8 @@ def _state(o: dict, outcome: str, fills: tuple = ()) -> OrderState:
         status = "PARTIALLY_FILLED" if filled else "NEW"
     qty = filled + remaining if o.get("status") == "resting" else _d(o.get("initial_count_fp"), str(filled + remaining))
     price = o.get("no_price_dollars") if outcome == "NO" else o.get("yes_price_dollars")
-    return OrderState(o.get("client_order_id") or "", o["order_id"], status, filled, fills,
-                      venue_ts_ns=_ts_ns(o.get("last_update_time") or o.get("created_time")) or None,
+    when = _when(o, "last_updated_ts_ms", "last_update_time") or _when(o, "created_ts_ms", "created_time")
+    return OrderState(o.get("client_order_id") or "", o["order_id"], status, filled, fills, venue_ts_ns=when or None,
                       price=_d(price) if price else None, qty=qty)
 
 
@@ -76,10 +82,10 @@ class KalshiSession(ExecutionSession):
     venue = "kalshi"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: KalshiClient):
-        self.client = client
+    def __init__(self, client: KalshiClient, settings: dict | None = None):
+        self.client, self.settings = client, dict(settings or {})
         self._ids: dict[str, str] = {}          # client order id -> Kalshi order id
-        self._legs: dict[str, str] = {}         # Kalshi order id -> YES | NO, for orders placed here
+        self._legs: dict[str, str] = {}         # Kalshi order id -> YES | NO, for orders placed or read here
 
     @staticmethod
     def _outcome(inst) -> str:
@@ -125,6 +131,7 @@ class KalshiSession(ExecutionSession):
         except OrderNotFound:
             return None
         outcome = self._outcome(instrument)
+        self._legs[order_id] = outcome           # the private stream prices this order's fills by it
         fills = ()
         if _d(order.get("fill_count_fp")):
             fills = tuple(_fill(f, outcome) for f in await self.client.fills(order_id))
@@ -210,6 +217,11 @@ class KalshiSession(ExecutionSession):
         reference = f"{ticker} settled {result}" + (f" at {record['settled_time']}" if record else "")
         return Settlement(ticker, result.upper(), _d(market.get("notional_value_dollars"), "1"), "auto_settlement",
                           _ts_ns(when) or time.time_ns(), reference)
+
+    def user_stream(self):
+        from .stream import KalshiUserStream
+
+        return KalshiUserStream(self, self.settings)
 
     async def close(self) -> None:
         await self.client.close()

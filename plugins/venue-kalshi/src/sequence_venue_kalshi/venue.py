@@ -8,9 +8,11 @@ digest length) of timestamp + METHOD + path without query, the path including
 signing.py. Hosts: ``https://external-api.kalshi.com/trade-api/v2`` and
 ``wss://external-api-ws.kalshi.com/trade-api/ws/v2`` (recommended; the older
 ``api.elections.kalshi.com`` still works), set ``base_url``/``ws_url`` under
-``[venues.kalshi]`` for demo. Order create/cancel/amend/decrease use the V2
-``/portfolio/events/orders`` family (YES-book ``bid``/``ask`` with YES prices); the legacy
-``/portfolio/orders`` writes are deprecated from 2026-05-06 (execution.py).
+``[venues.kalshi]`` for demo; the private order/fill stream uses ``ws_url`` too (Kalshi serves
+both on one socket; ``private_ws_url`` overrides it, see stream.py). Order
+create/cancel/amend/decrease use the V2 ``/portfolio/events/orders`` family (YES-book
+``bid``/``ask`` with YES prices); the legacy ``/portfolio/orders`` writes are deprecated from
+2026-05-06 (execution.py).
 Tickers: ``KXBTCZ-26DEC31-T99000`` with ``:YES``/``:NO``; prices in dollars, tick $0.01 on
 ``linear_cent`` markets (https://docs.kalshi.com/getting_started/fixed_point_migration).
 Redeem: Kalshi settles resolved markets itself (``auto_settlement``); nothing is sent.
@@ -47,7 +49,8 @@ class KalshiVenue(Venue):
         from .http import DEFAULT_BASE_URL, KalshiClient
 
         return KalshiSession(KalshiClient(credentials["key_id"], credentials["private_key"],
-                                          settings.get("base_url", DEFAULT_BASE_URL), tier=settings.get("tier", "basic")))
+                                          settings.get("base_url", DEFAULT_BASE_URL), tier=settings.get("tier", "basic")),
+                             settings)
 
     def market_data(self, settings, credentials=None):
         from .feed import KalshiFeed
