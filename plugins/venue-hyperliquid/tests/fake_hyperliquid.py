@@ -10,7 +10,16 @@ unique per signer and within (T - 2 days, T + 1 day) of its clock. Answers carry
 ``POST /info``: meta, l2Book, allMids, clearinghouseState, openOrders, orderStatus (oid or
 cloid), userFills, userRole. Orders match a fixed BTC book (asks 91000 x 2, 91010 x 3; bids
 90990 x 2, 90980 x 3), taker fee 0.045 % in USDC; positions are kept per coin.
-``/ws``: l2Book (whole book per message), trades, ``{"method": "ping"}`` -> ``{"channel": "pong"}``.
+``/ws``: greets with the text "Websocket connection established.", then l2Book (whole book per
+message), trades, ``{"method": "ping"}`` -> ``{"channel": "pong"}``, and the account's own feeds:
+``orderUpdates`` (every change of an order: placed, filled, cancelled, a modify's old leg
+``canceled`` then its new leg) and ``userFills`` (a snapshot ``isSnapshot: true`` of past fills on
+subscribing, then each fill: the very rows ``userFills`` over REST answers, same ``tid``). A user
+subscription the venue cannot parse is answered ``{"channel": "error", "data": "Invalid
+subscription {...}"}``; more than ``max_users`` addresses tracked (``tracked_users``, across
+sockets, never freed here) ``Cannot track more than 10 total users.``. ``logins`` records each
+``orderUpdates`` subscription (accepted or not), ``private`` the accepted (socket, feed, user);
+``fill_resting(cloid, qty)`` has a taker hit our resting order (maker fee 0.015 %).
 Faults: ``rate_limit_next`` (HTTP 429), ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place`` (an error status), ``slow_next_s`` (answer late), ``lose_next_answer`` (the action is done, the answer is a
 502), ``address_limited`` (the address-based action limit), ``drop_sockets()``.
@@ -21,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from decimal import Decimal
 
 from aiohttp import web
@@ -32,6 +42,7 @@ from sequence_venue_hyperliquid import signing
 UNIVERSE = [("BTC", 5), ("ETH", 4), ("ATOM", 2), ("MATIC", 1), ("DYDX", 1), ("SOL", 2)]
 DAY_MS = 86_400_000
 TAKER_FEE = Decimal("0.00045")
+MAKER_FEE = Decimal("0.00015")
 LEVERAGE = 20
 
 
@@ -87,6 +98,10 @@ class FakeHyperliquid(FakeVenueServer):
         self.lose_next_answer = False
         self.address_limited = False
         self.subscriptions: list[dict] = []
+        self.private: list[tuple] = []               # (socket, "orderUpdates" | "userFills", user) accepted
+        self.logins: list[bool] = []                 # each orderUpdates subscription: accepted or not
+        self.tracked_users: set[str] = set()
+        self.max_users = 10
         self.pings = 0
         self.actions: list[dict] = []
         self.info_types: list[str] = []
@@ -238,6 +253,7 @@ class FakeHyperliquid(FakeVenueServer):
         if found is None or found["status"] != "open":
             return {"error": f"Order was never placed, already canceled, or filled. asset={asset}"}
         found["status"], found["statusTimestamp"] = "canceled", self.now_ms()
+        self.push_order(found["order"]["oid"])
         return "success"
 
     def modify(self, m: dict):
@@ -248,6 +264,7 @@ class FakeHyperliquid(FakeVenueServer):
         if checked:
             return {"error": checked}
         found["status"], found["statusTimestamp"] = "canceled", self.now_ms()      # the venue replaces it
+        self.push_order(found["order"]["oid"])
         return self.place(m["order"], checked_already=True)
 
     def check(self, o: dict) -> str | None:
@@ -287,12 +304,12 @@ class FakeHyperliquid(FakeVenueServer):
         if tif == "Ioc" and not crossing:
             return {"error": f"Order could not immediately match against any resting orders. asset={o['a']}"}
         oid, now = next(self._ids), self.now_ms()
-        left = sz
+        left, fills = sz, []
         for level in crossing:
             take = min(left, Decimal(level["sz"]))
             if take <= 0:
                 break
-            self.fill(coin, buy, Decimal(level["px"]), take, oid, cloid, now)
+            fills.append(self.fill(coin, buy, Decimal(level["px"]), take, oid, cloid, now))
             left -= take
         status = "filled" if left == 0 else ("canceled" if tif == "Ioc" else "open")
         self.orders[oid] = {"order": {"coin": coin, "side": "B" if buy else "A", "limitPx": o["p"], "sz": f"{left}",
@@ -300,13 +317,14 @@ class FakeHyperliquid(FakeVenueServer):
                                       "reduceOnly": o["r"], "orderType": "Limit", "triggerCondition": "N/A",
                                       "isTrigger": False, "triggerPx": "0.0", "children": [], "isPositionTpsl": False},
                             "status": status, "statusTimestamp": now}
+        self.push_order(oid, fills)             # the order's change first, its fills after: the harder order
         if left < sz:
             filled = sz - left
             avg = sum(Decimal(f["px"]) * Decimal(f["sz"]) for f in self.fills if f["oid"] == oid) / filled
             return {"filled": {"totalSz": f"{filled}", "avgPx": f"{avg}", "oid": oid, **({"cloid": cloid} if cloid else {})}}
         return {"resting": {"oid": oid, **({"cloid": cloid} if cloid else {})}}
 
-    def fill(self, coin: str, buy: bool, px: Decimal, sz: Decimal, oid: int, cloid, now: int) -> None:
+    def fill(self, coin: str, buy: bool, px: Decimal, sz: Decimal, oid: int, cloid, now: int, maker: bool = False) -> dict:
         p = self.positions.setdefault(coin, {"szi": Decimal(0), "entryPx": Decimal(0)})
         start, signed = p["szi"], sz if buy else -sz
         if start == 0 or (start > 0) == buy:
@@ -314,19 +332,59 @@ class FakeHyperliquid(FakeVenueServer):
         elif abs(signed) > abs(start):
             p["entryPx"] = px                                      # flipped through zero
         p["szi"] = start + signed
-        fee = (px * sz * TAKER_FEE).quantize(Decimal("0.000001"))
+        fee = (px * sz * (MAKER_FEE if maker else TAKER_FEE)).quantize(Decimal("0.000001"))
         self.cash -= fee
-        self.fills.append({"coin": coin, "px": f"{px}", "sz": f"{sz}", "side": "B" if buy else "A", "time": now,
-                           "startPosition": f"{start}", "dir": "Open Long" if buy else "Open Short", "closedPnl": "0.0",
-                           "hash": "0x" + keccak256(f"{oid}:{len(self.fills)}".encode()).hex(), "oid": oid,
-                           "crossed": True, "fee": f"{fee}", "tid": next(self._ids), "feeToken": "USDC",
-                           **({"cloid": cloid} if cloid else {})})
+        row = {"coin": coin, "px": f"{px}", "sz": f"{sz}", "side": "B" if buy else "A", "time": now,
+               "startPosition": f"{start}", "dir": "Open Long" if buy else "Open Short", "closedPnl": "0.0",
+               "hash": "0x" + keccak256(f"{oid}:{len(self.fills)}".encode()).hex(), "oid": oid,
+               "crossed": not maker, "fee": f"{fee}", "tid": next(self._ids), "feeToken": "USDC",
+               **({"cloid": cloid} if cloid else {})}
+        self.fills.append(row)
+        return row
+
+    def fill_resting(self, cloid: str, qty: str) -> None:
+        """A taker hits our resting order ``cloid`` for ``qty`` at its price, from any thread."""
+        def go():
+            order = next(o for o in self.orders.values() if o["order"]["cloid"] == cloid and o["status"] == "open")
+            o, q = order["order"], Decimal(qty)
+            row = self.fill(o["coin"], o["side"] == "B", Decimal(o["limitPx"]), q, o["oid"], cloid, self.now_ms(), maker=True)
+            o["sz"] = f"{Decimal(o['sz']) - q}"
+            if Decimal(o["sz"]) == 0:
+                order["status"] = "filled"
+            order["statusTimestamp"] = row["time"]
+            self.push_order(o["oid"], [row])
+        self.soon(go)
+
+    def push_order(self, oid: int, fills: list | None = None) -> None:
+        """The account's pushes for a change of order ``oid`` (on the server's loop)."""
+        o = self.orders[oid]
+        update = {"order": {k: o["order"][k] for k in ("coin", "side", "limitPx", "sz", "oid", "timestamp", "origSz", "cloid")},
+                  "status": o["status"], "statusTimestamp": o["statusTimestamp"]}
+        self._push("orderUpdates", [update])
+        if fills:
+            self._push("userFills", {"user": self.account.lower(), "fills": fills})
+
+    def _push(self, feed: str, data) -> None:
+        for ws, subscribed, user in self.private:
+            if subscribed == feed and user == self.account.lower() and not ws.closed:
+                asyncio.ensure_future(ws.send_json({"channel": feed, "data": data}))
+
+    def refusal(self, sub: dict) -> str | None:
+        """Why the venue refuses a per-user subscription (None: it does not)."""
+        user = str(sub.get("user", ""))
+        if not re.fullmatch(r"0x[0-9a-fA-F]{40}", user):
+            return "Invalid subscription " + json.dumps(sub, separators=(",", ":"))
+        if len(self.tracked_users | {user.lower()}) > self.max_users:
+            return f"Cannot track more than {self.max_users} total users."
+        self.tracked_users.add(user.lower())
+        return None
 
     # -- websocket ------------------------------------------------------------------------------------
     async def ws(self, request):
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
+        await ws.send_str("Websocket connection established.")
         async for msg in ws:
             body = json.loads(msg.data)
             if body.get("method") == "ping":
@@ -334,11 +392,24 @@ class FakeHyperliquid(FakeVenueServer):
                 await ws.send_json({"channel": "pong"})
                 continue
             sub = body.get("subscription", {})
+            kind = sub.get("type")
+            refused = self.refusal(sub) if body.get("method") == "subscribe" and kind in ("orderUpdates", "userFills") else None
+            if kind == "orderUpdates" and body.get("method") == "subscribe":
+                self.logins.append(refused is None)
+            if refused:
+                await ws.send_json({"channel": "error", "data": refused})
+                continue
             await ws.send_json({"channel": "subscriptionResponse", "data": body})
             if body.get("method") == "subscribe":
                 self.subscriptions.append(sub)
-                if sub.get("type") == "l2Book":
+                if kind == "l2Book":
                     await ws.send_json(self.book_message(sub["coin"]))
+                elif kind in ("orderUpdates", "userFills"):
+                    self.private.append((ws, kind, sub["user"].lower()))
+                if kind == "userFills":
+                    mine = to_checksum_address(sub["user"]) == self.account
+                    await ws.send_json({"channel": "userFills", "data": {"isSnapshot": True, "user": sub["user"],
+                                                                         "fills": self.fills[-2000:] if mine else []}})
         return ws
 
     def book_message(self, coin: str, time_ms: int | None = None) -> dict:

@@ -1,8 +1,9 @@
 """The Hyperliquid adapter against the fake server: signing as the official SDK's tests publish
 it and as the venue verifies it (recovered signer, nonce window), orders (IOC, market, resting,
 post-only, native modify, cancel), an approved API wallet, positions and balances, the websocket
-(whole-book snapshots, dropped socket), real published payloads, and faults (429, address
-limit, malformed answers, timeouts, a lost answer, clock skew, a wrong key)."""
+(whole-book snapshots, dropped socket), the private order/fill stream (orderUpdates + userFills),
+real published payloads, and faults (429, address limit, malformed answers, timeouts, a lost
+answer, clock skew, a wrong key)."""
 
 import asyncio
 import json
@@ -17,15 +18,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError,  # noqa: E402
                                   RateLimitExceeded)
+from sequence_core.execution import OrderState, VenueFill  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
 from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, open_order,  # noqa: E402
                                                   positions_from, venue_fill)
 from sequence_venue_hyperliquid.feed import HyperliquidFeed, book_update  # noqa: E402
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
+from sequence_venue_hyperliquid.stream import private_url, venue_text  # noqa: E402
 from sequence_venue_hyperliquid.symbols import (INSTRUMENTS, from_meta, instruments_from_meta, round_price,  # noqa: E402
                                                 valid_price)
 from sequence_venue_hyperliquid.venue import HyperliquidVenue  # noqa: E402
@@ -53,8 +56,7 @@ def session(fake, key=KEY, account="", timeout_s=10.0) -> HyperliquidSession:
     return HyperliquidSession(HyperliquidClient(key, account, "", fake.url, timeout_s=timeout_s))
 
 
-def node(n=0, side="buy", qty="0.5", price="91000", kind="ioc"):
-    gid = "graph_00000000feed"
+def node(n=0, side="buy", qty="0.5", price="91000", kind="ioc", gid="graph_00000000feed"):
     return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "hyperliquid", "BTC-USDC-PERP", side, Decimal(qty),
                      Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
 
@@ -407,6 +409,153 @@ def test_rest_snapshot_and_meta(fake):
     assert sol == (5, 2)                                         # SOL is sixth in the fake's universe
 
 
+# -- the private order/fill stream -------------------------------------------------------------------------
+GID = "graph_0190a2b3c4d5e"      # the engine's graph ids today (13 hex digits): their cloid is a hash, mapped back by the session
+
+
+def streaming(fake, account="") -> HyperliquidSession:
+    """A session whose user stream reaches the fake (its ``ws_url``, as the feed's setting)."""
+    return HyperliquidSession(HyperliquidClient(KEY, account, "", fake.url), {"ws_url": fake.url.replace("http", "ws") + "/ws"})
+
+
+def test_a_resting_order_fill_arrives_on_the_stream_as_the_poll_reports_it(fake):
+    n = node(20, qty="0.3", price="90000", kind="limit", gid=GID)
+
+    async def go():
+        s = streaming(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live, what="both subscriptions acknowledged")
+            await s.place(n, BTC)
+            fake.fill_resting(signing.cloid_for(n.client_order_id), "0.1")
+            await until(lambda: any(st.fills for st in probe.states) and len(probe.states) >= 3, what="fill pushed")
+            polled = await s.order_state(n.client_order_id, BTC)
+        await s.close()
+        return probe.states, polled
+    states, polled = asyncio.run(go())
+    (pushed,) = [st for st in states if st.fills]
+    (fill,) = pushed.fills
+    assert fill == polled.fills[0]            # same fill id (tid), price, qty, fee, liquidity: a poll of it dedupes
+    assert (fill.price, fill.qty, fill.fee, fill.fee_asset, fill.liquidity) == \
+        (Decimal("90000"), Decimal("0.1"), Decimal("1.35"), "USDC", "maker")
+    assert (pushed.client_order_id, pushed.venue_order_id, pushed.filled_qty) == (n.client_order_id, polled.venue_order_id, Decimal("0.1"))
+    # the order updates alone, no fill in them: resting, then 0.1 of 0.3 filled (origSz - sz)
+    assert [(st.status, st.filled_qty) for st in states if not st.fills] == [("NEW", 0), ("PARTIALLY_FILLED", Decimal("0.1"))]
+    assert {"type": "userFills", "user": ACCOUNT} in fake.subscriptions and {"type": "orderUpdates", "user": ACCOUNT} in fake.subscriptions
+
+
+@pytest.mark.parametrize("account,venue_says", [
+    ("", "Cannot track more than 10 total users."),     # ten other addresses already tracked from this IP
+    ("0xnot-an-address", "Invalid subscription"),
+])
+def test_a_refused_subscription_is_reported_in_the_venues_words_never_with_the_key(fake, caplog, account, venue_says):
+    # nothing is signed on this socket; what the venue refuses is the subscription itself
+    if not account:
+        fake.tracked_users = {f"0x{n:040x}" for n in range(10)}
+
+    async def go():
+        s = streaming(fake, account)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.stats.reconnects >= 1, what="the refusal")
+        await s.close()
+        return probe
+    probe = asyncio.run(go())
+    error = probe.runner.stats.error
+    assert "hyperliquid refused the order/fill subscriptions" in error and venue_says in error
+    assert not probe.runner.live and probe.connects == 0 and fake.logins[0] is False and not fake.private
+    for text in (error, caplog.text):
+        assert KEY[2:] not in text.lower()
+    assert venue_text(f"Invalid subscription {KEY} {KEY[2:]}") == "Invalid subscription <hex> <hex>"
+
+
+def test_the_stream_resubscribes_after_a_drop_and_asks_for_a_catch_up(fake):
+    async def go():
+        s = streaming(fake)
+        await s.place(node(21, gid=GID), BTC)          # a filled IOC: in the snapshot every subscription brings
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.connects, what="first connect")
+            fake.drop_sockets()
+            await until(lambda: probe.connects >= 2 and probe.runner.live, what="reconnect")
+            await asyncio.sleep(0.1)
+            result = probe.runner.stats.reconnects, list(probe.states)
+        await s.close()
+        return result
+    reconnects, states = asyncio.run(go())
+    assert reconnects >= 1 and fake.logins[:2] == [True, True]
+    assert states == []          # the snapshot of past fills is not replayed: the catch-up reads them over REST
+
+
+def test_an_amend_is_not_taken_for_a_cancel_and_a_cancel_ends_the_order(fake):
+    n = node(23, qty="0.3", price="90000", kind="limit", gid=GID)
+
+    async def go():
+        s = streaming(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live, what="live")
+            await s.place(n, BTC)
+            await s.amend(n, BTC, Decimal("89500"), None)     # the venue cancels the old oid, opens a new one
+            await until(lambda: len(probe.states) >= 2, what="the new leg's update")
+            await asyncio.sleep(0.1)
+            amended = list(probe.states)
+            await s.cancel(n, BTC)
+            await until(lambda: probe.states[-1].status == "CANCELLED", what="the cancel pushed")
+            ended = probe.states[-1]
+        await s.close()
+        return amended, ended
+    amended, ended = asyncio.run(go())
+    assert [(st.status, st.price) for st in amended] == [("NEW", Decimal("90000")), ("NEW", Decimal("89500"))]
+    assert ended.client_order_id == n.client_order_id and ended.venue_order_id == amended[-1].venue_order_id
+
+
+def test_order_updates_alone_and_the_two_orderings():
+    s = HyperliquidSession(HyperliquidClient(KEY, "", "", "http://127.0.0.1:9"))
+    stream = s.user_stream()
+
+    def cid(n):
+        return node(n, gid=GID).client_order_id
+
+    def cloid(n):
+        return s._cloid(cid(n))                  # as placing or reading the order registers it
+
+    def update(n, status, sz, oid, orig="0.5"):
+        o = {"coin": "BTC", "side": "B", "limitPx": "90000", "sz": sz, "oid": oid, "timestamp": 1, "origSz": orig,
+             "cloid": cloid(n)}
+        return {"channel": "orderUpdates", "data": [{"order": o, "status": status, "statusTimestamp": 1700000000000}]}
+
+    def fills(n, oid, *sizes):
+        rows = [{"coin": "BTC", "px": "90000", "sz": sz, "side": "B", "time": 1700000000000, "startPosition": "0",
+                 "dir": "Open Long", "closedPnl": "0", "hash": "0x" + "ab" * 32, "oid": oid, "crossed": True, "fee": "1",
+                 "tid": oid * 10 + i, "feeToken": "USDC", "cloid": cloid(n)}
+                for i, sz in enumerate(sizes)]
+        return {"channel": "userFills", "data": {"user": ACCOUNT.lower(), "fills": rows}}
+
+    def said(message):
+        return [(st.client_order_id, st.status, st.filled_qty, st.reason) for st in stream.parse(message, {})]
+    assert said(update(30, "open", "0.5", 100)) == [(cid(30), "NEW", 0, "")]
+    assert said(update(31, "canceled", "0.5", 101)) == [(cid(31), "CANCELLED", 0, "")]
+    assert said(update(32, "perpMarginRejected", "0.5", 102)) == [(cid(32), "REJECTED", 0, "perpMarginRejected")]
+    assert said(update(33, "filled", "0", 103)) == [(cid(33), "FILLED", Decimal("0.5"), "")]
+    # an IOC's rest cancelled before its fills arrive: not ended yet (the engine reads it over REST at once)
+    assert said(update(34, "canceled", "0.2", 104)) == [(cid(34), "PARTIALLY_FILLED", Decimal("0.3"), "")]
+    assert said(fills(34, 104, "0.1", "0.2")) == [(cid(34), "PARTIALLY_FILLED", Decimal("0.3"), "")]
+    # fills first, then the cancel: ended at once
+    said(fills(35, 105, "0.3"))
+    assert said(update(35, "canceled", "0.2", 105)) == [(cid(35), "CANCELLED", Decimal("0.3"), "")]
+    # a modify's old leg, cancelled after its new leg opened or while the amend is in flight: not an end
+    assert said(update(36, "open", "0.5", 107)) and said(update(36, "canceled", "0.5", 106)) == []
+    s._amending.add(cloid(37))
+    assert said(update(37, "canceled", "0.5", 108)) == []
+    assert stream.parse("Websocket connection established.", {}) == [] and stream.parse({"channel": "pong"}, {}) == []
+    with pytest.raises(NetworkError, match="Cannot track more than 10 total users"):
+        stream.parse({"channel": "error", "data": "Cannot track more than 10 total users."}, {})
+
+
+def test_the_stream_url_follows_the_settings_and_the_network():
+    assert private_url({}, True) == "wss://api.hyperliquid.xyz/ws" and private_url({}, False) == "wss://api.hyperliquid-testnet.xyz/ws"
+    assert private_url({"ws_url": "ws://127.0.0.1:1/ws"}, True) == "ws://127.0.0.1:1/ws"
+    assert private_url({"ws_url": "ws://a/ws", "private_ws_url": "ws://b/ws"}, True) == "ws://b/ws"
+    assert HyperliquidSession(HyperliquidClient("", "", "", "http://127.0.0.1:9")).user_stream() is None   # no address
+
+
 # -- real published payloads -----------------------------------------------------------------------------
 def cassette(name: str) -> list:
     """Response bodies recorded by the official SDK's tests (yaml cassettes)."""
@@ -446,3 +595,17 @@ def test_published_payloads_parse():
     liq = venue_fill(sample("ws_user_fill_liquidation.json")["data"]["fills"][0])
     assert (liq.fee, liq.liquidity) == (Decimal("0.009997"), "maker")
     assert venue_fill(sample("http_user_fills_dust_conversion.json")[2]).fee_asset == "USOL"
+
+
+def test_a_recorded_fill_push_parses_to_the_polls_fill():
+    # ws_user_fill_liquidation.json: a real push (NautilusTrader's recorded test data, see the data README)
+    # on the ``user`` channel, whose rows are userFills' rows; its cloid is not one of ours, so it stays the id
+    stream = HyperliquidSession(HyperliquidClient(KEY, "", "", "http://127.0.0.1:9")).user_stream()
+    message = sample("ws_user_fill_liquidation.json")
+    ts = 1781528065899 * 1_000_000
+    fill = VenueFill("745210434703679", Decimal("66653.0"), Decimal("0.001"), Decimal("0.009997"), "USDC", "maker", ts)
+    assert stream.parse(message, {}) == [OrderState("0xe8d5fd7ebbb4c3cff4d1803472a11463", "55030848197", "PARTIALLY_FILLED",
+                                                    Decimal("0.001"), (fill,), venue_ts_ns=ts)]
+    assert venue_fill(message["data"]["fills"][0]) == fill            # the same row read by the poll (REST userFills)
+    snapshot = {"channel": "userFills", "data": {"isSnapshot": True, "user": ACCOUNT, "fills": message["data"]["fills"]}}
+    assert stream.parse(snapshot, {}) == []

@@ -1,8 +1,10 @@
 """The Hyperliquid adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, positions --kind
-perp, a resting order modified in place, cancel, fills, and a venue refusal."""
+perp, a resting order modified in place, cancel, fills, a venue refusal, and a resting order's
+later fill learnt from the private order/fill stream."""
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
 KEY = "0x" + "3e" * 32
 
@@ -64,3 +66,16 @@ def test_a_venue_refusal_is_a_clear_error(world):
     graph = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]
     assert graph["status"] == "REJECTED"
     assert "hyperliquid: Insufficient margin to place order. asset=0 (PerpMargin)" in graph["reason"]
+
+
+def test_a_resting_order_amended_then_filled_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USDC-PERP", "0.02", "--venue", "hyperliquid", "--limit-price", "80000")
+    graph_id, node_id = rest["graph"]["graph_id"], rest["nodes"][0]["node_order_id"]
+    LiveCli.wait(lambda: server.private, "the engine's order/fill subscriptions")
+    cli.json("amend", node_id, "--price", "80100", "--qty", "0.02")     # the venue pushes the old oid as canceled
+    time.sleep(0.5)
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == graph_id]
+    assert [n["status"] for n in entry["nodes"]] == ["NEW"]              # a modify is not the order's end
+    cloid = next(o["order"]["cloid"] for o in server.orders.values() if o["status"] == "open")
+    check_stream_fill(cli.json, server, graph_id, cloid, "0.02", "80100", lambda: server.info_types.count("orderStatus"))

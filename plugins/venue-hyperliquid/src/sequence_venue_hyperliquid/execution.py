@@ -13,6 +13,7 @@ atomic action; the venue replaces the order under a new oid with the same cloid,
 collected by cloid across both. Its size is the new total less what has filled.
 Fills come from ``userFills`` (``fee`` positive when charged, in ``feeToken``; ``crossed`` = taker).
 Positions and balances come from ``clearinghouseState`` (signed ``szi``; ``withdrawable`` USDC).
+Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
 """
 
 from __future__ import annotations
@@ -59,11 +60,25 @@ class HyperliquidSession(ExecutionSession):
     slippage = Decimal("0.05")          # the SDK's DEFAULT_SLIPPAGE for market orders
     min_poll_s = 1.0                    # orderStatus per resting order, within the IP weight budget
 
-    def __init__(self, client: HyperliquidClient):
+    def __init__(self, client: HyperliquidClient, settings: dict | None = None):
         self.client = client
+        self.settings = dict(settings or {})
         self._assets: dict[str, tuple[int, int]] | None = None
         self._seen: dict[str, tuple] = {}     # cloid -> (what the last status said, its raw fills, oids)
+        self._amending: set[str] = set()      # cloids with a batchModify in flight (the stream's old-leg cancels)
+        self._cids: dict[str, str] = {}       # cloid -> client order id, for the stream (a cloid is a hash of
+                                              # today's 13-digit graph ids: signing.client_id_of cannot invert it)
         self._polled = 0.0
+
+    def _cloid(self, client_order_id: str) -> str:
+        cloid = cloid_for(client_order_id)
+        self._cids[cloid] = client_order_id
+        return cloid
+
+    def client_id(self, cloid: str) -> str:
+        """The engine's id for a cloid this session has used (after a restart: once the catch-up
+        read the order), else what the cloid encodes, else the cloid itself."""
+        return self._cids.get(cloid) or client_id_of(cloid) or cloid
 
     async def _asset(self, inst) -> tuple[int, int]:
         if inst.kind != "perp":
@@ -89,7 +104,7 @@ class HyperliquidSession(ExecutionSession):
         price = await self._price(node, instrument, sz_decimals)
         check_order(price, node.qty, sz_decimals, instrument.venue_symbol)
         tif = "Ioc" if node.limit_price is None else TIF.get(node.order_type, "Gtc")
-        cloid = cloid_for(node.client_order_id)
+        cloid = self._cloid(node.client_order_id)
         (status,) = await self.client.order(wire(asset, node.side, price, node.qty, tif, cloid))
         if isinstance(status, dict) and "error" in status:
             if error_type(status["error"]) in VENUE_CANCELLED:
@@ -117,7 +132,7 @@ class HyperliquidSession(ExecutionSession):
         return raw
 
     async def order_state(self, client_order_id, instrument=None):
-        cloid = cloid_for(client_order_id)
+        cloid = self._cloid(client_order_id)
         body = await self.client.order_status(cloid)
         if not isinstance(body, dict) or body.get("status") != "order":
             return None                                   # {"status": "unknownOid"}: never received
@@ -140,7 +155,7 @@ class HyperliquidSession(ExecutionSession):
     async def cancel(self, node, instrument) -> OrderState:
         async def request():
             asset, _ = await self._asset(instrument)
-            (status,) = await self.client.cancel_by_cloid(asset, cloid_for(node.client_order_id))
+            (status,) = await self.client.cancel_by_cloid(asset, self._cloid(node.client_order_id))
             if isinstance(status, dict) and "error" in status:
                 raise refusal(status["error"])
         return await self.cancel_and_read(node, instrument, request)
@@ -153,12 +168,16 @@ class HyperliquidSession(ExecutionSession):
             raise InvalidOrder("hyperliquid: an amend needs a resting price and a size above what has filled "
                                f"({node.filled_qty})")
         check_order(new_price, remaining, sz_decimals, instrument.venue_symbol)
-        cloid = cloid_for(node.client_order_id)
-        (status,) = await self.client.modify(cloid, wire(asset, node.side, new_price, remaining,
-                                                         TIF.get(node.order_type, "Gtc"), cloid))
-        if isinstance(status, dict) and "error" in status:
-            raise refusal(status["error"])
-        state = await self.order_state(node.client_order_id, instrument)
+        cloid = self._cloid(node.client_order_id)
+        self._amending.add(cloid)          # until the new oid is read back, a cancel pushed for the old one is the modify's
+        try:
+            (status,) = await self.client.modify(cloid, wire(asset, node.side, new_price, remaining,
+                                                             TIF.get(node.order_type, "Gtc"), cloid))
+            if isinstance(status, dict) and "error" in status:
+                raise refusal(status["error"])
+            state = await self.order_state(node.client_order_id, instrument)
+        finally:
+            self._amending.discard(cloid)
         if state is None:
             raise OrderNotFound(f"hyperliquid does not know order {cloid} after amending it")
         return AmendResult("native_atomic", state)
@@ -168,6 +187,14 @@ class HyperliquidSession(ExecutionSession):
 
     async def balances(self):
         return balances_from(await self.client.clearinghouse_state())
+
+    def user_stream(self):
+        """``orderUpdates`` + ``userFills`` for the address the reads are about (none without one)."""
+        if not self.client.user:
+            return None
+        from .stream import HyperliquidUserStream
+
+        return HyperliquidUserStream(self)
 
     async def positions(self):
         return positions_from(await self.client.clearinghouse_state())

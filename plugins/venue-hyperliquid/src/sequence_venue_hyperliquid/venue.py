@@ -9,7 +9,8 @@ hashed with keccak into a "phantom agent" signed with EIP-712 (domain "Exchange"
 1337); source "a" on mainnet, "b" on testnet (settings ``network = "testnet"`` or a testnet URL).
 Assets: perps by index in the ``meta`` universe; sizes to ``szDecimals``, prices to 5 significant
 figures and at most 6 - szDecimals decimals (symbols.py). Margin and collateral in USDC.
-Settings: ``base_url`` (default https://api.hyperliquid.xyz), ``ws_url`` (wss://api.hyperliquid.xyz/ws).
+Settings: ``base_url`` (default https://api.hyperliquid.xyz), ``ws_url`` (wss://api.hyperliquid.xyz/ws),
+``private_ws_url`` (the order/fill stream's socket; default ``ws_url``, see stream.py).
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -40,7 +41,7 @@ class HyperliquidVenue(Venue):
     def execution_session(self, credentials, settings):
         from .execution import HyperliquidSession
 
-        return HyperliquidSession(self._client(credentials, settings))
+        return HyperliquidSession(self._client(credentials, settings), settings)
 
     def market_data(self, settings):
         from .feed import HyperliquidFeed
