@@ -11,7 +11,13 @@ EIP-712 signer of the order with the exchange of the token (neg-risk or not) and
 Orders match a small fixed book per token; taker fees follow the market's ``fd``. Errors are
 ``{"error": msg}`` with the venue's messages (https://docs.polymarket.com/resources/error-codes).
 Gamma at ``/gamma``, Data API at ``/data-api``, relayer at ``/relayer`` (builder HMAC checked,
-Safe/proxy signatures recovered, the redeem calldata decoded). Websocket ``/ws/market``.
+Safe/proxy signatures recovered, the redeem calldata decoded). Websockets ``/ws/market`` and
+``/ws/user``: the user channel takes the API key, secret and passphrase in its subscribe message,
+answers nothing, and drops the connection without a close frame when they are not a key it
+issued (the venue's behaviour as users report it); it answers ``PING`` with ``PONG`` and pushes
+``order`` events (PLACEMENT, UPDATE, CANCELLATION) and ``trade`` events (the same trade records
+``/data/trades`` returns) for the key's orders; ``fill_resting`` has someone take a resting order,
+``advance_trade`` moves a trade to MINED, CONFIRMED, ... and pushes it again.
 Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``, ``delay_next_s``, ``lose_next_answer_s``, ``fail_next``,
 ``refuse_next_place``, ``relayer_error_next``, ``relayer_tx_fails``, ``corrupt_next_top``,
 ``drop_sockets()``.
@@ -78,6 +84,8 @@ class FakePolymarket(FakeVenueServer):
         self.corrupt_next_top = False
         self.subscriptions: list[list] = []
         self.pings = 0
+        self.private: list = []                                 # user-channel sockets: (ws, api key, markets)
+        self.logins: list[bool] = []                            # each user-channel subscribe: key accepted or not
         self.position_user = None
         self._ids = itertools.count(1)
 
@@ -112,7 +120,8 @@ class FakePolymarket(FakeVenueServer):
                               ("/balance-allowance", self.balance), ("/gamma/markets", self.gamma),
                               ("/data-api/positions", self.positions), ("/relayer/deployed", self.deployed),
                               ("/relayer/nonce", self.nonce), ("/relayer/relay-payload", self.relay_payload),
-                              ("/relayer/transaction", self.transaction), ("/ws/market", self.ws)):
+                              ("/relayer/transaction", self.transaction), ("/ws/market", self.ws),
+                              ("/ws/user", self.user_ws)):
             r.add_get(path, handler)
         r.add_post("/auth/api-key", self.create_key)
         r.add_post("/order", self.place)
@@ -308,6 +317,9 @@ class FakePolymarket(FakeVenueServer):
                             "price": f"{price.quantize(Decimal(tick)) if kind in ('GTC', 'GTD') else price:f}",
                             "associate_trades": trade_ids, "outcome": outcome, "created_at": self.now_ms() // 1000,
                             "expiration": order.get("expiration", "0"), "order_type": kind}
+        for trade in (t for t in self.trades if t["id"] in trade_ids):
+            self._push_trade(trade)
+        self._push_order(self.orders[oid], "PLACEMENT" if status == "LIVE" else "UPDATE")
         return web.json_response({"success": True, "errorMsg": "", "orderID": oid, "status": status.lower(),
                                   "takingAmount": "", "makingAmount": "", "tradeIDs": trade_ids, "transactionsHashes": []})
 
@@ -367,6 +379,7 @@ class FakePolymarket(FakeVenueServer):
         if order is None or order["status"] != "LIVE":
             return web.json_response({"canceled": [], "not_canceled": {oid: "already canceled or matched" if order else "order not found"}})
         order["status"] = "CANCELED"
+        self._push_order(order, "CANCELLATION")
         return web.json_response({"canceled": [oid], "not_canceled": {}})
 
     async def get_order(self, request):
@@ -523,6 +536,86 @@ class FakePolymarket(FakeVenueServer):
             self.subscriptions.append(assets)
             await ws.send_json([{"event_type": "book", **self._summary(a)} for a in assets])
         return ws
+
+    async def user_ws(self, request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            if msg.data == "PING":
+                self.pings += 1
+                await ws.send_str("PONG")
+                continue
+            body = json.loads(msg.data)
+            if body.get("type") != "user":
+                continue
+            auth = body.get("auth") or {}
+            known = self.keys.get(auth.get("apiKey", ""))
+            accepted = known is not None and hmac.compare_digest(str(auth.get("secret", "")), known[1]) \
+                and hmac.compare_digest(str(auth.get("passphrase", "")), known[2])
+            self.logins.append(accepted)
+            if not accepted:
+                request.transport.close()                   # no answer, no close frame: the connection ends
+                break
+            self.private.append((ws, auth["apiKey"], set(body.get("markets") or ())))
+        return ws
+
+    def _push_user(self, api_key: str, event: dict) -> None:
+        """A user-channel event to the sockets logged in with that key (on the server's loop)."""
+        for ws, key, markets in self.private:
+            if key == api_key and not ws.closed and (not markets or event["market"] in markets):
+                asyncio.ensure_future(ws.send_json(event))
+
+    def _push_order(self, order: dict, kind: str) -> None:
+        self._push_user(order["owner"], {**order, "event_type": "order", "type": kind, "order_owner": order["owner"],
+                                         "timestamp": str(self.now_ms())})
+
+    def _push_trade(self, trade: dict) -> None:
+        """The trade to the owner of each of its orders the fake holds, from that order's side."""
+        sides = [("TAKER", trade["taker_order_id"])] + [("MAKER", m["order_id"]) for m in trade["maker_orders"]]
+        for side, oid in sides:
+            order = self.orders.get(oid)
+            if order is not None:
+                self._push_user(order["owner"], {**trade, "event_type": "trade", "type": "TRADE", "trader_side": side,
+                                                 "owner": order["owner"], "trade_owner": order["owner"],
+                                                 "timestamp": str(self.now_ms())})
+
+    def fill_resting(self, oid: str, qty: str) -> None:
+        """Someone takes ``qty`` of our resting order at its price (we are the maker: no fee), from any thread."""
+        def go():
+            order = self.orders[oid]
+            token, side, q, px = order["asset_id"], order["side"], Decimal(qty), Decimal(order["price"])
+            _, cid, outcome, *_ = self.markets[token]
+            tid, now = f"trade-{next(self._ids):04d}", str(self.now_ms() // 1000)
+            trade = {"id": tid, "taker_order_id": "0x" + "ef" * 32, "market": cid, "asset_id": token,
+                     "side": "SELL" if side == "BUY" else "BUY", "size": f"{q:f}", "fee_rate_bps": "0", "price": f"{px:f}",
+                     "status": "MATCHED", "match_time": now, "last_update": now, "outcome": outcome, "bucket_index": 0,
+                     "owner": "someone", "maker_address": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "transaction_hash": "",
+                     "maker_orders": [{"order_id": oid, "owner": order["owner"], "maker_address": order["maker_address"],
+                                       "matched_amount": f"{q:f}", "price": f"{px:f}", "fee_rate_bps": "0",
+                                       "asset_id": token, "outcome": outcome, "side": side}],
+                     "trader_side": "TAKER"}
+            self.trades.append(trade)
+            matched = Decimal(order["size_matched"]) + q
+            order.update(size_matched=f"{matched:f}", associate_trades=[*(order["associate_trades"] or []), tid],
+                         status="MATCHED" if matched >= Decimal(order["original_size"]) else "LIVE")
+            if side == "BUY":
+                self.cash -= px * q
+                self.holdings[token] = self.holdings.get(token, Decimal(0)) + q
+            else:
+                self.cash += px * q
+                self.holdings[token] -= q
+            self._push_trade(trade)
+            self._push_order(order, "UPDATE")
+        self.soon(go)
+
+    def advance_trade(self, tid: str, status: str) -> None:
+        """A trade moves on (MINED, CONFIRMED, RETRYING, FAILED) and is pushed again, from any thread."""
+        def go():
+            trade = next(t for t in self.trades if t["id"] == tid)
+            trade.update(status=status, last_update=str(self.now_ms() // 1000))
+            self._push_trade(trade)
+        self.soon(go)
 
     def push_change(self, token: str, side: str, price: str, size: str) -> None:
         """Change one level and send the price_change (size "0" removes it), from any thread."""

@@ -2,7 +2,8 @@
 fake verifies them, V2 orders (FAK, GTC, post-only, market), the client-order-id mapping after a
 lost answer and a restart, the order-version switch, balances and Data API positions, relayer
 redeem (and its errors), the websocket book (top-of-book check -> REST resync, dropped socket),
-real published payloads, and faults (429, timeouts, malformed answers, clock skew, bad keys)."""
+the private user channel (fills with the poll's ids, a refused key, reconnects, recorded
+pushes), real published payloads, and faults (429, timeouts, malformed answers, clock skew, bad keys)."""
 
 import asyncio
 import json
@@ -19,9 +20,10 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.market import event  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.sentlog import SentLog  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_polymarket import relayer  # noqa: E402
-from sequence_venue_polymarket.execution import fills_of, order_state, position_of  # noqa: E402
+from sequence_venue_polymarket.execution import OrderRecord, fills_of, order_state, position_of  # noqa: E402
 from sequence_venue_polymarket.feed import PolymarketFeed  # noqa: E402
 from sequence_venue_polymarket.http import error_for  # noqa: E402
 from sequence_venue_polymarket.signing import ApiCreds  # noqa: E402
@@ -353,6 +355,118 @@ def test_dropped_socket_serves_no_stale_book(fake):
     stale, book = asyncio.run(drop_and_recover(feed_for(fake), FED_YES, fake,
                                                lambda: fake.change_quietly(fp.FED_YES, "BUY", "0.51", "9")))
     assert stale is None and book.best_bid.price == Decimal("0.51")
+
+
+# -- the private orders stream (CLOB user channel) -------------------------------------------------
+def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_rest_reports(fake, tmp_path):
+    s, n = session(fake, tmp_path), node(30, price="0.40", kind="limit")
+
+    async def go():
+        async with StreamProbe(s.user_stream(), [FED_YES, RAIN_YES]) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream logged in")
+            placed = await s.place(n, FED_YES)
+            await until(lambda: probe.states, what="the placement pushed")
+            fake.fill_resting(placed.venue_order_id, "4")
+            await until(lambda: any(st.fills for st in probe.states), what="the fill pushed")
+            tid = fake.trades[-1]["id"]
+            for status in ("MINED", "CONFIRMED"):                    # the same trade, pushed again
+                fake.advance_trade(tid, status)
+            await until(lambda: sum(1 for st in probe.states if st.fills) == 3, what="MINED and CONFIRMED pushed")
+            rest = await s.order_state(n.client_order_id, FED_YES)   # the poll's view of the same order
+            seen = probe.runner.stats.messages
+            fake.advance_trade(tid, "FAILED")
+            await until(lambda: probe.runner.stats.messages > seen, what="the FAILED push")   # it carries no fill
+        await s.close()
+        return placed, tid, probe.states, rest
+    placed, tid, states, rest = asyncio.run(go())
+    assert (states[0].client_order_id, states[0].status, states[0].filled_qty) == (n.client_order_id, "NEW", 0)
+    assert any(st.status == "PARTIALLY_FILLED" and st.filled_qty == Decimal("4") for st in states)   # the order UPDATE
+    pushed = [st.fills for st in states if st.fills]
+    assert len(pushed) == 3 and pushed[0] == pushed[1] == pushed[2] == rest.fills     # one fill, one id: counted once
+    (fill,) = rest.fills
+    assert fill.fill_id == f"{tid}:{placed.venue_order_id.lower()[:18]}"
+    assert (fill.price, fill.qty, fill.fee, fill.liquidity) == (Decimal("0.40"), Decimal("4"), Decimal(0), "maker")
+
+
+def test_a_refused_key_is_a_login_error_that_never_shows_the_secret(fake, tmp_path, caplog):
+    s = session(fake, tmp_path)
+    secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlYw=="
+    s.client.creds = ApiCreds("00000000-0000-4000-8000-000000000000", secret, "a passphrase")
+
+    async def go():
+        async with StreamProbe(s.user_stream(), [FED_YES]) as probe:
+            await until(lambda: "refused" in probe.runner.stats.error, what="the refusal")
+        await s.close()
+        return probe
+    probe = asyncio.run(go())
+    error = probe.runner.stats.error
+    assert "polymarket refused the private websocket login" in error and "Invalid api key" in error
+    for hidden in (secret, "a passphrase", KEY[2:]):
+        assert hidden not in error and hidden not in caplog.text
+    assert not probe.runner.live and probe.connects == 0
+    assert fake.logins[0] is False and fake.private == []                # the channel dropped it without a word
+    assert ("GET", "/balance-allowance") in fake.requests                # so the CLOB was asked about the key
+
+
+def test_the_stream_reconnects_keeps_alive_and_asks_for_a_catch_up_each_time(fake, tmp_path):
+    s = session(fake, tmp_path)
+    stream = s.user_stream()
+    stream.heartbeat_s = 0.1
+
+    async def go():
+        async with StreamProbe(stream, [FED_YES]) as probe:
+            await until(lambda: probe.connects and fake.pings > 1, what="first connect and PINGs")
+            fake.drop_sockets()
+            await until(lambda: probe.connects >= 2 and probe.runner.live, what="reconnect")
+            reconnects = probe.runner.stats.reconnects
+        await s.close()
+        return reconnects
+    assert asyncio.run(go()) >= 1 and fake.logins[:2] == [True, True]
+    assert fake.requests.count(("GET", "/auth/derive-api-key")) == 1     # credentials derived once, reused
+
+
+def test_recorded_user_channel_pushes_parse(tmp_path):
+    """python-ws/*.json and ws_user_*.json: Polymarket user-channel pushes recorded in
+    NautilusTrader's test data (/work/shared/data/README.md names the origin)."""
+    ours = {"sqa1n0s0": ("0x0f76f4dc6eaf3332f4100f2e8a0b4a927351dd64646b7bb12f37df775c657a78", "GTC"),
+            "sqa1n1s0": ("0xab679e56242324e15e59cfd488cd0f12e4fd71b153b9bfb57518898b9983145e", "GTC"),
+            "sqa1n2s0": ("0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef12", "GTC"),
+            "sqa1n3s0": ("0xc6e99c14f1c7cae9e0538eb2d45a4d8b93ffd743e850edd1502a8c85700be5d3", "GTC"),
+            "sqa1n4s0": ("0x78xx", "FOK")}
+    log = SentLog(tmp_path / "orders.jsonl", OrderRecord)
+    for cid, (oid, kind) in ours.items():
+        log.put(OrderRecord(cid, oid, "256", {}, kind, False, 2, False))
+    # a new session reads the log, as after a restart
+    stream = VENUE.execution_session(creds(), {"state_path": str(tmp_path / "orders.jsonl")}).user_stream()
+    parse = lambda name: stream.parse(sample(name), {})                                   # noqa: E731
+
+    (placed,) = parse("python-ws/order_placement.json")
+    assert (placed.client_order_id, placed.status, placed.filled_qty, placed.price, placed.qty) == (
+        "sqa1n0s0", "NEW", 0, Decimal("0.513"), Decimal("5"))
+    (made,) = parse("python-ws/user_trade1.json")        # MINED; ours is one of six maker orders
+    (fill,) = made.fills
+    assert (made.client_order_id, fill.fill_id) == ("sqa1n1s0", "83b5c849-620e-4c23-b63b-2e779c04a6e7:0xab679e56242324e1")
+    assert (fill.price, fill.qty, fill.fee, fill.liquidity, fill.venue_ts_ns) == (
+        Decimal("0.518"), Decimal("5"), Decimal(0), "maker", 1725868859 * 10 ** 9)
+
+    taker = sample("ws_user_trade_msg.json")             # CONFIRMED; ours is the taker order
+    (held,) = stream.parse(taker, {})
+    assert held.fills == () and held.filled_qty == Decimal("25.0")     # no fee parameters yet: the poll reads it
+    stream.session._fd[taker["market"]] = {"r": 0.02, "e": 1}
+    (took,) = stream.parse(taker, {})
+    assert took.fills == fills_of({"id": ours["sqa1n2s0"][0]}, [taker], "USDC", {"r": 0.02, "e": 1})   # the poll's fill
+    assert (took.fills[0].fill_id, took.fills[0].fee, took.fills[0].liquidity) == ("trade-0xabcdef1234", Decimal("0.125"), "taker")
+    assert stream.parse({**taker, "status": "FAILED"}, {}) == []
+
+    (cancelled,) = parse("python-ws/order_cancel.json")
+    assert (cancelled.client_order_id, cancelled.status, cancelled.filled_qty) == ("sqa1n3s0", "CANCELLED", Decimal("5"))
+    (killed,) = parse("ws_user_order_fok_killed.json")
+    assert (killed.client_order_id, killed.status, killed.filled_qty) == ("sqa1n4s0", "CANCELLED", 0)
+    assert parse("ws_user_order_venue_cancel.json") == []                # not an order of ours
+    both = stream.parse([sample("python-ws/order_placement.json"), sample("python-ws/order_cancel.json")], {})
+    assert [st.client_order_id for st in both] == ["sqa1n0s0", "sqa1n3s0"] and stream.parse("PONG", {}) == []
+    assert stream.logged_in("PONG") is True and stream.logged_in(sample("python-ws/order_cancel.json")) is True
+    assert stream.logged_in("NO NEW ASSETS") is None
 
 
 # -- published payloads -----------------------------------------------------------------------------

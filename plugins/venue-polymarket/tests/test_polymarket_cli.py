@@ -1,7 +1,8 @@
 """The Polymarket adapter through the real CLI and engine, live mode, against the fake venue:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy by slug (a declared
 market and one resolved from Gamma), a resting order amended by cancel-replace, cancel, fills,
-positions, a venue refusal, and redeem of a resolved market through the relayer."""
+positions, a venue refusal, a resting order's later fill learnt from the user channel, and
+redeem of a resolved market through the relayer."""
 
 import sys
 from decimal import Decimal
@@ -11,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import fake_polymarket as fp  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 from sequence_venue_polymarket.relayer import derive_safe  # noqa: E402
 from sequence_venue_polymarket.signing import Wallet  # noqa: E402
 
@@ -73,6 +74,14 @@ def test_a_venue_refusal_is_a_clear_error(world):
     server.refuse_next_place = "the market is not yet ready to process new orders"
     graph = cli.json("buy", f"{fp.FED}:YES", "10", "--venue", "polymarket")["graph"]
     assert graph["status"] == "REJECTED" and "polymarket: the market is not yet ready to process new orders" in graph["reason"]
+
+
+def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", f"{fp.FED}:YES", "10", "--venue", "polymarket", "--limit-price", "0.40")
+    (oid,) = [k for k, o in server.orders.items() if o["status"] == "LIVE"]
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], oid, "10", "0.40",
+                      lambda: sum(1 for _, path in server.requests if path.startswith("/data/order/")))
 
 
 def test_redeem_a_resolved_market_through_the_relayer(world):

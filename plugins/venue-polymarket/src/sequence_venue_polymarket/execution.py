@@ -19,6 +19,7 @@ quote name (USDC) and as pUSD, plus outcome tokens from the Data API ``/position
 ``slug:OUTCOME``, as the engine checks a sell). Settlement: a market is resolved when the CLOB's
 ``GET /markets/{condition_id}`` names a winning token; the funder's holdings are then redeemed
 through the relayer (relayer.py) and ``settle`` answers ``relayer_redeem``.
+Order and trade pushes come from the CLOB user channel (stream.py), read with the same parsers.
 """
 
 from __future__ import annotations
@@ -135,12 +136,13 @@ class PolymarketSession(ExecutionSession):
     amend_mode = "cancel_replace"
 
     def __init__(self, client: PolymarketClient, gamma: Gamma, data: DataApi, relayer: Relayer, wallet: Wallet,
-                 log: SentLog[OrderRecord], cache: Path | None = None):
+                 log: SentLog[OrderRecord], cache: Path | None = None, settings: dict | None = None):
         self.client, self.gamma, self.data, self.relayer, self.wallet, self.log = client, gamma, data, relayer, wallet, log
-        self.cache = cache
+        self.cache, self.settings = cache, settings or {}
         self._params: dict[str, tuple[str, bool]] = {}
         self._fd: dict[str, dict] = {}
         self._markets: dict[str, Market] = {}
+        self._by_order_id = {r.order_id.lower(): r for r in log}     # pushes name orders by id only
 
     # -- market facts ----------------------------------------------------------------------------
     async def params(self, token_id: str) -> tuple[str, bool]:
@@ -172,6 +174,10 @@ class PolymarketSession(ExecutionSession):
                 return {}
         return self._fd.get(condition_id, {})
 
+    def known_fee_details(self, condition_id: str) -> dict | None:
+        """The market's fee parameters if already read (None: not yet), for code that cannot wait."""
+        return self._fd.get(condition_id)
+
     # -- orders ----------------------------------------------------------------------------------
     async def _walk_price(self, node, token_id: str) -> Decimal:
         """The price at which the book covers the size (the SDK's market-price walk)."""
@@ -202,8 +208,16 @@ class PolymarketSession(ExecutionSession):
                                  neg_risk=neg_risk, version=version, salt=salt_for(node.client_order_id),
                                  timestamp_ms=time.time_ns() // 1_000_000, market=order_type in ("FAK", "FOK"))
         rec = OrderRecord(node.client_order_id, oid, token, order, order_type, post_only, version, neg_risk)
-        self.log.put(rec)                                  # written before it is sent
+        self._keep(rec)                                    # written before it is sent
         return rec
+
+    def _keep(self, rec: OrderRecord) -> None:
+        self.log.put(rec)
+        self._by_order_id[rec.order_id.lower()] = rec
+
+    def record_of(self, order_id) -> OrderRecord | None:
+        """What this session signed under that order id (None: not an order of ours)."""
+        return self._by_order_id.get(str(order_id or "").lower())
 
     async def place(self, node, instrument) -> OrderState:
         rec = self.log.get(node.client_order_id)
@@ -234,7 +248,7 @@ class PolymarketSession(ExecutionSession):
             answer = {"orderID": rec.order_id}                # it did arrive before: read it
         if str(answer["orderID"]).lower() != rec.order_id.lower():
             rec = msgspec.structs.replace(rec, order_id=str(answer["orderID"]))
-            self.log.put(rec)
+            self._keep(rec)
         state = await self.order_state(rec.client_order_id, inst)
         return state or OrderState(rec.client_order_id, rec.order_id, "NEW", Decimal(0))
 
@@ -259,11 +273,16 @@ class PolymarketSession(ExecutionSession):
         return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(rec.order_id))
 
     def _cid_of(self, order_id: str) -> str:
-        rec = self.log.find(lambda r: r.order_id.lower() == order_id.lower())
+        rec = self.record_of(order_id)
         return rec.client_order_id if rec else ""
 
     async def open_orders(self, instrument) -> list[OrderState]:
         return [order_state(self._cid_of(str(o["id"])), o) for o in await self.client.open_orders(instrument.venue_symbol)]
+
+    def user_stream(self):
+        from .stream import PolymarketUserStream
+
+        return PolymarketUserStream(self, self.settings)
 
     # -- account ---------------------------------------------------------------------------------
     async def balances(self):

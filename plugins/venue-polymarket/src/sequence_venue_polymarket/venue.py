@@ -10,9 +10,10 @@ redeems resolved positions; a relayer API key and its address do too). L2 reques
 POLY_ADDRESS, POLY_SIGNATURE (HMAC-SHA256), POLY_TIMESTAMP, POLY_API_KEY and POLY_PASSPHRASE.
 Markets: a slug resolves to a condition id and one token id per outcome (Gamma API; see
 symbols.py); ``minimum_tick_size`` 0.01 (or 0.1 ... 0.0001), ``minimum_order_size`` 5 shares.
-Settings ``[venues.polymarket]``: base_url (CLOB), ws_url, gamma_url, data_url, relayer_url,
-relayer_poll_s, chain_id (137; 80002 Amoy), markets (slugs to resolve and trade), state_path
-(the signed-order log, default $SEQUENCE_HOME/polymarket/orders.jsonl), market_cache.
+Settings ``[venues.polymarket]``: base_url (CLOB), ws_url (market channel), private_ws_url (user
+channel; default ws_url's ``/ws/user`` sibling, else the production URL), gamma_url, data_url,
+relayer_url, relayer_poll_s, chain_id (137; 80002 Amoy), markets (slugs to resolve and trade),
+state_path (the signed-order log, default $SEQUENCE_HOME/polymarket/orders.jsonl), market_cache.
 """
 
 from sequence_core.errors import CredentialError
@@ -74,7 +75,8 @@ class PolymarketVenue(Venue):
             Gamma(settings.get("gamma_url", DEFAULT_GAMMA_URL)), DataApi(settings.get("data_url", DEFAULT_DATA_URL)),
             Relayer(settings.get("relayer_url", DEFAULT_RELAYER_URL), builder, relayer_key,
                     poll_s=float(settings.get("relayer_poll_s", 2.0))),
-            wallet, SentLog(state, OrderRecord), Path(settings["market_cache"]) if settings.get("market_cache") else cache_path())
+            wallet, SentLog(state, OrderRecord), Path(settings["market_cache"]) if settings.get("market_cache") else cache_path(),
+            dict(settings))
 
     @staticmethod
     def wallet(credentials, settings):
