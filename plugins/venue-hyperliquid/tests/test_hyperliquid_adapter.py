@@ -182,9 +182,10 @@ def test_market_order_is_an_aggressive_ioc_at_the_mid_plus_slippage(fake):
     assert (sent["p"], sent["t"]) == ("95544", {"limit": {"tif": "Ioc"}})        # mid 90995 * 1.05, 5 figures
 
 
-def test_resting_order_modified_natively_then_cancelled(fake):
+@pytest.mark.parametrize("gid", ["graph_00000000feed", "graph_0190a2b3c4d5e"])   # an old id (its cloid encodes it), today's (hashed)
+def test_resting_order_modified_natively_then_cancelled(fake, gid):
     async def work(s):
-        n = node(2, price="90000", kind="limit")
+        n = node(2, price="90000", kind="limit", gid=gid)
         placed = await s.place(n, BTC)
         amended = await s.amend(n, BTC, Decimal("89000"), Decimal("0.4"))
         open_ = await s.open_orders(BTC)
@@ -195,8 +196,9 @@ def test_resting_order_modified_natively_then_cancelled(fake):
     placed, amended, open_, cancelled, again, unknown = asyncio.run(using(session(fake), work))
     assert placed.status == "NEW" and fake.actions[0]["orders"][0]["t"] == {"limit": {"tif": "Gtc"}}
     assert amended.mode == "native_atomic" and (amended.state.price, amended.state.qty) == (Decimal("89000"), Decimal("0.4"))
-    assert fake.actions[1]["type"] == "batchModify" and fake.actions[1]["modifies"][0]["oid"] == signing.cloid_for(node(2).client_order_id)
-    assert [(o.client_order_id, o.price) for o in open_] == [(node(2).client_order_id, Decimal("89000"))]
+    n = node(2, gid=gid)
+    assert fake.actions[1]["type"] == "batchModify" and fake.actions[1]["modifies"][0]["oid"] == signing.cloid_for(n.client_order_id)
+    assert [(o.client_order_id, o.price) for o in open_] == [(n.client_order_id, Decimal("89000"))]
     assert cancelled.status == again.status == "CANCELLED" and unknown is None
 
 

@@ -183,7 +183,7 @@ class HyperliquidSession(ExecutionSession):
         return AmendResult("native_atomic", state)
 
     async def open_orders(self, instrument) -> list[OrderState]:
-        return [open_order(o) for o in await self.client.open_orders() if o["coin"] == instrument.venue_symbol]
+        return [open_order(o, self.client_id) for o in await self.client.open_orders() if o["coin"] == instrument.venue_symbol]
 
     async def balances(self):
         return balances_from(await self.client.clearinghouse_state())
@@ -207,10 +207,11 @@ def _dec(value) -> Decimal | None:
     return Decimal(str(value)) if value not in (None, "") else None
 
 
-def open_order(o: dict) -> OrderState:
-    """An ``openOrders`` row (``origSz`` and ``cloid`` are absent from older answers)."""
+def open_order(o: dict, client_id=client_id_of) -> OrderState:
+    """An ``openOrders`` row (``origSz`` and ``cloid`` are absent from older answers);
+    *client_id*: cloid -> the engine's id (the session's, which knows today's hashed cloids)."""
     orig, left = Decimal(o.get("origSz") or o["sz"]), Decimal(o["sz"])
-    return OrderState(client_id_of(o.get("cloid")) or o.get("cloid") or str(o["oid"]), str(o["oid"]),
+    return OrderState((client_id(o["cloid"]) or o["cloid"]) if o.get("cloid") else str(o["oid"]), str(o["oid"]),
                       "PARTIALLY_FILLED" if left < orig else "NEW", orig - left,
                       price=Decimal(o["limitPx"]), qty=orig, venue_ts_ns=int(o["timestamp"]) * 1_000_000)
 
