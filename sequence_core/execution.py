@@ -69,6 +69,13 @@ class VenuePosition(msgspec.Struct, frozen=True):
     liquidation_price: Decimal | None = None
 
 
+def perp_margin(quote: str) -> str:
+    """The ``balances()`` key of the free margin for perps settled in *quote*, where the venue
+    keeps it in a wallet of its own (Binance USD-M, Bitget futures): without it a perp order is
+    checked against *quote* itself, as on venues with one account (Bybit unified, OKX)."""
+    return f"{quote}:perp-margin"
+
+
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 
@@ -117,7 +124,9 @@ class ExecutionSession:
         return [s for n, inst in nodes if (s := await self.order_state(n.client_order_id, inst)) is not None]
 
     async def balances(self) -> dict[str, Decimal] | None:
-        """Free balance per asset at the venue (None: this session cannot tell)."""
+        """Free balance per asset at the venue (None: this session cannot tell). A venue that
+        keeps perp margin in a wallet apart from spot cash also reports that margin under
+        :func:`perp_margin` of its settlement coin: a perp order is checked against it."""
         return None
 
     def user_stream(self):

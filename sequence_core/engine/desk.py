@@ -13,7 +13,7 @@ import msgspec
 
 from ..bundles import Routing
 from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
-from ..execution import OrderState
+from ..execution import OrderState, perp_margin
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
@@ -136,16 +136,22 @@ class Desk:
         return None if fee is None else fee / (ref * probe)
 
     def available(self, side: str, instruments: dict[str, Instrument]) -> dict[str, Decimal]:
-        """Per venue: quote cash for buys, the held instrument for sells (perps: cash).
-        Sandbox reads the paper ledger; live reads what the venues last reported."""
+        """Per venue: quote cash for buys, the held instrument for sells (perps: cash, or the
+        perp margin wallet where the venue keeps one: execution.perp_margin). Sandbox reads the
+        paper ledger; live reads what the venues last reported."""
         from ..journal import position_key
 
         out = {}
         for venue, inst in instruments.items():
             # a sell spends the holding a fill moves: the base, or the contract and its outcome
             asset = inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
-            out[venue] = (self.journal.positions.get(venue, asset)[0] if self.sandbox
-                          else self.venue_balances.get(venue, {}).get(asset, Decimal(0)))
+            if self.sandbox:
+                out[venue] = self.journal.positions.get(venue, asset)[0]
+                continue
+            held = self.venue_balances.get(venue, {})
+            if inst.kind == "perp":
+                asset = perp_margin(asset) if perp_margin(asset) in held else asset
+            out[venue] = held.get(asset, Decimal(0))
         return out
 
     def volume_profile(self, symbol: str):

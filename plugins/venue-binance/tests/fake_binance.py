@@ -12,6 +12,15 @@ update, ``skip_next_update`` drops one sequence number (a gap the client must no
 User data: the WebSocket API at ``/ws-api/v3`` takes ``userDataStream.subscribe.signature``
 (signature over the sorted params, timestamp within 5 s) and then sends an ``executionReport``
 for every order change; ``fill_resting()`` fills a resting order as a taker would.
+USD-M futures (``/fapi/...``, the same signature check, its own ``X-MBX-USED-WEIGHT-1M``
+count): ``POST/PUT/GET/DELETE /fapi/v1/order`` (RESULT answers; LIMIT GTC/IOC/GTX and MARKET
+against a fixed book asks 91000.0, bids 90990.0, 2 BTC each; GTX that would take -5022;
+tick, step, minimum quantity and notional checked as Binance does; -4116 for a client id
+already open), ``openOrders``, ``userTrades`` (USDT commission: taker 0.05%, maker 0.02%),
+``/fapi/v3/balance``, ``/fapi/v3/positionRisk`` (one-way netting at average entry; a test may
+set ``position_rows`` to a recorded answer), ``positionSide/dual`` (``dual_side``),
+``/fapi/v1/depth`` and ``exchangeInfo``. ``futures_refused`` answers -2015 on signed futures
+calls (a key without futures permission); ``fill_resting_perp()`` fills a resting perp order.
 """
 
 from __future__ import annotations
@@ -27,11 +36,244 @@ from aiohttp import web
 from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
+PERP_SPECS = {"BTCUSDT": (Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("100")),   # tick, step, min qty, notional
+              "ETHUSDT": (Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("20"))}
+LEVERAGE = Decimal(20)
 
 
-class FakeBinance(FakeVenueServer):
+class FuturesDesk:
+    """The USD-M half of the fake (a mixin: ``verify``, ``error``, ``now_ms`` and ``_ids`` are FakeBinance's)."""
+
+    def futures_state(self) -> None:
+        self.f_orders: dict[str, dict] = {}
+        self.f_trades: dict[int, list] = {}
+        self.f_positions: dict[str, list] = {}          # symbol -> [signed amount, entry price]
+        self.f_wallet = Decimal("50000")
+        self.spot_usdt = "100000"                  # the spot wallet's free USDT (apart from f_wallet)
+        self.f_weight = 0
+        self.f_asks = {Decimal("91000.0"): Decimal("2"), Decimal("91010.0"): Decimal("3")}
+        self.f_bids = {Decimal("90990.0"): Decimal("2"), Decimal("90980.0"): Decimal("3")}
+        self.dual_side = False
+        self.futures_refused = False
+        self.position_rows = None                        # a recorded positionRisk answer to serve instead
+        self.f_requests: list[dict] = []                 # verified params of each signed futures call
+
+    def futures_routes(self, app) -> None:
+        r = app.router
+        r.add_get("/fapi/v1/ping", self.ping)
+        r.add_get("/fapi/v1/time", self.time)
+        r.add_get("/fapi/v1/depth", self.f_depth)
+        r.add_get("/fapi/v1/exchangeInfo", self.f_exchange_info)
+        r.add_post("/fapi/v1/order", self.f_new_order)
+        r.add_put("/fapi/v1/order", self.f_modify)
+        r.add_get("/fapi/v1/order", self.f_query)
+        r.add_delete("/fapi/v1/order", self.f_cancel)
+        r.add_get("/fapi/v1/openOrders", self.f_open_orders)
+        r.add_get("/fapi/v1/userTrades", self.f_user_trades)
+        r.add_get("/fapi/v3/balance", self.f_balance)
+        r.add_get("/fapi/v3/positionRisk", self.f_position_risk)
+        r.add_get("/fapi/v1/positionSide/dual", self.f_dual)
+
+    def f_verify(self, request):
+        p = self.verify(request)
+        if isinstance(p, dict):
+            if self.futures_refused:
+                return self.error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            self.f_requests.append({**p, "_path": request.path, "_method": request.method})
+        return p
+
+    def _touch(self, side: str) -> Decimal:
+        return min(self.f_asks) if side == "BUY" else max(self.f_bids)
+
+    def _refusal(self, p: dict, qty: Decimal, price: Decimal | None):
+        """Binance's own checks, in its words: filters, position side, margin, post-only."""
+        tick, step, min_qty, notional = PERP_SPECS.get(p["symbol"], (None,) * 4)
+        if tick is None:
+            return self.error(400, -1121, "Invalid symbol.")
+        if qty <= 0:
+            return self.error(400, -4003, "Quantity less than or equal to zero.")
+        if qty % step:
+            return self.error(400, -1111, "Precision is over the maximum defined for this asset.")
+        if qty < min_qty:
+            return self.error(400, -4004, "Quantity less than min quantity.")
+        if price is not None and price % tick:
+            return self.error(400, -4014, "Price not increased by tick size.")
+        if qty * (price or self._touch(p["side"])) < notional:
+            return self.error(400, -4164, f"Order's notional must be no smaller than {notional} (unless you choose reduce only).")
+        if self.dual_side and p.get("positionSide", "BOTH") == "BOTH":
+            return self.error(400, -4061, "Order's position side does not match user's setting.")
+        if qty * (price or self._touch(p["side"])) / LEVERAGE > self.f_wallet:
+            return self.error(400, -2019, "Margin is insufficient.")
+        return None
+
+    async def f_new_order(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        cid, qty, kind = p["newClientOrderId"], Decimal(p["quantity"]), p["type"]
+        price = Decimal(p["price"]) if "price" in p else None
+        if cid in self.f_orders and self.f_orders[cid]["status"] in ("NEW", "PARTIALLY_FILLED"):
+            return self.error(400, -4116, "clientOrderId is duplicated.")
+        refused = self._refusal(p, qty, price)
+        if refused is not None:
+            return refused
+        side, tif = p["side"], p.get("timeInForce", "GTC")
+        touch = self._touch(side)
+        crosses = price is None or (price >= touch if side == "BUY" else price <= touch)
+        if tif == "GTX" and crosses:
+            return self.error(400, -5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")
+        now = self.now_ms()
+        order = {"orderId": next(self._ids), "symbol": p["symbol"], "status": "NEW", "clientOrderId": cid,
+                 "price": str(price or 0), "avgPrice": "0", "origQty": str(qty), "executedQty": "0", "cumQuote": "0",
+                 "timeInForce": tif, "type": kind, "reduceOnly": False, "closePosition": False, "side": side,
+                 "positionSide": "BOTH", "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": False,
+                 "origType": kind, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0,
+                 "updateTime": now}
+        self.f_orders[cid] = order
+        if crosses:
+            self._perp_fill(order, min(qty, Decimal(2)), touch, maker=False)
+            if Decimal(order["executedQty"]) < qty and (kind == "MARKET" or tif == "IOC"):
+                order["status"] = "EXPIRED"
+        elif tif == "IOC":
+            order["status"] = "EXPIRED"
+        return web.json_response(order)
+
+    def _perp_fill(self, order: dict, qty: Decimal, price: Decimal, maker: bool) -> None:
+        fee = qty * price * (Decimal("0.0002") if maker else Decimal("0.0005"))
+        realized = self._book_position(order["symbol"], order["side"], qty, price)
+        self.f_wallet += realized - fee
+        trade = {"symbol": order["symbol"], "id": next(self._ids), "orderId": order["orderId"], "side": order["side"],
+                 "price": str(price), "qty": str(qty), "realizedPnl": str(realized), "marginAsset": "USDT",
+                 "quoteQty": str(qty * price), "commission": str(fee), "commissionAsset": "USDT", "time": self.now_ms(),
+                 "positionSide": "BOTH", "buyer": order["side"] == "BUY", "maker": maker}
+        self.f_trades.setdefault(order["orderId"], []).append(trade)
+        done = Decimal(order["executedQty"]) + qty
+        order.update(executedQty=str(done), avgPrice=str(price), cumQuote=str(Decimal(order["cumQuote"]) + qty * price),
+                     updateTime=trade["time"], status="FILLED" if done >= Decimal(order["origQty"]) else "PARTIALLY_FILLED")
+
+    def _book_position(self, symbol: str, side: str, qty: Decimal, price: Decimal) -> Decimal:
+        """One-way netting at average entry; the realized P&L of the part that closes."""
+        amt, entry = self.f_positions.get(symbol, [Decimal(0), Decimal(0)])
+        signed = qty if side == "BUY" else -qty
+        if amt == 0 or (amt > 0) == (signed > 0):
+            entry = (amt * entry + signed * price) / (amt + signed)
+            self.f_positions[symbol] = [amt + signed, entry]
+            return Decimal(0)
+        closing = min(abs(signed), abs(amt))
+        realized = closing * (price - entry) * (1 if amt > 0 else -1)
+        left = amt + signed
+        self.f_positions[symbol] = [left, entry if (left > 0) == (amt > 0) and left else (price if left else Decimal(0))]
+        return realized
+
+    def fill_resting_perp(self, cid: str, qty: str) -> None:
+        """A taker hits our resting perp order for ``qty`` at its price (maker fee 0.02%), from any thread."""
+        self.soon(lambda: self._perp_fill(self.f_orders[cid], Decimal(qty), Decimal(self.f_orders[cid]["price"]), maker=True))
+
+    async def f_modify(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        order = self.f_orders.get(p.get("origClientOrderId", ""))
+        if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
+            return self.error(400, -2013, "Order does not exist.")
+        qty, price = Decimal(p["quantity"]), Decimal(p["price"])
+        if order["type"] != "LIMIT":
+            return self.error(400, -5025, "Only limit order is supported.")
+        if p["side"] != order["side"]:
+            return self.error(400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.")
+        if price % PERP_SPECS[order["symbol"]][0]:
+            return self.error(400, -4014, "Price not increased by tick size.")
+        if (qty, price) == (Decimal(order["origQty"]), Decimal(order["price"])):
+            return self.error(400, -5027, "No need to modify the order.")
+        touch = self._touch(order["side"])
+        crosses = price >= touch if order["side"] == "BUY" else price <= touch
+        if qty <= Decimal(order["executedQty"]) or (order["timeInForce"] == "GTX" and crosses):
+            order["status"] = "CANCELED"                 # Binance cancels the order in these two cases
+        else:
+            order.update(price=str(price), origQty=str(qty))
+        order["updateTime"] = self.now_ms()
+        return web.json_response(order)
+
+    async def f_query(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        order = self.f_orders.get(p.get("origClientOrderId", ""))
+        return web.json_response(order) if order else self.error(400, -2013, "Order does not exist.")
+
+    async def f_cancel(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        order = self.f_orders.get(p.get("origClientOrderId", ""))
+        if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
+            return self.error(400, -2011, "Unknown order sent.")
+        order.update(status="CANCELED", updateTime=self.now_ms())
+        return web.json_response(order)
+
+    async def f_open_orders(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        return web.json_response([o for o in self.f_orders.values()
+                                  if o["symbol"] == p["symbol"] and o["status"] in ("NEW", "PARTIALLY_FILLED")])
+
+    async def f_user_trades(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        return web.json_response(self.f_trades.get(int(p["orderId"]), []))
+
+    async def f_balance(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        margin = sum((abs(a) * e / LEVERAGE for a, e in self.f_positions.values()), Decimal(0))
+        return web.json_response([{"accountAlias": "SgsR", "asset": "USDT", "balance": str(self.f_wallet),
+                                   "crossWalletBalance": str(self.f_wallet), "crossUnPnl": "0",
+                                   "availableBalance": str(self.f_wallet - margin), "maxWithdrawAmount": str(self.f_wallet - margin),
+                                   "marginAvailable": True, "updateTime": self.now_ms()}])
+
+    async def f_position_risk(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        if self.position_rows is not None:
+            return web.json_response(self.position_rows)
+        mark = (min(self.f_asks) + max(self.f_bids)) / 2
+        return web.json_response([
+            {"symbol": s, "positionSide": "BOTH", "positionAmt": str(a), "entryPrice": str(e), "breakEvenPrice": str(e),
+             "markPrice": str(mark), "unRealizedProfit": str((mark - e) * a), "liquidationPrice": "0", "isolatedMargin": "0",
+             "notional": str(mark * a), "marginAsset": "USDT", "isolatedWallet": "0", "initialMargin": str(abs(mark * a) / LEVERAGE),
+             "maintMargin": "0", "positionInitialMargin": str(abs(mark * a) / LEVERAGE), "openOrderInitialMargin": "0",
+             "adl": 0, "bidNotional": "0", "askNotional": "0", "updateTime": self.now_ms()}
+            for s, (a, e) in self.f_positions.items() if a])
+
+    async def f_dual(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        return web.json_response({"dualSidePosition": self.dual_side})
+
+    async def f_depth(self, request):
+        self.depth_requests += 1
+        return web.json_response({"lastUpdateId": 7000, "E": self.now_ms(), "T": self.now_ms(),
+                                  "bids": [[f"{p:.2f}", f"{q:.3f}"] for p, q in sorted(self.f_bids.items(), reverse=True)],
+                                  "asks": [[f"{p:.2f}", f"{q:.3f}"] for p, q in sorted(self.f_asks.items())]})
+
+    async def f_exchange_info(self, request):
+        return web.json_response({"futuresType": "U_MARGINED", "symbols": [
+            {"symbol": s, "pair": s, "contractType": "PERPETUAL", "status": "TRADING", "baseAsset": s[:-4], "quoteAsset": "USDT",
+             "marginAsset": "USDT", "filters": [{"filterType": "PRICE_FILTER", "tickSize": str(tick)},
+                                                {"filterType": "LOT_SIZE", "stepSize": str(step), "minQty": str(min_qty)},
+                                                {"filterType": "MIN_NOTIONAL", "notional": str(notional)}]}
+            for s, (tick, step, min_qty, notional) in PERP_SPECS.items()]})
+
+
+class FakeBinance(FuturesDesk, FakeVenueServer):
     def __init__(self, api_key: str, secret: str):
         super().__init__()
+        self.futures_state()
         self.api_key, self.secret = api_key, secret
         self.orders: dict[str, dict] = {}
         self.trades: dict[int, list] = {}
@@ -68,7 +310,12 @@ class FakeBinance(FakeVenueServer):
     @web.middleware
     async def weight(self, request, handler):
         response = await handler(request)
-        if not isinstance(response, web.WebSocketResponse):
+        if isinstance(response, web.WebSocketResponse):
+            return response
+        if request.path.startswith("/fapi/"):          # USD-M counts its own weight
+            self.f_weight += 1
+            response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.f_weight)
+        else:
             self.used_weight += 1
             response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.used_weight)
         return response
@@ -97,6 +344,7 @@ class FakeBinance(FakeVenueServer):
         app.router.add_get("/api/v3/order", self.query_order)
         app.router.add_delete("/api/v3/order", self.cancel_order)
         app.router.add_get("/api/v3/myTrades", self.my_trades)
+        self.futures_routes(app)
         return app
 
     async def ping(self, request):
@@ -108,7 +356,7 @@ class FakeBinance(FakeVenueServer):
     @signed
     async def account(self, request, p):
         return web.json_response({"balances": [{"asset": "BTC", "free": "1.0", "locked": "0"},
-                                               {"asset": "USDT", "free": "100000", "locked": "0"}]})
+                                               {"asset": "USDT", "free": self.spot_usdt, "locked": "0"}]})
 
     def _view(self, o: dict) -> dict:
         return {k: v for k, v in o.items() if k != "fills"}

@@ -1,11 +1,13 @@
 """The Binance adapter through the real CLI and engine, live mode, against the fake server:
 connect, heartbeat, quote from the live source (REST snapshot, then the engine's websocket
-book), buy, a resting order, native amend, cancel, fills."""
+book), buy, a resting order, native amend, cancel, fills; USD-M perps: buy, positions --kind
+perp, a resting perp amended in place, and bad input refused before anything is sent."""
 
 import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ def world(tmp_path):
     url = server.start()
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_")}
-    env.update(SEQUENCE_HOME=str(home), SEQUENCE_LOAD_PLUGINS="binance,sim,synthetic")
+    env.update(SEQUENCE_HOME=str(home), SEQUENCE_LOAD_PLUGINS="binance,sim,synthetic", SEQUENCE_LOOPBACK_ONLY="1")
 
     def run(*args, stdin=""):
         return subprocess.run([str(SEQUENCE), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
@@ -120,3 +122,60 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_user_data_stream
     (cid,) = server.orders
     check_stream_fill(lambda *a: json.loads(run(*a, "--output", "json").stdout), server, d["graph"]["graph_id"], cid,
                       "0.02", "80000.00", lambda: server.requests.count(("GET", "/api/v3/order")))
+
+
+def test_live_perp_buy_then_positions_show_binances_position(world):
+    run, server, _ = world
+    r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["graph"]["status"] == "FILLED"
+    (fill,) = d["fills"]
+    assert (fill["price"], fill["qty"], fill["fee_asset"]) == ("91000.0", "0.01", "USDT")
+    (order,) = server.f_orders.values()
+    assert (order["symbol"], order["type"], order["timeInForce"], order["executedQty"]) == ("BTCUSDT", "LIMIT", "IOC", "0.01")
+    p = run("positions", "--kind", "perp", "--output", "json")
+    assert p.returncode == 0, p.stderr
+    (row,) = json.loads(p.stdout)["rows"]
+    assert (row["instrument"], row["venue"], row["kind"], row["qty"]) == ("BTC-USDT-PERP", "binance", "perp", "0.01")
+    assert Decimal(row["entry"]) == Decimal("91000.0")
+    assert ("GET", "/fapi/v3/positionRisk") in server.requests
+
+
+def test_live_perp_and_spot_orders_are_each_checked_against_their_own_wallet(world):
+    """Spot USDT and USD-M margin are separate wallets at Binance: a perp buy spends margin the
+    spot wallet does not have, a spot buy the spot wallet cannot pay is refused before sending,
+    and so is a perp buy once the margin wallet is empty."""
+    run, server, _ = world
+    server.spot_usdt = "10"
+    perp = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--output", "json")
+    assert perp.returncode == 0 and json.loads(perp.stdout)["graph"]["status"] == "FILLED", perp.stderr
+    spot = run("buy", "BTC-USDT", "0.02", "--venue", "binance", "--limit-price", "91000.00")
+    assert spot.returncode == 1 and "insufficient balance" in spot.stderr and "available 10.00" in spot.stderr
+    server.f_wallet = Decimal(0)
+    server.spot_usdt = "100000"
+    again = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance")
+    assert again.returncode == 1 and "insufficient balance" in again.stderr
+    assert len(server.f_orders) == 1 and not server.orders        # the refused two never reached Binance
+
+
+def test_live_resting_perp_is_amended_in_place(world):
+    run, server, _ = world
+    d = json.loads(run("buy", "ETH-USDT-PERP", "0.05", "--venue", "binance", "--limit-price", "2500.00", "--output", "json").stdout)
+    assert d["graph"]["status"] == "WORKING"
+    a = run("amend", d["nodes"][0]["node_order_id"], "--price", "2501.50", "--output", "json")
+    assert a.returncode == 0, a.stderr
+    assert json.loads(a.stdout)["mode"] == "native_atomic"
+    (order,) = server.f_orders.values()
+    assert (order["price"], order["status"], order["timeInForce"]) == ("2501.50", "NEW", "GTC")
+
+
+def test_live_perp_bad_input_is_refused_before_anything_is_sent(world):
+    run, server, _ = world
+    off_tick = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--limit-price", "90000.05")
+    assert off_tick.returncode == 1 and "off binance's tick size 0.1" in off_tick.stderr
+    off_lot = run("buy", "BTC-USDT-PERP", "0.0005", "--venue", "binance")
+    assert off_lot.returncode == 1 and "lot size 0.001" in off_lot.stderr
+    small = run("buy", "BTC-USDT-PERP", "0.001", "--venue", "binance")          # 91 USDT < Binance's 100
+    assert small.returncode == 1 and "under the minimum 100" in small.stderr
+    assert not server.f_orders and not [r for r in server.requests if r[0] == "POST"]

@@ -1,20 +1,37 @@
-"""Binance spot REST client (https://developers.binance.com/docs/binance-spot-api-docs/rest-api).
+"""Binance REST clients: spot (https://developers.binance.com/docs/binance-spot-api-docs/rest-api)
+and USD-M futures (https://developers.binance.com/docs/derivatives/usds-margined-futures).
 
-Endpoints: ``GET /api/v3/ping``, ``GET /api/v3/time``, signed ``GET /api/v3/account``,
+Spot endpoints: ``GET /api/v3/ping``, ``GET /api/v3/time``, signed ``GET /api/v3/account``,
 ``POST /api/v3/order`` (newClientOrderId, newOrderRespType=FULL), ``GET /api/v3/order`` and
 ``DELETE /api/v3/order`` by origClientOrderId, ``GET /api/v3/myTrades`` by orderId.
-The client keeps the offset between Binance's clock and ours (``/api/v3/time``) and
+Each client keeps the offset between Binance's clock and ours (its ``time`` endpoint) and
 re-syncs once when Binance answers -1021 (timestamp outside recvWindow).
-Error codes (https://developers.binance.com/docs/binance-spot-api-docs/errors) map to the
+Error codes (https://developers.binance.com/docs/binance-spot-api-docs/errors and
+https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code) map to the
 core hierarchy in ``error_from``.
-Public: ``GET /api/v3/depth`` (weight 5 up to 100 levels, 25 to 500, 50 to 1000, 250 beyond),
+Spot public: ``GET /api/v3/depth`` (weight 5 up to 100 levels, 25 to 500, 50 to 1000, 250 beyond),
 ``GET /api/v3/exchangeInfo`` (20), ``GET /api/v3/ticker/bookTicker`` (2 for one symbol);
 signed: ``GET /api/v3/openOrders`` (6 for one symbol), ``GET /sapi/v1/asset/tradeFee`` (1),
 ``PUT /api/v3/order/amend/keepPriority`` (4; reduces quantity only, keeping queue priority).
-Rate limits (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits):
+Spot rate limits (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits):
 REQUEST_WEIGHT 6000 per minute per IP, told back in ``X-MBX-USED-WEIGHT-1M`` on every answer;
 a 429 carries ``Retry-After`` and repeating past it earns 418 (an IP ban), so the client keeps
 the budget itself and stops for the time the venue says.
+
+USD-M (``BinanceFuturesClient``, base https://fapi.binance.com; general info:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info): the same
+HMAC-SHA256 signature over the query string with ``timestamp``/``recvWindow`` and the
+``X-MBX-APIKEY`` header (its worked example is a test); its own REQUEST_WEIGHT budget of 2400
+per minute per IP (exchangeInfo ``rateLimits``), told back in ``X-MBX-USED-WEIGHT-1M``; 429/418
+as on spot. A 503 "Unknown error ... execution status is UNKNOWN" may have executed: places
+and amends are never retried, the engine asks for the order by client id. Weights (the
+endpoint pages under .../usds-margined-futures/): ``GET /fapi/v1/time``, ``/ping``,
+``/exchangeInfo`` 1; ``GET /fapi/v1/depth`` 2 up to 50 levels, 5 for 100, 10 for 500, 20 for
+1000 (limits 5, 10, 20, 50, 100, 500, 1000 only); ``POST /fapi/v1/order`` 0 on the IP budget
+(it counts on the account's order budget); ``PUT /fapi/v1/order`` (modify) 1;
+``DELETE``/``GET /fapi/v1/order`` 1; ``GET /fapi/v1/openOrders`` 1 for one symbol;
+``GET /fapi/v1/userTrades`` 5; ``GET /fapi/v3/balance`` 5; ``GET /fapi/v3/positionRisk`` 5;
+``GET /fapi/v1/positionSide/dual`` 30.
 """
 
 from __future__ import annotations
@@ -28,14 +45,29 @@ from sequence_core.rest import ClockRejected, RateLimiter, VenueClient
 from .signing import signed_query
 
 DEFAULT_BASE_URL = "https://api.binance.com"
+DEFAULT_FAPI_URL = "https://fapi.binance.com"
 AUTH_CODES = {-1022, -2014, -2015, -1002}
 NOT_FOUND_CODES = {-2011, -2013}
 INVALID_CODES = {-1013, -1100, -1101, -1102, -1111, -1116, -1117, -1121}
+# USD-M: -2018 balance / -2019 margin insufficient; filters, GTX (-5022), FOK (-5021), reduce-only,
+# position side, market-order price band (-4131), an amend that changes nothing (-5027)
+FUTURES_FUNDS_CODES = {-2018, -2019}
+FUTURES_INVALID_CODES = {-1115, -1130, -2020, -2021, -2022, -2024, -2025, -2027, -4003, -4004, -4005, -4013, -4014,
+                         -4015, -4016, -4023, -4024, -4061, -4131, -4164, -5021, -5022, -5024, -5025, -5026, -5027,
+                         -5029}
 WEIGHT_PER_MINUTE = 6000
+FAPI_WEIGHT_PER_MINUTE = 2400
+FAPI_DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 
 
 def depth_weight(limit: int) -> int:
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+def fapi_depth(levels: int) -> tuple[int, int]:
+    """(limit, weight) for ``GET /fapi/v1/depth``: the smallest valid limit covering ``levels``."""
+    limit = next((n for n in FAPI_DEPTH_LIMITS if n >= levels), FAPI_DEPTH_LIMITS[-1])
+    return limit, 2 if limit <= 50 else 5 if limit == 100 else 10 if limit == 500 else 20
 
 
 def used_weight(headers, limiter: RateLimiter) -> None:
@@ -53,21 +85,36 @@ def error_from(status: int, body: Any) -> SequenceError:
         return AuthenticationError(f"binance rejected the API key or signature: {msg} ({code})")
     if code in NOT_FOUND_CODES:
         return OrderNotFound(f"binance: {msg} ({code})")
-    if code == -2010 and "insufficient balance" in msg.lower():
-        return InsufficientFunds(f"binance: {msg} (-2010)")
-    if code == -2010 or code in INVALID_CODES:
+    if (code == -2010 and "insufficient balance" in msg.lower()) or code in FUTURES_FUNDS_CODES:
+        return InsufficientFunds(f"binance: {msg} ({code})")
+    if code == -2010 or code in INVALID_CODES or code in FUTURES_INVALID_CODES:
         return InvalidOrder(f"binance: {msg} ({code})")
     if code == -1003:
         return RateLimitExceeded(f"binance: {msg} (-1003)")
     return VenueError(f"binance: {msg or 'request refused'} ({code if code is not None else status})")
 
 
-class BinanceClient(VenueClient):
+class _BinanceRest(VenueClient):
+    """What both Binance hosts share: the key, HMAC query signing, the weight budget it follows."""
+
     venue = "binance"
 
-    def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 10.0):
+    def __init__(self, api_key: str, api_secret: str, base_url: str, timeout_s: float, weight_per_minute: int):
         self._key, self._secret = api_key, api_secret
-        super().__init__(base_url, error_from, timeout_s, usage=used_weight, limiter=RateLimiter(WEIGHT_PER_MINUTE, 60.0))
+        super().__init__(base_url, error_from, timeout_s, usage=used_weight, limiter=RateLimiter(weight_per_minute, 60.0))
+
+    async def signed(self, method: str, path: str, params: dict, idempotent: bool, weight: int = 1) -> Any:
+        async def send(now_ms: int):
+            query = signed_query(self._secret, params, now_ms)
+            return await self.send(method, path, query, "", {"X-MBX-APIKEY": self._key}, idempotent, weight)
+        return await self.clock.signed(send)
+
+
+class BinanceClient(_BinanceRest):
+    """Spot: api.binance.com."""
+
+    def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 10.0):
+        super().__init__(api_key, api_secret, base_url, timeout_s, WEIGHT_PER_MINUTE)
 
     async def ping(self) -> None:
         await self.public("/api/v3/ping")
@@ -84,12 +131,6 @@ class BinanceClient(VenueClient):
 
     async def book_ticker(self, symbol: str) -> dict:
         return await self.public("/api/v3/ticker/bookTicker", {"symbol": symbol}, 2)
-
-    async def signed(self, method: str, path: str, params: dict, idempotent: bool, weight: int = 1) -> Any:
-        async def send(now_ms: int):
-            query = signed_query(self._secret, params, now_ms)
-            return await self.send(method, path, query, "", {"X-MBX-APIKEY": self._key}, idempotent, weight)
-        return await self.clock.signed(send)
 
     async def account(self) -> dict:
         return await self.signed("GET", "/api/v3/account", {}, idempotent=True, weight=20)
@@ -123,3 +164,64 @@ class BinanceClient(VenueClient):
 
     async def my_trades(self, symbol: str, order_id: int) -> list[dict]:
         return await self.signed("GET", "/api/v3/myTrades", {"symbol": symbol, "orderId": order_id}, idempotent=True, weight=20)
+
+
+class BinanceFuturesClient(_BinanceRest):
+    """USD-M futures: fapi.binance.com, its own clock offset and weight budget."""
+
+    def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_FAPI_URL, timeout_s: float = 10.0):
+        super().__init__(api_key, api_secret, base_url, timeout_s, FAPI_WEIGHT_PER_MINUTE)
+
+    async def ping(self) -> None:
+        await self.public("/fapi/v1/ping")
+
+    async def server_time_ms(self) -> int:
+        return (await self.public("/fapi/v1/time"))["serverTime"]
+
+    async def depth(self, symbol: str, levels: int = 50) -> dict:
+        limit, weight = fapi_depth(levels)
+        return await self.public("/fapi/v1/depth", {"symbol": symbol, "limit": limit}, weight)
+
+    async def exchange_info(self) -> dict:
+        return await self.public("/fapi/v1/exchangeInfo")
+
+    async def instruments(self) -> list:
+        from .symbols import from_futures_exchange_info
+
+        return from_futures_exchange_info(await self.exchange_info())
+
+    async def new_order(self, params: dict) -> dict:
+        """``newOrderRespType=RESULT``: a MARKET or IOC order comes back in its final state."""
+        return await self.signed("POST", "/fapi/v1/order", {**params, "newOrderRespType": "RESULT"}, idempotent=False,
+                                 weight=0)
+
+    async def modify_order(self, symbol: str, client_order_id: str, side: str, qty: str, price: str) -> dict:
+        """``PUT /fapi/v1/order``: a LIMIT order's price and quantity in place (both required)."""
+        return await self.signed("PUT", "/fapi/v1/order", {"symbol": symbol, "origClientOrderId": client_order_id,
+                                                           "side": side, "quantity": qty, "price": price}, idempotent=False)
+
+    async def query_order(self, symbol: str, client_order_id: str) -> dict:
+        return await self.signed("GET", "/fapi/v1/order", {"symbol": symbol, "origClientOrderId": client_order_id},
+                                 idempotent=True)
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> dict:
+        return await self.signed("DELETE", "/fapi/v1/order", {"symbol": symbol, "origClientOrderId": client_order_id},
+                                 idempotent=True)
+
+    async def open_orders(self, symbol: str) -> list[dict]:
+        return await self.signed("GET", "/fapi/v1/openOrders", {"symbol": symbol}, idempotent=True)
+
+    async def user_trades(self, symbol: str, order_id: int) -> list[dict]:
+        return await self.signed("GET", "/fapi/v1/userTrades", {"symbol": symbol, "orderId": order_id}, idempotent=True,
+                                 weight=5)
+
+    async def balance(self) -> list[dict]:
+        return await self.signed("GET", "/fapi/v3/balance", {}, idempotent=True, weight=5)
+
+    async def position_risk(self) -> list[dict]:
+        return await self.signed("GET", "/fapi/v3/positionRisk", {}, idempotent=True, weight=5)
+
+    async def hedge_mode(self) -> bool:
+        """``dualSidePosition``: true is Hedge Mode (LONG/SHORT legs), false One-way Mode."""
+        answer = await self.signed("GET", "/fapi/v1/positionSide/dual", {}, idempotent=True, weight=30)
+        return bool(answer.get("dualSidePosition"))

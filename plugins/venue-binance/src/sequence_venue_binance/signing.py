@@ -5,6 +5,10 @@ https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-secur
 concatenated with the request body, exactly as sent; the request also carries
 ``timestamp`` (ms) and optionally ``recvWindow`` (ms, default 5000), and the API key in the
 ``X-MBX-APIKEY`` header. The server rejects a timestamp outside the recv window (-1021).
+USD-M futures sign the same way (https://developers.binance.com/docs/derivatives/
+usds-margined-futures/general-info, "SIGNED Endpoint Examples for POST /fapi/v1/order - HMAC
+Keys": its worked example is a test), with the same accept rule: timestamp < serverTime + 1000
+and serverTime - timestamp <= recvWindow.
 """
 
 from __future__ import annotations

@@ -13,6 +13,15 @@ carries ``c`` client order id (``C`` the original one on a cancel), ``X`` order 
 cumulative filled, and for ``x: TRADE`` the fill: ``t`` trade id (the id ``myTrades`` reports,
 so a fill seen here and by a poll counts once), ``L`` price, ``l`` quantity, ``n`` commission
 in ``N``, ``m`` maker, ``T`` time. The server pings; aiohttp answers the frames.
+
+USD-M perp orders are not on this socket: their user data is a listenKey stream on another host
+(``POST /fapi/v1/listenKey``, kept alive with ``PUT`` within 60 minutes, read at
+``wss://fstream.binance.com/private/ws?listenKey=...&events=ORDER_TRADE_UPDATE`` since the
+USD-M URL split; https://developers.binance.com/docs/derivatives/usds-margined-futures/
+user-data-streams), and the engine runs one private stream per venue session
+(``ExecutionSession.user_stream``). Perp orders are therefore polled: every 5 s while this spot
+stream is live, 4 times a second otherwise; a MARKET or IOC perp order's fills come back with
+its place (``newOrderRespType=RESULT`` then ``userTrades``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,12 @@ with HMAC-SHA256 (hex) in ``signature``, alongside ``timestamp`` and an optional
 ``recvWindow`` (default 5000 ms). Binance also accepts Ed25519 and RSA keys; an HMAC key
 pair is what we ask for.
 Symbols: spot ``BTCUSDT``, USD-M perps ``BTCUSDT`` on fapi.binance.com (canonical
-``BTC-USDT-PERP``). Filters from ``GET /api/v3/exchangeInfo`` (PRICE_FILTER.tickSize,
-LOT_SIZE.stepSize, NOTIONAL.minNotional).
+``BTC-USDT-PERP``, venue symbol here ``BTCUSDT_PERP``). Filters from ``GET /api/v3/exchangeInfo``
+(PRICE_FILTER.tickSize, LOT_SIZE.stepSize, NOTIONAL.minNotional) and ``GET /fapi/v1/exchangeInfo``
+(PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL.notional). The same key signs both hosts (its futures
+permission must be enabled to trade perps). Settings ``[venues.binance]``: ``base_url`` and
+``ws_url`` (spot), ``fapi_url`` (USD-M REST; when unset it follows a ``base_url`` pointed away from
+api.binance.com, else https://fapi.binance.com), ``ws_api_url`` (spot user data).
 """
 
 from sequence_core.venues import CredentialField, Venue

@@ -1,0 +1,278 @@
+"""Binance USD-M perpetuals against the fake server (signed as Binance verifies them) and the
+recorded USD-M answers in shared/data/responses/binance: orders, fills, positions, amend,
+refusals, balances, contract specs, perp books."""
+
+import asyncio
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))   # the fake server beside this file
+from fake_binance import FakeBinance  # noqa: E402
+from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, VenueError  # noqa: E402
+from sequence_core.orders import NodeOrder  # noqa: E402
+from sequence_venue_binance.execution import BinanceSession, fapi_url, perp_fill, perp_position, perp_state  # noqa: E402
+from sequence_venue_binance.feed import BinanceFeed  # noqa: E402
+from sequence_venue_binance.http import BinanceClient, BinanceFuturesClient  # noqa: E402
+from sequence_venue_binance.symbols import INSTRUMENTS, SYMBOLS, from_futures_exchange_info  # noqa: E402
+
+KEY, SECRET = "perp-api-key-0004", "perp-secret-0004"
+BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
+ETH = next(i for i in INSTRUMENTS if i.symbol == "ETH-USDT-PERP")
+RESPONSES = Path(__file__).resolve().parents[3] / "shared" / "data" / "responses" / "binance"
+if not RESPONSES.exists():
+    RESPONSES = Path("/work/shared/data/responses/binance")
+
+
+def recorded(name: str):
+    return json.loads((RESPONSES / name).read_text())
+
+
+@pytest.fixture
+def fake():
+    server = FakeBinance(KEY, SECRET)
+    server.url = server.start()
+    yield server
+    server.stop()
+
+
+def node(n, side="buy", qty="0.01", price="91000.0", kind="ioc"):
+    gid = "graph_00000000f00d"
+    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "binance", "BTC-USDT-PERP", side, Decimal(qty),
+                     Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def with_session(fake, work, secret=SECRET):
+    async def go():
+        session = BinanceSession(BinanceClient(KEY, secret, fake.url))
+        try:
+            return await work(session)
+        finally:
+            await session.close()
+    return asyncio.run(go())
+
+
+def orders_sent(fake):
+    return [r for r in fake.f_requests if r["_path"] == "/fapi/v1/order" and r["_method"] == "POST"]
+
+
+def test_the_usdm_symbols_stay_unique_next_to_spot_and_take_base_units():
+    assert SYMBOLS.to_venue("BTC-USDT-PERP") == "BTCUSDT_PERP" and SYMBOLS.to_venue("BTC-USDT") == "BTCUSDT"
+    assert (BTC.tick_size, BTC.lot_size, BTC.min_qty, BTC.min_notional) == (Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("100"))
+    assert (ETH.tick_size, ETH.lot_size, ETH.min_notional) == (Decimal("0.01"), Decimal("0.001"), Decimal("20"))
+
+
+def test_an_ioc_buy_fills_and_positions_show_the_signed_size_and_entry(fake):
+    async def work(s):
+        return await s.place(node(1), BTC), await s.positions()
+    state, positions = with_session(fake, work)
+    assert (state.status, state.filled_qty) == ("FILLED", Decimal("0.01"))
+    (fill,) = state.fills
+    assert (fill.price, fill.qty, fill.liquidity, fill.fee_asset) == (Decimal("91000.0"), Decimal("0.01"), "taker", "USDT")
+    assert fill.fee == Decimal("0.01") * Decimal("91000.0") * Decimal("0.0005")           # Binance's commission, as charged
+    assert fill.fill_id == str(fake.f_trades[int(state.venue_order_id)][0]["id"])         # the userTrades id (= the stream's o.t)
+    (sent,) = orders_sent(fake)
+    assert (sent["symbol"], sent["type"], sent["timeInForce"], sent["quantity"]) == ("BTCUSDT", "LIMIT", "IOC", "0.01")
+    assert sent["newOrderRespType"] == "RESULT" and sent["newClientOrderId"] == node(1).client_order_id
+    (pos,) = positions
+    assert (pos.venue_symbol, pos.qty, pos.entry_price) == ("BTCUSDT_PERP", Decimal("0.01"), Decimal("91000.0"))
+
+
+def test_a_sell_flips_the_position_then_a_buy_closes_it(fake):
+    async def work(s):
+        await s.place(node(1, qty="0.01"), BTC)
+        flipped = await s.place(node(2, "sell", "0.03", "90990.0"), BTC)
+        short = await s.positions()
+        await s.place(node(3, "buy", "0.02", None, "market"), BTC)
+        return flipped, short, await s.positions()
+    flipped, short, flat = with_session(fake, work)
+    assert flipped.status == "FILLED" and flipped.fills[0].price == Decimal("90990.0")
+    (pos,) = short
+    assert (pos.qty, pos.entry_price) == (Decimal("-0.02"), Decimal("90990.0"))      # a short is negative, entry at the flip
+    assert pos.margin == abs(pos.mark_price * pos.qty) / 20
+    assert flat == []
+    assert orders_sent(fake)[-1]["type"] == "MARKET" and "price" not in orders_sent(fake)[-1]
+
+
+def test_a_resting_post_only_is_amended_in_place_then_cancelled(fake):
+    resting = node(4, price="80000.0", kind="post_only")
+
+    async def work(s):
+        placed = await s.place(resting, BTC)
+        native = s.native_amend(resting, Decimal("80100.0"), Decimal("0.02"))
+        amended = await s.amend(resting, BTC, Decimal("80100.0"), Decimal("0.02"))
+        price_only = await s.amend(resting, BTC, Decimal("80200.0"), None)
+        open_ = await s.open_orders(BTC)
+        return placed, native, amended, price_only, open_, await s.cancel(resting, BTC)
+    placed, native, amended, price_only, open_, cancelled = with_session(fake, work)
+    assert placed.status == "NEW" and orders_sent(fake)[0]["timeInForce"] == "GTX"
+    assert native is True and amended.mode == "native_atomic"
+    assert (amended.state.client_order_id, amended.state.venue_order_id) == (resting.client_order_id, placed.venue_order_id)
+    assert (amended.state.price, amended.state.qty, amended.state.status) == (Decimal("80100.0"), Decimal("0.02"), "NEW")
+    modify = [r for r in fake.f_requests if r["_method"] == "PUT"]
+    assert (modify[1]["price"], modify[1]["quantity"], modify[1]["side"]) == ("80200.0", "0.01", "BUY")   # both always sent
+    assert price_only.state.price == Decimal("80200.0")
+    assert [(o.client_order_id, o.price) for o in open_] == [(resting.client_order_id, Decimal("80200.0"))]
+    assert cancelled.status == "CANCELLED"
+
+
+def test_a_post_only_that_would_take_is_refused_in_binances_words(fake):
+    with pytest.raises(InvalidOrder, match="Post Only order will be rejected.*-5022"):
+        with_session(fake, lambda s: s.place(node(5, price="91000.0", kind="post_only"), BTC))
+
+
+def test_an_amend_that_would_take_cancels_the_post_only_as_binance_does(fake):
+    resting = node(6, price="80000.0", kind="post_only")
+
+    async def work(s):
+        await s.place(resting, BTC)
+        return await s.amend(resting, BTC, Decimal("91000.0"), None)
+    assert with_session(fake, work).state.status == "CANCELLED"
+
+
+def test_a_resting_fill_later_is_read_with_its_maker_fee(fake):
+    resting = node(7, qty="0.02", price="80000.0", kind="limit")
+
+    async def work(s):
+        await s.place(resting, BTC)
+        fake.fill_resting_perp(resting.client_order_id, "0.005")
+        await asyncio.sleep(0.05)
+        return await s.order_state(resting.client_order_id, BTC)
+    state = with_session(fake, work)
+    (fill,) = state.fills
+    assert (state.status, fill.qty, fill.liquidity) == ("PARTIALLY_FILLED", Decimal("0.005"), "maker")
+    assert fill.fee == Decimal("0.005") * Decimal("80000.0") * Decimal("0.0002")
+
+
+def test_spot_quantity_decreases_stay_the_only_native_spot_amend():
+    spot = NodeOrder("graph_00000000f00d:node_8:0", "graph_00000000f00d", 8, 0, "binance", "BTC-USDT", "buy",
+                     Decimal("0.5"), Decimal("90000.00"), "limit", "NEW", 0, 0)
+    session = BinanceSession(BinanceClient(KEY, SECRET, "http://127.0.0.1:9"))
+    assert session.native_amend(spot, None, Decimal("0.3")) and not session.native_amend(spot, Decimal("1"), None)
+    assert session.native_amend(node(8, kind="limit"), Decimal("1"), None)
+    assert not session.native_amend(node(8, kind="ioc"), Decimal("1"), None)
+
+
+def test_a_hedge_mode_account_is_refused_before_anything_is_sent(fake):
+    fake.dual_side = True
+    with pytest.raises(InvalidOrder, match="Hedge Mode.*One-way Mode only"):
+        with_session(fake, lambda s: s.place(node(9), BTC))
+    assert orders_sent(fake) == []
+
+
+def test_venue_refusals_map_to_the_core_errors(fake):
+    fake.f_wallet = Decimal("10")
+    with pytest.raises(InsufficientFunds, match="Margin is insufficient.*-2019"):
+        with_session(fake, lambda s: s.place(node(10), BTC))
+    with pytest.raises(InvalidOrder, match="no smaller than 100.*-4164"):
+        with_session(fake, lambda s: s.place(node(11, qty="0.001"), BTC))
+
+
+def test_a_lost_place_is_never_resent_and_the_engine_can_ask(fake):
+    fake.post_503_next = 1
+
+    async def work(s):
+        with pytest.raises(NetworkError):
+            await s.place(node(12), BTC)
+        return await s.order_state(node(12).client_order_id, BTC)
+    assert with_session(fake, work) is None
+    assert [r for r in fake.requests if r == ("POST", "/fapi/v1/order")].__len__() == 1
+
+
+def test_a_wrong_secret_is_refused_by_the_futures_host_without_the_secret_shown(fake):
+    with pytest.raises(AuthenticationError) as err:
+        with_session(fake, lambda s: s.positions(), secret="not-the-perp-secret")
+    assert "-1022" in str(err.value) and "not-the-perp-secret" not in str(err.value)
+
+
+def test_balances_keep_the_usdm_wallet_apart_as_perp_margin(fake):
+    fake.f_wallet = Decimal("250000")
+    balances = with_session(fake, lambda s: s.balances())
+    assert (balances["USDT"], balances["USDT:perp-margin"]) == (Decimal("100000"), Decimal("250000"))
+    fake.futures_refused = True                       # a key without futures permission still trades spot
+    assert with_session(fake, lambda s: s.balances()) == {"BTC": Decimal("1.0"), "USDT": Decimal("100000")}
+
+
+def test_the_futures_client_follows_the_weight_binance_reports_on_its_own_budget(fake):
+    fake.f_weight = 2390
+
+    async def go():
+        client = BinanceFuturesClient(KEY, SECRET, fake.url)
+        try:
+            await client.ping()
+            return client.rest.limiter.tokens, client.rest.limiter.capacity
+        finally:
+            await client.close()
+    tokens, capacity = asyncio.run(go())
+    assert capacity == 2400 and tokens < 20
+
+
+def test_the_usdm_host_follows_a_moved_spot_url_unless_set():
+    assert fapi_url({}) == "https://fapi.binance.com"
+    assert fapi_url({"base_url": "https://api.binance.com"}) == "https://fapi.binance.com"
+    assert fapi_url({"base_url": "http://127.0.0.1:5"}) == "http://127.0.0.1:5"
+    assert fapi_url({"base_url": "http://127.0.0.1:5", "fapi_url": "http://127.0.0.1:6"}) == "http://127.0.0.1:6"
+
+
+# -- recorded USD-M answers ---------------------------------------------------------------------
+def test_recorded_exchange_info_gives_the_contract_specs():
+    insts = {i.venue_symbol: i for i in from_futures_exchange_info(recorded("python-http/http_futures_market_exchange_info.json"))}
+    assert sorted(insts) == ["BTCUSDT_PERP", "ETHUSDT_PERP"]                     # the dated BTCUSDT_220325 is left out
+    btc = insts["BTCUSDT_PERP"]
+    assert (btc.symbol, btc.kind, btc.tick_size, btc.lot_size, btc.min_qty, btc.min_notional, btc.status) == \
+        ("BTC-USDT-PERP", "perp", Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("10"), "trading")
+    assert insts["ETHUSDT_PERP"].tick_size == Decimal("0.01")
+
+
+def test_recorded_position_and_trades_parse():
+    (pos,) = [perp_position(p) for p in recorded("futures/http_json/position_risk.json")]
+    assert (pos.venue_symbol, pos.qty, pos.entry_price, pos.mark_price) == ("BTCUSDT_PERP", Decimal("0.001"), Decimal("50000.0"), Decimal("51000.0"))
+    assert (pos.unrealized_pnl, pos.liquidation_price, pos.margin) == (Decimal("1.00000000"), Decimal("45000.0"), Decimal("51.0") / 20)
+    eth = next(i for i in INSTRUMENTS if i.venue_symbol == "ETHUSDT_PERP")
+    sell, buy = [perp_fill(t, eth) for t in recorded("python-http/http_futures_account_trades.json")]
+    assert (sell.fill_id, sell.price, sell.qty, sell.fee, sell.fee_asset, sell.liquidity) == \
+        ("82357626", Decimal("2778.35"), Decimal("0.005"), Decimal("0.00555670"), "USDT", "taker")
+    assert buy.venue_ts_ns == 1645930333910 * 1_000_000
+    state = perp_state(recorded("futures/http_json/order_response.json"))
+    assert (state.client_order_id, state.status, state.price, state.qty) == ("testOrder123", "NEW", Decimal("50000.00"), Decimal("0.001"))
+
+
+def test_recorded_hedge_mode_answers_are_refused(fake):
+    fake.position_rows = recorded("python-http/http_futures_account_positions_hedge.json")
+    with pytest.raises(VenueError, match="Hedge Mode"):
+        with_session(fake, lambda s: s.positions())
+    fake.position_rows = recorded("python-http/http_futures_account_positions_one_way.json")
+    assert with_session(fake, lambda s: s.positions()) == []                      # a flat BOTH row is no position
+    fake.dual_side = recorded("python-http/http_futures_account_position_side_dual.json")["dualSidePosition"]
+    with pytest.raises(InvalidOrder, match="Hedge Mode"):
+        with_session(fake, lambda s: s.place(node(13), BTC))
+
+
+def test_a_final_order_whose_fills_are_not_listed_yet_stays_open():
+    order = {**recorded("futures/http_json/order_response.json"), "status": "EXPIRED", "executedQty": "0.001"}
+    assert perp_state(order).status == "PARTIALLY_FILLED"          # the engine reads it again
+    fill = perp_fill({"id": 1, "price": "50000", "qty": "0.001", "commission": "0.025", "commissionAsset": "USDT",
+                      "time": 1, "maker": False}, BTC)
+    assert perp_state(order, (fill,)).status == "EXPIRED"
+
+
+# -- perp books ---------------------------------------------------------------------------------
+def test_perp_books_are_rest_snapshots_from_the_futures_host(fake):
+    feed = BinanceFeed({"base_url": fake.url, "ws_url": fake.url.replace("http", "ws") + "/ws"})
+    spot = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
+
+    async def go():
+        try:
+            return await feed.snapshot(BTC, 20)
+        finally:
+            await feed.close()
+    book = asyncio.run(go())
+    assert (book.symbol, book.seq, book.bids[0], book.asks[0]) == \
+        ("BTCUSDT_PERP", 7000, (Decimal("90990.00"), Decimal("2.000")), (Decimal("91000.00"), Decimal("2.000")))
+    assert ("GET", "/fapi/v1/depth") in fake.requests
+    assert not feed.streams(BTC) and feed.streams(spot)
+    assert feed.subscribe([BTC, spot])[0]["params"] == ["btcusdt@depth@100ms", "btcusdt@trade"]
+    assert feed.subscribe([BTC]) == []
