@@ -9,6 +9,14 @@ Websocket ``/v2/ws/public``: ``books`` snapshot then updates with ``checksum``, 
 GET + /user/verify``, Unix seconds), then the spot ``orders`` channel pushes each order change
 with its last fill; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place``, ``corrupt_next_checksum``, ``drop_sockets()``.
+
+USDT-M futures (``/api/v2/mix/...``, ``productType=USDT-FUTURES``, sizes in base coin): a fixed
+perp book (asks 91000.0 x 2, bids 90990.0 x 2), one-way net positions per symbol (average
+entry, realised on reduce, flips), taker 0.06% / maker 0.02% in USDT (negative ``totalFee``
+in a ``feeDetail`` list), order detail with ``state``, ``entrustedList``/``fillList``
+wrappers, ``account`` with ``posMode`` (``pos_mode``, default one_way_mode) and ``marginMode``,
+and the futures ``orders`` channel (``clientOId``, ``tradeScope`` T/M). A place without
+``tradeSide`` while ``pos_mode`` is hedge_mode is refused as Bitget does.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from sequence_core.feeds import interleaved_crc32
 from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
+PERP_ASK, PERP_BID = Decimal("91000.0"), Decimal("90990.0")
+MIX = "USDT-FUTURES"
 
 
 def ok(data) -> web.Response:
@@ -50,8 +60,17 @@ class FakeBitget(FakeVenueServer):
         self.subscriptions: list[dict] = []
         self.private: list = []
         self.logins: list[bool] = []
+        self.private_args: list[dict] = []
         self.seq = 10
         self._ids = itertools.count(5000)
+        self.perp_orders: dict[str, dict] = {}
+        self.perp_fills: dict[str, list] = {}
+        self.perp_positions: dict[str, dict] = {}     # symbol -> {"qty": signed Decimal, "entry": Decimal}
+        self.perp_bids = {"90990.0": "2", "90980.0": "3"}
+        self.perp_asks = {"91000.0": "2", "91010.0": "3"}
+        self.pos_mode, self.margin_mode = "one_way_mode", "crossed"
+        self.futures_usdt = "4800"                    # the futures account's crossedMaxAvailable
+        self.perp_places: list[dict] = []
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -87,6 +106,16 @@ class FakeBitget(FakeVenueServer):
         r.add_get("/api/v2/spot/trade/orderInfo", self.order_info)
         r.add_get("/api/v2/spot/trade/unfilled-orders", self.unfilled)
         r.add_get("/api/v2/spot/trade/fills", self.get_fills)
+        r.add_get("/api/v2/mix/market/contracts", self.contracts)
+        r.add_get("/api/v2/mix/market/merge-depth", self.merge_depth)
+        r.add_post("/api/v2/mix/order/place-order", self.perp_place)
+        r.add_post("/api/v2/mix/order/cancel-order", self.perp_cancel)
+        r.add_get("/api/v2/mix/order/detail", self.perp_detail)
+        r.add_get("/api/v2/mix/order/orders-pending", self.perp_pending)
+        r.add_get("/api/v2/mix/order/fills", self.perp_get_fills)
+        r.add_get("/api/v2/mix/account/account", self.perp_account)
+        r.add_get("/api/v2/mix/account/accounts", self.perp_accounts)
+        r.add_get("/api/v2/mix/position/all-position", self.all_position)
         return app
 
     async def time(self, request):
@@ -120,7 +149,9 @@ class FakeBitget(FakeVenueServer):
                 await ws.send_json({"event": body["op"], "arg": arg})
                 if body["op"] == "subscribe":
                     self.subscriptions.append(arg)
-                    if arg["channel"] == "books":
+                    if arg["channel"] == "books" and arg["instType"] == MIX:
+                        await ws.send_json(self._perp_book())
+                    elif arg["channel"] == "books":
                         await ws.send_json(self._book("snapshot", dict(self.bids), dict(self.asks)))
         return ws
 
@@ -145,7 +176,8 @@ class FakeBitget(FakeVenueServer):
                     continue
                 for arg in body["args"]:
                     await ws.send_json({"event": "subscribe", "arg": arg})
-                    if arg.get("channel") == "orders":
+                    self.private_args.append(arg)
+                    if arg.get("channel") == "orders" and ws not in self.private:
                         self.private.append(ws)
         return ws
 
@@ -176,7 +208,11 @@ class FakeBitget(FakeVenueServer):
                 asyncio.ensure_future(ws.send_json(message))
 
     def fill_resting(self, cid: str, qty: str) -> None:
-        """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread."""
+        """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread
+        (a perp order: see ``fill_resting_perp``)."""
+        if cid in self.perp_orders:
+            return self.fill_resting_perp(cid, qty)
+
         def go():
             order = self.orders[cid]
             q, px = Decimal(qty), Decimal(order["price"])
@@ -271,3 +307,179 @@ class FakeBitget(FakeVenueServer):
     @signed
     async def get_fills(self, request, p):
         return ok(self.fills.get(p.get("orderId", ""), []))
+
+    # -- USDT-M futures ----------------------------------------------------------------------------
+    def _perp_book(self) -> dict:
+        bids = sorted(self.perp_bids.items(), key=lambda kv: -Decimal(kv[0]))
+        asks = sorted(self.perp_asks.items(), key=lambda kv: Decimal(kv[0]))
+        return {"action": "snapshot", "arg": {"instType": MIX, "channel": "books", "instId": "BTCUSDT"},
+                "data": [{"asks": [list(a) for a in asks], "bids": [list(b) for b in bids],
+                          "checksum": interleaved_crc32(bids, asks), "seq": self.seq, "ts": str(self.now_ms())}], "ts": self.now_ms()}
+
+    async def contracts(self, request):
+        if request.query.get("productType") != MIX:
+            return fail("40034", "Parameter productType does not exist")
+        return ok([{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "makerFeeRate": "0.0002", "takerFeeRate": "0.0006",
+                    "minTradeNum": "0.0001", "priceEndStep": "1", "volumePlace": "4", "pricePlace": "1", "sizeMultiplier": "0.0001",
+                    "symbolType": "perpetual", "minTradeUSDT": "5", "symbolStatus": "normal"}])
+
+    async def merge_depth(self, request):
+        q = request.query
+        if q.get("productType") != MIX or q.get("limit") not in ("1", "5", "15", "50", "max"):
+            return fail("40034", "Parameter verification failed")
+        book = self._perp_book()["data"][0]      # Bitget sends these levels as JSON numbers
+        return ok({"asks": [[float(p), float(z)] for p, z in book["asks"]], "bids": [[float(p), float(z)] for p, z in book["bids"]],
+                   "ts": str(self.now_ms()), "scale": "0.1", "precision": "scale0", "isMaxPrecision": "YES"})
+
+    def _mix(self, p: dict):
+        if p.get("productType") != MIX:
+            return fail("40034", "Parameter productType does not exist")
+        return None
+
+    def _move_position(self, symbol: str, side: str, qty: Decimal, price: Decimal) -> None:
+        """One-way mode: a signed net position; average entry, kept when reducing, reset on a flip."""
+        pos = self.perp_positions.setdefault(symbol, {"qty": Decimal(0), "entry": Decimal(0)})
+        signed = qty if side == "buy" else -qty
+        old = pos["qty"]
+        new = old + signed
+        if old == 0 or (old > 0) == (signed > 0):
+            pos["entry"] = (old * pos["entry"] + signed * price) / new
+        elif new != 0 and (new > 0) != (old > 0):
+            pos["entry"] = price
+        pos["qty"] = new
+
+    def _perp_fill(self, order: dict, qty: Decimal, price: Decimal, scope: str) -> dict:
+        rate = Decimal("0.0006") if scope == "taker" else Decimal("0.0002")
+        fill = {"tradeId": str(next(self._ids)), "symbol": order["symbol"], "orderId": order["orderId"], "price": f"{price}",
+                "baseVolume": f"{qty:f}", "side": order["side"], "tradeScope": scope, "posMode": "one_way_mode",
+                "feeDetail": [{"deduction": "no", "feeCoin": "USDT", "totalDeductionFee": "0", "totalFee": f"{-(qty * price * rate):f}"}],
+                "cTime": str(self.now_ms())}
+        self.perp_fills.setdefault(order["orderId"], []).append(fill)
+        self._move_position(order["symbol"], order["side"], qty, price)
+        done = Decimal(order["baseVolume"]) + qty
+        order.update(baseVolume=f"{done:f}", priceAvg=f"{price}", uTime=fill["cTime"])
+        return fill
+
+    def _perp_push(self, order: dict, fill: dict | None = None) -> None:
+        import asyncio
+
+        data = {"instId": order["symbol"], "orderId": order["orderId"], "clientOId": order["clientOid"], "price": order["price"],
+                "size": order["size"], "orderType": order["orderType"], "side": order["side"], "status": order["state"],
+                "accBaseVolume": order["baseVolume"], "posMode": "one_way_mode", "posSide": "net", "marginMode": "crossed",
+                "marginCoin": "USDT", "cTime": order["cTime"], "uTime": order["uTime"]}
+        if fill:
+            data.update(tradeId=fill["tradeId"], fillPrice=fill["price"], baseVolume=fill["baseVolume"], fillTime=fill["cTime"],
+                        fillFee=fill["feeDetail"][0]["totalFee"], fillFeeCoin="USDT",
+                        tradeScope="M" if fill["tradeScope"] == "maker" else "T")
+        message = {"action": "snapshot", "arg": {"instType": MIX, "channel": "orders", "instId": "default"},
+                   "data": [data], "ts": self.now_ms()}
+        for ws in self.private:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    @signed
+    async def perp_place(self, request, p):
+        self.perp_places.append(p)
+        if (refused := self._mix(p)) is not None:
+            return refused
+        if self.refuse_next_place:
+            code, msg = self.refuse_next_place
+            self.refuse_next_place = None
+            return fail(code, msg)
+        if p.get("marginCoin") != "USDT" or p.get("marginMode") not in ("crossed", "isolated"):
+            return fail("40034", "Parameter marginMode does not exist")
+        if self.pos_mode == "hedge_mode" and not p.get("tradeSide"):
+            return fail("400172", "tradeSide cannot be empty in hedge mode")
+        cid = p.get("clientOid", "")
+        if cid in self.perp_orders:
+            return fail("40757", "Duplicate clientOid")
+        size, price = Decimal(p["size"]), Decimal(p["price"]) if p.get("price") else None
+        touch = PERP_ASK if p["side"] == "buy" else PERP_BID
+        crosses = price is None or (price >= touch if p["side"] == "buy" else price <= touch)
+        oid, now = str(next(self._ids)), str(self.now_ms())
+        order = {"symbol": p["symbol"], "orderId": oid, "clientOid": cid, "price": p.get("price", "0"), "size": f"{size:f}",
+                 "orderType": p["orderType"], "side": p["side"], "force": p.get("force", ""), "state": "live", "baseVolume": "0",
+                 "priceAvg": "0", "posMode": "one_way_mode", "marginMode": p["marginMode"], "cTime": now, "uTime": now}
+        fill = None
+        if p.get("force") == "post_only" and crosses:
+            order["state"] = "canceled"
+        elif crosses:
+            qty = min(size, Decimal("2"))
+            fill = self._perp_fill(order, qty, touch, "taker")
+            order["state"] = "filled" if qty == size else ("canceled" if p.get("force") == "ioc" else "partially_filled")
+        elif p.get("force") == "ioc":
+            order["state"] = "canceled"
+        self.perp_orders[cid] = order
+        self._perp_push(order, fill)
+        return ok({"orderId": oid, "clientOid": cid})
+
+    def fill_resting_perp(self, cid: str, qty: str) -> None:
+        """A taker hits our resting perp order for ``qty`` at its price (maker 0.02%), from any thread."""
+        def go():
+            order = self.perp_orders[cid]
+            fill = self._perp_fill(order, Decimal(qty), Decimal(order["price"]), "maker")
+            order["state"] = "filled" if Decimal(order["baseVolume"]) >= Decimal(order["size"]) else "partially_filled"
+            self._perp_push(order, fill)
+        self.soon(go)
+
+    @signed
+    async def perp_cancel(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        order = self.perp_orders.get(p.get("clientOid", ""))
+        if order is None or order["state"] not in ("live", "partially_filled"):
+            return fail("40768", "Order does not exist")
+        order["state"], order["uTime"] = "canceled", str(self.now_ms())
+        self._perp_push(order)
+        return ok({"orderId": order["orderId"], "clientOid": order["clientOid"]})
+
+    @signed
+    async def perp_detail(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        order = self.perp_orders.get(p.get("clientOid", ""))
+        if order is None or order["symbol"] != p.get("symbol"):
+            return fail("40109", "The data of the order cannot be found, please confirm the order number")
+        return ok(order)
+
+    @signed
+    async def perp_pending(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        live = [{**{k: v for k, v in o.items() if k != "state"}, "status": o["state"]} for o in self.perp_orders.values()
+                if o["symbol"] == p.get("symbol") and o["state"] in ("live", "partially_filled")]
+        return ok({"entrustedList": live or None, "endId": None})
+
+    @signed
+    async def perp_get_fills(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        return ok({"fillList": self.perp_fills.get(p.get("orderId", ""), []), "endId": None})
+
+    @signed
+    async def perp_account(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        return ok({"marginCoin": "USDT", "locked": "0", "available": "5000", "crossedMaxAvailable": "5000",
+                   "isolatedMaxAvailable": "5000", "marginMode": self.margin_mode, "posMode": self.pos_mode})
+
+    @signed
+    async def perp_accounts(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        return ok([{"marginCoin": "USDT", "locked": "0", "available": "5000", "crossedMaxAvailable": self.futures_usdt,
+                    "accountEquity": "5000", "usdtEquity": "5000"}])
+
+    @signed
+    async def all_position(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        rows = []
+        for symbol, pos in self.perp_positions.items():
+            if pos["qty"]:
+                rows.append({"marginCoin": "USDT", "symbol": symbol, "holdSide": "long" if pos["qty"] > 0 else "short",
+                             "total": f"{abs(pos['qty']):f}", "available": f"{abs(pos['qty']):f}", "locked": "0",
+                             "openPriceAvg": f"{pos['entry']:f}", "leverage": "10", "marginMode": self.margin_mode,
+                             "posMode": self.pos_mode, "unrealizedPL": "0", "liquidationPrice": "-1", "markPrice": f"{PERP_BID}",
+                             "marginSize": f"{abs(pos['qty']) * pos['entry'] / 10:f}"})
+        return ok(rows)

@@ -1,4 +1,5 @@
-"""The Bitget adapter through the real CLI and engine, live mode, against the fake server."""
+"""The Bitget adapter through the real CLI and engine, live mode, against the fake server:
+spot, then USDT-M perps (buy, `positions --kind perp`, a flip, refusals, amend, stream fill)."""
 
 import sys
 from pathlib import Path
@@ -54,3 +55,61 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     cid = next(k for k, o in server.orders.items() if o["status"] == "live")
     check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.00",
                       lambda: server.requests.count(("GET", "/api/v2/spot/trade/orderInfo")))
+
+
+# -- USDT-M perpetuals ------------------------------------------------------------------------------
+def test_perp_buy_then_positions_kind_perp_then_a_flipping_sell(world):
+    cli, server = world
+    q = cli.json("quote", "BTC-USDT-PERP")
+    quote = (q.get("venues") or q.get("rows"))[0]
+    assert (quote["venue"], quote["bid"], quote["ask"]) == ("bitget", "90990.0", "91000.0")
+    d = cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")
+    assert d["graph"]["status"] == "FILLED"
+    assert [(f["price"], f["qty"], f["fee_asset"]) for f in d["fills"]] == [("91000.0", "0.01", "USDT")]
+    assert server.perp_places[0]["productType"] == "USDT-FUTURES" and server.perp_places[0]["marginMode"] == "crossed"
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(p["instrument"], p["venue"], p["kind"], p["qty"], p["entry"]) for p in rows] == \
+        [("BTC-USDT-PERP", "bitget", "perp", "0.01", "91000.0")]
+    assert ("GET", "/api/v2/mix/position/all-position") in server.requests
+    assert cli.json("sell", "BTC-USDT-PERP", "0.03", "--venue", "bitget")["graph"]["status"] == "FILLED"
+    (row,) = cli.json("positions", "--kind", "perp")["rows"]
+    assert (row["qty"], row["entry"]) == ("-0.02", "90990.0")
+
+
+@pytest.mark.parametrize("args,words", [
+    (("0.00005",), "quantity 0.00005 is not a multiple of bitget's lot size 0.0001"),     # under the minimum 0.0001
+    (("0.0001", "--limit-price", "100.0"), "order notional 0.01 is under the minimum 5"),  # minTradeUSDT
+    (("0.01", "--limit-price", "91000.05"), "off bitget's tick size 0.1"),
+])
+def test_bad_perp_input_is_an_error_before_anything_is_sent(world, args, words):
+    cli, server = world
+    r = cli.run("buy", "BTC-USDT-PERP", *args, "--venue", "bitget")
+    assert r.returncode == 1 and words in r.stderr and r.stderr.startswith("Error:")
+    assert server.perp_places == [] and ("POST", "/api/v2/mix/order/place-order") not in server.requests
+
+
+def test_a_hedge_mode_account_is_refused_with_the_reason(world):
+    cli, server = world
+    server.pos_mode = "hedge_mode"
+    graph = cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]
+    assert graph["status"] == "REJECTED" and "hedge mode" in graph["reason"] and server.perp_places == []
+
+
+def test_a_resting_perp_order_is_amended_by_cancel_replace_then_cancelled(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USDT-PERP", "0.02", "--venue", "bitget", "--limit-price", "80000.0")
+    a = cli.json("amend", rest["nodes"][0]["node_order_id"], "--price", "80100.0")
+    assert a["mode"] == "cancel_replace"
+    assert sorted((o["price"], o["state"]) for o in server.perp_orders.values()) == [("80000.0", "canceled"), ("80100.0", "live")]
+    cli.json("cancel", rest["graph"]["graph_id"])
+    assert all(o["state"] == "canceled" for o in server.perp_orders.values())
+
+
+def test_a_resting_perp_order_filled_later_reaches_fills_through_the_private_stream(world):
+    cli, server = world
+    rest = cli.json("buy", "BTC-USDT-PERP", "0.02", "--venue", "bitget", "--limit-price", "80000.0")
+    cid = next(k for k, o in server.perp_orders.items() if o["state"] == "live")
+    check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.0",
+                      lambda: server.requests.count(("GET", "/api/v2/mix/order/detail")))
+    (row,) = cli.json("positions", "--kind", "perp")["rows"]
+    assert (row["qty"], row["entry"]) == ("0.02", "80000.0")

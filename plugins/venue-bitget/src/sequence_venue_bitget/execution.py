@@ -1,42 +1,98 @@
-"""Bitget v2 spot execution session.
+"""Bitget v2 execution session: spot and USDT-M perpetual futures (``productType=USDT-FUTURES``).
 
 Order types: ``ioc`` -> limit with ``force=ioc``; ``limit`` -> ``gtc``; ``post_only`` ->
-``post_only`` (Bitget cancels it if it would take). A ``market`` sell is a market order;
-a market *buy* is refused unless it carries a limit (then an IOC at it), because Bitget reads
-a market buy's ``size`` in the quote coin and the engine's quantities are in base.
+``post_only`` (Bitget cancels it if it would take). A spot ``market`` sell is a market order;
+a spot market *buy* is refused unless it carries a limit (then an IOC at it), because Bitget
+reads a spot market buy's ``size`` in the quote coin and the engine's quantities are in base.
+A perp market order (either side) is a market order: futures sizes are always base coin
+(https://www.bitget.com/api-doc/contract/trade/Place-Order).
 ``clientOid`` is the node's client order id, so a lost answer is resolved by asking for it.
-Amend: Bitget spot has no in-place amend, so the engine cancels and replaces. Fills from
-``trade/fills`` (``feeDetail.totalFee`` negative when charged, in ``feeCoin``; a base-coin
-fee is converted to quote at the fill price); fills and order changes also arrive on the
-private ``orders`` channel (stream.py).
+Amend is cancel-replace on both: Bitget spot has no in-place amend, and the futures
+``modify-order`` is no amend either: a new price or size "will cancel the old order; then
+create a new order asynchronously" under a required ``newClientOid``, only for orders with no
+fill yet, and one version of the page allows it in hedge mode only
+(https://www.bitget.com/api-doc/contract/trade/Modify-Order). The engine's cancel-replace does
+the same with its own ids and a confirmed cancel first.
+
+Spot fills from ``trade/fills`` (``feeDetail.totalFee`` negative when charged, in ``feeCoin``;
+a base-coin fee is converted to quote at the fill price). Perp fills from
+``/api/v2/mix/order/fills`` (``tradeId``, ``price``, ``baseVolume``, ``tradeScope``
+maker/taker, ``feeDetail`` a list of ``{feeCoin, totalFee}``, negative when charged, USDT
+unless BGB deduction is on, in which case the fee is reported in BGB as charged).
+Both also arrive on the private ``orders`` channel (stream.py).
+
+Perps assume Bitget's defaults for this adapter: one-way position mode and cross margin
+(``marginMode=crossed``, ``marginCoin=USDT``, no ``tradeSide``). Before the first perp order
+on a symbol (and again after ``MODE_TTL_S``) the session reads
+``GET /api/v2/mix/account/account`` and refuses, before sending anything, an account in
+``hedge_mode`` or a symbol set to isolated margin. ``positions()`` reads
+``/api/v2/mix/position/all-position``: ``total`` signed by ``holdSide`` (long/short; Bitget
+reports both in one-way mode too), ``openPriceAvg``, ``markPrice``, ``unrealizedPL``,
+``marginSize``, ``liquidationPrice`` (Bitget sends a negative one when a cross position
+cannot be liquidated: reported as none).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from decimal import Decimal
 
-from sequence_core.errors import InvalidOrder, OrderNotFound
-from sequence_core.execution import ExecutionSession, OrderState, VenueFill
+from sequence_core.errors import AuthenticationError, InvalidOrder, OrderNotFound
+from sequence_core.execution import ExecutionSession, OrderState, VenueFill, VenuePosition, perp_margin
 
 from .http import BitgetClient
+from .symbols import MARGIN_COIN, PERP_SUFFIX, where
 
+log = logging.getLogger("sequence.venue.bitget")
+MODE_TTL_S = 60.0
 STATUS = {"init": "NEW", "new": "NEW", "live": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
           "cancelled": "CANCELLED", "canceled": "CANCELLED"}
 
 
+def _dec(value) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def fee_in_quote(fee: Decimal, coin: str | None, price: Decimal, inst) -> tuple[Decimal, str]:
+    """A base-coin fee at the fill price in quote; another coin (BGB deduction) as charged."""
+    if coin == inst.base:
+        return fee * price, inst.quote
+    return fee, coin if coin and coin != inst.quote else inst.quote
+
+
 def _fill(f: dict, inst) -> VenueFill:
     price, detail = Decimal(f["priceAvg"]), f.get("feeDetail") or {}
-    fee = -Decimal(detail.get("totalFee") or "0")
-    if detail.get("feeCoin") == inst.base:
-        fee *= price
-    return VenueFill(str(f["tradeId"]), price, Decimal(f["size"]), fee, inst.quote,
+    fee, coin = fee_in_quote(-Decimal(detail.get("totalFee") or "0"), detail.get("feeCoin"), price, inst)
+    return VenueFill(str(f["tradeId"]), price, Decimal(f["size"]), fee, coin,
+                     "maker" if f.get("tradeScope") == "maker" else "taker", int(f["cTime"]) * 1_000_000)
+
+
+def _perp_fee(detail: list, quote: str) -> tuple[Decimal, str]:
+    """The fee Bitget charged (positive) and its coin: one ``feeDetail`` entry per coin."""
+    coin = (detail[0].get("feeCoin") or quote) if detail else quote
+    return -sum((Decimal(d.get("totalFee") or "0") for d in detail if (d.get("feeCoin") or quote) == coin), Decimal(0)), coin
+
+
+def _perp_fill(f: dict, inst) -> VenueFill:
+    fee, coin = _perp_fee(f.get("feeDetail") or [], inst.quote)
+    return VenueFill(str(f["tradeId"]), Decimal(f["price"]), Decimal(f["baseVolume"]), fee, coin,
                      "maker" if f.get("tradeScope") == "maker" else "taker", int(f["cTime"]) * 1_000_000)
 
 
 def _state(o: dict, fills: tuple = ()) -> OrderState:
-    return OrderState(o["clientOid"], str(o["orderId"]), STATUS.get(o["status"], "NEW"), Decimal(o.get("baseVolume") or "0"),
-                      fills, price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,
+    """Spot orders, and perp ones (their detail says ``state``, their lists ``status``)."""
+    return OrderState(o["clientOid"], str(o["orderId"]), STATUS.get(o.get("status") or o.get("state"), "NEW"),
+                      Decimal(o.get("baseVolume") or "0"), fills,
+                      price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,
                       qty=Decimal(o["size"]) if o.get("size") else None, venue_ts_ns=int(o.get("uTime") or 0) * 1_000_000)
+
+
+def _position(p: dict) -> VenuePosition:
+    size = Decimal(p["total"]) * (-1 if p.get("holdSide") == "short" else 1)
+    liq = _dec(p.get("liquidationPrice"))
+    return VenuePosition(p["symbol"] + PERP_SUFFIX, size, _dec(p.get("openPriceAvg")), _dec(p.get("markPrice")),
+                         _dec(p.get("unrealizedPL")), _dec(p.get("marginSize")), liq if liq and liq > 0 else None)
 
 
 class BitgetSession(ExecutionSession):
@@ -45,51 +101,93 @@ class BitgetSession(ExecutionSession):
 
     def __init__(self, client: BitgetClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
+        self._modes_checked: dict[str, float] = {}
 
     def user_stream(self):
         from .stream import BitgetUserStream
 
         return BitgetUserStream(self.client, self.settings)
 
-    def _symbol(self, inst) -> str:
-        if inst.kind != "crypto":
-            raise InvalidOrder(f"bitget: {inst.symbol} is a futures book; this adapter trades spot books only so far")
-        return inst.venue_symbol
+    async def _one_way_cross(self, symbol: str) -> None:
+        """Refuse (before sending) what this adapter does not trade: hedge mode, isolated margin."""
+        if time.monotonic() - self._modes_checked.get(symbol, -MODE_TTL_S) < MODE_TTL_S:
+            return
+        account = await self.client.perp_account(symbol) or {}
+        if account.get("posMode") == "hedge_mode":
+            raise InvalidOrder("bitget: this futures account is in hedge mode (open/close legs); this adapter trades "
+                               "one-way mode only: switch USDT-M futures to one-way mode at Bitget")
+        if account.get("marginMode") == "isolated":
+            raise InvalidOrder(f"bitget: {symbol} is set to isolated margin; this adapter trades cross margin only: "
+                               "switch the symbol to cross margin at Bitget")
+        self._modes_checked[symbol] = time.monotonic()
 
-    async def place(self, node, instrument) -> OrderState:
-        body = {"symbol": self._symbol(instrument), "side": node.side, "size": f"{node.qty:f}", "clientOid": node.client_order_id}
+    def _order_body(self, node, symbol: str, perp: bool) -> dict:
+        body = {"symbol": symbol, "side": node.side, "size": f"{node.qty:f}", "clientOid": node.client_order_id}
         if node.limit_price is None:
-            if node.side == "buy":
+            if node.side == "buy" and not perp:
                 raise InvalidOrder("bitget reads a market buy's size in the quote coin; give a limit price (an IOC at it is sent)")
-            body.update(orderType="market", force="gtc")
+            body.update(orderType="market", **({} if perp else {"force": "gtc"}))
         else:
             force = {"ioc": "ioc", "market": "ioc", "post_only": "post_only"}.get(node.order_type, "gtc")
             body.update(orderType="limit", force=force, price=f"{node.limit_price:f}")
-        await self.client.place(body)
+        return body
+
+    async def place(self, node, instrument) -> OrderState:
+        product, symbol = where(instrument)
+        body = self._order_body(node, symbol, product is not None)
+        if product is None:
+            await self.client.place(body)
+        else:
+            await self._one_way_cross(symbol)
+            await self.client.perp_place({**body, "marginMode": "crossed"})
         return await self.order_state(node.client_order_id, instrument)
 
     async def order_state(self, client_order_id, instrument=None):
         if instrument is None:
             return None
+        product, symbol = where(instrument)
         try:
-            order = await self.client.order(client_order_id)
+            order = await (self.client.order(client_order_id) if product is None else self.client.perp_order(symbol, client_order_id))
         except OrderNotFound:
             return None
-        if order is None:
+        if not order:
             return None
         fills = ()
         if Decimal(order.get("baseVolume") or "0"):
-            fills = tuple(_fill(f, instrument) for f in await self.client.fills(self._symbol(instrument), order["orderId"]))
+            if product is None:
+                fills = tuple(_fill(f, instrument) for f in await self.client.fills(symbol, order["orderId"]))
+            else:
+                fills = tuple(_perp_fill(f, instrument) for f in await self.client.perp_fills(symbol, order["orderId"]))
         return _state(order, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
-        return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(self._symbol(instrument), node.client_order_id))
+        product, symbol = where(instrument)
+        cancel = self.client.cancel if product is None else self.client.perp_cancel
+        return await self.cancel_and_read(node, instrument, lambda: cancel(symbol, node.client_order_id))
 
     async def open_orders(self, instrument) -> list[OrderState]:
-        return [_state(o) for o in await self.client.open_orders(self._symbol(instrument))]
+        product, symbol = where(instrument)
+        found = await (self.client.open_orders(symbol) if product is None else self.client.perp_open_orders(symbol))
+        return [_state(o) for o in found]
 
     async def balances(self):
-        return {a["coin"]: Decimal(a.get("available") or "0") for a in await self.client.assets()}
+        """Free spot balances per coin, and the futures account's ``crossedMaxAvailable`` (what
+        cross margin can open with) as perp margin (``sequence_core.execution.perp_margin``):
+        Bitget keeps futures margin in an account of its own, and the engine checks a perp
+        order against it."""
+        out = {a["coin"]: Decimal(a.get("available") or "0") for a in await self.client.assets()}
+        try:
+            futures = [a for a in await self.client.perp_accounts() if a.get("marginCoin") == MARGIN_COIN]
+        except AuthenticationError as exc:   # a key without futures permission still trades spot
+            log.info("bitget futures account not readable: %s", exc)
+            return out
+        for a in futures:
+            out[perp_margin(MARGIN_COIN)] = Decimal(a.get("crossedMaxAvailable") or a.get("available") or "0")
+        return out
+
+    async def positions(self) -> list[VenuePosition]:
+        """USDT-M perpetual positions as Bitget reports them (a short is negative)."""
+        return [_position(p) for p in await self.client.positions() if Decimal(p.get("total") or "0")]
 
     async def close(self) -> None:
         await self.client.close()

@@ -1,4 +1,11 @@
-"""Bitget: the published tier-0 fee schedule (rates are fractions of notional)."""
+"""Bitget: the published tier-0 fee schedule (rates are fractions of notional).
+
+Futures (USDT-M): maker 0.02%, taker 0.06% ("The standard maker fee is 0.02%... The standard
+taker fee is 0.06%", Bitget's "Futures Trading Fees, Limits, and Rules" support article,
+https://www.bitget.com/support/articles/12560603820668, and its worked example in
+https://www.bitget.com/support/articles/4552737163033); the contracts endpoint reports the
+same ``makerFeeRate`` 0.0002 / ``takerFeeRate`` 0.0006 for BTCUSDT, ETHUSDT and SOLUSDT.
+"""
 
 from decimal import Decimal
 

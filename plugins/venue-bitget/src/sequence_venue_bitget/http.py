@@ -1,4 +1,5 @@
-"""Bitget v2 spot REST client (https://www.bitget.com/api-doc/spot/intro).
+"""Bitget v2 REST client: spot and USDT-M futures (https://www.bitget.com/api-doc/spot/intro,
+https://www.bitget.com/api-doc/contract/intro). Same host, same signature for both.
 
 Answers are ``{"code": "00000", "msg": "success", "requestTime": ms, "data": ...}``; a
 refusal is another ``code`` (HTTP 400 for most, 429 for rate limits;
@@ -9,6 +10,22 @@ https://www.bitget.com/api-doc/common/error-code). Endpoints: ``GET /api/v2/publ
 ``POST /api/v2/spot/trade/place-order``, ``/api/v2/spot/trade/cancel-order``.
 Rate limits (each endpoint's doc): place and cancel 10 per second per UID, order queries 20,
 assets 10, public market data 20 per second per IP. Clock: 40008 -> learn Bitget's time, sign again.
+
+USDT-M futures (``productType=USDT-FUTURES``, margin coin USDT): public
+``GET /api/v2/mix/market/contracts`` and ``/api/v2/mix/market/merge-depth`` (``limit`` one of
+1/5/15/50/max; levels come as JSON numbers), 20/s per IP; signed
+``POST /api/v2/mix/order/place-order`` and ``/api/v2/mix/order/cancel-order`` (10/s per UID),
+``GET /api/v2/mix/order/detail`` (by ``clientOid``; status in ``state``),
+``/api/v2/mix/order/orders-pending`` (``entrustedList``, null when empty),
+``/api/v2/mix/order/fills`` (``fillList``), ``/api/v2/mix/account/account`` (one symbol:
+``posMode``, ``marginMode``), ``/api/v2/mix/account/accounts`` (10/s each) and
+``/api/v2/mix/position/all-position`` (5/s). Pages: https://www.bitget.com/api-doc/contract/trade/Place-Order,
+.../Cancel-Order, .../Get-Order-Details, .../Get-Orders-Pending, .../Get-Order-Fills,
+https://www.bitget.com/api-doc/contract/account/Get-Single-Account, .../Get-Account-List,
+https://www.bitget.com/api-doc/contract/position/get-all-position,
+https://www.bitget.com/api-doc/contract/market/Get-Merge-Depth. Futures refusals seen here:
+40109 (order detail: no such order) and 40768 (cancel: no such order), 22001 (no order to
+cancel), 40754 (insufficient balance), 40014 (the key lacks the permission).
 """
 
 from __future__ import annotations
@@ -22,15 +39,21 @@ from sequence_core.errors import ErrorCodes, SequenceError, VenueError
 from sequence_core.rest import VenueClient
 
 from .signing import headers
+from .symbols import MARGIN_COIN, PRODUCT_TYPE
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
-AUTH_CODES = {"40002", "40003", "40005", "40006", "40009", "40011", "40012", "40037"}
-NOT_FOUND_CODES = {"40768", "43001", "43025"}
-FUNDS_CODES = {"43012", "40762"}
+AUTH_CODES = {"40002", "40003", "40005", "40006", "40009", "40011", "40012", "40014", "40037"}
+NOT_FOUND_CODES = {"40768", "40109", "22001", "43001", "43025"}
+FUNDS_CODES = {"43012", "40762", "40754"}
 INVALID_CODES = {"40017", "40019", "40020", "40034", "40808", "43006", "43007", "43008", "43009", "43027", "45110", "45111"}
 LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order": 10, "/api/v2/spot/trade/orderInfo": 20,
           "/api/v2/spot/trade/unfilled-orders": 20, "/api/v2/spot/trade/fills": 10, "/api/v2/spot/account/assets": 10,
-          "/api/v2/spot/market/orderbook": 20, "/api/v2/spot/public/symbols": 20, "/api/v2/public/time": 20}
+          "/api/v2/spot/market/orderbook": 20, "/api/v2/spot/public/symbols": 20, "/api/v2/public/time": 20,
+          "/api/v2/mix/order/place-order": 10, "/api/v2/mix/order/cancel-order": 10, "/api/v2/mix/order/detail": 10,
+          "/api/v2/mix/order/orders-pending": 10, "/api/v2/mix/order/fills": 10, "/api/v2/mix/account/account": 10,
+          "/api/v2/mix/account/accounts": 10, "/api/v2/mix/position/all-position": 5,
+          "/api/v2/mix/market/contracts": 20, "/api/v2/mix/market/merge-depth": 20}
+DEPTHS = (1, 5, 15, 50)
 
 
 CODES = ErrorCodes("bitget", clock={"40008"}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -100,3 +123,47 @@ class BitgetClient(VenueClient):
 
     async def fills(self, symbol: str, order_id: str) -> list:
         return await self.signed("GET", "/api/v2/spot/trade/fills", {"symbol": symbol, "orderId": order_id}, idempotent=True)
+
+    # -- USDT-M futures (productType USDT-FUTURES, margin coin USDT) ----------------------------
+    async def merge_depth(self, symbol: str, limit: int = 50) -> dict:
+        depth = next((str(d) for d in DEPTHS if d >= limit), "max")
+        return await self.public("/api/v2/mix/market/merge-depth", {"symbol": symbol, "productType": PRODUCT_TYPE,
+                                                                   "precision": "scale0", "limit": depth})
+
+    async def perp_instruments(self) -> list:
+        from .symbols import from_contracts
+
+        return from_contracts(await self.public("/api/v2/mix/market/contracts", {"productType": PRODUCT_TYPE}))
+
+    def _mix(self, **params) -> dict:
+        return {"productType": PRODUCT_TYPE, **params}
+
+    async def perp_place(self, body: dict) -> dict:
+        return await self.signed("POST", "/api/v2/mix/order/place-order", self._mix(marginCoin=MARGIN_COIN, **body),
+                                 idempotent=False)
+
+    async def perp_cancel(self, symbol: str, client_oid: str) -> dict:
+        return await self.signed("POST", "/api/v2/mix/order/cancel-order",
+                                 self._mix(symbol=symbol, marginCoin=MARGIN_COIN, clientOid=client_oid), idempotent=True)
+
+    async def perp_order(self, symbol: str, client_oid: str) -> dict | None:
+        return await self.signed("GET", "/api/v2/mix/order/detail", self._mix(symbol=symbol, clientOid=client_oid), True)
+
+    async def perp_open_orders(self, symbol: str) -> list:
+        found = await self.signed("GET", "/api/v2/mix/order/orders-pending", self._mix(symbol=symbol), idempotent=True)
+        return (found or {}).get("entrustedList") or []
+
+    async def perp_fills(self, symbol: str, order_id: str) -> list:
+        found = await self.signed("GET", "/api/v2/mix/order/fills", self._mix(symbol=symbol, orderId=order_id), True)
+        return (found or {}).get("fillList") or []
+
+    async def perp_account(self, symbol: str) -> dict:
+        """One symbol's futures account: ``posMode`` (one_way_mode | hedge_mode), ``marginMode``."""
+        return await self.signed("GET", "/api/v2/mix/account/account",
+                                 self._mix(symbol=symbol, marginCoin=MARGIN_COIN), idempotent=True)
+
+    async def perp_accounts(self) -> list:
+        return await self.signed("GET", "/api/v2/mix/account/accounts", self._mix(), idempotent=True) or []
+
+    async def positions(self) -> list:
+        return await self.signed("GET", "/api/v2/mix/position/all-position", self._mix(marginCoin=MARGIN_COIN), True) or []

@@ -1,4 +1,5 @@
-"""Bitget private websocket: the spot ``orders`` channel, each push an order with its last fill.
+"""Bitget private websocket: the spot and USDT-M futures ``orders`` channels, each push an
+order with its last fill.
 
 https://www.bitget.com/api-doc/spot/websocket/private/Order-Channel : connect to
 ``wss://ws.bitget.com/v2/ws/private``, log in (``op: login``, answered ``{"event": "login",
@@ -8,6 +9,14 @@ carries ``clientOid``, ``status`` and ``accBaseVolume``, and for a fill ``tradeI
 ``trade/fills`` reports, so a fill seen here and by a poll counts once), ``fillPrice``,
 ``baseVolume`` (this fill), ``fillTime``, ``fillFee`` (negative when charged) in
 ``fillFeeCoin`` and ``tradeScope`` (``T`` taker, ``M`` maker). Keepalive: the text ``ping``.
+
+USDT-M futures (https://www.bitget.com/api-doc/contract/websocket/private/Order-Channel): the
+same socket and login, subscribed ``{"instType": "USDT-FUTURES", "channel": "orders",
+"instId": "default"}``; a push carries the same fill fields (``tradeId`` is the id
+``/api/v2/mix/order/fills`` reports; ``fillFee`` negative, in ``fillFeeCoin``; ``tradeScope``
+T/M; ``baseVolume`` this fill, ``accBaseVolume`` the order's total; status ``canceled``) but
+spells the client id ``clientOId``. Its ``instId`` is the bare ``BTCUSDT``: the push's
+``arg.instType`` says it is the perp (``BTCUSDT_UMCBL`` here).
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from decimal import Decimal
 from sequence_core.execution import OrderState, VenueFill
 from sequence_core.userstream import UserStream
 
-from .execution import STATUS
+from .execution import STATUS, fee_in_quote
 from .signing import ws_login
+from .symbols import PRODUCT_TYPE, ours
 
 DEFAULT_PRIVATE_WS_URL = "wss://ws.bitget.com/v2/ws/private"
 
@@ -31,14 +41,14 @@ def private_url(settings: dict) -> str:
 
 
 def _state(o: dict, inst) -> OrderState:
+    cid = o.get("clientOid") or o.get("clientOId")
     fills = ()
     if o.get("tradeId") and o.get("baseVolume") and inst is not None:
         price, fee = Decimal(o["fillPrice"]), -Decimal(o.get("fillFee") or "0")
-        if o.get("fillFeeCoin") == inst.base:
-            fee *= price
-        fills = (VenueFill(str(o["tradeId"]), price, Decimal(o["baseVolume"]), fee, inst.quote,
+        fee, coin = fee_in_quote(fee, o.get("fillFeeCoin"), price, inst)
+        fills = (VenueFill(str(o["tradeId"]), price, Decimal(o["baseVolume"]), fee, coin,
                            "maker" if o.get("tradeScope") == "M" else "taker", int(o.get("fillTime") or o["uTime"]) * 1_000_000),)
-    return OrderState(o["clientOid"], str(o["orderId"]), STATUS.get(o["status"], "NEW"), Decimal(o.get("accBaseVolume") or "0"),
+    return OrderState(cid, str(o["orderId"]), STATUS.get(o["status"], "NEW"), Decimal(o.get("accBaseVolume") or "0"),
                       fills, price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,
                       qty=Decimal(o["size"]) if o.get("size") else None, venue_ts_ns=int(o.get("uTime") or 0) * 1_000_000)
 
@@ -62,7 +72,9 @@ class BitgetUserStream(UserStream):
         return None
 
     def subscribe(self) -> list:
-        return [{"op": "subscribe", "args": [{"instType": "SPOT", "channel": "orders", "instId": "default"}]}]
+        # one message per product: a key Bitget refuses futures for keeps its spot updates
+        return [{"op": "subscribe", "args": [{"instType": t, "channel": "orders", "instId": "default"}]}
+                for t in ("SPOT", PRODUCT_TYPE)]
 
     def ping(self):
         return "ping"
@@ -70,4 +82,5 @@ class BitgetUserStream(UserStream):
     def parse(self, message, instruments) -> list:
         if not isinstance(message, dict) or message.get("arg", {}).get("channel") != "orders" or "data" not in message:
             return []
-        return [_state(o, instruments.get(o["instId"])) for o in message["data"]]
+        inst_type = message["arg"].get("instType")
+        return [_state(o, instruments.get(ours(o["instId"], inst_type))) for o in message["data"]]

@@ -4,7 +4,9 @@ Credentials (https://www.bitget.com/api-doc/common/signature): API key, secret a
 passphrase set at key creation. Headers ``ACCESS-KEY``, ``ACCESS-SIGN`` =
 base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + "?" + query + body)),
 ``ACCESS-TIMESTAMP`` (ms) and ``ACCESS-PASSPHRASE``.
-Symbols: ``BTCUSDT`` for spot and for USDT-M futures (``productType=USDT-FUTURES``).
+Symbols: ``BTCUSDT`` for spot and for USDT-M futures (``productType=USDT-FUTURES``); the
+perpetuals carry ``_UMCBL`` here (symbols.py). Spot and USDT-M perpetuals (BTC, ETH, SOL;
+one-way mode, cross margin, USDT margin) trade live; see execution.py.
 """
 
 from sequence_core.venues import CredentialField, Venue
