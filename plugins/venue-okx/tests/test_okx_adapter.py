@@ -1,9 +1,12 @@
 """The OKX adapter against the fake server: signing as OKX verifies it, orders, native amend,
 the websocket book (gap and checksum -> fresh snapshot, dropped socket -> no stale book),
-real published payloads, and faults (429, malformed answers, clock skew, bad credentials)."""
+real published payloads, and faults (429, malformed answers, clock skew, bad credentials);
+USDT perpetual swaps: contracts <-> base units, positions, hedge-mode refusal, perp books
+and the private stream."""
 
 import asyncio
 import json
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_okx import FakeOkx  # noqa: E402
-from sequence_core.errors import AuthenticationError, InsufficientFunds, RateLimitExceeded  # noqa: E402
+from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
@@ -21,10 +24,11 @@ from sequence_core.feeds import interleaved_crc32  # noqa: E402
 from sequence_venue_okx.feed import OkxFeed  # noqa: E402
 from sequence_venue_okx.http import OkxClient  # noqa: E402
 from sequence_venue_okx.signing import signature, timestamp  # noqa: E402
-from sequence_venue_okx.symbols import INSTRUMENTS, from_instruments  # noqa: E402
+from sequence_venue_okx.symbols import INSTRUMENTS, base, contracts, from_instruments  # noqa: E402
 
 KEY, SECRET, PASS = "okx-key-0001", "okx-secret-0001", "okx pass 1"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
+PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
 SAMPLES = Path("/work/shared/data/responses/okx")
 for parent in Path(__file__).resolve().parents:
     if (parent / "shared" / "data" / "responses" / "okx").exists():
@@ -234,11 +238,208 @@ def test_the_stream_reconnects_and_asks_for_a_catch_up_each_time(fake):
     assert asyncio.run(go()) >= 1 and fake.logins[:2] == [True, True]
 
 
-def test_the_published_orders_push_parses():
+def test_the_published_orders_pushes_parse_spot_in_base_and_swaps_from_contracts():
     from sequence_venue_okx.stream import OkxUserStream
 
-    message = json.loads((SAMPLES / "ws_orders.json").read_text())
-    (state,) = OkxUserStream(None, {}).parse(message, {i.venue_symbol: i for i in INSTRUMENTS})
+    by_symbol = {i.venue_symbol: i for i in INSTRUMENTS}
+    message = json.loads((SAMPLES / "ws_orders.json").read_text())          # BTC-USDT-SWAP: sizes in contracts
+    (state,) = OkxUserStream(None, {}).parse(message, by_symbol)
     (fill,) = state.fills
-    assert (state.client_order_id, state.status, state.filled_qty) == ("001BTCUSDT20250106001", "FILLED", Decimal("0.03"))
-    assert (fill.fill_id, fill.price, fill.fee, fill.liquidity) == ("1518905529", Decimal("103698.9"), Decimal("0.021776769"), "maker")
+    assert (state.client_order_id, state.status, state.filled_qty) == ("001BTCUSDT20250106001", "FILLED", Decimal("0.0003"))
+    assert (fill.fill_id, fill.price, fill.qty, fill.fee, fill.fee_asset, fill.liquidity) == \
+        ("1518905529", Decimal("103698.9"), Decimal("0.0003"), Decimal("0.021776769"), "USDT", "maker")
+    spot = json.loads((SAMPLES / "ws_orders_ioc.json").read_text())          # BTC-USDT: sizes in BTC
+    (state,) = OkxUserStream(None, {}).parse(spot, by_symbol)
+    assert (state.client_order_id, state.filled_qty, state.qty) == ("IOC-TEST-001", Decimal("0.02"), Decimal("0.05"))
+    # a later state push that repeats the tradeId with fillSz "0" is no fill: recorded under that
+    # id it would hide the real one
+    (o,) = message["data"]
+    (again,) = OkxUserStream(None, {}).parse({**message, "data": [{**o, "fillSz": "0"}]}, by_symbol)
+    assert again.fills == () and again.filled_qty == Decimal("0.0003")
+
+
+# -- USDT perpetual swaps ------------------------------------------------------------------------------
+def pnode(n=0, side="buy", qty="0.5", price="91000.0", kind="ioc"):
+    gid = "graph_00000000beef"
+    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "okx", "BTC-USDT-PERP", side, Decimal(qty),
+                     Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def test_the_recorded_swap_specs_are_the_declared_perps_in_base_units():
+    recorded = from_instruments(json.loads((SAMPLES / "http_get_instruments_swap.json").read_text())["data"])
+    assert [i.venue_symbol for i in recorded] == ["ETH-USDT-SWAP", "BTC-USDT-SWAP"]     # inverse BTC-USD-SWAP left out
+    declared = {i.venue_symbol: i for i in INSTRUMENTS}
+    for r in recorded:
+        d = declared[r.venue_symbol]
+        assert (r.symbol, r.kind, r.quote, r.tick_size, r.lot_size, r.min_qty, r.min_notional, r.status) == \
+            (d.symbol, "perp", "USDT", d.tick_size, d.lot_size, d.min_qty, Decimal(0), "trading")
+    btc, eth, sol = (declared[f"{c}-USDT-SWAP"] for c in ("BTC", "ETH", "SOL"))
+    assert (btc.symbol, btc.tick_size, btc.lot_size, btc.min_qty) == ("BTC-USDT-PERP", Decimal("0.1"), Decimal("0.0001"), Decimal("0.0001"))
+    assert (eth.symbol, eth.tick_size, eth.lot_size) == ("ETH-USDT-PERP", Decimal("0.01"), Decimal("0.001"))
+    assert (sol.symbol, sol.tick_size, sol.lot_size) == ("SOL-USDT-PERP", Decimal("0.01"), Decimal("0.01"))
+    assert len({i.venue_symbol for i in INSTRUMENTS}) == len(INSTRUMENTS)                # unique next to spot
+
+
+def test_base_units_and_contracts_convert_exactly_and_a_partial_lot_is_refused():
+    assert f"{contracts(PERP, Decimal('0.5')):f}" == "50" and f"{contracts(PERP, Decimal('0.0123')):f}" == "1.23"
+    assert base(PERP, "50") == Decimal("0.5") and str(base(PERP, "1.23")) == "0.0123"
+    assert contracts(BTC, Decimal("0.00015")) == Decimal("0.00015")                   # spot sizes are base units
+    with pytest.raises(InvalidOrder, match=re.escape("0.00015 BTC is not a whole number of BTC-USDT-SWAP lots: "
+                                                     "the step is 0.0001 BTC (0.01 contracts of 0.01 BTC)")):
+        contracts(PERP, Decimal("0.00015"))
+    with pytest.raises(InvalidOrder, match=re.escape("0.00005 BTC is under the BTC-USDT-SWAP minimum of 0.0001 BTC")):
+        contracts(PERP, Decimal("0.00005"))
+
+
+def test_a_perp_ioc_buy_is_sent_in_contracts_and_positions_show_the_signed_size_and_entry(fake):
+    async def work(s):
+        state = await s.place(pnode(1), PERP)
+        return state, await s.positions(), await s.balances()
+    state, positions, balances = asyncio.run(using(session(fake), work))
+    sent = fake.placed[-1]
+    assert (sent["instId"], sent["tdMode"], sent["side"], sent["sz"], sent["ordType"], sent["px"]) == \
+        ("BTC-USDT-SWAP", "cross", "buy", "50", "ioc", "91000.0")
+    assert "posSide" not in sent and "tgtCcy" not in sent                            # net mode; tgtCcy is spot-only
+    assert (state.status, state.filled_qty, state.qty) == ("FILLED", Decimal("0.5"), Decimal("0.5"))
+    (f,) = state.fills
+    assert (f.price, f.qty, f.fee_asset, f.liquidity) == (Decimal("91000.0"), Decimal("0.5"), "USDT", "taker")
+    assert f.fee == Decimal("0.5") * Decimal("91000.0") * Decimal("0.0005")               # 0.05% of the notional, charged
+    (p,) = positions
+    assert (p.venue_symbol, p.qty, p.entry_price, p.mark_price) == ("BTC-USDT-SWAP", Decimal("0.5"), Decimal("91000"), Decimal("90995.0"))
+    assert (p.unrealized_pnl, p.margin) == (Decimal("-2.5"), Decimal("4549.75")) and p.liquidation_price < p.entry_price
+    assert balances["USDT"] == Decimal("100000")
+
+
+def test_a_perp_sell_flips_the_position_and_a_buy_closes_it(fake):
+    async def work(s):
+        await s.place(pnode(1, qty="0.5"), PERP)
+        await s.place(pnode(2, side="sell", qty="0.8", price="90990.0"), PERP)
+        flipped = await s.positions()
+        await s.place(pnode(3, qty="0.3"), PERP)
+        return flipped, await s.positions()
+    flipped, closed = asyncio.run(using(session(fake), work))
+    (p,) = flipped
+    assert (p.qty, p.entry_price) == (Decimal("-0.3"), Decimal("90990"))                # short 30 contracts
+    assert closed == []
+    assert [b["sz"] for b in fake.placed] == ["50", "80", "30"]
+    assert fake.requests.count(("GET", "/api/v5/account/config")) == 1                 # the account mode, read once
+
+
+def test_a_resting_perp_post_only_is_amended_in_contracts_then_cancelled(fake):
+    async def work(s):
+        n = pnode(4, price="90000.0", kind="post_only")
+        placed = await s.place(n, PERP)
+        amended = await s.amend(n, PERP, Decimal("89000.0"), Decimal("0.4"))
+        open_, spot_open = await s.open_orders(PERP), await s.open_orders(BTC)
+        cancelled = await s.cancel(n, PERP)
+        return placed, amended, open_, spot_open, cancelled
+    placed, amended, open_, spot_open, cancelled = asyncio.run(using(session(fake), work))
+    resting = fake.orders[pnode(4).client_order_id]
+    assert (placed.status, placed.qty, fake.placed[-1]["ordType"]) == ("NEW", Decimal("0.5"), "post_only")
+    assert (resting["px"], resting["sz"]) == ("89000.0", "40")                         # newSz in contracts
+    assert (amended.state.price, amended.state.qty, amended.state.venue_order_id) == \
+        (Decimal("89000.0"), Decimal("0.4"), placed.venue_order_id)
+    assert [(o.client_order_id, o.qty) for o in open_] == [(pnode(4).client_order_id, Decimal("0.4"))] and spot_open == []
+    assert cancelled.status == "CANCELLED" and resting["state"] == "canceled"
+
+
+@pytest.mark.parametrize("qty,price,what", [
+    ("0.00015", "91000.0", "is not a whole number of BTC-USDT-SWAP lots"),
+    ("0.00005", "91000.0", "is under the BTC-USDT-SWAP minimum of 0.0001 BTC"),
+    ("0.5", "91000.05", "price 91000.05 is off the BTC-USDT-SWAP tick of 0.1"),
+])
+def test_bad_perp_input_is_a_clear_error_before_anything_is_sent(fake, qty, price, what):
+    with pytest.raises(InvalidOrder, match=re.escape(what)):
+        asyncio.run(using(session(fake), lambda s: s.place(pnode(5, qty=qty, price=price, kind="limit"), PERP)))
+    with pytest.raises(InvalidOrder, match=re.escape(what)):
+        asyncio.run(using(session(fake), lambda s: s.amend(pnode(5), PERP, Decimal(price), Decimal(qty))))
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("pos_mode,acct_lv,what", [
+    ("long_short_mode", "2", "okx: the account is in long/short (hedge) position mode"),
+    ("net_mode", "1", "okx: the account is in Spot mode (acctLv 1), which cannot trade perpetual swaps"),
+])
+def test_a_hedge_mode_or_spot_mode_account_is_refused_and_spot_still_trades(fake, pos_mode, acct_lv, what):
+    fake.pos_mode, fake.acct_lv = pos_mode, acct_lv
+    with pytest.raises(InvalidOrder, match=re.escape(what)):
+        asyncio.run(using(session(fake), lambda s: s.place(pnode(6), PERP)))
+    assert ("POST", "/api/v5/trade/order") not in fake.requests and fake.orders == {}
+    assert asyncio.run(using(session(fake), lambda s: s.place(node(7), BTC))).status == "FILLED"
+
+
+def test_the_recorded_position_and_pending_swap_order_parse_to_base_units():
+    from sequence_venue_okx.execution import _position, _state
+
+    row = json.loads((SAMPLES / "http_get_positions.json").read_text())["data"][0]     # 0.5 contracts, isolated
+    p = _position(row, PERP)
+    assert (p.venue_symbol, p.qty, p.entry_price, p.mark_price, p.unrealized_pnl, p.margin, p.liquidation_price) == \
+        ("BTC-USDT-SWAP", Decimal("0.005"), Decimal("10000"), Decimal("10000"), Decimal("0"), Decimal("0.5"), Decimal("9000"))
+    assert _position({**row, "posSide": "short"}, PERP).qty == Decimal("-0.005")           # hedge mode's short row
+    order = json.loads((SAMPLES / "http_get_orders_pending.json").read_text())["data"][0]  # sz 0.10 contracts
+    s = _state(order, PERP)
+    assert (s.client_order_id, s.status, s.qty, s.price, s.filled_qty) == \
+        ("client-order-1", "NEW", Decimal("0.001"), Decimal("103500"), Decimal(0))
+
+
+def test_perp_books_stream_in_base_units_and_the_checksum_is_checked_over_contracts(fake):
+    async def go():
+        snap = await feed_for(fake).snapshot(PERP)
+        runner = FeedRunner(feed_for(fake), [PERP]).start()
+        try:
+            await until(lambda: runner.book(PERP) is not None, what="perp snapshot")
+            fake.push_book(bids={"90995.0": "150"}, inst_id="BTC-USDT-SWAP")
+            await until(lambda: runner.book(PERP).best_bid.price == Decimal("90995.0"))
+            gaps_before = runner.stats.gaps
+            fake.corrupt_next_checksum = True
+            fake.push_book(asks={"91000.0": "0"}, inst_id="BTC-USDT-SWAP")
+            await until(lambda: runner.stats.gaps == 1 and runner.book(PERP) is not None
+                        and runner.book(PERP).best_ask.price == Decimal("91010.0"), what="resync after checksum")
+            fake.push_trade("91010.0", "25", "buy", inst_id="BTC-USDT-SWAP")
+            await until(lambda: runner.trades["BTC-USDT-SWAP"])
+            return snap, gaps_before, runner.book(PERP), runner.trades["BTC-USDT-SWAP"][0]
+        finally:
+            await runner.stop()
+    snap, gaps_before, book, trade = asyncio.run(go())
+    assert snap.asks[0] == (Decimal("91000.0"), Decimal("2")) and snap.bids[1] == (Decimal("90980.0"), Decimal("3"))
+    assert gaps_before == 0                                       # a matching checksum over contract counts
+    assert (book.best_bid.price, book.best_bid.size, book.best_ask.size) == (Decimal("90995.0"), Decimal("1.5"), Decimal("3"))
+    assert (trade.side, trade.size) == (1, Decimal("0.25"))
+    assert [s["instId"] for s in fake.subscriptions if s["channel"] == "books"] == ["BTC-USDT-SWAP"] * 2
+
+
+def test_a_zero_checksum_is_no_checksum_as_okx_now_sends_it(fake):
+    fake.zero_checksum = True
+
+    async def go():
+        runner = FeedRunner(feed_for(fake), [BTC, PERP]).start()
+        try:
+            await until(lambda: runner.book(BTC) is not None and runner.book(PERP) is not None, what="snapshots")
+            fake.push_book(bids={"90995.0": "1.5"})
+            fake.push_book(asks={"90999.0": "70"}, inst_id="BTC-USDT-SWAP")
+            await until(lambda: runner.book(BTC).best_bid.price == Decimal("90995.0")
+                        and runner.book(PERP).best_ask.size == Decimal("0.7"))
+            return runner.stats
+        finally:
+            await runner.stop()
+    stats = asyncio.run(go())
+    assert stats.gaps == 0 and stats.resyncs == 0
+
+
+def test_a_resting_perp_fill_arrives_on_the_private_stream_in_base_units(fake):
+    async def go():
+        s = session(fake)
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="stream logged in and subscribed")
+            await s.place(pnode(8, price="90000.0", kind="limit"), PERP)
+            fake.fill_resting(pnode(8).client_order_id, "20")
+            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
+            rest_fills = await s.client.fills("BTC-USDT-SWAP", probe.states[-1].venue_order_id, "SWAP")
+        await s.close()
+        return probe.states[-1], rest_fills
+    state, rest_fills = asyncio.run(go())
+    (fill,) = state.fills
+    assert (state.status, state.filled_qty, state.qty) == ("PARTIALLY_FILLED", Decimal("0.2"), Decimal("0.5"))
+    assert (fill.price, fill.qty, fill.fee_asset, fill.liquidity) == (Decimal("90000.0"), Decimal("0.2"), "USDT", "maker")
+    assert fill.fee == Decimal("0.2") * Decimal("90000.0") * Decimal("0.0002")
+    assert fill.fill_id == rest_fills[0]["tradeId"] and rest_fills[0]["fillSz"] == "20"

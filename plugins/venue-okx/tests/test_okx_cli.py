@@ -71,3 +71,29 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     cid = next(o["clOrdId"] for o in server.orders.values() if o["state"] == "live")
     check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.0",
                       lambda: server.requests.count(("GET", "/api/v5/trade/order")))
+
+
+def test_a_perp_buy_and_sell_reach_live_positions_in_base_units(world):
+    cli, server = world
+    d = cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")
+    assert d["graph"]["status"] == "FILLED"
+    assert [(f["price"], f["qty"], f["fee_asset"]) for f in d["fills"]] == [("91000.0", "0.5", "USDT")]
+    assert (server.placed[-1]["instId"], server.placed[-1]["sz"], server.placed[-1]["tdMode"]) == ("BTC-USDT-SWAP", "50", "cross")
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(r["instrument"], r["venue"], r["kind"], r["qty"], r["entry"]) for r in rows] == \
+        [("BTC-USDT-PERP", "okx", "perp", "0.5", "91000")]
+    assert ("GET", "/api/v5/account/positions") in server.requests
+
+    cli.json("sell", "BTC-USDT-PERP", "0.8", "--venue", "okx")                       # flips to short 0.3
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(r["qty"], r["entry"]) for r in rows] == [("-0.3", "90990")]
+
+
+def test_perp_input_off_the_lot_or_a_hedge_mode_account_is_a_clear_error(world):
+    cli, server = world
+    r = cli.run("buy", "BTC-USDT-PERP", "0.00015", "--venue", "okx")
+    assert r.returncode == 1 and "lot size 0.0001" in r.stderr, r.stdout + r.stderr
+    server.pos_mode = "long_short_mode"
+    graph = cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]
+    assert graph["status"] == "REJECTED" and "long/short (hedge) position mode" in graph["reason"]
+    assert server.placed == [] and ("POST", "/api/v5/trade/order") not in server.requests

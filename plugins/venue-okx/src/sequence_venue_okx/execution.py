@@ -1,15 +1,32 @@
-"""OKX spot execution session: the engine's node orders as OKX orders (``tdMode`` cash).
+"""OKX execution session: spot (``tdMode`` cash) and USDT-margined perpetual swaps (``tdMode``
+cross, one-way ``net`` position mode), on the same v5 endpoints.
 
-Order types: ``market`` -> ``market`` with ``tgtCcy=base_ccy`` (OKX reads a spot market
+Order types: ``market`` -> ``market`` (spot adds ``tgtCcy=base_ccy``: OKX reads a spot market
 buy's ``sz`` in the quote currency otherwise); ``ioc`` -> ``ioc`` (``market`` if no price);
 ``limit`` -> ``limit``; ``post_only`` -> ``post_only`` (OKX cancels it if it would take).
 ``clOrdId`` is the node's client order id (letters and digits, at most 32), so after a lost
 answer the order is found by it; OKX refuses a second live order with the same id.
-Amend is native (``amend-order``: size and/or price in place, same ids); ``newSz`` counts
-what has filled, as OKX asks. The place answer carries no fills: the session reads the
-order and its fills right after (``fee`` is negative when charged, in ``feeCcy``; a
+Amend is native (``amend-order``: size and/or price in place, same ids); ``newSz`` is the new
+total including what has filled, as OKX asks. The place answer carries no fills: the session
+reads the order and its fills right after (``fee`` is negative when charged, in ``feeCcy``; a
 base-asset fee is converted to quote at the fill price). Order changes and fills also arrive
-on the private ``orders`` channel (stream.py). Swaps are not traded here yet.
+on the private ``orders`` channel (stream.py).
+
+Swaps (https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order): ``sz`` is a
+number of contracts for SWAP, as are ``accFillSz``/``fillSz`` in order answers and fills
+(#order-book-trading-trade-get-order-details, #order-book-trading-trade-get-transaction-details-
+last-3-days); symbols.py converts base <-> contracts exactly, and a quantity that is not a whole
+number of lots, under the minimum, or a price off the tick is refused before anything is sent.
+Margin: ``cross`` only (the adapter never sends ``isolated``). Position mode: ``posSide`` is
+left out, which OKX reads as ``net`` in net mode; in ``long_short_mode`` OKX requires it (51000),
+so the first swap order of a session reads ``GET /api/v5/account/config`` and refuses a
+long/short (hedge) account, or a Spot-mode one (``acctLv`` 1, no derivatives), with what to
+change (#trading-account-rest-api-get-account-configuration). Fees are in USDT (``feeCcy``).
+``positions()`` reads ``GET /api/v5/account/positions?instType=SWAP``: ``pos`` in contracts,
+signed in net mode (a ``short`` posSide row, in hedge mode, is made negative), ``avgPx``,
+``markPx``, ``upl`` (USDT), ``margin`` (isolated) or ``imr`` (cross), ``liqPx``
+(#trading-account-rest-api-get-positions). Balances: ``availBal`` per currency from
+``/account/balance`` (USDT's is the margin free for cross swaps and for spot alike).
 """
 
 from __future__ import annotations
@@ -17,26 +34,46 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sequence_core.errors import InvalidOrder, OrderNotFound
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition
 
 from .http import OkxClient
+from .symbols import CONTRACT_VALUE, INSTRUMENTS, base, contracts
 
 STATUS = {"live": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED", "canceled": "CANCELLED",
           "mmp_canceled": "CANCELLED"}
+
+
+def inst_type(inst) -> str:
+    return "SWAP" if inst.kind == "perp" else "SPOT"
+
+
+def _dec(value) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
 
 
 def _fill(f: dict, inst) -> VenueFill:
     price, fee = Decimal(f["fillPx"]), -Decimal(f.get("fee") or "0")
     if f.get("feeCcy") == inst.base:
         fee *= price
-    return VenueFill(str(f["tradeId"]), price, Decimal(f["fillSz"]), fee, inst.quote,
-                     "maker" if f.get("execType") == "M" else "taker", int(f["ts"]) * 1_000_000)
+    return VenueFill(str(f["tradeId"]), price, base(inst, f["fillSz"]), fee, inst.quote,
+                     "maker" if f.get("execType") == "M" else "taker", int(f.get("fillTime") or f["ts"]) * 1_000_000)
 
 
-def _state(o: dict, fills: tuple = ()) -> OrderState:
-    return OrderState(o["clOrdId"], str(o["ordId"]), STATUS.get(o["state"], "NEW"), Decimal(o.get("accFillSz") or "0"),
-                      fills, price=Decimal(o["px"]) if o.get("px") else None, qty=Decimal(o["sz"]) if o.get("sz") else None,
+def _state(o: dict, inst, fills: tuple = ()) -> OrderState:
+    return OrderState(o["clOrdId"], str(o["ordId"]), STATUS.get(o["state"], "NEW"), base(inst, o.get("accFillSz")),
+                      fills, price=Decimal(o["px"]) if o.get("px") else None, qty=base(inst, o["sz"]) if o.get("sz") else None,
                       venue_ts_ns=int(o.get("uTime") or 0) * 1_000_000)
+
+
+def _position(p: dict, inst) -> VenuePosition:
+    qty = base(inst, p["pos"]) * (-1 if p.get("posSide") == "short" else 1)
+    return VenuePosition(p["instId"], qty, _dec(p.get("avgPx")), _dec(p.get("markPx")), _dec(p.get("upl")),
+                         _dec(p.get("margin")) or _dec(p.get("imr")), _dec(p.get("liqPx")))
+
+
+def _on_tick(inst, price: Decimal) -> None:
+    if inst.kind == "perp" and (price / inst.tick_size) % 1:
+        raise InvalidOrder(f"okx: price {price:f} is off the {inst.venue_symbol} tick of {inst.tick_size}")
 
 
 class OkxSession(ExecutionSession):
@@ -45,20 +82,41 @@ class OkxSession(ExecutionSession):
 
     def __init__(self, client: OkxClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
+        self._swaps_checked = False
 
     def _inst_id(self, inst) -> str:
-        if inst.kind != "crypto":
-            raise InvalidOrder(f"okx: {inst.symbol} is a swap; this adapter trades spot books only so far")
+        if inst.kind not in ("crypto", "perp"):
+            raise InvalidOrder(f"okx: {inst.symbol} is not a spot or perpetual book")
         return inst.venue_symbol
 
+    async def _check_account(self) -> None:
+        """Net position mode and an account mode that trades derivatives, once per session."""
+        if self._swaps_checked:
+            return
+        config = await self.client.account_config()
+        if config.get("posMode") == "long_short_mode":
+            raise InvalidOrder("okx: the account is in long/short (hedge) position mode; this adapter trades "
+                               "perpetual swaps in net (one-way) mode only: set Position mode to One-way in OKX's "
+                               "trading settings (POST /api/v5/account/set-position-mode posMode=net_mode)")
+        if str(config.get("acctLv")) == "1":
+            raise InvalidOrder("okx: the account is in Spot mode (acctLv 1), which cannot trade perpetual swaps; "
+                               "switch it to Futures mode or a margin mode in OKX's settings")
+        self._swaps_checked = True
+
     async def place(self, node, instrument) -> OrderState:
-        body = {"instId": self._inst_id(instrument), "tdMode": "cash", "side": node.side, "sz": f"{node.qty:f}",
-                "clOrdId": node.client_order_id}
+        perp = instrument.kind == "perp"
+        body = {"instId": self._inst_id(instrument), "tdMode": "cross" if perp else "cash", "side": node.side,
+                "sz": f"{contracts(instrument, node.qty):f}", "clOrdId": node.client_order_id}
         if node.order_type == "market" or node.limit_price is None:
-            body.update(ordType="market", tgtCcy="base_ccy")
+            body["ordType"] = "market"
+            if not perp:
+                body["tgtCcy"] = "base_ccy"
         else:
+            _on_tick(instrument, node.limit_price)
             body.update(ordType={"ioc": "ioc", "post_only": "post_only"}.get(node.order_type, "limit"),
                         px=f"{node.limit_price:f}")
+        if perp:
+            await self._check_account()
         await self.client.place(body)
         return await self.order_state(node.client_order_id, instrument)
 
@@ -71,8 +129,9 @@ class OkxSession(ExecutionSession):
             return None
         fills = ()
         if Decimal(order.get("accFillSz") or "0"):
-            fills = tuple(_fill(f, instrument) for f in await self.client.fills(self._inst_id(instrument), order["ordId"]))
-        return _state(order, fills)
+            found = await self.client.fills(self._inst_id(instrument), order["ordId"], inst_type(instrument))
+            fills = tuple(_fill(f, instrument) for f in found)
+        return _state(order, instrument, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
         return await self.cancel_and_read(node, instrument, lambda: self.client.cancel(self._inst_id(instrument), node.client_order_id))
@@ -80,18 +139,27 @@ class OkxSession(ExecutionSession):
     async def amend(self, node, instrument, price, qty) -> AmendResult:
         body = {"instId": self._inst_id(instrument), "clOrdId": node.client_order_id}
         if qty is not None:
-            body["newSz"] = f"{qty:f}"
+            body["newSz"] = f"{contracts(instrument, qty):f}"
         if price is not None:
+            _on_tick(instrument, price)
             body["newPx"] = f"{price:f}"
         await self.client.amend(body)
         return AmendResult("native_atomic", await self.order_state(node.client_order_id, instrument))
 
     async def open_orders(self, instrument) -> list[OrderState]:
-        return [_state(o) for o in await self.client.open_orders(self._inst_id(instrument))]
+        found = await self.client.open_orders(self._inst_id(instrument), inst_type(instrument))
+        return [_state(o, instrument) for o in found]
 
     async def balances(self):
         data = await self.client.balance()
         return {d["ccy"]: Decimal(d.get("availBal") or d.get("cashBal") or "0") for d in (data[0].get("details", []) if data else [])}
+
+    async def positions(self) -> list[VenuePosition]:
+        """The USDT swaps this adapter declares, as OKX reports them, in base units (a swap it
+        does not declare has no known ``ctVal`` and is left out)."""
+        declared = {i.venue_symbol: i for i in INSTRUMENTS if i.venue_symbol in CONTRACT_VALUE}
+        return [_position(p, declared[p["instId"]]) for p in await self.client.positions("SWAP")
+                if p.get("instId") in declared and Decimal(p.get("pos") or "0")]
 
     def user_stream(self):
         from .stream import OkxUserStream

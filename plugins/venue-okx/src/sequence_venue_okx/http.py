@@ -3,11 +3,15 @@
 Every answer is ``{"code": "0", "msg": "", "data": [...]}``; a failed order call says
 ``code: "1"`` with the reason per item in ``data[0].sCode``/``sMsg`` (HTTP 200), auth errors
 come with HTTP 401. Endpoints used: ``GET /api/v5/public/time``, ``/public/instruments``,
-``/market/books``; signed ``GET /account/balance``, ``/account/trade-fee``, ``/trade/order``,
-``/trade/orders-pending``, ``/trade/fills``; ``POST /trade/order``, ``/trade/cancel-order``,
-``/trade/amend-order`` (native amend of size and/or price, by ``clOrdId``).
+``/market/books``; signed ``GET /account/balance``, ``/account/trade-fee``, ``/account/config``
+(``posMode``, ``acctLv``), ``/account/positions``, ``/trade/order``, ``/trade/orders-pending``,
+``/trade/fills``; ``POST /trade/order``, ``/trade/cancel-order``, ``/trade/amend-order`` (native
+amend of size and/or price, by ``clOrdId``). Spot and swaps share every endpoint; ``instType``
+(SPOT or SWAP) names which book the pending-orders and fills queries read.
 Rate limits (per endpoint, per user or IP, from each endpoint's doc): place, cancel, amend and
-order queries 60 per 2 s; order book 40 per 2 s; balance and fees 10 per 2 s; instruments 20
+order queries 60 per 2 s; order book 40 per 2 s; balance, fees and positions 10 per 2 s
+(https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-positions); account
+configuration 5 per 2 s (#trading-account-rest-api-get-account-configuration); instruments 20
 per 2 s. Past them OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
 Clock: a timestamp 30 s off is refused (50102): `VenueClock` learns OKX's time and signs once more.
 """
@@ -29,12 +33,12 @@ AUTH_CODES = {"50100", "50101", "50103", "50104", "50105", "50111", "50113", "50
 CLOCK_CODES = {"50102", "50112"}
 NOT_FOUND_CODES = {"51603", "51400", "51401", "51402"}
 FUNDS_CODES = {"51008", "51131"}
-INVALID_CODES = {"51000", "51001", "51006", "51020", "51120", "51121", "51122", "51124", "51137", "51138", "51139",
+INVALID_CODES = {"51000", "51010", "51001", "51006", "51020", "51120", "51121", "51122", "51124", "51137", "51138", "51139",
                  "51143", "51503", "51506", "51510", "51511", "51527"}
 LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/trade/amend-order": 60,
           "/api/v5/trade/orders-pending": 60, "/api/v5/trade/fills": 60, "/api/v5/market/books": 40,
-          "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/public/instruments": 20,
-          "/api/v5/public/time": 10}
+          "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/account/positions": 10,
+          "/api/v5/account/config": 5, "/api/v5/public/instruments": 20, "/api/v5/public/time": 10}
 
 
 CODES = ErrorCodes("okx", clock=CLOCK_CODES, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -111,8 +115,16 @@ class OkxClient(VenueClient):
     async def order(self, inst_id: str, cl_ord_id: str) -> dict:
         return (await self.signed("GET", "/api/v5/trade/order", {"instId": inst_id, "clOrdId": cl_ord_id}, True))[0]
 
-    async def open_orders(self, inst_id: str) -> list:
-        return await self.signed("GET", "/api/v5/trade/orders-pending", {"instType": "SPOT", "instId": inst_id}, True)
+    async def open_orders(self, inst_id: str, inst_type: str = "SPOT") -> list:
+        return await self.signed("GET", "/api/v5/trade/orders-pending", {"instType": inst_type, "instId": inst_id}, True)
 
-    async def fills(self, inst_id: str, ord_id: str) -> list:
-        return await self.signed("GET", "/api/v5/trade/fills", {"instType": "SPOT", "instId": inst_id, "ordId": ord_id}, True)
+    async def fills(self, inst_id: str, ord_id: str, inst_type: str = "SPOT") -> list:
+        return await self.signed("GET", "/api/v5/trade/fills", {"instType": inst_type, "instId": inst_id, "ordId": ord_id}, True)
+
+    async def account_config(self) -> dict:
+        """``posMode`` (``net_mode`` or ``long_short_mode``) and ``acctLv`` (1 spot mode, 2 futures
+        mode, 3 multi-currency margin, 4 portfolio margin), among others."""
+        return (await self.signed("GET", "/api/v5/account/config", {}, True))[0]
+
+    async def positions(self, inst_type: str = "SWAP") -> list:
+        return await self.signed("GET", "/api/v5/account/positions", {"instType": inst_type}, True)

@@ -3,14 +3,20 @@
 https://www.okx.com/docs-v5/en/#order-book-trading-trade-ws-order-channel : connect to
 ``wss://ws.okx.com:8443/ws/v5/private``, log in (``op: login``, answered ``{"event": "login",
 "code": "0"}``; a refusal is ``{"event": "error", "code": "6xxxx"}``), subscribe
-``{"channel": "orders", "instType": "SPOT"}``. Each push carries the order (``clOrdId``,
-``state``, ``accFillSz``) and, when it filled, the last fill: ``tradeId`` (the same id
-``/trade/fills`` reports, so a fill seen here and by a poll counts once), ``fillPx``,
-``fillSz``, ``fillTime`` and ``fillFee``/``fillFeeCcy`` (negative when charged; ``fee`` is
-the order's cumulative fee). Keepalive: the text ``ping``.
+``{"channel": "orders", "instType": "SPOT"}`` and the same with ``"SWAP"`` (one argument each,
+so an account that cannot subscribe swaps still gets its spot orders). Each push carries the
+order (``clOrdId``, ``state``, ``accFillSz``) and, when it filled, the last fill: ``tradeId``
+(the same id ``/trade/fills`` reports, so a fill seen here and by a poll counts once),
+``fillPx``, ``fillSz``, ``fillTime`` and ``fillFee``/``fillFeeCcy`` (negative when charged;
+``fee`` is the order's cumulative fee). For SWAP, ``sz``, ``fillSz`` and ``accFillSz`` are
+contracts ("The unit is contract for FUTURES/SWAP/OPTION"), converted to base units here as
+in execution.py; a swap this adapter does not declare (no known ``ctVal``) is skipped.
+Keepalive: the text ``ping``.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sequence_core.userstream import UserStream
 
@@ -47,7 +53,7 @@ class OkxUserStream(UserStream):
         return None
 
     def subscribe(self) -> list:
-        return [{"op": "subscribe", "args": [{"channel": "orders", "instType": "SPOT"}]}]
+        return [{"op": "subscribe", "args": [{"channel": "orders", "instType": t} for t in ("SPOT", "SWAP")]}]
 
     def ping(self):
         return "ping"
@@ -58,13 +64,17 @@ class OkxUserStream(UserStream):
         out = []
         for o in message.get("data", []):
             inst = instruments.get(o["instId"])
+            if inst is None and o.get("instType", "SPOT") != "SPOT":
+                continue                             # its sizes are contracts of an unknown value
             fills = ()
-            if o.get("tradeId") and o.get("fillSz") and inst is not None:
+            # OKX also pushes a state change that repeats the last tradeId with fillSz "0": not a
+            # fill (recorded under that id, it would have hidden the real one)
+            if o.get("tradeId") and Decimal(o.get("fillSz") or "0") > 0 and inst is not None:
                 fee = o.get("fillFee")
                 if fee is None and o.get("fillSz") == o.get("accFillSz"):
                     fee = o.get("fee")               # the only fill so far: the cumulative fee is its fee
                 if fee is not None:                  # else the next poll reads this fill with its fee
                     fills = (_fill({**o, "fee": fee, "feeCcy": o.get("fillFeeCcy") or o.get("feeCcy"),
                                     "ts": o.get("fillTime") or o["uTime"]}, inst),)
-            out.append(_state(o, fills))
+            out.append(_state(o, inst, fills))
         return out

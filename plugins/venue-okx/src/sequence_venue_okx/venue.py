@@ -4,8 +4,11 @@ Credentials (https://www.okx.com/docs-v5/en/#overview-rest-authentication): API 
 secret and the passphrase chosen when the key was created. Headers ``OK-ACCESS-KEY``,
 ``OK-ACCESS-SIGN`` = base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body)),
 ``OK-ACCESS-TIMESTAMP`` (ISO 8601 with milliseconds, UTC) and ``OK-ACCESS-PASSPHRASE``.
-Symbols: ``BTC-USDT`` spot, ``BTC-USDT-SWAP`` perps (ctVal 0.01 BTC per contract; lots here
-are in BTC). Instrument fields ``tickSz``, ``lotSz``, ``minSz``.
+Symbols: ``BTC-USDT`` spot, ``BTC-USDT-SWAP`` USDT-margined perpetuals (``BTC-USDT-PERP``
+here; OKX trades them in contracts of ``ctVal`` base units, 0.01 BTC, 0.1 ETH, 1 SOL, which
+the adapter converts so lots and quantities here are in the base). Instrument fields
+``tickSz``, ``lotSz``, ``minSz`` (contracts for swaps), ``ctVal``; see symbols.py.
+Swaps trade with ``tdMode`` cross in the one-way (net) position mode; see execution.py.
 """
 
 from sequence_core.venues import CredentialField, Venue
