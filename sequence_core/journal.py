@@ -614,9 +614,12 @@ def apply_fill_to_positions(positions: Positions, fill: Fill, inst) -> None:
     """Move the traded instrument and the cash it was paid with, exactly.
 
     Spot and event contracts exchange the instrument for quote cash; perps keep a signed
-    contract position and move cash only by realized P&L and fees. Average-cost basis.
+    contract position and move cash only by realized P&L and fees. Average-cost basis. A fee
+    charged in another asset (a BNB or BGB discount, a fee in the base) is taken from that
+    holding instead of the quote cash.
     """
     kind, quote = inst.kind, inst.quote
+    fee = fill.fee if fill.fee_asset in ("", quote) else Decimal(0)     # in quote; else paid below
     signed = fill.qty if fill.side == "buy" else -fill.qty
     held = position_key(inst)
     qty, cost, realized, fees = positions.get(fill.venue, held)
@@ -635,12 +638,23 @@ def apply_fill_to_positions(positions: Positions, fill: Fill, inst) -> None:
             qty += rest
             cost += rest * fill.price
         realized += pnl
-    fees += fill.fee
+    fees += fee
     positions.put(fill.venue, held, kind, qty, cost, realized, fees)
     cash_qty, cash_cost, cash_real, cash_fees = positions.get(fill.venue, quote)
     if kind == "perp":
-        delta = pnl - fill.fee
+        delta = pnl - fee
     else:
-        delta = -signed * fill.price - fill.fee
+        delta = -signed * fill.price - fee
     cash_kind = ledger.cash_kind(quote) or "crypto"
     positions.put(fill.venue, quote, cash_kind, cash_qty + delta, cash_cost + delta, cash_real, cash_fees)
+    if fill.fee and not fee:
+        _pay_fee_from(positions, fill.venue, fill.fee_asset, fill.fee)
+
+
+def _pay_fee_from(positions: Positions, venue: str, asset: str, amount: Decimal) -> None:
+    """A fee paid out of a holding: its quantity and, at its average cost, its cost fall; its
+    fees column counts it (in that asset)."""
+    qty, cost, realized, fees = positions.get(venue, asset)
+    avg = cost / qty if qty else Decimal(0)
+    kind = ledger.cash_kind(asset) or "crypto"
+    positions.put(venue, asset, kind, qty - amount, cost - avg * amount, realized, fees + amount)

@@ -98,3 +98,29 @@ def test_sql_of_ones_own_sees_the_buffered_positions_first(home):
         journal.close()
 
     asyncio.run(run())
+
+
+def test_a_fee_charged_in_another_asset_is_paid_from_that_holding(home):
+    """A BNB/BGB fee discount or a fee in the base moves that holding, not the quote cash."""
+    from sequence_core.journal import apply_fill_to_positions
+
+    journal = Journal(True)
+    p = journal.positions
+    p.put("binance", "BNB", "crypto", Decimal("2"), Decimal("1200"), Decimal(0), Decimal(0))   # avg 600
+    p.put("binance", "USDT", "crypto", Decimal("10000"), Decimal("10000"), Decimal(0), Decimal(0))
+
+    def paid_in(asset: str, amount: str, fill_id: str) -> Fill:
+        f = fill(fill_id)
+        return Fill(f.fill_id, f.node_order_id, f.graph_id, f.venue, f.symbol, f.side, f.price, f.qty,
+                    Decimal(amount), asset, f.liquidity, f.ts_ns)
+
+    apply_fill_to_positions(p, paid_in("BNB", "0.01", "b1"), BTC)          # 0.1 BTC at 50,000
+    assert p.get("binance", "USDT")[0] == Decimal("5000")                   # the price only
+    assert p.get("binance", "BNB")[:2] == (Decimal("1.99"), Decimal("1194"))   # 0.01 BNB at its average cost
+    assert p.get("binance", "BTC")[0] == Decimal("0.1")
+    apply_fill_to_positions(p, paid_in("BTC", "0.0001", "b2"), BTC)         # a fee in the base
+    assert p.get("binance", "BTC")[0] == Decimal("0.1999")
+    assert p.get("binance", "USDT")[0] == Decimal("0")
+    apply_fill_to_positions(p, paid_in("USDT", "5", "b3"), BTC)             # in the quote, as before
+    assert p.get("binance", "USDT")[0] == Decimal("-5005")
+    journal.close()
