@@ -134,6 +134,12 @@ class ExecutionSession:
         or None: the engine then learns of fills by polling alone."""
         return None
 
+    def user_streams(self) -> list:
+        """Every private stream of the venue, where its orders are pushed on more than one
+        socket (Binance spot and USD-M); the engine keeps each connected. Default: user_stream."""
+        stream = self.user_stream()
+        return [stream] if stream is not None else []
+
     async def positions(self) -> list[VenuePosition] | None:
         """Open positions as the venue reports them (None: this session cannot tell)."""
         return None

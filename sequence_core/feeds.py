@@ -5,7 +5,8 @@ websocket URL, its subscribe messages and a parser from venue messages to :class
 Everything else is here, once:
 
 - :class:`LocalBook` applies deltas and refuses a sequence gap (:class:`BookGap`);
-- :class:`FeedRunner` keeps one websocket per venue: subscribe, buffer deltas until the REST
+- :class:`FeedRunner` keeps one websocket per venue feed (a venue whose books live on several
+  sockets has several feeds: ``Venue.market_data_feeds``): subscribe, buffer deltas until the REST
   snapshot is in, apply, resync a book from a new snapshot on a gap, reconnect with backoff
   when the socket drops, and never serve a book while it is out of sync (no stale book);
 - :class:`LiveSource` is the ``live`` market-data source: books from running feeds when this
@@ -14,6 +15,8 @@ Everything else is here, once:
 Sequence rules differ by venue; an update names which one it follows:
 ``prev_seq`` (OKX ``prevSeqId``, Crypto.com ``pu``): must equal the book's last sequence;
 ``first_seq`` (Binance ``U``): the range [first_seq, seq] must cover last + 1;
+both (Binance USD-M ``U`` and ``pu``): the range rule for the first delta after a REST
+snapshot, ``prev_seq`` from then on;
 neither: ``seq`` must be last + 1 (Bybit ``u``); Coinbase's ``sequence_num`` counts per connection, so its parser checks it.
 A venue without sequence numbers (Kraken v2) verifies a checksum in its parser and raises
 :class:`BookGap` itself.
@@ -78,11 +81,13 @@ class LocalBook:
         self.ts_ns = 0
         self.received_ns = 0
         self.synced = False
+        self.fresh = False             # reset from a snapshot, no delta applied since
 
     def reset(self, update: BookUpdate) -> None:
         self.bids = {p: s for p, s in update.bids if s > 0}
         self.asks = {p: s for p, s in update.asks if s > 0}
         self.seq, self.ts_ns, self.received_ns, self.synced = update.seq, update.ts_ns, time.time_ns(), True
+        self.fresh = True
 
     def apply(self, update: BookUpdate) -> bool:
         """Apply a delta; False if it is older than the book; BookGap if one is missing."""
@@ -91,7 +96,7 @@ class LocalBook:
         if update.seq and self.seq:
             if update.seq <= self.seq and update.first_seq is not None:
                 return False                       # already in the snapshot (Binance u <= lastUpdateId)
-            if update.prev_seq is not None:
+            if update.prev_seq is not None and not (self.fresh and update.first_seq is not None):
                 ok = update.prev_seq == self.seq
             elif update.first_seq is not None:
                 ok = update.first_seq <= self.seq + 1 <= update.seq
@@ -108,6 +113,7 @@ class LocalBook:
                     side.pop(price, None)
         self.seq = update.seq or self.seq
         self.ts_ns, self.received_ns = update.ts_ns or self.ts_ns, time.time_ns()
+        self.fresh = False
         return True
 
     def levels(self, depth: int) -> tuple[tuple[Decimal, Decimal], ...]:
@@ -477,40 +483,52 @@ class LiveSource(MarketDataSource):
 
     def __init__(self, timeout_s: float = 5.0):
         self.timeout_s = timeout_s
-        self.runners: dict[str, FeedRunner] = {}
+        self.runners: dict[tuple[str, int], FeedRunner] = {}     # (venue, its feed's index)
         self.errors: dict[str, str] = {}
         self._rest_only: set[tuple[str, str]] = set()     # (venue, venue symbol) no socket carries
 
     def configure(self, settings: dict) -> "LiveSource":
         return LiveSource(float(settings.get("timeout_s", self.timeout_s)))
 
-    def _feed(self, venue: str) -> VenueFeed | None:
+    def _feeds(self, venue: str) -> list[VenueFeed]:
         from .config import venue_settings
         from .plugins import venues
 
         v = venues().get(venue)
-        factory = getattr(v, "market_data", None)
-        return factory(venue_settings(venue)) if factory else None
+        factory = getattr(v, "market_data_feeds", None)
+        return factory(venue_settings(venue)) if factory else []
+
+    @staticmethod
+    def _claiming(feeds: list[VenueFeed], inst: Instrument) -> int | None:
+        """The index of the feed whose websocket carries this book (None: REST only)."""
+        return next((n for n, f in enumerate(feeds) if f.ws_url and f.streams(inst)), None)
+
+    def _runner(self, inst: Instrument) -> FeedRunner | None:
+        return next((r for (venue, _), r in self.runners.items()
+                     if venue == inst.venue and inst.venue_symbol in r.instruments), None)
 
     def stream(self, instruments: list[Instrument]) -> None:
         """Keep websocket books for these instruments (call inside the running loop). Books a
         venue's socket does not carry are remembered, so asking again costs nothing."""
         by_venue: dict[str, list[Instrument]] = {}
         for inst in instruments:
-            runner = self.runners.get(inst.venue)
-            if (inst.venue, inst.venue_symbol) not in self._rest_only and not (runner and inst.venue_symbol in runner.instruments):
+            if (inst.venue, inst.venue_symbol) not in self._rest_only and self._runner(inst) is None:
                 by_venue.setdefault(inst.venue, []).append(inst)
         for venue, insts in by_venue.items():
-            feed = self._feed(venue)
-            streamed = [i for i in insts if feed is not None and feed.ws_url and feed.streams(i)]
-            self._rest_only.update((venue, i.venue_symbol) for i in insts if i not in streamed)
-            if not streamed:
-                continue
-            runner = self.runners.get(venue)
-            if runner:
-                asyncio.get_running_loop().create_task(runner.stop())
-                streamed = list({**runner.instruments, **{i.venue_symbol: i for i in streamed}}.values())
-            self.runners[venue] = FeedRunner(feed, streamed).start()
+            feeds = self._feeds(venue)
+            by_feed: dict[int, list[Instrument]] = {}
+            for inst in insts:
+                n = self._claiming(feeds, inst)
+                if n is None:
+                    self._rest_only.add((venue, inst.venue_symbol))
+                else:
+                    by_feed.setdefault(n, []).append(inst)
+            for n, streamed in by_feed.items():
+                runner = self.runners.get((venue, n))
+                if runner:
+                    asyncio.get_running_loop().create_task(runner.stop())
+                    streamed = list({**runner.instruments, **{i.venue_symbol: i for i in streamed}}.values())
+                self.runners[(venue, n)] = FeedRunner(feeds[n], streamed).start()
 
     async def stop(self) -> None:
         for runner in self.runners.values():
@@ -520,7 +538,7 @@ class LiveSource(MarketDataSource):
     def books(self, instruments, at_ns=None, depth=20):
         out, missing = [], []
         for inst in instruments:
-            runner = self.runners.get(inst.venue)
+            runner = self._runner(inst)
             book = runner.book(inst, depth) if runner else None
             (out.append(book) if book else missing.append(inst))
         if missing:
@@ -535,13 +553,15 @@ class LiveSource(MarketDataSource):
 
     def _rest_books(self, instruments: list[Instrument], depth: int) -> list[OrderBook]:
         async def fetch_all():
-            feeds: dict[str, VenueFeed | None] = {}
+            feeds: dict[str, list[VenueFeed]] = {}
             for inst in instruments:
                 if inst.venue not in feeds:
-                    feeds[inst.venue] = self._feed(inst.venue)
+                    feeds[inst.venue] = self._feeds(inst.venue)
 
             async def one(inst):
-                feed = feeds[inst.venue]
+                mine = feeds[inst.venue]
+                n = self._claiming(mine, inst)
+                feed = mine[n or 0] if mine else None     # the feed that streams it, else the venue's first
                 if feed is None:
                     self.errors[inst.venue] = "its plugin has no market-data feed yet"
                     return None
@@ -555,8 +575,8 @@ class LiveSource(MarketDataSource):
             try:
                 return await asyncio.gather(*(one(i) for i in instruments))
             finally:
-                for feed in feeds.values():
-                    if feed is not None:
+                for mine in feeds.values():
+                    for feed in mine:
                         await feed.close()
 
         got = _run_sync(fetch_all, self.timeout_s * 2) or []
@@ -565,7 +585,7 @@ class LiveSource(MarketDataSource):
     def trades(self, instrument, start_ns, end_ns):
         from .market import Trade
 
-        runner = self.runners.get(instrument.venue)
+        runner = self._runner(instrument)
         rows = runner.trades.get(instrument.venue_symbol, []) if runner else []
         return [Trade(instrument.venue, instrument.symbol, t.ts_ns, t.side, t.price, t.size)
                 for t in rows if start_ns <= t.ts_ns < end_ns]

@@ -137,6 +137,13 @@ class Venue:
         websocket), which the ``live`` source uses; None when the plugin has none yet."""
         return None
 
+    def market_data_feeds(self, settings: Mapping) -> list:
+        """Every feed of the venue, where its books live on more than one websocket (Binance
+        spot and USD-M perps, Bybit spot and linear): a book streams on the first feed whose
+        ``streams(inst)`` claims it, each feed on a socket of its own. Default: market_data."""
+        feed = self.market_data(settings)
+        return [feed] if feed is not None else []
+
     async def heartbeat(self, credentials: Mapping[str, str], config: Mapping) -> Heartbeat | None:
         """A cheap real call proving the venue answers (and, with credentials, accepts them).
 

@@ -60,7 +60,7 @@ class Desk:
         self.in_flight: set[str] = set()
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
-        self.streams: dict = {}                        # venue -> UserStreamRunner (live)
+        self.streams: dict[str, list] = {}            # venue -> its UserStreamRunners (live)
         self._polled: dict[str, float] = {}            # venue -> monotonic time of its last poll
         self.listeners: set[asyncio.Queue] = set()
         self.watchers: set = set()                     # channel connections pushed their orders' changes
@@ -93,9 +93,9 @@ class Desk:
         return self.sessions[venue]
 
     def _start_stream(self, venue: str, session) -> None:
-        """The venue's private order stream, where the adapter has one (docs: userstream)."""
-        stream = session.user_stream()
-        if stream is None:
+        """The venue's private order streams, where the adapter has them (docs: userstream)."""
+        streams = session.user_streams()
+        if not streams:
             return
         from ..userstream import UserStreamRunner
 
@@ -103,7 +103,7 @@ class Desk:
             self._polled[venue] = 0.0          # catch up over REST on the next poll tick
 
         instruments = {i.venue_symbol: i for i in self.venues[venue].instruments()}
-        self.streams[venue] = UserStreamRunner(stream, lambda: instruments, self.on_stream, connected).start()
+        self.streams[venue] = [UserStreamRunner(s, lambda: instruments, self.on_stream, connected).start() for s in streams]
 
     def on_stream(self, states: list[OrderState]) -> None:
         """Order updates pushed by a venue: applied like a poll answer (fills counted once)."""
@@ -594,8 +594,9 @@ class Desk:
     async def stop(self) -> None:
         for task in list(self.runners.values()) + ([self._poller] if self._poller else []):
             task.cancel()
-        for stream in self.streams.values():
-            await stream.stop()
+        for streams in self.streams.values():
+            for stream in streams:
+                await stream.stop()
         for session in self.sessions.values():
             await session.close()
         stop_feeds = getattr(self.source, "stop", None)     # the live source's websockets
@@ -639,8 +640,8 @@ class Desk:
 
     def _poll_due(self, venue: str) -> bool:
         """Every tick; only every STREAM_POLL_S while the venue pushes order updates itself."""
-        stream, now = self.streams.get(venue), time.monotonic()
-        if stream is not None and stream.live and now - self._polled.get(venue, 0.0) < STREAM_POLL_S:
+        streams, now = self.streams.get(venue), time.monotonic()
+        if streams and all(s.live for s in streams) and now - self._polled.get(venue, 0.0) < STREAM_POLL_S:
             return False
         self._polled[venue] = now
         return True

@@ -75,7 +75,7 @@ def test_a_dropped_socket_serves_no_stale_book_then_reconnects(fake):
 
 def test_live_source_rest_snapshot_outside_the_engine(fake, monkeypatch):
     source = LiveSource()
-    monkeypatch.setattr(source, "_feed", lambda venue: feed_for(fake))
+    monkeypatch.setattr(source, "_feeds", lambda venue: [feed_for(fake)])
     books = source.books([BTC], depth=1)
     assert [(b.venue, b.symbol, b.best_bid.price, b.best_ask.price) for b in books] == \
         [("binance", "BTC-USDT", Decimal("90990.00"), Decimal("91000.00"))]
