@@ -5,11 +5,20 @@ Answers ``{"retCode", "retMsg", "result", "time"}`` with HTTP 200 for refusals
 (https://bybit-exchange.github.io/docs/v5/error) and ``X-Bapi-Limit-Status``/``X-Bapi-Limit``.
 Orders match against a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC); spot taker
 fee 0.1% in the base coin for buys and the quote coin for sells, as Bybit charges spot fees.
-Websocket ``/v5/public/spot``: ``orderbook.50.*`` snapshot then deltas (``u`` + 1 each),
-``publicTrade.*``, ``{"op": "ping"}``. ``/v5/private``: ``auth`` checked as Bybit does (HMAC of
-``GET/realtime`` + expires, expires not past), then ``order`` and ``execution`` pushes for every
-order change; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``,
-``clock_offset_ms``, ``refuse_next_place``, ``skip_next_update``, ``drop_sockets()``.
+Public websockets ``/v5/public/spot`` and ``/v5/public/linear``
+(https://bybit-exchange.github.io/docs/v5/ws/connect), one :class:`PublicMarket` each (``spot``,
+``linear``) with its own BTCUSDT book, the one ``/v5/market/orderbook`` answers for that
+``category``: ``orderbook.50.BTCUSDT`` sends a snapshot on subscribe, then a delta per change
+(``u`` + 1 each) to the sockets subscribed to it; ``publicTrade.BTCUSDT``; the topics of the
+plugin's other symbols in that category are accepted and stay quiet; an unknown topic (a symbol
+of another category, or with our ``_LINEAR``) is refused (``success: false``), as is a spot
+request of more than 10 topics; ``{"op": "ping"}`` answered with the category's pong. Per
+market: ``push()``, ``trade()``, ``skip_next_update`` (a ``u`` never sent), ``restart()`` (the
+snapshot with ``u`` = 1 Bybit sends after a service restart), ``drop()`` (its sockets only).
+``/v5/private``: ``auth`` checked as Bybit does (HMAC of ``GET/realtime`` + expires, expires not
+past), then ``order`` and ``execution`` pushes for every order change; ``fill_resting()`` fills a
+resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``,
+``clock_offset_ms``, ``refuse_next_place``, ``drop_sockets()`` (every socket).
 """
 
 from __future__ import annotations
@@ -24,13 +33,109 @@ from decimal import Decimal
 from aiohttp import web
 
 from sequence_core.testing import FakeVenueServer, signed
+from sequence_venue_bybit.execution import where
+from sequence_venue_bybit.symbols import INSTRUMENTS
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
+SYMBOL = "BTCUSDT"
 
 
 def answer(result: dict, code: int = 0, msg: str = "OK") -> web.Response:
     return web.json_response({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {},
                               "time": time.time_ns() // 1_000_000})
+
+
+class PublicMarket:
+    """One category's public side: the book REST serves and the socket streams, the sockets
+    (each with the topics it subscribed) and the faults."""
+
+    def __init__(self, server, category: str, bids: dict, asks: dict, update_id: int, pong: dict, max_args=None):
+        self.server, self.category, self.pong, self.max_args = server, category, pong, max_args
+        self.bids, self.asks, self.update_id = bids, asks, update_id
+        self.seq = update_id * 1000                  # Bybit's cross sequence: rises, not by one
+        self.skip_next_update = 0
+        self.subscriptions: list[str] = []           # every topic subscribed, in order
+        self.unsubscriptions: list[str] = []
+        self.sockets: dict = {}                      # open socket -> its topics
+        self.book_topic, self.trade_topic = f"orderbook.50.{SYMBOL}", f"publicTrade.{SYMBOL}"
+        # Bybit's names of the plugin's instruments in this category (only BTCUSDT has a book)
+        self.symbols = {where(i)[1] for i in INSTRUMENTS if where(i)[0] == category}
+
+    def levels(self):
+        return (sorted(([p, s] for p, s in self.bids.items()), key=lambda x: -Decimal(x[0])),
+                sorted(([p, s] for p, s in self.asks.items()), key=lambda x: Decimal(x[0])))
+
+    def book_message(self, kind: str, bids: list, asks: list) -> dict:
+        now = self.server.now_ms()
+        return {"topic": self.book_topic, "type": kind, "ts": now,
+                "data": {"s": SYMBOL, "b": bids, "a": asks, "u": self.update_id, "seq": self.seq}, "cts": now - 2}
+
+    def _send(self, topic: str, message: dict) -> None:
+        import asyncio
+
+        for ws, topics in list(self.sockets.items()):
+            if topic in topics and not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    async def serve(self, ws) -> None:
+        topics = self.sockets.setdefault(ws, set())
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body.get("op") == "ping":
+                self.server.pings += 1
+                await ws.send_json(self.pong)
+                continue
+            args = body.get("args", [])
+            bad = [t for t in args if t.rsplit(".", 1)[0] not in ("orderbook.50", "publicTrade")
+                   or t.rsplit(".", 1)[-1] not in self.symbols]
+            refusal = f"Invalid topic: {bad[0]}" if bad else (
+                f"args size >{self.max_args}" if self.max_args and len(args) > self.max_args else "")
+            await ws.send_json({"success": not refusal, "ret_msg": refusal, "conn_id": f"{self.category}-1",
+                                "req_id": body.get("req_id", ""), "op": body["op"]})
+            if refusal:
+                continue
+            if body["op"] == "unsubscribe":
+                topics.difference_update(args)
+                self.unsubscriptions += args
+            elif body["op"] == "subscribe":
+                topics.update(args)
+                self.subscriptions += args
+                if self.book_topic in args:
+                    await ws.send_json(self.book_message("snapshot", *self.levels()))
+
+    def push(self, bids=None, asks=None) -> None:
+        """Change the book and send the change as one delta (from any thread)."""
+        def go():
+            for side, changes in ((self.bids, bids or {}), (self.asks, asks or {})):
+                for p, s in changes.items():
+                    side.pop(p, None) if not Decimal(s) else side.__setitem__(p, s)
+            self.update_id += 1 + self.skip_next_update
+            self.seq += 7
+            self.skip_next_update = 0
+            self._send(self.book_topic, self.book_message("delta", [[p, s] for p, s in (bids or {}).items()],
+                                                          [[p, s] for p, s in (asks or {}).items()]))
+        self.server.soon(go)
+
+    def restart(self, bids: dict, asks: dict) -> None:
+        """Bybit's service restarted: a new book, sent as a snapshot with ``u`` = 1."""
+        def go():
+            self.bids, self.asks, self.update_id = dict(bids), dict(asks), 1
+            self._send(self.book_topic, self.book_message("snapshot", *self.levels()))
+        self.server.soon(go)
+
+    def trade(self, price: str, qty: str, side: str) -> None:
+        def go():
+            now = self.server.now_ms()
+            self._send(self.trade_topic, {"topic": self.trade_topic, "type": "snapshot", "ts": now,
+                                          "data": [{"T": now, "s": SYMBOL, "S": side, "v": qty, "p": price,
+                                                    "i": str(next(self.server._ids)), "BT": False}]})
+        self.server.soon(go)
+
+    def drop(self) -> None:
+        """Close this market's sockets, and no other (from any thread)."""
+        import asyncio
+
+        self.server.soon(lambda: [asyncio.ensure_future(ws.close()) for ws in list(self.sockets)])
 
 
 class FakeBybit(FakeVenueServer):
@@ -39,13 +144,14 @@ class FakeBybit(FakeVenueServer):
         self.api_key, self.secret = api_key, secret
         self.orders: dict[str, dict] = {}
         self.executions: dict[str, list] = {}
-        self.skip_next_update = 0
         self.refuse_next_place: tuple[int, str] | None = None
         self.limit_left = 10
-        self.update_id = 500
-        self.bids = {"90990.00": "2", "90980.00": "3"}
-        self.asks = {"91000.00": "2", "91010.00": "3"}
-        self.subscriptions: list[str] = []
+        # the pongs the connect page shows: spot's has no req_id, linear's an empty one
+        self.spot = PublicMarket(self, "spot", {"90990.00": "2", "90980.00": "3"}, {"91000.00": "2", "91010.00": "3"}, 500,
+                                 {"success": True, "ret_msg": "pong", "conn_id": "spot-1", "op": "ping"}, max_args=10)
+        self.linear = PublicMarket(self, "linear", {"91005.50": "1.250", "91005.00": "3.000"},
+                                   {"91006.00": "0.800", "91006.50": "2.500"}, 7000,
+                                   {"success": True, "ret_msg": "pong", "conn_id": "linear-1", "req_id": "", "op": "ping"})
         self.positions: list[dict] = []          # what /v5/position/list answers (tests set it)
         self.private: list = []                  # authenticated sockets subscribed to order + execution
         self.logins: list[bool] = []
@@ -79,7 +185,8 @@ class FakeBybit(FakeVenueServer):
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.limit_headers, self.faults])
         r = app.router
-        r.add_get("/v5/public/spot", self.ws)
+        r.add_get("/v5/public/spot", self.spot_ws)
+        r.add_get("/v5/public/linear", self.linear_ws)
         r.add_get("/v5/private", self.private_ws)
         r.add_get("/v5/position/list", self.position_list)
         r.add_get("/v5/market/time", self.time)
@@ -105,33 +212,28 @@ class FakeBybit(FakeVenueServer):
                                                                        "minOrderAmt": "5"},
                                                      "priceFilter": {"tickSize": "0.01"}}]})
 
-    def _levels(self):
-        return (sorted(([p, s] for p, s in self.bids.items()), key=lambda x: -Decimal(x[0])),
-                sorted(([p, s] for p, s in self.asks.items()), key=lambda x: Decimal(x[0])))
-
     async def orderbook(self, request):
-        b, a = self._levels()
-        return answer({"s": request.query["symbol"], "b": b, "a": a, "ts": self.now_ms(), "u": self.update_id, "seq": 1})
+        market = self.linear if request.query.get("category") == "linear" else self.spot
+        if request.query.get("symbol") != SYMBOL:
+            return answer({}, 10001, "params error: symbol invalid")
+        b, a = market.levels()
+        return answer({"s": SYMBOL, "b": b, "a": a, "ts": self.now_ms(), "u": market.update_id, "seq": market.seq,
+                       "cts": self.now_ms() - 2})
 
-    async def ws(self, request):
+    async def spot_ws(self, request):
+        return await self._public_ws(request, self.spot)
+
+    async def linear_ws(self, request):
+        return await self._public_ws(request, self.linear)
+
+    async def _public_ws(self, request, market: PublicMarket):
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
-        async for msg in ws:
-            body = json.loads(msg.data)
-            if body.get("op") == "ping":
-                self.pings += 1
-                await ws.send_json({"success": True, "ret_msg": "pong", "conn_id": "c1", "op": "ping"})
-                continue
-            await ws.send_json({"success": True, "ret_msg": "", "conn_id": "c1", "req_id": "", "op": body["op"]})
-            if body["op"] == "subscribe":
-                for topic in body["args"]:
-                    self.subscriptions.append(topic)
-                    if topic.startswith("orderbook."):
-                        b, a = self._levels()
-                        await ws.send_json({"topic": topic, "type": "snapshot", "ts": self.now_ms(),
-                                            "data": {"s": "BTCUSDT", "b": b, "a": a, "u": self.update_id, "seq": 1},
-                                            "cts": self.now_ms()})
+        try:
+            await market.serve(ws)
+        finally:
+            market.sockets.pop(ws, None)
         return ws
 
     async def private_ws(self, request):
@@ -188,24 +290,6 @@ class FakeBybit(FakeVenueServer):
             self._push("order", [order])
             self._push("execution", [e])
         self.soon(go)
-
-    def push_book(self, bids=None, asks=None) -> None:
-        def go():
-            for side, changes in ((self.bids, bids or {}), (self.asks, asks or {})):
-                for p, s in changes.items():
-                    side.pop(p, None) if not Decimal(s) else side.__setitem__(p, s)
-            self.update_id += 1 + self.skip_next_update
-            self.skip_next_update = 0
-            self.broadcast({"topic": "orderbook.50.BTCUSDT", "type": "delta", "ts": self.now_ms(),
-                            "data": {"s": "BTCUSDT", "b": [[p, s] for p, s in (bids or {}).items()],
-                                     "a": [[p, s] for p, s in (asks or {}).items()], "u": self.update_id, "seq": 2},
-                            "cts": self.now_ms()})
-        self.soon(go)
-
-    def push_trade(self, price: str, qty: str, side: str) -> None:
-        self.broadcast({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": self.now_ms(),
-                        "data": [{"T": self.now_ms(), "s": "BTCUSDT", "S": side, "v": qty, "p": price,
-                                  "i": str(next(self._ids)), "BT": False}]})
 
     # -- account and trading -------------------------------------------------------------------------
     @signed

@@ -138,23 +138,23 @@ def test_websocket_book_gap_resubscribes(fake):
         runner = FeedRunner(feed_for(fake), [BTC]).start()
         try:
             await until(lambda: runner.book(BTC) is not None)
-            fake.push_book(bids={"90995.00": "1.5"})
+            fake.spot.push(bids={"90995.00": "1.5"})
             await until(lambda: runner.book(BTC).best_bid.price == Decimal("90995.00"))
-            fake.skip_next_update = 1
-            fake.push_book(asks={"91000.00": "0"})
+            fake.spot.skip_next_update = 1
+            fake.spot.push(asks={"91000.00": "0"})
             await until(lambda: runner.stats.gaps == 1 and runner.book(BTC) is not None)
-            fake.push_trade("91010.00", "0.2", "Sell")
+            fake.spot.trade("91010.00", "0.2", "Sell")
             await until(lambda: runner.trades["BTCUSDT"])
             return runner.book(BTC), runner.trades["BTCUSDT"][0]
         finally:
             await runner.stop()
     book, trade = asyncio.run(go())
     assert book.best_ask.price == Decimal("91010.00") and trade.side == -1
-    assert fake.subscriptions.count("orderbook.50.BTCUSDT") == 2          # subscribed again for a fresh snapshot
+    assert fake.spot.subscriptions.count("orderbook.50.BTCUSDT") == 2          # subscribed again for a fresh snapshot
 
 
 def test_dropped_socket_serves_no_stale_book(fake):
-    stale, book = asyncio.run(drop_and_recover(feed_for(fake), BTC, fake, lambda: fake.bids.__setitem__("90993.00", "4")))
+    stale, book = asyncio.run(drop_and_recover(feed_for(fake), BTC, fake, lambda: fake.spot.bids.__setitem__("90993.00", "4")))
     assert stale is None and book.best_bid.price == Decimal("90993.00")
 
 

@@ -1,5 +1,6 @@
 """The Bybit adapter through the real CLI and engine, live mode, against the fake server:
-venues heartbeat, quote from the live source, buy, amend in place, cancel, fills, a refusal."""
+venues heartbeat, quote from the live source (spot, and a perp from the linear book), buy,
+amend in place, cancel, fills, a refusal."""
 
 import sys
 from pathlib import Path
@@ -67,3 +68,12 @@ def test_live_positions_show_the_perps_bybit_reports(world):
     (row,) = d["rows"]
     assert (row["venue"], row["kind"], row["qty"], row["entry"]) == ("bybit", "perp", "-0.25", "90000.00")
     assert ("GET", "/v5/position/list") in server.requests
+
+
+
+def test_a_perp_quote_reads_the_linear_book(world):
+    cli, server = world
+    q = cli.json("quote", "BTC-USDT-PERP")
+    (quote,) = q.get("venues") or q.get("rows")
+    assert (quote["venue"], quote["book"], quote["bid"], quote["ask"]) == ("bybit", "BTC-USDT-PERP", "91005.5", "91006.0")
+    assert q["tick"] == "0.1"                                    # the perp's tick, not spot's

@@ -30,6 +30,11 @@ def where(inst) -> tuple[str, str]:
     return ("linear", inst.venue_symbol.removesuffix("_LINEAR")) if inst.kind == "perp" else ("spot", inst.venue_symbol)
 
 
+def ours(category: str, symbol: str) -> str:
+    """Our venue symbol for Bybit's (category, symbol): where() the other way round."""
+    return symbol + "_LINEAR" if category == "linear" else symbol
+
+
 def _fill(e: dict, inst) -> VenueFill:
     price, fee = Decimal(e["execPrice"]), Decimal(e.get("execFee") or "0")
     if e.get("feeCurrency") == inst.base:

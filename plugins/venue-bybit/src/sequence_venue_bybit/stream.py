@@ -17,7 +17,8 @@ from decimal import Decimal
 from sequence_core.execution import OrderState
 from sequence_core.userstream import UserStream
 
-from .execution import _fill, _state
+from .execution import _fill, _state, ours
+from .feed import beside
 from .signing import ws_auth
 
 DEFAULT_PRIVATE_WS_URL = "wss://stream.bybit.com/v5/private"
@@ -25,15 +26,12 @@ DEFAULT_PRIVATE_WS_URL = "wss://stream.bybit.com/v5/private"
 
 def private_url(settings: dict) -> str:
     """``private_ws_url`` if set, else the private endpoint beside the public ``ws_url``."""
-    if settings.get("private_ws_url"):
-        return settings["private_ws_url"]
-    public = settings.get("ws_url", "")
-    return public.split("/v5/public")[0] + "/v5/private" if "/v5/public" in public else DEFAULT_PRIVATE_WS_URL
+    return settings.get("private_ws_url") or beside(settings, "/v5/private", DEFAULT_PRIVATE_WS_URL)
 
 
 def _symbol(item: dict) -> str:
     """Our venue symbol: linear perps carry ``_LINEAR`` (see execution.where)."""
-    return item["symbol"] + ("_LINEAR" if item.get("category") == "linear" else "")
+    return ours(item.get("category", ""), item["symbol"])
 
 
 class BybitUserStream(UserStream):

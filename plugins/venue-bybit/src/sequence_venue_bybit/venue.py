@@ -6,6 +6,8 @@ secret. Headers ``X-BAPI-API-KEY``, ``X-BAPI-TIMESTAMP`` (ms), ``X-BAPI-RECV-WIN
 recv_window + payload)), payload = query string (GET) or JSON body (POST).
 Symbols: ``BTCUSDT`` in both ``category=spot`` and ``category=linear`` (canonical
 ``BTC-USDT-PERP``). Instrument fields ``priceFilter.tickSize``, ``lotSizeFilter``.
+Market data (feed.py; https://bybit-exchange.github.io/docs/v5/ws/connect): spot books on the
+``/v5/public/spot`` socket, linear perp books on ``/v5/public/linear``, one feed each.
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -28,9 +30,16 @@ class BybitVenue(Venue):
                                         settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
+        """The spot feed (the heartbeat probes its socket)."""
         from .feed import BybitFeed
 
         return BybitFeed(dict(settings))
+
+    def market_data_feeds(self, settings):
+        """Spot books on the spot socket, linear perp books on the linear one."""
+        from .feed import BybitLinearFeed
+
+        return [self.market_data(settings), BybitLinearFeed(dict(settings))]
 
     async def heartbeat(self, credentials, config):
         """GET /v5/market/time, with credentials a signed wallet balance, and the spot websocket."""
