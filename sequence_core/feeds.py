@@ -15,7 +15,7 @@ Everything else is here, once:
 Sequence rules differ by venue; an update names which one it follows:
 ``prev_seq`` (OKX ``prevSeqId``, Crypto.com ``pu``): must equal the book's last sequence;
 ``first_seq`` (Binance ``U``): the range [first_seq, seq] must cover last + 1;
-both (Binance USD-M ``U`` and ``pu``): the range rule for the first delta after a REST
+both (Binance USD-M: ``pu`` + 1 and ``pu``): the range rule for the first delta after a REST
 snapshot, ``prev_seq`` from then on;
 neither: ``seq`` must be last + 1 (Bybit ``u``); Coinbase's ``sequence_num`` counts per connection, so its parser checks it.
 A venue without sequence numbers (Kraken v2) verifies a checksum in its parser and raises

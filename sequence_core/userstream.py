@@ -109,16 +109,19 @@ class UserStreamRunner(SocketRunner):
     @contextlib.asynccontextmanager
     async def _connect(self, http, url: str, venue: str, headers: dict, heartbeat_s: float):
         """A handshake refused with 401/403 is a refused login where the venue signs the
-        handshake itself (Kalshi): said as such, not as a network fault."""
+        handshake itself (Kalshi): said as such, not as a network fault; any other refused
+        handshake is said without the URL."""
         import aiohttp
 
         try:
             async with super()._connect(http, url, venue, headers, heartbeat_s) as ws:
                 yield ws
         except aiohttp.WSServerHandshakeError as exc:
-            if exc.status not in (401, 403):
-                raise
-            raise AuthenticationError(f"{venue} refused the private websocket login (HTTP {exc.status}): check the API key") from None
+            if exc.status in (401, 403):
+                raise AuthenticationError(f"{venue} refused the private websocket login (HTTP {exc.status}): check the API key") from None
+            # aiohttp's text names the whole URL, and some venues put a session key in its query
+            # (Binance USD-M's listenKey): said without it
+            raise NetworkError(f"{venue} private websocket handshake failed (HTTP {exc.status})") from None
 
     async def _login(self, ws) -> None:
         messages = self.stream.login()

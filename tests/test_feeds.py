@@ -37,3 +37,52 @@ def test_a_previous_id_feed_alone_is_checked_from_its_first_delta():
     book = book_at(1000)
     with pytest.raises(BookGap):
         book.apply(BookUpdate("BTCUSDT_PERP", "delta", (), (), seq=1005, prev_seq=999))
+
+
+def test_a_refused_private_handshake_is_reported_without_the_url(caplog):
+    """Some venues put a session key in the private socket's URL (Binance USD-M's listenKey):
+    a handshake the venue refuses (here 503) is reported and logged without it; a 401 is a
+    refused login."""
+    import asyncio
+
+    from aiohttp import web
+
+    from sequence_core.testing import StreamProbe, until
+    from sequence_core.userstream import UserStream
+
+    async def go() -> list[str]:
+        status = {"code": 503}
+
+        async def refuse(request):
+            return web.Response(status=status["code"])
+
+        app = web.Application()
+        app.router.add_get("/private/ws", refuse)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+
+        class Keyed(UserStream):
+            venue = "acme"
+
+            async def url(self) -> str:
+                return f"ws://127.0.0.1:{port}/private/ws?listenKey=SESSIONKEY123"
+
+        errors = []
+        try:
+            async with StreamProbe(Keyed(), []) as probe:
+                await until(lambda: probe.runner.stats.error, what="the refused handshake")
+                errors.append(probe.runner.stats.error)
+                status["code"] = 401
+                await until(lambda: "login" in probe.runner.stats.error, what="the refused login")
+                errors.append(probe.runner.stats.error)
+        finally:
+            await runner.cleanup()
+        return errors
+
+    refused, login = asyncio.run(go())
+    assert refused == "acme private websocket handshake failed (HTTP 503)"
+    assert login == "acme refused the private websocket login (HTTP 401): check the API key"
+    assert "SESSIONKEY123" not in caplog.text

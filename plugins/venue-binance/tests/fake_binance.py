@@ -20,11 +20,28 @@ already open), ``openOrders``, ``userTrades`` (USDT commission: taker 0.05%, mak
 ``/fapi/v3/balance``, ``/fapi/v3/positionRisk`` (one-way netting at average entry; a test may
 set ``position_rows`` to a recorded answer), ``positionSide/dual`` (``dual_side``),
 ``/fapi/v1/depth`` and ``exchangeInfo``. ``futures_refused`` answers -2015 on signed futures
-calls (a key without futures permission); ``fill_resting_perp()`` fills a resting perp order.
+calls and on listenKey requests (a key without futures permission); ``fill_resting_perp()``
+fills a resting perp order.
+USD-M market websocket at ``/public/ws`` (SUBSCRIBE, ``depthUpdate`` with U/u/pu for the one perp
+book, BTCUSDT): ``push_perp_depth()`` changes the book and sends the event; update ids advance by
+more than the event's own (other books take ids in between, as on Binance, so ``U`` > ``pu`` + 1)
+and ``GET /fapi/v1/depth`` answers ``lastUpdateId`` = the last event's ``u`` (a snapshot taken
+between two events); ``push_perp_depth(..., lost=True)`` changes the book without sending (the
+next event's ``pu`` then names an event the client never had). USD-M user data:
+``POST/PUT/DELETE /fapi/v1/listenKey`` (the API key header, no signature; one key per account,
+a POST returns the active one), the private websocket at
+``/private/ws?listenKey=...&events=ORDER_TRADE_UPDATE`` (a key it did not issue: the handshake is
+refused with -1125, the fake's choice), and an ``ORDER_TRADE_UPDATE`` for every perp order
+change made through its REST API or ``fill_resting_perp()`` (a TRADE's ``t``, ``L``, ``l``,
+``n``, ``N``, ``m``, ``T`` are the ``userTrades`` row's ``id``, ``price``, ``qty``,
+``commission``, ``commissionAsset``, ``maker``, ``time``); ``expire_listen_key()`` drops the key
+and pushes ``listenKeyExpired``. Each kind of socket has its own list (``spot_market``,
+``f_market``, ``private``, ``f_private``); ``drop_sockets()`` closes them all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -39,6 +56,7 @@ ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 PERP_SPECS = {"BTCUSDT": (Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("100")),   # tick, step, min qty, notional
               "ETHUSDT": (Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("20"))}
 LEVERAGE = Decimal(20)
+OTHER_BOOKS_IDS = 4          # update ids other USD-M books take between two events of this one
 
 
 class FuturesDesk:
@@ -57,6 +75,17 @@ class FuturesDesk:
         self.futures_refused = False
         self.position_rows = None                        # a recorded positionRisk answer to serve instead
         self.f_requests: list[dict] = []                 # verified params of each signed futures call
+        self.f_last_u = 7000                              # the perp book's last update id
+        self.f_depth_requests = 0
+        self.f_depth_limits: list[int] = []
+        self.f_market: list = []                          # /public/ws sockets
+        self.f_subscriptions: list[list[str]] = []
+        self.f_listen_key: str | None = None
+        self.f_key_posts = 0
+        self.f_keepalives = 0
+        self.f_private: list = []                         # /private/ws sockets with a valid key
+        self.f_logins: list[bool] = []                    # each private handshake: a key it issued?
+        self.f_events: list[str] = []                     # the events= each private socket asked for
 
     def futures_routes(self, app) -> None:
         r = app.router
@@ -73,6 +102,11 @@ class FuturesDesk:
         r.add_get("/fapi/v3/balance", self.f_balance)
         r.add_get("/fapi/v3/positionRisk", self.f_position_risk)
         r.add_get("/fapi/v1/positionSide/dual", self.f_dual)
+        r.add_post("/fapi/v1/listenKey", self.f_listen_key_post)
+        r.add_put("/fapi/v1/listenKey", self.f_listen_key_put)
+        r.add_delete("/fapi/v1/listenKey", self.f_listen_key_delete)
+        r.add_get("/public/ws", self.f_public_ws)
+        r.add_get("/private/ws", self.f_private_ws)
 
     def f_verify(self, request):
         p = self.verify(request)
@@ -130,12 +164,15 @@ class FuturesDesk:
                  "origType": kind, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER", "goodTillDate": 0,
                  "updateTime": now}
         self.f_orders[cid] = order
+        self._f_report(order, "NEW")
         if crosses:
             self._perp_fill(order, min(qty, Decimal(2)), touch, maker=False)
             if Decimal(order["executedQty"]) < qty and (kind == "MARKET" or tif == "IOC"):
                 order["status"] = "EXPIRED"
+                self._f_report(order, "EXPIRED")
         elif tif == "IOC":
             order["status"] = "EXPIRED"
+            self._f_report(order, "EXPIRED")
         return web.json_response(order)
 
     def _perp_fill(self, order: dict, qty: Decimal, price: Decimal, maker: bool) -> None:
@@ -150,6 +187,7 @@ class FuturesDesk:
         done = Decimal(order["executedQty"]) + qty
         order.update(executedQty=str(done), avgPrice=str(price), cumQuote=str(Decimal(order["cumQuote"]) + qty * price),
                      updateTime=trade["time"], status="FILLED" if done >= Decimal(order["origQty"]) else "PARTIALLY_FILLED")
+        self._f_report(order, "TRADE", trade)
 
     def _book_position(self, symbol: str, side: str, qty: Decimal, price: Decimal) -> Decimal:
         """One-way netting at average entry; the realized P&L of the part that closes."""
@@ -192,6 +230,7 @@ class FuturesDesk:
         else:
             order.update(price=str(price), origQty=str(qty))
         order["updateTime"] = self.now_ms()
+        self._f_report(order, "CANCELED" if order["status"] == "CANCELED" else "AMENDMENT")
         return web.json_response(order)
 
     async def f_query(self, request):
@@ -209,6 +248,7 @@ class FuturesDesk:
         if order is None or order["status"] not in ("NEW", "PARTIALLY_FILLED"):
             return self.error(400, -2011, "Unknown order sent.")
         order.update(status="CANCELED", updateTime=self.now_ms())
+        self._f_report(order, "CANCELED")
         return web.json_response(order)
 
     async def f_open_orders(self, request):
@@ -256,8 +296,9 @@ class FuturesDesk:
         return web.json_response({"dualSidePosition": self.dual_side})
 
     async def f_depth(self, request):
-        self.depth_requests += 1
-        return web.json_response({"lastUpdateId": 7000, "E": self.now_ms(), "T": self.now_ms(),
+        self.f_depth_requests += 1
+        self.f_depth_limits.append(int(request.query.get("limit", 0)))
+        return web.json_response({"lastUpdateId": self.f_last_u, "E": self.now_ms(), "T": self.now_ms(),
                                   "bids": [[f"{p:.2f}", f"{q:.3f}"] for p, q in sorted(self.f_bids.items(), reverse=True)],
                                   "asks": [[f"{p:.2f}", f"{q:.3f}"] for p, q in sorted(self.f_asks.items())]})
 
@@ -268,6 +309,108 @@ class FuturesDesk:
                                                 {"filterType": "LOT_SIZE", "stepSize": str(step), "minQty": str(min_qty)},
                                                 {"filterType": "MIN_NOTIONAL", "notional": str(notional)}]}
             for s, (tick, step, min_qty, notional) in PERP_SPECS.items()]})
+
+    # -- USD-M websockets ----------------------------------------------------------------------
+    async def f_public_ws(self, request):
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.f_market.append(ws)
+        async for msg in ws:
+            body = msg.json()
+            if body.get("method") == "SUBSCRIBE":
+                self.f_subscriptions.append(body["params"])
+                await ws.send_json({"result": None, "id": body["id"]})
+        return ws
+
+    def push_perp_depth(self, bids=(), asks=(), lost: bool = False) -> None:
+        """Change the perp book and send its ``depthUpdate`` (not when ``lost``), from any thread."""
+        def go():
+            first = self.f_last_u + 1 + OTHER_BOOKS_IDS
+            event = {"e": "depthUpdate", "E": self.now_ms(), "T": self.now_ms(), "s": "BTCUSDT", "U": first,
+                     "u": first + 2, "pu": self.f_last_u, "b": [[str(p), str(q)] for p, q in bids],
+                     "a": [[str(p), str(q)] for p, q in asks]}
+            self.f_last_u = first + 2
+            for side, changes in ((self.f_bids, bids), (self.f_asks, asks)):
+                for p, q in changes:
+                    if Decimal(q):
+                        side[Decimal(p)] = Decimal(q)
+                    else:
+                        side.pop(Decimal(p), None)
+            if not lost:
+                self._send_to(self.f_market, event)
+        self.soon(go)
+
+    def _send_to(self, sockets: list, message: dict) -> None:
+        for ws in sockets:
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def _key_refused(self, request):
+        if request.headers.get("X-MBX-APIKEY") != self.api_key or self.futures_refused:
+            return self.error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        return None
+
+    async def f_listen_key_post(self, request):
+        refused = self._key_refused(request)
+        if refused is not None:
+            return refused
+        self.f_key_posts += 1
+        if self.f_listen_key is None:
+            self.f_listen_key = f"fakeUsdmListenKey{next(self._ids):06d}"
+        return web.json_response({"listenKey": self.f_listen_key})
+
+    async def f_listen_key_put(self, request):
+        refused = self._key_refused(request)
+        if refused is not None:
+            return refused
+        if self.f_listen_key is None:
+            return self.error(400, -1125, "This listenKey does not exist.")
+        self.f_keepalives += 1
+        return web.json_response({"listenKey": self.f_listen_key})
+
+    async def f_listen_key_delete(self, request):
+        refused = self._key_refused(request)
+        if refused is not None:
+            return refused
+        self.f_listen_key = None
+        return web.json_response({})
+
+    async def f_private_ws(self, request):
+        key = request.query.get("listenKey")
+        self.f_logins.append(key is not None and key == self.f_listen_key)
+        if not self.f_logins[-1]:
+            return self.error(400, -1125, "This listenKey does not exist.")
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.f_private.append(ws)
+        self.f_events.append(request.query.get("events", ""))
+        async for _ in ws:
+            pass
+        return ws
+
+    def expire_listen_key(self) -> None:
+        """The key expires: Binance pushes ``listenKeyExpired`` (``E`` a string) and sends nothing more."""
+        def go():
+            key, self.f_listen_key = self.f_listen_key, None
+            self._send_to(self.f_private, {"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key})
+            self.f_private.clear()
+        self.soon(go)
+
+    def _f_report(self, order: dict, execution: str, trade: dict | None = None) -> None:
+        """An ``ORDER_TRADE_UPDATE`` for this change to every private socket (server loop)."""
+        now = self.now_ms()
+        o = {"s": order["symbol"], "c": order["clientOrderId"], "S": order["side"], "o": order["type"],
+             "f": order["timeInForce"], "q": order["origQty"], "p": order["price"], "ap": order["avgPrice"], "sp": "0",
+             "x": execution, "X": order["status"], "i": order["orderId"], "l": "0", "z": order["executedQty"], "L": "0",
+             "T": now, "t": 0, "b": "0", "a": "0", "m": False, "R": False, "wt": "CONTRACT_PRICE", "ot": order["type"],
+             "ps": "BOTH", "cp": False, "rp": "0", "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE",
+             "gtd": 0}
+        if trade:
+            o.update(l=trade["qty"], L=trade["price"], N=trade["commissionAsset"], n=trade["commission"], T=trade["time"],
+                     t=trade["id"], m=trade["maker"], rp=trade["realizedPnl"])
+        self._send_to(self.f_private, {"e": "ORDER_TRADE_UPDATE", "E": now, "T": o["T"], "o": o})
 
 
 class FakeBinance(FuturesDesk, FakeVenueServer):
@@ -283,6 +426,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
         self.bids = {Decimal("90990.00"): Decimal("2"), Decimal("90980.00"): Decimal("3")}
         self.asks = {Decimal("91000.00"): Decimal("2"), Decimal("91010.00"): Decimal("3")}
         self.subscriptions: list[list[str]] = []
+        self.spot_market: list = []           # /ws sockets
         self.skip_next_update = 0
         self.used_weight = 0
         self.private: list = []               # WebSocket API sessions subscribed to user data
@@ -436,6 +580,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
         self.sockets.append(ws)
+        self.spot_market.append(ws)
         async for msg in ws:
             body = msg.json()
             if body.get("method") == "SUBSCRIBE":
@@ -475,8 +620,6 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
 
     def _report(self, order: dict, execution: str, trade: dict | None = None) -> None:
         """An ``executionReport`` for this change to every subscribed session (server loop)."""
-        import asyncio
-
         event = {"e": "executionReport", "E": self.now_ms(), "s": order["symbol"], "c": order["clientOrderId"],
                  "S": order["side"], "o": order["type"], "q": order["origQty"], "p": order["price"], "C": "",
                  "x": execution, "X": order["status"], "r": "NONE", "i": order["orderId"], "z": order["executedQty"],
@@ -518,13 +661,13 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
                         side.pop(Decimal(p), None)
             event = {"e": "depthUpdate", "E": self.now_ms(), "s": "BTCUSDT", "U": sent_first, "u": self.update_id,
                      "b": [[str(p), str(q)] for p, q in bids], "a": [[str(p), str(q)] for p, q in asks]}
-            self.broadcast(event)
+            self._send_to(self.spot_market, event)
         self.soon(go)
 
     def push_trade(self, price: str, qty: str, buyer_maker: bool) -> None:
         event = {"e": "trade", "E": self.now_ms(), "s": "BTCUSDT", "t": next(self._ids), "p": price, "q": qty,
                  "T": self.now_ms(), "m": buyer_maker}
-        self.broadcast(event)
+        self.soon(lambda: self._send_to(self.spot_market, event))
 
     # -- more signed endpoints --------------------------------------------------------------------
     @signed

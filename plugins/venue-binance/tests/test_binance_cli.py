@@ -1,7 +1,8 @@
 """The Binance adapter through the real CLI and engine, live mode, against the fake server:
 connect, heartbeat, quote from the live source (REST snapshot, then the engine's websocket
 book), buy, a resting order, native amend, cancel, fills; USD-M perps: buy, positions --kind
-perp, a resting perp amended in place, and bad input refused before anything is sent."""
+perp, a resting perp amended in place, a resting perp's later fill pushed on the USD-M user data
+stream, and bad input refused before anything is sent."""
 
 import json
 import os
@@ -31,8 +32,9 @@ def world(tmp_path):
         return subprocess.run([str(SEQUENCE), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
 
     assert run("connect", "binance", stdin=json.dumps({"api_key": KEY, "api_secret": SECRET})).returncode == 0
-    ws = url.replace("http", "ws") + "/ws"
-    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\nws_url = "{ws}"\nws_api_url = "{ws}-api/v3"\n')
+    ws = url.replace("http", "ws")
+    (home / "config.toml").write_text(f'[venues.binance]\nbase_url = "{url}"\nws_url = "{ws}/ws"\nws_api_url = "{ws}/ws-api/v3"\n'
+                                      f'fapi_ws_url = "{ws}/public/ws"\nfapi_private_ws_url = "{ws}/private/ws"\n')
     yield run, server, home
     info = home / "engine.json"
     if info.exists():
@@ -178,4 +180,35 @@ def test_live_perp_bad_input_is_refused_before_anything_is_sent(world):
     assert off_lot.returncode == 1 and "lot size 0.001" in off_lot.stderr
     small = run("buy", "BTC-USDT-PERP", "0.001", "--venue", "binance")          # 91 USDT < Binance's 100
     assert small.returncode == 1 and "under the minimum 100" in small.stderr
-    assert not server.f_orders and not [r for r in server.requests if r[0] == "POST"]
+    assert not server.f_orders and not [r for r in server.requests if r[0] == "POST" and r[1].endswith("/order")]
+
+
+class UsdmPrivate:
+    """The fake's USD-M private side, as ``check_stream_fill`` reads a venue's private stream."""
+
+    def __init__(self, server):
+        self.server = server
+
+    @property
+    def private(self):
+        return self.server.f_private
+
+    @property
+    def logins(self):
+        return self.server.f_logins
+
+    def fill_resting(self, cid: str, qty: str) -> None:
+        self.server.fill_resting_perp(cid, qty)
+
+
+def test_a_resting_perp_filled_later_reaches_fills_through_the_usdm_stream(world):
+    from sequence_core.testing import check_stream_fill
+
+    run, server, _ = world
+    d = json.loads(run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--limit-price", "80000.0", "--output", "json").stdout)
+    assert d["graph"]["status"] == "WORKING"
+    (cid,) = server.f_orders
+    check_stream_fill(lambda *a: json.loads(run(*a, "--output", "json").stdout), UsdmPrivate(server), d["graph"]["graph_id"],
+                      cid, "0.01", "80000.0", lambda: server.requests.count(("GET", "/fapi/v1/order")))
+    assert server.f_events == ["ORDER_TRADE_UPDATE"] and server.f_key_posts == 1    # one key, one socket
+    assert server.logins == [True]                    # the spot stream runs beside it (both live: slow polling)

@@ -260,19 +260,28 @@ def test_a_final_order_whose_fills_are_not_listed_yet_stays_open():
 
 
 # -- perp books ---------------------------------------------------------------------------------
-def test_perp_books_are_rest_snapshots_from_the_futures_host(fake):
-    feed = BinanceFeed({"base_url": fake.url, "ws_url": fake.url.replace("http", "ws") + "/ws"})
+def test_perp_books_belong_to_the_usdm_feed_and_snapshot_from_the_futures_host(fake):
+    from sequence_venue_binance.feed import BinanceFuturesFeed
+    from sequence_venue_binance.venue import BinanceVenue
+
     spot = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
+    feeds = BinanceVenue().market_data_feeds({"base_url": fake.url})
+    assert [type(f) for f in feeds] == [BinanceFeed, BinanceFuturesFeed]
+    spot_feed, usdm = feeds
+    assert (spot_feed.streams(spot), spot_feed.streams(BTC), usdm.streams(spot), usdm.streams(BTC)) == (True, False, False, True)
+    assert usdm.ws_url == "wss://fstream.binance.com/public/ws"                  # the /public route carries @depth
+    assert BinanceFuturesFeed({"fapi_ws_url": "ws://127.0.0.1:1/public/ws"}).ws_url == "ws://127.0.0.1:1/public/ws"
+    assert usdm.subscribe([BTC, spot, ETH]) == [{"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms", "ethusdt@depth@100ms"], "id": 1}]
+    assert usdm.subscribe([spot]) == [] and spot_feed.subscribe([BTC]) == []
 
     async def go():
         try:
-            return await feed.snapshot(BTC, 20)
+            return await usdm.snapshot(BTC, 20), await usdm.snapshot(BTC)
         finally:
-            await feed.close()
-    book = asyncio.run(go())
-    assert (book.symbol, book.seq, book.bids[0], book.asks[0]) == \
+            for f in feeds:
+                await f.close()
+    quoted, streamed = asyncio.run(go())
+    assert (quoted.symbol, quoted.seq, quoted.bids[0], quoted.asks[0]) == \
         ("BTCUSDT_PERP", 7000, (Decimal("90990.00"), Decimal("2.000")), (Decimal("91000.00"), Decimal("2.000")))
-    assert ("GET", "/fapi/v1/depth") in fake.requests
-    assert not feed.streams(BTC) and feed.streams(spot)
-    assert feed.subscribe([BTC, spot])[0]["params"] == ["btcusdt@depth@100ms", "btcusdt@trade"]
-    assert feed.subscribe([BTC]) == []
+    assert fake.f_depth_limits == [20, 1000]        # a quote asks for what it shows; a streamed book starts from 1000
+    assert fake.depth_requests == 0                 # never the spot host

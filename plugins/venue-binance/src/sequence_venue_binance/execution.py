@@ -35,6 +35,10 @@ never changed here. Before the first perp order (and again after ``MODE_TTL_S``)
 reads ``GET /fapi/v1/positionSide/dual`` and refuses, before sending anything, an account in
 Hedge Mode; ``positions()`` refuses LONG/SHORT rows the same way.
 
+Order updates: pushed on two private streams, spot and USD-M (``user_streams``; stream.py),
+polled as the safety net: every 5 s while both are live, 4 times a second otherwise; a MARKET or
+IOC perp order's fills come back with its place (``newOrderRespType=RESULT`` then ``userTrades``).
+
 Balances: Binance keeps spot and USD-M money in separate wallets: spot assets are their free
 spot balance, and the USD-M wallet's ``availableBalance`` (``GET /fapi/v3/balance``) is reported
 as perp margin (``sequence_core.execution.perp_margin``, e.g. ``USDT:perp-margin``), which the
@@ -143,10 +147,21 @@ class BinanceSession(ExecutionSession):
         self._one_way_at = -MODE_TTL_S
 
     def user_stream(self):
-        """Spot order updates only: USD-M user data is another socket (see stream.py)."""
+        """Spot order updates (the WebSocket API user data stream)."""
         from .stream import BinanceUserStream
 
         return BinanceUserStream(self.client, self.settings)
+
+    def user_streams(self) -> list:
+        """The spot stream and the USD-M one (a listenKey stream on fapi's private route), each its
+        own socket; ``[venues.binance] usdm_stream = false`` leaves the USD-M one out (a key without
+        futures permission: see stream.py)."""
+        from .stream import BinanceFuturesUserStream
+
+        streams = [self.user_stream()]
+        if str(self.settings.get("usdm_stream", True)).lower() not in ("false", "0", "no", "off"):
+            streams.append(BinanceFuturesUserStream(self.futures, self.settings))
+        return streams
 
     # -- spot and perp dispatch --------------------------------------------------------------
     async def place(self, node, instrument) -> OrderState:

@@ -1,6 +1,7 @@
-"""Binance market data: spot books from the diff-depth websocket, USD-M perp books from REST.
+"""Binance market data: spot books on the spot diff-depth websocket, USD-M perp books on the USD-M
+one; two feeds, two sockets (``BinanceVenue.market_data_feeds``: spot first, USD-M second).
 
-https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams :
+Spot (``BinanceFeed``, https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams):
 ``<symbol>@depth@100ms`` sends ``depthUpdate`` events with ``U`` (first update id) and ``u``
 (last); ``<symbol>@trade`` sends trades (``m`` true: the buyer was the maker, so the
 aggressor sold). Subscriptions are ``{"method": "SUBSCRIBE", "params": [...], "id": n}`` on
@@ -9,17 +10,48 @@ aggressor sold). Subscriptions are ``{"method": "SUBSCRIBE", "params": [...], "i
 (``lastUpdateId``), drop events with ``u`` <= lastUpdateId, the first applied event has
 ``U`` <= lastUpdateId + 1 <= ``u``, each next one ``U`` = previous ``u`` + 1; otherwise
 rebuild from a new snapshot. ``sequence_core.feeds`` applies exactly that (``first_seq``).
+Its ``streams`` claims spot books only; ``market_data()`` (the heartbeat's websocket probe) is
+this feed.
 
-USD-M perps: REST snapshots of ``GET /fapi/v1/depth`` (``lastUpdateId``, bids, asks; limits 5,
-10, 20, 50, 100, 500, 1000) on every read, as Bybit's linear books are. Their websocket lives on
-another host (``wss://fstream.binance.com/public/ws/<symbol>@depth@100ms`` since Binance split
-its USD-M websocket URLs into /public, /market and /private, legacy URLs retired on 2026-04-23:
-announcement at https://www.binance.bh/en/square/post/298583706254802) and the core keeps
-one market-data socket per venue (``FeedRunner``, keyed by venue), so this feed's socket carries
-spot books only (``streams``). The futures book's own rule also differs from spot's: ``pu`` (the
-previous event's ``u``) must equal the last applied ``u``, and the first event after a snapshot
-has ``U`` <= lastUpdateId <= ``u`` (https://developers.binance.com/docs/derivatives/
-usds-margined-futures/websocket-market-streams/How-to-manage-a-local-order-book-correctly).
+USD-M perps (``BinanceFuturesFeed``): since Binance split its USD-M websocket into three routes
+(https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/
+Important-WebSocket-Change-Notice; announcement https://www.binance.bh/en/square/post/298583706254802:
+legacy URLs retired on 2026-04-23), high-frequency public data such as ``@depth`` and
+``@bookTicker`` is on ``wss://fstream.binance.com/public``, regular market data such as
+``@aggTrade`` and ``@markPrice`` on ``wss://fstream.binance.com/market``, and user data on
+``/private``; a stream asked for on the wrong route "fails silently rather than erroring"
+(https://developers.binance.com/zh-CN/docs/products/caas/market-data-streams). Both ``/ws`` (path
+or JSON ``SUBSCRIBE``, raw events) and ``/stream`` (``?streams=``, events wrapped as
+``{"stream", "data"}``) modes remain; this feed opens ``wss://fstream.binance.com/public/ws``
+(``[venues.binance] fapi_ws_url``) and sends ``{"method": "SUBSCRIBE", "params":
+["btcusdt@depth@100ms", ...], "id": n}`` (the USD-M symbol, lower case); a wrapped event is read too.
+``<symbol>@depth@100ms`` (https://developers.binance.com/docs/derivatives/usds-margined-futures/
+websocket-market-streams/Diff-Book-Depth-Streams) sends ``depthUpdate`` with ``E`` event time,
+``T`` transaction time, ``s``, ``U`` first and ``u`` final update id in the event, ``pu`` the
+final update id of the previous event, ``b``/``a`` absolute quantities per price (0 removes).
+Local book (https://developers.binance.com/docs/derivatives/usds-margined-futures/
+websocket-market-streams/How-to-manage-a-local-order-book-correctly): buffer events, take
+``GET /fapi/v1/depth?limit=1000`` (``lastUpdateId``; limits 5, 10, 20, 50, 100, 500, 1000,
+weight 20 at 1000), drop events with ``u`` < lastUpdateId, the first event applied has ``U`` <=
+lastUpdateId <= ``u``, and from then on each ``pu`` must equal the previous ``u``, otherwise
+start again from a snapshot. A streamed book therefore starts from the 1000-level snapshot
+(weight 20, only on a (re)connect or a gap); a REST quote asks for the levels it shows.
+USD-M update ids are not consecutive per symbol (in the recorded BTCUSDT stream of
+shared/data/market/binance-multi-2024-08-08, ``U`` = ``pu`` + 1 in 159 of 6,551 events): the ids
+between ``pu`` and ``U`` changed other books. An event thus accounts for every change to its book
+after ``pu`` up to ``u``, and its BookUpdate says so: ``seq`` = ``u``, ``prev_seq`` = ``pu``,
+``first_seq`` = ``pu`` + 1 (not ``U``). The core applies the first delta after a snapshot by
+the range rule (``first_seq`` <= lastUpdateId + 1 <= ``u``: here ``pu`` <= lastUpdateId < ``u``,
+which holds wherever Binance's "``U`` <= lastUpdateId <= ``u``" does, and also when the snapshot
+stops exactly at an event's end, lastUpdateId = the next event's ``pu``, as COIN-M snapshots
+(same rule) were seen doing on Binance's developer forum, https://dev.binance.vision/t/updateid/4072;
+with ``U`` such a snapshot is refused as a gap, and refetched at weight 20 for as long as
+snapshots keep landing there), then by ``pu`` = the last ``u``.
+Trades: ``@aggTrade`` is on the ``/market`` route, not on ``/public`` where the depth is, and the
+core streams a book and its trades on one feed's socket (``LiveSource`` reads a book's trades
+from the runner that keeps the book), so a second, trades-only USD-M socket could never be
+read: perp trade prints are not streamed (``LiveSource.trades`` is empty for perps; the paper
+venue falls back to its turnover assumption there).
 """
 
 from __future__ import annotations
@@ -30,18 +62,21 @@ from sequence_core.feeds import BookUpdate, TradeUpdate, VenueFeed, levels
 
 from .execution import fapi_url
 from .http import DEFAULT_BASE_URL, BinanceClient, BinanceFuturesClient
-from .symbols import fapi_symbol
+from .symbols import PERP_SUFFIX, fapi_symbol
 
 DEFAULT_WS_URL = "wss://stream.binance.com:9443/ws"
+DEFAULT_FAPI_WS_URL = "wss://fstream.binance.com/public/ws"
+FAPI_BOOK_LEVELS = 1000          # the snapshot Binance's local-book guide takes
 
 
 class BinanceFeed(VenueFeed):
+    """Spot books and trades."""
+
     venue = "binance"
 
     def __init__(self, settings: dict):
         super().__init__(settings)
         self.client = BinanceClient("", "", settings.get("base_url", DEFAULT_BASE_URL), timeout_s=5)
-        self.futures = BinanceFuturesClient("", "", fapi_url(settings), timeout_s=5)
         self._ids = 0
 
     @property
@@ -52,10 +87,6 @@ class BinanceFeed(VenueFeed):
         return inst.kind != "perp"
 
     async def snapshot(self, inst, depth: int = 50) -> BookUpdate:
-        if inst.kind == "perp":
-            body = await self.futures.depth(fapi_symbol(inst), max(depth, 5))
-            return BookUpdate(inst.venue_symbol, "snapshot", levels(body["bids"]), levels(body["asks"]), body["lastUpdateId"],
-                              ts_ns=int(body.get("E") or 0) * 1_000_000)
         body = await self.client.depth(inst.venue_symbol, max(depth, 5))
         return BookUpdate(inst.venue_symbol, "snapshot", levels(body["bids"]), levels(body["asks"]), body["lastUpdateId"])
 
@@ -78,4 +109,45 @@ class BinanceFeed(VenueFeed):
 
     async def close(self) -> None:
         await self.client.close()
+
+
+class BinanceFuturesFeed(VenueFeed):
+    """USD-M perp books: the ``/public`` route's diff depth, REST snapshots from fapi."""
+
+    venue = "binance"
+
+    def __init__(self, settings: dict):
+        super().__init__(settings)
+        self.futures = BinanceFuturesClient("", "", fapi_url(settings), timeout_s=5)
+        self._ids = 0
+
+    @property
+    def ws_url(self) -> str:
+        return self.settings.get("fapi_ws_url", DEFAULT_FAPI_WS_URL)
+
+    def streams(self, inst) -> bool:
+        return inst.kind == "perp"
+
+    async def snapshot(self, inst, depth: int = FAPI_BOOK_LEVELS) -> BookUpdate:
+        body = await self.futures.depth(fapi_symbol(inst), max(depth, 5))
+        return BookUpdate(inst.venue_symbol, "snapshot", levels(body["bids"]), levels(body["asks"]), body["lastUpdateId"],
+                          ts_ns=int(body.get("E") or 0) * 1_000_000)
+
+    def subscribe(self, instruments) -> list:
+        streams = [f"{fapi_symbol(i).lower()}@depth@100ms" for i in instruments if self.streams(i)]
+        if not streams:
+            return []
+        self._ids += 1
+        return [{"method": "SUBSCRIBE", "params": streams, "id": self._ids}]
+
+    def parse(self, message) -> list:
+        if isinstance(message, dict) and isinstance(message.get("data"), dict):
+            message = message["data"]              # /stream mode: {"stream": "btcusdt@depth@100ms", "data": {...}}
+        if not isinstance(message, dict) or message.get("e") != "depthUpdate":
+            return []                              # subscription acks ({"result": null, "id": n})
+        return [BookUpdate(message["s"] + PERP_SUFFIX, "delta", levels(message["b"]), levels(message["a"]),
+                           message["u"], prev_seq=message["pu"], first_seq=message["pu"] + 1,
+                           ts_ns=message["E"] * 1_000_000)]
+
+    async def close(self) -> None:
         await self.futures.close()

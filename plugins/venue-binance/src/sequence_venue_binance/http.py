@@ -32,6 +32,13 @@ endpoint pages under .../usds-margined-futures/): ``GET /fapi/v1/time``, ``/ping
 ``DELETE``/``GET /fapi/v1/order`` 1; ``GET /fapi/v1/openOrders`` 1 for one symbol;
 ``GET /fapi/v1/userTrades`` 5; ``GET /fapi/v3/balance`` 5; ``GET /fapi/v3/positionRisk`` 5;
 ``GET /fapi/v1/positionSide/dual`` 30.
+USD-M user data stream keys (security type USER_STREAM: the ``X-MBX-APIKEY`` header, no signature,
+no parameters, weight 1; https://developers.binance.com/docs/derivatives/usds-margined-futures/
+user-data-streams/Start-User-Data-Stream and .../Keepalive-User-Data-Stream): ``POST
+/fapi/v1/listenKey`` answers ``{"listenKey"}`` (the account's active key if it has one, its
+validity extended by 60 minutes), ``PUT /fapi/v1/listenKey`` extends it by 60 minutes (answering
+``{"listenKey"}``) or refuses with -1125 "This listenKey does not exist." (then POST for a new
+one; https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Connect).
 """
 
 from __future__ import annotations
@@ -108,6 +115,10 @@ class _BinanceRest(VenueClient):
             query = signed_query(self._secret, params, now_ms)
             return await self.send(method, path, query, "", {"X-MBX-APIKEY": self._key}, idempotent, weight)
         return await self.clock.signed(send)
+
+    async def keyed(self, method: str, path: str, weight: int = 1) -> Any:
+        """A USER_STREAM call: the API key header alone, nothing signed (listenKey management)."""
+        return await self.send(method, path, "", "", {"X-MBX-APIKEY": self._key}, True, weight)
 
 
 class BinanceClient(_BinanceRest):
@@ -220,6 +231,14 @@ class BinanceFuturesClient(_BinanceRest):
 
     async def position_risk(self) -> list[dict]:
         return await self.signed("GET", "/fapi/v3/positionRisk", {}, idempotent=True, weight=5)
+
+    async def new_listen_key(self) -> str:
+        """``POST /fapi/v1/listenKey``: the account's user data stream key (the active one, extended)."""
+        return (await self.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+
+    async def keepalive_listen_key(self) -> None:
+        """``PUT /fapi/v1/listenKey``: 60 more minutes for the active key (-1125 once it is gone)."""
+        await self.keyed("PUT", "/fapi/v1/listenKey")
 
     async def hedge_mode(self) -> bool:
         """``dualSidePosition``: true is Hedge Mode (LONG/SHORT legs), false One-way Mode."""

@@ -14,28 +14,72 @@ cumulative filled, and for ``x: TRADE`` the fill: ``t`` trade id (the id ``myTra
 so a fill seen here and by a poll counts once), ``L`` price, ``l`` quantity, ``n`` commission
 in ``N``, ``m`` maker, ``T`` time. The server pings; aiohttp answers the frames.
 
-USD-M perp orders are not on this socket: their user data is a listenKey stream on another host
-(``POST /fapi/v1/listenKey``, kept alive with ``PUT`` within 60 minutes, read at
-``wss://fstream.binance.com/private/ws?listenKey=...&events=ORDER_TRADE_UPDATE`` since the
-USD-M URL split; https://developers.binance.com/docs/derivatives/usds-margined-futures/
-user-data-streams), and the engine runs one private stream per venue session
-(``ExecutionSession.user_stream``). Perp orders are therefore polled: every 5 s while this spot
-stream is live, 4 times a second otherwise; a MARKET or IOC perp order's fills come back with
-its place (``newOrderRespType=RESULT`` then ``userTrades``).
+USD-M perp orders are not on this socket but on a listenKey stream of their own
+(``BinanceFuturesUserStream``), each a runner of the engine (``BinanceSession.user_streams``):
+- the key: ``POST /fapi/v1/listenKey`` (API key header only), valid 60 minutes; a POST while the
+  account has an active key returns that key and extends it 60 minutes; ``PUT /fapi/v1/listenKey``
+  extends it too, or answers -1125 "This listenKey does not exist." (then POST a new one); "A
+  single connection is only valid for 24 hours"
+  (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Connect).
+  Each (re)connect POSTs (so a reconnect always carries a valid key) and starts a keepalive that
+  PUTs every 30 minutes for as long as that socket is up; the UserStream hooks have no timer for
+  a REST call (``ping`` is a socket message), so the keepalive is a task of the stream, restarted
+  by ``url()`` and cancelled by ``close()``. Nothing DELETEs the key: it is the account's one key,
+  which another program on the same account may be reading.
+- the socket: ``wss://fstream.binance.com/private/ws?listenKey=<key>&events=ORDER_TRADE_UPDATE``
+  (``[venues.binance] fapi_private_ws_url``), the private route of the USD-M URL split (legacy URLs
+  retired 2026-04-23; https://developers.binance.com/docs/derivatives/usds-margined-futures/
+  websocket-market-streams/Important-WebSocket-Change-Notice, "Private supports listenKey + events
+  subscription"); ``/ws`` mode sends raw events (``/stream`` mode wraps them as ``{"stream",
+  "data"}``, also read). No login message: the key in the URL authenticates.
+- ``listenKeyExpired`` (``{"e": "listenKeyExpired", "E", "listenKey"}``; "No more user data event
+  will be updated after this event received until a new valid listenKey used",
+  https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/
+  Event-User-Data-Stream-Expired; ``E`` is a string there) ends the session, and the runner
+  reconnects with a new key; so does the first message after a refused keepalive.
+- ``ORDER_TRADE_UPDATE`` (https://developers.binance.com/docs/derivatives/usds-margined-futures/
+  user-data-streams/Event-Order-Update): ``E`` event time, ``T`` transaction time, ``o`` the order:
+  ``s`` symbol, ``c`` client order id, ``S`` side, ``o`` type, ``f`` time in force, ``q`` original
+  quantity, ``p`` price, ``x`` execution type (NEW, CANCELED, CALCULATED (liquidation), EXPIRED,
+  TRADE, AMENDMENT (order modified)), ``X`` status (NEW, PARTIALLY_FILLED, FILLED, CANCELED,
+  EXPIRED, EXPIRED_IN_MATCH), ``i`` order id, ``l`` last filled quantity, ``z`` cumulative filled,
+  ``L`` last filled price, ``N``/``n`` commission asset and amount ("will not push if no
+  commission"), ``T`` trade time, ``t`` trade id, ``m`` "Is this trade the maker side?". A
+  ``TRADE`` update's fill is read by the same parser as a ``GET /fapi/v1/userTrades`` row
+  (``execution.perp_fill``: ``t`` = ``id``, ``L`` = ``price``, ``l`` = ``qty``, ``n``/``N`` =
+  ``commission``/``commissionAsset``, ``m`` = ``maker``, ``T`` = ``time``), so a fill pushed here
+  and read again by a poll is one fill. Event symbols are USD-M's (``BTCUSDT``), the perp of
+  that name here (``BTCUSDT_PERP``), never the spot book.
+- a key without futures permission: the POST is refused (-2015, "Invalid API-key, IP, or
+  permissions for action."); this stream says so (never the key) and retries with the runner's
+  backoff, while the spot stream, another runner on another socket, goes on. The engine slows its
+  REST polling of a venue's resting orders only while every private stream of it is live, and
+  ``user_streams()`` is asked once, before any call could tell the key's permissions: such a key
+  is polled at the no-stream cadence unless ``[venues.binance] usdm_stream = false`` leaves this
+  stream out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from sequence_core.errors import AuthenticationError, NetworkError, SequenceError
 from sequence_core.execution import OrderState, VenueFill
 from sequence_core.userstream import UserStream
 
-from .execution import STATUS, _fee_in_quote
+from .execution import STATUS, _fee_in_quote, perp_fill
 from .signing import signature
+from .symbols import PERP_SUFFIX
 
+log = logging.getLogger("sequence.venue.binance")
 DEFAULT_WS_API_URL = "wss://ws-api.binance.com:443/ws-api/v3"
+DEFAULT_FAPI_PRIVATE_WS_URL = "wss://fstream.binance.com/private/ws"
 SUBSCRIBE_ID = "sequence-user-data"
+KEEPALIVE_S = 30 * 60.0          # well inside the key's 60 minutes
 
 
 def signed_params(api_key: str, secret: str, timestamp_ms: int) -> dict:
@@ -80,3 +124,79 @@ class BinanceUserStream(UserStream):
         if not isinstance(event, dict) or event.get("e") != "executionReport":
             return []
         return [_state(event, instruments.get(event["s"]))]
+
+
+# -- USD-M ---------------------------------------------------------------------------------------
+def futures_state(e: dict, inst) -> OrderState:
+    """One ``ORDER_TRADE_UPDATE`` (its ``o``) as an order state; a TRADE's fill as userTrades reads it."""
+    o = e["o"]
+    fills = ()
+    if o.get("x") == "TRADE" and inst is not None and Decimal(o.get("l") or "0"):
+        fills = (perp_fill({"id": o["t"], "price": o["L"], "qty": o["l"], "commission": o.get("n") or "0",
+                            "commissionAsset": o.get("N") or "", "maker": o.get("m"), "time": o.get("T") or e["T"]}, inst),)
+    return OrderState(o["c"], str(o["i"]), STATUS.get(o["X"], "NEW"), Decimal(o["z"]), fills,
+                      price=Decimal(o["p"]) if Decimal(o.get("p") or "0") else None, qty=Decimal(o["q"]),
+                      venue_ts_ns=int(o.get("T") or e.get("T") or e["E"]) * 1_000_000)
+
+
+class BinanceFuturesUserStream(UserStream):
+    """USD-M order updates: a listenKey stream on the ``/private`` route (see the module notes)."""
+
+    venue = "binance"
+    keepalive_s = KEEPALIVE_S
+
+    def __init__(self, futures, settings: dict):
+        """``futures``: the session's ``BinanceFuturesClient`` (its key, clock and weight budget)."""
+        self.futures, self.settings = futures, settings
+        self._keepalive: asyncio.Task | None = None
+        self._key_lost = False
+
+    async def url(self) -> str:
+        await self._stop_keepalive()
+        try:
+            key = await self.futures.new_listen_key()
+        except AuthenticationError as exc:
+            raise AuthenticationError(f"binance refused a USD-M user data stream ({exc}); a key without futures "
+                                      "permission trades spot only: perp orders are not pushed, and "
+                                      "[venues.binance] usdm_stream = false stops asking") from None
+        self._key_lost = False
+        self._keepalive = asyncio.get_running_loop().create_task(self._keep_alive())
+        base = self.settings.get("fapi_private_ws_url", DEFAULT_FAPI_PRIVATE_WS_URL)
+        return f"{base}?{urlencode({'listenKey': key, 'events': 'ORDER_TRADE_UPDATE'}, safe='/')}"
+
+    async def _keep_alive(self) -> None:
+        """``PUT /fapi/v1/listenKey`` every ``keepalive_s`` while this key is in use; a refused one
+        (-1125: the key is gone) ends the session at its next message, a network failure is tried
+        again at the next turn (the key has 60 minutes)."""
+        while True:
+            await asyncio.sleep(self.keepalive_s)
+            try:
+                await self.futures.keepalive_listen_key()
+            except NetworkError as exc:
+                log.warning("binance USD-M listenKey keepalive failed: %s", exc)
+            except SequenceError as exc:
+                log.warning("binance USD-M listenKey keepalive refused: %s; reconnecting with a new key", exc)
+                self._key_lost = True
+                return
+
+    async def _stop_keepalive(self) -> None:
+        task, self._keepalive = self._keepalive, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def parse(self, message, instruments) -> list:
+        if isinstance(message, dict) and isinstance(message.get("data"), dict):
+            message = message["data"]                # /stream mode: {"stream", "data"}
+        if not isinstance(message, dict):
+            return []
+        if message.get("e") == "listenKeyExpired" or self._key_lost:
+            raise NetworkError("binance USD-M listenKey expired; reconnecting with a new one")
+        if message.get("e") != "ORDER_TRADE_UPDATE":
+            return []
+        return [futures_state(message, instruments.get(message["o"]["s"] + PERP_SUFFIX))]
+
+    async def close(self) -> None:
+        """The keepalive stops; the REST client is the session's (it closes it)."""
+        await self._stop_keepalive()

@@ -10,8 +10,13 @@ Symbols: spot ``BTCUSDT``, USD-M perps ``BTCUSDT`` on fapi.binance.com (canonica
 (PRICE_FILTER.tickSize, LOT_SIZE.stepSize, NOTIONAL.minNotional) and ``GET /fapi/v1/exchangeInfo``
 (PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL.notional). The same key signs both hosts (its futures
 permission must be enabled to trade perps). Settings ``[venues.binance]``: ``base_url`` and
-``ws_url`` (spot), ``fapi_url`` (USD-M REST; when unset it follows a ``base_url`` pointed away from
-api.binance.com, else https://fapi.binance.com), ``ws_api_url`` (spot user data).
+``ws_url`` (spot REST and market websocket), ``ws_api_url`` (spot user data), ``fapi_url`` (USD-M
+REST; when unset it follows a ``base_url`` pointed away from api.binance.com, else
+https://fapi.binance.com), ``fapi_ws_url`` (USD-M market websocket, default
+wss://fstream.binance.com/public/ws), ``fapi_private_ws_url`` (USD-M user data, default
+wss://fstream.binance.com/private/ws), ``usdm_stream`` (false: no USD-M user data stream, for a
+key without futures permission). Books live on two sockets (``market_data_feeds``: spot, then
+USD-M) and orders are pushed on two (the session's ``user_streams``); feed.py and stream.py say why.
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -34,9 +39,16 @@ class BinanceVenue(Venue):
                                             settings.get("base_url", DEFAULT_BASE_URL)), settings)
 
     def market_data(self, settings):
+        """The spot feed (the heartbeat's websocket probe)."""
         from .feed import BinanceFeed
 
         return BinanceFeed(dict(settings))
+
+    def market_data_feeds(self, settings):
+        """Spot books on the spot socket, USD-M perp books on fapi's ``/public`` route."""
+        from .feed import BinanceFuturesFeed
+
+        return [self.market_data(settings), BinanceFuturesFeed(dict(settings))]
 
     async def heartbeat(self, credentials, config):
         """GET /api/v3/ping, with credentials a signed GET /api/v3/account, and the market-data
