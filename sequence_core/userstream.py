@@ -55,6 +55,12 @@ class UserStream:
         """Messages that subscribe this account's order and execution updates."""
         return []
 
+    def covers(self, inst: Instrument) -> bool:
+        """Whether this stream pushes the orders of this book (a venue with one stream per
+        account kind, like Binance spot and USD-M, says which): while every stream covering
+        a book is live, the engine polls its orders only every few seconds."""
+        return True
+
     def ping(self) -> Any | None:
         return None
 

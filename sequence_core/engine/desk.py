@@ -61,7 +61,7 @@ class Desk:
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
         self.streams: dict[str, list] = {}            # venue -> its UserStreamRunners (live)
-        self._polled: dict[str, float] = {}            # venue -> monotonic time of its last poll
+        self._polled: dict[tuple, float] = {}          # (venue, the streams covering a book) -> its last poll
         self.listeners: set[asyncio.Queue] = set()
         self.watchers: set = set()                     # channel connections pushed their orders' changes
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
@@ -100,7 +100,7 @@ class Desk:
         from ..userstream import UserStreamRunner
 
         async def connected() -> None:
-            self._polled[venue] = 0.0          # catch up over REST on the next poll tick
+            self._catch_up(venue)              # over REST on the next poll tick
 
         instruments = {i.venue_symbol: i for i in self.venues[venue].instruments()}
         self.streams[venue] = [UserStreamRunner(s, lambda: instruments, self.on_stream, connected).start() for s in streams]
@@ -121,7 +121,12 @@ class Desk:
             if state.filled_qty > node.filled_qty:
                 # the venue says more filled than the fills it pushed (Coinbase's user channel
                 # carries no fills): read them over REST on the next poll tick
-                self._polled[venue] = 0.0
+                self._catch_up(venue)
+
+    def _catch_up(self, venue: str) -> None:
+        for key in self._polled:
+            if key[0] == venue:
+                self._polled[key] = 0.0
 
     def taker_rate(self, venue: str, inst: Instrument, qty: Decimal | None = None, book=None) -> Decimal | None:
         """The venue's taker fee as a fraction of notional at this book's price (curves included),
@@ -613,16 +618,17 @@ class Desk:
                 log.exception("poll failed")
 
     async def poll_once(self) -> None:
-        due: dict[str, bool] = {}          # decided once per tick: every graph on a due venue is read
+        due: dict[tuple, bool] = {}        # decided once per tick: every graph on a due book is read
         for graph_id, rt in list(self.runtimes.items()):
             resting = [n for n in rt.open_nodes() if n.status in ("NEW", "PARTIALLY_FILLED") and n.node_order_id not in self.in_flight]
             by_venue: dict[str, list[NodeOrder]] = {}
             for n in resting:
                 by_venue.setdefault(n.venue, []).append(n)
             for venue, nodes in by_venue.items():
-                if venue not in due:
-                    due[venue] = self._poll_due(venue)
-                if not due[venue]:
+                key = self._poll_key(venue, rt.instruments[venue])
+                if key not in due:
+                    due[key] = self._poll_due(key)
+                if not due[key]:
                     continue
                 session = self.session(venue)
                 states = await session.poll([(n, rt.instruments[venue]) for n in nodes])
@@ -638,12 +644,17 @@ class Desk:
             if graph_id not in self.runners:
                 self._finalize(rt)
 
-    def _poll_due(self, venue: str) -> bool:
-        """Every tick; only every STREAM_POLL_S while the venue pushes order updates itself."""
-        streams, now = self.streams.get(venue), time.monotonic()
-        if streams and all(s.live for s in streams) and now - self._polled.get(venue, 0.0) < STREAM_POLL_S:
+    def _poll_key(self, venue: str, inst: Instrument) -> tuple:
+        """A book's orders are polled by the streams that push them (Binance: spot and USD-M
+        each have one): (venue, indexes of the venue's streams covering *inst*)."""
+        return (venue, tuple(n for n, r in enumerate(self.streams.get(venue, ())) if r.stream.covers(inst)))
+
+    def _poll_due(self, key: tuple) -> bool:
+        """Every tick; only every STREAM_POLL_S while every stream covering the book is live."""
+        streams, now = self.streams.get(key[0], []), time.monotonic()
+        if key[1] and all(streams[n].live for n in key[1]) and now - self._polled.get(key, 0.0) < STREAM_POLL_S:
             return False
-        self._polled[venue] = now
+        self._polled[key] = now
         return True
 
     async def recover(self) -> None:

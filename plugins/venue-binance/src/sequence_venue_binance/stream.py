@@ -52,11 +52,10 @@ USD-M perp orders are not on this socket but on a listenKey stream of their own
   that name here (``BTCUSDT_PERP``), never the spot book.
 - a key without futures permission: the POST is refused (-2015, "Invalid API-key, IP, or
   permissions for action."); this stream says so (never the key) and retries with the runner's
-  backoff, while the spot stream, another runner on another socket, goes on. The engine slows its
-  REST polling of a venue's resting orders only while every private stream of it is live, and
-  ``user_streams()`` is asked once, before any call could tell the key's permissions: such a key
-  is polled at the no-stream cadence unless ``[venues.binance] usdm_stream = false`` leaves this
-  stream out.
+  backoff, while the spot stream, another runner on another socket, goes on. Each stream says
+  which books it covers (spot / perp): the engine slows its REST polling of spot orders while
+  the spot stream is live, and polls perp orders every tick while this one is down.
+  ``[venues.binance] usdm_stream = false`` leaves this stream out (no retries).
 """
 
 from __future__ import annotations
@@ -107,6 +106,9 @@ class BinanceUserStream(UserStream):
     def __init__(self, client, settings: dict):
         self.client, self.settings = client, settings
 
+    def covers(self, inst) -> bool:
+        return inst.kind != "perp"             # spot orders; USD-M ones are BinanceFuturesUserStream's
+
     async def url(self) -> str:
         return self.settings.get("ws_api_url", DEFAULT_WS_API_URL)
 
@@ -150,6 +152,9 @@ class BinanceFuturesUserStream(UserStream):
         self.futures, self.settings = futures, settings
         self._keepalive: asyncio.Task | None = None
         self._key_lost = False
+
+    def covers(self, inst) -> bool:
+        return inst.kind == "perp"
 
     async def url(self) -> str:
         await self._stop_keepalive()
