@@ -364,7 +364,7 @@ class Sequence:
         from .errors import UsageError
         from .journal import Journal
         from .market import resolve
-        from .tca import TcaReport, analyse
+        from .tca import TcaReport, analyse, fee_in_quote
 
         if name is not None:
             raise UsageError(f"no deployment named '{name}': per-strategy TCA comes with deployments (Level 4); "
@@ -393,7 +393,8 @@ class Sequence:
             return np.array(out)
 
         arrays = {"ts_ns": [f.venue_ts_ns or f.ts_ns for f in fills], "price": [float(f.price) for f in fills],
-                  "qty": [float(f.qty) for f in fills], "fee": [float(f.fee) for f in fills],
+                  "qty": [float(f.qty) for f in fills],
+                  "fee": [fee_in_quote(f.fee, f.fee_asset, f.price, by_book.get(f"{f.venue}|{f.symbol}")) for f in fills],
                   "side": [1 if f.side == "buy" else -1 for f in fills], "venue": [f.venue for f in fills],
                   "book": [f"{f.venue}|{f.symbol}" for f in fills],
                   "policy": [graphs[f.graph_id].request.policy if f.graph_id in graphs else "?" for f in fills],

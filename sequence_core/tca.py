@@ -25,6 +25,15 @@ import msgspec
 HORIZONS_S = (1, 10, 60)
 
 
+def fee_in_quote(fee, fee_asset: str, price, inst) -> float:
+    """A fill's fee in its book's quote: as charged when in the quote (or unnamed), at the fill
+    price when in the base; a fee paid in a third asset (a BNB or BGB discount) has no price
+    here and counts 0 (the ledger takes it from that holding)."""
+    if inst is None or fee_asset in ("", inst.quote):
+        return float(fee)
+    return float(fee * price) if fee_asset == inst.base else 0.0
+
+
 class TcaRow(msgspec.Struct, frozen=True):
     group: str                       # total | venue:<v> | policy:<p>
     fills: int

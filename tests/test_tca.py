@@ -62,3 +62,16 @@ def test_sandbox_twap_matches_a_recomputation(trader, home):
     assert any(r["group"] == "policy:twap" for r in report["rows"])
     bad = trader("--sandbox", "tca", "my-strategy")
     assert bad.returncode == 1 and "no deployment named 'my-strategy'" in bad.stderr
+
+
+def test_fees_count_in_the_quote_whatever_asset_paid_them():
+    from decimal import Decimal
+
+    from sequence_core.market import Instrument
+    from sequence_core.tca import fee_in_quote
+
+    btc = Instrument("bitget", "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.0001"))
+    price = Decimal("50000")
+    assert fee_in_quote(Decimal("5"), "USDT", price, btc) == 5.0
+    assert fee_in_quote(Decimal("0.0001"), "BTC", price, btc) == 5.0      # in the base, at the fill price
+    assert fee_in_quote(Decimal("0.02"), "BGB", price, btc) == 0.0        # a discount asset: no price here
