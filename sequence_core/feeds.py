@@ -484,6 +484,7 @@ class LiveSource(MarketDataSource):
     def __init__(self, timeout_s: float = 5.0):
         self.timeout_s = timeout_s
         self.runners: dict[tuple[str, int], FeedRunner] = {}     # (venue, its feed's index)
+        self._keeping: dict[tuple[str, str], FeedRunner] = {}    # (venue, venue symbol) -> its runner
         self.errors: dict[str, str] = {}
         self._rest_only: set[tuple[str, str]] = set()     # (venue, venue symbol) no socket carries
 
@@ -504,8 +505,7 @@ class LiveSource(MarketDataSource):
         return next((n for n, f in enumerate(feeds) if f.ws_url and f.streams(inst)), None)
 
     def _runner(self, inst: Instrument) -> FeedRunner | None:
-        return next((r for (venue, _), r in self.runners.items()
-                     if venue == inst.venue and inst.venue_symbol in r.instruments), None)
+        return self._keeping.get((inst.venue, inst.venue_symbol))
 
     def stream(self, instruments: list[Instrument]) -> None:
         """Keep websocket books for these instruments (call inside the running loop). Books a
@@ -528,12 +528,14 @@ class LiveSource(MarketDataSource):
                 if runner:
                     asyncio.get_running_loop().create_task(runner.stop())
                     streamed = list({**runner.instruments, **{i.venue_symbol: i for i in streamed}}.values())
-                self.runners[(venue, n)] = FeedRunner(feeds[n], streamed).start()
+                runner = self.runners[(venue, n)] = FeedRunner(feeds[n], streamed).start()
+                self._keeping.update(((venue, symbol), runner) for symbol in runner.instruments)
 
     async def stop(self) -> None:
         for runner in self.runners.values():
             await runner.stop()
         self.runners.clear()
+        self._keeping.clear()
 
     def books(self, instruments, at_ns=None, depth=20):
         out, missing = [], []

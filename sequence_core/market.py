@@ -215,7 +215,7 @@ def quote_notional(venue: str, symbol: str, price, size):
 
 
 # -- declaring a venue's instruments (used by every venue plugin's symbols.py) -------------------
-def plain(number: str) -> str:
+def plain(number: str | Decimal) -> str:
     """A venue's padded decimal ("0.01000000") as its plain shortest form ("0.01")."""
     return format(Decimal(number).normalize(), "f")
 

@@ -522,31 +522,32 @@ class FakePolymarket(FakeVenueServer):
         return web.json_response([tx])
 
     # -- websocket --------------------------------------------------------------------------------
-    async def ws(self, request):
+    async def _opened(self, request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
+        return ws
+
+    async def _bodies(self, ws):
+        """Each message but the keepalive (``PING``, answered ``PONG`` on both channels), decoded."""
         async for msg in ws:
             if msg.data == "PING":
                 self.pings += 1
                 await ws.send_str("PONG")
                 continue
-            body = json.loads(msg.data)
+            yield json.loads(msg.data)
+
+    async def ws(self, request):
+        ws = await self._opened(request)
+        async for body in self._bodies(ws):
             assets = [a for a in body.get("assets_ids", []) if a in self.markets]
             self.subscriptions.append(assets)
             await ws.send_json([{"event_type": "book", **self._summary(a)} for a in assets])
         return ws
 
     async def user_ws(self, request):
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for msg in ws:
-            if msg.data == "PING":
-                self.pings += 1
-                await ws.send_str("PONG")
-                continue
-            body = json.loads(msg.data)
+        ws = await self._opened(request)
+        async for body in self._bodies(ws):
             if body.get("type") != "user":
                 continue
             auth = body.get("auth") or {}

@@ -48,11 +48,6 @@ INSTRUMENTS = (
 SYMBOLS = SymbolMap(INSTRUMENTS)
 
 
-def _plain(d: Decimal) -> Decimal:
-    """The same value without trailing zeros and never in exponent form (50, not 5E+1)."""
-    return Decimal(format(d.normalize(), "f"))
-
-
 def contract_value(inst) -> Decimal:
     ct = CONTRACT_VALUE.get(inst.venue_symbol)
     if ct is None:
@@ -73,14 +68,14 @@ def contracts(inst, qty: Decimal) -> Decimal:
     if (qty / inst.lot_size) % 1:
         raise InvalidOrder(f"okx: {qty:f} {inst.base} is not a whole number of {inst.venue_symbol} lots: the step is "
                            f"{inst.lot_size} {inst.base} ({inst.lot_size / ct:f} contracts of {ct} {inst.base})")
-    return _plain(qty / ct)
+    return Decimal(plain(qty / ct))          # 50, not 5E+1
 
 
 def base(inst, sz) -> Decimal:
     """OKX's size (contracts for a swap) in base units, exactly; spot sizes (or an instrument
     this adapter does not declare, None) as they are."""
     sz = Decimal(sz or "0")
-    return _plain(sz * contract_value(inst)) if inst is not None and inst.kind == "perp" else sz
+    return Decimal(plain(sz * contract_value(inst))) if inst is not None and inst.kind == "perp" else sz
 
 
 def from_instruments(data: list) -> list:
