@@ -69,6 +69,16 @@ class VenuePosition(msgspec.Struct, frozen=True):
     liquidation_price: Decimal | None = None
 
 
+class FundingPayment(msgspec.Struct, frozen=True):
+    """A perp funding payment the venue booked on the account (its income or bill history)."""
+
+    payment_id: str                # the venue's id for it; unique per venue (the ledger keeps each once)
+    venue_symbol: str              # the perp it was paid on
+    asset: str                     # the coin it moved (the settlement coin: USDT, USDC)
+    amount: Decimal                # signed: received > 0, paid < 0
+    venue_ts_ns: int               # when the venue booked it
+
+
 def perp_margin(quote: str) -> str:
     """The ``balances()`` key of the free margin for perps settled in *quote*, where the venue
     keeps it in a wallet of its own (Binance USD-M, Bitget futures): without it a perp order is
@@ -142,6 +152,13 @@ class ExecutionSession:
 
     async def positions(self) -> list[VenuePosition] | None:
         """Open positions as the venue reports them (None: this session cannot tell)."""
+        return None
+
+    async def funding_payments(self, since_ns: int) -> list[FundingPayment] | None:
+        """Perp funding booked on the account at or after *since_ns* (ns since the epoch),
+        oldest first, every page of it (None: this session cannot tell). The engine asks
+        every few minutes while the ledger holds a perp on this venue and keeps each payment
+        once, by its id: repeats across calls are expected."""
         return None
 
     async def settle(self, instruments: list[Instrument]) -> Settlement | None:

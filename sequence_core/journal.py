@@ -27,6 +27,7 @@ import msgspec
 
 from . import ledger
 from .errors import ConfigError
+from .execution import FundingPayment
 from .orders import NODE_TERMINAL, TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
@@ -76,6 +77,15 @@ CREATE TABLE IF NOT EXISTS events (
     detail        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_graph ON events (graph_id, ts_ns);
+CREATE TABLE IF NOT EXISTS funding (
+    venue      TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    instrument TEXT NOT NULL,            -- the perp, as positions name it
+    asset      TEXT NOT NULL,            -- the coin it moved
+    amount     TEXT NOT NULL,            -- signed decimal: received > 0, paid < 0
+    ts_ns      INTEGER NOT NULL,         -- when the venue booked it
+    PRIMARY KEY (venue, payment_id)
+);
 """
 
 _enc = msgspec.json.Encoder()
@@ -487,6 +497,61 @@ class Journal:
             return False
         return self.db.execute("SELECT 1 FROM fills WHERE venue=? AND fill_id=?", (fill.venue, fill.fill_id)).fetchone() is not None
 
+    # -- perp funding (the engine's funding poll, docs/trading.md) ------------------------------
+    FUNDING_OVERLAP_NS = 3_600 * 10**9   # each read starts this far before the last payment kept
+
+    def record_funding(self, venue: str, payments: list[tuple[FundingPayment, str]]) -> list[FundingPayment]:
+        """Keep each (payment, the perp it was paid on) once, by venue and payment id, and move
+        that perp's realized P&L and the coin's cash by it; committed at once, payment and
+        positions together (a failed commit keeps neither: ConfigError, read again later).
+        The payments that were new."""
+        new = []
+        with self.tx() as db:                  # (which writes the buffered positions first)
+            for p, instrument in payments:
+                if not db.execute("INSERT OR IGNORE INTO funding VALUES (?,?,?,?,?,?)",
+                                  (venue, p.payment_id, instrument, p.asset, str(p.amount), p.venue_ts_ns)).rowcount:
+                    continue
+                qty, cost, realized, fees = self._position_sql(venue, instrument)
+                db.execute(_sql(*POSITION_UPSERT, 1), position_row(venue, instrument, "perp", qty, cost, realized + p.amount, fees))
+                qty, cost, realized, fees = self._position_sql(venue, p.asset)
+                db.execute(_sql(*POSITION_UPSERT, 1), position_row(venue, p.asset, ledger.cash_kind(p.asset) or "crypto",
+                                                                   qty + p.amount, cost + p.amount, realized, fees))
+                new.append(p)
+        self.positions.forget()                # written with SQL of its own above
+        return new
+
+    def _position_sql(self, venue: str, instrument: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        row = self.db.execute("SELECT qty, cost, realized, fees FROM positions WHERE venue=? AND instrument=?",
+                              (venue, instrument)).fetchone()
+        return tuple(Decimal(x) for x in row) if row else (Decimal(0),) * 4
+
+    def funding_due(self, held_since_ns: int) -> dict[str, list[str]]:
+        """Per venue, the perps whose funding is read: open in the ledger, or closed at or
+        after *held_since_ns* (a payment for the last interval held may be booked late)."""
+        self._flush()
+        out: dict[str, list[str]] = {}
+        for venue, instrument in self.db.execute("SELECT venue, instrument FROM positions WHERE kind='perp' AND "
+                                                 "(status='open' OR updated_ns >= ?) ORDER BY venue, instrument",
+                                                 (held_since_ns,)):
+            out.setdefault(venue, []).append(instrument)
+        return out
+
+    def funding_since(self, venue: str, perps: list[str]) -> int | None:
+        """Where the next funding read on *venue* starts (ns): a little before the last payment
+        kept, else at the first fill of one of *perps* journaled (funding before the ledger
+        held a perp there is not its own); None when there is none."""
+        last = self.db.execute("SELECT MAX(ts_ns) FROM funding WHERE venue=?", (venue,)).fetchone()[0]
+        if last is not None:
+            return max(0, last - self.FUNDING_OVERLAP_NS)
+        return self.db.execute(f"SELECT MIN(ts_ns) FROM fills WHERE venue=? AND symbol IN ({','.join('?' * len(perps))})",
+                               (venue, *perps)).fetchone()[0]
+
+    def funding(self, venue: str | None = None) -> list[tuple[str, str, str, str, Decimal, int]]:
+        """Kept payments, oldest first: (venue, payment id, perp, asset, amount, ts_ns)."""
+        sql = "SELECT venue, payment_id, instrument, asset, amount, ts_ns FROM funding"
+        rows = self.db.execute(sql + (" WHERE venue=?" if venue else "") + " ORDER BY ts_ns, payment_id", (venue,) if venue else ())
+        return [(v, pid, i, a, Decimal(amt), ts) for v, pid, i, a, amt, ts in rows]
+
     def latest_graph_id(self) -> str | None:
         """The highest time-ordered graph id journaled (orders.new_graph_id; older random
         ids, of another length, are skipped)."""
@@ -593,13 +658,17 @@ class Positions:
 
     def put(self, venue: str, instrument: str, kind: str, qty, cost, realized, fees) -> None:
         """Buffer a row (written with the journal's next commit, see Journal.group) and remember it."""
-        status = "open" if qty != 0 or kind in ("fiat",) or ledger.cash_kind(instrument) else "closed"
-        self.pending[(venue, instrument)] = (venue, instrument, kind, str(qty), str(cost), str(realized), str(fees),
-                                             status, time.time_ns())
+        self.pending[(venue, instrument)] = position_row(venue, instrument, kind, qty, cost, realized, fees)
         self.rows[(venue, instrument)] = (qty, cost, realized, fees)
 
     def forget(self) -> None:
         self.rows.clear()
+
+
+def position_row(venue: str, instrument: str, kind: str, qty, cost, realized, fees) -> tuple:
+    """A positions row as POSITION_UPSERT writes it: cash stays open at zero, a holding closes."""
+    status = "open" if qty != 0 or kind in ("fiat",) or ledger.cash_kind(instrument) else "closed"
+    return venue, instrument, kind, str(qty), str(cost), str(realized), str(fees), status, time.time_ns()
 
 
 def position_key(inst) -> str:

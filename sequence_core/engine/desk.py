@@ -28,6 +28,9 @@ STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private
 USER_CANCEL = "cancelled by user"
 UNCONFIRMED = "unconfirmed: the venue answered neither the place nor the read:"
 RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by admission
+FUNDING_POLL_S = 600.0    # live: how often the venues' funding payments are read (they book every 1-8 h)
+FUNDING_TAIL_S = 86_400   # a perp closed this recently still has its funding read (late bookings)
+FUNDING_TIMEOUT_S = 30.0
 
 
 FAULT_POINT = os.environ.get("SEQUENCE_ENGINE_FAULT")     # read once: it is set when the engine starts
@@ -60,6 +63,7 @@ class Desk:
         self.in_flight: set[str] = set()
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
+        self._funding: asyncio.Task | None = None
         self.streams: dict[str, list] = {}            # venue -> its UserStreamRunners (live)
         self._polled: dict[tuple, float] = {}          # (venue, the streams covering a book) -> its last poll
         self.listeners: set[asyncio.Queue] = set()
@@ -595,9 +599,11 @@ class Desk:
         self.journal.start_checkpointer()
         await self.recover()
         self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
+        if not self.sandbox:                 # paper perps have no funding (docs/decisions.md)
+            self._funding = asyncio.get_running_loop().create_task(self._funding_loop())
 
     async def stop(self) -> None:
-        for task in list(self.runners.values()) + ([self._poller] if self._poller else []):
+        for task in list(self.runners.values()) + [t for t in (self._poller, self._funding) if t]:
             task.cancel()
         for streams in self.streams.values():
             for stream in streams:
@@ -643,6 +649,38 @@ class Desk:
                                        reason=f"{venue} never received the order"), rt.instruments[venue])
             if graph_id not in self.runners:
                 self._finalize(rt)
+
+    async def _funding_loop(self) -> None:
+        while True:
+            try:
+                await self.poll_funding()
+            except Exception:  # noqa: BLE001 - read again next time; the error is logged
+                log.exception("reading funding payments failed")
+            await asyncio.sleep(FUNDING_POLL_S)
+
+    async def poll_funding(self) -> int:
+        """Keep the funding the venues booked on the perps the ledger holds (or held within
+        FUNDING_TAIL_S): each payment once, moving the perp's realized P&L and the cash it
+        was paid in. How many were new."""
+        from ..journal import position_key
+
+        new = 0
+        for venue, perps in self.journal.funding_due(time.time_ns() - FUNDING_TAIL_S * 10**9).items():
+            since = self.journal.funding_since(venue, perps)
+            if venue not in self.venues or since is None:
+                continue
+            try:
+                payments = await asyncio.wait_for(self.session(venue).funding_payments(since), FUNDING_TIMEOUT_S)
+            except (SequenceError, asyncio.TimeoutError) as exc:
+                log.warning("%s funding payments: %s", venue, exc or "no answer in time")
+                continue
+            by_symbol = {i.venue_symbol: position_key(i) for i in self.venues[venue].instruments() if i.kind == "perp"}
+            kept = self.journal.record_funding(venue, [(p, by_symbol[p.venue_symbol]) for p in payments or ()
+                                                       if p.venue_symbol in by_symbol])
+            if kept:
+                log.info("%s: %d funding payment(s) recorded, %s in all", venue, len(kept), sum(p.amount for p in kept))
+            new += len(kept)
+        return new
 
     def _poll_key(self, venue: str, inst: Instrument) -> tuple:
         """A book's orders are polled by the streams that push them (Binance: spot and USD-M
