@@ -457,6 +457,17 @@ def test_the_published_user_order_and_fill_messages_parse():
     assert unknown.price is None and stream.parse({**fill, "msg": {**fill["msg"], "fee_cost": "3.68"}}, {})[0].fills == ()
 
 
+def test_a_stream_message_without_a_client_id_maps_back_through_the_session():
+    s = KalshiSession(KalshiClient(KEY_ID, PEM, "http://127.0.0.1:9/trade-api/v2"))
+    stream = s.user_stream()
+    msg = {"order_id": "k-1", "ticker": "FED-23DEC-T3.00", "status": "resting", "side": "yes", "yes_price_dollars": "0.35",
+           "fill_count_fp": "0.00", "remaining_count_fp": "10.00", "initial_count_fp": "10.00", "created_ts_ms": 1733047200000}
+    assert stream.parse({"type": "user_order", "msg": msg}, {}) == []        # placed outside the engine: not ours
+    s.remember("seq-node-1", "k-1")                                          # as placing or reading it does
+    (state,) = stream.parse({"type": "user_order", "msg": msg}, {})
+    assert (state.client_order_id, state.venue_order_id) == ("seq-node-1", "k-1")
+
+
 # -- fees -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("revenue,trade_fee,rounding,change", [
     # https://docs.kalshi.com/getting_started/fee_rounding worked examples, fill 1 of each (precision $0.01)

@@ -85,6 +85,7 @@ class KalshiSession(ExecutionSession):
     def __init__(self, client: KalshiClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
         self._ids: dict[str, str] = {}          # client order id -> Kalshi order id
+        self.cids: dict[str, str] = {}          # Kalshi order id -> client order id (the private stream's key)
         self._legs: dict[str, str] = {}         # Kalshi order id -> YES | NO, for orders placed or read here
 
     @staticmethod
@@ -109,15 +110,19 @@ class KalshiSession(ExecutionSession):
         if node.order_type == "post_only":
             body["post_only"] = True
         answer = await self.client.create_order(body)
-        self._ids[node.client_order_id] = answer["order_id"]
+        self.remember(node.client_order_id, answer["order_id"])
         self._legs[answer["order_id"]] = outcome
         return await self.order_state(node.client_order_id, instrument)
+
+    def remember(self, client_order_id: str, order_id: str) -> None:
+        self._ids[client_order_id] = order_id
+        self.cids[order_id] = client_order_id
 
     async def _order_id(self, client_order_id: str, instrument) -> str | None:
         if client_order_id not in self._ids:
             for o in await self.client.orders(ticker_of(instrument)):
                 if o.get("client_order_id") == client_order_id:
-                    self._ids[client_order_id] = o["order_id"]
+                    self.remember(client_order_id, o["order_id"])
         return self._ids.get(client_order_id)
 
     async def order_state(self, client_order_id, instrument=None):

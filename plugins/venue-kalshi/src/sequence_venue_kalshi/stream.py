@@ -80,7 +80,6 @@ class KalshiUserStream(UserStream):
 
     def __init__(self, session, settings: dict):
         self.session, self.settings = session, settings
-        self._cids: dict[str, str] = {}         # Kalshi order id -> client order id, from user_order
 
     async def url(self) -> str:
         return private_url(self.settings)
@@ -114,16 +113,13 @@ class KalshiUserStream(UserStream):
         return NetworkError(f"kalshi refused the private subscription: {text} (code {code})")
 
     def _cid(self, order_id: str) -> str:
-        if order_id not in self._cids:
-            ours = next((c for c, o in self.session._ids.items() if o == order_id), None)
-            if ours is None:
-                return ""
-            self._cids[order_id] = ours
-        return self._cids[order_id]
+        """The client order id of a Kalshi order placed or read by the session, or named by
+        an earlier message ("" for an order placed outside the engine)."""
+        return self.session.cids.get(order_id, "")
 
     def _order(self, o: dict) -> list[OrderState]:
         if o.get("client_order_id"):
-            self._cids[o["order_id"]] = o["client_order_id"]
+            self.session.remember(o["client_order_id"], o["order_id"])
         cid, leg = self._cid(o["order_id"]), self.session._legs.get(o["order_id"])
         if not cid:
             return []           # not an order placed through a client order id: not the engine's
@@ -133,7 +129,7 @@ class KalshiUserStream(UserStream):
     def _fill(self, f: dict) -> list[OrderState]:
         oid = f["order_id"]
         if f.get("client_order_id"):
-            self._cids[oid] = f["client_order_id"]
+            self.session.remember(f["client_order_id"], oid)
         cid, leg = self._cid(oid), self.session._legs.get(oid)
         if not cid:
             return []
