@@ -53,6 +53,7 @@ import msgspec
 
 from sequence_core.errors import InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded, VenueError
 from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.market import plain
 from sequence_core.sentlog import SentLog
 
 from . import contracts as c
@@ -61,11 +62,6 @@ from .signing import Signed, Tx, sign
 
 V = "dex_ethereum"
 BUMP = Decimal("1.125")        # a replacement's fee caps over the pending transaction's
-
-
-def _plain(d: Decimal) -> Decimal:
-    """Without trailing zeros and never in exponent form (0.500000000000000000 -> 0.5, not 5E-1)."""
-    return Decimal(format(d.normalize(), "f"))
 
 
 class TxRecord(msgspec.Struct):
@@ -350,8 +346,9 @@ class DexSession(ExecutionSession):
         fee = lp_fee + gas_eth * eth_price
         block = await self.client.block(int(receipt.get("blockNumber", "0x0"), 16))
         ts = int(block["timestamp"], 16) * 1_000_000_000 if block and block.get("timestamp") else time.time_ns()
-        return VenueFill(rec.tx_hash, _plain(price.quantize(Decimal("1e-12"))), _plain(qty),
-                         _plain(fee.quantize(Decimal("1e-12"))), quote_name, "taker", ts)
+        # without trailing zeros and never in exponent form (0.500000000000000000 -> 0.5, not 5E-1)
+        return VenueFill(rec.tx_hash, Decimal(plain(price.quantize(Decimal("1e-12")))), Decimal(plain(qty)),
+                         Decimal(plain(fee.quantize(Decimal("1e-12")))), quote_name, "taker", ts)
 
     async def eth_price(self) -> Decimal:
         """ETH in the quote, to price gas for non-ETH pools (a QuoterV2 quote of 1 WETH, cached 60 s)."""

@@ -72,11 +72,6 @@ def _dec(value) -> Decimal:
     return Decimal(str(value))
 
 
-def _plain(value: Decimal) -> Decimal:
-    """0.500000000 (token units) as 0.5, the way the order was written."""
-    return Decimal(plain(str(value)))
-
-
 def _owned(balances: list, owner: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for b in balances or ():
@@ -246,13 +241,13 @@ class SolanaSession(ExecutionSession):
             raise NetworkError(f"solana: the node has no record of confirmed transaction {rec.txid} yet")
         base, quote = rec.symbol.split("-")
         delta, fee_lamports = moved(tx, self.owner)
-        base_qty, quote_amt = (_plain(from_raw(base, abs(delta.get(mint(base), 0)))),
+        base_qty, quote_amt = (Decimal(plain(from_raw(base, abs(delta.get(mint(base), 0))))),
                                from_raw(quote, abs(delta.get(mint(quote), 0))))
         ts = int(tx.get("blockTime") or 0) * 1_000_000_000
         if not base_qty:
             return OrderState(rec.client_order_id, rec.txid, "REJECTED", Decimal(0), reason=(
                 f"transaction {rec.txid} landed but moved no {base} for this wallet"), venue_ts_ns=ts)
-        price = _plain(quote_amt / base_qty)
+        price = Decimal(plain(quote_amt / base_qty))
         fee_sol = Decimal(fee_lamports) / LAMPORTS_PER_SOL
         fee = fee_sol * (price if base == "SOL" else await self._sol_price(quote))
         fill = VenueFill(rec.txid, price, base_qty, fee.quantize(Decimal(1).scaleb(-decimals(quote))), quote, "taker", ts)
