@@ -96,12 +96,12 @@ def test_signature_matches_the_documented_payload():
 
 
 # -- orders -----------------------------------------------------------------------------------------
-def test_ioc_buy_fills_with_the_fee_in_quote(fake):
+def test_ioc_buy_fills_with_the_fee_in_the_base_received(fake):
     state = asyncio.run(using(session(fake), lambda s: s.place(node(), BTC)))
     assert state.status == "FILLED" and state.filled_qty == Decimal("0.5")
     (f,) = state.fills
-    assert f.price == Decimal("91000.00") and f.liquidity == "taker" and f.fee_asset == "USD"
-    assert f.fee == Decimal("0.0025") * Decimal("91000.00")          # 0.5% of 0.5 BTC, taken in BTC, in USD
+    assert f.price == Decimal("91000.00") and f.liquidity == "taker" and f.fee_asset == "BTC"
+    assert f.fee == Decimal("0.0025")                                 # 0.5% of 0.5 BTC, taken in BTC
     sent = fake.bodies[0]["params"]
     assert (sent["type"], sent["time_in_force"], sent["side"], sent["client_oid"]) == \
         ("LIMIT", "IMMEDIATE_OR_CANCEL", "BUY", node().client_order_id)
@@ -322,7 +322,7 @@ def test_a_resting_order_fill_arrives_on_the_user_stream_with_the_trade_id_rest_
     (fill,) = states[-1].fills
     assert [st.status for st in states if not st.fills] == ["NEW", "PARTIALLY_FILLED"]
     assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
-    assert fill.fee == Decimal("0.2") * Decimal("0.0025") * Decimal("90000.00")     # BTC fee, in USD
+    assert (fill.fee, fill.fee_asset) == (Decimal("0.2") * Decimal("0.0025"), "BTC")    # as charged
     assert fill.fill_id == fake.trades[-1]["trade_id"]            # what private/get-trades reports
 
 

@@ -43,6 +43,8 @@ def test_quote_buy_amend_cancel_fills(world):
     d = cli.json("buy", "BTC-USD", "0.01", "--venue", "cryptocom")
     assert d["graph"]["status"] == "FILLED" and d["fills"][0]["price"] == "91000.00"
     assert len(cli.json("fills")) == 1
+    held = {r["instrument"]: r for r in cli.json("positions", "--venue", "cryptocom")["rows"]}
+    assert held["BTC"]["qty"] == "0.00995"          # the 0.5% taker fee was taken in BTC, from the BTC received
 
     rest = cli.json("buy", "BTC-USD", "0.02", "--venue", "cryptocom", "--limit-price", "80000.00")
     node_id = rest["nodes"][0]["node_order_id"]

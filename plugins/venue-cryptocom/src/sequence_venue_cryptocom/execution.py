@@ -16,8 +16,9 @@ queue place unless only its size goes down. Without a ``client_oid`` the amended
 take the request id as its client id, so the node's id is passed again to keep it findable.
 Fills come from ``private/get-trades`` (1 request per second) for the order's instrument since
 its creation, filtered by ``order_id``, and only when ``cumulative_quantity`` grew: ``fees``
-is negative when charged, in ``fee_instrument_name``; a base-asset fee is converted to quote
-at the fill price; fills and order changes also arrive on the user websocket (stream.py).
+is negative when charged, in ``fee_instrument_name``, and is reported in that asset as charged
+(a buy's fee in the base is taken from the base received: the ledger takes it from that
+holding, TCA counts it at the fill price); fills and order changes also arrive on the user websocket (stream.py).
 Perpetuals are not traded here yet.
 """
 
@@ -39,11 +40,8 @@ def _ns(row: dict) -> int:
 
 
 def _fill(t: dict, inst) -> VenueFill:
-    price, fee = Decimal(t["traded_price"]), -Decimal(t.get("fees") or "0")
-    asset = t.get("fee_instrument_name") or inst.quote
-    if asset == inst.base:
-        fee, asset = fee * price, inst.quote
-    return VenueFill(str(t["trade_id"]), price, Decimal(t["traded_quantity"]), fee, asset,
+    return VenueFill(str(t["trade_id"]), Decimal(t["traded_price"]), Decimal(t["traded_quantity"]),
+                     -Decimal(t.get("fees") or "0"), t.get("fee_instrument_name") or inst.quote,
                      "maker" if t.get("taker_side") == "MAKER" else "taker", _ns(t))
 
 
