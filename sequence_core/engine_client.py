@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import msgspec
 
@@ -20,6 +21,8 @@ from .home import ensure_home, locked
 
 START_TIMEOUT_S = 15.0
 REQUEST_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0       # engine stop: how long a clean shutdown may take before it is killed
+KILL_WAIT_S = 5.0
 
 
 class EngineInfo(msgspec.Struct):
@@ -32,13 +35,17 @@ class EngineInfo(msgspec.Struct):
 
 
 def _alive(pid: int) -> bool:
+    """Whether *pid* runs: a zombie (exited, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True                     # no /proc (macOS): the signal's answer stands
 
 
 def engine_info() -> EngineInfo | None:
@@ -84,6 +91,15 @@ def start_engine() -> tuple[EngineInfo, bool]:
         raise SequenceError(f"the engine did not start within {START_TIMEOUT_S:.0f}s; see {home / 'logs' / 'engine.log'}")
 
 
+def _exits(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def stop_engine() -> EngineInfo | None:
     info = engine_info()
     if info is None:
@@ -92,9 +108,15 @@ def stop_engine() -> EngineInfo | None:
         call(info, "POST", "/v1/shutdown", {})
     except SequenceError:
         os.kill(info.pid, 15)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(info.pid):
-        time.sleep(0.05)
+    if not _exits(info.pid, STOP_TIMEOUT_S):
+        # a shutdown stuck past its time is killed, as a crash would end it (the journal is
+        # crash-safe; the next start reconciles): returning with it still running made the
+        # next start fail
+        try:
+            os.kill(info.pid, 9)
+        except ProcessLookupError:
+            pass
+        _exits(info.pid, KILL_WAIT_S)
     path = ensure_home() / "engine.json"
     try:   # the engine removes it on a clean exit; clear it if it still names this pid
         if msgspec.json.decode(path.read_bytes(), type=EngineInfo).pid == info.pid:

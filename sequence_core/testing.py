@@ -268,6 +268,13 @@ class LiveCli:
             time.sleep(0.02)
         raise AssertionError(f"{what} not reached within {timeout_s:g}s")
 
+    def restart_engine(self) -> None:
+        """``engine stop``, then ``engine start`` (a starting live desk reads what it reads at
+        start, such as funding payments)."""
+        for command in ("stop", "start"):
+            r = self.run("engine", command)
+            assert r.returncode == 0, r.stderr
+
     def connect(self, venue: str, creds: dict) -> None:
         import json
 

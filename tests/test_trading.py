@@ -313,3 +313,42 @@ def test_lifecycle_event_stream_long_poll(trader, home):
     rest = get(f"/v1/sandbox/events?after={result['last_id']}")
     everything = [e["kind"] for e in result["events"] + rest["events"]]
     assert "terminal" in everything                               # resuming from last_id misses nothing
+
+
+STUCK_ENGINE = """
+import http.server, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)          # a shutdown that never ends
+class H(http.server.BaseHTTPRequestHandler):
+    def _ok(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"{}")
+    do_GET = do_POST = _ok
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def test_engine_stop_ends_an_engine_whose_shutdown_hangs(home, monkeypatch):
+    """`engine stop` returns with the engine gone: one stuck in its shutdown is killed after
+    the stop timeout (returning while it ran made the next `engine start` fail)."""
+    import subprocess
+    import sys
+
+    import msgspec
+
+    from sequence_core import engine_client
+    from sequence_core.home import ensure_home
+
+    monkeypatch.setattr(engine_client, "STOP_TIMEOUT_S", 0.5)
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_ENGINE], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        info = engine_client.EngineInfo(proc.pid, port, "seq_test", "0", 0)
+        (ensure_home() / "engine.json").write_bytes(msgspec.json.encode(info))
+        assert engine_client.stop_engine().pid == proc.pid
+        assert proc.wait(timeout=5) == -9                        # killed, and stop returned only then
+        assert engine_client.engine_info() is None and not (ensure_home() / "engine.json").exists()
+    finally:
+        proc.kill()
+        proc.wait()
