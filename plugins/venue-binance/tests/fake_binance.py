@@ -37,6 +37,14 @@ change made through its REST API or ``fill_resting_perp()`` (a TRADE's ``t``, ``
 ``commission``, ``commissionAsset``, ``maker``, ``time``); ``expire_listen_key()`` drops the key
 and pushes ``listenKeyExpired``. Each kind of socket has its own list (``spot_market``,
 ``f_market``, ``private``, ``f_private``); ``drop_sockets()`` closes them all.
+USD-M income: ``GET /fapi/v1/income`` (signed) serves ``f_income`` rows as Binance documents them
+(Get Income History): filtered by ``incomeType`` and ``symbol``, ``startTime``/``endTime`` in ms
+both inclusive (neither: the last 7 days; only one: open on the other side, the fake's choice),
+oldest first, the first ``limit`` of them (default 100, over 1000 refused with -1130); ``page`` is
+not served. ``book_funding()`` adds a row; ``settle_funding(rate)`` books one funding round on the
+open positions (funding = position value x rate, a positive rate paid by longs to shorts, as
+Binance's futures FAQ has it, quoted at https://docs.traderwagon.com/faq/futures-trading-introduction/funding-fee),
+so income = -size x mark x rate, the mark being the fake book's mid.
 """
 
 from __future__ import annotations
@@ -86,6 +94,8 @@ class FuturesDesk:
         self.f_private: list = []                         # /private/ws sockets with a valid key
         self.f_logins: list[bool] = []                    # each private handshake: a key it issued?
         self.f_events: list[str] = []                     # the events= each private socket asked for
+        self.f_income: list[dict] = []                    # /fapi/v1/income rows
+        self._tran_ids = itertools.count(6725918796342150260, 7919)   # Binance's tranIds run past 2^53
 
     def futures_routes(self, app) -> None:
         r = app.router
@@ -102,6 +112,7 @@ class FuturesDesk:
         r.add_get("/fapi/v3/balance", self.f_balance)
         r.add_get("/fapi/v3/positionRisk", self.f_position_risk)
         r.add_get("/fapi/v1/positionSide/dual", self.f_dual)
+        r.add_get("/fapi/v1/income", self.f_income_history)
         r.add_post("/fapi/v1/listenKey", self.f_listen_key_post)
         r.add_put("/fapi/v1/listenKey", self.f_listen_key_put)
         r.add_delete("/fapi/v1/listenKey", self.f_listen_key_delete)
@@ -294,6 +305,35 @@ class FuturesDesk:
         if not isinstance(p, dict):
             return p
         return web.json_response({"dualSidePosition": self.dual_side})
+
+    async def f_income_history(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        limit = int(p.get("limit", 100))
+        if not 1 <= limit <= 1000:
+            return self.error(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        now = self.now_ms()
+        start, end = int(p.get("startTime", 0)), int(p.get("endTime", now))
+        if "startTime" not in p and "endTime" not in p:
+            start = now - 7 * 86_400_000
+        rows = [r for r in self.f_income if start <= r["time"] <= end and p.get("incomeType", r["incomeType"]) == r["incomeType"]
+                and p.get("symbol", r["symbol"]) == r["symbol"]]
+        return web.json_response(sorted(rows, key=lambda r: (r["time"], r["tranId"]))[:limit])
+
+    def book_funding(self, symbol: str, income: str, time_ms: int | None = None, asset: str = "USDT") -> dict:
+        """One FUNDING_FEE income row (``income`` signed: received > 0), at ``time_ms`` or now."""
+        row = {"symbol": symbol, "incomeType": "FUNDING_FEE", "income": income, "asset": asset, "info": "FUNDING_FEE",
+               "time": self.now_ms() if time_ms is None else time_ms, "tranId": next(self._tran_ids), "tradeId": ""}
+        self.f_income.append(row)
+        if asset == "USDT":
+            self.f_wallet += Decimal(income)
+        return row
+
+    def settle_funding(self, rate: str) -> list[dict]:
+        """A funding round at ``rate`` on every open position at the mid (longs pay a positive rate)."""
+        mark = (min(self.f_asks) + max(self.f_bids)) / 2
+        return [self.book_funding(s, f"{-a * mark * Decimal(rate):.8f}") for s, (a, _) in self.f_positions.items() if a]
 
     async def f_depth(self, request):
         self.f_depth_requests += 1

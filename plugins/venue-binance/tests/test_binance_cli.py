@@ -2,7 +2,7 @@
 connect, heartbeat, quote from the live source (REST snapshot, then the engine's websocket
 book), buy, a resting order, native amend, cancel, fills; USD-M perps: buy, positions --kind
 perp, a resting perp amended in place, a resting perp's later fill pushed on the USD-M user data
-stream, and bad input refused before anything is sent."""
+stream, bad input refused before anything is sent, and funding payments reaching the ledger once."""
 
 import json
 import os
@@ -212,3 +212,34 @@ def test_a_resting_perp_filled_later_reaches_fills_through_the_usdm_stream(world
                       cid, "0.01", "80000.0", lambda: server.requests.count(("GET", "/fapi/v1/order")))
     assert server.f_events == ["ORDER_TRADE_UPDATE"] and server.f_key_posts == 1    # one key, one socket
     assert server.logins == [True]                    # the spot stream runs beside it (both live: slow polling)
+
+
+def test_live_perp_funding_reaches_the_ledger_once(world):
+    """The engine reads funding when it starts (then every 10 minutes) for a venue where the
+    ledger holds a perp: Binance's FUNDING_FEE rows from the first perp fill on, each once."""
+    from sequence_core.testing import LiveCli
+
+    run, server, _ = world
+    assert run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance").returncode == 0
+    ((trade,),) = server.f_trades.values()
+    server.book_funding("BTCUSDT", "-7", trade["time"] - 3_600_000)     # before the ledger held the perp: not its own
+    (paid,) = server.settle_funding("0.0001")                            # the long pays 0.01 x 90995 x 0.0001
+    server.book_funding("DOGEUSDT", "3")                                 # a perp Sequence does not list: skipped
+
+    def realized():
+        return json.loads(run("positions", "--output", "json").stdout)["summary"]["realized_pnl"]
+
+    def reads():
+        return [int(r["startTime"]) for r in server.f_requests if r["_path"] == "/fapi/v1/income"]
+
+    def restart():                                                       # an engine reads funding as it starts
+        assert run("engine", "stop").returncode == 0 and run("engine", "start").returncode == 0
+
+    restart()
+    LiveCli.wait(lambda: Decimal(realized()) == Decimal("-0.09099500"), "the funding payment in the ledger")
+    first = len(reads())
+    restart()
+    LiveCli.wait(lambda: len(reads()) > first, "a second funding read")
+    assert Decimal(realized()) == Decimal("-0.09099500")                 # read again, kept once
+    assert trade["time"] <= reads()[0] <= paid["time"]                   # the first read starts at the perp's fill,
+    assert reads()[-1] == paid["time"] - 3_600_000                       # the next an hour before the payment kept

@@ -1,6 +1,6 @@
 """Binance USD-M perpetuals against the fake server (signed as Binance verifies them) and the
 recorded USD-M answers in shared/data/responses/binance: orders, fills, positions, amend,
-refusals, balances, contract specs, perp books."""
+refusals, balances, contract specs, perp books, funding payments."""
 
 import asyncio
 import json
@@ -13,8 +13,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))   # the fake server beside this file
 from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, VenueError  # noqa: E402
+from sequence_core.execution import FundingPayment  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_venue_binance.execution import BinanceSession, fapi_url, perp_fill, perp_position, perp_state  # noqa: E402
+from sequence_venue_binance import execution  # noqa: E402
+from sequence_venue_binance.execution import (BinanceSession, fapi_url, funding_payment, perp_fill, perp_position,  # noqa: E402
+                                              perp_state)
 from sequence_venue_binance.feed import BinanceFeed  # noqa: E402
 from sequence_venue_binance.http import BinanceClient, BinanceFuturesClient  # noqa: E402
 from sequence_venue_binance.symbols import INSTRUMENTS, SYMBOLS, from_futures_exchange_info  # noqa: E402
@@ -285,3 +288,127 @@ def test_perp_books_belong_to_the_usdm_feed_and_snapshot_from_the_futures_host(f
         ("BTCUSDT_PERP", 7000, (Decimal("90990.00"), Decimal("2.000")), (Decimal("91000.00"), Decimal("2.000")))
     assert fake.f_depth_limits == [20, 1000]        # a quote asks for what it shows; a streamed book starts from 1000
     assert fake.depth_requests == 0                 # never the spot host
+
+
+# -- funding payments (GET /fapi/v1/income, incomeType=FUNDING_FEE) -------------------------------
+DAY_MS = 86_400_000
+# FUNDING_FEE rows as Binance returned them: ccxt/ccxt#16764 (a BTCUSDT payment, USDT) and
+# freqtrade/freqtrade#11783 (two MOVEUSDT receipts on a credits account, BNFCR)
+RECORDED_FUNDING = [
+    {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "-10.37434190", "asset": "USDT", "info": "FUNDING_FEE",
+     "time": 1675123200000, "tranId": 6725918796342150260, "tradeId": ""},
+    {"symbol": "MOVEUSDT", "incomeType": "FUNDING_FEE", "income": "0.07945043", "asset": "BNFCR", "info": "FUNDING_FEE",
+     "time": 1747641605000, "tranId": 767561098101965730, "tradeId": ""},
+    {"symbol": "MOVEUSDT", "incomeType": "FUNDING_FEE", "income": "0.08670890", "asset": "BNFCR", "info": "FUNDING_FEE",
+     "time": 1747656001000, "tranId": 768164974278656440, "tradeId": ""},
+]
+# the documented example answer of Get Income History (a TRANSFER and a COMMISSION row)
+DOCUMENTED_INCOME = [
+    {"symbol": "", "incomeType": "TRANSFER", "income": "-0.37500000", "asset": "USDT", "info": "TRANSFER",
+     "time": 1570608000000, "tranId": 9689322392, "tradeId": ""},
+    {"symbol": "BTCUSDT", "incomeType": "COMMISSION", "income": "-0.01000000", "asset": "USDT", "info": "COMMISSION",
+     "time": 1570636800000, "tranId": 9689322392, "tradeId": "2059192"},
+]
+
+
+def income_requests(fake):
+    return [r for r in fake.f_requests if r["_path"] == "/fapi/v1/income"]
+
+
+def test_recorded_funding_rows_parse_with_binances_sign():
+    paid, received, again = [funding_payment(r) for r in RECORDED_FUNDING]
+    assert paid == FundingPayment("BTCUSDT:6725918796342150260", "BTCUSDT_PERP", "USDT", Decimal("-10.37434190"),
+                                            1675123200000 * 1_000_000)     # the perp's venue symbol; paid < 0
+    assert (received.payment_id, received.venue_symbol, received.asset, received.amount) == \
+        ("MOVEUSDT:767561098101965730", "MOVEUSDT_PERP", "BNFCR", Decimal("0.07945043"))   # received > 0; tranId exact past 2^53
+    assert again.venue_ts_ns == 1747656001000 * 1_000_000
+
+
+def test_recorded_and_documented_rows_read_through_the_session_at_their_own_time(fake):
+    fake.f_income = DOCUMENTED_INCOME + RECORDED_FUNDING
+    fake.clock_offset_ms = 1747656001000 + 3_600_000 - fake.now_ms()      # Binance's clock an hour after the last row
+
+    async def work(s):
+        await s.futures.clock.sync()
+        return await s.funding_payments(1747641605000 * 1_000_000)
+    got = with_session(fake, work)
+    assert [(p.payment_id, p.amount) for p in got] == [("MOVEUSDT:767561098101965730", Decimal("0.07945043")),
+                                                        ("MOVEUSDT:768164974278656440", Decimal("0.08670890"))]
+    (sent,) = income_requests(fake)
+    assert (sent["incomeType"], sent["limit"], sent["startTime"]) == ("FUNDING_FEE", "1000", "1747641605000")
+    assert 1747656001000 <= int(sent["endTime"]) < 1747641605000 + 7 * DAY_MS
+
+
+def test_funding_follows_the_venues_sign_long_pays_short_receives(fake):
+    async def work(s):
+        await s.place(node(19), BTC)                                        # long 0.01 BTC
+        await s.place(node(20, "sell", "0.001", "90990.0"), ETH)            # short 0.001 ETH (at the fake's one book)
+        since = fake.now_ms() * 1_000_000
+        fake.settle_funding("0.0001")                                       # a positive rate: longs pay shorts
+        return await s.funding_payments(since)
+    btc, eth_paid = with_session(fake, work)
+    assert (btc.venue_symbol, btc.amount, btc.asset) == ("BTCUSDT_PERP", Decimal("-0.09099500"), "USDT")    # 0.01 x 90995 x 0.0001
+    assert (eth_paid.venue_symbol, eth_paid.amount) == ("ETHUSDT_PERP", Decimal("0.00909950"))
+
+
+def test_funding_walks_seven_day_windows_and_pages_oldest_first(fake, monkeypatch):
+    monkeypatch.setattr(execution, "FUNDING_PAGE", 3)
+    now = fake.now_ms()
+    t0 = now - 20 * DAY_MS
+    for hour, symbol in [(0, "BTCUSDT"), (4, "BTCUSDT"), (8, "BTCUSDT"), (8, "ETHUSDT"), (16, "BTCUSDT"), (16, "ETHUSDT"),
+                         (7 * 24, "BTCUSDT"), (15 * 24, "ETHUSDT"), (19 * 24, "BTCUSDT")]:
+        fake.book_funding(symbol, "-0.01", t0 + hour * 3_600_000)         # pages of 3 end between two rows of one ms
+    fake.book_funding("BTCUSDT", "5", t0 - 1)                               # before since: not returned
+    got = with_session(fake, lambda s: s.funding_payments(t0 * 1_000_000))
+    assert [(p.venue_ts_ns // 1_000_000 - t0) // 3_600_000 for p in got] == [0, 4, 8, 8, 16, 16, 168, 360, 456]
+    assert len({p.payment_id for p in got}) == 9 and all(p.venue_ts_ns >= t0 * 1_000_000 for p in got)
+    sent = [(int(r["startTime"]), int(r["endTime"])) for r in income_requests(fake)]
+    assert all(end - start < 7 * DAY_MS for start, end in sent)             # no request spans more than 7 days
+    windows = sorted({end for _, end in sent})
+    assert windows[0] == t0 + 7 * DAY_MS - 1 and len(windows) == 3           # 20 days: three windows, back to back
+    assert len(sent) > len(windows)                                         # and pages inside them
+
+
+def test_funding_since_is_honoured_to_the_nanosecond(fake):
+    now = fake.now_ms()
+    fake.book_funding("BTCUSDT", "-1", now - 2_000)
+    fake.book_funding("BTCUSDT", "-2", now - 1_000)
+    got = with_session(fake, lambda s: s.funding_payments((now - 2_000) * 1_000_000 + 1))   # 1 ns after the first
+    assert [p.amount for p in got] == [Decimal("-2")]
+    assert income_requests(fake)[0]["startTime"] == str(now - 2_000 + 1)                     # the next whole ms
+
+
+def test_funding_reads_nothing_older_than_binance_keeps(fake):
+    now = fake.now_ms()
+    with_session(fake, lambda s: s.funding_payments((now - 365 * DAY_MS) * 1_000_000))
+    sent = income_requests(fake)
+    assert int(sent[0]["startTime"]) >= now - 92 * DAY_MS and len(sent) == 14     # three months, not a year of windows
+
+
+def test_funding_stops_at_the_request_cap_with_the_oldest_part_and_a_warning(fake, monkeypatch, caplog):
+    monkeypatch.setattr(execution, "FUNDING_PAGE", 2)
+    monkeypatch.setattr(execution, "FUNDING_MAX_REQUESTS", 3)
+    t0 = fake.now_ms() - DAY_MS
+    for n in range(6):
+        fake.book_funding("BTCUSDT", f"-{n + 1}", t0 + n * 1_000)
+    got = with_session(fake, lambda s: s.funding_payments(t0 * 1_000_000))
+    assert [p.amount for p in got] == [Decimal("-1"), Decimal("-2"), Decimal("-3"), Decimal("-4")]  # a gapless start
+    assert len(income_requests(fake)) == 3 and "stopped after 3 income requests" in caplog.text
+
+
+def test_a_full_page_at_one_millisecond_is_an_error_not_a_loop(fake, monkeypatch):
+    monkeypatch.setattr(execution, "FUNDING_PAGE", 2)
+    t = fake.now_ms() - 1_000
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        fake.book_funding(symbol, "-1", t)
+    with pytest.raises(VenueError, match="more than 2 funding rows booked in one millisecond"):
+        with_session(fake, lambda s: s.funding_payments((t - 5) * 1_000_000))
+
+
+def test_a_refused_funding_read_is_an_authentication_error_without_the_secret(fake):
+    with pytest.raises(AuthenticationError) as err:
+        with_session(fake, lambda s: s.funding_payments(0), secret="not-the-funding-secret")
+    assert "-1022" in str(err.value) and "not-the-funding-secret" not in str(err.value)
+    fake.futures_refused = True                                             # a key without futures permission
+    with pytest.raises(AuthenticationError, match="-2015"):
+        with_session(fake, lambda s: s.funding_payments(0))

@@ -17,6 +17,13 @@ in a ``feeDetail`` list), order detail with ``state``, ``entrustedList``/``fillL
 wrappers, ``account`` with ``posMode`` (``pos_mode``, default one_way_mode) and ``marginMode``,
 and the futures ``orders`` channel (``clientOId``, ``tradeScope`` T/M). A place without
 ``tradeSide`` while ``pos_mode`` is hedge_mode is refused as Bitget does.
+
+Futures bills (``GET /api/v2/mix/account/bill``): ``book_bill()`` books one (``billId``
+rising with time, as Bitget's ids do); a read filters by ``businessType`` and by
+``startTime``/``endTime`` (both inclusive, at most 30 days apart, else refused: Bitget
+documents the limit, not its error code, so 40017 here), newest first, ``limit`` (default
+20, at most 100), ``idLessThan`` for older pages and ``endId`` = the page's last bill.
+``bill_reads`` keeps each read's parameters.
 """
 
 from __future__ import annotations
@@ -71,6 +78,9 @@ class FakeBitget(FakeVenueServer):
         self.pos_mode, self.margin_mode = "one_way_mode", "crossed"
         self.futures_usdt = "4800"                    # the futures account's crossedMaxAvailable
         self.perp_places: list[dict] = []
+        self.bills: list[dict] = []
+        self.bill_reads: list[dict] = []
+        self._bill_ids = itertools.count(1_100_000_000_000_000_000)
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -116,6 +126,7 @@ class FakeBitget(FakeVenueServer):
         r.add_get("/api/v2/mix/account/account", self.perp_account)
         r.add_get("/api/v2/mix/account/accounts", self.perp_accounts)
         r.add_get("/api/v2/mix/position/all-position", self.all_position)
+        r.add_get("/api/v2/mix/account/bill", self.account_bill)
         return app
 
     async def time(self, request):
@@ -483,3 +494,25 @@ class FakeBitget(FakeVenueServer):
                              "posMode": self.pos_mode, "unrealizedPL": "0", "liquidationPrice": "-1", "markPrice": f"{PERP_BID}",
                              "marginSize": f"{abs(pos['qty']) * pos['entry'] / 10:f}"})
         return ok(rows)
+
+    def book_bill(self, symbol: str, amount: str, c_time_ms: int, business: str = "contract_settle_fee", fee: str = "0") -> str:
+        """A bill on the futures account (funding by default); its billId."""
+        bill_id = str(next(self._bill_ids))
+        self.bills.append({"billId": bill_id, "symbol": symbol, "amount": amount, "fee": fee, "feeByCoupon": "",
+                           "businessType": business, "coin": "USDT", "balance": "5000", "cTime": str(c_time_ms)})
+        return bill_id
+
+    @signed
+    async def account_bill(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        self.bill_reads.append(p)
+        end, limit = int(p.get("endTime") or self.now_ms()), int(p.get("limit") or 20)
+        start = int(p.get("startTime") or end - 30 * 86_400_000)          # (the fake's default window)
+        if end - start > 30 * 86_400_000 or limit > 100:
+            return fail("40017", "Parameter verification failed: the interval must be <= 30 days, limit <= 100")
+        rows = sorted((b for b in self.bills if start <= int(b["cTime"]) <= end
+                       and p.get("businessType") in (None, b["businessType"])
+                       and ("idLessThan" not in p or int(b["billId"]) < int(p["idLessThan"]))),
+                      key=lambda b: -int(b["billId"]))[:limit]
+        return ok({"bills": rows, "endId": rows[-1]["billId"] if rows else None})

@@ -6,6 +6,7 @@ documented Bitget answers parsed."""
 
 import asyncio
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -395,3 +396,81 @@ def test_documented_fill_and_order_push_parse():
     assert (state.client_order_id, state.status, state.filled_qty) == ("1", "FILLED", Decimal("0.01"))
     assert (pushed.fill_id, pushed.price, pushed.qty, pushed.fee, pushed.fee_asset, pushed.liquidity) == \
         ("1111111111", Decimal("27000.5"), Decimal("0.01"), Decimal("0.162003"), "USDT", "taker")
+
+
+# -- perp funding from the futures account's bills -------------------------------------------------
+# https://www.bitget.com/api-doc/contract/account/Get-Account-Bill (the documented answer's data)
+DOCUMENTED_BILLS = {"bills": [
+    {"billId": "1", "symbol": "BTCUSDT", "amount": "-0.004992", "fee": "0", "feeByCoupon": "", "businessType": "contract_settle_fee",
+     "coin": "USDT", "balance": "232.21", "cTime": "1695715200654"},
+    {"billId": "2", "symbol": "ETHUSDT", "amount": "0", "fee": "-0.222012", "feeByCoupon": "", "businessType": "open_long",
+     "coin": "USDT", "balance": "232.21", "cTime": "1695714563516"}], "endId": "2"}
+DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+
+
+def test_documented_bills_parse_to_the_funding_paid_on_the_perp():
+    from sequence_core.execution import FundingPayment
+    from sequence_venue_bitget.execution import funding_from
+
+    (paid,) = funding_from(DOCUMENTED_BILLS["bills"])            # the open_long bill is a fee, not funding
+    assert paid == FundingPayment("1", "BTCUSDT_UMCBL", "USDT", Decimal("-0.004992"), 1695715200654_000_000)
+    assert paid.venue_symbol == PERP.venue_symbol
+
+
+def book_funding(fake, start_ms: int, count: int, step_ms: int = 4 * HOUR_MS) -> list[tuple]:
+    """*count* funding bills every *step_ms* from *start_ms*, BTC received and ETH paid in turn,
+    each beside a trade's fee bill; (billId, symbol, amount, ms) of the funding ones."""
+    booked = []
+    for n in range(count):
+        at = start_ms + n * step_ms
+        symbol, amount = ("BTCUSDT", f"0.{n + 1:04d}") if n % 2 == 0 else ("ETHUSDT", f"-0.{n + 1:04d}")
+        booked.append((fake.book_bill(symbol, amount, at), symbol, amount, at))
+        fake.book_bill(symbol, "0", at, business="open_long", fee="-0.2")
+    return booked
+
+
+def test_funding_walks_30_day_windows_and_every_page_oldest_first_from_since(fake):
+    booked = book_funding(fake, fake.now_ms() - 70 * DAY_MS, 420)        # 70 days of 4-hourly funding
+    since_ns = booked[5][3] * 1_000_000 + 1                               # just after the sixth: it is not returned
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(since_ns)))
+    assert [(p.payment_id, p.venue_symbol, p.asset, p.amount, p.venue_ts_ns) for p in got] == \
+        [(i, symbol + "_UMCBL", "USDT", Decimal(amount), at * 1_000_000) for i, symbol, amount, at in booked[6:]]
+    assert got[0].amount > 0 > got[1].amount                              # received, then paid
+    reads = fake.bill_reads
+    assert int(reads[0]["startTime"]) == since_ns // 1_000_000 and len(reads) == 5      # windows of 180, 180, 54 bills
+    assert all(int(r["endTime"]) - int(r["startTime"]) <= 30 * DAY_MS for r in reads)
+    assert all((r["productType"], r["businessType"], r["limit"]) == ("USDT-FUTURES", "contract_settle_fee", "100") for r in reads)
+    assert [r.get("idLessThan") is not None for r in reads] == [False, True, False, True, False]
+
+
+def test_funding_reads_reach_back_90_days_at_most(fake, caplog):
+    now = fake.now_ms()
+    fake.book_bill("BTCUSDT", "-0.5", now - 100 * DAY_MS)
+    recent = fake.book_bill("BTCUSDT", "0.25", now - DAY_MS)
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(0)))
+    assert [(p.payment_id, p.amount) for p in got] == [(recent, Decimal("0.25"))]
+    assert len(fake.bill_reads) == 3 and int(fake.bill_reads[0]["startTime"]) >= now - 90 * DAY_MS
+    assert "90 days" in caplog.text
+
+
+def test_the_request_cap_returns_the_windows_read_whole_or_raises(fake, monkeypatch, caplog):
+    import sequence_venue_bitget.execution as execution
+    from sequence_core.errors import VenueError
+
+    start = fake.now_ms() - 70 * DAY_MS
+    booked = book_funding(fake, start, 420)
+    monkeypatch.setattr(execution, "MAX_BILL_REQUESTS", 3)              # the first window takes 2, the second needs 2
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(start * 1_000_000)))
+    assert [p.payment_id for p in got] == [i for i, _, _, at in booked if at <= start + 30 * DAY_MS]
+    assert "funding read up to" in caplog.text and len(fake.bill_reads) == 3
+    monkeypatch.setattr(execution, "MAX_BILL_REQUESTS", 1)
+    with pytest.raises(VenueError, match="more than 1 requests"):
+        asyncio.run(using(session(fake), lambda s: s.funding_payments(start * 1_000_000)))
+
+
+def test_a_refused_bill_read_is_an_authentication_error_without_the_secret(fake):
+    fake.book_bill("BTCUSDT", "-0.5", fake.now_ms() - HOUR_MS)
+    with pytest.raises(AuthenticationError) as err:
+        asyncio.run(using(session(fake, secret="not-it-secret"), lambda s: s.funding_payments(time.time_ns() - DAY_MS * 10**6)))
+    assert "40009" in str(err.value) and "not-it-secret" not in str(err.value) and SECRET not in str(err.value)
+    assert fake.bill_reads == []

@@ -2,6 +2,7 @@
 spot, then USDT-M perps (buy, `positions --kind perp`, a flip, refusals, amend, stream fill)."""
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,23 @@ def test_a_resting_perp_order_filled_later_reaches_fills_through_the_private_str
                       lambda: server.requests.count(("GET", "/api/v2/mix/order/detail")))
     (row,) = cli.json("positions", "--kind", "perp")["rows"]
     assert (row["qty"], row["entry"]) == ("0.02", "80000.0")
+
+
+def test_funding_booked_on_a_held_perp_reaches_the_ledger_once(world):
+    """A starting engine reads the funding of the perps the ledger holds (then every 10 min):
+    a restart reads the bills again and keeps only the new one."""
+    cli, server = world
+    assert cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]["status"] == "FILLED"
+    held_ms = server.now_ms()                                         # the ledger holds the perp by now
+    server.book_bill("BTCUSDT", "5", held_ms - 3_600_000)             # before it held the perp: not its own
+    server.book_bill("BTCUSDT", "-0.0123", held_ms)
+    server.book_bill("BTCUSDT", "0.004", held_ms + 1)
+    realized = lambda: Decimal(cli.json("positions", "--kind", "perp")["summary"]["realized_pnl"])    # noqa: E731
+    before = realized()
+    for reads, total in ((1, "-0.0083"), (2, "-0.0093")):
+        cli.restart_engine()                                          # reads funding as it starts
+        LiveCli.wait(lambda: len(server.bill_reads) == reads, "the engine's funding read")
+        # the last payment arrives in the same commit as the repeats (kept once, by billId)
+        LiveCli.wait(lambda: realized() == before + Decimal(total), "the funding in the ledger's realized P&L")
+        server.book_bill("BTCUSDT", "-0.001", server.now_ms())
+    assert all(r["businessType"] == "contract_settle_fee" and int(r["startTime"]) > held_ms - 3_600_000 for r in server.bill_reads)

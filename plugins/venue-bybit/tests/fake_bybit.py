@@ -1,6 +1,7 @@
 """A fake Bybit v5 server on 127.0.0.1 that checks requests the way Bybit does:
 ``X-BAPI-API-KEY``, ``X-BAPI-SIGN`` = hex(HMAC-SHA256(secret, timestamp + key + recv_window +
-query-or-body)), ``X-BAPI-TIMESTAMP`` inside [now - recv_window, now + 1000) (10002).
+query-or-body)) over the query string exactly as sent (not decoded), ``X-BAPI-TIMESTAMP``
+inside [now - recv_window, now + 1000) (10002).
 Answers ``{"retCode", "retMsg", "result", "time"}`` with HTTP 200 for refusals
 (https://bybit-exchange.github.io/docs/v5/error) and ``X-Bapi-Limit-Status``/``X-Bapi-Limit``.
 Orders match against a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC); spot taker
@@ -17,7 +18,14 @@ market: ``push()``, ``trade()``, ``skip_next_update`` (a ``u`` never sent), ``re
 snapshot with ``u`` = 1 Bybit sends after a service restart), ``drop()`` (its sockets only).
 ``/v5/private``: ``auth`` checked as Bybit does (HMAC of ``GET/realtime`` + expires, expires not
 past), then ``order`` and ``execution`` pushes for every order change; ``fill_resting()`` fills a
-resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``,
+resting order as a taker would. ``GET /v5/account/transaction-log`` serves ``transactions`` (rows
+as Bybit documents them, tests set them) as Bybit does: UNIFIED only; filtered by
+``category``, ``type``, ``currency`` and the time range (both ends inclusive here: Bybit does
+not say, and the adapter's windows share their boundary ms either way; 24 hours from
+the one end given, the last 24 hours without either; more than 7 days between them refused
+with 10001), newest first, ``limit`` 1..50 (default 20), pages chained by an opaque
+``nextPageCursor`` in Bybit's percent-encoded form (empty on the last page); every query is
+kept in ``log_queries``. Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``refuse_next_place``, ``drop_sockets()`` (every socket).
 """
 
@@ -153,6 +161,9 @@ class FakeBybit(FakeVenueServer):
                                    {"91006.00": "0.800", "91006.50": "2.500"}, 7000,
                                    {"success": True, "ret_msg": "pong", "conn_id": "linear-1", "req_id": "", "op": "ping"})
         self.positions: list[dict] = []          # what /v5/position/list answers (tests set it)
+        self.transactions: list[dict] = []       # what /v5/account/transaction-log serves (tests set it)
+        self.log_queries: list[dict] = []
+        self._cursors: dict[str, int] = {}       # nextPageCursor -> offset into the same query's rows
         self.private: list = []                  # authenticated sockets subscribed to order + execution
         self.logins: list[bool] = []
         self.pings = 0
@@ -166,7 +177,7 @@ class FakeBybit(FakeVenueServer):
         if not (self.now_ms() - window <= ts < self.now_ms() + 1000):
             return answer({}, 10002, "invalid request, please check your server timestamp or recv_window param")
         body = await request.text()
-        payload = body if request.method == "POST" else request.query_string
+        payload = body if request.method == "POST" else request.rel_url.raw_query_string     # as sent, not decoded
         expected = hmac.new(self.secret.encode(), f"{ts}{self.api_key}{window}{payload}".encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(h.get("X-BAPI-SIGN", ""), expected):
             return answer({}, 10004, "error sign! origin_string[...]")
@@ -189,6 +200,7 @@ class FakeBybit(FakeVenueServer):
         r.add_get("/v5/public/linear", self.linear_ws)
         r.add_get("/v5/private", self.private_ws)
         r.add_get("/v5/position/list", self.position_list)
+        r.add_get("/v5/account/transaction-log", self.transaction_log)
         r.add_get("/v5/market/time", self.time)
         r.add_get("/v5/market/instruments-info", self.instruments)
         r.add_get("/v5/market/orderbook", self.orderbook)
@@ -383,3 +395,32 @@ class FakeBybit(FakeVenueServer):
     @signed
     async def execution_list(self, request, p):
         return answer({"category": p["category"], "list": self.executions.get(p.get("orderId", ""), []), "nextPageCursor": ""})
+
+    @signed
+    async def transaction_log(self, request, p):
+        self.log_queries.append(p)
+        if p.get("accountType", "UNIFIED") != "UNIFIED":
+            return answer({}, 10001, "accountType only support UNIFIED")
+        start, end = p.get("startTime"), p.get("endTime")
+        day = 86_400_000
+        if start and end:
+            start, end = int(start), int(end)
+        else:
+            start = int(start) if start else (int(end) - day if end else self.now_ms() - day)
+            end = int(end) if end else start + day
+        if not 0 <= end - start <= 7 * day:
+            return answer({}, 10001, "params error: endTime - startTime must be within 7 days")
+        limit = int(p.get("limit") or 20)
+        if not 1 <= limit <= 50:
+            return answer({}, 10001, "params error: limit must be in [1, 50]")
+        rows = sorted((r for r in self.transactions if start <= int(r["transactionTime"]) <= end
+                       and all(r.get(k) == p[k] for k in ("category", "type", "currency") if k in p)),
+                      key=lambda r: -int(r["transactionTime"]))
+        at = self._cursors.get(p["cursor"]) if p.get("cursor") else 0
+        if at is None:
+            return answer({}, 10001, "params error: cursor invalid")
+        cursor = ""
+        if at + limit < len(rows):
+            cursor = f"{at + limit}%3A{next(self._ids)}%2C{at + limit}%3A1"      # opaque, percent-encoded like Bybit's
+            self._cursors[cursor] = at + limit
+        return answer({"list": rows[at:at + limit], "nextPageCursor": cursor})

@@ -5,6 +5,7 @@ budget following Bybit's headers, real published payloads, and faults."""
 import asyncio
 import json
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bybit import FakeBybit  # noqa: E402
 from sequence_core.errors import AuthenticationError, RateLimitExceeded  # noqa: E402
+from sequence_core.execution import FundingPayment  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
@@ -220,3 +222,89 @@ def test_linear_positions_as_bybit_reports_them(fake):
     assert (btc.venue_symbol, btc.qty, btc.entry_price, btc.mark_price) == ("BTCUSDT_LINEAR", Decimal("0.5"), Decimal("50000.00"), Decimal("50500.00"))
     assert (btc.unrealized_pnl, btc.margin, btc.liquidation_price) == (Decimal("250.00"), Decimal("2500.00"), Decimal("45000.00"))
     assert (eth.venue_symbol, eth.qty) == ("ETHUSDT_LINEAR", Decimal("-5.0"))          # a short is negative
+
+
+# -- funding payments (/v5/account/transaction-log, type SETTLEMENT) ------------------------------
+HOUR_MS = 3_600_000
+
+
+def settlement(n: int, at_ms: int, funding: str, symbol: str = "BTCUSDT", currency: str = "USDT", kind: str = "SETTLEMENT"):
+    """A transaction-log row shaped as the docs' SETTLEMENT example."""
+    return {"id": f"592324_{symbol}_{n}", "symbol": symbol, "category": "linear", "side": "Buy", "transactionTime": str(at_ms),
+            "type": kind, "funding": funding if kind == "SETTLEMENT" else "", "fee": "0", "cashFlow": "0",
+            "change": funding, "currency": currency, "feeRate": "0.0001", "size": "0.5", "qty": "0.5"}
+
+
+def test_the_documented_settlement_is_a_payment_the_wallet_paid(fake):
+    # the response example of https://bybit-exchange.github.io/docs/v5/account/transaction-log
+    # (transaction_log_example.json, as published): a long of 100 XRPUSDT at a rate
+    # of +0.0001 pays; Bybit's clocks are set to the example's own "time" so one window covers it
+    example = json.loads((Path(__file__).parent / "transaction_log_example.json").read_text())
+    fake.transactions = example["result"]["list"]
+    s = session(fake)
+    s.client.clock.offset_ms = fake.clock_offset_ms = example["time"] - time.time_ns() // 1_000_000
+    (p,) = asyncio.run(using(s, lambda s: s.funding_payments((1672128000000 - HOUR_MS) * 1_000_000)))
+    assert p == FundingPayment("592324_XRPUSDT_161440249321", "XRPUSDT_LINEAR", "USDT", Decimal("-0.003676"),
+                               1672128000000 * 1_000_000)
+    settled, traded = example["result"]["list"][:2]                # the wallet moved by exactly that
+    assert Decimal(settled["cashBalance"]) - Decimal(traded["cashBalance"]) == p.amount
+    (q,) = fake.log_queries
+    assert (q["accountType"], q["category"], q["type"], q["limit"]) == ("UNIFIED", "linear", "SETTLEMENT", "50")
+
+
+def test_funding_reads_every_page_of_every_window_oldest_first(fake):
+    now = time.time_ns() // 1_000_000
+    hourly = [settlement(n, now - (200 - n) * HOUR_MS, "-0.25" if n % 3 else "0.5") for n in range(200)]   # 200 h: two windows
+    others = [settlement(900, now - 5 * HOUR_MS - 60_000, "1.5", "ETHUSDT"), settlement(901, now - 4 * HOUR_MS - 60_000, "2", "BTCPERP", "USDC")]
+    fake.transactions = hourly + others + [settlement(902, now - 3 * HOUR_MS - 60_000, "0"),        # moved nothing
+                                           settlement(903, now - 2 * HOUR_MS - 60_000, "", kind="TRADE")]
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 201 * HOUR_MS) * 1_000_000)))
+    assert [p.payment_id for p in got] == [r["id"] for r in sorted(hourly + others, key=lambda r: int(r["transactionTime"]))]
+    assert {p.venue_symbol: p.asset for p in got} == {"BTCUSDT_LINEAR": "USDT", "ETHUSDT_LINEAR": "USDT", "BTCPERP_LINEAR": "USDC"}
+    assert got[0].amount == Decimal("0.5") and got[1].amount == Decimal("-0.25")
+    windows = [(int(q["startTime"]), int(q["endTime"])) for q in fake.log_queries]
+    assert all(end - start <= 7 * 24 * HOUR_MS for start, end in windows) and len(set(windows)) == 2
+    assert sum(1 for q in fake.log_queries if "cursor" in q) == 3      # 168 rows in the first window: four pages
+
+
+def test_funding_before_since_is_not_returned(fake):
+    now = time.time_ns() // 1_000_000
+    t0 = now - 3 * HOUR_MS
+    fake.transactions = [settlement(n, t0 + n * HOUR_MS, "-1") for n in range(3)]
+
+    async def work(s):
+        return await s.funding_payments((t0 + HOUR_MS) * 1_000_000), await s.funding_payments((t0 + HOUR_MS) * 1_000_000 + 1)
+    at, after = asyncio.run(using(session(fake), work))
+    assert [p.payment_id for p in at] == ["592324_BTCUSDT_1", "592324_BTCUSDT_2"]
+    assert [p.payment_id for p in after] == ["592324_BTCUSDT_2"]
+    assert int(fake.log_queries[1]["startTime"]) == t0 + HOUR_MS + 1       # the ns since, rounded up to Bybit's ms
+
+
+def test_funding_past_the_read_cap_returns_the_windows_read_in_full(fake, monkeypatch, caplog):
+    import sequence_venue_bybit.execution as execution
+
+    monkeypatch.setattr(execution, "FUNDING_REQUESTS", 3)          # (and so two windows back at most)
+    now = time.time_ns() // 1_000_000
+    fake.transactions = [settlement(n, now - (200 - n) * HOUR_MS, "-1") for n in range(200)]   # hourly, ~8 days
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 14 * 24 * HOUR_MS) * 1_000_000)))
+    first_window = now - 7 * 24 * HOUR_MS           # its one page read; the second window needs four pages
+    assert got and [p.payment_id for p in got] == [r["id"] for r in fake.transactions if int(r["transactionTime"]) <= first_window]
+    assert len(fake.log_queries) == 3 and "the rest is read next time" in caplog.text
+
+
+def test_funding_is_read_no_further_back_than_the_cap_reaches(fake, caplog):
+    # a perp closed a year ago and another opened today: empty weeks would use up every read
+    now = time.time_ns() // 1_000_000
+    fake.transactions = [settlement(1, now - HOUR_MS, "-1")]
+    (p,) = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 400 * 24 * HOUR_MS) * 1_000_000)))
+    assert p.payment_id == "592324_BTCUSDT_1" and "the last 49 weeks only" in caplog.text
+    assert now - int(fake.log_queries[0]["startTime"]) <= 49 * 7 * 24 * HOUR_MS and len(fake.log_queries) == 49
+
+
+def test_a_funding_read_with_the_wrong_secret_or_unsigned_is_refused(fake):
+    with pytest.raises(AuthenticationError) as err:
+        asyncio.run(using(session(fake, "wrong-secret"), lambda s: s.funding_payments(0)))
+    assert "10004" in str(err.value) and "wrong-secret" not in str(err.value)
+    with pytest.raises(AuthenticationError, match="10003"):           # no key, no signature
+        asyncio.run(using(session(fake), lambda s: s.client.public("/v5/account/transaction-log", {"category": "linear"})))
+    assert fake.log_queries == []

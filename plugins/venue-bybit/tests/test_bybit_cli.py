@@ -1,8 +1,9 @@
 """The Bybit adapter through the real CLI and engine, live mode, against the fake server:
 venues heartbeat, quote from the live source (spot, and a perp from the linear book), buy,
-amend in place, cancel, fills, a refusal."""
+amend in place, cancel, fills, a refusal, funding on a held perp."""
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,25 @@ def test_a_perp_quote_reads_the_linear_book(world):
     (quote,) = q.get("venues") or q.get("rows")
     assert (quote["venue"], quote["book"], quote["bid"], quote["ask"]) == ("bybit", "BTC-USDT-PERP", "91005.5", "91006.0")
     assert q["tick"] == "0.1"                                    # the perp's tick, not spot's
+
+
+def test_funding_bybit_booked_on_a_held_perp_reaches_the_ledger(world):
+    cli, server = world
+    d = cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bybit")
+    assert d["graph"]["status"] == "FILLED"
+    server.positions = [{"symbol": "BTCUSDT", "side": "Buy", "size": "0.01", "avgPrice": "91000.00", "markPrice": "91005.75",
+                         "unrealisedPnl": "0.06", "positionIM": "91", "liqPrice": ""}]
+    before = cli.json("positions")["summary"]
+    now = server.now_ms()
+    row = {"category": "linear", "type": "SETTLEMENT", "currency": "USDT", "side": "Buy", "fee": "0", "cashFlow": "0"}
+    server.transactions = [{**row, "id": "592324_BTCUSDT_1", "symbol": "BTCUSDT", "funding": "-0.0455", "transactionTime": str(now)},
+                           {**row, "id": "592324_BTCUSDT_2", "symbol": "BTCUSDT", "funding": "0.0121", "transactionTime": str(now + 1)},
+                           {**row, "id": "592324_SOLUSDT_3", "symbol": "SOLUSDT", "funding": "-7", "transactionTime": str(now + 2)}]
+    cli.restart_engine()                           # the new engine's live desk reads funding as it starts
+
+    def moved():
+        after = cli.json("positions")["summary"]
+        delta = tuple(Decimal(after[k]) - Decimal(before[k]) for k in ("realized_pnl", "cash"))
+        return delta if delta[0] else None           # payment and cash are committed together
+    assert cli.wait(moved, "funding in the ledger", timeout_s=20) == (Decimal("-0.0334"),) * 2   # SOLUSDT is no perp here
+    assert any(q.get("type") == "SETTLEMENT" for q in server.log_queries)

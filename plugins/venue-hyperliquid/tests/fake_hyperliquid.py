@@ -8,8 +8,11 @@ the account or an API wallet it approved (``approveAgent``, a user-signed action
 unique per signer and within (T - 2 days, T + 1 day) of its clock. Answers carry per-order
 ``statuses`` with the error strings of https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/error-responses.
 ``POST /info``: meta, l2Book, allMids, clearinghouseState, openOrders, orderStatus (oid or
-cloid), userFills, userRole. Orders match a fixed BTC book (asks 91000 x 2, 91010 x 3; bids
-90990 x 2, 90980 x 3), taker fee 0.045 % in USDC; positions are kept per coin.
+cloid), userFills, userRole, userFunding (``funding`` rows, added by ``add_funding``: those with
+``startTime`` <= time <= ``endTime`` (default now), oldest first, at most 500, the hash all zeros as
+today's venue sends it; a body without a 42-character address or an integer ``startTime`` is the
+venue's 422; ``funding_asked`` records each ``startTime``). Orders match a fixed BTC book (asks
+91000 x 2, 91010 x 3; bids 90990 x 2, 90980 x 3), taker fee 0.045 % in USDC; positions are kept per coin.
 ``/ws``: greets with the text "Websocket connection established.", then l2Book (whole book per
 message), trades, ``{"method": "ping"}`` -> ``{"channel": "pong"}``, and the account's own feeds:
 ``orderUpdates`` (every change of an order: placed, filled, cancelled, a modify's old leg
@@ -44,6 +47,8 @@ DAY_MS = 86_400_000
 TAKER_FEE = Decimal("0.00045")
 MAKER_FEE = Decimal("0.00015")
 LEVERAGE = 20
+FUNDING_PAGE = 500
+NOT_DESERIALIZED = "Failed to deserialize the JSON body into the target type"
 
 
 def ok(kind: str, statuses: list | None = None) -> web.Response:
@@ -92,6 +97,8 @@ class FakeHyperliquid(FakeVenueServer):
         self.nonces: dict[str, set[int]] = {}
         self.orders: dict[int, dict] = {}            # oid -> {"order": ..., "status": ..., "statusTimestamp": ...}
         self.fills: list[dict] = []
+        self.funding: list[dict] = []                # userFunding rows
+        self.funding_asked: list[int] = []           # each userFunding startTime
         self.positions: dict[str, dict] = {}         # coin -> {"szi", "entryPx"}
         self.books = {"BTC": ({"90990": "2", "90980": "3"}, {"91000": "2", "91010": "3"})}
         self.refuse_next_place: str | None = None
@@ -140,7 +147,7 @@ class FakeHyperliquid(FakeVenueServer):
             body = json.loads(await request.text())
             kind = body["type"]
         except (ValueError, KeyError):
-            return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+            return web.Response(status=422, text=NOT_DESERIALIZED)
         self.info_types.append(kind)
         if kind == "meta":
             return web.json_response({"universe": [{"name": n, "szDecimals": d, "maxLeverage": 40} for n, d in UNIVERSE]})
@@ -153,6 +160,8 @@ class FakeHyperliquid(FakeVenueServer):
             role = {"role": "user"} if user == self.account else \
                 {"role": "agent", "data": {"user": self.account.lower()}} if user in self.agents else {"role": "missing"}
             return web.json_response(role)
+        if kind == "userFunding":
+            return self.user_funding(body)
         if to_checksum_address(body.get("user", "0x" + "0" * 40)) != self.account:
             return web.json_response([] if kind in ("openOrders", "userFills") else
                                      {"status": "unknownOid"} if kind == "orderStatus" else self.state(empty=True))
@@ -166,7 +175,26 @@ class FakeHyperliquid(FakeVenueServer):
             return web.json_response({"status": "order", "order": found} if found else {"status": "unknownOid"})
         if kind == "userFills":
             return web.json_response(sorted(self.fills, key=lambda f: -f["time"]))
-        return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+        return web.Response(status=422, text=NOT_DESERIALIZED)
+
+    def user_funding(self, body: dict) -> web.Response:
+        user, start, end = body.get("user"), body.get("startTime"), body.get("endTime")
+        if not (isinstance(user, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", user)) or not isinstance(start, int) \
+                or not (end is None or isinstance(end, int)):
+            return web.Response(status=422, text=NOT_DESERIALIZED)
+        self.funding_asked.append(start)
+        if to_checksum_address(user) != self.account:
+            return web.json_response([])
+        end = self.now_ms() if end is None else end
+        rows = sorted((r for r in self.funding if start <= r["time"] <= end), key=lambda r: r["time"])
+        return web.json_response(rows[:FUNDING_PAGE])
+
+    def add_funding(self, coin: str, usdc: str, time_ms: int, szi: str = "0.5", rate: str = "0.0000125") -> dict:
+        """Book a funding payment on the account (``usdc`` signed: received > 0, paid < 0)."""
+        row = {"time": time_ms, "hash": "0x" + "0" * 64,
+               "delta": {"type": "funding", "coin": coin, "usdc": usdc, "szi": szi, "fundingRate": rate, "nSamples": 1}}
+        self.funding.append(row)
+        return row
 
     def find(self, oid) -> dict | None:
         if isinstance(oid, str):
@@ -210,7 +238,7 @@ class FakeHyperliquid(FakeVenueServer):
                                            body.get("expiresAfter"))
             signer = signing.recover_address(digest, signature)
         except (ValueError, KeyError, TypeError):
-            return web.Response(status=422, text="Failed to deserialize the JSON body into the target type")
+            return web.Response(status=422, text=NOT_DESERIALIZED)
         if signer != self.account and signer not in self.agents:
             return err(f"User or API Wallet {signer.lower()} does not exist.")
         now = self.now_ms()

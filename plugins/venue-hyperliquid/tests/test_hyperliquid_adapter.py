@@ -2,7 +2,7 @@
 it and as the venue verifies it (recovered signer, nonce window), orders (IOC, market, resting,
 post-only, native modify, cancel), an approved API wallet, positions and balances, the websocket
 (whole-book snapshots, dropped socket), the private order/fill stream (orderUpdates + userFills),
-real published payloads, and faults (429, address limit, malformed answers, timeouts, a lost
+real published payloads, funding payments (userFunding: recorded answers, pages, since), and faults (429, address limit, malformed answers, timeouts, a lost
 answer, clock skew, a wrong key)."""
 
 import asyncio
@@ -17,15 +17,15 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
 from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError,  # noqa: E402
-                                  RateLimitExceeded)
-from sequence_core.execution import OrderState, VenueFill  # noqa: E402
+                                  RateLimitExceeded, VenueError)
+from sequence_core.execution import FundingPayment, OrderState, VenueFill  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
-from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, open_order,  # noqa: E402
-                                                  positions_from, venue_fill)
+from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, funding_page,  # noqa: E402
+                                                  open_order, positions_from, venue_fill)
 from sequence_venue_hyperliquid.feed import HyperliquidFeed, book_update  # noqa: E402
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
 from sequence_venue_hyperliquid.stream import private_url, venue_text  # noqa: E402
@@ -611,3 +611,84 @@ def test_a_recorded_fill_push_parses_to_the_polls_fill():
     assert venue_fill(message["data"]["fills"][0]) == fill            # the same row read by the poll (REST userFills)
     snapshot = {"channel": "userFills", "data": {"isSnapshot": True, "user": ACCOUNT, "fills": message["data"]["fills"]}}
     assert stream.parse(snapshot, {}) == []
+
+
+# -- funding payments (userFunding) ------------------------------------------------------------------------
+HOUR_MS = 3_600_000
+T0_MS = 1_780_000_000_000 // HOUR_MS * HOUR_MS
+
+
+def funding_rows(name: str) -> list:
+    """The rows of the official SDK's recorded userFunding answer (2023: one hash per row)."""
+    (rows,) = cassette(name)
+    return rows
+
+
+def test_a_recorded_funding_answer_parses_with_its_sign_asset_time_and_symbol():
+    rows = funding_rows("test_user_funding_history_with_end_time.yaml")
+    parsed = {p.venue_symbol: p for p in funding_page(rows, ACCOUNT)}
+    ts = 1681948800000 * 1_000_000
+    assert parsed["BTC"] == FundingPayment(f"{ACCOUNT.lower()}:BTC:1681948800000", "BTC", "USDC", Decimal("5.950454"), ts)
+    assert parsed["BTC"].venue_symbol == BTC.venue_symbol and parsed["SOL"].venue_symbol == SOL.venue_symbol
+    assert parsed["AVAX"].amount == Decimal("-0.572915")          # long 100.86 at +0.0001: paid
+    assert len(parsed) == len(rows) == 13
+    # today's rows carry an all-zero hash (the docs' example): the ids still tell BTC from ETH
+    zero = "0x" + "0" * 64
+    today = [{"time": 1732233600000, "hash": zero, "delta": {"type": "funding", "coin": c, "usdc": u, "szi": s,
+                                                              "fundingRate": "0.00005566"}}
+             for c, u, s in (("BTC", "-2851.187296", "45.0"), ("ETH", "-7267.176499", "1300.0"))]
+    btc, eth = funding_page(today, ACCOUNT)
+    assert (btc.amount, eth.amount) == (Decimal("-2851.187296"), Decimal("-7267.176499")) and btc.payment_id != eth.payment_id
+    assert funding_page([{"time": 1, "hash": zero, "delta": {"type": "deposit", "usdc": "5"}}], ACCOUNT) == []
+
+
+def test_the_recorded_history_through_the_fake_comes_back_oldest_first(fake):
+    rows = funding_rows("test_user_funding_history_without_end_time.yaml")
+    fake.funding = rows
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(1681923833000 * 1_000_000)))
+    assert len(got) == len({p.payment_id for p in got}) == len(rows) == 218
+    assert [p.venue_ts_ns for p in got] == sorted(p.venue_ts_ns for p in got)
+    assert sum(p.amount for p in got) == sum(Decimal(r["delta"]["usdc"]) for r in rows)
+    assert fake.funding_asked == [1681923833000]
+
+
+def test_funding_pages_split_inside_one_funding_time_are_all_read(fake):
+    # 3 positions funded at the same millisecond every hour: the 500-row pages end inside an hour
+    for hour in range(400):
+        for coin, usdc in (("BTC", "-0.25"), ("ETH", "0.1"), ("SOL", "-0.01")):
+            fake.add_funding(coin, usdc, T0_MS + hour * HOUR_MS)
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(T0_MS * 1_000_000)))
+    assert len(got) == len({p.payment_id for p in got}) == 1200
+    assert [p.venue_ts_ns for p in got] == sorted(p.venue_ts_ns for p in got)
+    assert sum(p.amount for p in got) == 400 * Decimal("-0.16")
+    # the next page starts at the last time read (hour 166, then 332), not past it
+    assert fake.funding_asked == [T0_MS, T0_MS + 166 * HOUR_MS, T0_MS + 332 * HOUR_MS]
+
+
+def test_funding_before_since_is_not_returned(fake):
+    for hour, usdc in ((0, "-1"), (1, "-2"), (2, "3")):
+        fake.add_funding("BTC", usdc, T0_MS + hour * HOUR_MS)
+    since = (T0_MS + HOUR_MS) * 1_000_000
+    assert [p.amount for p in asyncio.run(using(session(fake), lambda s: s.funding_payments(since)))] == [Decimal("-2"), Decimal("3")]
+    later = asyncio.run(using(session(fake), lambda s: s.funding_payments(since + 1)))    # within the same ms, after it
+    assert [p.amount for p in later] == [Decimal("3")]
+
+
+def test_a_funding_read_the_venue_cannot_answer_is_a_clear_error(fake, caplog, monkeypatch):
+    from sequence_venue_hyperliquid import execution
+    with pytest.raises(VenueError, match=r"refused the request \(HTTP 422\)"):     # not an address: the venue's 422
+        asyncio.run(using(session(fake, key="", account="0xnot-an-address"), lambda s: s.funding_payments(0)))
+    with pytest.raises(VenueError, match="no account address configured"):
+        asyncio.run(using(session(fake, key=""), lambda s: s.funding_payments(0)))
+    for coin in range(500):                                                         # a full page at one time
+        fake.add_funding(f"C{coin}", "1", T0_MS)
+    with pytest.raises(VenueError, match="full page of 500 funding payments at one time"):
+        asyncio.run(using(session(fake), lambda s: s.funding_payments(T0_MS * 1_000_000)))
+    fake.funding = []
+    for hour in range(400):
+        for coin in ("BTC", "ETH", "SOL"):
+            fake.add_funding(coin, "1", T0_MS + hour * HOUR_MS)
+    monkeypatch.setattr(execution, "FUNDING_MAX_PAGES", 2)          # past the cap: the oldest part, said in the log
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments(T0_MS * 1_000_000)))
+    assert len(got) == 998 and got[-1].venue_ts_ns == (T0_MS + 332 * HOUR_MS) * 1_000_000
+    assert "funding payments read up to" in caplog.text and KEY[2:] not in caplog.text

@@ -1,16 +1,18 @@
 """The Hyperliquid adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, positions --kind
-perp, a resting order modified in place, cancel, fills, a venue refusal, and a resting order's
-later fill learnt from the private order/fill stream."""
+perp, a resting order modified in place, cancel, fills, a venue refusal, a resting order's
+later fill learnt from the private order/fill stream, and funding payments reaching the ledger."""
 
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
+from sequence_core.journal import Journal  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
 from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
 
@@ -79,3 +81,25 @@ def test_a_resting_order_amended_then_filled_reaches_fills_through_the_private_s
     assert [n["status"] for n in entry["nodes"]] == ["NEW"]              # a modify is not the order's end
     cloid = next(o["order"]["cloid"] for o in server.orders.values() if o["status"] == "open")
     check_stream_fill(cli.json, server, graph_id, cloid, "0.02", "80100", lambda: server.info_types.count("orderStatus"))
+
+
+def test_funding_the_venue_books_reaches_the_ledger_once(world):
+    cli, server = world
+
+    def realized():
+        return Decimal(cli.json("positions")["summary"]["realized_pnl"])
+
+    server.add_funding("BTC", "-9", server.now_ms() - 3_600_000)     # before the ledger held the perp: not its own
+    cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")
+    start = realized()
+    now = server.now_ms()
+    server.add_funding("BTC", "-0.75", now, szi="0.01")              # a long paying, then receiving
+    server.add_funding("BTC", "0.25", now + 1, szi="0.01")
+    assert not server.funding_asked                                  # no perp held at the first start: not asked
+    cli.restart_engine()                                             # the engine reads funding as it starts
+    LiveCli.wait(lambda: realized() == start - Decimal("0.5"), "the funding in the ledger", timeout_s=10)
+    cli.restart_engine()                                             # read again, from an hour before the last kept
+    LiveCli.wait(lambda: len(server.funding_asked) == 2, "the second read", timeout_s=10)
+    assert server.funding_asked[1] == now + 1 - Journal.FUNDING_OVERLAP_NS // 1_000_000
+    time.sleep(0.3)                                                  # what the engine does with the answer
+    assert realized() == start - Decimal("0.5")                      # kept once, by payment id

@@ -13,6 +13,15 @@ absent or ``net`` in net mode and required in ``long_short_mode`` (51000); Spot-
 0.05% and maker 0.02% of contracts x ctVal x price, in USDT; fills move a net position
 (signed ``pos``, ``avgPx``, ``upl`` at mark 90995.0) that ``/account/positions`` reports.
 ``pos_mode`` and ``acct_lv`` set what ``/account/config`` says.
+Bills (``/account/bills``, the last 7 days, and ``/account/bills-archive``, 3 months) as the
+docs describe them
+(https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-bills-details-last-7-days):
+filters ``instType``, ``instId``, ``ccy``, ``type``, ``subType``, ``begin``/``end`` on ``ts``
+(taken as exclusive, the stricter reading of docs that do not say), newest first, ``after`` a
+billId (older than it; ``before`` is not served), ``limit`` at most 100 (default 100);
+``add_funding()`` books a funding bill (type 8, subType 174 income / 173 expense, signed
+``balChg`` = ``pnl``), with billIds rising with ``ts`` as OKX's do; ``bill_queries`` records
+each (path, params).
 Websocket ``/ws/v5/public``: ``books`` per instId (snapshot then updates with
 seqId/prevSeqId/checksum over the strings sent, contract counts for swaps; ``zero_checksum``
 sends 0 as OKX now does), ``trades``, ``ping``/``pong``. ``/ws/v5/private``: login checked
@@ -91,6 +100,9 @@ class FakeOkx(FakeVenueServer):
         self.logins: list[bool] = []             # each private login: accepted or not
         self.pings = 0
         self._ids = itertools.count(7000)
+        self.bills: list[dict] = []
+        self.bill_queries: list[tuple[str, dict]] = []
+        self._bill_seq = itertools.count()
 
     @property
     def seq(self) -> int:
@@ -139,6 +151,8 @@ class FakeOkx(FakeVenueServer):
         r.add_post("/api/v5/trade/amend-order", self.amend)
         r.add_get("/api/v5/trade/orders-pending", self.pending)
         r.add_get("/api/v5/trade/fills", self.get_fills)
+        r.add_get("/api/v5/account/bills", self.get_bills)
+        r.add_get("/api/v5/account/bills-archive", self.get_bills)
         return app
 
     # -- public ---------------------------------------------------------------------------------------
@@ -452,3 +466,34 @@ class FakeOkx(FakeVenueServer):
     @signed
     async def get_fills(self, request, p):
         return ok([f for f in self.fills.get(p.get("ordId", ""), []) if f["instType"] == p.get("instType", f["instType"])])
+
+    # -- bills --------------------------------------------------------------------------------------
+    def add_funding(self, inst_id: str, amount: str, ts_ms: int, ccy: str = "USDT", **fields) -> dict:
+        """Book a funding bill on the account (any thread; tests add them before reading)."""
+        bill = {"billId": str(ts_ms * 1000 + next(self._bill_seq) % 1000), "instId": inst_id, "instType": "SWAP",
+                "ccy": ccy, "type": "8", "subType": "173" if Decimal(amount) < 0 else "174", "balChg": amount,
+                "pnl": amount, "fee": "0", "bal": "100000", "posBal": "0", "posBalChg": "0", "sz": "50", "px": f"{MARK}",
+                "mgnMode": "cross", "ordId": "", "execType": "", "from": "", "to": "", "notes": "", "interest": "0",
+                "tag": "", "fillTime": "", "tradeId": "", "clOrdId": "", "ts": str(ts_ms), **fields}
+        self.bills.append(bill)
+        return bill
+
+    @signed
+    async def get_bills(self, request, p):
+        self.bill_queries.append((request.path, dict(p)))
+        limit = p.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            return fail("51000", "Parameter limit error")
+        days = 90 if request.path.endswith("-archive") else 7
+        oldest = self.now_ms() - days * 86_400_000
+        rows = [b for b in self.bills if int(b["ts"]) >= oldest and self._bill_matches(b, p)]
+        rows.sort(key=lambda b: int(b["billId"]), reverse=True)
+        return ok(rows[:int(limit)])
+
+    @staticmethod
+    def _bill_matches(b: dict, p: dict) -> bool:
+        if any(p.get(k) not in (None, "", b[k]) for k in ("instType", "instId", "ccy", "type", "subType")):
+            return False
+        ts, bill_id = int(b["ts"]), int(b["billId"])
+        return ((not p.get("begin") or ts > int(p["begin"])) and (not p.get("end") or ts < int(p["end"]))
+                and (not p.get("after") or bill_id < int(p["after"])))

@@ -443,3 +443,97 @@ def test_a_resting_perp_fill_arrives_on_the_private_stream_in_base_units(fake):
     assert (fill.price, fill.qty, fill.fee_asset, fill.liquidity) == (Decimal("90000.0"), Decimal("0.2"), "USDT", "maker")
     assert fill.fee == Decimal("0.2") * Decimal("90000.0") * Decimal("0.0002")
     assert fill.fill_id == rest_fills[0]["tradeId"] and rest_fills[0]["fillSz"] == "20"
+
+
+# -- perp funding from the account bills ---------------------------------------------------------------
+DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+
+
+def test_a_recorded_funding_bill_and_an_expense_parse_signed_in_the_settlement_coin():
+    from sequence_venue_okx.execution import _funding
+
+    # a subType 174 (income) bill as OKX answered it, recorded in CCXT's okx fetchFundingHistory
+    recorded = {"bal": "0.0242946200998573", "balChg": "0.0000148752712240", "billId": "377970609204146187",
+                "ccy": "ETH", "execType": "", "fee": "0", "from": "", "instId": "ETH-USD-SWAP", "instType": "SWAP",
+                "mgnMode": "isolated", "notes": "", "ordId": "", "pnl": "0.000014875271224", "posBal": "0",
+                "posBalChg": "0", "subType": "174", "sz": "9", "to": "", "ts": "1636387215588", "type": "8"}
+    p = _funding(recorded)
+    assert (p.payment_id, p.venue_symbol, p.asset, p.amount, p.venue_ts_ns) == \
+        ("377970609204146187", "ETH-USD-SWAP", "ETH", Decimal("0.0000148752712240"), 1636387215588 * 10**6)
+    # subType 173 (expense): balChg, the change of the account balance, is negative
+    paid = _funding({**recorded, "instId": "BTC-USDT-SWAP", "ccy": "USDT", "subType": "173", "balChg": "-1.3",
+                     "pnl": "-1.3"})
+    assert (paid.venue_symbol, paid.asset, paid.amount) == (PERP.venue_symbol, "USDT", Decimal("-1.3"))
+
+
+def test_funding_pages_are_all_read_oldest_first_even_where_a_page_ends_inside_one_timestamp(fake):
+    now = fake.now_ms()
+    start = now - 6 * DAY_MS
+    for n in range(84):                            # three swaps booked at each mark: pages end inside one ts
+        for inst in ("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP"):
+            fake.add_funding(inst, "-0.5" if n % 2 else "0.25", start + n * HOUR_MS)
+    fake.bills.append({**fake.bills[0], "billId": "1", "type": "2", "subType": "3"})      # a trade bill: not funding
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments((start - HOUR_MS) * 10**6)))
+    assert len(got) == 252 and len({p.payment_id for p in got}) == 252
+    assert {p.payment_id for p in got} == {b["billId"] for b in fake.bills if b["type"] == "8"}
+    assert [p.venue_ts_ns for p in got] == sorted(p.venue_ts_ns for p in got)
+    assert got[0].venue_ts_ns == start * 10**6 and got[-1].venue_ts_ns == (start + 83 * HOUR_MS) * 10**6
+    assert sum(p.amount for p in got) == 42 * 3 * Decimal("0.25") + 42 * 3 * Decimal("-0.5")
+    queries = [q for path, q in fake.bill_queries]
+    assert [path for path, q in fake.bill_queries] == ["/api/v5/account/bills"] * 4      # 100, 100, 52, then none
+    assert {(q["instType"], q["type"], q["limit"]) for q in queries} == {("SWAP", "8", "100")}
+    ids = sorted((int(b["billId"]) for b in fake.bills if b["type"] == "8"), reverse=True)
+    assert "after" not in queries[0] and [int(q["after"]) for q in queries[1:]] == [ids[99], ids[199], ids[-1]]
+
+
+def test_funding_since_is_honoured_to_the_millisecond(fake):
+    at = fake.now_ms() - DAY_MS
+    for ms in (at - 1, at, at + 1):
+        fake.add_funding("BTC-USDT-SWAP", "-0.1", ms)
+    exact = asyncio.run(using(session(fake), lambda s: s.funding_payments(at * 10**6)))
+    later = asyncio.run(using(session(fake), lambda s: s.funding_payments(at * 10**6 + 1)))
+    assert [p.venue_ts_ns // 10**6 for p in exact] == [at, at + 1]          # nothing older, the bill at since kept
+    assert [p.venue_ts_ns // 10**6 for p in later] == [at + 1]
+
+
+def test_funding_older_than_7_days_comes_from_the_archive_once(fake, caplog):
+    now = fake.now_ms()
+    stamps = [now - 100 * DAY_MS, now - 10 * DAY_MS, now - 8 * DAY_MS, now - 6 * DAY_MS, now - HOUR_MS]
+    bills = [fake.add_funding("BTC-USDT-SWAP", str(-n - 1), ts) for n, ts in enumerate(stamps)]
+    got = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 12 * DAY_MS) * 10**6)))
+    assert [p.payment_id for p in got] == [b["billId"] for b in bills[1:]]          # 6 days ago: in both, kept once
+    paths = [path for path, q in fake.bill_queries]
+    assert paths == ["/api/v5/account/bills-archive"] * 2 + ["/api/v5/account/bills"] * 2
+    archive_begin, recent_begin = (int(fake.bill_queries[i][1]["begin"]) for i in (0, 2))
+    assert archive_begin == now - 12 * DAY_MS - 1
+    assert now - 7 * DAY_MS < recent_begin < now - 6 * DAY_MS - HOUR_MS   # inside the 7 days, overlapping the archive
+    fake.bill_queries.clear()
+    asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 2 * DAY_MS) * 10**6)))
+    assert [path for path, q in fake.bill_queries] == ["/api/v5/account/bills"] * 2  # recent: no archive read
+    with caplog.at_level("WARNING", logger="sequence.venue.okx"):
+        got = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 120 * DAY_MS) * 10**6)))
+    assert len(got) == 4 and "older than the 3 months the bills archive keeps" in caplog.text
+
+
+def test_funding_past_the_request_cap_raises_instead_of_returning_part(fake, monkeypatch):
+    from sequence_core.errors import VenueError
+    from sequence_venue_okx import execution
+
+    monkeypatch.setattr(execution, "FUNDING_REQUESTS", 2)
+    for n in range(250):
+        fake.add_funding("BTC-USDT-SWAP", "-0.1", fake.now_ms() - DAY_MS + n)
+    with pytest.raises(VenueError, match="need more than 2 requests"):
+        asyncio.run(using(session(fake), lambda s: s.funding_payments((fake.now_ms() - 2 * DAY_MS) * 10**6)))
+
+
+def test_a_refused_funding_read_is_an_auth_error_and_the_fake_refuses_unsigned_bills(fake):
+    import urllib.error
+    import urllib.request
+
+    fake.add_funding("BTC-USDT-SWAP", "-0.1", fake.now_ms() - HOUR_MS)
+    with pytest.raises(AuthenticationError) as err:
+        asyncio.run(using(session(fake, secret="wrong-secret-77"), lambda s: s.funding_payments(0)))
+    assert "50113" in str(err.value) and "wrong-secret-77" not in str(err.value)
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(fake.url + "/api/v5/account/bills?instType=SWAP&type=8", timeout=5)
+    assert unsigned.value.code == 401 and json.loads(unsigned.value.read())["code"] == "50111"

@@ -1,8 +1,9 @@
 """The OKX adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
-order amended in place, cancel, fills."""
+order amended in place, cancel, fills; perp funding read into the ledger."""
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,31 @@ def test_perp_input_off_the_lot_or_a_hedge_mode_account_is_a_clear_error(world):
     graph = cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]
     assert graph["status"] == "REJECTED" and "long/short (hedge) position mode" in graph["reason"]
     assert server.placed == [] and ("POST", "/api/v5/trade/order") not in server.requests
+
+
+def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
+    """The engine reads funding as it starts (then every 10 min) where the ledger holds a perp:
+    OKX's funding bills from the first perp fill on reach realized P&L, each once."""
+    import sqlite3
+
+    cli, server = world
+    assert cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]["status"] == "FILLED"
+    before = Decimal(cli.json("positions")["summary"]["realized_pnl"])
+    now = server.now_ms()
+    server.add_funding("BTC-USDT-SWAP", "-7", now - 3_600_000)      # before the ledger held the perp: not its own
+    paid = server.add_funding("BTC-USDT-SWAP", "-1.25", now + 1)
+    got = server.add_funding("BTC-USDT-SWAP", "0.40", now + 2)
+    server.add_funding("DOGE-USDT-SWAP", "9", now + 3)              # a swap this adapter does not list: skipped
+    for _ in range(2):                                              # read twice, kept once
+        server.bill_queries.clear()
+        cli.restart_engine()
+        LiveCli.wait(lambda: server.bill_queries, "the engine's funding read", timeout_s=10)
+        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
+                     "the funding in realized P&L", timeout_s=10)
+    db = sqlite3.connect(cli.home / "journal.db")
+    try:
+        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
+    finally:
+        db.close()
+    assert rows == [(paid["billId"], "BTC-USDT-PERP", "USDT", "-1.25"), (got["billId"], "BTC-USDT-PERP", "USDT", "0.40")]
+    assert {(q["instType"], q["type"]) for _, q in server.bill_queries} == {("SWAP", "8")}

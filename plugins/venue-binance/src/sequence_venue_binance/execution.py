@@ -44,6 +44,39 @@ spot balance, and the USD-M wallet's ``availableBalance`` (``GET /fapi/v3/balanc
 as perp margin (``sequence_core.execution.perp_margin``, e.g. ``USDT:perp-margin``), which the
 engine checks a perp order against. A key without futures permission trades spot as before
 (its refused futures read is left out).
+
+Funding payments (``funding_payments``) come from Get Income History, ``GET /fapi/v1/income``
+(USER_DATA, signed like the other fapi reads, weight 30;
+https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History)
+with ``incomeType=FUNDING_FEE``. Its rules as documented there: ``startTime`` and ``endTime`` are
+ms and both inclusive; ``limit`` defaults to 100, at most 1000; without either time the last 7
+days are returned; the history only holds the last three months; "trandId is unique in the same
+incomeType for a user". Each row: ``symbol`` (the USD-M symbol, ``BTCUSDT``), ``incomeType``,
+``income`` (a signed decimal string), ``asset``, ``info``, ``time`` (ms, when it was booked: at
+the funding time or seconds after, in recorded rows), ``tranId`` (a number past 2^53, read
+exactly), ``tradeId`` ("").
+When more rows fall between the two times than ``limit``, the answer is "startTime + limit": the
+oldest ones (Binance Link's page for the same endpoint,
+https://developers.binance.com/docs/binance_link/link-and-trade/futures/Get-Income-History).
+Sign: "positive numbers mean inflow, negative numbers outflow" (the Chinese page of that
+endpoint, https://developers.binance.com/docs/zh-CN/binance_link/link-and-trade/futures/Get-Income-History:
+正数代表流入,负数代表流出), so ``income`` is the amount as is: received > 0, paid < 0. The
+``asset`` is the coin it moved (USDT for these perps; BNFCR on a credits account, as in the
+rows recorded in freqtrade/freqtrade#11783).
+How it is read: USD-M documents no longest span between the two times (COIN-M's ``/dapi``
+says 1 year), so the walk sends both and keeps each request to 7 days (the span Binance itself
+answers without times), starting no earlier than 92 days ago (older rows are gone). Inside a
+window, pages advance ``startTime`` to the last row's time, inclusive, and drop the rows seen
+twice by id (the documented ``page`` parameter has no documented meaning, so it is not used);
+a full page all at one millisecond cannot be paged that way and is refused as an error. At
+most ``FUNDING_MAX_REQUESTS`` requests per call (1200 of the 2400 weight a minute): past that
+the oldest part read so far is returned and a warning logged; the engine's next read starts
+from the last payment it kept, so the rest follows on its next poll.
+payment_id = ``symbol:tranId``: Binance promises tranId unique only within an incomeType per
+user, and FUNDING_FEE rows are the one type read here, so tranId would do; the symbol in front
+costs nothing and keeps ids apart should two symbols' rows of one funding round ever share a
+tranId. Both parts are fixed once booked, so the id is the same on every read.
+venue_symbol = ``symbol`` + ``_PERP`` (symbols.py).
 """
 
 from __future__ import annotations
@@ -54,13 +87,19 @@ import time
 from decimal import Decimal
 
 from sequence_core.errors import AuthenticationError, InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition, perp_margin
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
+                                     perp_margin)
 
 from .http import DEFAULT_BASE_URL, DEFAULT_FAPI_URL, BinanceClient, BinanceFuturesClient
 from .symbols import PERP_SUFFIX, fapi_symbol
 
 log = logging.getLogger("sequence.venue.binance")
 MODE_TTL_S = 60.0
+DAY_MS = 86_400_000
+FUNDING_WINDOW_MS = 7 * DAY_MS        # one income request's span
+FUNDING_HISTORY_MS = 92 * DAY_MS      # "only contains data for the last three months"
+FUNDING_PAGE = 1000                   # the endpoint's largest limit
+FUNDING_MAX_REQUESTS = 40             # per call, weight 30 each
 STATUS = {"NEW": "NEW", "PARTIALLY_FILLED": "PARTIALLY_FILLED", "FILLED": "FILLED", "CANCELED": "CANCELLED",
           "PENDING_CANCEL": "NEW", "REJECTED": "REJECTED", "EXPIRED": "EXPIRED", "EXPIRED_IN_MATCH": "EXPIRED"}
 PERP_TIF = {"ioc": "IOC", "post_only": "GTX"}
@@ -131,6 +170,24 @@ def perp_position(p: dict) -> VenuePosition:
     liquidation = _dec(p.get("liquidationPrice"))
     return VenuePosition(p["symbol"] + PERP_SUFFIX, Decimal(p["positionAmt"]), _dec(p.get("entryPrice")),
                          _dec(p.get("markPrice")), _dec(p.get("unRealizedProfit")), margin, liquidation or None)
+
+
+def funding_payment(row: dict) -> FundingPayment:
+    """One ``FUNDING_FEE`` income row (the id and sign are explained in the module docstring)."""
+    return FundingPayment(f"{row['symbol']}:{row['tranId']}", row["symbol"] + PERP_SUFFIX, row["asset"],
+                          Decimal(row["income"]), int(row["time"]) * 1_000_000)
+
+
+def _next_page(rows: list[dict], cursor: int) -> int | None:
+    """Where a window's next income page starts (the last row's time, inclusive), or None when
+    this page was not full."""
+    if len(rows) < FUNDING_PAGE:
+        return None
+    last = max(int(r["time"]) for r in rows)
+    if last <= cursor:
+        raise VenueError(f"binance: more than {FUNDING_PAGE} funding rows booked in one millisecond ({cursor}); "
+                         "they cannot be paged by time")
+    return last
 
 
 def _perp_node(node) -> bool:
@@ -239,6 +296,36 @@ class BinanceSession(ExecutionSession):
         if any(r.get("positionSide", "BOTH") != "BOTH" for r in rows):
             raise VenueError(HEDGE_MODE)
         return [perp_position(r) for r in rows if Decimal(r.get("positionAmt") or "0")]
+
+    async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
+        """USD-M funding booked at or after *since_ns*, oldest first (``GET /fapi/v1/income``)."""
+        since_ms, now_ms = -(-since_ns // 1_000_000), self.futures.clock.now_ms()
+        start = max(since_ms, now_ms - FUNDING_HISTORY_MS)
+        if start > since_ms:
+            log.info("binance keeps three months of income history: funding before %d ms is not read", start)
+        found: dict[str, FundingPayment] = {}
+        async for rows in self._funding_pages(start, now_ms):
+            for p in map(funding_payment, (r for r in rows if r.get("incomeType") == "FUNDING_FEE" and r.get("symbol"))):
+                if p.venue_ts_ns >= since_ns:
+                    found[p.payment_id] = p
+        return sorted(found.values(), key=lambda p: (p.venue_ts_ns, p.payment_id))
+
+    async def _funding_pages(self, start: int, now_ms: int):
+        """Each income page from *start* to *now_ms*: 7-day windows, each paged by time; at most
+        FUNDING_MAX_REQUESTS requests (then a warning: the rest is read on the next call)."""
+        sent = 0
+        while start <= now_ms:
+            end, cursor = min(start + FUNDING_WINDOW_MS - 1, now_ms), start
+            while cursor is not None:
+                if sent == FUNDING_MAX_REQUESTS:
+                    log.warning("binance funding: stopped after %d income requests at %d ms; the rest is read next time",
+                                sent, cursor)
+                    return
+                rows = await self.futures.funding_income(cursor, end, FUNDING_PAGE)
+                sent += 1
+                yield rows
+                cursor = _next_page(rows, cursor)
+            start = end + 1
 
     async def close(self) -> None:
         await self.client.close()

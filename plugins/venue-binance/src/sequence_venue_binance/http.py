@@ -31,7 +31,8 @@ endpoint pages under .../usds-margined-futures/): ``GET /fapi/v1/time``, ``/ping
 (it counts on the account's order budget); ``PUT /fapi/v1/order`` (modify) 1;
 ``DELETE``/``GET /fapi/v1/order`` 1; ``GET /fapi/v1/openOrders`` 1 for one symbol;
 ``GET /fapi/v1/userTrades`` 5; ``GET /fapi/v3/balance`` 5; ``GET /fapi/v3/positionRisk`` 5;
-``GET /fapi/v1/positionSide/dual`` 30.
+``GET /fapi/v1/positionSide/dual`` 30; ``GET /fapi/v1/income`` 30 (Get Income History,
+.../usds-margined-futures/account/rest-api/Get-Income-History; its rules are in execution.py).
 USD-M user data stream keys (security type USER_STREAM: the ``X-MBX-APIKEY`` header, no signature,
 no parameters, weight 1; https://developers.binance.com/docs/derivatives/usds-margined-futures/
 user-data-streams/Start-User-Data-Stream and .../Keepalive-User-Data-Stream): ``POST
@@ -231,6 +232,12 @@ class BinanceFuturesClient(_BinanceRest):
 
     async def position_risk(self) -> list[dict]:
         return await self.signed("GET", "/fapi/v3/positionRisk", {}, idempotent=True, weight=5)
+
+    async def funding_income(self, start_ms: int, end_ms: int, limit: int) -> list[dict]:
+        """``GET /fapi/v1/income?incomeType=FUNDING_FEE``: the rows booked from ``start_ms`` to
+        ``end_ms`` (both inclusive), the oldest ``limit`` of them."""
+        params = {"incomeType": "FUNDING_FEE", "startTime": start_ms, "endTime": end_ms, "limit": limit}
+        return await self.signed("GET", "/fapi/v1/income", params, idempotent=True, weight=30)
 
     async def new_listen_key(self) -> str:
         """``POST /fapi/v1/listenKey``: the account's user data stream key (the active one, extended)."""

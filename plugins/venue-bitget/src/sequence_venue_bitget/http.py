@@ -18,11 +18,13 @@ USDT-M futures (``productType=USDT-FUTURES``, margin coin USDT): public
 ``GET /api/v2/mix/order/detail`` (by ``clientOid``; status in ``state``),
 ``/api/v2/mix/order/orders-pending`` (``entrustedList``, null when empty),
 ``/api/v2/mix/order/fills`` (``fillList``), ``/api/v2/mix/account/account`` (one symbol:
-``posMode``, ``marginMode``), ``/api/v2/mix/account/accounts`` (10/s each) and
-``/api/v2/mix/position/all-position`` (5/s). Pages: https://www.bitget.com/api-doc/contract/trade/Place-Order,
+``posMode``, ``marginMode``), ``/api/v2/mix/account/accounts`` (10/s each),
+``/api/v2/mix/position/all-position`` (5/s) and ``/api/v2/mix/account/bill`` (10/s; funding
+bills, see execution.py). Pages: https://www.bitget.com/api-doc/contract/trade/Place-Order,
 .../Cancel-Order, .../Get-Order-Details, .../Get-Orders-Pending, .../Get-Order-Fills,
 https://www.bitget.com/api-doc/contract/account/Get-Single-Account, .../Get-Account-List,
 https://www.bitget.com/api-doc/contract/position/get-all-position,
+https://www.bitget.com/api-doc/contract/account/Get-Account-Bill,
 https://www.bitget.com/api-doc/contract/market/Get-Merge-Depth. Futures refusals seen here:
 40109 (order detail: no such order) and 40768 (cancel: no such order), 22001 (no order to
 cancel), 40754 (insufficient balance), 40014 (the key lacks the permission).
@@ -51,9 +53,11 @@ LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order
           "/api/v2/spot/market/orderbook": 20, "/api/v2/spot/public/symbols": 20, "/api/v2/public/time": 20,
           "/api/v2/mix/order/place-order": 10, "/api/v2/mix/order/cancel-order": 10, "/api/v2/mix/order/detail": 10,
           "/api/v2/mix/order/orders-pending": 10, "/api/v2/mix/order/fills": 10, "/api/v2/mix/account/account": 10,
-          "/api/v2/mix/account/accounts": 10, "/api/v2/mix/position/all-position": 5,
+          "/api/v2/mix/account/accounts": 10, "/api/v2/mix/position/all-position": 5, "/api/v2/mix/account/bill": 10,
           "/api/v2/mix/market/contracts": 20, "/api/v2/mix/market/merge-depth": 20}
 DEPTHS = (1, 5, 15, 50)
+FUNDING_BILL = "contract_settle_fee"         # the bill's businessType for a funding settlement
+BILL_PAGE = 100                              # the bill endpoint's largest page (default 20)
 
 
 CODES = ErrorCodes("bitget", clock={"40008"}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -167,3 +171,11 @@ class BitgetClient(VenueClient):
 
     async def positions(self) -> list:
         return await self.signed("GET", "/api/v2/mix/position/all-position", self._mix(marginCoin=MARGIN_COIN), True) or []
+
+    async def funding_bills(self, start_ms: int, end_ms: int, id_less_than: str | None = None) -> dict:
+        """One page of funding bills booked in [start_ms, end_ms] (at most 30 days apart), newest
+        first: ``{"bills": [...], "endId"}``; ``id_less_than`` (the last page's ``endId``) asks older."""
+        params = self._mix(businessType=FUNDING_BILL, startTime=str(start_ms), endTime=str(end_ms), limit=str(BILL_PAGE))
+        if id_less_than:
+            params["idLessThan"] = id_less_than
+        return await self.signed("GET", "/api/v2/mix/account/bill", params, idempotent=True) or {}

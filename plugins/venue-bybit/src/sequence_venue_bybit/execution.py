@@ -9,16 +9,38 @@ placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids).
 from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``; a base-coin fee is converted to
 quote at the fill price); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; ``positions()`` reads
 ``/v5/position/list``, which ``sequence positions`` shows in live mode.
+
+Funding (``funding_payments``; https://bybit-exchange.github.io/docs/v5/account/transaction-log):
+``GET /v5/account/transaction-log`` with ``accountType=UNIFIED``, ``category=linear``,
+``type=SETTLEMENT`` (USDT perp funding; for USDC perps funding and the 8-hour session
+settlement in one row: https://bybit-exchange.github.io/docs/v5/enum#typeuta-translog),
+``startTime``/``endTime`` in ms with endTime - startTime <= 7 days, ``limit`` 1..50, and
+``cursor`` = the previous page's ``nextPageCursor`` (a window is read until the cursor or
+the page comes back empty). Rows: ``id`` ("Unique id": the payment id), ``symbol`` (ours
+is ``symbol_LINEAR``), ``currency`` (the coin moved), ``transactionTime`` (ms, a string) and
+``funding``: "Positive fee value means receive funding; negative fee value means pay
+funding" (the text said the opposite until https://github.com/bybit-exchange/docs/pull/636,
+Dec 2025); ``change`` = cashFlow + funding - fee. The amount is ``funding``, not ``change``:
+on a USDC perp row ``change`` also carries the session P&L (``cashFlow``). The sign is
+checked on the docs' own example (a long of 100 XRPUSDT at a rate of +0.0001: ``funding``
+-0.003676, and ``cashBalance`` falls by exactly that from the row before). Bybit keeps two
+years of it; the endpoint's budget is 25/s (https://bybit-exchange.github.io/docs/v5/rate-limit).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from decimal import Decimal
 
-from sequence_core.errors import OrderNotFound
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition
+from sequence_core.errors import OrderNotFound, VenueError
+from sequence_core.execution import AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition
 
 from .http import BybitClient
+
+log = logging.getLogger("sequence.venue.bybit")
+WINDOW_MS = 7 * 86_400_000       # the transaction log's widest startTime..endTime
+FUNDING_REQUESTS = 50            # at most this many transaction-log reads per funding_payments() call
 
 STATUS = {"New": "NEW", "Created": "NEW", "Untriggered": "NEW", "PartiallyFilled": "PARTIALLY_FILLED",
           "Filled": "FILLED", "Cancelled": "CANCELLED", "PartiallyFilledCanceled": "CANCELLED",
@@ -41,6 +63,16 @@ def _fill(e: dict, inst) -> VenueFill:
         fee *= price
     return VenueFill(str(e["execId"]), price, Decimal(e["execQty"]), fee, inst.quote,
                      "maker" if e.get("isMaker") else "taker", int(e["execTime"]) * 1_000_000)
+
+
+def _funding(r: dict) -> FundingPayment | None:
+    """A SETTLEMENT row as the funding it moved (received > 0); None when it moved none."""
+    if r.get("type") != "SETTLEMENT" or not Decimal(r.get("funding") or "0"):
+        return None
+    if not r.get("id"):
+        raise VenueError("bybit sent a funding settlement without an id")
+    return FundingPayment(str(r["id"]), ours("linear", r["symbol"]), r["currency"], Decimal(r["funding"]),
+                          int(r["transactionTime"]) * 1_000_000)
 
 
 def _dec(value) -> Decimal | None:
@@ -68,6 +100,44 @@ class BybitSession(ExecutionSession):
                               _dec(p.get("avgPrice")), _dec(p.get("markPrice")), _dec(p.get("unrealisedPnl")),
                               _dec(p.get("positionIM")), _dec(p.get("liqPrice")))
                 for p in await self.client.positions() if Decimal(p.get("size") or "0")]
+
+    async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
+        """Linear perp funding from the transaction log, oldest first: 7-day windows from
+        *since_ns* to now, every page of each. Past FUNDING_REQUESTS reads the windows read in
+        full are returned and a warning says where the read stopped: the engine's next read
+        starts from the last payment kept, so it goes on from there."""
+        start, now = -(-since_ns // 1_000_000), self.client.clock.now_ms()
+        if start < now - (FUNDING_REQUESTS - 1) * WINDOW_MS:
+            # weeks without a payment would use up every read of every call before reaching
+            # now (a perp closed long ago, another opened today): read no further back
+            start = now - (FUNDING_REQUESTS - 1) * WINDOW_MS
+            log.warning("bybit funding payments: reading the last %d weeks only", FUNDING_REQUESTS - 1)
+        found: dict[str, FundingPayment] = {}
+        left = FUNDING_REQUESTS
+        while start <= now:
+            end = min(start + WINDOW_MS, now)
+            rows, used = await self._settlements(start, end, left)
+            left -= used
+            if rows is None:
+                log.warning("bybit funding payments: %d reads reached only %s; the rest is read next time",
+                            FUNDING_REQUESTS, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start / 1000)))
+                break
+            found.update((p.payment_id, p) for p in map(_funding, rows) if p and p.venue_ts_ns >= since_ns)
+            if end == now:
+                break
+            start = end                  # the boundary ms is asked twice; ids keep each payment once
+        return sorted(found.values(), key=lambda p: (p.venue_ts_ns, p.payment_id))
+
+    async def _settlements(self, start_ms: int, end_ms: int, reads: int) -> tuple[list | None, int]:
+        """Every SETTLEMENT row of one window and the reads it took; None if *reads* were not enough."""
+        rows, cursor = [], ""
+        for n in range(1, reads + 1):
+            page = await self.client.settlements(start_ms, end_ms, cursor)
+            rows += page.get("list") or []
+            cursor = page.get("nextPageCursor") or ""
+            if not cursor or not page.get("list"):
+                return rows, n
+        return None, reads
 
     def user_stream(self):
         from .stream import BybitUserStream

@@ -14,21 +14,48 @@ collected by cloid across both. Its size is the new total less what has filled.
 Fills come from ``userFills`` (``fee`` positive when charged, in ``feeToken``; ``crossed`` = taker).
 Positions and balances come from ``clearinghouseState`` (signed ``szi``; ``withdrawable`` USDC).
 Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
+
+Funding payments come from ``POST /info {"type": "userFunding", "user", "startTime"}``
+(https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals#retrieve-a-users-funding-history-or-non-funding-ledger-updates):
+unsigned like every read, about the account (or vault) address, ``startTime`` in ms inclusive,
+``endTime`` optional (inclusive, defaults to now; left out here). Rows are
+``{time, hash, delta: {type: "funding", coin, usdc, szi, fundingRate, nSamples}}``, oldest
+first; ``coin`` is the perp's name in ``meta`` (our venue_symbol); ``usdc`` is the amount in USDC,
+signed from the account's side: received > 0, paid < 0 (the official SDK's recorded answer,
+shared/data/responses/hyperliquid/sdk-cassettes/test_user_funding_history_*.yaml: a short BTC at a
+positive rate receives +5.950454, a long AVAX pays -0.572915; the Chainstack page below says so).
+Funding is paid every hour (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding; the
+recorded ``fundingHistory`` answer in shared/data/responses/hyperliquid steps by 3,600,000 ms).
+An answer over a time range holds at most 500 rows; "use the last returned timestamp as the next
+startTime" (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint,
+"Pagination"). Every position is funded at the same millisecond, so a page can end inside one
+funding time: the next page starts *at* the last time, not past it, and the rows read twice are
+dropped by id. A full page all at one time could not be paged past without losing rows: refused.
+``hash`` is all zeros in today's answers (https://docs.chainstack.com/reference/hyperliquid-info-user-funding
+shows them so; the 2023 recording had one per row), so it identifies nothing: the payment id is
+the account, coin and time, since an account has one position per coin, funded once per funding
+time. It does not depend on the hash, so a row read again under either form is kept once, and
+the account in it keeps two accounts' payments apart.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from sequence_core.errors import InvalidOrder, OrderNotFound
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, VenuePosition
+from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
+from sequence_core.execution import AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition
 
 from .http import HyperliquidClient, error_type, refusal
 from .signing import client_id_of, cloid_for, to_wire
 from .symbols import check_order, from_meta, round_price
 
+log = logging.getLogger("sequence.venue.hyperliquid")
+
 VENUE_CANCELLED = ("IocCancel", "BadAloPx")
+FUNDING_PAGE = 500          # rows in a full userFunding answer
+FUNDING_MAX_PAGES = 20      # per call: 10,000 payments, 900 of the 1200 weight a minute at most
 TIF = {"post_only": "Alo", "ioc": "Ioc", "market": "Ioc"}
 
 
@@ -199,6 +226,25 @@ class HyperliquidSession(ExecutionSession):
     async def positions(self):
         return positions_from(await self.client.clearinghouse_state())
 
+    async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
+        """Every ``userFunding`` page from *since_ns* to now, oldest first. Past FUNDING_MAX_PAGES
+        the oldest part is returned with a warning: the engine's next read starts from the last
+        payment it kept, so the rest follows on later polls."""
+        if not self.client.user:
+            raise VenueError("hyperliquid: no account address configured; run `sequence connect hyperliquid`")
+        start, kept = since_ns // 1_000_000, {}
+        for _ in range(FUNDING_MAX_PAGES):
+            rows = await self.client.user_funding(start)
+            for p in funding_page(rows, self.client.user):
+                if p.venue_ts_ns >= since_ns:
+                    kept.setdefault(p.payment_id, p)
+            if len(rows) < FUNDING_PAGE:
+                return _oldest_first(kept)
+            start = _next_start(rows, start)
+        log.warning("hyperliquid: funding payments read up to %d ms only (%d pages); the next read goes on from there",
+                    start, FUNDING_MAX_PAGES)
+        return _oldest_first(kept)
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -232,3 +278,33 @@ def positions_from(state: dict) -> list[VenuePosition]:
         out.append(VenuePosition(p["coin"], szi, _dec(p.get("entryPx")), abs(value / szi) if value else None,
                                  _dec(p.get("unrealizedPnl")), _dec(p.get("marginUsed")), _dec(p.get("liquidationPx"))))
     return out
+
+
+def funding_payment(row: dict, user: str) -> FundingPayment | None:
+    """A ``userFunding`` row (None for a delta other than funding), its id the account, coin and time."""
+    delta = row["delta"]
+    if delta.get("type") != "funding":
+        return None
+    time_ms = int(row["time"])
+    return FundingPayment(f"{user.lower()}:{delta['coin']}:{time_ms}", delta["coin"], "USDC", Decimal(delta["usdc"]),
+                          time_ms * 1_000_000)
+
+
+def funding_page(rows, user: str) -> list[FundingPayment]:
+    try:
+        return [p for p in (funding_payment(r, user) for r in rows) if p]
+    except (TypeError, KeyError, ValueError, AttributeError, InvalidOperation):
+        raise VenueError("hyperliquid sent a userFunding answer that is not a list of funding rows") from None
+
+
+def _next_start(rows: list, start: int) -> int:
+    """The next page starts at the last time read (a page can end inside one funding time)."""
+    last = max(int(r["time"]) for r in rows)
+    if last <= start:
+        raise VenueError(f"hyperliquid answered a full page of {len(rows)} funding payments at one time ({last} ms): "
+                         "more than one page can hold, so the rest cannot be read")
+    return last
+
+
+def _oldest_first(kept: dict) -> list[FundingPayment]:
+    return sorted(kept.values(), key=lambda p: (p.venue_ts_ns, p.venue_symbol))

@@ -2,7 +2,8 @@
 
 Docs: https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint and
 .../exchange-endpoint. Reads used: ``meta``, ``l2Book``, ``allMids``, ``clearinghouseState``,
-``openOrders``, ``orderStatus`` (by oid or by 16-byte cloid), ``userFills``, ``userRole``. Actions:
+``openOrders``, ``orderStatus`` (by oid or by 16-byte cloid), ``userFills``, ``userRole``,
+``userFunding`` (execution.py's funding_payments says how it is paged). Actions:
 ``order``, ``cancel``, ``cancelByCloid``, ``batchModify``, ``approveAgent``; the body is
 ``{action, nonce, signature, vaultAddress, expiresAfter}`` (signing.py). An action answer is
 ``{"status": "ok", "response": {"type": ..., "data": {"statuses": [...]}}}`` where each status is
@@ -20,7 +21,9 @@ is safe); a signed action is never replayed as it was.
 Rate limits (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits): per
 IP 1200 weight a minute; actions weigh 1 + floor(batch / 40); ``l2Book``, ``allMids``,
 ``clearinghouseState``, ``orderStatus`` weigh 2, ``userRole`` 60, other info requests 20 (plus 1
-per 20 fills returned). Per address, actions are limited by traded volume (10000 to start);
+per 20 rows returned for ``userFills`` and ``userFunding``, also listed in
+https://docs.rs/crate/guilder-client-hyperliquid/0.2.0/source/README.md; ``userFunding``'s rows
+are charged once they are known). Per address, actions are limited by traded volume (10000 to start);
 once the venue says so ("Too many cumulative requests"), the client sends at most one order
 action per 10 s, as the venue still allows, while cancels go on (their limit is higher).
 """
@@ -161,6 +164,14 @@ class HyperliquidClient(VenueClient):
 
     async def user_fills(self) -> list:
         return await self.info({"type": "userFills", "user": self.user})
+
+    async def user_funding(self, start_ms: int) -> list:
+        """The account's funding from *start_ms* (inclusive) to now, oldest first, at most a page.
+        It weighs 20 plus 1 per 20 rows: the rows' share is taken from the budget once they are known."""
+        rows = await self.info({"type": "userFunding", "user": self.user, "startTime": start_ms})
+        if isinstance(rows, list) and self.rest.limiter:
+            await self.rest.limiter.acquire(len(rows) // 20)
+        return rows
 
     async def user_role(self, address: str) -> dict:
         return await self.info({"type": "userRole", "user": address})

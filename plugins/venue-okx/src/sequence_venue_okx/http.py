@@ -5,14 +5,17 @@ Every answer is ``{"code": "0", "msg": "", "data": [...]}``; a failed order call
 come with HTTP 401. Endpoints used: ``GET /api/v5/public/time``, ``/public/instruments``,
 ``/market/books``; signed ``GET /account/balance``, ``/account/trade-fee``, ``/account/config``
 (``posMode``, ``acctLv``), ``/account/positions``, ``/trade/order``, ``/trade/orders-pending``,
-``/trade/fills``; ``POST /trade/order``, ``/trade/cancel-order``, ``/trade/amend-order`` (native
+``/trade/fills``, ``/account/bills`` and ``/account/bills-archive`` (funding, see execution.py);
+``POST /trade/order``, ``/trade/cancel-order``, ``/trade/amend-order`` (native
 amend of size and/or price, by ``clOrdId``). Spot and swaps share every endpoint; ``instType``
 (SPOT or SWAP) names which book the pending-orders and fills queries read.
 Rate limits (per endpoint, per user or IP, from each endpoint's doc): place, cancel, amend and
 order queries 60 per 2 s; order book 40 per 2 s; balance, fees and positions 10 per 2 s
 (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-positions); account
 configuration 5 per 2 s (#trading-account-rest-api-get-account-configuration); instruments 20
-per 2 s. Past them OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
+per 2 s; bills 5 per 1 s (#trading-account-rest-api-get-bills-details-last-7-days) and the
+bills archive 5 per 2 s (#trading-account-rest-api-get-bills-details-last-3-months). Past them
+OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
 Clock: a timestamp 30 s off is refused (50102): `VenueClock` learns OKX's time and signs once more.
 """
 
@@ -38,7 +41,8 @@ INVALID_CODES = {"51000", "51010", "51001", "51006", "51020", "51120", "51121", 
 LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/trade/amend-order": 60,
           "/api/v5/trade/orders-pending": 60, "/api/v5/trade/fills": 60, "/api/v5/market/books": 40,
           "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/account/positions": 10,
-          "/api/v5/account/config": 5, "/api/v5/public/instruments": 20, "/api/v5/public/time": 10}
+          "/api/v5/account/config": 5, "/api/v5/public/instruments": 20, "/api/v5/public/time": 10,
+          "/api/v5/account/bills": (5, 1.0), "/api/v5/account/bills-archive": 5}
 
 
 CODES = ErrorCodes("okx", clock=CLOCK_CODES, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -128,3 +132,8 @@ class OkxClient(VenueClient):
 
     async def positions(self, inst_type: str = "SWAP") -> list:
         return await self.signed("GET", "/api/v5/account/positions", {"instType": inst_type}, True)
+
+    async def bills(self, params: dict, archive: bool = False) -> list:
+        """One page of account bills, newest first: the last 7 days, or 3 months from the archive."""
+        path = "/api/v5/account/bills-archive" if archive else "/api/v5/account/bills"
+        return await self.signed("GET", path, params, True)
