@@ -39,7 +39,7 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def test_place_fills_and_converts_the_fee_to_quote(fake):
+def test_place_fills_with_the_commission_as_charged(fake):
     async def go():
         session = BinanceSession(BinanceClient(KEY, SECRET, fake.url))
         try:
@@ -49,7 +49,7 @@ def test_place_fills_and_converts_the_fee_to_quote(fake):
     state = run(go())
     assert state.status == "FILLED" and state.filled_qty == Decimal("0.5")
     f = state.fills[0]
-    assert f.price == Decimal("91000.00") and f.fee == Decimal("0.0005") * Decimal("91000.00") and f.fee_asset == "USDT"
+    assert f.price == Decimal("91000.00") and (f.fee, f.fee_asset) == (Decimal("0.0005"), "BTC")   # out of the BTC bought
     assert SYMBOLS.to_venue("BTC-USDT") == "BTCUSDT"
 
 

@@ -73,6 +73,8 @@ def test_live_buy_fills_through_the_adapter(world):
     fills = json.loads(run("fills", "--output", "json").stdout)
     assert len(fills) == 1
     assert ["btcusdt@depth@100ms", "btcusdt@trade"] in server.subscriptions     # the engine keeps the book live
+    rows = json.loads(run("positions", "--venue", "binance", "--output", "json").stdout)["rows"]
+    assert next(r for r in rows if r["instrument"] == "BTC")["qty"] == "0.00999"   # the 0.1% commission came out of the BTC
 
 
 def test_live_resting_order_then_cancel(world):

@@ -71,7 +71,7 @@ def test_a_resting_order_fill_arrives_as_an_execution_report_with_the_trade_id_m
     (fill,) = states[-1].fills
     assert [st.status for st in states] == ["NEW", "PARTIALLY_FILLED"]
     assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
-    assert fill.fee == Decimal("0.2") * Decimal("0.001") * Decimal("90000.00")       # BTC commission, in USDT
+    assert (fill.fee, fill.fee_asset) == (Decimal("0.2") * Decimal("0.001"), "BTC")  # the BTC commission, as charged
     assert fill.fill_id == str(trades[0]["id"])
 
 
@@ -93,7 +93,7 @@ def test_published_execution_reports_parse():
     (fill,) = trade.fills
     assert (trade.client_order_id, trade.status, trade.filled_qty) == ("O-12345-test-trade", "PARTIALLY_FILLED", Decimal("0.5"))
     assert (fill.fill_id, fill.price, fill.qty, fill.liquidity) == ("98765432", Decimal("2499.5"), Decimal("0.5"), "maker")
-    assert fill.fee == Decimal("0.0005") * Decimal("2499.5")                       # ETH commission, in USDT
+    assert (fill.fee, fill.fee_asset) == (Decimal("0.0005"), "ETH")               # the ETH commission, as charged
     (cancel,) = parse("ws_spot_execution_report_canceled.json")
     assert (cancel.status, cancel.fills, cancel.filled_qty) == ("CANCELLED", (), Decimal("0.1"))
 

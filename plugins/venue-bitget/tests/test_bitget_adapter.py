@@ -60,9 +60,9 @@ def test_signature_is_the_documented_prehash():
         "VWRTTSjxasIb0XHW1/aqkuVDUdjizM9cBpdFy5mX4nQ="
 
 
-def test_ioc_buy_fills_with_the_fee_in_quote(fake):
+def test_ioc_buy_fills_with_the_fee_in_the_base_received(fake):
     state = asyncio.run(using(session(fake), lambda s: s.place(node(), BTC)))
-    assert state.status == "FILLED" and state.fills[0].fee == Decimal("0.0005") * Decimal("91000.00")
+    assert state.status == "FILLED" and (state.fills[0].fee, state.fills[0].fee_asset) == (Decimal("0.0005"), "BTC")
 
 
 def test_market_buy_without_a_price_is_refused_before_sending(fake):
@@ -166,7 +166,7 @@ def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_trade_id_re
     (fill,) = states[-1].fills
     assert [st.status for st in states] == ["NEW", "PARTIALLY_FILLED"]
     assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
-    assert fill.fee == Decimal("0.2") * Decimal("0.001") * Decimal("90000.00")     # BTC fee, in USDT
+    assert (fill.fee, fill.fee_asset) == (Decimal("0.2") * Decimal("0.001"), "BTC")    # as charged
     assert fill.fill_id == rest_fills[0]["tradeId"]
 
 

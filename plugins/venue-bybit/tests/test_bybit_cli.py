@@ -36,7 +36,9 @@ def test_heartbeat_quote_buy_amend_cancel(world):
     assert (quote["bid"], quote["ask"]) == ("90990.00", "91000.00")
 
     d = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")
-    assert d["graph"]["status"] == "FILLED" and d["fills"][0]["fee_asset"] == "USDT"
+    assert d["graph"]["status"] == "FILLED" and d["fills"][0]["fee_asset"] == "BTC"
+    held = {r["instrument"]: r["qty"] for r in cli.json("positions", "--venue", "bybit")["rows"]}
+    assert held["BTC"] == "0.00999"                 # the 0.1% fee came out of the BTC bought
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bybit", "--limit-price", "80000.00")
     a = cli.json("amend", rest["nodes"][0]["node_order_id"], "--price", "80100.00")
     assert a["mode"] == "native_atomic"

@@ -70,11 +70,11 @@ def test_signature_follows_the_documented_prehash():
         "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
 
 
-def test_ioc_buy_fills_with_the_fee_in_quote(fake):
+def test_ioc_buy_fills_with_the_fee_in_the_base_received(fake):
     state = asyncio.run(using(session(fake), lambda s: s.place(node(), BTC)))
     assert state.status == "FILLED" and state.filled_qty == Decimal("0.5")
     f = state.fills[0]
-    assert f.price == Decimal("91000.0") and f.fee == Decimal("0.0005") * Decimal("91000.0") and f.liquidity == "taker"
+    assert f.price == Decimal("91000.0") and (f.fee, f.fee_asset) == (Decimal("0.0005"), "BTC") and f.liquidity == "taker"
 
 
 def test_market_buy_sends_its_size_in_base(fake):
@@ -217,7 +217,7 @@ def test_a_resting_order_fill_arrives_on_the_private_stream_with_the_fill_id_res
     (fill,) = state.fills
     assert (state.status, state.filled_qty) == ("PARTIALLY_FILLED", Decimal("0.2"))
     assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.0"), Decimal("0.2"), "maker")
-    assert fill.fee == Decimal("0.2") * Decimal("0.0008") * Decimal("90000.0")     # BTC fee, in USDT
+    assert (fill.fee, fill.fee_asset) == (Decimal("0.2") * Decimal("0.0008"), "BTC")    # as charged
     assert fill.fill_id == rest_fills[0]["tradeId"]          # a poll of the same fill dedupes on it
 
 

@@ -43,6 +43,8 @@ def test_quote_buy_amend_cancel_fills(world):
     d = cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")
     assert d["graph"]["status"] == "FILLED" and d["fills"][0]["price"] == "91000.0"
     assert len(cli.json("fills")) == 1
+    held = {r["instrument"]: r["qty"] for r in cli.json("positions", "--venue", "okx")["rows"]}
+    assert held["BTC"] == "0.00999"                 # the 0.1% fee was charged in BTC, out of the BTC bought
 
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "okx", "--limit-price", "80000.0")
     node_id = rest["nodes"][0]["node_order_id"]

@@ -6,9 +6,9 @@ The client order id is the node's (``newClientOrderId``), so a lost answer is re
 asking for the order by that id; Binance also refuses a duplicate id (-2010), so nothing is
 placed twice. Spot amend: a quantity decrease is native (``order/amend/keepPriority``: same order,
 same client id, queue place kept); a price change or increase is cancel-replace by the engine
-(spot has no in-place amend for those). Fees arrive in the commission asset; a base-asset
-commission is converted to quote at the fill price (BNB commissions cannot be priced here and
-are recorded as 0).
+(spot has no in-place amend for those). Fees are reported as charged, in the commission asset:
+a buy's commission in the base comes out of the base received, a BNB commission (the fee
+discount) out of the BNB held, and the ledger takes each from that holding.
 
 USD-M perps (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api):
 ``POST /fapi/v1/order`` with ``newClientOrderId`` = the node's client id (rule
@@ -19,7 +19,7 @@ MARKET; ``ioc`` -> LIMIT IOC; ``limit`` -> LIMIT GTC; ``post_only`` -> LIMIT GTX
 Crossing (Post Only)"; one that would take is refused with -5022). Quantities are base units
 (one contract = one base unit). Fills come from ``GET /fapi/v1/userTrades?orderId=``: ``id``
 (the trade id the private stream's ``o.t`` carries), ``price``, ``qty``, ``commission`` in
-``commissionAsset`` (USDT, or BNB with the BNB fee discount on: recorded as 0), ``maker``.
+``commissionAsset`` (USDT, or BNB with the BNB fee discount on), ``maker``.
 A final order whose listed trades do not yet add up to ``executedQty`` stays open here, so
 the engine reads it again. Amend is native for resting perp orders: ``PUT /fapi/v1/order``
 (LIMIT only; price and quantity both sent) changes the order in place under the same ids;
@@ -117,12 +117,9 @@ def fapi_url(settings: dict, client: BinanceClient | None = None) -> str:
     return spot if spot.rstrip("/") != DEFAULT_BASE_URL else DEFAULT_FAPI_URL
 
 
-def _fee_in_quote(price: Decimal, commission: Decimal, asset: str, inst) -> Decimal:
-    if asset == inst.quote:
-        return commission
-    if asset == inst.base:
-        return commission * price
-    return Decimal(0)
+def commission(row: dict, inst, amount: str = "commission", asset: str = "commissionAsset") -> tuple[Decimal, str]:
+    """A fill's fee as Binance charged it: (amount, asset), the quote when no asset is named."""
+    return Decimal(row.get(amount) or "0"), row.get(asset) or inst.quote
 
 
 def _dec(value) -> Decimal | None:
@@ -143,11 +140,9 @@ def _state(order: dict, fills: tuple = ()) -> OrderState:
 
 
 def perp_fill(t: dict, inst) -> VenueFill:
-    """One ``/fapi/v1/userTrades`` row as a fill (fee in the quote asset where it can be)."""
-    price = Decimal(t["price"])
-    fee = _fee_in_quote(price, Decimal(t.get("commission") or "0"), t.get("commissionAsset") or "", inst)
-    return VenueFill(str(t["id"]), price, Decimal(t["qty"]), fee, inst.quote, "maker" if t.get("maker") else "taker",
-                     int(t["time"]) * 1_000_000)
+    """One ``/fapi/v1/userTrades`` row as a fill (its fee as charged)."""
+    return VenueFill(str(t["id"]), Decimal(t["price"]), Decimal(t["qty"]), *commission(t, inst),
+                     "maker" if t.get("maker") else "taker", int(t["time"]) * 1_000_000)
 
 
 def perp_state(order: dict, fills: tuple = ()) -> OrderState:
@@ -233,9 +228,8 @@ class BinanceSession(ExecutionSession):
         else:
             params.update(type="LIMIT", price=f"{node.limit_price:f}", timeInForce="IOC" if node.order_type == "ioc" else "GTC")
         answer = await self.client.new_order(params)
-        fills = tuple(VenueFill(str(f["tradeId"]), Decimal(f["price"]), Decimal(f["qty"]),
-                                _fee_in_quote(Decimal(f["price"]), Decimal(f["commission"]), f["commissionAsset"], instrument),
-                                instrument.quote, "taker", answer.get("transactTime", 0) * 1_000_000)
+        fills = tuple(VenueFill(str(f["tradeId"]), Decimal(f["price"]), Decimal(f["qty"]), *commission(f, instrument),
+                                "taker", answer.get("transactTime", 0) * 1_000_000)
                       for f in answer.get("fills", []))
         return OrderState(node.client_order_id, str(answer["orderId"]), STATUS.get(answer["status"], "NEW"),
                           Decimal(answer.get("executedQty", "0")), fills, venue_ts_ns=answer.get("transactTime", 0) * 1_000_000)
@@ -252,9 +246,8 @@ class BinanceSession(ExecutionSession):
         if perp:
             return await self._perp_read(order, instrument)
         trades = await self.client.my_trades(instrument.venue_symbol, order["orderId"]) if Decimal(order["executedQty"]) else []
-        fills = tuple(VenueFill(str(t["id"]), Decimal(t["price"]), Decimal(t["qty"]),
-                                _fee_in_quote(Decimal(t["price"]), Decimal(t["commission"]), t["commissionAsset"], instrument),
-                                instrument.quote, "maker" if t.get("isMaker") else "taker", t["time"] * 1_000_000) for t in trades)
+        fills = tuple(VenueFill(str(t["id"]), Decimal(t["price"]), Decimal(t["qty"]), *commission(t, instrument),
+                                "maker" if t.get("isMaker") else "taker", t["time"] * 1_000_000) for t in trades)
         return OrderState(client_order_id, str(order["orderId"]), STATUS.get(order["status"], "NEW"),
                           Decimal(order["executedQty"]), fills, venue_ts_ns=order.get("updateTime", 0) * 1_000_000)
 

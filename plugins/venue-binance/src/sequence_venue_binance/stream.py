@@ -70,7 +70,7 @@ from sequence_core.errors import AuthenticationError, NetworkError, SequenceErro
 from sequence_core.execution import OrderState, VenueFill
 from sequence_core.userstream import UserStream
 
-from .execution import STATUS, _fee_in_quote, perp_fill
+from .execution import STATUS, commission, perp_fill
 from .signing import signature
 from .symbols import PERP_SUFFIX
 
@@ -91,10 +91,8 @@ def _state(e: dict, inst) -> OrderState:
     cid = e["C"] if e["X"] == "CANCELED" and e.get("C") else e["c"]
     fills = ()
     if e.get("x") == "TRADE" and inst is not None and Decimal(e["l"]):
-        price = Decimal(e["L"])
-        fee = _fee_in_quote(price, Decimal(e.get("n") or "0"), e.get("N") or "", inst)
-        fills = (VenueFill(str(e["t"]), price, Decimal(e["l"]), fee, inst.quote, "maker" if e.get("m") else "taker",
-                           int(e["T"]) * 1_000_000),)
+        fills = (VenueFill(str(e["t"]), Decimal(e["L"]), Decimal(e["l"]), *commission(e, inst, "n", "N"),
+                           "maker" if e.get("m") else "taker", int(e["T"]) * 1_000_000),)
     return OrderState(cid, str(e["i"]), STATUS.get(e["X"], "NEW"), Decimal(e["z"]), fills, reason="" if e.get("r") == "NONE" else e.get("r", ""),
                       price=Decimal(e["p"]) if Decimal(e.get("p") or "0") else None, qty=Decimal(e["q"]),
                       venue_ts_ns=int(e.get("T") or e["E"]) * 1_000_000)

@@ -14,8 +14,9 @@ fill yet, and one version of the page allows it in hedge mode only
 (https://www.bitget.com/api-doc/contract/trade/Modify-Order). The engine's cancel-replace does
 the same with its own ids and a confirmed cancel first.
 
-Spot fills from ``trade/fills`` (``feeDetail.totalFee`` negative when charged, in ``feeCoin``;
-a base-coin fee is converted to quote at the fill price). Perp fills from
+Spot fills from ``trade/fills`` (``feeDetail.totalFee`` negative when charged, in ``feeCoin``,
+reported as charged: a buy's fee in the base comes out of the base received, and the ledger
+takes it from that holding). Perp fills from
 ``/api/v2/mix/order/fills`` (``tradeId``, ``price``, ``baseVolume``, ``tradeScope``
 maker/taker, ``feeDetail`` a list of ``{feeCoin, totalFee}``, negative when charged, USDT
 unless BGB deduction is on, in which case the fee is reported in BGB as charged).
@@ -78,17 +79,15 @@ def _dec(value) -> Decimal | None:
     return Decimal(str(value)) if value not in (None, "") else None
 
 
-def fee_in_quote(fee: Decimal, coin: str | None, price: Decimal, inst) -> tuple[Decimal, str]:
-    """A base-coin fee at the fill price in quote; another coin (BGB deduction) as charged."""
-    if coin == inst.base:
-        return fee * price, inst.quote
-    return fee, coin if coin and coin != inst.quote else inst.quote
+def charged(total_fee, coin: str | None, inst) -> tuple[Decimal, str]:
+    """A spot fill's fee as Bitget charged it (sent negative): amount and coin, the quote when
+    none is named (a base coin or a BGB deduction as it is)."""
+    return -Decimal(total_fee or "0"), coin or inst.quote
 
 
 def _fill(f: dict, inst) -> VenueFill:
     price, detail = Decimal(f["priceAvg"]), f.get("feeDetail") or {}
-    fee, coin = fee_in_quote(-Decimal(detail.get("totalFee") or "0"), detail.get("feeCoin"), price, inst)
-    return VenueFill(str(f["tradeId"]), price, Decimal(f["size"]), fee, coin,
+    return VenueFill(str(f["tradeId"]), price, Decimal(f["size"]), *charged(detail.get("totalFee"), detail.get("feeCoin"), inst),
                      "maker" if f.get("tradeScope") == "maker" else "taker", int(f["cTime"]) * 1_000_000)
 
 

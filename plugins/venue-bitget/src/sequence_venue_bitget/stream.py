@@ -26,7 +26,7 @@ from decimal import Decimal
 from sequence_core.execution import OrderState, VenueFill
 from sequence_core.userstream import UserStream
 
-from .execution import STATUS, fee_in_quote
+from .execution import STATUS, charged
 from .signing import ws_login
 from .symbols import PRODUCT_TYPE, ours
 
@@ -44,9 +44,8 @@ def _state(o: dict, inst) -> OrderState:
     cid = o.get("clientOid") or o.get("clientOId")
     fills = ()
     if o.get("tradeId") and o.get("baseVolume") and inst is not None:
-        price, fee = Decimal(o["fillPrice"]), -Decimal(o.get("fillFee") or "0")
-        fee, coin = fee_in_quote(fee, o.get("fillFeeCoin"), price, inst)
-        fills = (VenueFill(str(o["tradeId"]), price, Decimal(o["baseVolume"]), fee, coin,
+        fills = (VenueFill(str(o["tradeId"]), Decimal(o["fillPrice"]), Decimal(o["baseVolume"]),
+                           *charged(o.get("fillFee"), o.get("fillFeeCoin"), inst),
                            "maker" if o.get("tradeScope") == "M" else "taker", int(o.get("fillTime") or o["uTime"]) * 1_000_000),)
     return OrderState(cid, str(o["orderId"]), STATUS.get(o["status"], "NEW"), Decimal(o.get("accBaseVolume") or "0"),
                       fills, price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,

@@ -6,8 +6,9 @@ price); ``limit`` -> Limit GTC; ``post_only`` -> Limit PostOnly (Bybit cancels i
 take). ``orderLinkId`` is the node's client order id, so a lost answer is resolved by asking
 for it; Bybit refuses a duplicate ``orderLinkId`` (10014/170141-class errors), so nothing is
 placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids). Fills come
-from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``; a base-coin fee is converted to
-quote at the fill price); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; ``positions()`` reads
+from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``, reported as charged: a spot buy's
+fee in the base comes out of the base received, and the ledger takes it from that holding;
+no ``feeCurrency``, as on perps: the quote); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; ``positions()`` reads
 ``/v5/position/list``, which ``sequence positions`` shows in live mode.
 
 Funding (``funding_payments``; https://bybit-exchange.github.io/docs/v5/account/transaction-log):
@@ -58,10 +59,8 @@ def ours(category: str, symbol: str) -> str:
 
 
 def _fill(e: dict, inst) -> VenueFill:
-    price, fee = Decimal(e["execPrice"]), Decimal(e.get("execFee") or "0")
-    if e.get("feeCurrency") == inst.base:
-        fee *= price
-    return VenueFill(str(e["execId"]), price, Decimal(e["execQty"]), fee, inst.quote,
+    return VenueFill(str(e["execId"]), Decimal(e["execPrice"]), Decimal(e["execQty"]), Decimal(e.get("execFee") or "0"),
+                     e.get("feeCurrency") or inst.quote,
                      "maker" if e.get("isMaker") else "taker", int(e["execTime"]) * 1_000_000)
 
 

@@ -8,8 +8,9 @@ buy's ``sz`` in the quote currency otherwise); ``ioc`` -> ``ioc`` (``market`` if
 answer the order is found by it; OKX refuses a second live order with the same id.
 Amend is native (``amend-order``: size and/or price in place, same ids); ``newSz`` is the new
 total including what has filled, as OKX asks. The place answer carries no fills: the session
-reads the order and its fills right after (``fee`` is negative when charged, in ``feeCcy``; a
-base-asset fee is converted to quote at the fill price). Order changes and fills also arrive
+reads the order and its fills right after (``fee`` is negative when charged, in ``feeCcy``,
+reported as charged: a spot buy's fee in the base comes out of the base received, and the
+ledger takes it from that holding). Order changes and fills also arrive
 on the private ``orders`` channel (stream.py).
 
 Swaps (https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order): ``sz`` is a
@@ -76,10 +77,8 @@ def _dec(value) -> Decimal | None:
 
 
 def _fill(f: dict, inst) -> VenueFill:
-    price, fee = Decimal(f["fillPx"]), -Decimal(f.get("fee") or "0")
-    if f.get("feeCcy") == inst.base:
-        fee *= price
-    return VenueFill(str(f["tradeId"]), price, base(inst, f["fillSz"]), fee, inst.quote,
+    return VenueFill(str(f["tradeId"]), Decimal(f["fillPx"]), base(inst, f["fillSz"]), -Decimal(f.get("fee") or "0"),
+                     f.get("feeCcy") or inst.quote,
                      "maker" if f.get("execType") == "M" else "taker", int(f.get("fillTime") or f["ts"]) * 1_000_000)
 
 
