@@ -186,6 +186,13 @@ class VenueFeed:
         """Whether this feed's websocket carries this book (others: REST snapshots only)."""
         return True
 
+    def streams_trades(self, inst: Instrument) -> bool:
+        """Whether this feed's websocket carries this instrument's trade prints: by default
+        those of the books it streams. A venue whose prints are on another socket than its
+        books (Binance USD-M: depth on ``/public``, aggTrade on ``/market``) has a feed that
+        streams no book and answers True here."""
+        return self.streams(inst)
+
     def subscribe(self, instruments: list[Instrument]) -> list[Any]:
         """Messages (dicts sent as JSON, or text) that subscribe these books."""
         return []
@@ -307,7 +314,8 @@ class SocketRunner:
 
 
 class FeedRunner(SocketRunner):
-    """One venue's websocket kept alive, its books in sync; ``book()`` serves only synced books."""
+    """One venue's websocket kept alive, its books in sync (``book()`` serves only synced
+    books) and its instruments' recent trade prints kept, as its feed streams each."""
 
     def __init__(self, feed: VenueFeed, instruments: list[Instrument], *, max_backoff_s: float = 30.0,
                  connect_timeout_s: float = 10.0, idle_timeout_s: float = 60.0):
@@ -315,8 +323,8 @@ class FeedRunner(SocketRunner):
         self.name = f"{feed.venue} feed"
         self.feed = feed
         self.instruments = {i.venue_symbol: i for i in instruments}
-        self.books = {s: LocalBook(feed.venue, s) for s in self.instruments}
-        self.trades: dict[str, list[TradeUpdate]] = {s: [] for s in self.instruments}
+        self.books = {s: LocalBook(feed.venue, s) for s, i in self.instruments.items() if feed.streams(i)}
+        self.trades: dict[str, list[TradeUpdate]] = {s: [] for s, i in self.instruments.items() if feed.streams_trades(i)}
 
     def book(self, inst: Instrument, depth: int = 20) -> OrderBook | None:
         local = self.books.get(inst.venue_symbol)
@@ -356,7 +364,7 @@ class FeedRunner(SocketRunner):
         if self.feed.ws_snapshots:
             self.stats.state = "live"          # each book syncs when its snapshot arrives
         else:
-            await self._resync(list(self.instruments))
+            await self._resync(list(self.books))
         async for data in self._messages(ws):
             for answer in self.feed.reply(data):
                 await self._send(ws, answer)
@@ -484,7 +492,8 @@ class LiveSource(MarketDataSource):
     def __init__(self, timeout_s: float = 5.0):
         self.timeout_s = timeout_s
         self.runners: dict[tuple[str, int], FeedRunner] = {}     # (venue, its feed's index)
-        self._keeping: dict[tuple[str, str], FeedRunner] = {}    # (venue, venue symbol) -> its runner
+        self._keeping: dict[tuple[str, str], FeedRunner] = {}    # (venue, venue symbol) -> its book's runner
+        self._printing: dict[tuple[str, str], FeedRunner] = {}   # (venue, venue symbol) -> its trades' runner
         self.errors: dict[str, str] = {}
         self._rest_only: set[tuple[str, str]] = set()     # (venue, venue symbol) no socket carries
 
@@ -504,6 +513,11 @@ class LiveSource(MarketDataSource):
         """The index of the feed whose websocket carries this book (None: REST only)."""
         return next((n for n, f in enumerate(feeds) if f.ws_url and f.streams(inst)), None)
 
+    @staticmethod
+    def _printing_feed(feeds: list[VenueFeed], inst: Instrument) -> int | None:
+        """The index of the feed whose websocket carries this instrument's trades (None: none)."""
+        return next((n for n, f in enumerate(feeds) if f.ws_url and f.streams_trades(inst)), None)
+
     def _runner(self, inst: Instrument) -> FeedRunner | None:
         return self._keeping.get((inst.venue, inst.venue_symbol))
 
@@ -521,21 +535,24 @@ class LiveSource(MarketDataSource):
                 n = self._claiming(feeds, inst)
                 if n is None:
                     self._rest_only.add((venue, inst.venue_symbol))
-                else:
-                    by_feed.setdefault(n, []).append(inst)
+                    continue
+                for k in {n, self._printing_feed(feeds, inst)} - {None}:     # its book's socket, its trades'
+                    by_feed.setdefault(k, []).append(inst)
             for n, streamed in by_feed.items():
                 runner = self.runners.get((venue, n))
                 if runner:
                     asyncio.get_running_loop().create_task(runner.stop())
                     streamed = list({**runner.instruments, **{i.venue_symbol: i for i in streamed}}.values())
                 runner = self.runners[(venue, n)] = FeedRunner(feeds[n], streamed).start()
-                self._keeping.update(((venue, symbol), runner) for symbol in runner.instruments)
+                self._keeping.update(((venue, symbol), runner) for symbol in runner.books)
+                self._printing.update(((venue, symbol), runner) for symbol in runner.trades)
 
     async def stop(self) -> None:
         for runner in self.runners.values():
             await runner.stop()
         self.runners.clear()
         self._keeping.clear()
+        self._printing.clear()
 
     def books(self, instruments, at_ns=None, depth=20):
         out, missing = [], []
@@ -587,7 +604,7 @@ class LiveSource(MarketDataSource):
     def trades(self, instrument, start_ns, end_ns):
         from .market import Trade
 
-        runner = self._runner(instrument)
+        runner = self._printing.get((instrument.venue, instrument.venue_symbol))
         rows = runner.trades.get(instrument.venue_symbol, []) if runner else []
         return [Trade(instrument.venue, instrument.symbol, t.ts_ns, t.side, t.price, t.size)
                 for t in rows if start_ns <= t.ts_ns < end_ns]

@@ -27,7 +27,9 @@ book, BTCUSDT): ``push_perp_depth()`` changes the book and sends the event; upda
 more than the event's own (other books take ids in between, as on Binance, so ``U`` > ``pu`` + 1)
 and ``GET /fapi/v1/depth`` answers ``lastUpdateId`` = the last event's ``u`` (a snapshot taken
 between two events); ``push_perp_depth(..., lost=True)`` changes the book without sending (the
-next event's ``pu`` then names an event the client never had). USD-M user data:
+next event's ``pu`` then names an event the client never had). USD-M trades at ``/market/ws``
+(SUBSCRIBE to ``@aggTrade`` only there, as on Binance's split routes): ``push_perp_trade()``.
+USD-M user data:
 ``POST/PUT/DELETE /fapi/v1/listenKey`` (the API key header, no signature; one key per account,
 a POST returns the active one), the private websocket at
 ``/private/ws?listenKey=...&events=ORDER_TRADE_UPDATE`` (a key it did not issue: the handshake is
@@ -88,6 +90,8 @@ class FuturesDesk:
         self.f_depth_limits: list[int] = []
         self.f_market: list = []                          # /public/ws sockets
         self.f_subscriptions: list[list[str]] = []
+        self.f_trade_sockets: list = []                   # /market/ws sockets
+        self.f_trade_subscriptions: list[list[str]] = []
         self.f_listen_key: str | None = None
         self.f_key_posts = 0
         self.f_keepalives = 0
@@ -117,6 +121,7 @@ class FuturesDesk:
         r.add_put("/fapi/v1/listenKey", self.f_listen_key_put)
         r.add_delete("/fapi/v1/listenKey", self.f_listen_key_delete)
         r.add_get("/public/ws", self.f_public_ws)
+        r.add_get("/market/ws", self.f_market_ws)
         r.add_get("/private/ws", self.f_private_ws)
 
     def f_verify(self, request):
@@ -352,16 +357,32 @@ class FuturesDesk:
 
     # -- USD-M websockets ----------------------------------------------------------------------
     async def f_public_ws(self, request):
+        return await self._usdm_ws(request, self.f_market, self.f_subscriptions)
+
+    async def f_market_ws(self, request):
+        return await self._usdm_ws(request, self.f_trade_sockets, self.f_trade_subscriptions)
+
+    async def _usdm_ws(self, request, sockets: list, subscriptions: list):
+        """A USD-M route's socket: kept in *sockets*, each SUBSCRIBE's streams in *subscriptions*."""
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
         self.sockets.append(ws)
-        self.f_market.append(ws)
+        sockets.append(ws)
         async for msg in ws:
             body = msg.json()
             if body.get("method") == "SUBSCRIBE":
-                self.f_subscriptions.append(body["params"])
+                subscriptions.append(body["params"])
                 await ws.send_json({"result": None, "id": body["id"]})
         return ws
+
+
+    def push_perp_trade(self, price: str, qty: str, buyer_maker: bool) -> None:
+        """A BTCUSDT ``aggTrade`` on the ``/market`` route, from any thread."""
+        def go():
+            now = self.now_ms()
+            self._send_to(self.f_trade_sockets, {"e": "aggTrade", "E": now, "s": "BTCUSDT", "a": next(self._ids), "p": price,
+                                                 "q": qty, "f": 100, "l": 105, "T": now, "m": buyer_maker})
+        self.soon(go)
 
     def push_perp_depth(self, bids=(), asks=(), lost: bool = False) -> None:
         """Change the perp book and send its ``depthUpdate`` (not when ``lost``), from any thread."""

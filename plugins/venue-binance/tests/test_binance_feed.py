@@ -153,7 +153,7 @@ def test_the_client_follows_the_weight_the_venue_reports(fake):
 
 
 # -- USD-M perp books ---------------------------------------------------------------------------
-def test_perp_and_spot_books_stream_each_on_its_own_socket(fake, monkeypatch):
+def test_perp_and_spot_books_stream_each_on_its_own_socket_and_perp_trades_on_a_third(fake, monkeypatch):
     from sequence_venue_binance.venue import BinanceVenue
 
     source = LiveSource()
@@ -172,15 +172,22 @@ def test_perp_and_spot_books_stream_each_on_its_own_socket(fake, monkeypatch):
                         what="both deltas applied")
             fake.push_perp_depth(asks=[("91005.0", "0.4")])
             await until(lambda: socket_books()[1].best_ask.price == Decimal("91005.0"), what="the next delta")
-            return source.books([BTC, BTC_PERP]), dict(source.runners)
+            await until(lambda: fake.f_trade_subscriptions, what="the perp trades subscription")
+            fake.push_perp_trade("91001.5", "0.250", buyer_maker=True)
+            fake.push_perp_trade("91002.0", "0.010", buyer_maker=False)
+            await until(lambda: len(source.trades(BTC_PERP, 0, 2**63)) == 2, what="the perp trade prints")
+            return source.books([BTC, BTC_PERP]), dict(source.runners), source.trades(BTC_PERP, 0, 2**63)
         finally:
             await source.stop()
-    (spot, perp), runners = asyncio.run(go())
-    assert sorted(runners) == [("binance", 0), ("binance", 1)]                  # one runner per feed
-    assert [list(runners[k].instruments) for k in sorted(runners)] == [["BTCUSDT"], ["BTCUSDT_PERP"]]
-    assert (len(fake.spot_market), len(fake.f_market)) == (1, 1)               # one socket each
+    (spot, perp), runners, trades = asyncio.run(go())
+    assert sorted(runners) == [("binance", 0), ("binance", 1), ("binance", 2)]      # one runner per feed
+    assert [list(runners[k].instruments) for k in sorted(runners)] == [["BTCUSDT"], ["BTCUSDT_PERP"], ["BTCUSDT_PERP"]]
+    assert list(runners[("binance", 2)].books) == []                            # the trades socket keeps no book
+    assert (len(fake.spot_market), len(fake.f_market), len(fake.f_trade_sockets)) == (1, 1, 1)   # one socket each
     assert fake.subscriptions == [["btcusdt@depth@100ms", "btcusdt@trade"]]
-    assert fake.f_subscriptions == [["btcusdt@depth@100ms"]]
+    assert (fake.f_subscriptions, fake.f_trade_subscriptions) == ([["btcusdt@depth@100ms"]], [["btcusdt@aggTrade"]])
+    assert [(t.symbol, t.side, t.price, t.size) for t in trades] == [       # m true: the buyer made it, the aggressor sold (-1)
+        ("BTC-USDT-PERP", -1, Decimal("91001.5"), Decimal("0.250")), ("BTC-USDT-PERP", 1, Decimal("91002.0"), Decimal("0.010"))]
     assert (spot.symbol, spot.best_bid.price, perp.symbol, perp.best_bid.price, perp.best_ask.price) == \
         ("BTC-USDT", Decimal("90995.00"), "BTC-USDT-PERP", Decimal("90996.0"), Decimal("91005.0"))
     # each book came from one REST snapshot when its socket synced; every read since was the socket's

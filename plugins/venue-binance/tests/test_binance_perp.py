@@ -264,16 +264,25 @@ def test_a_final_order_whose_fills_are_not_listed_yet_stays_open():
 
 # -- perp books ---------------------------------------------------------------------------------
 def test_perp_books_belong_to_the_usdm_feed_and_snapshot_from_the_futures_host(fake):
-    from sequence_venue_binance.feed import BinanceFuturesFeed
+    from sequence_venue_binance.feed import BinanceFuturesFeed, BinanceFuturesTradesFeed
     from sequence_venue_binance.venue import BinanceVenue
 
     spot = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
     feeds = BinanceVenue().market_data_feeds({"base_url": fake.url})
-    assert [type(f) for f in feeds] == [BinanceFeed, BinanceFuturesFeed]
-    spot_feed, usdm = feeds
+    assert [type(f) for f in feeds] == [BinanceFeed, BinanceFuturesFeed, BinanceFuturesTradesFeed]
+    spot_feed, usdm, prints = feeds
     assert (spot_feed.streams(spot), spot_feed.streams(BTC), usdm.streams(spot), usdm.streams(BTC)) == (True, False, False, True)
+    assert [(f.streams(BTC), f.streams_trades(BTC), f.streams_trades(spot)) for f in feeds] == [
+        (False, False, True), (True, False, False), (False, True, False)]           # a perp's trades: the third socket
     assert usdm.ws_url == "wss://fstream.binance.com/public/ws"                  # the /public route carries @depth
+    assert prints.ws_url == "wss://fstream.binance.com/market/ws"                # the /market route, @aggTrade
     assert BinanceFuturesFeed({"fapi_ws_url": "ws://127.0.0.1:1/public/ws"}).ws_url == "ws://127.0.0.1:1/public/ws"
+    assert BinanceFuturesTradesFeed({"fapi_ws_url": "ws://127.0.0.1:1/public/ws"}).ws_url == "ws://127.0.0.1:1/market/ws"
+    assert prints.subscribe([BTC, spot]) == [{"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 1}]
+    # the response example of Binance's Aggregate-Trade-Streams page
+    (t,) = prints.parse({"e": "aggTrade", "E": 123456789, "s": "BTCUSDT", "a": 5933014, "p": "0.001", "q": "100",
+                         "f": 100, "l": 105, "T": 123456785, "m": True})
+    assert (t.symbol, t.ts_ns, t.side, t.price, t.size) == ("BTCUSDT_PERP", 123456785 * 1_000_000, -1, Decimal("0.001"), Decimal(100))
     assert usdm.subscribe([BTC, spot, ETH]) == [{"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms", "ethusdt@depth@100ms"], "id": 1}]
     assert usdm.subscribe([spot]) == [] and spot_feed.subscribe([BTC]) == []
 

@@ -47,16 +47,21 @@ stops exactly at an event's end, lastUpdateId = the next event's ``pu``, as COIN
 (same rule) were seen doing on Binance's developer forum, https://dev.binance.vision/t/updateid/4072;
 with ``U`` such a snapshot is refused as a gap, and refetched at weight 20 for as long as
 snapshots keep landing there), then by ``pu`` = the last ``u``.
-Trades: ``@aggTrade`` is on the ``/market`` route, not on ``/public`` where the depth is, and the
-core streams a book and its trades on one feed's socket (``LiveSource`` reads a book's trades
-from the runner that keeps the book), so a second, trades-only USD-M socket could never be
-read: perp trade prints are not streamed (``LiveSource.trades`` is empty for perps; the paper
-venue falls back to its turnover assumption there).
+Trades (``BinanceFuturesTradesFeed``): ``@aggTrade`` is on the ``/market`` route, not on
+``/public`` where the depth is, so USD-M prints come on a third socket,
+``wss://fstream.binance.com/market/ws`` (``[venues.binance] fapi_market_ws_url``; else
+``fapi_ws_url`` with ``/public`` read as ``/market``), a feed that streams no book
+(``streams_trades`` only). ``<symbol>@aggTrade``
+(https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams):
+fills of one price and taking side aggregated every 100 ms, ``a`` aggregate id, ``p``, ``q``,
+``f``/``l`` first and last trade id, ``T`` trade time, ``m`` "Is the buyer the market maker?"
+(true: the aggressor sold).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from sequence_core.feeds import BookUpdate, TradeUpdate, VenueFeed, levels
 
@@ -66,6 +71,7 @@ from .symbols import PERP_SUFFIX, fapi_symbol
 
 DEFAULT_WS_URL = "wss://stream.binance.com:9443/ws"
 DEFAULT_FAPI_WS_URL = "wss://fstream.binance.com/public/ws"
+DEFAULT_FAPI_MARKET_WS_URL = "wss://fstream.binance.com/market/ws"
 FAPI_BOOK_LEVELS = 1000          # the snapshot Binance's local-book guide takes
 
 
@@ -111,15 +117,39 @@ class BinanceFeed(VenueFeed):
         await self.client.close()
 
 
-class BinanceFuturesFeed(VenueFeed):
-    """USD-M perp books: the ``/public`` route's diff depth, REST snapshots from fapi."""
+class _UsdmSocket(VenueFeed):
+    """What the USD-M public routes share: SUBSCRIBE by lower-case USD-M symbol, events raw
+    (``/ws``) or wrapped (``/stream``: ``{"stream", "data"}``), acks ignored."""
 
     venue = "binance"
+    stream: ClassVar[str]                          # the stream after "<symbol>@"
+    event: ClassVar[str]                           # its events' "e"
+
+    def __init__(self, settings: dict):
+        super().__init__(settings)
+        self._ids = 0
+
+    def subscribe(self, instruments) -> list:
+        streams = [f"{fapi_symbol(i).lower()}@{self.stream}" for i in instruments if i.kind == "perp"]
+        if not streams:
+            return []
+        self._ids += 1
+        return [{"method": "SUBSCRIBE", "params": streams, "id": self._ids}]
+
+    def _event(self, message) -> dict | None:
+        if isinstance(message, dict) and isinstance(message.get("data"), dict):
+            message = message["data"]
+        return message if isinstance(message, dict) and message.get("e") == self.event else None
+
+
+class BinanceFuturesFeed(_UsdmSocket):
+    """USD-M perp books: the ``/public`` route's diff depth, REST snapshots from fapi."""
+
+    stream, event = "depth@100ms", "depthUpdate"
 
     def __init__(self, settings: dict):
         super().__init__(settings)
         self.futures = BinanceFuturesClient("", "", fapi_url(settings), timeout_s=5)
-        self._ids = 0
 
     @property
     def ws_url(self) -> str:
@@ -128,26 +158,45 @@ class BinanceFuturesFeed(VenueFeed):
     def streams(self, inst) -> bool:
         return inst.kind == "perp"
 
+    def streams_trades(self, inst) -> bool:
+        return False                               # they are on the /market route: BinanceFuturesTradesFeed
+
     async def snapshot(self, inst, depth: int = FAPI_BOOK_LEVELS) -> BookUpdate:
         body = await self.futures.depth(fapi_symbol(inst), max(depth, 5))
         return BookUpdate(inst.venue_symbol, "snapshot", levels(body["bids"]), levels(body["asks"]), body["lastUpdateId"],
                           ts_ns=int(body.get("E") or 0) * 1_000_000)
 
-    def subscribe(self, instruments) -> list:
-        streams = [f"{fapi_symbol(i).lower()}@depth@100ms" for i in instruments if self.streams(i)]
-        if not streams:
-            return []
-        self._ids += 1
-        return [{"method": "SUBSCRIBE", "params": streams, "id": self._ids}]
-
     def parse(self, message) -> list:
-        if isinstance(message, dict) and isinstance(message.get("data"), dict):
-            message = message["data"]              # /stream mode: {"stream": "btcusdt@depth@100ms", "data": {...}}
-        if not isinstance(message, dict) or message.get("e") != "depthUpdate":
-            return []                              # subscription acks ({"result": null, "id": n})
-        return [BookUpdate(message["s"] + PERP_SUFFIX, "delta", levels(message["b"]), levels(message["a"]),
-                           message["u"], prev_seq=message["pu"], first_seq=message["pu"] + 1,
-                           ts_ns=message["E"] * 1_000_000)]
+        e = self._event(message)
+        if e is None:
+            return []
+        return [BookUpdate(e["s"] + PERP_SUFFIX, "delta", levels(e["b"]), levels(e["a"]), e["u"], prev_seq=e["pu"],
+                           first_seq=e["pu"] + 1, ts_ns=e["E"] * 1_000_000)]
 
     async def close(self) -> None:
         await self.futures.close()
+
+
+class BinanceFuturesTradesFeed(_UsdmSocket):
+    """USD-M perp trade prints: the ``/market`` route's ``@aggTrade`` (no books)."""
+
+    stream, event = "aggTrade", "aggTrade"
+
+    @property
+    def ws_url(self) -> str:
+        if self.settings.get("fapi_market_ws_url"):
+            return self.settings["fapi_market_ws_url"]
+        public = self.settings.get("fapi_ws_url", "")
+        return public.replace("/public", "/market", 1) if "/public" in public else DEFAULT_FAPI_MARKET_WS_URL
+
+    def streams(self, inst) -> bool:
+        return False
+
+    def streams_trades(self, inst) -> bool:
+        return inst.kind == "perp"
+
+    def parse(self, message) -> list:
+        e = self._event(message)
+        if e is None:
+            return []
+        return [TradeUpdate(e["s"] + PERP_SUFFIX, e["T"] * 1_000_000, -1 if e["m"] else 1, Decimal(e["p"]), Decimal(e["q"]))]

@@ -12,11 +12,12 @@ Symbols: spot ``BTCUSDT``, USD-M perps ``BTCUSDT`` on fapi.binance.com (canonica
 permission must be enabled to trade perps). Settings ``[venues.binance]``: ``base_url`` and
 ``ws_url`` (spot REST and market websocket), ``ws_api_url`` (spot user data), ``fapi_url`` (USD-M
 REST; when unset it follows a ``base_url`` pointed away from api.binance.com, else
-https://fapi.binance.com), ``fapi_ws_url`` (USD-M market websocket, default
-wss://fstream.binance.com/public/ws), ``fapi_private_ws_url`` (USD-M user data, default
+https://fapi.binance.com), ``fapi_ws_url`` (USD-M book websocket, default
+wss://fstream.binance.com/public/ws), ``fapi_market_ws_url`` (USD-M trades websocket, default
+that URL with ``/market`` for ``/public``), ``fapi_private_ws_url`` (USD-M user data, default
 wss://fstream.binance.com/private/ws), ``usdm_stream`` (false: no USD-M user data stream, for a
-key without futures permission). Books live on two sockets (``market_data_feeds``: spot, then
-USD-M) and orders are pushed on two (the session's ``user_streams``); feed.py and stream.py say why.
+key without futures permission). Market data lives on three sockets (``market_data_feeds``: spot,
+USD-M books, USD-M trades) and orders are pushed on two (the session's ``user_streams``); feed.py and stream.py say why.
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -45,10 +46,11 @@ class BinanceVenue(Venue):
         return BinanceFeed(dict(settings))
 
     def market_data_feeds(self, settings):
-        """Spot books on the spot socket, USD-M perp books on fapi's ``/public`` route."""
-        from .feed import BinanceFuturesFeed
+        """Spot books and trades on the spot socket, USD-M perp books on fapi's ``/public``
+        route, their trades on its ``/market`` route."""
+        from .feed import BinanceFuturesFeed, BinanceFuturesTradesFeed
 
-        return [self.market_data(settings), BinanceFuturesFeed(dict(settings))]
+        return [self.market_data(settings), BinanceFuturesFeed(dict(settings)), BinanceFuturesTradesFeed(dict(settings))]
 
     async def heartbeat(self, credentials, config):
         """GET /api/v3/ping, with credentials a signed GET /api/v3/account, and the market-data
