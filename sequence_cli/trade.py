@@ -53,7 +53,8 @@ def _order_command(side: str):
         detail = _client().order(side, symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon)
         emit(detail, _render_order)
 
-    command.__doc__ = (f"{side.capitalize()} QTY of SYMBOL: SOR across venues by default, or --venue, --policy.\n\n"
+    # set on the click command: a docstring assigned after the decorators never reached --help
+    command.help = (f"{side.capitalize()} QTY of SYMBOL: SOR across venues by default, or --venue, --policy.\n\n"
                        "Validated (tick, lot, min notional, balance, slippage cap) before anything is journaled. "
                        "Prints the graph id and, for orders that complete within a few seconds, the fills; "
                        "working policies (twap, vwap, iceberg, passive) return after admission.")

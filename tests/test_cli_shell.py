@@ -13,6 +13,14 @@ def test_help_lists_commands_by_level(sequence):
         assert f"  {cmd}" in r.stdout
 
 
+def test_every_listed_command_says_what_it_does(sequence):
+    listing = sequence("--help").stdout.splitlines()
+    blank = [line.split()[0] for line in listing if line.startswith("  ") and not line.startswith("   ")
+             and len(line.split()) == 1]
+    assert blank == []                                  # buy and sell once had no help line
+    assert "Buy QTY of SYMBOL" in sequence("buy", "--help").stdout
+
+
 def test_short_help_flag_on_subcommand(sequence):
     r = sequence("connect", "-h")
     assert r.returncode == 0
