@@ -469,13 +469,18 @@ class FakeKalshi(FakeVenueServer):
                     asyncio.ensure_future(sub["ws"].send_json(message))
         self.soon(go)
 
-    def push_trade(self, yes_price: str, count: str, taker_side: str) -> None:
+    def push_trade(self, yes_price: str, count: str, taker_side: str, legacy: bool = False) -> None:
+        """A public trade; the taker's side as Kalshi names it now (``taker_outcome_side``,
+        ``taker_book_side``) or, with *legacy*, only as the deprecated ``taker_side``."""
+        sides = {"taker_side": taker_side} if legacy else {
+            "taker_outcome_side": taker_side, "taker_book_side": "bid" if taker_side == "yes" else "ask"}
+
         def go():
             for sub in self.subs:
                 if sub["channel"] == "trade" and TICKER in sub["tickers"] and not sub["ws"].closed:
                     asyncio.ensure_future(sub["ws"].send_json({"type": "trade", "sid": sub["sid"], "msg": {
                         "trade_id": str(uuid.uuid4()), "market_ticker": TICKER, "yes_price_dollars": yes_price,
-                        "no_price_dollars": dollars(ONE - Decimal(yes_price)), "count_fp": count, "taker_side": taker_side,
+                        "no_price_dollars": dollars(ONE - Decimal(yes_price)), "count_fp": count, **sides,
                         "ts": self.now_ms() // 1000, "ts_ms": self.now_ms()}}))
         self.soon(go)
 

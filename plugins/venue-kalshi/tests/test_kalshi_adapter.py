@@ -284,16 +284,26 @@ def test_websocket_book_both_legs_gap_resync_and_trades(fake):
             await until(lambda: runner.stats.resyncs >= 1 and runner.book(YES) is not None
                         and runner.book(YES).best_bid is None, what="resync after gap")
             fake.push_trade("0.41", "3.00", "yes")
-            await until(lambda: runner.trades[NO.venue_symbol])
-            return runner.book(YES), runner.book(NO), runner.stats, runner.trades[YES.venue_symbol][0], runner.trades[NO.venue_symbol][0]
+            fake.push_trade("0.42", "1.00", "no", legacy=True)     # the deprecated field alone still reads
+            await until(lambda: len(runner.trades[NO.venue_symbol]) == 2)
+            return runner.book(YES), runner.book(NO), runner.stats, runner.trades[YES.venue_symbol], runner.trades[NO.venue_symbol]
         finally:
             await runner.stop()
-    yes, no, stats, yes_trade, no_trade = asyncio.run(go())
+    yes, no, stats, (yes_trade, yes_legacy), (no_trade, no_legacy) = asyncio.run(go())
     assert yes.best_ask.price == Decimal("0.41") and no.best_ask is None
     books = [c for c in fake.commands if c["cmd"] == "subscribe" and c["params"]["channels"] == ["orderbook_delta"]]
     assert len(books) == 2 and stats.gaps >= 1                   # first, then once after the gap for both legs
     assert any(c["cmd"] == "unsubscribe" for c in fake.commands)
     assert (yes_trade.side, yes_trade.price, no_trade.side, no_trade.price) == (1, Decimal("0.41"), -1, Decimal("0.59"))
+    assert (yes_legacy.side, no_legacy.side, no_legacy.price) == (-1, 1, Decimal("0.58"))     # a NO taker
+
+
+def test_the_taker_side_reads_kalshis_fields_old_and_new():
+    from sequence_venue_kalshi.feed import _taker_outcome
+
+    assert [_taker_outcome(m) for m in ({"taker_outcome_side": "no", "taker_book_side": "ask", "taker_side": "no"},
+                                        {"taker_book_side": "bid"}, {"taker_book_side": "ask"}, {"taker_side": "yes"})] == \
+        ["no", "yes", "no", "yes"]
 
 
 def test_dropped_socket_serves_no_stale_book(fake):

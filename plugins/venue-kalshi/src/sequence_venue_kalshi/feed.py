@@ -16,8 +16,12 @@ then ``orderbook_delta`` (``side``, ``price_dollars``, ``delta_fp``: a *change* 
 each with ``seq`` counting up by one per subscription. This feed subscribes each market on its
 own so a subscription's ``seq`` is that book's sequence; a skipped ``seq`` is a gap, repaired
 by ``unsubscribe`` (``sids``) and ``subscribe`` again, which sends a fresh snapshot. The
-``trade`` channel gives ``yes_price_dollars``, ``no_price_dollars``, ``count_fp`` and
-``taker_side``. Kalshi pings every 10 s (body ``heartbeat``); aiohttp answers the pongs.
+``trade`` channel gives ``yes_price_dollars``, ``no_price_dollars``, ``count_fp`` and the
+taker's direction: ``taker_outcome_side`` (``yes``/``no``) and ``taker_book_side``
+(``bid`` = yes, ``ask`` = no), which replace the deprecated ``taker_side``
+(https://docs.kalshi.com/getting_started/order_direction: the legacy fields "will not be
+removed before May 14, 2026"); read in that order, the legacy one last. Kalshi pings every
+10 s (body ``heartbeat``); aiohttp answers the pongs.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ from .symbols import NO_SUFFIX, ticker_of
 
 DEFAULT_WS_URL = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
 ONE = Decimal(1)
+
+
+def _taker_outcome(msg: dict) -> str:
+    """The outcome the taker bought into, ``yes`` or ``no`` (module docstring)."""
+    if msg.get("taker_outcome_side"):
+        return msg["taker_outcome_side"]
+    if msg.get("taker_book_side"):
+        return "yes" if msg["taker_book_side"] == "bid" else "no"
+    return msg.get("taker_side") or ""
 
 
 def _flip(rows) -> tuple:
@@ -140,7 +153,7 @@ class KalshiFeed(VenueFeed):
 
     def _trade(self, msg) -> list:
         ticker, ts = msg["market_ticker"], self._ts(msg)
-        size, yes_taker = Decimal(str(msg["count_fp"])), msg.get("taker_side") == "yes"
+        size, yes_taker = Decimal(str(msg["count_fp"])), _taker_outcome(msg) == "yes"
         return [TradeUpdate(ticker, ts, 1 if yes_taker else -1, Decimal(str(msg["yes_price_dollars"])), size),
                 TradeUpdate(ticker + NO_SUFFIX, ts, -1 if yes_taker else 1, Decimal(str(msg["no_price_dollars"])), size)]
 
