@@ -137,9 +137,13 @@ class RestClient:
         refuse inside a 200); a RateLimitExceeded it raises is retried like a 429."""
         limiter = limiter or self.limiter
         import aiohttp
+        import yarl
 
         url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
         _guard(url, self.venue)
+        # sent exactly as built, which is what the adapter signed: yarl would otherwise
+        # re-encode the query (%3A -> ':', %2C -> ',', %2F -> '/')
+        target = yarl.URL(url, encoded=True)
         attempts = self.max_retries + 1 if idempotent else 1
         for attempt in range(attempts):
             wait = self.backoff_s * (2 ** attempt)
@@ -147,7 +151,7 @@ class RestClient:
                 await limiter.acquire(weight)
             try:
                 http = await self.session()
-                async with http.request(method, url, data=body, headers=headers) as resp:
+                async with http.request(method, target, data=body, headers=headers) as resp:
                     raw = await resp.read()
                     status, retry_after = resp.status, resp.headers.get("Retry-After")
                     if self.usage and limiter:
