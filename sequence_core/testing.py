@@ -11,6 +11,7 @@ round-trips, and a fee schedule with a source (or an explicit None).
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 from .market import KINDS, FeeSchedule, Instrument, SymbolMap
@@ -228,6 +229,21 @@ async def until(check, timeout_s: float = 5.0, what: str = "condition") -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{what} not reached within {timeout_s:g}s")
+
+
+@asynccontextmanager
+async def local_server(app):
+    """Serve the aiohttp *app* on 127.0.0.1, a free port, for the block; yields the port."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]
+    finally:
+        await runner.cleanup()
 
 
 class LiveCli:

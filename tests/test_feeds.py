@@ -47,7 +47,7 @@ def test_a_refused_private_handshake_is_reported_without_the_url(caplog):
 
     from aiohttp import web
 
-    from sequence_core.testing import StreamProbe, until
+    from sequence_core.testing import StreamProbe, local_server, until
     from sequence_core.userstream import UserStream
 
     async def go() -> list[str]:
@@ -58,28 +58,21 @@ def test_a_refused_private_handshake_is_reported_without_the_url(caplog):
 
         app = web.Application()
         app.router.add_get("/private/ws", refuse)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        async with local_server(app) as port:
 
-        class Keyed(UserStream):
-            venue = "acme"
+            class Keyed(UserStream):
+                venue = "acme"
 
-            async def url(self) -> str:
-                return f"ws://127.0.0.1:{port}/private/ws?listenKey=SESSIONKEY123"
+                async def url(self) -> str:
+                    return f"ws://127.0.0.1:{port}/private/ws?listenKey=SESSIONKEY123"
 
-        errors = []
-        try:
+            errors = []
             async with StreamProbe(Keyed(), []) as probe:
                 await until(lambda: probe.runner.stats.error, what="the refused handshake")
                 errors.append(probe.runner.stats.error)
                 status["code"] = 401
                 await until(lambda: "login" in probe.runner.stats.error, what="the refused login")
                 errors.append(probe.runner.stats.error)
-        finally:
-            await runner.cleanup()
         return errors
 
     refused, login = asyncio.run(go())

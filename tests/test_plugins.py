@@ -87,17 +87,15 @@ def _serve_ping(port_holder, stop, status=200):
         assert request.headers.get("X-ACME-KEY") == "acme-key"
         return web.Response(status=status, text="pong")
 
+    from sequence_core.testing import local_server
+
     async def main():
         app = web.Application()
         app.router.add_get("/ping", ping)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port_holder.append(site._server.sockets[0].getsockname()[1])
-        while not stop.is_set():
-            await asyncio.sleep(0.02)
-        await runner.cleanup()
+        async with local_server(app) as port:
+            port_holder.append(port)
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
 
     asyncio.run(main())
 

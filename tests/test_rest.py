@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from sequence_core.rest import RestClient
+from sequence_core.testing import local_server
 
 
 def test_a_query_is_sent_exactly_as_built_and_signed():
@@ -23,18 +24,12 @@ def test_a_query_is_sent_exactly_as_built_and_signed():
 
         app = web.Application()
         app.router.add_get("/v1/x", echo)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        client = RestClient(f"http://127.0.0.1:{port}", "acme")
-        try:
-            answer = await client.request("GET", "/v1/x", query=query, idempotent=True)
-        finally:
-            await client.close()
-            await runner.cleanup()
-        return answer, seen
+        async with local_server(app) as port:
+            client = RestClient(f"http://127.0.0.1:{port}", "acme")
+            try:
+                return await client.request("GET", "/v1/x", query=query, idempotent=True), seen
+            finally:
+                await client.close()
 
     answer, seen = asyncio.run(go())
     assert answer == {"ok": True} and seen == [query]
