@@ -499,7 +499,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
         return web.json_response({"code": code, "msg": msg}, status=status)
 
     def verify(self, request) -> dict | web.Response:
-        query = request.query_string
+        query = request.rel_url.raw_query_string       # as sent: Binance signs the exact query
         if request.headers.get("X-MBX-APIKEY") != self.api_key:
             return self.error(401, -2015, "Invalid API-key, IP, or permissions for action.")
         payload, _, sig = query.rpartition("&signature=")

@@ -92,7 +92,7 @@ class FakeBitget(FakeVenueServer):
         if not ts.isdigit() or abs(self.now_ms() - int(ts)) > 30_000:
             return fail("40008", "Request timestamp expired")
         body = await request.text()
-        path = request.path + (f"?{request.query_string}" if request.query_string else "")
+        path = request.raw_path                              # path and query as sent, not decoded
         expected = base64.b64encode(hmac.new(self.secret.encode(), f"{ts}{request.method}{path}{body}".encode(),
                                              hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(h.get("ACCESS-SIGN", ""), expected):

@@ -123,7 +123,7 @@ class FakeOkx(FakeVenueServer):
         if abs(self.now_ms() - sent) > 30_000:
             return fail("50102", "Timestamp request expired.", 401)
         body = await request.text()
-        path = request.path + (f"?{request.query_string}" if request.query_string else "")
+        path = request.raw_path                              # path and query as sent, not decoded
         prehash = f"{ts}{request.method}{path}{body}"
         expected = base64.b64encode(hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(h.get("OK-ACCESS-SIGN", ""), expected):
