@@ -233,6 +233,10 @@ class FeedStats(msgspec.Struct):
     error: str = ""
 
 
+FIRST_BACKOFF_S = 0.5      # a dropped socket's first reconnect waits this, doubling per failure
+STABLE_S = 60.0            # a session up this long resets the backoff when it drops
+
+
 class SocketRunner:
     """A websocket kept open: ``_session()`` connects and pumps until the socket drops; any
     failure marks the runner down and it reconnects with exponential backoff. Books
@@ -260,20 +264,28 @@ class SocketRunner:
         await self._closer()
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = FIRST_BACKOFF_S
         while True:
+            started = time.monotonic()
             try:
                 await self._session()
-                backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: mark down, reconnect
                 self.stats.error = str(exc) or type(exc).__name__
-                log.warning("%s: %s; reconnecting in %.1fs", self.name, self.stats.error, backoff)
+            # a session that stayed up a while dropped afresh (a venue's daily disconnect, a
+            # server shutdown): back off from the start, not from where earlier drops left it
+            # (a session never ends without an error, so the backoff only ever grew)
+            if time.monotonic() - started >= STABLE_S:
+                backoff = FIRST_BACKOFF_S
+            log.warning("%s: %s; reconnecting in %.1fs", self.name, self.stats.error, backoff)
             self._down()
             self.stats.reconnects += 1
-            await asyncio.sleep(backoff)
+            await self._wait(backoff)
             backoff = min(backoff * 2, self.max_backoff_s)
+
+    async def _wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
     async def _session(self) -> None:
         raise NotImplementedError

@@ -79,3 +79,40 @@ def test_a_refused_private_handshake_is_reported_without_the_url(caplog):
     assert refused == "acme private websocket handshake failed (HTTP 503)"
     assert login == "acme refused the private websocket login (HTTP 401): check the API key"
     assert "SESSIONKEY123" not in caplog.text
+
+
+def test_a_socket_that_stayed_up_reconnects_fast_when_it_drops(monkeypatch):
+    """The backoff grows while a venue keeps refusing, and starts over once a session has
+    stayed up a while (a daily disconnect must not wait the longest backoff)."""
+    import asyncio
+
+    from sequence_core import feeds
+
+    monkeypatch.setattr(feeds, "STABLE_S", 0.05)
+
+    class Flaky(feeds.SocketRunner):
+        def __init__(self):
+            super().__init__(feeds.FeedStats(), self._close, max_backoff_s=30, connect_timeout_s=1, idle_timeout_s=1)
+            self.sessions, self.waits = 0, []
+
+        async def _close(self):
+            pass
+
+        async def _session(self):
+            self.sessions += 1
+            if self.sessions == 4:
+                await asyncio.sleep(0.06)        # up longer than STABLE_S, then dropped
+            raise feeds.NetworkError("acme websocket closed")
+
+        async def _wait(self, seconds):
+            self.waits.append(seconds)
+            if len(self.waits) == 6:
+                raise asyncio.CancelledError
+            await asyncio.sleep(0)
+
+    runner = Flaky()
+    try:
+        asyncio.run(runner.run())
+    except asyncio.CancelledError:
+        pass
+    assert runner.waits == [0.5, 1.0, 2.0, 0.5, 1.0, 2.0]
