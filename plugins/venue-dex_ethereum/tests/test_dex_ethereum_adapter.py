@@ -232,6 +232,26 @@ def test_a_pending_swap_is_cancelled_by_a_same_nonce_replacement(node, tmp_path)
     assert {r["kind"] for r in records} == {"swap", "cancel"}
 
 
+def test_a_replacement_mined_between_the_reads_is_a_cancel_not_an_expiry(node, tmp_path):
+    """The replacement lands after its receipt was read as missing and before the wallet's nonce
+    is read: the swap was cancelled (found in CI as a swap wrongly EXPIRED)."""
+    node.hold = True
+    s = session(node, tmp_path)
+
+    async def cancel_pending(s):
+        state = await s.cancel(order(side="sell"), ETH)          # held: the replacement waits in the pool
+        nonce = s.client.nonce
+
+        async def mined_as_read(*args):
+            node.hold = False
+            node.mine()
+            return await nonce(*args)
+        s.client.nonce = mined_as_read
+        return state, await s.order_state(order(side="sell").client_order_id, ETH)
+    _, (pending, state) = act(s, lambda s: s.place(order(side="sell"), ETH), cancel_pending)
+    assert pending.status == "NEW" and state.status == "CANCELLED" and "replacement" in state.reason
+
+
 def test_cancel_after_the_swap_was_mined_is_filled(node, tmp_path):
     node.hold = True
     s = session(node, tmp_path)

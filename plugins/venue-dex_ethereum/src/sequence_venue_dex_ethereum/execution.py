@@ -259,6 +259,16 @@ class DexSession(ExecutionSession):
             raise VenueError(f"{V}: the {token.symbol} approval {rec.tx_hash} reverted on chain")
 
     # -- reading an order back -----------------------------------------------------------------------
+    async def _landed(self, rec: TxRecord, cancel: TxRecord | None, instrument, base: dict) -> OrderState | None:
+        """The swap's state if it or its cancel replacement is mined, else None."""
+        receipt = await self.client.receipt(rec.tx_hash)
+        if receipt is not None:
+            return await self._mined(rec, receipt, instrument)
+        if cancel is not None and await self.client.receipt(cancel.tx_hash) is not None:
+            return OrderState(rec.client_order_id, rec.tx_hash, "CANCELLED", Decimal(0),
+                              reason=f"cancelled: replacement {cancel.tx_hash} took nonce {rec.nonce}", **base)
+        return None
+
     async def order_state(self, client_order_id, instrument=None):
         rec = self.log.get(client_order_id)
         if rec is None:
@@ -266,19 +276,15 @@ class DexSession(ExecutionSession):
         base = dict(price=None, qty=Decimal(rec.qty) if rec.qty else None)
         if rec.status == "refused":
             return OrderState(client_order_id, rec.tx_hash, "REJECTED", Decimal(0), reason=rec.reason, **base)
-        receipt = await self.client.receipt(rec.tx_hash)
-        if receipt is not None:
-            return await self._mined(rec, receipt, instrument)
         cancel = self.log.get(f"cancel:{client_order_id}")
-        if cancel is not None and await self.client.receipt(cancel.tx_hash) is not None:
-            return OrderState(client_order_id, rec.tx_hash, "CANCELLED", Decimal(0),
-                              reason=f"cancelled: replacement {cancel.tx_hash} took nonce {rec.nonce}", **base)
-        if await self.client.nonce(self.address, "latest") > rec.nonce:
-            receipt = await self.client.receipt(rec.tx_hash)          # mined between the two reads?
-            if receipt is not None:
-                return await self._mined(rec, receipt, instrument)
-            return OrderState(client_order_id, rec.tx_hash, "EXPIRED", Decimal(0),
-                              reason=f"nonce {rec.nonce} was used by another transaction; this swap can never land", **base)
+        state = await self._landed(rec, cancel, instrument, base)
+        if state is None and await self.client.nonce(self.address, "latest") > rec.nonce:
+            # read again: the block that used the nonce may have landed between the reads
+            state = await self._landed(rec, cancel, instrument, base) or OrderState(
+                client_order_id, rec.tx_hash, "EXPIRED", Decimal(0),
+                reason=f"nonce {rec.nonce} was used by another transaction; this swap can never land", **base)
+        if state is not None:
+            return state
         if cancel is not None and cancel.status != "refused":
             # a cancel replacement was sent: it, not the swap it displaced from the node's pool,
             # is what to keep alive (the swap's bytes again would be "underpriced" against it)
