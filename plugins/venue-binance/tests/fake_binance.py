@@ -11,7 +11,13 @@ update, ``skip_next_update`` drops one sequence number (a gap the client must no
 ``drop_sockets()`` closes every socket. Every answer carries ``X-MBX-USED-WEIGHT-1M``.
 User data: the WebSocket API at ``/ws-api/v3`` takes ``userDataStream.subscribe.signature``
 (signature over the sorted params, timestamp within 5 s) and then sends an ``executionReport``
-for every order change; ``fill_resting()`` fills a resting order as a taker would.
+for every order change; ``fill_resting()`` fills a resting order as a taker would. An order that
+expires says why, as Binance has since 2026-03-26: ``expiryReason`` in its REST answers and ``eR``
+in its execution reports (IOC remainder ``UNFILLED_IOC_QUANTITY_EXPIRED``, MARKET remainder
+``INSUFFICIENT_LIQUIDITY``); ``legacy_reports`` leaves both out (the shape before).
+``server_shutdown()`` sends ``serverShutdown`` on the spot market sockets (``{"e", "E"}``) and the
+WebSocket API sessions (``{"event": {"e", "E"}}``) without closing them, as Binance does before it
+shuts a server down (sent since 2026-05-08).
 USD-M futures (``/fapi/...``, the same signature check, its own ``X-MBX-USED-WEIGHT-1M``
 count): ``POST/PUT/GET/DELETE /fapi/v1/order`` (RESULT answers; LIMIT GTC/IOC/GTX and MARKET
 against a fixed book asks 91000.0, bids 90990.0, 2 BTC each; GTX that would take -5022;
@@ -493,6 +499,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
         self.private: list = []               # WebSocket API sessions subscribed to user data
         self.logins: list[bool] = []
         self.depth_requests = 0
+        self.legacy_reports = False           # no expiryReason / eR (Binance before 2026-03-26)
 
     # -- protocol -----------------------------------------------------------------------------
     def error(self, status: int, code: int, msg: str) -> web.Response:
@@ -597,6 +604,8 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
             order["status"] = "FILLED" if fill_qty == qty else ("EXPIRED" if p.get("timeInForce") == "IOC" or kind == "MARKET" else "PARTIALLY_FILLED")
         elif p.get("timeInForce") == "IOC":
             order["status"] = "EXPIRED"
+        if order["status"] == "EXPIRED" and not self.legacy_reports:
+            order["expiryReason"] = "INSUFFICIENT_LIQUIDITY" if kind == "MARKET" else "UNFILLED_IOC_QUANTITY_EXPIRED"
         self.orders[cid] = order
         self._report(order, "NEW")
         for trade in self.trades.get(order_id, []):
@@ -688,9 +697,16 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
         if trade:
             event.update(l=trade["qty"], L=trade["price"], n=trade["commission"], N=trade["commissionAsset"],
                          t=trade["id"], m=trade["isMaker"], T=trade["time"])
+        if "expiryReason" in order:
+            event["eR"] = order["expiryReason"]
         for i, ws in enumerate(self.private):
             if not ws.closed:
                 asyncio.ensure_future(ws.send_json({"subscriptionId": i, "event": event}))
+
+    def server_shutdown(self) -> None:
+        """``serverShutdown`` on every spot market socket and WebSocket API session, left open."""
+        event = {"e": "serverShutdown", "E": self.now_ms()}
+        self.soon(lambda: (self._send_to(self.spot_market, event), self._send_to(self.private, {"event": event})))
 
     def fill_resting(self, cid: str, qty: str) -> None:
         """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread."""

@@ -143,3 +143,22 @@ def test_clock_skew_resyncs_once(fake):
             await client.close()
     account, offset = run(go())
     assert account["balances"] and 59_000 < offset < 61_000
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_an_expired_order_says_why_when_binance_does(fake, legacy):
+    # expiryReason: in order placement answers since 2026-03-26 and order queries since 2026-05-08
+    # (spot CHANGELOG); before that, and in the legacy shape, there is none and no reason is made up
+    fake.legacy_reports = legacy
+
+    async def go():
+        session = BinanceSession(BinanceClient(KEY, SECRET, fake.url))
+        try:
+            unfilled = node(3, side="buy", price="90500.00")          # IOC below the ask: nothing fills
+            placed = await session.place(unfilled, BTC)
+            return placed, await session.order_state(unfilled.client_order_id, BTC)
+        finally:
+            await session.close()
+    placed, seen = run(go())
+    want = "" if legacy else "UNFILLED_IOC_QUANTITY_EXPIRED"
+    assert (placed.status, placed.reason) == (seen.status, seen.reason) == ("EXPIRED", want)

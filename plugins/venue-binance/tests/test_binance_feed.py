@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_binance import FakeBinance  # noqa: E402
+from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.feeds import BookGap, BookUpdate, FeedRunner, LiveSource, LocalBook  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import drop_and_recover, until  # noqa: E402
@@ -81,6 +82,26 @@ def test_a_dropped_socket_serves_no_stale_book_then_reconnects(fake):
     stale, book = asyncio.run(drop_and_recover(feed_for(fake), BTC, fake,
                                                lambda: fake.bids.__setitem__(Decimal("90993.00"), Decimal("4"))))
     assert stale is None and book.best_bid.price == Decimal("90993.00")     # rebuilt with what changed meanwhile
+
+
+def test_server_shutdown_reconnects_and_resyncs_at_once(fake):
+    # serverShutdown (spot CHANGELOG 2026-05-06/2026-06-09: "please disconnect and open a new
+    # connection"); the fake leaves the old socket open, so only the adapter can make the move
+    async def go():
+        runner = FeedRunner(feed_for(fake), [BTC], max_backoff_s=0.2).start()
+        try:
+            await until(lambda: runner.book(BTC) is not None, what="first book")
+            fake.server_shutdown()
+            await until(lambda: len(fake.subscriptions) == 2 and runner.book(BTC) is not None, what="a new connection")
+            return runner.stats
+        finally:
+            await runner.stop()
+    stats = asyncio.run(go())
+    assert stats.reconnects == 1 and "serverShutdown" in stats.error and fake.depth_requests == 2
+    for shape in ({"e": "serverShutdown", "E": 1770123456789},
+                  {"stream": "!serverShutdown", "data": {"e": "serverShutdown", "E": 1770123456789}}):
+        with pytest.raises(NetworkError):
+            BinanceFeed({}).parse(shape)
 
 
 def test_live_source_rest_snapshot_outside_the_engine(fake, monkeypatch):

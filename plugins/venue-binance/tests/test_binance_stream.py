@@ -98,6 +98,31 @@ def test_published_execution_reports_parse():
     assert (cancel.status, cancel.fills, cancel.filled_qty) == ("CANCELLED", (), Decimal("0.1"))
 
 
+def test_an_expiry_reason_is_the_state_reason_and_none_is_none():
+    stream = BinanceUserStream(None, {})
+    base = {"e": "executionReport", "E": 1, "s": "BTCUSDT", "c": "c1", "C": "", "x": "EXPIRED", "X": "EXPIRED",
+            "r": "NONE", "i": 7, "l": "0", "z": "0", "L": "0", "n": "0", "N": None, "T": 1, "t": -1, "q": "1", "p": "90000"}
+    (with_er,) = stream.parse({"subscriptionId": 0, "event": {**base, "eR": "EXECUTION_RULE_PRICE_RANGE_EXCEEDED"}}, {})
+    (legacy,) = stream.parse({"subscriptionId": 0, "event": base}, {})
+    (rejected,) = stream.parse({"subscriptionId": 0, "event": {**base, "X": "REJECTED", "r": "INSUFFICIENT_BALANCES"}}, {})
+    assert (with_er.reason, legacy.reason, rejected.reason) == ("EXECUTION_RULE_PRICE_RANGE_EXCEEDED", "", "INSUFFICIENT_BALANCES")
+
+
+def test_server_shutdown_on_the_websocket_api_subscribes_again_on_a_new_connection(fake):
+    # serverShutdown (spot CHANGELOG 2026-05-06/2026-06-09): "please disconnect and open a new connection";
+    # the fake sends it and keeps the old session open, so only the adapter can make the move
+    async def go():
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="subscribed")
+            fake.server_shutdown()
+            await until(lambda: probe.connects == 2 and probe.runner.live, what="subscribed again")
+            return probe.runner.stats.error
+    error = asyncio.run(go())
+    assert fake.logins == [True, True] and "serverShutdown" in error
+    with pytest.raises(NetworkError):
+        BinanceUserStream(None, {}).parse({"event": {"e": "serverShutdown", "E": 1770123456789}}, {})
+
+
 # -- USD-M ---------------------------------------------------------------------------------------
 def usdm_session(fake, **settings):
     ws = fake.url.replace("http", "ws")

@@ -9,6 +9,12 @@ same client id, queue place kept); a price change or increase is cancel-replace 
 (spot has no in-place amend for those). Fees are reported as charged, in the commission asset:
 a buy's commission in the base comes out of the base received, a BNB commission (the fee
 discount) out of the BNB held, and the ledger takes each from that holding.
+An expired spot order says why in ``expiryReason`` (order placement with ``newOrderRespType`` FULL
+since 2026-03-26, ``GET /api/v3/order`` since 2026-05-08; values in the "Expiry Reasons" enum,
+e.g. ``EXECUTION_RULE_PRICE_RANGE_EXCEEDED`` for the Price Range Execution Rule rolled out from
+2026-03-09; https://developers.binance.com/docs/binance-spot-api-docs/CHANGELOG and
+https://developers.binance.com/docs/binance-spot-api-docs/enums#expiryreasons): it is the state's
+reason, so an order that expired on that rule is not read as one that found no liquidity.
 
 USD-M perps (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api):
 ``POST /fapi/v1/order`` with ``newClientOrderId`` = the node's client id (rule
@@ -132,9 +138,15 @@ def _price(order: dict) -> Decimal | None:
     return price if price else None
 
 
+def expiry_reason(order: dict) -> str:
+    """Spot's ``expiryReason`` (an expired order's cause; see the module notes), else ""."""
+    reason = order.get("expiryReason") or ""
+    return "" if reason == "NONE" else reason
+
+
 def _state(order: dict, fills: tuple = ()) -> OrderState:
     return OrderState(order["clientOrderId"], str(order["orderId"]), STATUS.get(order["status"], "NEW"),
-                      Decimal(order["executedQty"]), fills, price=_price(order),
+                      Decimal(order["executedQty"]), fills, reason=expiry_reason(order), price=_price(order),
                       qty=Decimal(order["origQty"]) if "origQty" in order else None,
                       venue_ts_ns=order.get("updateTime", order.get("transactTime", 0)) * 1_000_000)
 
@@ -232,7 +244,8 @@ class BinanceSession(ExecutionSession):
                                 "taker", answer.get("transactTime", 0) * 1_000_000)
                       for f in answer.get("fills", []))
         return OrderState(node.client_order_id, str(answer["orderId"]), STATUS.get(answer["status"], "NEW"),
-                          Decimal(answer.get("executedQty", "0")), fills, venue_ts_ns=answer.get("transactTime", 0) * 1_000_000)
+                          Decimal(answer.get("executedQty", "0")), fills, reason=expiry_reason(answer),
+                          venue_ts_ns=answer.get("transactTime", 0) * 1_000_000)
 
     async def order_state(self, client_order_id, instrument=None):
         if instrument is None:
@@ -249,7 +262,8 @@ class BinanceSession(ExecutionSession):
         fills = tuple(VenueFill(str(t["id"]), Decimal(t["price"]), Decimal(t["qty"]), *commission(t, instrument),
                                 "maker" if t.get("isMaker") else "taker", t["time"] * 1_000_000) for t in trades)
         return OrderState(client_order_id, str(order["orderId"]), STATUS.get(order["status"], "NEW"),
-                          Decimal(order["executedQty"]), fills, venue_ts_ns=order.get("updateTime", 0) * 1_000_000)
+                          Decimal(order["executedQty"]), fills, reason=expiry_reason(order),
+                          venue_ts_ns=order.get("updateTime", 0) * 1_000_000)
 
     def native_amend(self, node, price, qty) -> bool:
         if _perp_node(node):

@@ -6,6 +6,13 @@ Spot (``BinanceFeed``, https://developers.binance.com/docs/binance-spot-api-docs
 (last); ``<symbol>@trade`` sends trades (``m`` true: the buyer was the maker, so the
 aggressor sold). Subscriptions are ``{"method": "SUBSCRIBE", "params": [...], "id": n}`` on
 ``/ws``; the server pings every 20 s and aiohttp answers with pongs.
+``serverShutdown`` (``{"e": "serverShutdown", "E"}`` raw, ``{"stream": "!serverShutdown", "data":
+{...}}`` combined; spot CHANGELOG 2026-05-06, sent since 2026-05-08, and 2026-06-09: "sent when the
+server is about to be shut down; when you receive this event, please disconnect and open a new
+connection", https://developers.binance.com/docs/binance-spot-api-docs/CHANGELOG and
+https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#serverShutdown) ends
+the session at once: the runner reconnects (after its backoff) and resyncs rather than wait for
+the server to drop the socket.
 "How to manage a local order book correctly" (same page): take ``GET /api/v3/depth``
 (``lastUpdateId``), drop events with ``u`` <= lastUpdateId, the first applied event has
 ``U`` <= lastUpdateId + 1 <= ``u``, each next one ``U`` = previous ``u`` + 1; otherwise
@@ -63,6 +70,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from sequence_core.errors import NetworkError
 from sequence_core.feeds import BookUpdate, TradeUpdate, VenueFeed, levels
 
 from .execution import fapi_url
@@ -104,7 +112,11 @@ class BinanceFeed(VenueFeed):
     def parse(self, message) -> list:
         if not isinstance(message, dict):
             return []
+        if isinstance(message.get("data"), dict):
+            message = message["data"]                # a combined-stream wrapper
         event = message.get("e")
+        if event == "serverShutdown":
+            raise NetworkError("binance: the market-data server is shutting down (serverShutdown); reconnecting")
         if event == "depthUpdate":
             return [BookUpdate(message["s"], "delta", levels(message["b"]), levels(message["a"]),
                                message["u"], first_seq=message["U"], ts_ns=message["E"] * 1_000_000)]

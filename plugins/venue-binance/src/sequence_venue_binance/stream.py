@@ -12,7 +12,17 @@ bad key). Events then arrive as ``{"subscriptionId", "event": {...}}``; ``execut
 carries ``c`` client order id (``C`` the original one on a cancel), ``X`` order status, ``z``
 cumulative filled, and for ``x: TRADE`` the fill: ``t`` trade id (the id ``myTrades`` reports,
 so a fill seen here and by a poll counts once), ``L`` price, ``l`` quantity, ``n`` commission
-in ``N``, ``m`` maker, ``T`` time. The server pings; aiohttp answers the frames.
+in ``N``, ``m`` maker, ``T`` time; ``r`` the reject reason (``NONE`` when not rejected) and, on an
+expired order, ``eR`` the expiry reason (e.g. ``EXECUTION_RULE_PRICE_RANGE_EXCEEDED``, the Price Range
+Execution Rule of 2026-03; added 2026-03-26, spot CHANGELOG
+https://developers.binance.com/docs/binance-spot-api-docs/CHANGELOG and the "Order Expiry Reason"
+table of the user-data-stream page), read as the state's reason. The server pings; aiohttp
+answers the frames. ``{"event": {"e": "serverShutdown", "E"}}`` is sent when that WebSocket API
+server is about to shut down: "please disconnect and open a new connection" (added 2026-05-08,
+reworded 2026-06-09, same CHANGELOG;
+https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/general-api-information),
+so it ends the session and the runner subscribes again on a new one (the engine's catch-up poll
+then covers the moment between).
 
 USD-M perp orders are not on this socket but on a listenKey stream of their own
 (``BinanceFuturesUserStream``), each a runner of the engine (``BinanceSession.user_streams``):
@@ -35,8 +45,10 @@ USD-M perp orders are not on this socket but on a listenKey stream of their own
 - ``listenKeyExpired`` (``{"e": "listenKeyExpired", "E", "listenKey"}``; "No more user data event
   will be updated after this event received until a new valid listenKey used",
   https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/
-  Event-User-Data-Stream-Expired; ``E`` is a string there) ends the session, and the runner
-  reconnects with a new key; so does the first message after a refused keepalive.
+  Event-User-Data-Stream-Expired; ``E`` is a string there, an integer in Binance's own SDK models
+  since 2026-05-22, binance-connector-python derivatives_trading_usds_futures CHANGELOG 10.3.0; not
+  read here) ends the session, and the runner reconnects with a new key; so does the first message
+  after a refused keepalive.
 - ``ORDER_TRADE_UPDATE`` (https://developers.binance.com/docs/derivatives/usds-margined-futures/
   user-data-streams/Event-Order-Update): ``E`` event time, ``T`` transaction time, ``o`` the order:
   ``s`` symbol, ``c`` client order id, ``S`` side, ``o`` type, ``f`` time in force, ``q`` original
@@ -93,7 +105,8 @@ def _state(e: dict, inst) -> OrderState:
     if e.get("x") == "TRADE" and inst is not None and Decimal(e["l"]):
         fills = (VenueFill(str(e["t"]), Decimal(e["L"]), Decimal(e["l"]), *commission(e, inst, "n", "N"),
                            "maker" if e.get("m") else "taker", int(e["T"]) * 1_000_000),)
-    return OrderState(cid, str(e["i"]), STATUS.get(e["X"], "NEW"), Decimal(e["z"]), fills, reason="" if e.get("r") == "NONE" else e.get("r", ""),
+    reason = next((r for r in (e.get("r"), e.get("eR")) if r and r != "NONE"), "")
+    return OrderState(cid, str(e["i"]), STATUS.get(e["X"], "NEW"), Decimal(e["z"]), fills, reason=reason,
                       price=Decimal(e["p"]) if Decimal(e.get("p") or "0") else None, qty=Decimal(e["q"]),
                       venue_ts_ns=int(e.get("T") or e["E"]) * 1_000_000)
 
@@ -121,6 +134,8 @@ class BinanceUserStream(UserStream):
 
     def parse(self, message, instruments) -> list:
         event = message.get("event") if isinstance(message, dict) else None
+        if isinstance(event, dict) and event.get("e") == "serverShutdown":
+            raise NetworkError("binance WebSocket API server shutting down (serverShutdown); subscribing again on a new connection")
         if not isinstance(event, dict) or event.get("e") != "executionReport":
             return []
         return [_state(event, instruments.get(event["s"]))]
