@@ -7,7 +7,8 @@ r || s, or EdDSA), ``kid`` = ``sub`` = the key name, ``iss`` "cdp", a ``nonce``,
 answers. Paths under ``/api/v3/brokerage`` with Coinbase's field names: refused creates are
 HTTP 200 ``success: false`` with ``error_response``, refused edits ``errors``, cancels
 ``results``; unknown orders 404 ``NOT_FOUND``; 429 with ``{"errors": [{"id":
-"rate_limit_exceeded"}]}``. A create that reuses a client_order_id returns the existing order.
+"rate_limit_exceeded"}]}``. A create that reuses a client_order_id returns the existing order;
+one over 128 characters is HTTP 400 ``INVALID_ARGUMENT``.
 Orders match a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC) at the tier-0 taker
 fee, 1.2 %, charged in USD.
 Websocket ``/``: subscribe per channel (``heartbeats``, ``level2`` -> ``l2_data`` snapshot then
@@ -15,10 +16,10 @@ updates, ``market_trades``), each answered with a ``subscriptions`` message; eve
 carries ``sequence_num`` counted per connection. The private ``user`` channel is served on the
 same socket (Coinbase's market endpoint serves it too): its subscribe must carry a JWT checked
 as the REST one but with no ``uri`` claim, else ``{"type": "error", "message": "authentication
-failure"}``; accepted, it sends the open orders as a ``snapshot`` (before the ``subscriptions``
-ack, as Coinbase does) and then an ``update`` on every order change (create, fill, edit,
-cancel), without fills. ``private`` (sockets subscribed to ``user``), ``logins`` (each user
-subscribe: accepted or not), ``fill_resting(cid, qty)``. Faults: ``rate_limit_next``,
+failure"}``; accepted, it sends the open orders as ``snapshot`` messages of at most 50 orders
+(before the ``subscriptions`` ack, as Coinbase does) and then an ``update`` on every order
+change (create, fill, edit, cancel), without fills. ``private`` (sockets subscribed to
+``user``), ``logins`` (each user subscribe: accepted or not), ``fill_resting(cid, qty)``. Faults: ``rate_limit_next``,
 ``malformed_next``, ``clock_offset_ms``, ``refuse_next_place``, ``lose_next_place``,
 ``server_error_next``, ``stall``, ``skip_next_seq``, ``drop_sockets()``.
 """
@@ -197,6 +198,9 @@ class FakeCoinbase(FakeVenueServer):
     @signed
     async def place(self, request, p):
         cid = p.get("client_order_id", "")
+        if len(cid) > 128:                       # enforced since mid-October 2025 (changelog 2025-Aug-14)
+            return web.json_response({"error": "INVALID_ARGUMENT", "message": "client_order_id exceeds 128 characters"},
+                                     status=400)
         existing = self._find_client(cid)
         if existing is not None:                 # "the order corresponding with that ID will be returned instead"
             return self._created(existing)
@@ -364,7 +368,9 @@ class FakeCoinbase(FakeVenueServer):
                         self.private.append(ws)
                         self.private_at.append(len(self.requests))
                         open_ = [self._user_order(o) for o in self.orders.values() if o["status"] == "OPEN"]
-                        await self._send(ws, self._envelope("user", [{"type": "snapshot", "orders": open_, "positions": {}}]))
+                        for i in range(0, max(len(open_), 1), 50):      # "batched by 50"
+                            await self._send(ws, self._envelope("user", [{"type": "snapshot", "orders": open_[i:i + 50],
+                                                                          "positions": {}}]))
                     elif ws in self.private:
                         self.private.remove(ws)
                     products = products or (USER_ID,)       # no product_ids: the ack names the user instead

@@ -286,6 +286,20 @@ def test_unknown_order_is_not_found(fake):
         asyncio.run(using(session(fake), work))
 
 
+def test_client_order_ids_fit_the_128_character_limit_and_a_longer_one_is_refused(fake):
+    # Coinbase changelog 2025-Aug-14: client_order_id over 128 characters is an invalid argument
+    from sequence_core.orders import client_order_id
+
+    assert len(client_order_id(f"graph_{16**13 - 1:013x}:node_9999:9999")) <= 128   # the engine's longest
+    gid = "graph_" + "f" * 130
+    long_node = NodeOrder(f"{gid}:node_0:0", gid, 0, 0, "coinbase", "BTC-USD", "buy", Decimal("0.1"),
+                          Decimal("91000.00"), "ioc", "PENDING_NEW", 0, 0)
+    assert len(long_node.client_order_id) > 128
+    with pytest.raises(InvalidOrder, match="INVALID_ARGUMENT"):
+        asyncio.run(using(session(fake), lambda s: s.place(long_node, BTC)))
+    assert not fake.orders
+
+
 # -- market data --------------------------------------------------------------------------------------
 def feed_for(fake) -> CoinbaseFeed:
     return CoinbaseFeed({"base_url": fake.url, "ws_url": fake.url.replace("http", "ws") + "/"})

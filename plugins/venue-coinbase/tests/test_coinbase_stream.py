@@ -108,6 +108,23 @@ def test_edit_cancel_and_a_taker_fill_reach_the_stream(fake):
     assert (states[-1].status, states[-1].reason, states[-1].filled_qty) == ("CANCELLED", "User requested", 0)
 
 
+def test_a_snapshot_in_batches_of_50_logs_in_on_the_first_and_parses_the_rest_as_states(fake):
+    # "Open orders are returned in the snapshot batched by 50" (api-reference .../websocket/user)
+    template = {"product_id": "BTC-USD", "user_id": "u", "side": "BUY", "status": "OPEN", "created_time": "2026-12-07T10:00:00Z",
+                "filled_size": "0", "average_filled_price": "0", "number_of_fills": "0", "total_fees": "0",
+                "time_in_force": "GOOD_UNTIL_CANCELLED", "order_type": "LIMIT"}
+    for i in range(51):
+        fake.orders[f"0000-{i:06d}"] = {**template, "order_id": f"0000-{i:06d}", "client_order_id": f"other-{i}",
+                                        "order_configuration": {"limit_limit_gtc": {"base_size": "0.01", "limit_price": "80000.00"}}}
+
+    async def work(s, probe):
+        await until(lambda: probe.states, what="the second snapshot batch")
+        return probe.states
+    (state,) = streaming(fake, work)                  # the first batch (50) was the login answer
+    assert (state.client_order_id, state.status, state.qty, state.fills) == ("other-50", "NEW", Decimal("0.01"), ())
+    assert fake.logins == [True]
+
+
 def test_a_refused_jwt_is_a_refused_login_that_never_shows_the_key(fake):
     s = session(fake, pem=OTHER_PEM)                     # a key Coinbase does not know for this name
     probe = refused_login(s.user_stream(), INSTRUMENTS)

@@ -6,9 +6,12 @@ cap goes as ``sor_limit_ioc`` at it); ``ioc`` -> ``sor_limit_ioc``; ``limit`` ->
 ``limit_limit_gtc``; ``post_only`` -> ``limit_limit_gtc`` with ``post_only`` (Coinbase refuses
 one that would take: ``INVALID_LIMIT_PRICE_POST_ONLY``).
 
-``client_order_id`` is the node's client order id. Coinbase: "If the ID provided is not unique,
-the order will not be created and the order corresponding with that ID will be returned
-instead", so a second place of the same node never makes a second order. Orders are read by
+``client_order_id`` is the node's client order id (``sq<graph hex>n<node>s<seq>``, some 20-30
+characters: Coinbase refuses ids over 128 characters with an invalid-argument error since
+mid-October 2025, changelog 2025-Aug-14 at
+https://docs.cdp.coinbase.com/coinbase-app/introduction/changelog). Coinbase: "If the ID provided
+is not unique, the order will not be created and the order corresponding with that ID will be
+returned instead", so a second place of the same node never makes a second order. Orders are read by
 ``order_id`` (``GET /orders/historical/{order_id}``; its ``client_order_id`` query is
 deprecated and List Orders has no such filter): the session keeps the id from the create
 answer, and after a lost answer or a restart looks the client id up among the product's

@@ -11,10 +11,12 @@ second, keeping quiet connections open). Every message carries ``sequence_num``,
 connection across all channels from 0: a skipped number means a message was dropped, so the
 books are rebuilt by subscribing ``level2`` again (a fresh snapshot). The parser keeps that
 count, not the books, because a gap may have been any channel's message.
-Trades: ``side`` is the resting (maker) order's side, the convention the Exchange feed documents
-("the side field indicates the maker order side"); the recorded public trades in the shared
-sample http_ticker.json agree (trades at the best ask 68923.67 say ``SELL``). So the aggressor
-is the opposite side.
+Trades: ``side`` is the resting (maker) order's side. The Advanced Trade changelog says so for
+its trades since 2025-07-30 ("Get Public Market Trades & Market Trades specify side as the maker
+side of the trade", https://docs.cdp.coinbase.com/coinbase-app/introduction/changelog), the
+Exchange feed documents the same convention, and the recorded public trades in the shared sample
+http_ticker.json agree (trades at the best ask 68923.67 say ``SELL``). So the aggressor is the
+opposite side.
 REST snapshots (``sequence quote``): public ``GET /api/v3/brokerage/market/product_book``.
 """
 

@@ -22,8 +22,10 @@ Accepted: the user channel's first message, its ``snapshot`` of open orders (bef
 forums.coinbasecloud.dev/t/websockets-authenticating-user-and-subscribing-to-user-channel/1989),
 or that ack naming ``user`` (it lists the user's id there, not products).
 That snapshot is read during login and not applied: the engine reads every resting order over
-REST after each (re)connect anyway. ``heartbeats`` (one a second) is subscribed as well:
-"Most channels close within 60-90 seconds if no updates are sent"
+REST after each (re)connect anyway. "Open orders are returned in the snapshot batched by 50"
+(same user page): a second and later batch arrive after login and are parsed like updates,
+order states without fills, which is harmless (the engine reads fills over REST).
+``heartbeats`` (one a second) is subscribed as well: "Most channels close within 60-90 seconds if no updates are sent"
 (https://docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket-channels).
 
 Messages (same page, "User Channel"; the shared sample ws_user.json): ``{"channel": "user",
