@@ -13,7 +13,8 @@ signed ``GetWebSocketsToken`` call, checked on the ``executions`` subscribe (kno
 ``ws_refusal`` makes it answer that error instead (a key without the query permissions:
 ``EAccount:Invalid permissions``). Subscribed sockets get the open orders as a snapshot, then
 an ``executions`` report for every order change (first report in full, later ones sparse, as
-Kraken sends them); ``fill_resting(cl_ord_id, qty)`` fills a resting order as a maker.
+Kraken sends them; a trade says ``partially_filled`` even when it completes the order, and a
+separate ``filled`` report ends it); ``fill_resting(cl_ord_id, qty)`` fills a resting order as a maker.
 Faults: ``rate_limit_next`` (HTTP 429 + Retry-After), ``kraken_rate_limit_next`` (HTTP 200
 ``EAPI:Rate limit exceeded``), ``malformed_next``, ``server_error_next``, ``slow_next_s``,
 ``clock_offset_ms`` with ``last_nonce``, ``refuse_next_place``, ``skip_next_update`` (a lost
@@ -157,7 +158,8 @@ class FakeKraken(FakeVenueServer):
         return ok({"XXBTZUSD": {"altname": "XBTUSD", "wsname": "XBT/USD", "aclass_base": "currency", "base": "XXBT",
                                 "aclass_quote": "currency", "quote": "ZUSD", "lot": "unit", "cost_decimals": 5,
                                 "pair_decimals": 1, "lot_decimals": 8, "lot_multiplier": 1, "ordermin": "0.00005",
-                                "costmin": "0.5", "tick_size": "0.1", "status": "online"}})
+                                "costmin": "0.5", "tick_size": "0.1", "status": "online", "execution_venue": "international",
+                                "fees": [], "fees_maker": []}})          # emptied by Kraken on 2026-09-08
 
     def _sides(self):
         bids = sorted(self.bids.items(), key=lambda kv: -Decimal(kv[0]))
@@ -193,7 +195,8 @@ class FakeKraken(FakeVenueServer):
     async def private_balanceex(self, request, p):
         return ok({"ZUSD": {"balance": f"{self.usd:.4f}", "hold_trade": f"{self._held():.4f}"},
                    "XXBT": {"balance": "1.0000000000", "hold_trade": "0.0000000000"},
-                   "XBT.F": {"balance": "0.5000000000", "hold_trade": "0.0000000000"}})
+                   "XBT.F": {"balance": "0.5000000000", "hold_trade": "0.0000000000"},      # auto-earn: spendable as BTC
+                   "ETH.B": {"balance": "2.0000000000", "hold_trade": "0.0000000000"}})     # staked: not spendable
 
     @signed
     async def private_tradevolume(self, request, p):
@@ -396,7 +399,11 @@ class FakeKraken(FakeVenueServer):
     def _trade_report(self, txid: str, tid: str) -> dict:
         t, o = self.trades[tid], self.orders[txid]
         fee_asset = WS_NAMES[o["descr"]["pair"]].split("/")[1]
-        return self._report(txid, "trade", exec_id=tid, trade_id=t["trade_id"], symbol=WS_NAMES[o["descr"]["pair"]],
+        # "A trade event can report order_status: partially_filled even when that trade fills the entire
+        # order. A separate exec_type: filled update reports completion."
+        # (https://docs.kraken.com/exchange/api-reference/unified-ws/executions, Spot)
+        return self._report(txid, "trade", order_status="partially_filled", exec_id=tid, trade_id=t["trade_id"],
+                            symbol=WS_NAMES[o["descr"]["pair"]],
                             side=t["type"], last_qty=float(t["vol"]), last_price=float(t["price"]),
                             liquidity_ind="m" if t["maker"] else "t", cost=float(t["cost"]),
                             fees=[{"asset": fee_asset, "qty": float(t["fee"])}], fee_usd_equiv=float(t["fee"]))

@@ -138,8 +138,27 @@ def test_balances_are_free_amounts_in_common_asset_codes(fake):
         await s.place(node(5, qty="1", price="50000.0", kind="limit"), BTC)
         return await s.balances(), await s.fees(BTC)
     balances, fees = run(fake, work)
-    assert balances == {"USD": Decimal("50000.0000"), "BTC": Decimal("1.0000000000")}     # 50000 held by the bid; XBT.F left out
+    assert balances == {"USD": Decimal("50000.0000"), "BTC": Decimal("1.5000000000")}     # 50000 held by the bid; XBT.F counted, ETH.B not
     assert fees == (Decimal("0.0025"), Decimal("0.004"))
+
+
+def test_auto_earn_funds_count_in_their_base_asset_before_and_after_krakens_deprecation():
+    # https://docs.kraken.com/api-reference/account-data/get-extended-balance : ".F" funds are spent
+    # through the base asset ("USDT to transact with your USDT and USDT.F balances"), so an order can
+    # hold more of the base than its own balance; available = balance + credit - credit_used - hold_trade
+    class Client:
+        def __init__(self, result):
+            self.result = result
+
+        async def balance_ex(self):
+            return self.result
+    earning = {"ZUSD": {"balance": "0.0000", "hold_trade": "400.0000"}, "USD.F": {"balance": "1000.0000", "hold_trade": "0"},
+               "XXBT": {"balance": "0.1", "hold_trade": "0"}, "XBT.F": {"balance": "0.2", "hold_trade": "0"},
+               "ETH.B": {"balance": "3", "hold_trade": "0"}, "AAPLx.T": {"balance": "1", "hold_trade": "0"}}
+    folded = {"ZUSD": {"balance": "1000.0000", "credit": "50", "credit_used": "10", "hold_trade": "400.0000"},
+              "XXBT": {"balance": "0.3", "hold_trade": "0"}}
+    assert asyncio.run(KrakenSession(Client(earning)).balances()) == {"USD": Decimal("600"), "BTC": Decimal("0.3")}
+    assert asyncio.run(KrakenSession(Client(folded)).balances()) == {"USD": Decimal("640"), "BTC": Decimal("0.3")}
 
 
 # -- refusals ----------------------------------------------------------------------------------------------
@@ -168,7 +187,7 @@ def test_rate_limits_are_retried_for_reads_never_for_a_place(fake):
     fake.rate_limit_next = 2                         # HTTP 429 + Retry-After
     assert run(fake, lambda s: s.balances())["USD"] == Decimal("100000.0000")
     fake.kraken_rate_limit_next = 1                  # HTTP 200 {"error": ["EAPI:Rate limit exceeded"]}
-    assert run(fake, lambda s: s.balances())["BTC"] == Decimal("1.0000000000")
+    assert run(fake, lambda s: s.balances())["BTC"] == Decimal("1.5000000000")
     fake.rate_limit_next = 1
     with pytest.raises(RateLimitExceeded):
         run(fake, lambda s: s.place(node(8), BTC))
@@ -181,7 +200,7 @@ def test_rate_limits_are_retried_for_reads_never_for_a_place(fake):
 
 def test_5xx_and_malformed_reads_are_retried_a_5xx_place_is_not(fake):
     fake.server_error_next, fake.malformed_next = 1, 1
-    assert run(fake, lambda s: s.balances())["BTC"] == Decimal("1.0000000000")
+    assert run(fake, lambda s: s.balances())["BTC"] == Decimal("1.5000000000")
     fake.server_error_next = 1
     with pytest.raises(NetworkError, match="HTTP 502"):
         run(fake, lambda s: s.place(node(10), BTC))
@@ -197,7 +216,7 @@ def test_a_stale_nonce_is_signed_again_once_above_krakens_clock(fake):
     async def work(s):
         return await s.balances(), s.client.clock.offset_ms
     balances, offset = run(fake, work)
-    assert balances["BTC"] == Decimal("1.0000000000") and 89_000 < offset < 92_000
+    assert balances["BTC"] == Decimal("1.5000000000") and 89_000 < offset < 92_000
     assert fake.nonces and fake.nonces[0] > before
     assert fake.requests.count(("POST", "/0/private/BalanceEx")) == 2 and ("GET", "/0/public/Time") in fake.requests
 
@@ -272,6 +291,18 @@ def test_rest_snapshot_reads_the_depth_endpoint(fake):
     assert ("GET", "/0/public/Depth") in fake.requests
 
 
+def test_asset_pairs_as_kraken_sends_them_now_read_without_their_emptied_fees(fake):
+    async def go():
+        client = KrakenClient("", "", fake.url)
+        try:
+            return await client.instruments()
+        finally:
+            await client.close()
+    (inst,) = asyncio.run(go())
+    assert (inst.symbol, inst.venue_symbol, inst.tick_size, inst.min_qty, inst.status) == \
+        ("BTC-USD", "BTC/USD", Decimal("0.1"), Decimal("0.00005"), "trading")
+
+
 # -- the published checksum example and payloads ---------------------------------------------------------------
 MATIC = spot("kraken", "MATIC", "USD", "MATIC/USD", "0.0001", "0.00000001")
 MATIC_SNAPSHOT = {"channel": "book", "type": "snapshot", "data": [{
@@ -302,6 +333,24 @@ def test_checksum_reproduces_krakens_published_example():
     (upd,) = feed.parse(json.loads(json.dumps(MATIC_UPDATE)))
     book.apply(upd)
     assert feed.checksum(book) == upd.checksum == 2114181697
+
+
+def test_numbers_in_exponent_form_checksum_at_the_pairs_precision():
+    # the core decodes JSON numbers as floats: 5.1e-05 must still be written "0.00005100" (8 lot decimals)
+    import msgspec
+    from fake_kraken import checksum
+    raw = (b'{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":90990.0,"qty":5.1e-05}],'
+           b'"asks":[{"price":91000.0,"qty":2}],"checksum":0,"timestamp":"2026-12-07T00:00:00.000000Z"}]}')
+    feed = KrakenFeed({})
+    feed.subscribe([BTC])
+    (snap,) = feed.parse(msgspec.json.decode(raw))
+    book = LocalBook("kraken", "BTC/USD")
+    book.reset(snap)
+    assert feed.checksum(book) == checksum({"90990.0": "0.000051"}, {"91000.0": "2"})
+    (trade,) = feed.parse(msgspec.json.decode(b'{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD",'
+                                              b'"side":"buy","price":91000.0,"qty":5.1e-05,"ord_type":"market",'
+                                              b'"trade_id":1,"timestamp":"2026-12-07T00:00:00.000000Z"}]}'))
+    assert trade.size == Decimal("0.000051")
 
 
 def test_the_book_is_trimmed_to_the_subscribed_depth():

@@ -174,6 +174,23 @@ def test_sparse_reports_keep_the_client_id_their_first_report_gave():
     assert stream.session._txids == {cid: "OK4GJX-KSTLS-7DZZO5"}
 
 
+def test_a_trade_that_completes_the_order_may_say_partially_filled_and_the_filled_report_ends_it():
+    # https://docs.kraken.com/exchange/api-reference/unified-ws/executions (Spot): "A trade event can report
+    # order_status: partially_filled even when that trade fills the entire order. A separate exec_type:
+    # filled update reports completion"
+    stream = parser(txids={"sq00000000feedn0s0": "OAAAAA-BBBBB-CCCCCC"})
+    trade = {"order_id": "OAAAAA-BBBBB-CCCCCC", "exec_id": "TXXXXX-YYYYY-ZZZZZZ", "exec_type": "trade", "last_qty": 0.5,
+             "last_price": 90000.0, "liquidity_ind": "m", "cum_qty": 0.5, "order_status": "partially_filled",
+             "fees": [{"asset": "USD", "qty": 112.5}], "symbol": "BTC/USD", "timestamp": "2024-01-01T00:00:00Z"}
+    filled = {"order_id": "OAAAAA-BBBBB-CCCCCC", "exec_type": "filled", "order_status": "filled",
+              "timestamp": "2024-01-01T00:00:00Z"}
+    (traded,) = stream.parse(update(trade), BY_SYMBOL)
+    (done,) = stream.parse(update(filled), BY_SYMBOL)
+    assert (traded.status, traded.filled_qty, len(traded.fills)) == ("PARTIALLY_FILLED", Decimal("0.5"), 1)
+    assert (done.status, done.filled_qty, done.fills) == ("FILLED", Decimal("0.5"), ())
+    assert stream._orders == {}                           # a terminal order is forgotten
+
+
 def test_an_order_this_session_placed_is_known_by_its_txid_and_others_are_skipped():
     stream = parser(txids={"sq00000000feedn0s0": "OAAAAA-BBBBB-CCCCCC"})
     ours = {"order_id": "OAAAAA-BBBBB-CCCCCC", "exec_type": "filled", "order_status": "filled", "cum_qty": 0.5,

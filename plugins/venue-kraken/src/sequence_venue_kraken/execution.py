@@ -43,6 +43,10 @@ def venue_client_id(client_order_id: str) -> str:
     return str(uuid.uuid5(CLIENT_ID_NS, client_order_id))
 
 
+def _dec(row: dict, key: str) -> Decimal:
+    return Decimal(row.get(key) or "0")
+
+
 def _ns(seconds) -> int:
     return int(Decimal(str(seconds or 0)) * 1_000_000_000)
 
@@ -164,13 +168,18 @@ class KrakenSession(ExecutionSession):
         return out
 
     async def balances(self):
-        """Free balances: BalanceEx ``balance`` less ``hold_trade`` (what open orders hold);
-        earn/staking variants (``XBT.F``, ``ETH.B``) are not spot balances and are left out."""
+        """Free balances, as BalanceEx documents them (https://docs.kraken.com/api-reference/account-data/get-extended-balance):
+        ``balance + credit - credit_used - hold_trade``. ``.F`` entries (``XBT.F``, ``USD.F``: funds
+        earning in Kraken Rewards) are spent through their base asset, whose ``hold_trade`` may then
+        exceed its own ``balance``, so each is added to it; Kraken deprecated them on 13 November
+        2025 (https://docs.kraken.com/api/docs/change-log), and without them the base alone counts.
+        Staked and bonded variants (``ETH.B``, ``.S``, ``.M``) and tokenized ``.T`` are left out."""
         out: dict[str, Decimal] = {}
         for code, b in (await self.client.balance_ex()).items():
-            if "." not in code:
-                free = Decimal(b.get("balance") or "0") - Decimal(b.get("hold_trade") or "0")
-                out[asset(code)] = out.get(asset(code), Decimal(0)) + free
+            base, dot, ext = code.partition(".")
+            if not dot or ext == "F":
+                free = _dec(b, "balance") + _dec(b, "credit") - _dec(b, "credit_used") - _dec(b, "hold_trade")
+                out[asset(base)] = out.get(asset(base), Decimal(0)) + free
         return out
 
     async def fees(self, instrument) -> tuple[Decimal, Decimal]:

@@ -7,11 +7,15 @@ prices and quantities as JSON numbers, each with ``checksum``. There are no sequ
 the checksum is the gap check, and a mismatch is repaired by unsubscribing and subscribing the
 book again (a fresh snapshot). The book is kept truncated to the subscribed depth, as the
 guide asks ("you won't receive qty 0 for price levels that fall out of scope").
-Checksum (https://docs.kraken.com/api/docs/guides/spot-ws-book-v2): CRC32 (unsigned) of the top
+Checksum (https://docs.kraken.com/api/docs/guides/spot-ws-book-v2, now
+https://docs.kraken.com/exchange/guides/websockets/book-checksum-v2): CRC32 (unsigned) of the top
 10 asks low to high then the top 10 bids high to low, each level its price then its quantity
-written with the pair's precision, the ``.`` removed and leading zeros stripped. Since the
-numbers travel as JSON floats, the precision comes from the pair (tick and lot decimals), not
-from the text; the docs' MATIC/USD example (2439117997, then 2114181697) is a test.
+written with the pair's precision, the ``.`` removed and leading zeros stripped. The guide has
+the wire text parsed with a decimal decoder (it carries the pair's precision, "0.00100000");
+the core decodes JSON numbers as floats, so the precision comes from the pair (tick and lot
+decimals) instead, which also covers a number in exponent form (``5.1e-05``: Kraken's own SDK
+reads trade quantities so, https://github.com/krakenfx/kraken-api-sdk rust/src/api/market/ws_types.rs);
+the docs' MATIC/USD example (2439117997, then 2114181697) is a test.
 Trades: channel ``trade`` (``side`` is the taker's). Keepalive: ``{"method": "ping"}``,
 answered ``{"method": "pong"}``; Kraken also sends ``heartbeat`` messages about once a second.
 """

@@ -23,6 +23,10 @@ report and in the snapshot, and not on every later one: the client id is remembe
 ``order_id`` (and the session's own txid map covers orders placed by this process). Numbers
 are JSON numbers. A ``trade`` entry carries ``exec_id``, ``trade_id``, ``last_qty``,
 ``last_price``, ``liquidity_ind`` (``m`` maker, ``t`` taker), ``fees`` ``[{asset, qty}]``.
+A trade that completes the order may still say ``order_status: partially_filled``; a separate
+``exec_type: filled`` report ends it (Spot sequence,
+https://docs.kraken.com/exchange/api-reference/unified-ws/executions), so only that report, or
+``filled``/``canceled``/``expired`` status, makes an order terminal here.
 
 Fill id: ``exec_id`` of the trade entry. On a trade it is the trade's txid (trade payloads
 published with SDK tests show it in that ``TGBB7L-HT5LX-J3BZ4A`` form, next to an integer

@@ -9,7 +9,11 @@ A Kraken spot pair has three names and the adapter needs all of them:
   altname"); Kraken keeps the ISO-4217-style XBT (bitcoin) and XDG (dogecoin) there;
 - REST key ``XXBTZUSD``, the key of AssetPairs/Depth/Ticker answers (read positionally here).
 Ticks, lots and minimums follow AssetPairs (``tick_size``, ``lot_decimals``, ``ordermin``,
-``costmin``, ``status``); the sandbox trades exactly these.
+``costmin``, ``status``); the sandbox trades exactly these. AssetPairs answers for the
+``international`` execution venue unless its ``execution_venue`` filter asks for Bitnomial's
+(field and filter added 27 and 30 April 2026, https://docs.kraken.com/exchange/changelog), so the
+pairs read here are Kraken's own; its ``fees``/``fees_maker`` are empty since 8 September 2026
+(fees.py).
 """
 
 from __future__ import annotations
