@@ -22,9 +22,14 @@ billId (older than it; ``before`` is not served), ``limit`` at most 100 (default
 ``add_funding()`` books a funding bill (type 8, subType 174 income / 173 expense, signed
 ``balChg`` = ``pnl``), with billIds rising with ``ts`` as OKX's do; ``bill_queries`` records
 each (path, params).
-Websocket ``/ws/v5/public``: ``books`` per instId (snapshot then updates with
-seqId/prevSeqId/checksum over the strings sent, contract counts for swaps; ``zero_checksum``
-sends 0 as OKX now does), ``trades``, ``ping``/``pong``. ``/ws/v5/private``: login checked
+Websocket ``/ws/v5/public``: ``books`` per instId as OKX sends it now: updates only, with
+seqId/prevSeqId and ``checksum`` 0 (the initial snapshot push is gone and the checksum is
+fixed to 0: https://www.okx.com/docs-v5/log_en/ , 2026-02-12, and the 2026-05-21 checksum
+deprecation notice), the snapshot being ``GET /api/v5/market/books`` with its ``seqId``;
+``ws_snapshots`` brings back the legacy initial ``snapshot`` push and ``zero_checksum = False``
+the CRC32 over the strings sent (contract counts for swaps). The REST book honours ``sz``
+(default 1, at most 400: #order-book-trading-market-data-get-order-book); ``book_queries``
+records each (instId, sz). ``trades``, ``ping``/``pong``. ``/ws/v5/private``: login checked
 like a REST signature (over ``timestamp + GET + /users/self/verify``, Unix seconds), then the
 ``orders`` channel pushes each order change of the subscribed ``instType`` with its last fill;
 ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``,
@@ -88,13 +93,15 @@ class FakeOkx(FakeVenueServer):
         self.skip_next_seq = 0
         self.refuse_next_place: tuple[str, str] | None = None
         self.corrupt_next_checksum = False
-        self.zero_checksum = False
+        self.zero_checksum = True                # OKX's books checksum since 2026-06-23: always 0
+        self.ws_snapshots = False                # the legacy initial snapshot push on subscribe
         self.bids = {"90990.0": "2", "90980.0": "3"}
         self.asks = {"91000.0": "2", "91010.0": "3"}
         self.books = {"BTC-USDT": (self.bids, self.asks),
                       "BTC-USDT-SWAP": ({"90990.0": "200", "90980.0": "300"}, {"91000.0": "200", "91010.0": "300"})}
         self.seqs = {inst: 100 for inst in self.books}
         self.subscriptions: list[dict] = []
+        self.book_queries: list[tuple[str, int]] = []   # each REST book read: (instId, sz)
         self.private: list = []                  # logged-in private sockets subscribed to orders
         self.private_types: dict[int, set] = {}  # id(socket) -> the instTypes it subscribed
         self.logins: list[bool] = []             # each private login: accepted or not
@@ -173,7 +180,11 @@ class FakeOkx(FakeVenueServer):
         inst_id = request.query.get("instId", "")
         if inst_id not in self.books:
             return fail("51001", "Instrument ID does not exist")
-        bids, asks = self._sides(inst_id)
+        sz = request.query.get("sz", "1")            # depth per side: default 1, at most 400
+        if not sz.isdigit() or not 1 <= int(sz) <= 400:
+            return fail("51000", "Parameter sz error")
+        self.book_queries.append((inst_id, int(sz)))
+        bids, asks = (side[:int(sz)] for side in self._sides(inst_id))
         return ok([{"asks": [[p, s, "0", "1"] for p, s in asks], "bids": [[p, s, "0", "1"] for p, s in bids],
                     "ts": str(self.now_ms()), "seqId": self.seqs[inst_id]}])
 
@@ -203,7 +214,7 @@ class FakeOkx(FakeVenueServer):
                 await ws.send_json({"event": body["op"], "arg": arg, "connId": "a4d3ae55"})
                 if body["op"] == "subscribe":
                     self.subscriptions.append(arg)
-                    if arg["channel"] == "books" and arg["instId"] in self.books:
+                    if arg["channel"] == "books" and arg["instId"] in self.books and self.ws_snapshots:
                         bids, asks = self.books[arg["instId"]]
                         await ws.send_json(self._book_message("snapshot", -1, dict(bids), dict(asks), arg["instId"]))
         return ws

@@ -143,6 +143,10 @@ def feed_for(fake) -> OkxFeed:
 
 
 def test_websocket_book_checks_sequence_and_checksum(fake):
+    # OKX now sends no initial snapshot push: the book starts from GET /market/books (400 levels,
+    # the channel's depth) and a gap is repaired from it again, not by subscribing anew
+    fake.zero_checksum = False                                 # the legacy CRC32, still verified when sent
+
     async def go():
         runner = FeedRunner(feed_for(fake), [BTC]).start()
         try:
@@ -164,7 +168,8 @@ def test_websocket_book_checks_sequence_and_checksum(fake):
     book, stats, trade = asyncio.run(go())
     assert book.best_ask.price == Decimal("91010.0")          # the removed level stays removed after the resync
     books_subs = [s for s in fake.subscriptions if s["channel"] == "books"]
-    assert len(books_subs) == 3 and stats.resyncs == 2        # first, after the gap, after the checksum
+    assert len(books_subs) == 1 and stats.resyncs == 3        # REST: first, after the gap, after the checksum
+    assert fake.book_queries == [("BTC-USDT", 400)] * 3
     assert trade.side == -1 and trade.size == Decimal("0.3")
 
 
@@ -383,6 +388,8 @@ def test_the_recorded_position_and_pending_swap_order_parse_to_base_units():
 
 
 def test_perp_books_stream_in_base_units_and_the_checksum_is_checked_over_contracts(fake):
+    fake.zero_checksum = False
+
     async def go():
         snap = await feed_for(fake).snapshot(PERP)
         runner = FeedRunner(feed_for(fake), [PERP]).start()
@@ -405,7 +412,7 @@ def test_perp_books_stream_in_base_units_and_the_checksum_is_checked_over_contra
     assert gaps_before == 0                                       # a matching checksum over contract counts
     assert (book.best_bid.price, book.best_bid.size, book.best_ask.size) == (Decimal("90995.0"), Decimal("1.5"), Decimal("3"))
     assert (trade.side, trade.size) == (1, Decimal("0.25"))
-    assert [s["instId"] for s in fake.subscriptions if s["channel"] == "books"] == ["BTC-USDT-SWAP"] * 2
+    assert [s["instId"] for s in fake.subscriptions if s["channel"] == "books"] == ["BTC-USDT-SWAP"]
 
 
 def test_a_zero_checksum_is_no_checksum_as_okx_now_sends_it(fake):
@@ -423,7 +430,51 @@ def test_a_zero_checksum_is_no_checksum_as_okx_now_sends_it(fake):
         finally:
             await runner.stop()
     stats = asyncio.run(go())
-    assert stats.gaps == 0 and stats.resyncs == 0
+    assert stats.gaps == 0 and stats.resyncs == 2              # one REST snapshot per book, on connect
+
+
+def test_the_legacy_initial_snapshot_push_still_seeds_the_book(fake):
+    fake.ws_snapshots, fake.zero_checksum = True, False        # OKX before August 2026
+
+    async def go():
+        runner = FeedRunner(feed_for(fake), [BTC]).start()
+        try:
+            await until(lambda: runner.book(BTC) is not None, what="first book")
+            fake.push_book(bids={"90995.0": "1.5"})
+            await until(lambda: runner.book(BTC).best_bid.price == Decimal("90995.0"))
+            return runner.stats
+        finally:
+            await runner.stop()
+    stats = asyncio.run(go())
+    assert stats.gaps == 0
+
+
+def _update(prev, seq, bids=()):
+    return {"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": "update",
+            "data": [{"asks": [], "bids": [list(b) for b in bids], "ts": "1", "checksum": 0, "prevSeqId": prev, "seqId": seq}]}
+
+
+def test_updates_join_a_rest_snapshot_as_okx_documents():
+    # https://www.okx.com/docs-v5/log_en/ "How to manage a local order book correctly": drop
+    # buffered updates with seqId <= the snapshot's; the first kept has prevSeqId <= snapshot
+    # seqId < seqId; then prevSeqId chains; a maintenance reset has seqId < prevSeqId
+    from sequence_core.feeds import BookGap, BookUpdate, LocalBook
+
+    feed = OkxFeed({})
+    book = LocalBook("okx", "BTC-USDT")
+    book.reset(BookUpdate("BTC-USDT", "snapshot", ((Decimal("90990.0"), Decimal("2")),), (), 105))
+    (stale,) = feed.parse(_update(100, 103, [("90990.0", "9", "0", "1")]))
+    assert book.apply(stale) is False and book.bids[Decimal("90990.0")] == Decimal("2")
+    (straddling,) = feed.parse(_update(103, 107, [("90991.0", "1", "0", "1")]))
+    assert book.apply(straddling) and book.seq == 107
+    (quiet,) = feed.parse(_update(107, 107))                   # no change: seqId == prevSeqId
+    book.apply(quiet)
+    (reset,) = feed.parse(_update(107, 3))                     # seqId reset after maintenance
+    assert book.apply(reset) and book.seq == 3
+    assert book.apply(feed.parse(_update(3, 4))[0]) and book.seq == 4
+    book.reset(BookUpdate("BTC-USDT", "snapshot", (), (), 105))
+    with pytest.raises(BookGap):                               # the snapshot is older than the stream
+        book.apply(feed.parse(_update(106, 110))[0])
 
 
 def test_a_resting_perp_fill_arrives_on_the_private_stream_in_base_units(fake):
