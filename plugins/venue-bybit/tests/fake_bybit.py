@@ -23,9 +23,14 @@ as Bybit documents them, tests set them) as Bybit does: UNIFIED only; filtered b
 ``category``, ``type``, ``currency`` and the time range (both ends inclusive here: Bybit does
 not say, and the adapter's windows share their boundary ms either way; 24 hours from
 the one end given, the last 24 hours without either; more than 7 days between them refused
-with 10001), newest first, ``limit`` 1..50 (default 20), pages chained by an opaque
-``nextPageCursor`` in Bybit's percent-encoded form (empty on the last page); every query is
-kept in ``log_queries``. Faults: ``rate_limit_next``, ``malformed_next``,
+with 10001), newest first, ``limit`` 1..50 (default 20); every query is kept in
+``log_queries``. Lists page as Bybit documents them (:meth:`FakeBybit.page`): open orders
+``limit`` 1..50 (default 20), executions 1..100 (50), positions 1..200 (20), the transaction
+log 1..50 (20), chained by an opaque ``nextPageCursor`` in Bybit's percent-encoded form (empty
+on the last page). The wallet's coins (``wallet_coins``) carry ``spotBorrow``, which
+``walletBalance`` includes since UTA manual borrowing (Oct 2025); orders carry ``cumFeeDetail``
+beside the deprecated ``cumExecFee``. ``/v5/market/orderbook`` takes ``limit`` 1..1000 for spot
+and linear (kept in ``book_limits``). Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``refuse_next_place``, ``drop_sockets()`` (every socket).
 """
 
@@ -164,6 +169,9 @@ class FakeBybit(FakeVenueServer):
         self.transactions: list[dict] = []       # what /v5/account/transaction-log serves (tests set it)
         self.log_queries: list[dict] = []
         self._cursors: dict[str, int] = {}       # nextPageCursor -> offset into the same query's rows
+        self.wallet_coins = [{"coin": "BTC", "walletBalance": "1", "locked": "0", "spotBorrow": "0"},
+                             {"coin": "USDT", "walletBalance": "100000", "locked": "0", "spotBorrow": "0"}]
+        self.book_limits: list[int] = []
         self.private: list = []                  # authenticated sockets subscribed to order + execution
         self.logins: list[bool] = []
         self.pings = 0
@@ -228,6 +236,10 @@ class FakeBybit(FakeVenueServer):
         market = self.linear if request.query.get("category") == "linear" else self.spot
         if request.query.get("symbol") != SYMBOL:
             return answer({}, 10001, "params error: symbol invalid")
+        limit = int(request.query.get("limit") or 1)
+        if not 1 <= limit <= 1000:
+            return answer({}, 10001, "params error: limit invalid")
+        self.book_limits.append(limit)
         b, a = market.levels()
         return answer({"s": SYMBOL, "b": b, "a": a, "ts": self.now_ms(), "u": market.update_id, "seq": market.seq,
                        "cts": self.now_ms() - 2})
@@ -306,8 +318,7 @@ class FakeBybit(FakeVenueServer):
     # -- account and trading -------------------------------------------------------------------------
     @signed
     async def wallet(self, request, p):
-        return answer({"list": [{"accountType": "UNIFIED", "coin": [{"coin": "BTC", "walletBalance": "1", "locked": "0"},
-                                                                    {"coin": "USDT", "walletBalance": "100000", "locked": "0"}]}]})
+        return answer({"list": [{"accountType": "UNIFIED", "coin": self.wallet_coins}]})
 
     @signed
     async def create(self, request, p):
@@ -328,7 +339,7 @@ class FakeBybit(FakeVenueServer):
         crosses = price is None or (price >= touch if p["side"] == "Buy" else price <= touch)
         oid, now = str(next(self._ids)), str(self.now_ms())
         order = {"category": p["category"], "orderId": oid, "orderLinkId": link, "symbol": p["symbol"], "price": p.get("price", "0"), "qty": f"{qty:f}",
-                 "side": p["side"], "orderStatus": "New", "cumExecQty": "0", "cumExecFee": "0", "timeInForce": p.get("timeInForce", "GTC"),
+                 "side": p["side"], "orderStatus": "New", "cumExecQty": "0", "cumExecFee": "0", "cumFeeDetail": {}, "timeInForce": p.get("timeInForce", "GTC"),
                  "orderType": p["orderType"], "rejectReason": "EC_NoError", "createdTime": now, "updatedTime": now}
         if p.get("timeInForce") == "PostOnly" and crosses:
             order["orderStatus"], order["rejectReason"] = "Cancelled", "EC_PostOnlyWillTakeLiquidity"
@@ -338,7 +349,7 @@ class FakeBybit(FakeVenueServer):
             self.executions[oid] = [{"symbol": p["symbol"], "orderId": oid, "orderLinkId": link, "execId": str(next(self._ids)),
                                      "execPrice": f"{touch}", "execQty": f"{fill:f}", "execFee": f"{fee:f}", "feeCurrency": ccy,
                                      "isMaker": False, "execTime": now}]
-            order.update(cumExecQty=f"{fill:f}", cumExecFee=f"{fee:f}")
+            order.update(cumExecQty=f"{fill:f}", cumExecFee=f"{fee:f}", cumFeeDetail={ccy: f"{fee:f}"})
             order["orderStatus"] = "Filled" if fill == qty else (
                 "PartiallyFilledCanceled" if p["orderType"] == "Market" or p.get("timeInForce") == "IOC" else "PartiallyFilled")
         elif p.get("timeInForce") == "IOC":
@@ -374,19 +385,34 @@ class FakeBybit(FakeVenueServer):
         self._push("order", [order])
         return answer({"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]})
 
+    def page(self, p: dict, rows: list, default: int, most: int, **result) -> web.Response:
+        """One page of *rows* as Bybit pages lists: ``limit`` 1..*most* (*default* when not
+        given), ``cursor`` a ``nextPageCursor`` this server sent."""
+        limit = int(p.get("limit") or default)
+        if not 1 <= limit <= most:
+            return answer({}, 10001, f"params error: limit must be in [1, {most}]")
+        at = self._cursors.get(p["cursor"]) if p.get("cursor") else 0
+        if at is None:
+            return answer({}, 10001, "params error: cursor invalid")
+        cursor = ""
+        if at + limit < len(rows):
+            cursor = f"{at + limit}%3A{next(self._ids)}%2C{at + limit}%3A1"      # opaque, percent-encoded like Bybit's
+            self._cursors[cursor] = at + limit
+        return answer({**result, "list": rows[at:at + limit], "nextPageCursor": cursor})
+
     @signed
     async def realtime(self, request, p):
         if p.get("orderLinkId"):
             found = [self.orders[p["orderLinkId"]]] if p["orderLinkId"] in self.orders else []
         else:
             found = [o for o in self.orders.values() if o["orderStatus"] in ("New", "PartiallyFilled")]
-        return answer({"category": p["category"], "list": found, "nextPageCursor": ""})
+        return self.page(p, found, 20, 50, category=p["category"])
 
     @signed
     async def position_list(self, request, p):
         if p.get("category") != "linear" or not (p.get("symbol") or p.get("settleCoin")):
             return answer({}, 10001, "symbol or settleCoin is required")
-        return answer({"category": "linear", "list": self.positions, "nextPageCursor": ""})
+        return self.page(p, self.positions, 20, 200, category="linear")
 
     @signed
     async def history(self, request, p):
@@ -394,7 +420,7 @@ class FakeBybit(FakeVenueServer):
 
     @signed
     async def execution_list(self, request, p):
-        return answer({"category": p["category"], "list": self.executions.get(p.get("orderId", ""), []), "nextPageCursor": ""})
+        return self.page(p, self.executions.get(p.get("orderId", ""), []), 50, 100, category=p["category"])
 
     @signed
     async def transaction_log(self, request, p):
@@ -410,17 +436,7 @@ class FakeBybit(FakeVenueServer):
             end = int(end) if end else start + day
         if not 0 <= end - start <= 7 * day:
             return answer({}, 10001, "params error: endTime - startTime must be within 7 days")
-        limit = int(p.get("limit") or 20)
-        if not 1 <= limit <= 50:
-            return answer({}, 10001, "params error: limit must be in [1, 50]")
         rows = sorted((r for r in self.transactions if start <= int(r["transactionTime"]) <= end
                        and all(r.get(k) == p[k] for k in ("category", "type", "currency") if k in p)),
                       key=lambda r: -int(r["transactionTime"]))
-        at = self._cursors.get(p["cursor"]) if p.get("cursor") else 0
-        if at is None:
-            return answer({}, 10001, "params error: cursor invalid")
-        cursor = ""
-        if at + limit < len(rows):
-            cursor = f"{at + limit}%3A{next(self._ids)}%2C{at + limit}%3A1"      # opaque, percent-encoded like Bybit's
-            self._cursors[cursor] = at + limit
-        return answer({"list": rows[at:at + limit], "nextPageCursor": cursor})
+        return self.page(p, rows, 20, 50)

@@ -170,6 +170,52 @@ def test_published_payloads_parse():
     assert (inst.symbol, inst.tick_size, inst.lot_size, inst.min_notional) == ("BTC-USDT", Decimal("0.1"), Decimal("0.0001"), Decimal("10"))
 
 
+def test_a_balance_is_the_coins_own_what_is_borrowed_taken_off(fake):
+    # since UTA manual borrowing (Oct 2025) walletBalance includes spotBorrow: "Old walletBalance =
+    # New walletBalance - spotBorrow" (https://bybit-exchange.github.io/docs/v5/account/wallet-balance)
+    def coins(name):
+        return json.loads((SAMPLES / name).read_text())["result"]["list"][0]["coin"]
+    (usdt,) = coins("http_get_wallet_balance_with_spot_borrow.json")      # 1200 in the wallet, 200 of it borrowed
+    eth = next(c for c in coins("http_get_wallet_balance.json") if c["coin"] == "ETH")   # a spot short
+    legacy = {"coin": "SOL", "walletBalance": "2", "locked": "0.5"}       # the shape before spotBorrow
+    fake.wallet_coins = [usdt, eth, legacy]
+    got = asyncio.run(using(session(fake), lambda s: s.balances()))
+    assert got == {"USDT": Decimal("1000.00"), "ETH": Decimal(0), "SOL": Decimal("1.5")}
+    assert got["USDT"] == Decimal(usdt["equity"])                       # equity = walletBalance - spotBorrow + upl
+
+
+def test_open_orders_fills_and_positions_are_read_to_the_last_page(fake):
+    # limit defaults 20 (open orders, positions) and 50 (executions); nextPageCursor chains pages
+    for n in range(60):
+        link = node(100 + n, price="90000.00", kind="limit").client_order_id
+        fake.orders[link] = {"category": "spot", "orderId": f"o{n}", "orderLinkId": link, "symbol": "BTCUSDT", "price": "90000.00",
+                             "qty": "0.02", "side": "Buy", "orderStatus": "New", "cumExecQty": "0", "rejectReason": "EC_NoError",
+                             "createdTime": "1", "updatedTime": "1"}
+    first = fake.orders[node(100).client_order_id]
+    first.update(orderStatus="PartiallyFilled", cumExecQty="0.012")
+    fake.executions["o0"] = [{"symbol": "BTCUSDT", "orderId": "o0", "orderLinkId": first["orderLinkId"], "execId": f"e{n}",
+                              "execPrice": "90000.00", "execQty": "0.0001", "execFee": "0.0000001", "feeCurrency": "BTC",
+                              "isMaker": True, "execTime": str(1_700_000_000_000 + n)} for n in range(120)]
+    fake.positions = [{"symbol": f"C{n}USDT", "side": "Buy", "size": "1", "avgPrice": "1"} for n in range(25)]
+
+    async def work(s):
+        return await s.open_orders(BTC), await s.order_state(first["orderLinkId"], BTC), await s.positions()
+    open_, state, positions = asyncio.run(using(session(fake), work))
+    assert len(open_) == 60 and len({o.client_order_id for o in open_}) == 60
+    assert len(state.fills) == 120 and sum(f.qty for f in state.fills) == state.filled_qty
+    assert len(positions) == 25
+    assert fake.requests.count(("GET", "/v5/order/realtime")) == 3          # two pages of 50, then the one order
+    assert fake.requests.count(("GET", "/v5/execution/list")) == 2          # pages of 100
+
+
+def test_a_spot_minimum_quantity_is_not_read_bybit_no_longer_checks_it():
+    # instruments-info: spot minOrderQty "deprecated, no longer check minOrderQty, check minOrderAmt instead"
+    (inst,) = from_instruments_info([{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
+                                      "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048", "minOrderAmt": "5"},
+                                      "priceFilter": {"tickSize": "0.01"}}])
+    assert (inst.lot_size, inst.min_notional, inst.min_qty) == (Decimal("0.000001"), Decimal("5"), Decimal(0))
+
+
 # -- the private order and execution streams -----------------------------------------------------
 def user_stream(fake, secret=SECRET):
     from sequence_venue_bybit.stream import BybitUserStream

@@ -99,6 +99,19 @@ def test_a_perp_book_streams_on_the_linear_socket_beside_the_spot_book(fake, mon
     assert rest == rest_after == 2                               # one REST snapshot each, then the sockets
 
 
+def test_a_rest_book_is_asked_as_deep_as_bybit_serves_it(fake):
+    # /v5/market/orderbook limit: 1..1000 for spot and linear (200 and 500 before 2026-05-18)
+    async def go():
+        spot, linear = BybitFeed(settings(fake)), BybitLinearFeed(settings(fake))
+        try:
+            return await spot.snapshot(BTC, 5000), await linear.snapshot(PERP, 800)
+        finally:
+            await spot.close()
+            await linear.close()
+    spot, linear = asyncio.run(go())
+    assert fake.book_limits == [1000, 800] and spot.bids and linear.asks
+
+
 def test_a_skipped_linear_update_resubscribes_and_the_book_comes_back_right(fake):
     async def go():
         runner = FeedRunner(BybitLinearFeed(settings(fake)), [PERP]).start()

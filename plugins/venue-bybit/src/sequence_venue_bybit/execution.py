@@ -6,10 +6,23 @@ price); ``limit`` -> Limit GTC; ``post_only`` -> Limit PostOnly (Bybit cancels i
 take). ``orderLinkId`` is the node's client order id, so a lost answer is resolved by asking
 for it; Bybit refuses a duplicate ``orderLinkId`` (10014/170141-class errors), so nothing is
 placed twice. Amend is native (``/v5/order/amend``: qty and/or price, same ids). Fills come
-from ``/v5/execution/list`` (``execFee`` in ``feeCurrency``, reported as charged: a spot buy's
-fee in the base comes out of the base received, and the ledger takes it from that holding;
-no ``feeCurrency``, as on perps: the quote); they also arrive on the private ``execution`` topic (stream.py). Linear perps: quantities in base coin, fees in USDT; ``positions()`` reads
-``/v5/position/list``, which ``sequence positions`` shows in live mode.
+from ``/v5/execution/list`` (https://bybit-exchange.github.io/docs/v5/order/execution), every
+page of the order's (each ``execId`` once): ``execFee`` in ``feeCurrency``, reported as charged:
+a spot buy's fee in the base comes out of the base received, and the ledger takes it from that
+holding. ``feeCurrency`` is given for derivatives too since 2025-09-18 (changelog: "supports
+derivatives trading"; MNT where MNT fee deduction is on); without it, as on perps before, the
+quote. Orders' ``cumExecFee`` (deprecated for spot and linear since then, ``cumFeeDetail``
+instead) is not read. Fills also arrive on the private ``execution`` topic (stream.py). Linear
+perps: quantities in base coin, fees in USDT; ``positions()`` reads ``/v5/position/list``,
+which ``sequence positions`` shows in live mode.
+
+Balances (https://bybit-exchange.github.io/docs/v5/account/wallet-balance): ``GET
+/v5/account/wallet-balance?accountType=UNIFIED``, per coin ``walletBalance``, ``locked`` ("Locked
+balance due to the Spot open order") and ``spotBorrow`` (spot margin and manual borrowing,
+added 2025-09-16). Since UTA manual borrowing (Oct 2025,
+https://github.com/bybit-exchange/docs/pull/567) ``walletBalance`` includes what is borrowed:
+"Old walletBalance = New walletBalance - spotBorrow"; the coin's own is the old one, so
+spotBorrow is taken off (absent, as before the change: 0).
 
 Funding (``funding_payments``; https://bybit-exchange.github.io/docs/v5/account/transaction-log):
 ``GET /v5/account/transaction-log`` with ``accountType=UNIFIED``, ``category=linear``,
@@ -169,7 +182,8 @@ class BybitSession(ExecutionSession):
             return None
         fills = ()
         if Decimal(order.get("cumExecQty") or "0"):
-            fills = tuple(_fill(e, instrument) for e in await self.client.executions(category, symbol, order["orderId"]))
+            rows = {e["execId"]: e for e in await self.client.executions(category, symbol, order["orderId"])}   # each fill once
+            fills = tuple(_fill(e, instrument) for e in rows.values())
         return _state(order, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
@@ -189,8 +203,11 @@ class BybitSession(ExecutionSession):
         return [_state(o) for o in await self.client.open_orders(*where(instrument))]
 
     async def balances(self):
+        """What each coin holds of its own and no open order locks: walletBalance - spotBorrow
+        - locked, never below 0 (a spot short holds nothing). See the module docstring."""
         accounts = (await self.client.wallet()).get("list", [])
-        return {c["coin"]: Decimal(c.get("walletBalance") or "0") - Decimal(c.get("locked") or "0")
+        return {c["coin"]: max(Decimal(c.get("walletBalance") or "0") - Decimal(c.get("spotBorrow") or "0")
+                               - Decimal(c.get("locked") or "0"), Decimal(0))
                 for a in accounts for c in a.get("coin", [])}
 
     async def close(self) -> None:

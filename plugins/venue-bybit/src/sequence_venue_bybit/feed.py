@@ -16,8 +16,9 @@ Books (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook): sub
 ``orderbook.50.<SYMBOL>`` (50 levels, pushed every 20 ms, spot and linear) sends a ``snapshot``,
 then a ``delta`` per change (size ``"0"`` deletes a level). ``data.u`` is the update id, one
 more per message (the page called it "a sequence" until its 2024-10-22 revision, which exempts
-only the level-1 book; the recorded linear ``orderbook.500`` in shared/data/market/bybit/ rises
-by one per message too), so a skipped value is a gap, repaired by unsubscribing and subscribing
+only the level-1 book; the recorded linear ``orderbook.500`` in shared/data/market/bybit/, a
+depth Bybit removed for futures on 2025-09-11 (https://bybit-exchange.github.io/docs/changelog/v5),
+rises by one per message too), so a skipped value is a gap, repaired by unsubscribing and subscribing
 again for a fresh snapshot. A ``snapshot`` may come at any time and resets the book: ``u`` = 1
 is one sent after a restart of Bybit's service. ``data.seq`` (cross sequence) orders books of
 different depths; it is not a gap check. ``ts`` is when Bybit made the message (ms).
@@ -26,9 +27,11 @@ Trades on ``publicTrade.<SYMBOL>`` (https://bybit-exchange.github.io/docs/v5/web
 Symbols: a linear perp is ``BTCUSDT`` on its socket as on spot's; here it is ``BTCUSDT_LINEAR``
 (symbols.py), so the linear feed subscribes Bybit's name and adds ``_LINEAR`` to what it gets.
 REST (https://bybit-exchange.github.io/docs/v5/market/orderbook): ``GET /v5/market/orderbook``
-with ``category`` spot or linear; its ``u`` counts the 1000-level stream's updates, not the
-50-level one's, so a REST snapshot never seeds a socket book (``ws_snapshots``): it answers
-``sequence quote`` and books no socket carries.
+with ``category`` spot or linear and ``limit`` 1..1000 for both (the page's 2025-08-28 revision
+made the book 1000 levels; its 2026-05-18 one the range, 1..200 spot and 1..500 linear before);
+its ``u`` counts the 1000-level stream's updates, not the 50-level one's, so a REST snapshot
+never seeds a socket book (``ws_snapshots``): it answers ``sequence quote`` and books no socket
+carries.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ DEFAULT_WS_URL = "wss://stream.bybit.com/v5/public/spot"
 DEFAULT_LINEAR_WS_URL = "wss://stream.bybit.com/v5/public/linear"
 DEPTH = 50
 ARGS = 10
+REST_DEPTH = 1000            # /v5/market/orderbook's largest limit, spot and linear
 
 
 def beside(settings, path: str, default: str) -> str:
@@ -77,7 +81,7 @@ class BybitFeed(VenueFeed):
 
     async def snapshot(self, inst, depth: int = 50) -> BookUpdate:
         category, symbol = where(inst)
-        body = await self.client.orderbook(category, symbol, min(max(depth, 1), 200 if category == "spot" else 500))
+        body = await self.client.orderbook(category, symbol, min(max(depth, 1), REST_DEPTH))
         return BookUpdate(inst.venue_symbol, "snapshot", levels(body["b"]), levels(body["a"]), int(body.get("u") or 0),
                           ts_ns=int(body["ts"]) * 1_000_000)
 

@@ -5,8 +5,14 @@ is a non-zero ``retCode`` with HTTP 200 (https://bybit-exchange.github.io/docs/v
 Endpoints: ``GET /v5/market/time``, ``/v5/market/instruments-info``, ``/v5/market/orderbook``;
 signed ``GET /v5/account/wallet-balance`` (UNIFIED), ``/v5/account/fee-rate``,
 ``/v5/order/realtime`` (by ``orderLinkId``; open and recently closed), ``/v5/order/history``,
-``/v5/execution/list``, ``/v5/account/transaction-log`` (funding: execution.py);
-``POST /v5/order/create``, ``/v5/order/amend`` (native: qty and/or price), ``/v5/order/cancel``.
+``/v5/execution/list``, ``/v5/position/list``, ``/v5/account/transaction-log`` (funding:
+execution.py); ``POST /v5/order/create``, ``/v5/order/amend`` (native: qty and/or price),
+``/v5/order/cancel``. Lists come in pages: ``limit`` (open orders 1..50, default 20:
+https://bybit-exchange.github.io/docs/v5/order/open-order; executions 1..100, default 50:
+https://bybit-exchange.github.io/docs/v5/order/execution; positions 1..200, default 20:
+https://bybit-exchange.github.io/docs/v5/position) and ``cursor`` = the last page's
+``nextPageCursor``; :meth:`BybitClient.every` asks for the largest page and follows the cursor
+to its end, so the 21st open order or the 51st fill of an order is not lost.
 Rate limits (https://bybit-exchange.github.io/docs/v5/rate-limit): per UID per endpoint, 10
 to 20 requests per second for trading; every answer says what is left in
 ``X-Bapi-Limit-Status`` of ``X-Bapi-Limit``; past it retCode 10006 (or HTTP 403 for the IP
@@ -34,6 +40,7 @@ INVALID_CODES = {10001, 110003, 110017, 110094, 170130, 170134, 170135, 170136, 
 LIMITS = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10, "/v5/order/realtime": 50, "/v5/order/history": 50,
           "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5, "/v5/position/list": 50,
           "/v5/account/transaction-log": 25}
+MAX_PAGES = 100                  # a cursor still going after this many pages is a fault, not data
 
 
 CODES = ErrorCodes("bybit", clock={10002}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
@@ -115,13 +122,25 @@ class BybitClient(VenueClient):
             found = (await self.signed("GET", "/v5/order/history", params, True))["list"]
         return found[0] if found else None
 
+    async def every(self, path: str, params: dict, limit: int) -> list:
+        """Every row of a paged signed GET: pages of *limit*, each ``cursor`` the last page's
+        ``nextPageCursor`` as Bybit sent it (see settlements), until it comes back empty."""
+        rows, cursor = [], ""
+        for _ in range(MAX_PAGES):
+            page = await self.signed("GET", path, {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}, True)
+            rows += page.get("list") or []
+            cursor, last = page.get("nextPageCursor") or "", cursor
+            if not cursor or cursor == last or not page.get("list"):
+                return rows
+        raise VenueError(f"bybit {path} still had more after {MAX_PAGES} pages")
+
     async def open_orders(self, category: str, symbol: str) -> list:
-        return (await self.signed("GET", "/v5/order/realtime", {"category": category, "symbol": symbol, "openOnly": 0}, True))["list"]
+        return await self.every("/v5/order/realtime", {"category": category, "symbol": symbol, "openOnly": 0}, 50)
 
     async def positions(self, category: str = "linear", settle_coin: str = "USDT") -> list:
         """Open positions (``/v5/position/list``): ``side`` Buy/Sell, ``size``, ``avgPrice``,
         ``markPrice``, ``unrealisedPnl``, ``positionIM``, ``liqPrice``."""
-        return (await self.signed("GET", "/v5/position/list", {"category": category, "settleCoin": settle_coin}, True))["list"]
+        return await self.every("/v5/position/list", {"category": category, "settleCoin": settle_coin}, 200)
 
     async def settlements(self, start_ms: int, end_ms: int, cursor: str = "") -> dict:
         """One page (at most 50 rows) of the unified account's linear ``SETTLEMENT`` rows booked
@@ -136,5 +155,4 @@ class BybitClient(VenueClient):
         return await self.signed("GET", "/v5/account/transaction-log", params, True)
 
     async def executions(self, category: str, symbol: str, order_id: str) -> list:
-        return (await self.signed("GET", "/v5/execution/list", {"category": category, "symbol": symbol, "orderId": order_id},
-                                  True))["list"]
+        return await self.every("/v5/execution/list", {"category": category, "symbol": symbol, "orderId": order_id}, 100)

@@ -6,8 +6,11 @@ to ``wss://stream.bybit.com/v5/private``, authenticate (``op: auth``, answered `
 ``["order", "execution"]``. An ``order`` push carries ``orderLinkId``, ``orderStatus`` and
 ``cumExecQty``; an ``execution`` push carries one fill per item: ``execId`` (the id
 ``/v5/execution/list`` reports, so a fill seen here and by a poll counts once), ``execPrice``,
-``execQty``, ``execFee`` in ``feeCurrency`` and ``isMaker``. Both name the ``category``
-(spot, linear). Keepalive ``{"op": "ping"}`` every 20 s, as Bybit recommends.
+``execQty``, ``execFee`` in ``feeCurrency`` (on this topic since 2025-09-18:
+https://bybit-exchange.github.io/docs/changelog/v5) and ``isMaker``; only ``execType`` Trade is a
+fill (not Funding, Delivery, ... nor ``CorporateAction``, a stock split, added 2026-07-23).
+Both name the ``category`` (spot, linear). Keepalive ``{"op": "ping"}`` every 20 s, as Bybit
+recommends.
 """
 
 from __future__ import annotations

@@ -21,16 +21,17 @@ SYMBOLS = SymbolMap(INSTRUMENTS)
 
 
 def from_instruments_info(rows: list) -> list:
-    """Spot instruments from ``GET /v5/market/instruments-info?category=spot``:
-    ``priceFilter.tickSize``, ``lotSizeFilter.basePrecision`` (lot), ``minOrderQty``,
-    ``minOrderAmt`` (min notional); ``status`` Trading or not."""
+    """Spot instruments from ``GET /v5/market/instruments-info?category=spot``
+    (https://bybit-exchange.github.io/docs/v5/market/instrument): ``priceFilter.tickSize``,
+    ``lotSizeFilter.basePrecision`` (lot), ``minOrderAmt`` (min notional); ``status`` Trading
+    or not. Spot ``minOrderQty`` is not read: "deprecated, no longer check minOrderQty, check
+    minOrderAmt instead" (the page, since 2025-10-24), so it is no minimum here either."""
     import msgspec
 
     out = []
     for r in rows:
         lot = r["lotSizeFilter"]
         inst = spot(V, r["baseCoin"], r["quoteCoin"], r["symbol"], plain(r["priceFilter"]["tickSize"]),
-                    plain(lot.get("basePrecision") or lot.get("qtyStep")), plain(lot.get("minOrderAmt") or "0"),
-                    plain(lot.get("minOrderQty") or "0"))
+                    plain(lot.get("basePrecision") or lot.get("qtyStep")), plain(lot.get("minOrderAmt") or "0"))
         out.append(msgspec.structs.replace(inst, status="trading" if r.get("status") == "Trading" else "halted"))
     return out
