@@ -7,8 +7,12 @@ taker fee 0.1% (negative ``totalFee``) in the base coin for buys, quote for sell
 Websocket ``/v2/ws/public``: ``books`` snapshot then updates with ``checksum``, ``trade``,
 ``ping``/``pong``. ``/v2/ws/private``: login checked like a REST signature (over ``timestamp +
 GET + /user/verify``, Unix seconds), then the spot ``orders`` channel pushes each order change
-with its last fill; ``fill_resting()`` fills a resting order as a taker would. Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``,
-``refuse_next_place``, ``corrupt_next_checksum``, ``drop_sockets()``.
+with its last fill; ``fill_resting()`` fills a resting order as a taker would. ``orderInfo``
+answers by ``orderId``, or by ``clientOid`` for orders created in the last 2 hours only (Bitget's
+changelog, 2025-03-20); ``unfilled-orders`` sends each order's price as ``priceAvg`` (no
+``price``), as documented; ``history-orders`` lists the finished ones, newest first. Faults:
+``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``, ``refuse_next_place``,
+``corrupt_next_checksum``, ``drop_sockets()``.
 
 USDT-M futures (``/api/v2/mix/...``, ``productType=USDT-FUTURES``, sizes in base coin): a fixed
 perp book (asks 91000.0 x 2, bids 90990.0 x 2), one-way net positions per symbol (average
@@ -42,6 +46,7 @@ from sequence_core.feeds import interleaved_crc32
 from sequence_core.testing import FakeVenueServer, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
+CLIENT_OID_WINDOW_MS = 2 * 3_600_000         # orderInfo by clientOid: the last 2 hours only
 PERP_ASK, PERP_BID = Decimal("91000.0"), Decimal("90990.0")
 MIX = "USDT-FUTURES"
 
@@ -115,6 +120,7 @@ class FakeBitget(FakeVenueServer):
         r.add_post("/api/v2/spot/trade/cancel-order", self.cancel)
         r.add_get("/api/v2/spot/trade/orderInfo", self.order_info)
         r.add_get("/api/v2/spot/trade/unfilled-orders", self.unfilled)
+        r.add_get("/api/v2/spot/trade/history-orders", self.history_orders)
         r.add_get("/api/v2/spot/trade/fills", self.get_fills)
         r.add_get("/api/v2/mix/market/contracts", self.contracts)
         r.add_get("/api/v2/mix/market/merge-depth", self.merge_depth)
@@ -308,12 +314,23 @@ class FakeBitget(FakeVenueServer):
 
     @signed
     async def order_info(self, request, p):
-        order = self.orders.get(p.get("clientOid", ""))
+        if p.get("orderId"):
+            order = next((o for o in self.orders.values() if o["orderId"] == p["orderId"]), None)
+        else:
+            order = self.orders.get(p.get("clientOid", ""))
+            if order and self.now_ms() - int(order["cTime"]) > CLIENT_OID_WINDOW_MS:
+                order = None
         return ok([order] if order else [])
 
     @signed
     async def unfilled(self, request, p):
-        return ok([o for o in self.orders.values() if o["symbol"] == p.get("symbol") and o["status"] in ("live", "partially_filled")])
+        return ok([{**{k: v for k, v in o.items() if k != "price"}, "priceAvg": o["price"]} for o in self.orders.values()
+                   if o["symbol"] == p.get("symbol") and o["status"] in ("live", "partially_filled")])
+
+    @signed
+    async def history_orders(self, request, p):
+        done = [o for o in self.orders.values() if o["symbol"] == p.get("symbol") and o["status"] in ("filled", "cancelled")]
+        return ok(sorted(done, key=lambda o: -int(o["orderId"]))[:int(p.get("limit") or 100)])
 
     @signed
     async def get_fills(self, request, p):

@@ -89,8 +89,33 @@ def test_resting_order_open_then_cancelled(fake):
         return placed, open_, await s.cancel(n, BTC), await s.cancel(n, BTC), await s.order_state("sqnothing", BTC)
     placed, open_, cancelled, again, unknown = asyncio.run(using(session(fake), work))
     assert placed.status == "NEW" and [o.client_order_id for o in open_] == [node(4).client_order_id]
+    assert open_[0].price == Decimal("90000.00")          # unfilled-orders sends it as priceAvg ("Order price")
     assert cancelled.status == again.status == "CANCELLED" and unknown is None
     assert session(fake).native_amend(node(4), Decimal("1"), None) is False          # the engine cancels and replaces
+
+
+def test_spot_orders_past_the_two_hour_client_oid_window_are_still_read(fake):
+    # Bitget's changelog, 2025-03-20: the spot order-info query by clientOid serves the last 2
+    # hours only; a session reads by the orderId it learned, a new one (a restart) finds it
+    resting, filled = node(6, price="90000.00", kind="limit"), node(7)
+    three_hours_ago = str(fake.now_ms() - 3 * 3_600_000)
+
+    async def work(s):
+        await s.place(resting, BTC)
+        await s.place(filled, BTC)
+        for n in (resting, filled):
+            fake.orders[n.client_order_id]["cTime"] = three_hours_ago
+        return await s.order_state(resting.client_order_id, BTC)
+
+    async def restarted(s):
+        found = await s.order_state(resting.client_order_id, BTC), await s.order_state(filled.client_order_id, BTC)
+        return (*found, await s.cancel(resting, BTC))
+    same = asyncio.run(using(session(fake), work))
+    assert same.status == "NEW" and ("GET", "/api/v2/spot/trade/unfilled-orders") not in fake.requests
+    open_, done, cancelled = asyncio.run(using(session(fake), restarted))
+    assert (open_.status, open_.price, open_.venue_order_id) == ("NEW", Decimal("90000.00"), same.venue_order_id)
+    assert done.status == "FILLED" and done.fills[0].qty == Decimal("0.5") and cancelled.status == "CANCELLED"
+    assert asyncio.run(using(session(fake), lambda s: s.order_state(resting.client_order_id, BTC))).status == "CANCELLED"
 
 
 @pytest.mark.parametrize("secret,passphrase,code", [("not-it-secret", PASS, "40009"), (SECRET, "not it pass", "40012")])
@@ -396,6 +421,11 @@ def test_documented_fill_and_order_push_parse():
     assert (state.client_order_id, state.status, state.filled_qty) == ("1", "FILLED", Decimal("0.01"))
     assert (pushed.fill_id, pushed.price, pushed.qty, pushed.fee, pushed.fee_asset, pushed.liquidity) == \
         ("1111111111", Decimal("27000.5"), Decimal("0.01"), Decimal("0.162003"), "USDT", "taker")
+    # the page's example spells it clientOId; the spot push (and SDKs checked against the live
+    # futures push) spell it clientOid: either is read
+    data = {k: v for k, v in DOCUMENTED_PUSH["data"][0].items() if k != "clientOId"}
+    (state,) = stream.parse({**DOCUMENTED_PUSH, "data": [{**data, "clientOid": "1"}]}, {i.venue_symbol: i for i in INSTRUMENTS})
+    assert state.client_order_id == "1" and state.fills[0].fill_id == "1111111111"
 
 
 # -- perp funding from the futures account's bills -------------------------------------------------

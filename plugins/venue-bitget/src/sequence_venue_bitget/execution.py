@@ -7,6 +7,15 @@ reads a spot market buy's ``size`` in the quote coin and the engine's quantities
 A perp market order (either side) is a market order: futures sizes are always base coin
 (https://www.bitget.com/api-doc/contract/trade/Place-Order).
 ``clientOid`` is the node's client order id, so a lost answer is resolved by asking for it.
+Spot orders are read by ``orderId`` where the session knows it (from the place answer, or
+found as below): Bitget's changelog of 2025-03-20 limits the spot order-info query by
+``clientOid`` to "the data within last 2 hours" (https://www.bitget.com/api-doc/common/changelog,
+"[Mar 20,2025] For Spot get order information endpoints ..."; one version of the
+Get-Order-Info page also asks that the order be unfilled), so a resting order placed earlier,
+or any order after a restart, may not be found that way. When the ``clientOid`` query
+finds nothing, the order is looked for by ``clientOid`` among the symbol's open orders
+(``unfilled-orders``, any age) and then the newest page of its order history
+(``history-orders``), and read again by the ``orderId`` found there.
 Amend is cancel-replace on both: Bitget spot has no in-place amend, and the futures
 ``modify-order`` is no amend either: a new price or size "will cancel the old order; then
 create a new order asynchronously" under a required ``newClientOid``, only for orders with no
@@ -71,6 +80,7 @@ DAY_MS = 86_400_000
 BILL_WINDOW_MS = 30 * DAY_MS       # startTime..endTime of one bill request
 BILL_HISTORY_MS = 90 * DAY_MS      # how far back Bitget serves bills
 MAX_BILL_REQUESTS = 50             # per funding_payments call
+ORDER_IDS_KEPT = 10_000            # clientOid -> orderId of the spot orders this session saw
 STATUS = {"init": "NEW", "new": "NEW", "live": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
           "cancelled": "CANCELLED", "canceled": "CANCELLED"}
 
@@ -147,6 +157,7 @@ class BitgetSession(ExecutionSession):
     def __init__(self, client: BitgetClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
         self._modes_checked: dict[str, float] = {}
+        self._order_ids: dict[str, str] = {}
 
     def user_stream(self):
         from .stream import BitgetUserStream
@@ -181,7 +192,7 @@ class BitgetSession(ExecutionSession):
         product, symbol = where(instrument)
         body = self._order_body(node, symbol, product is not None)
         if product is None:
-            await self.client.place(body)
+            self._remember(node.client_order_id, (await self.client.place(body) or {}).get("orderId"))
         else:
             await self._one_way_cross(symbol)
             await self.client.perp_place({**body, "marginMode": "crossed"})
@@ -192,7 +203,8 @@ class BitgetSession(ExecutionSession):
             return None
         product, symbol = where(instrument)
         try:
-            order = await (self.client.order(client_order_id) if product is None else self.client.perp_order(symbol, client_order_id))
+            order = await (self._spot_order(client_order_id, symbol) if product is None
+                           else self.client.perp_order(symbol, client_order_id))
         except OrderNotFound:
             return None
         if not order:
@@ -205,6 +217,31 @@ class BitgetSession(ExecutionSession):
                 fills = tuple(_perp_fill(f, instrument) for f in await self.client.perp_fills(symbol, order["orderId"]))
         return _state(order, fills)
 
+    def _remember(self, client_oid: str, order_id) -> None:
+        if client_oid and order_id:
+            self._order_ids[client_oid] = str(order_id)
+            if len(self._order_ids) > ORDER_IDS_KEPT:
+                self._order_ids.pop(next(iter(self._order_ids)))
+
+    async def _spot_order(self, client_oid: str, symbol: str) -> dict | None:
+        """A spot order by its ``orderId`` if known, else by ``clientOid`` (2 hours), else
+        found among the open orders and the order history (module docstring)."""
+        if client_oid not in self._order_ids:
+            try:
+                if found := await self.client.order(client_oid):
+                    self._remember(client_oid, found.get("orderId"))
+                    return found
+            except OrderNotFound:
+                pass
+            for rows in (self.client.open_orders, self.client.history_orders):
+                for o in await rows(symbol) or []:
+                    self._remember(o.get("clientOid"), o.get("orderId"))
+                if client_oid in self._order_ids:
+                    break
+            else:
+                return None
+        return await self.client.order(order_id=self._order_ids[client_oid])
+
     async def cancel(self, node, instrument) -> OrderState:
         product, symbol = where(instrument)
         cancel = self.client.cancel if product is None else self.client.perp_cancel
@@ -212,8 +249,13 @@ class BitgetSession(ExecutionSession):
 
     async def open_orders(self, instrument) -> list[OrderState]:
         product, symbol = where(instrument)
-        found = await (self.client.open_orders(symbol) if product is None else self.client.perp_open_orders(symbol))
-        return [_state(o) for o in found]
+        if product is not None:
+            return [_state(o) for o in await self.client.perp_open_orders(symbol)]
+        found = await self.client.open_orders(symbol)
+        for o in found:
+            self._remember(o.get("clientOid"), o.get("orderId"))
+        # unfilled-orders sends the order's price as priceAvg ("Order price"), without price
+        return [_state({**o, "price": o.get("price") or o.get("priceAvg")}) for o in found]
 
     async def balances(self):
         """Free spot balances per coin, and the futures account's ``crossedMaxAvailable`` (what

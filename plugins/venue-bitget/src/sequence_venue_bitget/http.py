@@ -5,9 +5,13 @@ Answers are ``{"code": "00000", "msg": "success", "requestTime": ms, "data": ...
 refusal is another ``code`` (HTTP 400 for most, 429 for rate limits;
 https://www.bitget.com/api-doc/common/error-code). Endpoints: ``GET /api/v2/public/time``,
 ``/api/v2/spot/public/symbols``, ``/api/v2/spot/market/orderbook``; signed
-``GET /api/v2/spot/account/assets``, ``/api/v2/spot/trade/orderInfo`` (by ``clientOid``),
-``/api/v2/spot/trade/unfilled-orders``, ``/api/v2/spot/trade/fills``;
-``POST /api/v2/spot/trade/place-order``, ``/api/v2/spot/trade/cancel-order``.
+``GET /api/v2/spot/account/assets``, ``/api/v2/spot/trade/orderInfo`` (by ``orderId`` or
+``clientOid``: by ``clientOid`` only orders of the last 2 hours, see execution.py),
+``/api/v2/spot/trade/unfilled-orders`` (each order's price is in ``priceAvg``: "Order price",
+there is no ``price``; https://www.bitget.com/api-doc/spot/trade/Get-Unfilled-Orders),
+``/api/v2/spot/trade/history-orders`` (orders of the last 90 days, 100 a page, ``idLessThan``
+for older ones; https://www.bitget.com/api-doc/spot/trade/Get-History-Orders), ``/api/v2/spot/trade/fills``;
+``POST /api/v2/spot/trade/place-order`` (answers ``{orderId, clientOid}``), ``/api/v2/spot/trade/cancel-order``.
 Rate limits (each endpoint's doc): place and cancel 10 per second per UID, order queries 20,
 assets 10, public market data 20 per second per IP. Clock: 40008 -> learn Bitget's time, sign again.
 
@@ -49,7 +53,8 @@ NOT_FOUND_CODES = {"40768", "40109", "22001", "43001", "43025"}
 FUNDS_CODES = {"43012", "40762", "40754"}
 INVALID_CODES = {"40017", "40019", "40020", "40034", "40808", "43006", "43007", "43008", "43009", "43027", "45110", "45111"}
 LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order": 10, "/api/v2/spot/trade/orderInfo": 20,
-          "/api/v2/spot/trade/unfilled-orders": 20, "/api/v2/spot/trade/fills": 10, "/api/v2/spot/account/assets": 10,
+          "/api/v2/spot/trade/unfilled-orders": 20, "/api/v2/spot/trade/history-orders": 20,
+          "/api/v2/spot/trade/fills": 10, "/api/v2/spot/account/assets": 10,
           "/api/v2/spot/market/orderbook": 20, "/api/v2/spot/public/symbols": 20, "/api/v2/public/time": 20,
           "/api/v2/mix/order/place-order": 10, "/api/v2/mix/order/cancel-order": 10, "/api/v2/mix/order/detail": 10,
           "/api/v2/mix/order/orders-pending": 10, "/api/v2/mix/order/fills": 10, "/api/v2/mix/account/account": 10,
@@ -118,9 +123,16 @@ class BitgetClient(VenueClient):
         return await self.signed("POST", "/api/v2/spot/trade/cancel-order", {"symbol": symbol, "clientOid": client_oid},
                                  idempotent=True)
 
-    async def order(self, client_oid: str) -> dict | None:
-        found = await self.signed("GET", "/api/v2/spot/trade/orderInfo", {"clientOid": client_oid}, idempotent=True)
+    async def order(self, client_oid: str | None = None, order_id: str | None = None) -> dict | None:
+        """One spot order by ``orderId`` (when given) or ``clientOid`` (the last 2 hours only)."""
+        params = {"orderId": order_id} if order_id else {"clientOid": client_oid}
+        found = await self.signed("GET", "/api/v2/spot/trade/orderInfo", params, idempotent=True)
         return found[0] if found else None
+
+    async def history_orders(self, symbol: str) -> list:
+        """The first page (100, the newest) of the symbol's spot order history."""
+        return await self.signed("GET", "/api/v2/spot/trade/history-orders", {"symbol": symbol, "limit": "100"},
+                                 idempotent=True) or []
 
     async def open_orders(self, symbol: str) -> list:
         return await self.signed("GET", "/api/v2/spot/trade/unfilled-orders", {"symbol": symbol}, idempotent=True)

@@ -14,8 +14,9 @@ USDT-M futures (https://www.bitget.com/api-doc/contract/websocket/private/Order-
 same socket and login, subscribed ``{"instType": "USDT-FUTURES", "channel": "orders",
 "instId": "default"}``; a push carries the same fill fields (``tradeId`` is the id
 ``/api/v2/mix/order/fills`` reports; ``fillFee`` negative, in ``fillFeeCoin``; ``tradeScope``
-T/M; ``baseVolume`` this fill, ``accBaseVolume`` the order's total; status ``canceled``) but
-spells the client id ``clientOId``. Its ``instId`` is the bare ``BTCUSDT``: the push's
+T/M; ``baseVolume`` this fill, ``accBaseVolume`` the order's total; status ``canceled``); its
+page's example spells the client id ``clientOId``, the spot push and SDKs checked against the
+live futures push ``clientOid``: either is read. Its ``instId`` is the bare ``BTCUSDT``: the push's
 ``arg.instType`` says it is the perp (``BTCUSDT_UMCBL`` here).
 """
 

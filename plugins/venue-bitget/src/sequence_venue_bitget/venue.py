@@ -7,6 +7,15 @@ base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + "?" + query + body
 Symbols: ``BTCUSDT`` for spot and for USDT-M futures (``productType=USDT-FUTURES``); the
 perpetuals carry ``_UMCBL`` here (symbols.py). Spot and USDT-M perpetuals (BTC, ETH, SOL;
 one-way mode, cross margin, USDT margin) trade live; see execution.py.
+
+API generations (checked 2026-12-07): the v1 API went offline on 2025-11-28
+(https://www.bitget.com/support/articles/12560603838361, quoted in
+https://github.com/sieblyio/bitget-api/issues/94); this plugin uses v2 only. v2 is the API of
+the Classic account, which Bitget's docs call "in maintenance mode" receiving "only essential
+updates", recommending the Unified Trading Account (UTA, the v3 API)
+(https://www.bitget.com/api-doc/classic/intro); no date for retiring v2 or Classic accounts
+was found announced. An account upgraded to UTA trades through v3, which this plugin does
+not speak (execution.py).
 """
 
 from sequence_core.venues import CredentialField, Venue
