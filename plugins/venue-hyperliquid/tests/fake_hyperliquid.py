@@ -7,7 +7,11 @@ the account or an API wallet it approved (``approveAgent``, a user-signed action
 ``{"status": "err", "response": "User or API Wallet 0x.. does not exist."}``. Nonces must be
 unique per signer and within (T - 2 days, T + 1 day) of its clock. Answers carry per-order
 ``statuses`` with the error strings of https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/error-responses.
-``POST /info``: meta, l2Book, allMids, clearinghouseState, openOrders, orderStatus (oid or
+``POST /info``: meta, l2Book, allMids, clearinghouseState, spotClearinghouseState, userAbstraction
+(``abstraction``: "default" as an account that never chose a mode, "disabled", "unifiedAccount",
+"portfolioMargin"; in the last two the USDC sits in the spot state, ``total`` the cash and ``hold``
+the margin in use, and the perp state holds none of it, its ``withdrawable`` 0, as the venue shows a
+unified account; otherwise the spot state holds ``spot_usdc`` only), openOrders, orderStatus (oid or
 cloid), userFills, userRole, userFunding (``funding`` rows, added by ``add_funding``: those with
 ``startTime`` <= time <= ``endTime`` (default now), oldest first, at most 500, the hash all zeros as
 today's venue sends it; a body without a 42-character address or an integer ``startTime`` is the
@@ -23,6 +27,10 @@ subscription {...}"}``; more than ``max_users`` addresses tracked (``tracked_use
 sockets, never freed here) ``Cannot track more than 10 total users.``. ``logins`` records each
 ``orderUpdates`` subscription (accepted or not), ``private`` the accepted (socket, feed, user);
 ``fill_resting(cloid, qty)`` has a taker hit our resting order (maker fee 0.015 %).
+``batchModify`` as since June 2026 (exchange-endpoint#modify-multiple-orders): ``a`` (always place) is
+hashed last when sent and refused when false; without it each new order must be a non-trigger
+``Alo``, or a ``Gtc`` that would not match at once (it then rests as ``Alo``), else the modify is
+refused and the old order stays (the venue's words for that refusal are not documented: ours).
 Faults: ``rate_limit_next`` (HTTP 429), ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place`` (an error status), ``slow_next_s`` (answer late), ``lose_next_answer`` (the action is done, the answer is a
 502), ``address_limited`` (the address-based action limit), ``drop_sockets()``.
@@ -83,7 +91,10 @@ def canonical(action: dict) -> dict:
     if kind == "cancelByCloid":
         return {"type": kind, "cancels": [{"asset": c["asset"], "cloid": c["cloid"]} for c in action["cancels"]]}
     if kind == "batchModify":
-        return {"type": kind, "modifies": [{"oid": m["oid"], "order": canonical_order(m["order"])} for m in action["modifies"]]}
+        out = {"type": kind, "modifies": [{"oid": m["oid"], "order": canonical_order(m["order"])} for m in action["modifies"]]}
+        if "a" in action:
+            out["a"] = action["a"]
+        return out
     raise KeyError(kind)
 
 
@@ -94,6 +105,8 @@ class FakeHyperliquid(FakeVenueServer):
         self.mainnet = mainnet
         self.agents: set[str] = set()
         self.cash = Decimal(usdc)
+        self.abstraction = "default"                 # userAbstraction
+        self.spot_usdc = Decimal(0)                  # spot-side USDC of a standard account
         self.nonces: dict[str, set[int]] = {}
         self.orders: dict[int, dict] = {}            # oid -> {"order": ..., "status": ..., "statusTimestamp": ...}
         self.fills: list[dict] = []
@@ -162,11 +175,17 @@ class FakeHyperliquid(FakeVenueServer):
             return web.json_response(role)
         if kind == "userFunding":
             return self.user_funding(body)
+        if kind == "userAbstraction":
+            return web.json_response(self.abstraction if to_checksum_address(body["user"]) == self.account else "default")
         if to_checksum_address(body.get("user", "0x" + "0" * 40)) != self.account:
+            if kind == "spotClearinghouseState":
+                return web.json_response({"balances": []})
             return web.json_response([] if kind in ("openOrders", "userFills") else
                                      {"status": "unknownOid"} if kind == "orderStatus" else self.state(empty=True))
         if kind == "clearinghouseState":
             return web.json_response(self.state())
+        if kind == "spotClearinghouseState":
+            return web.json_response(self.spot_state())
         if kind == "openOrders":
             return web.json_response([{k: o["order"][k] for k in ("coin", "limitPx", "oid", "side", "sz", "timestamp", "origSz", "cloid")}
                                       for o in self.orders.values() if o["status"] == "open"])
@@ -218,11 +237,19 @@ class FakeHyperliquid(FakeVenueServer):
                 "positionValue": f"{value}", "unrealizedPnl": f"{pnl}", "returnOnEquity": f"{pnl / used if used else 0}",
                 "liquidationPx": f"{liq:.2f}", "marginUsed": f"{used}", "maxLeverage": 40,
                 "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"}}})
-        value = (Decimal(0) if empty else self.cash) + upnl
+        value = (Decimal(0) if empty or self.unified() else self.cash) + upnl
         summary = {"accountValue": f"{value}", "totalNtlPos": f"{ntl}", "totalRawUsd": f"{value - upnl}",
                    "totalMarginUsed": f"{margin}"}
         return {"marginSummary": summary, "crossMarginSummary": summary, "crossMaintenanceMarginUsed": f"{margin / 2}",
                 "withdrawable": f"{max(Decimal(0), value - margin)}", "assetPositions": rows, "time": self.now_ms()}
+
+    def unified(self) -> bool:
+        return self.abstraction in ("unifiedAccount", "portfolioMargin")
+
+    def spot_state(self) -> dict:
+        margin = sum((abs(p["szi"]) * self.mid(c) / LEVERAGE for c, p in self.positions.items()), Decimal(0))
+        total, hold = (self.cash, margin) if self.unified() else (self.spot_usdc, Decimal(0))
+        return {"balances": [{"coin": "USDC", "token": 0, "total": f"{total}", "hold": f"{hold}", "entryNtl": "0.0"}]}
 
     # -- exchange ------------------------------------------------------------------------------------
     async def exchange(self, request):
@@ -274,7 +301,9 @@ class FakeHyperliquid(FakeVenueServer):
         if kind == "cancel":
             return ok("cancel", [self.cancel(self.find(int(c["o"])), c["a"]) for c in action["cancels"]])
         if kind == "batchModify":
-            return ok("order", [self.modify(m) for m in action["modifies"]])
+            if "a" in action and action["a"] is not True:
+                return err("Failed to deserialize the action: always place must be omitted when false")
+            return ok("order", [self.modify(m, action.get("a", False)) for m in action["modifies"]])
         return err(f"Unknown action {kind}")
 
     def cancel(self, found: dict | None, asset: int):
@@ -284,16 +313,29 @@ class FakeHyperliquid(FakeVenueServer):
         self.push_order(found["order"]["oid"])
         return "success"
 
-    def modify(self, m: dict):
+    def modify(self, m: dict, always_place: bool):
         found = self.find(m["oid"])
         if found is None or found["status"] != "open":
             return {"error": "Cannot modify canceled or filled order"}
         checked = self.check(m["order"])
         if checked:
             return {"error": checked}
+        order = m["order"]
+        if not always_place:
+            tif = order["t"].get("limit", {}).get("tif")
+            if tif not in ("Alo", "Gtc") or (tif == "Gtc" and self.crossing(order)):
+                return {"error": "Modify without always place needs a non-trigger Alo order or a Gtc order that "
+                                 f"would not match at once. asset={order['a']}"}
+            order = {**order, "t": {"limit": {"tif": "Alo"}}}           # a Gtc that would rest rests as Alo
         found["status"], found["statusTimestamp"] = "canceled", self.now_ms()      # the venue replaces it
         self.push_order(found["order"]["oid"])
-        return self.place(m["order"], checked_already=True)
+        return self.place(order, checked_already=True)
+
+    def crossing(self, o: dict) -> list:
+        """The opposite levels order *o* would take at once."""
+        bids, asks = self.levels(UNIVERSE[o["a"]][0])
+        px = Decimal(o["p"])
+        return [lv for lv in (asks if o["b"] else bids) if (Decimal(lv["px"]) <= px if o["b"] else Decimal(lv["px"]) >= px)]
 
     def check(self, o: dict) -> str | None:
         asset = o["a"]
@@ -322,10 +364,9 @@ class FakeHyperliquid(FakeVenueServer):
         if problem:
             return {"error": problem}
         coin, _ = UNIVERSE[o["a"]]
-        buy, px, sz, tif, cloid = o["b"], Decimal(o["p"]), Decimal(o["s"]), o["t"]["limit"]["tif"], o.get("c")
+        buy, sz, tif, cloid = o["b"], Decimal(o["s"]), o["t"]["limit"]["tif"], o.get("c")
         bids, asks = self.levels(coin)
-        opposite = asks if buy else bids
-        crossing = [lv for lv in opposite if (Decimal(lv["px"]) <= px if buy else Decimal(lv["px"]) >= px)]
+        crossing = self.crossing(o)
         if tif == "Alo" and crossing:
             bbo = f"{bids[0]['px'] if bids else '-'}@{asks[0]['px'] if asks else '-'}"
             return {"error": f"Post only order would have immediately matched, bbo was {bbo}. asset={o['a']}"}

@@ -25,7 +25,7 @@ from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
 from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, funding_page,  # noqa: E402
-                                                  open_order, positions_from, venue_fill)
+                                                  open_order, positions_from, spot_balances_from, venue_fill)
 from sequence_venue_hyperliquid.feed import HyperliquidFeed, book_update  # noqa: E402
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
 from sequence_venue_hyperliquid.stream import private_url, venue_text  # noqa: E402
@@ -291,6 +291,50 @@ def test_positions_and_balances_come_from_the_clearinghouse(fake):
     assert (p.venue_symbol, p.qty, p.entry_price, p.mark_price) == ("BTC", Decimal("0.5"), Decimal("91000"), Decimal("90995"))
     assert p.unrealized_pnl == Decimal("-2.5") and p.margin == Decimal("2274.875") and p.liquidation_price is not None
     assert balances == {"USDC": Decimal("100000") - Decimal("20.475") - Decimal("2.5") - Decimal("2274.875")}
+
+
+@pytest.mark.parametrize("mode", ["unifiedAccount", "portfolioMargin"])
+def test_a_unified_account_reads_its_free_usdc_from_the_spot_state(fake, mode):
+    # account-abstraction-modes: under unified account / portfolio margin the balances and holds are in
+    # the spot clearinghouse state; the perp state's withdrawable reads 0
+    fake.abstraction = mode
+
+    async def work(s):
+        await s.place(node(13, qty="0.5"), BTC)
+        return await s.balances(), await s.positions(), await s.balances()
+    first, positions, again = asyncio.run(using(session(fake), work))
+    assert first == again == {"USDC": Decimal("100000") - Decimal("20.475") - Decimal("2274.875")}   # cash less fee, margin held
+    assert positions[0].qty == Decimal("0.5")                              # positions still from clearinghouseState
+    assert fake.info_types.count("userAbstraction") == 1 and "spotClearinghouseState" in fake.info_types
+
+
+@pytest.mark.parametrize("mode", ["default", "disabled", "somethingNew"])
+def test_a_standard_account_keeps_perp_withdrawable_and_ignores_spot_usdc(fake, mode):
+    fake.abstraction, fake.spot_usdc = mode, Decimal("500")       # spot USDC of a standard account is not perp margin
+    assert asyncio.run(using(session(fake), lambda s: s.balances())) == {"USDC": Decimal("100000")}
+    assert "spotClearinghouseState" not in fake.info_types
+
+
+def test_spot_balances_from_a_published_answer():
+    assert spot_balances_from(sample("http_spot_clearinghouse_state.json")) == {"USDC": Decimal("14.625485")}
+    assert spot_balances_from({"balances": [{"coin": "USDC", "token": 0, "total": "10", "hold": "12", "entryNtl": "0"}]}) \
+        == {"USDC": Decimal(0)}
+    assert spot_balances_from({"balances": []}) == {"USDC": Decimal(0)}
+
+
+def test_an_amend_never_sends_always_place_and_a_crossing_one_is_refused(fake):
+    # exchange-endpoint#modify-multiple-orders (June 2026): without "a" the new order must be Alo or a Gtc
+    # that would not match at once; "a": false is refused, "a": true could trade an order twice
+    async def work(s):
+        n = node(14, price="90000", kind="limit")
+        await s.place(n, BTC)
+        with pytest.raises(VenueError, match="would not match at once"):
+            await s.amend(n, BTC, Decimal("91010"), None)                  # would take the 91000 ask
+        return await s.order_state(n.client_order_id, BTC), await s.amend(n, BTC, Decimal("89000"), None)
+    still, amended = asyncio.run(using(session(fake), work))
+    assert still.status == "NEW" and still.price == Decimal("90000")
+    assert amended.state.price == Decimal("89000")
+    assert all("a" not in a for a in fake.actions if a["type"] == "batchModify")
 
 
 # -- faults ------------------------------------------------------------------------------------------------

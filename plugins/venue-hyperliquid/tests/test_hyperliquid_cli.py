@@ -1,7 +1,8 @@
 """The Hyperliquid adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, positions --kind
 perp, a resting order modified in place, cancel, fills, a venue refusal, a resting order's
-later fill learnt from the private order/fill stream, and funding payments reaching the ledger."""
+later fill learnt from the private order/fill stream, funding payments reaching the ledger, and a
+unified account (its USDC in the spot state) trading."""
 
 import sys
 import time
@@ -68,6 +69,14 @@ def test_a_venue_refusal_is_a_clear_error(world):
     graph = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]
     assert graph["status"] == "REJECTED"
     assert "hyperliquid: Insufficient margin to place order. asset=0 (PerpMargin)" in graph["reason"]
+
+
+def test_a_unified_account_trades_with_the_usdc_in_its_spot_state(world):
+    # account-abstraction-modes: a unified account's perp withdrawable reads 0; its USDC is in the spot state
+    cli, server = world
+    server.abstraction = "unifiedAccount"
+    d = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")
+    assert d["graph"]["status"] == "FILLED" and "userAbstraction" in server.info_types
 
 
 def test_a_resting_order_amended_then_filled_reaches_fills_through_the_private_stream(world):

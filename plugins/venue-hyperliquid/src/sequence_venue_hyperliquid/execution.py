@@ -10,9 +10,32 @@ CANCELLED states here, not faults. The wire order is ``{a, b, p, s, r, t, c}`` i
 ``cloid`` is derived from the node's client order id (signing.cloid_for), so after a lost answer
 ``orderStatus`` by cloid finds the order. Amend is native (``batchModify`` by cloid): one signed,
 atomic action; the venue replaces the order under a new oid with the same cloid, so fills are
-collected by cloid across both. Its size is the new total less what has filled.
+collected by cloid across both. Its size is the new total less what has filled. The action's
+``a`` (always place, added June 2026:
+https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/exchange-endpoint#modify-multiple-orders,
+as github.com/nktkas/hyperliquid pull 145 quotes it) is never sent:
+with it the new order is placed "even if the cancel did not succeed", so an order filled
+meanwhile would be traded twice; "actions hashed with a: false will be rejected". Without it the
+new order must be a non-trigger ``Alo``, or a ``Gtc`` that would not match at once (which then
+rests as ``Alo``): an amend of a limit order to a price that crosses the book is refused by the
+venue, and the refusal is raised with its words.
 Fills come from ``userFills`` (``fee`` positive when charged, in ``feeToken``; ``crossed`` = taker).
-Positions and balances come from ``clearinghouseState`` (signed ``szi``; ``withdrawable`` USDC).
+Positions come from ``clearinghouseState`` (signed ``szi``). Balances depend on the account's
+abstraction mode (``POST /info {"type": "userAbstraction", "user"}``, a bare JSON string,
+https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#query-a-users-abstraction-state):
+"For API users, unified account and portfolio margin show all balances and holds in the spot
+clearinghouse state. Individual perp dex user states are not meaningful."
+(https://hyperliquid.gitbook.io/hyperliquid-docs/trading/account-abstraction-modes, which also says
+"app.hyperliquid.xyz defaults to unified account"), and
+``clearinghouseState`` itself now says "Under unified account or portfolio margin, use spot balances
+endpoint instead" (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals).
+Clients see such an account's perp ``withdrawable`` read 0 while its USDC sits in spot (not a
+documented value: the docs only call it not meaningful). So for "unifiedAccount"
+and "portfolioMargin" the free USDC is the spot state's USDC row (token 0) ``total - hold``
+(https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/spot#retrieve-a-users-token-balances);
+for any other mode ("disabled"; "default", seen on accounts that never chose one, which keep
+separate balances) it is ``withdrawable`` from ``clearinghouseState``, as before. An unknown mode takes the
+separate-balances reading, which can only understate. The mode is read again after MODE_TTL_S.
 Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
 
 Funding payments come from ``POST /info {"type": "userFunding", "user", "startTime"}``
@@ -57,6 +80,8 @@ VENUE_CANCELLED = ("IocCancel", "BadAloPx")
 FUNDING_PAGE = 500          # rows in a full userFunding answer
 FUNDING_MAX_PAGES = 20      # per call: 10,000 payments, 900 of the 1200 weight a minute at most
 TIF = {"post_only": "Alo", "ioc": "Ioc", "market": "Ioc"}
+UNIFIED = ("unifiedAccount", "portfolioMargin")     # abstraction modes whose balances are in the spot state
+MODE_TTL_S = 60.0           # how long the abstraction mode read is trusted (one userAbstraction weighs 20)
 
 
 def _status(venue_status: str, filled: Decimal) -> str:
@@ -96,6 +121,7 @@ class HyperliquidSession(ExecutionSession):
         self._cids: dict[str, str] = {}       # cloid -> client order id, for the stream (a cloid is a hash of
                                               # today's 13-digit graph ids: signing.client_id_of cannot invert it)
         self._polled = 0.0
+        self._mode: tuple[str, float] | None = None   # (userAbstraction answer, when read)
 
     def _cloid(self, client_order_id: str) -> str:
         cloid = cloid_for(client_order_id)
@@ -213,7 +239,15 @@ class HyperliquidSession(ExecutionSession):
         return [open_order(o, self.client_id) for o in await self.client.open_orders() if o["coin"] == instrument.venue_symbol]
 
     async def balances(self):
+        if await self.abstraction() in UNIFIED:
+            return spot_balances_from(await self.client.spot_clearinghouse_state())
         return balances_from(await self.client.clearinghouse_state())
+
+    async def abstraction(self) -> str:
+        """The account's abstraction mode, read at most every MODE_TTL_S."""
+        if self._mode is None or time.monotonic() - self._mode[1] > MODE_TTL_S:
+            self._mode = (await self.client.user_abstraction(), time.monotonic())
+        return self._mode[0]
 
     def user_stream(self):
         """``orderUpdates`` + ``userFills`` for the address the reads are about (none without one)."""
@@ -263,8 +297,15 @@ def open_order(o: dict, client_id=client_id_of) -> OrderState:
 
 
 def balances_from(state: dict) -> dict[str, Decimal]:
-    """Free USDC margin of the perp account: ``withdrawable`` (``accountValue`` less margin in use)."""
+    """Free USDC margin of a standard account's perps: ``withdrawable`` (``accountValue`` less margin in use)."""
     return {"USDC": Decimal(state["withdrawable"])}
+
+
+def spot_balances_from(state: dict) -> dict[str, Decimal]:
+    """Free USDC of a unified (or portfolio margin) account: its spot USDC row's ``total - hold``."""
+    row = next((b for b in state.get("balances", []) if b.get("token") == 0 or b.get("coin") == "USDC"), None)
+    free = Decimal(row["total"]) - Decimal(row["hold"]) if row else Decimal(0)
+    return {"USDC": max(free, Decimal(0))}
 
 
 def positions_from(state: dict) -> list[VenuePosition]:

@@ -2,8 +2,9 @@
 
 Docs: https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint and
 .../exchange-endpoint. Reads used: ``meta``, ``l2Book``, ``allMids``, ``clearinghouseState``,
-``openOrders``, ``orderStatus`` (by oid or by 16-byte cloid), ``userFills``, ``userRole``,
-``userFunding`` (execution.py's funding_payments says how it is paged). Actions:
+``spotClearinghouseState``, ``userAbstraction`` (execution.py's balances says why), ``openOrders``,
+``orderStatus`` (by oid or by 16-byte cloid), ``userFills``, ``userRole``, ``userFunding``
+(execution.py's funding_payments says how it is paged). Actions:
 ``order``, ``cancel``, ``cancelByCloid``, ``batchModify``, ``approveAgent``; the body is
 ``{action, nonce, signature, vaultAddress, expiresAfter}`` (signing.py). An action answer is
 ``{"status": "ok", "response": {"type": ..., "data": {"statuses": [...]}}}`` where each status is
@@ -18,7 +19,8 @@ a millisecond timestamp, unique per signer, within (T - 2 days, T + 1 day) of th
 here ``max(now, last + 1)`` on the venue's clock. "Invalid nonce" answers are resynced from the
 ``time`` of an l2Book answer and signed again (a refused action did nothing, so resending it
 is safe); a signed action is never replayed as it was.
-Rate limits (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits): per
+Rate limits (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits,
+formerly .../rate-limits): per
 IP 1200 weight a minute; actions weigh 1 + floor(batch / 40); ``l2Book``, ``allMids``,
 ``clearinghouseState``, ``orderStatus`` weigh 2, ``userRole`` 60, other info requests 20 (plus 1
 per 20 rows returned for ``userFills`` and ``userFunding``, also listed in
@@ -26,6 +28,10 @@ https://docs.rs/crate/guilder-client-hyperliquid/0.2.0/source/README.md; ``userF
 are charged once they are known). Per address, actions are limited by traded volume (10000 to start);
 once the venue says so ("Too many cumulative requests"), the client sends at most one order
 action per 10 s, as the venue still allows, while cancels go on (their limit is higher).
+Accounts in unified account or portfolio margin mode are also "limited to 50k user actions per
+day" (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/account-abstraction-modes; the
+words of that refusal are not documented: a message with "too many" or "rate limit" is taken
+for the address limit above, any other is shown as the venue wrote it).
 """
 
 from __future__ import annotations
@@ -155,6 +161,15 @@ class HyperliquidClient(VenueClient):
 
     async def clearinghouse_state(self) -> dict:
         return await self.info({"type": "clearinghouseState", "user": self.user})
+
+    async def spot_clearinghouse_state(self) -> dict:
+        return await self.info({"type": "spotClearinghouseState", "user": self.user})
+
+    async def user_abstraction(self) -> str:
+        """The account's abstraction mode ("unifiedAccount", "portfolioMargin", "disabled", "default"; "" if
+        the answer is not a string)."""
+        mode = await self.info({"type": "userAbstraction", "user": self.user})
+        return mode if isinstance(mode, str) else ""
 
     async def open_orders(self) -> list:
         return await self.info({"type": "openOrders", "user": self.user})
