@@ -18,9 +18,13 @@ issued (the venue's behaviour as users report it); it answers ``PING`` with ``PO
 ``order`` events (PLACEMENT, UPDATE, CANCELLATION) and ``trade`` events (the same trade records
 ``/data/trades`` returns) for the key's orders; ``fill_resting`` has someone take a resting order,
 ``advance_trade`` moves a trade to MINED, CONFIRMED, ... and pushes it again.
+Protocol V2: Gamma sends each market's ``version`` ("v1": ``clobTokenIds``; "v2": ``positionIds``,
+with bookless ``clobTokenIds`` beside them, as v1 markets carry bookless ``positionIds``), and an
+order for a V2 position id must be signed for Exchange V3 (domain "3") whatever ``version`` is;
+``gamma_legacy`` drops ``version`` and ``positionIds`` (Gamma before Protocol V2).
 Faults: ``rate_limit_next``, ``malformed_next``, ``clock_offset_ms``, ``delay_next_s``, ``lose_next_answer_s``, ``fail_next``,
-``refuse_next_place``, ``relayer_error_next``, ``relayer_tx_fails``, ``corrupt_next_top``,
-``drop_sockets()``.
+``refuse_next_place``, ``restriction_next`` (425 restart, 503 post-only or cancel-only mode on
+``/order``), ``relayer_error_next``, ``relayer_tx_fails``, ``corrupt_next_top``, ``drop_sockets()``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,14 @@ FED_CID = "0x" + "fe" * 32
 RAIN = "will-it-rain-in-paris-tomorrow"
 RAIN_YES, RAIN_NO = "11" * 20, "22" * 20
 RAIN_CID = "0x" + "ab" * 32
+# a Polymarket Protocol V2 market: its outcomes are position ids (bits 40..103 clear), signed for
+# Exchange V3; Gamma also lists CTF token ids for it that have no book (chosen by ``version``)
+SNOW = "will-it-snow-in-paris-tomorrow"
+SNOW_BASE = 1 << 248 | int("5e" * 16, 16) << 120        # module 1 (binary), event bits, outcome in the low byte
+SNOW_CID = f"0x{SNOW_BASE:064x}"
+SNOW_YES, SNOW_NO = str(SNOW_BASE), str(SNOW_BASE | 1)
+SNOW_CTF = ("77" * 20, "88" * 20)
+BOOKLESS_POSITIONS = [str(1 << 248 | int("6f" * 16, 16) << 120 | i) for i in (0, 1)]    # what v1 markets also list
 RELAY = "0xae700edfd9ab986395f3999fe11177b9903a52f1"
 UNIT = Decimal(10) ** 6
 
@@ -64,7 +76,10 @@ class FakePolymarket(FakeVenueServer):
         self.key_exists = True                                  # derive answers (False: create first)
         self.markets = {FED_YES: (FED, FED_CID, "Yes", "0.01", False, {}), FED_NO: (FED, FED_CID, "No", "0.01", False, {}),
                         RAIN_YES: (RAIN, RAIN_CID, "Yes", "0.01", True, {"r": 0.02, "e": 1, "to": True}),
-                        RAIN_NO: (RAIN, RAIN_CID, "No", "0.01", True, {"r": 0.02, "e": 1, "to": True})}
+                        RAIN_NO: (RAIN, RAIN_CID, "No", "0.01", True, {"r": 0.02, "e": 1, "to": True}),
+                        SNOW_YES: (SNOW, SNOW_CID, "Yes", "0.01", False, {}), SNOW_NO: (SNOW, SNOW_CID, "No", "0.01", False, {})}
+        self.gamma_legacy = False                               # Gamma as before Protocol V2: no ``version``
+        self.restriction_next: str | None = None                # "restart" (425), "post_only" or "cancel_only" (503)
         self.books = {t: {"bids": {"0.50": "100", "0.49": "200"}, "asks": {"0.52": "100", "0.53": "200"}}
                       for t in self.markets}
         self.cash = Decimal(1000)
@@ -93,6 +108,14 @@ class FakePolymarket(FakeVenueServer):
         return web.json_response({"error": "Too Many Requests"}, status=429, headers={"Retry-After": "0.05"})
 
     def fault(self, request):
+        if self.restriction_next and request.path == "/order":  # trading restrictions answer order endpoints
+            kind, self.restriction_next = self.restriction_next, None
+            if kind == "restart":
+                return err("matching engine is restarting", 425)
+            if kind == "post_only":
+                return web.json_response({"code": "post_only_mode", "error": "only post-only orders are accepted",
+                                          "retry_after_seconds": 95}, status=503)
+            return err("Trading is currently cancel-only. New orders are not accepted, but cancels are allowed.", 503)
         if self.fail_next:
             status, self.fail_next = self.fail_next, 0
             return err("Internal server error", status)             # http_order_response_error_500.json
@@ -238,10 +261,18 @@ class FakePolymarket(FakeVenueServer):
         if not rows:
             return web.json_response([])
         m = rows[0][1]
-        return web.json_response([{"id": "1557558", "question": f"Question of {slug}?", "conditionId": m[1], "slug": slug,
-                                   "outcomes": json.dumps([x[2] for _, x in rows]), "clobTokenIds": json.dumps([t for t, _ in rows]),
-                                   "orderPriceMinTickSize": float(m[3]), "orderMinSize": 5, "negRisk": m[4],
-                                   "closed": cid_closed(self, m[1]), "active": True, "acceptingOrders": True}])
+        ids = [t for t, _ in rows]
+        row = {"id": "1557558", "question": f"Question of {slug}?", "conditionId": m[1], "slug": slug,
+               "outcomes": json.dumps([x[2] for _, x in rows]), "clobTokenIds": json.dumps(ids),
+               "orderPriceMinTickSize": float(m[3]), "orderMinSize": 5, "negRisk": m[4],
+               "closed": cid_closed(self, m[1]), "active": True, "acceptingOrders": True, "version": "v1",
+               "positionIds": BOOKLESS_POSITIONS}
+        if signing.is_v2_position_id(ids[0]):                  # v2: positionIds trade; its clobTokenIds have no book
+            row.update(version="v2", positionIds=ids, clobTokenIds=json.dumps(list(SNOW_CTF)))
+        if self.gamma_legacy:
+            for key in ("version", "positionIds"):
+                row.pop(key)
+        return web.json_response([row])
 
     # -- trading ----------------------------------------------------------------------------------
     def _signer_ok(self, order: dict, neg: bool, version: int) -> str | None:
@@ -276,9 +307,10 @@ class FakePolymarket(FakeVenueServer):
         if token not in self.markets or kind not in ("GTC", "GTD", "FOK", "FAK"):
             return err("Invalid order payload")
         slug, cid, outcome, tick, neg, fd = self.markets[token]
-        who = self._signer_ok(order, neg, self.version)
+        version = 3 if signing.is_v2_position_id(token) else self.version     # positions settle on Exchange V3
+        who = self._signer_ok(order, neg, version)
         if who is None or (int(order["signatureType"]) != 3 and who != order["signer"]):
-            other = 3 if self.version == 2 else 2
+            other = 3 if version == 2 else 2
             if self._signer_ok(order, neg, other) in (order["signer"], owner_address):
                 return err("order_version_mismatch")
             return err("invalid signature")
@@ -286,7 +318,7 @@ class FakePolymarket(FakeVenueServer):
             return err("the order signer address has to be the address of the API KEY")
         if int(order["signatureType"]) == 0 and order["maker"] != order["signer"]:
             return err("invalid signature")
-        oid = signing.order_hash(order, self.version, neg)
+        oid = signing.order_hash(order, version, neg)
         if oid in self.orders:
             return err(f"order {oid} is invalid. Duplicated.")
         if self.refuse_next_place:

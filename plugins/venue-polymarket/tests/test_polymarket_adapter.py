@@ -3,7 +3,9 @@ fake verifies them, V2 orders (FAK, GTC, post-only, market), the client-order-id
 lost answer and a restart, the order-version switch, balances and Data API positions, relayer
 redeem (and its errors), the websocket book (top-of-book check -> REST resync, dropped socket),
 the private user channel (fills with the poll's ids, a refused key, reconnects, recorded
-pushes), real published payloads, and faults (429, timeouts, malformed answers, clock skew, bad keys)."""
+pushes), real published payloads, Protocol V2 markets (position ids by Gamma ``version``, Exchange V3
+signing, no collateral-adapter redeem), and faults (429, 425 restarts, 503 post-only / cancel-only
+modes, timeouts, malformed answers, clock skew, bad keys)."""
 
 import asyncio
 import json
@@ -263,6 +265,61 @@ def test_a_timeout_or_5xx_on_a_read_retries_and_a_5xx_on_a_place_is_an_error(fak
     assert [r for r in fake.requests if r == ("POST", "/order")] == [("POST", "/order")] and not fake.orders
 
 
+def test_trading_restrictions_name_themselves(fake, tmp_path):
+    """A restart answers 425 (retry shortly), then post-only mode and cancel-only mode answer 503
+    with their reason (docs trading/matching-engine, resources/error-codes)."""
+    async def work(s):
+        await warm(s)
+        fake.restriction_next = "restart"
+        with pytest.raises(NetworkError, match="matching engine is restarting"):
+            await s.place(node(21), FED_YES)
+        fake.restriction_next = "post_only"
+        with pytest.raises(InvalidOrder, match="only post-only orders are taken for about 95 s more"):
+            await s.place(node(22), FED_YES)
+        fake.restriction_next = "cancel_only"
+        with pytest.raises(InvalidOrder, match="cancel-only"):
+            await s.place(node(23), FED_YES)
+        return await s.place(node(24), FED_YES)
+    assert run(session(fake, tmp_path), work).status == "FILLED" and len(fake.orders) == 1
+    assert [r for r in fake.requests if r == ("POST", "/order")] == [("POST", "/order")] * 4    # none retried
+
+
+# -- Polymarket Protocol V2 markets -----------------------------------------------------------------
+SNOW_ANY = event("polymarket", fp.SNOW, "YES", "0", "USDC", "0.01", "0.01", "snow", (), "5")
+
+
+def test_a_v2_market_trades_its_position_ids_signed_for_exchange_v3(fake, tmp_path):
+    """Gamma's version "v2" picks positionIds over the bookless clobTokenIds beside them, and a
+    position id is signed for Exchange V3 (domain "3") though /version says 2."""
+    async def work(s):
+        mk = await s.market(SNOW_ANY)
+        yes, _ = instruments_of(mk)
+        return mk, yes, await s.place(node(25, symbol=fp.SNOW), yes)
+    s = session(fake, tmp_path)
+    mk, yes, state = run(s, work)
+    assert mk.version == "v2" and mk.tokens == {"YES": fp.SNOW_YES, "NO": fp.SNOW_NO} and yes.venue_symbol == fp.SNOW_YES
+    rec = s.log.get(node(25).client_order_id)
+    assert state.status == "FILLED" and rec.version == 3 and rec.order["tokenId"] == fp.SNOW_YES
+    assert [r for r in fake.requests if r == ("POST", "/order")] == [("POST", "/order")]  # no version round trip
+
+
+def test_gamma_without_version_is_read_as_before(fake, tmp_path):
+    fake.gamma_legacy = True
+    mk = run(session(fake, tmp_path), lambda s: s.market(FED_YES))
+    assert mk.version == "v1" and mk.tokens == {"YES": fp.FED_YES, "NO": fp.FED_NO}
+
+
+def test_a_v2_market_is_not_redeemed_through_the_collateral_adapter(fake, tmp_path):
+    async def work(s):
+        yes, _ = instruments_of(await s.market(SNOW_ANY))
+        await s.place(node(26, symbol=fp.SNOW), yes)
+        fake.winners[fp.SNOW_CID] = fp.SNOW_YES
+        await s.settle([yes])
+    with pytest.raises(InvalidOrder, match="Protocol V2 market.*Router"):
+        run(session(fake, tmp_path), work)
+    assert not fake.relayer_txs and not fake.redeemed
+
+
 # -- account and settlement -------------------------------------------------------------------------
 def test_balances_and_positions_come_from_the_venue(fake, tmp_path):
     async def work(s):
@@ -518,3 +575,9 @@ def test_gamma_markets_resolve_to_binary_instruments():
     closed = from_gamma(sample("gamma_market_closed_binary_accepting_true.json"))
     assert closed.closed and closed.labels == {"YES": "Yes", "NO": "No"}
     assert from_gamma({"slug": "x", "conditionId": "0x1", "clobTokenIds": "[\"1\", \"2\", \"3\"]", "outcomes": "[]"}) is None
+    # Protocol V2 (docs migrate/polymarket-v2/api-integrations): the ids follow ``version``
+    base = {"slug": "x", "conditionId": "0x1", "outcomes": "[\"Yes\", \"No\"]", "clobTokenIds": "[\"11\", \"12\"]",
+            "positionIds": ["21", "22"]}
+    assert from_gamma({**base, "version": "v1"}).tokens == {"YES": "11", "NO": "12"}
+    assert from_gamma({**base, "version": "v2"}).tokens == {"YES": "21", "NO": "22"}
+    assert from_gamma({**base, "version": "v3"}) is None and from_gamma({**base, "clobTokenIds": "[\"0xab\", \"12\"]"}) is None

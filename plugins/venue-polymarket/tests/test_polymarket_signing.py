@@ -116,6 +116,17 @@ def test_market_buy_amounts_never_pay_above_the_price(tick, size):
         assert Decimal(maker) / Decimal(taker) >= price
 
 
+def test_position_ids_are_told_from_token_ids_as_the_sdk_does():
+    """clob-client-v2 tests/protocol: bits 40..103 clear is a Protocol V2 position (Exchange V3)."""
+    for value in (0, 1, 1 << 39, 1 << 104, 1 << 255, (1 << 256) - (1 << 104)):
+        assert signing.is_v2_position_id(str(value)) and signing.order_version(str(value), 2) == 3
+    assert not any(signing.is_v2_position_id(str(1 << 248 | 1 << bit)) for bit in range(40, 104))
+    for text in ("", " ", "not-a-token", "1.5", "1e3", "-1", str(1 << 256), str((1 << 256) - 1)):
+        assert not signing.is_v2_position_id(text)
+    token = "21742633143463906290569050155826241533067272736897614950488156847949938836455"    # a CTF token id
+    assert signing.is_v2_position_id(" 1 ") and signing.order_version(token, 2) == 2
+
+
 def test_salt_is_a_pure_function_of_the_client_order_id():
     assert signing.salt_for("sq00feedn0s0") == signing.salt_for("sq00feedn0s0") != signing.salt_for("sq00feedn0s1")
     assert signing.salt_for("sq00feedn0s0") < 2 ** 48

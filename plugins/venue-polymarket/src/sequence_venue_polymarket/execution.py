@@ -18,7 +18,11 @@ Balances: pUSD collateral from ``/balance-allowance`` (6-decimal units) under th
 quote name (USDC) and as pUSD, plus outcome tokens from the Data API ``/positions`` (keyed
 ``slug:OUTCOME``, as the engine checks a sell). Settlement: a market is resolved when the CLOB's
 ``GET /markets/{condition_id}`` names a winning token; the funder's holdings are then redeemed
-through the relayer (relayer.py) and ``settle`` answers ``relayer_redeem``.
+through the relayer (relayer.py) and ``settle`` answers ``relayer_redeem``. Protocol V2 markets
+(Gamma ``version`` "v2") hold positions in the PositionManager, and "V2 split, merge, and
+redemption use Router" (https://docs.polymarket.com/protocol-v2-migration): their redeem is
+refused with that reason rather than sent to the CTF collateral adapter. Their orders are signed
+for Exchange V3 (signing.order_version).
 Order and trade pushes come from the CLOB user channel (stream.py), read with the same parsers.
 """
 
@@ -38,7 +42,7 @@ from sequence_core.sentlog import SentLog
 from .fees import market_fee
 from .http import DataApi, Gamma, PolymarketClient, VersionMismatch
 from .relayer import Relayer
-from .signing import SIGNED_VERSIONS, Wallet, build_order, salt_for
+from .signing import SIGNED_VERSIONS, Wallet, build_order, is_v2_position_id, order_version, salt_for
 from .symbols import Market, from_gamma, load_cache, save_market
 
 TYPES = {"limit": ("GTC", False), "post_only": ("GTC", True), "ioc": ("FAK", False), "market": ("FAK", False)}
@@ -193,7 +197,8 @@ class PolymarketSession(ExecutionSession):
                 return price
         return levels[-1][0]
 
-    async def _sign(self, node, inst, version: int) -> OrderRecord:
+    async def _sign(self, node, inst, clob_version: int) -> OrderRecord:
+        version = order_version(inst.venue_symbol, clob_version)
         if version not in SIGNED_VERSIONS:
             raise InvalidOrder(f"polymarket: the exchange reports order version {version}; this adapter signs "
                                f"versions {', '.join(map(str, SIGNED_VERSIONS))} (V1 orders are refused since 2026-04-28)")
@@ -235,7 +240,7 @@ class PolymarketSession(ExecutionSession):
                 answer = await self.client.post_order(rec.order, rec.order_type, rec.post_only)
             except VersionMismatch:
                 version = await self.client.version(refresh=True)
-                if version == rec.version:
+                if order_version(rec.token_id, version) == rec.version:
                     raise
                 rec = await self._sign(node, inst, version)
                 answer = await self.client.post_order(rec.order, rec.order_type, rec.post_only)
@@ -318,6 +323,10 @@ class PolymarketSession(ExecutionSession):
             if not any(r.get("redeemable") for r in held):
                 raise InvalidOrder(f"polymarket: {mk.slug} has resolved but the venue does not report the position "
                                    "redeemable yet; try again later")
+            if mk.version == "v2" or is_v2_position_id(winner):
+                raise InvalidOrder(f"polymarket: {mk.slug} is a Protocol V2 market, whose positions are redeemed "
+                                   "through the Router, not the collateral adapter this adapter calls; redeem it in "
+                                   "the Polymarket app")
             tx = await self.relayer.redeem(self.wallet, mk.condition_id, bool(info.get("neg_risk", mk.neg_risk)))
             reference = tx.get("transactionHash") or tx.get("transactionID") or ""
         return Settlement(mk.slug, outcome, Decimal(1), "relayer_redeem", time.time_ns(), reference)

@@ -13,7 +13,14 @@ L2 ``POST /order``, ``DELETE /order`` ({"orderID"} -> {canceled, not_canceled}),
 "MA==" first, "LTE=" end), ``/balance-allowance?asset_type=COLLATERAL&signature_type=``.
 Errors are ``{"error": "<message>"}`` with the HTTP status (https://docs.polymarket.com/
 resources/error-codes); a refused order is HTTP 200/400 ``{"success": false, "errorMsg"}``.
-There are no numeric codes, so the error map reads the documented messages.
+There are no numeric codes, so the error map reads the documented messages. Trading
+restrictions (https://docs.polymarket.com/trading/matching-engine and the error-codes page): a
+matching-engine restart answers HTTP 425 on every order endpoint ("back off and retry": a
+transient fault here); after it, 2 minutes of post-only mode refuse other orders with HTTP 503
+``{"code": "post_only_mode", "error", "retry_after_seconds"}``, and HTTP 503 "Trading is
+currently cancel-only. ..." / "Trading is currently disabled. ..." refuse new orders (body shapes
+as ts-sdk bindings/src/clob/trading-restriction.ts reads them). Those 503s are refusals here;
+any other 5xx stays a retryable fault.
 An order signed for another exchange version is refused with "order_version_mismatch"; the SDK
 then re-reads ``/version`` and signs again, and so does this adapter.
 Rate limits (https://docs.polymarket.com/api-reference/rate-limits, per 10 s, enforced by
@@ -79,12 +86,24 @@ def error_for(message: str, status: int = 400) -> SequenceError:
     return VenueError(f"polymarket: {text} (HTTP {status})")
 
 
-def error_from(status: int, body: Any) -> SequenceError:
+def error_from(status: int, body: Any) -> SequenceError | None:
     message = ""
     if isinstance(body, dict):
         message = body.get("error") or body.get("errorMsg") or body.get("message") or ""
         if not isinstance(message, str):
             message = msgspec.json.encode(message).decode()
+    if status == 425:
+        return NetworkError("polymarket: the matching engine is restarting (HTTP 425); retry in a few seconds")
+    if status >= 500:
+        low = message.lower()
+        if isinstance(body, dict) and body.get("code") == "post_only_mode":
+            wait = body.get("retry_after_seconds")
+            more = f" for about {wait:g} s more" if isinstance(wait, (int, float)) else ""
+            return InvalidOrder(f"polymarket: {message or 'post-only mode'} (HTTP {status}: after a matching-engine "
+                                f"restart only post-only orders are taken{more})")
+        if "cancel-only" in low or "trading is currently disabled" in low:
+            return InvalidOrder(f"polymarket: {message} (HTTP {status})")
+        return None                     # any other 5xx: the client's retryable fault, as before
     return error_for(message or f"HTTP {status}", status)
 
 
@@ -98,6 +117,7 @@ class PolymarketClient(VenueClient):
     venue = "polymarket"
     limits_per_period = LIMITS
     period_s = 10.0
+    refusals_in_5xx = True          # 503 names cancel-only / post-only mode; other 5xx stay retryable faults
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, wallet: Wallet | None = None, creds: ApiCreds | None = None,
                  timeout_s: float = 10.0):

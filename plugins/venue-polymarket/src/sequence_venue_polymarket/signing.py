@@ -25,6 +25,13 @@ version,uint256 chainId,address verifyingContract,bytes32 salt)`` for "DepositWa
 the signature is inner(65) || app domain separator || contents hash || type string || uint16 len).
 The CLOB reports its order version at ``GET /version``; the TS SDK also signs version 3
 (domain version "3", Exchange V3, same struct), which is supported here the same way.
+Polymarket Protocol V2 markets (https://docs.polymarket.com/protocol-v2-migration and
+/migrate/polymarket-v2/api-integrations) trade position ids, and "V2 orders use ExchangeV3,
+signing domain version "3"" (one exchange for binary and neg-risk markets), whatever
+``/version`` says for CTF tokens. A position id is told from a CTF token id as both official
+clients do (clob-client-v2 src/protocol.ts ``isV2PositionId``, with ``resolveOrderRouting``
+sending position ids to version 3; ts-sdk ``createOrderRouting``): bits 40..103 of the uint256
+are all zero, which a CTF token id (a hash) never has.
 The order id the CLOB answers is the EIP-712 digest of the order, so a salt derived from the
 engine's client order id makes a retried place recognisable.
 Amounts are 6-decimal integers, rounded as the SDK does per tick size (ROUNDING below):
@@ -74,6 +81,7 @@ CONTRACTS = {
            "conditional_tokens": "0x69308FB512518e39F9b16112fA8d994F4e2Bf8bB"},
 }
 SIGNED_VERSIONS = (2, 3)
+V2_RESERVED_BITS = ((1 << 64) - 1) << 40
 
 # tick size -> decimals of (price, size, amount): clob-client-v2 roundingConfig.ts
 ROUNDING = {"0.1": (1, 2, 3), "0.01": (2, 2, 4), "0.005": (3, 2, 5), "0.0025": (4, 2, 6),
@@ -175,6 +183,20 @@ def salt_for(client_order_id: str) -> int:
 
 
 # -- orders --------------------------------------------------------------------------------------
+def is_v2_position_id(asset_id: str) -> bool:
+    """A Protocol V2 position id (traded through Exchange V3), not a CTF token id."""
+    text = str(asset_id).strip()
+    if not text.isdigit():
+        return False
+    value = int(text)
+    return value < 1 << 256 and not value & V2_RESERVED_BITS
+
+
+def order_version(asset_id: str, clob_version: int) -> int:
+    """The version to sign an order for this asset: 3 for a V2 position, else the CLOB's."""
+    return 3 if is_v2_position_id(asset_id) else clob_version
+
+
 def exchange_address(version: int, neg_risk: bool, chain_id: int = POLYGON) -> str:
     c = CONTRACTS[chain_id]
     if version == 3:

@@ -6,7 +6,12 @@ outcomes are named otherwise (Up/Down, team names) the first outcome is YES and 
 and the title says which is which. Gamma ``GET /markets?slug=`` (https://docs.polymarket.com/
 api-reference/markets/get-markets) gives ``conditionId``, ``clobTokenIds`` and ``outcomes``
 (both JSON text), ``orderPriceMinTickSize``, ``orderMinSize``, ``negRisk``, ``closed``,
-``acceptingOrders``. Resolved markets are cached in ``$SEQUENCE_HOME/polymarket/markets.json``;
+``acceptingOrders``. Polymarket Protocol V2 (https://docs.polymarket.com/protocol-v2-migration,
+/migrate/polymarket-v2/api-integrations) adds the market's ``version``: ``"v1"`` (CTF) trades the
+``clobTokenIds``, ``"v2"`` the ``positionIds`` (a plain array of decimal strings), chosen by
+``version`` "even when both fields are present" (many v1 markets carry ``positionIds`` that have
+no book). A market without ``version`` (Gamma before Protocol V2) is read as v1; any other
+version is not tradable here. Resolved markets are cached in ``$SEQUENCE_HOME/polymarket/markets.json``;
 ``[venues.polymarket] markets = ["slug", ...]`` lists the markets to resolve and trade.
 The declared markets below serve the sandbox (the first YES token id is the one Polymarket's
 API docs use in their examples); live trading reads ticks, neg-risk and fees from the CLOB.
@@ -24,6 +29,7 @@ from sequence_core.market import SymbolMap, event, plain
 
 V = "polymarket"
 QUOTE = "USDC"
+IDS = {"v1": "clobTokenIds", "v2": "positionIds"}      # Gamma ``version`` -> the outcome ids to trade
 
 
 class Market(msgspec.Struct, frozen=True):
@@ -37,6 +43,7 @@ class Market(msgspec.Struct, frozen=True):
     neg_risk: bool = False
     closed: bool = False
     accepting_orders: bool = True
+    version: str = "v1"                 # Gamma's protocol version: v1 CTF tokens, v2 positions
 
 
 def market(venue, slug, title, yes_token, no_token, tick="0.01", min_size="5"):
@@ -69,14 +76,18 @@ def _listed(value) -> list:
 
 def from_gamma(m: dict) -> Market | None:
     """A Gamma market as a binary Market (None: not two CLOB outcomes, so not tradable here)."""
-    tokens, names = _listed(m.get("clobTokenIds")), _listed(m.get("outcomes"))
-    if len(tokens) != 2 or len(names) != 2 or not m.get("slug") or not m.get("conditionId"):
+    version = str(m.get("version") or "v1").lower()
+    if version not in IDS:
+        return None                                     # a protocol this adapter does not know
+    tokens, names = _listed(m.get(IDS[version])), _listed(m.get("outcomes"))
+    if len(tokens) != 2 or not all(str(x).isdigit() for x in tokens) or len(names) != 2 or not m.get("slug") \
+            or not m.get("conditionId"):
         return None
     tick = plain(str(m["orderPriceMinTickSize"])) if m.get("orderPriceMinTickSize") else "0.01"
     size = plain(str(m["orderMinSize"])) if m.get("orderMinSize") else "5"
     return Market(m["slug"], m["conditionId"], m.get("question") or m["slug"], {"YES": str(tokens[0]), "NO": str(tokens[1])},
                   {"YES": str(names[0]), "NO": str(names[1])}, tick, size, bool(m.get("negRisk")), bool(m.get("closed")),
-                  m.get("acceptingOrders") is not False)
+                  m.get("acceptingOrders") is not False, version)
 
 
 def instruments_of(mk: Market) -> tuple:

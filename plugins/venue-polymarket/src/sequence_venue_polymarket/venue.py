@@ -9,7 +9,8 @@ signature type, and optional builder API credentials (they authenticate the rela
 redeems resolved positions; a relayer API key and its address do too). L2 requests carry
 POLY_ADDRESS, POLY_SIGNATURE (HMAC-SHA256), POLY_TIMESTAMP, POLY_API_KEY and POLY_PASSPHRASE.
 Markets: a slug resolves to a condition id and one token id per outcome (Gamma API; see
-symbols.py); ``minimum_tick_size`` 0.01 (or 0.1 ... 0.0001), ``minimum_order_size`` 5 shares.
+symbols.py; a Protocol V2 market's position ids, traded through Exchange V3: signing.py);
+``minimum_tick_size`` 0.01 (or 0.1 ... 0.0001), ``minimum_order_size`` 5 shares.
 Settings ``[venues.polymarket]``: base_url (CLOB), ws_url (market channel), private_ws_url (user
 channel; default ws_url's ``/ws/user`` sibling, else the production URL), gamma_url, data_url,
 relayer_url, relayer_poll_s, chain_id (137; 80002 Amoy), markets (slugs to resolve and trade),
