@@ -210,6 +210,26 @@ def test_a_swap_that_never_lands_stays_working_cannot_be_cancelled_then_expires(
     assert len(chain.sends) >= 2 and len(set(chain.sends)) == 1 and chain.txs == {}
 
 
+def test_a_swap_that_lands_as_its_blockhash_expires_is_read_as_landed_not_expired(world, tmp_path):
+    """Unseen when its status was read, past its expiry height when the height was: it may have
+    landed between the two reads, so the status is asked again before calling it EXPIRED."""
+    chain, _ = world
+    chain.pending_next = 1
+
+    async def work(s):
+        placed = await s.place(node(), SOL_USDC)
+        statuses, answers = s.rpc.statuses, iter([[None], [{"err": {"InstructionError": [1, {"Custom": 6001}]},
+                                                            "confirmationStatus": "confirmed"}]])
+
+        async def landing(txids):
+            return next(answers, None) or await statuses(txids)
+        s.rpc.statuses = landing
+        chain.height = 1151
+        return placed, await s.order_state(node().client_order_id, SOL_USDC)
+    placed, state = run(session(world, tmp_path, confirm_wait_s=0), work)
+    assert placed.status == "NEW" and state.status == "REJECTED" and "6001" in state.reason
+
+
 # -- journal before send --------------------------------------------------------------------------
 def test_a_lost_answer_to_the_send_is_found_on_chain_not_sent_again(world, tmp_path):
     chain, jup = world

@@ -211,25 +211,34 @@ class SolanaSession(ExecutionSession):
 
     async def _read(self, rec: SentRecord, instrument) -> OrderState:
         client_order_id = rec.client_order_id
-        (status,) = await self.rpc.statuses([rec.txid])
-        if status is not None and status.get("err") is not None:
-            err = tx_error(status["err"], f"the swap {rec.txid} failed on chain")
-            return self._done(OrderState(client_order_id, rec.txid, "REJECTED", Decimal(0), reason=str(err)))
-        if status is not None and status.get("confirmationStatus") in ("confirmed", "finalized"):
-            return self._done(await self._filled(rec, instrument))
-        if status is not None:
-            return self._pending(rec, "processed, awaiting confirmation")
+        state = await self._landed(rec, instrument)
+        if state is not None:
+            return state
         height = await self.rpc.block_height()
         if height > rec.last_valid_height:
-            return self._done(OrderState(client_order_id, rec.txid, "EXPIRED", Decimal(0), reason=(
-                f"transaction {rec.txid} never landed and its blockhash expired (block height {height} > last valid "
-                f"{rec.last_valid_height}): it can never land")))
+            # asked again: it may have landed between the two reads, in a block before the expiry
+            return await self._landed(rec, instrument) or self._done(OrderState(
+                client_order_id, rec.txid, "EXPIRED", Decimal(0), reason=(
+                    f"transaction {rec.txid} never landed and its blockhash expired (block height {height} > last valid "
+                    f"{rec.last_valid_height}): it can never land")))
         if time.monotonic() - self._sent_at.get(client_order_id, 0.0) >= self.rebroadcast_s:
             try:
                 await self._send(rec)       # the node does not know it and it can still land: the same bytes again
             except SequenceError as exc:    # an earlier copy may still land: keep waiting until the expiry height
                 return self._pending(rec, f"re-broadcast refused: {exc}")
         return self._pending(rec, f"not seen on chain yet; can land until block height {rec.last_valid_height} (now {height})")
+
+    async def _landed(self, rec: SentRecord, instrument) -> OrderState | None:
+        """What the chain says of the transaction, or None while it has not seen it."""
+        (status,) = await self.rpc.statuses([rec.txid])
+        if status is None:
+            return None
+        if status.get("err") is not None:
+            err = tx_error(status["err"], f"the swap {rec.txid} failed on chain")
+            return self._done(OrderState(rec.client_order_id, rec.txid, "REJECTED", Decimal(0), reason=str(err)))
+        if status.get("confirmationStatus") in ("confirmed", "finalized"):
+            return self._done(await self._filled(rec, instrument))
+        return self._pending(rec, "processed, awaiting confirmation")
 
     def _done(self, state: OrderState) -> OrderState:
         self._final[state.client_order_id] = state
