@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .errors import NetworkError, VenueError
+from .errors import NetworkError, StreamNotOffered, VenueError
 from .market import BookLevel, Instrument, MarketDataSource, OrderBook
 
 log = logging.getLogger("sequence.feeds")
@@ -271,6 +271,10 @@ class SocketRunner:
                 await self._session()
             except asyncio.CancelledError:
                 raise
+            except StreamNotOffered as exc:
+                self.stats.state, self.stats.error = "off", str(exc)
+                log.info("%s: %s", self.name, exc)
+                return
             except Exception as exc:  # noqa: BLE001 - any failure: mark down, reconnect
                 self.stats.error = str(exc) or type(exc).__name__
             # a session that stayed up a while dropped afresh (a venue's daily disconnect, a
