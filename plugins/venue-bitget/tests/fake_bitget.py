@@ -28,6 +28,17 @@ rising with time, as Bitget's ids do); a read filters by ``businessType`` and by
 documents the limit, not its error code, so 40017 here), newest first, ``limit`` (default
 20, at most 100), ``idLessThan`` for older pages and ``endId`` = the page's last bill.
 ``bill_reads`` keeps each read's parameters.
+
+Unified trading account (``uta = True``): the v3 endpoints (``/api/v3/...``, same signature
+check) serve the same books and order matching in v3 names (``category``, ``qty``,
+``timeInForce``, ``orderStatus``, ``cumExecQty``, fills ``execId``/``execPrice``/``execQty``
+with ``feeDetail`` ``[{feeCoin, fee}]``, the fee positive as charged), ``{list, cursor}`` pages,
+one ``assets`` wallet, ``current-position``, ``settings`` (``holdMode`` = ``pos_mode``, the
+BTCUSDT ``marginMode``) and ``financial-records`` (``book_record()``; ``type`` filter, 30-day
+window, ``cursor`` = the page's last id). A signed v2 call from a UTA is refused 40085 (the
+futures bills 40404, as reported for them), a v3 call from a Classic account 40084. An order
+v3 does not know is refused 40109 (v3's own not-found code is not documented where read).
+``lose_next_place_answer``: the next place is booked, but its answer is an HTTP 502.
 """
 
 from __future__ import annotations
@@ -86,6 +97,9 @@ class FakeBitget(FakeVenueServer):
         self.bills: list[dict] = []
         self.bill_reads: list[dict] = []
         self._bill_ids = itertools.count(1_100_000_000_000_000_000)
+        self.uta = False
+        self.records: list[dict] = []
+        self.lose_next_place_answer = False
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -102,6 +116,12 @@ class FakeBitget(FakeVenueServer):
                                              hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(h.get("ACCESS-SIGN", ""), expected):
             return fail("40009", "sign signature error")
+        if self.uta and request.path == "/api/v2/mix/account/bill":
+            return fail("40404", "Request URL NOT FOUND")
+        if self.uta and request.path.startswith("/api/v2/"):
+            return fail("40085", "You are in Unified Account mode, and the Classic Account API is not supported at this time")
+        if not self.uta and request.path.startswith("/api/v3/"):
+            return fail("40084", "You are in Classic Account mode, and the Unified Account API is not supported at this time")
         return json.loads(body) if body else dict(request.query)
 
     def rate_limited(self):
@@ -133,6 +153,16 @@ class FakeBitget(FakeVenueServer):
         r.add_get("/api/v2/mix/account/accounts", self.perp_accounts)
         r.add_get("/api/v2/mix/position/all-position", self.all_position)
         r.add_get("/api/v2/mix/account/bill", self.account_bill)
+        r.add_get("/api/v3/account/settings", self.v3_settings)
+        r.add_get("/api/v3/account/assets", self.v3_assets)
+        r.add_post("/api/v3/trade/place-order", self.v3_place)
+        r.add_post("/api/v3/trade/cancel-order", self.v3_cancel)
+        r.add_get("/api/v3/trade/order-info", self.v3_order_info)
+        r.add_get("/api/v3/trade/unfilled-orders", self.v3_unfilled)
+        r.add_get("/api/v3/trade/history-orders", self.v3_history)
+        r.add_get("/api/v3/trade/fills", self.v3_fills)
+        r.add_get("/api/v3/position/current-position", self.v3_positions)
+        r.add_get("/api/v3/account/financial-records", self.v3_records)
         return app
 
     async def time(self, request):
@@ -533,3 +563,126 @@ class FakeBitget(FakeVenueServer):
                        and ("idLessThan" not in p or int(b["billId"]) < int(p["idLessThan"]))),
                       key=lambda b: -int(b["billId"]))[:limit]
         return ok({"bills": rows, "endId": rows[-1]["billId"] if rows else None})
+
+    # -- unified trading account (v3) -------------------------------------------------------------
+    @signed
+    async def v3_settings(self, request, p):
+        return ok({"uid": "1", "accountMode": "unified", "assetMode": "single", "holdMode": self.pos_mode,
+                   "symbolConfigList": [{"category": MIX, "symbol": "BTCUSDT", "marginMode": self.margin_mode, "leverage": "10"}],
+                   "coinConfigList": []})
+
+    @signed
+    async def v3_assets(self, request, p):
+        return ok({"accountEquity": "100000", "assets": [
+            {"coin": "BTC", "equity": "1", "balance": "1", "available": "1", "locked": "0", "debt": "0"},
+            {"coin": "USDT", "equity": "90000", "balance": "90000", "available": "90000", "locked": "0", "debt": "0"}]})
+
+    @signed
+    async def v3_place(self, request, p):
+        """Matched by the v2 handlers (same books), the body read in v3 names."""
+        if p.get("category") not in ("SPOT", MIX) or "size" in p or not p.get("qty"):
+            return fail("40034", "Parameter verification failed")
+        body = {"symbol": p["symbol"], "side": p["side"], "orderType": p["orderType"], "size": p["qty"],
+                "clientOid": p.get("clientOid", ""), "force": p.get("timeInForce", "gtc")}
+        if p.get("price"):
+            body["price"] = p["price"]
+        if p["category"] == MIX:
+            body.update(productType=MIX, marginCoin="USDT", marginMode=p.get("marginMode", "crossed"))
+            answer = await self.perp_place.__wrapped__(self, request, body)
+        else:
+            answer = await self.place.__wrapped__(self, request, body)
+        if self.lose_next_place_answer:
+            self.lose_next_place_answer = False
+            return web.Response(text="<html>bad gateway</html>", status=502)
+        return answer
+
+    def _v3_find(self, p: dict) -> tuple[str, dict] | None:
+        for cat, book in (("SPOT", self.orders), (MIX, self.perp_orders)):
+            for o in book.values():
+                if (p.get("orderId") and o["orderId"] == p["orderId"]) or (not p.get("orderId") and o["clientOid"] == p.get("clientOid")):
+                    return cat, o
+        return None
+
+    @staticmethod
+    def _v3_order(cat: str, o: dict) -> dict:
+        status = o.get("status") or o.get("state")
+        return {"orderId": o["orderId"], "clientOid": o["clientOid"], "category": cat, "symbol": o["symbol"],
+                "orderType": o["orderType"], "side": o["side"], "price": o["price"], "qty": o["size"], "amount": "0",
+                "cumExecQty": o["baseVolume"], "avgPrice": o.get("priceAvg", "0"), "timeInForce": o.get("force") or "gtc",
+                "orderStatus": "cancelled" if status == "canceled" else status, "posSide": "", "holdMode": "",
+                "reduceOnly": "NO", "feeDetail": [], "cancelReason": "", "createdTime": o["cTime"], "updatedTime": o["uTime"]}
+
+    @signed
+    async def v3_order_info(self, request, p):
+        found = self._v3_find(p)
+        if found is None:
+            return fail("40109", "The data of the order cannot be found, please confirm the order number")
+        return ok(self._v3_order(*found))
+
+    @signed
+    async def v3_cancel(self, request, p):
+        found = self._v3_find(p)
+        if found is None or found[0] != p.get("category"):
+            return fail("40109", "The data of the order cannot be found, please confirm the order number")
+        cat, o = found
+        key = "status" if cat == "SPOT" else "state"
+        if o[key] not in ("live", "partially_filled"):
+            return fail("40109", "The order is already finished")
+        o[key], o["uTime"] = "cancelled" if cat == "SPOT" else "canceled", str(self.now_ms())
+        return ok({"orderId": o["orderId"], "clientOid": o["clientOid"]})
+
+    def _v3_orders(self, p: dict, live: bool) -> list:
+        book = self.orders if p.get("category") == "SPOT" else self.perp_orders
+        rows = [self._v3_order(p.get("category"), o) for o in book.values() if o["symbol"] == p.get("symbol")]
+        return [r for r in rows if (r["orderStatus"] in ("live", "partially_filled")) == live]
+
+    @signed
+    async def v3_unfilled(self, request, p):
+        return ok({"list": self._v3_orders(p, True), "cursor": ""})
+
+    @signed
+    async def v3_history(self, request, p):
+        done = sorted(self._v3_orders(p, False), key=lambda o: -int(o["orderId"]))
+        return ok({"list": done[:int(p.get("limit") or 100)], "cursor": ""})
+
+    @signed
+    async def v3_fills(self, request, p):
+        oid = p.get("orderId", "")
+        rows = [{"execId": f["tradeId"], "orderId": oid, "category": "SPOT", "symbol": "BTCUSDT", "execPrice": f["priceAvg"],
+                 "execQty": f["size"], "tradeScope": f["tradeScope"], "createdTime": f["cTime"],
+                 "feeDetail": [{"feeCoin": f["feeDetail"]["feeCoin"], "fee": f"{-Decimal(f['feeDetail']['totalFee']):f}"}]}
+                for f in self.fills.get(oid, [])]
+        rows += [{"execId": f["tradeId"], "orderId": oid, "category": MIX, "symbol": f["symbol"], "execPrice": f["price"],
+                  "execQty": f["baseVolume"], "tradeScope": f["tradeScope"], "createdTime": f["cTime"],
+                  "feeDetail": [{"feeCoin": d["feeCoin"], "fee": f"{-Decimal(d['totalFee']):f}"} for d in f["feeDetail"]]}
+                 for f in self.perp_fills.get(oid, [])]
+        return ok({"list": rows, "cursor": ""})
+
+    @signed
+    async def v3_positions(self, request, p):
+        if p.get("category") != MIX:
+            return fail("40034", "Parameter category does not exist")
+        rows = [{"category": MIX, "symbol": symbol, "marginCoin": "USDT", "holdMode": self.pos_mode,
+                 "posSide": "long" if pos["qty"] > 0 else "short", "marginMode": self.margin_mode,
+                 "positionBalance": f"{abs(pos['qty']) * pos['entry'] / 10:f}", "total": f"{abs(pos['qty']):f}",
+                 "avgPrice": f"{pos['entry']:f}", "markPrice": f"{PERP_BID}", "unrealisedPnl": "0", "liquidationPrice": "0",
+                 "leverage": "10"} for symbol, pos in self.perp_positions.items() if pos["qty"]]
+        return ok({"list": rows})
+
+    def book_record(self, symbol: str, kind: str, amount: str, ts_ms: int) -> str:
+        """A financial record of the unified account (a funding one: ``CONTRACT_MAIN_SETTLE_FEE_USER_IN``/``OUT``)."""
+        rid = str(next(self._bill_ids))
+        self.records.append({"category": MIX, "id": rid, "symbol": symbol, "coin": "USDT", "type": kind, "amount": amount,
+                             "fee": "0", "balance": "5000", "ts": str(ts_ms)})
+        return rid
+
+    @signed
+    async def v3_records(self, request, p):
+        self.bill_reads.append(p)
+        end, limit = int(p.get("endTime") or self.now_ms()), int(p.get("limit") or 100)
+        start = int(p.get("startTime") or end - 30 * 86_400_000)
+        if p.get("category") != MIX or end - start > 30 * 86_400_000 or limit > 100:
+            return fail("40017", "Parameter verification failed")
+        rows = sorted((r for r in self.records if start <= int(r["ts"]) <= end and p.get("type") in (None, r["type"])
+                       and ("cursor" not in p or int(r["id"]) < int(p["cursor"]))), key=lambda r: -int(r["id"]))[:limit]
+        return ok({"list": rows, "cursor": rows[-1]["id"] if rows else ""})

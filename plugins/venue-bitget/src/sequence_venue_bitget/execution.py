@@ -58,8 +58,12 @@ newest page first, at most ``MAX_BILL_REQUESTS`` requests a call: past that it r
 windows it read whole (the engine reads on from the last payment next time) and says so in
 the log, or raises if not even the first window fit. A unified trading account (UTA) is
 answered 40404 here; Bitget points it at ``/api/v3/account/financial-records``
-(https://github.com/ccxt/ccxt/issues/28041), which this adapter, on the classic v2 API
-throughout, does not read.
+(https://github.com/ccxt/ccxt/issues/28041).
+
+Account mode: ``[venues.bitget] account`` = ``auto`` (default), ``classic`` or ``uta``. With
+``auto`` the first call learns the mode (http.py ``account_mode``: one signed
+``/api/v3/account/settings``, kept per key); a unified trading account (UTA) is then served by
+uta.py over the v3 API, a Classic one exactly as above.
 """
 
 from __future__ import annotations
@@ -150,6 +154,41 @@ def _windows(start_ms: int, end_ms: int):
         start_ms = stop
 
 
+class OrderIds:
+    """``clientOid`` -> ``orderId`` of the orders a session saw (the newest ORDER_IDS_KEPT), and
+    the lookup both APIs share: by the known ``orderId``, else by ``clientOid``, else found among
+    the listings (open orders, then history) and read by its ``orderId``."""
+
+    def __init__(self):
+        self.ids: dict[str, str] = {}
+
+    def remember(self, client_oid, order_id) -> None:
+        if client_oid and order_id:
+            self.ids[client_oid] = str(order_id)
+            if len(self.ids) > ORDER_IDS_KEPT:
+                self.ids.pop(next(iter(self.ids)))
+
+    def learn(self, rows) -> None:
+        for o in rows or []:
+            self.remember(o.get("clientOid"), o.get("orderId"))
+
+    async def find(self, client_oid: str, by_client, listings, by_id) -> dict | None:
+        if client_oid not in self.ids:
+            try:
+                if found := await by_client(client_oid):
+                    self.remember(client_oid, found.get("orderId"))
+                    return found
+            except OrderNotFound:
+                pass
+            for rows in listings:
+                self.learn(await rows())
+                if client_oid in self.ids:
+                    break
+            else:
+                return None
+        return await by_id(self.ids[client_oid])
+
+
 class BitgetSession(ExecutionSession):
     venue = "bitget"
     amend_mode = "cancel_replace"
@@ -157,9 +196,24 @@ class BitgetSession(ExecutionSession):
     def __init__(self, client: BitgetClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
         self._modes_checked: dict[str, float] = {}
-        self._order_ids: dict[str, str] = {}
+        self._ids = OrderIds()
+        self._unified = None
+
+    async def _uta(self):
+        """The v3 calls (uta.py) when this is a unified trading account, else None."""
+        if await self.client.account_mode(self.settings.get("account", "auto")) != "uta":
+            return None
+        if self._unified is None:
+            from .uta import UtaTrading
+
+            self._unified = UtaTrading(self.client)
+        return self._unified
 
     def user_stream(self):
+        """The v2 private socket; none for a unified account known to be one (the engine polls
+        it over REST); for one found so only later, the socket refuses to start (stream.py)."""
+        if self.client.known_mode(self.settings.get("account", "auto")) == "uta":
+            return None
         from .stream import BitgetUserStream
 
         return BitgetUserStream(self.client, self.settings)
@@ -189,10 +243,13 @@ class BitgetSession(ExecutionSession):
         return body
 
     async def place(self, node, instrument) -> OrderState:
+        if (uta := await self._uta()) is not None:
+            await uta.place(node, instrument)
+            return await self.order_state(node.client_order_id, instrument)
         product, symbol = where(instrument)
         body = self._order_body(node, symbol, product is not None)
         if product is None:
-            self._remember(node.client_order_id, (await self.client.place(body) or {}).get("orderId"))
+            self._ids.remember(node.client_order_id, (await self.client.place(body) or {}).get("orderId"))
         else:
             await self._one_way_cross(symbol)
             await self.client.perp_place({**body, "marginMode": "crossed"})
@@ -201,6 +258,8 @@ class BitgetSession(ExecutionSession):
     async def order_state(self, client_order_id, instrument=None):
         if instrument is None:
             return None
+        if (uta := await self._uta()) is not None:
+            return await uta.order_state(client_order_id, instrument)
         product, symbol = where(instrument)
         try:
             order = await (self._spot_order(client_order_id, symbol) if product is None
@@ -217,43 +276,28 @@ class BitgetSession(ExecutionSession):
                 fills = tuple(_perp_fill(f, instrument) for f in await self.client.perp_fills(symbol, order["orderId"]))
         return _state(order, fills)
 
-    def _remember(self, client_oid: str, order_id) -> None:
-        if client_oid and order_id:
-            self._order_ids[client_oid] = str(order_id)
-            if len(self._order_ids) > ORDER_IDS_KEPT:
-                self._order_ids.pop(next(iter(self._order_ids)))
-
     async def _spot_order(self, client_oid: str, symbol: str) -> dict | None:
         """A spot order by its ``orderId`` if known, else by ``clientOid`` (2 hours), else
         found among the open orders and the order history (module docstring)."""
-        if client_oid not in self._order_ids:
-            try:
-                if found := await self.client.order(client_oid):
-                    self._remember(client_oid, found.get("orderId"))
-                    return found
-            except OrderNotFound:
-                pass
-            for rows in (self.client.open_orders, self.client.history_orders):
-                for o in await rows(symbol) or []:
-                    self._remember(o.get("clientOid"), o.get("orderId"))
-                if client_oid in self._order_ids:
-                    break
-            else:
-                return None
-        return await self.client.order(order_id=self._order_ids[client_oid])
+        return await self._ids.find(client_oid, self.client.order,
+                                    (lambda: self.client.open_orders(symbol), lambda: self.client.history_orders(symbol)),
+                                    lambda order_id: self.client.order(order_id=order_id))
 
     async def cancel(self, node, instrument) -> OrderState:
+        if (uta := await self._uta()) is not None:
+            return await self.cancel_and_read(node, instrument, lambda: uta.cancel(node, instrument))
         product, symbol = where(instrument)
         cancel = self.client.cancel if product is None else self.client.perp_cancel
         return await self.cancel_and_read(node, instrument, lambda: cancel(symbol, node.client_order_id))
 
     async def open_orders(self, instrument) -> list[OrderState]:
+        if (uta := await self._uta()) is not None:
+            return await uta.open_orders(instrument)
         product, symbol = where(instrument)
         if product is not None:
             return [_state(o) for o in await self.client.perp_open_orders(symbol)]
         found = await self.client.open_orders(symbol)
-        for o in found:
-            self._remember(o.get("clientOid"), o.get("orderId"))
+        self._ids.learn(found)
         # unfilled-orders sends the order's price as priceAvg ("Order price"), without price
         return [_state({**o, "price": o.get("price") or o.get("priceAvg")}) for o in found]
 
@@ -261,7 +305,9 @@ class BitgetSession(ExecutionSession):
         """Free spot balances per coin, and the futures account's ``crossedMaxAvailable`` (what
         cross margin can open with) as perp margin (``sequence_core.execution.perp_margin``):
         Bitget keeps futures margin in an account of its own, and the engine checks a perp
-        order against it."""
+        order against it. A unified account has one wallet: its free coins, no perp margin apart."""
+        if (uta := await self._uta()) is not None:
+            return await uta.balances()
         out = {a["coin"]: Decimal(a.get("available") or "0") for a in await self.client.assets()}
         try:
             futures = [a for a in await self.client.perp_accounts() if a.get("marginCoin") == MARGIN_COIN]
@@ -274,6 +320,8 @@ class BitgetSession(ExecutionSession):
 
     async def positions(self) -> list[VenuePosition]:
         """USDT-M perpetual positions as Bitget reports them (a short is negative)."""
+        if (uta := await self._uta()) is not None:
+            return await uta.positions()
         return [_position(p) for p in await self.client.positions() if Decimal(p.get("total") or "0")]
 
     async def _window_bills(self, start_ms: int, end_ms: int, tickets) -> list | None:
@@ -290,7 +338,17 @@ class BitgetSession(ExecutionSession):
         return None
 
     async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
-        """USDT-M funding bills booked at or after *since_ns*, oldest first (module docstring)."""
+        """USDT-M funding bills booked at or after *since_ns*, oldest first (module docstring;
+        a unified account's from its financial records, uta.py)."""
+        if (uta := await self._uta()) is not None:
+            from .uta import funding_from_records
+
+            return funding_from_records(await self._walk_windows(since_ns, uta.window_records), since_ns)
+        return funding_from(await self._walk_windows(since_ns, self._window_bills), since_ns)
+
+    async def _walk_windows(self, since_ns: int, read_window) -> list:
+        """Every row ``read_window(lo, hi, tickets)`` gives for the 30-day windows from *since_ns*
+        (at most 90 days back) to now, within ``MAX_BILL_REQUESTS`` requests."""
         now_ms = self.client.clock.now_ms()
         start_ms = min(since_ns // 1_000_000, now_ms)
         if start_ms < now_ms - BILL_HISTORY_MS:
@@ -298,7 +356,7 @@ class BitgetSession(ExecutionSession):
             start_ms = now_ms - BILL_HISTORY_MS
         bills, tickets = [], iter(range(MAX_BILL_REQUESTS))
         for lo, hi in _windows(start_ms, now_ms):
-            window = await self._window_bills(lo, hi, tickets)
+            window = await read_window(lo, hi, tickets)
             if window is None:
                 if not bills:
                     raise VenueError(f"bitget: the funding bills of the 30 days from {lo} ms take more than "
@@ -306,7 +364,7 @@ class BitgetSession(ExecutionSession):
                 log.warning("bitget: funding read up to %d ms only (%d requests); the rest on the next read", lo, MAX_BILL_REQUESTS)
                 break
             bills += window
-        return funding_from(bills, since_ns)
+        return bills
 
     async def close(self) -> None:
         await self.client.close()

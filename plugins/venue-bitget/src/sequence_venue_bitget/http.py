@@ -32,6 +32,31 @@ https://www.bitget.com/api-doc/contract/account/Get-Account-Bill,
 https://www.bitget.com/api-doc/contract/market/Get-Merge-Depth. Futures refusals seen here:
 40109 (order detail: no such order) and 40768 (cancel: no such order), 22001 (no order to
 cancel), 40754 (insufficient balance), 40014 (the key lacks the permission).
+
+Unified trading accounts (UTA, the v3 API; https://www.bitget.com/api-doc/uta/intro): same
+host, same signature and answer envelope. Account mode is read once per client with
+``GET /api/v3/account/settings`` (https://www.bitget.com/api-doc/uta/account/Get-Account-Setting,
+20/s): a UTA answers its settings (``holdMode``, ``symbolConfigList`` of ``{category, symbol,
+marginMode, leverage}``), a Classic account is refused 40084 "You are in Classic Account mode,
+and the Unified Account API is not supported at this time", and a v2 private call from a UTA
+is refused 40085 "You are in Unified Account mode, and the Classic Account API is not
+supported at this time" (40085 as a UTA key got it in https://github.com/ccxt/ccxt/issues/26838;
+40084 from a v3 probe with a Classic key in https://github.com/TraderAlice/OpenAlice/pull/951 and
+https://github.com/enarjord/passivbot/pull/601, both run against live accounts; ccxt issue
+https://github.com/ccxt/ccxt/issues/28041 reports 40404 for the v2 futures bills of a UTA).
+Accounts created since May 2026 are UTA only (https://github.com/JKorf/Bitget.Net/issues/69). Signed v3 endpoints used (request and answer shapes also checked
+against the ``bitget-api`` npm package's v3 types, src/types/{request,response}/v3):
+``POST /api/v3/trade/place-order`` (``category`` SPOT | USDT-FUTURES, ``symbol``, ``side``,
+``orderType``, ``qty`` in base coin for limit orders, ``price``, ``timeInForce``
+gtc | ioc | fok | post_only, ``clientOid``, futures ``marginMode``; answers ``{orderId,
+clientOid}``), ``POST /api/v3/trade/cancel-order`` (``category``, ``clientOid``),
+``GET /api/v3/trade/order-info`` (``orderId`` or ``clientOid``, one order, 20/s;
+https://www.bitget.com/api-doc/uta/trade/Get-Order-Details), ``/api/v3/trade/unfilled-orders``,
+``/api/v3/trade/history-orders``, ``/api/v3/trade/fills`` (each ``{list, cursor}``),
+``/api/v3/account/assets`` (``{assets: [{coin, available, ...}]}``),
+``/api/v3/position/current-position`` (``{list}``) and ``/api/v3/account/financial-records``
+(20/s, see uta.py). Public market data stays on the v2 public endpoints: they take no
+credentials, so they answer alike whatever mode an account is in.
 """
 
 from __future__ import annotations
@@ -41,7 +66,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from sequence_core.errors import ErrorCodes, SequenceError, VenueError
+from sequence_core.errors import AuthenticationError, ErrorCodes, SequenceError, VenueError
 from sequence_core.rest import VenueClient
 
 from .signing import headers
@@ -59,26 +84,53 @@ LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order
           "/api/v2/mix/order/place-order": 10, "/api/v2/mix/order/cancel-order": 10, "/api/v2/mix/order/detail": 10,
           "/api/v2/mix/order/orders-pending": 10, "/api/v2/mix/order/fills": 10, "/api/v2/mix/account/account": 10,
           "/api/v2/mix/account/accounts": 10, "/api/v2/mix/position/all-position": 5, "/api/v2/mix/account/bill": 10,
-          "/api/v2/mix/market/contracts": 20, "/api/v2/mix/market/merge-depth": 20}
+          "/api/v2/mix/market/contracts": 20, "/api/v2/mix/market/merge-depth": 20,
+          "/api/v3/account/settings": 20, "/api/v3/trade/place-order": 10, "/api/v3/trade/cancel-order": 10,
+          "/api/v3/trade/order-info": 20, "/api/v3/trade/unfilled-orders": 20, "/api/v3/trade/history-orders": 20,
+          "/api/v3/trade/fills": 20, "/api/v3/account/assets": 10, "/api/v3/position/current-position": 10,
+          "/api/v3/account/financial-records": 20}
 DEPTHS = (1, 5, 15, 50)
 FUNDING_BILL = "contract_settle_fee"         # the bill's businessType for a funding settlement
 BILL_PAGE = 100                              # the bill endpoint's largest page (default 20)
+ACCOUNT_MODES = ("auto", "classic", "uta")   # [venues.bitget] account
+CLASSIC_ONLY, UTA_ONLY = "40084", "40085"    # a v3 call from a Classic account, a v2 one from a UTA
+MODE_REFUSALS = {
+    CLASSIC_ONLY: 'bitget: this is a Classic account, which the unified (v3) API refuses; set [venues.bitget] '
+                  'account = "classic" or "auto"',
+    UTA_ONLY: 'bitget: this is a unified trading account (UTA), which the classic (v2) API refuses; set '
+              '[venues.bitget] account = "uta" or "auto"',
+}
 
 
 CODES = ErrorCodes("bitget", clock={"40008"}, auth=AUTH_CODES, not_found=NOT_FOUND_CODES, funds=FUNDS_CODES,
                    invalid=INVALID_CODES, rate={"429"}, auth_what="the API key, passphrase or signature")
 
 
+_MODES: dict[tuple[str, str], str] = {}     # (host, API key) -> the mode detected
+
+
+class WrongAccountMode(AuthenticationError):
+    """The v2 API called for a UTA, or v3 for a Classic account: a setting to change, not a bad key."""
+
+    def __init__(self, code: str):
+        super().__init__(f"{MODE_REFUSALS[code]} ({code})")
+        self.code = code
+
+
+def _error(code: str, msg: str) -> SequenceError:
+    return WrongAccountMode(code) if code in MODE_REFUSALS else CODES.error(code, msg)
+
+
 def error_from(status: int, body: Any) -> SequenceError:
     body = body if isinstance(body, dict) else {}
-    return CODES.error(str(body.get("code", status)), body.get("msg", ""))
+    return _error(str(body.get("code", status)), body.get("msg", ""))
 
 
 def unwrap(body: Any) -> Any:
     if not isinstance(body, dict) or "code" not in body:
         raise VenueError("bitget sent an answer without a code")
     if body["code"] != "00000":
-        raise CODES.error(str(body["code"]), body.get("msg", ""))
+        raise _error(str(body["code"]), body.get("msg", ""))
     return body.get("data")
 
 
@@ -92,6 +144,33 @@ class BitgetClient(VenueClient):
         self._key, self._secret, self._passphrase = api_key, api_secret, passphrase
         super().__init__(base_url, error_from, timeout_s, unwrap=unwrap)
 
+    async def account_mode(self, setting: str = "auto") -> str:
+        """``classic`` or ``uta``: the setting when it names one, else learnt from
+        ``/api/v3/account/settings`` (answered: UTA; refused 40084: Classic) once per key and
+        host for the process (an API key's account keeps its mode; ``forget_mode`` on a
+        refusal that says it changed)."""
+        if setting not in ACCOUNT_MODES:
+            raise VenueError(f'bitget: [venues.bitget] account = "{setting}" is none of auto, classic, uta')
+        if setting != "auto":
+            return setting
+        key = (self.rest.base_url, self._key)
+        if key not in _MODES:
+            try:
+                await self.account_settings()
+                _MODES[key] = "uta"
+            except WrongAccountMode as exc:
+                if exc.code != CLASSIC_ONLY:
+                    raise
+                _MODES[key] = "classic"
+        return _MODES[key]
+
+    def known_mode(self, setting: str = "auto") -> str | None:
+        """The mode without asking Bitget: the setting's, else the one detected (None: not yet)."""
+        return setting if setting != "auto" else _MODES.get((self.rest.base_url, self._key))
+
+    def forget_mode(self) -> None:
+        _MODES.pop((self.rest.base_url, self._key), None)
+
     async def server_time_ms(self) -> int:
         return int((await self.public("/api/v2/public/time"))["serverTime"])
 
@@ -103,7 +182,11 @@ class BitgetClient(VenueClient):
         async def send(now_ms: int):
             h = headers(self._key, self._secret, self._passphrase, now_ms, method, request_path, body)
             return await self.send(method, path, query, body, h, idempotent)
-        return await self.clock.signed(send)
+        try:
+            return await self.clock.signed(send)
+        except WrongAccountMode:
+            self.forget_mode()           # the account changed mode (an upgrade): detect again next call
+            raise
 
     async def orderbook(self, symbol: str, limit: int = 50) -> dict:
         return await self.public("/api/v2/spot/market/orderbook", {"symbol": symbol, "type": "step0", "limit": min(limit, 150)})
@@ -191,3 +274,46 @@ class BitgetClient(VenueClient):
         if id_less_than:
             params["idLessThan"] = id_less_than
         return await self.signed("GET", "/api/v2/mix/account/bill", params, idempotent=True) or {}
+
+    # -- unified trading account (v3; uta.py) -----------------------------------------------------
+    async def account_settings(self) -> dict:
+        return await self.signed("GET", "/api/v3/account/settings", {}, idempotent=True) or {}
+
+    async def uta_assets(self) -> list:
+        return (await self.signed("GET", "/api/v3/account/assets", {}, idempotent=True) or {}).get("assets") or []
+
+    async def uta_place(self, body: dict) -> dict:
+        return await self.signed("POST", "/api/v3/trade/place-order", body, idempotent=False)
+
+    async def uta_cancel(self, category: str, client_oid: str) -> dict:
+        return await self.signed("POST", "/api/v3/trade/cancel-order", {"category": category, "clientOid": client_oid},
+                                 idempotent=True)
+
+    async def uta_order(self, client_oid: str | None = None, order_id: str | None = None) -> dict | None:
+        params = {"orderId": order_id} if order_id else {"clientOid": client_oid}
+        return await self.signed("GET", "/api/v3/trade/order-info", params, idempotent=True) or None
+
+    async def _list(self, path: str, params: dict) -> list:
+        return (await self.signed("GET", path, params, idempotent=True) or {}).get("list") or []
+
+    async def uta_open_orders(self, category: str, symbol: str) -> list:
+        return await self._list("/api/v3/trade/unfilled-orders", {"category": category, "symbol": symbol})
+
+    async def uta_history_orders(self, category: str, symbol: str) -> list:
+        """The newest page (100) of the symbol's finished orders."""
+        return await self._list("/api/v3/trade/history-orders", {"category": category, "symbol": symbol, "limit": "100"})
+
+    async def uta_fills(self, category: str, order_id: str) -> list:
+        return await self._list("/api/v3/trade/fills", {"category": category, "orderId": order_id, "limit": "100"})
+
+    async def uta_positions(self) -> list:
+        return await self._list("/api/v3/position/current-position", {"category": PRODUCT_TYPE})
+
+    async def financial_records(self, kind: str, start_ms: int, end_ms: int, cursor: str | None = None) -> dict:
+        """One page (newest first) of USDT-futures records of one ``type`` in [start_ms, end_ms]
+        (at most 30 days apart): ``{"list": [...], "cursor"}``; ``cursor`` asks the next page."""
+        params = {"category": PRODUCT_TYPE, "type": kind, "startTime": str(start_ms), "endTime": str(end_ms),
+                  "limit": str(BILL_PAGE)}
+        if cursor:
+            params["cursor"] = cursor
+        return await self.signed("GET", "/api/v3/account/financial-records", params, idempotent=True) or {}

@@ -18,12 +18,18 @@ T/M; ``baseVolume`` this fill, ``accBaseVolume`` the order's total; status ``can
 page's example spells the client id ``clientOId``, the spot push and SDKs checked against the
 live futures push ``clientOid``: either is read. Its ``instId`` is the bare ``BTCUSDT``: the push's
 ``arg.instType`` says it is the perp (``BTCUSDT_UMCBL`` here).
+
+A unified trading account (UTA) is not served here: the v3 private socket is not spoken. The
+session offers no stream for an account known to be UTA, and this one refuses to start for an
+``auto`` account found to be UTA only at connect time, so the engine polls such an account's
+orders over REST.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from sequence_core.errors import SequenceError, StreamNotOffered
 from sequence_core.execution import OrderState, VenueFill
 from sequence_core.userstream import UserStream
 
@@ -60,7 +66,17 @@ class BitgetUserStream(UserStream):
         self.client, self.settings = client, settings
 
     async def url(self) -> str:
+        if await self._mode() == "uta":
+            raise StreamNotOffered("bitget: a unified trading account's orders are polled over REST "
+                                   "(the v3 private websocket is not used)")
         return private_url(self.settings)
+
+    async def _mode(self) -> str | None:
+        # a detection Bitget refuses (bad key, no network) is left to the login to report, as before
+        try:
+            return await self.client.account_mode(self.settings.get("account", "auto"))
+        except SequenceError:
+            return None
 
     def login(self) -> list:
         c = self.client

@@ -14,8 +14,9 @@ https://github.com/sieblyio/bitget-api/issues/94); this plugin uses v2 only. v2 
 the Classic account, which Bitget's docs call "in maintenance mode" receiving "only essential
 updates", recommending the Unified Trading Account (UTA, the v3 API)
 (https://www.bitget.com/api-doc/classic/intro); no date for retiring v2 or Classic accounts
-was found announced. An account upgraded to UTA trades through v3, which this plugin does
-not speak (execution.py).
+was found announced. An account upgraded to UTA trades through v3: ``[venues.bitget]
+account = "auto" | "classic" | "uta"`` (default auto: detected once, http.py) picks the API, and
+uta.py trades a UTA (spot and USDT-M perps, polled: no private websocket for it).
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -44,7 +45,8 @@ class BitgetVenue(Venue):
         return BitgetFeed(dict(settings))
 
     async def heartbeat(self, credentials, config):
-        """GET /api/v2/public/time, with credentials the signed spot assets, and the websocket."""
+        """GET /api/v2/public/time, with credentials the signed assets (v2 spot, or v3 for a
+        unified account), and the websocket."""
         from sequence_core.venues import probe
 
         from .http import DEFAULT_BASE_URL, BitgetClient
@@ -57,7 +59,8 @@ class BitgetVenue(Venue):
             try:
                 await client.server_time_ms()
                 if credentials.get("api_secret"):
-                    await client.assets()
+                    uta = await client.account_mode(config.get("account", "auto")) == "uta"
+                    await (client.uta_assets() if uta else client.assets())
             finally:
                 await client.close()
         return await probe(calls, "time + signed assets", self.market_data(config), INSTRUMENTS[0])
