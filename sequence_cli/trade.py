@@ -198,6 +198,9 @@ def status():
         line(f"engine {d['version']} running: pid {d['pid']}, 127.0.0.1:{d['port']}, up {d['uptime_s']}s")
         for mode, desk in d["desks"].items():
             line(f"  {mode}: {desk['working_graphs']} working graph(s), source {desk['source']}, venues {', '.join(desk['venues']) or '—'}")
+            for sock in desk.get("sockets", []):
+                note = f" ({sock['error']})" if sock["error"] and sock["state"] != "live" else ""
+                line(f"    {sock['name']}: {sock['state']}, {sock['reconnects']} reconnect(s){note}")
             journal = desk.get("journal") or {}
             if not journal.get("committing", True):
                 line(f"  {mode}: the journal cannot commit ({journal['error']}; {journal['failed_commits']} attempt(s) in a row): "

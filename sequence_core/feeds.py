@@ -223,7 +223,7 @@ class VenueFeed:
 
 
 class FeedStats(msgspec.Struct):
-    state: str = "connecting"      # connecting | live | resyncing | down
+    state: str = "connecting"      # connecting | live | resyncing | down | off (not offered)
     connected_ns: int = 0
     last_message_ns: int = 0
     messages: int = 0

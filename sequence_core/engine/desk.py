@@ -109,6 +109,14 @@ class Desk:
         instruments = {i.venue_symbol: i for i in self.venues[venue].instruments()}
         self.streams[venue] = [UserStreamRunner(s, lambda: instruments, self.on_stream, connected).start() for s in streams]
 
+    def sockets(self) -> list[dict]:
+        """Each websocket the desk keeps (venue market-data feeds, private order streams) and
+        its state, for ``engine status``: whether books and fills arrive pushed or polled."""
+        runners = list(getattr(self.source, "runners", {}).values())
+        runners += [r for streams in self.streams.values() for r in streams]
+        return [{"name": r.name, "state": r.stats.state, "reconnects": r.stats.reconnects, "gaps": r.stats.gaps,
+                 "error": r.stats.error} for r in runners]
+
     def on_stream(self, states: list[OrderState]) -> None:
         """Order updates pushed by a venue: applied like a poll answer (fills counted once)."""
         for state in states:

@@ -130,7 +130,8 @@ class Engine:
         desks = {}
         for mode, d in self.desks.items():
             desks[mode] = {"working_graphs": len(d.runtimes), "running_policies": len(d.runners),
-                           "venues": sorted(d.sessions), "source": d.source.label(), "journal": d.journal.health}
+                           "venues": sorted(d.sessions), "source": d.source.label(), "journal": d.journal.health,
+                           "sockets": d.sockets()}
         return _json({"version": __version__, "pid": os.getpid(), "started_ns": self.started_ns,
                       "uptime_s": round((time.time_ns() - self.started_ns) / 1e9, 1), "desks": desks})
 
