@@ -10,7 +10,14 @@ as the reason-code table says, 42901 with HTTP 429. Field names are the docs' ex
 payloads (public-get-book, public-get-tickers, public-get-instruments, private-get-order-detail,
 private-get-trades, private-user-balance, private-create-order-dma, private-amend-order).
 Orders match a fixed book (asks 91000.00 x 2 BTC, bids 90990.00 x 2 BTC), taker fee 0.5%,
-charged negative in the asset received (BTC for buys, USD for sells).
+charged negative in the asset received (BTC for buys, USD for sells). Perpetuals (``*-PERP``,
+the ticks and lots of ``public/get-instruments``) match the same book, fees in USD (0.05%
+taker, 0.034% maker), and fills move one net cross position per perp, served by
+``private/get-positions`` (``quantity`` signed, ``open_pos_cost``, ``open_position_pnl`` at the
+mid) beside any ``isolated`` rows a test adds. ``private/get-transactions`` serves the
+journal rows of ``add_funding`` (SESSION_SETTLE-shaped: the money in ``realized_pnl``),
+filtered by ``journal_type`` and [start_time, end_time) in ms or ns, newest first, at most
+``limit``.
 Websocket ``/exchange/v1/market``: ``subscribe`` answered, then ``book`` snapshots (``u``) and
 ``book.update`` deltas (``u``, ``pu``), ``trade`` messages, ``public/heartbeat`` whose
 ``public/respond-heartbeat`` answers are recorded. Faults: ``rate_limit_next``,
@@ -34,6 +41,10 @@ from sequence_core.testing import FakeVenueServer, signed
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 TAKER = Decimal("0.005")
 MAKER = Decimal("0.0025")
+PERP_TAKER, PERP_MAKER = Decimal("0.0005"), Decimal("0.00034")
+# (price tick, quantity tick) per instrument; other spot books as BTC_USD
+STEPS = {"BTC_USD": ("0.01", "0.00001"), "BTCUSD-PERP": ("0.1", "0.0001"), "ETHUSD-PERP": ("0.01", "0.0001"),
+         "SOLUSD-PERP": ("0.01", "0.01")}
 LIVE = ("NEW", "ACTIVE")
 
 
@@ -76,6 +87,10 @@ class FakeCryptocom(FakeVenueServer):
         self.bodies: list[dict] = []
         self.private: list = []                       # authenticated user sockets subscribed to orders and trades
         self.logins: list[bool] = []
+        self.positions: dict[str, list[Decimal]] = {}     # perp -> [signed quantity, open position cost]
+        self.isolated: list[dict] = []                    # isolated position rows a test adds
+        self.journal: list[dict] = []                     # get-transactions rows (add_funding)
+        self.transaction_queries: list[dict] = []
         self._ids = itertools.count(7000)
 
     # -- auth ----------------------------------------------------------------------------------------
@@ -114,6 +129,8 @@ class FakeCryptocom(FakeVenueServer):
                               ("get-order-detail", self.detail), ("get-open-orders", self.open_orders),
                               ("get-trades", self.get_trades)):
             r.add_post(f"/exchange/v1/private/{name}", handler)
+        r.add_post("/exchange/v1/private/get-positions", self.get_positions)
+        r.add_post("/exchange/v1/private/get-transactions", self.get_transactions)
         return app
 
     # -- public --------------------------------------------------------------------------------------
@@ -123,7 +140,10 @@ class FakeCryptocom(FakeVenueServer):
                  "qty_tick_size": "0.00001", "max_leverage": "50", "tradable": True, "expiry_timestamp_ms": "0"},
                 {"symbol": "BTCUSD-PERP", "inst_type": "PERPETUAL_SWAP", "display_name": "BTCUSD Perpetual",
                  "base_ccy": "BTC", "quote_ccy": "USD", "quote_decimals": "1", "quantity_decimals": "4",
-                 "price_tick_size": "0.1", "qty_tick_size": "0.0001", "max_leverage": "100", "tradable": True}]
+                 "price_tick_size": "0.1", "qty_tick_size": "0.0001", "max_leverage": "100", "tradable": True},
+                {"symbol": "ETHUSD-PERP", "inst_type": "PERPETUAL_SWAP", "display_name": "ETHUSD Perpetual",
+                 "base_ccy": "ETH", "quote_ccy": "USD", "quote_decimals": "2", "quantity_decimals": "4",
+                 "price_tick_size": "0.01", "qty_tick_size": "0.0001", "max_leverage": "100", "tradable": True}]
         return answer("public/get-instruments", 1, {"data": data})
 
     def _sides(self):
@@ -200,7 +220,11 @@ class FakeCryptocom(FakeVenueServer):
         def go():
             order, q, now = self.orders[cid], Decimal(qty), self.now_ms()
             price = Decimal(order["limit_price"])
-            fee, ccy = (-(q * MAKER), "BTC") if order["side"] == "BUY" else (-(q * price * MAKER), "USD")
+            if order["instrument_name"].endswith("-PERP"):
+                fee, ccy = -(q * price * PERP_MAKER), "USD"
+                self._move(order, q, price)
+            else:
+                fee, ccy = (-(q * MAKER), "BTC") if order["side"] == "BUY" else (-(q * price * MAKER), "USD")
             trade = {"traded_quantity": f"{q:f}", "traded_price": order["limit_price"], "fees": f"{fee:f}",
                      "order_id": order["order_id"], "trade_id": str(next(self._ids)), "client_oid": cid, "taker_side": "MAKER",
                      "side": order["side"], "instrument_name": order["instrument_name"], "fee_instrument_name": ccy,
@@ -216,10 +240,11 @@ class FakeCryptocom(FakeVenueServer):
     def _snapshot(self, subscription: str) -> dict:
         bids, asks = self._sides()
         return {"id": -1, "method": "subscribe", "code": 0,
-                "result": {"instrument_name": "BTC_USD", "subscription": subscription, "channel": "book", "depth": 50,
+                "result": {"instrument_name": subscription.split(".")[1], "subscription": subscription, "channel": "book",
+                           "depth": 50,
                            "data": [{"asks": asks, "bids": bids, "t": self.now_ms(), "tt": self.now_ms(), "u": self.seq}]}}
 
-    def push_book(self, bids=None, asks=None) -> None:
+    def push_book(self, bids=None, asks=None, instrument: str = "BTC_USD") -> None:
         """Change the book and send the delta (size "0" deletes), from any thread."""
         def go():
             for side, changes in ((self.bids, bids or {}), (self.asks, asks or {})):
@@ -234,17 +259,17 @@ class FakeCryptocom(FakeVenueServer):
             update = {"bids": [[p, s, "1"] for p, s in (bids or {}).items()],
                       "asks": [[p, s, "1"] for p, s in (asks or {}).items()]}
             self.broadcast({"id": -1, "method": "subscribe", "code": 0,
-                            "result": {"instrument_name": "BTC_USD", "subscription": "book.BTC_USD.50",
+                            "result": {"instrument_name": instrument, "subscription": f"book.{instrument}.50",
                                        "channel": "book.update", "depth": 50,
                                        "data": [{"update": update, "t": self.now_ms(), "tt": self.now_ms(),
                                                  "u": self.seq, "pu": prev}]}})
         self.soon(go)
 
-    def push_trade(self, price: str, qty: str, side: str) -> None:
+    def push_trade(self, price: str, qty: str, side: str, instrument: str = "BTC_USD") -> None:
         self.broadcast({"id": -1, "method": "subscribe", "code": 0,
-                        "result": {"instrument_name": "BTC_USD", "subscription": "trade.BTC_USD", "channel": "trade",
+                        "result": {"instrument_name": instrument, "subscription": f"trade.{instrument}", "channel": "trade",
                                    "data": [{"d": str(next(self._ids)), "t": self.now_ms(), "p": price, "q": qty,
-                                             "s": side, "i": "BTC_USD"}]}})
+                                             "s": side, "i": instrument}]}})
 
     def push_heartbeat(self, hid: int) -> None:
         self.broadcast({"id": hid, "method": "public/heartbeat", "code": 0})
@@ -285,15 +310,20 @@ class FakeCryptocom(FakeVenueServer):
         cid = p.get("client_oid", str(p.get("_id")))
         if cid in self.orders and self.orders[cid]["status"] in LIVE + ("FILLED",):
             return answer(m, rid, code=204, message="DUPLICATE_CLORDID", status=400)
-        qty = Decimal(p["quantity"])
-        if qty <= 0 or (qty / Decimal("0.00001")) % 1:
+        qty, (tick, lot) = Decimal(p["quantity"]), STEPS.get(p["instrument_name"], STEPS["BTC_USD"])
+        perp = p["instrument_name"].endswith("-PERP")
+        if qty <= 0 or (qty / Decimal(lot)) % 1:
             return answer(m, rid, code=213, message="INVALID_ORDERQTY", status=400)
         px = Decimal(p["price"]) if "price" in p else None
-        if px is not None and (px <= 0 or (px / Decimal("0.01")) % 1):
+        if px is not None and (px <= 0 or (px / Decimal(tick)) % 1):
             return answer(m, rid, code=308, message="INVALID_PRICE", status=400)
+        if perp and any(k in p for k in ("isolation_id", "leverage", "isolated_margin_amount")):
+            return answer(m, rid, code=40001, message="BAD_REQUEST", status=400)      # the adapter never asks isolated
         if "POST_ONLY" in p.get("exec_inst", []) and p.get("time_in_force") != "GOOD_TILL_CANCEL":
             return answer(m, rid, code=43005, message="POST_ONLY_REJ", status=500)
-        if (p["side"] == "BUY" and qty * (px or ASK) > 100000) or (p["side"] == "SELL" and qty > 1):
+        if perp and qty * (px or ASK) > 1_000_000:                   # past the margin the account has
+            return answer(m, rid, code=306, message="INSUFFICIENT_AVAILABLE_BALANCE", status=500)
+        if not perp and ((p["side"] == "BUY" and qty * (px or ASK) > 100000) or (p["side"] == "SELL" and qty > 1)):
             return answer(m, rid, code=306, message="INSUFFICIENT_AVAILABLE_BALANCE", status=500)
         oid, now = str(next(self._ids)), self.now_ms()
         order = self._order(p, oid, now)
@@ -316,7 +346,11 @@ class FakeCryptocom(FakeVenueServer):
 
     def _fill(self, order: dict, qty: Decimal, price: Decimal, now: int) -> None:
         buy = order["side"] == "BUY"
-        fee, ccy = (-(qty * TAKER), "BTC") if buy else (-(qty * price * TAKER), "USD")
+        if order["instrument_name"].endswith("-PERP"):
+            fee, ccy = -(qty * price * PERP_TAKER), "USD"
+            self._move(order, qty, price)
+        else:
+            fee, ccy = (-(qty * TAKER), "BTC") if buy else (-(qty * price * TAKER), "USD")
         self.trades.append({"account_id": order["account_id"], "event_date": "2026-11-24", "journal_type": "TRADING",
                             "traded_quantity": f"{qty:f}", "traded_price": f"{price:f}", "fees": f"{fee:f}",
                             "fee_credits": "0", "order_id": order["order_id"], "trade_id": str(next(self._ids)),
@@ -381,3 +415,55 @@ class FakeCryptocom(FakeVenueServer):
         data = [t for t in self.trades if t["instrument_name"] == p.get("instrument_name")
                 and int(t["create_time_ns"]) >= start_ns]
         return answer("private/get-trades", p["_id"], {"data": data[-int(p.get("limit", 100)):]})
+
+    # -- perpetuals ------------------------------------------------------------------------------------
+    def _move(self, order: dict, qty: Decimal, price: Decimal) -> None:
+        """A perp fill on the net cross position: adding keeps the average, reducing keeps it
+        for what stays, crossing zero opens the rest at the fill price."""
+        held, cost = self.positions.get(order["instrument_name"], [Decimal(0), Decimal(0)])
+        q = qty if order["side"] == "BUY" else -qty
+        after = held + q
+        if not held or (held > 0) == (q > 0):
+            cost += q * price
+        elif after and (after > 0) != (held > 0):
+            cost = after * price
+        else:
+            cost = cost * after / held
+        self.positions[order["instrument_name"]] = [after, cost]
+
+    @signed
+    async def get_positions(self, request, p):
+        mid = (ASK + BID) / 2
+        rows = [{"account_id": "52e7c00f-1324-5a6z-bfgt-de445bde21a5", "quantity": f"{q:f}", "cost": f"{c:f}",
+                 "open_pos_cost": f"{c:f}", "open_position_pnl": f"{mid * q - c:f}", "session_pnl": f"{mid * q - c:f}",
+                 "update_timestamp_ms": str(self.now_ms()), "instrument_name": name, "type": "PERPETUAL_SWAP"}
+                for name, (q, c) in self.positions.items() if q] + self.isolated
+        if p.get("instrument_name"):
+            rows = [r for r in rows if r["instrument_name"] == p["instrument_name"]]
+        return answer("private/get-positions", p["_id"], {"data": rows})
+
+    def add_funding(self, instrument: str, amount: str, ts_ms: int, isolation_id: str = "") -> dict:
+        """A FUNDING journal row, shaped as the docs' SESSION_SETTLE example (money in realized_pnl)."""
+        row = {"account_id": "88888888-8888-8888-8888-000000000123", "event_date": "2026-12-07", "journal_type": "FUNDING",
+               "journal_id": str(next(self._ids)), "transaction_qty": "0", "transaction_cost": "0.000000",
+               "realized_pnl": amount, "trade_match_id": "0", "event_timestamp_ms": str(ts_ms),
+               "event_timestamp_ns": str(ts_ms * 1_000_000 + 123), "client_oid": "", "taker_side": "",
+               "instrument_name": instrument}
+        if isolation_id:
+            row.update(isolation_id=isolation_id, isolation_type="ISOLATED_MARGIN")
+        self.journal.append(row)
+        return row
+
+    @signed
+    async def get_transactions(self, request, p):
+        def ns(value, default):
+            v = int(value) if value not in (None, "") else default
+            return v * 1_000_000 if v < 10**15 else v
+        self.transaction_queries.append(p)
+        end = ns(p.get("end_time"), self.now_ms())
+        start = ns(p.get("start_time"), end - 86_400_000_000_000)
+        rows = [r for r in self.journal if start <= int(r["event_timestamp_ns"]) < end
+                and r["journal_type"] == p.get("journal_type", r["journal_type"])
+                and r["instrument_name"] == p.get("instrument_name", r["instrument_name"])]
+        rows.sort(key=lambda r: -int(r["event_timestamp_ns"]))
+        return answer("private/get-transactions", p["_id"], {"data": rows[:min(int(p.get("limit", 100)), 100)]})

@@ -113,7 +113,8 @@ def test_market_sell_and_balances(fake):
     state, balances = asyncio.run(using(session(fake), work))
     assert state.status == "FILLED" and state.fills[0].fee == Decimal("0.25") * Decimal("90990.00") * Decimal("0.005")
     assert fake.bodies[0]["params"]["type"] == "MARKET" and "price" not in fake.bodies[0]["params"]
-    assert balances == {"BTC": Decimal("1"), "USD": Decimal("99750")}        # quantity less reserved_qty
+    assert balances == {"BTC": Decimal("1"), "USD": Decimal("99750"),          # quantity less reserved_qty
+                        "USD:perp-margin": Decimal("190750.00")}                # total_available_balance
 
 
 def test_resting_amend_native_then_cancel(fake):
@@ -330,3 +331,151 @@ def test_a_refused_user_auth_never_shows_the_secret(fake):
     error = refused_login(user_stream(fake, secret="not-the-secret-xyz"), INSTRUMENTS).runner.stats.error
     assert "refused the private websocket login" in error and "not-the-secret-xyz" not in error
     assert fake.logins[0] is False and fake.private == []
+
+
+# -- perpetuals ---------------------------------------------------------------------------------------
+BTC_PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD-PERP")
+ETH_PERP = next(i for i in INSTRUMENTS if i.symbol == "ETH-USD-PERP")
+
+
+def perp_node(n=0, side="buy", qty="0.5", price="91000.0", kind="ioc", symbol="BTC-USD-PERP"):
+    gid = "graph_00000000beef"
+    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "cryptocom", symbol, side, Decimal(qty),
+                     Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def sent(fake, method="private/create-order") -> list[dict]:
+    return [b["params"] for b in fake.bodies if b["method"] == method]
+
+
+def test_a_perp_buy_then_sell_trades_the_cross_position_with_usd_fees(fake):
+    async def work(s):
+        bought = await s.place(perp_node(), BTC_PERP)
+        long = await s.positions()
+        sold = await s.place(perp_node(1, side="sell", qty="0.8", price=None, kind="market"), BTC_PERP)
+        return bought, long, sold, await s.positions()
+    bought, long, sold, short = asyncio.run(using(session(fake), work))
+    assert bought.status == sold.status == "FILLED"
+    (f,) = bought.fills
+    assert (f.price, f.qty, f.fee, f.fee_asset) == (Decimal("91000.0"), Decimal("0.5"), Decimal("22.75"), "USD")  # 0.05%
+    order = sent(fake)[0]
+    assert (order["instrument_name"], order["quantity"], order["time_in_force"]) == ("BTCUSD-PERP", "0.5", "IMMEDIATE_OR_CANCEL")
+    assert not {"isolation_id", "leverage", "isolated_margin_amount"} & set(order)        # cross margin: nothing isolated
+    # the position check comes before each perp order, for that perp
+    methods = [b["method"] for b in fake.bodies]
+    assert methods[:2] == ["private/get-positions", "private/create-order"]
+    assert sent(fake, "private/get-positions")[0] == {"instrument_name": "BTCUSD-PERP"}
+    (p,) = long
+    assert (p.venue_symbol, p.qty, p.entry_price, p.unrealized_pnl) == ("BTCUSD-PERP", Decimal("0.5"), Decimal("91000"),
+                                                                         Decimal("-2.5"))    # at the 90995 mid
+    assert (p.mark_price, p.margin, p.liquidation_price) == (None, None, None)            # the call gives none of them
+    (p,) = short
+    assert (p.qty, p.entry_price) == (Decimal("-0.3"), Decimal("90990"))                  # flipped at the bid
+
+
+def test_a_resting_perp_order_is_found_amended_listed_and_cancelled(fake):
+    async def work(s):
+        n = perp_node(2, price="90000.0", kind="post_only")
+        placed = await s.place(n, BTC_PERP)
+        amended = await s.amend(n, BTC_PERP, Decimal("89000.5"), Decimal("0.4"))
+        found = await s.order_state(n.client_order_id, BTC_PERP)
+        listed = await s.open_orders(BTC_PERP)
+        spot_listed = await s.open_orders(BTC)
+        cancelled = await s.cancel(n, BTC_PERP)
+        return placed, amended, found, listed, spot_listed, cancelled
+    placed, amended, found, listed, spot_listed, cancelled = asyncio.run(using(session(fake), work))
+    assert placed.status == "NEW" and sent(fake)[0]["exec_inst"] == ["POST_ONLY"]
+    assert amended.mode == "native_atomic" and (amended.state.price, amended.state.qty) == (Decimal("89000.5"), Decimal("0.4"))
+    assert found.venue_order_id == placed.venue_order_id and found.client_order_id == perp_node(2).client_order_id
+    assert [o.client_order_id for o in listed] == [perp_node(2).client_order_id] and spot_listed == []
+    assert sent(fake, "private/get-open-orders")[0] == {"instrument_name": "BTCUSD-PERP"}
+    assert cancelled.status == "CANCELLED"
+
+
+def test_an_isolated_position_on_the_perp_is_refused_before_sending(fake):
+    fake.isolated = [unwrap(doc("rest_get_positions.json"))["data"][1]]        # the docs' isolated BTCUSD-PERP row
+
+    async def work(s):
+        with pytest.raises(InvalidOrder, match=r"isolated-margin BTCUSD-PERP position \(isolation_id 19848526") as err:
+            await s.place(perp_node(3), BTC_PERP)
+        # an order on another perp is not held back
+        other = await s.place(perp_node(4, qty="0.1", price="90000.00", kind="limit", symbol="ETH-USD-PERP"), ETH_PERP)
+        return str(err.value), other, await s.positions()
+    message, other, positions = asyncio.run(using(session(fake), work))
+    assert "cross-margin position only" in message
+    assert [o["instrument_name"] for o in sent(fake)] == ["ETHUSD-PERP"]          # the BTC order was never sent
+    assert other.status == "NEW"
+    assert positions == []                                                       # the isolated row is not ours
+
+
+def test_funding_payments_come_from_the_funding_journal_oldest_first(fake):
+    now = fake.now_ms()
+    since = (now - 3_600_000) * 1_000_000
+    fake.add_funding("BTCUSD-PERP", "-9", now - 7_200_000)                      # before since
+    paid = fake.add_funding("BTCUSD-PERP", "-1.25", now - 1_000)
+    got = fake.add_funding("ETHUSD-PERP", "0.40", now - 500)
+    fake.add_funding("BTCUSD-PERP", "-3", now - 400, isolation_id="19848526")   # an isolated position's
+    fake.add_funding("BTCUSD-PERP", "0", now - 300)                             # moved nothing
+
+    payments = asyncio.run(using(session(fake), lambda s: s.funding_payments(since)))
+    assert [(p.payment_id, p.venue_symbol, p.asset, p.amount, p.venue_ts_ns) for p in payments] == [
+        (f"{paid['journal_id']}:BTCUSD-PERP", "BTCUSD-PERP", "USD", Decimal("-1.25"), int(paid["event_timestamp_ns"])),
+        (f"{got['journal_id']}:ETHUSD-PERP", "ETHUSD-PERP", "USD", Decimal("0.40"), int(got["event_timestamp_ns"]))]
+    (q,) = fake.transaction_queries
+    assert (q["journal_type"], q["start_time"], q["limit"]) == ("FUNDING", str(since), 100)
+
+
+def test_funding_walks_every_page_and_keeps_each_payment_once(fake):
+    now = fake.now_ms()
+    for n in range(115):             # hourly funding on two perps: the same instant for both
+        for inst in ("BTCUSD-PERP", "ETHUSD-PERP"):
+            fake.add_funding(inst, "-0.01", now - (n + 1) * 3_600_000)
+    payments = asyncio.run(using(session(fake), lambda s: s.funding_payments((now - 200 * 3_600_000) * 1_000_000)))
+    assert len(payments) == 230 and len({p.payment_id for p in payments}) == 230
+    assert [p.venue_ts_ns for p in payments] == sorted(p.venue_ts_ns for p in payments)
+    assert len(fake.transaction_queries) == 3
+    # each next page ends one ns past the previous page's oldest row: rows of that instant are asked again
+    ends = [int(q["end_time"]) for q in fake.transaction_queries]
+    assert ends[1] == min(int(r["event_timestamp_ns"]) for r in fake.journal[:100]) + 1     # journal: newest first
+
+
+def test_documented_positions_payload_parses():
+    from sequence_venue_cryptocom.execution import _isolated, _position
+
+    cross, isolated = unwrap(doc("rest_get_positions.json"))["data"]
+    p = _position(cross)
+    assert (p.venue_symbol, p.qty, p.unrealized_pnl) == ("BTCUSD-PERP", Decimal("-0.1984"), Decimal("-497.743736"))
+    assert p.entry_price == Decimal("-10159.352200") / Decimal("-0.1984")              # open_pos_cost / quantity
+    assert not _isolated(cross) and _isolated(isolated)
+
+
+def test_perp_books_and_trades_come_on_the_same_market_socket(fake):
+    async def go():
+        runner = FeedRunner(feed_for(fake), [BTC, BTC_PERP]).start()
+        try:
+            await until(lambda: runner.book(BTC) is not None and runner.book(BTC_PERP) is not None, what="both snapshots")
+            fake.push_trade("91000.0", "0.25", "BUY", instrument="BTCUSD-PERP")
+            await until(lambda: runner.trades["BTCUSD-PERP"], what="perp trade")
+            return runner.book(BTC_PERP), runner.trades["BTCUSD-PERP"][0]
+        finally:
+            await runner.stop()
+    book, trade = asyncio.run(go())
+    assert {("subscribe", "book.BTCUSD-PERP.50"), ("subscribe", "trade.BTCUSD-PERP")} <= set(fake.subscriptions)
+    assert book.best_bid.price == Decimal("90990.00") and (trade.side, trade.size) == (1, Decimal("0.25"))
+
+
+def test_a_resting_perp_fill_arrives_on_the_user_stream_with_its_usd_fee(fake):
+    async def go():
+        s = session(fake)
+        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live and fake.private, what="authenticated and subscribed")
+            await s.place(perp_node(5, price="90000.0", kind="limit"), BTC_PERP)
+            fake.fill_resting(perp_node(5).client_order_id, "0.2")
+            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
+        await s.close()
+        return probe.states
+    states = asyncio.run(go())
+    (fill,) = states[-1].fills
+    assert (fill.price, fill.qty, fill.liquidity, fill.fee_asset) == (Decimal("90000.0"), Decimal("0.2"), "maker", "USD")
+    assert fill.fee == Decimal("0.2") * Decimal("90000.0") * Decimal("0.00034")
+    assert fake.positions["BTCUSD-PERP"][0] == Decimal("0.2")

@@ -3,6 +3,7 @@ connect, venues (REST + websocket heartbeat), quote from the live source, buy, a
 amended in place, cancel, fills, and a refusal the user can read."""
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,62 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_user_stream(worl
     cid = next(k for k, o in server.orders.items() if o["status"] == "ACTIVE")
     check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "0.02", "80000.00",
                       lambda: len([b for b in server.bodies if b.get("method") == "private/get-order-detail"]))
+
+
+def test_a_perp_quote_buy_and_sell_reach_live_positions(world):
+    cli, server = world
+    q = cli.json("quote", "BTC-USD-PERP")
+    row = (q.get("venues") or q.get("rows"))[0]
+    assert (row["venue"], row["bid"], row["ask"]) == ("cryptocom", "90990.0", "91000.0")       # at the perp's tick
+    d = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")
+    assert d["graph"]["status"] == "FILLED"
+    assert [(f["price"], f["qty"], f["fee_asset"]) for f in d["fills"]] == [("91000.00", "0.5", "USD")]
+    placed = [b["params"] for b in server.bodies if b["method"] == "private/create-order"]
+    assert placed[-1]["instrument_name"] == "BTCUSD-PERP"
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(r["instrument"], r["venue"], r["kind"], r["qty"], r["entry"]) for r in rows] == \
+        [("BTC-USD-PERP", "cryptocom", "perp", "0.5", "91000")]
+    cli.json("sell", "BTC-USD-PERP", "0.8", "--venue", "cryptocom")                  # flips to short 0.3
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(r["qty"], r["entry"]) for r in rows] == [("-0.3", "90990")]
+
+
+def test_a_perp_order_beside_an_isolated_position_is_refused_with_what_to_change(world):
+    cli, server = world
+    server.isolated = [{"account_id": "a", "quantity": "0.1", "cost": "9100", "open_position_pnl": "0",
+                        "open_pos_cost": "9100", "session_pnl": "0", "update_timestamp_ms": "1",
+                        "instrument_name": "BTCUSD-PERP", "type": "PERPETUAL_SWAP", "isolation_id": "19848526",
+                        "isolation_type": "ISOLATED_MARGIN"}]
+    graph = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")["graph"]
+    assert graph["status"] == "REJECTED" and "isolated-margin BTCUSD-PERP position" in graph["reason"]
+    assert "cross-margin position only" in graph["reason"]
+    assert ("POST", "/exchange/v1/private/create-order") not in server.requests
+
+
+def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
+    """The engine reads funding as it starts where the ledger holds a perp: Crypto.com's
+    FUNDING journal rows from the first perp fill on reach realized P&L, each once."""
+    import sqlite3
+
+    cli, server = world
+    assert cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")["graph"]["status"] == "FILLED"
+    before = Decimal(cli.json("positions")["summary"]["realized_pnl"])
+    now = server.now_ms()
+    server.add_funding("BTCUSD-PERP", "-7", now - 3_600_000)          # before the ledger held the perp: not its own
+    paid = server.add_funding("BTCUSD-PERP", "-1.25", now + 1)
+    got = server.add_funding("BTCUSD-PERP", "0.40", now + 2)
+    server.add_funding("DOGEUSD-PERP", "9", now + 3)                  # a perp this adapter does not list: skipped
+    for _ in range(2):                                                # read twice, kept once
+        server.transaction_queries.clear()
+        cli.restart_engine()
+        LiveCli.wait(lambda: server.transaction_queries, "the engine's funding read", timeout_s=10)
+        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
+                     "the funding in realized P&L", timeout_s=10)
+    db = sqlite3.connect(cli.home / "journal.db")
+    try:
+        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
+    finally:
+        db.close()
+    assert rows == [(f"{paid['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "-1.25"),
+                    (f"{got['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "0.40")]
+    assert {q["journal_type"] for q in server.transaction_queries} == {"FUNDING"}

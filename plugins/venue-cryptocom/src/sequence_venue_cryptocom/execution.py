@@ -1,4 +1,5 @@
-"""Crypto.com Exchange spot execution session: the engine's node orders as ``private/create-order``.
+"""Crypto.com Exchange execution session, spot and USD perpetuals: the engine's node orders as
+``private/create-order`` (the same call for both; the instrument name says which book).
 
 Order types (https://exchange-developer.crypto.com/exchange/v1/docs/api/rest/private-create-order-dma):
 ``market`` -> ``type`` MARKET with ``quantity`` in base (the exchange also takes ``notional``
@@ -19,17 +20,59 @@ its creation, filtered by ``order_id``, and only when ``cumulative_quantity`` gr
 is negative when charged, in ``fee_instrument_name``, and is reported in that asset as charged
 (a buy's fee in the base is taken from the base received: the ledger takes it from that
 holding, TCA counts it at the fill price); fills and order changes also arrive on the user websocket (stream.py).
-Perpetuals are not traded here yet.
+
+Perpetuals (``BTCUSD-PERP``, ...; symbols.py): same order types, ``quantity`` in the base coin,
+fees in USD. Crypto.com keeps one position per perp on the account's cross margin ("Smart
+Cross Margin": no hedge mode exists), and an order without ``isolation_id`` trades that cross
+position (private-create-order-dma: ``isolation_id``, ``leverage`` and
+``isolated_margin_amount`` are only for isolated positions; this adapter never sends them).
+An isolated position on the same perp would be left alone by our orders, which the ledger
+would take for closing it; so before each perp order the session reads
+``private/get-positions`` for that perp and refuses, with what to change, when it holds an
+isolated one (a row with ``isolation_id`` / ``isolation_type`` ISOLATED_MARGIN:
+https://exchange-developer.crypto.com/exchange/v1/docs/api/rest/private-get-positions).
+``positions()`` reads the same call: ``quantity`` signed (the docs' example short is
+"-0.1984" with a negative ``cost``), ``open_pos_cost`` / ``quantity`` as the entry (Crypto.com
+resets it to the mark at each session end, so it is the session's average price),
+``open_position_pnl`` as unrealised P&L; the call gives no mark, margin or liquidation price
+(cross margin is account-wide: ``total_position_im`` in ``private/user-balance``). Isolated
+rows are left out (and logged): this adapter does not trade them.
+Margin: ``private/user-balance``'s ``total_available_balance`` ("Balance that user can open
+new order (Margin Balance - Initial Margin)", in the wallet's ``instrument_name``, USD, with
+every collateral coin counted after its haircut) is reported as perp margin
+(``sequence_core.execution.perp_margin``): a perp order is checked against it, not against
+spot USD.
+
+Funding (``funding_payments``): ``private/get-transactions`` with ``journal_type`` FUNDING
+(the enum of private-get-transactions), ``start_time`` = since (ns, inclusive), ``end_time``
+(ns, exclusive) and ``limit`` 100, the newest rows "before end_time": the walk moves
+``end_time`` to one ns past the oldest row of each full page (rows of that nanosecond come
+again and are kept once) until a page comes back short; past FUNDING_REQUESTS it raises
+rather than return part (a newest-first walk cut short would drop the oldest payments). The
+docs give no FUNDING row: its reading is the one of their SESSION_SETTLE example, the other
+per-position cash flow (``transaction_qty`` and ``transaction_cost`` 0, the money in
+``realized_pnl``, signed: received > 0), with the perp in ``instrument_name``, the time in
+``event_timestamp_ns``. The payment id is ``journal_id`` and
+the perp: the docs' example shows one ``journal_id`` on two rows (a cross and an isolated
+position), so the id alone is not unique. Isolated rows and rows that moved nothing are
+skipped. The coin is the wallet's, USD.
 """
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
-from sequence_core.errors import InvalidOrder, OrderNotFound
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
+                                     perp_margin)
+from sequence_core.market import plain
 
 from .http import DESCRIPTIONS, CryptocomClient, DuplicateClientId
+
+log = logging.getLogger("sequence.venue.cryptocom")
+FUNDING_REQUESTS = 50            # get-transactions pages per funding_payments() call
+PAGE = 100                       # get-transactions' largest limit
 
 STATUS = {"PENDING": "NEW", "NEW": "NEW", "ACTIVE": "NEW", "FILLED": "FILLED", "CANCELED": "CANCELLED",
           "REJECTED": "REJECTED", "EXPIRED": "EXPIRED"}
@@ -59,6 +102,26 @@ def _state(o: dict, fills: tuple = ()) -> OrderState:
                       qty=Decimal(o["quantity"]) if o.get("quantity") else None)
 
 
+def _dec(value) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
+
+
+def _isolated(row: dict) -> bool:
+    return bool(row.get("isolation_id") or row.get("isolation_type"))
+
+
+def _position(p: dict) -> VenuePosition:
+    qty, cost = Decimal(p["quantity"]), _dec(p.get("open_pos_cost"))
+    entry = Decimal(plain(cost / qty)) if cost is not None else None
+    return VenuePosition(p["instrument_name"], qty, entry, None, _dec(p.get("open_position_pnl")))
+
+
+def _funding(row: dict) -> FundingPayment:
+    ts = int(row.get("event_timestamp_ns") or int(row.get("event_timestamp_ms") or 0) * 1_000_000)
+    return FundingPayment(f"{row['journal_id']}:{row['instrument_name']}", row["instrument_name"], "USD",
+                          Decimal(row.get("realized_pnl") or "0"), ts)
+
+
 class CryptocomSession(ExecutionSession):
     venue = "cryptocom"
     amend_mode = "native_atomic"
@@ -68,9 +131,21 @@ class CryptocomSession(ExecutionSession):
         self._fills: dict[str, tuple[Decimal, tuple]] = {}     # order id -> (filled qty, fills) read
 
     def _name(self, inst) -> str:
-        if inst.kind != "crypto":
-            raise InvalidOrder(f"cryptocom: {inst.symbol} is a perpetual; this adapter trades spot books only so far")
+        if inst.kind not in ("crypto", "perp"):
+            raise InvalidOrder(f"cryptocom: {inst.symbol} is not a spot or perpetual book")
         return inst.venue_symbol
+
+    async def _check_cross(self, inst) -> None:
+        """Refuse a perp order while the account holds an isolated position on that perp (see
+        the module docstring): ours would trade the cross position beside it."""
+        isolated = [p for p in await self.client.positions(inst.venue_symbol)
+                    if _isolated(p) and Decimal(p.get("quantity") or "0")]
+        if isolated:
+            p = isolated[0]
+            raise InvalidOrder(f"cryptocom: the account holds an isolated-margin {inst.venue_symbol} position "
+                               f"(isolation_id {p.get('isolation_id')}, {p['quantity']}); this adapter trades the "
+                               f"cross-margin position only: close the isolated one (or move it to cross margin) "
+                               f"in Crypto.com Exchange first")
 
     async def place(self, node, instrument) -> OrderState:
         params = {"instrument_name": self._name(instrument), "side": node.side.upper(), "quantity": f"{node.qty:f}",
@@ -83,6 +158,8 @@ class CryptocomSession(ExecutionSession):
                 params["time_in_force"] = "IMMEDIATE_OR_CANCEL"
             elif node.order_type == "post_only":
                 params["exec_inst"] = ["POST_ONLY"]
+        if instrument.kind == "perp":
+            await self._check_cross(instrument)
         try:
             ack = await self.client.place(params)
         except DuplicateClientId:
@@ -134,10 +211,50 @@ class CryptocomSession(ExecutionSession):
         return [_state(o) for o in await self.client.open_orders(self._name(instrument))]
 
     async def balances(self):
-        """Free balance per asset: ``quantity`` less ``reserved_qty`` of ``position_balances``."""
+        """Free balance per asset: ``quantity`` less ``reserved_qty`` of ``position_balances``;
+        and the wallet's ``total_available_balance`` as perp margin (module docstring)."""
         data = await self.client.balance()
-        rows = data[0].get("position_balances", []) if data else []
-        return {r["instrument_name"]: Decimal(r.get("quantity") or "0") - Decimal(r.get("reserved_qty") or "0") for r in rows}
+        if not data:
+            return {}
+        wallet = data[0]
+        out = {r["instrument_name"]: Decimal(r.get("quantity") or "0") - Decimal(r.get("reserved_qty") or "0")
+               for r in wallet.get("position_balances", [])}
+        if wallet.get("total_available_balance") not in (None, ""):
+            out[perp_margin(wallet.get("instrument_name") or "USD")] = Decimal(wallet["total_available_balance"])
+        return out
+
+    async def positions(self) -> list[VenuePosition]:
+        """The account's cross-margin perp positions (isolated ones are logged and left out)."""
+        out = []
+        for p in await self.client.positions():
+            if p.get("type", "PERPETUAL_SWAP") != "PERPETUAL_SWAP" or not Decimal(p.get("quantity") or "0"):
+                continue
+            if _isolated(p):
+                log.warning("cryptocom: isolated-margin %s position %s (isolation_id %s) is not reported; this "
+                            "adapter trades cross margin only", p.get("instrument_name"), p["quantity"],
+                            p.get("isolation_id"))
+                continue
+            out.append(_position(p))
+        return out
+
+    async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
+        """Funding the journal booked on cross positions from *since_ns* on, oldest first
+        (the walk is in the module docstring)."""
+        end = (self.client.clock.now_ms() + 1_000) * 1_000_000
+        found: dict[str, FundingPayment] = {}
+        for _ in range(FUNDING_REQUESTS):
+            page = await self.client.transactions("FUNDING", since_ns, end)
+            ours = (_funding(r) for r in page if r.get("journal_type", "FUNDING") == "FUNDING" and not _isolated(r))
+            fresh = [p for p in ours if p.payment_id not in found]
+            found.update((p.payment_id, p) for p in fresh)
+            if len(page) < PAGE:   # fewer than asked: nothing older is left in the window
+                return sorted((p for p in found.values() if p.amount and p.venue_ts_ns >= since_ns),
+                              key=lambda p: (p.venue_ts_ns, p.payment_id))
+            if not fresh:          # a full page already seen: more than PAGE rows in one nanosecond
+                break
+            end = min(_funding(r).venue_ts_ns for r in page) + 1
+        raise VenueError(f"cryptocom: the funding journal since {since_ns} ns needs more than {FUNDING_REQUESTS} "
+                         f"requests ({PAGE} a page); none kept, as a part would leave out the oldest")
 
     def user_stream(self):
         from .stream import CryptocomUserStream

@@ -11,6 +11,9 @@ fresh snapshot). Trades on ``trade.{instrument}`` (``s`` is the taker's side; th
 come on subscribe). Keepalive: the server sends ``public/heartbeat`` every 30 s and closes
 the socket unless ``public/respond-heartbeat`` with the same ``id`` arrives within 5 s
 (ws-market-data-client-commands-heartbeat-request): ``reply()`` answers each at once.
+Perpetuals use the same channels under their own names (``book.BTCUSD-PERP.50``,
+``trade.BTCUSD-PERP``: the docs' book and trade examples are the perpetual's), on the same
+socket as spot.
 The docs advise waiting 1 s after connecting before sending requests, as the per-second
 limit is pro-rated on the first second; the runner sends a single subscribe at once, well
 inside that.

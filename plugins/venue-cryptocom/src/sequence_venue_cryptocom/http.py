@@ -14,7 +14,11 @@ Endpoints used: ``public/get-instruments``, ``public/get-book`` (depth up to 50)
 ``private/user-balance``, ``private/get-instrument-fee-rate``, ``private/create-order``,
 ``private/cancel-order`` and ``private/get-order-detail`` (by ``client_oid``),
 ``private/amend-order`` (by ``orig_client_oid``), ``private/get-open-orders``,
-``private/get-trades`` (fills; no order filter, so by instrument from the order's creation).
+``private/get-trades`` (fills; no order filter, so by instrument from the order's creation),
+``private/get-positions`` (perp positions, ``instrument_name`` or all) and
+``private/get-transactions`` (the account's journal: ``journal_type``, ``start_time``
+inclusive and ``end_time`` exclusive in ms or ns, ``limit`` at most 100 "before end_time";
+https://exchange-developer.crypto.com/exchange/v1/docs/api/rest/private-get-transactions).
 Rate limits ("Rate Limits"): create, cancel and cancel-all 15 per 100 ms each;
 get-order-detail 30 per 100 ms; get-trades and get-order-history 1 per second; other private
 methods 3 per 100 ms; public methods 100 per second per IP. The client keeps each budget; a
@@ -69,7 +73,8 @@ SERVER_FAULTS = {"50001", "40801"}         # the exchange's own trouble: a netwo
 # budgets per 100 ms, and the per-second ones
 LIMITS = {"/private/create-order": 15, "/private/cancel-order": 15, "/private/cancel-all-orders": 15,
           "/private/get-order-detail": 30, "/private/amend-order": 3, "/private/get-open-orders": 3,
-          "/private/user-balance": 3, "/private/get-instrument-fee-rate": 3, "/public/get-book": 10,
+          "/private/user-balance": 3, "/private/get-instrument-fee-rate": 3, "/private/get-positions": 3,
+          "/private/get-transactions": 3, "/public/get-book": 10,
           "/public/get-tickers": 10, "/public/get-instruments": 10, "/public/get-trades": 10,
           "/private/get-trades": (1, 1.0), "/private/get-order-history": (1, 1.0)}
 
@@ -166,3 +171,12 @@ class CryptocomClient(VenueClient):
     async def trades(self, instrument: str, start_time: str) -> list:
         params = {"instrument_name": instrument, "start_time": start_time, "limit": 100}
         return (await self.private("private/get-trades", params, idempotent=True)).get("data", [])
+
+    async def positions(self, instrument: str | None = None) -> list:
+        params = {"instrument_name": instrument} if instrument else {}
+        return (await self.private("private/get-positions", params, idempotent=True)).get("data", [])
+
+    async def transactions(self, journal_type: str, start_ns: int, end_ns: int) -> list:
+        """One page: at most 100 journal rows of *journal_type* in [start_ns, end_ns), the newest."""
+        params = {"journal_type": journal_type, "start_time": str(start_ns), "end_time": str(end_ns), "limit": 100}
+        return (await self.private("private/get-transactions", params, idempotent=True)).get("data", [])

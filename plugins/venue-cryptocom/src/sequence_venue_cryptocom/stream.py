@@ -5,7 +5,8 @@ https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html ("Websocket Root
 ``wss://stream.crypto.com/exchange/v1/user``, authenticate with ``public/auth`` (``api_key``,
 ``nonce`` and ``sig`` = hex(HMAC-SHA256(secret, method + id + api_key + nonce)), the REST
 signature with no params; answered ``code`` 0, else 40101), then subscribe ``user.order`` and
-``user.trade`` (every instrument). An order push carries the fields of
+``user.trade`` (every instrument, spot and perpetuals alike: ws-channel-user-trade names
+``instrument_name`` "E.g. BTCUSD-PERP" and ``fee_instrument_name`` "E.g. USD"). An order push carries the fields of
 ``private/get-order-detail`` (``client_oid``, ``status``, ``cumulative_quantity``); a trade
 push one fill each with ``trade_id`` (the id ``private/get-trades`` gives, so a fill seen on
 both counts once), ``traded_price``, ``traded_quantity``, ``fees`` in ``fee_instrument_name``

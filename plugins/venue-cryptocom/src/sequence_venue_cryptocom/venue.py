@@ -6,8 +6,9 @@ API key and secret. Each private request body carries ``id``, ``method``, ``api_
 parameter string + nonce)), the parameter string concatenating keys and values sorted by key,
 recursively for lists of objects (signing.py). REST ``https://api.crypto.com/exchange/v1/{method}``
 (http.py), market data ``wss://stream.crypto.com/exchange/v1/market`` (feed.py).
-Symbols: ``BTC_USD`` spot, ``BTCUSD-PERP`` perpetuals; instrument fields ``price_tick_size``,
-``qty_tick_size``, ``tradable`` (symbols.py).
+Symbols: ``BTC_USD`` spot, ``BTCUSD-PERP`` perpetuals (canonical ``BTC-USD-PERP``; linear,
+USD-settled, sized in the base coin); instrument fields ``price_tick_size``,
+``qty_tick_size``, ``tradable`` (symbols.py). Perp margin, positions and funding: execution.py.
 """
 
 from sequence_core.venues import CredentialField, Venue
