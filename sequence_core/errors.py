@@ -58,11 +58,6 @@ class NetworkError(VenueError):
     """Timeout, connection failure or a 5xx answer."""
 
 
-class StreamNotOffered(VenueError):
-    """This account has no such private stream (a venue's other API generation): the socket
-    is not retried, and the engine learns of its orders by polling."""
-
-
 class ClockRejected(VenueError):
     """The venue refused a request's timestamp (outside its recv window): our clock is off."""
 

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .errors import NetworkError, StreamNotOffered, VenueError
+from .errors import NetworkError, VenueError
 from .market import BookLevel, Instrument, MarketDataSource, OrderBook
 
 log = logging.getLogger("sequence.feeds")
@@ -223,7 +223,7 @@ class VenueFeed:
 
 
 class FeedStats(msgspec.Struct):
-    state: str = "connecting"      # connecting | live | resyncing | down | off (not offered)
+    state: str = "connecting"      # connecting | live | resyncing | down
     connected_ns: int = 0
     last_message_ns: int = 0
     messages: int = 0
@@ -271,10 +271,6 @@ class SocketRunner:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except StreamNotOffered as exc:
-                self.stats.state, self.stats.error = "off", str(exc)
-                log.info("%s: %s", self.name, exc)
-                return
             except Exception as exc:  # noqa: BLE001 - any failure: mark down, reconnect
                 self.stats.error = str(exc) or type(exc).__name__
             # a session that stayed up a while dropped afresh (a venue's daily disconnect, a

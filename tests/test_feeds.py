@@ -117,30 +117,3 @@ def test_a_socket_that_stayed_up_reconnects_fast_when_it_drops(monkeypatch):
         pass
     assert runner.waits == [0.5, 1.0, 2.0, 0.5, 1.0, 2.0]
 
-
-def test_a_stream_the_account_does_not_offer_is_not_retried():
-    """A venue's other API generation has no such socket (a Bitget unified account): the runner
-    stops with state "off" and the reason, instead of reconnecting every 30 s for ever."""
-    import asyncio
-
-    from sequence_core import feeds
-
-    class Absent(feeds.SocketRunner):
-        def __init__(self):
-            super().__init__(feeds.FeedStats(), self._close, max_backoff_s=30, connect_timeout_s=1, idle_timeout_s=1)
-            self.sessions = 0
-
-        async def _close(self):
-            pass
-
-        async def _session(self):
-            self.sessions += 1
-            raise feeds.StreamNotOffered("acme: this account's orders are polled over REST")
-
-        async def _wait(self, seconds):
-            raise AssertionError("retried")
-
-    runner = Absent()
-    asyncio.run(runner.run())
-    assert (runner.sessions, runner.stats.state, runner.stats.reconnects) == (1, "off", 0)
-    assert "polled over REST" in runner.stats.error

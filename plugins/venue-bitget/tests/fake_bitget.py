@@ -39,6 +39,12 @@ window, ``cursor`` = the page's last id). A signed v2 call from a UTA is refused
 futures bills 40404, as reported for them), a v3 call from a Classic account 40084. An order
 v3 does not know is refused 40109 (v3's own not-found code is not documented where read).
 ``lose_next_place_answer``: the next place is booked, but its answer is an HTTP 502.
+Websocket ``/v3/ws/private`` (a UTA's): the same login check, then ``{"instType": "UTA",
+"topic": "order" | "fill"}`` subscriptions (anything else refused 30016, before login 30004);
+every order change of either book pushes the v3 ``order`` item (REST ``order-info`` names,
+``category`` lower case as Bitget's example) and each fill the ``fill`` item (REST fill names,
+``execTime``, ``category`` upper case as Bitget's example). ``uta_logins``,
+``uta_private_args`` and ``uta_private`` (the subscribed sockets) as for v2.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import hmac
 import itertools
 import json
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 
 from aiohttp import web
@@ -68,6 +75,22 @@ def ok(data) -> web.Response:
 
 def fail(code: str, msg: str, status: int = 400) -> web.Response:
     return web.json_response({"code": code, "msg": msg, "requestTime": time.time_ns() // 1_000_000, "data": None}, status=status)
+
+
+@contextmanager
+def unified_account(key: str, secret: str, passphrase: str):
+    """A fake whose account is a unified one (v3), the plugin's per-process mode cache cleared:
+    a port an earlier fake used must be detected afresh."""
+    from sequence_venue_bitget.http import _MODES
+
+    server = FakeBitget(key, secret, passphrase)
+    server.uta = True
+    server.url = server.start()
+    _MODES.clear()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class FakeBitget(FakeVenueServer):
@@ -100,6 +123,9 @@ class FakeBitget(FakeVenueServer):
         self.uta = False
         self.records: list[dict] = []
         self.lose_next_place_answer = False
+        self.uta_private: list = []
+        self.uta_logins: list[bool] = []
+        self.uta_private_args: list[dict] = []
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -132,6 +158,7 @@ class FakeBitget(FakeVenueServer):
         r = app.router
         r.add_get("/v2/ws/public", self.ws)
         r.add_get("/v2/ws/private", self.private_ws)
+        r.add_get("/v3/ws/private", self.uta_private_ws)
         r.add_get("/api/v2/public/time", self.time)
         r.add_get("/api/v2/spot/public/symbols", self.symbols)
         r.add_get("/api/v2/spot/market/orderbook", self.orderbook)
@@ -203,6 +230,17 @@ class FakeBitget(FakeVenueServer):
         return ws
 
     async def private_ws(self, request):
+        return await self._private_socket(request, self.logins, self.private_args, self.private,
+                                          lambda arg: arg.get("channel") == "orders")
+
+    async def uta_private_ws(self, request):
+        return await self._private_socket(request, self.uta_logins, self.uta_private_args, self.uta_private,
+                                          lambda arg: True if arg.get("instType") == "UTA" and arg.get("topic") in ("order", "fill")
+                                          else None)
+
+    async def _private_socket(self, request, logins: list, args_seen: list, subscribed: list, pushes):
+        """A private socket: login checked, then subscriptions; ``pushes(arg)`` says whether an
+        arg gets order pushes (True), is acknowledged only (False) or refused (None)."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
@@ -214,7 +252,7 @@ class FakeBitget(FakeVenueServer):
             body = json.loads(msg.data)
             if body.get("op") == "login":
                 logged_in = self._check_login(body["args"][0])
-                self.logins.append(logged_in)
+                logins.append(logged_in)
                 await ws.send_json({"event": "login", "code": 0, "msg": ""} if logged_in
                                    else {"event": "error", "code": 30005, "msg": "Login failed"})
             elif body.get("op") == "subscribe":
@@ -222,10 +260,14 @@ class FakeBitget(FakeVenueServer):
                     await ws.send_json({"event": "error", "code": 30004, "msg": "User not logged in"})
                     continue
                 for arg in body["args"]:
+                    verdict = pushes(arg)
+                    if verdict is None:
+                        await ws.send_json({"event": "error", "arg": arg, "code": 30016, "msg": "Param error"})
+                        continue
                     await ws.send_json({"event": "subscribe", "arg": arg})
-                    self.private_args.append(arg)
-                    if arg.get("channel") == "orders" and ws not in self.private:
-                        self.private.append(ws)
+                    args_seen.append(arg)
+                    if verdict and ws not in subscribed:
+                        subscribed.append(ws)
         return ws
 
     def _check_login(self, a: dict) -> bool:
@@ -253,6 +295,7 @@ class FakeBitget(FakeVenueServer):
         for ws in self.private:
             if not ws.closed:
                 asyncio.ensure_future(ws.send_json(message))
+        self._uta_push("SPOT", order, fill)
 
     def fill_resting(self, cid: str, qty: str) -> None:
         """A taker hits our resting order for ``qty`` at its price (maker fee 0.1%), from any thread
@@ -434,6 +477,7 @@ class FakeBitget(FakeVenueServer):
         for ws in self.private:
             if not ws.closed:
                 asyncio.ensure_future(ws.send_json(message))
+        self._uta_push(MIX, order, fill)
 
     @signed
     async def perp_place(self, request, p):
@@ -629,6 +673,7 @@ class FakeBitget(FakeVenueServer):
         if o[key] not in ("live", "partially_filled"):
             return fail("40109", "The order is already finished")
         o[key], o["uTime"] = "cancelled" if cat == "SPOT" else "canceled", str(self.now_ms())
+        self._uta_push(cat, o)
         return ok({"orderId": o["orderId"], "clientOid": o["clientOid"]})
 
     def _v3_orders(self, p: dict, live: bool) -> list:
@@ -645,18 +690,37 @@ class FakeBitget(FakeVenueServer):
         done = sorted(self._v3_orders(p, False), key=lambda o: -int(o["orderId"]))
         return ok({"list": done[:int(p.get("limit") or 100)], "cursor": ""})
 
+    @staticmethod
+    def _v3_fill(cat: str, order: dict, f: dict) -> dict:
+        """A fill (kept in v2 shape) in v3 names, the fee positive as charged."""
+        price, qty, fees = (f["priceAvg"], f["size"], [f["feeDetail"]]) if cat == "SPOT" else (f["price"], f["baseVolume"], f["feeDetail"])
+        return {"execId": f["tradeId"], "orderId": order["orderId"], "clientOid": order["clientOid"], "category": cat,
+                "symbol": order["symbol"], "side": order["side"], "execPrice": price, "execQty": qty, "tradeScope": f["tradeScope"],
+                "createdTime": f["cTime"], "feeDetail": [{"feeCoin": d["feeCoin"], "fee": f"{-Decimal(d['totalFee']):f}"} for d in fees]}
+
     @signed
     async def v3_fills(self, request, p):
-        oid = p.get("orderId", "")
-        rows = [{"execId": f["tradeId"], "orderId": oid, "category": "SPOT", "symbol": "BTCUSDT", "execPrice": f["priceAvg"],
-                 "execQty": f["size"], "tradeScope": f["tradeScope"], "createdTime": f["cTime"],
-                 "feeDetail": [{"feeCoin": f["feeDetail"]["feeCoin"], "fee": f"{-Decimal(f['feeDetail']['totalFee']):f}"}]}
-                for f in self.fills.get(oid, [])]
-        rows += [{"execId": f["tradeId"], "orderId": oid, "category": MIX, "symbol": f["symbol"], "execPrice": f["price"],
-                  "execQty": f["baseVolume"], "tradeScope": f["tradeScope"], "createdTime": f["cTime"],
-                  "feeDetail": [{"feeCoin": d["feeCoin"], "fee": f"{-Decimal(d['totalFee']):f}"} for d in f["feeDetail"]]}
-                 for f in self.perp_fills.get(oid, [])]
-        return ok({"list": rows, "cursor": ""})
+        found = self._v3_find({"orderId": p.get("orderId", "")})
+        if found is None:
+            return ok({"list": [], "cursor": ""})
+        cat, order = found
+        fills = (self.fills if cat == "SPOT" else self.perp_fills).get(order["orderId"], [])
+        return ok({"list": [self._v3_fill(cat, order, f) for f in fills], "cursor": ""})
+
+    def _uta_push(self, cat: str, order: dict, fill: dict | None = None) -> None:
+        """The v3 ``order`` push for this change, and the ``fill`` push for its fill (on the server's loop)."""
+        import asyncio
+
+        messages = [{"action": "snapshot", "arg": {"instType": "UTA", "topic": "order"},
+                     "data": [{**self._v3_order(cat, order), "category": cat.lower()}], "ts": self.now_ms()}]
+        if fill:
+            pushed = self._v3_fill(cat, order, fill)
+            pushed["execTime"] = pushed["updatedTime"] = pushed.pop("createdTime")
+            messages.append({"action": "snapshot", "arg": {"instType": "UTA", "topic": "fill"}, "data": [pushed], "ts": self.now_ms()})
+        for ws in self.uta_private:
+            if not ws.closed:
+                for message in messages:
+                    asyncio.ensure_future(ws.send_json(message))
 
     @signed
     async def v3_positions(self, request, p):

@@ -1,5 +1,6 @@
 """The Bitget adapter through the real CLI and engine, live mode, against the fake server:
-spot, then USDT-M perps (buy, `positions --kind perp`, a flip, refusals, amend, stream fill)."""
+spot, then USDT-M perps (buy, `positions --kind perp`, a flip, refusals, amend, stream fill), and a
+unified account's fill through its v3 private stream."""
 
 import sys
 from decimal import Decimal
@@ -106,6 +107,23 @@ def test_a_resting_perp_order_is_amended_by_cancel_replace_then_cancelled(world)
     assert sorted((o["price"], o["state"]) for o in server.perp_orders.values()) == [("80000.0", "canceled"), ("80100.0", "live")]
     cli.json("cancel", rest["graph"]["graph_id"])
     assert all(o["state"] == "canceled" for o in server.perp_orders.values())
+
+
+def test_a_unified_account_resting_fill_reaches_fills_once_through_the_v3_stream(world):
+    cli, server = world
+    server.uta = True
+    rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bitget", "--limit-price", "80000.00")
+    cid = next(k for k, o in server.orders.items() if o["status"] == "live")
+    LiveCli.wait(lambda: server.uta_private, "the engine's v3 private stream login on its first order")
+    assert server.uta_logins == [True] and server.logins == []
+    reads = lambda: server.requests.count(("GET", "/api/v3/trade/order-info"))    # noqa: E731
+    before = reads()
+    server.fill_resting(cid, "0.02")
+    fills = LiveCli.wait(lambda: cli.json("fills"), "the fill in `sequence fills`")
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
+    assert [(f["price"], f["qty"], f["liquidity"]) for f in cli.json("fills")] == [("80000.00", "0.02", "maker")] and len(fills) == 1
+    assert reads() - before <= 2            # with the stream live, not 4 REST reads a second
 
 
 def test_a_resting_perp_order_filled_later_reaches_fills_through_the_private_stream(world):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_bitget import FakeBitget  # noqa: E402
-from sequence_core.errors import AuthenticationError, InvalidOrder, NetworkError, StreamNotOffered  # noqa: E402
+from fake_bitget import unified_account  # noqa: E402
+from sequence_core.errors import AuthenticationError, InvalidOrder, NetworkError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
-from sequence_venue_bitget.http import _MODES, BitgetClient  # noqa: E402
+from sequence_venue_bitget.http import BitgetClient  # noqa: E402
 from sequence_venue_bitget.symbols import INSTRUMENTS  # noqa: E402
 
 KEY, SECRET, PASS = "bitget-uta-key", "bitget-uta-secret", "uta pass"
@@ -26,12 +26,8 @@ DAY_MS = 86_400_000
 
 @pytest.fixture
 def fake():
-    server = FakeBitget(KEY, SECRET, PASS)
-    server.uta = True
-    server.url = server.start()
-    _MODES.clear()                           # a port reused by an earlier fake: detect afresh
-    yield server
-    server.stop()
+    with unified_account(KEY, SECRET, PASS) as server:
+        yield server
 
 
 def session(fake, account="auto") -> BitgetSession:
@@ -170,21 +166,6 @@ def test_funding_pages_by_cursor(fake):
     ids = [fake.book_record("BTCUSDT", "CONTRACT_MAIN_SETTLE_FEE_USER_IN", "0.01", now - DAY_MS + i) for i in range(150)]
     pays = run(fake, lambda s: s.funding_payments((now - 5 * DAY_MS) * 1_000_000), account="uta")
     assert [p.payment_id for p in pays] == ids and any("cursor" in r for r in fake.bill_reads)
-
-
-def test_no_private_stream_for_a_uta_and_the_socket_refuses_to_start(fake):
-    assert session(fake, account="uta").user_stream() is None
-    s = session(fake, )
-    stream = s.user_stream()                  # auto, not detected yet
-
-    async def connect():
-        try:
-            with pytest.raises(StreamNotOffered, match="polled over REST"):
-                await stream.url()
-            return s.user_stream()
-        finally:
-            await s.close()
-    assert asyncio.run(connect()) is None     # now known
 
 
 def test_a_bad_setting_is_refused_clearly(fake):

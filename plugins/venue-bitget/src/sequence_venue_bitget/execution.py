@@ -29,7 +29,8 @@ takes it from that holding). Perp fills from
 ``/api/v2/mix/order/fills`` (``tradeId``, ``price``, ``baseVolume``, ``tradeScope``
 maker/taker, ``feeDetail`` a list of ``{feeCoin, totalFee}``, negative when charged, USDT
 unless BGB deduction is on, in which case the fee is reported in BGB as charged).
-Both also arrive on the private ``orders`` channel (stream.py).
+Both also arrive on the private ``orders`` channel (stream.py; a unified account's on the v3
+socket's ``order`` and ``fill`` topics).
 
 Perps assume Bitget's defaults for this adapter: one-way position mode and cross margin
 (``marginMode=crossed``, ``marginCoin=USDT``, no ``tradeSide``). Before the first perp order
@@ -210,10 +211,8 @@ class BitgetSession(ExecutionSession):
         return self._unified
 
     def user_stream(self):
-        """The v2 private socket; none for a unified account known to be one (the engine polls
-        it over REST); for one found so only later, the socket refuses to start (stream.py)."""
-        if self.client.known_mode(self.settings.get("account", "auto")) == "uta":
-            return None
+        """The private socket: v2 for a Classic account, v3 for a unified one, chosen by the
+        stream itself at each connect (stream.py)."""
         from .stream import BitgetUserStream
 
         return BitgetUserStream(self.client, self.settings)

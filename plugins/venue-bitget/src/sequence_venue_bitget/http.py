@@ -164,10 +164,6 @@ class BitgetClient(VenueClient):
                 _MODES[key] = "classic"
         return _MODES[key]
 
-    def known_mode(self, setting: str = "auto") -> str | None:
-        """The mode without asking Bitget: the setting's, else the one detected (None: not yet)."""
-        return setting if setting != "auto" else _MODES.get((self.rest.base_url, self._key))
-
     def forget_mode(self) -> None:
         _MODES.pop((self.rest.base_url, self._key), None)
 

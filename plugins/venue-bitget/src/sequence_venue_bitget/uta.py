@@ -50,8 +50,18 @@ amount, fee, balance, ts}``. Funding is ``type`` ``CONTRACT_MAIN_SETTLE_FEE_USER
 ``amount`` carries. The same 30-day windows and request cap as the classic bills
 (execution.py).
 
-Private websocket: not used for a UTA (the v3 private socket is not spoken here): the engine
-learns of a UTA's fills by polling REST (stream.py parks its socket for such an account).
+Private websocket (stream.py: the v3 socket, its login and topics): ``uta_pushed`` reads its
+pushes. An ``order`` push (https://www.bitget.com/api-doc/uta/websocket/private/Order-Channel)
+is the order in the REST names ``uta_state`` reads (``clientOid``, ``orderId``,
+``orderStatus``, ``qty``, ``price`` empty for a market order, ``cumExecQty``, ``updatedTime``;
+the page's example spells ``category`` ``usdt-futures``) and carries no fill. A ``fill`` push
+(https://www.bitget.com/api-doc/uta/websocket/private/Fill-Channel) is one fill per item, in the
+REST fill's names (``execId``, ``execPrice``, ``execQty``, ``tradeScope``, ``feeDetail``
+``[{feeCoin, fee}]`` positive as charged: the page's taker fill of 949.93 USDT pays
+``0.569958``, 0.06%) with ``orderId``, ``clientOid`` and ``category`` (``USDT-FUTURES`` in that
+example; read in either case), its time in ``execTime`` where REST says ``createdTime``. So it
+is read by ``uta_fill``, to the same ``VenueFill`` a poll reads. Only SPOT and USDT-FUTURES
+items with a ``clientOid`` can be ours (margin, coin-M and USDC-M ones are skipped).
 """
 
 from __future__ import annotations
@@ -83,8 +93,9 @@ def _fee(detail: list, quote: str) -> tuple[Decimal, str]:
 
 
 def uta_fill(f: dict, inst) -> VenueFill:
+    """A fill as ``/api/v3/trade/fills`` answers it (``createdTime``) or the ``fill`` topic pushes it (``execTime``)."""
     return VenueFill(str(f["execId"]), Decimal(f["execPrice"]), Decimal(f["execQty"]), *_fee(f.get("feeDetail") or [], inst.quote),
-                     "maker" if f.get("tradeScope") == "maker" else "taker", int(f["createdTime"]) * 1_000_000)
+                     "maker" if f.get("tradeScope") == "maker" else "taker", int(f.get("createdTime") or f["execTime"]) * 1_000_000)
 
 
 def uta_state(o: dict, fills: tuple = ()) -> OrderState:
@@ -93,6 +104,21 @@ def uta_state(o: dict, fills: tuple = ()) -> OrderState:
                       price=Decimal(o["price"]) if o.get("price") not in (None, "", "0") else None,
                       qty=Decimal(o["qty"]) if o.get("qty") not in (None, "", "0") else None,
                       venue_ts_ns=int(o.get("updatedTime") or 0) * 1_000_000)
+
+
+def uta_pushed(topic: str, data, instruments: dict) -> list[OrderState]:
+    """The order states of one v3 ``order`` or ``fill`` push (*instruments* by our venue symbol)."""
+    out = []
+    for item in data if isinstance(data, list) else [data]:
+        cat = str(item.get("category") or "").upper()
+        if cat not in (SPOT, PRODUCT_TYPE) or not item.get("clientOid"):
+            continue                           # not a book we trade, or not an order of ours
+        if topic == "order":
+            out.append(uta_state(item))
+        elif (inst := instruments.get(ours(item["symbol"], cat))) is not None:
+            # a fill says nothing of the order's status: "NEW" never overrides one the engine knows
+            out.append(OrderState(item["clientOid"], str(item["orderId"]), "NEW", Decimal(0), (uta_fill(item, inst),)))
+    return out
 
 
 def uta_position(p: dict) -> VenuePosition:

@@ -16,7 +16,8 @@ updates", recommending the Unified Trading Account (UTA, the v3 API)
 (https://www.bitget.com/api-doc/classic/intro); no date for retiring v2 or Classic accounts
 was found announced. An account upgraded to UTA trades through v3: ``[venues.bitget]
 account = "auto" | "classic" | "uta"`` (default auto: detected once, http.py) picks the API, and
-uta.py trades a UTA (spot and USDT-M perps, polled: no private websocket for it).
+uta.py trades a UTA (spot and USDT-M perps; its orders and fills pushed on the v3 private
+websocket, stream.py).
 """
 
 from sequence_core.venues import CredentialField, Venue
