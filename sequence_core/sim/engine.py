@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import UsageError
 from . import kernel as K
-from .events import COLUMNS, DTYPES, BookCache, cache_key, describe, find_instruments, merged_chunks
+from .events import COLUMNS, BookCache, cache_key, describe, find_instruments, merged_chunks
 from .models import Calibration, get_model
 
 FILL_CAP = 1 << 16

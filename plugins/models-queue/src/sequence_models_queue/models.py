@@ -25,7 +25,7 @@ counted does not advance the queue twice (the same bookkeeping as hftbacktest's 
 import math
 
 import numpy as np
-from numba import carray, cfunc, types
+from numba import cfunc, types
 
 from sequence_core.sim.models import check_params, number
 
