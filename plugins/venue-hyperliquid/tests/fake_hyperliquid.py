@@ -31,6 +31,13 @@ sockets, never freed here) ``Cannot track more than 10 total users.``. ``logins`
 hashed last when sent and refused when false; without it each new order must be a non-trigger
 ``Alo``, or a ``Gtc`` that would not match at once (it then rests as ``Alo``), else the modify is
 refused and the old order stays (the venue's words for that refusal are not documented: ours).
+Spot (``spotMeta``, asset = 10000 + a pair's ``index``; coin ``PURR/USDC`` for pair 0, ``@<index>``
+otherwise): ``spot_tokens`` and ``spot_pairs`` as the venue numbers them on mainnet (HYPE token 150
+in pair 107, UBTC 197 in 142, USOL 254 in 156), a HYPE book (bids 29.99 x 50, 29.98 x 100; asks
+30.01 x 40, 30.02 x 100), prices to 8 - szDecimals decimals, "Order must have minimum value of 10
+USDC", "Order has insufficient spot balance to trade" against free = total - hold (resting spot
+orders hold their USDC or base), fees taken in the asset received (a buy's in the base, a sell's
+in USDC), ``spot_holdings`` per token (USDC itself is ``cash`` in a unified account, else ``spot_usdc``).
 Faults: ``rate_limit_next`` (HTTP 429), ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place`` (an error status), ``slow_next_s`` (answer late), ``lose_next_answer`` (the action is done, the answer is a
 502), ``address_limited`` (the address-based action limit), ``drop_sockets()``.
@@ -51,6 +58,11 @@ from sequence_core.testing import FakeVenueServer
 from sequence_venue_hyperliquid import signing
 
 UNIVERSE = [("BTC", 5), ("ETH", 4), ("ATOM", 2), ("MATIC", 1), ("DYDX", 1), ("SOL", 2)]
+SPOT_TOKENS = {0: ("USDC", 8), 1: ("PURR", 0), 150: ("HYPE", 2), 197: ("UBTC", 5), 254: ("USOL", 3)}
+SPOT_PAIRS = {0: (1, 0), 107: (150, 0), 142: (197, 0), 156: (254, 0)}     # pair index -> (base token, quote token)
+SPOT_OFFSET = 10_000
+SPOT_TAKER_FEE = Decimal("0.0007")
+SPOT_MAKER_FEE = Decimal("0.0004")
 DAY_MS = 86_400_000
 TAKER_FEE = Decimal("0.00045")
 MAKER_FEE = Decimal("0.00015")
@@ -113,7 +125,11 @@ class FakeHyperliquid(FakeVenueServer):
         self.funding: list[dict] = []                # userFunding rows
         self.funding_asked: list[int] = []           # each userFunding startTime
         self.positions: dict[str, dict] = {}         # coin -> {"szi", "entryPx"}
-        self.books = {"BTC": ({"90990": "2", "90980": "3"}, {"91000": "2", "91010": "3"})}
+        self.books = {"BTC": ({"90990": "2", "90980": "3"}, {"91000": "2", "91010": "3"}),
+                      "@107": ({"29.99": "50", "29.98": "100"}, {"30.01": "40", "30.02": "100"})}
+        self.spot_tokens = dict(SPOT_TOKENS)
+        self.spot_pairs = dict(SPOT_PAIRS)
+        self.spot_holdings: dict[str, Decimal] = {}  # base tokens held in spot (USDC: see spot_cash)
         self.refuse_next_place: str | None = None
         self.lose_next_answer = False
         self.address_limited = False
@@ -164,10 +180,13 @@ class FakeHyperliquid(FakeVenueServer):
         self.info_types.append(kind)
         if kind == "meta":
             return web.json_response({"universe": [{"name": n, "szDecimals": d, "maxLeverage": 40} for n, d in UNIVERSE]})
+        if kind == "spotMeta":
+            return web.json_response(self.spot_meta())
         if kind == "l2Book":
             return web.json_response({"coin": body["coin"], "time": self.now_ms(), "levels": self.levels(body["coin"], True)})
         if kind == "allMids":
-            return web.json_response({c: str(self.mid(c)) for c, _ in UNIVERSE})
+            coins = [c for c, _ in UNIVERSE] + [self.pair_name(i) for i in self.spot_pairs]
+            return web.json_response({c: str(self.mid(c)) for c in coins})
         if kind == "userRole":
             user = to_checksum_address(body["user"])
             role = {"role": "user"} if user == self.account else \
@@ -191,6 +210,8 @@ class FakeHyperliquid(FakeVenueServer):
                                       for o in self.orders.values() if o["status"] == "open"])
         if kind == "orderStatus":
             found = self.find(body["oid"])
+            if found:                        # the venue's order fields only ("spot" is this fake's note)
+                found = {**found, "order": {k: v for k, v in found["order"].items() if k != "spot"}}
             return web.json_response({"status": "order", "order": found} if found else {"status": "unknownOid"})
         if kind == "userFills":
             return web.json_response(sorted(self.fills, key=lambda f: -f["time"]))
@@ -248,8 +269,89 @@ class FakeHyperliquid(FakeVenueServer):
 
     def spot_state(self) -> dict:
         margin = sum((abs(p["szi"]) * self.mid(c) / LEVERAGE for c, p in self.positions.items()), Decimal(0))
-        total, hold = (self.cash, margin) if self.unified() else (self.spot_usdc, Decimal(0))
-        return {"balances": [{"coin": "USDC", "token": 0, "total": f"{total}", "hold": f"{hold}", "entryNtl": "0.0"}]}
+        holds = self.spot_holds()
+        hold = holds.get("USDC", Decimal(0)) + (margin if self.unified() else Decimal(0))
+        rows = [{"coin": "USDC", "token": 0, "total": f"{self.spot_cash()}", "hold": f"{hold}", "entryNtl": "0.0"}]
+        tokens = {name: index for index, (name, _) in self.spot_tokens.items()}
+        rows += [{"coin": c, "token": tokens[c], "total": f"{t}", "hold": f"{holds.get(c, Decimal(0))}", "entryNtl": "0.0"}
+                 for c, t in self.spot_holdings.items()]
+        return {"balances": rows}
+
+    # -- spot ----------------------------------------------------------------------------------------
+    def spot_meta(self) -> dict:
+        tokens = [{"name": n, "szDecimals": d, "weiDecimals": 8, "index": i, "tokenId": f"0x{i:032x}", "isCanonical": True}
+                  for i, (n, d) in sorted(self.spot_tokens.items())]
+        universe = [{"name": self.pair_name(i), "tokens": list(t), "index": i, "isCanonical": i == 0}
+                    for i, t in sorted(self.spot_pairs.items())]
+        return {"tokens": tokens, "universe": universe}
+
+    @staticmethod
+    def pair_name(index: int) -> str:
+        return "PURR/USDC" if index == 0 else f"@{index}"
+
+    def spot_pair(self, asset: int) -> tuple[str, str, int] | None:
+        """(coin on the wire, base token, base szDecimals) of a spot asset id."""
+        pair = self.spot_pairs.get(asset - SPOT_OFFSET)
+        if pair is None:
+            return None
+        base, sz_decimals = self.spot_tokens[pair[0]]
+        return self.pair_name(asset - SPOT_OFFSET), base, sz_decimals
+
+    def spot_cash(self) -> Decimal:
+        return self.cash if self.unified() else self.spot_usdc
+
+    def add_spot_cash(self, delta: Decimal) -> None:
+        if self.unified():
+            self.cash += delta
+        else:
+            self.spot_usdc += delta
+
+    def spot_holds(self) -> dict[str, Decimal]:
+        """What resting spot orders hold: a buy its USDC, a sell its base."""
+        out: dict[str, Decimal] = {}
+        for o in self.orders.values():
+            order = o["order"]
+            if o["status"] != "open" or not order.get("spot"):
+                continue
+            left = Decimal(order["sz"])
+            asset, amount = ("USDC", left * Decimal(order["limitPx"])) if order["side"] == "B" else (order["spot"], left)
+            out[asset] = out.get(asset, Decimal(0)) + amount
+        return out
+
+    def check_spot(self, o: dict) -> str | None:
+        found = self.spot_pair(o["a"])
+        if found is None:
+            return f"Invalid asset {o['a']}"
+        _, base, sz_decimals = found
+        px, sz = Decimal(o["p"]), Decimal(o["s"])
+        if sz <= 0 or sz != sz.quantize(Decimal(1).scaleb(-sz_decimals)):
+            return "Order has invalid size."
+        digits = len(px.normalize().as_tuple().digits)
+        decimals = max(0, -px.normalize().as_tuple().exponent)
+        if px <= 0 or decimals > 8 - sz_decimals or (px != px.to_integral_value() and digits > 5):
+            return f"Price must be divisible by tick size. asset={o['a']}"
+        if px * sz < 10:
+            return f"Order must have minimum value of 10 USDC. asset={o['a']}"
+        holds = self.spot_holds()
+        if o["b"]:
+            short = px * sz > self.spot_cash() - holds.get("USDC", Decimal(0))
+        else:
+            short = sz > self.spot_holdings.get(base, Decimal(0)) - holds.get(base, Decimal(0))
+        return f"Order has insufficient spot balance to trade. asset={o['a']}" if short else None
+
+    def spot_fill(self, base: str, buy: bool, px: Decimal, sz: Decimal, maker: bool) -> tuple[Decimal, str, Decimal]:
+        """Move the tokens of a spot fill; (fee, fee token, the base held before)."""
+        rate = SPOT_MAKER_FEE if maker else SPOT_TAKER_FEE
+        start = self.spot_holdings.get(base, Decimal(0))
+        if buy:                                                    # the fee is taken from the base received
+            fee = (sz * rate).quantize(Decimal("0.00000001"))
+            self.spot_holdings[base] = start + sz - fee
+            self.add_spot_cash(-px * sz)
+            return fee, base, start
+        fee = (px * sz * rate).quantize(Decimal("0.000001"))        # from the USDC received
+        self.spot_holdings[base] = start - sz
+        self.add_spot_cash(px * sz - fee)
+        return fee, "USDC", start
 
     # -- exchange ------------------------------------------------------------------------------------
     async def exchange(self, request):
@@ -333,12 +435,17 @@ class FakeHyperliquid(FakeVenueServer):
 
     def crossing(self, o: dict) -> list:
         """The opposite levels order *o* would take at once."""
-        bids, asks = self.levels(UNIVERSE[o["a"]][0])
+        bids, asks = self.levels(self.coin_of(o["a"]))
         px = Decimal(o["p"])
         return [lv for lv in (asks if o["b"] else bids) if (Decimal(lv["px"]) <= px if o["b"] else Decimal(lv["px"]) >= px)]
 
+    def coin_of(self, asset: int) -> str:
+        return self.spot_pair(asset)[0] if asset >= SPOT_OFFSET else UNIVERSE[asset][0]
+
     def check(self, o: dict) -> str | None:
         asset = o["a"]
+        if asset >= SPOT_OFFSET:
+            return self.check_spot(o)
         if not 0 <= asset < len(UNIVERSE):
             return f"Invalid asset {asset}"
         coin, sz_decimals = UNIVERSE[asset]
@@ -363,7 +470,8 @@ class FakeHyperliquid(FakeVenueServer):
         problem = None if checked_already else self.check(o)
         if problem:
             return {"error": problem}
-        coin, _ = UNIVERSE[o["a"]]
+        coin = self.coin_of(o["a"])
+        spot = self.spot_pair(o["a"])[1] if o["a"] >= SPOT_OFFSET else None
         buy, sz, tif, cloid = o["b"], Decimal(o["s"]), o["t"]["limit"]["tif"], o.get("c")
         bids, asks = self.levels(coin)
         crossing = self.crossing(o)
@@ -378,13 +486,14 @@ class FakeHyperliquid(FakeVenueServer):
             take = min(left, Decimal(level["sz"]))
             if take <= 0:
                 break
-            fills.append(self.fill(coin, buy, Decimal(level["px"]), take, oid, cloid, now))
+            fills.append(self.fill(coin, buy, Decimal(level["px"]), take, oid, cloid, now, spot=spot))
             left -= take
         status = "filled" if left == 0 else ("canceled" if tif == "Ioc" else "open")
         self.orders[oid] = {"order": {"coin": coin, "side": "B" if buy else "A", "limitPx": o["p"], "sz": f"{left}",
                                       "oid": oid, "timestamp": now, "origSz": o["s"], "tif": tif, "cloid": cloid,
                                       "reduceOnly": o["r"], "orderType": "Limit", "triggerCondition": "N/A",
-                                      "isTrigger": False, "triggerPx": "0.0", "children": [], "isPositionTpsl": False},
+                                      "isTrigger": False, "triggerPx": "0.0", "children": [], "isPositionTpsl": False,
+                                      **({"spot": spot} if spot else {})},
                             "status": status, "statusTimestamp": now}
         self.push_order(oid, fills)             # the order's change first, its fills after: the harder order
         if left < sz:
@@ -393,7 +502,17 @@ class FakeHyperliquid(FakeVenueServer):
             return {"filled": {"totalSz": f"{filled}", "avgPx": f"{avg}", "oid": oid, **({"cloid": cloid} if cloid else {})}}
         return {"resting": {"oid": oid, **({"cloid": cloid} if cloid else {})}}
 
-    def fill(self, coin: str, buy: bool, px: Decimal, sz: Decimal, oid: int, cloid, now: int, maker: bool = False) -> dict:
+    def fill(self, coin: str, buy: bool, px: Decimal, sz: Decimal, oid: int, cloid, now: int, maker: bool = False,
+             spot: str | None = None) -> dict:
+        if spot:
+            fee, token, start = self.spot_fill(spot, buy, px, sz, maker)
+            row = {"coin": coin, "px": f"{px}", "sz": f"{sz}", "side": "B" if buy else "A", "time": now,
+                   "startPosition": f"{start}", "dir": "Buy" if buy else "Sell", "closedPnl": "0.0",
+                   "hash": "0x" + keccak256(f"{oid}:{len(self.fills)}".encode()).hex(), "oid": oid,
+                   "crossed": not maker, "fee": f"{fee}", "tid": next(self._ids), "feeToken": token,
+                   **({"cloid": cloid} if cloid else {})}
+            self.fills.append(row)
+            return row
         p = self.positions.setdefault(coin, {"szi": Decimal(0), "entryPx": Decimal(0)})
         start, signed = p["szi"], sz if buy else -sz
         if start == 0 or (start > 0) == buy:
@@ -416,7 +535,8 @@ class FakeHyperliquid(FakeVenueServer):
         def go():
             order = next(o for o in self.orders.values() if o["order"]["cloid"] == cloid and o["status"] == "open")
             o, q = order["order"], Decimal(qty)
-            row = self.fill(o["coin"], o["side"] == "B", Decimal(o["limitPx"]), q, o["oid"], cloid, self.now_ms(), maker=True)
+            row = self.fill(o["coin"], o["side"] == "B", Decimal(o["limitPx"]), q, o["oid"], cloid, self.now_ms(), maker=True,
+                            spot=o.get("spot"))
             o["sz"] = f"{Decimal(o['sz']) - q}"
             if Decimal(o["sz"]) == 0:
                 order["status"] = "filled"

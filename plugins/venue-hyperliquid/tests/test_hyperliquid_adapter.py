@@ -2,8 +2,10 @@
 it and as the venue verifies it (recovered signer, nonce window), orders (IOC, market, resting,
 post-only, native modify, cancel), an approved API wallet, positions and balances, the websocket
 (whole-book snapshots, dropped socket), the private order/fill stream (orderUpdates + userFills),
-real published payloads, funding payments (userFunding: recorded answers, pages, since), and faults (429, address limit, malformed answers, timeouts, a lost
-answer, clock skew, a wrong key)."""
+real published payloads, funding payments (userFunding: recorded answers, pages, since), faults (429, address limit, malformed answers, timeouts, a lost
+answer, clock skew, a wrong key), and spot (asset 10000 + pair index, ``@107`` books and trades,
+fees in the asset received, spot balances, native modify, lookup by cloid, a pair numbered for
+another token refused unsent)."""
 
 import asyncio
 import json
@@ -30,7 +32,7 @@ from sequence_venue_hyperliquid.feed import HyperliquidFeed, book_update  # noqa
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
 from sequence_venue_hyperliquid.stream import private_url, venue_text  # noqa: E402
 from sequence_venue_hyperliquid.symbols import (INSTRUMENTS, from_meta, instruments_from_meta, round_price,  # noqa: E402
-                                                valid_price)
+                                                spot_from_meta, valid_price)
 from sequence_venue_hyperliquid.venue import HyperliquidVenue  # noqa: E402
 
 KEY = "0x" + "4c" * 32
@@ -290,7 +292,9 @@ def test_positions_and_balances_come_from_the_clearinghouse(fake):
     (p,) = positions
     assert (p.venue_symbol, p.qty, p.entry_price, p.mark_price) == ("BTC", Decimal("0.5"), Decimal("91000"), Decimal("90995"))
     assert p.unrealized_pnl == Decimal("-2.5") and p.margin == Decimal("2274.875") and p.liquidation_price is not None
-    assert balances == {"USDC": Decimal("100000") - Decimal("20.475") - Decimal("2.5") - Decimal("2274.875")}
+    # a standard account: the perps' free margin apart from spot cash (the spot state holds no USDC here)
+    assert balances == {"USDC": Decimal(0),
+                        "USDC:perp-margin": Decimal("100000") - Decimal("20.475") - Decimal("2.5") - Decimal("2274.875")}
 
 
 @pytest.mark.parametrize("mode", ["unifiedAccount", "portfolioMargin"])
@@ -311,12 +315,13 @@ def test_a_unified_account_reads_its_free_usdc_from_the_spot_state(fake, mode):
 @pytest.mark.parametrize("mode", ["default", "disabled", "somethingNew"])
 def test_a_standard_account_keeps_perp_withdrawable_and_ignores_spot_usdc(fake, mode):
     fake.abstraction, fake.spot_usdc = mode, Decimal("500")       # spot USDC of a standard account is not perp margin
-    assert asyncio.run(using(session(fake), lambda s: s.balances())) == {"USDC": Decimal("100000")}
-    assert "spotClearinghouseState" not in fake.info_types
+    assert asyncio.run(using(session(fake), lambda s: s.balances())) == {"USDC": Decimal("500"),
+                                                                          "USDC:perp-margin": Decimal("100000")}
 
 
 def test_spot_balances_from_a_published_answer():
-    assert spot_balances_from(sample("http_spot_clearinghouse_state.json")) == {"USDC": Decimal("14.625485")}
+    assert spot_balances_from(sample("http_spot_clearinghouse_state.json")) == \
+        {"USDC": Decimal("14.625485"), "PURR": Decimal("1900"), "HYPE": Decimal("5.2"), "+10": Decimal("25")}
     assert spot_balances_from({"balances": [{"coin": "USDC", "token": 0, "total": "10", "hold": "12", "entryNtl": "0"}]}) \
         == {"USDC": Decimal(0)}
     assert spot_balances_from({"balances": []}) == {"USDC": Decimal(0)}
@@ -340,7 +345,7 @@ def test_an_amend_never_sends_always_place_and_a_crossing_one_is_refused(fake):
 # -- faults ------------------------------------------------------------------------------------------------
 def test_rate_limit_is_retried_for_reads_not_for_a_place(fake):
     fake.rate_limit_next = 2
-    assert asyncio.run(using(session(fake), lambda s: s.balances()))["USDC"] == Decimal("100000")
+    assert asyncio.run(using(session(fake), lambda s: s.balances()))["USDC:perp-margin"] == Decimal("100000")
 
     async def work(s):
         await s._asset(BTC)                                   # meta read first: only the order meets the 429
@@ -366,9 +371,9 @@ def test_address_limit_slows_orders_but_not_cancels(fake):
 
 def test_malformed_and_slow_reads_are_retried(fake):
     fake.malformed_next = 1
-    assert asyncio.run(using(session(fake), lambda s: s.balances()))["USDC"] == Decimal("100000")
+    assert asyncio.run(using(session(fake), lambda s: s.balances()))["USDC:perp-margin"] == Decimal("100000")
     fake.slow_next_s = 1.0
-    assert asyncio.run(using(session(fake, timeout_s=0.3), lambda s: s.balances()))["USDC"] == Decimal("100000")
+    assert asyncio.run(using(session(fake, timeout_s=0.3), lambda s: s.balances()))["USDC:perp-margin"] == Decimal("100000")
 
 
 def test_a_place_that_times_out_is_not_resent(fake):
@@ -736,3 +741,188 @@ def test_a_funding_read_the_venue_cannot_answer_is_a_clear_error(fake, caplog, m
     got = asyncio.run(using(session(fake), lambda s: s.funding_payments(T0_MS * 1_000_000)))
     assert len(got) == 998 and got[-1].venue_ts_ns == (T0_MS + 332 * HOUR_MS) * 1_000_000
     assert "funding payments read up to" in caplog.text and KEY[2:] not in caplog.text
+
+
+# -- spot ------------------------------------------------------------------------------------------------
+HYPE = next(i for i in INSTRUMENTS if i.symbol == "HYPE-USDC")
+PURR = next(i for i in INSTRUMENTS if i.symbol == "PURR-USDC")
+SPOT_GID = "graph_0000000005b0"
+
+
+def spot_node(n=0, side="buy", qty="1", price="30.01", kind="ioc", symbol="HYPE-USDC"):
+    return NodeOrder(f"{SPOT_GID}:node_{n}:0", SPOT_GID, n, 0, "hyperliquid", symbol, side, Decimal(qty),
+                     Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def test_spot_pairs_declared_and_their_price_rules():
+    # asset-ids: HYPE/USDC is spot pair 107 on mainnet; PURR/USDC is the one pair named by its tokens
+    assert [(i.symbol, i.venue_symbol, i.kind) for i in INSTRUMENTS if i.kind == "crypto"] == [
+        ("HYPE-USDC", "@107", "crypto"), ("PURR-USDC", "PURR/USDC", "crypto"),
+        ("UBTC-USDC", "@142", "crypto"), ("USOL-USDC", "@156", "crypto")]
+    # tick-and-lot-size: spot prices may carry 8 - szDecimals decimals (perps 6 - szDecimals)
+    assert valid_price(Decimal("0.0001234"), 1, 8) and not valid_price(Decimal("0.0001234"), 1)
+    assert not valid_price(Decimal("0.0001234"), 3, 8)                       # 8 - 3 = 5 decimals
+    assert round_price(Decimal("31.50525"), 2, up=False, most=8) == Decimal("31.505")
+    assert round_price(Decimal("0.000012345678"), 0, up=True, most=8) == Decimal("0.00001235")
+
+
+def test_the_docs_spot_meta_maps_pairs_to_assets_and_base_decimals():
+    # info-endpoint/spot's example answer: PURR/USDC is pair 0 (asset 10000), HFUN/USDC is "@1"
+    meta = {"tokens": [{"name": "USDC", "szDecimals": 8, "weiDecimals": 8, "index": 0},
+                       {"name": "PURR", "szDecimals": 0, "weiDecimals": 5, "index": 1},
+                       {"name": "HFUN", "szDecimals": 2, "weiDecimals": 8, "index": 2}],
+            "universe": [{"name": "PURR/USDC", "tokens": [1, 0], "index": 0, "isCanonical": True},
+                         {"tokens": [2, 0], "name": "@1", "index": 1, "isCanonical": False}]}
+    assert spot_from_meta(meta) == {"PURR/USDC": (10000, 0, "PURR", "USDC"), "@1": (10001, 2, "HFUN", "USDC")}
+
+
+def test_a_recorded_spot_buy_fill_is_charged_in_the_base():
+    # http_user_fills_dust_conversion.json: a real @156 (USOL/USDC) buy, its fee in USOL
+    fill = venue_fill(sample("http_user_fills_dust_conversion.json")[2])
+    assert (fill.price, fill.qty, fill.fee, fill.fee_asset, fill.liquidity) == \
+        (Decimal("160.32"), Decimal("1.267"), Decimal("0.00088689"), "USOL", "taker")
+
+
+def test_a_spot_ioc_buy_fills_with_its_fee_in_the_base_received(fake):
+    fake.spot_usdc = Decimal("2000")
+
+    async def work(s):
+        return await s.place(spot_node(1, qty="50", price="30.02"), HYPE), await s.balances()
+    state, balances = asyncio.run(using(session(fake), work))
+    assert state.status == "FILLED" and state.filled_qty == Decimal("50")
+    assert [(f.price, f.qty, f.fee, f.fee_asset, f.liquidity) for f in state.fills] == [
+        (Decimal("30.01"), Decimal("40"), Decimal("0.028"), "HYPE", "taker"),
+        (Decimal("30.02"), Decimal("10"), Decimal("0.007"), "HYPE", "taker")]
+    sent = fake.actions[-1]
+    assert sent["type"] == "order" and sent["orders"][0] == {
+        "a": 10107, "b": True, "p": "30.02", "s": "50", "r": False, "t": {"limit": {"tif": "Ioc"}},
+        "c": signing.cloid_for(spot_node(1).client_order_id)}
+    # spotClearinghouseState: free = total - hold; the perps' margin stays apart in a standard account
+    assert balances == {"USDC": Decimal("2000") - Decimal("1500.6"), "HYPE": Decimal("50") - Decimal("0.035"),
+                        "USDC:perp-margin": Decimal("100000")}
+
+
+def test_a_spot_sell_pays_its_fee_in_usdc_and_a_market_order_is_capped_at_mid_plus_slippage(fake):
+    fake.spot_usdc, fake.spot_holdings["HYPE"] = Decimal("100"), Decimal("3")
+
+    async def work(s):
+        sold = await s.place(spot_node(2, side="sell", qty="2", price="29.99"), HYPE)
+        bought = await s.place(spot_node(3, qty="1", price=None, kind="market"), HYPE)
+        return sold, bought
+    sold, bought = asyncio.run(using(session(fake), work))
+    (f,) = sold.fills
+    assert (f.price, f.qty, f.fee, f.fee_asset) == (Decimal("29.99"), Decimal("2"), Decimal("0.041986"), "USDC")
+    assert bought.status == "FILLED" and bought.fills[0].price == Decimal("30.01")
+    assert fake.actions[-1]["orders"][0]["p"] == "31.5"          # mid 30.00 * 1.05, within 5 figures / 6 decimals
+
+
+def test_a_resting_spot_order_is_listed_amended_natively_found_by_cloid_and_cancelled(fake):
+    fake.spot_usdc = Decimal("1000")
+
+    async def work(s):
+        n = spot_node(4, qty="2", price="29", kind="limit")
+        placed = await s.place(n, HYPE)
+        held = await s.balances()
+        listed = await s.open_orders(HYPE)
+        amended = await s.amend(n, HYPE, Decimal("28.5"), Decimal("3"))
+        fresh = HyperliquidSession(HyperliquidClient(KEY, "", "", fake.url))   # a restart: nothing in memory
+        try:
+            found = await fresh.order_state(n.client_order_id, HYPE)
+        finally:
+            await fresh.close()
+        cancelled = await s.cancel(n, HYPE)
+        return placed, held, listed, amended, found, cancelled, await s.balances()
+    placed, held, listed, amended, found, cancelled, after = asyncio.run(using(session(fake), work))
+    cid = spot_node(4).client_order_id
+    assert placed.status == "NEW" and held["USDC"] == Decimal("1000") - Decimal("58")     # the buy holds its USDC
+    assert [(o.client_order_id, o.price, o.qty) for o in listed] == [(cid, Decimal("29"), Decimal("2"))]
+    modify = fake.actions[1]
+    assert modify["type"] == "batchModify" and modify["modifies"][0]["order"]["a"] == 10107
+    assert amended.mode == "native_atomic" and (amended.state.price, amended.state.qty) == (Decimal("28.5"), Decimal("3"))
+    assert found.venue_order_id == amended.state.venue_order_id and found.status == "NEW"
+    assert cancelled.status == "CANCELLED" and fake.actions[-1]["cancels"][0]["asset"] == 10107
+    assert after["USDC"] == Decimal("1000")
+
+
+def test_a_lost_spot_answer_is_resolved_by_cloid(fake):
+    fake.spot_usdc, fake.lose_next_answer = Decimal("100"), True
+
+    async def work(s):
+        with pytest.raises(NetworkError):
+            await s.place(spot_node(5, qty="1"), HYPE)
+        return await s.order_state(spot_node(5).client_order_id, HYPE)
+    state = asyncio.run(using(session(fake), work))
+    assert state.status == "FILLED" and state.fills[0].fee_asset == "HYPE" and exchange_posts(fake) == 1
+
+
+def test_spot_refusals_and_bad_prices(fake):
+    fake.spot_usdc = Decimal("20")
+    with pytest.raises(InsufficientFunds, match=r"insufficient spot balance.*\(InsufficientSpotBalance\)"):
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(6, qty="0.67", price="30.01"), HYPE)))
+    with pytest.raises(InvalidOrder, match=r"minimum value of 10 USDC.*\(MinTradeSpotNtl\)"):
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(7, qty="0.3"), HYPE)))
+    posts = exchange_posts(fake)
+    with pytest.raises(InvalidOrder, match="at most 6 decimals"):                # HYPE: 8 - 2 decimals
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(8, price="30.0001", kind="limit"), HYPE)))
+    with pytest.raises(InvalidOrder, match="at most 0 decimals"):                # PURR sizes are whole tokens
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(9, qty="1.5", price="0.2", symbol="PURR-USDC"), PURR)))
+    assert exchange_posts(fake) == posts
+
+
+def test_a_spot_pair_numbered_for_another_token_is_refused_unsent(fake):
+    # pair numbers are per network (HYPE is @107 on mainnet, @1035 on testnet): a mismatch never trades
+    fake.spot_pairs[107] = (254, 0)
+    with pytest.raises(InvalidOrder, match=r"@107 is USOL/USDC in this network's spotMeta, not HYPE/USDC"):
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(10), HYPE)))
+    del fake.spot_pairs[107]
+    with pytest.raises(InvalidOrder, match="@107 is not listed"):
+        asyncio.run(using(session(fake), lambda s: s.place(spot_node(10), HYPE)))
+    assert exchange_posts(fake) == 0
+
+
+@pytest.mark.parametrize("mode", ["unifiedAccount", "default"])
+def test_spot_balances_follow_the_account_mode(fake, mode):
+    fake.abstraction, fake.spot_usdc, fake.spot_holdings["PURR"] = mode, Decimal("40"), Decimal("700")
+    balances = asyncio.run(using(session(fake), lambda s: s.balances()))
+    if mode == "unifiedAccount":                    # one USDC for spot and perps, in the spot state
+        assert balances == {"USDC": Decimal("100000"), "PURR": Decimal("700")}
+    else:
+        assert balances == {"USDC": Decimal("40"), "PURR": Decimal("700"), "USDC:perp-margin": Decimal("100000")}
+
+
+def test_spot_books_and_trades_come_on_the_same_websocket(fake):
+    async def go():
+        runner = FeedRunner(feed_for(fake), [BTC, HYPE]).start()
+        try:
+            await until(lambda: runner.book(HYPE) is not None and runner.book(BTC) is not None, what="both books")
+            fake.push_book(bids={"30.00": "7"}, coin="@107")
+            await until(lambda: runner.book(HYPE).best_bid.price == Decimal("30.00"))
+            fake.push_trade("30.01", "4", "B", coin="@107")
+            await until(lambda: runner.trades["@107"])
+            return runner.book(HYPE), runner.trades["@107"][0]
+        finally:
+            await runner.stop()
+    book, trade = asyncio.run(go())
+    assert book.best_ask.price == Decimal("30.01") and (trade.side, trade.price, trade.size) == (1, Decimal("30.01"), Decimal("4"))
+    assert {"type": "l2Book", "coin": "@107"} in fake.subscriptions and {"type": "trades", "coin": "@107"} in fake.subscriptions
+
+
+def test_a_resting_spot_order_fill_arrives_on_the_stream_as_the_poll_reports_it(fake):
+    fake.spot_usdc = Decimal("1000")
+    n = spot_node(11, qty="5", price="29", kind="limit")
+
+    async def go():
+        s = streaming(fake)
+        async with StreamProbe(s.user_stream(), INSTRUMENTS) as probe:
+            await until(lambda: probe.runner.live, what="both subscriptions acknowledged")
+            await s.place(n, HYPE)
+            fake.fill_resting(signing.cloid_for(n.client_order_id), "2")
+            await until(lambda: any(st.fills for st in probe.states), what="spot fill pushed")
+            polled = await s.order_state(n.client_order_id, HYPE)
+        await s.close()
+        return probe.states, polled
+    states, polled = asyncio.run(go())
+    (pushed,) = [st for st in states if st.fills]
+    assert pushed.client_order_id == n.client_order_id and pushed.filled_qty == Decimal("2")
+    assert pushed.fills == polled.fills and pushed.fills[0].fee_asset == "HYPE" and pushed.fills[0].liquidity == "maker"
+    assert pushed.fills[0].fee == Decimal("0.0008")                     # 2 HYPE x 0.04 % maker, in HYPE

@@ -1,8 +1,9 @@
 """The Hyperliquid adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, positions --kind
 perp, a resting order modified in place, cancel, fills, a venue refusal, a resting order's
-later fill learnt from the private order/fill stream, funding payments reaching the ledger, and a
-unified account (its USDC in the spot state) trading."""
+later fill learnt from the private order/fill stream, funding payments reaching the ledger, a
+unified account (its USDC in the spot state) trading, and spot (HYPE-USDC: quote, a resting buy
+amended and cancelled, a fill charged in HYPE, a sell checked against the HYPE held)."""
 
 import sys
 import time
@@ -112,3 +113,30 @@ def test_funding_the_venue_books_reaches_the_ledger_once(world):
     assert server.funding_asked[1] == now + 1 - Journal.FUNDING_OVERLAP_NS // 1_000_000
     time.sleep(0.3)                                                  # what the engine does with the answer
     assert realized() == start - Decimal("0.5")                      # kept once, by payment id
+
+
+def test_spot_quote_buy_amend_cancel_fills_and_a_sell_checked_against_the_base_held(world):
+    cli, server = world
+    server.spot_usdc = Decimal("1000")
+    q = cli.json("quote", "HYPE-USDC")
+    row = (q.get("venues") or q.get("rows"))[0]
+    assert (row["venue"], row["bid"], row["ask"]) == ("hyperliquid", "29.990", "30.010")   # at the tick declared
+
+    rest = cli.json("buy", "HYPE-USDC", "1", "--venue", "hyperliquid", "--limit-price", "30")
+    node_id = rest["nodes"][0]["node_order_id"]
+    (live,) = [o for o in server.orders.values() if o["status"] == "open"]
+    assert (live["order"]["coin"], live["order"]["limitPx"], live["order"]["sz"]) == ("@107", "30", "1")
+    assert server.actions[-1]["orders"][0]["a"] == 10107
+    a = cli.json("amend", node_id, "--price", "29.5", "--qty", "2")
+    assert a["mode"] == "native_atomic" and [x["type"] for x in server.actions] == ["order", "batchModify"]
+    cli.json("cancel", rest["graph"]["graph_id"])
+    assert not [o for o in server.orders.values() if o["status"] == "open"]
+
+    d = cli.json("buy", "HYPE-USDC", "2", "--venue", "hyperliquid", "--limit-price", "30.01")
+    assert d["graph"]["status"] == "FILLED"
+    (fill,) = cli.json("fills")
+    assert (fill["price"], fill["qty"], fill["fee_asset"]) == ("30.01", "2", "HYPE")     # the fee in the base received
+    # spotClearinghouseState: 2 HYPE bought less the 0.0014 HYPE fee is all a sell may spend
+    sold = cli.run("sell", "HYPE-USDC", "5", "--venue", "hyperliquid", "--limit-price", "29.99")
+    assert sold.returncode == 1 and "only 1.9986" in sold.stderr and "held across hyperliquid" in sold.stderr
+    assert cli.json("sell", "HYPE-USDC", "1.5", "--venue", "hyperliquid", "--limit-price", "29.99")["graph"]["status"] == "FILLED"

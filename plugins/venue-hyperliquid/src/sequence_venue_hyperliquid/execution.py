@@ -1,4 +1,13 @@
-"""Hyperliquid perp execution session: the engine's node orders as Hyperliquid orders.
+"""Hyperliquid execution session (perps and spot): the engine's node orders as Hyperliquid orders.
+
+Spot orders are the perps' ``order`` action with a spot asset id (10000 + the pair's index in
+``spotMeta.universe``, symbols.py), signed the same way, and everything below applies to them
+alike: cloid, ``orderStatus``, ``batchModify``, ``cancelByCloid``, ``openOrders`` and ``userFills``
+name a spot order by its pair's wire coin (``@107``, ``PURR/USDC``). Spot prices may carry
+8 - szDecimals decimals (perps 6 - szDecimals). A spot fill's ``feeToken`` is the asset charged:
+the base received on a buy, USDC on a sell (the recorded ``@156`` buy in
+shared/data/responses/hyperliquid/http_user_fills_dust_conversion.json pays its fee in USOL), and
+the fill keeps it as the fee's asset.
 
 Order types (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/exchange-endpoint#place-an-order):
 ``limit`` -> ``{"limit": {"tif": "Gtc"}}``, ``post_only`` -> ``Alo``, ``ioc`` -> ``Ioc``, ``market`` -> an
@@ -20,7 +29,10 @@ new order must be a non-trigger ``Alo``, or a ``Gtc`` that would not match at on
 rests as ``Alo``): an amend of a limit order to a price that crosses the book is refused by the
 venue, and the refusal is raised with its words.
 Fills come from ``userFills`` (``fee`` positive when charged, in ``feeToken``; ``crossed`` = taker).
-Positions come from ``clearinghouseState`` (signed ``szi``). Balances depend on the account's
+Positions come from ``clearinghouseState`` (signed ``szi``). Spot balances are every row of
+``spotClearinghouseState`` (``{balances: [{coin, token, total, hold, entryNtl}]}``), free = ``total -
+hold`` (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/spot#retrieve-a-users-token-balances;
+the SDK's ``Info.spot_user_state``). Where perp margin lives depends on the account's
 abstraction mode (``POST /info {"type": "userAbstraction", "user"}``, a bare JSON string,
 https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#query-a-users-abstraction-state):
 "For API users, unified account and portfolio margin show all balances and holds in the spot
@@ -31,10 +43,11 @@ clearinghouse state. Individual perp dex user states are not meaningful."
 endpoint instead" (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals).
 Clients see such an account's perp ``withdrawable`` read 0 while its USDC sits in spot (not a
 documented value: the docs only call it not meaningful). So for "unifiedAccount"
-and "portfolioMargin" the free USDC is the spot state's USDC row (token 0) ``total - hold``
-(https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/spot#retrieve-a-users-token-balances);
-for any other mode ("disabled"; "default", seen on accounts that never chose one, which keep
-separate balances) it is ``withdrawable`` from ``clearinghouseState``, as before. An unknown mode takes the
+and "portfolioMargin" the spot state's USDC row (token 0) ``total - hold`` is the one USDC that
+spot and perp orders spend; for any other mode ("disabled"; "default", seen on accounts that
+never chose one, which keep separate balances) the perp margin is ``withdrawable`` from
+``clearinghouseState``, reported apart under ``execution.perp_margin("USDC")`` (a perp order is
+checked against it, a spot order against the spot USDC). An unknown mode takes the
 separate-balances reading, which can only understate. The mode is read again after MODE_TTL_S.
 Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
 
@@ -68,11 +81,12 @@ import time
 from decimal import Decimal, InvalidOperation
 
 from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
+                                     perp_margin)
 
 from .http import HyperliquidClient, error_type, refusal
 from .signing import client_id_of, cloid_for, to_wire
-from .symbols import check_order, from_meta, round_price
+from .symbols import check_order, from_meta, max_decimals, round_price, spot_from_meta
 
 log = logging.getLogger("sequence.venue.hyperliquid")
 
@@ -116,6 +130,7 @@ class HyperliquidSession(ExecutionSession):
         self.client = client
         self.settings = dict(settings or {})
         self._assets: dict[str, tuple[int, int]] | None = None
+        self._spot: dict[str, tuple[int, int, str, str]] | None = None     # spotMeta, read on the first spot order
         self._seen: dict[str, tuple] = {}     # cloid -> (what the last status said, its raw fills, oids)
         self._amending: set[str] = set()      # cloids with a batchModify in flight (the stream's old-leg cancels)
         self._cids: dict[str, str] = {}       # cloid -> client order id, for the stream (a cloid is a hash of
@@ -134,13 +149,28 @@ class HyperliquidSession(ExecutionSession):
         return self._cids.get(cloid) or client_id_of(cloid) or cloid
 
     async def _asset(self, inst) -> tuple[int, int]:
+        """(asset id, szDecimals) of a perp or spot pair, learnt from ``meta`` / ``spotMeta``."""
+        if inst.kind == "crypto":
+            return await self._spot_asset(inst)
         if inst.kind != "perp":
-            raise InvalidOrder(f"hyperliquid: {inst.symbol} is not a perp; this adapter trades perps")
+            raise InvalidOrder(f"hyperliquid: {inst.symbol} is neither a perp nor a spot pair")
         if self._assets is None:
             self._assets = from_meta(await self.client.meta())
         if inst.venue_symbol not in self._assets:
             raise InvalidOrder(f"hyperliquid: {inst.venue_symbol} is not in the venue's meta universe")
         return self._assets[inst.venue_symbol]
+
+    async def _spot_asset(self, inst) -> tuple[int, int]:
+        if self._spot is None:
+            self._spot = spot_from_meta(await self.client.spot_meta())
+        found = self._spot.get(inst.venue_symbol)
+        wanted = (inst.base, inst.quote)
+        if found is None or found[2:] != wanted:
+            # pair indices differ between mainnet and testnet: never trade a pair by a number that names another
+            listed = "not listed" if found is None else f"{found[2]}/{found[3]}"
+            raise InvalidOrder(f"hyperliquid: spot pair {inst.venue_symbol} is {listed} in this network's spotMeta, "
+                               f"not {wanted[0]}/{wanted[1]} ({inst.symbol})")
+        return found[0], found[1]
 
     async def _price(self, node, inst, sz_decimals: int) -> Decimal:
         buy = node.side == "buy"
@@ -150,12 +180,12 @@ class HyperliquidSession(ExecutionSession):
         if price is None:
             mid = Decimal(str((await self.client.all_mids())[inst.venue_symbol]))
             price = mid * (1 + self.slippage if buy else 1 - self.slippage)
-        return round_price(price, sz_decimals, up=not buy)
+        return round_price(price, sz_decimals, up=not buy, most=max_decimals(inst))
 
     async def place(self, node, instrument) -> OrderState:
         asset, sz_decimals = await self._asset(instrument)
         price = await self._price(node, instrument, sz_decimals)
-        check_order(price, node.qty, sz_decimals, instrument.venue_symbol)
+        check_order(price, node.qty, sz_decimals, instrument.venue_symbol, max_decimals(instrument))
         tif = "Ioc" if node.limit_price is None else TIF.get(node.order_type, "Gtc")
         cloid = self._cloid(node.client_order_id)
         (status,) = await self.client.order(wire(asset, node.side, price, node.qty, tif, cloid))
@@ -220,7 +250,7 @@ class HyperliquidSession(ExecutionSession):
         if new_price is None or remaining <= 0:
             raise InvalidOrder("hyperliquid: an amend needs a resting price and a size above what has filled "
                                f"({node.filled_qty})")
-        check_order(new_price, remaining, sz_decimals, instrument.venue_symbol)
+        check_order(new_price, remaining, sz_decimals, instrument.venue_symbol, max_decimals(instrument))
         cloid = self._cloid(node.client_order_id)
         self._amending.add(cloid)          # until the new oid is read back, a cancel pushed for the old one is the modify's
         try:
@@ -239,9 +269,11 @@ class HyperliquidSession(ExecutionSession):
         return [open_order(o, self.client_id) for o in await self.client.open_orders() if o["coin"] == instrument.venue_symbol]
 
     async def balances(self):
+        """Spot tokens free; a standard account's perp margin apart (``USDC:perp-margin``)."""
+        spot = spot_balances_from(await self.client.spot_clearinghouse_state())
         if await self.abstraction() in UNIFIED:
-            return spot_balances_from(await self.client.spot_clearinghouse_state())
-        return balances_from(await self.client.clearinghouse_state())
+            return spot
+        return {**spot, perp_margin("USDC"): balances_from(await self.client.clearinghouse_state())["USDC"]}
 
     async def abstraction(self) -> str:
         """The account's abstraction mode, read at most every MODE_TTL_S."""
@@ -302,10 +334,12 @@ def balances_from(state: dict) -> dict[str, Decimal]:
 
 
 def spot_balances_from(state: dict) -> dict[str, Decimal]:
-    """Free USDC of a unified (or portfolio margin) account: its spot USDC row's ``total - hold``."""
-    row = next((b for b in state.get("balances", []) if b.get("token") == 0 or b.get("coin") == "USDC"), None)
-    free = Decimal(row["total"]) - Decimal(row["hold"]) if row else Decimal(0)
-    return {"USDC": max(free, Decimal(0))}
+    """Free spot tokens, ``total - hold`` per row (never below 0), USDC always present. Under a
+    unified (or portfolio margin) account the USDC row's hold includes the perps' margin."""
+    out = {"USDC": Decimal(0)}
+    for row in state.get("balances", []):
+        out["USDC" if row.get("token") == 0 else row["coin"]] = max(Decimal(row["total"]) - Decimal(row["hold"]), Decimal(0))
+    return out
 
 
 def positions_from(state: dict) -> list[VenuePosition]:

@@ -10,6 +10,8 @@ the book, and one older than the book applied (by its ``time``) is ignored. ``tr
 Keepalive (.../websocket/timeouts-and-heartbeats): the server closes a connection that sent
 nothing for 60 s; ``{"method": "ping"}`` is answered ``{"channel": "pong"}``.
 REST: ``POST /info {"type": "l2Book", "coin": ...}`` (weight 2) answers the same ``data`` shape.
+Spot pairs stream on the same socket under their wire coin (``@107``, ``PURR/USDC``; symbols.py),
+in ``coin`` of the subscription and of every book and trade, so they are read alike.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class HyperliquidFeed(VenueFeed):
         return self.settings.get("ws_url", DEFAULT_WS_URL)
 
     def streams(self, inst) -> bool:
-        return inst.kind == "perp"
+        return inst.kind in ("perp", "crypto")
 
     async def snapshot(self, inst, depth: int = 50) -> BookUpdate:
         return book_update(await self.client.l2_book(inst.venue_symbol))

@@ -1,7 +1,7 @@
 """Hyperliquid REST client: ``POST /info`` (reads, unsigned) and ``POST /exchange`` (signed actions).
 
 Docs: https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint and
-.../exchange-endpoint. Reads used: ``meta``, ``l2Book``, ``allMids``, ``clearinghouseState``,
+.../exchange-endpoint. Reads used: ``meta``, ``spotMeta`` (symbols.py), ``l2Book``, ``allMids``, ``clearinghouseState``,
 ``spotClearinghouseState``, ``userAbstraction`` (execution.py's balances says why), ``openOrders``,
 ``orderStatus`` (by oid or by 16-byte cloid), ``userFills``, ``userRole``, ``userFunding``
 (execution.py's funding_payments says how it is paged). Actions:
@@ -12,7 +12,10 @@ Docs: https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-en
 ``"success"``, or ``{"status": "err", "response": "<message>"}`` for the whole request, both with
 HTTP 200. Hyperliquid has no error codes: messages are matched to the error types its docs list
 (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/error-responses: Tick,
-MinTradeNtl, PerpMargin, ReduceOnly, BadAloPx, IocCancel, ...), which the messages then show.
+MinTradeNtl, PerpMargin, ReduceOnly, BadAloPx, IocCancel, ...; for spot MinTradeSpotNtl "Order must
+have minimum value of 10 {quote_token}" and InsufficientSpotBalance "Order has insufficient spot
+balance to trade"), which the messages then show. Spot orders are the same ``order`` action with a
+spot asset id, signed the same way (the SDK's ``Exchange.order`` takes any name its Info maps).
 A signature from the wrong key recovers another address: "User or API Wallet 0x.. does not exist."
 Nonces (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/nonces-and-api-wallets):
 a millisecond timestamp, unique per signer, within (T - 2 days, T + 1 day) of the block time T;
@@ -53,7 +56,8 @@ INFO_WEIGHTS = {"l2Book": 2, "allMids": 2, "clearinghouseState": 2, "orderStatus
 
 # (words in the venue's message, the error type its docs name or ours in lower case)
 MESSAGES = (
-    ("divisible by tick size", "Tick"), ("minimum value of", "MinTradeNtl"), ("insufficient margin", "PerpMargin"),
+    ("divisible by tick size", "Tick"), ("minimum value of 10 ", "MinTradeSpotNtl"), ("minimum value of", "MinTradeNtl"),
+    ("insufficient spot balance", "InsufficientSpotBalance"), ("insufficient margin", "PerpMargin"),
     ("reduce only order would increase", "ReduceOnly"), ("post only order would have immediately matched", "BadAloPx"),
     ("could not immediately match", "IocCancel"), ("invalid tp/sl price", "BadTriggerPx"),
     ("no liquidity available", "MarketOrderNoLiquidity"), ("invalid size", "invalid_size"),
@@ -62,7 +66,7 @@ MESSAGES = (
     ("too many", "address_rate_limit"), ("rate limit", "address_rate_limit"),
 )
 CODES = ErrorCodes("hyperliquid", clock={"nonce"}, auth={"unknown_signer"}, not_found={"unknown_order"},
-                   funds={"PerpMargin"}, invalid={"Tick", "MinTradeNtl", "ReduceOnly", "BadAloPx", "IocCancel",
+                   funds={"PerpMargin", "InsufficientSpotBalance"}, invalid={"Tick", "MinTradeNtl", "MinTradeSpotNtl", "ReduceOnly", "BadAloPx", "IocCancel",
                                                    "BadTriggerPx", "MarketOrderNoLiquidity", "invalid_size", "invalid_price"},
                    rate={"address_rate_limit"}, auth_what="the private key (or the API wallet's approval)")
 
@@ -152,6 +156,9 @@ class HyperliquidClient(VenueClient):
     # -- reads --------------------------------------------------------------------------------------
     async def meta(self) -> dict:
         return await self.info({"type": "meta"})
+
+    async def spot_meta(self) -> dict:
+        return await self.info({"type": "spotMeta"})
 
     async def l2_book(self, coin: str) -> dict:
         return await self.info({"type": "l2Book", "coin": coin})

@@ -37,6 +37,10 @@ Sources: https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/webs
 - Keepalive: the server closes a socket silent for 60 s; ``{"method": "ping"}`` is answered
   ``{"channel": "pong"}``. On connect it sends the text "Websocket connection established."
 
+Spot orders and fills come on the same two feeds, their ``coin`` the pair's wire name (``@107``,
+``PURR/USDC``) and a spot buy's ``feeToken`` the base received; nothing here reads the coin (orders
+are matched by cloid, fills by cloid or oid), and venue_fill keeps the fee's asset as sent.
+
 Mapping: a cloid is the session's cloid_for(client order id), mapped back by the session
 (HyperliquidSession.client_id: every cloid it sent or read, which after a restart includes each
 resting order once the catch-up on connect has read it); fills are grouped per order.

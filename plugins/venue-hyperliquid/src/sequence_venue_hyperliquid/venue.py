@@ -1,4 +1,4 @@
-"""Hyperliquid (L1 perpetuals exchange).
+"""Hyperliquid (L1 exchange: perpetuals and spot).
 
 Credentials (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/nonces-and-api-wallets):
 an EVM private key: the main wallet's, or an API ("agent") wallet's approved by it, in which
@@ -7,8 +7,9 @@ empty). ``vault_address`` trades for a vault (it enters the action hash and the 
 actions are signed as the official SDK does (signing.py): msgpack of the action + nonce (+ vault)
 hashed with keccak into a "phantom agent" signed with EIP-712 (domain "Exchange", chainId
 1337); source "a" on mainnet, "b" on testnet (settings ``network = "testnet"`` or a testnet URL).
-Assets: perps by index in the ``meta`` universe; sizes to ``szDecimals``, prices to 5 significant
-figures and at most 6 - szDecimals decimals (symbols.py). Margin and collateral in USDC.
+Assets: perps by index in the ``meta`` universe, spot pairs as 10000 + their index in ``spotMeta``;
+sizes to ``szDecimals``, prices to 5 significant figures and at most 6 (spot 8) - szDecimals
+decimals (symbols.py). Margin and collateral in USDC.
 Settings: ``base_url`` (default https://api.hyperliquid.xyz), ``ws_url`` (wss://api.hyperliquid.xyz/ws),
 ``private_ws_url`` (the order/fill stream's socket; default ``ws_url``, see stream.py).
 """
