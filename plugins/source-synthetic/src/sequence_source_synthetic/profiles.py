@@ -46,6 +46,11 @@ ASSETS = {
     "ETH": AssetProfile(3_280.5, 0.035, 1.1),
     "SOL": AssetProfile(142.0, 0.05, 1.3),
     "XRP": AssetProfile(0.58, 0.05, 1.0),
+    # Hyperliquid spot tokens (assumed levels): Unit's wrapped UBTC and USOL trade as BTC and SOL
+    "UBTC": AssetProfile(91_200.0, 0.025, 1.0),
+    "USOL": AssetProfile(142.0, 0.05, 1.3),
+    "HYPE": AssetProfile(30.0, 0.06, 1.2),
+    "PURR": AssetProfile(0.2, 0.08, 1.0),
 }
 DEFAULT_ASSET = AssetProfile(1.0, 0.05, 1.0)
 
