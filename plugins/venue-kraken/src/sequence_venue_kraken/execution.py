@@ -19,6 +19,9 @@ a post-only order is amended with ``post_only=true`` so a new price that would t
 Fills: the order's ``trades`` ids read with QueryTrades (``fee`` in quote, ``maker`` flag);
 the fill id is the trade's txid (QueryTrades' key), which the private ``executions`` stream
 (stream.py) reports as ``exec_id``, so the engine counts a fill seen by both once.
+Perpetuals (``PF_XBTUSD`` and the like, kind ``perp``) trade on Kraken Futures with keys of
+their own: every call on a perp goes to futures.py (its docstring has the protocol), and
+balances add the futures account's free margin as ``perp_margin("USD")``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from decimal import Decimal
 from sequence_core.errors import InvalidOrder, OrderNotFound
 from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
 
+from .futures import KrakenFutures
 from .http import KrakenClient
 from .symbols import asset, rest_pair
 
@@ -83,10 +87,18 @@ class KrakenSession(ExecutionSession):
     venue = "kraken"
     amend_mode = "native_atomic"
 
-    def __init__(self, client: KrakenClient, settings: dict | None = None):
-        self.client, self.settings = client, settings or {}
+    def __init__(self, client: KrakenClient, settings: dict | None = None, futures: KrakenFutures | None = None):
+        self.client, self.settings, self.futures = client, settings or {}, futures
         self._txids: dict[str, str] = {}         # engine client id -> Kraken txid, once known
         self._cids: dict[str, str] = {}          # cl_ord_id sent -> engine client id
+
+    def _perp(self, inst) -> KrakenFutures | None:
+        """The futures half for a perp (None for a spot pair)."""
+        if inst is None or inst.kind != "perp":
+            return None
+        if self.futures is None:
+            raise InvalidOrder(f"kraken: {inst.symbol} trades on Kraken Futures, which this session was not given")
+        return self.futures
 
     def _pair(self, inst) -> str:
         if inst.kind != "crypto":
@@ -99,6 +111,8 @@ class KrakenSession(ExecutionSession):
         return cl
 
     async def place(self, node, instrument) -> OrderState:
+        if (futures := self._perp(instrument)) is not None:
+            return await futures.place(node, instrument)
         params = {"pair": self._pair(instrument), "type": node.side, "volume": f"{node.qty:f}",
                   "cl_ord_id": self._cl(node.client_order_id), "oflags": "fciq"}
         if node.order_type == "market" or node.limit_price is None:
@@ -130,6 +144,10 @@ class KrakenSession(ExecutionSession):
         return txid, order
 
     async def order_state(self, client_order_id, instrument=None):
+        if instrument is None and self.futures is not None and self.futures.knows(client_order_id):
+            return await self.futures.order_state(client_order_id)
+        if (futures := self._perp(instrument)) is not None:
+            return await futures.order_state(client_order_id)
         try:
             found = await self._find(client_order_id)
         except OrderNotFound:
@@ -145,9 +163,13 @@ class KrakenSession(ExecutionSession):
         return _state(client_order_id, txid, order, fills)
 
     async def cancel(self, node, instrument) -> OrderState:
+        if (futures := self._perp(instrument)) is not None:
+            return await self.cancel_and_read(node, instrument, lambda: futures.cancel(node.client_order_id))
         return await self.cancel_and_read(node, instrument, lambda: self.client.cancel_order(self._cl(node.client_order_id)))
 
     async def amend(self, node, instrument, price, qty) -> AmendResult:
+        if (futures := self._perp(instrument)) is not None:
+            return await futures.amend(node, instrument, price, qty)
         params = {"cl_ord_id": self._cl(node.client_order_id)}
         if qty is not None:
             params["order_qty"] = f"{qty:f}"
@@ -159,6 +181,8 @@ class KrakenSession(ExecutionSession):
         return AmendResult("native_atomic", await self.order_state(node.client_order_id, instrument))
 
     async def open_orders(self, instrument) -> list[OrderState]:
+        if (futures := self._perp(instrument)) is not None:
+            return await futures.open_orders(instrument)
         pair = self._pair(instrument)
         out = []
         for txid, o in (await self.client.open_orders()).items():
@@ -180,10 +204,29 @@ class KrakenSession(ExecutionSession):
             if not dot or ext == "F":
                 free = _dec(b, "balance") + _dec(b, "credit") - _dec(b, "credit_used") - _dec(b, "hold_trade")
                 out[asset(base)] = out.get(asset(base), Decimal(0)) + free
+        if self.futures is not None and self.futures.client.has_credentials:
+            out.update(await self.futures.margin())
         return out
 
+    async def positions(self):
+        """Perp positions on Kraken Futures (None without futures keys: this session cannot tell)."""
+        if self.futures is None or not self.futures.client.has_credentials:
+            return None
+        return await self.futures.positions()
+
+    async def funding_payments(self, since_ns: int):
+        if self.futures is None or not self.futures.client.has_credentials:
+            return None
+        return await self.futures.funding_payments(since_ns)
+
     async def fees(self, instrument) -> tuple[Decimal, Decimal]:
-        """This account's (maker, taker) rates on a pair, as fractions (TradeVolume gives percent)."""
+        """This account's (maker, taker) rates on a pair, as fractions (TradeVolume gives percent);
+        a perp's are the published tier 0 (fees.py)."""
+        if instrument.kind == "perp":
+            from .fees import SCHEDULE
+
+            tier = SCHEDULE.tier0_for("perp")
+            return tier.maker, tier.taker
         result = await self.client.trade_volume(self._pair(instrument))
         taker = next(iter((result.get("fees") or {}).values()))["fee"]
         maker = next(iter((result.get("fees_maker") or {}).values()), {"fee": taker})["fee"]
@@ -198,3 +241,5 @@ class KrakenSession(ExecutionSession):
 
     async def close(self) -> None:
         await self.client.close()
+        if self.futures is not None:
+            await self.futures.close()

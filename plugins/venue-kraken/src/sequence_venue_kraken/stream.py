@@ -110,6 +110,11 @@ class KrakenUserStream(UserStream):
     def ping(self):
         return {"method": "ping"}
 
+    def covers(self, inst) -> bool:
+        """Spot pairs only: perps trade on Kraken Futures, whose orders this socket never
+        carries, so the engine keeps polling them at the full rate."""
+        return inst.kind != "perp"
+
     def parse(self, message, instruments) -> list:
         if not isinstance(message, dict) or message.get("channel") != "executions":
             return []

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sequence_core.market import SymbolMap, plain, spot
+from sequence_core.market import SymbolMap, perp, plain, spot
 
 V = "kraken"
 
@@ -30,6 +30,9 @@ INSTRUMENTS = (
     spot(V, "SOL", "USD", "SOL/USD", "0.01", "0.00000001", "0.5", "0.02"),
     spot(V, "XRP", "USD", "XRP/USD", "0.00001", "0.00000001", "0.5", "2"),
     spot(V, "BTC", "USDT", "BTC/USDT", "0.1", "0.00000001", "0.5", "0.00005"),
+    perp(V, "BTC", "USD", "PF_XBTUSD", "1", "0.0001", "0", "0.0001"),
+    perp(V, "ETH", "USD", "PF_ETHUSD", "0.1", "0.001", "0", "0.001"),
+    perp(V, "SOL", "USD", "PF_SOLUSD", "0.01", "0.01", "0", "0.01"),
 )
 
 SYMBOLS = SymbolMap(INSTRUMENTS)
@@ -74,4 +77,22 @@ def from_asset_pairs(result: dict) -> list:
         inst = spot(V, base, quote, f"{base}/{quote}", plain(d["tick_size"]), format(lot, "f"),
                     plain(d.get("costmin") or "0"), plain(d.get("ordermin") or "0"))
         out.append(msgspec.structs.replace(inst, status="trading" if d.get("status", "online") == "online" else "halted"))
+    return out
+
+
+def from_futures_instruments(rows: list) -> list:
+    """Linear perps from Kraken Futures ``GET /derivatives/api/v3/instruments`` (``instruments``):
+    ``flexible_futures`` rows without ``lastTradingTime`` (perpetual; dated ones have it), base
+    ``base`` (XBT read as BTC), quote ``quote``; inverse (``futures_inverse``, sized in USD
+    contracts) and index rows are left out. ``tradeable`` false is halted."""
+    import msgspec
+
+    out = []
+    for r in rows:
+        if r.get("type") != "flexible_futures" or r.get("lastTradingTime") or "base" not in r:
+            continue
+        lot = Decimal(1).scaleb(-int(r.get("contractValueTradePrecision") or 0))
+        inst = perp(V, asset(r["base"]), asset(r.get("quote") or "USD"), r["symbol"], plain(str(r["tickSize"])),
+                    plain(lot), "0", plain(lot))
+        out.append(msgspec.structs.replace(inst, status="trading" if r.get("tradeable", True) else "halted"))
     return out

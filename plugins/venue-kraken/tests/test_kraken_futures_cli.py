@@ -1,0 +1,110 @@
+"""Kraken perps through the real CLI and engine, live mode, against both fakes (spot and Kraken
+Futures): connect with futures keys, a perp buy and sell reach live positions, funding from the
+account log reaches realized P&L once, and a spot-only connection refuses a perp clearly."""
+
+import sqlite3
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_kraken import FakeKraken  # noqa: E402
+from fake_kraken_futures import FakeKrakenFutures  # noqa: E402
+from sequence_core.testing import LiveCli  # noqa: E402
+
+KEY, SECRET = "kraken-cli-key-3", "a3Jha2VuLWNsaS1zZWNyZXQtMw=="
+FKEY, FSECRET = "kraken-futures-cli-key-3", "a3Jha2VuLWZ1dHVyZXMtY2xpLXNlY3JldC0z"
+
+
+def start(tmp_path, futures_keys: bool):
+    spot, futures = FakeKraken(KEY, SECRET), FakeKrakenFutures(FKEY, FSECRET)
+    url, furl = spot.start(), futures.start()
+    cli = LiveCli(tmp_path / "home", "kraken,sim,synthetic")
+    creds = {"api_key": KEY, "api_secret": SECRET}
+    if futures_keys:
+        creds.update(futures_api_key=FKEY, futures_api_secret=FSECRET)
+    cli.connect("kraken", creds)
+    ws, fws = url.replace("http", "ws"), furl.replace("http", "ws")
+    cli.configure(f'[venues.kraken]\nbase_url = "{url}"\nws_url = "{ws}/v2"\nprivate_ws_url = "{ws}/auth/v2"\n'
+                  f'futures_url = "{furl}"\nfutures_ws_url = "{fws}/ws/v1"\n')
+    return cli, spot, futures
+
+
+@pytest.fixture
+def world(tmp_path):
+    cli, spot, futures = start(tmp_path, True)
+    futures.available = Decimal("100000")
+    yield cli, futures
+    cli.close()
+    spot.stop()
+    futures.stop()
+
+
+def test_venues_checks_the_futures_keys_too(world):
+    cli, futures = world
+    (row,) = cli.json("venues")
+    assert row["state"] == "ok" and "signed futures accounts" in row["detail"], row
+    assert ("GET", "/derivatives/api/v3/accounts") in futures.requests
+
+
+def test_a_perp_order_is_checked_against_the_futures_margin_not_spot_cash(world):
+    cli, futures = world                       # spot holds 100,000 USD; Kraken Futures' flex account 10,000
+    futures.available = Decimal("10000")
+    r = cli.run("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")
+    assert r.returncode == 1 and "available 10,000.00" in r.stderr, r.stdout + r.stderr
+    assert futures.sent == [] and ("GET", "/derivatives/api/v3/accounts") in futures.requests
+
+
+def test_a_perp_buy_and_sell_reach_live_positions(world):
+    cli, futures = world
+    d = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")
+    assert d["graph"]["status"] == "FILLED", d
+    assert [(f["price"], f["qty"], f["fee_asset"], f["fee"]) for f in d["fills"]] == [("91000.0", "0.5", "USD", "22.75")]
+    assert (futures.sent[-1]["symbol"], futures.sent[-1]["size"]) == ("PF_XBTUSD", "0.5")
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(r["instrument"], r["venue"], r["kind"], Decimal(r["qty"]), Decimal(r["entry"])) for r in rows] == \
+        [("BTC-USD-PERP", "kraken", "perp", Decimal("0.5"), Decimal("91000"))]
+    assert ("GET", "/derivatives/api/v3/openpositions") in futures.requests
+
+    cli.json("sell", "BTC-USD-PERP", "0.8", "--venue", "kraken")                      # flips to short 0.3
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(Decimal(r["qty"]), Decimal(r["entry"])) for r in rows] == [(Decimal("-0.3"), Decimal("90990"))]
+
+
+def test_funding_from_the_account_log_reaches_realized_pnl_once(world):
+    cli, futures = world
+    assert cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")["graph"]["status"] == "FILLED"
+    before = Decimal(cli.json("positions")["summary"]["realized_pnl"])
+    now = futures.now_ms()
+    futures.add_log("funding rate change", now - 3_600_000, -7.0)      # before the ledger held the perp
+    paid = futures.add_log("funding rate change", now + 1, -1.25)
+    futures.add_log("futures trade", now + 2)
+    got = futures.add_log("funding rate change", now + 3, 0.4)
+    for _ in range(2):                                                 # read twice, kept once
+        futures.log_requests.clear()
+        cli.restart_engine()
+        LiveCli.wait(lambda: futures.log_requests, "the engine's funding read", timeout_s=10)
+        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
+                     "the funding in realized P&L", timeout_s=10)
+    db = sqlite3.connect(cli.home / "journal.db")
+    try:
+        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
+    finally:
+        db.close()
+    assert [(r[0], r[1], r[2], Decimal(r[3])) for r in rows] == \
+        [(str(paid["id"]), "BTC-USD-PERP", "USD", Decimal("-1.25")), (str(got["id"]), "BTC-USD-PERP", "USD", Decimal("0.4"))]
+
+
+def test_a_spot_only_connection_trades_spot_and_refuses_perps_clearly(tmp_path):
+    cli, spot, futures = start(tmp_path, False)
+    try:
+        assert cli.json("buy", "BTC-USD", "0.01", "--venue", "kraken")["graph"]["status"] == "FILLED"
+        graph = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")["graph"]
+        assert graph["status"] == "REJECTED" and "futures_api_key" in graph["reason"], graph
+        assert futures.sent == [] and not any(p.startswith("/derivatives/api/v3/sendorder") for _, p in futures.requests)
+    finally:
+        cli.close()
+        spot.stop()
+        futures.stop()
