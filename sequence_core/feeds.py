@@ -233,6 +233,7 @@ class FeedStats(msgspec.Struct):
     error: str = ""
 
 
+REST_RETRY_S = 15.0        # in the engine, a venue whose REST books failed is not asked again for this long
 FIRST_BACKOFF_S = 0.5      # a dropped socket's first reconnect waits this, doubling per failure
 STABLE_S = 60.0            # a session up this long resets the backoff when it drops
 
@@ -470,11 +471,17 @@ async def ws_probe(feed: VenueFeed, inst: Instrument, timeout_s: float = 4.0) ->
 
 
 # -- the `live` market-data source ---------------------------------------------------------------
-def _run_sync(coro_factory, timeout_s: float):
-    """Run a coroutine to completion from sync code, even inside a running loop (its own thread)."""
+def _in_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        return False
+    return True
+
+
+def _run_sync(coro_factory, timeout_s: float):
+    """Run a coroutine to completion from sync code, even inside a running loop (its own thread)."""
+    if not _in_loop():
         return asyncio.run(asyncio.wait_for(coro_factory(), timeout_s))
     box: dict = {}
 
@@ -508,6 +515,7 @@ class LiveSource(MarketDataSource):
         self._printing: dict[tuple[str, str], FeedRunner] = {}   # (venue, venue symbol) -> its trades' runner
         self.errors: dict[str, str] = {}
         self._rest_only: set[tuple[str, str]] = set()     # (venue, venue symbol) no socket carries
+        self._failed_at: dict[str, float] = {}             # venue -> when its REST books last failed
 
     def configure(self, settings: dict) -> "LiveSource":
         return LiveSource(float(settings.get("timeout_s", self.timeout_s)))
@@ -573,14 +581,18 @@ class LiveSource(MarketDataSource):
             book = runner.book(inst, depth) if runner else None
             (out.append(book) if book else missing.append(inst))
         if missing:
-            out += self._rest_books(missing, depth)
-            try:
-                asyncio.get_running_loop()
-                self.stream(missing)        # in the engine: keep them from now on
-            except RuntimeError:
-                pass
+            in_engine = _in_loop()
+            # in the engine a REST read blocks its loop: a venue whose read just failed (down, or
+            # slow past the timeout) is skipped, not waited for again on every book read
+            asked = [i for i in missing if not (in_engine and self._failing(i.venue))]
+            out += self._rest_books(asked, depth) if asked else []
+            if in_engine:
+                self.stream(missing)        # keep them from now on
         order = {(i.venue, i.symbol): n for n, i in enumerate(instruments)}
         return sorted(out, key=lambda b: order.get((b.venue, b.symbol), 0))
+
+    def _failing(self, venue: str) -> bool:
+        return time.monotonic() - self._failed_at.get(venue, -REST_RETRY_S) < REST_RETRY_S
 
     def _rest_books(self, instruments: list[Instrument], depth: int) -> list[OrderBook]:
         async def fetch_all():
@@ -600,6 +612,7 @@ class LiveSource(MarketDataSource):
                     update = await asyncio.wait_for(feed.snapshot(inst, depth), self.timeout_s)
                 except (VenueError, asyncio.TimeoutError, TimeoutError) as exc:
                     self.errors[inst.venue] = str(exc) or type(exc).__name__
+                    self._failed_at[inst.venue] = time.monotonic()
                     return None
                 return to_book(inst.venue, inst, update, depth)
 

@@ -117,3 +117,37 @@ def test_a_socket_that_stayed_up_reconnects_fast_when_it_drops(monkeypatch):
         pass
     assert runner.waits == [0.5, 1.0, 2.0, 0.5, 1.0, 2.0]
 
+
+
+def test_in_the_engine_a_venue_whose_rest_books_failed_is_skipped_for_a_while(monkeypatch):
+    """A book read in the engine's loop that falls back to REST blocks the loop: a venue that just
+    failed to answer is not waited for again on every read (a venue outage must not stall every
+    order), and is asked again once REST_RETRY_S has passed."""
+    import asyncio
+
+    from sequence_core import feeds
+    from sequence_core.market import spot
+
+    inst = spot("acme", "BTC", "USD", "BTCUSD", "0.01", "0.0001")
+    calls = []
+
+    class Hanging(feeds.VenueFeed):
+        venue, ws_url = "acme", None                 # REST only: no socket to keep
+
+        async def snapshot(self, inst, depth=20):
+            calls.append(inst.venue_symbol)
+            await asyncio.sleep(5)
+
+        async def close(self):
+            pass
+
+    source = feeds.LiveSource(timeout_s=0.1)
+    monkeypatch.setattr(source, "_feeds", lambda venue: [Hanging({})])
+
+    async def in_engine():
+        return source.books([inst]), source.books([inst])
+    assert asyncio.run(in_engine()) == ([], []) and calls == ["BTCUSD"]
+    assert "acme" in source.errors
+    monkeypatch.setattr(feeds, "REST_RETRY_S", 0.0)
+    assert asyncio.run(in_engine()) == ([], []) and calls == ["BTCUSD"] * 3       # asked again after the pause
+    assert source.books([inst]) == [] and len(calls) == 4                          # outside the engine: always asked
