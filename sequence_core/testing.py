@@ -314,6 +314,27 @@ class LiveCli:
                 pass
 
 
+def funding_kept_once(cli: "LiveCli", reads: list, before: Decimal, change: Decimal) -> list[tuple]:
+    """A venue CLI test's check that funding booked on a held perp reaches the ledger once: the
+    engine is restarted twice (a starting live desk reads funding where the ledger holds a perp),
+    each time the fake is asked (``reads``: its record of funding requests, cleared here) and
+    realized P&L ends at ``before + change``. Returns the journal's funding rows (payment id,
+    instrument, asset, amount), oldest first."""
+    import sqlite3
+
+    for _ in range(2):                                     # read twice, kept once
+        reads.clear()
+        cli.restart_engine()
+        LiveCli.wait(lambda: reads, "the engine's funding read", timeout_s=10)
+        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before + change,
+                     "the funding in realized P&L", timeout_s=10)
+    db = sqlite3.connect(cli.home / "journal.db")
+    try:
+        return db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
+    finally:
+        db.close()
+
+
 def check_stream_fill(json_of, server, graph_id: str, cid: str, qty: str, price: str, reads) -> None:
     """A venue CLI test's check that the engine learns a resting order's later fill from the
     private stream: it logged in once, the fill reaches ``sequence fills`` as a maker fill, the

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_cryptocom import FakeCryptocom  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill, funding_kept_once  # noqa: E402
 
 KEY, SECRET = "cdc-cli-key-2", "cdc-cli-secret-2"
 
@@ -105,8 +105,6 @@ def test_a_perp_order_beside_an_isolated_position_is_refused_with_what_to_change
 def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     """The engine reads funding as it starts where the ledger holds a perp: Crypto.com's
     FUNDING journal rows from the first perp fill on reach realized P&L, each once."""
-    import sqlite3
-
     cli, server = world
     assert cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")["graph"]["status"] == "FILLED"
     before = Decimal(cli.json("positions")["summary"]["realized_pnl"])
@@ -115,17 +113,7 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     paid = server.add_funding("BTCUSD-PERP", "-1.25", now + 1)
     got = server.add_funding("BTCUSD-PERP", "0.40", now + 2)
     server.add_funding("DOGEUSD-PERP", "9", now + 3)                  # a perp this adapter does not list: skipped
-    for _ in range(2):                                                # read twice, kept once
-        server.transaction_queries.clear()
-        cli.restart_engine()
-        LiveCli.wait(lambda: server.transaction_queries, "the engine's funding read", timeout_s=10)
-        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
-                     "the funding in realized P&L", timeout_s=10)
-    db = sqlite3.connect(cli.home / "journal.db")
-    try:
-        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
-    finally:
-        db.close()
+    rows = funding_kept_once(cli, server.transaction_queries, before, Decimal("-0.85"))
     assert rows == [(f"{paid['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "-1.25"),
                     (f"{got['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "0.40")]
     assert {q["journal_type"] for q in server.transaction_queries} == {"FUNDING"}

@@ -2,7 +2,6 @@
 Futures): connect with futures keys, a perp buy and sell reach live positions, funding from the
 account log reaches realized P&L once, and a spot-only connection refuses a perp clearly."""
 
-import sqlite3
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kraken import FakeKraken  # noqa: E402
 from fake_kraken_futures import FakeKrakenFutures  # noqa: E402
-from sequence_core.testing import LiveCli  # noqa: E402
+from sequence_core.testing import LiveCli, funding_kept_once  # noqa: E402
 
 KEY, SECRET = "kraken-cli-key-3", "a3Jha2VuLWNsaS1zZWNyZXQtMw=="
 FKEY, FSECRET = "kraken-futures-cli-key-3", "a3Jha2VuLWZ1dHVyZXMtY2xpLXNlY3JldC0z"
@@ -82,17 +81,7 @@ def test_funding_from_the_account_log_reaches_realized_pnl_once(world):
     paid = futures.add_log("funding rate change", now + 1, -1.25)
     futures.add_log("futures trade", now + 2)
     got = futures.add_log("funding rate change", now + 3, 0.4)
-    for _ in range(2):                                                 # read twice, kept once
-        futures.log_requests.clear()
-        cli.restart_engine()
-        LiveCli.wait(lambda: futures.log_requests, "the engine's funding read", timeout_s=10)
-        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
-                     "the funding in realized P&L", timeout_s=10)
-    db = sqlite3.connect(cli.home / "journal.db")
-    try:
-        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
-    finally:
-        db.close()
+    rows = funding_kept_once(cli, futures.log_requests, before, Decimal("-0.85"))
     assert [(r[0], r[1], r[2], Decimal(r[3])) for r in rows] == \
         [(str(paid["id"]), "BTC-USD-PERP", "USD", Decimal("-1.25")), (str(got["id"]), "BTC-USD-PERP", "USD", Decimal("0.4"))]
 

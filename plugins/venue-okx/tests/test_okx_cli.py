@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_okx import FakeOkx  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import LiveCli, check_stream_fill, funding_kept_once  # noqa: E402
 
 KEY, SECRET, PASS = "okx-cli-key-2", "okx-cli-secret-2", "cli pass"
 
@@ -105,8 +105,6 @@ def test_perp_input_off_the_lot_or_a_hedge_mode_account_is_a_clear_error(world):
 def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     """The engine reads funding as it starts (then every 10 min) where the ledger holds a perp:
     OKX's funding bills from the first perp fill on reach realized P&L, each once."""
-    import sqlite3
-
     cli, server = world
     assert cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]["status"] == "FILLED"
     before = Decimal(cli.json("positions")["summary"]["realized_pnl"])
@@ -115,16 +113,6 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     paid = server.add_funding("BTC-USDT-SWAP", "-1.25", now + 1)
     got = server.add_funding("BTC-USDT-SWAP", "0.40", now + 2)
     server.add_funding("DOGE-USDT-SWAP", "9", now + 3)              # a swap this adapter does not list: skipped
-    for _ in range(2):                                              # read twice, kept once
-        server.bill_queries.clear()
-        cli.restart_engine()
-        LiveCli.wait(lambda: server.bill_queries, "the engine's funding read", timeout_s=10)
-        LiveCli.wait(lambda: Decimal(cli.json("positions")["summary"]["realized_pnl"]) == before - Decimal("0.85"),
-                     "the funding in realized P&L", timeout_s=10)
-    db = sqlite3.connect(cli.home / "journal.db")
-    try:
-        rows = db.execute("SELECT payment_id, instrument, asset, amount FROM funding ORDER BY ts_ns").fetchall()
-    finally:
-        db.close()
+    rows = funding_kept_once(cli, server.bill_queries, before, Decimal("-0.85"))
     assert rows == [(paid["billId"], "BTC-USDT-PERP", "USDT", "-1.25"), (got["billId"], "BTC-USDT-PERP", "USDT", "0.40")]
     assert {(q["instType"], q["type"]) for _, q in server.bill_queries} == {("SWAP", "8")}
