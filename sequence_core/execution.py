@@ -86,6 +86,13 @@ def perp_margin(quote: str) -> str:
     return f"{quote}:perp-margin"
 
 
+def spendable(asset: str) -> str:
+    """The ``balances()`` key of the most of *asset* one sell can spend, where the venue pays
+    it from another balance too (dex_ethereum: native ETH sent for the router to wrap, in place
+    of WETH): without it a sell is checked against *asset* itself."""
+    return f"{asset}:spendable"
+
+
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 

@@ -13,7 +13,7 @@ import msgspec
 
 from ..bundles import Routing
 from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
-from ..execution import OrderState, perp_margin
+from ..execution import OrderState, perp_margin, spendable
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
@@ -154,7 +154,8 @@ class Desk:
 
     def available(self, side: str, instruments: dict[str, Instrument]) -> dict[str, Decimal]:
         """Per venue: quote cash for buys, the held instrument for sells (perps: cash, or the
-        perp margin wallet where the venue keeps one: execution.perp_margin). Sandbox reads the
+        perp margin wallet where the venue keeps one: execution.perp_margin; a sell: what the
+        venue says one order can spend, where it can pay from two balances: execution.spendable). Sandbox reads the
         paper ledger; live reads what the venues last reported."""
         from ..journal import position_key
 
@@ -168,6 +169,8 @@ class Desk:
             held = self.venue_balances.get(venue, {})
             if inst.kind == "perp":
                 asset = perp_margin(asset) if perp_margin(asset) in held else asset
+            elif side == "sell":
+                asset = spendable(asset) if spendable(asset) in held else asset
             out[venue] = held.get(asset, Decimal(0))
         return out
 

@@ -15,6 +15,17 @@ ERC-20 tokens of one chain, answering the way geth does.
   to ``liquidity`` base; swaps move token balances and emit ERC-20 Transfer logs (wallet -> pool,
   pool -> recipient). Mined transactions get a receipt (status, gasUsed, effectiveGasPrice, logs)
   and burn gasUsed × effective price of the sender's ETH.
+- Native ETH as SwapRouter02 handles it (contracts.py has the sources): a transaction's ``value``
+  moves to the router first (only the router is payable; "insufficient funds for transfer" in
+  eth_call/eth_estimateGas when the sender lacks it); the router pays a WETH input by wrapping its
+  own ETH when that covers the amount, else pulls WETH with the allowance; ``recipient``
+  address(1)/address(2) mean msg.sender/the router; ``multicall(bytes[])`` (and the deadline
+  form) runs each call with the same sender and value; ``unwrapWETH9(min, recipient)`` sends ALL
+  the router's WETH as ETH ("Insufficient WETH9" below min); ``refundETH()`` returns the router's
+  ETH to msg.sender - ETH left at the router otherwise stays there (``native[router]``), as on
+  chain. Wrap/unwrap log like the chain's WETH (Arbitrum aeWETH: mint/burn Transfers; Ethereum
+  WETH9: Deposit/Withdrawal). A call is atomic: a revert anywhere in a multicall undoes it all.
+  ``executed[tx hash]`` lists the router functions a mined transaction ran, in order.
 Faults: ``hold`` (transactions stay pending until ``mine()``), ``revert_next`` (the next mined
 swap reverts), ``lose_next_send`` (accept the transaction, answer 502), ``drop_next_send`` (answer
 502 without accepting it), ``slow_on_send`` / ``slow_next`` (answer after ``slow_s``),
@@ -31,17 +42,32 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from sequence_core.evm import selector
+from sequence_core.evm import abi_encode, selector
+from sequence_core.keys import keccak256
 from sequence_core.testing import FakeVenueServer
 from sequence_venue_dex_ethereum import contracts as c
 from sequence_venue_dex_ethereum.signing import decode
 
 POOL = "0x00000000000000000000000000000000000000b0"
+ZERO = "0x" + "00" * 20
+MSG_SENDER = "0x0000000000000000000000000000000000000001"      # Constants.MSG_SENDER
 GWEI = 10 ** 9
 
 
 def words_of(data: bytes) -> list[int]:
     return [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
+
+
+def bytes_array(body: bytes, index: int) -> list[bytes]:
+    """The ``bytes[]`` argument at head word ``index`` of ABI-encoded arguments."""
+    word = lambda at: int.from_bytes(body[at:at + 32], "big")  # noqa: E731
+    start = word(32 * index)
+    base = start + 32
+    out = []
+    for i in range(word(start)):
+        at = base + word(base + 32 * i)
+        out.append(body[at + 32:at + 32 + word(at)])
+    return out
 
 
 def addr(word: int) -> str:
@@ -82,6 +108,10 @@ class FakeEthNode(FakeVenueServer):
         self.sent: list[str] = []                            # every raw transaction received
         self.calls: list[str] = []                           # every JSON-RPC method asked
         self._ids = itertools.count(1)
+        self._logs: list[dict] = []                          # the running transaction's logs
+        self.trace: list[str] = []                           # the router functions it ran
+        self.executed: dict[str, list[str]] = {}             # mined hash -> router functions run
+        self.weth = next(p.base_token for p in self.chain.pairs if p.base == "ETH").address.lower()
         for t in self.tokens.values():
             self.balances[(t.address.lower(), POOL)] = 10 ** 30
 
@@ -199,12 +229,13 @@ class FakeEthNode(FakeVenueServer):
                 "blockNumber": None if tx_hash.lower() in self.pool else self.mined[tx_hash.lower()][1]["blockNumber"]}
 
     def rpc_eth_call(self, tx, tag="latest"):
-        out, _ = self.execute(tx.get("from", "0x" + "00" * 20), tx["to"], bytes.fromhex(tx["data"][2:]), dry=True)
+        out, _ = self.execute(tx.get("from", ZERO), tx["to"], bytes.fromhex(tx["data"][2:]), dry=True,
+                              value=int(tx.get("value") or "0x0", 16))
         return "0x" + out.hex()
 
     def rpc_eth_estimateGas(self, tx, tag="latest"):
         data = bytes.fromhex(tx.get("data", "0x")[2:])
-        _, gas = self.execute(tx["from"], tx["to"], data, dry=True)
+        _, gas = self.execute(tx["from"], tx["to"], data, dry=True, value=int(tx.get("value") or "0x0", 16))
         return hex(gas)
 
     # -- contracts -------------------------------------------------------------------------------
@@ -234,9 +265,28 @@ class FakeEthNode(FakeVenueServer):
             raise Revert("SPL")
         return a_in, a_out
 
-    def execute(self, sender: str, to: str, data: bytes, dry: bool) -> tuple[bytes, int]:
-        """Run a call: (return data, gas used), changing state unless ``dry``; Revert on failure."""
-        sender, to = sender.lower(), to.lower()
+    def execute(self, sender: str, to: str, data: bytes, dry: bool, value: int = 0) -> tuple[bytes, int]:
+        """Run a call: (return data, gas used). Atomic like the EVM: a Revert undoes every change
+        (a multicall's earlier steps too), and ``dry`` (eth_call, eth_estimateGas) keeps none."""
+        saved = (dict(self.native), dict(self.balances), dict(self.allowances), list(self._logs), list(self.trace))
+        try:
+            out = self._call(sender.lower(), to.lower(), data, value)
+        except BaseException:
+            self.native, self.balances, self.allowances, self._logs, self.trace = saved
+            raise
+        if dry:
+            self.native, self.balances, self.allowances, self._logs, self.trace = saved
+        return out
+
+    def _call(self, sender: str, to: str, data: bytes, value: int) -> tuple[bytes, int]:
+        router = self.chain.router.lower()
+        if value:
+            if self.native.get(sender, 0) < value:
+                raise NodeError(-32000, f"insufficient funds for transfer: address {sender}")   # geth, eth_call/estimate
+            if data and to != router:
+                raise Revert("")                   # ERC-20s and QuoterV2 are not payable: a bare revert
+            self.native[sender] -= value
+            self.native[to] = self.native.get(to, 0) + value
         sel, args = data[:4], words_of(data[4:])
         if not data:
             return b"", 21000
@@ -248,31 +298,102 @@ class FakeEthNode(FakeVenueServer):
         if to in self.tokens and sel == selector(c.ALLOWANCE):
             return self.allowances.get((to, addr(args[0]), addr(args[1])), 0).to_bytes(32, "big"), 0
         if to in self.tokens and sel == selector(c.APPROVE):
-            if not dry:
-                self.allowances[(to, sender, addr(args[0]))] = args[1]
+            self.allowances[(to, sender, addr(args[0]))] = args[1]
             return (1).to_bytes(32, "big"), 46000
-        if to == self.chain.router.lower() and sel in (selector(c.SWAP_IN), selector(c.SWAP_OUT)):
-            return self.swap(sender, args, sel == selector(c.SWAP_IN), dry)
+        if to == router:
+            return self.router_call(sender, data)
         raise Revert("unknown call")
 
-    def swap(self, sender: str, args: list[int], exact_in: bool, dry: bool) -> tuple[bytes, int]:
+    # -- SwapRouter02 (swap-router-contracts v1.1.0 on v3-periphery 1.3.0) -------------------------
+    def router_call(self, sender: str, data: bytes) -> tuple[bytes, int]:
+        """One router function; multicall delegatecalls each element with the same msg.sender and
+        msg.value (the ETH sent is the router's balance while the calls run)."""
+        sel, body = data[:4], data[4:]
+        args = words_of(body)
+        name = ROUTER_FUNCTIONS.get(sel)
+        if name is None:
+            raise Revert("unknown call")
+        self.trace.append(name)
+        if name in ("multicall", "multicall(deadline)"):
+            if name == "multicall(deadline)" and args[0] < self.timestamp():
+                raise Revert("Transaction too old")
+            outs, gas = [], 5000
+            for call in bytes_array(body, 0 if name == "multicall" else 1):
+                out, g = self.router_call(sender, call)
+                outs.append(out)
+                gas += g
+            return abi_encode(["bytes[]"], [outs]), gas
+        if name in ("exactInputSingle", "exactOutputSingle"):
+            return self.swap(sender, args, name == "exactInputSingle")
+        if name == "unwrapWETH9":
+            return self.unwrap_weth9(args[0], addr(args[1]))
+        if name == "unwrapWETH9(msg.sender)":
+            return self.unwrap_weth9(args[0], sender)
+        if name == "refundETH":                    # the router's whole ETH balance back to msg.sender
+            left = self.native.pop(self.chain.router.lower(), 0)
+            self.native[sender] = self.native.get(sender, 0) + left
+            return b"", 8000
+        raise Revert("unknown call")
+
+    def swap(self, sender: str, args: list[int], exact_in: bool) -> tuple[bytes, int]:
         token_in, token_out, fee, recipient, amount, bound = addr(args[0]), addr(args[1]), args[2], addr(args[3]), args[4], args[5]
+        if args[6]:
+            raise Revert("this fake supports sqrtPriceLimitX96 = 0 only")
+        recipient = {MSG_SENDER: sender, c.ADDRESS_THIS: self.chain.router.lower()}.get(recipient, recipient)
         a_in, a_out = self.swap_amounts(token_in, token_out, fee, amount, exact_in)
         if exact_in and a_out < bound:
             raise Revert("Too little received")
         if not exact_in and a_in > bound:
             raise Revert("Too much requested")
-        router = self.chain.router.lower()
-        if self.allowances.get((token_in, sender, router), 0) < a_in or self.balances.get((token_in, sender), 0) < a_in:
-            raise Revert("STF")
-        if not dry:
-            self.allowances[(token_in, sender, router)] -= a_in
-            self.balances[(token_in, sender)] -= a_in
-            self.balances[(token_in, POOL)] = self.balances.get((token_in, POOL), 0) + a_in
-            self.balances[(token_out, POOL)] -= a_out
-            self.balances[(token_out, recipient)] = self.balances.get((token_out, recipient), 0) + a_out
-            self._logs += [self.transfer(token_in, sender, POOL, a_in), self.transfer(token_out, POOL, recipient, a_out)]
+        self.pay(token_in, sender, a_in)
+        self.move(token_out, POOL, recipient, a_out)
         return (a_out if exact_in else a_in).to_bytes(32, "big"), 120000
+
+    def pay(self, token: str, payer: str, amount: int) -> None:
+        """PeripheryPayments.pay: WETH9 is wrapped from the router's ETH when that covers the
+        amount (exactly the amount), else the token is pulled from the payer (allowance)."""
+        router = self.chain.router.lower()
+        if token == self.weth and self.native.get(router, 0) >= amount:
+            self.native[router] -= amount
+            self.weth_event("deposit", router, amount)
+            self.move(token, router, POOL, amount)
+            return
+        if self.allowances.get((token, payer, router), 0) < amount or self.balances.get((token, payer), 0) < amount:
+            raise Revert("STF")
+        self.allowances[(token, payer, router)] -= amount
+        self.move(token, payer, POOL, amount)
+
+    def unwrap_weth9(self, amount_min: int, recipient: str) -> tuple[bytes, int]:
+        """PeripheryPayments.unwrapWETH9: ALL the router's WETH9, at least amountMinimum, as ETH."""
+        router = self.chain.router.lower()
+        held = self.balances.get((self.weth, router), 0)
+        if held < amount_min:
+            raise Revert("Insufficient WETH9")
+        if held:
+            self.weth_event("withdraw", router, held)
+            self.native[recipient] = self.native.get(recipient, 0) + held
+        return b"", 30000
+
+    def weth_event(self, kind: str, owner: str, amount: int) -> None:
+        """Wrap/unwrap as the chain's WETH logs it: Ethereum's WETH9 Deposit/Withdrawal events,
+        Arbitrum's aeWETH a mint/burn Transfer from/to the zero address."""
+        key = (self.weth, owner)
+        self.balances[key] = self.balances.get(key, 0) + (amount if kind == "deposit" else -amount)
+        if self.chain.name == "arbitrum":
+            src, dst = (ZERO, owner) if kind == "deposit" else (owner, ZERO)
+            self._logs.append(self.transfer(self.weth, src, dst, amount))
+        else:
+            event = "Deposit(address,uint256)" if kind == "deposit" else "Withdrawal(address,uint256)"
+            self._logs.append({"address": self.weth, "topics": ["0x" + keccak256(event.encode()).hex(), topic(owner)],
+                               "data": "0x" + amount.to_bytes(32, "big").hex()})
+
+    def move(self, token: str, src: str, dst: str, amount: int) -> None:
+        self.balances[(token, src)] = self.balances.get((token, src), 0) - amount
+        self.balances[(token, dst)] = self.balances.get((token, dst), 0) + amount
+        self._logs.append(self.transfer(token, src, dst, amount))
+
+    def timestamp(self) -> int:
+        return 1_760_000_000 + self.block_number
 
     @staticmethod
     def transfer(token: str, src: str, dst: str, value: int) -> dict:
@@ -329,13 +450,13 @@ class FakeEthNode(FakeVenueServer):
     def _mine_one(self, s) -> None:
         self.block_number += 1
         who = s.sender.lower()
-        self._logs = []
+        self._logs, self.trace = [], []
         status = 1
         try:
-            if self.revert_next and s.tx.data[:4] in (selector(c.SWAP_IN), selector(c.SWAP_OUT)):
+            if self.revert_next and s.tx.data[:4] in (selector(c.SWAP_IN), selector(c.SWAP_OUT), selector(c.MULTICALL)):
                 self.revert_next -= 1
                 raise Revert("Too little received")
-            _, gas_used = self.execute(who, s.tx.to, s.tx.data, dry=False)
+            _, gas_used = self.execute(who, s.tx.to, s.tx.data, dry=False, value=s.tx.value)
         except Revert:
             status, gas_used, self._logs = 0, 60000, []
         price = min(s.tx.max_fee, self.base_fee + s.tx.max_priority_fee)
@@ -345,6 +466,14 @@ class FakeEthNode(FakeVenueServer):
                    "status": hex(status), "gasUsed": hex(gas_used), "effectiveGasPrice": hex(price), "type": "0x2",
                    "logs": [{**log, "transactionHash": s.hash} for log in self._logs]}
         self.mined[s.hash.lower()] = (s, receipt)
+        self.executed[s.hash.lower()] = list(self.trace) if status else []
+        self.trace = []
+
+
+ROUTER_FUNCTIONS = {selector(sig): name for sig, name in (
+    (c.SWAP_IN, "exactInputSingle"), (c.SWAP_OUT, "exactOutputSingle"), (c.MULTICALL, "multicall"),
+    ("multicall(uint256,bytes[])", "multicall(deadline)"), (c.UNWRAP_WETH9, "unwrapWETH9"),
+    ("unwrapWETH9(uint256)", "unwrapWETH9(msg.sender)"), (c.REFUND_ETH, "refundETH"))}
 
 
 class NodeError(Exception):

@@ -1,8 +1,10 @@
 """The dex_ethereum adapter against the fake JSON-RPC node: EIP-1559 signing (published vectors),
 ABI selectors, quotes as the book, swaps (market, limit, IOC; post-only refused) with approvals,
 fills from receipt logs, reverts, a swap that never confirms (cancel = same-nonce replacement), a
-nonce taken elsewhere, the journal (lost answers, a restart), balances, and faults (bad key,
-insufficient funds, 429, timeouts, 5xx, malformed answers, wrong chain)."""
+nonce taken elsewhere, the journal (lost answers, a restart), balances, faults (bad key,
+insufficient funds, 429, timeouts, 5xx, malformed answers, wrong chain), and native ETH (a sell
+paid with value the router wraps, a buy unwrapped to the wallet in a multicall, the value + gas
+refusal, the native_eth rule)."""
 
 import asyncio
 import json
@@ -13,8 +15,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_dex_ethereum import FakeEthNode  # noqa: E402
-from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, VenueError  # noqa: E402
+from fake_dex_ethereum import FakeEthNode, Revert, bytes_array  # noqa: E402
+from sequence_core.errors import AuthenticationError, ConfigError, InsufficientFunds, InvalidOrder, NetworkError, VenueError  # noqa: E402
 from sequence_core.evm import selector  # noqa: E402
 from sequence_core.keys import evm_address_of, parse_evm_private_key  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
@@ -106,7 +108,8 @@ def test_rlp_matches_the_published_examples():
 def test_abi_selectors_are_the_published_ones():
     # 4byte.directory / the contracts' verified ABIs on Arbiscan and Etherscan
     published = {c.Q_IN: "c6a5026a", c.Q_OUT: "bd21704a", c.SWAP_IN: "04e45aaf", c.SWAP_OUT: "5023b4df",
-                 c.BALANCE_OF: "70a08231", c.ALLOWANCE: "dd62ed3e", c.APPROVE: "095ea7b3"}
+                 c.BALANCE_OF: "70a08231", c.ALLOWANCE: "dd62ed3e", c.APPROVE: "095ea7b3",
+                 c.MULTICALL: "ac9650d8", c.UNWRAP_WETH9: "49404b7c", c.REFUND_ETH: "12210e8a"}
     assert {sig: selector(sig).hex() for sig in published} == published
     assert c.TRANSFER_TOPIC == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
     assert c.revert_reason(c.error_data("Too little received")) == "Too little received"
@@ -348,7 +351,10 @@ def test_a_restarted_session_reads_the_journal_instead_of_signing_again(node, tm
 def test_balances_are_keyed_by_canonical_asset(node, tmp_path):
     (bal,) = act(session(node, tmp_path), lambda s: s.balances())
     assert bal == {"native:ETH": Decimal(1), "ETH": Decimal(2), "WETH": Decimal(2), "USDC": Decimal(10000),
-                   "BTC": Decimal("0.1"), "WBTC": Decimal("0.1")}
+                   "BTC": Decimal("0.1"), "WBTC": Decimal("0.1"), "ETH:spendable": Decimal(2)}     # the larger: WETH
+    (native,) = act(session(node, tmp_path, native_eth="always"), lambda s: s.balances())
+    (weth_only,) = act(session(node, tmp_path, native_eth="never"), lambda s: s.balances())
+    assert native["ETH:spendable"] == Decimal(1) and "ETH:spendable" not in weth_only
     (pos,) = act(session(node, tmp_path), lambda s: s.positions())
     assert pos is None
 
@@ -456,3 +462,124 @@ def test_amend_is_refused_and_the_engine_cancels_and_replaces_instead(node, tmp_
     assert s.amend_mode == "cancel_replace" and not s.native_amend(order(), Decimal("3000"), None)
     with pytest.raises(InvalidOrder, match="cannot be amended"):
         act(s, lambda s: s.amend(order(), ETH, Decimal("3000"), None))
+
+
+# -- native ETH (SwapRouter02 wraps the value sent / unwrapWETH9 in a multicall) ---------------------
+ROUTER = c.SWAP_ROUTER_02.lower()
+
+
+def receipt_gas(node, tx_hash):
+    receipt = node.mined[tx_hash.lower()][1]
+    return int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+
+
+def records(tmp_path):
+    path = tmp_path / "sent.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.parametrize("chain", ["arbitrum", "ethereum"])        # aeWETH mint logs / WETH9 Deposit events
+def test_a_sell_without_weth_is_paid_in_native_eth_which_the_router_wraps(tmp_path, chain):
+    node = FakeEthNode(chain)
+    node.url = url = node.start() + "/v2/" + node.key
+    try:
+        node.fund(WALLET, eth="2", USDC="10000")                    # no WETH, no approval at all
+        inst = instruments_for(chain)[0]
+        s = session(node, tmp_path, chain=chain, rpc_url=url)
+        state, bal = act(s, lambda s: s.place(order(side="sell", qty="0.5"), inst), lambda s: s.balances())
+        (swap,) = node.raws()                                       # no approve transaction
+        args = c.words("0x" + swap.tx.data[4:].hex())
+        weth = c.CHAINS[chain].pairs[0].base_token.address.lower()
+        assert swap.tx.to.lower() == ROUTER and swap.tx.data[:4] == selector(c.SWAP_IN) and swap.tx.value == 5 * 10 ** 17
+        assert args[0] == int(weth, 16) and args[3] == int(WALLET, 16) and args[4] == swap.tx.value   # tokenIn WETH
+        assert node.executed[swap.hash.lower()] == ["exactInputSingle"]
+        assert node.native.get(ROUTER, 0) == 0 and node.balances.get((weth, ROUTER), 0) == 0   # nothing left at the router
+        gas = receipt_gas(node, swap.hash)
+        assert node.native[WALLET.lower()] == 2 * 10 ** 18 - 5 * 10 ** 17 - gas                 # qty + gas
+        assert node.token_balance(WALLET, "WETH") == 0 and node.token_balance(WALLET, "USDC") == Decimal("11499.25")
+        assert state.status == "FILLED" and state.fills[0].qty == Decimal("0.5") and abs(state.fills[0].price - 3000) < Decimal("1e-9")
+        assert bal["native:ETH"] == Decimal(2 * 10 ** 18 - 5 * 10 ** 17 - gas).scaleb(-18) and bal["ETH"] == 0
+        rec = records(tmp_path)[0]                                  # the line written before the send
+        assert (rec["native"], rec["value"], rec["tx_hash"]) == ("pay", 5 * 10 ** 17, swap.hash)  # journaled with its value
+    finally:
+        node.stop()
+
+
+def test_a_buy_can_be_delivered_as_native_eth_through_multicall_and_unwrap(node, tmp_path):
+    (state,) = act(session(node, tmp_path, native_eth="always"), lambda s: s.place(order(side="buy", qty="0.5"), ETH))
+    (swap,) = node.raws()
+    assert swap.tx.data[:4] == selector(c.MULTICALL) and swap.tx.value == 0
+    inner = bytes_array(swap.tx.data[4:], 0)
+    assert [x[:4] for x in inner] == [selector(c.SWAP_OUT), selector(c.UNWRAP_WETH9)]
+    out_args, unwrap_args = c.words("0x" + inner[0][4:].hex()), c.words("0x" + inner[1][4:].hex())
+    assert out_args[3] == 2 and out_args[4] == 5 * 10 ** 17                      # recipient ADDRESS_THIS, amountOut
+    assert unwrap_args == [5 * 10 ** 17, int(WALLET, 16)]                      # amountMinimum = qty, to the wallet
+    assert node.executed[swap.hash.lower()] == ["multicall", "exactOutputSingle", "unwrapWETH9"]
+    gas = receipt_gas(node, swap.hash)
+    assert node.native[WALLET.lower()] == 10 ** 18 + 5 * 10 ** 17 - gas and node.token_balance(WALLET, "WETH") == 2
+    assert node.token_balance(WALLET, "USDC") == Decimal("10000") - Decimal("1500.750376")
+    assert node.native.get(ROUTER, 0) == 0 and node.balances.get((node.weth, ROUTER), 0) == 0
+    (fill,) = state.fills
+    paid = Decimal("1500.750376")
+    assert state.status == "FILLED" and fill.qty == Decimal("0.5") and abs(fill.price * fill.qty + paid * Decimal("0.0005") - paid) < Decimal("1e-9")
+
+
+def test_a_native_multicall_that_reverts_on_chain_undoes_the_swap(node, tmp_path):
+    node.revert_next = 1
+    (state,) = act(session(node, tmp_path, native_eth="always"), lambda s: s.place(order(side="buy", qty="0.5"), ETH))
+    (swap,) = node.raws()
+    assert state.status == "REJECTED" and node.executed[swap.hash.lower()] == []
+    assert node.native[WALLET.lower()] == 10 ** 18 - receipt_gas(node, swap.hash) and node.token_balance(WALLET, "USDC") == 10000
+
+
+def test_a_native_sell_is_refused_when_native_eth_cannot_cover_value_plus_gas(node, tmp_path):
+    node.fund(WALLET, eth="0.5", USDC="10000", WETH="0.1")          # WETH does not cover 0.5
+    with pytest.raises(InsufficientFunds, match=r"needs 0\.5 ETH \+ up to 0\.00000\d+ ETH gas, but the wallet holds "
+                                                r"0\.5 native ETH \(WETH held: 0\.1; native_eth = 'auto'\); nothing was sent"):
+        act(session(node, tmp_path), lambda s: s.place(order(0, side="sell", qty="0.5"), ETH))
+    with pytest.raises(InsufficientFunds, match=r"needs 0\.6 ETH, but the wallet holds 0\.5 native ETH"):
+        act(session(node, tmp_path), lambda s: s.place(order(1, side="sell", qty="0.6"), ETH))
+    assert node.sent == [] and records(tmp_path) == [] and node.calls.count("eth_estimateGas") == 1   # nothing signed
+    (none,) = act(session(node, tmp_path), lambda s: s.order_state(order(0, side="sell").client_order_id, ETH))
+    assert none is None
+    (state,) = act(session(node, tmp_path), lambda s: s.place(order(2, side="sell", qty="0.499"), ETH))   # room for gas
+    assert state.status == "FILLED" and node.raws()[0].tx.value == 499 * 10 ** 15
+
+
+def test_weth_covering_the_sell_is_spent_as_before_and_never_means_weth_only(node, tmp_path):
+    (state,) = act(session(node, tmp_path), lambda s: s.place(order(0, side="sell", qty="0.5"), ETH))
+    (swap,) = node.raws()
+    assert state.status == "FILLED" and swap.tx.value == 0 and swap.tx.data[:4] == selector(c.SWAP_IN)
+    assert node.executed[swap.hash.lower()] == ["exactInputSingle"] and node.token_balance(WALLET, "WETH") == Decimal("1.5")
+    assert node.native[WALLET.lower()] == 10 ** 18 - receipt_gas(node, swap.hash)          # gas only
+    (bought,) = act(session(node, tmp_path), lambda s: s.place(order(1, side="buy", qty="0.5"), ETH))
+    assert bought.status == "FILLED" and node.token_balance(WALLET, "WETH") == 2              # auto: buys deliver WETH
+    node.fund(WALLET, eth="5", WETH="0")
+    with pytest.raises(InsufficientFunds, match="cannot pay the WETH"):
+        act(session(node, tmp_path, native_eth="never"), lambda s: s.place(order(2, side="sell", qty="0.5"), ETH))
+    with pytest.raises(ConfigError, match="native_eth = 'sometimes' is not supported"):
+        session(node, tmp_path, native_eth="sometimes")
+
+
+def test_always_sells_native_eth_even_with_weth_held(node, tmp_path):
+    (state,) = act(session(node, tmp_path, native_eth="always"), lambda s: s.place(order(side="sell", qty="0.5"), ETH))
+    (swap,) = node.raws()
+    assert state.status == "FILLED" and swap.tx.value == 5 * 10 ** 17 and node.token_balance(WALLET, "WETH") == 2
+
+
+def test_the_fake_router_refunds_unspent_eth_only_with_refund_eth(node):
+    """Exact output paid in ETH leaves the surplus at the router unless refundETH follows (the
+    router-sdk rule; this adapter never pays exact output in ETH)."""
+    p = c.CHAINS["arbitrum"].pairs[0]
+    swap = c.swap_exact_out(p.base_token, p.quote_token, p.fee, WALLET, 1500 * 10 ** 6, 6 * 10 ** 17)
+    cost = int(Decimal(1500) / 3000 / Decimal("0.9995") * 10 ** 18) + 1        # WETH in for 1500 USDC out
+    node.fund(WALLET, eth="2", USDC="0")
+    node.execute(WALLET, ROUTER, c.multicall([swap, selector(c.REFUND_ETH)]), dry=False, value=6 * 10 ** 17)
+    assert node.native.get(ROUTER, 0) == 0 and node.native[WALLET.lower()] == 2 * 10 ** 18 - cost
+    node.execute(WALLET, ROUTER, c.multicall([swap]), dry=False, value=6 * 10 ** 17)
+    assert node.native[ROUTER] == 6 * 10 ** 17 - cost and node.native[WALLET.lower()] == 2 * 10 ** 18 - cost - 6 * 10 ** 17
+    assert node.token_balance(WALLET, "USDC") == 3000
+    before = (dict(node.native), dict(node.balances))
+    with pytest.raises(Revert, match="Insufficient WETH9"):       # a failing step undoes the whole multicall
+        node.execute(WALLET, ROUTER, c.multicall([swap, c.unwrap_weth9(1, WALLET)]), dry=False, value=6 * 10 ** 17)
+    assert (dict(node.native), dict(node.balances)) == before

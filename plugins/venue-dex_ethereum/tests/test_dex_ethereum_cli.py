@@ -106,3 +106,16 @@ def test_a_cancel_the_chain_has_not_confirmed_is_watched_to_its_end(world):
                                  and o["graph"]["status"] not in ("WORKING", "ADMITTED")], "the graph's end")
     assert done[0]["graph"]["status"] == "CANCELLED" and [n["status"] for n in done[0]["nodes"]] == ["CANCELLED"]
     assert node.token_balance(WALLET, "WETH") == 0
+
+
+def test_a_wallet_without_weth_sells_eth_from_its_native_balance(world):
+    """native_eth = auto: admission checks a sell against what one order can spend (native ETH
+    here, no WETH held), and the swap is paid with native ETH the router wraps."""
+    cli, node = world
+    node.approve_all(WALLET)
+    before = node.native[WALLET.lower()]
+    sold = cli.json("sell", "ETH-USDC", "0.1", "--venue", "dex_ethereum")
+    assert sold["graph"]["status"] == "FILLED" and [Decimal(f["qty"]) for f in sold["fills"]] == [Decimal("0.1")]
+    assert node.token_balance(WALLET, "WETH") == 0 and before - node.native[WALLET.lower()] > 10 ** 17     # 0.1 ETH + gas
+    big = cli.run("sell", "ETH-USDC", "2", "--venue", "dex_ethereum")
+    assert big.returncode == 1 and "insufficient balance" in big.stderr

@@ -23,6 +23,38 @@ values 4byte.directory publishes):
   ``exactInputSingle((address tokenIn,address tokenOut,uint24 fee,address recipient,uint256
   amountIn,uint256 amountOutMinimum,uint160 sqrtPriceLimitX96))`` 0x04e45aaf and
   ``exactOutputSingle((...,uint256 amountOut,uint256 amountInMaximum,uint160))`` 0x5023b4df.
+  Both are ``payable``. A ``recipient`` of ``Constants.ADDRESS_THIS`` = ``address(2)`` (and
+  ``MSG_SENDER`` = ``address(1)``) is replaced by the router itself (by msg.sender) before the
+  pool is called (libraries/Constants.sol; V3SwapRouter.sol exactInputInternal /
+  exactOutputInternal). With no price limit, exact output requires the full amountOut.
+- Native ETH through SwapRouter02 (github.com/Uniswap/swap-router-contracts at tag v1.1.0, whose
+  package.json pins @uniswap/v3-periphery 1.3.0): the router pays the pool in
+  ``PeripheryPayments.pay`` (v3-periphery base/PeripheryPayments.sol): when the token is WETH9 and
+  the router's own ETH balance (msg.value) covers the amount it ``deposit``s (wraps) exactly that
+  amount and transfers the WETH to the pool; otherwise it pulls the token from the payer with
+  ``transferFrom`` (the allowance path). So selling native ETH is ``exactInputSingle(tokenIn =
+  WETH)`` sent with ``value = amountIn``: exact input spends the whole value, nothing is left to
+  refund. ETH that an exact-output swap leaves at the router is returned only by ``refundETH()``
+  0x12210e8a (sends the router's whole ETH balance to msg.sender); the router-sdk adds it only
+  when the input is native and the trade is exact output (github.com/Uniswap/router-sdk
+  src/swapRouter.ts swapCallParameters). This adapter never pays an exact-output swap in ETH,
+  so it never needs it.
+  Receiving native ETH: the swap's recipient is ADDRESS_THIS, then ``unwrapWETH9(uint256
+  amountMinimum, address recipient)`` 0x49404b7c (PeripheryPayments: requires the router's WETH9
+  balance >= amountMinimum, "Insufficient WETH9", withdraws ALL of it and sends the ETH to
+  recipient); PeripheryPaymentsExtended adds ``unwrapWETH9(uint256)`` 0x49616997 paying
+  msg.sender, PeripheryPaymentsWithFeeExtended the fee variants (not used). The two run in one
+  ``multicall(bytes[] data)`` 0xac9650d8 (v3-periphery base/Multicall.sol: each element
+  delegatecalled in order, so msg.sender and msg.value are the caller's; the first failure
+  reverts all, bubbling its reason); MulticallExtended adds ``multicall(uint256 deadline,
+  bytes[])`` 0x5ae401dc and ``multicall(bytes32 previousBlockhash, bytes[])`` 0x1f0464d1. The
+  deadline form is not used: like the single swaps here, a pending multicall is ended by a
+  same-nonce replacement, not by time (router-sdk's MulticallExtended.encodeMulticall, too,
+  encodes the plain form when it is given no deadline: src/multicallExtended.ts).
+  How WETH shows in logs: Ethereum's WETH9 emits ``Deposit``/``Withdrawal`` (no Transfer) when it
+  wraps/unwraps; Arbitrum's WETH is aeWETH (github.com/OffchainLabs/token-bridge-contracts,
+  tokenbridge/libraries/aeWETH.sol: deposit = ``_mint``, withdraw = ``_burn``), i.e. Transfer
+  from/to the zero address. Either way the router <-> pool Transfer is the swap's WETH leg.
 - ERC-20 (https://eips.ethereum.org/EIPS/eip-20): balanceOf 0x70a08231, allowance 0xdd62ed3e,
   approve 0x095ea7b3, event Transfer(address indexed,address indexed,uint256) topic
   0xddf252ad...b3ef.
@@ -120,6 +152,11 @@ Q_IN = "quoteExactInputSingle((address,address,uint256,uint24,uint160))"
 Q_OUT = "quoteExactOutputSingle((address,address,uint256,uint24,uint160))"
 SWAP_IN = "exactInputSingle((address,address,uint24,address,uint256,uint256,uint160))"
 SWAP_OUT = "exactOutputSingle((address,address,uint24,address,uint256,uint256,uint160))"
+MULTICALL = "multicall(bytes[])"
+UNWRAP_WETH9 = "unwrapWETH9(uint256,address)"
+REFUND_ETH = "refundETH()"
+ADDRESS_THIS = "0x0000000000000000000000000000000000000002"   # Constants.ADDRESS_THIS: the router itself
+ZERO_ADDRESS = "0x" + "00" * 20
 BALANCE_OF, ALLOWANCE, APPROVE = "balanceOf(address)", "allowance(address,address)", "approve(address,uint256)"
 TRANSFER_TOPIC = "0x" + keccak256(b"Transfer(address,address,uint256)").hex()
 _QUOTE = ("address", "address", "uint256", "uint24", "uint160")
@@ -140,6 +177,14 @@ def swap_exact_in(token_in: Token, token_out: Token, fee: int, recipient: str, a
 
 def swap_exact_out(token_in: Token, token_out: Token, fee: int, recipient: str, amount_out: int, max_in: int) -> bytes:
     return call_data(SWAP_OUT, [_SWAP], [(token_in.address, token_out.address, fee, recipient, amount_out, max_in, 0)])
+
+
+def multicall(calls: list[bytes]) -> bytes:
+    return call_data(MULTICALL, ["bytes[]"], [calls])
+
+
+def unwrap_weth9(amount_min: int, recipient: str) -> bytes:
+    return call_data(UNWRAP_WETH9, ["uint256", "address"], [amount_min, recipient])
 
 
 def balance_of(owner: str) -> bytes:

@@ -8,10 +8,21 @@ Decisions (see contracts.py for the contracts and venue.py for settings):
   and bounds it by ``slippage_bps`` (default 50). A bound the pool cannot meet reverts already
   in ``eth_estimateGas``: nothing is signed and the order ends CANCELLED (no liquidity within the
   limit), like an IOC that found nothing.
-- ETH is traded as WETH (ERC-20) on both sides: no wrapping/unwrapping, so every fill is read
-  from ERC-20 Transfer logs and gas stays in native ETH. ``balances()`` reports WETH under the
-  canonical ``ETH`` (what a sell of ETH-USDC spends), WBTC under ``BTC``, and the native coin as
-  ``native:ETH`` (gas money, not sellable through the pool).
+- The pool trades WETH. ``balances()`` reports WETH under the canonical ``ETH``, WBTC under
+  ``BTC``, and the native coin as ``native:ETH`` (gas money first). Which ETH an ETH-USDC order
+  spends or receives is ``[venues.dex_ethereum] native_eth``:
+  ``"auto"`` (default) - a sell spends WETH when the wallet's WETH covers the whole qty (exactly
+  as before), else native ETH for the whole qty (never a mix: the router either wraps the
+  value sent or pulls WETH, not both); a buy delivers WETH.
+  ``"always"`` - ETH is the native coin both ways: a sell spends native ETH, a buy delivers it.
+  ``"never"`` - WETH only (a sell without the WETH is refused, InsufficientFunds).
+  A sell paid in native ETH is ``exactInputSingle(WETH -> USDC)`` sent with ``value = qty``
+  (the router wraps exactly that; exact input leaves nothing to refund) and needs no approval.
+  A buy delivered as native ETH is ``multicall([exactOutputSingle(recipient = ADDRESS_THIS),
+  unwrapWETH9(qty, wallet)])`` (contracts.py). Native ETH must cover value + gas limit × max
+  fee: a sell that would leave too little for its own gas is refused before anything is signed
+  (InsufficientFunds naming both amounts). The fill's ETH leg is then the router <-> pool WETH
+  Transfer (wrap/unwrap mint and burn logs, from/to the zero address, are not trades).
 - Approval: if ``allowance(wallet, router)`` of the input token is below what the swap may take,
   an ``approve(router, that amount)`` goes first with its own nonce (journaled as
   ``approve:<client order id>``) and the swap is built once its receipt is in (``approve_wait_s``).
@@ -51,8 +62,8 @@ from decimal import ROUND_CEILING, Decimal
 
 import msgspec
 
-from sequence_core.errors import InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded, VenueError
-from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
+from sequence_core.errors import ConfigError, InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded, VenueError
+from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill, spendable
 from sequence_core.market import plain
 from sequence_core.sentlog import SentLog
 
@@ -62,6 +73,7 @@ from .signing import Signed, Tx, sign
 
 V = "dex_ethereum"
 BUMP = Decimal("1.125")        # a replacement's fee caps over the pending transaction's
+NATIVE_MODES = ("auto", "always", "never")
 
 
 class TxRecord(msgspec.Struct):
@@ -77,6 +89,8 @@ class TxRecord(msgspec.Struct):
     side: str = ""
     qty: str = ""
     bound: int = 0              # amountInMaximum (buy) / amountOutMinimum (sell), token units
+    value: int = 0              # wei sent with the transaction (a sell paid in native ETH)
+    native: str = ""            # "pay" (native ETH in) / "receive" (native ETH out) / "" (WETH)
     status: str = "sent"        # sent | refused | mined | reverted
     reason: str = ""
     sent_ns: int = 0
@@ -98,6 +112,10 @@ class DexSession(ExecutionSession):
         self.approve_wait_s = float(s.get("approve_wait_s", 6.0))
         self.cancel_wait_s = float(s.get("cancel_wait_s", 5.0))
         self.receipt_poll_s = float(s.get("receipt_poll_s", 0.25))
+        self.native_eth = str(s.get("native_eth", "auto")).lower()
+        if self.native_eth not in NATIVE_MODES:
+            raise ConfigError(f"[venues.{V}] native_eth = '{self.native_eth}' is not supported; "
+                              f"accepted: {', '.join(NATIVE_MODES)}")
         self._chain_checked = False
         self._eth_price: tuple[float, Decimal] | None = None
 
@@ -147,10 +165,10 @@ class DexSession(ExecutionSession):
             await asyncio.sleep(self.receipt_poll_s)
 
     async def _sign_and_journal(self, key: str, kind: str, to: str, data: bytes, gas: int, nonce: int,
-                                fees: tuple[int, int], **extra) -> TxRecord:
-        signed: Signed = sign(Tx(self.chain.chain_id, nonce, fees[1], fees[0], gas, to, 0, data), self._key)
+                                fees: tuple[int, int], value: int = 0, **extra) -> TxRecord:
+        signed: Signed = sign(Tx(self.chain.chain_id, nonce, fees[1], fees[0], gas, to, value, data), self._key)
         rec = TxRecord(key, kind, self.chain.chain_id, nonce, signed.hash, "0x" + signed.raw.hex(), fees[0], fees[1],
-                       sent_ns=time.time_ns(), **extra)
+                       value=value, sent_ns=time.time_ns(), **extra)
         self.log.put(rec)                                 # on disk before it leaves
         return rec
 
@@ -181,31 +199,61 @@ class DexSession(ExecutionSession):
             raise InvalidOrder(f"{V}: quantity {node.qty} is not a whole number of {p.base_token.symbol} units "
                                f"({p.base_token.decimals} decimals)")
         bound = await self._bound(node, p, qty_units)
-        pay, spend = (p.quote_token, bound) if node.side == "buy" else (p.base_token, qty_units)
-        await self._ensure_allowance(node.client_order_id, pay, spend)
-        if node.side == "buy":
+        native = await self._native_leg(node, p, qty_units)
+        value = qty_units if native == "pay" else 0
+        have = await self.client.balance(self.address) if value else 0
+        if value > have:
+            raise await self._short_of_eth(node, p, value, 0, have)
+        if native != "pay":                       # paid in ETH, the router wraps: no WETH pulled
+            pay, spend = (p.quote_token, bound) if node.side == "buy" else (p.base_token, qty_units)
+            await self._ensure_allowance(node.client_order_id, pay, spend)
+        if node.side == "buy" and native == "receive":
+            data = c.multicall([c.swap_exact_out(p.quote_token, p.base_token, p.fee, c.ADDRESS_THIS, qty_units, bound),
+                                c.unwrap_weth9(qty_units, self.address)])
+        elif node.side == "buy":
             data = c.swap_exact_out(p.quote_token, p.base_token, p.fee, self.address, qty_units, bound)
         else:
             data = c.swap_exact_in(p.base_token, p.quote_token, p.fee, self.address, qty_units, bound)
         try:
-            gas = await self.client.estimate_gas(self.address, self.chain.router, data)
+            gas = await self.client.estimate_gas(self.address, self.chain.router, data, value)
         except Reverted as exc:
             return self._unfillable(node, p, exc)
         gas = int((Decimal(gas) * self.gas_multiplier).to_integral_value(ROUND_CEILING))
         fees = await self.fees()
+        if value and value + gas * fees[0] > have:
+            raise await self._short_of_eth(node, p, value, gas * fees[0], have)
+        extra = dict(value=value, native=native, venue_symbol=instrument.venue_symbol, side=node.side,
+                     qty=str(node.qty), bound=bound)
         rec = await self._sign_and_journal(node.client_order_id, "swap", self.chain.router, data, gas,
-                                           await self.client.nonce(self.address, "pending"), fees,
-                                           venue_symbol=instrument.venue_symbol, side=node.side, qty=str(node.qty), bound=bound)
+                                           await self.client.nonce(self.address, "pending"), fees, **extra)
         try:
             await self._broadcast(rec)
         except NonceTaken:            # the nonce was mined meanwhile: this signature can never land
             rec = await self._sign_and_journal(node.client_order_id, "swap", self.chain.router, data, gas,
-                                               await self.client.nonce(self.address, "latest"), fees,
-                                               venue_symbol=instrument.venue_symbol, side=node.side, qty=str(node.qty),
-                                               bound=bound)
+                                               await self.client.nonce(self.address, "latest"), fees, **extra)
             await self._broadcast(rec)
         state = await self.order_state(node.client_order_id, instrument)
         return state or OrderState(node.client_order_id, rec.tx_hash, "NEW", Decimal(0))
+
+    async def _native_leg(self, node, p: c.Pair, qty_units: int) -> str:
+        """"pay" (sell spends native ETH), "receive" (buy delivers native ETH) or "" (WETH), by
+        ``native_eth`` (the rule is in the module docstring)."""
+        if p.base != "ETH" or self.native_eth == "never":
+            return ""
+        if node.side == "buy":
+            return "receive" if self.native_eth == "always" else ""
+        if self.native_eth == "always":
+            return "pay"
+        weth = await self.token_call(p.base_token, c.balance_of(self.address))
+        return "" if weth >= qty_units else "pay"
+
+    async def _short_of_eth(self, node, p: c.Pair, value: int, gas_cost: int, have: int) -> InsufficientFunds:
+        weth = c.from_units(await self.token_call(p.base_token, c.balance_of(self.address)), p.base_token.decimals)
+        need = f"{plain(c.from_units(value, 18))} ETH" + (f" + up to {plain(c.from_units(gas_cost, 18))} ETH gas"
+                                                          if gas_cost else "")
+        return InsufficientFunds(f"{V}: selling {node.qty} ETH from native ETH needs {need}, but the wallet holds "
+                                 f"{plain(c.from_units(have, 18))} native ETH (WETH held: {plain(weth)}; "
+                                 f"native_eth = '{self.native_eth}'); nothing was sent")
 
     async def _bound(self, node, p: c.Pair, qty_units: int) -> int:
         """The swap's bound in quote units: the limit price, or the fresh quote ± slippage."""
@@ -319,23 +367,30 @@ class DexSession(ExecutionSession):
         return OrderState(rec.client_order_id, rec.tx_hash, "FILLED", fill.qty, (fill,), venue_ts_ns=fill.venue_ts_ns,
                           price=fill.price, qty=Decimal(rec.qty))
 
-    def moved(self, receipt: dict, token: c.Token) -> int:
-        """Net units of ``token`` into the wallet in this receipt (Transfer logs)."""
-        me, net = self.address.lower(), 0
+    def moved(self, receipt: dict, token: c.Token, via: str = "") -> int:
+        """Net units of ``token`` into the wallet in this receipt (Transfer logs). With ``via`` (the
+        router, when it wrapped or unwrapped native ETH for the wallet) its transfers count as the
+        wallet's, except mint/burn from/to the zero address (aeWETH's wrap and unwrap)."""
+        mine = {self.address.lower()} | ({via.lower()} if via else set())
+        net = 0
         for log in receipt.get("logs") or []:
             topics = log.get("topics") or []
             if str(log.get("address", "")).lower() != token.address.lower() or len(topics) != 3 \
                     or str(topics[0]).lower() != c.TRANSFER_TOPIC:
                 continue
             value = int(str(log.get("data") or "0x0"), 16)
-            if c.topic_address(topics[2]) == me:
+            src, dst = c.topic_address(topics[1]), c.topic_address(topics[2])
+            if via and c.ZERO_ADDRESS in (src, dst):
+                continue
+            if dst in mine and src not in mine:
                 net += value
-            if c.topic_address(topics[1]) == me:
+            if src in mine and dst not in mine:
                 net -= value
         return net
 
     async def _fill(self, rec: TxRecord, receipt: dict, p: c.Pair, quote_name: str) -> VenueFill:
-        base_net, quote_net = self.moved(receipt, p.base_token), self.moved(receipt, p.quote_token)
+        base_net = self.moved(receipt, p.base_token, self.chain.router if rec.native else "")
+        quote_net = self.moved(receipt, p.quote_token)
         qty = c.from_units(abs(base_net), p.base_token.decimals)
         quote_amt = c.from_units(abs(quote_net), p.quote_token.decimals)
         if qty == 0:
@@ -416,7 +471,11 @@ class DexSession(ExecutionSession):
     # -- account ------------------------------------------------------------------------------------
     async def balances(self):
         """Native coin (``native:ETH``) and each traded token, keyed by canonical asset: WETH as
-        ``ETH`` (what ETH-USDC sells spend), WBTC as ``BTC``; the token names too (WETH, WBTC)."""
+        ``ETH`` (what ETH-USDC sells spend first under native_eth = auto), WBTC as ``BTC``; the
+        token names too (WETH, WBTC). What one ETH sell can spend (``spendable("ETH")``, which
+        admission checks a sell against): the larger of WETH and native ETH under auto (a sell
+        never mixes the two), native ETH under always; the exact check, value + gas, is made
+        when the order is placed."""
         out = {"native:ETH": c.from_units(await self.client.balance(self.address), 18)}
         seen: dict[str, c.Token] = {}
         for p in self.chain.pairs:
@@ -426,6 +485,9 @@ class DexSession(ExecutionSession):
             amount = c.from_units(await self.token_call(token, c.balance_of(self.address)), token.decimals)
             out[asset] = amount
             out.setdefault(token.symbol, amount)
+        if "ETH" in out and self.native_eth != "never":
+            native = out["native:ETH"]
+            out[spendable("ETH")] = native if self.native_eth == "always" else max(out["ETH"], native)
         return out
 
     async def positions(self):

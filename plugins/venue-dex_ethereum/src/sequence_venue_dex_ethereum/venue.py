@@ -8,7 +8,9 @@ label ``dex:arb``; or ``ethereum``, chain 1, ``dex:eth``), ``rpc_url`` (else the
 Arbitrum's public https://arb1.arbitrum.io/rpc), ``slippage_bps`` (market orders, default 50),
 ``quote_size`` (the size quotes are for), ``state_path`` (the signed-transaction journal, default
 ``$SEQUENCE_HOME/dex_ethereum/sent.jsonl``), ``timeout_s``, ``rpc_rps`` (client-side request
-budget, default 25/s), ``approve_wait_s``, ``cancel_wait_s``.
+budget, default 25/s), ``approve_wait_s``, ``cancel_wait_s``, ``native_eth`` (``auto`` default:
+a sell of ETH spends WETH when the WETH covers it, else native ETH; ``always``: sells spend and
+buys deliver native ETH; ``never``: WETH only - execution.py has the rule).
 Symbols: ``ETH-USDC`` is ``arbitrum:WETH/USDC:500`` (chain, pool tokens, fee tier in hundredths
 of a bip). See contracts.py (addresses, ABI), signing.py (EIP-1559), http.py (JSON-RPC and its
 errors), execution.py (order decisions), feed.py (quotes as the book).
