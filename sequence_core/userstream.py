@@ -33,6 +33,7 @@ class UserStream:
     """What an adapter implements for its private websocket (orders and fills)."""
 
     venue: ClassVar[str]
+    label: ClassVar[str] = ""        # its name where a venue has more than one (engine status); else the venue's
     heartbeat_s: ClassVar[float] = 20.0
     login_timeout_s: ClassVar[float] = 10.0
 
@@ -85,7 +86,7 @@ class UserStreamRunner(SocketRunner):
                  on_states: Callable[[list[OrderState]], None], on_connected: Callable[[], Awaitable[None]],
                  *, max_backoff_s: float = 30.0, connect_timeout_s: float = 10.0, idle_timeout_s: float = 60.0):
         super().__init__(FeedStats(), stream.close, max_backoff_s, connect_timeout_s, idle_timeout_s)
-        self.name = f"{stream.venue} user stream"
+        self.name = f"{stream.label or stream.venue} user stream"
         self.stream, self.instruments = stream, instruments
         self.on_states, self.on_connected = on_states, on_connected
 

@@ -158,6 +158,7 @@ class BinanceFuturesUserStream(UserStream):
     """USD-M order updates: a listenKey stream on the ``/private`` route (see the module notes)."""
 
     venue = "binance"
+    label = "binance usd-m"
     keepalive_s = KEEPALIVE_S
 
     def __init__(self, futures, settings: dict):
