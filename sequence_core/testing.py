@@ -284,6 +284,13 @@ class LiveCli:
             time.sleep(0.02)
         raise AssertionError(f"{what} not reached within {timeout_s:g}s")
 
+    def engine_status(self, showing: str) -> str:
+        """``engine status`` once it shows *showing* (a socket's state, say), else fail."""
+        def shown():
+            out = self.run("engine", "status").stdout
+            return out if showing in out else None
+        return LiveCli.wait(shown, f"engine status showing {showing!r}")
+
     def restart_engine(self) -> None:
         """``engine stop``, then ``engine start`` (a starting live desk reads what it reads at
         start, such as funding payments)."""
@@ -312,6 +319,17 @@ class LiveCli:
                 os.kill(json.loads(info.read_text())["pid"], 9)
             except ProcessLookupError:
                 pass
+
+
+def shared_responses(*parts: str):
+    """``shared/data/responses/<parts>``: the recorded venue answers the tests read, found beside
+    the checkout (the first ancestor holding ``shared/data/responses``), else /work/shared's."""
+    from pathlib import Path
+
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "data" / "responses").exists():
+            return parent.joinpath("shared", "data", "responses", *parts)
+    return Path("/work/shared/data/responses").joinpath(*parts)
 
 
 def funding_kept_once(cli: "LiveCli", reads: list, before: Decimal, change: Decimal) -> list[tuple]:

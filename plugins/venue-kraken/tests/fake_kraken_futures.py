@@ -9,7 +9,15 @@ closed within ``status_window_ms`` (Kraken: 5 s). A post order that would take a
 ``postWouldExecute``; ``editorder``'s ``size`` is the new open size (Kraken's default).
 ``/api/history/v3/account-log`` serves ``logs`` (ids from 1) filtered by ``info``, ``since``,
 ``from``, ascending, ``count`` at most. Websocket ``/ws/v1``: ``book`` (snapshot then a message
-per level, ``seq`` + 1 each; ``skip_next_seq`` makes a gap) and ``trade``.
+per level, ``seq`` + 1 each; ``skip_next_seq`` makes a gap) and ``trade``; and the private feeds
+``open_orders`` and ``fills`` as Kraken serves them (https://docs.kraken.com/api/docs/guides/futures-websockets):
+``{"event": "challenge", "api_key"}`` answered with a UUID challenge (``Json Error`` without a key),
+then each subscribe must carry this key, that socket's challenge and base64(HMAC-SHA512(
+base64-decoded secret, SHA256(challenge))), else ``{"event": "alert", "message": "Failed to
+subscribe to authenticated feed"}``. Accepted: ``subscribed``, a snapshot (``open_orders_snapshot``,
+``fills_snapshot``), then an ``open_orders`` message for every change of the account's orders
+(``qty`` the open size, as the recorded full fill shows it) and a ``fills`` message per fill.
+``logins`` has one verdict per socket's first private subscribe; ``private`` the (socket, feed) pairs live.
 Faults: ``slow_next_s`` (act, answer late), ``rate_limit_next`` (``apiLimitExceeded``).
 """
 
@@ -33,6 +41,7 @@ from sequence_core.testing import FakeVenueServer, signed
 ASK, BID = Decimal("91000"), Decimal("90990")
 TAKER, MAKER = Decimal("0.0005"), Decimal("0.0002")
 TICK, LOT = Decimal("1"), Decimal("0.0001")
+PRIVATE_FEEDS = ("open_orders", "fills")
 
 
 def iso(ms: int) -> str:
@@ -59,7 +68,13 @@ class FakeKrakenFutures(FakeVenueServer):
         self.seq = 1000
         self.skip_next_seq = False
         self.subscriptions: list[dict] = []
+        self.challenges: list[str] = []
+        self.private_subscribes: list[dict] = []
+        self.logins: list[bool] = []
+        self.private: list[tuple] = []             # (socket, feed) of accepted private subscriptions
         self._ids = itertools.count(1)
+        self._fill_seq = itertools.count(1)
+        self._judged: set[int] = set()
 
     # -- auth ---------------------------------------------------------------------------------------
     async def verify(self, request):
@@ -146,7 +161,7 @@ class FakeKrakenFutures(FakeVenueServer):
 
     @signed
     async def get_fills(self, request, p):
-        return self.ok(fills=self.fills[-100:][::-1])
+        return self.ok(fills=[{k: v for k, v in f.items() if k not in ("ms", "remaining")} for f in self.fills[-100:][::-1]])
 
     # -- orders -------------------------------------------------------------------------------------
     def _fill(self, o: dict, qty: Decimal, price: Decimal, maker: bool) -> None:
@@ -154,7 +169,8 @@ class FakeKrakenFutures(FakeVenueServer):
         self.fills.append({"fill_id": str(uuid.uuid4()), "symbol": o["symbol"], "side": o["side"], "order_id": o["orderId"],
                            "cliOrdId": o["cliOrdId"], "fillTime": iso(self.now_ms()), "size": float(qty),
                            "price": float(price), "fillType": "maker" if maker else "taker", "fee_paid": float(fee),
-                           "fee_currency": "USD"})
+                           "fee_currency": "USD", "ms": self.now_ms(), "remaining": float(o["quantity"] - o["filled"] - qty)})
+        self._push("fills", {"feed": "fills", "username": "fake-account", "fills": [self._ws_fill(self.fills[-1])]})
         signed_qty = qty if o["side"] == "buy" else -qty
         after = self.position + signed_qty
         if self.position == 0 or (self.position > 0) == (signed_qty > 0):
@@ -203,6 +219,8 @@ class FakeKrakenFutures(FakeVenueServer):
             o.update(state="filled", closed=self.now_ms())
         elif p["orderType"] in ("ioc", "mkt"):
             o.update(state="cancelled", closed=self.now_ms())
+        self._push_order(o, "full_fill" if o["state"] == "filled" else "partial_fill" if o["filled"] else
+                         "new_placed_order_by_user" if o["state"] == "open" else "cancelled_by_user")
         return status("placed", order_id=order_id, cli_ord_id=o["cliOrdId"])
 
     def _open(self, cli_ord_id: str) -> dict | None:
@@ -214,6 +232,7 @@ class FakeKrakenFutures(FakeVenueServer):
         if o is None:
             return self.ok(cancelStatus={"status": "notFound", "receivedTime": iso(self.now_ms())})
         o.update(state="cancelled", closed=self.now_ms())
+        self._push_order(o, "cancelled_by_user")
         return self.ok(cancelStatus={"status": "cancelled", "order_id": o["orderId"], "cli_ord_id": o["cliOrdId"],
                                      "receivedTime": iso(self.now_ms())})
 
@@ -231,6 +250,7 @@ class FakeKrakenFutures(FakeVenueServer):
         o["limitPrice"] = px
         if p.get("size"):
             o["quantity"] = o["filled"] + Decimal(p["size"])             # size: the new open size
+        self._push_order(o, "edited_by_user")
         return self.ok(editStatus={"status": "edited", "orderId": o["orderId"], "receivedTime": iso(self.now_ms())})
 
     @signed
@@ -253,6 +273,7 @@ class FakeKrakenFutures(FakeVenueServer):
             self._fill(o, Decimal(qty), o["limitPrice"], maker=True)
             if o["filled"] == o["quantity"]:
                 o.update(state="filled", closed=self.now_ms())
+            self._push_order(o, "full_fill" if o["state"] == "filled" else "partial_fill")
         self.soon(go)
 
     # -- history ------------------------------------------------------------------------------------
@@ -280,8 +301,15 @@ class FakeKrakenFutures(FakeVenueServer):
         await ws.prepare(request)
         self.sockets.append(ws)
         await ws.send_json({"event": "info", "version": 1})
+        challenge = None
         async for msg in ws:
             body = json.loads(msg.data)
+            if body.get("event") == "challenge":
+                challenge = await self._challenge(ws, body)
+                continue
+            if body.get("feed") in PRIVATE_FEEDS:
+                await self._private_subscribe(ws, body, challenge)
+                continue
             self.subscriptions.append(body)
             await ws.send_json({"event": body["event"] + "d", "feed": body["feed"], "product_ids": body["product_ids"]})
             if body["event"] != "subscribe":
@@ -309,3 +337,65 @@ class FakeKrakenFutures(FakeVenueServer):
     def push_trade(self, side: str, price: float, qty: float, kind: str = "fill", product: str = "PF_XBTUSD") -> None:
         self.broadcast({"feed": "trade", "product_id": product, "uid": str(uuid.uuid4()), "side": side, "type": kind,
                         "seq": self.seq, "time": self.now_ms(), "qty": qty, "price": price})
+
+    # -- private websocket feeds ----------------------------------------------------------------------
+    async def _challenge(self, ws, body: dict) -> str | None:
+        if not body.get("api_key"):
+            await ws.send_json({"event": "error", "message": "Json Error"})
+            return None
+        challenge = str(uuid.uuid4())
+        self.challenges.append(challenge)
+        await ws.send_json({"event": "challenge", "message": challenge})
+        return challenge
+
+    def signed(self, challenge: str) -> str:
+        digest = hashlib.sha256(challenge.encode()).digest()
+        return base64.b64encode(hmac.new(base64.b64decode(self.secret), digest, hashlib.sha512).digest()).decode()
+
+    async def _private_subscribe(self, ws, body: dict, challenge: str | None) -> None:
+        self.private_subscribes.append(body)
+        ok = (body.get("event") == "subscribe" and body.get("api_key") == self.api_key and challenge is not None
+              and body.get("original_challenge") == challenge
+              and hmac.compare_digest(str(body.get("signed_challenge", "")), self.signed(challenge)))
+        if id(ws) not in self._judged:                              # one verdict per socket
+            self._judged.add(id(ws))
+            self.logins.append(ok)
+        if not ok:
+            await ws.send_json({"event": "alert", "message": "Failed to subscribe to authenticated feed"})
+            return
+        feed = body["feed"]
+        await ws.send_json({"event": "subscribed", "feed": feed,
+                            **{k: body[k] for k in ("api_key", "original_challenge", "signed_challenge")}})
+        if feed == "open_orders":
+            await ws.send_json({"feed": "open_orders_snapshot", "account": "fake-account",
+                                "orders": [self._ws_order(o) for o in self.orders.values() if o["state"] == "open"]})
+        else:
+            await ws.send_json({"feed": "fills_snapshot", "account": "fake-account", "fills": [self._ws_fill(f) for f in self.fills]})
+        self.private.append((ws, feed))
+
+    def _push(self, feed: str, message: dict) -> None:
+        """To every socket subscribed to ``feed`` (on the server's loop)."""
+        for ws, f in self.private:
+            if f == feed and not ws.closed:
+                asyncio.ensure_future(ws.send_json(message))
+
+    def _ws_order(self, o: dict) -> dict:
+        return {"instrument": o["symbol"], "time": o["ms"], "last_update_time": self.now_ms(),
+                "qty": float(o["quantity"] - o["filled"]), "filled": float(o["filled"]),
+                "limit_price": float(o["limitPrice"]) if o["limitPrice"] is not None else None, "stop_price": 0.0,
+                "type": "limit", "order_id": o["orderId"], "cli_ord_id": o["cliOrdId"],
+                "direction": 0 if o["side"] == "buy" else 1, "reduce_only": False}
+
+    def _push_order(self, o: dict, reason: str) -> None:
+        if o["state"] == "cancelled" and reason == "cancelled_by_user":       # a cancel names the order only
+            message = {"feed": "open_orders", "order_id": o["orderId"], "cli_ord_id": o["cliOrdId"], "is_cancel": True,
+                       "reason": reason}
+        else:
+            message = {"feed": "open_orders", "order": self._ws_order(o), "is_cancel": o["state"] != "open", "reason": reason}
+        self._push("open_orders", message)
+
+    def _ws_fill(self, f: dict) -> dict:
+        return {"instrument": f["symbol"], "time": f["ms"], "price": f["price"], "seq": next(self._fill_seq),
+                "buy": f["side"] == "buy", "qty": f["size"], "remaining_order_qty": f["remaining"],
+                "order_id": f["order_id"], "cli_ord_id": f["cliOrdId"], "fill_id": f["fill_id"], "fill_type": f["fillType"],
+                "fee_paid": f["fee_paid"], "fee_currency": f["fee_currency"], "taker_order_type": "limit", "order_type": "limit"}

@@ -19,7 +19,7 @@ from sequence_core.errors import (AuthenticationError, ClockRejected, Insufficie
 from sequence_core.feeds import FeedRunner, LocalBook  # noqa: E402
 from sequence_core.market import spot  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, shared_responses, until  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession, _fill, _state, venue_client_id  # noqa: E402
 from sequence_venue_kraken.feed import KrakenFeed  # noqa: E402
 from sequence_venue_kraken.http import KrakenClient, unwrap  # noqa: E402
@@ -28,11 +28,7 @@ from sequence_venue_kraken.symbols import INSTRUMENTS, asset, from_asset_pairs  
 KEY = "kraken-key-0001"
 SECRET = "a3Jha2VuLXNlY3JldC1ieXRlcy1mb3ItdGVzdHMtb25seS0wMDAx"      # base64 of test bytes, not a real key
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD")
-SAMPLES = Path("/work/shared/data/responses/kraken")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "kraken").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "kraken"
-        break
+SAMPLES = shared_responses("kraken")
 
 
 def sample(name: str):

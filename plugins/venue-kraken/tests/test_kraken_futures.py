@@ -19,7 +19,7 @@ from sequence_core.execution import perp_margin  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.market import resolve  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import until  # noqa: E402
+from sequence_core.testing import shared_responses, until  # noqa: E402
 from sequence_venue_kraken import futures as futures_module  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession  # noqa: E402
 from sequence_venue_kraken.futures import KrakenFutures  # noqa: E402
@@ -34,8 +34,7 @@ KEY, SECRET = "kraken-key-0003", "a3Jha2VuLXNwb3Qtc2VjcmV0LTAwMDM="             
 FKEY, FSECRET = "futures-key-0003", "a3Jha2VuLWZ1dHVyZXMtc2VjcmV0LTAwMDM="
 WRONG = "d3Jvbmctc2VjcmV0LWJ5dGVzLXh5eg=="
 PERP = next(i for i in INSTRUMENTS if i.venue_symbol == "PF_XBTUSD")
-SAMPLES = next((p / "shared" / "data" / "responses" / "kraken" for p in Path(__file__).resolve().parents
-                if (p / "shared" / "data" / "responses" / "kraken").exists()), Path("/work/shared/data/responses/kraken"))
+SAMPLES = shared_responses("kraken")
 
 
 def sample(name: str):

@@ -1,6 +1,7 @@
 """Kraken perps through the real CLI and engine, live mode, against both fakes (spot and Kraken
 Futures): connect with futures keys, a perp buy and sell reach live positions, funding from the
-account log reaches realized P&L once, and a spot-only connection refuses a perp clearly."""
+account log reaches realized P&L once, a resting perp order's later fill pushed on Kraken Futures'
+private socket reaches ``sequence fills`` once, and a spot-only connection refuses a perp clearly."""
 
 import sys
 from decimal import Decimal
@@ -84,6 +85,36 @@ def test_funding_from_the_account_log_reaches_realized_pnl_once(world):
     rows = funding_kept_once(cli, futures.log_requests, before, Decimal("-0.85"))
     assert [(r[0], r[1], r[2], Decimal(r[3])) for r in rows] == \
         [(str(paid["id"]), "BTC-USD-PERP", "USD", Decimal("-1.25")), (str(got["id"]), "BTC-USD-PERP", "USD", Decimal("0.4"))]
+
+
+def test_a_resting_perp_fill_pushed_on_the_futures_socket_reaches_fills_once(world):
+    cli, futures = world
+    rest = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken", "--limit-price", "90000")
+    assert rest["graph"]["status"] != "FILLED" and futures.fills == []
+    cid = next(o["cliOrdId"] for o in futures.orders.values() if o["state"] == "open")
+    reads = lambda: futures.requests.count(("POST", "/derivatives/api/v3/orders/status"))  # noqa: E731
+    # a part first: pushed at once, then read again by the engine's slow poll (same fill id): one fill
+    LiveCli.wait(lambda: futures.private, "the engine's futures stream on its first perp order")
+    futures.fill_resting(cid, "0.2")
+    (part,) = LiveCli.wait(lambda: cli.json("fills"), "the pushed part fill in `sequence fills`")
+    assert part["fill_id"] == futures.fills[0]["fill_id"]
+    before = reads()
+    LiveCli.wait(lambda: reads() > before, "the engine's poll of the order with the stream live", timeout_s=10)
+    assert [f["fill_id"] for f in cli.json("fills")] == [part["fill_id"]]
+    # the rest: the engine learns it from the socket, with no more than the slow poll's reads
+    before = reads()
+    futures.fill_resting(cid, "0.3")
+    fills = LiveCli.wait(lambda: f if len(f := cli.json("fills")) == 2 else None, "the pushed last fill in `sequence fills`")
+    assert sorted(f["fill_id"] for f in fills) == sorted(f["fill_id"] for f in futures.fills)
+    assert sorted((f["price"], f["qty"], f["liquidity"]) for f in fills) == [("90000.0", "0.2", "maker"), ("90000.0", "0.3", "maker")]
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == rest["graph"]["graph_id"]]
+    assert [n["status"] for n in entry["nodes"]] == ["FILLED"] and reads() - before <= 2
+    assert sum(Decimal(f["fee"]) for f in fills) == Decimal("9")       # 0.02% maker of 45,000 USD, in USD
+    assert futures.logins == [True] and [b["feed"] for b in futures.private_subscribes] == ["open_orders", "fills"]
+    status = cli.engine_status("kraken futures user stream: live")
+    assert "kraken user stream: live" in status
+    rows = cli.json("positions", "--kind", "perp")["rows"]
+    assert [(Decimal(r["qty"]), Decimal(r["entry"])) for r in rows] == [(Decimal("0.5"), Decimal("90000"))]
 
 
 def test_a_spot_only_connection_trades_spot_and_refuses_perps_clearly(tmp_path):

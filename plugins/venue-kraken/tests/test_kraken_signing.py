@@ -1,7 +1,8 @@
-"""Kraken's own worked signing examples: spot (https://docs.kraken.com/api/docs/guides/spot-rest-auth)
-and Kraken Futures (https://docs.kraken.com/api/docs/guides/futures-rest)."""
+"""Kraken's own worked signing examples: spot (https://docs.kraken.com/api/docs/guides/spot-rest-auth),
+Kraken Futures (https://docs.kraken.com/api/docs/guides/futures-rest) and its websocket challenge
+(https://docs.kraken.com/api/docs/guides/futures-websockets)."""
 
-from sequence_venue_kraken.signing import futures_authent, futures_signed, signature
+from sequence_venue_kraken.signing import futures_authent, futures_signed, futures_signed_challenge, signature
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 NONCE = "1616492376594"
@@ -42,3 +43,9 @@ def test_futures_requests_sign_the_path_without_derivatives():
     headers = futures_signed("key", FUTURES_SECRET, "/derivatives/api/v3/orderbook", "symbol=fi_xbtusd_180615", 1415957147987)
     assert headers == {"APIKey": "key", "Nonce": "1415957147987",
                        "Authent": "DqUyz8Wh/72af7dimSXHw91IFxrAriTgVodyg2s67PU2mVStwLDQak+uIoCtfb43XONq0xVAp+vm5dqnhFAB1Q=="}
+
+
+def test_the_futures_websocket_challenge_documented_example():
+    secret = "7zxMEF5p/Z8l2p2U7Ghv6x14Af+Fx+92tPgUdVQ748FOIrEoT9bgT+bTRfXc5pz8na+hL/QdrCVG7bh9KpT0eMTm"
+    assert futures_signed_challenge(secret, "c100b894-1729-464d-ace1-52dbce11db42") == \
+        "4JEpF3ix66GA2B+ooK128Ift4XQVtc137N9yeg4Kqsn9PI0Kpzbysl9M1IeCEdjg0zl00wkVqcsnG4bmnlMb3A=="

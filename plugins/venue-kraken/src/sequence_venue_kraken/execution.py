@@ -21,7 +21,8 @@ the fill id is the trade's txid (QueryTrades' key), which the private ``executio
 (stream.py) reports as ``exec_id``, so the engine counts a fill seen by both once.
 Perpetuals (``PF_XBTUSD`` and the like, kind ``perp``) trade on Kraken Futures with keys of
 their own: every call on a perp goes to futures.py (its docstring has the protocol), and
-balances add the futures account's free margin as ``perp_margin("USD")``.
+balances add the futures account's free margin as ``perp_margin("USD")``. Their orders and fills
+are pushed on Kraken Futures' own private socket (futures_stream.py), a second user stream.
 """
 
 from __future__ import annotations
@@ -238,6 +239,17 @@ class KrakenSession(ExecutionSession):
         from .stream import KrakenUserStream
 
         return KrakenUserStream(self, self.settings)
+
+    def user_streams(self) -> list:
+        """The spot ``executions`` socket, and with futures keys Kraken Futures' own for perps
+        (futures_stream.py): each says which books it covers, so the engine slows its polling
+        of spot and of perp orders each while that socket is live."""
+        streams = [self.user_stream()]
+        if self.futures is not None and self.futures.client.has_credentials:
+            from .futures_stream import KrakenFuturesUserStream
+
+            streams.append(KrakenFuturesUserStream(self.futures, self.settings))
+        return streams
 
     async def close(self) -> None:
         await self.client.close()

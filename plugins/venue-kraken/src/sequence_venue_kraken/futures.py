@@ -129,6 +129,14 @@ class KrakenFutures:
     def knows(self, client_order_id: str) -> bool:
         return client_order_id in self._sent
 
+    def sent_qty(self, client_order_id: str) -> Decimal | None:
+        """The order's total size as this session sent or amended it (None: not sent here)."""
+        return self._sent.get(client_order_id, {}).get("qty")
+
+    def client_id(self, order_id: str) -> str | None:
+        """The engine's client id of a Kraken order id this session placed (None: not known)."""
+        return next((c for c, s in self._sent.items() if s.get("order_id") == order_id), None)
+
     def _keys(self, inst) -> str:
         if not self.client.has_credentials:
             raise InvalidOrder(f"kraken: {inst.symbol} trades on Kraken Futures, which has API keys of its own; add them "

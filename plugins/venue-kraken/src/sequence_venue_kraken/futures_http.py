@@ -35,7 +35,7 @@ from urllib.parse import quote, urlencode
 from sequence_core.errors import ErrorCodes, NetworkError, SequenceError, VenueError
 from sequence_core.rest import RateLimiter, VenueClient
 
-from .signing import Nonces, futures_signed
+from .signing import Nonces, futures_signed, futures_signed_challenge
 
 DEFAULT_FUTURES_URL = "https://futures.kraken.com"
 API = "/derivatives/api/v3"
@@ -109,6 +109,15 @@ class KrakenFuturesClient(VenueClient):
     @property
     def has_credentials(self) -> bool:
         return bool(self._key and self._secret)
+
+    def challenge_request(self) -> dict:
+        """The websocket's challenge request (futures_stream.py): the key, never the secret."""
+        return {"event": "challenge", "api_key": self._key}
+
+    def signed_challenge(self, challenge: str) -> dict:
+        """What every private websocket subscribe carries: the key, the challenge and its signature."""
+        return {"api_key": self._key, "original_challenge": challenge,
+                "signed_challenge": futures_signed_challenge(self._secret, challenge)}
 
     async def server_time_ms(self) -> int:
         """Kraken's clock from any answer's ``serverTime`` (the public instruments call)."""

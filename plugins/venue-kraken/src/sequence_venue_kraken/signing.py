@@ -23,6 +23,12 @@ whose URL has no prefix). The docs publish the inputs of an example (postData
 printed one ``=`` short of its padding) but not its Authent; tests/test_kraken_signing.py
 checks the value two independent implementations agree on (roq-trading's kraken_futures hasher
 test, and a C# client's test "computed by a SEPARATE implementation of the published steps").
+
+Kraken Futures websocket challenge (https://docs.kraken.com/api/docs/guides/futures-websockets,
+"Sign challenge"): the same steps with the challenge string alone as the message:
+base64(HMAC-SHA512(key = base64-decoded secret, message = SHA256(challenge))). The guide publishes
+a worked example (challenge ``c100b894-1729-464d-ace1-52dbce11db42``, its secret and the signed
+output); tests/test_kraken_signing.py checks it.
 """
 
 from __future__ import annotations
@@ -63,8 +69,18 @@ def signed_request(api_key: str, secret_b64: str, uri_path: str, params: dict, n
 
 def futures_authent(secret_b64: str, endpoint_path: str, nonce: str, post_data: str) -> str:
     """Kraken Futures ``Authent`` for one request (see the module docstring)."""
-    digest = hashlib.sha256((post_data + nonce + endpoint_path).encode()).digest()
+    return _futures_mac(secret_b64, (post_data + nonce + endpoint_path).encode())
+
+
+def futures_signed_challenge(secret_b64: str, challenge: str) -> str:
+    """The ``signed_challenge`` of a Kraken Futures websocket challenge (see the module docstring)."""
+    return _futures_mac(secret_b64, challenge.encode())
+
+
+def _futures_mac(secret_b64: str, message: bytes) -> str:
+    """base64(HMAC-SHA512(base64-decoded secret, SHA256(message))): Kraken Futures' one recipe."""
     secret = base64.b64decode(secret_b64 + "=" * (-len(secret_b64) % 4))      # the docs' example lacks its padding
+    digest = hashlib.sha256(message).digest()
     return base64.b64encode(hmac.new(secret, digest, hashlib.sha512).digest()).decode()
 
 

@@ -14,7 +14,8 @@ keys of its own: the optional credential fields ``futures_api_key`` and ``future
 (both or neither; futures.py says why they are fields of this venue), and settings
 ``futures_url`` (REST, default https://futures.kraken.com) and ``futures_ws_url`` (default
 wss://futures.kraken.com/ws/v1). Perp books stream on that second socket
-(``market_data_feeds``).
+(``market_data_feeds``), and with futures keys perp orders and fills are pushed on a private
+connection to it (futures_stream.py), a second user stream beside spot's ``executions``.
 """
 
 from sequence_core.errors import CredentialError
