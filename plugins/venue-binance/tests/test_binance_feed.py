@@ -16,7 +16,7 @@ from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.feeds import BookGap, BookUpdate, FeedRunner, LiveSource, LocalBook  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, shared_responses, until  # noqa: E402
 from sequence_venue_binance.execution import BinanceSession  # noqa: E402
 from sequence_venue_binance.feed import BinanceFeed, BinanceFuturesFeed  # noqa: E402
 from sequence_venue_binance.http import BinanceClient  # noqa: E402
@@ -28,9 +28,7 @@ BTC_PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
 MARKET = Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
 if not MARKET.exists():
     MARKET = Path("/work/shared/data/market")
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "responses" / "binance" / "python-http"
-if not SAMPLES.exists():
-    SAMPLES = Path("/work/shared/data/responses/binance/python-http")
+SAMPLES = shared_responses("binance", "python-http")
 
 
 @pytest.fixture

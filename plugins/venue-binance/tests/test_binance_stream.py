@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, shared_responses, until  # noqa: E402
 from sequence_venue_binance.execution import BinanceSession, perp_fill  # noqa: E402
 from sequence_venue_binance.http import BinanceClient  # noqa: E402
 from sequence_venue_binance.stream import BinanceFuturesUserStream, BinanceUserStream, signed_params  # noqa: E402
@@ -26,9 +26,7 @@ from sequence_venue_binance.symbols import INSTRUMENTS  # noqa: E402
 KEY, SECRET = "stream-api-key-0001", "stream-secret-0001"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
 BTC_PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "responses" / "binance" / "python-ws"
-if not SAMPLES.exists():
-    SAMPLES = Path("/work/shared/data/responses/binance/python-ws")
+SAMPLES = shared_responses("binance", "python-ws")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sequence_core.errors import AuthenticationError, RateLimitExceeded  # noqa:
 from sequence_core.execution import FundingPayment  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, shared_responses, until  # noqa: E402
 from sequence_venue_bybit.execution import BybitSession  # noqa: E402
 from sequence_venue_bybit.feed import BybitFeed  # noqa: E402
 from sequence_venue_bybit.http import BybitClient  # noqa: E402
@@ -26,11 +26,7 @@ from sequence_venue_bybit.symbols import INSTRUMENTS, from_instruments_info  # n
 
 KEY, SECRET = "bybit-key-0001", "bybit-secret-0001"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
-SAMPLES = Path("/work/shared/data/responses/bybit")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "bybit").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "bybit"
-        break
+SAMPLES = shared_responses("bybit")
 
 
 @pytest.fixture

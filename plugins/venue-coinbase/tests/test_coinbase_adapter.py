@@ -22,7 +22,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   OrderNotFound, RateLimitExceeded)
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, make_pem, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, make_pem, shared_responses, until  # noqa: E402
 from sequence_venue_coinbase.execution import CoinbaseSession, _fill, _state  # noqa: E402
 from sequence_venue_coinbase.feed import CoinbaseFeed  # noqa: E402
 from sequence_venue_coinbase.http import CoinbaseClient  # noqa: E402
@@ -32,11 +32,7 @@ from sequence_venue_coinbase.symbols import INSTRUMENTS, from_products  # noqa: 
 NAME = "organizations/org-test/apiKeys/key-test"
 PEM = make_pem("ec")
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD")
-SAMPLES = Path("/work/shared/data/responses/coinbase")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "coinbase").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "coinbase"
-        break
+SAMPLES = shared_responses("coinbase")
 
 # coinbase-advanced-py tests/constants.py: the SDK's own test keys
 SDK_NAME = "organizations/test-organization/apiKeys/test-api-key"

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_coinbase import FakeCoinbase  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, make_pem, refused_login, until  # noqa: E402
+from sequence_core.testing import StreamProbe, make_pem, refused_login, shared_responses, until  # noqa: E402
 from sequence_venue_coinbase.execution import CoinbaseSession  # noqa: E402
 from sequence_venue_coinbase.http import CoinbaseClient  # noqa: E402
 from sequence_venue_coinbase.stream import CoinbaseUserStream, private_url  # noqa: E402
@@ -28,11 +28,7 @@ NAME = "organizations/org-stream/apiKeys/key-stream"
 PEM, OTHER_PEM = make_pem("ec"), make_pem("ec")
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD")
 BY_SYMBOL = {i.venue_symbol: i for i in INSTRUMENTS}
-SAMPLES = Path("/work/shared/data/responses/coinbase")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "coinbase").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "coinbase"
-        break
+SAMPLES = shared_responses("coinbase")
 
 
 @pytest.fixture

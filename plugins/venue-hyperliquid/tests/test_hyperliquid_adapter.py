@@ -24,7 +24,7 @@ from sequence_core.execution import FundingPayment, OrderState, VenueFill  # noq
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, shared_responses, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
 from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, funding_page,  # noqa: E402
                                                   open_order, positions_from, spot_balances_from, venue_fill)
@@ -39,11 +39,7 @@ KEY = "0x" + "4c" * 32
 ACCOUNT = evm_address_of(bytes.fromhex(KEY[2:]))
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDC-PERP")
 SOL = next(i for i in INSTRUMENTS if i.symbol == "SOL-USDC-PERP")
-SAMPLES = Path("/work/shared/data/responses/hyperliquid")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "hyperliquid").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "hyperliquid"
-        break
+SAMPLES = shared_responses("hyperliquid")
 
 
 @pytest.fixture

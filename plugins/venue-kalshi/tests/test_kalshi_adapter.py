@@ -20,7 +20,7 @@ from fake_kalshi import TICKER, FakeKalshi  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, shared_responses, until  # noqa: E402
 from sequence_venue_kalshi import fees  # noqa: E402
 from sequence_venue_kalshi.execution import KalshiSession, wire  # noqa: E402
 from sequence_venue_kalshi.feed import KalshiFeed  # noqa: E402
@@ -32,11 +32,7 @@ KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"      # the docs' example key id
 PEM = make_pem("rsa")
 YES = next(i for i in INSTRUMENTS if i.symbol == TICKER and i.outcome == "YES")
 NO = next(i for i in INSTRUMENTS if i.symbol == TICKER and i.outcome == "NO")
-SAMPLES = Path("/work/shared/data/responses/kalshi/ccxt_kalshi_http_responses.json")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "kalshi").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "kalshi" / "ccxt_kalshi_http_responses.json"
-        break
+SAMPLES = shared_responses("kalshi", "ccxt_kalshi_http_responses.json")
 # RFC 8032 test 1 secret key as PKCS#8 PEM (a public test vector, not a Kalshi key)
 ED25519_PEM = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n"
 

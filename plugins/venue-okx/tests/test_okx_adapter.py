@@ -18,7 +18,7 @@ from fake_okx import FakeOkx  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, shared_responses, until  # noqa: E402
 from sequence_venue_okx.execution import OkxSession  # noqa: E402
 from sequence_core.feeds import interleaved_crc32  # noqa: E402
 from sequence_venue_okx.feed import OkxFeed  # noqa: E402
@@ -29,11 +29,7 @@ from sequence_venue_okx.symbols import INSTRUMENTS, base, contracts, from_instru
 KEY, SECRET, PASS = "okx-key-0001", "okx-secret-0001", "okx pass 1"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
 PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
-SAMPLES = Path("/work/shared/data/responses/okx")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "okx").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "okx"
-        break
+SAMPLES = shared_responses("okx")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.market import event  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.sentlog import SentLog  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, shared_responses, until  # noqa: E402
 from sequence_venue_polymarket import relayer  # noqa: E402
 from sequence_venue_polymarket.execution import OrderRecord, fills_of, order_state, position_of  # noqa: E402
 from sequence_venue_polymarket.feed import PolymarketFeed  # noqa: E402
@@ -33,11 +33,7 @@ from sequence_venue_polymarket.symbols import INSTRUMENTS, from_gamma, instrumen
 from sequence_venue_polymarket.venue import PolymarketVenue  # noqa: E402
 
 KEY = "0x" + "4c" * 32
-SAMPLES = Path("/work/shared/data/responses/polymarket")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "responses" / "polymarket").exists():
-        SAMPLES = parent / "shared" / "data" / "responses" / "polymarket"
-        break
+SAMPLES = shared_responses("polymarket")
 FED_YES = next(i for i in INSTRUMENTS if i.symbol == fp.FED and i.outcome == "YES")
 RAIN_YES = event("polymarket", fp.RAIN, "YES", fp.RAIN_YES, "USDC", "0.01", "0.01", "rain", (fp.RAIN_YES,), "5")
 VENUE = PolymarketVenue()
