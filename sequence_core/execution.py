@@ -146,6 +146,13 @@ class ExecutionSession:
         :func:`perp_margin` of its settlement coin: a perp order is checked against it."""
         return None
 
+    async def prepare(self, instrument: Instrument) -> None:
+        """Before a live order on *instrument* is admitted (beside the balance read): load what
+        the venue's synchronous estimates (``Venue.fee``) need that only the venue can tell, so
+        they never wait on the network themselves (Kalshi: the market's series fee terms). A
+        failure is logged and the estimate falls back to the published schedule. Default: none."""
+        return None
+
     def user_stream(self):
         """The venue's private order/fill websocket (:class:`sequence_core.userstream.UserStream`),
         or None: the engine then learns of fills by polling alone."""

@@ -264,14 +264,21 @@ class Desk:
         return instruments, mid
 
     async def refresh_balances(self, request: OrderRequest) -> None:
-        """Live: ask each venue that could take the order for its balances (timeout bounded)."""
-        for venue in self.instruments_for(request):
+        """Live: ask each venue that could take the order for its balances, and let it prepare
+        the instrument for its estimates (``ExecutionSession.prepare``); each timeout bounded."""
+        for venue, inst in self.instruments_for(request).items():
+            session = self.session(venue)
             try:
-                found = await asyncio.wait_for(self.session(venue).balances(), SEND_TIMEOUT_S)
+                found = await asyncio.wait_for(session.balances(), SEND_TIMEOUT_S)
             except SequenceError as exc:
                 raise SequenceError(f"could not read {venue}'s balances to check the order: {exc}") from None
             if found is not None:
                 self.venue_balances[venue] = found
+            try:
+                await asyncio.wait_for(session.prepare(inst), SEND_TIMEOUT_S)
+            except Exception as exc:  # noqa: BLE001 - advisory: the order goes on with the published schedule
+                log.warning("%s: preparing %s for admission failed (%s); its estimates use the published schedule",
+                            venue, inst.symbol, exc)
 
     async def submit(self, request: OrderRequest) -> OrderGraph:
         """Admit a parent order; returns once its admission is durable."""

@@ -9,10 +9,18 @@ Order writes exist only on the V2 ``/portfolio/events/orders`` family (YES-book 
 YES prices, string counts); the legacy ``POST /portfolio/orders`` answers 410
 ``deprecated_v1_order_endpoint``. One market, KXBTCZ-26DEC31-T99000, has a fixed book: YES bids
 0.40 x 100, 0.39 x 200; NO bids 0.58 x 150, 0.57 x 300 (so YES asks 0.42, NO asks 0.60).
-Takers pay the published fee, ceiled to the cent, reported per fill as ``fee_cost``; this
-fake's market lists a maker fee (0.0175 x C x P x (1 - P), ceiled likewise) for resting orders
-that ``fill_resting()`` fills. A fill's ``fill_id`` and ``trade_id`` are one value, as the docs
-say of REST's ``Fill``.
+Series, public and unsigned as Kalshi serves them (``GET /events/{event_ticker}`` ->
+``event.series_ticker``, ``GET /series/{series_ticker}`` -> ``series.fee_type``/
+``fee_multiplier``; ``series_reads`` counts the latter): KXBTCZ (TICKER's)
+``quadratic_with_maker_fees`` x1, KXETHZ (SETTLED_TICKER's) ``flat`` x0 (no fee), KXMLBHR
+(PLAIN_TICKER's) ``quadratic`` x1; ``series`` may be edited, and ``event_overrides`` (event
+ticker -> ``fee_type_override``/``fee_multiplier_override``) layers an event's terms on top,
+as Kalshi documents. Fills pay those terms, ceiled to the cent, reported per fill as
+``fee_cost``: takers 0.07 x multiplier x C x P x (1 - P), makers (resting orders that
+``fill_resting()`` fills) the maker share of that (0.25 with maker fees, 0.5 with combo maker
+fees, else nothing; a non-zero ``flat`` series charges like ``quadratic``, and a series deleted
+from ``series``, whose read answers 404, charges the general terms: the fake's choices).
+A fill's ``fill_id`` and ``trade_id`` are one value, as the docs say of REST's ``Fill``.
 Rate limit: 429 ``{"error": "too many requests"}`` without Retry-After, as documented.
 Websocket ``/trade-api/ws/v2``: signed handshake (refused with the REST 401, so aiohttp sees
 a failed handshake; ``handshake_refusal`` changes the status); ``orderbook_delta`` (snapshot then deltas, ``seq`` per ``sid``) and
@@ -41,6 +49,9 @@ from sequence_venue_kalshi.signing import verify
 P = "/trade-api/v2"
 TICKER = "KXBTCZ-26DEC31-T99000"
 SETTLED_TICKER = "KXETHZ-26DEC31-T4000"
+PLAIN_TICKER = "KXMLBHR-26APR292140KCATH-ATHLBUTLER4-1"
+MAKER_SHARE = {"quadratic": Decimal(0), "quadratic_with_maker_fees": Decimal("0.25"),
+               "quadratic_with_combo_maker_fees": Decimal("0.5"), "flat": Decimal(0)}
 PRIVATE = ("user_orders", "fill")
 ONE = Decimal(1)
 
@@ -66,7 +77,7 @@ def ms_of(text: str) -> int:
 
 
 def schedule_fee(price: Decimal, count: Decimal, coefficient: Decimal) -> Decimal:
-    """coefficient x C x P x (1 - P), ceiled to the cent (taker 0.07, maker 0.0175)."""
+    """coefficient x C x P x (1 - P), ceiled to the cent."""
     raw = coefficient * count * price * (ONE - price)
     return (raw / Decimal("0.01")).to_integral_value(rounding=ROUND_CEILING) * Decimal("0.01")
 
@@ -82,7 +93,11 @@ class FakeKalshi(FakeVenueServer):
         self.exposure = Decimal(0)
         self.orders: dict[str, dict] = {}       # order id -> order (Get Order shape)
         self.fills: list[dict] = []
-        self.markets = {TICKER: self._market(TICKER, "active", ""), SETTLED_TICKER: self._market(SETTLED_TICKER, "active", "")}
+        self.markets = {t: self._market(t, "active", "") for t in (TICKER, SETTLED_TICKER, PLAIN_TICKER)}
+        self.series = {"KXBTCZ": self._series("KXBTCZ", "quadratic_with_maker_fees", 1),
+                       "KXETHZ": self._series("KXETHZ", "flat", 0), "KXMLBHR": self._series("KXMLBHR", "quadratic", 1)}
+        self.series_reads: list[str] = []
+        self.event_overrides: dict[str, dict] = {}
         self.settlements: list[dict] = []
         self.bodies: list[tuple[str, str, dict]] = []
         self.slow_next_s = 0.0
@@ -125,6 +140,8 @@ class FakeKalshi(FakeVenueServer):
         r.add_get(P + "/markets", self.list_markets)
         r.add_get(P + "/markets/{ticker}", self.get_market)
         r.add_get(P + "/markets/{ticker}/orderbook", self.orderbook)
+        r.add_get(P + "/events/{event_ticker}", self.get_event)
+        r.add_get(P + "/series/{series_ticker}", self.get_series)
         r.add_get(P + "/portfolio/balance", self.get_balance)
         r.add_get(P + "/portfolio/positions", self.get_positions)
         r.add_get(P + "/portfolio/settlements", self.get_settlements)
@@ -166,6 +183,41 @@ class FakeKalshi(FakeVenueServer):
                 "price_level_structure": "linear_cent", "price_ranges": [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
                 "fractional_trading_enabled": False, "close_time": "2026-12-31T23:00:00Z",
                 "expiration_time": "2027-01-01T15:00:00Z"}
+
+    @staticmethod
+    def _series(ticker: str, fee_type: str, multiplier) -> dict:
+        return {"ticker": ticker, "frequency": "daily", "title": f"fake series {ticker}", "category": "Fake", "tags": [],
+                "settlement_sources": [], "contract_url": "", "contract_terms_url": "", "fee_type": fee_type,
+                "fee_multiplier": multiplier, "additional_prohibitions": []}
+
+    @staticmethod
+    def series_of(event_ticker: str) -> str:
+        return event_ticker.split("-", 1)[0]             # this fake's events sit in the series their ticker starts with
+
+    async def get_event(self, request):
+        event_ticker = request.match_info["event_ticker"]
+        if not any(m["event_ticker"] == event_ticker for m in self.markets.values()):
+            return err(404, "not_found", "event not found")
+        return web.json_response({"event": {"event_ticker": event_ticker, "series_ticker": self.series_of(event_ticker),
+                                            "title": "fake event", "sub_title": "", "mutually_exclusive": False,
+                                            "collateral_return_type": "binary", "fee_type_override": None,
+                                            "fee_multiplier_override": None, **self.event_overrides.get(event_ticker, {})},
+                                  "markets": []})
+
+    async def get_series(self, request):
+        ticker = request.match_info["series_ticker"]
+        self.series_reads.append(ticker)
+        return web.json_response({"series": self.series[ticker]}) if ticker in self.series else err(404, "not_found", "series not found")
+
+    def coefficient(self, market_ticker: str, taker: bool) -> Decimal:
+        event_ticker = self.markets[market_ticker]["event_ticker"]
+        series = self.series_of(event_ticker)
+        # a series deleted from ``series`` (its read answers 404) still charges: the general terms
+        s = self.series.get(series) or self._series(series, "quadratic", 1)
+        o = self.event_overrides.get(event_ticker, {})
+        fee_type = o.get("fee_type_override") or s["fee_type"]
+        multiplier = o["fee_multiplier_override"] if o.get("fee_multiplier_override") is not None else s["fee_multiplier"]
+        return Decimal("0.07") * Decimal(str(multiplier)) * (ONE if taker else MAKER_SHARE[fee_type])
 
     async def status(self, request):
         return web.json_response({"exchange_active": True, "trading_active": True})
@@ -256,7 +308,7 @@ class FakeKalshi(FakeVenueServer):
 
     def _fill(self, o: dict, yes_price: Decimal, count: Decimal, taker: bool = True) -> None:
         bid = o["_side"] == "bid"
-        fee = schedule_fee(yes_price, count, Decimal("0.07") if taker else Decimal("0.0175"))
+        fee = schedule_fee(yes_price, count, self.coefficient(o["ticker"], taker))
         cost = count * (yes_price if bid else ONE - yes_price)        # buying YES, or buying NO
         signed_count = count if bid else -count
         pairs = min(count, abs(self.position)) if self.position * signed_count < 0 else Decimal(0)

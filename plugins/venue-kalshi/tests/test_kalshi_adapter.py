@@ -2,7 +2,8 @@
 Ed25519), V2 YES-book orders for both legs, native amend and decrease, positions, balances,
 automatic settlement, the websocket book (both legs from one market, gap -> fresh snapshot,
 dropped socket -> no stale book), the private ``user_orders``/``fill`` stream, real published
-payloads, and faults (429, timeouts, 5xx, malformed answers, clock skew, bad credentials)."""
+payloads, faults (429, timeouts, 5xx, malformed answers, clock skew, bad credentials), and fee
+estimates from each market's series terms once ``prepare`` has read them (none read before)."""
 
 import asyncio
 import base64
@@ -16,8 +17,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_kalshi import TICKER, FakeKalshi  # noqa: E402
-from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, RateLimitExceeded  # noqa: E402
+from fake_kalshi import PLAIN_TICKER, SETTLED_TICKER, TICKER, FakeKalshi  # noqa: E402
+from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError,  # noqa: E402
+                                  RateLimitExceeded, SequenceError)
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, shared_responses, until  # noqa: E402
@@ -27,6 +29,7 @@ from sequence_venue_kalshi.feed import KalshiFeed  # noqa: E402
 from sequence_venue_kalshi.http import KalshiClient, error_from  # noqa: E402
 from sequence_venue_kalshi.signing import load_key, message, sign, verify  # noqa: E402
 from sequence_venue_kalshi.symbols import INSTRUMENTS, from_markets  # noqa: E402
+from sequence_venue_kalshi.venue import KalshiVenue  # noqa: E402
 
 KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"      # the docs' example key id
 PEM = make_pem("rsa")
@@ -488,6 +491,156 @@ def test_fee_rounding_follows_the_documented_examples(revenue, trade_fee, roundi
 def test_trade_fee_is_ceiled_to_the_centicent():
     assert fees.trade_fee(Decimal("0.055"), Decimal("1"), fees.TAKER_COEFFICIENT) == Decimal("0.0037")   # 0.00363825
     assert fees.fee(Decimal("0.50"), Decimal("0.30"), "taker") == Decimal("0.01")   # 0.00525 -> balance floored to the cent
+
+
+# -- series fee terms: prepare reads them, fee() only looks them up ------------------------------
+def leg(ticker, outcome="YES"):
+    return next(i for i in INSTRUMENTS if i.symbol == ticker and i.outcome == outcome)
+
+
+@pytest.fixture(autouse=True)
+def no_prepared_terms():
+    """Each test starts and ends with no prepared series terms: ``fees.TERMS`` is process-wide,
+    and a market prepared by one test must not change another's fee estimates."""
+    fees.TERMS.clear()
+    fees.FAILED.clear()
+    yield
+    fees.TERMS.clear()
+    fees.FAILED.clear()
+
+
+def prepared(fake, *instruments):
+    """``prepare`` each instrument through one session, as the engine's desk does before admission."""
+    async def work(s):
+        for inst in instruments:
+            await s.prepare(inst)
+    asyncio.run(using(session(fake), work))
+
+
+def reads(fake, kind: str) -> list[str]:
+    return [p.rsplit("/", 1)[1] for m, p in fake.requests if p.startswith(f"/trade-api/v2/{kind}/")]
+
+
+def test_fee_does_no_io_before_prepare_and_keeps_the_general_schedule(fake):
+    venue = KalshiVenue()
+    # KXBTCZ lists a maker fee, but nothing has read it: the general schedule, makers pay nothing
+    assert venue.fee(YES, Decimal("0.50"), Decimal("100"), "maker") == 0
+    assert venue.fee(YES, Decimal("0.50"), Decimal("100"), "taker") == Decimal("1.75")
+    assert venue.fee_schedule() is fees.SCHEDULE and venue.fee_schedule(YES) is fees.SCHEDULE
+    assert fake.requests == [] and fees.TERMS == {}
+
+
+def test_prepare_reads_the_series_once_per_market_for_both_legs(fake):
+    prepared(fake, YES, NO, YES)
+    assert fake.series_reads == ["KXBTCZ"] and reads(fake, "events") == ["KXBTCZ-26DEC31"]
+    assert reads(fake, "markets") == [TICKER]                  # market -> event -> series, once
+    prepared(fake, NO)                                         # a new session: the module's cache still holds
+    assert fake.series_reads == ["KXBTCZ"]
+    prepared(fake, leg(PLAIN_TICKER))                          # another market: its own read
+    assert fake.series_reads == ["KXBTCZ", "KXMLBHR"]
+
+
+def test_prepare_reads_again_once_the_terms_are_an_hour_old(fake):
+    prepared(fake, YES)
+    terms, _ = fees.TERMS[TICKER]
+    fees.TERMS[TICKER] = (terms, fees.TERMS[TICKER][1] - fees.TERMS_TTL_S)
+    fake.series["KXBTCZ"]["fee_multiplier"] = 0.5
+    prepared(fake, YES)
+    assert fake.series_reads == ["KXBTCZ", "KXBTCZ"]
+    assert fees.terms_for(TICKER).multiplier == Decimal("0.5")
+
+
+@pytest.mark.parametrize("ticker,liquidity,expected", [
+    (TICKER, "taker", "1.75"),         # quadratic_with_maker_fees x1: the general taker fee ...
+    (TICKER, "maker", "0.44"),         # ... and makers pay 0.25 of it: ceil¢(0.0175 x 100 x 0.25) = 0.4375 -> 0.44
+    (SETTLED_TICKER, "taker", "0"),    # flat x0: no fee at all
+    (SETTLED_TICKER, "maker", "0"),
+    (PLAIN_TICKER, "taker", "1.75"),   # quadratic x1, the general schedule: makers pay nothing
+    (PLAIN_TICKER, "maker", "0"),
+])
+def test_once_prepared_fee_follows_the_markets_series(fake, ticker, liquidity, expected):
+    venue = KalshiVenue()
+    prepared(fake, leg(ticker))
+    for outcome in ("YES", "NO"):                              # one market, one series
+        assert venue.fee(leg(ticker, outcome), Decimal("0.50"), Decimal("100"), liquidity) == Decimal(expected)
+
+
+def test_a_half_fee_series_and_its_schedule(fake):
+    fake.series["KXBTCZ"]["fee_multiplier"] = 0.5
+    venue = KalshiVenue()
+    assert venue.fee(YES, Decimal("0.42"), Decimal("10"), "taker") == Decimal("0.18")    # not prepared: general
+    prepared(fake, YES)
+    assert venue.fee(YES, Decimal("0.42"), Decimal("10"), "taker") == Decimal("0.09")    # ceil¢(0.035 x 10 x 0.42 x 0.58)
+    assert venue.fee(NO, Decimal("0.58"), Decimal("10"), "taker") == Decimal("0.09")
+    schedule = venue.fee_schedule(YES)
+    assert (schedule.tiers[0].name, schedule.tiers[0].maker, schedule.tiers[0].taker) == ("KXBTCZ", Decimal("0.00875"), Decimal("0.035"))
+    assert "quadratic_with_maker_fees" in schedule.notes and "maker" in schedule.curve
+    assert venue.fee_schedule() is fees.SCHEDULE                   # without a market: the general schedule
+
+
+def test_an_events_override_wins_over_its_series(fake):
+    fake.event_overrides["KXMLBHR-26APR292140KCATH-ATHLBUTLER4"] = {"fee_type_override": "quadratic_with_combo_maker_fees"}
+    prepared(fake, leg(PLAIN_TICKER))
+    # the series' multiplier (1) stays; makers pay 0.5 of the taker fee: ceil¢(0.035 x 100 x 0.25) = 0.875 -> 0.88
+    assert KalshiVenue().fee(leg(PLAIN_TICKER), Decimal("0.50"), Decimal("100"), "maker") == Decimal("0.88")
+
+
+def test_a_flat_series_with_a_fee_is_estimated_with_the_general_schedule(fake):
+    fake.series["KXETHZ"]["fee_multiplier"] = 1      # the Specific Trading Fees Table is not published where we read
+    prepared(fake, leg(SETTLED_TICKER))
+    venue = KalshiVenue()
+    assert venue.fee(leg(SETTLED_TICKER), Decimal("0.50"), Decimal("100"), "taker") == Decimal("1.75")  # still routable
+    assert venue.fee_schedule(leg(SETTLED_TICKER)).tiers[0].taker == Decimal("0.07")
+
+
+@pytest.mark.parametrize("breakage", ["missing", "malformed", "not a number"])
+def test_a_failed_read_is_a_sequence_error_and_changes_nothing(fake, breakage):
+    """The desk logs a SequenceError and admits the order; anything else would fail the order."""
+    if breakage == "missing":
+        del fake.series["KXBTCZ"]                                      # 404 not_found
+    elif breakage == "malformed":
+        fake.series["KXBTCZ"] = None                                   # the fake answers {"series": null}
+    else:
+        fake.series["KXBTCZ"]["fee_multiplier"] = "lots"
+    with pytest.raises(SequenceError):
+        prepared(fake, YES)
+    assert fees.TERMS == {} and KalshiVenue().fee(YES, Decimal("0.50"), Decimal("100"), "maker") == 0
+    reads = list(fake.series_reads)
+    prepared(fake, YES)                          # within RETRY_S: not asked again, no error, no wait
+    assert fake.series_reads == reads and fees.TERMS == {}
+
+
+def test_a_failed_refresh_keeps_the_terms_already_read(fake):
+    prepared(fake, YES)
+    fees.TERMS[TICKER] = (fees.TERMS[TICKER][0], fees.TERMS[TICKER][1] - fees.TERMS_TTL_S)
+    del fake.series["KXBTCZ"]                                        # the refresh fails
+    with pytest.raises(SequenceError):
+        prepared(fake, YES)
+    assert fake.series_reads == ["KXBTCZ", "KXBTCZ"]
+    assert KalshiVenue().fee(YES, Decimal("0.50"), Decimal("100"), "maker") == Decimal("0.44")   # still the series'
+
+
+@pytest.mark.parametrize("terms,liquidity,expected", [
+    (fees.SeriesFees("quadratic", Decimal(1)), "maker", "0"),
+    (fees.SeriesFees("quadratic_with_maker_fees", Decimal(1)), "maker", "0.0175"),
+    (fees.SeriesFees("quadratic_with_combo_maker_fees", Decimal(1)), "maker", "0.035"),
+    (fees.SeriesFees("quadratic_with_maker_fees", Decimal("0.5")), "taker", "0.035"),
+    (fees.SeriesFees("flat", Decimal(0)), "taker", "0"),
+    (fees.SeriesFees("flat", Decimal(2)), "taker", "0.07"),            # formula unpublished: the general estimate
+    (fees.SeriesFees("something_new", Decimal(1)), "taker", "0.07"),
+])
+def test_series_coefficients(terms, liquidity, expected):
+    assert terms.coefficient(liquidity) == Decimal(expected)
+
+
+def test_series_terms_parse_from_kalshis_objects():
+    series = {"ticker": "KXFED", "fee_type": "quadratic_with_maker_fees", "fee_multiplier": 0.1}
+    assert fees.from_series(series) == ("quadratic_with_maker_fees", Decimal("0.1"), "KXFED")     # no binary float
+    assert fees.from_series(series, {"fee_type_override": None, "fee_multiplier_override": 0}) == (
+        "quadratic_with_maker_fees", Decimal(0), "KXFED")
+    assert fees.from_series(series, {"fee_type_override": "quadratic", "fee_multiplier_override": None}).fee_type == "quadratic"
+    with pytest.raises(ValueError):
+        fees.from_series({**series, "fee_multiplier": -1})
 
 
 def test_client_keeps_the_basic_tier_token_buckets():

@@ -1,8 +1,9 @@
 """The Kalshi adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + signed websocket heartbeat), quote both legs from the live source,
 buy YES and NO, a resting order amended in place, cancel, fills, positions, automatic
-settlement through redeem, a venue refusal as a clear error, and a resting order's later fill
-learnt from the private stream."""
+settlement through redeem, a venue refusal as a clear error, a resting order's later fill
+learnt from the private stream, and a live order routed and charged with its market's series
+fee terms, which the engine had the session read (``prepare``) before admitting it."""
 
 import sys
 from decimal import Decimal
@@ -91,3 +92,36 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     # qty and price as Kalshi writes them (count_fp, yes_price_dollars), on the stream as over REST
     check_stream_fill(cli.json, server, rest["graph"]["graph_id"], cid, "5.00", "0.3000",
                       lambda: len([r for r in server.requests if r[0] == "GET" and r[1].startswith("/trade-api/v2/portfolio/orders/")]))
+
+
+def test_a_live_order_is_routed_with_its_series_fee_the_engine_prepared(world):
+    cli, server = world
+    server.series["KXBTCZ"]["fee_multiplier"] = 0.5          # this series charges half the general fee
+    d = cli.json("buy", f"{TICKER}:YES", "10")                 # no --venue: the smart order router decides
+    (leg,) = [l for l in d["routing"][0]["legs"] if l["venue"] == "kalshi"]
+    # ceil¢(0.035 x 10 x 0.42 x 0.58) = 0.09 on 4.20: 214.29 bps (the general schedule's 0.18 would be 428.57)
+    assert "214.29 bps taker" in leg["reason"], leg["reason"]
+    assert d["graph"]["status"] == "FILLED" and Decimal(d["fills"][0]["fee"]) == Decimal("0.09")   # Kalshi charges the same
+    assert server.series_reads == ["KXBTCZ"]                   # the engine prepared the market before admitting it
+    cli.json("buy", f"{TICKER}:NO", "2", "--venue", "kalshi", "--limit-price", "0.60")
+    assert server.series_reads == ["KXBTCZ"]                   # the other leg, same market: kept in the engine
+
+
+def test_an_unreadable_series_leaves_the_order_on_the_general_schedule(world):
+    cli, server = world
+    del server.series["KXBTCZ"]                                # Kalshi answers 404 for the series
+    d = cli.json("buy", f"{TICKER}:YES", "10", "--venue", "kalshi")
+    assert d["graph"]["status"] == "FILLED"                    # the failure was logged, the order went on
+    (leg,) = [l for l in d["routing"][0]["legs"] if l["venue"] == "kalshi"]
+    assert "428.57 bps taker" in leg["reason"], leg["reason"]  # estimated with the general schedule
+    assert server.series_reads == ["KXBTCZ"]
+    log = (cli.home / "logs" / "engine.log").read_text()
+    assert f"preparing {TICKER} for admission failed (kalshi: series not found" in log, log[-2000:]
+
+
+def test_fees_shows_the_general_schedule_without_reading_any_series(world):
+    cli, server = world
+    server.series["KXBTCZ"]["fee_multiplier"] = 0.5
+    r = cli.run("fees", TICKER, "--venues", "kalshi")
+    assert r.returncode == 0 and "0.07×C×P×(1−P)" in r.stdout and "fee_multiplier" in r.stdout, r.stdout + r.stderr
+    assert server.series_reads == []                           # an estimate outside a live order reads nothing

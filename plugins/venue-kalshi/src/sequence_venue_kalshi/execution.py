@@ -18,6 +18,12 @@ leg (``yes_price_dollars`` or ``no_price_dollars``). Redeem: Kalshi settles reso
 markets automatically, paying $1 per winning contract into the balance; ``settle`` reports
 that (``auto_settlement``) once ``GET /markets/{ticker}`` shows the result. Order changes and
 fills also arrive on the private websocket (stream.py), read by the same ``_state``/``_fill``.
+Fee terms: ``prepare`` (the engine awaits it before admitting a live order, beside the balance
+read, time-bounded) reads the market's series terms through this session's client (market ->
+event -> series, public reads; fees.py) when they are unknown or older than an hour, and keeps
+them in ``fees.TERMS``, where the venue's synchronous ``fee()`` finds them. A failed read raises
+a ``SequenceError``: the engine logs it and the order goes on with the terms already kept,
+else the general schedule.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ import time
 from datetime import datetime
 from decimal import Decimal
 
-from sequence_core.errors import InvalidOrder, OrderNotFound
+from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
 from sequence_core.execution import AmendResult, ExecutionSession, OrderState, Settlement, VenueFill, VenuePosition
 
+from . import fees
 from .http import KalshiClient
 from .symbols import NO_SUFFIX, ticker_of
 
@@ -222,6 +229,23 @@ class KalshiSession(ExecutionSession):
         reference = f"{ticker} settled {result}" + (f" at {record['settled_time']}" if record else "")
         return Settlement(ticker, result.upper(), _d(market.get("notional_value_dollars"), "1"), "auto_settlement",
                           _ts_ns(when) or time.time_ns(), reference)
+
+    async def prepare(self, instrument) -> None:
+        """Read the market's series fee terms when they are unknown or stale (module docstring)."""
+        ticker = ticker_of(instrument)
+        if not fees.needs_terms(ticker, time.monotonic()):
+            return
+        try:
+            event, series = await self.client.event_and_series(ticker)
+            terms = fees.from_series(series, event)
+        except (LookupError, AttributeError, ArithmeticError, TypeError, ValueError) as exc:
+            # a malformed answer: a SequenceError, which the engine logs and gets past
+            fees.FAILED[ticker] = time.monotonic()
+            raise VenueError(f"kalshi: unreadable fee terms for {ticker}'s series: {exc!r}") from None
+        except BaseException:
+            fees.FAILED[ticker] = time.monotonic()      # down or slow: not asked again for RETRY_S
+            raise
+        fees.TERMS[ticker] = (terms, time.monotonic())
 
     def user_stream(self):
         from .stream import KalshiUserStream

@@ -7,11 +7,13 @@ are relative to ``/trade-api/v2``, which the signature includes.
 
 Endpoints: public ``GET /exchange/status``, ``/markets``, ``/markets/{ticker}``,
 ``/markets/{ticker}/orderbook`` (``orderbook_fp``: ``yes_dollars``/``no_dollars`` bids,
-best last). Signed reads ``GET /portfolio/balance`` (``balance_dollars``),
-``/portfolio/positions`` (``position_fp``: positive YES, negative NO), ``/portfolio/fills``
-(``fee_cost``), ``/portfolio/settlements``, ``/portfolio/orders`` and
-``/portfolio/orders/{order_id}``. Writes use the V2 event-order family, the legacy
-``/portfolio/orders`` writes being deprecated from 2026-05-06
+best last), ``/events/{event_ticker}`` (``event.series_ticker``, fee overrides) and
+``/series/{series_ticker}`` (``series.fee_type``/``fee_multiplier``; see fees.py). Signed
+reads ``GET /portfolio/balance`` (``balance_dollars``), ``/portfolio/positions``
+(``position_fp``: positive YES, negative NO), ``/portfolio/fills`` (``fee_cost``),
+``/portfolio/settlements``, ``/portfolio/orders`` and ``/portfolio/orders/{order_id}``.
+Writes use the V2 event-order family, the legacy ``/portfolio/orders`` writes being
+deprecated from 2026-05-06
 (https://docs.kalshi.com/api-reference/orders/create-order-v2): ``POST
 /portfolio/events/orders``, ``DELETE /portfolio/events/orders/{id}``, ``POST
 .../{id}/amend`` and ``POST .../{id}/decrease``.
@@ -152,6 +154,12 @@ class KalshiClient(VenueClient):
         from .symbols import from_markets
 
         return from_markets((await self.public("/markets", {"tickers": ",".join(tickers)}))["markets"])
+
+    async def event_and_series(self, ticker: str) -> tuple[dict, dict]:
+        """A market's event and the ``Series`` it belongs to: the market names its event, the event its series."""
+        event_ticker = (await self.market(ticker))["event_ticker"]
+        event = (await self.public(f"/events/{quote(event_ticker)}"))["event"]
+        return event, (await self.public(f"/series/{quote(event['series_ticker'])}"))["series"]
 
     async def orderbook(self, ticker: str, depth: int = 50) -> dict:
         data = await self.public(f"/markets/{quote(ticker)}/orderbook", {"depth": depth})

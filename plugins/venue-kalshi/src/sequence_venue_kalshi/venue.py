@@ -16,6 +16,15 @@ create/cancel/amend/decrease use the V2 ``/portfolio/events/orders`` family (YES
 Tickers: ``KXBTCZ-26DEC31-T99000`` with ``:YES``/``:NO``; prices in dollars, tick $0.01 on
 ``linear_cent`` markets (https://docs.kalshi.com/getting_started/fixed_point_migration).
 Redeem: Kalshi settles resolved markets itself (``auto_settlement``); nothing is sent.
+Fees follow each market's series terms (fees.py), with no I/O here: before admitting a live
+order the engine awaits ``KalshiSession.prepare`` (execution.py), which reads the market's
+terms from Kalshi through the session's client (market -> event -> series, the event's
+overrides on top) when unknown or older than an hour, and keeps them in ``fees.TERMS`` by
+market ticker. ``fee()`` and ``fee_schedule()`` stay synchronous and only look there, else use
+the general schedule: the sandbox, ``fees``, ``preview()`` and anything outside a live engine
+keep it unless a live order prepared that market in this process. A ``flat`` series with a
+non-zero multiplier has no published formula: it is estimated with the general schedule (the
+fill reports what was charged). A failed read is not tried again for ``fees.RETRY_S``.
 """
 
 from sequence_core.venues import CredentialField, Venue
@@ -84,12 +93,16 @@ class KalshiVenue(Venue):
 
         return list(INSTRUMENTS)
 
-    def fee_schedule(self):
-        from .fees import SCHEDULE
+    def fee_schedule(self, instrument=None):
+        """The general schedule; given a market, its series' as last prepared (None when its
+        formula is unknown), else the general one."""
+        from .fees import SCHEDULE, schedule_for, terms_for
+        from .symbols import ticker_of
 
-        return SCHEDULE
+        return SCHEDULE if instrument is None else schedule_for(terms_for(ticker_of(instrument)))
 
     def fee(self, instrument, price, qty, liquidity):
-        from .fees import fee
+        from .fees import series_fee, terms_for
+        from .symbols import ticker_of
 
-        return fee(price, qty, liquidity)
+        return series_fee(price, qty, liquidity, terms_for(ticker_of(instrument)))
