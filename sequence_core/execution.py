@@ -93,6 +93,49 @@ def spendable(asset: str) -> str:
     return f"{asset}:spendable"
 
 
+class Leverage:
+    """``[venues.<venue>] leverage``: a positive whole number set on each perp before its first
+    order in a session (None: the account's own leverage is left as it is). The adapter gives the
+    venue's calls: ``set_call(venue_symbol, leverage)``, which raises InvalidOrder when the venue
+    refuses the value, and ``max_call(venue_symbol)``, the most it allows there; a refusal is
+    raised again naming the symbol, the leverage asked and that maximum, before any order."""
+
+    def __init__(self, venue: str, title: str, settings: dict):
+        from .errors import ConfigError
+
+        self.venue, self.title, self.value = venue, title, settings.get("leverage")
+        if self.value is not None and (isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 1):
+            raise ConfigError(f"[venues.{venue}] leverage = {self.value!r} is not a positive whole number: write "
+                              "e.g. leverage = 5, or leave it out to keep the account's leverage")
+        self._set: set[str] = set()              # venue symbols whose leverage this session has set
+
+    async def ensure(self, symbol: str, label: str, set_call, max_call) -> None:
+        """Set it on the venue's *symbol* unless already set this session (*label*: what the
+        message calls it besides, e.g. the canonical symbol or "USD-M")."""
+        from .errors import InvalidOrder, VenueError
+
+        if self.value is None or symbol in self._set:
+            return
+        try:
+            await set_call(symbol, self.value)
+        except InvalidOrder as refused:
+            try:
+                allowed = await max_call(symbol)
+            except VenueError:
+                allowed = None                   # the refusal itself still says why
+            most = f"; {self.title} allows at most {allowed}x on it" if allowed else ""
+            raise InvalidOrder(f"{self.venue}: leverage {self.value} refused for {symbol} ({label}): "
+                               f"{str(refused).removeprefix(f'{self.venue}: ')}{most}; lower [venues.{self.venue}] "
+                               "leverage") from None
+        self._set.add(symbol)
+
+    def seen(self, venue_symbol: str, leverage) -> None:
+        """The venue reports *leverage* on a symbol (an order or position read): one other than
+        the setting (changed in the venue's app, say) is set again before the next order."""
+        if self.value is not None and leverage and Decimal(str(leverage)) != self.value:
+            self._set.discard(venue_symbol)
+
+
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 

@@ -25,6 +25,11 @@ tick, step, minimum quantity and notional checked as Binance does; -4116 for a c
 already open), ``openOrders``, ``userTrades`` (USDT commission: taker 0.05%, maker 0.02%),
 ``/fapi/v3/balance``, ``/fapi/v3/positionRisk`` (one-way netting at average entry; a test may
 set ``position_rows`` to a recorded answer), ``positionSide/dual`` (``dual_side``),
+``POST /fapi/v1/leverage`` (``symbol``, ``leverage`` an int from 1 to the symbol's first bracket's
+``initialLeverage``, 125 for BTCUSDT and 100 for ETHUSDT, else -4028 "Leverage N is not valid";
+``f_leverage`` holds each symbol's, 20 until set, which the margin check uses, and
+``f_leverage_sets`` records each accepted call as (symbol, leverage, how many perp orders had
+been placed before it)), ``GET /fapi/v1/leverageBracket?symbol=`` (that symbol's brackets),
 ``/fapi/v1/depth`` and ``exchangeInfo``. ``futures_refused`` answers -2015 on signed futures
 calls and on listenKey requests (a key without futures permission); ``fill_resting_perp()``
 fills a resting perp order.
@@ -71,7 +76,8 @@ from sequence_core.testing import FakeVenueServer, signed
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 PERP_SPECS = {"BTCUSDT": (Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("100")),   # tick, step, min qty, notional
               "ETHUSDT": (Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("20"))}
-LEVERAGE = Decimal(20)
+LEVERAGE = Decimal(20)                      # an account's leverage on a symbol until it is set
+MAX_LEVERAGE = {"BTCUSDT": 125, "ETHUSDT": 100}  # the first bracket's initialLeverage
 OTHER_BOOKS_IDS = 4          # update ids other USD-M books take between two events of this one
 
 
@@ -88,6 +94,8 @@ class FuturesDesk:
         self.f_asks = {Decimal("91000.0"): Decimal("2"), Decimal("91010.0"): Decimal("3")}
         self.f_bids = {Decimal("90990.0"): Decimal("2"), Decimal("90980.0"): Decimal("3")}
         self.dual_side = False
+        self.f_leverage: dict[str, Decimal] = {}
+        self.f_leverage_sets: list[tuple[str, int, int]] = []
         self.futures_refused = False
         self.position_rows = None                        # a recorded positionRisk answer to serve instead
         self.f_requests: list[dict] = []                 # verified params of each signed futures call
@@ -122,6 +130,8 @@ class FuturesDesk:
         r.add_get("/fapi/v3/balance", self.f_balance)
         r.add_get("/fapi/v3/positionRisk", self.f_position_risk)
         r.add_get("/fapi/v1/positionSide/dual", self.f_dual)
+        r.add_post("/fapi/v1/leverage", self.f_set_leverage)
+        r.add_get("/fapi/v1/leverageBracket", self.f_leverage_bracket)
         r.add_get("/fapi/v1/income", self.f_income_history)
         r.add_post("/fapi/v1/listenKey", self.f_listen_key_post)
         r.add_put("/fapi/v1/listenKey", self.f_listen_key_put)
@@ -158,7 +168,7 @@ class FuturesDesk:
             return self.error(400, -4164, f"Order's notional must be no smaller than {notional} (unless you choose reduce only).")
         if self.dual_side and p.get("positionSide", "BOTH") == "BOTH":
             return self.error(400, -4061, "Order's position side does not match user's setting.")
-        if qty * (price or self._touch(p["side"])) / LEVERAGE > self.f_wallet:
+        if qty * (price or self._touch(p["side"])) / self.f_leverage.get(p["symbol"], LEVERAGE) > self.f_wallet:
             return self.error(400, -2019, "Margin is insufficient.")
         return None
 
@@ -316,6 +326,33 @@ class FuturesDesk:
         if not isinstance(p, dict):
             return p
         return web.json_response({"dualSidePosition": self.dual_side})
+
+    async def f_set_leverage(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        symbol, leverage = p.get("symbol", ""), p.get("leverage", "")
+        if symbol not in MAX_LEVERAGE:
+            return self.error(400, -1121, "Invalid symbol.")
+        if not leverage.isdigit() or not 1 <= int(leverage) <= MAX_LEVERAGE[symbol]:
+            return self.error(400, -4028, f"Leverage {leverage} is not valid")
+        self.f_leverage[symbol] = Decimal(leverage)
+        self.f_leverage_sets.append((symbol, int(leverage), len(self.f_orders)))
+        return web.json_response({"leverage": int(leverage), "maxNotionalValue": "1000000", "symbol": symbol})
+
+    async def f_leverage_bracket(self, request):
+        p = self.f_verify(request)
+        if not isinstance(p, dict):
+            return p
+        def row(symbol):
+            top = MAX_LEVERAGE[symbol]
+            return {"symbol": symbol, "brackets": [
+                {"bracket": 1, "initialLeverage": top, "notionalCap": 300000, "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0},
+                {"bracket": 2, "initialLeverage": top // 2, "notionalCap": 800000, "notionalFloor": 300000,
+                 "maintMarginRatio": 0.005, "cum": 300.0}]}
+        if "symbol" in p:
+            return web.json_response(row(p["symbol"])) if p["symbol"] in MAX_LEVERAGE else self.error(400, -1121, "Invalid symbol.")
+        return web.json_response([row(s) for s in MAX_LEVERAGE])
 
     async def f_income_history(self, request):
         p = self.f_verify(request)

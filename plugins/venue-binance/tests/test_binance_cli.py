@@ -245,3 +245,22 @@ def test_live_perp_funding_reaches_the_ledger_once(world):
     assert Decimal(realized()) == Decimal("-0.09099500")                 # read again, kept once
     assert trade["time"] <= reads()[0] <= paid["time"]                   # the first read starts at the perp's fill,
     assert reads()[-1] == paid["time"] - 3_600_000                       # the next an hour before the payment kept
+
+
+def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(world):
+    run, server, home = world
+    config = (home / "config.toml").read_text()
+    (home / "config.toml").write_text(config.replace("[venues.binance]\n", "[venues.binance]\nleverage = 5\n"))
+    r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--output", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["graph"]["status"] == "FILLED", r.stderr
+    assert server.f_leverage_sets == [("BTCUSDT", 5, 0)]                # leverage 5, before the perp order
+    assert len(server.f_orders) == 1
+
+
+def test_a_bad_leverage_setting_is_a_clear_config_error(world):
+    run, server, home = world
+    config = (home / "config.toml").read_text()
+    (home / "config.toml").write_text(config.replace("[venues.binance]\n", "[venues.binance]\nleverage = 2.5\n"))
+    r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance")
+    assert r.returncode == 1 and "[venues.binance] leverage = 2.5 is not a positive whole number" in r.stderr, r.stdout + r.stderr
+    assert server.f_orders == {}

@@ -421,3 +421,59 @@ def test_a_refused_funding_read_is_an_authentication_error_without_the_secret(fa
     fake.futures_refused = True                                             # a key without futures permission
     with pytest.raises(AuthenticationError, match="-2015"):
         with_session(fake, lambda s: s.funding_payments(0))
+
+
+# -- [venues.binance] leverage ------------------------------------------------------------------------
+def with_leverage(fake, leverage, work):
+    async def go():
+        session = BinanceSession(BinanceClient(KEY, SECRET, fake.url), {"leverage": leverage})
+        try:
+            return await work(session)
+        finally:
+            await session.close()
+    return asyncio.run(go())
+
+
+def spot_node(n):
+    gid = "graph_00000000f00e"
+    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "binance", "BTC-USDT", "buy", Decimal("0.01"), Decimal("91000.00"),
+                     "ioc", "PENDING_NEW", 0, 0)
+
+
+def test_leverage_is_set_once_per_symbol_before_its_first_perp_order_and_never_for_spot(fake):
+    spot = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
+
+    async def work(s):
+        await s.place(spot_node(1), spot)                               # spot: no leverage call
+        await s.place(node(2), BTC)
+        await s.place(node(3, side="sell", price="90990.0"), BTC)
+    with_leverage(fake, 5, work)
+    assert fake.f_leverage_sets == [("BTCUSDT", 5, 0)]                  # once, before the first perp order
+    sets = [r for r in fake.f_requests if r["_path"] == "/fapi/v1/leverage"]
+    assert [(r["_method"], r["symbol"], r["leverage"]) for r in sets] == [("POST", "BTCUSDT", "5")]
+    assert fake.f_leverage == {"BTCUSDT": Decimal(5)} and len(orders_sent(fake)) == 2 and len(fake.orders) == 1
+
+
+def test_without_the_setting_the_account_leverage_is_left_alone(fake):
+    with_session(fake, lambda s: s.place(node(1), BTC))
+    assert fake.f_leverage_sets == [] and not any(r["_path"] == "/fapi/v1/leverage" for r in fake.f_requests)
+
+
+def test_a_leverage_over_the_brackets_is_a_clear_error_before_the_order(fake):
+    with pytest.raises(InvalidOrder) as refused:
+        with_leverage(fake, 150, lambda s: s.place(node(1), BTC))
+    message = str(refused.value)
+    assert "leverage 150 refused for BTCUSDT (USD-M)" in message and "(-4028)" in message
+    assert "Binance allows at most 125x on it" in message
+    assert orders_sent(fake) == [] and fake.f_orders == {}
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "5", True])
+def test_a_leverage_that_is_not_a_positive_whole_number_is_refused_when_the_session_is_built(value):
+    import re
+
+    from sequence_core.errors import ConfigError
+    from sequence_venue_binance.venue import BinanceVenue
+
+    with pytest.raises(ConfigError, match=re.escape(f"[venues.binance] leverage = {value!r} is not a positive whole number")):
+        BinanceVenue().execution_session({"api_key": KEY, "api_secret": SECRET}, {"base_url": "http://127.0.0.1:9", "leverage": value})

@@ -32,6 +32,13 @@ on the last page). The wallet's coins (``wallet_coins``) carry ``spotBorrow``, w
 beside the deprecated ``cumExecFee``. ``/v5/market/orderbook`` takes ``limit`` 1..1000 for spot
 and linear (kept in ``book_limits``). Faults: ``rate_limit_next``, ``malformed_next``,
 ``clock_offset_ms``, ``refuse_next_place``, ``drop_sockets()`` (every socket).
+``POST /v5/position/set-leverage`` (signed like every call; https://bybit-exchange.github.io/docs/v5/position/leverage):
+``category`` linear, ``buyLeverage`` = ``sellLeverage`` (one-way mode) from 1 to the symbol's
+``leverageFilter.maxLeverage`` (100, as in the recorded linear instruments-info answer; above it
+110013 "cannot set leverage ... gt maxLeverage", outside 1.. 10001), the value already set
+110043 "leverage not modified"; ``leverage`` holds each symbol's setting (10 until set) and
+``leverage_sets`` records each accepted change as (symbol, leverage, how many orders had been
+placed before it). ``/v5/market/instruments-info?category=linear`` serves BTCUSDT with that filter.
 """
 
 from __future__ import annotations
@@ -166,6 +173,8 @@ class FakeBybit(FakeVenueServer):
                                    {"91006.00": "0.800", "91006.50": "2.500"}, 7000,
                                    {"success": True, "ret_msg": "pong", "conn_id": "linear-1", "req_id": "", "op": "ping"})
         self.positions: list[dict] = []          # what /v5/position/list answers (tests set it)
+        self.leverage: dict[str, str] = {}       # linear symbol -> leverage, as set-leverage left it
+        self.leverage_sets: list[tuple[str, str, int]] = []
         self.transactions: list[dict] = []       # what /v5/account/transaction-log serves (tests set it)
         self.log_queries: list[dict] = []
         self._cursors: dict[str, int] = {}       # nextPageCursor -> offset into the same query's rows
@@ -208,6 +217,7 @@ class FakeBybit(FakeVenueServer):
         r.add_get("/v5/public/linear", self.linear_ws)
         r.add_get("/v5/private", self.private_ws)
         r.add_get("/v5/position/list", self.position_list)
+        r.add_post("/v5/position/set-leverage", self.set_leverage)
         r.add_get("/v5/account/transaction-log", self.transaction_log)
         r.add_get("/v5/market/time", self.time)
         r.add_get("/v5/market/instruments-info", self.instruments)
@@ -227,6 +237,13 @@ class FakeBybit(FakeVenueServer):
         return answer({"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)})
 
     async def instruments(self, request):
+        if request.query.get("category") == "linear":
+            rows = [{"symbol": "BTCUSDT", "contractType": "LinearPerpetual", "status": "Trading", "baseCoin": "BTC",
+                     "quoteCoin": "USDT", "settleCoin": "USDT", "priceFilter": {"tickSize": "0.10"},
+                     "leverageFilter": {"minLeverage": "1", "maxLeverage": "100", "leverageStep": "1"},
+                     "lotSizeFilter": {"qtyStep": "0.001", "minOrderQty": "0.001", "minNotionalValue": "5"}}]
+            symbol = request.query.get("symbol")
+            return answer({"category": "linear", "list": [r for r in rows if symbol in (None, r["symbol"])]})
         return answer({"category": "spot", "list": [{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
                                                      "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048",
                                                                        "minOrderAmt": "5"},
@@ -407,6 +424,27 @@ class FakeBybit(FakeVenueServer):
         else:
             found = [o for o in self.orders.values() if o["orderStatus"] in ("New", "PartiallyFilled")]
         return self.page(p, found, 20, 50, category=p["category"])
+
+    @signed
+    async def set_leverage(self, request, p):
+        buy, sell, symbol = str(p.get("buyLeverage", "")), str(p.get("sellLeverage", "")), p.get("symbol", "")
+        if p.get("category") not in ("linear", "inverse") or not symbol:
+            return answer({}, 10001, "params error: category or symbol")
+        if buy != sell:
+            return answer({}, 10001, "params error: buy leverage should be same with sell leverage")
+        try:
+            asked = Decimal(buy)
+        except ArithmeticError:
+            return answer({}, 10001, "params error: leverage invalid")
+        if asked < 1:
+            return answer({}, 10001, "params error: leverage invalid")
+        if asked > 100:
+            return answer({}, 110013, f"cannot set leverage[{int(asked * 100)}] gt maxLeverage[10000] by risk limit")
+        if self.leverage.get(symbol, "10") == buy:
+            return answer({}, 110043, "leverage not modified")
+        self.leverage[symbol] = buy
+        self.leverage_sets.append((symbol, buy, len(self.orders)))
+        return answer({})
 
     @signed
     async def position_list(self, request, p):

@@ -1,9 +1,11 @@
 """The Bybit adapter against the fake server: signing as Bybit verifies it, orders, native
 amend, the websocket book (gap -> fresh snapshot, dropped socket -> no stale book), the
-budget following Bybit's headers, real published payloads, and faults."""
+budget following Bybit's headers, real published payloads, and faults; ``[venues.bybit] leverage``
+set on a linear perp before its first order."""
 
 import asyncio
 import json
+import re
 import sys
 import time
 from decimal import Decimal
@@ -13,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bybit import FakeBybit  # noqa: E402
-from sequence_core.errors import AuthenticationError, RateLimitExceeded  # noqa: E402
+from sequence_core.errors import AuthenticationError, ConfigError, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.execution import FundingPayment  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
@@ -350,3 +352,63 @@ def test_a_funding_read_with_the_wrong_secret_or_unsigned_is_refused(fake):
     with pytest.raises(AuthenticationError, match="10003"):           # no key, no signature
         asyncio.run(using(session(fake), lambda s: s.client.public("/v5/account/transaction-log", {"category": "linear"})))
     assert fake.log_queries == []
+
+
+# -- [venues.bybit] leverage --------------------------------------------------------------------------
+PERP = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
+
+
+def pnode(n=0, side="buy", qty="0.5", price="91006.00", kind="ioc"):
+    gid = "graph_00000000b1b2"
+    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "bybit", "BTC-USDT-PERP", side, Decimal(qty),
+                     Decimal(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def levered(fake, leverage) -> BybitSession:
+    return BybitSession(BybitClient(KEY, SECRET, fake.url), {"leverage": leverage})
+
+
+def test_leverage_is_set_once_per_perp_before_its_first_order_and_never_for_spot(fake):
+    async def work(s):
+        await s.place(node(1), BTC)                                   # spot: no leverage call
+        await s.place(pnode(2), PERP)
+        await s.place(pnode(3, side="sell", price="90990.00"), PERP)
+    asyncio.run(using(levered(fake, 5), work))
+    assert fake.leverage_sets == [("BTCUSDT", "5", 1)]                # once, after the spot order, before the perp's
+    assert fake.requests.count(("POST", "/v5/position/set-leverage")) == 1
+
+
+def test_leverage_already_at_the_value_is_success_and_absent_means_untouched(fake):
+    fake.leverage["BTCUSDT"] = "5"                                     # 110043 "leverage not modified"
+    state = asyncio.run(using(levered(fake, 5), lambda s: s.place(pnode(1), PERP)))
+    assert state.status == "FILLED" and fake.requests.count(("POST", "/v5/position/set-leverage")) == 1
+    asyncio.run(using(session(fake), lambda s: s.place(pnode(2), PERP)))
+    assert fake.requests.count(("POST", "/v5/position/set-leverage")) == 1 and fake.leverage_sets == []
+
+
+def test_a_leverage_changed_at_bybit_is_set_again_before_the_next_order(fake):
+    async def work(s):
+        await s.place(pnode(1), PERP)
+        fake.leverage["BTCUSDT"] = "20"                                # changed in Bybit's app meanwhile
+        fake.positions = [{"symbol": "BTCUSDT", "side": "Buy", "size": "0.5", "avgPrice": "91000.00", "leverage": "20"}]
+        await s.positions()
+        await s.place(pnode(2), PERP)
+    asyncio.run(using(levered(fake, 5), work))
+    assert fake.leverage_sets == [("BTCUSDT", "5", 0), ("BTCUSDT", "5", 1)]
+
+
+def test_a_leverage_over_the_maximum_is_a_clear_error_before_the_order(fake):
+    with pytest.raises(InvalidOrder) as refused:
+        asyncio.run(using(levered(fake, 150), lambda s: s.place(pnode(1), PERP)))
+    message = str(refused.value)
+    assert "leverage 150 refused for BTCUSDT (linear)" in message and "(110013)" in message
+    assert "Bybit allows at most 100x on it" in message
+    assert fake.orders == {} and ("POST", "/v5/order/create") not in fake.requests
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "5", True])
+def test_a_leverage_that_is_not_a_positive_whole_number_is_refused_when_the_session_is_built(value):
+    from sequence_venue_bybit.venue import BybitVenue
+
+    with pytest.raises(ConfigError, match=re.escape(f"[venues.bybit] leverage = {value!r} is not a positive whole number")):
+        BybitVenue().execution_session({"api_key": KEY, "api_secret": SECRET}, {"base_url": "http://127.0.0.1:9", "leverage": value})

@@ -1,6 +1,7 @@
 """The Bybit adapter through the real CLI and engine, live mode, against the fake server:
 venues heartbeat, quote from the live source (spot, and a perp from the linear book), buy,
-amend in place, cancel, fills, a refusal, funding on a held perp."""
+amend in place, cancel, fills, a refusal, funding on a held perp, ``leverage = 5`` set on the
+perp before its first order."""
 
 import sys
 from decimal import Decimal
@@ -102,3 +103,23 @@ def test_funding_bybit_booked_on_a_held_perp_reaches_the_ledger(world):
         return delta if delta[0] else None           # payment and cash are committed together
     assert cli.wait(moved, "funding in the ledger", timeout_s=20) == (Decimal("-0.0334"),) * 2   # SOLUSDT is no perp here
     assert any(q.get("type") == "SETTLEMENT" for q in server.log_queries)
+
+
+def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(world):
+    cli, server = world
+    config = (cli.home / "config.toml").read_text()
+    cli.configure(config.replace("[venues.bybit]\n", "[venues.bybit]\nleverage = 5\n"))
+    assert cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]["status"] == "FILLED"
+    assert server.leverage_sets == []                                   # spot: never
+    assert cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bybit")["graph"]["status"] == "FILLED"
+    assert server.leverage_sets == [("BTCUSDT", "5", 1)]                # leverage 5, before the perp order
+    assert [o["category"] for o in server.orders.values()] == ["spot", "linear"]
+
+
+def test_a_bad_leverage_setting_is_a_clear_config_error(world):
+    cli, server = world
+    config = (cli.home / "config.toml").read_text()
+    cli.configure(config.replace("[venues.bybit]\n", "[venues.bybit]\nleverage = 0\n"))
+    r = cli.run("buy", "BTC-USDT-PERP", "0.01", "--venue", "bybit")
+    assert r.returncode == 1 and "[venues.bybit] leverage = 0 is not a positive whole number" in r.stderr, r.stdout + r.stderr
+    assert server.orders == {}

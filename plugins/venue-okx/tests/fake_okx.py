@@ -13,6 +13,11 @@ absent or ``net`` in net mode and required in ``long_short_mode`` (51000); Spot-
 0.05% and maker 0.02% of contracts x ctVal x price, in USDT; fills move a net position
 (signed ``pos``, ``avgPx``, ``upl`` at mark 90995.0) that ``/account/positions`` reports.
 ``pos_mode`` and ``acct_lv`` set what ``/account/config`` says.
+``POST /account/set-leverage`` (signed like every call) takes ``instId``, ``lever`` (a whole
+number from 1 to the instrument's ``lever``, 100 here, else 59102 "Leverage exceeds the maximum
+leverage") and ``mgnMode`` cross or isolated (else 51000); ``leverage`` holds each swap's lever
+(orders and positions report it, 10 until set) and ``leverage_sets`` records each accepted call
+as (instId, lever, how many orders had been placed before it).
 Bills (``/account/bills``, the last 7 days, and ``/account/bills-archive``, 3 months) as the
 docs describe them
 (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-bills-details-last-7-days):
@@ -90,6 +95,8 @@ class FakeOkx(FakeVenueServer):
         self.placed: list[dict] = []             # every accepted place body, as sent
         self.positions: dict[str, dict] = {}     # instId -> {"pos": contracts (signed), "cost": price x contracts}
         self.pos_mode, self.acct_lv = "net_mode", "2"
+        self.leverage: dict[str, str] = {}       # instId -> lever, as set-leverage left it
+        self.leverage_sets: list[tuple[str, str, int]] = []
         self.skip_next_seq = 0
         self.refuse_next_place: tuple[str, str] | None = None
         self.corrupt_next_checksum = False
@@ -152,6 +159,7 @@ class FakeOkx(FakeVenueServer):
         r.add_get("/api/v5/account/trade-fee", self.trade_fee)
         r.add_get("/api/v5/account/config", self.account_config)
         r.add_get("/api/v5/account/positions", self.get_positions)
+        r.add_post("/api/v5/account/set-leverage", self.set_leverage)
         r.add_post("/api/v5/trade/order", self.place)
         r.add_get("/api/v5/trade/order", self.get_order)
         r.add_post("/api/v5/trade/cancel-order", self.cancel)
@@ -168,7 +176,8 @@ class FakeOkx(FakeVenueServer):
 
     async def instruments(self, request):
         if request.query.get("instType") == "SWAP":
-            return ok(SWAP_ROWS)
+            inst_id = request.query.get("instId")
+            return ok([r for r in SWAP_ROWS if inst_id in (None, r["instId"])])
         return ok([{"instId": "BTC-USDT", "instType": "SPOT", "baseCcy": "BTC", "quoteCcy": "USDT", "tickSz": "0.1",
                     "lotSz": "0.00000001", "minSz": "0.00001", "state": "live"}])
 
@@ -370,11 +379,25 @@ class FakeOkx(FakeVenueServer):
             avg, ct = pos["cost"] / pos["pos"], CT_VAL[inst_id]
             rows.append({"instId": inst_id, "instType": "SWAP", "mgnMode": "cross", "posSide": "net",
                          "pos": text(pos["pos"]), "avgPx": text(avg), "markPx": f"{MARK}",
-                         "upl": text((MARK - avg) * pos["pos"] * ct), "lever": "10", "margin": "",
+                         "upl": text((MARK - avg) * pos["pos"] * ct), "lever": self.leverage.get(inst_id, "10"),
+                         "margin": "",
                          "imr": text(abs(pos["pos"]) * ct * MARK / 10), "ccy": "USDT",
                          "liqPx": text(avg * (Decimal("0.91") if pos["pos"] > 0 else Decimal("1.09"))),
                          "uTime": str(self.now_ms())})
         return ok(rows)
+
+    @signed
+    async def set_leverage(self, request, p):
+        lever, inst_id = str(p.get("lever", "")), p.get("instId", "")
+        if inst_id not in CT_VAL or p.get("mgnMode") not in ("cross", "isolated"):
+            return fail("51000", "Parameter mgnMode error")
+        if not lever.isdigit() or int(lever) < 1:
+            return fail("51000", "Parameter lever error")
+        if int(lever) > 100:
+            return fail("59102", "Leverage exceeds the maximum leverage. Please adjust the leverage.")
+        self.leverage[inst_id] = lever
+        self.leverage_sets.append((inst_id, lever, len(self.placed)))
+        return ok([{"instId": inst_id, "lever": lever, "mgnMode": p["mgnMode"], "posSide": ""}])
 
     def _refusal(self, p: dict, swap: bool) -> tuple[str, str] | None:
         """OKX's code for a place it would refuse on these parameters, or None."""
@@ -416,7 +439,7 @@ class FakeOkx(FakeVenueServer):
         order = {"instId": p["instId"], "instType": "SWAP" if swap else "SPOT", "ordId": str(next(self._ids)),
                  "clOrdId": cid, "px": p.get("px", ""), "sz": text(sz) if swap else f"{sz:f}", "ordType": p["ordType"],
                  "side": p["side"], "tdMode": p["tdMode"], "state": "live", "accFillSz": "0", "avgPx": "", "fee": "0",
-                 "feeCcy": "USDT", "cTime": now, "uTime": now, **({"posSide": "net", "lever": "10"} if swap else {})}
+                 "feeCcy": "USDT", "cTime": now, "uTime": now, **({"posSide": "net", "lever": self.leverage.get(p["instId"], "10")} if swap else {})}
         self.placed.append(dict(p))
         fill = None
         if p["ordType"] == "post_only" and crosses:

@@ -584,3 +584,55 @@ def test_a_refused_funding_read_is_an_auth_error_and_the_fake_refuses_unsigned_b
     with pytest.raises(urllib.error.HTTPError) as unsigned:
         urllib.request.urlopen(fake.url + "/api/v5/account/bills?instType=SWAP&type=8", timeout=5)
     assert unsigned.value.code == 401 and json.loads(unsigned.value.read())["code"] == "50111"
+
+
+# -- [venues.okx] leverage ----------------------------------------------------------------------------
+def levered(fake, leverage) -> OkxSession:
+    return OkxSession(OkxClient(KEY, SECRET, PASS, fake.url), {"leverage": leverage})
+
+
+def test_leverage_is_set_once_per_swap_before_its_first_order_and_never_for_spot(fake):
+    async def work(s):
+        await s.place(node(1), BTC)                                   # spot: no leverage call
+        await s.place(pnode(2), PERP)
+        await s.place(pnode(3, side="sell", price="90990.0"), PERP)
+    asyncio.run(using(levered(fake, 5), work))
+    assert fake.leverage_sets == [("BTC-USDT-SWAP", "5", 1)]          # once, after the spot order, before the swap's
+    assert fake.leverage == {"BTC-USDT-SWAP": "5"} and fake.orders[pnode(2).client_order_id]["lever"] == "5"
+    asyncio.run(using(levered(fake, 5), lambda s: s.place(pnode(4), PERP)))
+    assert [n for _, _, n in fake.leverage_sets] == [1, 3]            # a new session sets it again, first thing
+
+
+def test_without_the_setting_the_account_leverage_is_left_alone(fake):
+    asyncio.run(using(session(fake), lambda s: s.place(pnode(1), PERP)))
+    assert fake.leverage_sets == [] and ("POST", "/api/v5/account/set-leverage") not in fake.requests
+
+
+def test_a_lever_changed_at_the_venue_is_set_again_before_the_next_order(fake):
+    async def work(s):
+        await s.place(pnode(1), PERP)
+        fake.leverage["BTC-USDT-SWAP"] = "20"                         # changed in OKX's app meanwhile
+        await s.place(pnode(2, side="sell", price="90990.0"), PERP)   # its order reads lever 20
+        await s.place(pnode(3), PERP)
+    asyncio.run(using(levered(fake, 5), work))
+    assert [(lever, n) for _, lever, n in fake.leverage_sets] == [("5", 0), ("5", 2)]
+    assert fake.orders[pnode(3).client_order_id]["lever"] == "5"
+
+
+def test_a_leverage_over_the_maximum_is_a_clear_error_before_the_order(fake):
+    with pytest.raises(InvalidOrder) as refused:
+        asyncio.run(using(levered(fake, 150), lambda s: s.place(pnode(1), PERP)))
+    message = str(refused.value)
+    assert "leverage 150 refused for BTC-USDT-SWAP (BTC-USDT-PERP)" in message and "(59102)" in message
+    assert "OKX allows at most 100x on it" in message
+    assert fake.placed == [] and ("POST", "/api/v5/trade/order") not in fake.requests
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "5", True])
+def test_a_leverage_that_is_not_a_positive_whole_number_is_refused_when_the_session_is_built(value):
+    from sequence_core.errors import ConfigError
+    from sequence_venue_okx.venue import OkxVenue
+
+    with pytest.raises(ConfigError, match=re.escape(f"[venues.okx] leverage = {value!r} is not a positive whole number")):
+        OkxVenue().execution_session({"api_key": KEY, "api_secret": SECRET, "passphrase": PASS},
+                                     {"base_url": "http://127.0.0.1:9", "leverage": value})

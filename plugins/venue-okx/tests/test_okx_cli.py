@@ -1,6 +1,7 @@
 """The OKX adapter through the real CLI and engine, live mode, against the fake server:
 connect, venues (REST + websocket heartbeat), quote from the live source, buy, a resting
-order amended in place, cancel, fills; perp funding read into the ledger."""
+order amended in place, cancel, fills; perp funding read into the ledger; ``leverage = 5`` set on
+the swap before its first order."""
 
 import sys
 from decimal import Decimal
@@ -116,3 +117,24 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     rows = funding_kept_once(cli, server.bill_queries, before, Decimal("-0.85"))
     assert rows == [(paid["billId"], "BTC-USDT-PERP", "USDT", "-1.25"), (got["billId"], "BTC-USDT-PERP", "USDT", "0.40")]
     assert {(q["instType"], q["type"]) for _, q in server.bill_queries} == {("SWAP", "8")}
+
+
+def test_a_configured_leverage_is_set_on_the_swap_before_the_first_perp_order(world):
+    cli, server = world
+    config = (cli.home / "config.toml").read_text()
+    cli.configure(config.replace("[venues.okx]\n", "[venues.okx]\nleverage = 5\n"))
+    assert cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")["graph"]["status"] == "FILLED"
+    assert server.leverage_sets == []                                   # spot: never
+    assert cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]["status"] == "FILLED"
+    assert server.leverage_sets == [("BTC-USDT-SWAP", "5", 1)]          # leverage 5, before the perp order
+    assert server.placed[-1]["instId"] == "BTC-USDT-SWAP"
+
+
+def test_a_bad_leverage_setting_is_a_clear_config_error(world):
+    cli, server = world
+    config = (cli.home / "config.toml").read_text()
+    cli.configure(config.replace("[venues.okx]\n", "[venues.okx]\nleverage = \"5x\"\n"))
+    r = cli.run("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")
+    assert r.returncode == 1 and "[venues.okx] leverage = '5x' is not a positive whole number" in r.stderr, \
+        r.stdout + r.stderr
+    assert server.placed == []

@@ -35,9 +35,23 @@ price would take. ``positions()`` reads ``GET /fapi/v3/positionRisk``: ``positio
 short negative), ``entryPrice``, ``markPrice``, ``unRealizedProfit``, ``liquidationPrice`` (0 when
 none), margin = ``isolatedWallet`` for an isolated position, else ``positionInitialMargin``.
 
-Assumed account settings: One-way position mode (``positionSide`` BOTH); margin type and
-leverage are the account's per-symbol settings (Binance's defaults: cross margin, 20x) and are
-never changed here. Before the first perp order (and again after ``MODE_TTL_S``) the session
+Assumed account settings: One-way position mode (``positionSide`` BOTH); margin type is the
+account's per-symbol setting (Binance's default: cross margin) and is never changed here.
+Leverage is the account's too (default 20x) unless ``[venues.binance] leverage = 5`` (a positive
+whole number) is set: then, before the first order on a perp in a session, the session sends
+``POST /fapi/v1/leverage`` with ``symbol`` and ``leverage`` ("target initial leverage: int from 1
+to 125"; weight 1, TRADE;
+https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Change-Initial-Leverage).
+It sets a value, so it is retried like a read; never for spot. A leverage over what the symbol's
+brackets allow is refused with -4028 INVALID_LEVERAGE ("Leverage 100 is not valid";
+https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code, and CCXT's binance
+error table): the session then reads the symbol's brackets, ``GET /fapi/v1/leverageBracket?symbol=``
+(the highest ``initialLeverage``, "Max initial leverage for this bracket";
+https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Notional-and-Leverage-Brackets),
+and raises InvalidOrder naming the symbol, the leverage asked and that maximum, before the order
+is sent. A leverage changed later at Binance is not noticed: ``/fapi/v3/positionRisk`` rows no
+longer carry it, and the USD-M stream here asks for ``ORDER_TRADE_UPDATE`` only (not the
+``ACCOUNT_CONFIG_UPDATE`` that reports it). Before the first perp order (and again after ``MODE_TTL_S``) the session
 reads ``GET /fapi/v1/positionSide/dual`` and refuses, before sending anything, an account in
 Hedge Mode; ``positions()`` refuses LONG/SHORT rows the same way.
 
@@ -93,7 +107,7 @@ import time
 from decimal import Decimal
 
 from sequence_core.errors import AuthenticationError, InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill, VenuePosition,
                                      perp_margin)
 
 from .http import DEFAULT_BASE_URL, DEFAULT_FAPI_URL, BinanceClient, BinanceFuturesClient
@@ -209,6 +223,7 @@ class BinanceSession(ExecutionSession):
         self.client, self.settings = client, dict(settings or {})
         self.futures = futures or BinanceFuturesClient(client._key, client._secret, fapi_url(self.settings, client))
         self._one_way_at = -MODE_TTL_S
+        self.leverage = Leverage("binance", "Binance", self.settings)
 
     def user_stream(self):
         """Spot order updates (the WebSocket API user data stream)."""
@@ -341,6 +356,7 @@ class BinanceSession(ExecutionSession):
     # -- USD-M -----------------------------------------------------------------------------
     async def _place_perp(self, node, instrument) -> OrderState:
         await self._refuse_hedge_mode()
+        await self.leverage.ensure(fapi_symbol(instrument), "USD-M", self.futures.set_leverage, self.futures.max_leverage)
         params = {"symbol": fapi_symbol(instrument), "side": node.side.upper(), "quantity": f"{node.qty:f}",
                   "newClientOrderId": node.client_order_id}
         if node.order_type == "market" or node.limit_price is None:

@@ -31,7 +31,10 @@ endpoint pages under .../usds-margined-futures/): ``GET /fapi/v1/time``, ``/ping
 (it counts on the account's order budget); ``PUT /fapi/v1/order`` (modify) 1;
 ``DELETE``/``GET /fapi/v1/order`` 1; ``GET /fapi/v1/openOrders`` 1 for one symbol;
 ``GET /fapi/v1/userTrades`` 5; ``GET /fapi/v3/balance`` 5; ``GET /fapi/v3/positionRisk`` 5;
-``GET /fapi/v1/positionSide/dual`` 30; ``GET /fapi/v1/income`` 30 (Get Income History,
+``GET /fapi/v1/positionSide/dual`` 30; ``POST /fapi/v1/leverage`` 1 (Change Initial Leverage,
+.../usds-margined-futures/trade/rest-api/Change-Initial-Leverage) and ``GET /fapi/v1/leverageBracket``
+1 (.../usds-margined-futures/account/rest-api/Notional-and-Leverage-Brackets), for
+``[venues.binance] leverage`` (execution.py); ``GET /fapi/v1/income`` 30 (Get Income History,
 .../usds-margined-futures/account/rest-api/Get-Income-History; its rules are in execution.py).
 USD-M user data stream keys (security type USER_STREAM: the ``X-MBX-APIKEY`` header, no signature,
 no parameters, weight 1; https://developers.binance.com/docs/derivatives/usds-margined-futures/
@@ -58,9 +61,10 @@ AUTH_CODES = {-1022, -2014, -2015, -1002}
 NOT_FOUND_CODES = {-2011, -2013}
 INVALID_CODES = {-1013, -1100, -1101, -1102, -1111, -1116, -1117, -1121}
 # USD-M: -2018 balance / -2019 margin insufficient; filters, GTX (-5022), FOK (-5021), reduce-only,
-# position side, market-order price band (-4131), an amend that changes nothing (-5027)
+# position side, market-order price band (-4131), an amend that changes nothing (-5027), a leverage
+# over the symbol's brackets (-4028 INVALID_LEVERAGE, "Leverage 100 is not valid")
 FUTURES_FUNDS_CODES = {-2018, -2019}
-FUTURES_INVALID_CODES = {-1115, -1130, -2020, -2021, -2022, -2024, -2025, -2027, -4003, -4004, -4005, -4013, -4014,
+FUTURES_INVALID_CODES = {-1115, -1130, -2020, -2021, -2022, -2024, -2025, -2027, -4003, -4028, -4004, -4005, -4013, -4014,
                          -4015, -4016, -4023, -4024, -4061, -4131, -4164, -5021, -5022, -5024, -5025, -5026, -5027,
                          -5029}
 WEIGHT_PER_MINUTE = 6000
@@ -232,6 +236,19 @@ class BinanceFuturesClient(_BinanceRest):
 
     async def position_risk(self) -> list[dict]:
         return await self.signed("GET", "/fapi/v3/positionRisk", {}, idempotent=True, weight=5)
+
+    async def set_leverage(self, symbol: str, leverage: int) -> dict:
+        """``POST /fapi/v1/leverage``: the symbol's initial leverage (an int, 1 to 125 as the
+        brackets allow). It sets a value, so sending it twice does no harm: retried like a read."""
+        return await self.signed("POST", "/fapi/v1/leverage", {"symbol": symbol, "leverage": leverage}, idempotent=True)
+
+    async def max_leverage(self, symbol: str) -> int | None:
+        """The highest ``initialLeverage`` of the symbol's brackets for this account
+        (``GET /fapi/v1/leverageBracket?symbol=``: one object, or a list of one)."""
+        answer = await self.signed("GET", "/fapi/v1/leverageBracket", {"symbol": symbol}, idempotent=True)
+        row = answer[0] if isinstance(answer, list) and answer else answer
+        levels = [int(b["initialLeverage"]) for b in (row or {}).get("brackets", []) if "initialLeverage" in b]
+        return max(levels) if levels else None
 
     async def funding_income(self, start_ms: int, end_ms: int, limit: int) -> list[dict]:
         """``GET /fapi/v1/income?incomeType=FUNDING_FEE``: the rows booked from ``start_ms`` to

@@ -24,6 +24,20 @@ https://github.com/bybit-exchange/docs/pull/567) ``walletBalance`` includes what
 "Old walletBalance = New walletBalance - spotBorrow"; the coin's own is the old one, so
 spotBorrow is taken off (absent, as before the change: 0).
 
+Leverage (``[venues.bybit] leverage = 5``, a positive whole number; absent, the account's leverage
+is left as it is): before the first order on a linear perp in a session, ``POST
+/v5/position/set-leverage`` with ``category=linear``, ``symbol`` and ``buyLeverage`` =
+``sellLeverage`` (each "[1, max leverage]"; https://bybit-exchange.github.io/docs/v5/position/leverage).
+It sets a value, so it is retried like a read; never for spot. retCode 110043 "Set leverage not
+modified" (already at that value) is success; a leverage over the symbol's maximum is refused
+(110013 "Due to risk limit, cannot set leverage", or 10001 for a value outside the documented
+range; https://bybit-exchange.github.io/docs/v5/error): the session then reads
+``leverageFilter.maxLeverage`` from ``GET /v5/market/instruments-info``
+(https://bybit-exchange.github.io/docs/v5/market/instrument) and raises InvalidOrder naming the
+symbol, the leverage asked and that maximum, before the order is sent. ``/v5/position/list``
+rows carry ``leverage`` (https://bybit-exchange.github.io/docs/v5/position): one that differs from the setting (changed in Bybit's app, say) makes
+the next order set it again.
+
 Funding (``funding_payments``; https://bybit-exchange.github.io/docs/v5/account/transaction-log):
 ``GET /v5/account/transaction-log`` with ``accountType=UNIFIED``, ``category=linear``,
 ``type=SETTLEMENT`` (USDT perp funding; for USDC perps funding and the 8-hour session
@@ -48,7 +62,8 @@ import time
 from decimal import Decimal
 
 from sequence_core.errors import OrderNotFound, VenueError
-from sequence_core.execution import AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill,
+                                     VenuePosition)
 
 from .http import BybitClient
 
@@ -105,13 +120,17 @@ class BybitSession(ExecutionSession):
 
     def __init__(self, client: BybitClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
+        self.leverage = Leverage("bybit", "Bybit", self.settings)
 
     async def positions(self) -> list[VenuePosition]:
         """USDT linear positions as Bybit reports them (a short is negative)."""
+        rows = await self.client.positions()
+        for p in rows:                           # a leverage changed at Bybit: set again before the next order
+            self.leverage.seen(p["symbol"], p.get("leverage"))
         return [VenuePosition(p["symbol"] + "_LINEAR", Decimal(p["size"]) * (-1 if p["side"] == "Sell" else 1),
                               _dec(p.get("avgPrice")), _dec(p.get("markPrice")), _dec(p.get("unrealisedPnl")),
                               _dec(p.get("positionIM")), _dec(p.get("liqPrice")))
-                for p in await self.client.positions() if Decimal(p.get("size") or "0")]
+                for p in rows if Decimal(p.get("size") or "0")]
 
     async def funding_payments(self, since_ns: int) -> list[FundingPayment]:
         """Linear perp funding from the transaction log, oldest first: 7-day windows from
@@ -160,6 +179,8 @@ class BybitSession(ExecutionSession):
         category, symbol = where(instrument)
         body = {"category": category, "symbol": symbol, "side": node.side.capitalize(), "qty": f"{node.qty:f}",
                 "orderLinkId": node.client_order_id}
+        if category == "linear":
+            await self.leverage.ensure(symbol, "linear", self.client.set_leverage, self.client.max_leverage)
         if node.order_type == "market" or node.limit_price is None:
             body["orderType"] = "Market"
             if category == "spot":

@@ -7,7 +7,9 @@ signed ``GET /v5/account/wallet-balance`` (UNIFIED), ``/v5/account/fee-rate``,
 ``/v5/order/realtime`` (by ``orderLinkId``; open and recently closed), ``/v5/order/history``,
 ``/v5/execution/list``, ``/v5/position/list``, ``/v5/account/transaction-log`` (funding:
 execution.py); ``POST /v5/order/create``, ``/v5/order/amend`` (native: qty and/or price),
-``/v5/order/cancel``. Lists come in pages: ``limit`` (open orders 1..50, default 20:
+``/v5/order/cancel``, ``/v5/position/set-leverage`` (``[venues.bybit] leverage``: execution.py;
+its retCode 110043 "Set leverage not modified", the value asked being already set, is success
+here: https://bybit-exchange.github.io/docs/v5/error). Lists come in pages: ``limit`` (open orders 1..50, default 20:
 https://bybit-exchange.github.io/docs/v5/order/open-order; executions 1..100, default 50:
 https://bybit-exchange.github.io/docs/v5/order/execution; positions 1..200, default 20:
 https://bybit-exchange.github.io/docs/v5/position) and ``cursor`` = the last page's
@@ -36,10 +38,12 @@ DEFAULT_BASE_URL = "https://api.bybit.com"
 AUTH_CODES = {10003, 10004, 10005, 10007, 10009, 33004}
 NOT_FOUND_CODES = {110001, 170213, 170142}
 FUNDS_CODES = {110004, 110007, 110012, 170131, 170033}
-INVALID_CODES = {10001, 110003, 110017, 110094, 170130, 170134, 170135, 170136, 170137, 170140, 170141, 170193, 170218}
+INVALID_CODES = {10001, 110003, 110017, 110094, 170130, 170134, 170135, 170136, 170137, 170140, 170141, 170193, 170218,
+                 110013}         # set-leverage: "Due to risk limit, cannot set leverage" (over the maximum)
 LIMITS = {"/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10, "/v5/order/realtime": 50, "/v5/order/history": 50,
           "/v5/execution/list": 50, "/v5/account/wallet-balance": 50, "/v5/account/fee-rate": 5, "/v5/position/list": 50,
-          "/v5/account/transaction-log": 25}
+          "/v5/account/transaction-log": 25, "/v5/position/set-leverage": 10}
+UNCHANGED = {110043}             # set-leverage: "Set leverage not modified": already as asked
 MAX_PAGES = 100                  # a cursor still going after this many pages is a fault, not data
 
 
@@ -57,7 +61,7 @@ def error_from(status: int, body: Any) -> SequenceError:
 def unwrap(body: Any) -> dict:
     if not isinstance(body, dict) or "retCode" not in body:
         raise VenueError("bybit sent an answer without a retCode")
-    if body["retCode"] != 0:
+    if body["retCode"] != 0 and body["retCode"] not in UNCHANGED:
         raise CODES.error(int(body["retCode"]), body.get("retMsg", ""))
     return body.get("result") or {}
 
@@ -121,6 +125,18 @@ class BybitClient(VenueClient):
         if not found:
             found = (await self.signed("GET", "/v5/order/history", params, True))["list"]
         return found[0] if found else None
+
+    async def set_leverage(self, symbol: str, leverage: int) -> dict:
+        """``POST /v5/position/set-leverage`` on a USDT linear perp, buy and sell alike (one-way
+        mode wants them equal). It sets a value, so sending it twice does no harm: retried like a read."""
+        body = {"category": "linear", "symbol": symbol, "buyLeverage": str(leverage), "sellLeverage": str(leverage)}
+        return await self.signed("POST", "/v5/position/set-leverage", body, idempotent=True)
+
+    async def max_leverage(self, symbol: str) -> str:
+        """``leverageFilter.maxLeverage`` of a linear perp (``GET /v5/market/instruments-info``)."""
+        found = await self.public("/v5/market/instruments-info", {"category": "linear", "symbol": symbol})
+        rows = found.get("list") or []
+        return (rows[0].get("leverageFilter") or {}).get("maxLeverage", "") if rows else ""
 
     async def every(self, path: str, params: dict, limit: int) -> list:
         """Every row of a paged signed GET: pages of *limit*, each ``cursor`` the last page's

@@ -29,6 +29,19 @@ signed in net mode (a ``short`` posSide row, in hedge mode, is made negative), `
 (#trading-account-rest-api-get-positions). Balances: ``availBal`` per currency from
 ``/account/balance`` (USDT's is the margin free for cross swaps and for spot alike).
 
+Leverage (``[venues.okx] leverage = 5``, a positive whole number; absent, the account's leverage is
+left as it is): before the first order on a swap in a session, ``POST /api/v5/account/set-leverage``
+with ``instId``, ``lever`` and ``mgnMode`` cross, the only margin mode sent here; ``posSide`` is
+needed only for isolated margin in long/short mode
+(https://www.okx.com/docs-v5/en/#trading-account-rest-api-set-leverage; 20 requests per 2 s). It
+sets a value, so it is retried like a read; never for spot. A lever over the most OKX allows is
+refused with 59102 "Leverage exceeds the maximum leverage" (https://www.okx.com/docs-v5/en/#error-code,
+and CCXT's okx error table); the session then reads the swap's ``lever`` ("Max Leverage") from
+``GET /api/v5/public/instruments`` (#public-data-rest-api-get-instruments) and raises InvalidOrder
+naming the swap, the leverage asked and that maximum, before the order is sent. Every order
+read carries the order's ``lever`` (#order-book-trading-trade-get-order-details): one that
+differs from the setting (changed in OKX's app, say) makes the next order set it again.
+
 Funding (``funding_payments``): ``GET /api/v5/account/bills`` with ``instType=SWAP``, ``type=8``
 (funding fee; ``subType`` 173 expense, 174 income), ``begin`` (ms, a filter on ``ts``) and
 ``limit=100``, the maximum; 5 requests per second
@@ -57,7 +70,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill,
+                                     VenuePosition)
 
 from .http import OkxClient
 from .symbols import CONTRACT_VALUE, INSTRUMENTS, base, contracts
@@ -121,6 +135,7 @@ class OkxSession(ExecutionSession):
     def __init__(self, client: OkxClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
         self._swaps_checked = False
+        self.leverage = Leverage("okx", "OKX", self.settings)
 
     def _inst_id(self, inst) -> str:
         if inst.kind not in ("crypto", "perp"):
@@ -155,6 +170,8 @@ class OkxSession(ExecutionSession):
                         px=f"{node.limit_price:f}")
         if perp:
             await self._check_account()
+            await self.leverage.ensure(instrument.venue_symbol, instrument.symbol, self.client.set_leverage,
+                                       self.client.max_leverage)
         await self.client.place(body)
         return await self.order_state(node.client_order_id, instrument)
 
@@ -165,6 +182,7 @@ class OkxSession(ExecutionSession):
             order = await self.client.order(self._inst_id(instrument), client_order_id)
         except OrderNotFound:
             return None
+        self.leverage.seen(order.get("instId"), order.get("lever"))
         fills = ()
         if Decimal(order.get("accFillSz") or "0"):
             found = await self.client.fills(self._inst_id(instrument), order["ordId"], inst_type(instrument))

@@ -7,13 +7,15 @@ come with HTTP 401. Endpoints used: ``GET /api/v5/public/time``, ``/public/instr
 (``posMode``, ``acctLv``), ``/account/positions``, ``/trade/order``, ``/trade/orders-pending``,
 ``/trade/fills``, ``/account/bills`` and ``/account/bills-archive`` (funding, see execution.py);
 ``POST /trade/order``, ``/trade/cancel-order``, ``/trade/amend-order`` (native
-amend of size and/or price, by ``clOrdId``). Spot and swaps share every endpoint; ``instType``
+amend of size and/or price, by ``clOrdId``), ``/account/set-leverage`` (``[venues.okx] leverage``,
+see execution.py). Spot and swaps share every endpoint; ``instType``
 (SPOT or SWAP) names which book the pending-orders and fills queries read.
 Rate limits (per endpoint, per user or IP, from each endpoint's doc): place, cancel, amend and
 order queries 60 per 2 s; order book 40 per 2 s; balance, fees and positions 10 per 2 s
 (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-positions); account
-configuration 5 per 2 s (#trading-account-rest-api-get-account-configuration); instruments 20
-per 2 s; bills 5 per 1 s (#trading-account-rest-api-get-bills-details-last-7-days) and the
+configuration 5 per 2 s (#trading-account-rest-api-get-account-configuration); set leverage 20
+per 2 s (#trading-account-rest-api-set-leverage); instruments 20 per 2 s; bills 5 per 1 s
+(#trading-account-rest-api-get-bills-details-last-7-days) and the
 bills archive 5 per 2 s (#trading-account-rest-api-get-bills-details-last-3-months). Past them
 OKX answers HTTP 429 / code 50011; the client keeps each budget itself.
 Clock: a timestamp 30 s off is refused (50102): `VenueClock` learns OKX's time and signs once more.
@@ -37,11 +39,13 @@ CLOCK_CODES = {"50102", "50112"}
 NOT_FOUND_CODES = {"51603", "51400", "51401", "51402"}
 FUNDS_CODES = {"51008", "51131"}
 INVALID_CODES = {"51000", "51010", "51001", "51006", "51020", "51120", "51121", "51122", "51124", "51137", "51138", "51139",
-                 "51143", "51503", "51506", "51510", "51511", "51527"}
+                 "51143", "51503", "51506", "51510", "51511", "51527",
+                 "59102"}                  # set-leverage: "Leverage exceeds the maximum leverage"
 LIMITS = {"/api/v5/trade/order": 60, "/api/v5/trade/cancel-order": 60, "/api/v5/trade/amend-order": 60,
           "/api/v5/trade/orders-pending": 60, "/api/v5/trade/fills": 60, "/api/v5/market/books": 40,
           "/api/v5/account/balance": 10, "/api/v5/account/trade-fee": 10, "/api/v5/account/positions": 10,
-          "/api/v5/account/config": 5, "/api/v5/public/instruments": 20, "/api/v5/public/time": 10,
+          "/api/v5/account/config": 5, "/api/v5/account/set-leverage": 20, "/api/v5/public/instruments": 20,
+          "/api/v5/public/time": 10,
           "/api/v5/account/bills": (5, 1.0), "/api/v5/account/bills-archive": 5}
 
 
@@ -129,6 +133,17 @@ class OkxClient(VenueClient):
         """``posMode`` (``net_mode`` or ``long_short_mode``) and ``acctLv`` (1 spot mode, 2 futures
         mode, 3 multi-currency margin, 4 portfolio margin), among others."""
         return (await self.signed("GET", "/api/v5/account/config", {}, True))[0]
+
+    async def set_leverage(self, inst_id: str, lever: int) -> dict:
+        """``POST /api/v5/account/set-leverage`` for a swap in cross margin (``posSide`` is not
+        needed there). It sets a value, so sending it twice does no harm: retried like a read."""
+        body = {"instId": inst_id, "lever": str(lever), "mgnMode": "cross"}
+        return (await self.signed("POST", "/api/v5/account/set-leverage", body, idempotent=True))[0]
+
+    async def max_leverage(self, inst_id: str, inst_type: str = "SWAP") -> str:
+        """The instrument's ``lever`` ("Max Leverage") from ``GET /api/v5/public/instruments``."""
+        rows = await self.public("/api/v5/public/instruments", {"instType": inst_type, "instId": inst_id})
+        return rows[0].get("lever", "") if rows else ""
 
     async def positions(self, inst_type: str = "SWAP") -> list:
         return await self.signed("GET", "/api/v5/account/positions", {"instType": inst_type}, True)
