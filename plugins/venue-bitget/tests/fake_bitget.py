@@ -29,6 +29,12 @@ documents the limit, not its error code, so 40017 here), newest first, ``limit``
 20, at most 100), ``idLessThan`` for older pages and ``endId`` = the page's last bill.
 ``bill_reads`` keeps each read's parameters.
 
+Leverage: ``POST /api/v2/mix/account/set-leverage`` (``productType``, ``marginCoin`` USDT,
+``symbol``, ``leverage``) and a UTA's ``POST /api/v3/account/set-leverage`` (``category``
+USDT-FUTURES, ``symbol``, ``leverage``), signed as every call; ``leverage`` keeps the leverage
+set per symbol, a leverage above the contract's ``max_lever`` (its ``maxLever`` in
+``contracts``) is refused 40797 "Exceeded the maximum settable leverage".
+
 Unified trading account (``uta = True``): the v3 endpoints (``/api/v3/...``, same signature
 check) serve the same books and order matching in v3 names (``category``, ``qty``,
 ``timeInForce``, ``orderStatus``, ``cumExecQty``, fills ``execId``/``execPrice``/``execQty``
@@ -126,6 +132,8 @@ class FakeBitget(FakeVenueServer):
         self.uta_private: list = []
         self.uta_logins: list[bool] = []
         self.uta_private_args: list[dict] = []
+        self.leverage: dict[str, int] = {}
+        self.max_lever = 125
 
     async def verify(self, request) -> web.Response | dict:
         h = request.headers
@@ -178,6 +186,8 @@ class FakeBitget(FakeVenueServer):
         r.add_get("/api/v2/mix/order/fills", self.perp_get_fills)
         r.add_get("/api/v2/mix/account/account", self.perp_account)
         r.add_get("/api/v2/mix/account/accounts", self.perp_accounts)
+        r.add_post("/api/v2/mix/account/set-leverage", self.set_leverage)
+        r.add_post("/api/v3/account/set-leverage", self.v3_set_leverage)
         r.add_get("/api/v2/mix/position/all-position", self.all_position)
         r.add_get("/api/v2/mix/account/bill", self.account_bill)
         r.add_get("/api/v3/account/settings", self.v3_settings)
@@ -422,7 +432,8 @@ class FakeBitget(FakeVenueServer):
             return fail("40034", "Parameter productType does not exist")
         return ok([{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "makerFeeRate": "0.0002", "takerFeeRate": "0.0006",
                     "minTradeNum": "0.0001", "priceEndStep": "1", "volumePlace": "4", "pricePlace": "1", "sizeMultiplier": "0.0001",
-                    "symbolType": "perpetual", "minTradeUSDT": "5", "symbolStatus": "normal"}])
+                    "symbolType": "perpetual", "minTradeUSDT": "5", "symbolStatus": "normal",
+                    "minLever": "1", "maxLever": str(self.max_lever)}])
 
     async def merge_depth(self, request):
         q = request.query
@@ -564,6 +575,32 @@ class FakeBitget(FakeVenueServer):
             return refused
         return ok({"marginCoin": "USDT", "locked": "0", "available": "5000", "crossedMaxAvailable": "5000",
                    "isolatedMaxAvailable": "5000", "marginMode": self.margin_mode, "posMode": self.pos_mode})
+
+    def _lever(self, symbol: str, leverage: str) -> web.Response | None:
+        if symbol != "BTCUSDT" or not str(leverage).isdigit():
+            return fail("40034", "Parameter verification failed")
+        if int(leverage) > self.max_lever:
+            return fail("40797", "Exceeded the maximum settable leverage")
+        self.leverage[symbol] = int(leverage)
+        return None
+
+    @signed
+    async def set_leverage(self, request, p):
+        if (refused := self._mix(p)) is not None:
+            return refused
+        if p.get("marginCoin") != "USDT":
+            return fail("40034", "Parameter marginCoin does not exist")
+        if (refused := self._lever(p.get("symbol"), p.get("leverage"))) is not None:
+            return refused
+        lev = p["leverage"]
+        return ok({"symbol": p["symbol"], "marginCoin": "USDT", "longLeverage": lev, "shortLeverage": lev,
+                   "crossMarginLeverage": lev, "marginMode": "crossed"})
+
+    @signed
+    async def v3_set_leverage(self, request, p):
+        if p.get("category") != MIX:
+            return fail("40034", "Parameter verification failed")
+        return self._lever(p.get("symbol"), p.get("leverage")) or ok("success")
 
     @signed
     async def perp_accounts(self, request, p):

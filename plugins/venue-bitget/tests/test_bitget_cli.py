@@ -154,3 +154,12 @@ def test_funding_booked_on_a_held_perp_reaches_the_ledger_once(world):
         LiveCli.wait(lambda: realized() == before + Decimal(total), "the funding in the ledger's realized P&L")
         server.book_bill("BTCUSDT", "-0.001", server.now_ms())
     assert all(r["businessType"] == "contract_settle_fee" and int(r["startTime"]) > held_ms - 3_600_000 for r in server.bill_reads)
+
+
+def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
+    cli, server = world
+    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.bitget]
+    assert cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]["status"] == "FILLED"
+    assert server.leverage == {"BTCUSDT": 5}
+    assert server.requests.index(("POST", "/api/v2/mix/account/set-leverage")) < \
+        server.requests.index(("POST", "/api/v2/mix/order/place-order"))

@@ -18,6 +18,11 @@ mid) beside any ``isolated`` rows a test adds. ``private/get-transactions`` serv
 journal rows of ``add_funding`` (SESSION_SETTLE-shaped: the money in ``realized_pnl``),
 filtered by ``journal_type`` and [start_time, end_time) in ms or ns, newest first, at most
 ``limit``.
+``private/get-accounts`` answers the docs' example ``master_account`` (``uuid`` ACCOUNT_UUID);
+``private/change-account-leverage`` takes that ``account_id`` and a whole ``leverage`` of 1-100
+(the docs' range), kept account-wide in ``account_leverage`` (each set also in
+``leverage_sets``); anything else is refused 40003 INVALID_REQUEST with HTTP 400 (the docs give
+no code for it: ours).
 Websocket ``/exchange/v1/market``: ``subscribe`` answered, then ``book`` snapshots (``u``) and
 ``book.update`` deltas (``u``, ``pu``), ``trade`` messages, ``public/heartbeat`` whose
 ``public/respond-heartbeat`` answers are recorded. Faults: ``rate_limit_next``,
@@ -68,6 +73,9 @@ def answer(method: str, rid, result=None, code: int = 0, message: str = "", stat
     return web.json_response(body, status=status)
 
 
+ACCOUNT_UUID = "243d3f39-b193-4eb9-1d60-e98f2fc17707"     # private-get-accounts' example master_account
+
+
 class FakeCryptocom(FakeVenueServer):
     def __init__(self, api_key: str, secret: str):
         super().__init__()
@@ -92,6 +100,8 @@ class FakeCryptocom(FakeVenueServer):
         self.journal: list[dict] = []                     # get-transactions rows (add_funding)
         self.transaction_queries: list[dict] = []
         self._ids = itertools.count(7000)
+        self.account_leverage: int | None = None          # change-account-leverage, account-wide
+        self.leverage_sets: list[int] = []
 
     # -- auth ----------------------------------------------------------------------------------------
     async def verify(self, request) -> web.Response | dict:
@@ -131,6 +141,8 @@ class FakeCryptocom(FakeVenueServer):
             r.add_post(f"/exchange/v1/private/{name}", handler)
         r.add_post("/exchange/v1/private/get-positions", self.get_positions)
         r.add_post("/exchange/v1/private/get-transactions", self.get_transactions)
+        r.add_post("/exchange/v1/private/get-accounts", self.get_accounts)
+        r.add_post("/exchange/v1/private/change-account-leverage", self.change_account_leverage)
         return app
 
     # -- public --------------------------------------------------------------------------------------
@@ -430,6 +442,22 @@ class FakeCryptocom(FakeVenueServer):
         else:
             cost = cost * after / held
         self.positions[order["instrument_name"]] = [after, cost]
+
+    @signed
+    async def get_accounts(self, request, p):
+        return answer("private/get-accounts", p["_id"], {"master_account": {
+            "uuid": ACCOUNT_UUID, "master_account_uuid": "291879ae-b769-4eb3-4d75-3366ebee7dd6", "enabled": True,
+            "tradable": True, "derivatives_access": "ENABLED"}, "sub_account_list": []})
+
+    @signed
+    async def change_account_leverage(self, request, p):
+        m, leverage = "private/change-account-leverage", p.get("leverage")
+        if p.get("account_id") != ACCOUNT_UUID or isinstance(leverage, bool) or not isinstance(leverage, int) \
+                or not 1 <= leverage <= 100:
+            return answer(m, p["_id"], code=40003, message="INVALID_REQUEST", status=400)
+        self.account_leverage = leverage
+        self.leverage_sets.append(leverage)
+        return answer(m, p["_id"])
 
     @signed
     async def get_positions(self, request, p):

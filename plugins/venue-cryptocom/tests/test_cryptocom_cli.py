@@ -117,3 +117,12 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
     assert rows == [(f"{paid['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "-1.25"),
                     (f"{got['journal_id']}:BTCUSD-PERP", "BTC-USD-PERP", "USD", "0.40")]
     assert {q["journal_type"] for q in server.transaction_queries} == {"FUNDING"}
+
+
+def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
+    cli, server = world
+    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.cryptocom]
+    assert cli.json("buy", "BTC-USD-PERP", "0.01", "--venue", "cryptocom")["graph"]["status"] == "FILLED"
+    assert server.account_leverage == 5 and server.leverage_sets == [5]
+    calls = [b["method"] for b in server.bodies]
+    assert calls.index("private/change-account-leverage") < calls.index("private/create-order")

@@ -41,6 +41,9 @@ in USDC), ``spot_holdings`` per token (USDC itself is ``cash`` in a unified acco
 Faults: ``rate_limit_next`` (HTTP 429), ``malformed_next``, ``clock_offset_ms``,
 ``refuse_next_place`` (an error status), ``slow_next_s`` (answer late), ``lose_next_answer`` (the action is done, the answer is a
 502), ``address_limited`` (the address-based action limit), ``drop_sockets()``.
+``updateLeverage`` (``asset``, ``isCross``, ``leverage``, hashed in that order): a perp's leverage
+is kept in ``leverage`` (coin -> (leverage, isCross)); above ``max_leverage`` (each coin's
+``maxLeverage`` in ``meta``) it is refused ``{"status": "err", "response": "Invalid leverage value"}``.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ def canonical(action: dict) -> dict:
         return {"type": kind, "cancels": [{"a": c["a"], "o": c["o"]} for c in action["cancels"]]}
     if kind == "cancelByCloid":
         return {"type": kind, "cancels": [{"asset": c["asset"], "cloid": c["cloid"]} for c in action["cancels"]]}
+    if kind == "updateLeverage":
+        return {"type": kind, "asset": action["asset"], "isCross": action["isCross"], "leverage": action["leverage"]}
     if kind == "batchModify":
         out = {"type": kind, "modifies": [{"oid": m["oid"], "order": canonical_order(m["order"])} for m in action["modifies"]]}
         if "a" in action:
@@ -140,6 +145,8 @@ class FakeHyperliquid(FakeVenueServer):
         self.max_users = 10
         self.pings = 0
         self.actions: list[dict] = []
+        self.leverage: dict[str, tuple[int, bool]] = {}    # coin -> (leverage, isCross)
+        self.max_leverage = 40
         self.info_types: list[str] = []
         self.slow_next_s = 0.0
         self._ids = itertools.count(77738308)
@@ -179,7 +186,7 @@ class FakeHyperliquid(FakeVenueServer):
             return web.Response(status=422, text=NOT_DESERIALIZED)
         self.info_types.append(kind)
         if kind == "meta":
-            return web.json_response({"universe": [{"name": n, "szDecimals": d, "maxLeverage": 40} for n, d in UNIVERSE]})
+            return web.json_response({"universe": [{"name": n, "szDecimals": d, "maxLeverage": self.max_leverage} for n, d in UNIVERSE]})
         if kind == "spotMeta":
             return web.json_response(self.spot_meta())
         if kind == "l2Book":
@@ -406,6 +413,14 @@ class FakeHyperliquid(FakeVenueServer):
             if "a" in action and action["a"] is not True:
                 return err("Failed to deserialize the action: always place must be omitted when false")
             return ok("order", [self.modify(m, action.get("a", False)) for m in action["modifies"]])
+        if kind == "updateLeverage":
+            asset, leverage = action["asset"], action["leverage"]
+            if not isinstance(asset, int) or not 0 <= asset < len(UNIVERSE) or not isinstance(leverage, int) or leverage < 1:
+                return web.Response(status=422, text=NOT_DESERIALIZED)
+            if leverage > self.max_leverage:
+                return err("Invalid leverage value")
+            self.leverage[UNIVERSE[asset][0]] = (leverage, action["isCross"] is True)
+            return web.json_response({"status": "ok", "response": {"type": "default"}})
         return err(f"Unknown action {kind}")
 
     def cancel(self, found: dict | None, asset: int):

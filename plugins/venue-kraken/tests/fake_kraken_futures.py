@@ -18,6 +18,12 @@ subscribe to authenticated feed"}``. Accepted: ``subscribed``, a snapshot (``ope
 ``fills_snapshot``), then an ``open_orders`` message for every change of the account's orders
 (``qty`` the open size, as the recorded full fill shows it) and a ``fills`` message per fill.
 ``logins`` has one verdict per socket's first private subscribe; ``private`` the (socket, feed) pairs live.
+``PUT leveragepreferences`` (``symbol``, ``maxLeverage`` in the query, signed like a GET): the
+preference is kept per contract in ``leverage``; an unknown contract is refused as Kraken does
+(HTTP 500, ``errors: [{"code": 87, "message": "CONTRACT_DOES_NOT_EXIST"}]``), a leverage above
+``max_leverage`` (the contract's first-tier 1 / initialMargin, 50) the same way with the
+websocket API's words "Leverage exceeds the market's margin schedule" (the REST code for it is
+not documented: none is sent).
 Faults: ``slow_next_s`` (act, answer late), ``rate_limit_next`` (``apiLimitExceeded``).
 """
 
@@ -75,6 +81,8 @@ class FakeKrakenFutures(FakeVenueServer):
         self._ids = itertools.count(1)
         self._fill_seq = itertools.count(1)
         self._judged: set[int] = set()
+        self.leverage: dict[str, int] = {}         # contract -> maxLeverage preference set
+        self.max_leverage = 50
 
     # -- auth ---------------------------------------------------------------------------------------
     async def verify(self, request):
@@ -120,6 +128,7 @@ class FakeKrakenFutures(FakeVenueServer):
         for name in ("sendorder", "editorder", "cancelorder"):
             r.add_post(f"{api}/{name}", getattr(self, name))
         r.add_post(f"{api}/orders/status", self.orders_status)
+        r.add_put(f"{api}/leveragepreferences", self.leverage_preferences)
         r.add_get("/api/history/v3/account-log", self.account_log)
         return app
 
@@ -129,6 +138,24 @@ class FakeKrakenFutures(FakeVenueServer):
 
     async def public_orderbook(self, request):
         return self.ok(orderBook={"bids": [[float(BID), 2.0], [90980.0, 3.0]], "asks": [[float(ASK), 2.0], [91010.0, 3.0]]})
+
+    def refused_500(self, error: dict):
+        return web.json_response({"status": "INTERNAL_SERVER_ERROR", "result": "error", "errors": [error],
+                                  "serverTime": iso(self.now_ms())}, status=500)
+
+    @signed
+    async def leverage_preferences(self, request, p):
+        symbol = p.get("symbol", "").upper()
+        if symbol != "PF_XBTUSD" and symbol not in {i.get("symbol") for i in self.instruments}:
+            return self.refused_500({"code": 87, "message": "CONTRACT_DOES_NOT_EXIST"})
+        try:
+            wanted = Decimal(p["maxLeverage"])
+        except (KeyError, ArithmeticError):
+            return self.error("requiredArgumentMissing")
+        if wanted > self.max_leverage:
+            return self.refused_500({"message": "Leverage exceeds the market's margin schedule"})
+        self.leverage[symbol] = int(wanted)
+        return self.ok()
 
     # -- account ------------------------------------------------------------------------------------
     @signed

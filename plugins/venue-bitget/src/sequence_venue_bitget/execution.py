@@ -61,6 +61,14 @@ the log, or raises if not even the first window fit. A unified trading account (
 answered 40404 here; Bitget points it at ``/api/v3/account/financial-records``
 (https://github.com/ccxt/ccxt/issues/28041).
 
+Leverage: ``[venues.bitget] leverage = 5`` (a positive integer; absent, the account's leverage
+is left as it is) sets that cross leverage on a perp symbol before its first order of the
+session (``sequence_core.execution.Leverage``; Classic ``set-leverage`` v2, a unified account's
+v3, http.py), never for spot. Setting it is idempotent, so it is retried like a read. A refusal above the contract's
+maximum (40797) is raised as an ``InvalidOrder`` naming the symbol, the leverage asked and the
+contract's ``maxLever``, and the order is not sent. Any other value of the setting is refused
+(``ConfigError``) when the session is built.
+
 Account mode: ``[venues.bitget] account`` = ``auto`` (default), ``classic`` or ``uta``. With
 ``auto`` the first call learns the mode (http.py ``account_mode``: one signed
 ``/api/v3/account/settings``, kept per key); a unified trading account (UTA) is then served by
@@ -74,7 +82,8 @@ import time
 from decimal import Decimal
 
 from sequence_core.errors import AuthenticationError, InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition, perp_margin
+from sequence_core.execution import (ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill, VenuePosition,
+                                     perp_margin)
 
 from .http import BILL_PAGE, FUNDING_BILL, BitgetClient
 from .symbols import MARGIN_COIN, PERP_SUFFIX, PRODUCT_TYPE, ours, where
@@ -199,6 +208,7 @@ class BitgetSession(ExecutionSession):
         self._modes_checked: dict[str, float] = {}
         self._ids = OrderIds()
         self._unified = None
+        self._leverage = Leverage("bitget", "Bitget", self.settings)
 
     async def _uta(self):
         """The v3 calls (uta.py) when this is a unified trading account, else None."""
@@ -207,7 +217,7 @@ class BitgetSession(ExecutionSession):
         if self._unified is None:
             from .uta import UtaTrading
 
-            self._unified = UtaTrading(self.client)
+            self._unified = UtaTrading(self.client, self._leverage)
         return self._unified
 
     def user_stream(self):
@@ -251,6 +261,7 @@ class BitgetSession(ExecutionSession):
             self._ids.remember(node.client_order_id, (await self.client.place(body) or {}).get("orderId"))
         else:
             await self._one_way_cross(symbol)
+            await self._leverage.ensure(symbol, instrument.symbol, self.client.set_leverage, self.client.max_leverage)
             await self.client.perp_place({**body, "marginMode": "crossed"})
         return await self.order_state(node.client_order_id, instrument)
 

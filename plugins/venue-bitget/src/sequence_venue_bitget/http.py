@@ -33,6 +33,20 @@ https://www.bitget.com/api-doc/contract/market/Get-Merge-Depth. Futures refusals
 40109 (order detail: no such order) and 40768 (cancel: no such order), 22001 (no order to
 cancel), 40754 (insufficient balance), 40014 (the key lacks the permission).
 
+Leverage (``[venues.bitget] leverage``, execution.py): Classic ``POST
+/api/v2/mix/account/set-leverage`` with ``symbol``, ``productType`` USDT-FUTURES, ``marginCoin``
+USDT ("must be capitalized") and ``leverage`` (a string; ``holdSide`` "no need in cross margin
+mode"), 5/s per UID, answering ``{symbol, marginCoin, longLeverage, shortLeverage,
+crossMarginLeverage, marginMode}`` (https://www.bitget.com/api-doc/contract/account/Change-Leverage).
+A unified account's is ``POST /api/v3/account/set-leverage`` with ``category`` USDT-FUTURES,
+``symbol`` ("required to set leverage for futures") and ``leverage`` (string), 10/s per UID,
+answering ``data: "success"`` (https://www.bitget.com/api-doc/uta/account/Change-Leverage; the
+``bitget-api`` npm package's ``SetLeverageRequestV3`` adds ``marginMode`` "Futures only.
+Defaults to crossed"). Above a contract's maximum Bitget refuses 40797 "Exceeded the maximum
+settable leverage" (the code as traders report it from live accounts; the v3 page names no
+code, so any ``InvalidOrder`` there is checked the same way); the contract's maximum is the
+``maxLever`` of ``/api/v2/mix/market/contracts`` (public, so it answers a unified account too).
+
 Unified trading accounts (UTA, the v3 API; https://www.bitget.com/api-doc/uta/intro): same
 host, same signature and answer envelope. Account mode is read once per client with
 ``GET /api/v3/account/settings`` (https://www.bitget.com/api-doc/uta/account/Get-Account-Setting,
@@ -76,7 +90,7 @@ DEFAULT_BASE_URL = "https://api.bitget.com"
 AUTH_CODES = {"40002", "40003", "40005", "40006", "40009", "40011", "40012", "40014", "40037"}
 NOT_FOUND_CODES = {"40768", "40109", "22001", "43001", "43025"}
 FUNDS_CODES = {"43012", "40762", "40754"}
-INVALID_CODES = {"40017", "40019", "40020", "40034", "40808", "43006", "43007", "43008", "43009", "43027", "45110", "45111"}
+INVALID_CODES = {"40797", "40017", "40019", "40020", "40034", "40808", "43006", "43007", "43008", "43009", "43027", "45110", "45111"}
 LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order": 10, "/api/v2/spot/trade/orderInfo": 20,
           "/api/v2/spot/trade/unfilled-orders": 20, "/api/v2/spot/trade/history-orders": 20,
           "/api/v2/spot/trade/fills": 10, "/api/v2/spot/account/assets": 10,
@@ -84,7 +98,7 @@ LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order
           "/api/v2/mix/order/place-order": 10, "/api/v2/mix/order/cancel-order": 10, "/api/v2/mix/order/detail": 10,
           "/api/v2/mix/order/orders-pending": 10, "/api/v2/mix/order/fills": 10, "/api/v2/mix/account/account": 10,
           "/api/v2/mix/account/accounts": 10, "/api/v2/mix/position/all-position": 5, "/api/v2/mix/account/bill": 10,
-          "/api/v2/mix/market/contracts": 20, "/api/v2/mix/market/merge-depth": 20,
+          "/api/v2/mix/market/contracts": 20, "/api/v2/mix/account/set-leverage": 5, "/api/v3/account/set-leverage": 10, "/api/v2/mix/market/merge-depth": 20,
           "/api/v3/account/settings": 20, "/api/v3/trade/place-order": 10, "/api/v3/trade/cancel-order": 10,
           "/api/v3/trade/order-info": 20, "/api/v3/trade/unfilled-orders": 20, "/api/v3/trade/history-orders": 20,
           "/api/v3/trade/fills": 20, "/api/v3/account/assets": 10, "/api/v3/position/current-position": 10,
@@ -257,6 +271,17 @@ class BitgetClient(VenueClient):
         return await self.signed("GET", "/api/v2/mix/account/account",
                                  self._mix(symbol=symbol, marginCoin=MARGIN_COIN), idempotent=True)
 
+    async def set_leverage(self, symbol: str, leverage: int) -> dict:
+        """Cross leverage of one USDT-M symbol (idempotent: setting it twice changes nothing)."""
+        return await self.signed("POST", "/api/v2/mix/account/set-leverage",
+                                 self._mix(symbol=symbol, marginCoin=MARGIN_COIN, leverage=str(leverage)), idempotent=True)
+
+    async def max_leverage(self, symbol: str) -> int | None:
+        """The contract's ``maxLever`` (public), None when Bitget does not list the symbol."""
+        rows = await self.public("/api/v2/mix/market/contracts", {"productType": PRODUCT_TYPE, "symbol": symbol})
+        found = next((r for r in rows or [] if r.get("symbol") == symbol and r.get("maxLever")), None)
+        return int(found["maxLever"]) if found else None
+
     async def perp_accounts(self) -> list:
         return await self.signed("GET", "/api/v2/mix/account/accounts", self._mix(), idempotent=True) or []
 
@@ -274,6 +299,10 @@ class BitgetClient(VenueClient):
     # -- unified trading account (v3; uta.py) -----------------------------------------------------
     async def account_settings(self) -> dict:
         return await self.signed("GET", "/api/v3/account/settings", {}, idempotent=True) or {}
+
+    async def uta_set_leverage(self, symbol: str, leverage: int) -> dict:
+        return await self.signed("POST", "/api/v3/account/set-leverage",
+                                 {"category": PRODUCT_TYPE, "symbol": symbol, "leverage": str(leverage)}, idempotent=True)
 
     async def uta_assets(self) -> list:
         return (await self.signed("GET", "/api/v3/account/assets", {}, idempotent=True) or {}).get("assets") or []

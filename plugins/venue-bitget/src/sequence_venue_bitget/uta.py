@@ -13,7 +13,8 @@ at it), as on the classic path: the Get-Order-Details page's own example market 
 holds. Perps: cross margin (``marginMode=crossed``) and one-way mode, no ``posSide``; before
 the first perp order on a symbol (and again after ``MODE_TTL_S``) ``/api/v3/account/settings``
 is read and ``holdMode=hedge_mode``, or the symbol's ``symbolConfigList`` entry with
-``marginMode=isolated``, refused before sending.
+``marginMode=isolated``, refused before sending; then ``[venues.bitget] leverage``, when set, is
+set on the symbol with ``POST /api/v3/account/set-leverage`` (``sequence_core.execution.Leverage``, http.py).
 
 An order is read with ``GET /api/v3/trade/order-info`` (one order, ``orderId`` or
 ``clientOid``; https://www.bitget.com/api-doc/uta/trade/Get-Order-Details): ``orderStatus``
@@ -139,8 +140,8 @@ def uta_funding(r: dict) -> FundingPayment | None:
 class UtaTrading:
     """The v3 calls behind ``BitgetSession`` for a unified trading account."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, client, leverage):
+        self.client, self.leverage = client, leverage
         self._modes_checked: dict[str, float] = {}
         self._ids = OrderIds()
 
@@ -176,6 +177,7 @@ class UtaTrading:
         body = self.order_body(node, cat, symbol)
         if cat != SPOT:
             await self._one_way_cross(symbol)
+            await self.leverage.ensure(symbol, instrument.symbol, self.client.uta_set_leverage, self.client.max_leverage)
         self._ids.remember(node.client_order_id, (await self.client.uta_place(body) or {}).get("orderId"))
 
     async def _lookup(self, client_oid: str, cat: str, symbol: str) -> dict | None:

@@ -37,6 +37,15 @@ resets it to the mark at each session end, so it is the session's average price)
 ``open_position_pnl`` as unrealised P&L; the call gives no mark, margin or liquidation price
 (cross margin is account-wide: ``total_position_im`` in ``private/user-balance``). Isolated
 rows are left out (and logged): this adapter does not trade them.
+Leverage: ``[venues.cryptocom] leverage = 5`` (a positive integer; absent, the account's leverage
+is left as it is) sends ``private/change-account-leverage`` (http.py) before the first perp
+order of the session, never for spot. On Crypto.com leverage is account-wide, so it is set once
+a session whatever the perp; a perp whose own maximum is lower trades at that maximum ("Whichever
+leverage (account or instrument) is lower will be used"). The account takes 1 to 100
+(ACCOUNT_MAX_LEVERAGE): a refusal is raised as an ``InvalidOrder`` naming the perp, the leverage
+asked and that maximum, and the order is not sent (``sequence_core.execution.Leverage``). Setting the
+same leverage again changes nothing, so it is retried like a read. Any other value of the
+setting is refused (``ConfigError``) when the session is built.
 Margin: ``private/user-balance``'s ``total_available_balance`` ("Balance that user can open
 new order (Margin Balance - Initial Margin)", in the wallet's ``instrument_name``, USD, with
 every collateral coin counted after its haircut) is reported as perp margin
@@ -64,8 +73,8 @@ import logging
 from decimal import Decimal
 
 from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
-                                     perp_margin)
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill,
+                                     VenuePosition, perp_margin)
 from sequence_core.market import plain
 
 from .http import DESCRIPTIONS, CryptocomClient, DuplicateClientId
@@ -122,6 +131,10 @@ def _funding(row: dict) -> FundingPayment:
                           Decimal(row.get("realized_pnl") or "0"), ts)
 
 
+ACCOUNT_MAX_LEVERAGE = 100     # change-account-leverage: "Valid values are between 1-100 (inclusive)"
+ACCOUNT = "the account"        # leverage is account-wide: one entry for every perp
+
+
 class CryptocomSession(ExecutionSession):
     venue = "cryptocom"
     amend_mode = "native_atomic"
@@ -129,6 +142,7 @@ class CryptocomSession(ExecutionSession):
     def __init__(self, client: CryptocomClient, settings: dict | None = None):
         self.client, self.settings = client, dict(settings or {})
         self._fills: dict[str, tuple[Decimal, tuple]] = {}     # order id -> (filled qty, fills) read
+        self.leverage = Leverage("cryptocom", "Crypto.com", self.settings)
 
     def _name(self, inst) -> str:
         if inst.kind not in ("crypto", "perp"):
@@ -147,6 +161,16 @@ class CryptocomSession(ExecutionSession):
                                f"cross-margin position only: close the isolated one (or move it to cross margin) "
                                f"in Crypto.com Exchange first")
 
+    async def _set_leverage(self, inst) -> None:
+        """The configured leverage on the account, once per session, before its first perp order
+        (account-wide: one key for every perp)."""
+        async def send(_account: str, leverage: int) -> None:
+            await self.client.change_account_leverage(await self.client.account_id(), leverage)
+
+        async def most(_account: str) -> int:
+            return ACCOUNT_MAX_LEVERAGE
+        await self.leverage.ensure(ACCOUNT, f"account-wide, before the first {inst.venue_symbol} order", send, most)
+
     async def place(self, node, instrument) -> OrderState:
         params = {"instrument_name": self._name(instrument), "side": node.side.upper(), "quantity": f"{node.qty:f}",
                   "client_oid": node.client_order_id}
@@ -160,6 +184,7 @@ class CryptocomSession(ExecutionSession):
                 params["exec_inst"] = ["POST_ONLY"]
         if instrument.kind == "perp":
             await self._check_cross(instrument)
+            await self._set_leverage(instrument)
         try:
             ack = await self.client.place(params)
         except DuplicateClientId:

@@ -23,6 +23,19 @@ Rate limits ("Rate Limits"): create, cancel and cancel-all 15 per 100 ms each;
 get-order-detail 30 per 100 ms; get-trades and get-order-history 1 per second; other private
 methods 3 per 100 ms; public methods 100 per second per IP. The client keeps each budget; a
 429 (no Retry-After is documented) is retried with backoff for reads only.
+Leverage (``[venues.cryptocom] leverage``, execution.py): ``private/change-account-leverage``
+with ``account_id`` ("account ID to change the leverage. Must be currently the logged user's
+account") and ``leverage`` ("maximum leverage to be used for the account. Valid values are
+between 1-100 (inclusive)"), answered ``{"code": 0}``; it "Changes the maximum leverage used by
+the account. Please note, each instrument has its own maximum leverage. Whichever leverage
+(account or instrument) is lower will be used."
+(https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#private-change-account-leverage).
+The account id is ``result.master_account.uuid`` of ``private/get-accounts``
+(https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#private-get-accounts; the
+docs' example answer carries ``master_account`` with ``uuid`` and a ``sub_account_list``). Both
+are "all others" for the rate limit (3 per 100 ms). The refusal code for a leverage outside
+1-100 is not documented: any refusal of it is read against that range (execution.py).
+
 Clock: a nonce more than 60 s off is refused (40102 INVALID_NONCE, HTTP 400): `VenueClock`
 learns the exchange's time from the ticker and signs once more.
 """
@@ -74,7 +87,8 @@ SERVER_FAULTS = {"50001", "40801"}         # the exchange's own trouble: a netwo
 LIMITS = {"/private/create-order": 15, "/private/cancel-order": 15, "/private/cancel-all-orders": 15,
           "/private/get-order-detail": 30, "/private/amend-order": 3, "/private/get-open-orders": 3,
           "/private/user-balance": 3, "/private/get-instrument-fee-rate": 3, "/private/get-positions": 3,
-          "/private/get-transactions": 3, "/public/get-book": 10,
+          "/private/get-transactions": 3, "/private/get-accounts": 3, "/private/change-account-leverage": 3,
+          "/public/get-book": 10,
           "/public/get-tickers": 10, "/public/get-instruments": 10, "/public/get-trades": 10,
           "/private/get-trades": (1, 1.0), "/private/get-order-history": (1, 1.0)}
 
@@ -175,6 +189,18 @@ class CryptocomClient(VenueClient):
     async def positions(self, instrument: str | None = None) -> list:
         params = {"instrument_name": instrument} if instrument else {}
         return (await self.private("private/get-positions", params, idempotent=True)).get("data", [])
+
+    async def account_id(self) -> str:
+        """The key's own account: ``master_account.uuid`` of ``private/get-accounts``."""
+        found = (await self.private("private/get-accounts", {}, idempotent=True)).get("master_account") or {}
+        if not found.get("uuid"):
+            raise VenueError("cryptocom: private/get-accounts named no account (master_account.uuid)")
+        return str(found["uuid"])
+
+    async def change_account_leverage(self, account_id: str, leverage: int) -> dict:
+        """The account's maximum leverage (account-wide; idempotent)."""
+        return await self.private("private/change-account-leverage", {"account_id": account_id, "leverage": leverage},
+                                  idempotent=True)
 
     async def transactions(self, journal_type: str, start_ns: int, end_ns: int) -> list:
         """One page: at most 100 journal rows of *journal_type* in [start_ns, end_ns), the newest."""

@@ -51,6 +51,13 @@ checked against it, a spot order against the spot USDC). An unknown mode takes t
 separate-balances reading, which can only understate. The mode is read again after MODE_TTL_S.
 Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
 
+Leverage: ``[venues.hyperliquid] leverage = 5`` (a positive integer; absent, each coin's leverage
+is left as it is) sends ``updateLeverage`` (cross, http.py) for a perp before its first order of
+the session, never for spot (``sequence_core.execution.Leverage``). The venue's refusal ("Invalid
+leverage value") is raised as an ``InvalidOrder`` naming the coin, the leverage asked and the
+coin's ``maxLeverage`` from ``meta``, and the order is not sent. Any other value of the setting is refused (``ConfigError``) when the
+session is built.
+
 Funding payments come from ``POST /info {"type": "userFunding", "user", "startTime"}``
 (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals#retrieve-a-users-funding-history-or-non-funding-ledger-updates):
 unsigned like every read, about the account (or vault) address, ``startTime`` in ms inclusive,
@@ -81,8 +88,8 @@ import time
 from decimal import Decimal, InvalidOperation
 
 from sequence_core.errors import InvalidOrder, OrderNotFound, VenueError
-from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, OrderState, VenueFill, VenuePosition,
-                                     perp_margin)
+from sequence_core.execution import (AmendResult, ExecutionSession, FundingPayment, Leverage, OrderState, VenueFill,
+                                     VenuePosition, perp_margin)
 
 from .http import HyperliquidClient, error_type, refusal
 from .signing import client_id_of, cloid_for, to_wire
@@ -137,6 +144,8 @@ class HyperliquidSession(ExecutionSession):
                                               # today's 13-digit graph ids: signing.client_id_of cannot invert it)
         self._polled = 0.0
         self._mode: tuple[str, float] | None = None   # (userAbstraction answer, when read)
+        self.leverage = Leverage("hyperliquid", "Hyperliquid", self.settings)
+        self._max_leverage: dict[str, int] = {}       # coin -> meta's maxLeverage
 
     def _cloid(self, client_order_id: str) -> str:
         cloid = cloid_for(client_order_id)
@@ -155,7 +164,9 @@ class HyperliquidSession(ExecutionSession):
         if inst.kind != "perp":
             raise InvalidOrder(f"hyperliquid: {inst.symbol} is neither a perp nor a spot pair")
         if self._assets is None:
-            self._assets = from_meta(await self.client.meta())
+            meta = await self.client.meta()
+            self._assets = from_meta(meta)
+            self._max_leverage = {u["name"]: int(u["maxLeverage"]) for u in meta["universe"] if u.get("maxLeverage")}
         if inst.venue_symbol not in self._assets:
             raise InvalidOrder(f"hyperliquid: {inst.venue_symbol} is not in the venue's meta universe")
         return self._assets[inst.venue_symbol]
@@ -172,6 +183,16 @@ class HyperliquidSession(ExecutionSession):
                                f"not {wanted[0]}/{wanted[1]} ({inst.symbol})")
         return found[0], found[1]
 
+    async def _set_leverage(self, inst, asset: int) -> None:
+        """The configured leverage on a perp (cross), once per session, before its first order."""
+        if inst.kind != "perp":
+            return
+
+        async def most(coin: str) -> int | None:
+            return self._max_leverage.get(coin)
+        await self.leverage.ensure(inst.venue_symbol, inst.symbol,
+                                   lambda _coin, n: self.client.update_leverage(asset, n), most)
+
     async def _price(self, node, inst, sz_decimals: int) -> Decimal:
         buy = node.side == "buy"
         if node.order_type not in ("market", "ioc") and node.limit_price is not None:
@@ -187,6 +208,7 @@ class HyperliquidSession(ExecutionSession):
         price = await self._price(node, instrument, sz_decimals)
         check_order(price, node.qty, sz_decimals, instrument.venue_symbol, max_decimals(instrument))
         tif = "Ioc" if node.limit_price is None else TIF.get(node.order_type, "Gtc")
+        await self._set_leverage(instrument, asset)
         cloid = self._cloid(node.client_order_id)
         (status,) = await self.client.order(wire(asset, node.side, price, node.qty, tif, cloid))
         if isinstance(status, dict) and "error" in status:

@@ -21,7 +21,21 @@ Nonces (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/nonce
 a millisecond timestamp, unique per signer, within (T - 2 days, T + 1 day) of the block time T;
 here ``max(now, last + 1)`` on the venue's clock. "Invalid nonce" answers are resynced from the
 ``time`` of an l2Book answer and signed again (a refused action did nothing, so resending it
-is safe); a signed action is never replayed as it was.
+is safe); a signed action is never replayed as it was, except ``updateLeverage``.
+
+Leverage (``[venues.hyperliquid] leverage``, execution.py): the L1 action ``{"type":
+"updateLeverage", "asset", "isCross", "leverage"}`` in that key order (the hash is over msgpack
+of the action as sent), signed like ``order`` (phantom agent), ``isCross`` true ("true for cross
+leverage, false for isolated leverage"), ``leverage`` an integer; answered ``{"status": "ok",
+"response": {"type": "default"}}``
+(https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/exchange-endpoint#update-leverage;
+the official SDK's ``Exchange.update_leverage``; https://docs.chainstack.com/reference/hyperliquid-exchange-update-leverage
+gives the fields and the answer). Each perp's maximum is ``maxLeverage`` in ``meta.universe``;
+above it the venue refuses with ``{"status": "err", "response": "Invalid leverage value"}`` (the
+words as traders report them for a coin whose ``maxLeverage`` is below the leverage asked; not
+in the error-responses page). Setting the same leverage twice changes nothing, so this action
+may be resent as a read is: a resend of an action that did land is refused as a duplicate
+nonce, which is signed afresh like any nonce refusal, and sets the same value again.
 Rate limits (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits,
 formerly .../rate-limits): per
 IP 1200 weight a minute; actions weigh 1 + floor(batch / 40); ``l2Book``, ``allMids``,
@@ -63,11 +77,12 @@ MESSAGES = (
     ("no liquidity available", "MarketOrderNoLiquidity"), ("invalid size", "invalid_size"),
     ("invalid price", "invalid_price"), ("never placed, already canceled, or filled", "unknown_order"),
     ("cannot modify", "unknown_order"), ("does not exist", "unknown_signer"), ("invalid nonce", "nonce"),
-    ("too many", "address_rate_limit"), ("rate limit", "address_rate_limit"),
+    ("invalid leverage", "invalid_leverage"), ("too many", "address_rate_limit"), ("rate limit", "address_rate_limit"),
 )
 CODES = ErrorCodes("hyperliquid", clock={"nonce"}, auth={"unknown_signer"}, not_found={"unknown_order"},
                    funds={"PerpMargin", "InsufficientSpotBalance"}, invalid={"Tick", "MinTradeNtl", "MinTradeSpotNtl", "ReduceOnly", "BadAloPx", "IocCancel",
-                                                   "BadTriggerPx", "MarketOrderNoLiquidity", "invalid_size", "invalid_price"},
+                                                   "BadTriggerPx", "MarketOrderNoLiquidity", "invalid_size", "invalid_price",
+                                                   "invalid_leverage"},
                    rate={"address_rate_limit"}, auth_what="the private key (or the API wallet's approval)")
 
 
@@ -121,8 +136,10 @@ class HyperliquidClient(VenueClient):
         self._last_nonce = max(now_ms, self._last_nonce + 1)
         return self._last_nonce
 
-    async def action(self, action: dict, batch: int = 1, cancel: bool = False, user_signed: tuple | None = None) -> Any:
-        """Sign and send one action. Never retried as sent: a refused nonce is signed afresh."""
+    async def action(self, action: dict, batch: int = 1, cancel: bool = False, user_signed: tuple | None = None,
+                     idempotent: bool = False) -> Any:
+        """Sign and send one action. Never retried as sent (unless *idempotent*: the same value set
+        again changes nothing): a refused nonce is signed afresh."""
         if not self._key:
             raise VenueError("hyperliquid: no private key configured; run `sequence connect hyperliquid`")
         if self.action_limiter and not cancel:
@@ -140,7 +157,7 @@ class HyperliquidClient(VenueClient):
                     "vaultAddress": None if user_signed else self.vault, "expiresAfter": None}
             try:
                 return await self.rest.request("POST", "/exchange", body=msgspec.json.encode(body),
-                                               headers={"Content-Type": "application/json"}, idempotent=False,
+                                               headers={"Content-Type": "application/json"}, idempotent=idempotent,
                                                weight=1 + batch // 40, unwrap=unwrap_action)
             except RateLimitExceeded as exc:
                 if exc.retry_after is None:    # the address limit (not HTTP 429): one action per 10 s from now on
@@ -211,6 +228,11 @@ class HyperliquidClient(VenueClient):
 
     async def modify(self, oid: int | str, wire: dict) -> list:
         return _statuses(await self.action({"type": "batchModify", "modifies": [{"oid": oid, "order": wire}]}))
+
+    async def update_leverage(self, asset: int, leverage: int) -> Any:
+        """Cross leverage of one perp (idempotent)."""
+        return await self.action({"type": "updateLeverage", "asset": asset, "isCross": True, "leverage": leverage},
+                                 idempotent=True)
 
     async def approve_agent(self, agent_address: str, name: str = "") -> Any:
         """Signed by the main wallet's key (a user-signed action, ``HyperliquidTransaction:ApproveAgent``)."""

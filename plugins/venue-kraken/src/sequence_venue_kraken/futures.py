@@ -54,6 +54,19 @@ Perp margin (``GET accounts``): the multi-collateral ``flex`` account's ``availa
 (USD; python-kraken-sdk's recorded answer of the endpoint shows the field), reported as
 ``perp_margin("USD")``: a perp order is checked against it, never against spot cash.
 
+Leverage: ``[venues.kraken] leverage = 5`` (a positive integer; absent, the contracts' leverage
+preferences are left as they are) sends ``PUT leveragepreferences`` with ``maxLeverage`` for a
+perp before its first order of the session (futures_http.py), never for spot. Kraken's page
+says what that means: "When specifying a max leverage, the contract's margin mode will be
+isolated" (https://docs.kraken.com/api/docs/futures-api/trading/set-leverage-setting), so on
+Kraken Futures the setting also makes each traded contract isolated-margin at that leverage
+(without it, cross, Kraken's default, as before). Setting the same preference again changes
+nothing, so it is retried like a read. A refusal is raised as an ``InvalidOrder`` in Kraken's
+words, naming the contract, the leverage asked and what its margin schedule allows
+(``max_leverage``: 1 / its first ``initialMargin``), and the order is not sent
+(``sequence_core.execution.Leverage``). Any other value of the setting is
+refused (``ConfigError``) when the session is built.
+
 Funding (``funding_payments``): the account log
 (``GET https://futures.kraken.com/api/history/v3/account-log``,
 https://docs.kraken.com/api-reference/account-history/get-account-log) filtered to
@@ -71,8 +84,9 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from sequence_core.errors import InsufficientFunds, InvalidOrder, OrderNotFound
-from sequence_core.execution import AmendResult, FundingPayment, OrderState, VenueFill, VenuePosition, perp_margin
+from sequence_core.errors import (AuthenticationError, InsufficientFunds, InvalidOrder, NetworkError, OrderNotFound,
+                                  RateLimitExceeded, VenueError)
+from sequence_core.execution import AmendResult, FundingPayment, Leverage, OrderState, VenueFill, VenuePosition, perp_margin
 
 from .feed import ts_ns
 from .futures_http import KrakenFuturesClient
@@ -122,9 +136,19 @@ def _funding(e: dict) -> FundingPayment:
 class KrakenFutures:
     """The perp half of the Kraken session (one Kraken Futures client and key)."""
 
-    def __init__(self, client: KrakenFuturesClient):
+    def __init__(self, client: KrakenFuturesClient, settings: dict | None = None):
         self.client = client
         self._sent: dict[str, dict] = {}        # client id -> what this session sent and was answered
+        self.leverage = Leverage("kraken", "Kraken Futures", settings or {})
+
+    async def _send_leverage(self, symbol: str, leverage: int) -> None:
+        """``leveragepreferences``; a refusal (Kraken's code for it is not documented) as InvalidOrder."""
+        try:
+            await self.client.set_leverage(symbol, leverage)
+        except (NetworkError, AuthenticationError, RateLimitExceeded):
+            raise
+        except VenueError as refused:
+            raise InvalidOrder(str(refused)) from None
 
     def knows(self, client_order_id: str) -> bool:
         return client_order_id in self._sent
@@ -149,6 +173,7 @@ class KrakenFutures:
                   "cliOrdId": node.client_order_id}
         if node.order_type != "market" and node.limit_price is not None:
             params.update(orderType=ORDER_TYPE.get(node.order_type, "lmt"), limitPrice=f"{node.limit_price:f}")
+        await self.leverage.ensure(params["symbol"], inst.symbol, self._send_leverage, self.client.max_leverage)
         sent = {"qty": node.qty, "price": node.limit_price if params["orderType"] != "mkt" else None}
         self._sent[node.client_order_id] = sent
         answer = await self.client.send_order(params)

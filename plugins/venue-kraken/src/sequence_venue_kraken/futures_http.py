@@ -19,9 +19,25 @@ table: ``authenticationError``, ``apiLimitExceeded``, ``nonceBelowThreshold``/``
 (``INSUFFICIENT_MARGIN``, ccxt#19896). An order refused after it was read says so in its
 ``sendStatus``/``editStatus``/``cancelStatus`` ``status`` instead (futures.py maps those).
 
+Leverage (``[venues.kraken] leverage``, futures.py): ``PUT /derivatives/api/v3/leveragepreferences``
+with ``symbol`` and ``maxLeverage`` as query parameters (signed like a GET: postData is the
+query string), for multi-collateral contracts only ("88: Contract not a multi-collateral futures
+contract"); answered ``{"result": "success", "serverTime"}``
+(https://docs.kraken.com/api/docs/futures-api/trading/set-leverage-setting, also
+https://docs.kraken.com/api-reference/multi-collateral/set-leverage-settings). Its refusals come
+as HTTP 500 with ``{"result": "error", "errors": [{"code", "message"}]}`` (ccxt pull 18735:
+``{"code": 87, "message": "CONTRACT_DOES_NOT_EXIST"}`` from this endpoint), so this one call
+reads a 5xx body as a refusal (``refusals_in_5xx``); every other call keeps a 5xx a fault. A
+contract's leverage is bounded by its margin schedule: ``marginLevels`` in ``instruments``, the
+first tier's ``initialMargin`` (0.02 on PF_XBTUSD, PF_ETHUSD) allowing 1/0.02 = 50x, as ccxt's
+``fetchLeverageTiers`` reads it (ccxt pull 24844); the REST refusal above it is not documented
+(Kraken's websocket ``set_preference`` lists "Leverage exceeds the market's margin schedule",
+https://docs.kraken.com/exchange/api-reference/unified-ws/set_preference).
+
 Budgets (https://docs.kraken.com/api/docs/guides/futures-rate-limits): ``/derivatives`` calls
 spend from 500 every 10 s: sendorder, editorder, cancelorder 10; accounts, openpositions,
-openorders, fills (without ``lastFillTime``) 2; orders/status 1; public calls cost nothing
+openorders, fills (without ``lastFillTime``) 2; orders/status 1 (leveragepreferences is not listed:
+budgeted at 1); public calls cost nothing
 (Kraken's public limit is per IP: one a second here, as spot's). ``/history`` calls draw on a
 pool of 100 tokens (same page; their cost rises with ``count``): budgeted here at 10 a call.
 Over the limit Kraken answers ``apiLimitExceeded``.
@@ -29,11 +45,12 @@ Over the limit Kraken answers ``apiLimitExceeded``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from sequence_core.errors import ErrorCodes, NetworkError, SequenceError, VenueError
-from sequence_core.rest import RateLimiter, VenueClient
+from sequence_core.rest import RateLimiter, RestClient, VenueClient
 
 from .signing import Nonces, futures_signed, futures_signed_challenge
 
@@ -52,7 +69,8 @@ CODES = ErrorCodes(
     rate={"apiLimitExceeded"},
     auth_what="the futures API key or signature")
 TRANSIENT = {"unavailable", "Unavailable", "Server Error", "unknownError"}
-COSTS = {"sendorder": 10, "editorder": 10, "cancelorder": 10, "accounts": 2, "openpositions": 2, "openorders": 2,
+COSTS = {"leveragepreferences": 1,                  # not among the costs the rate-limit page lists: 1 here
+         "sendorder": 10, "editorder": 10, "cancelorder": 10, "accounts": 2, "openpositions": 2, "openorders": 2,
          "fills": 2, "orders/status": 1}
 HISTORY_COST = 10
 
@@ -60,11 +78,12 @@ HISTORY_COST = 10
 def _code(body: Any) -> str | None:
     if not isinstance(body, dict):
         return None
-    if body.get("result") == "error" or (body.get("error") and body.get("result") != "success"):
-        return str(body.get("error") or "unknownError")
     errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or errors[0].get("code"))
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
+    if body.get("result") == "error" or (body.get("error") and body.get("result") != "success"):
+        return str(body.get("error") or (first and (first.get("message") or first.get("code"))) or "unknownError")
+    if first is not None:
+        return str(first.get("message") or first.get("code"))
     return None
 
 
@@ -105,6 +124,8 @@ class KrakenFuturesClient(VenueClient):
                                                                           f"{API}/instruments": RateLimiter(1, 1.0),
                                                                           f"{API}/orderbook": RateLimiter(1, 1.0)}
         self.nonces = Nonces()
+        # leveragepreferences refuses with HTTP 500 and a body that says why (module docstring)
+        self._refusing = RestClient(base_url, self.venue, error_from, timeout_s, refusals_in_5xx=True)
 
     @property
     def has_credentials(self) -> bool:
@@ -125,8 +146,12 @@ class KrakenFuturesClient(VenueClient):
 
         return ts_ns((await self.public(f"{API}/instruments")).get("serverTime")) // 1_000_000
 
+    async def close(self) -> None:
+        await self._refusing.close()
+        await super().close()
+
     async def private(self, method: str, path: str, params: dict | None = None, idempotent: bool = True,
-                      weight: float | None = None) -> Any:
+                      weight: float | None = None, rest: RestClient | None = None) -> Any:
         # spaces as %20, the form of the docs' example (``greeting=hello%20world``)
         data = urlencode({k: v for k, v in (params or {}).items() if v is not None}, quote_via=quote)
 
@@ -135,7 +160,10 @@ class KrakenFuturesClient(VenueClient):
             if method == "POST":
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
                 return await self.send("POST", path, "", data, headers, idempotent, weight or 1)
-            return await self.send("GET", path, data, "", headers, idempotent, weight or 1)
+            if rest is not None:
+                return await rest.request(method, path, query=data, headers=headers, idempotent=idempotent, weight=weight or 1,
+                                          limiter=self.limits.get(path), unwrap=self._unwrap)
+            return await self.send(method, path, data, "", headers, idempotent, weight or 1)
         return await self.clock.signed(send)
 
     # -- public -------------------------------------------------------------------------------
@@ -143,6 +171,13 @@ class KrakenFuturesClient(VenueClient):
         from .symbols import from_futures_instruments
 
         return from_futures_instruments((await self.public(f"{API}/instruments")).get("instruments") or [])
+
+    async def max_leverage(self, symbol: str) -> int | None:
+        """1 / the first margin tier's ``initialMargin`` of a contract (None: not listed)."""
+        rows = (await self.public(f"{API}/instruments")).get("instruments") or []
+        levels = next((r.get("marginLevels") for r in rows if str(r.get("symbol", "")).upper() == symbol.upper()), None)
+        initial = Decimal(str(levels[0].get("initialMargin") or 0)) if levels else Decimal(0)
+        return int(1 / initial) if initial > 0 else None
 
     async def orderbook(self, symbol: str) -> dict:
         return await self.public(f"{API}/orderbook", {"symbol": symbol})
@@ -176,6 +211,11 @@ class KrakenFuturesClient(VenueClient):
     async def order_status(self, cli_ord_id: str) -> list:
         """``orders/status`` of one client id: open orders, or ones filled or cancelled in the last 5 s."""
         return (await self._call("POST", "orders/status", {"cliOrdIds": cli_ord_id})).get("orders") or []
+
+    async def set_leverage(self, symbol: str, leverage: int) -> dict:
+        """A contract's max leverage preference (idempotent; Kraken makes the contract isolated-margin)."""
+        return await self.private("PUT", f"{API}/leveragepreferences", {"symbol": symbol, "maxLeverage": str(leverage)},
+                                  weight=COSTS["leveragepreferences"], rest=self._refusing)
 
     async def account_log(self, params: dict) -> list:
         return (await self.private("GET", ACCOUNT_LOG, params, weight=HISTORY_COST)).get("logs") or []

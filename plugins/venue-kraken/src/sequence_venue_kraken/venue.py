@@ -57,7 +57,8 @@ class KrakenVenue(Venue):
 
         futures = KrakenFutures(KrakenFuturesClient(credentials.get("futures_api_key", ""),
                                                     credentials.get("futures_api_secret", ""),
-                                                    settings.get("futures_url", DEFAULT_FUTURES_URL)))
+                                                    settings.get("futures_url", DEFAULT_FUTURES_URL)),
+                               settings)
         return KrakenSession(self._client(credentials, settings), dict(settings), futures)
 
     def market_data(self, settings):
