@@ -369,6 +369,16 @@ def check_stream_fill(json_of, server, graph_id: str, cid: str, qty: str, price:
     assert reads() - before <= 2            # with the stream live, not 4 REST reads a second
 
 
+def running(server):
+    """A pytest fixture's body for a fake venue: ``yield from running(FakeAcme(...))`` starts it
+    (``server.url`` set), hands it to the test and stops it afterwards."""
+    server.url = server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 class FakeVenueServer:
     """Base of the fake venue servers in plugin tests: an aiohttp app on 127.0.0.1 in a thread
     with its own loop (so sync and async tests can use it), with the websockets it accepted.

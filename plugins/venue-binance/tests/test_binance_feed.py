@@ -16,7 +16,7 @@ from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.feeds import BookGap, BookUpdate, FeedRunner, LiveSource, LocalBook  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, shared_responses, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, running, shared_responses, until  # noqa: E402
 from sequence_venue_binance.execution import BinanceSession  # noqa: E402
 from sequence_venue_binance.feed import BinanceFeed, BinanceFuturesFeed  # noqa: E402
 from sequence_venue_binance.http import BinanceClient  # noqa: E402
@@ -33,10 +33,7 @@ SAMPLES = shared_responses("binance", "python-http")
 
 @pytest.fixture
 def fake():
-    server = FakeBinance(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBinance(KEY, SECRET))
 
 
 def settings_for(fake) -> dict:

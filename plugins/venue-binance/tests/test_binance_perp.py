@@ -21,6 +21,7 @@ from sequence_venue_binance.execution import (BinanceSession, fapi_url, funding_
 from sequence_venue_binance.feed import BinanceFeed  # noqa: E402
 from sequence_venue_binance.http import BinanceClient, BinanceFuturesClient  # noqa: E402
 from sequence_venue_binance.symbols import INSTRUMENTS, SYMBOLS, from_futures_exchange_info  # noqa: E402
+from sequence_core.testing import running  # noqa: E402
 
 KEY, SECRET = "perp-api-key-0004", "perp-secret-0004"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT-PERP")
@@ -36,10 +37,7 @@ def recorded(name: str):
 
 @pytest.fixture
 def fake():
-    server = FakeBinance(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBinance(KEY, SECRET))
 
 
 def node(n, side="buy", qty="0.01", price="91000.0", kind="ioc"):

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_binance import FakeBinance  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_binance.execution import BinanceSession, perp_fill  # noqa: E402
 from sequence_venue_binance.http import BinanceClient  # noqa: E402
 from sequence_venue_binance.stream import BinanceFuturesUserStream, BinanceUserStream, signed_params  # noqa: E402
@@ -31,10 +31,7 @@ SAMPLES = shared_responses("binance", "python-ws")
 
 @pytest.fixture
 def fake():
-    server = FakeBinance(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBinance(KEY, SECRET))
 
 
 def user_stream(fake, secret=SECRET):

@@ -67,7 +67,7 @@ from decimal import Decimal
 from aiohttp import web
 
 from sequence_core.feeds import interleaved_crc32
-from sequence_core.testing import FakeVenueServer, signed
+from sequence_core.testing import FakeVenueServer, running, signed
 
 ASK, BID = Decimal("91000.00"), Decimal("90990.00")
 CLIENT_OID_WINDOW_MS = 2 * 3_600_000         # orderInfo by clientOid: the last 2 hours only
@@ -91,12 +91,8 @@ def unified_account(key: str, secret: str, passphrase: str):
 
     server = FakeBitget(key, secret, passphrase)
     server.uta = True
-    server.url = server.start()
     _MODES.clear()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(server)
 
 
 class FakeBitget(FakeVenueServer):

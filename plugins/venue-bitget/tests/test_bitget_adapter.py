@@ -17,7 +17,7 @@ from fake_bitget import FakeBitget  # noqa: E402
 from sequence_core.errors import AuthenticationError, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, running, until  # noqa: E402
 from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
 from sequence_venue_bitget.feed import BitgetFeed  # noqa: E402
 from sequence_venue_bitget.http import BitgetClient  # noqa: E402
@@ -30,10 +30,7 @@ BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
 
 @pytest.fixture
 def fake():
-    server = FakeBitget(KEY, SECRET, PASS)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBitget(KEY, SECRET, PASS))
 
 
 def session(fake, secret=SECRET, passphrase=PASS) -> BitgetSession:

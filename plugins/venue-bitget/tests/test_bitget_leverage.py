@@ -18,6 +18,7 @@ from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
 from sequence_venue_bitget.http import BitgetClient  # noqa: E402
 from sequence_venue_bitget.symbols import INSTRUMENTS  # noqa: E402
 from sequence_venue_bitget.venue import BitgetVenue  # noqa: E402
+from sequence_core.testing import running  # noqa: E402
 
 KEY, SECRET, PASS = "bitget-lev-key", "bitget-lev-secret", "lev pass"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
@@ -28,10 +29,7 @@ V2_PLACE, V3_PLACE = ("POST", "/api/v2/mix/order/place-order"), ("POST", "/api/v
 
 @pytest.fixture
 def classic():
-    server = FakeBitget(KEY, SECRET, PASS)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBitget(KEY, SECRET, PASS))
 
 
 @pytest.fixture

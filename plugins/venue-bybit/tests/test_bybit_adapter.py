@@ -19,7 +19,7 @@ from sequence_core.errors import AuthenticationError, ConfigError, InvalidOrder,
 from sequence_core.execution import FundingPayment  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_bybit.execution import BybitSession  # noqa: E402
 from sequence_venue_bybit.feed import BybitFeed  # noqa: E402
 from sequence_venue_bybit.http import BybitClient  # noqa: E402
@@ -33,10 +33,7 @@ SAMPLES = shared_responses("bybit")
 
 @pytest.fixture
 def fake():
-    server = FakeBybit(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBybit(KEY, SECRET))
 
 
 def session(fake, secret=SECRET) -> BybitSession:

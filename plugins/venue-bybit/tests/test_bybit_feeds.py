@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bybit import FakeBybit  # noqa: E402
 from sequence_core.feeds import BookGap, FeedRunner, LiveSource, LocalBook  # noqa: E402
-from sequence_core.testing import until  # noqa: E402
+from sequence_core.testing import running, until  # noqa: E402
 from sequence_venue_bybit.feed import BybitFeed, BybitLinearFeed  # noqa: E402
 from sequence_venue_bybit.symbols import INSTRUMENTS  # noqa: E402
 from sequence_venue_bybit.venue import BybitVenue  # noqa: E402
@@ -34,10 +34,7 @@ BOOK = "orderbook.50.BTCUSDT"
 
 @pytest.fixture
 def fake():
-    server = FakeBybit(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeBybit(KEY, SECRET))
 
 
 def settings(fake) -> dict:

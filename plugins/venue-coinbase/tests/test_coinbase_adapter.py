@@ -22,7 +22,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   OrderNotFound, RateLimitExceeded)
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, make_pem, shared_responses, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, make_pem, running, shared_responses, until  # noqa: E402
 from sequence_venue_coinbase.execution import CoinbaseSession, _fill, _state  # noqa: E402
 from sequence_venue_coinbase.feed import CoinbaseFeed  # noqa: E402
 from sequence_venue_coinbase.http import CoinbaseClient  # noqa: E402
@@ -48,10 +48,7 @@ def public(pem: str):
 
 @pytest.fixture
 def fake():
-    server = FakeCoinbase(NAME, public(PEM))
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeCoinbase(NAME, public(PEM)))
 
 
 def session(fake, pem=PEM, name=NAME, timeout_s=10.0) -> CoinbaseSession:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_coinbase import FakeCoinbase  # noqa: E402
 from sequence_core.errors import NetworkError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, make_pem, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, make_pem, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_coinbase.execution import CoinbaseSession  # noqa: E402
 from sequence_venue_coinbase.http import CoinbaseClient  # noqa: E402
 from sequence_venue_coinbase.stream import CoinbaseUserStream, private_url  # noqa: E402
@@ -33,10 +33,7 @@ SAMPLES = shared_responses("coinbase")
 
 @pytest.fixture
 def fake():
-    server = FakeCoinbase(NAME, load_pem_private_key(PEM.encode(), None).public_key())
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeCoinbase(NAME, load_pem_private_key(PEM.encode(), None).public_key()))
 
 
 def session(fake, pem=PEM) -> CoinbaseSession:

@@ -17,7 +17,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   RateLimitExceeded)
 from sequence_core.feeds import FeedRunner, levels  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, drop_and_recover, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, running, until  # noqa: E402
 from sequence_venue_cryptocom.execution import CryptocomSession, _fill, _state  # noqa: E402
 from sequence_venue_cryptocom.feed import CryptocomFeed  # noqa: E402
 from sequence_venue_cryptocom.http import CryptocomClient, error_from, unwrap  # noqa: E402
@@ -35,10 +35,7 @@ def doc(name: str) -> dict:
 
 @pytest.fixture
 def fake():
-    server = FakeCryptocom(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeCryptocom(KEY, SECRET))
 
 
 def session(fake, secret=SECRET, timeout_s=10.0) -> CryptocomSession:

@@ -19,6 +19,7 @@ from sequence_venue_cryptocom.execution import CryptocomSession  # noqa: E402
 from sequence_venue_cryptocom.http import CryptocomClient  # noqa: E402
 from sequence_venue_cryptocom.symbols import INSTRUMENTS  # noqa: E402
 from sequence_venue_cryptocom.venue import CryptocomVenue  # noqa: E402
+from sequence_core.testing import running  # noqa: E402
 
 KEY, SECRET = "cdc-lev-key", "cdc-lev-secret"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD")
@@ -28,10 +29,7 @@ ETH_PERP = next(i for i in INSTRUMENTS if i.symbol == "ETH-USD-PERP")
 
 @pytest.fixture
 def fake():
-    server = FakeCryptocom(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeCryptocom(KEY, SECRET))
 
 
 def node(n, inst, side="buy", price="91000.0"):

@@ -24,7 +24,7 @@ from sequence_core.execution import FundingPayment, OrderState, VenueFill  # noq
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, running, shared_responses, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
 from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, funding_page,  # noqa: E402
                                                   open_order, positions_from, spot_balances_from, venue_fill)
@@ -44,10 +44,7 @@ SAMPLES = shared_responses("hyperliquid")
 
 @pytest.fixture
 def fake():
-    server = FakeHyperliquid(ACCOUNT)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeHyperliquid(ACCOUNT))
 
 
 def session(fake, key=KEY, account="", timeout_s=10.0) -> HyperliquidSession:

@@ -22,7 +22,7 @@ from sequence_core.errors import (AuthenticationError, InsufficientFunds, Invali
                                   RateLimitExceeded, SequenceError)
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, make_pem, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_kalshi import fees  # noqa: E402
 from sequence_venue_kalshi.execution import KalshiSession, wire  # noqa: E402
 from sequence_venue_kalshi.feed import KalshiFeed  # noqa: E402
@@ -42,10 +42,7 @@ ED25519_PEM = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK
 
 @pytest.fixture
 def fake():
-    server = FakeKalshi(KEY_ID, load_key(PEM).public_key())
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKalshi(KEY_ID, load_key(PEM).public_key()))
 
 
 def session(fake, pem=PEM, key_id=KEY_ID, timeout_s=10.0) -> KalshiSession:

@@ -19,7 +19,7 @@ from sequence_core.errors import (AuthenticationError, ClockRejected, Insufficie
 from sequence_core.feeds import FeedRunner, LocalBook  # noqa: E402
 from sequence_core.market import spot  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import drop_and_recover, shared_responses, until  # noqa: E402
+from sequence_core.testing import drop_and_recover, running, shared_responses, until  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession, _fill, _state, venue_client_id  # noqa: E402
 from sequence_venue_kraken.feed import KrakenFeed  # noqa: E402
 from sequence_venue_kraken.http import KrakenClient, unwrap  # noqa: E402
@@ -37,10 +37,7 @@ def sample(name: str):
 
 @pytest.fixture
 def fake():
-    server = FakeKraken(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKraken(KEY, SECRET))
 
 
 def session(fake, secret=SECRET, key=KEY, timeout_s=10.0) -> KrakenSession:

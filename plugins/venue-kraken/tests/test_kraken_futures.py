@@ -19,7 +19,7 @@ from sequence_core.execution import perp_margin  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.market import resolve  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import shared_responses, until  # noqa: E402
+from sequence_core.testing import running, shared_responses, until  # noqa: E402
 from sequence_venue_kraken import futures as futures_module  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession  # noqa: E402
 from sequence_venue_kraken.futures import KrakenFutures  # noqa: E402
@@ -43,18 +43,12 @@ def sample(name: str):
 
 @pytest.fixture
 def fake():
-    server = FakeKrakenFutures(FKEY, FSECRET, sample("http_futures_instruments")["instruments"])
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKrakenFutures(FKEY, FSECRET, sample("http_futures_instruments")["instruments"]))
 
 
 @pytest.fixture
 def spot():
-    server = FakeKraken(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKraken(KEY, SECRET))
 
 
 def session(spot, fake=None, fsecret=FSECRET, fkey=FKEY, timeout_s=10.0) -> KrakenSession:

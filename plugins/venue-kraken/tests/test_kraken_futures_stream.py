@@ -17,7 +17,7 @@ from fake_kraken import FakeKraken  # noqa: E402
 from fake_kraken_futures import FakeKrakenFutures  # noqa: E402
 from sequence_core.errors import AuthenticationError  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession  # noqa: E402
 from sequence_venue_kraken.futures import KrakenFutures  # noqa: E402
 from sequence_venue_kraken.futures_http import KrakenFuturesClient  # noqa: E402
@@ -40,18 +40,12 @@ def sample(name: str):
 
 @pytest.fixture
 def fake():
-    server = FakeKrakenFutures(FKEY, FSECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKrakenFutures(FKEY, FSECRET))
 
 
 @pytest.fixture
 def spot():
-    server = FakeKraken(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKraken(KEY, SECRET))
 
 
 def session(spot, fake, fsecret=FSECRET) -> KrakenSession:

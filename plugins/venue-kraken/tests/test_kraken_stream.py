@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kraken import FakeKraken  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, until  # noqa: E402
+from sequence_core.testing import StreamProbe, refused_login, running, until  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession, venue_client_id  # noqa: E402
 from sequence_venue_kraken.http import KrakenClient  # noqa: E402
 from sequence_venue_kraken.stream import KrakenUserStream, private_url  # noqa: E402
@@ -29,10 +29,7 @@ BY_SYMBOL = {i.venue_symbol: i for i in INSTRUMENTS}
 
 @pytest.fixture
 def fake():
-    server = FakeKraken(KEY, SECRET)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeKraken(KEY, SECRET))
 
 
 def session(fake, secret=SECRET) -> KrakenSession:

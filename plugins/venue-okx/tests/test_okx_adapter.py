@@ -18,7 +18,7 @@ from fake_okx import FakeOkx  # noqa: E402
 from sequence_core.errors import AuthenticationError, InsufficientFunds, InvalidOrder, RateLimitExceeded  # noqa: E402
 from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, refused_login, running, shared_responses, until  # noqa: E402
 from sequence_venue_okx.execution import OkxSession  # noqa: E402
 from sequence_core.feeds import interleaved_crc32  # noqa: E402
 from sequence_venue_okx.feed import OkxFeed  # noqa: E402
@@ -34,10 +34,7 @@ SAMPLES = shared_responses("okx")
 
 @pytest.fixture
 def fake():
-    server = FakeOkx(KEY, SECRET, PASS)
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(FakeOkx(KEY, SECRET, PASS))
 
 
 def session(fake, secret=SECRET, passphrase=PASS) -> OkxSession:

@@ -23,7 +23,7 @@ from sequence_core.feeds import FeedRunner  # noqa: E402
 from sequence_core.market import event  # noqa: E402
 from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.sentlog import SentLog  # noqa: E402
-from sequence_core.testing import StreamProbe, drop_and_recover, shared_responses, until  # noqa: E402
+from sequence_core.testing import StreamProbe, drop_and_recover, running, shared_responses, until  # noqa: E402
 from sequence_venue_polymarket import relayer  # noqa: E402
 from sequence_venue_polymarket.execution import OrderRecord, fills_of, order_state, position_of  # noqa: E402
 from sequence_venue_polymarket.feed import PolymarketFeed  # noqa: E402
@@ -41,10 +41,7 @@ VENUE = PolymarketVenue()
 
 @pytest.fixture
 def fake():
-    server = fp.FakePolymarket()
-    server.url = server.start()
-    yield server
-    server.stop()
+    yield from running(fp.FakePolymarket())
 
 
 def settings(fake, tmp_path) -> dict:
