@@ -139,6 +139,8 @@ class Leverage:
 class ExecutionSession:
     """Base class; venue plugins implement it. All methods are coroutines."""
 
+    leverage: Leverage | None = None     # a session that sets perp leverage keeps it here (admission's margin check)
+
     venue: str
     amend_mode: str = "cancel_replace"   # what amend does at this venue
 

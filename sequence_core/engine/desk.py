@@ -31,6 +31,7 @@ RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by adm
 FUNDING_POLL_S = 600.0    # live: how often the venues' funding payments are read (they book every 1-8 h)
 FUNDING_TAIL_S = 86_400   # a perp closed this recently still has its funding read (late bookings)
 FUNDING_TIMEOUT_S = 30.0
+DEFAULT_PERP_LEVERAGE = 10  # a perp order's margin check where no venue that could take it sets one
 
 
 FAULT_POINT = os.environ.get("SEQUENCE_ENGINE_FAULT")     # read once: it is set when the engine starts
@@ -174,6 +175,14 @@ class Desk:
             out[venue] = held.get(asset, Decimal(0))
         return out
 
+    def perp_leverage(self, instruments: dict[str, Instrument]) -> int:
+        """The leverage a perp order's margin is checked at: the most that a venue which could
+        take it sets (``[venues.<name>] leverage``, ExecutionSession.leverage), else
+        DEFAULT_PERP_LEVERAGE (the venue checks its own figure when the order arrives)."""
+        found = [s.leverage.value for venue in instruments
+                 if (s := self.sessions.get(venue)) is not None and s.leverage is not None and s.leverage.value]
+        return max(found, default=DEFAULT_PERP_LEVERAGE)
+
     def volume_profile(self, symbol: str):
         return None   # a learned profile arrives with the replay store; policies fall back to theirs
 
@@ -253,11 +262,14 @@ class Desk:
                 raise InvalidOrder(f"order notional {request.qty * ref:.2f} is under the minimum {minimum} for {request.symbol}")
             have = self.available(request.side, instruments)
             total = sum(have.values(), Decimal(0))
-            if request.side == "buy" or any(i.kind == "perp" for i in instruments.values()):
-                need = request.qty * ref * (Decimal(1) if request.side == "buy" else Decimal("0.1"))
+            perp = any(i.kind == "perp" for i in instruments.values())
+            if request.side == "buy" or perp:
+                leverage = self.perp_leverage(instruments) if perp else 1
+                need = request.qty * ref / leverage
                 if need > total:
+                    at = f" as margin at {leverage}x" if perp else ""
                     raise InsufficientFunds(f"insufficient balance: {request.side} {request.qty} {request.symbol} needs about "
-                                            f"{need:,.2f} in cash; available {total:,.2f} across {', '.join(sorted(have))}")
+                                            f"{need:,.2f}{at} in cash; available {total:,.2f} across {', '.join(sorted(have))}")
             elif request.qty > total:
                 raise InsufficientFunds(f"insufficient balance: selling {request.qty} {request.symbol} but only {total} held "
                                         f"across {', '.join(sorted(have))}")

@@ -52,8 +52,8 @@ def test_venues_checks_the_futures_keys_too(world):
 def test_a_perp_order_is_checked_against_the_futures_margin_not_spot_cash(world):
     cli, futures = world                       # spot holds 100,000 USD; Kraken Futures' flex account 10,000
     futures.available = Decimal("10000")
-    r = cli.run("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")
-    assert r.returncode == 1 and "available 10,000.00" in r.stderr, r.stdout + r.stderr
+    r = cli.run("buy", "BTC-USD-PERP", "1.5", "--venue", "kraken")     # ~136,500 of notional: ~13,650 at 10x
+    assert r.returncode == 1 and "as margin at 10x" in r.stderr and "available 10,000.00" in r.stderr, r.stdout + r.stderr
     assert futures.sent == [] and ("GET", "/derivatives/api/v3/accounts") in futures.requests
 
 

@@ -128,6 +128,12 @@ def test_a_configured_leverage_is_set_on_the_swap_before_the_first_perp_order(wo
     assert cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]["status"] == "FILLED"
     assert server.leverage_sets == [("BTC-USDT-SWAP", "5", 1)]          # leverage 5, before the perp order
     assert server.placed[-1]["instId"] == "BTC-USDT-SWAP"
+    # admission checks a perp order's margin at that leverage (100,000 USDT held): ~182,000 of
+    # notional needs ~36,400 at 5x; ~546,000 needs ~109,000, refused before anything is sent
+    assert cli.json("buy", "BTC-USDT-PERP", "2", "--venue", "okx")["graph"]["status"] == "FILLED"
+    placed = len(server.placed)
+    big = cli.run("buy", "BTC-USDT-PERP", "6", "--venue", "okx")
+    assert big.returncode == 1 and "as margin at 5x" in big.stderr and len(server.placed) == placed, big.stderr
 
 
 def test_a_bad_leverage_setting_is_a_clear_config_error(world):

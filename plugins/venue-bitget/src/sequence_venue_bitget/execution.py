@@ -208,7 +208,7 @@ class BitgetSession(ExecutionSession):
         self._modes_checked: dict[str, float] = {}
         self._ids = OrderIds()
         self._unified = None
-        self._leverage = Leverage("bitget", "Bitget", self.settings)
+        self.leverage = Leverage("bitget", "Bitget", self.settings)
 
     async def _uta(self):
         """The v3 calls (uta.py) when this is a unified trading account, else None."""
@@ -217,7 +217,7 @@ class BitgetSession(ExecutionSession):
         if self._unified is None:
             from .uta import UtaTrading
 
-            self._unified = UtaTrading(self.client, self._leverage)
+            self._unified = UtaTrading(self.client, self.leverage)
         return self._unified
 
     def user_stream(self):
@@ -261,7 +261,7 @@ class BitgetSession(ExecutionSession):
             self._ids.remember(node.client_order_id, (await self.client.place(body) or {}).get("orderId"))
         else:
             await self._one_way_cross(symbol)
-            await self._leverage.ensure(symbol, instrument.symbol, self.client.set_leverage, self.client.max_leverage)
+            await self.leverage.ensure(symbol, instrument.symbol, self.client.set_leverage, self.client.max_leverage)
             await self.client.perp_place({**body, "marginMode": "crossed"})
         return await self.order_state(node.client_order_id, instrument)
 

@@ -90,6 +90,7 @@ class KrakenSession(ExecutionSession):
 
     def __init__(self, client: KrakenClient, settings: dict | None = None, futures: KrakenFutures | None = None):
         self.client, self.settings, self.futures = client, settings or {}, futures
+        self.leverage = futures.leverage if futures is not None else None     # Kraken Futures' (futures.py)
         self._txids: dict[str, str] = {}         # engine client id -> Kraken txid, once known
         self._cids: dict[str, str] = {}          # cl_ord_id sent -> engine client id
 
