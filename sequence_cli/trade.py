@@ -200,7 +200,8 @@ def status():
             line(f"  {mode}: {desk['working_graphs']} working graph(s), source {desk['source']}, venues {', '.join(desk['venues']) or '—'}")
             for sock in desk.get("sockets", []):
                 note = f" ({sock['error']})" if sock["error"] and sock["state"] != "live" else ""
-                line(f"    {sock['name']}: {sock['state']}, {sock['reconnects']} reconnect(s){note}")
+                books = f", {sock['books'][0]}/{sock['books'][1]} book(s) in sync" if sock.get("books") else ""
+                line(f"    {sock['name']}: {sock['state']}, {sock['reconnects']} reconnect(s){books}{note}")
             journal = desk.get("journal") or {}
             if not journal.get("committing", True):
                 line(f"  {mode}: the journal cannot commit ({journal['error']}; {journal['failed_commits']} attempt(s) in a row): "

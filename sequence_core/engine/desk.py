@@ -116,7 +116,10 @@ class Desk:
         runners = list(getattr(self.source, "runners", {}).values())
         runners += [r for streams in self.streams.values() for r in streams]
         return [{"name": r.name, "state": r.stats.state, "reconnects": r.stats.reconnects, "gaps": r.stats.gaps,
-                 "error": r.stats.error} for r in runners]
+                 "error": r.stats.error,
+                 # a feed's books in sync (a live socket whose books never sync is served by REST reads)
+                 "books": [sum(b.synced for b in r.books.values()), len(r.books)] if hasattr(r, "books") else None}
+                for r in runners]
 
     def on_stream(self, states: list[OrderState]) -> None:
         """Order updates pushed by a venue: applied like a poll answer (fills counted once)."""

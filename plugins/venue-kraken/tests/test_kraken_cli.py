@@ -85,6 +85,7 @@ def test_a_resting_order_filled_later_reaches_fills_through_the_private_stream(w
     # engine status names each socket the engine keeps and its state
     status = cli.engine_status("kraken user stream: live")
     assert "kraken user stream: live, 0 reconnect(s)" in status
+    assert "kraken feed: live, 0 reconnect(s), 1/1 book(s) in sync" in cli.engine_status("1/1 book(s) in sync")
 
 
 def test_a_refused_private_stream_leaves_the_fill_to_polling(world):
