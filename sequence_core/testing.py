@@ -309,6 +309,9 @@ class LiveCli:
         (self.home / "config.toml").write_text(toml)
         (self.home / "config.toml").chmod(0o600)
 
+    def configure_venue(self, venue: str, line: str) -> None:
+        add_venue_setting(self.home, venue, line)
+
     def close(self) -> None:
         import json
         import os
@@ -367,6 +370,16 @@ def check_stream_fill(json_of, server, graph_id: str, cid: str, qty: str, price:
     (entry,) = [o for o in json_of("orders") if o["graph"]["graph_id"] == graph_id]
     assert [n["status"] for n in entry["nodes"]] == ["FILLED"]
     assert reads() - before <= 2            # with the stream live, not 4 REST reads a second
+
+
+def add_venue_setting(home, venue: str, line: str) -> None:
+    """Add *line* (``key = value``) to ``[venues.<venue>]`` in the home's config.toml (made if absent)."""
+    from pathlib import Path
+
+    path, header = Path(home) / "config.toml", f"[venues.{venue}]\n"
+    text = path.read_text() if path.exists() else ""
+    path.write_text(text.replace(header, header + line + "\n", 1) if header in text else f"{text}\n{header}{line}\n")
+    path.chmod(0o600)
 
 
 def running(server):

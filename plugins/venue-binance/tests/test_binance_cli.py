@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))   # the fake server beside this file
 from fake_binance import FakeBinance  # noqa: E402
+from sequence_core.testing import add_venue_setting  # noqa: E402
 
 SEQUENCE = Path(sys.executable).parent / "sequence"
 KEY, SECRET = "cli-api-key-0002", "cli-secret-0002"
@@ -249,8 +250,7 @@ def test_live_perp_funding_reaches_the_ledger_once(world):
 
 def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(world):
     run, server, home = world
-    config = (home / "config.toml").read_text()
-    (home / "config.toml").write_text(config.replace("[venues.binance]\n", "[venues.binance]\nleverage = 5\n"))
+    add_venue_setting(home, "binance", "leverage = 5")
     r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance", "--output", "json")
     assert r.returncode == 0 and json.loads(r.stdout)["graph"]["status"] == "FILLED", r.stderr
     assert server.f_leverage_sets == [("BTCUSDT", 5, 0)]                # leverage 5, before the perp order
@@ -259,8 +259,7 @@ def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(wo
 
 def test_a_bad_leverage_setting_is_a_clear_config_error(world):
     run, server, home = world
-    config = (home / "config.toml").read_text()
-    (home / "config.toml").write_text(config.replace("[venues.binance]\n", "[venues.binance]\nleverage = 2.5\n"))
+    add_venue_setting(home, "binance", "leverage = 2.5")
     r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance")
     assert r.returncode == 1 and "[venues.binance] leverage = 2.5 is not a positive whole number" in r.stderr, r.stdout + r.stderr
     assert server.f_orders == {}

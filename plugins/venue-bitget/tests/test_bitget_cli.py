@@ -158,7 +158,7 @@ def test_funding_booked_on_a_held_perp_reaches_the_ledger_once(world):
 
 def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
     cli, server = world
-    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.bitget]
+    cli.configure_venue("bitget", "leverage = 5")
     assert cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]["status"] == "FILLED"
     assert server.leverage == {"BTCUSDT": 5}
     assert server.requests.index(("POST", "/api/v2/mix/account/set-leverage")) < \

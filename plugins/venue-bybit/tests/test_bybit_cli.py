@@ -107,8 +107,7 @@ def test_funding_bybit_booked_on_a_held_perp_reaches_the_ledger(world):
 
 def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(world):
     cli, server = world
-    config = (cli.home / "config.toml").read_text()
-    cli.configure(config.replace("[venues.bybit]\n", "[venues.bybit]\nleverage = 5\n"))
+    cli.configure_venue("bybit", "leverage = 5")
     assert cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]["status"] == "FILLED"
     assert server.leverage_sets == []                                   # spot: never
     assert cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bybit")["graph"]["status"] == "FILLED"
@@ -118,8 +117,7 @@ def test_a_configured_leverage_is_set_on_the_perp_before_the_first_perp_order(wo
 
 def test_a_bad_leverage_setting_is_a_clear_config_error(world):
     cli, server = world
-    config = (cli.home / "config.toml").read_text()
-    cli.configure(config.replace("[venues.bybit]\n", "[venues.bybit]\nleverage = 0\n"))
+    cli.configure_venue("bybit", "leverage = 0")
     r = cli.run("buy", "BTC-USDT-PERP", "0.01", "--venue", "bybit")
     assert r.returncode == 1 and "[venues.bybit] leverage = 0 is not a positive whole number" in r.stderr, r.stdout + r.stderr
     assert server.orders == {}

@@ -306,17 +306,22 @@ def user_stream(fake, secret=SECRET):
     return CryptocomUserStream(client, {"ws_url": fake.url.replace("http", "ws") + "/exchange/v1/market"})
 
 
-def test_a_resting_order_fill_arrives_on_the_user_stream_with_the_trade_id_rest_reports(fake):
+def pushed_fill(fake, order: NodeOrder, inst, qty: str = "0.2") -> list:
+    """Rest *order*, have the fake fill *qty* of it, and return what the user stream pushed."""
     async def go():
         s = session(fake)
         async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
             await until(lambda: probe.runner.live and fake.private, what="authenticated and subscribed")
-            await s.place(node(3, price="90000.00", kind="limit"), BTC)
-            fake.fill_resting(node(3).client_order_id, "0.2")
+            await s.place(order, inst)
+            fake.fill_resting(order.client_order_id, qty)
             await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
         await s.close()
         return probe.states
-    states = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_a_resting_order_fill_arrives_on_the_user_stream_with_the_trade_id_rest_reports(fake):
+    states = pushed_fill(fake, node(3, price="90000.00", kind="limit"), BTC)
     (fill,) = states[-1].fills
     assert [st.status for st in states if not st.fills] == ["NEW", "PARTIALLY_FILLED"]
     assert (fill.price, fill.qty, fill.liquidity) == (Decimal("90000.00"), Decimal("0.2"), "maker")
@@ -462,16 +467,7 @@ def test_perp_books_and_trades_come_on_the_same_market_socket(fake):
 
 
 def test_a_resting_perp_fill_arrives_on_the_user_stream_with_its_usd_fee(fake):
-    async def go():
-        s = session(fake)
-        async with StreamProbe(user_stream(fake), INSTRUMENTS) as probe:
-            await until(lambda: probe.runner.live and fake.private, what="authenticated and subscribed")
-            await s.place(perp_node(5, price="90000.0", kind="limit"), BTC_PERP)
-            fake.fill_resting(perp_node(5).client_order_id, "0.2")
-            await until(lambda: any(st.fills for st in probe.states), what="fill pushed")
-        await s.close()
-        return probe.states
-    states = asyncio.run(go())
+    states = pushed_fill(fake, perp_node(5, price="90000.0", kind="limit"), BTC_PERP)
     (fill,) = states[-1].fills
     assert (fill.price, fill.qty, fill.liquidity, fill.fee_asset) == (Decimal("90000.0"), Decimal("0.2"), "maker", "USD")
     assert fill.fee == Decimal("0.2") * Decimal("90000.0") * Decimal("0.00034")

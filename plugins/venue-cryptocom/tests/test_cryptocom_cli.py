@@ -121,7 +121,7 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
 
 def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
     cli, server = world
-    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.cryptocom]
+    cli.configure_venue("cryptocom", "leverage = 5")
     assert cli.json("buy", "BTC-USD-PERP", "0.01", "--venue", "cryptocom")["graph"]["status"] == "FILLED"
     assert server.account_leverage == 5 and server.leverage_sets == [5]
     calls = [b["method"] for b in server.bodies]

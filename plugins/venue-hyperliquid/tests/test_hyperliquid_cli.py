@@ -144,7 +144,7 @@ def test_spot_quote_buy_amend_cancel_fills_and_a_sell_checked_against_the_base_h
 
 def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
     cli, server = world
-    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.hyperliquid]
+    cli.configure_venue("hyperliquid", "leverage = 5")
     assert cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]["status"] == "FILLED"
     assert server.leverage == {"BTC": (5, True)}
     assert [a["type"] for a in server.actions] == ["updateLeverage", "order"]

@@ -132,7 +132,7 @@ def test_a_spot_only_connection_trades_spot_and_refuses_perps_clearly(tmp_path):
 
 def test_a_configured_leverage_is_set_before_the_first_perp_order(world):
     cli, futures = world
-    cli.configure((cli.home / "config.toml").read_text() + "leverage = 5\n")     # under [venues.kraken]
+    cli.configure_venue("kraken", "leverage = 5")
     assert cli.json("buy", "BTC-USD-PERP", "0.01", "--venue", "kraken")["graph"]["status"] == "FILLED"
     assert futures.leverage == {"PF_XBTUSD": 5}
     assert futures.requests.index(("PUT", "/derivatives/api/v3/leveragepreferences")) < \

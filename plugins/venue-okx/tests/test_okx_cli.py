@@ -121,8 +121,7 @@ def test_funding_booked_on_a_held_perp_reaches_realized_pnl_once(world):
 
 def test_a_configured_leverage_is_set_on_the_swap_before_the_first_perp_order(world):
     cli, server = world
-    config = (cli.home / "config.toml").read_text()
-    cli.configure(config.replace("[venues.okx]\n", "[venues.okx]\nleverage = 5\n"))
+    cli.configure_venue("okx", "leverage = 5")
     assert cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")["graph"]["status"] == "FILLED"
     assert server.leverage_sets == []                                   # spot: never
     assert cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]["status"] == "FILLED"
@@ -138,8 +137,7 @@ def test_a_configured_leverage_is_set_on_the_swap_before_the_first_perp_order(wo
 
 def test_a_bad_leverage_setting_is_a_clear_config_error(world):
     cli, server = world
-    config = (cli.home / "config.toml").read_text()
-    cli.configure(config.replace("[venues.okx]\n", "[venues.okx]\nleverage = \"5x\"\n"))
+    cli.configure_venue("okx", 'leverage = "5x"')
     r = cli.run("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")
     assert r.returncode == 1 and "[venues.okx] leverage = '5x' is not a positive whole number" in r.stderr, \
         r.stdout + r.stderr
