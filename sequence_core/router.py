@@ -12,8 +12,11 @@ Method (docs/trading.md):
    (price × (1 + fee) for buys, × (1 − fee) for sells). Venues without fee data are never
    routed to ("—" means do-not-route, not free).
 3. Levels are taken best net price first (ties: larger size, then venue name) until the
-   quantity is met; each venue's share is rounded down to its lot size, capped by the
-   balance available there, and dropped if under its minimum quantity or notional.
+   quantity is met. A venue's share stops growing where the balance available there would
+   no longer pay for all of it at the worst price taken so far, fee included (a perp's
+   margin at the venue's leverage), so the rest goes to the next best venue instead of
+   being lost. Each share is rounded down to its lot size and dropped if under the venue's
+   minimum quantity or notional.
 4. Each leg becomes one IOC child limited at the worst level it planned to take.
 """
 
@@ -34,11 +37,24 @@ def _round_lot(qty: Decimal, lot: Decimal) -> Decimal:
     return (qty / lot).to_integral_value(ROUND_DOWN) * lot if lot > 0 else qty
 
 
+def _room(have: Decimal, worst: Decimal, fee: Decimal, inst: Instrument, buy: bool, leverage: int) -> Decimal:
+    """The most a venue's balance *have* pays for when all of it trades at *worst*: cash over
+    price and taker fee for a buy, and for a perp either way (its margin at *leverage*); the
+    holding itself for a sell."""
+    if have <= 0:
+        return Decimal(0)
+    if inst.kind == "perp":
+        return have * leverage / (worst * (1 + fee))
+    return have / (worst * (1 + fee)) if buy else have
+
+
 def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Decimal | None]],
           limit: Decimal | None = None, max_slippage_bps: int | None = None, urgency: str = "medium",
-          available: dict[str, Decimal] | None = None) -> list[RouteLeg]:
+          available: dict[str, Decimal] | None = None, leverage: dict[str, int] | None = None) -> list[RouteLeg]:
     """Allocate ``qty`` across venues. ``books`` holds (book, instrument, taker fee rate);
-    ``available`` is, per venue, the quote cash (buys) or base quantity (sells) on hand."""
+    ``available`` is, per venue, the quote cash (buys, and perps either way) or the held
+    quantity (sells) on hand; ``leverage``, per venue, what a perp's margin is counted at
+    (1 where absent)."""
     buy = side == "buy"
     cap_bps = max_slippage_bps if max_slippage_bps is not None else URGENCY_CAP_BPS[urgency]
     touches = [(b.best_ask if buy else b.best_bid) for b, _, _ in books]
@@ -68,16 +84,28 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
     heapq.heapify(heap)
 
     plan: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    planned: dict[str, Decimal] = {}
+    capped: set[str] = set()            # venues whose balance ran out before their levels did
     left = qty
     while left > 0 and heap:
         _, _, venue, i = heapq.heappop(heap)
-        levels = by_venue[venue][0].asks if buy else by_venue[venue][0].bids
+        book, inst, fee = by_venue[venue]
+        levels = book.asks if buy else book.bids
         level = levels[i]
         take = level.size if level.size < left else left
-        plan.setdefault(venue, []).append((level.price, take))
-        left -= take
+        if available is not None and venue in available:
+            # in whole lots, so what the balance cannot pay for goes elsewhere whole
+            room = _round_lot(_room(available[venue], level.price, fee, inst, buy, (leverage or {}).get(venue, 1)),
+                              inst.lot_size) - planned.get(venue, Decimal(0))
+            if room < take:
+                take = max(room, Decimal(0))
+                capped.add(venue)
+        if take > 0:
+            plan.setdefault(venue, []).append((level.price, take))
+            planned[venue] = planned.get(venue, Decimal(0)) + take
+            left -= take
         j = i + 1
-        if j < len(levels) and ((levels[j].price <= bound) if buy else (levels[j].price >= bound)):
+        if venue not in capped and j < len(levels) and ((levels[j].price <= bound) if buy else (levels[j].price >= bound)):
             heapq.heappush(heap, (levels[j].price * mults[venue], -levels[j].size, venue, j))
 
     for venue in sorted(by_venue):
@@ -85,25 +113,21 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
         if fee is None:
             continue
         takes = plan.get(venue, [])
-        planned = sum((q for _, q in takes), Decimal(0))
+        short = f"capped by balance {available[venue]}" if venue in capped else None
         if not takes:
             best = (book.best_ask if buy else book.best_bid)
             why = "empty book" if best is None else (
                 f"touch {best.price} is beyond the bound {bound:.8g}" if ((buy and best.price > bound) or (not buy and best.price < bound))
-                else "cheaper liquidity elsewhere covered the order")
+                else short or "cheaper liquidity elsewhere covered the order")
             legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee, why))
             continue
         notes = []
-        q = _round_lot(planned, inst.lot_size)
-        if q < planned:
+        q = _round_lot(planned[venue], inst.lot_size)
+        if q < planned[venue]:
             notes.append(f"rounded to lot {inst.lot_size}")
         worst = takes[-1][0]
-        if available is not None and venue in available:
-            have = available[venue]
-            room = _round_lot(have / (worst * (1 + fee)) if buy else have, inst.lot_size)
-            if room < q:
-                q = max(room, Decimal(0))
-                notes.append(f"capped by balance {have}")
+        if short:
+            notes.append(short)
         if q <= 0 or q < inst.min_qty or (inst.min_notional and q * worst < inst.min_notional):
             legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee,
                                  "; ".join(notes + [f"share under the venue minimum ({inst.min_qty} qty / {inst.min_notional} notional)"])))

@@ -66,6 +66,38 @@ def test_balance_caps_a_venue():
     b, ib = book("b", [("100.01", "10")])
     r = legs(route("buy", D("5"), [(a, ia, D("0")), (b, ib, D("0"))], available={"a": D("200"), "b": D("1000000")}))
     assert r["a"].qty == D("2") and "capped by balance" in r["a"].reason
+    # what a could not pay for goes to the next best venue instead of being dropped
+    assert r["b"].qty == D("3") and "capped" not in r["b"].reason
+
+
+def test_a_capped_share_is_paid_at_its_worst_level_with_the_fee():
+    # a's 1 @ 100 and 1 @ 110 cost 220 at the worst level (the child is limited there), 1% fee:
+    # 215 pays for 215 / (110 x 1.01) = 1.935... -> 1.93 at lot 0.01; b takes the rest
+    a, ia = book("a", [("100.00", "1"), ("110.00", "5")])
+    b, ib = book("b", [("120.00", "10")])
+    r = legs(route("buy", D("4"), [(a, ia, D("0.01")), (b, ib, D("0.01"))], max_slippage_bps=5000,
+                   available={"a": D("215"), "b": D("10000")}))
+    assert r["a"].qty == D("1.93") and r["a"].limit_price == D("110.00")
+    assert r["a"].qty * r["a"].limit_price * D("1.01") <= D("215")
+    assert r["b"].qty == D("2.07")          # in whole lots: the shares add up to the order
+
+
+def test_a_sell_is_capped_by_the_holding_and_an_empty_account_says_so():
+    a, ia = book("a", [], bids=[("100.00", "10")])
+    b, ib = book("b", [], bids=[("99.00", "10")])
+    c, ic = book("c", [], bids=[("99.50", "10")])
+    r = legs(route("sell", D("4"), [(a, ia, D("0")), (b, ib, D("0")), (c, ic, D("0"))],
+                   max_slippage_bps=500, available={"a": D("1.5"), "b": D("10"), "c": D("0")}))
+    assert r["a"].qty == D("1.5") and r["b"].qty == D("2.5")
+    assert r["c"].qty == 0 and r["c"].reason == "capped by balance 0"
+
+
+def test_a_perp_share_is_capped_by_margin_at_the_venues_leverage():
+    inst = Instrument("a", "BTC-USDT-PERP", "BTCUSDT", "perp", "BTC", "USDT", D("0.1"), D("0.001"))
+    a = OrderBook("a", "BTC-USDT-PERP", 0, 0, (BookLevel(D("99000"), D("9")),), (BookLevel(D("100000"), D("9")),))
+    for side in ("buy", "sell"):   # margin either way: 100,000 at 5x pays for 5 BTC
+        r = legs(route(side, D("8"), [(a, inst, D("0"))], available={"a": D("100000")}, leverage={"a": 5}))
+        assert r["a"].qty == (D("5") if side == "buy" else D("5.050")), side
 
 
 def test_urgency_sets_the_default_cap():

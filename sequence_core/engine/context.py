@@ -103,7 +103,8 @@ class GraphRuntime:
         def decide(books):
             return route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books], limit=limit,
                          max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
-                         urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments))
+                         urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments),
+                         leverage={v: self.desk.leverage_for(v) for v, i in self.instruments.items() if i.kind == "perp"})
 
         legs = decide(books)
         extra = {}

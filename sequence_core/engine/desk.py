@@ -186,6 +186,12 @@ class Desk:
                  if (s := self.sessions.get(venue)) is not None and s.leverage is not None and s.leverage.value]
         return max(found, default=DEFAULT_PERP_LEVERAGE)
 
+    def leverage_for(self, venue: str) -> int:
+        """The leverage *venue*'s perp orders are counted at (routing caps a share by it):
+        ``[venues.<name>] leverage`` where the session sets one, else DEFAULT_PERP_LEVERAGE."""
+        s = self.sessions.get(venue)
+        return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else DEFAULT_PERP_LEVERAGE
+
     def volume_profile(self, symbol: str):
         return None   # a learned profile arrives with the replay store; policies fall back to theirs
 
