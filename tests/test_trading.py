@@ -77,6 +77,21 @@ def test_resting_limit_then_amend_decrease_cancel(trader):
     assert again.returncode == 1 and "already CANCELLED" in again.stderr
 
 
+def test_a_resting_order_holds_its_cash_until_it_ends(trader):
+    """A paper account, like a venue, cannot spend what an open order may still spend: the
+    ledger moves only on fills, so two orders at once used to overdraw it."""
+    rest = j(trader("--sandbox", "buy", "BTC-USD", "1", "--venue", "acme", "--limit-price", "80000.00", "--output", "json"))
+    assert rest["graph"]["status"] == "WORKING"          # 80,000 + 160 fee held of acme's 100,000 USD
+    r = trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme")
+    assert r.returncode == 1 and "insufficient balance" in r.stderr, r.stderr
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--output", "json"))     # the SOR spends acme's rest only
+    acme = sum(Decimal(f["qty"]) * Decimal(f["price"]) + Decimal(f["fee"]) for f in d["fills"] if f["venue"] == "acme")
+    assert d["graph"]["status"] == "FILLED" and acme <= Decimal("19840")
+    assert positions(trader)[("acme", "USD")] >= Decimal("80160")
+    trader("--sandbox", "cancel", rest["graph"]["graph_id"])
+    assert j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme", "--output", "json"))["graph"]["status"] == "FILLED"
+
+
 def test_fills_filter(trader):
     trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme")
     trader("--sandbox", "buy", "ETH-USD", "0.01", "--venue", "acme")

@@ -43,6 +43,14 @@ def _fault(point: str) -> None:
         os._exit(137)
 
 
+def _spends(inst: Instrument, side: str) -> str:
+    """The balance an order spends: quote cash for a buy and for a perp either way; for a sell,
+    the holding a fill moves (the base, or the contract and its outcome)."""
+    from ..journal import position_key
+
+    return inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
+
+
 class Desk:
     def __init__(self, sandbox: bool):
         from ..client import Sequence
@@ -52,12 +60,15 @@ class Desk:
         self.mode = "sandbox" if sandbox else "live"
         self.client = Sequence(sandbox=sandbox)
         self.journal = Journal(sandbox)
-        self.source = self.client.source()
         from ..policy import EdgePolicy
 
         self.policies = {**policies(), "edge": EdgePolicy()}     # edge: orders of deployed strategies
         self.venues = self.client.trading_venues()
         self._paper = next((v for v in venues().values() if v.sandbox_only), None)
+        self.source = self.client.source()
+        if sandbox and hasattr(self._paper, "paper_market"):
+            # routing reads the books the paper venues' own trades left (liquidity taken is gone)
+            self.source = self._paper.paper_market(self.source)
         self.sessions: dict = {}
         self.runtimes: dict[str, GraphRuntime] = {}
         self.runners: dict[str, asyncio.Task] = {}
@@ -72,6 +83,8 @@ class Desk:
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
+        self._holds: dict[str, tuple[tuple[str, str], Decimal]] = {}   # sandbox: open node -> what it holds
+        self._held: dict[tuple[str, str], Decimal] = {}                # sandbox: (venue, asset) -> held in all
         self._resolved: dict[tuple, tuple[float, dict[str, Instrument]]] = {}   # instruments_for
         from ..bundles import ActiveBundles
         from ..home import ensure_home
@@ -161,14 +174,12 @@ class Desk:
         perp margin wallet where the venue keeps one: execution.perp_margin; a sell: what the
         venue says one order can spend, where it can pay from two balances: execution.spendable). Sandbox reads the
         paper ledger; live reads what the venues last reported."""
-        from ..journal import position_key
-
         out = {}
         for venue, inst in instruments.items():
-            # a sell spends the holding a fill moves: the base, or the contract and its outcome
-            asset = inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
+            asset = _spends(inst, side)
             if self.sandbox:
-                out[venue] = self.journal.positions.get(venue, asset)[0]
+                # the paper venues lock what open orders may still spend, as a venue does
+                out[venue] = self.journal.positions.get(venue, asset)[0] - self._held.get((venue, asset), Decimal(0))
                 continue
             held = self.venue_balances.get(venue, {})
             if inst.kind == "perp":
@@ -177,6 +188,44 @@ class Desk:
                 asset = spendable(asset) if spendable(asset) in held else asset
             out[venue] = held.get(asset, Decimal(0))
         return out
+
+    def _hold(self, rt: GraphRuntime, node: NodeOrder) -> None:
+        """Sandbox: keep held what *node* may still spend while it is open (sent or resting,
+        not yet filled): the rest of a buy at its limit with the taker fee (a perp's margin at
+        its leverage), the rest of a sell's holding. Sandbox balances are the ledger, which
+        moves only on fills: without this, orders working at once could together spend more
+        than a paper account holds. Called wherever a node's state changes (dispatch, apply),
+        so admission reads a running total instead of walking every open order."""
+        self._unhold(node.node_order_id)
+        inst = rt.instruments.get(node.venue)
+        if node.status in NODE_TERMINAL or node.remaining <= 0 or inst is None:
+            return
+        asset = _spends(inst, node.side)
+        amount = node.remaining
+        if asset == inst.quote:
+            price = node.limit_price or self._touch(inst, node.side)
+            if price is None:
+                return
+            amount = node.remaining * price + (self.venues[node.venue].fee(inst, price, node.remaining, "taker") or 0)
+            if inst.kind == "perp":
+                amount /= self.leverage_for(node.venue)
+        key = (node.venue, asset)
+        self._holds[node.node_order_id] = (key, amount)
+        self._held[key] = self._held.get(key, Decimal(0)) + amount
+
+    def _unhold(self, node_id: str) -> None:
+        old = self._holds.pop(node_id, None)
+        if old is not None:
+            left = self._held[old[0]] - old[1]
+            if left:
+                self._held[old[0]] = left
+            else:
+                del self._held[old[0]]
+
+    def _touch(self, inst: Instrument, side: str) -> Decimal | None:
+        found = self.source.books([inst], self.source.now_ns(), 1)
+        level = (found[0].best_ask if side == "buy" else found[0].best_bid) if found else None
+        return level.price if level is not None else None
 
     def perp_leverage(self, instruments: dict[str, Instrument]) -> int:
         """The leverage a perp order's margin is checked at: the most that a venue which could
@@ -522,12 +571,16 @@ class Desk:
         self.journal.save(g, events=(LifecycleEvent(g.updated_ns, g.graph_id, None, "terminal", {
             "status": g.status, "filled": str(g.filled_qty), "avg_price": str(g.avg_price) if g.avg_price else None, "reason": g.reason}),))
         self.runtimes.pop(g.graph_id, None)
+        for node_id in rt.nodes:            # a graph that ended holds nothing
+            self._unhold(node_id)
         self._publish(g.graph_id, rt)
 
     # -- sending and applying venue states -------------------------------------------------------
     def dispatch(self, rt: GraphRuntime, node: NodeOrder) -> None:
         """Journal a child (PENDING_NEW) and its dispatch event; sent only once durable."""
         rt.nodes[node.node_order_id] = node
+        if self.sandbox:
+            self._hold(rt, node)
         records = (node, rt.graph) if rt.graph.status == "WORKING" else (node,)
         self.journal.save(*records, events=(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "edge_dispatch", {
             "venue": node.venue, "book": node.symbol, "qty": str(node.qty), "limit": str(node.limit_price) if node.limit_price else None,
@@ -594,6 +647,8 @@ class Desk:
         if state.reason:
             node.reason = state.reason
         node.updated_ns = time.time_ns()
+        if self.sandbox:
+            self._hold(rt, node)
         if node.status in NODE_TERMINAL and before not in NODE_TERMINAL:
             kind = "reject" if node.status == "REJECTED" else "terminal"
             events.append(LifecycleEvent(node.updated_ns, node.graph_id, node.node_order_id, kind,

@@ -147,6 +147,7 @@ def test_a_place_reads_only_as_deep_a_book_as_its_answer_needs(tmp_path, monkeyp
             n = NodeOrder(f"graph_0000000000{k:02d}:node_0:0", f"graph_0000000000{k:02d}", 0, 0, "acme", "BTC-USD", side,
                           D(qty), D(price) if price else None, kind, "PENDING_NEW", 0, 0)
             src.asked.clear()
+            session.source._taken.clear()   # each case on the book as shown (what takers took stays taken otherwise)
             state = asyncio.run(session.place(n, INST))
             out.append((state.status, state.filled_qty, state.fills, session.exchange.get("acme", n.client_order_id).queue_ahead,
                         max(src.asked) > 1))
@@ -180,3 +181,49 @@ def test_orders_the_store_cannot_commit_yet_are_kept_and_answered_once_on_disk(t
         assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 3
     finally:
         conn.close()
+
+
+def taker(qty, cid, side="buy", kind="market", price=None):
+    return NodeOrder(f"graph_0000000001{cid}:node_0:0", f"graph_0000000001{cid}", 0, 0, "acme", "BTC-USD", side,
+                     D(qty), D(price) if price else None, kind, "PENDING_NEW", 0, 0)
+
+
+def test_liquidity_a_taker_took_is_gone_until_the_source_refreshes_the_level(tmp_path, monkeypatch):
+    """The source never sees paper trades: a second order on the same book must not take the
+    same displayed size again, and routing (which reads the same PaperMarket) must not see it."""
+    import sequence_venue_sim.paper as paper
+
+    monkeypatch.setattr(paper, "ENTRY_LATENCY_MS", 0)
+    src = Deep()                                  # asks 1 @ 100.02, 2 @ 100.12, 3 @ 100.22, ...
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+    first = asyncio.run(session.place(taker("1.5", 1), INST))
+    assert [(f.price, f.qty) for f in first.fills] == [(D("100.02"), D("1")), (D("100.12"), D("0.5"))]
+    # the book as routing sees it: 100.02 gone, 1.5 left at 100.12, still two levels at depth 2
+    shown = session.source.books([INST], src.clock, depth=2)[0]
+    assert shown.asks == (BookLevel(D("100.12"), D("1.5")), BookLevel(D("100.22"), D("3")))
+    assert shown.bids == src.books([INST], src.clock, depth=2)[0].bids          # the other side untouched
+    second = asyncio.run(session.place(taker("2", 2), INST))
+    assert [(f.price, f.qty) for f in second.fills] == [(D("100.12"), D("1.5")), (D("100.22"), D("0.5"))]
+    # an IOC limited at the emptied touch finds nothing there
+    assert asyncio.run(session.place(taker("0.5", 3, kind="ioc", price="100.02"), INST)).status == "EXPIRED"
+    # the source shows the touch with another size (it refreshed): all of it is there again
+    src.ask, src.clock = src.ask, src.clock + 100_000_000
+    monkeypatch.setattr(Deep, "books", lambda self, instruments, at_ns=None, depth=20: [OrderBook(
+        "acme", "BTC-USD", self.clock, self.clock, (BookLevel(self.bid, D("1")),),
+        tuple(BookLevel(self.ask + D("0.10") * i, D("1.25") + i) for i in range(5))[:depth])])
+    third = asyncio.run(session.place(taker("1.25", 4, kind="ioc", price="100.02"), INST))
+    assert third.status == "FILLED" and third.fills[0].price == D("100.02")
+
+
+def test_a_level_whose_size_never_changes_is_whole_again_after_the_keep_time(tmp_path, monkeypatch):
+    import sequence_venue_sim.paper as paper
+
+    monkeypatch.setattr(paper, "ENTRY_LATENCY_MS", 0)
+    src = Controlled()                            # 1 @ 100.02, forever
+    session = PaperSession(Acme(), PaperExchange(tmp_path / "paper.db"), src)
+    assert asyncio.run(session.place(taker("1", 1, kind="ioc", price="100.02"), INST)).status == "FILLED"
+    assert asyncio.run(session.place(taker("1", 2, kind="ioc", price="100.02"), INST)).status == "EXPIRED"
+    assert session.source.books([INST], src.clock, depth=1)[0].asks == ()
+    src.clock += (paper.TAKEN_KEEP_S + 1) * 1_000_000_000
+    assert asyncio.run(session.place(taker("1", 3, kind="ioc", price="100.02"), INST)).status == "FILLED"
+    assert [t.at_ns for t in session.source._taken[("acme", "BTC-USD", True)].values()] == [src.clock]   # taken anew

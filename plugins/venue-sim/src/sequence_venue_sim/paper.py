@@ -16,6 +16,10 @@ venue they are addressed to, with that venue's fee schedule:
   once the queue is used up.
 - Latency: the paper venue waits ``ENTRY_LATENCY_MS`` (5 ms) before matching, like the trip
   to a venue; the venue timestamp is that moment, so it precedes our receipt.
+- Liquidity taken stays taken: the source never sees our trades, so :class:`PaperMarket`
+  remembers what paper takers took at each level and shows the book without it (to the paper
+  venues and to the engine's routing alike) until the source shows that level with another
+  size, or for ``TAKEN_KEEP_S`` at most.
 
 State (orders, fills) lives in ``<home>/sandbox/paper.db``: the venue side, separate from
 the engine's journal, so crash recovery is tested against a venue that really remembers
@@ -39,12 +43,13 @@ import msgspec
 from sequence_core.errors import InvalidOrder, NetworkError, RateLimitExceeded
 from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill
 from sequence_core.journal import checkpoint_in_background, retry_commit_later, rollback_quietly
-from sequence_core.market import Instrument, MarketDataSource, OrderBook
+from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook
 from sequence_core.orders import NodeOrder
 
 TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
 ENTRY_LATENCY_MS = 5
 BOOK_DEPTH = 50                         # levels a place may walk, or look through for its queue
+TAKEN_KEEP_S = 10                       # source seconds a level stays depleted when its size never changes
 log = logging.getLogger("sequence.paper")
 
 SCHEMA = """
@@ -156,6 +161,84 @@ class PaperExchange:
                 future.set_result(None)
 
 
+class _Taken(msgspec.Struct):
+    shown: Decimal          # the level's size in the source when paper takers first took from it
+    taken: Decimal          # what they took since
+    at_ns: int              # source time of the first take
+
+
+class PaperMarket(MarketDataSource):
+    """The sandbox's market-data source with the paper venues' own trades in it.
+
+    A real venue's book loses what our taker orders took; the source's book does not (it never
+    sees them), so without this a second order, or the SOR's next round, would take the same
+    displayed size again at the same price. Each level a paper taker took from is shown
+    reduced by what was taken (and gone once all of it was) while the source shows it at the
+    size it had then: a new size means the source refreshed the level. Kept ``TAKEN_KEEP_S``
+    source seconds at most, for levels whose size never changes. Everything else is the
+    wrapped source's."""
+
+    def __init__(self, source: MarketDataSource):
+        self.source = source
+        self.name = source.name
+        self._taken: dict[tuple[str, str, bool], dict[Decimal, _Taken]] = {}   # (venue, symbol, asks?) -> price
+
+    def __getattr__(self, attr):           # seed, runners, stop, ...: the source's own
+        return getattr(self.source, attr)
+
+    def now_ns(self) -> int:
+        return self.source.now_ns()
+
+    def trades(self, instrument, start_ns, end_ns):
+        return self.source.trades(instrument, start_ns, end_ns)
+
+    def label(self) -> str:
+        return self.source.label()
+
+    def books(self, instruments, at_ns=None, depth=20):
+        at = self.source.now_ns() if at_ns is None else at_ns
+        keys = [k for k in self._taken if self._taken[k]]
+        if not keys:
+            return self.source.books(instruments, at_ns, depth)
+        # read deeper by as many levels as could be hidden, so a side still shows *depth*
+        hidden = max(len(self._taken[k]) for k in keys)
+        return [self._without_taken(b, depth, at) for b in self.source.books(instruments, at_ns, depth + hidden)]
+
+    def _without_taken(self, book: OrderBook, depth: int, at: int) -> OrderBook:
+        sides = {}
+        for asks, levels in ((False, book.bids), (True, book.asks)):
+            taken = self._taken.get((book.venue, book.symbol, asks))
+            if taken:
+                levels = self._side_without(taken, levels, at)
+            sides["asks" if asks else "bids"] = levels[:depth]
+        return msgspec.structs.replace(book, **sides)
+
+    @staticmethod
+    def _side_without(taken: dict[Decimal, _Taken], levels, at: int) -> tuple[BookLevel, ...]:
+        out = []
+        for level in levels:
+            t = taken.get(level.price)
+            if t is not None and (t.shown != level.size or at - t.at_ns > TAKEN_KEEP_S * 10**9):
+                del taken[level.price]     # the source refreshed the level: its size is the venue's again
+                t = None
+            if t is None:
+                out.append(level)
+            elif t.taken < t.shown:
+                out.append(BookLevel(level.price, t.shown - t.taken))
+        for price in [p for p, t in taken.items() if at - t.at_ns > TAKEN_KEEP_S * 10**9]:
+            del taken[price]               # levels the source no longer shows
+        return tuple(out)
+
+    def take(self, book: OrderBook, asks: bool, level: BookLevel, qty: Decimal, at: int) -> None:
+        """A paper taker took *qty* at *level* of *book* (as this source showed it)."""
+        taken = self._taken.setdefault((book.venue, book.symbol, asks), {})
+        t = taken.get(level.price)
+        if t is None:
+            taken[level.price] = _Taken(level.size, qty, at)
+        else:
+            t.taken += qty
+
+
 def _draw(seed: int, *parts) -> float:
     h = hashlib.blake2b(f"{seed}|{'|'.join(map(str, parts))}".encode(), digest_size=8).digest()
     return struct.unpack("<Q", h)[0] / 2**64
@@ -168,7 +251,7 @@ class PaperSession(ExecutionSession):
         self.venue = venue.name
         self._venue = venue
         self.exchange = exchange
-        self.source = source
+        self.source = source if isinstance(source, PaperMarket) else PaperMarket(source)
         self.seed = seed
         self._config = None                                # FileWatch of config.toml, made on first use
         self._fault_of: str | None = None
@@ -208,6 +291,7 @@ class PaperSession(ExecutionSession):
                                             (order.side == "sell" and level.price < order.price)):
                 break
             q = min(left, level.size)
+            self.source.take(book, order.side == "buy", level, q, ts)
             n = len(order.fills)
             order.fills.append(VenueFill(f"{order.venue_order_id}-{n}", level.price, q,
                                          self._fee(inst, level.price, q, "taker"), inst.quote, "taker", ts))

@@ -13,8 +13,17 @@ class SimVenue(Venue):
     sandbox_only = True
     credential_fields = ()
 
+    def paper_market(self, source):
+        """``source`` as the paper venues' trades leave it: what their takers took is gone
+        from the books until the source refreshes those levels. Give this one source to
+        routing and to every :meth:`paper_session`, so both see the same books."""
+        from .paper import PaperMarket
+
+        return source if isinstance(source, PaperMarket) else PaperMarket(source)
+
     def paper_session(self, venue, source):
-        """An execution session for ``venue``'s paper account, matched against ``source``."""
+        """An execution session for ``venue``'s paper account, matched against ``source``
+        (best the :meth:`paper_market` that routing reads)."""
         from .paper import PaperExchange, PaperSession
 
         if self._exchange is None:
