@@ -15,8 +15,9 @@ Method (docs/trading.md):
    quantity is met. A venue's share stops growing where the balance available there would
    no longer pay for all of it at the worst price taken so far, fee included (a perp's
    margin at the venue's leverage), so the rest goes to the next best venue instead of
-   being lost. Each share is rounded down to its lot size and dropped if under the venue's
-   minimum quantity or notional.
+   being lost. Shares grow in whole lots of their venue (what a lot cuts off a level is left
+   for the next level or venue), and a share under the venue's minimum quantity or notional
+   is dropped.
 4. Each leg becomes one IOC child limited at the worst level it planned to take.
 """
 
@@ -48,6 +49,61 @@ def _room(have: Decimal, worst: Decimal, fee: Decimal, inst: Instrument, buy: bo
     return have / (worst * (1 + fee)) if buy else have
 
 
+def _under_minimum(q: Decimal, inst: Instrument, worst: Decimal) -> bool:
+    return q <= 0 or q < inst.min_qty or bool(inst.min_notional and q * worst < inst.min_notional)
+
+
+class _Walk:
+    """One k-way merge of the venues' books by net price: only the levels actually consumed
+    are priced (Decimal arithmetic, exact), which keeps a decision well under 200 us.
+    Shares grow in whole lots of their venue, and stop where its balance would no longer pay
+    for all of the share at its worst level (fee included)."""
+
+    def __init__(self, buy, qty, bound, by_venue, available, leverage, skip):
+        self.plan: dict[str, list[tuple[Decimal, Decimal]]] = {}   # venue -> (price, qty) per level
+        self.planned: dict[str, Decimal] = {}
+        self.capped: set[str] = set()       # venues whose balance ran out before their levels did
+        self.rounded: set[str] = set()      # venues whose lot size cut a take short
+        within = (lambda p: p <= bound) if buy else (lambda p: p >= bound)
+        mults, heap = {}, []
+        for venue, (book, inst, fee) in by_venue.items():
+            if fee is None or venue in skip:
+                continue
+            mults[venue] = (1 + fee) if buy else -(1 - fee)
+            levels = book.asks if buy else book.bids
+            if levels and within(levels[0].price):
+                heap.append((levels[0].price * mults[venue], -levels[0].size, venue, 0))
+        heapq.heapify(heap)
+        left = qty
+        while left > 0 and heap:
+            _, _, venue, i = heapq.heappop(heap)
+            book, inst, fee = by_venue[venue]
+            levels = book.asks if buy else book.bids
+            level = levels[i]
+            take = level.size if level.size < left else left
+            lot, had = inst.lot_size, self.planned.get(venue, Decimal(0))
+            whole = _round_lot(had + take, lot) - had
+            if whole < take:
+                # shares stay in whole lots as they grow, so what a venue's lot cuts off is
+                # left for the next level or venue instead of being lost when it is rounded
+                self.rounded.add(venue)
+                take = whole
+            if available is not None and venue in available:
+                room = _round_lot(_room(available[venue], level.price, fee, inst, buy, leverage.get(venue, 1)), lot) - had
+                if room < take:
+                    take = max(room, Decimal(0))
+                    self.capped.add(venue)
+            if take > 0:
+                self.plan.setdefault(venue, []).append((level.price, take))
+                self.planned[venue] = had + take
+                left -= take
+            j = i + 1
+            if left < lot:
+                continue                     # this venue cannot take what is left in whole lots
+            if venue not in self.capped and j < len(levels) and within(levels[j].price):
+                heapq.heappush(heap, (levels[j].price * mults[venue], -levels[j].size, venue, j))
+
+
 def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Decimal | None]],
           limit: Decimal | None = None, max_slippage_bps: int | None = None, urgency: str = "medium",
           available: dict[str, Decimal] | None = None, leverage: dict[str, int] | None = None) -> list[RouteLeg]:
@@ -67,46 +123,21 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
     if limit is not None:
         bound = min(bound, limit) if buy else max(bound, limit)
 
-    # A k-way merge of the venues' books by net price: only the levels actually consumed
-    # are priced (Decimal arithmetic, exact), which keeps a decision well under 200 us.
-    heap = []
     by_venue = {}
-    mults = {}
     for book, inst, fee in books:
         by_venue[book.venue] = (book, inst, fee)
         if fee is None:
             legs.append(RouteLeg(book.venue, book.symbol, Decimal(0), None, None, None, "no fee data: never routed"))
-            continue
-        mults[book.venue] = (1 + fee) if buy else -(1 - fee)
-        levels = book.asks if buy else book.bids
-        if levels and ((levels[0].price <= bound) if buy else (levels[0].price >= bound)):
-            heap.append((levels[0].price * mults[book.venue], -levels[0].size, book.venue, 0))
-    heapq.heapify(heap)
-
-    plan: dict[str, list[tuple[Decimal, Decimal]]] = {}
-    planned: dict[str, Decimal] = {}
-    capped: set[str] = set()            # venues whose balance ran out before their levels did
-    left = qty
-    while left > 0 and heap:
-        _, _, venue, i = heapq.heappop(heap)
-        book, inst, fee = by_venue[venue]
-        levels = book.asks if buy else book.bids
-        level = levels[i]
-        take = level.size if level.size < left else left
-        if available is not None and venue in available:
-            # in whole lots, so what the balance cannot pay for goes elsewhere whole
-            room = _round_lot(_room(available[venue], level.price, fee, inst, buy, (leverage or {}).get(venue, 1)),
-                              inst.lot_size) - planned.get(venue, Decimal(0))
-            if room < take:
-                take = max(room, Decimal(0))
-                capped.add(venue)
-        if take > 0:
-            plan.setdefault(venue, []).append((level.price, take))
-            planned[venue] = planned.get(venue, Decimal(0)) + take
-            left -= take
-        j = i + 1
-        if venue not in capped and j < len(levels) and ((levels[j].price <= bound) if buy else (levels[j].price >= bound)):
-            heapq.heappush(heap, (levels[j].price * mults[venue], -levels[j].size, venue, j))
+    # A share under its venue's minimum would be dropped with its quantity: walk again without
+    # that venue, so the quantity goes to venues that can take it (at most once per venue)
+    small: dict[str, Decimal] = {}
+    while True:
+        walk = _Walk(buy, qty, bound, by_venue, available, leverage or {}, set(small))
+        under = {v: q for v, q in walk.planned.items() if _under_minimum(q, by_venue[v][1], walk.plan[v][-1][0])}
+        if not under:
+            break
+        small.update(under)
+    plan, planned, capped, rounded = walk.plan, walk.planned, walk.capped, walk.rounded
 
     for venue in sorted(by_venue):
         book, inst, fee = by_venue[venue]
@@ -114,6 +145,10 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
             continue
         takes = plan.get(venue, [])
         short = f"capped by balance {available[venue]}" if venue in capped else None
+        if venue in small:
+            legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee, f"share {small[venue]} under the venue "
+                                 f"minimum ({inst.min_qty} qty / {inst.min_notional} notional): left to the other venues"))
+            continue
         if not takes:
             best = (book.best_ask if buy else book.best_bid)
             why = "empty book" if best is None else (
@@ -121,17 +156,11 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
                 else short or "cheaper liquidity elsewhere covered the order")
             legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee, why))
             continue
-        notes = []
-        q = _round_lot(planned[venue], inst.lot_size)
-        if q < planned[venue]:
-            notes.append(f"rounded to lot {inst.lot_size}")
+        notes = [f"rounded to lot {inst.lot_size}"] if venue in rounded else []
+        q = planned[venue]
         worst = takes[-1][0]
         if short:
             notes.append(short)
-        if q <= 0 or q < inst.min_qty or (inst.min_notional and q * worst < inst.min_notional):
-            legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee,
-                                 "; ".join(notes + [f"share under the venue minimum ({inst.min_qty} qty / {inst.min_notional} notional)"])))
-            continue
         notional, rest = Decimal(0), q
         for price, take in takes:
             t = min(take, rest)

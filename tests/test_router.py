@@ -61,6 +61,29 @@ def test_lot_rounding_and_minimum_notional():
     assert r["b"].qty == 0 and "minimum" in r["b"].reason     # 0.085 * 100.05 < 50
 
 
+def test_what_a_venues_lot_cuts_off_goes_to_a_venue_with_a_finer_lot():
+    # a (lot 0.01) is cheaper and deep, but cannot take the last 0.005: b (lot 0.001) does,
+    # so the shares add up to the order instead of leaving a crumb no venue would take later
+    a, ia = book("a", [("100.00", "10")], lot="0.01")
+    b, ib = book("b", [("100.05", "10")], lot="0.001")
+    r = legs(route("buy", D("2.345"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert r["a"].qty == D("2.34") and r["b"].qty == D("0.005")
+    # a level whose size is not in whole lots gives what it can; the next level takes the rest
+    c, ic = book("c", [("100.00", "0.015"), ("100.01", "5")], lot="0.01")
+    r = legs(route("buy", D("0.03"), [(c, ic, D("0"))]))
+    assert r["c"].qty == D("0.03") and r["c"].limit_price == D("100.01") and "rounded to lot" in r["c"].reason
+
+
+def test_a_share_under_its_venues_minimum_goes_to_a_venue_that_can_take_it():
+    # b is cheapest for the last 0.004 but its minimum notional is 1: that piece would be
+    # dropped (and later fit nowhere); a's next level takes it instead
+    a, ia = book("a", [("100.00", "1"), ("100.10", "5")], lot="0.001")
+    b, ib = book("b", [("100.05", "5")], lot="0.001", min_notional="1")
+    r = legs(route("buy", D("1.004"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert r["a"].qty == D("1.004") and r["a"].limit_price == D("100.10")
+    assert r["b"].qty == 0 and "share 0.004 under the venue minimum" in r["b"].reason
+
+
 def test_balance_caps_a_venue():
     a, ia = book("a", [("100.00", "10")])
     b, ib = book("b", [("100.01", "10")])
