@@ -241,15 +241,28 @@ class Sequence:
         registered = {n: v for n, v in venues().items() if not v.sandbox_only}
         chosen = self.trading_venues(venue_names) if venue_names else registered
         found = resolve(symbol, [i for v in chosen.values() for i in v.instruments()])
+        unread = self._read_market_fees(chosen, found)
         rows = []
         for inst in found:
-            schedule = chosen[inst.venue].fee_schedule()
+            schedule = chosen[inst.venue].fee_schedule_for(inst)
             tier = schedule.tier0_for(inst.kind) if schedule else None
+            notes = schedule.notes if schedule else ""
+            if inst.venue in unread:
+                notes = f"this market's own fee terms could not be read ({unread[inst.venue]}): the general schedule is shown. {notes}"
             rows.append(FeeRow(inst.venue, inst.symbol + (f":{inst.outcome}" if inst.outcome else ""),
                                tier.maker if tier else None, tier.taker if tier else None,
                                schedule.model if schedule else None, schedule.source if schedule else None,
-                               schedule.notes if schedule else "", schedule.curve if schedule else ""))
+                               notes, schedule.curve if schedule else ""))
         return rows
+
+    def _read_market_fees(self, chosen: dict, instruments) -> dict[str, str]:
+        """Live: the market fee terms of venues whose fees differ by market, read from the
+        venue (sandbox never reads a venue: its paper venues charge the published schedule)."""
+        if self.sandbox:
+            return {}
+        from .venues import read_market_fees
+
+        return read_market_fees(chosen, instruments, self.credentials())
 
     def positions(self, venue_names: list[str] | None = None, kinds: set[str] | None = None,
                   include_closed: bool = False, source: str | None = None):
@@ -290,6 +303,7 @@ class Sequence:
         found = resolve(symbol, [i for v in chosen.values() for i in v.instruments()])
         src = self.source(source)
         books = src.books(found, src.now_ns(), depth=50)
+        self._read_market_fees(chosen, found)      # where it fails, the general schedule estimates
         limit = Decimal(str(limit_price)) if limit_price is not None else None
         return preview_books(symbol, side, Decimal(str(qty)), limit, books,
                              {(i.venue, i.symbol): i for i in found}, chosen, src.label())

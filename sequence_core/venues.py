@@ -57,6 +57,9 @@ class Venue:
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     pem_key_types: ClassVar[tuple[str, ...]] = ("rsa", "ed25519", "ec")
     sandbox_only: ClassVar[bool] = False   # paper venues that exist only in sandbox
+    # fees that differ by market and are read from the venue (ExecutionSession.prepare):
+    # live ``fees`` and ``preview()`` read them first, and show ``fee_schedule_for(instrument)``
+    fees_by_market: ClassVar[bool] = False
 
     def validate_credentials(self, creds: Mapping[str, str]) -> dict[str, str]:
         """Check every declared field locally; return the normalised values.
@@ -107,6 +110,11 @@ class Venue:
     def fee_schedule(self):
         """The venue's published fee schedule (:class:`sequence_core.market.FeeSchedule`), or None."""
         return self.declared_fees
+
+    def fee_schedule_for(self, instrument):
+        """The schedule that applies to *instrument* (``sequence fees`` shows it): the venue's
+        published one, unless its fees differ by market (``fees_by_market``)."""
+        return self.fee_schedule()
 
     def fee(self, instrument, price, qty, liquidity: str):
         """Fee in quote currency for one fill (liquidity ``maker`` or ``taker``), or None if unknown.
@@ -166,6 +174,48 @@ async def probe(rest_check, detail: str, feed=None, instrument=None) -> Heartbea
 
         detail += f"; websocket {await ws_probe(feed, instrument)} ms"
     return Heartbeat("ok", checked_at_ns=time.time_ns(), latency_ms=rest_ms, detail=detail)
+
+
+MARKET_FEES_TIMEOUT_S = 10.0
+
+
+def read_market_fees(venues: dict, instruments, store, timeout_s: float = MARKET_FEES_TIMEOUT_S) -> dict[str, str]:
+    """Live: have each venue whose fees differ by market (``Venue.fees_by_market``) read those
+    of *instruments* through its session (``ExecutionSession.prepare``), so that
+    ``fee_schedule_for`` and ``fee`` answer for those markets. Returns, per venue that could
+    not, why (its general schedule then stands)."""
+    import asyncio
+
+    from .feeds import _run_sync
+
+    wanted: dict[str, list] = {}
+    for inst in instruments:
+        if inst.venue in venues and venues[inst.venue].fees_by_market:
+            wanted.setdefault(inst.venue, []).append(inst)
+    if not wanted:
+        return {}
+
+    async def one(name: str, markets: list) -> tuple[str, str | None]:
+        session = live_session(name, venues[name], store)
+        if session is None:
+            return name, f"{name} is not connected (sequence connect {name})"
+        try:
+            async with asyncio.timeout(timeout_s):
+                for inst in markets:
+                    await session.prepare(inst)
+            return name, None
+        except Exception as exc:  # noqa: BLE001 - the published schedule stands; the caller says why
+            return name, str(exc) or type(exc).__name__
+        finally:
+            try:
+                await session.close()
+            except Exception:  # noqa: BLE001 - closing a client after a failed read
+                pass
+
+    async def every():
+        return await asyncio.gather(*(one(n, m) for n, m in wanted.items()))
+
+    return {name: why for name, why in _run_sync(every, timeout_s + 5) if why}
 
 
 def live_session(name: str, venue: Venue, store):

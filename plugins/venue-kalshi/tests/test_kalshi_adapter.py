@@ -523,7 +523,7 @@ def test_fee_does_no_io_before_prepare_and_keeps_the_general_schedule(fake):
     # KXBTCZ lists a maker fee, but nothing has read it: the general schedule, makers pay nothing
     assert venue.fee(YES, Decimal("0.50"), Decimal("100"), "maker") == 0
     assert venue.fee(YES, Decimal("0.50"), Decimal("100"), "taker") == Decimal("1.75")
-    assert venue.fee_schedule() is fees.SCHEDULE and venue.fee_schedule(YES) is fees.SCHEDULE
+    assert venue.fee_schedule() is fees.SCHEDULE and venue.fee_schedule_for(YES) is fees.SCHEDULE
     assert fake.requests == [] and fees.TERMS == {}
 
 
@@ -569,7 +569,7 @@ def test_a_half_fee_series_and_its_schedule(fake):
     prepared(fake, YES)
     assert venue.fee(YES, Decimal("0.42"), Decimal("10"), "taker") == Decimal("0.09")    # ceil¢(0.035 x 10 x 0.42 x 0.58)
     assert venue.fee(NO, Decimal("0.58"), Decimal("10"), "taker") == Decimal("0.09")
-    schedule = venue.fee_schedule(YES)
+    schedule = venue.fee_schedule_for(YES)
     assert (schedule.tiers[0].name, schedule.tiers[0].maker, schedule.tiers[0].taker) == ("KXBTCZ", Decimal("0.00875"), Decimal("0.035"))
     assert "quadratic_with_maker_fees" in schedule.notes and "maker" in schedule.curve
     assert venue.fee_schedule() is fees.SCHEDULE                   # without a market: the general schedule
@@ -587,7 +587,7 @@ def test_a_flat_series_with_a_fee_is_estimated_with_the_general_schedule(fake):
     prepared(fake, leg(SETTLED_TICKER))
     venue = KalshiVenue()
     assert venue.fee(leg(SETTLED_TICKER), Decimal("0.50"), Decimal("100"), "taker") == Decimal("1.75")  # still routable
-    assert venue.fee_schedule(leg(SETTLED_TICKER)).tiers[0].taker == Decimal("0.07")
+    assert venue.fee_schedule_for(leg(SETTLED_TICKER)).tiers[0].taker == Decimal("0.07")
 
 
 @pytest.mark.parametrize("breakage", ["missing", "malformed", "not a number"])

@@ -2,8 +2,9 @@
 connect, venues (REST + signed websocket heartbeat), quote both legs from the live source,
 buy YES and NO, a resting order amended in place, cancel, fills, positions, automatic
 settlement through redeem, a venue refusal as a clear error, a resting order's later fill
-learnt from the private stream, and a live order routed and charged with its market's series
-fee terms, which the engine had the session read (``prepare``) before admitting it."""
+learnt from the private stream, a live order routed and charged with its market's series
+fee terms, which the engine had the session read (``prepare``) before admitting it, and
+``fees`` showing a market's series terms, read the same way."""
 
 import sys
 from decimal import Decimal
@@ -119,9 +120,41 @@ def test_an_unreadable_series_leaves_the_order_on_the_general_schedule(world):
     assert f"preparing {TICKER} for admission failed (kalshi: series not found" in log, log[-2000:]
 
 
-def test_fees_shows_the_general_schedule_without_reading_any_series(world):
+def test_fees_shows_the_markets_own_series_terms_read_from_kalshi(world):
+    """The spec's `fees <kalshi ticker> --venues kalshi`: live, it reads that market's series
+    (market -> event -> series) and shows its terms, not only the general schedule."""
     cli, server = world
     server.series["KXBTCZ"]["fee_multiplier"] = 0.5
+    (row,) = cli.json("fees", f"{TICKER}:YES", "--venues", "kalshi")
+    assert (Decimal(row["taker"]), Decimal(row["maker"])) == (Decimal("0.035"), Decimal("0.00875"))   # 0.07 and its 0.25 maker share, x 0.5
+    assert "series KXBTCZ: fee_type quadratic_with_maker_fees, fee_multiplier 0.5" in row["notes"]
+    assert server.series_reads == ["KXBTCZ"]
     r = cli.run("fees", TICKER, "--venues", "kalshi")
-    assert r.returncode == 0 and "0.07×C×P×(1−P)" in r.stdout and "fee_multiplier" in r.stdout, r.stdout + r.stderr
-    assert server.series_reads == []                           # an estimate outside a live order reads nothing
+    assert r.returncode == 0 and "0.035" in r.stdout and "fee_multiplier 0.5" in r.stdout, r.stdout + r.stderr
+
+
+def test_fees_says_when_a_markets_terms_cannot_be_read(world):
+    cli, server = world
+    del server.series["KXBTCZ"]                                # Kalshi answers 404 for the series
+    (row,) = cli.json("fees", f"{TICKER}:YES", "--venues", "kalshi")
+    assert Decimal(row["taker"]) == Decimal("0.07")            # the general schedule stands
+    assert row["notes"].startswith("this market's own fee terms could not be read (kalshi: series not found"), row["notes"]
+    sandbox = cli.json("--sandbox", "fees", TICKER, "--venues", "kalshi")
+    assert Decimal(sandbox[0]["taker"]) == Decimal("0.07") and server.series_reads == ["KXBTCZ"]   # sandbox reads nothing
+
+
+def test_preview_estimates_with_the_markets_series_terms(world):
+    """The SDK's preview() (live) reads the market's terms as `fees` does: a half-fee series
+    estimates half the general fee. Run in its own process, as a program would."""
+    import json
+    import subprocess
+
+    cli, server = world
+    server.series["KXBTCZ"]["fee_multiplier"] = 0.5
+    script = ("import json; from sequence_core.client import Sequence; "
+              f"rows = Sequence().preview('{TICKER}:YES', 'buy', 10, venue='kalshi').rows; "
+              "print(json.dumps([str(r.fee) for r in rows]))")
+    out = subprocess.run([sys.executable, "-c", script], env=cli.env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    # ceil¢(0.035 x 10 x 0.42 x 0.58) = 0.09 (the general schedule: 0.18)
+    assert [Decimal(f) for f in json.loads(out.stdout)] == [Decimal("0.09")] and server.series_reads == ["KXBTCZ"]

@@ -20,9 +20,9 @@ Fees follow each market's series terms (fees.py), with no I/O here: before admit
 order the engine awaits ``KalshiSession.prepare`` (execution.py), which reads the market's
 terms from Kalshi through the session's client (market -> event -> series, the event's
 overrides on top) when unknown or older than an hour, and keeps them in ``fees.TERMS`` by
-market ticker. ``fee()`` and ``fee_schedule()`` stay synchronous and only look there, else use
-the general schedule: the sandbox, ``fees``, ``preview()`` and anything outside a live engine
-keep it unless a live order prepared that market in this process. A ``flat`` series with a
+market ticker. ``fee()`` and ``fee_schedule_for()`` stay synchronous and only look there, else
+use the general schedule. Live ``fees`` and ``preview()`` prepare the markets they show first
+(``fees_by_market``); the sandbox never reads Kalshi and keeps the general schedule. A ``flat`` series with a
 non-zero multiplier has no published formula: it is estimated with the general schedule (the
 fill reports what was charged). A failed read is not tried again for ``fees.RETRY_S``.
 """
@@ -93,13 +93,20 @@ class KalshiVenue(Venue):
 
         return list(INSTRUMENTS)
 
-    def fee_schedule(self, instrument=None):
-        """The general schedule; given a market, its series' as last prepared (None when its
-        formula is unknown), else the general one."""
-        from .fees import SCHEDULE, schedule_for, terms_for
+    fees_by_market = True            # each series sets its own terms (fees.py)
+
+    def fee_schedule(self):
+        """The general schedule."""
+        from .fees import SCHEDULE
+
+        return SCHEDULE
+
+    def fee_schedule_for(self, instrument):
+        """The market's series schedule as last prepared, else the general one."""
+        from .fees import schedule_for, terms_for
         from .symbols import ticker_of
 
-        return SCHEDULE if instrument is None else schedule_for(terms_for(ticker_of(instrument)))
+        return schedule_for(terms_for(ticker_of(instrument)))
 
     def fee(self, instrument, price, qty, liquidity):
         from .fees import series_fee, terms_for
