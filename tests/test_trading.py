@@ -113,6 +113,7 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "50"], "insufficient balance"),
     (["sell", "ETH-USD", "30"], "insufficient balance"),
     (["buy", "KXTEST-26DEC31-T1:YES", "5", "--limit-price", "1.5"], "between 0 and 1"),
+    (["buy", "KXTEST-26DEC31-T1:YES", "5", "--venue", "zeta"], "zeta does not list 'KXTEST-26DEC31-T1:YES'; it trades on acme"),
     (["cancel", "graph_ffffffffffff"], "unknown order"),
     (["cancel", "nonsense"], "not an order id"),
 ])

@@ -15,7 +15,7 @@ from ..bundles import Routing
 from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
 from ..execution import OrderState, perp_margin, spendable
 from ..journal import Journal
-from ..market import USD_FAMILY, Instrument, resolve
+from ..market import USD_FAMILY, Instrument, matches, resolve
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
                       URGENCIES, add_fill, new_graph_id, node_id_from_client, parse_order_id)
 from ..policy import check_policy_name
@@ -266,7 +266,15 @@ class Desk:
             self.client.trading_venues(names)   # unknown / unconnected venue -> clear error
         pool = [i for v in (self.venues if request.venue is None else {request.venue: self.venues[request.venue]}).values()
                 for i in v.instruments()]
-        found = resolve(request.symbol, pool)
+        try:
+            found = resolve(request.symbol, pool)
+        except UsageError:
+            if request.venue is None:
+                raise
+            elsewhere = sorted({i.venue for v in self.venues.values() for i in v.instruments() if matches(request.symbol, i)})
+            if not elsewhere:
+                raise
+            raise UsageError(f"{request.venue} does not list '{request.symbol}'; it trades on {', '.join(elsewhere)}") from None
         events = {i.symbol for i in found if i.kind == "event_contract"}
         if events and len({i.outcome for i in found}) > 1:
             # A bare ticker or slug trades its YES outcome, as both Kalshi and Polymarket
