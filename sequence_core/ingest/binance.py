@@ -9,7 +9,8 @@ connection continue each other (``*_20240808`` then ``*_20240809``) and are read
 The book is rebuilt as Binance documents
 (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-to-manage-a-local-order-book-correctly,
 and the USD-M / COIN-M "How to manage a local order book correctly" pages):
-buffer diffs until the snapshot; drop diffs with ``u <= lastUpdateId``; the first diff
+buffer diffs until the snapshot; drop diffs with ``u <= lastUpdateId`` (the buffered ones that
+remain are stored at the snapshot's receive time, as they apply from it on); the first diff
 applied must straddle the snapshot (spot: ``U <= lastUpdateId + 1 <= u``; futures:
 ``U <= lastUpdateId <= u``); after that each diff must continue the previous one (spot:
 ``U == previous u + 1``; futures: ``pu == previous u``). A break is a gap: it is recorded
@@ -153,8 +154,12 @@ def ingest_group(g: Group, store, summary) -> None:
                             snaps.add(ts_exchange=ts, ts_recv=recv, seq=snap_id, side=side, level=level,
                                       price=fixed_point(p), size=fixed_point(q))
                     last_u = None
-                    for brecv, bd in buffered:
-                        apply_diff(brecv, bd)
+                    for _, bd in buffered:
+                        # applied on top of the snapshot, so stored at its receive time: a
+                        # consumer replaying "snapshot, then the deltas received since" in
+                        # receive order would otherwise drop them (a level one of them removed
+                        # stayed in the book for good: a crossed replay of the real capture)
+                        apply_diff(recv, bd)
                     buffered = []
                     continue
                 kind = d.get("e")

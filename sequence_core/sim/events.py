@@ -20,11 +20,12 @@ from .kernel import END_OF_MESSAGE, EV_CLEAR, EV_DEPTH, EV_TRADE
 # also the tie order at equal receive and exchange times: a snapshot first, and a trade before
 # the depth update that shows its effect (queue models count the trade once, not twice)
 BOOK_TABLES = ("book_snapshots", "trades", "book_deltas")
+SNAPSHOT_PRIO = BOOK_TABLES.index("book_snapshots")
 COLUMNS = ("ts_exch", "ts_recv", "inst", "kind", "side", "price", "size", "flags")
 DTYPES = {"ts_exch": np.int64, "ts_recv": np.int64, "inst": np.int32, "kind": np.int8, "side": np.int8,
           "price": np.int64, "size": np.int64, "flags": np.uint8}
 MAX_CHUNK_ROWS = 1_000_000
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 CACHE_KEEP = 6            # most recent book reconstructions kept
 
 
@@ -318,7 +319,9 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
             continue
         ts = np.concatenate([p["ts_recv"] for p in parts])
         te = np.concatenate([p["ts_exch"] for p in parts])
-        order = np.lexsort((np.concatenate(prios), te, ts))
+        prio = np.concatenate(prios)
+        # a snapshot first at its receive time (the deltas stamped with it apply on top of it)
+        order = np.lexsort((prio, te, prio != SNAPSHOT_PRIO, ts))
         del ts, te
         yield {c: np.concatenate([p[c] for p in parts])[order] for c in COLUMNS}
 
