@@ -51,15 +51,14 @@ def _mark_instrument(pos: Position, instruments: list[Instrument]) -> Instrument
 
 
 def asset_price(source: MarketDataSource, instruments: list[Instrument], venue: str, asset: str) -> Decimal | None:
-    """Mid of ``asset`` against the USD family on ``venue`` (else on any venue), from the source."""
+    """Mid of ``asset`` against the USD family on ``venue`` (else on any venue), from the first
+    such book the source serves (a replay source serves only the books it recorded)."""
     books = [i for i in instruments if i.kind == "crypto" and i.base == asset and i.quote in USD_FAMILY]
-    same = [i for i in books if i.venue == venue] or sorted(books, key=lambda i: (i.venue, i.symbol))
-    if not same:
-        return None
-    book = source.books([same[0]], source.now_ns(), 1)[0]
-    if book.best_bid is None or book.best_ask is None:
-        return None
-    return (book.best_bid.price + book.best_ask.price) / 2
+    ordered = sorted(books, key=lambda i: (i.venue != venue, i.venue, i.symbol))
+    for book in source.books(ordered, source.now_ns(), 1) if ordered else ():
+        if book.best_bid is not None and book.best_ask is not None:
+            return (book.best_bid.price + book.best_ask.price) / 2
+    return None
 
 
 def reported_positions(venues: dict, store, timeout_s: float = 5.0) -> dict[str, list[Position]]:

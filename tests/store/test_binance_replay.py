@@ -127,3 +127,23 @@ def test_the_replay_source_never_shows_a_crossed_book(store, symbol):
         book = src.book(inst, t0 + minute * 60 * 10**9, 1)
         assert book.best_bid.price < book.best_ask.price, (minute, book.best_bid, book.best_ask)
 
+
+def test_sandbox_trades_on_the_replayed_capture(tmp_path):
+    """`[market_data] source = "replay"` in sandbox: paper accounts are funded with prices from
+    the books the replay has (the start-up used to fail on the first asset it had no book for)
+    and an order fills against the recorded book."""
+    from decimal import Decimal
+
+    from sequence_core.testing import LiveCli
+
+    cli = LiveCli(tmp_path / "home", "binance,sim,replay")
+    try:
+        r = cli.run("data", "ingest", str(DATA / "spot_btcusdt_20240808.gz"), str(DATA / "spot_btcusdt_20240809.gz"))
+        assert r.returncode == 0, r.stderr
+        cli.configure('[market_data]\nsource = "replay"\n')
+        d = cli.json("--sandbox", "buy", "BTC-USDT", "0.5", "--venue", "binance")
+        assert d["graph"]["status"] == "FILLED" and Decimal(d["fills"][0]["price"]) > 60_000
+        rows = {r["instrument"]: r for r in cli.json("--sandbox", "positions", "--venue", "binance")["rows"]}
+        assert Decimal(rows["BTC"]["qty"]) == Decimal("1.5") and rows["BTC"]["mark"] is not None
+    finally:
+        cli.close()

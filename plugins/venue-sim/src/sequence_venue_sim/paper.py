@@ -180,7 +180,7 @@ class PaperMarket(MarketDataSource):
 
     def __init__(self, source: MarketDataSource):
         self.source = source
-        self.name = source.name
+        self.name, self.needs_network = source.name, source.needs_network    # not the base class's
         self._taken: dict[tuple[str, str, bool], dict[Decimal, _Taken]] = {}   # (venue, symbol, asks?) -> price
 
     def __getattr__(self, attr):           # seed, runners, stop, ...: the source's own
