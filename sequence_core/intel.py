@@ -3,10 +3,10 @@
 Window: the trailing ``window_s`` (default 24 h) ending at the latest recorded trade of the
 symbol, over every venue and real book the symbol names (USD = the USD family).
 - market share: each venue's share of traded notional in the window;
-- spread regime: the current spread (bps) as a percentile of the window's spreads (from the
-  best bid/ask rows): below the 25th percentile "tight", above the 75th "wide", else "normal";
-  the current spread comes from the live or sandbox source when it has the book, else the
-  last recorded one;
+- spread regime: the current spread as a percentile of its venue-book's spreads in the window
+  (from the best bid/ask rows), ranked in whole ticks: below the 25th percentile "tight",
+  above the 75th "wide", else "normal"; the current spread comes from the live or sandbox
+  source when it has the book (the tightest), else the most recently quoted book's last one;
 - toxicity: VPIN (Easley, López de Prado, O'Hara 2012) over trades with known aggressor
   side: volume buckets of V = window volume / 50, VPIN = mean |buy − sell| / V over the last
   50 buckets (0 = balanced flow, 1 = one-sided);
@@ -94,6 +94,55 @@ def regime(pct: float | None) -> str:
     return "tight" if pct < 25 else ("wide" if pct > 75 else "normal")
 
 
+def _spread_regime(bbos: dict, window, books: dict, source) -> "SpreadRegime":
+    """The current spread against its own venue-book's window (a venue with a coarser tick is
+    wider by construction), ranked in whole ticks: a book quoted one tick wide all day is one
+    tick every time, while the same tick in bps grows as the price falls, and ranked in bps
+    the day's lowest price made a one-tick spread "wide"."""
+    import numpy as np
+
+    samples, last = {}, {}
+    for key, arr in bbos.items():
+        w = window(arr)
+        bid, ask, ts = arr["bid_price"][w], arr["ask_price"][w], arr["ts_recv"][w]
+        ok = (bid > 0) & (ask > bid)
+        bid, ask = bid[ok].astype(float), ask[ok].astype(float)
+        if len(bid):
+            samples[key] = ((ask - bid) / (ask + bid) * 2e4, _ticks(ask - bid, books.get(key)))
+            last[key] = int(ts[ok][-1])
+    current = key = None
+    origin = "last recorded"
+    if source is not None:
+        live = [b for b in source.books(list(books.values()), None, 1) if b.best_bid and b.best_ask]
+        if live:
+            b = min(live, key=lambda x: x.best_ask.price - x.best_bid.price)
+            width = b.best_ask.price - b.best_bid.price
+            key, origin = (b.venue, b.symbol), source.label()
+            current = (float(width / ((b.best_bid.price + b.best_ask.price) / 2) * 10_000),
+                       _ticks(np.array([float(width) * 1e9]), books.get(key)))
+    if current is None and last:
+        key = max(last, key=lambda k: (last[k], k))          # the most recently quoted book
+        bps, ticks = samples[key]
+        current = (float(bps[-1]), ticks[-1:] if ticks is not None else None)
+    if key not in samples:                                 # nothing recorded for the current book
+        return SpreadRegime(current[0] if current else None, None, None, None, None, "unknown", origin)
+    bps, ticks = samples[key]
+    if ticks is not None and current[1] is not None:
+        pct = percentile_of(float(current[1][0]), ticks)
+    else:
+        pct = percentile_of(current[0], bps)
+    q25, q50, q75 = (float(x) for x in np.percentile(bps, [25, 50, 75]))
+    return SpreadRegime(current[0], pct, q25, q50, q75, regime(pct), origin)
+
+
+def _ticks(width_fp, inst):
+    """Spread widths (fixed point 1e9) in whole ticks of *inst*, or None without its tick."""
+    import numpy as np
+
+    tick = int(inst.tick_size.scaleb(9)) if inst is not None and inst.tick_size > 0 else 0
+    return np.rint(np.asarray(width_fp, float) / tick) if tick else None
+
+
 def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAULT_WINDOW_S) -> Intel:
     import numpy as np
 
@@ -140,28 +189,7 @@ def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAU
         rows.append((key, notional, n_trades, quotes))
     total = sum(r[1] for r in rows)
     venues = [VenueShare(v, b, n, n / total if total else 0.0, k, q, q / k if k else None) for (v, b), n, k, q in rows]
-    spreads = []
-    last_spread = None
-    for key, arr in bbos.items():
-        w = window(arr)
-        bid, ask = arr["bid_price"][w], arr["ask_price"][w]
-        ok = (bid > 0) & (ask > bid)
-        bid, ask = bid[ok].astype(float), ask[ok].astype(float)
-        s = (ask - bid) / (ask + bid) * 2e4
-        spreads.append(s)
-        if len(s):
-            last_spread = float(s[-1])
-    sample = np.concatenate(spreads) if spreads else np.array([])
-    current, origin = last_spread, "last recorded"
-    if source is not None:
-        live = [b for b in source.books(list(books.values()), None, 1) if b.best_bid and b.best_ask]
-        if live:
-            b = min(live, key=lambda x: x.best_ask.price - x.best_bid.price)
-            mid = (b.best_bid.price + b.best_ask.price) / 2
-            current, origin = float((b.best_ask.price - b.best_bid.price) / mid * 10_000), source.label()
-    pct = percentile_of(current, sample) if current is not None and len(sample) else None
-    q = np.percentile(sample, [25, 50, 75]) if len(sample) else [None] * 3
-    spread = SpreadRegime(current, pct, *(float(x) if x is not None else None for x in q), regime(pct), origin)
+    spread = _spread_regime(bbos, window, books, source)
     if all_sizes:
         order = np.argsort(np.concatenate(all_ts), kind="stable")
         value, bucket, used = vpin(np.concatenate(all_sizes)[order], np.concatenate(all_sides)[order])

@@ -78,3 +78,25 @@ def test_intel_cli_on_ingested_data(sequence):
     assert missing.returncode == 1 and "no recorded data for 'SOL-USD'" in missing.stderr
     bad = sequence("intel", "BTC-USDT-PERP", "--window", "a while")
     assert bad.returncode == 1 and "duration" in bad.stderr
+
+
+def test_a_one_tick_spread_all_window_is_normal_even_at_the_days_low():
+    """Ranked in bps, a spread of one tick grows as the price falls: a book quoted one tick
+    wide all window read "wide" at its lowest price. In ticks it is one tick every time."""
+    from decimal import Decimal
+
+    from sequence_core.intel import _spread_regime
+    from sequence_core.market import Instrument
+
+    inst = Instrument("binance", "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
+    bids = np.linspace(61_850, 61_600, 1000)                     # falling all window, one tick wide
+    bbo = {"bid_price": (bids * 1e9).astype(np.int64), "ask_price": ((bids + 0.01) * 1e9).astype(np.int64),
+           "ts_recv": np.arange(1000, dtype=np.int64)}
+    wider = dict(bbo, ask_price=bbo["ask_price"] + np.where(np.arange(1000) % 10 == 0, 10**7, 0))   # every 10th: two ticks
+    books = {("binance", "BTC-USDT"): inst}
+    same = _spread_regime({("binance", "BTC-USDT"): bbo}, lambda arr: slice(None), books, None)
+    assert (same.regime, same.percentile) == ("normal", 50.0)
+    mostly = _spread_regime({("binance", "BTC-USDT"): wider}, lambda arr: slice(None), books, None)
+    assert mostly.regime == "normal" and mostly.percentile == 45.0    # 90% at one tick: the middle of those
+    last_wide = dict(wider, ask_price=np.append(wider["ask_price"][:-1], wider["ask_price"][-1] + 10**7))
+    assert _spread_regime({("binance", "BTC-USDT"): last_wide}, lambda arr: slice(None), books, None).regime == "wide"
