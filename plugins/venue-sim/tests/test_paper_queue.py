@@ -227,3 +227,5 @@ def test_a_level_whose_size_never_changes_is_whole_again_after_the_keep_time(tmp
     src.clock += (paper.TAKEN_KEEP_S + 1) * 1_000_000_000
     assert asyncio.run(session.place(taker("1", 3, kind="ioc", price="100.02"), INST)).status == "FILLED"
     assert [t.at_ns for t in session.source._taken[("acme", "BTC-USD", True)].values()] == [src.clock]   # taken anew
+    src.clock += (paper.TAKEN_KEEP_S + 1) * 1_000_000_000
+    assert session.source.books([INST], src.clock, depth=1)[0].asks and not session.source._taken   # nothing kept

@@ -196,20 +196,24 @@ class PaperMarket(MarketDataSource):
         return self.source.label()
 
     def books(self, instruments, at_ns=None, depth=20):
-        at = self.source.now_ns() if at_ns is None else at_ns
-        keys = [k for k in self._taken if self._taken[k]]
-        if not keys:
+        if not self._taken:
             return self.source.books(instruments, at_ns, depth)
         # read deeper by as many levels as could be hidden, so a side still shows *depth*
-        hidden = max(len(self._taken[k]) for k in keys)
+        hidden = max((len(self._taken.get((i.venue, i.symbol, asks), ())) for i in instruments for asks in (False, True)),
+                     default=0)
+        if not hidden:
+            return self.source.books(instruments, at_ns, depth)
+        at = self.source.now_ns() if at_ns is None else at_ns
         return [self._without_taken(b, depth, at) for b in self.source.books(instruments, at_ns, depth + hidden)]
 
     def _without_taken(self, book: OrderBook, depth: int, at: int) -> OrderBook:
         sides = {}
         for asks, levels in ((False, book.bids), (True, book.asks)):
-            taken = self._taken.get((book.venue, book.symbol, asks))
-            if taken:
-                levels = self._side_without(taken, levels, at)
+            key = (book.venue, book.symbol, asks)
+            if key in self._taken:
+                levels = self._side_without(self._taken[key], levels, at)
+                if not self._taken[key]:
+                    del self._taken[key]       # all refreshed: this side reads straight through again
             sides["asks" if asks else "bids"] = levels[:depth]
         return msgspec.structs.replace(book, **sides)
 
