@@ -231,15 +231,16 @@ class Desk:
         """The leverage a perp order's margin is checked at: the most that a venue which could
         take it sets (``[venues.<name>] leverage``, ExecutionSession.leverage), else
         DEFAULT_PERP_LEVERAGE (the venue checks its own figure when the order arrives)."""
-        found = [s.leverage.value for venue in instruments
-                 if (s := self.sessions.get(venue)) is not None and s.leverage is not None and s.leverage.value]
-        return max(found, default=DEFAULT_PERP_LEVERAGE)
+        return max((x for venue in instruments if (x := self._set_leverage(venue))), default=DEFAULT_PERP_LEVERAGE)
 
     def leverage_for(self, venue: str) -> int:
         """The leverage *venue*'s perp orders are counted at (routing caps a share by it):
         ``[venues.<name>] leverage`` where the session sets one, else DEFAULT_PERP_LEVERAGE."""
+        return self._set_leverage(venue) or DEFAULT_PERP_LEVERAGE
+
+    def _set_leverage(self, venue: str) -> int | None:
         s = self.sessions.get(venue)
-        return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else DEFAULT_PERP_LEVERAGE
+        return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else None
 
     def volume_profile(self, symbol: str):
         return None   # a learned profile arrives with the replay store; policies fall back to theirs
