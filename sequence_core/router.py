@@ -16,8 +16,9 @@ Method (docs/trading.md):
    no longer pay for all of it at the worst price taken so far, fee included (a perp's
    margin at the venue's leverage), so the rest goes to the next best venue instead of
    being lost. Shares grow in whole lots of their venue (what a lot cuts off a level is left
-   for the next level or venue), and a share under the venue's minimum quantity or notional
-   is dropped.
+   for the next level or venue). A venue whose share ends under its minimum quantity or
+   notional is left out and the walk done again without it (at most once per venue), so that
+   piece goes to a venue that can take it.
 4. Each leg becomes one IOC child limited at the worst level it planned to take.
 """
 
