@@ -14,6 +14,8 @@ Each check passes or fails with its reason (docs/deployments.md):
 
 from __future__ import annotations
 
+import json
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,9 +124,12 @@ def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]
             dead = [f"{v}:{s}" for v, s in p.books if not (books.get((v, s)) and books[(v, s)].best_bid
                                                            and books[(v, s)].best_ask)]
             if dead or missing:
+                alive = sorted({v for v, s in p.books if f"{v}:{s}" not in dead})
+                hint = [f"to trade where there is one, set venues = {json.dumps(alive)} under [strategy] in Sequence.toml"] \
+                    if dead and alive else []
                 checks.append(Check("venues", False, "; ".join(
                     ([f"no two-sided book from {src.label()} for {', '.join(dead)}"] if dead else [])
-                    + ([f"not listed on any venue: {', '.join(missing)}"] if missing else []))))
+                    + ([f"not listed on any venue: {', '.join(missing)}"] if missing else []) + hint)))
             else:
                 checks.append(Check("venues", True, f"{len(p.books)} book(s) live on {', '.join(p.venues)} "
                                                     f"({mode}, market data: {src.label()})"))

@@ -147,3 +147,24 @@ def test_sandbox_trades_on_the_replayed_capture(tmp_path):
         assert Decimal(rows["BTC"]["qty"]) == Decimal("1.5") and rows["BTC"]["mark"] is not None
     finally:
         cli.close()
+
+
+def test_preflight_names_the_venues_that_have_a_book(tmp_path, monkeypatch):
+    """On a replay with only Binance's books, a project on every venue fails its venues check,
+    and the check says how to keep it to the venues that have one."""
+    from sequence_core.testing import LiveCli
+
+    cli = LiveCli(tmp_path / "home", "binance,okx,sim,replay")
+    try:
+        r = cli.run("data", "ingest", str(DATA / "spot_btcusdt_20240808.gz"))
+        assert r.returncode == 0, r.stderr
+        cli.configure('[market_data]\nsource = "replay"\n')
+        monkeypatch.chdir(tmp_path)
+        assert cli.run("init", "p").returncode == 0
+        monkeypatch.chdir(tmp_path / "p")
+        r = cli.run("--sandbox", "preflight")
+        (venues,) = [line for line in r.stdout.splitlines() if line.startswith("venues")]
+        assert r.returncode == 1 and "FAIL" in venues and "okx:BTC-USDT" in venues, r.stdout + r.stderr
+        assert 'set venues = ["binance"] under [strategy] in Sequence.toml' in venues
+    finally:
+        cli.close()
