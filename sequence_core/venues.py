@@ -198,7 +198,7 @@ def read_market_fees(venues: dict, instruments, store, timeout_s: float = MARKET
     async def one(name: str, markets: list) -> tuple[str, str | None]:
         session = live_session(name, venues[name], store)
         if session is None:
-            return name, f"{name} is not connected (sequence connect {name})"
+            return name, f"{name} is not connected: `sequence connect {name}`"
         try:
             async with asyncio.timeout(timeout_s):
                 for inst in markets:

@@ -92,6 +92,12 @@ def test_a_resting_order_holds_its_cash_until_it_ends(trader):
     assert j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme", "--output", "json"))["graph"]["status"] == "FILLED"
 
 
+def test_a_live_order_with_no_venue_connected_says_so(trader):
+    r = trader("buy", "BTC-USD", "0.1")
+    assert r.returncode == 1 and "no connected venue lists 'BTC-USD' (it trades on acme" in r.stderr, r.stderr
+    assert "sequence connect <venue>" in r.stderr and "--sandbox" in r.stderr
+
+
 def test_fills_filter(trader):
     trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme")
     trader("--sandbox", "buy", "ETH-USD", "0.01", "--venue", "acme")

@@ -270,12 +270,16 @@ class Desk:
         try:
             found = resolve(request.symbol, pool)
         except UsageError:
-            if request.venue is None:
-                raise
-            elsewhere = sorted({i.venue for v in self.venues.values() for i in v.instruments() if matches(request.symbol, i)})
-            if not elsewhere:
-                raise
-            raise UsageError(f"{request.venue} does not list '{request.symbol}'; it trades on {', '.join(elsewhere)}") from None
+            from ..plugins import venues as installed
+
+            listed = sorted({i.venue for v in installed().values() if not v.sandbox_only for i in v.instruments()
+                             if matches(request.symbol, i)})
+            if not listed:
+                raise                                  # unknown anywhere: the suggestions stand
+            if request.venue is not None:
+                raise UsageError(f"{request.venue} does not list '{request.symbol}'; it trades on {', '.join(listed)}") from None
+            raise UsageError(f"no connected venue lists '{request.symbol}' (it trades on {', '.join(listed)}): connect one "
+                             "with `sequence connect <venue>`, or use --sandbox") from None
         events = {i.symbol for i in found if i.kind == "event_contract"}
         if events and len({i.outcome for i in found}) > 1:
             # A bare ticker or slug trades its YES outcome, as both Kalshi and Polymarket

@@ -59,8 +59,8 @@ SCHEDULE = FeeSchedule(
     notes="taker fee = round up to the cent of 0.07 x C x P x (1 - P); makers pay nothing on most markets "
           "(0.0175 x C x P x (1 - P) where Kalshi lists a maker fee). The rate column is the coefficient, not % of notional. "
           "This is the general schedule: each series sets its own fee_type and fee_multiplier "
-          "(https://docs.kalshi.com/api-reference/market/get-series), which a live order's routing follows once the "
-          "engine has read them for its market. "
+          "(https://docs.kalshi.com/api-reference/market/get-series), which live orders, `fees` and preview() "
+          "read from Kalshi for their market. "
           "Sub-cent prices and fractional contracts: trade fee ceiled to $0.0001, balance floored to the cent "
           "(https://docs.kalshi.com/getting_started/fee_rounding).",
 )
