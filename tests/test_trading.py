@@ -98,6 +98,18 @@ def test_a_live_order_with_no_venue_connected_says_so(trader):
     assert "sequence connect <venue>" in r.stderr and "--sandbox" in r.stderr
 
 
+def test_a_remainder_no_venue_accepts_is_named_as_such():
+    from sequence_core.engine.desk import _under_every_minimum
+    from sequence_core.market import Instrument
+
+    a = Instrument("a", "ETH-USDT", "ETHUSDT", "crypto", "ETH", "USDT", Decimal("0.01"), Decimal("0.0001"), Decimal("5"))
+    b = Instrument("b", "ETH-USDC", "ETHUSDC", "crypto", "ETH", "USDC", Decimal("0.01"), Decimal("0.000001"), Decimal("1"))
+    # a partial fill left 0.000008 ETH: under a's lot and, at 3,500, under b's 1 USDC minimum
+    assert _under_every_minimum(Decimal("0.000008"), Decimal("3500"), {"a": a, "b": b}) == \
+        "the remaining 0.000008 is under every venue's minimum order"
+    assert _under_every_minimum(Decimal("0.0008"), Decimal("3500"), {"a": a, "b": b}) is None    # b takes 2.80 USDC
+
+
 def test_fills_filter(trader):
     trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme")
     trader("--sandbox", "buy", "ETH-USD", "0.01", "--venue", "acme")

@@ -51,6 +51,17 @@ def _spends(inst: Instrument, side: str) -> str:
     return inst.quote if side == "buy" or inst.kind == "perp" else position_key(inst)
 
 
+def _under_every_minimum(left: Decimal, price: Decimal | None, instruments: dict[str, Instrument]) -> str | None:
+    """Why *left* can be sent nowhere, when it is under every venue's lot, minimum quantity or
+    minimum notional (a partial fill's remainder often is): else None."""
+    def too_small(i: Instrument) -> bool:
+        return left < i.lot_size or left < i.min_qty or bool(price and i.min_notional and left * price < i.min_notional)
+
+    if instruments and all(too_small(i) for i in instruments.values()):
+        return f"the remaining {left} is under every venue's minimum order"
+    return None
+
+
 class Desk:
     def __init__(self, sandbox: bool):
         from ..client import Sequence
@@ -579,7 +590,9 @@ class Desk:
             if not g.reason:
                 g.reason = next((n.reason for n in reversed(nodes) if n.reason), "no liquidity within the limits")
         if g.filled_qty and g.status != "FILLED" and not g.reason:
-            g.reason = "stopped with quantity left: " + (next((n.reason for n in reversed(rt.nodes.values()) if n.reason), "limits reached"))
+            g.reason = "stopped with quantity left: " + (_under_every_minimum(g.request.qty - g.filled_qty, g.avg_price, rt.instruments)
+                                                         or next((n.reason for n in reversed(rt.nodes.values()) if n.reason),
+                                                                 "limits reached"))
         g.updated_ns = time.time_ns()
         self.journal.save(g, events=(LifecycleEvent(g.updated_ns, g.graph_id, None, "terminal", {
             "status": g.status, "filled": str(g.filled_qty), "avg_price": str(g.avg_price) if g.avg_price else None, "reason": g.reason}),))
