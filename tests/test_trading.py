@@ -88,6 +88,9 @@ def test_a_resting_order_holds_its_cash_until_it_ends(trader):
     acme = sum(Decimal(f["qty"]) * Decimal(f["price"]) + Decimal(f["fee"]) for f in d["fills"] if f["venue"] == "acme")
     assert d["graph"]["status"] == "FILLED" and acme <= Decimal("19840")
     assert positions(trader)[("acme", "USD")] >= Decimal("80160")
+    assert trader("engine", "stop").returncode == 0            # a restarted engine holds it again
+    r = trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme")
+    assert r.returncode == 1 and "insufficient balance" in r.stderr, r.stderr
     trader("--sandbox", "cancel", rest["graph"]["graph_id"])
     assert j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme", "--output", "json"))["graph"]["status"] == "FILLED"
 
