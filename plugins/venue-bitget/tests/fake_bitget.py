@@ -43,7 +43,7 @@ one ``assets`` wallet, ``current-position``, ``settings`` (``holdMode`` = ``pos_
 BTCUSDT ``marginMode``) and ``financial-records`` (``book_record()``; ``type`` filter, 30-day
 window, ``cursor`` = the page's last id). A signed v2 call from a UTA is refused 40085 (the
 futures bills 40404, as reported for them), a v3 call from a Classic account 40084. An order
-v3 does not know is refused 40109 (v3's own not-found code is not documented where read).
+v3 does not know is refused 25204 (v3's code for it, as the bitget-api SDK names it).
 ``lose_next_place_answer``: the next place is booked, but its answer is an HTTP 502.
 Websocket ``/v3/ws/private`` (a UTA's): the same login check, then ``{"instType": "UTA",
 "topic": "order" | "fill"}`` subscriptions (anything else refused 30016, before login 30004);
@@ -693,18 +693,18 @@ class FakeBitget(FakeVenueServer):
     async def v3_order_info(self, request, p):
         found = self._v3_find(p)
         if found is None:
-            return fail("40109", "The data of the order cannot be found, please confirm the order number")
+            return fail("25204", "The order does not exist")
         return ok(self._v3_order(*found))
 
     @signed
     async def v3_cancel(self, request, p):
         found = self._v3_find(p)
         if found is None or found[0] != p.get("category"):
-            return fail("40109", "The data of the order cannot be found, please confirm the order number")
+            return fail("25204", "The order does not exist")
         cat, o = found
         key = "status" if cat == "SPOT" else "state"
         if o[key] not in ("live", "partially_filled"):
-            return fail("40109", "The order is already finished")
+            return fail("25204", "The order is already finished")
         o[key], o["uTime"] = "cancelled" if cat == "SPOT" else "canceled", str(self.now_ms())
         self._uta_push(cat, o)
         return ok({"orderId": o["orderId"], "clientOid": o["clientOid"]})

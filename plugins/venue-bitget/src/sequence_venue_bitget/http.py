@@ -58,6 +58,9 @@ supported at this time" (40085 as a UTA key got it in https://github.com/ccxt/cc
 40084 from a v3 probe with a Classic key in https://github.com/TraderAlice/OpenAlice/pull/951 and
 https://github.com/enarjord/passivbot/pull/601, both run against live accounts; ccxt issue
 https://github.com/ccxt/ccxt/issues/28041 reports 40404 for the v2 futures bills of a UTA).
+The v3 endpoints' own refusals, as the ``bitget-api`` npm package (tiagosiebler, its
+``API_ERROR_CODE`` constants) names them: 25204 order does not exist, 25202 insufficient
+balance, 25203 insufficient margin; the classic codes (40109 ...) are kept beside them.
 Accounts created since May 2026 are UTA only (https://github.com/JKorf/Bitget.Net/issues/69). Signed v3 endpoints used (request and answer shapes also checked
 against the ``bitget-api`` npm package's v3 types, src/types/{request,response}/v3):
 ``POST /api/v3/trade/place-order`` (``category`` SPOT | USDT-FUTURES, ``symbol``, ``side``,
@@ -88,8 +91,8 @@ from .symbols import MARGIN_COIN, PRODUCT_TYPE
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
 AUTH_CODES = {"40002", "40003", "40005", "40006", "40009", "40011", "40012", "40014", "40037"}
-NOT_FOUND_CODES = {"40768", "40109", "22001", "43001", "43025"}
-FUNDS_CODES = {"43012", "40762", "40754"}
+NOT_FOUND_CODES = {"40768", "40109", "22001", "43001", "43025", "25204"}
+FUNDS_CODES = {"43012", "40762", "40754", "25202", "25203"}
 INVALID_CODES = {"40797", "40017", "40019", "40020", "40034", "40808", "43006", "43007", "43008", "43009", "43027", "45110", "45111"}
 LIMITS = {"/api/v2/spot/trade/place-order": 10, "/api/v2/spot/trade/cancel-order": 10, "/api/v2/spot/trade/orderInfo": 20,
           "/api/v2/spot/trade/unfilled-orders": 20, "/api/v2/spot/trade/history-orders": 20,
