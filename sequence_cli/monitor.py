@@ -59,10 +59,12 @@ def _render_tca(report) -> None:
     def bps(v):
         return None if v is None else f"{v:+.2f}"
 
+    whose = f"deployment {report.strategy}, " if report.strategy else ""
     if not report.rows:
-        line(f"No fills to analyse ({report.mode}).")
+        line(f"No fills to analyse ({whose}{report.mode}).")
         return
-    line(f"TCA ({report.mode}, {report.graphs} order(s){', ' + report.symbol if report.symbol else ''}; mids from {report.source}); bps, + = cost")
+    line(f"TCA ({whose}{report.mode}, {report.graphs} order(s){', ' + report.symbol if report.symbol else ''}; "
+         f"mids from {report.source}); bps, + = cost")
     table(["GROUP", "FILLS", "NOTIONAL", "SHORTFALL", "EFF.SPREAD", "REAL.1s", "REAL.10s", "REAL.60s",
            "MARKOUT.1s", "MARKOUT.10s", "MARKOUT.60s", "FEES", "FEES $", "FILL RATE"],
           [(r.group, r.fills, f"{r.notional:,.2f}", bps(r.shortfall_bps), bps(r.effective_spread_bps),
@@ -81,7 +83,7 @@ def _render_tca(report) -> None:
 @click.option("--source", metavar="NAME", help="Market-data source for the mids (default: the mode's).")
 def tca(name, symbol, source):
     """Transaction cost analysis: shortfall vs arrival mid, spreads, markouts, fees, fill rate,
-    per venue and per policy (cross-desk; per strategy once deployments exist)."""
+    per venue and per policy; cross-desk, or one deployment's orders with NAME."""
     from sequence_core.client import Sequence
 
     emit(Sequence(sandbox=state().sandbox).tca(name, symbol, source), _render_tca)

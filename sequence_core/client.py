@@ -380,15 +380,20 @@ class Sequence:
         from .market import resolve
         from .tca import TcaReport, analyse, fee_in_quote
 
-        if name is not None:
-            raise UsageError(f"no deployment named '{name}': per-strategy TCA comes with deployments (Level 4); "
-                             "`sequence tca` analyses the whole desk")
         journal = Journal(self.sandbox)
         try:
             fills = journal.fills(limit=10_000_000)
             graphs = {g.graph_id: g for g in journal.graphs(limit=10_000_000)}
         finally:
             journal.close()
+        if name is not None:
+            # one strategy: the orders its edges placed (origin "deploy:<name>/<edge>"), deployed
+            # now or since undeployed (the journal keeps them)
+            graphs = {k: g for k, g in graphs.items() if g.request.origin.startswith(f"deploy:{name}/")}
+            if not graphs and not self._deployed(name):
+                raise UsageError(f"no {'sandbox' if self.sandbox else 'live'} deployment named '{name}' has orders in the "
+                                 "journal; `sequence status` lists the deployments, `sequence tca` analyses the whole desk")
+            fills = [f for f in fills if f.graph_id in graphs]
         pool = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         if symbol:
             books = {(i.venue, i.symbol) for i in resolve(symbol, pool)}
@@ -416,7 +421,14 @@ class Sequence:
         info = {g.graph_id: (float(g.arrival_mid) if g.arrival_mid else None, float(g.request.qty), g.request.policy)
                 for g in graphs.values()}
         rows = analyse(arrays, info, mid, src.now_ns())
-        return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len({f.graph_id for f in fills}), rows)
+        return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len({f.graph_id for f in fills}), rows,
+                         strategy=name)
+
+    def _deployed(self, name: str) -> bool:
+        from .deploy import registry
+        from .home import ensure_home
+
+        return any(d.name == name for d in registry.all_deployments(ensure_home(), "sandbox" if self.sandbox else "live"))
 
     def intel(self, symbol: str, window_s: int | None = None, source: str | None = None):
         """Market-structure snapshot of ``symbol`` from the store (docs/intel.md)."""

@@ -54,6 +54,7 @@ class TcaReport(msgspec.Struct, frozen=True):
     symbol: str | None
     graphs: int
     rows: list[TcaRow]
+    strategy: str | None = None   # a deployment's name: only its orders
 
 
 def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Sequence[int] = HORIZONS_S) -> list[TcaRow]:

@@ -144,6 +144,17 @@ def test_deploy_trades_then_stop_start_redeploy_undeploy(project):
     views = json.loads(project("orders", "--output", "json").stdout)
     mine = [v for v in views if v["graph"]["request"]["origin"] == "deploy:mm/edge-1"]
     assert mine and all(v["graph"]["request"]["policy"] == "edge" for v in mine)
+    # per-strategy TCA: this deployment's fills only, not an order of the desk beside it
+    assert project("buy", "ETH-USD", "0.5").returncode == 0
+    desk = json.loads(project("tca", "--output", "json").stdout)
+    strat = json.loads(project("tca", "mm", "--output", "json").stdout)
+    groups = {r["group"]: r for r in strat["rows"]}
+    assert strat["strategy"] == "mm" and set(groups) >= {"total", "venue:binance", "policy:edge"}
+    assert "policy:sor" not in groups and {r["group"] for r in desk["rows"]} >= {"policy:sor", "policy:edge"}
+    assert groups["total"]["fills"] == groups["policy:edge"]["fills"] > 0      # (the strategy trades on meanwhile)
+    assert "TCA (deployment mm, sandbox" in project("tca", "mm").stdout
+    unknown = project("tca", "nope")
+    assert unknown.returncode == 1 and "no sandbox deployment named 'nope'" in unknown.stderr
     same = json.loads(project("deploy", "--skip-build", "--output", "json").stdout)
     assert (same["action"], same["version"]) == ("unchanged", 1)
     assert project.supervised()["pid"] == st["pid"]                 # the same process kept running
