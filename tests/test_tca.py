@@ -61,7 +61,7 @@ def test_sandbox_twap_matches_a_recomputation(trader, home):
     assert total["fill_rate"] == pytest.approx(1.0)
     assert any(r["group"] == "policy:twap" for r in report["rows"])
     bad = trader("--sandbox", "tca", "my-strategy")
-    assert bad.returncode == 1 and "no deployment named 'my-strategy'" in bad.stderr
+    assert bad.returncode == 1 and "no sandbox deployment named 'my-strategy'" in bad.stderr
 
 
 def test_fees_count_in_the_quote_whatever_asset_paid_them():
