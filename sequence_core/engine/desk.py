@@ -254,7 +254,7 @@ class Desk:
         return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else None
 
     def volume_profile(self, symbol: str):
-        return None   # a learned profile arrives with the replay store; policies fall back to theirs
+        return None   # not learned from the store yet (docs/policies.md); policies fall back to their default
 
     # -- admission -----------------------------------------------------------------------------
     def instruments_for(self, request: OrderRequest) -> dict[str, Instrument]:

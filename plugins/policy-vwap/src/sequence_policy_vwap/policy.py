@@ -1,7 +1,7 @@
 """VWAP: slices sized by the expected share of volume in each part of the horizon.
 
-The profile is ``ctx.volume_profile()`` (24 hourly weights, UTC, learned from the recorded
-store when one is available) or, failing that, DEFAULT_PROFILE: an assumed crypto
+The profile is ``ctx.volume_profile()`` (24 hourly weights, UTC, where the context has a
+learned one: the engine does not learn one from the store yet) or DEFAULT_PROFILE: an assumed crypto
 intraday curve, quietest around 03-06 UTC, busiest at the US open (13-16 UTC), with a
 smaller European-open bump (07-09 UTC). Slices are as for TWAP (about one per 10 s of
 horizon); each slice's target is the cumulative profile weight of the time elapsed.
