@@ -49,6 +49,9 @@ class Policy:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     long_running: ClassVar[bool] = False      # the CLI returns after admission
+    # the engine learns the book's intraday volume curve from the store before run() (off the
+    # event loop), for the context's volume_profile()
+    uses_volume_profile: ClassVar[bool] = False
     default_horizon_s: ClassVar[float | None] = None
 
     def validate(self, request: OrderRequest) -> None:

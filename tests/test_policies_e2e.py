@@ -69,6 +69,32 @@ def test_vwap_fills_over_its_horizon(trader):
     assert g["graph"]["status"] == "FILLED"
 
 
+def _volume_profile_note(seq, graph_id) -> dict:
+    steps = j(seq("--sandbox", "trace", graph_id, "--output", "json"))["steps"]
+    return next(s["detail"] for s in steps if s["kind"] == "volume_profile")
+
+
+def test_vwap_learns_the_intraday_curve_from_recorded_trades(trader, home):
+    """With a day of trades for its books in the store, VWAP slices by their hourly curve (said
+    in the order's trace); without one, by its default curve."""
+    from sequence_core.store import Store
+
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--policy", "vwap", "--horizon", "2s", "--output", "json"))
+    wait_terminal(trader, d["graph"]["graph_id"])
+    assert _volume_profile_note(trader, d["graph"]["graph_id"])["source"] == "default curve"
+    day0, hour, scale = 19_943 * 86_400 * 10**9, 3600 * 10**9, 10**9
+    times = [day0 + h * hour for h in range(24)]
+    Store(home / "data").write("trades", "acme", "BTC-USD", "p", {
+        "ts_exchange": times, "ts_recv": times, "trade_id": [str(h) for h in range(24)], "side": [1] * 24,
+        "price": [90_000 * scale] * 24, "size": [(3 if h == 14 else 1) * scale for h in range(24)]})
+    trader("engine", "stop")                                       # a fresh engine: nothing cached
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--policy", "vwap", "--horizon", "2s", "--output", "json"))
+    assert wait_terminal(trader, d["graph"]["graph_id"])["graph"]["status"] == "FILLED"
+    note = _volume_profile_note(trader, d["graph"]["graph_id"])
+    assert note["source"] == "learned from the recorded trades"
+    assert note["hourly_share_pct"][14] == round(100 * 3 / 26, 2) and note["hourly_share_pct"][0] == round(100 / 26, 2)
+
+
 def test_spec_level2_examples_run_as_written(sequence, home):
     """Every Level 2 example of the spec, exactly as written, on a fresh sandbox with the
     installed venues (the user's first session)."""

@@ -155,3 +155,36 @@ def test_feature_eval_bad_input(sequence, home, args, message):
     make_market(Store(ensure_home() / "data"), steps=500)
     proc = sequence("research", "feature-eval", *args, "--start", "2023-11-14", "--end", "2023-11-14")
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+
+
+def test_hourly_volume_profile_is_the_mean_per_recorded_day(tmp_path):
+    """Two days of trades on two books: each UTC hour's weight is its notional over the days it
+    was recorded; with an hour never recorded there is no curve (it would starve that hour)."""
+    import numpy as np
+
+    from sequence_core.research.profile import hourly_volume_profile
+    from sequence_core.store import Store
+
+    day, hour, scale = 86_400 * 10**9, 3600 * 10**9, 10**9
+    store = Store(tmp_path)
+
+    def trades(venue, symbol, times, prices, sizes):
+        n = len(times)
+        store.write("trades", venue, symbol, "p", {"ts_exchange": times, "ts_recv": times, "trade_id": [str(i) for i in range(n)],
+                                                   "side": [1] * n, "price": [p * scale for p in prices],
+                                                   "size": [int(s * scale) for s in sizes]})
+
+    d0 = 19_943 * day
+    # day 1: every hour, 1 unit at price 100 (+ hour 13 trades 3 more); day 2: hours 0-11 only, 1 unit
+    trades("binance", "BTC-USDT", [d0 + h * hour + 5 for h in range(24)] + [d0 + 13 * hour + 9],
+           [100] * 25, [1] * 24 + [3])
+    trades("okx", "BTC-USDT", [d0 + day + h * hour for h in range(12)], [100] * 12, [1] * 12)
+    profile = hourly_volume_profile(store, [("binance", "BTC-USDT"), ("okx", "BTC-USDT")])
+    # hours 0-11: 200 over 2 days = 100; hour 13: 400 over 1 day; other hours: 100 over 1 day
+    assert profile == [100.0] * 13 + [400.0] + [100.0] * 10
+    part = Store(tmp_path / "part")
+    part.write("trades", "binance", "BTC-USDT", "p", {"ts_exchange": [d0], "ts_recv": [d0], "trade_id": ["a"], "side": [1],
+                                                       "price": [100 * scale], "size": [scale]})
+    assert hourly_volume_profile(part, [("binance", "BTC-USDT")]) is None
+    assert hourly_volume_profile(part, [("kraken", "BTC-USD")]) is None      # nothing recorded
+    assert np.isfinite(profile).all()

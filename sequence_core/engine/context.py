@@ -72,7 +72,7 @@ class GraphRuntime:
         self.desk.journal.event(LifecycleEvent(time.time_ns(), self.graph.graph_id, None, kind, detail))
 
     def volume_profile(self):
-        return self.desk.volume_profile(self.request.symbol)
+        return self.desk.volume_profile(self.instruments)
 
     # -- actions -----------------------------------------------------------------------------
     async def take(self, qty: Decimal, limit: Decimal | None = None, urgency: str | None = None,

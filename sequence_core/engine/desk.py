@@ -31,6 +31,7 @@ RESOLVE_TTL_S = 5.0       # how long a symbol's resolved books are reused by adm
 FUNDING_POLL_S = 600.0    # live: how often the venues' funding payments are read (they book every 1-8 h)
 FUNDING_TAIL_S = 86_400   # a perp closed this recently still has its funding read (late bookings)
 FUNDING_TIMEOUT_S = 30.0
+PROFILE_TTL_S = 3600.0     # a learned intraday volume curve is read again after this
 DEFAULT_PERP_LEVERAGE = 10  # a perp order's margin check where no venue that could take it sets one
 
 
@@ -41,6 +42,10 @@ def _fault(point: str) -> None:
     """Test hook: SEQUENCE_ENGINE_FAULT=<point> kills the engine there, like a SIGKILL."""
     if FAULT_POINT == point:
         os._exit(137)
+
+
+def _books_key(instruments: dict[str, Instrument]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((i.venue, i.symbol) for i in instruments.values()))
 
 
 def _spends(inst: Instrument, side: str) -> str:
@@ -97,6 +102,7 @@ class Desk:
         self._holds: dict[str, tuple[tuple[str, str], Decimal]] = {}   # sandbox: open node -> what it holds
         self._held: dict[tuple[str, str], Decimal] = {}                # sandbox: (venue, asset) -> held in all
         self._resolved: dict[tuple, tuple[float, dict[str, Instrument]]] = {}   # instruments_for
+        self._profiles: dict[tuple, tuple[float, list[float] | None]] = {}      # books -> learned volume curve
         from ..bundles import ActiveBundles
         from ..home import ensure_home
 
@@ -253,8 +259,28 @@ class Desk:
         s = self.sessions.get(venue)
         return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else None
 
-    def volume_profile(self, symbol: str):
-        return None   # not learned from the store yet (docs/policies.md); policies fall back to their default
+    def volume_profile(self, instruments: dict[str, Instrument]) -> list[float] | None:
+        """The intraday volume curve learned for these books (learn_volume_profile), if any."""
+        found = self._profiles.get(_books_key(instruments))
+        return found[1] if found else None
+
+    async def learn_volume_profile(self, instruments: dict[str, Instrument]) -> None:
+        """Learn these books' intraday volume curve from the store's trades, on a thread (a
+        read of two weeks of trades must not stall the event loop); kept PROFILE_TTL_S. A store
+        that cannot tell (no data, part of a day, unreadable) leaves the policy its default."""
+        from ..research.profile import hourly_volume_profile
+        from ..store import Store
+
+        key = _books_key(instruments)
+        found = self._profiles.get(key)
+        if found is not None and time.monotonic() - found[0] < PROFILE_TTL_S:
+            return
+        try:
+            profile = await asyncio.to_thread(hourly_volume_profile, Store(), list(key))
+        except Exception as exc:  # noqa: BLE001 - the policy's default curve stands
+            log.warning("learning the volume profile of %s failed: %s", ", ".join(f"{v}:{s}" for v, s in key), exc)
+            profile = None
+        self._profiles[key] = (time.monotonic(), profile)
 
     # -- admission -----------------------------------------------------------------------------
     def instruments_for(self, request: OrderRequest) -> dict[str, Instrument]:
@@ -548,7 +574,10 @@ class Desk:
             if rt.graph.handler:
                 await self._work_parent(rt)
             else:
-                await self.policies[rt.request.policy].run(rt)
+                policy = self.policies[rt.request.policy]
+                if policy.uses_volume_profile:
+                    await self.learn_volume_profile(rt.instruments)
+                await policy.run(rt)
             with self.journal.group():   # the policy's end and the terminal state in one write
                 rt.graph.policy_done = True
                 self.journal.save(rt.graph)

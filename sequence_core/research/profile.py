@@ -209,3 +209,36 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
         autocorr_trade_signs=round(v, 6) if (v := _autocorr(t_side.astype(float))) is not None else None,
         quote_to_trade=round(len(q_ts) / len(t_ts), 4) if len(t_ts) else None,
         impact=fit, regime=level + drift, regime_detail=detail)
+
+
+VOLUME_PROFILE_DAYS = 14      # trailing days of recorded trades a volume profile is learned from
+
+
+def hourly_volume_profile(store, books: list[tuple[str, str]], days: int = VOLUME_PROFILE_DAYS) -> list[float] | None:
+    """The intraday volume curve of *books* ((venue, symbol) pairs) from the store's trades: 24
+    weights, the mean quote notional traded in each UTC hour over the days that hour was
+    recorded, in the trailing *days* days of each book's data. None unless every hour of the
+    day was recorded at least once: a curve learned from part of a day would starve the rest."""
+    total = np.zeros(24)
+    seen: set[tuple[int, int]] = set()                      # (day, hour) with trades
+    for venue, symbol in books:
+        files = store.files("trades", venue, symbol)
+        if not files:
+            continue
+        dates = sorted({p.parent.name[5:] for p in files})[-days:]
+        try:
+            t = store.arrays("trades", venue=venue, symbol=symbol, start=dates[0], end=dates[-1],
+                             columns=["ts_recv", "price", "size"])
+        except UsageError:
+            continue
+        if not len(t["ts_recv"]):
+            continue
+        seconds = t["ts_recv"] // 1_000_000_000
+        day, hour = seconds // 86_400, seconds % 86_400 // 3600
+        notional = quote_notional(venue, symbol, t["price"] / 1e9, t["size"] / 1e9)
+        total += np.bincount(hour, weights=notional, minlength=24)
+        seen.update(zip(day.tolist(), hour.tolist()))
+    days_seen = np.bincount([h for _, h in seen], minlength=24)
+    if not seen or (days_seen == 0).any():
+        return None
+    return [float(x) for x in total / days_seen]

@@ -1,7 +1,8 @@
 """VWAP: slices sized by the expected share of volume in each part of the horizon.
 
-The profile is ``ctx.volume_profile()`` (24 hourly weights, UTC, where the context has a
-learned one: the engine does not learn one from the store yet) or DEFAULT_PROFILE: an assumed crypto
+The profile is ``ctx.volume_profile()`` (24 hourly weights, UTC, which the engine learns from
+the recorded trades of the order's books when the store has every hour of the day) or,
+failing that, DEFAULT_PROFILE: an assumed crypto
 intraday curve, quietest around 03-06 UTC, busiest at the US open (13-16 UTC), with a
 smaller European-open bump (07-09 UTC). Slices are as for TWAP (about one per 10 s of
 horizon); each slice's target is the cumulative profile weight of the time elapsed.
@@ -38,10 +39,15 @@ class VwapPolicy(Policy):
     name = "vwap"
     description = "slices follow the intraday volume profile over --horizon"
     long_running = True
+    uses_volume_profile = True
 
     def validate(self, request):
         require_horizon(request, self.name)
 
     async def run(self, ctx):
-        profile = ctx.volume_profile() or DEFAULT_PROFILE
+        learned = ctx.volume_profile()
+        profile = learned or DEFAULT_PROFILE
+        total = sum(profile)
+        ctx.note("volume_profile", {"source": "learned from the recorded trades" if learned else "default curve",
+                                    "hourly_share_pct": [round(100 * w / total, 2) for w in profile]})
         await run_schedule(ctx, schedule(ctx.started_ns, ctx.request.horizon_s, profile))
