@@ -392,6 +392,23 @@ def running(server):
         server.stop()
 
 
+def live_world(home, server, venue: str, creds: dict, settings):
+    """A live CLI test's fixture body: ``yield from live_world(tmp_path / "home", FakeAcme(...),
+    "acme", {"api_key": ...}, lambda url: f'base_url = "{url}"\n')`` starts the fake, connects
+    the venue with *creds* in a fresh home (the venue, the paper venues and the synthetic source
+    loaded), writes ``[venues.<venue>]`` from ``settings(url)``, hands ``(cli, server)`` to the
+    test, then stops the engine and the fake."""
+    url = server.start()
+    cli = LiveCli(home, f"{venue},sim,synthetic")
+    try:
+        cli.connect(venue, creds)
+        cli.configure(f"[venues.{venue}]\n" + settings(url))
+        yield cli, server
+    finally:
+        cli.close()
+        server.stop()
+
+
 class FakeVenueServer:
     """Base of the fake venue servers in plugin tests: an aiohttp app on 127.0.0.1 in a thread
     with its own loop (so sync and async tests can use it), with the websockets it accepted.

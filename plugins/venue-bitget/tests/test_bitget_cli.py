@@ -10,21 +10,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bitget import FakeBitget  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import LiveCli, live_world, check_stream_fill  # noqa: E402
 
 KEY, SECRET, PASS = "bitget-cli-key", "bitget-cli-secret", "cli pass"
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeBitget(KEY, SECRET, PASS)
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "bitget,sim,synthetic")
-    cli.connect("bitget", {"api_key": KEY, "api_secret": SECRET, "passphrase": PASS})
-    cli.configure(f'[venues.bitget]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v2/ws/public"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeBitget(KEY, SECRET, PASS), "bitget",
+                          {"api_key": KEY, "api_secret": SECRET, "passphrase": PASS},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v2/ws/public"\n')
 
 
 def test_heartbeat_quote_buy_amend_cancel(world):

@@ -11,21 +11,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bybit import FakeBybit  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import live_world, check_stream_fill  # noqa: E402
 
 KEY, SECRET = "bybit-cli-key-2", "bybit-cli-secret-2"
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeBybit(KEY, SECRET)
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "bybit,sim,synthetic")
-    cli.connect("bybit", {"api_key": KEY, "api_secret": SECRET})
-    cli.configure(f'[venues.bybit]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v5/public/spot"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeBybit(KEY, SECRET), "bybit", {"api_key": KEY, "api_secret": SECRET},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v5/public/spot"\n')
 
 
 def test_heartbeat_quote_buy_amend_cancel(world):

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_coinbase import FakeCoinbase  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill, make_pem  # noqa: E402
+from sequence_core.testing import LiveCli, live_world, check_stream_fill, make_pem  # noqa: E402
 
 NAME = "organizations/org-cli/apiKeys/key-cli"
 PEM = make_pem("ec")
@@ -19,14 +19,9 @@ PEM = make_pem("ec")
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeCoinbase(NAME, load_pem_private_key(PEM.encode(), None).public_key())
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "coinbase,sim,synthetic")
-    cli.connect("coinbase", {"api_key_name": NAME, "private_key": PEM})
-    cli.configure(f'[venues.coinbase]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeCoinbase(NAME, load_pem_private_key(PEM.encode(), None).public_key()),
+                          "coinbase", {"api_key_name": NAME, "private_key": PEM},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):

@@ -10,22 +10,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_cryptocom import FakeCryptocom  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill, funding_kept_once  # noqa: E402
+from sequence_core.testing import live_world, check_stream_fill, funding_kept_once  # noqa: E402
 
 KEY, SECRET = "cdc-cli-key-2", "cdc-cli-secret-2"
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeCryptocom(KEY, SECRET)
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "cryptocom,sim,synthetic")
-    cli.connect("cryptocom", {"api_key": KEY, "api_secret": SECRET})
-    cli.configure(f'[venues.cryptocom]\nbase_url = "{url}/exchange/v1"\n'
-                  f'ws_url = "{url.replace("http", "ws")}/exchange/v1/market"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeCryptocom(KEY, SECRET), "cryptocom", {"api_key": KEY, "api_secret": SECRET},
+                          lambda url: f'base_url = "{url}/exchange/v1"\n'
+                                      f'ws_url = "{url.replace("http", "ws")}/exchange/v1/market"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):

@@ -16,21 +16,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
 from sequence_core.journal import Journal  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import LiveCli, live_world, check_stream_fill  # noqa: E402
 
 KEY = "0x" + "3e" * 32
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeHyperliquid(evm_address_of(bytes.fromhex(KEY[2:])))
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "hyperliquid,sim,synthetic")
-    cli.connect("hyperliquid", {"private_key": KEY})
-    cli.configure(f'[venues.hyperliquid]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeHyperliquid(evm_address_of(bytes.fromhex(KEY[2:]))), "hyperliquid",
+                          {"private_key": KEY},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):

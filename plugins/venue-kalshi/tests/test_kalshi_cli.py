@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kalshi import TICKER, FakeKalshi  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill, make_pem  # noqa: E402
+from sequence_core.testing import live_world, check_stream_fill, make_pem  # noqa: E402
 from sequence_venue_kalshi.signing import load_key  # noqa: E402
 
 KEY_ID = "kalshi-cli-key-3"
@@ -23,14 +23,9 @@ PEM = make_pem("rsa")
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeKalshi(KEY_ID, load_key(PEM).public_key())
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "kalshi,sim,synthetic")
-    cli.connect("kalshi", {"key_id": KEY_ID, "private_key": PEM})
-    cli.configure(f'[venues.kalshi]\nbase_url = "{url}/trade-api/v2"\nws_url = "{url.replace("http", "ws")}/trade-api/ws/v2"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeKalshi(KEY_ID, load_key(PEM).public_key()), "kalshi",
+                          {"key_id": KEY_ID, "private_key": PEM},
+                          lambda url: f'base_url = "{url}/trade-api/v2"\nws_url = "{url.replace("http", "ws")}/trade-api/ws/v2"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):

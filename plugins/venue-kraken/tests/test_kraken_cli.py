@@ -11,22 +11,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_kraken import FakeKraken  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import LiveCli, live_world, check_stream_fill  # noqa: E402
 
 KEY, SECRET = "kraken-cli-key-2", "a3Jha2VuLWNsaS1zZWNyZXQtMg=="
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeKraken(KEY, SECRET)
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "kraken,sim,synthetic")
-    cli.connect("kraken", {"api_key": KEY, "api_secret": SECRET})
-    ws = url.replace("http", "ws")
-    cli.configure(f'[venues.kraken]\nbase_url = "{url}"\nws_url = "{ws}/v2"\nprivate_ws_url = "{ws}/auth/v2"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeKraken(KEY, SECRET), "kraken", {"api_key": KEY, "api_secret": SECRET},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/v2"\n'
+                                      f'private_ws_url = "{url.replace("http", "ws")}/auth/v2"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):

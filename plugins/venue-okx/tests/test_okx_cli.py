@@ -11,21 +11,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_okx import FakeOkx  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill, funding_kept_once  # noqa: E402
+from sequence_core.testing import live_world, check_stream_fill, funding_kept_once  # noqa: E402
 
 KEY, SECRET, PASS = "okx-cli-key-2", "okx-cli-secret-2", "cli pass"
 
 
 @pytest.fixture
 def world(tmp_path):
-    server = FakeOkx(KEY, SECRET, PASS)
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "okx,sim,synthetic")
-    cli.connect("okx", {"api_key": KEY, "api_secret": SECRET, "passphrase": PASS})
-    cli.configure(f'[venues.okx]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws/v5/public"\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", FakeOkx(KEY, SECRET, PASS), "okx",
+                          {"api_key": KEY, "api_secret": SECRET, "passphrase": PASS},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws/v5/public"\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):
