@@ -226,6 +226,27 @@ def test_a_level_whose_size_never_changes_is_whole_again_after_the_keep_time(tmp
     assert session.source.books([INST], src.clock, depth=1)[0].asks == ()
     src.clock += (paper.TAKEN_KEEP_S + 1) * 1_000_000_000
     assert asyncio.run(session.place(taker("1", 3, kind="ioc", price="100.02"), INST)).status == "FILLED"
-    assert [t.at_ns for t in session.source._taken[("acme", "BTC-USD", True)].values()] == [src.clock]   # taken anew
+    assert [t.at_ns for t in session.source._taken[("acme", "BTC-USD", None, True)].values()] == [src.clock]   # taken anew
     src.clock += (paper.TAKEN_KEEP_S + 1) * 1_000_000_000
     assert session.source.books([INST], src.clock, depth=1)[0].asks and not session.source._taken   # nothing kept
+
+
+def test_what_a_yes_taker_took_is_not_hidden_from_the_no_book():
+    """An event contract's YES and NO books carry one symbol: what was taken is kept per
+    outcome, so a YES ask taken at 0.50 does not hide the NO ask quoted at 0.50 too."""
+    from sequence_venue_sim.paper import PaperMarket
+
+    yes = Instrument("acme", "KXT-1", "KXT-1", "event_contract", "KXT-1", "USD", D("0.01"), D("1"), outcome="YES")
+    no = Instrument("acme", "KXT-1", "KXT-1", "event_contract", "KXT-1", "USD", D("0.01"), D("1"), outcome="NO")
+
+    class Binary(Controlled):
+        def books(self, instruments, at_ns=None, depth=20):
+            return [OrderBook("acme", "KXT-1", self.clock, self.clock, (BookLevel(D("0.49"), D("10")),),
+                              (BookLevel(D("0.50"), D("10")),)) for _ in instruments]
+
+    market = PaperMarket(Binary())
+    level = market.books([yes], None, 1)[0].asks[0]
+    market.take(yes, True, level, D("10"), market.now_ns())
+    shown_yes, shown_no = market.books([yes, no], None, 1)
+    assert shown_yes.asks == () and shown_no.asks == (BookLevel(D("0.50"), D("10")),)
+    assert market.books([no], None, 1)[0].asks == (BookLevel(D("0.50"), D("10")),)

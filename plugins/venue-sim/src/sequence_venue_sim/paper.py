@@ -181,7 +181,9 @@ class PaperMarket(MarketDataSource):
     def __init__(self, source: MarketDataSource):
         self.source = source
         self.name, self.needs_network = source.name, source.needs_network    # not the base class's
-        self._taken: dict[tuple[str, str, bool], dict[Decimal, _Taken]] = {}   # (venue, symbol, asks?) -> price
+        # (venue, symbol, outcome, asks?) -> price -> what was taken there; the outcome because
+        # an event contract's YES and NO books carry one symbol
+        self._taken: dict[tuple[str, str, str | None, bool], dict[Decimal, _Taken]] = {}
 
     def __getattr__(self, attr):           # seed, runners, stop, ...: the source's own
         return getattr(self.source, attr)
@@ -199,17 +201,18 @@ class PaperMarket(MarketDataSource):
         if not self._taken:
             return self.source.books(instruments, at_ns, depth)
         # read deeper by as many levels as could be hidden, so a side still shows *depth*
-        hidden = max((len(self._taken.get((i.venue, i.symbol, asks), ())) for i in instruments for asks in (False, True)),
-                     default=0)
+        hidden = max((len(self._taken.get((i.venue, i.symbol, i.outcome, asks), ())) for i in instruments
+                      for asks in (False, True)), default=0)
         if not hidden:
             return self.source.books(instruments, at_ns, depth)
         at = self.source.now_ns() if at_ns is None else at_ns
-        return [self._without_taken(b, depth, at) for b in self.source.books(instruments, at_ns, depth + hidden)]
+        books = self.source.books(instruments, at_ns, depth + hidden)
+        return [self._without_taken(b, outcome, depth, at) for b, outcome in _outcomes(books, instruments)]
 
-    def _without_taken(self, book: OrderBook, depth: int, at: int) -> OrderBook:
+    def _without_taken(self, book: OrderBook, outcome: str | None, depth: int, at: int) -> OrderBook:
         sides = {}
         for asks, levels in ((False, book.bids), (True, book.asks)):
-            key = (book.venue, book.symbol, asks)
+            key = (book.venue, book.symbol, outcome, asks)
             if key in self._taken:
                 levels = self._side_without(self._taken[key], levels, at)
                 if not self._taken[key]:
@@ -233,14 +236,26 @@ class PaperMarket(MarketDataSource):
             del taken[price]               # levels the source no longer shows
         return tuple(out)
 
-    def take(self, book: OrderBook, asks: bool, level: BookLevel, qty: Decimal, at: int) -> None:
-        """A paper taker took *qty* at *level* of *book* (as this source showed it)."""
-        taken = self._taken.setdefault((book.venue, book.symbol, asks), {})
+    def take(self, inst: Instrument, asks: bool, level: BookLevel, qty: Decimal, at: int) -> None:
+        """A paper taker took *qty* at *level* of *inst*'s book (as this source showed it)."""
+        taken = self._taken.setdefault((inst.venue, inst.symbol, inst.outcome, asks), {})
         t = taken.get(level.price)
         if t is None:
             taken[level.price] = _Taken(level.size, qty, at)
         else:
             t.taken += qty
+
+
+def _outcomes(books: list[OrderBook], instruments) -> list[tuple[OrderBook, str | None]]:
+    """Each book with its instrument's outcome: sources answer in the instruments' order,
+    leaving out those they have no book for, so each book is the next instrument of its venue
+    and symbol (an event contract's YES and NO books carry one symbol)."""
+    left = list(instruments)
+    out = []
+    for book in books:
+        n = next((k for k, i in enumerate(left) if (i.venue, i.symbol) == (book.venue, book.symbol)), None)
+        out.append((book, left.pop(n).outcome if n is not None else None))
+    return out
 
 
 def _draw(seed: int, *parts) -> float:
@@ -295,7 +310,7 @@ class PaperSession(ExecutionSession):
                                             (order.side == "sell" and level.price < order.price)):
                 break
             q = min(left, level.size)
-            self.source.take(book, order.side == "buy", level, q, ts)
+            self.source.take(inst, order.side == "buy", level, q, ts)
             n = len(order.fills)
             order.fills.append(VenueFill(f"{order.venue_order_id}-{n}", level.price, q,
                                          self._fee(inst, level.price, q, "taker"), inst.quote, "taker", ts))
