@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import fake_polymarket as fp  # noqa: E402
-from sequence_core.testing import LiveCli, check_stream_fill  # noqa: E402
+from sequence_core.testing import check_stream_fill, live_world  # noqa: E402
 from sequence_venue_polymarket.relayer import derive_safe  # noqa: E402
 from sequence_venue_polymarket.signing import Wallet  # noqa: E402
 
@@ -22,17 +22,13 @@ KEY = "0x" + "5d" * 32
 @pytest.fixture
 def world(tmp_path):
     server = fp.FakePolymarket()
-    url = server.start()
-    cli = LiveCli(tmp_path / "home", "polymarket,sim,synthetic")
     key, secret, passphrase = server.builder
-    cli.connect("polymarket", {"private_key": KEY, "signature_type": "2", "funder": derive_safe(Wallet(KEY).address),
-                               "builder_api_key": key, "builder_secret": secret, "builder_passphrase": passphrase})
-    cli.configure(f'[venues.polymarket]\nbase_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws/market"\n'
-                  f'gamma_url = "{url}/gamma"\ndata_url = "{url}/data-api"\nrelayer_url = "{url}/relayer"\n'
-                  f'relayer_poll_s = 0.01\nmarkets = ["{fp.RAIN}"]\n')
-    yield cli, server
-    cli.close()
-    server.stop()
+    yield from live_world(tmp_path / "home", server, "polymarket",
+                          {"private_key": KEY, "signature_type": "2", "funder": derive_safe(Wallet(KEY).address),
+                           "builder_api_key": key, "builder_secret": secret, "builder_passphrase": passphrase},
+                          lambda url: f'base_url = "{url}"\nws_url = "{url.replace("http", "ws")}/ws/market"\n'
+                                      f'gamma_url = "{url}/gamma"\ndata_url = "{url}/data-api"\nrelayer_url = "{url}/relayer"\n'
+                                      f'relayer_poll_s = 0.01\nmarkets = ["{fp.RAIN}"]\n')
 
 
 def test_venues_shows_a_real_heartbeat(world):
