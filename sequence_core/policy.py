@@ -141,6 +141,29 @@ class EdgePolicy(Policy):
             await ctx.post(ctx.request.venue, ctx.remaining, ctx.request.limit_price, post_only=t == "post_only")
 
 
+MAX_REJECTED_POSTS = 3     # posts a venue refuses in a row before a resting policy gives up
+
+
+class PostGuard:
+    """For policies that post again on their next tick when nothing rests (passive, iceberg):
+    a venue that refused MAX_REJECTED_POSTS posts in a row (funds, permissions, a price it will
+    not take) would refuse every tick until the horizon, so the policy stops, saying why. A
+    post-only refused for crossing a touch that moved is retried: it seldom happens thrice."""
+
+    def __init__(self, ctx: PolicyContext, limit: int = MAX_REJECTED_POSTS):
+        self.ctx, self.limit, self.streak = ctx, limit, 0
+
+    def gave_up(self, node: NodeOrder) -> bool:
+        if node.status != "REJECTED":
+            self.streak = 0
+            return False
+        self.streak += 1
+        if self.streak < self.limit:
+            return False
+        self.ctx.note("stopped", {"reason": f"{node.venue} refused {self.streak} posts in a row: {node.reason}"})
+        return True
+
+
 def best_venue(side: str, books: list[OrderBook]) -> str:
     """The venue with the best price on our side of the book (highest bid for a buy:
     where a resting buy is most likely to be filled first); ties by name."""

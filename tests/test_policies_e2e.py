@@ -69,6 +69,21 @@ def test_vwap_fills_over_its_horizon(trader):
     assert g["graph"]["status"] == "FILLED"
 
 
+def test_a_passive_order_one_venue_cannot_pay_for_is_refused_not_overdrawn(trader, home):
+    """Admission checks the desk's cash across venues; passive rests the whole order on one
+    venue, whose paper account (like a venue) refuses what it cannot pay for: the policy stops
+    after three refusals and no balance goes negative."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.funding]\ndefault = "20000"\n')
+    (home / "config.toml").chmod(0o600)
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--policy", "passive", "--horizon", "60s", "--output", "json"))
+    g = wait_terminal(trader, d["graph"]["graph_id"])
+    assert g["graph"]["status"] == "REJECTED" and "insufficient balance on" in g["graph"]["reason"]
+    assert len(g["nodes"]) == 3 and all(n["status"] == "REJECTED" for n in g["nodes"])
+    cash = j(trader("--sandbox", "positions", "--output", "json"))["rows"]
+    assert all(Decimal(r["qty"]) >= 0 for r in cash)
+
+
 def _volume_profile_note(seq, graph_id) -> dict:
     steps = j(seq("--sandbox", "trace", graph_id, "--output", "json"))["steps"]
     return next(s["detail"] for s in steps if s["kind"] == "volume_profile")

@@ -230,6 +230,19 @@ class Desk:
         self._holds[node.node_order_id] = (key, amount)
         self._held[key] = self._held.get(key, Decimal(0)) + amount
 
+    def _unfunded(self, node: NodeOrder) -> str | None:
+        """Sandbox: why the paper account cannot pay for *node* (what it holds is more than the
+        account's balance less what the other open orders hold), else None."""
+        hold = self._holds.get(node.node_order_id)
+        if hold is None:
+            return None
+        (venue, asset), amount = hold
+        free = self.journal.positions.get(venue, asset)[0] - (self._held.get((venue, asset), Decimal(0)) - amount)
+        if amount <= free:
+            return None
+        return (f"insufficient balance on {venue} (paper account): the order needs {amount:.8g} {asset}, "
+                f"{max(free, Decimal(0)):.8g} is free")
+
     def _unhold(self, node_id: str) -> None:
         old = self._holds.pop(node_id, None)
         if old is not None:
@@ -649,6 +662,10 @@ class Desk:
         _fault("after_journal")
         self.in_flight.add(node.node_order_id)
         try:
+            if self.sandbox and (short := self._unfunded(node)):
+                # the paper account refuses what it cannot pay for, as a venue does
+                return self.apply(rt, node.node_order_id, OrderState(node.client_order_id, None, "REJECTED", Decimal(0),
+                                                                     reason=short), inst)
             session = self.session(node.venue)
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):     # no task per send, unlike wait_for

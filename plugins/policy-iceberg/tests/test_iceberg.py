@@ -45,3 +45,17 @@ def test_resumes_with_a_clip_already_showing():
     ctx.nodes.append(ctx._node("acme", Decimal("0.1"), Decimal("90000"), "limit"))
     asyncio.run(IcebergPolicy().run(ctx))
     assert [a[0] for a in ctx.actions].count("post") == 9       # the resting clip was not doubled
+
+
+def test_a_venue_refusing_every_clip_stops_it_after_three():
+    class Refusing(FakePolicyContext):
+        async def post(self, venue, qty, price, post_only=True):
+            node = await super().post(venue, qty, price, post_only)
+            node.status, node.reason = "REJECTED", "insufficient balance"
+            return node
+
+    req = OrderRequest("BTC-USD", "buy", Decimal("1"), venue="acme", limit_price=Decimal("90000"), policy="iceberg")
+    ctx = Refusing(req)
+    asyncio.run(IcebergPolicy().run(ctx))
+    assert len([a for a in ctx.actions if a[0] == "post"]) == 3             # no horizon: it used to post forever
+    assert ctx.notes[-1][0] == "stopped" and "refused 3 posts in a row" in ctx.notes[-1][1]["reason"]

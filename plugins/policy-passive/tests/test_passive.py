@@ -49,3 +49,34 @@ def test_stops_at_the_horizon():
     asyncio.run(PassivePolicy().run(ctx))
     assert ctx.actions[0][4] == Decimal("100.02")                            # a sell joins the ask
     assert ctx.actions[-1][0] == "cancel" and ctx.notes[-1][0] == "horizon_reached"
+
+
+class RefusingContext(FakePolicyContext):
+    """A venue that refuses every post (the account cannot pay for it), or only the first
+    ``refusals`` of them (a post-only that crossed a touch that moved)."""
+
+    def __init__(self, *args, refusals=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refusals = refusals
+
+    async def post(self, venue, qty, price, post_only=True):
+        node = await super().post(venue, qty, price, post_only)
+        if self.refusals is None or self.refusals > 0:
+            node.status, node.reason = "REJECTED", "insufficient balance"
+            self.refusals = None if self.refusals is None else self.refusals - 1
+        return node
+
+
+def test_a_venue_refusing_every_post_stops_it_after_three():
+    req = OrderRequest("BTC-USD", "buy", Decimal("0.5"), venue="acme", policy="passive", horizon_s=300)
+    ctx = RefusingContext(req, books=[book("acme", "100.00", "100.02")])
+    asyncio.run(PassivePolicy().run(ctx))
+    assert len([a for a in ctx.actions if a[0] == "post"]) == 3              # not one a second for 5 minutes
+    assert ctx.notes[-1] == ("stopped", {"reason": "acme refused 3 posts in a row: insufficient balance"})
+
+
+def test_a_post_refused_twice_then_taken_keeps_working():
+    req = OrderRequest("BTC-USD", "buy", Decimal("0.5"), venue="acme", policy="passive", horizon_s=20)
+    ctx = RefusingContext(req, books=[book("acme", "100.00", "100.02")], refusals=2)
+    asyncio.run(PassivePolicy().run(ctx))
+    assert len([a for a in ctx.actions if a[0] == "post"]) == 3 and ctx.notes[-1][0] == "horizon_reached"

@@ -10,7 +10,7 @@ cancelled.
 from decimal import ROUND_DOWN, Decimal
 
 from sequence_core.errors import UsageError
-from sequence_core.policy import Policy, best_venue
+from sequence_core.policy import Policy, PostGuard, best_venue
 
 CLIP_SHARE = Decimal("0.1")
 POLL_SECONDS = 1.0
@@ -32,6 +32,7 @@ class IcebergPolicy(Policy):
         lot = ctx.lot_size(venue)
         clip = max(lot, (req.qty * CLIP_SHARE / lot).to_integral_value(ROUND_DOWN) * lot)
         deadline = ctx.started_ns + int(req.horizon_s * 1e9) if req.horizon_s else None
+        guard = PostGuard(ctx)
         while ctx.graph.filled_qty < req.qty:
             if deadline is not None and ctx.now_ns() >= deadline:
                 for node in ctx.open_nodes():
@@ -43,7 +44,8 @@ class IcebergPolicy(Policy):
                 size = min(clip, ctx.remaining)
                 if size <= 0:
                     return
-                await ctx.post(venue, size, req.limit_price, post_only=False)
+                if guard.gave_up(await ctx.post(venue, size, req.limit_price, post_only=False)):
+                    return
             else:
                 for node in visible:
                     await ctx.refresh(node)

@@ -4,10 +4,11 @@ Posts a post-only order at the best bid (buys) or best ask (sells) of the venue 
 best price on that side (or ``--venue``), capped by ``--limit-price``. Every second it
 checks the touch; when the touch moves away it cancel-replaces to the new touch. It
 never takes liquidity. At the horizon (``--horizon``, default 5 minutes) it cancels and
-stops, leaving any remainder unfilled with the reason noted.
+stops, leaving any remainder unfilled with the reason noted; it stops too when the venue
+refuses its post three times in a row (sequence_core.policy.PostGuard).
 """
 
-from sequence_core.policy import Policy, best_venue
+from sequence_core.policy import Policy, PostGuard, best_venue
 
 DEFAULT_HORIZON_S = 300.0
 POLL_SECONDS = 1.0
@@ -33,6 +34,7 @@ class PassivePolicy(Policy):
         req = ctx.request
         venue = req.venue or best_venue(req.side, ctx.books(depth=1))
         deadline = ctx.started_ns + int((req.horizon_s or DEFAULT_HORIZON_S) * 1e9)
+        guard = PostGuard(ctx)
         while ctx.graph.filled_qty < req.qty:
             if ctx.now_ns() >= deadline:
                 for node in ctx.open_nodes():
@@ -43,8 +45,9 @@ class PassivePolicy(Policy):
             target = self._target(ctx, venue)
             resting = ctx.open_nodes()
             if target is not None:
-                if not resting and ctx.remaining > 0:
-                    await ctx.post(venue, ctx.remaining, target, post_only=True)
+                if not resting and ctx.remaining > 0 and guard.gave_up(await ctx.post(venue, ctx.remaining, target,
+                                                                                      post_only=True)):
+                    return
                 for node in resting:
                     node = await ctx.refresh(node)
                     if node.status in ("NEW", "PARTIALLY_FILLED") and node.limit_price != target:
