@@ -166,6 +166,11 @@ class FakePolicyContext:
     def volume_profile(self):
         return None
 
+    def can_fund(self, venue, qty, price=None):
+        return venue not in self.unfunded
+
+    unfunded: frozenset = frozenset()    # venues whose balance a test says cannot pay
+
     def open_nodes(self):
         return [n for n in self.nodes if n.status in ("NEW", "PARTIALLY_FILLED")]
 

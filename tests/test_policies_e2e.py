@@ -84,6 +84,19 @@ def test_a_passive_order_one_venue_cannot_pay_for_is_refused_not_overdrawn(trade
     assert all(Decimal(r["qty"]) >= 0 for r in cash)
 
 
+def test_a_passive_order_rests_on_a_venue_that_can_pay_for_it(trader, home):
+    """Only the venue quoting the worst bid can pay for the order: passive rests there, not on
+    the best bid's venue, which would refuse it."""
+    rows = j(trader("--sandbox", "quote", "BTC-USD", "--output", "json"))["venues"]     # quoting funds nothing
+    worst = min((r for r in rows if r["book"] != "BTC-USDT"), key=lambda r: Decimal(r["bid"]))["venue"]
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f'[sandbox.funding]\ndefault = "1000"\n{worst} = "100000"\n')
+    (home / "config.toml").chmod(0o600)
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--policy", "passive", "--horizon", "2s", "--output", "json"))
+    g = wait_terminal(trader, d["graph"]["graph_id"])
+    assert {n["venue"] for n in g["nodes"]} == {worst} and g["graph"]["status"] != "REJECTED", g
+
+
 def _volume_profile_note(seq, graph_id) -> dict:
     steps = j(seq("--sandbox", "trace", graph_id, "--output", "json"))["steps"]
     return next(s["detail"] for s in steps if s["kind"] == "volume_profile")

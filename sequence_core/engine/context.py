@@ -71,6 +71,13 @@ class GraphRuntime:
     def note(self, kind: str, detail: dict) -> None:
         self.desk.journal.event(LifecycleEvent(time.time_ns(), self.graph.graph_id, None, kind, detail))
 
+    def can_fund(self, venue: str, qty: Decimal, price: Decimal | None = None) -> bool:
+        """Whether *venue*'s balance (as admission sees it: sandbox less what open orders hold,
+        live the venue's free balance) pays for *qty* at *price* (None: the touch)."""
+        inst = self.instruments[venue]
+        need = self.desk.cost(inst, self.request.side, qty, price)
+        return need is not None and need <= self.desk.available(self.request.side, {venue: inst})[venue]
+
     def volume_profile(self):
         return self.desk.volume_profile(self.instruments)
 

@@ -217,18 +217,24 @@ class Desk:
         inst = rt.instruments.get(node.venue)
         if node.status in NODE_TERMINAL or node.remaining <= 0 or inst is None:
             return
-        asset = _spends(inst, node.side)
-        amount = node.remaining
-        if asset == inst.quote:
-            price = node.limit_price or self._touch(inst, node.side)
-            if price is None:
-                return
-            amount = node.remaining * price + (self.venues[node.venue].fee(inst, price, node.remaining, "taker") or 0)
-            if inst.kind == "perp":
-                amount /= self.leverage_for(node.venue)
-        key = (node.venue, asset)
+        amount = self.cost(inst, node.side, node.remaining, node.limit_price)
+        if amount is None:
+            return
+        key = (node.venue, _spends(inst, node.side))
         self._holds[node.node_order_id] = (key, amount)
         self._held[key] = self._held.get(key, Decimal(0)) + amount
+
+    def cost(self, inst: Instrument, side: str, qty: Decimal, price: Decimal | None) -> Decimal | None:
+        """What an order of *qty* at *price* (None: the touch) spends from the balance
+        ``available`` reports for it: a buy's notional with the taker fee, a perp's margin at
+        the venue's leverage, a sell's holding itself; None without a price to value it at."""
+        if _spends(inst, side) != inst.quote:
+            return qty
+        price = price or self._touch(inst, side)
+        if price is None:
+            return None
+        amount = qty * price + (self.venues[inst.venue].fee(inst, price, qty, "taker") or 0)
+        return amount / self.leverage_for(inst.venue) if inst.kind == "perp" else amount
 
     def _unfunded(self, node: NodeOrder) -> str | None:
         """Sandbox: why the paper account cannot pay for *node* (what it holds is more than the

@@ -80,3 +80,16 @@ def test_a_post_refused_twice_then_taken_keeps_working():
     ctx = RefusingContext(req, books=[book("acme", "100.00", "100.02")], refusals=2)
     asyncio.run(PassivePolicy().run(ctx))
     assert len([a for a in ctx.actions if a[0] == "post"]) == 3 and ctx.notes[-1][0] == "horizon_reached"
+
+
+def test_rests_on_the_best_venue_that_can_pay_for_it():
+    req = OrderRequest("BTC-USD", "buy", Decimal("0.5"), policy="passive", horizon_s=3)
+    books = [book("acme", "100.01", "100.03"), book("zeta", "100.00", "100.02")]
+    ctx = FakePolicyContext(req, books=books)
+    ctx.unfunded = frozenset({"acme"})                                       # best bid, but cannot pay
+    asyncio.run(PassivePolicy().run(ctx))
+    assert [a[2] for a in ctx.actions if a[0] == "post"] == ["zeta"]
+    nobody = FakePolicyContext(req, books=books)
+    nobody.unfunded = frozenset({"acme", "zeta"})                           # none can: the best, to say why
+    asyncio.run(PassivePolicy().run(nobody))
+    assert [a[2] for a in nobody.actions if a[0] == "post"] == ["acme"]

@@ -1,7 +1,8 @@
 """Passive: join the best price on our side and follow it; never cross the spread.
 
 Posts a post-only order at the best bid (buys) or best ask (sells) of the venue with the
-best price on that side (or ``--venue``), capped by ``--limit-price``. Every second it
+best price on that side among those whose balance pays for the order (or ``--venue``),
+capped by ``--limit-price``. Every second it
 checks the touch; when the touch moves away it cancel-replaces to the new touch. It
 never takes liquidity. At the horizon (``--horizon``, default 5 minutes) it cancels and
 stops, leaving any remainder unfilled with the reason noted; it stops too when the venue
@@ -30,9 +31,17 @@ class PassivePolicy(Policy):
             price = min(price, limit) if ctx.request.side == "buy" else max(price, limit)
         return price
 
+    @staticmethod
+    def _venue(ctx) -> str:
+        """The best price on our side among the venues whose balance pays for the order (the
+        whole of it rests on one venue), else the best of all, whose refusal then says why."""
+        books = ctx.books(depth=1)
+        funded = [b for b in books if ctx.can_fund(b.venue, ctx.remaining)]
+        return best_venue(ctx.request.side, funded or books)
+
     async def run(self, ctx):
         req = ctx.request
-        venue = req.venue or best_venue(req.side, ctx.books(depth=1))
+        venue = req.venue or self._venue(ctx)
         deadline = ctx.started_ns + int((req.horizon_s or DEFAULT_HORIZON_S) * 1e9)
         guard = PostGuard(ctx)
         while ctx.graph.filled_qty < req.qty:
