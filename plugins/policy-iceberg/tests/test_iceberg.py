@@ -59,3 +59,16 @@ def test_a_venue_refusing_every_clip_stops_it_after_three():
     asyncio.run(IcebergPolicy().run(ctx))
     assert len([a for a in ctx.actions if a[0] == "post"]) == 3             # no horizon: it used to post forever
     assert ctx.notes[-1][0] == "stopped" and "refused 3 posts in a row" in ctx.notes[-1][1]["reason"]
+
+
+def test_rests_its_clips_on_the_best_venue_that_can_pay_for_the_order():
+    from sequence_core.market import BookLevel, OrderBook
+
+    def book(venue, bid):
+        return OrderBook(venue, "BTC-USD", 0, 0, (BookLevel(Decimal(bid), Decimal(1)),), (BookLevel(Decimal("99999"), Decimal(1)),))
+
+    req = OrderRequest("BTC-USD", "buy", Decimal("1"), limit_price=Decimal("90000"), policy="iceberg", horizon_s=2)
+    ctx = FakePolicyContext(req, books=[book("acme", "89990"), book("zeta", "89980")])
+    ctx.unfunded = frozenset({"acme"})
+    asyncio.run(IcebergPolicy().run(ctx))
+    assert {a[2] for a in ctx.actions if a[0] == "post"} == {"zeta"}

@@ -2,7 +2,9 @@
 
 The clip is 10% of the parent (at least one lot); when the visible clip fills, the next
 one is posted at the same price. Never more than one clip rests. The venue is
-``--venue`` or the one with the best price on our side. With ``--horizon`` the iceberg
+``--venue`` or the one with the best price on our side among those whose balance pays for
+the whole order (else the best of all, whose refusal says why); three refused clips in a
+row stop it. With ``--horizon`` the iceberg
 stops at the horizon (cancelling the visible clip); without, it works until filled or
 cancelled.
 """
@@ -28,7 +30,9 @@ class IcebergPolicy(Policy):
     async def run(self, ctx):
         req = ctx.request
         books = ctx.books(depth=1)
-        venue = req.venue or best_venue(req.side, books)
+        # every clip rests on one venue: the best price among those that can pay for the order
+        funded = [b for b in books if ctx.can_fund(b.venue, req.qty, req.limit_price)]
+        venue = req.venue or best_venue(req.side, funded or books)
         lot = ctx.lot_size(venue)
         clip = max(lot, (req.qty * CLIP_SHARE / lot).to_integral_value(ROUND_DOWN) * lot)
         deadline = ctx.started_ns + int(req.horizon_s * 1e9) if req.horizon_s else None
