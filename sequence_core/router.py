@@ -50,8 +50,10 @@ def _room(have: Decimal, worst: Decimal, fee: Decimal, inst: Instrument, buy: bo
     return have / (worst * (1 + fee)) if buy else have
 
 
-def _under_minimum(q: Decimal, inst: Instrument, worst: Decimal) -> bool:
-    return q <= 0 or q < inst.min_qty or bool(inst.min_notional and q * worst < inst.min_notional)
+def under_minimum(q: Decimal, inst: Instrument, price: Decimal | None) -> bool:
+    """Whether *inst*'s venue refuses an order of *q* at *price* as too small: nothing, under its
+    minimum quantity, or (priced) under its minimum notional."""
+    return q <= 0 or q < inst.min_qty or bool(price and inst.min_notional and q * price < inst.min_notional)
 
 
 class _Walk:
@@ -134,7 +136,7 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
     small: dict[str, Decimal] = {}
     while True:
         walk = _Walk(buy, qty, bound, by_venue, available, leverage or {}, set(small))
-        under = {v: q for v, q in walk.planned.items() if _under_minimum(q, by_venue[v][1], walk.plan[v][-1][0])}
+        under = {v: q for v, q in walk.planned.items() if under_minimum(q, by_venue[v][1], walk.plan[v][-1][0])}
         if not under:
             break
         small.update(under)

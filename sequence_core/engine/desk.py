@@ -57,12 +57,11 @@ def _spends(inst: Instrument, side: str) -> str:
 
 
 def _under_every_minimum(left: Decimal, price: Decimal | None, instruments: dict[str, Instrument]) -> str | None:
-    """Why *left* can be sent nowhere, when it is under every venue's lot, minimum quantity or
-    minimum notional (a partial fill's remainder often is): else None."""
-    def too_small(i: Instrument) -> bool:
-        return left < i.lot_size or left < i.min_qty or bool(price and i.min_notional and left * price < i.min_notional)
+    """Why *left* can be sent nowhere, when it is under every venue's lot or minimum order (a
+    partial fill's remainder often is): else None."""
+    from ..router import under_minimum
 
-    if instruments and all(too_small(i) for i in instruments.values()):
+    if instruments and all(left < i.lot_size or under_minimum(left, i, price) for i in instruments.values()):
         return f"the remaining {left} is under every venue's minimum order"
     return None
 
@@ -195,8 +194,7 @@ class Desk:
         for venue, inst in instruments.items():
             asset = _spends(inst, side)
             if self.sandbox:
-                # the paper venues lock what open orders may still spend, as a venue does
-                out[venue] = self.journal.positions.get(venue, asset)[0] - self._held.get((venue, asset), Decimal(0))
+                out[venue] = self._free(venue, asset)
                 continue
             held = self.venue_balances.get(venue, {})
             if inst.kind == "perp":
@@ -243,11 +241,15 @@ class Desk:
         if hold is None:
             return None
         (venue, asset), amount = hold
-        free = self.journal.positions.get(venue, asset)[0] - (self._held.get((venue, asset), Decimal(0)) - amount)
+        free = self._free(venue, asset) + amount           # what the other open orders leave
         if amount <= free:
             return None
         return (f"insufficient balance on {venue} (paper account): the order needs {amount:.8g} {asset}, "
                 f"{max(free, Decimal(0)):.8g} is free")
+
+    def _free(self, venue: str, asset: str) -> Decimal:
+        """Sandbox: a paper balance less what open orders hold of it, as a venue shows free."""
+        return self.journal.positions.get(venue, asset)[0] - self._held.get((venue, asset), Decimal(0))
 
     def _unhold(self, node_id: str) -> None:
         old = self._holds.pop(node_id, None)
