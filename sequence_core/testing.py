@@ -397,6 +397,16 @@ def running(server):
         server.stop()
 
 
+def child_order(n: int, inst, side: str = "buy", price: str = "91000", qty: str = "0.1", order_type: str = "ioc",
+                graph_id: str = "graph_000000001e7e"):
+    """Node order *n* of one graph on *inst*'s venue, as the engine hands it to an adapter's
+    ``place`` (adapter tests)."""
+    from .orders import NodeOrder
+
+    return NodeOrder(f"{graph_id}:node_{n}:0", graph_id, n, 0, inst.venue, inst.symbol, side, Decimal(qty), Decimal(price),
+                     order_type, "PENDING_NEW", 0, 0)
+
+
 def live_world(home, server, venue: str, creds: dict, settings):
     """A live CLI test's fixture body: ``yield from live_world(tmp_path / "home", FakeAcme(...),
     "acme", {"api_key": ...}, lambda url: f'base_url = "{url}"\n')`` starts the fake, connects

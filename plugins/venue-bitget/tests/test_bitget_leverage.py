@@ -4,8 +4,8 @@ contract's maximum refused clearly before the order is sent; a bad setting refus
 session is built."""
 
 import asyncio
+import functools
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bitget import FakeBitget, unified_account  # noqa: E402
 from sequence_core.errors import ConfigError, InvalidOrder  # noqa: E402
-from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
 from sequence_venue_bitget.http import BitgetClient  # noqa: E402
 from sequence_venue_bitget.symbols import INSTRUMENTS  # noqa: E402
 from sequence_venue_bitget.venue import BitgetVenue  # noqa: E402
-from sequence_core.testing import running  # noqa: E402
+from sequence_core.testing import child_order, running  # noqa: E402
 
 KEY, SECRET, PASS = "bitget-lev-key", "bitget-lev-secret", "lev pass"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USDT")
@@ -38,10 +37,7 @@ def uta():
         yield server
 
 
-def node(n, inst, side="buy", price="91000.0"):
-    gid = "graph_000000001e7e"
-    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "bitget", inst.symbol, side, Decimal("0.1"), Decimal(price), "ioc",
-                     "PENDING_NEW", 0, 0)
+node = functools.partial(child_order, price="91000.0")
 
 
 def trade(fake, settings, *orders):

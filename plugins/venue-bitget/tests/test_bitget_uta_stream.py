@@ -13,8 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_bitget import unified_account  # noqa: E402
-from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import StreamProbe, refused_login, until  # noqa: E402
+from sequence_core.testing import StreamProbe, child_order, refused_login, until  # noqa: E402
 from sequence_venue_bitget.execution import BitgetSession  # noqa: E402
 from sequence_venue_bitget.http import _MODES, BitgetClient  # noqa: E402
 from sequence_venue_bitget.symbols import INSTRUMENTS  # noqa: E402
@@ -37,9 +36,7 @@ def session(fake, account="auto", secret=SECRET) -> BitgetSession:
 
 
 def node(n, inst, price):
-    gid = "graph_00000000a7b0"
-    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "bitget", inst.symbol, "buy", Decimal("0.5"), Decimal(price),
-                     "limit", "PENDING_NEW", 0, 0)
+    return child_order(n, inst, price=price, qty="0.5", order_type="limit", graph_id="graph_00000000a7b0")
 
 
 def test_the_socket_is_chosen_at_connect_v3_for_a_uta_v2_for_classic(fake):

@@ -5,8 +5,8 @@ above the account maximum (100) refused clearly before the order is sent; a bad 
 refused when the session is built."""
 
 import asyncio
+import functools
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,12 +14,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_cryptocom import FakeCryptocom  # noqa: E402
 from sequence_core.errors import ConfigError, InvalidOrder  # noqa: E402
-from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_venue_cryptocom.execution import CryptocomSession  # noqa: E402
 from sequence_venue_cryptocom.http import CryptocomClient  # noqa: E402
 from sequence_venue_cryptocom.symbols import INSTRUMENTS  # noqa: E402
 from sequence_venue_cryptocom.venue import CryptocomVenue  # noqa: E402
-from sequence_core.testing import running  # noqa: E402
+from sequence_core.testing import child_order, running  # noqa: E402
 
 KEY, SECRET = "cdc-lev-key", "cdc-lev-secret"
 BTC = next(i for i in INSTRUMENTS if i.symbol == "BTC-USD")
@@ -32,10 +31,7 @@ def fake():
     yield from running(FakeCryptocom(KEY, SECRET))
 
 
-def node(n, inst, side="buy", price="91000.0"):
-    gid = "graph_000000001e7e"
-    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "cryptocom", inst.symbol, side, Decimal("0.1"), Decimal(price), "ioc",
-                     "PENDING_NEW", 0, 0)
+node = functools.partial(child_order, price="91000.0")
 
 
 def trade(fake, settings, *orders):

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_hyperliquid import FakeHyperliquid  # noqa: E402
 from sequence_core.errors import ConfigError, InvalidOrder  # noqa: E402
 from sequence_core.keys import evm_address_of  # noqa: E402
-from sequence_core.orders import NodeOrder  # noqa: E402
+from sequence_core.testing import child_order  # noqa: E402
 from sequence_venue_hyperliquid.execution import HyperliquidSession  # noqa: E402
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
 from sequence_venue_hyperliquid.symbols import INSTRUMENTS  # noqa: E402
@@ -34,10 +34,7 @@ def fake():
     server.stop()
 
 
-def node(n, inst, side="buy", qty="0.1", price="91000"):
-    gid = "graph_000000001e7e"
-    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "hyperliquid", inst.symbol, side, Decimal(qty), Decimal(price), "ioc",
-                     "PENDING_NEW", 0, 0)
+node = child_order
 
 
 def trade(fake, settings, *orders):

@@ -6,7 +6,6 @@ order is sent; a bad setting refused when the session is built."""
 import asyncio
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_kraken import FakeKraken  # noqa: E402
 from fake_kraken_futures import FakeKrakenFutures  # noqa: E402
 from sequence_core.errors import ConfigError, InvalidOrder  # noqa: E402
-from sequence_core.orders import NodeOrder  # noqa: E402
-from sequence_core.testing import shared_responses  # noqa: E402
+from sequence_core.testing import child_order, shared_responses  # noqa: E402
 from sequence_venue_kraken.execution import KrakenSession  # noqa: E402
 from sequence_venue_kraken.futures import KrakenFutures  # noqa: E402
 from sequence_venue_kraken.futures_http import KrakenFuturesClient  # noqa: E402
@@ -61,10 +59,7 @@ def trade(servers, settings, *orders):
     return asyncio.run(work())
 
 
-def node(n, inst, side="buy", price="91000"):
-    gid = "graph_000000001e7e"
-    return NodeOrder(f"{gid}:node_{n}:0", gid, n, 0, "kraken", inst.symbol, side, Decimal("0.1"), Decimal(price), "ioc",
-                     "PENDING_NEW", 0, 0)
+node = child_order
 
 
 def test_leverage_is_set_once_per_perp_before_its_first_order(servers):
