@@ -110,7 +110,7 @@ def _spread_regime(bbos: dict, window, books: dict, source) -> "SpreadRegime":
         if len(bid):
             samples[key] = ((ask - bid) / (ask + bid) * 2e4, _ticks(ask - bid, books.get(key)))
             last[key] = int(ts[ok][-1])
-    current = key = None
+    key = now_bps = now_ticks = None                       # the current spread's book, in bps and ticks
     origin = "last recorded"
     if source is not None:
         live = [b for b in source.books(list(books.values()), None, 1) if b.best_bid and b.best_ask]
@@ -118,21 +118,19 @@ def _spread_regime(bbos: dict, window, books: dict, source) -> "SpreadRegime":
             b = min(live, key=lambda x: x.best_ask.price - x.best_bid.price)
             width = b.best_ask.price - b.best_bid.price
             key, origin = (b.venue, b.symbol), source.label()
-            current = (float(width / ((b.best_bid.price + b.best_ask.price) / 2) * 10_000),
-                       _ticks(np.array([float(width) * 1e9]), books.get(key)))
-    if current is None and last:
+            now_bps = float(width / ((b.best_bid.price + b.best_ask.price) / 2) * 10_000)
+            ticks = _ticks([float(width) * 1e9], books.get(key))
+            now_ticks = float(ticks[0]) if ticks is not None else None
+    if key is None and last:
         key = max(last, key=lambda k: (last[k], k))          # the most recently quoted book
         bps, ticks = samples[key]
-        current = (float(bps[-1]), ticks[-1:] if ticks is not None else None)
+        now_bps, now_ticks = float(bps[-1]), float(ticks[-1]) if ticks is not None else None
     if key not in samples:                                 # nothing recorded for the current book
-        return SpreadRegime(current[0] if current else None, None, None, None, None, "unknown", origin)
+        return SpreadRegime(now_bps, None, None, None, None, "unknown", origin)
     bps, ticks = samples[key]
-    if ticks is not None and current[1] is not None:
-        pct = percentile_of(float(current[1][0]), ticks)
-    else:
-        pct = percentile_of(current[0], bps)
+    pct = percentile_of(now_ticks, ticks) if ticks is not None and now_ticks is not None else percentile_of(now_bps, bps)
     q25, q50, q75 = (float(x) for x in np.percentile(bps, [25, 50, 75]))
-    return SpreadRegime(current[0], pct, q25, q50, q75, regime(pct), origin)
+    return SpreadRegime(now_bps, pct, q25, q50, q75, regime(pct), origin)
 
 
 def _ticks(width_fp, inst):
