@@ -80,7 +80,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
              fee_model, no_save, scan_buffer_secs, no_dedup, wasm_path):
     """Run against the sim-engine with recorded Parquet market data."""
     from sequence_core.home import ensure_home
-    from sequence_core.sim.engine import BacktestConfig, new_run_id, run_backtest, save_outcome, total_events
+    from sequence_core.sim.engine import BacktestConfig, new_run_id, run_backtest, save_outcome
     from sequence_core.sim.host import StrategyModule
     from sequence_core.store import Store
 

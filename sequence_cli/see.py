@@ -67,11 +67,13 @@ def quote(symbol, source):
 
 
 def _render_symbols(rows) -> None:
+    from sequence_core.market import outcome_symbol
+
     if not rows:
         line("No instruments: connect a venue (`sequence connect <venue>`) or use --sandbox.")
         return
     table(["SYMBOL", "VENUE", "VENUE_SYMBOL", "KIND", "TICK", "LOT", "MIN_NOTIONAL", "STATUS"],
-          [(i.symbol + (f":{i.outcome}" if i.outcome else ""), i.venue, i.venue_symbol, i.kind, qty(i.tick_size),
+          [(outcome_symbol(i.symbol, i.outcome), i.venue, i.venue_symbol, i.kind, qty(i.tick_size),
             qty(i.lot_size), qty(i.min_notional), i.status) for i in rows],
           right=["TICK", "LOT", "MIN_NOTIONAL"])
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from sequence_core.market import outcome_symbol
+
 from .output import emit, line, table
 from .see import _client, qty
 
@@ -27,7 +29,7 @@ def _render_order(d) -> None:
         line(f"reason: {g.reason}")
     if d.fills:
         table(["VENUE", "BOOK", "NODE ORDER", "SIDE", "QTY", "PRICE", "FEE", "LIQUIDITY"],
-              [(f.venue, f.symbol, f.node_order_id, f.side.upper(), qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity)
+              [(f.venue, outcome_symbol(f.symbol, f.outcome), f.node_order_id, f.side.upper(), qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity)
                for f in sorted(d.fills, key=lambda f: (f.ts_ns, f.fill_id))],
               right=["QTY", "PRICE", "FEE"])
     for decision in d.routing[:1]:
@@ -72,10 +74,10 @@ def _render_orders(views) -> None:
     rows = []
     for v in views:
         g = v.graph
-        rows.append((g.graph_id, g.request.symbol, g.request.side.upper(), g.status.upper(), str(g.request.qty), qty(g.filled_qty),
+        rows.append((g.graph_id, g.request.symbol, g.request.side.upper(), g.status.upper(), qty(g.request.qty), qty(g.filled_qty),
                      _fmt(g.avg_price), g.request.policy, g.request.venue or "SOR"))
         for n in v.nodes:
-            rows.append(("  " + n.node_order_id, n.symbol, n.side.upper(), n.status.upper(), qty(n.qty), qty(n.filled_qty),
+            rows.append(("  " + n.node_order_id, outcome_symbol(n.symbol, n.outcome), n.side.upper(), n.status.upper(), qty(n.qty), qty(n.filled_qty),
                          _fmt(n.notional / n.filled_qty) if n.filled_qty else None, n.order_type, n.venue))
     table(["ID", "SYMBOL", "SIDE", "STATUS", "QTY", "FILLED", "AVG", "POLICY/TYPE", "VENUE"], rows,
           right=["QTY", "FILLED", "AVG"])
@@ -147,7 +149,7 @@ def _render_fills(rows) -> None:
     from datetime import datetime, timezone
 
     table(["TIME", "VENUE", "SYMBOL", "SIDE", "QTY", "PRICE", "FEE", "LIQUIDITY", "NODE ORDER"],
-          [(datetime.fromtimestamp(f.ts_ns / 1e9, timezone.utc).strftime("%H:%M:%S.%f")[:-3], f.venue, f.symbol, f.side.upper(),
+          [(datetime.fromtimestamp(f.ts_ns / 1e9, timezone.utc).strftime("%H:%M:%S.%f")[:-3], f.venue, outcome_symbol(f.symbol, f.outcome), f.side.upper(),
             qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity, f.node_order_id) for f in rows],
           right=["QTY", "PRICE", "FEE"])
 

@@ -216,7 +216,7 @@ class Sequence:
 
     def quote(self, symbol: str, source: str | None = None):
         from .errors import UsageError
-        from .market import resolve
+        from .market import resolve, traded_outcome
         from .quotes import quote
 
         tradable = self.instruments()
@@ -229,14 +229,11 @@ class Sequence:
         if not any(i in tradable for i in listed):
             where = ", ".join(sorted({i.venue for i in listed}))
             raise UsageError(f"no connected venue lists '{symbol}' (listed on: {where}); connect one or use --sandbox")
-        chosen = [i for i in tradable if i in listed]
-        if len({i.outcome for i in chosen if i.kind == "event_contract"}) > 1:
-            # YES and NO are two books of one market: a bare ticker or slug means YES, as when trading
-            chosen = [i for i in chosen if i.outcome in (None, "YES")]
+        chosen = traded_outcome([i for i in tradable if i in listed])     # a bare ticker: YES, as when trading
         return quote(symbol, chosen, self.source(source))
 
     def fees(self, symbol: str, venue_names: list[str] | None = None):
-        from .market import resolve
+        from .market import outcome_symbol, resolve
 
         registered = {n: v for n, v in venues().items() if not v.sandbox_only}
         chosen = self.trading_venues(venue_names) if venue_names else registered
@@ -249,7 +246,7 @@ class Sequence:
             notes = schedule.notes if schedule else ""
             if inst.venue in unread:
                 notes = f"this market's own fee terms could not be read ({unread[inst.venue]}): the general schedule is shown. {notes}"
-            rows.append(FeeRow(inst.venue, inst.symbol + (f":{inst.outcome}" if inst.outcome else ""),
+            rows.append(FeeRow(inst.venue, outcome_symbol(inst.symbol, inst.outcome),
                                tier.maker if tier else None, tier.taker if tier else None,
                                schedule.model if schedule else None, schedule.source if schedule else None,
                                notes, schedule.curve if schedule else ""))
@@ -296,11 +293,11 @@ class Sequence:
         """Size-aware estimate per venue at an exact quantity (and optional limit price)."""
         from decimal import Decimal
 
-        from .market import resolve
+        from .market import resolve, traded_outcome
         from .preview import preview_books
 
         chosen = self.trading_venues([venue] if venue else None)
-        found = resolve(symbol, [i for v in chosen.values() for i in v.instruments()])
+        found = traded_outcome(resolve(symbol, [i for v in chosen.values() for i in v.instruments()]))
         src = self.source(source)
         books = src.books(found, src.now_ns(), depth=50)
         self._read_market_fees(chosen, found)      # where it fails, the general schedule estimates
@@ -377,7 +374,7 @@ class Sequence:
 
         from .errors import UsageError
         from .journal import Journal
-        from .market import resolve
+        from .market import book_keys, in_books, outcome_symbol, resolve, traded_outcome
         from .tca import TcaReport, analyse, fee_in_quote
 
         journal = Journal(self.sandbox)
@@ -395,13 +392,25 @@ class Sequence:
                                  "journal; `sequence status` lists the deployments, `sequence tca` analyses the whole desk")
             fills = [f for f in fills if f.graph_id in graphs]
         pool = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        # the parent orders analysed: every admitted one (an order that never filled counts in
+        # the fill rate), of the symbol's books when one is named
+        parents = {k: g for k, g in graphs.items() if g.status != "REJECTED"}
         if symbol:
-            books = {(i.venue, i.symbol) for i in resolve(symbol, pool)}
-            fills = [f for f in fills if (f.venue, f.symbol) in books]
+            books = book_keys(resolve(symbol, pool))
+            fills = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
+            traded: dict[str, set] = {}
+            for s in {g.request.symbol for g in parents.values()}:
+                try:
+                    traded[s] = book_keys(traded_outcome(resolve(s, pool)))
+                except UsageError:
+                    traded[s] = set()                   # a symbol no installed venue lists any more
+            parents = {k: g for k, g in parents.items() if traded[g.request.symbol] & books}
+        parents.update((f.graph_id, graphs[f.graph_id]) for f in fills if f.graph_id in graphs)
         src = self.source(source)
-        by_book = {}
+        by_book = {}                   # an event contract's YES and NO are two books of one symbol
         for i in pool:
-            by_book.setdefault(f"{i.venue}|{i.symbol}", i)
+            by_book.setdefault(f"{i.venue}|{outcome_symbol(i.symbol, i.outcome)}", i)
+            by_book.setdefault(f"{i.venue}|{i.symbol}", i)          # fills journaled without their outcome
 
         def mid(book, times):
             inst = by_book[book]
@@ -413,15 +422,16 @@ class Sequence:
 
         arrays = {"ts_ns": [f.venue_ts_ns or f.ts_ns for f in fills], "price": [float(f.price) for f in fills],
                   "qty": [float(f.qty) for f in fills],
-                  "fee": [fee_in_quote(f.fee, f.fee_asset, f.price, by_book.get(f"{f.venue}|{f.symbol}")) for f in fills],
+                  "fee": [fee_in_quote(f.fee, f.fee_asset, f.price, by_book.get(f"{f.venue}|{outcome_symbol(f.symbol, f.outcome)}"))
+                          for f in fills],
                   "side": [1 if f.side == "buy" else -1 for f in fills], "venue": [f.venue for f in fills],
-                  "book": [f"{f.venue}|{f.symbol}" for f in fills],
+                  "book": [f"{f.venue}|{outcome_symbol(f.symbol, f.outcome)}" for f in fills],
                   "policy": [graphs[f.graph_id].request.policy if f.graph_id in graphs else "?" for f in fills],
                   "graph": [f.graph_id for f in fills]}
         info = {g.graph_id: (float(g.arrival_mid) if g.arrival_mid else None, float(g.request.qty), g.request.policy)
-                for g in graphs.values()}
+                for g in parents.values()}
         rows = analyse(arrays, info, mid, src.now_ns())
-        return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len({f.graph_id for f in fills}), rows,
+        return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len(parents) if fills else 0, rows,
                          strategy=name)
 
     def _deployed(self, name: str) -> bool:

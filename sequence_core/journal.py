@@ -28,6 +28,7 @@ import msgspec
 from . import ledger
 from .errors import ConfigError
 from .execution import FundingPayment
+from .market import outcome_symbol
 from .orders import NODE_TERMINAL, TIMED_GRAPH_ID_LEN, Fill, LifecycleEvent, NodeOrder, OrderGraph, add_fill
 
 SCHEMA = """
@@ -675,7 +676,7 @@ def position_key(inst) -> str:
     """What a fill in ``inst`` moves: the base asset for spot, the contract for perps, the
     contract *and outcome* for event contracts (YES and NO are different holdings)."""
     if inst.kind == "event_contract":
-        return f"{inst.symbol}:{inst.outcome}" if inst.outcome else inst.symbol
+        return outcome_symbol(inst.symbol, inst.outcome)
     return inst.symbol if inst.kind == "perp" else inst.base
 
 

@@ -128,6 +128,43 @@ class MarketDataSource:
         return self.name
 
 
+def outcome_symbol(symbol: str, outcome: str | None) -> str:
+    """How the user names a book of one outcome (``TICKER:NO``); other books by their symbol."""
+    return f"{symbol}:{outcome}" if outcome else symbol
+
+
+def traded_outcome(found: list[Instrument]) -> list[Instrument]:
+    """What a symbol trades among the instruments it resolves to: a bare ticker or slug trades
+    its YES outcome, as both Kalshi and Polymarket present a binary market (say :NO for the
+    other side)."""
+    if any(i.kind == "event_contract" for i in found) and len({i.outcome for i in found}) > 1:
+        return [i for i in found if i.outcome == "YES"]
+    return found
+
+
+def book_keys(instruments) -> set[tuple[str, str, str | None]]:
+    """(venue, book, outcome) of each instrument: what orders and fills are matched on."""
+    return {(i.venue, i.symbol, i.outcome) for i in instruments}
+
+
+def in_books(keys: set[tuple[str, str, str | None]], venue: str, symbol: str, outcome: str | None) -> bool:
+    """Whether an order or fill in (venue, symbol, outcome) is among *keys* (``book_keys``);
+    those journaled before orders carried their outcome (None) match either outcome."""
+    return (venue, symbol, outcome) in keys or outcome is None and any(k[:2] == (venue, symbol) for k in keys)
+
+
+def with_outcomes(books: list[OrderBook], instruments) -> list[tuple[OrderBook, str | None]]:
+    """Each book with its instrument's outcome: sources answer in the instruments' order,
+    leaving out those they have no book for, so each book is the next instrument of its venue
+    and symbol (an event contract's YES and NO books carry one symbol)."""
+    left = list(instruments)
+    out = []
+    for book in books:
+        n = next((k for k, i in enumerate(left) if (i.venue, i.symbol) == (book.venue, book.symbol)), None)
+        out.append((book, left.pop(n).outcome if n is not None else None))
+    return out
+
+
 # -- symbol resolution ---------------------------------------------------------------------
 def split_outcome(query: str) -> tuple[str, str | None]:
     head, sep, tail = query.rpartition(":")

@@ -96,6 +96,7 @@ class NodeOrder(msgspec.Struct):
     fees: Decimal = Decimal(0)
     venue_order_id: str | None = None
     reason: str = ""
+    outcome: str | None = None          # YES | NO for an event contract (one book carries both)
 
     @property
     def client_order_id(self) -> str:
@@ -122,6 +123,7 @@ class Fill(msgspec.Struct, frozen=True):
     liquidity: str                      # maker | taker
     ts_ns: int                          # when we learned of it
     venue_ts_ns: int | None = None      # the venue's own timestamp
+    outcome: str | None = None          # YES | NO for an event contract (one book carries both)
 
 
 def add_fill(record: "OrderGraph | NodeOrder", fill: Fill) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from .ledger import Position, cash_kind
-from .market import USD_FAMILY, Instrument, MarketDataSource
+from .market import USD_FAMILY, Instrument, MarketDataSource, with_outcomes
 
 
 class PositionRow(msgspec.Struct, frozen=True):
@@ -115,9 +115,9 @@ def value(positions: list[Position], instruments: list[Instrument], source: Mark
     wanted = {id(p): _mark_instrument(p, instruments) for p in positions if cash_kind(p.instrument) is None}
     unique = {(i.venue, i.symbol, i.outcome): i for i in wanted.values() if i is not None}
     marks = {}
-    for book in source.books(list(unique.values()), at, depth=1):
+    for book, outcome in with_outcomes(source.books(list(unique.values()), at, depth=1), unique.values()):
         if book.best_bid and book.best_ask:
-            marks[(book.venue, book.symbol)] = (book.best_bid.price + book.best_ask.price) / 2
+            marks[(book.venue, book.symbol, outcome)] = (book.best_bid.price + book.best_ask.price) / 2
     rows = []
     cash = unreal = realized = fees = nav = Decimal(0)
     for p in positions:
@@ -129,7 +129,7 @@ def value(positions: list[Position], instruments: list[Instrument], source: Mark
             nav += p.qty
             continue
         inst = wanted.get(id(p))
-        mark = marks.get((inst.venue, inst.symbol)) if inst else None
+        mark = marks.get((inst.venue, inst.symbol, inst.outcome)) if inst else None
         entry = p.entry
         pnl = (mark - entry) * p.qty if mark is not None and p.qty else Decimal(0)
         worth = mark * p.qty if mark is not None and p.kind != "perp" else pnl

@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from .errors import UsageError
-from .market import OrderBook
+from .market import OrderBook, outcome_symbol
 
 
 class PreviewRow(msgspec.Struct, frozen=True):
@@ -73,7 +73,7 @@ def preview_books(symbol: str, side: str, qty: Decimal, limit: Decimal | None, b
         slip = _bps(sign * (avg - touch.price), touch.price) if avg is not None and touch else None
         impact = _bps(sign * (avg - mid), mid) if avg is not None and mid else None
         total = None if fee is None else (notional + fee if side == "buy" else notional - fee)
-        rows.append(PreviewRow(book.venue, book.symbol, side, qty, filled, avg, worst, notional, fee, slip, impact, total, filled == qty))
+        rows.append(PreviewRow(book.venue, outcome_symbol(book.symbol, inst.outcome), side, qty, filled, avg, worst, notional, fee, slip, impact, total, filled == qty))
 
     def rank(r: PreviewRow):
         unit = (r.total_cost / r.fill_qty) if r.total_cost is not None and r.fill_qty else None

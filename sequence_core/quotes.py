@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from .errors import UsageError
-from .market import Instrument, MarketDataSource, OrderBook, resolve
+from .market import Instrument, MarketDataSource, OrderBook, outcome_symbol, resolve, with_outcomes
 
 
 class VenueQuote(msgspec.Struct, frozen=True):
@@ -68,7 +68,5 @@ def quote(symbol: str, instruments: list[Instrument], source: MarketDataSource) 
         errors = getattr(source, "errors", None)      # the live source says why each venue gave none
         why = "; ".join(f"{v}: {e}" for v, e in sorted(errors.items())) if errors else ""
         raise UsageError(f"the {source.label()} source has no book for '{symbol}'" + (f" ({why})" if why else ""))
-    outcomes = {(i.venue, i.symbol): i.outcome for i in found}
-    books = [msgspec.structs.replace(b, symbol=f"{b.symbol}:{outcomes[(b.venue, b.symbol)]}") if outcomes.get((b.venue, b.symbol)) else b
-             for b in books]
+    books = [msgspec.structs.replace(b, symbol=outcome_symbol(b.symbol, outcome)) for b, outcome in with_outcomes(books, found)]
     return from_books(symbol, source, at, books, min(i.tick_size for i in found))

@@ -59,7 +59,8 @@ class TcaReport(msgspec.Struct, frozen=True):
 
 def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Sequence[int] = HORIZONS_S) -> list[TcaRow]:
     """``fills``: arrays ts_ns, price, qty, fee, side (+1/-1), venue, book, policy, graph.
-    ``graphs``: graph_id -> (arrival_mid or None, requested qty, policy)."""
+    ``graphs``: graph_id -> (arrival_mid or None, requested qty, policy) of every parent order
+    analysed: those without fills count in the fill rate of ``total`` and their policy's row."""
     import numpy as np
 
     n = len(fills["price"])
@@ -86,9 +87,12 @@ def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Seq
     realized = {h: 2 * s * (p - later[h]) / m0 * 1e4 for h in horizons}
     markout = {h: s * (later[h] - p) / p * 1e4 for h in horizons}
     fees_bps = fee / notional * 1e4
-    graph_ids, gidx = np.unique(np.asarray(fills["graph"]), return_inverse=True)
+    fill_graphs = np.asarray(fills["graph"])
+    graph_ids = np.array(sorted(set(graphs) | set(fill_graphs.tolist())))
+    gidx = np.searchsorted(graph_ids, fill_graphs)
     arrival = np.array([graphs[g][0] or np.nan for g in graph_ids], float)
     requested = np.array([graphs[g][1] for g in graph_ids], float)
+    parent_policy = np.array([graphs[g][2] for g in graph_ids])
     m = len(graph_ids)
 
     def wavg(values, mask):
@@ -97,8 +101,9 @@ def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Seq
         ok = ~np.isnan(v)
         return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() and np.sum(w[ok]) else None
 
-    def group(name: str, mask) -> TcaRow:
-        # per parent order, by bincount over the group's fills (no Python loop over orders)
+    def group(name: str, mask, parents=None) -> TcaRow:
+        # per parent order, by bincount over the group's fills (no Python loop over orders);
+        # *parents*: the orders whose fill rate the row reports, filled or not (else: the filled)
         gi = gidx[mask]
         gq = np.bincount(gi, q[mask], m)
         gn = np.bincount(gi, notional[mask], m)
@@ -110,18 +115,19 @@ def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Seq
         bps = gs * (avg - arrival) / arrival * 1e4
         sf = float(np.sum(bps[has_arrival] * gn[has_arrival]) / np.sum(gn[has_arrival])) if has_arrival.any() else None
         ccy = float(np.sum((gs * (avg - arrival) * gq + gf)[has_arrival])) if has_arrival.any() else None
-        req = float(requested[present].sum())
+        counted = present if parents is None else parents | present
+        req = float(requested[counted].sum())
         return TcaRow(name, int(mask.sum()), float(notional[mask].sum()), sf, ccy,
                       wavg(eff, mask), {f"{h}s": wavg(realized[h], mask) for h in horizons},
                       {f"{h}s": wavg(markout[h], mask) for h in horizons}, wavg(fees_bps, mask), float(fee[mask].sum()),
-                      float(gq[present].sum() / req) if req else None)
+                      float(gq[counted].sum() / req) if req else None)
 
     everything = np.ones(n, bool)
-    rows = [group("total", everything)]
+    rows = [group("total", everything, np.ones(m, bool))]
     venues = np.asarray(fills["venue"])
     for v in np.unique(venues):
         rows.append(group(f"venue:{v}", venues == v))
     policies = np.asarray(fills["policy"])
     for pol in np.unique(policies):
-        rows.append(group(f"policy:{pol}", policies == pol))
+        rows.append(group(f"policy:{pol}", policies == pol, parent_policy == pol))
     return rows

@@ -75,3 +75,15 @@ def test_fees_count_in_the_quote_whatever_asset_paid_them():
     assert fee_in_quote(Decimal("5"), "USDT", price, btc) == 5.0
     assert fee_in_quote(Decimal("0.0001"), "BTC", price, btc) == 5.0      # in the base, at the fill price
     assert fee_in_quote(Decimal("0.02"), "BGB", price, btc) == 0.0        # a discount asset: no price here
+
+
+def test_orders_that_never_filled_count_in_the_fill_rate():
+    """Two parents of 4: one filled 2, one cancelled unfilled: 2 of 8 filled, not 2 of 4."""
+    fills = {"ts_ns": [0], "price": [100.0], "qty": [2.0], "fee": [0.0], "side": [1], "venue": ["a"], "book": ["a|X"],
+             "policy": ["sor"], "graph": ["g1"]}
+    graphs = {"g1": (100.0, 4.0, "sor"), "g2": (100.0, 4.0, "sor"), "g3": (None, 4.0, "twap")}
+    rows = {r.group: r for r in analyse(fills, graphs, lambda book, t: np.full(len(t), 100.0), now_ns=0, horizons=(1,))}
+    assert rows["total"].fill_rate == pytest.approx(2 / 12)              # every parent, filled or not
+    assert rows["policy:sor"].fill_rate == pytest.approx(2 / 8)          # the sor parents only
+    assert rows["venue:a"].fill_rate == pytest.approx(2 / 4)             # a venue: the parents it filled
+    assert "policy:twap" not in rows                                     # no fills: no row of its own

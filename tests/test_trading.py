@@ -95,6 +95,39 @@ def test_a_resting_order_holds_its_cash_until_it_ends(trader):
     assert j(trader("--sandbox", "buy", "BTC-USD", "0.5", "--venue", "acme", "--output", "json"))["graph"]["status"] == "FILLED"
 
 
+def test_an_amend_the_paper_account_cannot_pay_for_leaves_the_order_resting(trader):
+    """Cancel-replace cancels before it places: an amend whose replacement the account cannot
+    fund used to cancel the order, have the replacement refused, and exit 0 with nothing left."""
+    rest = j(trader("--sandbox", "buy", "BTC-USD", "1", "--venue", "acme", "--limit-price", "80000.00", "--output", "json"))
+    node = next(n for n in rest["nodes"] if n["status"] == "NEW")["node_order_id"]
+    r = trader("--sandbox", "amend", rest["graph"]["graph_id"], "--qty", "2")      # 160,320 USD of acme's 100,000
+    assert r.returncode == 1 and "insufficient balance on acme" in r.stderr and f"{node} is unchanged" in r.stderr, r.stderr
+    view = j(trader("--sandbox", "orders", "--output", "json"))[0]
+    assert view["graph"]["status"] == "WORKING" and view["graph"]["request"]["qty"] == "1"
+    assert [(n["node_order_id"], n["status"]) for n in view["nodes"]] == [(node, "NEW")]
+    a = j(trader("--sandbox", "amend", node, "--qty", "1.2", "--output", "json"))      # within the balance: done
+    assert a["node"]["status"] == "NEW" and a["node"]["qty"] == "1.2"
+    r = trader("--sandbox", "amend", a["node"]["node_order_id"], "--price", "0.01")   # 0.012 USD: under acme's 1 USD
+    assert r.returncode == 1 and "under its minimum order" in r.stderr and "is unchanged" in r.stderr, r.stderr
+
+
+def test_an_amend_whose_replacement_is_refused_is_an_error(trader):
+    """Cancel-replace cancels first: when the venue then refuses the replacement (a post-only
+    bid moved through the ask), the order no longer rests, and the amend says so (exit 1)
+    instead of printing the replacement's REJECTED with exit 0; the order never grew."""
+    j(trader("--sandbox", "buy", "ETH-USD", "0.5", "--venue", "acme", "--policy", "passive", "--horizon", "1m",
+             "--output", "json"))
+    deadline = time.time() + 10
+    while (node := j(trader("--sandbox", "orders", "--output", "json"))[0]["nodes"][-1])["status"] != "NEW":
+        assert time.time() < deadline, node
+        time.sleep(0.1)
+    assert node["order_type"] == "post_only"
+    r = trader("--sandbox", "amend", node["node_order_id"], "--price", "9000.00", "--qty", "0.6")
+    assert r.returncode == 1 and "refused the replacement" in r.stderr and "no longer rests" in r.stderr, r.stderr
+    g = j(trader("--sandbox", "orders", "--output", "json"))[0]["graph"]
+    assert g["request"]["qty"] == "0.5"
+
+
 def test_a_live_order_with_no_venue_connected_says_so(trader):
     r = trader("buy", "BTC-USD", "0.1")
     assert r.returncode == 1 and "no connected venue lists 'BTC-USD' (it trades on acme" in r.stderr, r.stderr
@@ -256,6 +289,32 @@ def test_sigkill_with_resting_order_then_cancel(trader, home):
     assert json.loads((home / "engine.json").read_text())["pid"] != pid
     c = j(trader("--sandbox", "cancel", views[0]["nodes"][0]["node_order_id"], "--output", "json"))
     assert c["cancelled"] == [d["nodes"][0]["node_order_id"]]
+
+
+def test_event_contract_outcomes_are_kept_apart(trader):
+    """YES and NO are one symbol's two books: each holding is marked at its own book's mid, and
+    fills, orders and TCA name and filter each outcome (the NO holding was marked at YES's mid)."""
+    for outcome, qty in (("NO", "7"), ("YES", "5")):
+        j(trader("--sandbox", "buy", f"KXTEST-26DEC31-T1:{outcome}", qty, "--venue", "acme", "--limit-price", "0.99",
+                 "--output", "json"))
+    mids = {}
+    for outcome in ("YES", "NO"):
+        q = j(trader("--sandbox", "quote", f"KXTEST-26DEC31-T1:{outcome}", "--output", "json"))["venues"][0]
+        mids[outcome] = (Decimal(q["bid"]) + Decimal(q["ask"])) / 2
+    rows = {x["instrument"]: x for x in j(trader("--sandbox", "positions", "--output", "json"))["rows"] if x["venue"] == "acme"}
+    for outcome in ("YES", "NO"):
+        assert abs(Decimal(rows[f"KXTEST-26DEC31-T1:{outcome}"]["mark"]) - mids[outcome]) <= Decimal("0.01")
+    no_fills = j(trader("--sandbox", "fills", "--symbol", "KXTEST-26DEC31-T1:NO", "--output", "json"))
+    assert [(f["outcome"], f["side"], f["qty"]) for f in no_fills] == [("NO", "buy", "7")]
+    assert len(j(trader("--sandbox", "fills", "--symbol", "KXTEST-26DEC31-T1", "--output", "json"))) == 2
+    assert "KXTEST-26DEC31-T1:NO" in trader("--sandbox", "fills").stdout
+    yes_orders = j(trader("--sandbox", "orders", "--symbol", "KXTEST-26DEC31-T1:YES", "--output", "json"))
+    assert [v["graph"]["request"]["symbol"] for v in yes_orders] == ["KXTEST-26DEC31-T1:YES"]
+    assert all(n["outcome"] == "YES" for v in yes_orders for n in v["nodes"])
+    # TCA of the NO fill is against the NO book: a taker fill at the touch costs about the spread
+    tca = j(trader("--sandbox", "tca", "--symbol", "KXTEST-26DEC31-T1:NO", "--output", "json"))
+    total = tca["rows"][0]
+    assert total["fills"] == 1 and 0 <= total["effective_spread_bps"] < 1000
 
 
 def test_engine_commands_and_auth(trader, home):

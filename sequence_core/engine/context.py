@@ -188,7 +188,7 @@ class GraphRuntime:
             return done
         new = NodeOrder(node_order_id(self.graph.graph_id, node.node, node.seq + 1), self.graph.graph_id, node.node,
                         node.seq + 1, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,
-                        node.order_type, "PENDING_NEW", time.time_ns(), time.time_ns())
+                        node.order_type, "PENDING_NEW", time.time_ns(), time.time_ns(), outcome=node.outcome)
         return await self.desk.send(self, new)
 
     async def cancel(self, node: NodeOrder) -> NodeOrder:
@@ -206,4 +206,4 @@ class GraphRuntime:
         self._next_node += 1
         now = time.time_ns()
         return NodeOrder(node_order_id(self.graph.graph_id, n, 0), self.graph.graph_id, n, 0, venue, inst.symbol,
-                         self.request.side, qty, price, order_type, "PENDING_NEW", now, now)
+                         self.request.side, qty, price, order_type, "PENDING_NEW", now, now, outcome=inst.outcome)

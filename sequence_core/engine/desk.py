@@ -15,7 +15,8 @@ from ..bundles import Routing
 from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
 from ..execution import OrderState, perp_margin, spendable
 from ..journal import Journal
-from ..market import USD_FAMILY, Instrument, matches, resolve
+from ..market import USD_FAMILY, Instrument, matches, resolve, traded_outcome
+from ..router import under_minimum
 from ..orders import (GRAPH_ACTIVE, NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, OrderRequest,
                       URGENCIES, add_fill, new_graph_id, node_id_from_client, parse_order_id)
 from ..policy import check_policy_name
@@ -59,11 +60,16 @@ def _spends(inst: Instrument, side: str) -> str:
 def _under_every_minimum(left: Decimal, price: Decimal | None, instruments: dict[str, Instrument]) -> str | None:
     """Why *left* can be sent nowhere, when it is under every venue's lot or minimum order (a
     partial fill's remainder often is): else None."""
-    from ..router import under_minimum
-
     if instruments and all(left < i.lot_size or under_minimum(left, i, price) for i in instruments.values()):
         return f"the remaining {left} is under every venue's minimum order"
     return None
+
+
+def _short(venue: str, asset: str, amount: Decimal, free: Decimal, what: str) -> str | None:
+    """Why a paper account whose *free* balance is short of *amount* refuses, else None."""
+    if amount <= free:
+        return None
+    return f"insufficient balance on {venue} (paper account): the {what} needs {amount:.8g} {asset}, {max(free, Decimal(0)):.8g} is free"
 
 
 class Desk:
@@ -241,11 +247,19 @@ class Desk:
         if hold is None:
             return None
         (venue, asset), amount = hold
-        free = self._free(venue, asset) + amount           # what the other open orders leave
-        if amount <= free:
+        return _short(venue, asset, amount, self._free(venue, asset) + amount, "order")   # what the others leave
+
+    def _amend_unfunded(self, rt: GraphRuntime, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> str | None:
+        """Sandbox: why the paper account cannot pay for what *node* amended to would hold
+        (checked before cancel-replace cancels the original), else None."""
+        inst = rt.instruments[node.venue]
+        left = (qty if qty is not None else node.qty) - node.filled_qty
+        amount = self.cost(inst, node.side, left, price if price is not None else node.limit_price)
+        if amount is None:
             return None
-        return (f"insufficient balance on {venue} (paper account): the order needs {amount:.8g} {asset}, "
-                f"{max(free, Decimal(0)):.8g} is free")
+        asset = _spends(inst, node.side)
+        held = self._holds.get(node.node_order_id)
+        return _short(node.venue, asset, amount, self._free(node.venue, asset) + (held[1] if held else 0), "amended order")
 
     def _free(self, venue: str, asset: str) -> Decimal:
         """Sandbox: a paper balance less what open orders hold of it, as a venue shows free."""
@@ -339,10 +353,7 @@ class Desk:
             raise UsageError(f"no connected venue lists '{request.symbol}' (it trades on {', '.join(listed)}): connect one "
                              "with `sequence connect <venue>`, or use --sandbox") from None
         events = {i.symbol for i in found if i.kind == "event_contract"}
-        if events and len({i.outcome for i in found}) > 1:
-            # A bare ticker or slug trades its YES outcome, as both Kalshi and Polymarket
-            # present a binary market; say :NO to trade the other side.
-            found = [i for i in found if i.outcome == "YES"]
+        found = traded_outcome(found)
         wanted = request.symbol.rpartition(":")[0] if ":" in request.symbol else request.symbol
         quote = wanted.split("-")[1] if wanted.count("-") >= 1 and not events else None
         order = [quote] + [q for q in USD_FAMILY if q != quote] if quote else list(USD_FAMILY)
@@ -712,7 +723,7 @@ class Desk:
                                               {"venue_order_id": state.venue_order_id, "status": state.status}, state.venue_ts_ns))
         for f in state.fills:
             fill = Fill(f.fill_id, node.node_order_id, node.graph_id, node.venue, node.symbol, node.side, f.price, f.qty,
-                        f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns)
+                        f.fee, f.fee_asset, f.liquidity, time.time_ns(), f.venue_ts_ns, inst.outcome)
             if self.journal.record_fill(fill, node, rt.graph, inst):
                 rt.fills.append(fill)
                 if rt.request.parent_id:
@@ -952,6 +963,8 @@ class Desk:
             raise InvalidOrder(f"order {any_id} is {graph.status}; only working orders can be amended")
         if node is None:
             open_nodes = rt.open_nodes()
+            if not open_nodes:
+                raise InvalidOrder(f"{graph.graph_id} has no working child order to amend right now (it is {rt.graph.status})")
             if len(open_nodes) != 1:
                 raise UsageError(f"{graph.graph_id} has {len(open_nodes)} working child orders; name one: "
                                  + ", ".join(n.node_order_id for n in open_nodes))
@@ -967,8 +980,14 @@ class Desk:
             raise InvalidOrder(f"price {price} is off {node.venue}'s tick size {inst.tick_size}")
         if qty is not None and (qty <= node.filled_qty or (qty / inst.lot_size) % 1 != 0):
             raise InvalidOrder(f"new quantity {qty} must exceed the filled {node.filled_qty} and be a multiple of {inst.lot_size}")
+        left, at = (qty if qty is not None else node.qty) - node.filled_qty, price if price is not None else node.limit_price
+        if under_minimum(left, inst, at):
+            raise InvalidOrder(f"{node.venue} would refuse {left} at {at}: under its minimum order (quantity {inst.min_qty}, "
+                               f"notional {inst.min_notional} {inst.quote}); {node.node_order_id} is unchanged")
         if not self.sandbox and self.session(node.venue).native_amend(node, price, qty):
             return await self._amend_native(rt, node, inst, price, qty)
+        if self.sandbox and (short := self._amend_unfunded(rt, node, price, qty)):
+            raise InvalidOrder(f"{short}; {node.node_order_id} is unchanged")
         delta = (qty - node.qty) if qty is not None else Decimal(0)
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
@@ -976,6 +995,12 @@ class Desk:
         self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
                                           {"from": node.node_order_id, "price": str(price) if price else None,
                                            "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
+        if new.status == "REJECTED":
+            if delta:      # the order never grew: what was asked for is what was working
+                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
+                self.journal.save(rt.graph)
+            raise InvalidOrder(f"{node.venue} refused the replacement {new.node_order_id} ({new.reason or 'no reason given'}); "
+                               f"cancel-replace had cancelled {node.node_order_id} first, so this order no longer rests")
         return {"mode": "cancel_replace", "from": node.node_order_id, "node": new}
 
     async def _amend_native(self, rt: GraphRuntime, node: NodeOrder, inst: Instrument,

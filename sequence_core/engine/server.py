@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..errors import OrderNotFound, SequenceError, UsageError
+from ..market import in_books
 from ..orders import OrderRequest
 from . import promote_startup_objects
 from .desk import Desk
@@ -160,7 +161,7 @@ class Engine:
         graphs = desk.journal.graphs()
         if symbol:
             books = _books(desk, symbol)
-            graphs = [g for g in graphs if books & _books(desk, g.request.symbol, strict=False)]
+            graphs = [g for g in graphs if books & _books(desk, g.request.symbol, strict=False, traded=True)]
         return _json([{"graph": g, "nodes": desk.journal.nodes(g.graph_id)} for g in graphs])
 
     async def order(self, request):
@@ -221,7 +222,7 @@ class Engine:
         fills = desk.journal.fills()
         if symbol:
             books = _books(desk, symbol)
-            fills = [f for f in fills if (f.venue, f.symbol) in books]
+            fills = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
         return _json(fills)
 
 
@@ -250,12 +251,15 @@ class Engine:
         return _json({"stopped": name})
 
 
-def _books(desk: Desk, symbol: str, strict: bool = True) -> set[tuple[str, str]]:
-    """(venue, book) pairs a symbol names; unknown symbols are an error unless not strict."""
-    from ..market import resolve
+def _books(desk: Desk, symbol: str, strict: bool = True, traded: bool = False) -> set[tuple[str, str, str | None]]:
+    """(venue, book, outcome) a symbol names (a bare ticker: both outcomes), or with *traded*
+    what an order for it trades (a bare ticker: YES); unknown symbols are an error unless not
+    strict."""
+    from ..market import book_keys, resolve, traded_outcome
 
     try:
-        return {(i.venue, i.symbol) for i in resolve(symbol, [i for v in desk.venues.values() for i in v.instruments()])}
+        found = resolve(symbol, [i for v in desk.venues.values() for i in v.instruments()])
+        return book_keys(traded_outcome(found) if traded else found)
     except SequenceError:
         if strict:
             raise

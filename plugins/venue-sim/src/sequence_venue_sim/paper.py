@@ -43,7 +43,7 @@ import msgspec
 from sequence_core.errors import InvalidOrder, NetworkError, RateLimitExceeded
 from sequence_core.execution import ExecutionSession, OrderState, Settlement, VenueFill
 from sequence_core.journal import checkpoint_in_background, retry_commit_later, rollback_quietly
-from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook
+from sequence_core.market import BookLevel, Instrument, MarketDataSource, OrderBook, with_outcomes
 from sequence_core.orders import NodeOrder
 
 TOUCH_TURNOVER_PER_S = Decimal("0.1")   # share of displayed touch size traded per second
@@ -207,7 +207,7 @@ class PaperMarket(MarketDataSource):
             return self.source.books(instruments, at_ns, depth)
         at = self.source.now_ns() if at_ns is None else at_ns
         books = self.source.books(instruments, at_ns, depth + hidden)
-        return [self._without_taken(b, outcome, depth, at) for b, outcome in _outcomes(books, instruments)]
+        return [self._without_taken(b, outcome, depth, at) for b, outcome in with_outcomes(books, instruments)]
 
     def _without_taken(self, book: OrderBook, outcome: str | None, depth: int, at: int) -> OrderBook:
         sides = {}
@@ -244,18 +244,6 @@ class PaperMarket(MarketDataSource):
             taken[level.price] = _Taken(level.size, qty, at)
         else:
             t.taken += qty
-
-
-def _outcomes(books: list[OrderBook], instruments) -> list[tuple[OrderBook, str | None]]:
-    """Each book with its instrument's outcome: sources answer in the instruments' order,
-    leaving out those they have no book for, so each book is the next instrument of its venue
-    and symbol (an event contract's YES and NO books carry one symbol)."""
-    left = list(instruments)
-    out = []
-    for book in books:
-        n = next((k for k, i in enumerate(left) if (i.venue, i.symbol) == (book.venue, book.symbol)), None)
-        out.append((book, left.pop(n).outcome if n is not None else None))
-    return out
 
 
 def _draw(seed: int, *parts) -> float:
