@@ -357,6 +357,25 @@ def test_event_contract_buy_and_redeem(trader):
     assert ("acme", "KXTEST-26DEC31-T1:YES") not in {(x["venue"], x["instrument"]) for x in default["rows"]}
     again = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))
     assert again["paid"] == "0" and again["winning_outcome"] == won          # resolution never changes
+    elsewhere = trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "zeta")
+    assert elsewhere.returncode == 1 and "zeta does not list 'KXTEST-26DEC31-T1'; it trades on acme" in elsewhere.stderr
+
+
+def test_a_resolved_market_takes_no_orders_and_cancels_what_rests(trader):
+    """Once a redeem has resolved a paper market, it closes as a venue's does: buying the
+    winning side at the losing price was a riskless profit, and bids kept resting."""
+    rest = j(trader("--sandbox", "buy", "KXTEST-26DEC31-T1:YES", "10", "--venue", "acme", "--limit-price", "0.01",
+                    "--output", "json"))
+    assert rest["graph"]["status"] == "WORKING"
+    won = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))["winning_outcome"]
+    r = trader("--sandbox", "buy", f"KXTEST-26DEC31-T1:{won}", "3", "--venue", "acme", "--output", "json")
+    assert j(r)["graph"]["status"] == "REJECTED" and f"has resolved on acme ({won} won)" in j(r)["graph"]["reason"]
+    deadline = time.time() + 10
+    while (g := j(trader("--sandbox", "orders", "--output", "json"))[-1])["graph"]["status"] == "WORKING":
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert g["graph"]["graph_id"] == rest["graph"]["graph_id"] and g["graph"]["status"] == "EXPIRED"
+    assert g["nodes"][0]["status"] == "CANCELLED" and "the market resolved" in g["nodes"][0]["reason"]
     bad = trader("--sandbox", "redeem", "BTC-USD", "--venue", "acme")
     assert bad.returncode == 1 and "not an event contract" in bad.stderr
 

@@ -65,6 +65,20 @@ def _under_every_minimum(left: Decimal, price: Decimal | None, instruments: dict
     return None
 
 
+def _listed_elsewhere(symbol: str, venue: str | None) -> UsageError | None:
+    """The error for a symbol that *venue* (None: every connected venue) does not list but an
+    installed venue does, naming where it trades; None when no venue lists it at all."""
+    from ..plugins import venues as installed
+
+    listed = sorted({i.venue for v in installed().values() if not v.sandbox_only for i in v.instruments() if matches(symbol, i)})
+    if not listed:
+        return None
+    if venue is not None:
+        return UsageError(f"{venue} does not list '{symbol}'; it trades on {', '.join(listed)}")
+    return UsageError(f"no connected venue lists '{symbol}' (it trades on {', '.join(listed)}): connect one "
+                      "with `sequence connect <venue>`, or use --sandbox")
+
+
 def _short(venue: str, asset: str, amount: Decimal, free: Decimal, what: str) -> str | None:
     """Why a paper account whose *free* balance is short of *amount* refuses, else None."""
     if amount <= free:
@@ -341,17 +355,8 @@ class Desk:
                 for i in v.instruments()]
         try:
             found = resolve(request.symbol, pool)
-        except UsageError:
-            from ..plugins import venues as installed
-
-            listed = sorted({i.venue for v in installed().values() if not v.sandbox_only for i in v.instruments()
-                             if matches(request.symbol, i)})
-            if not listed:
-                raise                                  # unknown anywhere: the suggestions stand
-            if request.venue is not None:
-                raise UsageError(f"{request.venue} does not list '{request.symbol}'; it trades on {', '.join(listed)}") from None
-            raise UsageError(f"no connected venue lists '{request.symbol}' (it trades on {', '.join(listed)}): connect one "
-                             "with `sequence connect <venue>`, or use --sandbox") from None
+        except UsageError as exc:
+            raise _listed_elsewhere(request.symbol, request.venue) or exc from None
         events = {i.symbol for i in found if i.kind == "event_contract"}
         found = traded_outcome(found)
         wanted = request.symbol.rpartition(":")[0] if ":" in request.symbol else request.symbol
@@ -1025,8 +1030,11 @@ class Desk:
     async def redeem(self, symbol: str, venue: str) -> dict:
         """Claim a resolved event contract: cash in, position marked redeemed."""
         self.client.trading_venues([venue])
-        found = [i for i in resolve(symbol.rpartition(":")[0] if symbol.upper().endswith((":YES", ":NO")) else symbol,
-                                    self.venues[venue].instruments()) if i.kind == "event_contract"]
+        market = symbol.rpartition(":")[0] if symbol.upper().endswith((":YES", ":NO")) else symbol
+        try:
+            found = [i for i in resolve(market, self.venues[venue].instruments()) if i.kind == "event_contract"]
+        except UsageError as exc:
+            raise _listed_elsewhere(market, venue) or exc from None
         if not found:
             raise UsageError(f"'{symbol}' is not an event contract on {venue}; redeem is for prediction markets")
         settlement = await self.session(venue).settle(found)

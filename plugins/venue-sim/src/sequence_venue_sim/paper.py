@@ -262,6 +262,18 @@ class PaperSession(ExecutionSession):
         self.seed = seed
         self._config = None                                # FileWatch of config.toml, made on first use
         self._fault_of: str | None = None
+        self._resolved: dict[str, str | None] = {}         # event symbol -> the outcome that won (None: open)
+
+    def _winner(self, inst: Instrument) -> str | None:
+        """The outcome an event contract's market resolved for (by a redeem), else None: a
+        resolved market takes no orders and its resting orders are cancelled, as a venue
+        closes a settled market. Read once per market; settle() keeps it current."""
+        if inst.kind != "event_contract":
+            return None
+        if inst.symbol not in self._resolved:
+            known = self.exchange.get(self.venue, f"settle:{inst.symbol}")
+            self._resolved[inst.symbol] = known.side if known else None
+        return self._resolved[inst.symbol]
 
     def _book(self, inst: Instrument, at_ns: int, depth: int = BOOK_DEPTH) -> OrderBook:
         return self.source.books([inst], at_ns, depth=depth)[0]
@@ -343,6 +355,8 @@ class PaperSession(ExecutionSession):
         known = self.exchange.get(self.venue, node.client_order_id)
         if known is not None:        # a retry after a crash: the venue already has it
             return known.state()
+        if won := self._winner(instrument):
+            raise InvalidOrder(f"{instrument.symbol} has resolved on {self.venue} ({won} won): the market takes no more orders")
         # The order travels to the venue: wait out the entry latency (no CPU; concurrent
         # orders overlap), then match at the venue's clock, which our receipt follows.
         await asyncio.sleep(ENTRY_LATENCY_MS / 1000)
@@ -388,7 +402,10 @@ class PaperSession(ExecutionSession):
             order = self.exchange.get(self.venue, node.client_order_id)
             if order is None:
                 continue
-            if order.status in ("NEW", "PARTIALLY_FILLED") and order.price is not None:
+            if order.status in ("NEW", "PARTIALLY_FILLED") and (won := self._winner(inst)):
+                order.status, order.reason = "CANCELLED", f"the market resolved ({won} won)"
+                self.exchange.put(self.venue, order)
+            elif order.status in ("NEW", "PARTIALLY_FILLED") and order.price is not None:
                 self._match_resting(order, inst, now)
                 self.exchange.put(self.venue, order)
             out.append(order.state())
@@ -443,7 +460,8 @@ class PaperSession(ExecutionSession):
             return OrderState(node.client_order_id, None, "REJECTED", Decimal(0), reason="unknown order")
         if order.status in ("NEW", "PARTIALLY_FILLED"):
             # a cancel races fills: match up to now first, so fills that happened before it win
-            if order.price is not None:
+            # (none once the market has resolved)
+            if order.price is not None and not self._winner(instrument):
                 self._match_resting(order, instrument, self.source.now_ns())
             if order.status != "FILLED":
                 order.status = "CANCELLED"
@@ -465,6 +483,7 @@ class PaperSession(ExecutionSession):
                                Decimal(0), mid, "settlement", "SETTLED", self.source.now_ns())
             self.exchange.put(self.venue, known)
             await self.exchange.saved()
+        self._resolved[yes.symbol] = known.side
         return Settlement(yes.symbol, known.side, Decimal(1), "paper_resolution", known.placed_ns, known.venue_order_id)
 
     async def amend(self, node, instrument, price, qty):
