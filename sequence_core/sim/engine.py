@@ -303,7 +303,7 @@ def run_backtest(store, cfg: BacktestConfig, strategy=None, cache_root: Path | N
     logs = instance.logs if instance else []
     if instance:
         instance.close()
-    result = _result(st, instruments, cfg, strategy, events, notes + _notes(st))
+    result = _result(st, instruments, cfg, strategy, events, notes + _notes(st, instruments))
     return Outcome(result, _stack(st.fills, K.FL_SIZE, np.int64), _stack(st.orders, K.OL_SIZE, np.int64),
                    _stack(st.pnl, 3, np.float64), instruments, logs, time.perf_counter() - started, st.replay_s,
                    config=cfg)
@@ -354,8 +354,13 @@ def _stack(parts, width, dtype):
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype)
 
 
-def _notes(st: _State) -> list[str]:
+def _notes(st: _State, instruments) -> list[str]:
     out = []
+    for inst in instruments:
+        if inst.book_from_ns:
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(inst.book_from_ns / 1e9))
+            out.append(f"{inst.venue} {inst.symbol}: book updates before the window's first snapshot ({at} UTC) were "
+                       "skipped (the book they change starts before the window); trades before it still replay")
     if st.S[K.S_OUT_OF_RANGE]:
         out.append(f"{int(st.S[K.S_OUT_OF_RANGE]):,} book updates far outside the traded price range were not tracked")
     return out

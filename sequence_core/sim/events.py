@@ -25,7 +25,7 @@ COLUMNS = ("ts_exch", "ts_recv", "inst", "kind", "side", "price", "size", "flags
 DTYPES = {"ts_exch": np.int64, "ts_recv": np.int64, "inst": np.int32, "kind": np.int8, "side": np.int8,
           "price": np.int64, "size": np.int64, "flags": np.uint8}
 MAX_CHUNK_ROWS = 1_000_000
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 CACHE_KEEP = 6            # most recent book reconstructions kept
 
 
@@ -39,6 +39,7 @@ class InstrumentData(msgspec.Struct):
     files: list[str]
     gaps_ns: list[int] = []   # sample of exchange-to-receive gaps (after the clock correction)
     clock_shift_ns: int = 0   # added to exchange times: the recorder's clock was behind
+    book_from_ns: int = 0     # book deltas received before this (the window's first snapshot) are skipped
 
 
 def day_range(start: str, end: str) -> list[str]:
@@ -88,11 +89,45 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
     return out
 
 
+def _first_recv(paths) -> int | None:
+    """The earliest receive time in *paths*, from the Parquet statistics (no rows are read)."""
+    import pyarrow.parquet as pq
+
+    first = None
+    for path in paths:
+        meta = pq.ParquetFile(path).metadata
+        col = meta.schema.names.index("ts_recv")
+        for rg in range(meta.num_row_groups):
+            stats = meta.row_group(rg).column(col).statistics
+            if stats is not None and stats.has_min_max:
+                first = stats.min if first is None else min(first, stats.min)
+    return first
+
+
+def _book_start(store, venue: str, symbol: str, start: str, end: str, files: dict) -> int:
+    """Where the window's book can be known from: its first snapshot when deltas precede it
+    (the deltas before it change a book whose start is not in the window), else 0. A window
+    with deltas and no snapshot, where one was recorded before it, is refused: its book would
+    be the levels that happened to change, with nothing to say so. (A book recorded as deltas
+    alone, from an empty book, replays as recorded.)"""
+    deltas, snap = _first_recv(files["book_deltas"]), _first_recv(files["book_snapshots"])
+    if deltas is None:
+        return 0
+    if snap is None:
+        before = sorted({p.parent.name[5:] for p in store.files("book_snapshots", venue, symbol) if p.parent.name[5:] < start})
+        if before:
+            raise UsageError(f"{venue} {symbol}: no book snapshot between {start} and {end}, only updates to the book "
+                             f"snapshotted on {before[-1]}: start the backtest on {before[-1]}")
+        return 0
+    return snap if snap > deltas else 0
+
+
 def describe(store, venue: str, symbol: str, start: str, end: str) -> InstrumentData:
     """Tick, lot and the tracked price range of one instrument, from statistics and a sample."""
     import pyarrow.parquet as pq
 
     files = {t: store.files(t, venue, symbol, start, end) for t in BOOK_TABLES}
+    book_from = _book_start(store, venue, symbol, start, end, files)
     lo = hi = None
     for table in ("trades", "book_deltas", "book_snapshots"):
         for path in files[table]:
@@ -140,7 +175,7 @@ def describe(store, venue: str, symbol: str, start: str, end: str) -> Instrument
             shift = low
             g = g - low
     return InstrumentData(venue, symbol, tick, lot, int(lo_t), levels,
-                          [str(f) for t in BOOK_TABLES for f in files[t]], g[:20_000].tolist(), shift)
+                          [str(f) for t in BOOK_TABLES for f in files[t]], g[:20_000].tolist(), shift, book_from)
 
 
 def _fixed(column) -> np.ndarray:
@@ -278,7 +313,8 @@ def merged_chunks(instruments: list[InstrumentData], start: str, end: str, scan_
         for prio, table in enumerate(BOOK_TABLES):
             files = [f for f in inst.files if f"/{table}/" in f]
             if files:
-                streams.append((prio, _Stream(table, i, files, t0, t1, inst.clock_shift_ns)))
+                first = max(t0, inst.book_from_ns) if table == "book_deltas" else t0
+                streams.append((prio, _Stream(table, i, files, first, t1, inst.clock_shift_ns)))
     buffer_ns = max(1, int(scan_buffer_secs)) * 1_000_000_000
     for _, s in streams:
         s.fill_until(-1, 1)

@@ -210,3 +210,49 @@ def test_python_strategy_through_the_same_engine(models_world, tmp_path):
     with pytest.raises(SequenceError) as err:
         sq.backtest(Broken(), "BTC-USD", DAY, DAY, dedup=False)
     assert "strategy 'Broken' in on_timer: ValueError: no idea what to do" in str(err.value)
+
+
+def _snapshot(store, at_ns: int, mid_tick: int = 5_000_000) -> None:
+    """A ten-level-a-side book snapshot of the make_market instrument, received at *at_ns*."""
+    from simtools import LOT, TICK
+
+    prices = [(mid_tick - i) * TICK for i in range(10)] + [(mid_tick + 1 + i) * TICK for i in range(10)]
+    store.write("book_snapshots", "sim", "BTC-USD", "snap", {
+        "ts_exchange": np.full(20, at_ns), "ts_recv": np.full(20, at_ns), "seq": np.full(20, 1),
+        "side": np.array([1] * 10 + [-1] * 10, np.int8), "level": np.array(list(range(10)) * 2, np.int16),
+        "price": np.array(prices), "size": np.full(20, 100 * LOT)})
+
+
+def test_a_window_without_the_snapshot_its_book_started_from_is_refused(models_world):
+    """Updates to a book snapshotted on an earlier day replayed as if the levels they touched
+    were the whole book, silently (a capture crossing midnight, backtested from its second day)."""
+    from simtools import T0
+
+    from sequence_core.errors import UsageError
+    from sequence_core.home import ensure_home
+    from sequence_core.sim.engine import BacktestConfig, run_backtest
+    from sequence_core.store import Store
+
+    store = Store(ensure_home() / "data")
+    make_market(store, steps=2_000)
+    _snapshot(store, T0 - 86_400 * 10**9)                         # the day before DAY
+    with pytest.raises(UsageError, match="only updates to the book snapshotted on 2023-11-13: start the backtest on 2023-11-13"):
+        run_backtest(store, BacktestConfig(symbols=["BTC-USD"], start=DAY, end=DAY, dedup=False))
+
+
+def test_updates_before_the_windows_first_snapshot_are_skipped_and_said(models_world):
+    from simtools import T0
+
+    from sequence_core.home import ensure_home
+    from sequence_core.sim.engine import BacktestConfig, run_backtest
+    from sequence_core.store import Store
+
+    store = Store(ensure_home() / "data")
+    events = make_market(store, steps=2_000)
+    cfg = BacktestConfig(symbols=["BTC-USD"], start=DAY, end=DAY, dedup=False)
+    plain = run_backtest(store, cfg).result                          # deltas alone, from an empty book: as recorded
+    assert not any("snapshot" in n for n in plain.notes) and plain.events == events
+    _snapshot(store, T0 + 600_000_000)                              # 0.6 s in: after the first updates
+    out = run_backtest(store, cfg)
+    assert any("book updates before the window's first snapshot" in n for n in out.result.notes), out.result.notes
+    assert out.result.events < events + 20                          # the updates before it were not replayed
