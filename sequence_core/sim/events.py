@@ -86,6 +86,10 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
             raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the partitions "
                              f"{missing}{more} are missing; recorded dates: "
                              f"{', '.join(dates) if dates else 'none'}")
+    idle = sorted(set(venues or ()) - {v for v, _ in out})
+    if idle:      # a venue asked for by name that would silently take no part
+        raise UsageError(f"no book data for {', '.join(symbols)} on {', '.join(idle)} between {start} and {end}; "
+                         f"the window has it on {', '.join(sorted({v for v, _ in out}))}")
     return out
 
 
