@@ -18,14 +18,15 @@ Method (docs/trading.md):
    being lost. Shares grow in whole lots of their venue (what a lot cuts off a level is left
    for the next level or venue). A venue whose share ends under its minimum quantity or
    notional is left out and the walk done again without it (at most once per venue), so that
-   piece goes to a venue that can take it.
+   piece goes to a venue that can take it; a crumb left where every venue with the lot for it
+   would hold it under its minimum takes whole lots from another share (``place_crumb``).
 4. Each leg becomes one IOC child limited at the worst level it planned to take.
 """
 
 from __future__ import annotations
 
 import heapq
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from .market import Instrument, OrderBook
 from .orders import RouteLeg
@@ -105,6 +106,71 @@ class _Walk:
                 continue                     # this venue cannot take what is left in whole lots
             if venue not in self.capped and j < len(levels) and within(levels[j].price):
                 heapq.heappush(heap, (levels[j].price * mults[venue], -levels[j].size, venue, j))
+        self.left, self.buy, self.within = left, buy, within
+
+    def place_crumb(self, by_venue, available, leverage) -> tuple[str, str, Decimal] | None:
+        """What the walk could not place, when every venue with the lot for it would hold it as
+        a share under its minimum (a crumb a coarser venue's lot cut off): move whole lots from
+        a share that stays above its own minimum to a venue with a finer lot, so that venue's
+        share (the crumb and those lots) passes its minimum, and the order fills whole, a few
+        lots at that venue's price. Returns (that venue, the donor, the lots' quantity) or None."""
+        crumb, buy = self.left, self.buy
+        if crumb <= 0:
+            return None
+
+        def touch(venue):               # candidates best net price first
+            book, _, fee = by_venue[venue]
+            levels = book.asks if buy else book.bids
+            return levels[0].price * (1 + fee) if buy else -levels[0].price * (1 - fee)
+
+        fresh = [v for v, (b, _, fee) in by_venue.items() if fee is not None and v not in self.planned and (b.asks if buy else b.bids)]
+        for venue in sorted(fresh, key=touch):
+            book, inst, fee = by_venue[venue]
+            levels = [lv for lv in (book.asks if buy else book.bids) if self.within(lv.price)]
+            if not levels or _round_lot(crumb, inst.lot_size) != crumb:
+                continue
+            for donor in sorted(self.planned, key=lambda v: self.plan[v][-1][0], reverse=buy):   # worst price first
+                lot = by_venue[donor][1].lot_size
+                if _round_lot(lot, inst.lot_size) != lot:
+                    continue                                   # its lots are not whole lots here
+                least = max(inst.min_qty, inst.min_notional / levels[0].price if inst.min_notional else 0)
+                moved = max(((least - crumb) / lot).to_integral_value(ROUND_CEILING), 0) * lot   # whole donor lots
+                share = crumb + moved
+                takes = _take_levels(levels, share)
+                if takes is None or under_minimum(share, inst, takes[-1][0]) or \
+                        under_minimum(self.planned[donor] - moved, by_venue[donor][1], self.plan[donor][-1][0]):
+                    continue
+                if available is not None and venue in available and _round_lot(
+                        _room(available[venue], takes[-1][0], fee, inst, buy, leverage.get(venue, 1)), inst.lot_size) < share:
+                    continue
+                self._give_back(donor, moved)
+                self.plan[venue], self.planned[venue], self.left = takes, share, Decimal(0)
+                return venue, donor, moved
+        return None
+
+    def _give_back(self, venue: str, qty: Decimal) -> None:
+        """Take *qty* off *venue*'s share, from its worst levels."""
+        takes = self.plan[venue]
+        self.planned[venue] -= qty
+        while qty > 0:
+            price, take = takes[-1]
+            if take > qty:
+                takes[-1] = (price, take - qty)
+                return
+            takes.pop()
+            qty -= take
+
+
+def _take_levels(levels, qty: Decimal) -> list[tuple[Decimal, Decimal]] | None:
+    """(price, qty) per level to take *qty* from *levels* best first, or None if they hold less."""
+    out = []
+    for lv in levels:
+        take = min(lv.size, qty)
+        out.append((lv.price, take))
+        qty -= take
+        if qty <= 0:
+            return out
+    return None
 
 
 def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Decimal | None]],
@@ -140,6 +206,13 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
         if not under:
             break
         small.update(under)
+    crumb, moved = walk.left, walk.place_crumb(by_venue, available, leverage or {})
+    notes: dict[str, str] = {}
+    if moved is not None:
+        taker, donor, lots = moved
+        small.pop(taker, None)
+        notes[taker] = f"takes the last {crumb} no venue had the lot or minimum for, with {lots} moved from {donor}"
+        notes[donor] = f"{lots} moved to {taker} so the last {crumb} could be filled"
     plan, planned, capped, rounded = walk.plan, walk.planned, walk.capped, walk.rounded
 
     for venue in sorted(by_venue):
@@ -159,11 +232,12 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
                 else short or "cheaper liquidity elsewhere covered the order")
             legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee, why))
             continue
-        notes = [f"rounded to lot {inst.lot_size}"] if venue in rounded else []
+        notes_here = [f"rounded to lot {inst.lot_size}"] if venue in rounded else []
+        notes_here += [notes[venue]] if venue in notes else []
         q = planned[venue]
         worst = takes[-1][0]
         if short:
-            notes.append(short)
+            notes_here.append(short)
         notional, rest = Decimal(0), q
         for price, take in takes:
             t = min(take, rest)
@@ -172,5 +246,5 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
         avg = notional / q
         reason = (f"{q} at avg {avg:.8g} (≤ {worst}), net {avg * ((1 + fee) if buy else (1 - fee)):.8g} after "
                   f"{fee * 10_000:.2f} bps taker; {len(takes)} level(s) best-net-price-first")
-        legs.append(RouteLeg(venue, book.symbol, q, worst, avg, fee, "; ".join([reason] + notes)))
+        legs.append(RouteLeg(venue, book.symbol, q, worst, avg, fee, "; ".join([reason] + notes_here)))
     return legs

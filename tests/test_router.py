@@ -84,6 +84,27 @@ def test_a_share_under_its_venues_minimum_goes_to_a_venue_that_can_take_it():
     assert r["b"].qty == 0 and "share 0.004 under the venue minimum" in r["b"].reason
 
 
+def test_a_crumb_under_every_minimum_takes_lots_from_a_share_that_can_spare_them():
+    # a (lot 0.0001) is cheapest and takes 0.1666 of 0.166667; the 0.000067 its lot cuts off
+    # is under b's minimum notional (1): b takes it with 0.0003 moved from a, so the order
+    # fills whole (it ended PARTIALLY_FILLED with a remainder no venue would take)
+    a, ia = book("a", [("3000.00", "10")], lot="0.0001")
+    b, ib = book("b", [("3000.50", "10")], lot="0.000001", min_notional="1")
+    r = legs(route("buy", D("0.166667"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert r["a"].qty + r["b"].qty == D("0.166667")
+    assert r["b"].qty == D("0.000367") and r["a"].qty == D("0.1663")        # 0.000367 x 3000.50 >= 1
+    assert "0.0003 moved from a" in r["b"].reason and "0.0003 moved to b" in r["a"].reason
+    # a sell the same way, and nothing moves when no venue could take the crumb at all
+    a, ia = book("a", [], bids=[("3000.00", "10")], lot="0.0001")
+    b, ib = book("b", [], bids=[("2999.50", "10")], lot="0.000001", min_notional="1")
+    r = legs(route("sell", D("0.166667"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert r["a"].qty + r["b"].qty == D("0.166667") and r["b"].qty == D("0.000367")
+    c, ic = book("c", [("3000.50", "10")], lot="0.001", min_notional="1")
+    a, ia = book("a", [("3000.00", "10")], lot="0.0001")
+    r = legs(route("buy", D("0.166667"), [(a, ia, D("0")), (c, ic, D("0"))]))
+    assert r["a"].qty == D("0.1666") and r["c"].qty == 0                      # c's lot cannot hold 0.000067
+
+
 def test_balance_caps_a_venue():
     a, ia = book("a", [("100.00", "10")])
     b, ib = book("b", [("100.01", "10")])
