@@ -74,7 +74,7 @@ def test_resting_limit_then_amend_decrease_cancel(trader):
     c = j(trader("--sandbox", "cancel", d["graph"]["graph_id"], "--output", "json"))
     assert c["cancelled"] == [dec["node"]["node_order_id"]]
     again = trader("--sandbox", "cancel", d["graph"]["graph_id"])
-    assert again.returncode == 1 and "already CANCELLED" in again.stderr
+    assert again.returncode == 1 and "has finished (CANCELLED, 0 of 0.75 filled)" in again.stderr, again.stderr
 
 
 def test_a_resting_order_holds_its_cash_until_it_ends(trader):

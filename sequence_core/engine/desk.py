@@ -930,7 +930,8 @@ class Desk:
     async def cancel(self, any_id: str) -> dict:
         rt, graph, node = self._node_runtime(any_id)
         if rt is None or graph.status not in GRAPH_ACTIVE:
-            raise InvalidOrder(f"order {any_id} is already {graph.status}; nothing to cancel")
+            raise InvalidOrder(f"order {any_id} has finished ({graph.status}, {graph.filled_qty.normalize():f} of "
+                               f"{graph.request.qty.normalize():f} filled); nothing to cancel")
         targets = [n for n in rt.open_nodes() if node is None or n.node_order_id == node.node_order_id]
         if node is not None and not targets:
             raise InvalidOrder(f"node order {node.node_order_id} is already {node.status}; nothing to cancel")
