@@ -53,8 +53,10 @@ def deploy(skip_build, bundle):
         raise
 
     def render(r):
-        what = {"deployed": "Deployed", "replaced": "Replaced with", "unchanged": "Already running"}[r.action]
-        line(f"{what} {r.name} v{r.version} ({r.mode}, module {r.module_sha256[:12]}"
+        what = {"deployed": "Deployed", "replaced": "Replaced with", "unchanged": "Already running",
+                "restarted": "Restarted"}[r.action]
+        line(f"{what} {r.name} v{r.version}" + (f" (was {r.was})" if r.action == "restarted" else "")
+             + f" ({r.mode}, module {r.module_sha256[:12]}"
              + (f", bundle {r.bundle[:12]}" if r.bundle else "") + ") on "
              + ", ".join(f"{e.label} [{', '.join(e.venues)}]" for e in r.edges))
         line(f"  `sequence{' --sandbox' if r.mode == 'sandbox' else ''} status {r.name}` shows it; "
@@ -107,13 +109,18 @@ def _lifecycle(verb: str, state_: str, doc: str):
         from sequence_core.home import ensure_home
 
         home = ensure_home()
-        dep = manage.set_state(home, _mode(), registry.resolve_name(home, _mode(), name), state_)
-        emit({"deployment": dep.name, "state": dep.state, "version": dep.version},
-             lambda d: line(f"{d['deployment']} v{d['version']}: {'started' if d['state'] == 'running' else 'stopped'}"
-                            + ("" if d["state"] == "running" else " (resting orders stay; the strategy's on_stop "
-                                                                   "decides what to cancel)")))
+        change = manage.set_state(home, _mode(), registry.resolve_name(home, _mode(), name), state_)
+        emit(change, lambda c: line(f"{c.deployment} v{c.version}: " + _state_change(c)))
 
     return command
+
+
+def _state_change(c) -> str:
+    if c.was == c.state:
+        return f"already {c.state}"
+    if c.state == "running":
+        return f"started (was {c.was})"
+    return f"stopped (was {c.was}; resting orders stay: the strategy's on_stop decides what to cancel)"
 
 
 start = _lifecycle("start", "running", "Resume a stopped deployment.")
@@ -141,6 +148,7 @@ def undeploy(name, force):
 @click.option("-n", "--lines", "count", type=int, default=100, show_default=True, help="Lines of history per edge.")
 def logs(name, follow, count):
     """Strategy stdout/stderr and host messages. -f tails in real time."""
+    import os
     import sys
     import time
 
@@ -150,34 +158,57 @@ def logs(name, follow, count):
     home = ensure_home()
     dep = registry.load(home, _mode(), registry.resolve_name(home, _mode(), name))
     paths = [registry.log_path(home, dep.mode, dep.name, e.label) for e in dep.edges]
+    # each log stays open while followed: at a rotation (the edge renames it to .log.1 and
+    # starts a new one) what was appended to the old file since the last poll is still read
+    # through its handle before the new file is followed from its start
+    handles = {}
     for p in paths:
-        if p.exists():
-            for text in p.read_text(errors="replace").splitlines()[-count:]:
-                sys.stdout.write(text + "\n")
+        try:
+            handles[p] = open(p, "rb")
+        except FileNotFoundError:
+            continue
+        for text in handles[p].read().decode(errors="replace").splitlines()[-count:] if count > 0 else []:
+            sys.stdout.write(text + "\n")
     sys.stdout.flush()
     if not follow:
+        for fh in handles.values():
+            fh.close()
         return
-    offsets = {p: (p.stat().st_size if p.exists() else 0, p.stat().st_ino if p.exists() else 0) for p in paths}
     try:
         while True:
             for p in paths:
-                if not p.exists():
+                fh = handles.get(p)
+                if fh is not None:
+                    _copy_out(fh)
+                try:
+                    inode = p.stat().st_ino
+                except FileNotFoundError:
                     continue
-                st = p.stat()
-                offset, inode = offsets[p]
-                if st.st_ino != inode or st.st_size < offset:     # rotated: read the new file from its start
-                    offset = 0
-                if st.st_size > offset:
-                    with open(p, "rb") as fh:
-                        fh.seek(offset)
-                        data = fh.read()
-                    sys.stdout.write(data.decode(errors="replace"))
-                    sys.stdout.flush()
-                    offset += len(data)
-                offsets[p] = (offset, st.st_ino)
+                if fh is None or os.fstat(fh.fileno()).st_ino != inode:       # new, or rotated
+                    if fh is not None:
+                        _copy_out(fh)                                       # (written since the read above)
+                        fh.close()
+                    handles[p] = open(p, "rb")
+                    _copy_out(handles[p])
+                elif os.fstat(fh.fileno()).st_size < fh.tell():            # truncated in place
+                    fh.seek(0)
+                    _copy_out(fh)
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
+    finally:
+        for fh in handles.values():
+            fh.close()
+
+
+def _copy_out(fh) -> None:
+    """What *fh* holds past its position, to stdout (whole lines as they are written)."""
+    import sys
+
+    data = fh.read()
+    if data:
+        sys.stdout.write(data.decode(errors="replace"))
+        sys.stdout.flush()
 
 
 def _mesh_rows(mesh) -> list[tuple]:

@@ -570,19 +570,64 @@ class Journal:
         row = self.db.execute("SELECT data FROM graphs WHERE graph_id=?", (graph_id,)).fetchone()
         return msgspec.json.decode(row[0], type=OrderGraph) if row else None
 
-    def _select(self, table: str, type_, where: dict, statuses=None, order: str = "created_ns DESC", limit: int | None = None):
+    def _select(self, table: str, type_, where: dict, statuses=None, order: str = "created_ns DESC", limit: int | None = None,
+                sql_where: tuple[str, list] | None = None, keep=None):
+        """Rows of *table* matching *where* (column = value), *statuses* and *sql_where* (SQL of
+        its own and its arguments), in *order*; with *keep*, only the records it accepts. *limit*
+        (None or 0: every one) counts what is returned, so it applies after every filter."""
         sql = f"SELECT data FROM {table} WHERE 1=1" + "".join(f" AND {col}=?" for col, v in where.items() if v is not None)
         args = [v for v in where.values() if v is not None]
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             args.extend(statuses)
-        sql += f" ORDER BY {order}" + (" LIMIT ?" if limit else "")
-        args += [limit] if limit else []
+        if sql_where is not None:
+            sql += f" AND {sql_where[0]}"
+            args.extend(sql_where[1])
+        sql += f" ORDER BY {order}" + (" LIMIT ?" if limit and keep is None else "")
+        args += [limit] if limit and keep is None else []
         self._flush()
-        return [msgspec.json.decode(r[0], type=type_) for r in self.db.execute(sql, args)]
+        out = []
+        for (data,) in self.db.execute(sql, args):
+            record = msgspec.json.decode(data, type=type_)
+            if keep is None or keep(record):
+                out.append(record)
+                if limit and len(out) >= limit:
+                    break
+        return out
 
-    def graphs(self, symbol: str | None = None, statuses: tuple[str, ...] | None = None, limit: int = 500) -> list[OrderGraph]:
-        return self._select("graphs", OrderGraph, {"symbol": symbol}, statuses, limit=limit)
+    def graphs(self, symbol: str | None = None, statuses: tuple[str, ...] | None = None, limit: int | None = None,
+               origin: str | None = None, handler: str | None = None, keep=None) -> list[OrderGraph]:
+        """Graphs, newest first: all of them unless *limit* (applied after the filters). *origin*:
+        the orders of one deployed edge (``deploy:<name>/<edge>``); *handler*: the parents
+        handed to one. Not indexed (an index on the JSON cost ~9 µs per graph write, on the
+        order path): *statuses* narrows them by the status index first where it can."""
+        return self._select("graphs", OrderGraph, {"symbol": symbol}, statuses, limit=limit,
+                            sql_where=_json_fields({"$.request.origin": origin, "$.handler": handler}), keep=keep)
+
+    def origin_totals(self, origin: str) -> dict:
+        """Every order of *origin* (a deployed edge, ``deploy:<name>/<edge>``) in the journal,
+        summed without a cap: per (venue, book) the signed filled quantity, the signed notional
+        (buys positive) and the fees, as decimal strings; how many orders and fills there are."""
+        self._flush()
+        books: dict[tuple[str, str], list[Decimal]] = {}
+        orders = fills = 0
+        for venue, symbol, side, filled, notional, fees, n_fills in self.db.execute(
+                "SELECT json_extract(data, '$.request.venue'), symbol, side, json_extract(data, '$.filled_qty'), "
+                "json_extract(data, '$.notional'), json_extract(data, '$.fees'), "
+                "(SELECT COUNT(*) FROM fills WHERE fills.graph_id = graphs.graph_id) "
+                "FROM graphs WHERE json_extract(data, '$.request.origin') = ?", (origin,)):
+            orders += 1
+            fills += n_fills
+            if Decimal(filled) == 0 and Decimal(fees) == 0:
+                continue
+            sign = 1 if side == "buy" else -1
+            total = books.setdefault((venue or "", symbol), [Decimal(0)] * 3)
+            total[0] += sign * Decimal(filled)
+            total[1] += sign * Decimal(notional)
+            total[2] += Decimal(fees)
+        return {"orders": orders, "fills": fills,
+                "books": [{"venue": v, "symbol": s, "qty": str(q), "notional": str(n), "fees": str(f)}
+                          for (v, s), (q, n, f) in sorted(books.items())]}
 
     def node(self, node_order_id: str) -> NodeOrder | None:
         if node_order_id in self._nodes:
@@ -599,8 +644,15 @@ class Journal:
         return sorted((n for n in found.values() if not statuses or n.status in statuses),
                       key=lambda n: (n.created_ns, n.node_order_id))
 
-    def fills(self, symbol: str | None = None, graph_id: str | None = None, limit: int = 1000) -> list[Fill]:
-        return self._select("fills", Fill, {"symbol": symbol, "graph_id": graph_id}, order="ts_ns DESC", limit=limit)
+    def fills(self, symbol: str | None = None, graph_id: str | None = None, limit: int | None = None,
+              origin: str | None = None, keep=None) -> list[Fill]:
+        """Fills, newest first: all of them unless *limit* (applied after the filters); *origin*:
+        those of one deployed edge's orders."""
+        where = None
+        if origin is not None:
+            where = ("graph_id IN (SELECT graph_id FROM graphs WHERE json_extract(data, '$.request.origin') = ?)", [origin])
+        return self._select("fills", Fill, {"symbol": symbol, "graph_id": graph_id}, order="ts_ns DESC", limit=limit,
+                            sql_where=where, keep=keep)
 
     def events_after(self, after_id: int, limit: int = 1000) -> list[tuple[int, LifecycleEvent]]:
         """Every lifecycle event with an id above ``after_id``, oldest first (the stream)."""
@@ -619,6 +671,14 @@ class Journal:
         pending = [e for e in self._events if e.graph_id == graph_id
                    and (not node_order_id or e.node_order_id in (node_order_id, None))]
         return sorted(stored + pending, key=lambda e: e.ts_ns) if pending else stored    # stable: ties keep write order
+
+
+def _json_fields(wanted: dict[str, str | None]) -> tuple[str, list] | None:
+    """SQL matching the graphs whose JSON *data* holds each given value at its path."""
+    given = {path: v for path, v in wanted.items() if v is not None}
+    if not given:
+        return None
+    return " AND ".join(f"json_extract(data, '{path}') = ?" for path in given), list(given.values())
 
 
 class Positions:

@@ -173,8 +173,10 @@ def test_deploy_trades_then_stop_start_redeploy_undeploy(project):
     assert project.status()["state"] == "stopped"
     resting = project("undeploy")                                 # the host never cancels: the bid rests
     assert resting.returncode == 1 and "still rest at the venues" in resting.stderr
-    assert project("start").returncode == 0
+    again = project("deploy", "--skip-build")                    # the same content, stopped: started again
+    assert again.returncode == 0 and "Restarted mm v2 (was stopped)" in again.stdout, again.stdout
     project.wait(lambda s: s["state"] == "running" and s["status"]["state"] == "running", what="running again")
+    assert "mm v2: already running" in project("start").stdout
     forced = project("undeploy", "--force")
     # the bid of v2's first run and the one its restarted module placed again (it starts afresh)
     assert forced.returncode == 0 and "Undeployed mm v2; WARNING: " in forced.stdout and "left resting" in forced.stdout
@@ -237,13 +239,15 @@ def test_logs_follow_survives_rotation(project, home):
         with open(log, "a") as fh:
             fh.write("second\n")
         time.sleep(0.6)
+        with open(log, "a") as fh:                                   # written just before the rotation
+            fh.write("second and a half\n")
         os.replace(log, log.with_name("edge-1.log.1"))              # rotated
         log.write_text("third\n")
         time.sleep(0.8)
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=10)
-    assert out.splitlines() == ["first", "second", "third"] and proc.returncode == 0
+    assert out.splitlines() == ["first", "second", "second and a half", "third"] and proc.returncode == 0
 
 
 def test_bad_input(project):
@@ -574,8 +578,8 @@ def test_after_a_reconnect_the_edge_reads_what_it_missed_once():
     engine = {"/orders/graph_a": detail("FILLED", "FILLED", fill("f1", "1")),
               "/orders/graph_b": detail("CANCELLED", "CANCELLED"),
               "/orders/graph_c": detail("WORKING", "PARTIALLY_FILLED", fill("f0", "1"), fill("f2", "1", "maker")),
-              "/orders": [{"graph": {"graph_id": "graph_p", "status": "CANCELLED", "handler": "deploy:mm/edge-1"}},
-                          {"graph": {"graph_id": "graph_x", "status": "CANCELLED", "handler": "deploy:other/edge-1"}}]}
+              "/orders?handler=deploy%3Amm/edge-1": [{"graph": {"graph_id": "graph_p", "status": "CANCELLED",
+                                                                "handler": "deploy:mm/edge-1"}}]}
     rt = object.__new__(e.EdgeRuntime)
     rt.origin, rt.positions, rt.cash, rt.fills = "deploy:mm/edge-1", [0], 0.0, 0
     rt.orders = {1: e.LocalOrder(1, 0, 1, 100 * e.SCALE, e.SCALE, "limit", "graph_a", e.OPEN),
@@ -594,7 +598,8 @@ def test_after_a_reconnect_the_edge_reads_what_it_missed_once():
     rt._parent_ended = lambda graph_id, status: ended.append((graph_id, status))
     rt._write_log = lambda line: pytest.fail(line)
     asyncio.run(rt._resync())
-    assert sorted(reads) == ["/orders", "/orders/graph_a", "/orders/graph_b", "/orders/graph_c"]   # not graph_d
+    assert sorted(reads) == ["/orders/graph_a", "/orders/graph_b", "/orders/graph_c",
+                             "/orders?handler=deploy%3Amm/edge-1"]                           # not graph_d
     assert told == [("on_fill", 1, 0, 1, 100 * e.SCALE, e.SCALE, 2), ("on_order", 2, 4, e.CANCELLED),
                     ("on_fill", 3, 0, -1, 100 * e.SCALE, e.SCALE, 1)]
     assert ended == [("graph_p", "CANCELLED")]
@@ -625,3 +630,105 @@ def test_max_position_counts_the_same_sides_working_orders_not_finished_ones():
     rt.orders[1].status, rt.positions = e.FILLED, [2 * e.SCALE]          # the open buy filled
     assert rt._risk(0, 1, 100 * e.SCALE, e.SCALE) is None
     assert set(rt.working) == {2}                                      # finished orders left the table
+
+
+def _stopped_deployment(home, name="mm", state="stopped", books=(("binance", "BTC-USDT"),)):
+    from sequence_core.deploy import registry
+
+    dep = registry.Deployment(name=name, mode="sandbox", module_sha256="x", symbols=["BTC-USDT"], venues=["binance"],
+                              params={}, risk=registry.Risk(), edges=[registry.Edge("edge-1", ["binance"])],
+                              books=[tuple(b) for b in books], state=state)
+    registry.save(home, dep)
+    return dep
+
+
+def test_what_must_be_complete_reads_every_order_not_the_newest_500(project, home):
+    """An edge order still working behind 500 newer ones (and their 500 fills): `orders --symbol`
+    lists it, the undeploy guard refuses, and the journal a restarted edge adopts from counts
+    every order and fill and sums the position over all of them."""
+    from decimal import Decimal
+    from urllib.parse import quote
+
+    from sequence_core.engine_client import EngineConnection
+
+    _stopped_deployment(home)
+    conn = EngineConnection("sandbox")
+
+    def order(symbol, side, qty, **kw):
+        request = {"symbol": symbol, "venue": "binance", "side": side, "qty": qty, "policy": "edge",
+                   "origin": "deploy:mm/edge-1", **kw}
+        return conn.request("POST", "/orders", {"request": request, "wait_s": 0})["graph"]
+
+    resting = order("BTC-USDT", "buy", "0.01", order_type="post_only", limit_price="1000")["graph_id"]
+    for n in range(500):
+        order("ETH-USDT", "buy" if n % 3 else "sell", "0.005", order_type="market")
+    listed = json.loads(project("orders", "--symbol", "BTC-USDT", "--output", "json").stdout)
+    assert [v["graph"]["graph_id"] for v in listed] == [resting]
+    assert len(json.loads(project("orders", "--output", "json").stdout)) == 501
+    refused = project("undeploy", "mm")
+    assert refused.returncode == 1 and resting in refused.stderr
+    fills = conn.request("GET", f"/fills?origin={quote('deploy:mm/edge-1')}")
+    assert len(fills) >= 500 and len(json.loads(project("fills", "--output", "json").stdout)) == len(fills)
+    found = conn.request("GET", "/deployments/mm/edges/edge-1/journal")
+    assert (found["orders"], found["fills"]) == (501, len(fills))
+    assert [v["graph"]["graph_id"] for v in found["working"]] == [resting]
+    eth = sum(Decimal(f["qty"]) * (1 if f["side"] == "buy" else -1) for f in fills if f["symbol"] == "ETH-USDT")
+    assert [(b["venue"], b["symbol"], Decimal(b["qty"])) for b in found["books"]] == [("binance", "ETH-USDT", eth)]
+    assert eth == Decimal("0.005") * (333 - 167)
+
+
+def test_a_restarted_edge_adopts_from_every_order_of_its_origin():
+    """_reconcile takes position, cash and the fill and order counts from the journal's totals
+    for its origin (every order, not the newest 500) and adopts the working ones."""
+    from types import SimpleNamespace
+
+    from sequence_core.deploy import edge as e
+
+    rt = object.__new__(e.EdgeRuntime)
+    rt.name, rt.label, rt.origin = "mm", "edge-1", "deploy:mm/edge-1"
+    rt.instruments = [SimpleNamespace(venue="binance", symbol="BTC-USDT"), SimpleNamespace(venue="binance", symbol="ETH-USDT")]
+    rt.positions, rt.cash, rt.fills, rt.placed, rt.next_id = [0, 0], 0.0, 0, 0, 1
+    rt.orders, rt.working, rt.by_graph, rt.parents, rt.parent_by_graph, rt._adopted_parents = {}, {}, {}, {}, {}, []
+    working = {"graph": {"graph_id": "graph_w", "filled_qty": "0", "request": {
+        "venue": "binance", "symbol": "BTC-USDT", "side": "buy", "qty": "0.01", "limit_price": "1000",
+        "order_type": "post_only", "parent_id": ""}}, "nodes": [{"symbol": "BTC-USDT"}]}
+    engine = {"/deployments/mm/edges/edge-1/journal": {
+        "orders": 1201, "fills": 1200, "parents": [], "working": [working],
+        "books": [{"venue": "binance", "symbol": "ETH-USDT", "qty": "0.006", "notional": "18", "fees": "0.5"}]}}
+    lines = []
+
+    async def api(method, path, body=None):
+        return engine[path]
+
+    rt._api, rt._write_log = api, lines.append
+    asyncio.run(rt._reconcile())
+    assert rt.positions == [0, 6_000_000] and rt.cash == -18.5 and (rt.fills, rt.placed) == (1200, 1201)
+    assert rt.by_graph == {"graph_w": 1} and rt.order(1, 0) == e.OPEN and rt.order(1, 2) == 10_000_000
+    assert "adopted 1 open order(s)" in lines[0] and "binance:ETH-USDT 0.006" in lines[0]
+
+
+def test_start_refuses_while_another_running_deployment_trades_its_books(project, home):
+    from sequence_core.deploy import registry
+
+    _stopped_deployment(home, "other", "running")           # (its edge cannot start: no module; it still counts)
+    _stopped_deployment(home, "mm")
+    refused = project("start", "mm")
+    assert refused.returncode == 1 and "cannot start mm: 'other' trades BTC-USDT@binance" in refused.stderr
+    assert registry.load(home, "sandbox", "mm").state == "stopped"
+    again = project("stop", "mm")
+    assert again.returncode == 0 and "mm v1: already stopped" in again.stdout
+
+
+def test_preflight_reports_a_running_deployment_of_the_same_name_with_other_params(project, home):
+    from sequence_core.deploy import preflight, registry
+    from sequence_core.sim.host import StrategyModule
+    from sequence_core.sim.project import load_project
+
+    p = load_project(project.root)
+    module = StrategyModule(p.wasm_path(), p.name)
+    content = preflight.content(p, module, preflight.plan(p, "sandbox"))
+    registry.save(home, registry.Deployment(name="mm", mode="sandbox", state="stopped", version=3,
+                                            **{**content, "params": {**content["params"], "size": 1}}))
+    checks = {c["name"]: c for c in json.loads(project("preflight", "--output", "json").stdout)}
+    assert checks["conflicts"]["ok"], checks
+    assert checks["conflicts"]["detail"] == "'mm' v3, stopped has other content (params); deploy replaces it with v4"

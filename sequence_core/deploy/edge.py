@@ -36,6 +36,7 @@ import time
 from collections import deque
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import msgspec
 
@@ -347,44 +348,44 @@ class EdgeRuntime:
                     pass
 
     async def _reconcile(self) -> None:
-        """Adopt this edge's orders from the journal: position from their fills, open ones
-        back into the order table (the module sees them through order())."""
-        views = await self._api("GET", "/orders")
-        for v in views:
-            g = v["graph"]
-            if g.get("handler") == self.origin and g["status"] in GRAPH_ACTIVE:
-                pid = await self._take_parent(g["graph_id"])
-                if pid:
-                    self._adopted_parents.append(pid)
+        """Adopt this edge's orders from the journal (every one, however many): position, cash
+        and the fill and order counts from all of its orders, the open ones back into the order
+        table (the module sees them through order()), the working parents handed to it."""
+        found = await self._api("GET", f"/deployments/{self.name}/edges/{self.label}/journal")
+        for g in found["parents"]:
+            pid = await self._take_parent(g["graph_id"])
+            if pid:
+                self._adopted_parents.append(pid)
         key = {(i.venue, i.symbol): n for n, i in enumerate(self.instruments)}
-        for v in views:
+        for b in found["books"]:
+            inst = key.get((b["venue"], b["symbol"]))
+            if inst is not None:
+                self.positions[inst] += int(Decimal(b["qty"]) * SCALE)
+                self.cash -= float(Decimal(b["notional"])) + float(Decimal(b["fees"]))
+        self.fills, self.placed = found["fills"], found["orders"]
+        for v in found["working"]:
             g = v["graph"]
-            if g["request"].get("origin") != self.origin:
-                continue
             node = v["nodes"][0] if v["nodes"] else None
             inst = key.get((g["request"]["venue"], node["symbol"] if node else g["request"]["symbol"]))
             if inst is None:
                 continue
             side = 1 if g["request"]["side"] == "buy" else -1
             filled = int(Decimal(g["filled_qty"]) * SCALE)
-            self.positions[inst] += side * filled
-            self.cash -= side * float(Decimal(g["notional"])) + float(Decimal(g["fees"]))
-            if g["status"] in GRAPH_ACTIVE:
-                oid = self.next_id
-                self.next_id += 1
-                price = int(Decimal(g["request"]["limit_price"] or 0) * SCALE)
-                o = LocalOrder(oid, inst, side, price, int(Decimal(g["request"]["qty"]) * SCALE),
-                               g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled,
-                               parent=self.parent_by_graph.get(g["request"].get("parent_id") or "", 0))
-                # its fills so far are in the position above: later pushes must not count them again
-                o.fills_seen = [f["fill_id"] for f in (await self._api("GET", f"/orders/{g['graph_id']}"))["fills"]] if filled else []
-                self.orders[oid] = self.working[oid] = o
-                self.placed += 1
-                self.by_graph[g["graph_id"]] = oid
+            oid = self.next_id
+            self.next_id += 1
+            price = int(Decimal(g["request"]["limit_price"] or 0) * SCALE)
+            o = LocalOrder(oid, inst, side, price, int(Decimal(g["request"]["qty"]) * SCALE),
+                           g["request"].get("order_type") or "limit", g["graph_id"], OPEN, filled,
+                           parent=self.parent_by_graph.get(g["request"].get("parent_id") or "", 0))
+            # its fills so far are in the position above: later pushes must not count them again
+            o.fills_seen = [f["fill_id"] for f in (await self._api("GET", f"/orders/{g['graph_id']}"))["fills"]] if filled else []
+            self.orders[oid] = self.working[oid] = o
+            self.by_graph[g["graph_id"]] = oid
         if self.by_graph or any(self.positions):
             self._write_log(f"host: adopted {len(self.by_graph)} open order(s), {len(self.parents)} parent(s); positions "
                             + ", ".join(f"{self.instruments[n].venue}:{self.instruments[n].symbol} {p / SCALE:g}"
-                                        for n, p in enumerate(self.positions)))
+                                        for n, p in enumerate(self.positions))
+                            + f" (from {found['orders']} order(s), {found['fills']} fill(s) in the journal)")
 
     async def _take_parent(self, graph_id: str) -> int:
         """Track a parent handed to this edge; its local id (0 when it is not ours to work)."""
@@ -608,9 +609,8 @@ class EdgeRuntime:
             for graph_id, oid in list(self.by_graph.items()):
                 if self.orders[oid].status in (PENDING, OPEN, PARTIAL):
                     await self._update(graph_id)
-            for v in await self._api("GET", "/orders"):
-                if v["graph"].get("handler") == self.origin:
-                    self._parent_changed(v["graph"]["graph_id"], v["graph"]["status"])
+            for v in await self._api("GET", f"/orders?handler={quote(self.origin)}"):
+                self._parent_changed(v["graph"]["graph_id"], v["graph"]["status"])
         except SequenceError as exc:
             self._write_log(f"host: resync after reconnecting failed: {exc}")
 

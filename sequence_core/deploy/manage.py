@@ -16,12 +16,13 @@ from . import preflight, registry
 class DeployResult(msgspec.Struct):
     name: str
     mode: str
-    action: str                      # deployed | replaced | unchanged
+    action: str                      # deployed | replaced | unchanged (it ran) | restarted (the same content, was not running)
     version: int
     module_sha256: str
     edges: list[registry.Edge]
     checks: list[preflight.Check]
     bundle: str | None = None
+    was: str | None = None           # unchanged/restarted: what it was (running, stopped, failed)
 
 
 class EdgeView(msgspec.Struct):
@@ -61,23 +62,24 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: 
         params, bundle_id = dict(b.manifest.params), b.id
     else:
         module = StrategyModule(project_module(root, skip_build), project.name)
-    checks, plan = preflight.run(home, project, mode, module)
+    checks, plan = preflight.run(home, project, mode, module, params, bundle_id)
     failed = [c for c in checks if not c.ok]
     if failed:
         raise PreflightFailed(checks)
     sha = module.sha256()
-    risk = registry.Risk(**msgspec.structs.asdict(project.config.risk))
-    content = dict(module_sha256=sha, symbols=list(project.config.strategy.symbols), venues=plan.venues,
-                   params=params, risk=risk, edges=plan.edges, books=[tuple(b) for b in plan.books], bundle=bundle_id,
-                   takes_parents="on_parent" in module.exports, mesh_transport=project.config.mesh.transport)
+    content = preflight.content(project, module, plan, params, bundle_id)
     try:
         old = registry.load(home, mode, project.name)
     except UsageError:
         old = None
     engine = _engine(mode)
-    same = old is not None and all(getattr(old, k) == v for k, v in content.items())
+    same = old is not None and preflight.same_content(old, content)
+    was = None
     if same:
         action, version = "unchanged", old.version
+        was = _current(home, mode, old)
+        if was != "running":
+            action = "restarted"
         if old.state != "running":
             old.state = "running"
             registry.save(home, old)
@@ -94,7 +96,7 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: 
                                                 deployed_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                 **content))
     engine.request("POST", f"/deployments/{project.name}/start", {})
-    return DeployResult(project.name, mode, action, version, sha, plan.edges, checks, bundle_id)
+    return DeployResult(project.name, mode, action, version, sha, plan.edges, checks, bundle_id, was)
 
 
 class PreflightFailed(UsageError):
@@ -104,17 +106,44 @@ class PreflightFailed(UsageError):
         super().__init__(f"preflight failed ({bad}); nothing was deployed")
 
 
-def set_state(home: Path, mode: str, name: str, state: str) -> registry.Deployment:
+def _current(home: Path, mode: str, dep: registry.Deployment) -> str:
+    """``running`` when the deployment is meant to run and none of its edges is stopped or
+    failed (a restart in backoff counts as running), else what it is."""
+    if dep.state != "running":
+        return dep.state
+    states = [v.state for v in views(home, mode, dep.name)]
+    odd = [s for s in states if s not in ("running", "starting", "backoff")]
+    return odd[0] if odd else "running"
+
+
+class StateChange(msgspec.Struct):
+    deployment: str
+    state: str                       # running | stopped: what it is now
+    was: str                         # running | stopped | failed | ...: what it was
+    version: int
+
+
+def set_state(home: Path, mode: str, name: str, state: str) -> StateChange:
+    """start (*state* running) or stop a deployment. A start is refused while another running
+    deployment trades one of its books (preflight's conflicts check); starting one that runs,
+    or stopping one that is stopped, changes nothing (``was`` says so)."""
     dep = registry.load(home, mode, name)
-    dep.state = state
-    registry.save(home, dep)
-    _engine(mode).request("POST", f"/deployments/{name}/{'start' if state == 'running' else 'stop'}", {})
-    return dep
+    was = _current(home, mode, dep)
+    if state == "running" and was != "running":
+        clash = preflight.overlaps(home, mode, name, dep.books)
+        if clash:
+            raise UsageError(f"cannot start {name}: {'; '.join(clash)} (stop it first, or undeploy one of them)")
+    if was != state:
+        dep.state = state
+        registry.save(home, dep)
+        _engine(mode).request("POST", f"/deployments/{name}/{'start' if state == 'running' else 'stop'}", {})
+    return StateChange(name, state, was, dep.version)
 
 
 def resting_orders(mode: str, name: str) -> list[str]:
-    """Graph ids of this deployment's orders still working at a venue."""
-    views = _engine(mode).request("GET", "/orders")
+    """Graph ids of this deployment's orders still working at a venue (every one: the
+    journal's working orders are read whole, not the newest few)."""
+    views = _engine(mode).request("GET", "/orders?status=active")
     prefix = f"deploy:{name}/"
     return [v["graph"]["graph_id"] for v in views
             if (v["graph"]["request"].get("origin") or "").startswith(prefix) and v["graph"]["status"] in GRAPH_ACTIVE]
@@ -128,25 +157,22 @@ def undeploy(home: Path, mode: str, name: str, force: bool = False) -> dict:
                          f"{' …' if len(resting) > 5 else ''}); cancel them (`sequence cancel <id>`, or stop the "
                          "deployment so its on_stop does) or pass --force to leave them working")
     _engine(mode).request("POST", f"/deployments/{name}/stop", {})
+    if resting:
+        resting = resting_orders(mode, name)        # after the stop: its on_stop may have cancelled them
     shutil.rmtree(registry.folder(home, mode, dep.name))
     return {"undeployed": name, "version": dep.version, "left_resting": resting}
 
 
 def views(home: Path, mode: str, name: str | None = None) -> list[EdgeView]:
-    """Every edge of every deployment (or of *name*), with the engine's supervision state when
-    it runs, else what the files say."""
-    from ..engine_client import call, engine_info
-
-    info = engine_info()
-    if info is not None:
-        rows = call(info, "GET", f"/v1/{mode}/deployments")
-    else:
-        rows = [{"deployment": d, "edges": [{"label": e.label, "venues": e.venues, "supervisor": None,
-                                              "status": registry.status(home, mode, d.name, e.label)} for e in d.edges]}
-                for d in registry.all_deployments(home, mode)]
-        rows = msgspec.json.decode(msgspec.json.encode(rows))
-    if name is not None and not any(r["deployment"]["name"] == name for r in rows):
+    """Every edge of every deployment (or of *name*), with the engine's supervision state. Like
+    every command that needs the engine, it starts it when it is not running (which resumes
+    the deployments meant to run), so what it shows is what runs."""
+    have = registry.all_deployments(home, mode)
+    if name is not None and not any(d.name == name for d in have):
         registry.load(home, mode, name)          # the clear error for an unknown name
+    if not have:
+        return []
+    rows = _engine(mode).request("GET", "/deployments")
     out = []
     for r in rows:
         dep = r["deployment"]
@@ -156,8 +182,6 @@ def views(home: Path, mode: str, name: str | None = None) -> list[EdgeView]:
             sup = e["supervisor"] or {}
             st = msgspec.convert(e["status"], registry.EdgeStatus) if e["status"] else None
             state = sup.get("state") or (st.state if st else "unknown")
-            if info is None and dep["state"] == "running":
-                state = "engine down"
             pid = sup.get("pid", 0) if sup else (st.pid if st and st.state == "running" else 0)
             out.append(EdgeView(dep["name"], e["label"], e["venues"], state, pid,
                                 sup.get("restarts", 0), dep["version"], st, sup.get("reason")))
@@ -209,14 +233,12 @@ def snapshot(home: Path, mode: str, name: str | None = None, fills: int = 10) ->
     recent: list[dict] = []
     info = engine_info()
     if info is not None and wanted:
-        origin = {g["graph"]["graph_id"]: g["graph"]["request"].get("origin") or ""
-                  for g in call(info, "GET", f"/v1/{mode}/orders")}
-        for f in call(info, "GET", f"/v1/{mode}/fills"):
-            who = origin.get(f["graph_id"], "")
-            dep, _, edge = who.removeprefix("deploy:").partition("/")
-            if who.startswith("deploy:") and dep in wanted:
-                recent.append({"deployment": dep, "edge": edge, "venue": f["venue"], "book": f["symbol"], "side": f["side"],
-                               "qty": f["qty"], "price": f["price"], "ts_ns": f["ts_ns"]})
-                if len(recent) >= fills:
-                    break
+        from urllib.parse import quote
+
+        for v in edges:
+            if v.deployment in wanted:
+                for f in call(info, "GET", f"/v1/{mode}/fills?limit={fills}&origin={quote(f'deploy:{v.deployment}/{v.label}')}"):
+                    recent.append({"deployment": v.deployment, "edge": v.label, "venue": f["venue"], "book": f["symbol"],
+                                   "side": f["side"], "qty": f["qty"], "price": f["price"], "ts_ns": f["ts_ns"]})
+        recent = sorted(recent, key=lambda f: f["ts_ns"], reverse=True)[:fills]
     return Snapshot(mode, time.time_ns(), edges, mesh_views(home, mode, name, edges), recent)

@@ -8,8 +8,9 @@ Each check passes or fails with its reason (docs/deployments.md):
 - **risk**: the ``[risk]`` section sets at least one of max_position, max_notional,
   max_order_rate, and the kill switch is off;
 - **capital**: the quote cash on those venues covers ``[risk] capital`` (if declared);
-- **conflicts**: no other deployment of this mode trades an overlapping (symbol, venue), and
-  no deployment of the same name runs other content (a re-deploy of the same content passes).
+- **conflicts**: no other running deployment of this mode trades an overlapping (symbol,
+  venue); a deployment of the same name is reported with what deploy does to it (other
+  content: replaced, vN+1; the same: unchanged).
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ def _edges(sections, used: list[str]) -> list[registry.Edge]:
     return edges
 
 
-def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]:
-    """*wasm*: the module's path, or a loaded StrategyModule (a bundle's payload)."""
+def run(home: Path, project, mode: str, wasm, params: dict | None = None,
+        bundle: str | None = None) -> tuple[list[Check], Plan | None]:
+    """*wasm*: the module's path, or a loaded StrategyModule (a bundle's payload, run with the
+    bundle's *params*)."""
     from ..sim.host import ABI_VERSION, StrategyModule
 
     checks: list[Check] = []
@@ -103,10 +106,9 @@ def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]
         module = wasm if isinstance(wasm, StrategyModule) else StrategyModule(wasm, project.name)
         checks.append(Check("module", True, f"{module.path.name}: {len(module.bytes):,} bytes, ABI v{ABI_VERSION}, "
                                             f"sha256 {module.sha256()[:12]}"))
-        sha = module.sha256()
     except SequenceError as exc:
         checks.append(Check("module", False, str(exc)))
-        sha = None
+        module = None
     p = None
     try:
         p = plan(project, mode)
@@ -146,7 +148,8 @@ def run(home: Path, project, mode: str, wasm) -> tuple[list[Check], Plan | None]
     else:
         checks.append(Check("risk", True, ", ".join(f"{k} {v:g}" for k, v in limits.items())))
     checks.append(_capital(project, mode, p))
-    checks.append(_conflicts(home, mode, project.name, sha, p))
+    wanted = content(project, module, p, params, bundle) if module is not None and p is not None else None
+    checks.append(_conflicts(home, mode, project.name, wanted, p))
     return checks, p
 
 
@@ -169,19 +172,45 @@ def _capital(project, mode: str, p: Plan | None) -> Check:
                                 f"{', '.join(p.venues)}; [risk] capital needs {need:,.2f}")
 
 
-def _conflicts(home: Path, mode: str, name: str, sha: str | None, p: Plan | None) -> Check:
-    mine = set(p.books) if p else set()
-    problems = []
+def content(project, module, p: Plan, params: dict | None = None, bundle: str | None = None) -> dict:
+    """What a deployment of *project* runs (what `deploy` compares to tell ``unchanged`` from
+    ``replaced``, and preflight's conflicts check reports): module, symbols, venues, params,
+    risk, edges, books, bundle, whether it takes parents, mesh transport."""
+    return dict(module_sha256=module.sha256(), symbols=list(project.config.strategy.symbols), venues=p.venues,
+                params=project.fixed_params() if params is None else params,
+                risk=registry.Risk(**msgspec.structs.asdict(project.config.risk)), edges=p.edges,
+                books=[tuple(b) for b in p.books], bundle=bundle, takes_parents="on_parent" in module.exports,
+                mesh_transport=project.config.mesh.transport)
+
+
+def same_content(dep: registry.Deployment, wanted: dict) -> bool:
+    return all(getattr(dep, k) == v for k, v in wanted.items())
+
+
+def overlaps(home: Path, mode: str, name: str, books) -> list[str]:
+    """The other running deployments of *mode* that trade one of *books*, with those books."""
+    mine = set(map(tuple, books))
+    out = []
     for dep in registry.all_deployments(home, mode):
-        if dep.name == name:
-            if dep.state == "running" and sha and dep.module_sha256 != sha:
-                problems.append(f"'{name}' already runs other content (v{dep.version}); deploy replaces it")
-            continue
-        theirs = set(map(tuple, dep.books))
-        overlap = sorted(mine & theirs)
-        if overlap and dep.state == "running":
-            problems.append(f"'{dep.name}' trades {', '.join(f'{s}@{v}' for v, s in overlap)}")
-    blocking = [x for x in problems if "deploy replaces it" not in x]
+        overlap = sorted(mine & set(map(tuple, dep.books)))
+        if dep.name != name and overlap and dep.state == "running":
+            out.append(f"'{dep.name}' trades {', '.join(f'{s}@{v}' for v, s in overlap)}")
+    return out
+
+
+def _conflicts(home: Path, mode: str, name: str, wanted: dict | None, p: Plan | None) -> Check:
+    blocking = overlaps(home, mode, name, p.books if p else [])
     if blocking:
-        return Check("conflicts", False, "; ".join(problems))
-    return Check("conflicts", True, "; ".join(problems) or "no other deployment trades these books")
+        return Check("conflicts", False, "; ".join(blocking))
+    try:
+        old = registry.load(home, mode, name)
+    except UsageError:
+        old = None
+    if old is not None and wanted is not None:
+        state = "" if old.state == "running" else f", {old.state}"
+        if not same_content(old, wanted):
+            changed = ", ".join(k.replace("module_sha256", "module") for k, v in wanted.items() if getattr(old, k) != v)
+            return Check("conflicts", True, f"'{name}' v{old.version}{state} has other content ({changed}); "
+                                            f"deploy replaces it with v{old.version + 1}")
+        return Check("conflicts", True, f"'{name}' v{old.version}{state} has this content; deploy keeps it (unchanged)")
+    return Check("conflicts", True, "no other deployment trades these books")

@@ -21,7 +21,7 @@ from aiohttp import web
 from .. import __version__
 from ..errors import OrderNotFound, SequenceError, UsageError
 from ..market import in_books
-from ..orders import OrderRequest
+from ..orders import GRAPH_ACTIVE, OrderRequest
 from . import promote_startup_objects
 from .desk import Desk
 
@@ -100,6 +100,7 @@ class Engine:
         r.add_post("/v1/{mode}/redeem", self.redeem)
         r.add_get("/v1/{mode}/events", self.events)
         r.add_get("/v1/{mode}/deployments", self.deployments)
+        r.add_get("/v1/{mode}/deployments/{name}/edges/{edge}/journal", self.deployment_journal)
         r.add_post("/v1/{mode}/deployments/{name}/start", self.deployment_start)
         r.add_post("/v1/{mode}/deployments/{name}/stop", self.deployment_stop)
         return app
@@ -156,12 +157,18 @@ class Engine:
                 "routing": routing, "events": events}
 
     async def orders(self, request):
+        """Orders, newest first, filtered before they are counted: ``symbol`` (the books it
+        names), ``status`` (``active``: still working; or statuses, comma-separated), ``origin``
+        (a deployed edge's orders), ``handler`` (the parents handed to one); ``limit`` N keeps
+        the newest N (default: every one)."""
         desk = await self.desk(request.match_info["mode"])
-        symbol = request.query.get("symbol")
-        graphs = desk.journal.graphs()
-        if symbol:
-            books = _books(desk, symbol)
-            graphs = [g for g in graphs if books & _books(desk, g.request.symbol, strict=False, traded=True)]
+        q = request.query
+        keep = None
+        if q.get("symbol"):
+            books = _books(desk, q["symbol"])
+            keep = lambda g: bool(books & _books(desk, g.request.symbol, strict=False, traded=True))  # noqa: E731
+        graphs = desk.journal.graphs(statuses=_statuses(q.get("status")), limit=_limit(q), origin=q.get("origin"),
+                                     handler=q.get("handler"), keep=keep)
         return _json([{"graph": g, "nodes": desk.journal.nodes(g.graph_id)} for g in graphs])
 
     async def order(self, request):
@@ -217,14 +224,15 @@ class Engine:
         return _json(await desk.redeem(body.symbol, body.venue))
 
     async def fills(self, request):
+        """Fills, newest first, filtered before they are counted: ``symbol``, ``origin`` (a
+        deployed edge's); ``limit`` N keeps the newest N (default: every one)."""
         desk = await self.desk(request.match_info["mode"])
-        symbol = request.query.get("symbol")
-        fills = desk.journal.fills()
-        if symbol:
-            books = _books(desk, symbol)
-            fills = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
-        return _json(fills)
-
+        q = request.query
+        keep = None
+        if q.get("symbol"):
+            books = _books(desk, q["symbol"])
+            keep = lambda f: in_books(books, f.venue, f.symbol, f.outcome)  # noqa: E731
+        return _json(desk.journal.fills(limit=_limit(q), origin=q.get("origin"), keep=keep))
 
     async def deployments(self, request):
         from ..deploy import registry
@@ -239,6 +247,18 @@ class Engine:
             out.append({"deployment": dep, "edges": edges})
         return _json(out)
 
+    async def deployment_journal(self, request):
+        """What the journal holds for one edge of a deployment, without a cap: its orders and
+        fills summed per book (a restarted edge's position, cash and counts), its working
+        orders and the working parents handed to it (what it adopts)."""
+        mode, name, label = request.match_info["mode"], request.match_info["name"], request.match_info["edge"]
+        desk = await self.desk(mode)
+        origin = f"deploy:{name}/{label}"
+        working = desk.journal.graphs(statuses=GRAPH_ACTIVE, origin=origin)
+        return _json({**desk.journal.origin_totals(origin),
+                      "working": [{"graph": g, "nodes": desk.journal.nodes(g.graph_id)} for g in reversed(working)],
+                      "parents": list(reversed(desk.journal.graphs(statuses=GRAPH_ACTIVE, handler=origin)))})
+
     async def deployment_start(self, request):
         mode, name = request.match_info["mode"], request.match_info["name"]
         await self.desk(mode)
@@ -249,6 +269,26 @@ class Engine:
         mode, name = request.match_info["mode"], request.match_info["name"]
         await self.supervisor(mode).stop(name)
         return _json({"stopped": name})
+
+
+def _limit(query) -> int | None:
+    """A listing's ``limit``: the newest N after its filters (absent or 0: every one)."""
+    try:
+        n = int(query.get("limit") or 0)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise UsageError(f"limit must be a whole number of rows, 0 for all (got '{query.get('limit')}')")
+    return n or None
+
+
+def _statuses(given: str | None) -> tuple[str, ...] | None:
+    """A listing's ``status``: ``active`` (still working) or statuses, comma-separated."""
+    if not given:
+        return None
+    if given == "active":
+        return GRAPH_ACTIVE
+    return tuple(s.strip().upper() for s in given.split(",") if s.strip())
 
 
 def _books(desk: Desk, symbol: str, strict: bool = True, traded: bool = False) -> set[tuple[str, str, str | None]]:

@@ -87,10 +87,14 @@ class Supervisor:
         dep = registry.load(self.home, self.mode, name)
         for edge in dep.edges:
             key = (name, edge.label)
+            if key not in self.tasks and not self._path(name, edge.label).exists():
+                self.records.pop(key, None)            # a fresh deployment (undeployed since): a fresh record
             rec = self.record(name, edge.label)
             task = self.tasks.get(key)
             if task is not None and not task.done():
                 continue
+            if rec.version != dep.version:
+                rec.restarts = 0                       # a new version counts its own restarts
             if rec.state == "failed" or rec.version != dep.version:
                 rec.quick_exits, rec.reason = 0, None
             rec.version = dep.version
