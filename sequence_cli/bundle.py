@@ -43,8 +43,8 @@ def compile_edge(wasm_path, artifact, strategy, risk_version):
 
 @bundle.command("compile-sor")
 @click.option("--routing-model", required=True, metavar="REF", help="A routing model (book-walk).")
-@click.option("--impact-model", required=True, metavar="REF",
-              help="Research profile artifact id(s) whose impact fits the SOR uses, comma-separated.")
+@click.option("--impact-model", required=True, multiple=True, metavar="REF",
+              help="Research profile artifact id(s) whose impact fits the SOR uses: repeat, or comma-separated.")
 @click.option("--slicing-policy", default="vwap", show_default=True, help="Policy for orders too large to take now.")
 @click.option("--artifact", metavar="ID", help="Your name for it (default: sor-<routing>-<slicing>).")
 def compile_sor(routing_model, impact_model, slicing_policy, artifact):
@@ -52,7 +52,7 @@ def compile_sor(routing_model, impact_model, slicing_policy, artifact):
     from sequence_core import bundles
     from sequence_core.home import ensure_home
 
-    b = bundles.compile_sor(ensure_home(), routing_model, impact_model, slicing_policy, artifact)
+    b = bundles.compile_sor(ensure_home(), routing_model, ",".join(impact_model), slicing_policy, artifact)
     model = bundles.payload_of(b)
     emit({"id": b.id, "kind": "sor", "artifact": b.manifest.artifact, "routing_model": model.routing_model,
           "impact_models": [f"{m.symbol}@{m.venue}" for m in model.impact], "slicing_policy": model.slicing_policy},
@@ -110,7 +110,9 @@ def list_():
 @click.option("--bundle", "ref", required=True, metavar="ID", help="The bundle (id or unique prefix).")
 @click.option("--target", required=True, help="Where it is promoted (a deployment target name).")
 @click.option("--stage", required=True, type=click.Choice(["canary", "pilot", "production"]), help="Stage.")
-@click.option("--eval-run", required=True, metavar="ID", help="The backtest run that evaluated this bundle.")
+@click.option("--eval-run", required=True, metavar="ID",
+              help="What evaluated this bundle: for an edge bundle a saved backtest run of it (same module and "
+                   "params); for a sor or assignment bundle a drift report of it (`research monitor`).")
 @click.option("--approver", required=True, metavar="EMAIL", help="Who approves the promotion.")
 @click.option("--break-glass", is_flag=True, help="Bypass the drift-check gate (requires --notes).")
 @click.option("--notes", default="", help="Why; required with --break-glass.")

@@ -60,7 +60,8 @@ def coverage(symbol):
 
     def render(rs):
         if not rs:
-            line("The store is empty; ingest data with `sequence data ingest <path>`.")
+            line(f"No recorded data for {symbol}; `sequence data coverage` lists what the store holds." if symbol
+                 else "The store is empty; ingest data with `sequence data ingest <path>`.")
             return
         table(["TABLE", "VENUE", "SYMBOL", "DATE", "FILES", "ROWS", "FIRST", "LAST", "WRITTEN"],
               [(r.table, r.venue, r.symbol, r.date, r.files, f"{r.rows:,}", ts(r.first_ts_recv), ts(r.last_ts_recv), ts(r.written_ns))

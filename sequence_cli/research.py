@@ -63,7 +63,11 @@ def profile(symbol, venue, days):
     def render(a):
         b = a.body
         line(f"Profile {b['symbol']} on {b['venue']}  {_ts(b['start_ns'])} → {_ts(b['end_ns'])}  (artifact {a.id})")
-        line(f"  trades      {b['trades']:,}  notional ${b['notional']:,.0f}  ADV ${b['adv_usd']:,.0f}")
+        line(f"  trades      {b['trades']:,}  notional ${b['notional']:,.0f}  ADV ${b['adv_usd']:,.0f} "
+             f"(per day with trades: {b['trade_days']} day(s))")
+        span = (b["end_ns"] - b["start_ns"]) / 1e9
+        line(f"  coverage    {b['covered_s'] / 3600:,.2f} h of quotes (or trades) over a {span / 86_400:,.2f}-day span"
+             + ("; gaps left out of every figure" if b["covered_s"] < span * 0.99 else ""))
         tn = b["trade_notional"]
         line(f"  trade size  mean ${tn['mean']:,.2f}  median ${tn['median']:,.2f}  p90 ${tn['p90']:,.2f}  p99 ${tn['p99']:,.2f}")
         s = b["spread_bps"]

@@ -40,6 +40,7 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 # -- payloads of sor and assignment bundles (msgpack) ------------------------------------------
 
 FIXED_POINT = 1_000_000_000         # assignment thresholds: USD notional × 1e9
+INT64_MAX = 2**63 - 1
 
 
 class ImpactModel(msgspec.Struct, frozen=True):
@@ -212,6 +213,8 @@ def compile_assignment(home: Path, artifact: str, edge_threshold: int, sor_thres
     for flag, v in (("--edge-threshold", edge_threshold), ("--sor-threshold", sor_threshold)):
         if v < 0:
             raise UsageError(f"{flag} {v} must be zero or more (USD notional × 1e9)")
+        if v > INT64_MAX:                        # fixed point is int64 everywhere (DESIGN §4)
+            raise UsageError(f"{flag} {v} is too large: at most {INT64_MAX} (USD {INT64_MAX // FIXED_POINT:,} × 1e9)")
     if min_venues < 1:
         raise UsageError(f"--min-venues {min_venues} must be at least 1")
     policy = AssignmentPolicy(edge_threshold, sor_threshold, min_venues,
@@ -402,6 +405,11 @@ def drift_gate(home: Path, bundle: Bundle, eval_run: str) -> str | None:
     return f"{report.verdict} ({'; '.join(report.reasons) or 'no reason given'}; drift report {art.id})"
 
 
+def check_approver(approver: str) -> None:
+    if not _EMAIL.match(approver):
+        raise UsageError(f"--approver '{approver}' is not an email address")
+
+
 def check_eval_run(home: Path, bundle: Bundle, eval_run: str) -> None:
     """An edge bundle's evaluation is a saved backtest of its module; a sor or assignment
     bundle's is a drift report of it (`research monitor`)."""
@@ -421,9 +429,28 @@ def check_eval_run(home: Path, bundle: Bundle, eval_run: str) -> None:
     if not eval_run or "/" in eval_run or not summary_path.exists():
         raise UsageError(f"eval run '{eval_run}' does not exist (runs are folders of {home / 'backtests'}; "
                          "`sequence backtest --bundle` makes one)")
-    summary = msgspec.json.decode(summary_path.read_bytes())
+    why = evaluation_mismatch(bundle, summary_path.parent)
+    if why:
+        raise UsageError(f"eval run '{eval_run}' did not evaluate bundle {bundle.id[:12]} ({why})")
+
+
+def _fmt_params(params: dict[str, int]) -> str:
+    return "{" + ", ".join(f"{k} = {v / FIXED_POINT:g}" for k, v in sorted(params.items())) + "}" if params else "none"
+
+
+def evaluation_mismatch(bundle: Bundle, run_dir: Path) -> str | None:
+    """None when the saved backtest *run_dir* ran exactly this edge bundle: its module and its
+    params (the same wasm under other params is another strategy), else why not. A run saved
+    without config.json does not record its params: it ran with none."""
+    summary = msgspec.json.decode((run_dir / "summary.json").read_bytes())
     if summary.get("strategy_sha256") != bundle.manifest.payload_sha256:
-        raise UsageError(f"eval run '{eval_run}' did not evaluate bundle {bundle.id[:12]} (it ran another module)")
+        return "it ran another module"
+    config = run_dir / "config.json"
+    ran = (msgspec.json.decode(config.read_bytes()).get("params") or {}) if config.exists() else {}
+    if ran != dict(bundle.manifest.params):
+        return (f"it ran the module with params {_fmt_params(ran)}, the bundle carries "
+                f"{_fmt_params(dict(bundle.manifest.params))}")
+    return None
 
 
 def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approver: str,
@@ -434,8 +461,7 @@ def promote(home: Path, ref: str, target: str, stage: str, eval_run: str, approv
         raise UsageError(f"--stage '{stage}' is not one of {', '.join(STAGES)}")
     if not _TARGET.match(target):
         raise UsageError(f"--target '{target}' must be a name of letters, digits, '.', '_', ':' or '-'")
-    if not _EMAIL.match(approver):
-        raise UsageError(f"--approver '{approver}' is not an email address")
+    check_approver(approver)
     if break_glass and not notes.strip():
         raise UsageError("--break-glass needs --notes saying why the drift gate is bypassed")
     bundle = load(home, ref)

@@ -199,3 +199,55 @@ def test_an_edge_bundle_carries_the_projects_params(world, home, tmp_path):
     sizes = {bid: set(pq.read_table(home / "backtests" / run / "orders.parquet").column("size").to_pylist())
              for bid, run in runs.items()}
     assert sizes[made["id"]] == {0.02} and sizes[plain["id"]] == {0.01}
+
+
+def test_an_eval_run_must_have_run_the_bundles_params_too(world, home, tmp_path):
+    """The same module under other params is another strategy: promotion and the drift check
+    refuse a run of it, and the drift replay runs the bundle's own params."""
+    sequence, _ = world
+    module = wasm(tmp_path, "sized", SIZED)
+    import subprocess
+
+    from conftest import SEQUENCE, clean_env
+
+    assert subprocess.run([str(SEQUENCE), "init", "proj"], cwd=tmp_path, env=clean_env(home, sequence.env),
+                          capture_output=True, timeout=60).returncode == 0
+    toml = tmp_path / "proj" / "Sequence.toml"
+    toml.write_text(toml.read_text().replace("[params]", "[params]\nsize = 0.02"))
+    made = subprocess.run([str(SEQUENCE), "bundle", "compile-edge", "--wasm", str(module), "--artifact", "sized",
+                           "--output", "json"], cwd=tmp_path / "proj", env=clean_env(home, sequence.env),
+                          capture_output=True, text=True, timeout=60)
+    sized = json.loads(made.stdout)["id"]
+    plain = compile_edge(sequence, module, "sized-plain")["id"]          # same module, no params
+    runs = {}
+    for bid in (sized, plain):
+        r = sequence("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--bundle", bid, "--output", "json", timeout=300)
+        runs[bid] = json.loads(r.stdout)["run_id"]
+    # never promoted: the baseline is the newest run of the module *with these params* (the plain
+    # bundle's run is newer), and the replay runs the bundle's params
+    report = json.loads(sequence("research", "monitor", "--bundle", sized, "--days", "1", "--output", "json",
+                                 timeout=300).stdout)["body"]
+    assert report["baseline"]["eval_run"] == runs[sized]
+    replay = json.loads((home / "backtests" / report["current"]["run"] / "config.json").read_text())
+    from sequence_core import bundles
+
+    assert replay["params"] == bundles.load(home, sized).manifest.params and replay["params"]["size"] == 20_000_000
+    promote = ["bundle", "promote", "--bundle", sized, "--target", "t1", "--stage", "canary", "--approver", "a@b.io"]
+    wrong = sequence(*promote, "--eval-run", runs[plain])
+    assert wrong.returncode == 1 and "did not evaluate bundle" in wrong.stderr
+    assert "params none, the bundle carries {" in wrong.stderr and "size = 0.02}" in wrong.stderr, wrong.stderr
+    pinned = sequence("research", "monitor", "--bundle", sized, "--baseline-eval", runs[plain])
+    assert pinned.returncode == 1 and "params none" in pinned.stderr
+    assert sequence(*promote, "--eval-run", runs[sized]).returncode == 0
+
+
+def test_promote_help_says_what_evaluates_each_kind(world):
+    sequence, _ = world
+    text = " ".join(sequence("bundle", "promote", "--help").stdout.split())
+    assert "for an edge bundle a saved backtest run" in text and "drift report" in text
+
+
+def test_assignment_thresholds_beyond_int64_are_refused(world):
+    sequence, _ = world
+    proc = sequence("bundle", "compile-assignment", "--artifact", "a", "--edge-threshold", "99999999999999999999999")
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: --edge-threshold 99999999999999999999999 is too large")

@@ -38,6 +38,24 @@ def test_coverage_of_an_empty_store(sequence):
     assert proc.returncode == 0 and "No recorded data for NOPE" in proc.stdout
 
 
+def test_data_coverage_of_an_unknown_symbol_and_ingest_of_an_unknown_file(sequence, home, tmp_path):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), steps=500)
+    nope = sequence("data", "coverage", "--symbol", "NOPE")
+    assert nope.returncode == 0 and "No recorded data for NOPE" in nope.stdout and "empty" not in nope.stdout
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not market data\n")
+    named = sequence("data", "ingest", str(junk))                  # asked for by name: never silently skipped
+    assert named.returncode == 1 and f"Error: {junk}: format not recognised" in named.stderr, named.stderr
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "README.md").write_text("about the data\n")
+    listed = sequence("data", "ingest", str(folder))               # inside a folder: skipped, and said so
+    assert listed.returncode == 0 and "skipped: " in listed.stdout and "README.md" in listed.stdout
+
+
 def test_sqrt_impact_fit_matches_numpy_least_squares():
     import numpy as np
 

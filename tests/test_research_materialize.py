@@ -120,9 +120,22 @@ def test_inverse_perp_notional_counts_contracts_at_their_usd_value(home):
     store = Store(ensure_home() / "data")
     make_market(store, steps=3_000, venue="binance", symbol="BTC-USD-PERP")
     tr = store.arrays("trades", symbol="BTC-USD-PERP")
-    span = (int(tr["ts_recv"].max()) - int(tr["ts_recv"].min())) / 86_400e9
     row = StoreScanner().scan(store, 7)["BTC-USD-PERP"]
-    assert row["adv_usd"] == pytest.approx(float(np.sum(tr["size"] / 1e9)) * 100 / max(span, 1 / 1440), rel=1e-9)
+    assert row["trade_days"] == 1          # seconds of one day: ADV is that day's notional, not scaled up
+    assert row["adv_usd"] == pytest.approx(float(np.sum(tr["size"] / 1e9)) * 100, rel=1e-9)
+
+
+def test_an_unreachable_dask_scheduler_is_an_error_naming_it(home, three_days, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    from sequence_core.errors import SequenceError
+    from sequence_core.home import ensure_home
+    from sequence_core.research import materialize as m
+    from sequence_core.store import Store
+
+    monkeypatch.setattr(m, "SCHEDULER_TIMEOUT_S", 1)
+    with pytest.raises(SequenceError, match="--scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler"):
+        m.materialize(Store(ensure_home() / "data"), m.research_root(ensure_home()), "2023-11-14", "2023-11-16",
+                      executor="dask", scheduler="tcp://127.0.0.1:1", force=True)
 
 
 @pytest.mark.parametrize("args, message", [

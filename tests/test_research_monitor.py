@@ -148,6 +148,25 @@ def test_sor_bundle_compile_monitor_and_recalibrate(sequence, home):
     assert wrong.returncode == 1 and "is not a drift report of bundle" in wrong.stderr
 
 
+def test_compile_sor_takes_repeated_impact_models(sequence, home):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    store = Store(ensure_home() / "data")
+    make_market(store, steps=100_000, part="a")
+    make_market(store, steps=100_000, symbol="ETH-USD", seed=5, part="e")
+    sequence.env["SEQUENCE_LOAD_PLUGINS"] = "vwap"
+    ids = [json.loads(sequence("research", "profile", sym, "--output", "json").stdout)["id"]
+           for sym in ("BTC-USD", "ETH-USD")]
+    repeated = sequence("bundle", "compile-sor", "--routing-model", "book-walk", "--impact-model", ids[0],
+                        "--impact-model", ids[1], "--output", "json")
+    assert repeated.returncode == 0, repeated.stderr
+    assert json.loads(repeated.stdout)["impact_models"] == ["BTC-USD@sim", "ETH-USD@sim"]
+    comma = sequence("bundle", "compile-sor", "--routing-model", "book-walk", "--impact-model", ",".join(ids),
+                     "--output", "json")
+    assert json.loads(comma.stdout)["id"] == json.loads(repeated.stdout)["id"]
+
+
 def test_assignment_bundle_thresholds_and_order_flow_drift(sequence, home):
     from sequence_core.journal import Journal
     from sequence_core.orders import OrderGraph, OrderRequest
@@ -197,6 +216,8 @@ def test_assignment_bundle_thresholds_and_order_flow_drift(sequence, home):
     (["bundle", "compile-sor", "--routing-model", "book-walk", "--impact-model", "prof-x"], "unknown research artifact"),
     (["bundle", "compile-sor", "--routing-model", "book-walk", "--impact-model", "x", "--slicing-policy", "nope"],
      "is not an installed policy"),
+    (["research", "recalibrate", "--bundle", "{bid}", "--auto-promote-to", "pilot", "--approver", "not an email"],
+     "--approver 'not an email' is not an email address"),
     (["bundle", "compile-assignment", "--artifact", "a", "--min-venues", "0"], "--min-venues 0 must be at least 1"),
     (["bundle", "compile-assignment", "--artifact", "a", "--edge-threshold", "-1"], "must be zero or more"),
 ])

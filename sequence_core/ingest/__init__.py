@@ -43,6 +43,11 @@ def expand(paths: list[str]) -> list[Path]:
     return out
 
 
+def named_files(paths: list[str]) -> set[Path]:
+    """The files named on the command line itself (not found inside a folder)."""
+    return {Path(p) for p in paths if Path(p).is_file()}
+
+
 def part_name(path: Path) -> str:
     """A part name derived from the source file (name + a content hash), so re-ingesting
     the same file replaces its parts instead of adding rows."""
@@ -55,9 +60,10 @@ def part_name(path: Path) -> str:
     return f"{path.name.split('.')[0]}-{h.hexdigest()[:12]}"
 
 
-def plan(files: list[Path], summary: IngestSummary):
+def plan(files: list[Path], summary: IngestSummary, named: set[Path] = frozenset()):
     """(binance groups, [(converter, file)]) for the files; others are skipped with a
-    reason in ``summary`` or refused with a clear error."""
+    reason in ``summary`` or refused with a clear error. A file in *named* (given by name,
+    not found in a folder) is refused unless a converter claims it: asked for, never skipped."""
     from . import binance, bybit, hyperliquid, l2events, lean, nautilus, polymarket, tardis
 
     groups = binance.group(files)
@@ -73,8 +79,8 @@ def plan(files: list[Path], summary: IngestSummary):
             summary.skipped.append(f"{f}: not market data (part of the Polymarket dataset), skipped")
         elif "bitfinex-l3" in f.as_posix():
             summary.skipped.append(f"{f}: order-level updates without timestamps (an order-book stress input), not store data")
-        elif f.suffix in (".md", ".txt", ".py") or f.name in ("LICENSE", "NOTICE"):
-            continue
+        elif f not in named and (f.suffix in (".md", ".txt", ".py") or f.name in ("LICENSE", "NOTICE")):
+            summary.skipped.append(f"{f}: documentation, not market data, skipped")
         else:
             raise UsageError(f"{f}: format not recognised (supported: Binance raw websocket captures, Tardis CSV, "
                              "Hyperliquid captures, Bybit orderbook zips, Polymarket top-of-book Parquet, Lean minute bars, "
@@ -88,7 +94,7 @@ def ingest(paths: list[str], store=None, progress: Callable[[str, int, int], Non
 
     store = store or Store()
     summary = IngestSummary()
-    groups, singles = plan(expand(paths), summary)
+    groups, singles = plan(expand(paths), summary, named_files(paths))
     total = len(groups) + len(singles)
     for i, group in enumerate(groups):
         if progress:

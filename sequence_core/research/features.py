@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import UsageError
 
 DECAY_S = (1, 5, 10, 30, 60)
+MIN_FOLD_PAIRS = 10      # a fold's IC needs at least this many (symbol, second) pairs (spearman)
 
 
 class Bars(msgspec.Struct):
@@ -105,7 +106,7 @@ def rank(x: np.ndarray) -> np.ndarray:
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
     ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 10:
+    if ok.sum() < MIN_FOLD_PAIRS:
         return None
     ra, rb = rank(a[ok]), rank(b[ok])
     if np.std(ra) == 0 or np.std(rb) == 0:
@@ -113,39 +114,51 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def bars_for(store, symbol: str, t0: int, t1: int) -> Bars | None:
+def bars_for(store, symbol: str, t0: int, t1: int, start: str | None = None, end: str | None = None) -> list[Bars]:
+    """One-second bars of *symbol* in [t0, t1) from its busiest venue in the UTC dates
+    *start*..*end*, as runs of consecutive seconds: a run's seconds without a fresh mid
+    (grid.py: quotes at most 5 s old, else trades at most 60 s) are NaN, and recorded
+    stretches further apart than 300 s are separate runs (memory follows the data)."""
+    from .grid import QUOTE_STALE_S, SECOND, TRADE_STALE_S, last_at, positions, timeline
     from .profile import busiest_venue
 
-    venue = busiest_venue(store, symbol)
+    venue = busiest_venue(store, symbol, start, end)
     if venue is None:
-        return None
-    tr = store.arrays("trades", venue=venue, symbol=symbol)
+        return []
+    tr = store.arrays("trades", venue=venue, symbol=symbol, start=start, end=end)
     keep = (tr["ts_recv"] >= t0) & (tr["ts_recv"] < t1)
     ts, px, sz, side = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9, np.asarray(tr["side"])[keep]
     if len(ts) < 2:
-        return None
-    a, z = int(ts.min()) // 10**9 * 10**9, int(ts.max())
-    grid = np.arange(a + 10**9, z + 10**9, 10**9, dtype=np.int64)
-    secs = ((ts - a) // 10**9).astype(np.int64)
-    n = len(grid)
-    flow = np.bincount(secs, weights=sz * side, minlength=n)[:n]
-    count = np.bincount(secs, minlength=n)[:n].astype(float)
+        return []
     order = np.argsort(ts, kind="stable")
-    idx = np.searchsorted(ts[order], grid, side="left") - 1
-    mid = np.where(idx >= 0, px[order][np.maximum(idx, 0)], np.nan)
-    spread = np.full(n, np.nan)
+    ts, px, sz, side = ts[order], px[order], sz[order], side[order]
+    a = int(ts[0]) // SECOND * SECOND
+    first = a + SECOND                                  # bar k ends at first + k s and holds second k after a
     try:
-        bb = store.arrays("bbo", venue=venue, symbol=symbol, columns=["ts_recv", "bid_price", "ask_price"])
-        q = np.argsort(bb["ts_recv"], kind="stable")
+        bb = store.arrays("bbo", venue=venue, symbol=symbol, start=start, end=end,
+                          columns=["ts_recv", "bid_price", "ask_price"])
+        q = np.flatnonzero((bb["ts_recv"] >= t0) & (bb["ts_recv"] < t1))
+        q = q[np.argsort(bb["ts_recv"][q], kind="stable")]
         qts, bid, ask = bb["ts_recv"][q], bb["bid_price"][q] / 1e9, bb["ask_price"][q] / 1e9
-        j = np.searchsorted(qts, grid, side="left") - 1
-        ok = (j >= 0) & (qts[np.maximum(j, 0)] >= a)
-        m = (bid + ask) / 2
-        mid = np.where(ok, m[np.maximum(j, 0)], mid)
-        spread = np.where(ok, ((ask - bid) / m * 1e4)[np.maximum(j, 0)], np.nan)
     except UsageError:
-        pass
-    return Bars(symbol, grid, mid, flow, count, spread)
+        qts, bid, ask = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    k = timeline(np.sort(np.concatenate([ts, qts])), first, SECOND, TRADE_STALE_S * SECOND)
+    last = max(int(ts[-1]), int(qts[-1]) if len(qts) else 0)
+    k = k[first + k * SECOND <= min(t1, last + SECOND)]   # no bars after the data: they would only carry it
+    mid = last_at(ts, px, k, first, SECOND, TRADE_STALE_S * SECOND, strictly_before=True)
+    spread = np.full(len(k), np.nan)
+    if len(qts):
+        m = (bid + ask) / 2
+        qmid = last_at(qts, m, k, first, SECOND, QUOTE_STALE_S * SECOND, strictly_before=True)
+        mid = np.where(np.isfinite(qmid), qmid, mid)
+        spread = last_at(qts, (ask - bid) / m * 1e4, k, first, SECOND, QUOTE_STALE_S * SECOND, strictly_before=True)
+    pos = positions(k, (ts - a) // SECOND)
+    on = pos >= 0
+    flow = np.bincount(pos[on], weights=(sz * side)[on], minlength=len(k))
+    count = np.bincount(pos[on], minlength=len(k)).astype(float)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (k >= 0).astype(np.int8), [0]])))   # spacers cut the runs
+    return [Bars(symbol, first + k[lo:hi] * SECOND, mid[lo:hi], flow[lo:hi], count[lo:hi], spread[lo:hi])
+            for lo, hi in zip(edges[::2], edges[1::2])]
 
 
 class FoldIC(msgspec.Struct):
@@ -207,10 +220,15 @@ def evaluate(store, features: list[str], labels: list[str], start: str, end: str
     if t0 >= t1:
         raise UsageError(f"--start {start} is after --end {end}")
     syms = symbols or sorted({part[1] for part in store.partitions("trades", start=start, end=end)})
-    bars = [b for b in (bars_for(store, s, t0, t1) for s in syms) if b is not None]
+    bars = [b for s in syms for b in bars_for(store, s, t0, t1, start, end)]
     if not bars:
         raise UsageError(f"no recorded trades between {start} and {end}"
                          + (f" for {', '.join(symbols)}" if symbols else ""))
+    defined = sum(int(np.isfinite(np.asarray(b.mid, float)).sum()) for b in bars)
+    if defined < folds * MIN_FOLD_PAIRS:
+        raise UsageError(f"--folds {folds}: the window has {defined:,} seconds with a defined mid, too few for "
+                         f"{folds} folds of at least {MIN_FOLD_PAIRS} (use at most "
+                         f"{max(defined // MIN_FOLD_PAIRS, 0)} folds, or a longer window)")
     lo = min(int(b.ts[0]) for b in bars)
     hi = max(int(b.ts[-1]) for b in bars) + 1
     edges = np.linspace(lo, hi, folds + 1).astype(np.int64)

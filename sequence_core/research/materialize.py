@@ -22,9 +22,10 @@ from typing import Callable, Iterable
 
 import msgspec
 
-from ..errors import UsageError
+from ..errors import SequenceError, UsageError
 
 EXECUTORS = ("processes", "dask")
+SCHEDULER_TIMEOUT_S = 30     # how long a --scheduler address is tried before giving up
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -183,7 +184,11 @@ def _run_dask(store_root: str, root: str, tasks: list[Task], workers: int, sched
                          "(or pip install 'dask[distributed]')") from None
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout=30)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:     # refused, unreachable, or not an address
+            raise SequenceError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); is it running "
+                                "at that address? Without --scheduler a local cluster is used") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

@@ -61,22 +61,21 @@ def eval_run_of(home: Path, bundle, baseline_eval: str | None) -> str:
     """The evaluation run to compare against (see the module docstring)."""
     from .. import bundles
 
-    sha = bundle.manifest.payload_sha256
     if baseline_eval:
         d = _runs(home) / baseline_eval
         if "/" in baseline_eval or not (d / "summary.json").exists():
             raise UsageError(f"--baseline-eval '{baseline_eval}' is not a saved backtest run (runs are folders of "
                              f"{_runs(home)})")
-        if _summary(d).get("strategy_sha256") != sha:
-            raise UsageError(f"--baseline-eval '{baseline_eval}' did not evaluate bundle {bundle.id[:12]} "
-                             "(it ran another module)")
+        why = bundles.evaluation_mismatch(bundle, d)
+        if why:
+            raise UsageError(f"--baseline-eval '{baseline_eval}' did not evaluate bundle {bundle.id[:12]} ({why})")
         return baseline_eval
     promoted = bundles.last_promotion(home, bundle.id)
     if promoted is not None:
         return promoted.eval_run
     for d in sorted(_runs(home).glob("bt-*"), reverse=True):
-        try:
-            if _summary(d).get("strategy_sha256") == sha:
+        try:                          # module and params: the same wasm under other params is not this bundle
+            if bundles.evaluation_mismatch(bundle, d) is None:
                 return d.name
         except (OSError, msgspec.DecodeError):
             continue
@@ -146,6 +145,7 @@ def _market(store, books: list[tuple[str, str]], start: str, end: str, t0: int |
     """Market samples of the books over dates start..end (and, when given, ns t0..t1):
     10 s log returns of the last trade price (bps), trade notionals, quoted spreads (bps)."""
     from ..market import quote_notional
+    from .grid import lagged_diff
     from .scan import _series
 
     rets, notional, spreads = [], [], []
@@ -154,7 +154,7 @@ def _market(store, books: list[tuple[str, str]], start: str, end: str, t0: int |
             tr = store.arrays("trades", venue=v, symbol=sym, start=start, end=end, columns=["ts_recv", "price", "size"])
             k = (tr["ts_recv"] >= (t0 or 0)) & (tr["ts_recv"] <= (t1 or 2**62))
             ts, px, sz = tr["ts_recv"][k], tr["price"][k] / 1e9, tr["size"][k] / 1e9
-            rets.append(np.diff(_series(ts, px, 10)) * 1e4)
+            rets.append(lagged_diff(_series(ts, px, 10), 1) * 1e4)      # gaps in the data drop out
             notional.append(quote_notional(v, sym, px, sz))
         if store.files("bbo", v, sym, start, end):
             bb = store.arrays("bbo", venue=v, symbol=sym, start=start, end=end,
@@ -201,7 +201,8 @@ def _monitor_edge(home: Path, bundle, days: int, store, baseline_eval: str | Non
         raise UsageError(f"no recorded trades for {', '.join(cfg.symbols)} in the store at {store.root}")
     start, end = _window(store, books, days)
     module = StrategyModule(Path(f"{bundle.manifest.artifact}.wasm"), bundle.manifest.artifact, data=bundle.payload)
-    shadow = msgspec.structs.replace(cfg, start=start, end=end)
+    # the bundle's own params, not the eval run's: what is monitored is what the bundle runs
+    shadow = msgspec.structs.replace(cfg, start=start, end=end, params=dict(bundle.manifest.params))
     outcome = run_backtest(store, shadow, module, cache_root=home / "cache" / "books")
     run_id = "mon-" + new_run_id(outcome.result)[3:]     # not "bt-": never mistaken for an evaluation
     save_outcome(outcome, _runs(home) / run_id)
@@ -409,6 +410,8 @@ def recalibrate(home: Path, ref: str, target_kind: str = "edge", days: int = 7, 
 
     if auto_promote_to is not None and auto_promote_to not in bundles.STAGES:
         raise UsageError(f"--auto-promote-to '{auto_promote_to}' is not one of {', '.join(bundles.STAGES)}")
+    if auto_promote_to:
+        bundles.check_approver(approver)           # before the replay, not after it
     bundle = bundles.load(home, ref)
     target = None
     if auto_promote_to:

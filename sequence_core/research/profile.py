@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..market import quote_notional
+from .grid import QUOTE_STALE_S, SECOND, TRADE_STALE_S, lagged_diff, last_at, positions, timeline
 
 HORIZONS_S = (1, 10, 60, 300)
 
@@ -61,23 +62,17 @@ class Profile(msgspec.Struct):
     impact: ImpactFit
     regime: str
     regime_detail: str
-
-
-def _grid_last(ts: np.ndarray, values: np.ndarray, t0: int, t1: int, step: int = 1_000_000_000) -> np.ndarray:
-    """The last value at or before each grid point t0, t0+step, ... (NaN before the first)."""
-    grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
-    idx = np.searchsorted(ts, grid, side="right") - 1
-    out = np.full(len(grid), np.nan)
-    ok = idx >= 0
-    out[ok] = values[idx[ok]]
-    return out
+    covered_s: int = 0                   # seconds of the 1 s grid with a fresh mid (gaps left out)
+    trade_days: int = 0                  # UTC days with recorded trades: ADV's denominator
 
 
 def _autocorr(x: np.ndarray) -> float | None:
-    x = x[np.isfinite(x)]
-    if len(x) < 10 or np.std(x) == 0:
+    """Lag-1 autocorrelation over the pairs of neighbours that are both defined."""
+    a, b = x[:-1], x[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 10 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
         return None
-    return float(np.corrcoef(x[:-1], x[1:])[0, 1])
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps: np.ndarray) -> tuple[float, float, float]:
@@ -92,13 +87,14 @@ def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps:
     return y, stderr, r2
 
 
-def busiest_venue(store, symbol: str) -> str | None:
-    """The venue with the most recorded trades of *symbol* (row counts from Parquet metadata)."""
+def busiest_venue(store, symbol: str, start: str | None = None, end: str | None = None) -> str | None:
+    """The venue with the most recorded trades of *symbol*, in the UTC dates *start*..*end*
+    when given (row counts from Parquet metadata)."""
     import pyarrow.parquet as pq
 
-    venues = sorted({part[0] for part in store.partitions("trades", symbol=symbol)})
-    return max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("trades", v, symbol)),
-               default=None)
+    venues = sorted({part[0] for part in store.partitions("trades", symbol=symbol, start=start, end=end)})
+    return max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows
+                                         for f in store.files("trades", v, symbol, start, end)), default=None)
 
 
 def profile(store, symbol: str, venue: str | None = None, days: int = 7,
@@ -118,14 +114,17 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
     dates = {"start": start_date, "end": end_date} if start_date else {}
     tr = store.arrays("trades", venue=venue, symbol=symbol, **dates)
     end = int(tr["ts_recv"].max())
-    start = end - days * 86_400 * 1_000_000_000 if not start_date else int(tr["ts_recv"].min())
-    keep = tr["ts_recv"] >= start
+    start = end - days * 86_400 * SECOND if not start_date else int(tr["ts_recv"].min())
+    keep = np.flatnonzero(tr["ts_recv"] >= start)
+    keep = keep[np.argsort(tr["ts_recv"][keep], kind="stable")]
     t_ts, t_px, t_sz = tr["ts_recv"][keep], tr["price"][keep] / 1e9, tr["size"][keep] / 1e9
     t_side = np.asarray(tr["side"])[keep].astype(np.int64)
     start = max(start, int(t_ts.min()))
     notional = quote_notional(venue, symbol, t_px, t_sz)
-    span_days = max((end - start) / 86_400e9, 1 / 1440)
-    adv = float(t_sz.sum() / span_days)
+    # per UTC day with recorded trades: a window's unrecorded days are not days without trading,
+    # and a few recorded minutes are not scaled up to a day
+    trade_days = len(np.unique(t_ts // (86_400 * SECOND)))
+    adv = float(t_sz.sum() / trade_days)
     try:
         bb = store.arrays("bbo", venue=venue, symbol=symbol, **dates)
         sel = (bb["ts_recv"] >= start) & (bb["ts_recv"] <= end)
@@ -136,31 +135,36 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
     except UsageError:
         q_ts = np.zeros(0, np.int64)
         bid = ask = bsz = asz = np.zeros(0)
+    last_s = (end - start) // SECOND
     if len(q_ts) >= 2:
         order = np.argsort(q_ts, kind="stable")
         q_ts, bid, ask, bsz, asz = q_ts[order], bid[order], ask[order], bsz[order], asz[order]
+        k = timeline(q_ts, start, SECOND, QUOTE_STALE_S * SECOND)
+        k = k[k <= last_s]
+        at = lambda v: last_at(q_ts, v, k, start, SECOND, QUOTE_STALE_S * SECOND)  # noqa: E731
         mid_all = (bid + ask) / 2
-        mid = _grid_last(q_ts, mid_all, start, end)
-        spread = _grid_last(q_ts, (ask - bid) / mid_all * 1e4, start, end)
-        gb, ga = _grid_last(q_ts, bsz, start, end), _grid_last(q_ts, asz, start, end)
+        mid, spread = at(mid_all), at((ask - bid) / mid_all * 1e4)
+        gb, ga = at(bsz), at(asz)
     else:                                # no quotes: the trade prices stand in for the mid
-        mid = _grid_last(t_ts, t_px, start, end)
+        k = timeline(t_ts, start, SECOND, TRADE_STALE_S * SECOND)
+        k = k[k <= last_s]
+        mid = last_at(t_ts, t_px, k, start, SECOND, TRADE_STALE_S * SECOND)
         spread = gb = ga = np.full(len(mid), np.nan)
+    covered_s = int(np.isfinite(mid).sum())
     logm = np.log(mid)
     vol = {}
     for h in HORIZONS_S:
-        r = logm[h:] - logm[:-h]
-        r = r[np.isfinite(r)]
+        r = lagged_diff(logm, h)
         vol[f"{h}s"] = round(float(np.std(r) * 1e4), 4) if len(r) > 2 else None
     r1 = np.diff(logm)
-    r60 = logm[60:] - logm[:-60]
-    r60 = r60[np.isfinite(r60)]
+    r60 = lagged_diff(logm, 60)
     annual = float(np.std(r60) * math.sqrt(525_600) * 100) if len(r60) > 2 else None
     sigma_day_bps = float(np.std(r60) * math.sqrt(1440) * 1e4) if len(r60) > 2 else None
 
-    # square-root impact on 1 s buckets of net flow
-    secs = ((t_ts - start) // 1_000_000_000).astype(np.int64)
-    flow = np.bincount(secs, weights=t_sz * t_side, minlength=len(mid))[: len(mid)]
+    # square-root impact on 1 s buckets of net flow (trades in seconds off the grid drop out)
+    pos = positions(k, (t_ts - start) // SECOND)
+    on = pos >= 0
+    flow = np.bincount(pos[on], weights=(t_sz * t_side)[on], minlength=len(mid))[: len(mid)]
     idx = np.flatnonzero(flow != 0)
     idx = idx[idx + 10 < len(mid)]
     fit = ImpactFit("sqrt", None, None, None, 0, sigma_day_bps, adv)
@@ -171,32 +175,13 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
             y, se, r2 = fit_sqrt_impact(np.abs(flow[idx][ok]), adv, sigma_day_bps, move[ok])
             fit = ImpactFit("sqrt", round(y, 6), round(se, 6), round(r2, 6), int(ok.sum()), round(sigma_day_bps, 4), adv)
 
-    # regime from hourly volatility (60 s returns within each hour)
-    hourly = []
-    for h0 in range(0, len(logm) - 3600 + 1, 3600):
-        seg = logm[h0:h0 + 3601]
-        rr = seg[60:] - seg[:-60]
-        rr = rr[np.isfinite(rr)]
-        if len(rr) > 30:
-            hourly.append(float(np.std(rr)))
-    last = logm[-3601:]
-    rl = last[60:] - last[:-60]
-    rl = rl[np.isfinite(rl)]
+    level, detail = _regime(logm, covered_s)
     ac = _autocorr(r1)
-    level = "normal"
-    detail = ""
-    if len(hourly) >= 4 and len(rl) > 30:
-        now = float(np.std(rl))
-        p25, p75 = np.percentile(hourly, [25, 75])
-        level = "volatile" if now > p75 else "calm" if now < p25 else "normal"
-        detail = f"last hour's 60 s volatility {now * 1e4:.2f} bps vs the window's hourly p25 {p25 * 1e4:.2f} / p75 {p75 * 1e4:.2f}"
-    else:
-        detail = "under 4 hours of data: volatility level not classified"
     drift = "" if ac is None or abs(ac) <= 0.05 else (", trending" if ac > 0 else ", mean-reverting")
     pct = lambda a, q: round(float(np.nanpercentile(a, q)), 4) if np.isfinite(a).any() else None  # noqa: E731
     return Profile(
         symbol=symbol, venue=venue, start_ns=start, end_ns=end, trades=int(len(t_ts)),
-        notional=round(float(notional.sum()), 2), adv_usd=round(float(notional.sum() / span_days), 2),
+        notional=round(float(notional.sum()), 2), adv_usd=round(float(notional.sum() / trade_days), 2),
         trade_notional={"mean": round(float(notional.mean()), 4), "median": round(float(np.median(notional)), 4),
                         "p90": round(float(np.percentile(notional, 90)), 4),
                         "p99": round(float(np.percentile(notional, 99)), 4)},
@@ -208,7 +193,29 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
         autocorr_returns_1s=round(ac, 6) if ac is not None else None,
         autocorr_trade_signs=round(v, 6) if (v := _autocorr(t_side.astype(float))) is not None else None,
         quote_to_trade=round(len(q_ts) / len(t_ts), 4) if len(t_ts) else None,
-        impact=fit, regime=level + drift, regime_detail=detail)
+        impact=fit, regime=level + drift, regime_detail=detail, covered_s=covered_s, trade_days=trade_days)
+
+
+REGIME_MIN_S = 4 * 3600      # seconds of data covered before a volatility level is classified
+HOUR_MIN_RETURNS = 1800      # an hour's volatility counts when half its 60 s returns are defined
+
+
+def _regime(logm: np.ndarray, covered_s: int) -> tuple[str, str]:
+    """The volatility level of the last hour against the window's hourly volatilities (hours
+    of the grid: recorded time, gaps left out) and why."""
+    if covered_s < REGIME_MIN_S:
+        return "normal", (f"{covered_s / 3600:.2f} h of data covered, under 4 hours: volatility level not "
+                          "classified")
+    hourly = [float(np.std(r)) for h0 in range(0, len(logm) - 3600 + 1, 3600)
+              if len(r := lagged_diff(logm[h0:h0 + 3601], 60)) >= HOUR_MIN_RETURNS]
+    rl = lagged_diff(logm[-3601:], 60)
+    if len(hourly) < 4 or len(rl) < HOUR_MIN_RETURNS:
+        return "normal", "under 4 mostly recorded hours: volatility level not classified"
+    now = float(np.std(rl))
+    p25, p75 = np.percentile(hourly, [25, 75])
+    level = "volatile" if now > p75 else "calm" if now < p25 else "normal"
+    return level, (f"last hour's 60 s volatility {now * 1e4:.2f} bps vs the window's hourly p25 {p25 * 1e4:.2f} / "
+                   f"p75 {p75 * 1e4:.2f}")
 
 
 VOLUME_PROFILE_DAYS = 14      # trailing days of recorded trades a volume profile is learned from

@@ -5,11 +5,14 @@ Scanners are plugins (hook ``register_scanners``): an object with a ``name``, ``
 (field -> (kind, description), kind one of number, set, text) and
 ``scan(store, days) -> {symbol: {field: value}}``. The core's ``store`` scanner computes,
 per symbol over the trailing ``days`` of its recorded trades (all venues together):
-``venues`` (set), ``trades``, ``adv_usd`` (traded notional per day; an inverse perp's
-contracts count at their USD value), ``volatility_bps``
+``venues`` (set: venues with trades in the window), ``trades``, ``adv_usd`` (traded
+notional per UTC day with recorded trades; an inverse perp's contracts count at their USD
+value), ``trade_days`` (those days), ``volatility_bps``
 (standard deviation of 60 s log returns of the last trade price), ``sharpe`` (annualised
 mean/stdev of one-minute returns of the last trade price; a buy-and-hold figure) and
-``spread_bps`` (median quoted spread of the best bid/ask rows of its busiest venue).
+``spread_bps`` (median quoted spread of the best bid/ask rows of its busiest venue: the
+most trades in the window). Prices are carried forward on the minute grid for at most a
+minute (grid.py): gaps in the data are left out, not read as a flat market.
 """
 
 from __future__ import annotations
@@ -31,13 +34,17 @@ class ScanRow(msgspec.Struct):
 
 
 def _series(ts, px, step_s: int):
+    """Log of the last price on a *step_s* grid, NaN where the last trade is older than
+    grid.TRADE_STALE_S (or a step): a gap in the data is no price, not a flat one."""
+    from .grid import SECOND, TRADE_STALE_S, last_at, timeline
+
     if len(ts) < 2:
         return np.zeros(0)
     order = np.argsort(ts, kind="stable")
     ts, px = ts[order], px[order]
-    grid = np.arange(ts[0], ts[-1] + 1, step_s * 1_000_000_000, dtype=np.int64)
-    idx = np.searchsorted(ts, grid, side="right") - 1
-    return np.log(px[idx])
+    step, stale = step_s * SECOND, max(TRADE_STALE_S, step_s) * SECOND
+    k = timeline(ts, int(ts[0]), step, stale, pad=1)
+    return np.log(last_at(ts, px, k, int(ts[0]), step, stale))
 
 
 class StoreScanner:
@@ -46,48 +53,57 @@ class StoreScanner:
         "symbol": ("text", "the store's canonical symbol"),
         "venues": ("set", "venues with recorded trades"),
         "trades": ("number", "trades in the window"),
-        "adv_usd": ("number", "traded notional per day"),
+        "adv_usd": ("number", "traded notional per UTC day with recorded trades in the window"),
+        "trade_days": ("number", "UTC days with recorded trades in the window (ADV's denominator)"),
         "volatility_bps": ("number", "stdev of 60 s log returns of the last price, bps"),
         "sharpe": ("number", "annualised Sharpe of one-minute returns (buy and hold)"),
         "spread_bps": ("number", "median quoted spread of the busiest venue, bps"),
     }
 
     def scan(self, store, days: int) -> dict[str, dict]:
-        symbols = sorted({part[1] for part in store.partitions("trades")})
+        from .grid import lagged_diff
+
         out = {}
-        for sym in symbols:
-            tr = store.arrays("trades", symbol=sym)
-            ts = np.asarray(tr["ts_recv"])
-            start = int(ts.max()) - days * 86_400 * 1_000_000_000
-            keep = ts >= start
-            ts, px = ts[keep], tr["price"][keep] / 1e9
-            venues = sorted({part[0] for part in store.partitions("trades", symbol=sym)})
-            notional = 0.0           # per venue: an inverse perp's sizes are contracts of its venue
-            for v in venues:
-                tv = store.arrays("trades", venue=v, symbol=sym, columns=["ts_recv", "price", "size"])
-                k = tv["ts_recv"] >= start
-                notional += float(quote_notional(v, sym, tv["price"][k] / 1e9, tv["size"][k] / 1e9).sum())
-            span_days = max((int(ts.max()) - int(ts.min())) / 86_400e9, 1 / 1440) if len(ts) else 1
-            r60 = np.diff(_series(ts, px, 60))
-            r1m = r60
+        for sym in sorted({part[1] for part in store.partitions("trades")}):
+            by_venue = {v: store.arrays("trades", venue=v, symbol=sym, columns=["ts_recv", "price", "size"])
+                        for v in sorted({part[0] for part in store.partitions("trades", symbol=sym)})}
+            last = max(int(t["ts_recv"].max()) for t in by_venue.values())
+            start = last - days * 86_400 * 1_000_000_000
+            window = {v: {c: x[t["ts_recv"] >= start] for c, x in t.items()} for v, t in by_venue.items()}
+            window = {v: t for v, t in window.items() if len(t["ts_recv"])}     # venues with trades in the window
+            ts = np.concatenate([t["ts_recv"] for t in window.values()])
+            px = np.concatenate([t["price"] for t in window.values()]) / 1e9
+            # an inverse perp's sizes are contracts of its venue: notional per venue
+            notional = sum(float(quote_notional(v, sym, t["price"] / 1e9, t["size"] / 1e9).sum())
+                           for v, t in window.items())
+            trade_days = len(np.unique(ts // (86_400 * 1_000_000_000)))
+            r60 = lagged_diff(_series(ts, px, 60), 1)
             sharpe = None
-            if len(r1m) >= 30 and np.std(r1m) > 0:
-                sharpe = round(float(np.mean(r1m) / np.std(r1m, ddof=1) * math.sqrt(525_600)), 4)
-            row = {"symbol": sym, "venues": venues, "trades": float(len(ts)),
-                   "adv_usd": round(notional / span_days, 2),
-                   "volatility_bps": round(float(np.std(r60) * 1e4), 4) if len(r60) > 2 else None,
-                   "sharpe": sharpe, "spread_bps": None}
-            busiest = max(venues, key=lambda v: len(store.files("trades", v, sym)), default=None)
-            try:
-                bb = store.arrays("bbo", venue=busiest, symbol=sym, columns=["ts_recv", "bid_price", "ask_price"])
-                bid, ask = bb["bid_price"] / 1e9, bb["ask_price"] / 1e9
-                ok = (bid > 0) & (ask > 0)
-                if ok.any():
-                    row["spread_bps"] = round(float(np.median((ask[ok] - bid[ok]) / ((ask[ok] + bid[ok]) / 2) * 1e4)), 6)
-            except UsageError:
-                pass
-            out[sym] = row
+            if len(r60) >= 30 and np.std(r60) > 0:        # 30 one-minute returns: 30 minutes of data
+                sharpe = round(float(np.mean(r60) / np.std(r60, ddof=1) * math.sqrt(525_600)), 4)
+            busiest = max(window, key=lambda v: len(window[v]["ts_recv"]))
+            out[sym] = {"symbol": sym, "venues": sorted(window), "trades": int(len(ts)),
+                        "adv_usd": round(notional / trade_days, 2), "trade_days": trade_days,
+                        "volatility_bps": round(float(np.std(r60) * 1e4), 4) if len(r60) > 2 else None,
+                        "sharpe": sharpe, "spread_bps": _median_spread(store, busiest, sym, start, last)}
         return out
+
+
+def _median_spread(store, venue: str, symbol: str, t0: int, t1: int) -> float | None:
+    """Median quoted spread (bps) of the book's best bid/ask rows received in [t0, t1]."""
+    import datetime as dt
+
+    day = lambda ns: dt.datetime.fromtimestamp(ns / 1e9, dt.timezone.utc).date().isoformat()  # noqa: E731
+    try:
+        bb = store.arrays("bbo", venue=venue, symbol=symbol, start=day(t0), end=day(t1),
+                          columns=["ts_recv", "bid_price", "ask_price"])
+    except UsageError:
+        return None
+    bid, ask = bb["bid_price"] / 1e9, bb["ask_price"] / 1e9
+    ok = (bid > 0) & (ask > 0) & (bb["ts_recv"] >= t0) & (bb["ts_recv"] <= t1)
+    if not ok.any():
+        return None
+    return round(float(np.median((ask[ok] - bid[ok]) / ((ask[ok] + bid[ok]) / 2) * 1e4)), 6)
 
 
 class ProfilesScanner:
@@ -132,7 +148,7 @@ class ProfilesScanner:
             out[sym] = {"_notional": notional, "impact_y": mean("impact_y"), "impact_r2": mean("impact_r2"),
                         "depth_usd": round(float(np.mean(depth)), 2) if depth else None,
                         "quote_to_trade": mean("quote_to_trade"), "regime": rows[-1]["regime"],
-                        "profile_days": float(len(rows))}
+                        "profile_days": len(rows)}
         for row in out.values():
             row.pop("_notional")
         return out
@@ -157,6 +173,8 @@ def scan(store, where: list[str], rank_by: str | None, top: int | None, days: in
     if rank_by is not None and fields.get(rank_by) != "number":
         numeric = sorted(k for k, v in fields.items() if v == "number")
         raise UsageError(f"--rank-by '{rank_by}' is not a numeric field; numeric fields: {', '.join(numeric)}")
+    if days <= 0:
+        raise UsageError(f"--days {days} must be positive")
     if top is not None and top <= 0:
         raise UsageError(f"--top {top} must be positive")
     predicates = [parse(w, fields) for w in where]
