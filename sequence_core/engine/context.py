@@ -100,6 +100,7 @@ class GraphRuntime:
 
     async def _take_once(self, qty, limit, urgency, max_slippage_bps) -> tuple[Decimal, bool]:
         side = self.request.side
+        await self.desk.fresh_balances(self.instruments)
         books = [b for b in self.books(depth=50) if b.venue not in self.excluded]
         if not books:
             self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})

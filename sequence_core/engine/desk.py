@@ -24,6 +24,7 @@ from .context import GraphRuntime
 
 log = logging.getLogger("sequence.engine")
 SEND_TIMEOUT_S = float(os.environ.get("SEQUENCE_ENGINE_SEND_TIMEOUT", "10"))
+BALANCES_MAX_AGE_S = 5.0   # live: a policy's take re-reads venue balances older than this
 POLL_INTERVAL_S = 0.25
 STREAM_POLL_S = 5.0       # resting orders' REST check while the venue's private stream is live
 USER_CANCEL = "cancelled by user"
@@ -118,6 +119,7 @@ class Desk:
         self.settled: dict[str, asyncio.Event] = {}   # set when a graph's policy is done
         self.parent_ended: dict[str, asyncio.Event] = {}   # handed parents: filled, or ended by their strategy
         self.venue_balances: dict[str, dict[str, Decimal]] = {}   # live: the venues' own word
+        self.balances_read: dict[str, float] = {}                 # live: when each was read (monotonic)
         self._holds: dict[str, tuple[tuple[str, str], Decimal]] = {}   # sandbox: open node -> what it holds
         self._held: dict[tuple[str, str], Decimal] = {}                # sandbox: (venue, asset) -> held in all
         self._resolved: dict[tuple, tuple[float, dict[str, Instrument]]] = {}   # instruments_for
@@ -426,16 +428,35 @@ class Desk:
         for venue, inst in self.instruments_for(request).items():
             session = self.session(venue)
             try:
-                found = await asyncio.wait_for(session.balances(), SEND_TIMEOUT_S)
+                await self._read_balances(venue)
             except SequenceError as exc:
                 raise SequenceError(f"could not read {venue}'s balances to check the order: {exc}") from None
-            if found is not None:
-                self.venue_balances[venue] = found
             try:
                 await asyncio.wait_for(session.prepare(inst), SEND_TIMEOUT_S)
             except Exception as exc:  # noqa: BLE001 - advisory: the order goes on with the published schedule
                 log.warning("%s: preparing %s for admission failed (%s); its estimates use the published schedule",
                             venue, inst.symbol, exc)
+
+    async def _read_balances(self, venue: str) -> None:
+        found = await asyncio.wait_for(self.session(venue).balances(), SEND_TIMEOUT_S)
+        if found is not None:
+            self.venue_balances[venue] = found
+        self.balances_read[venue] = time.monotonic()
+
+    async def fresh_balances(self, venues, max_age_s: float = BALANCES_MAX_AGE_S) -> None:
+        """Live: re-read the balances of *venues* last read over *max_age_s* ago, or never (a
+        graph resumed after a restart), so an order worked over time routes on what the venues
+        hold now, not what they held at admission. A venue that cannot answer keeps its last
+        figures (what it refuses then says why)."""
+        if self.sandbox:
+            return
+        now = time.monotonic()
+        for venue in venues:
+            if now - self.balances_read.get(venue, float("-inf")) > max_age_s:
+                try:
+                    await self._read_balances(venue)
+                except (SequenceError, asyncio.TimeoutError) as exc:
+                    log.warning("re-reading %s's balances: %s; routing on the last figures", venue, exc)
 
     async def submit(self, request: OrderRequest) -> OrderGraph:
         """Admit a parent order; returns once its admission is durable."""
@@ -909,6 +930,7 @@ class Desk:
             if graph.policy_done:
                 self._finalize(rt)
             else:
+                await self.fresh_balances(instruments)        # what admission read died with the engine
                 self.runners[graph.graph_id] = asyncio.get_running_loop().create_task(self._run(rt))
 
     # -- order management ------------------------------------------------------------------------

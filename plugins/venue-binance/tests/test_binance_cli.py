@@ -27,7 +27,7 @@ def world(tmp_path):
     url = server.start()
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCE_")}
-    env.update(SEQUENCE_HOME=str(home), SEQUENCE_LOAD_PLUGINS="binance,sim,synthetic", SEQUENCE_LOOPBACK_ONLY="1")
+    env.update(SEQUENCE_HOME=str(home), SEQUENCE_LOAD_PLUGINS="binance,sim,synthetic,twap", SEQUENCE_LOOPBACK_ONLY="1")
 
     def run(*args, stdin=""):
         return subprocess.run([str(SEQUENCE), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
@@ -263,3 +263,22 @@ def test_a_bad_leverage_setting_is_a_clear_config_error(world):
     r = run("buy", "BTC-USDT-PERP", "0.01", "--venue", "binance")
     assert r.returncode == 1 and "[venues.binance] leverage = 2.5 is not a positive whole number" in r.stderr, r.stdout + r.stderr
     assert server.f_orders == {}
+
+
+def test_a_twap_resumed_after_an_engine_restart_routes_on_balances_read_again(world):
+    """The balances admission read die with the engine: a resumed TWAP routed every slice on
+    none ("capped by balance 0") and ended PARTIALLY_FILLED while the venue held 100,000 USDT."""
+    from sequence_core.testing import LiveCli
+
+    run, server, _ = world
+    r = run("buy", "BTC-USDT", "0.004", "--venue", "binance", "--policy", "twap", "--horizon", "4s", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    graph = json.loads(r.stdout)["graph"]["graph_id"]
+    assert run("engine", "stop").returncode == 0 and run("engine", "start").returncode == 0
+
+    def status():
+        return json.loads(run("orders", "--output", "json").stdout)[0]["graph"]
+
+    LiveCli.wait(lambda: status()["status"] not in ("ADMITTED", "WORKING"), "the TWAP to finish", timeout_s=30)
+    g = status()
+    assert g["graph_id"] == graph and g["status"] == "FILLED" and Decimal(g["filled_qty"]) == Decimal("0.004"), g

@@ -1,10 +1,12 @@
 """TWAP: the parent is cut into even slices spread over ``--horizon``.
 
-Slices: one every ~10 s of horizon, at least 2 and at most 120. Each slice time is
-jittered by up to ±20% of the interval (deterministic per graph, so a resumed graph keeps
-its schedule) so the pattern is harder to detect. Each slice takes, through the SOR, what
-brings the filled quantity up to (slice / slices) of the parent; after the horizon the
-rest is swept with high urgency, never past the slippage cap.
+Slices: one per ~10 s of horizon, at least 2 and at most 120, the first at once and the last
+at the horizon (evenly spaced between: the order is worked over the whole horizon, not done an
+interval early). Each slice time between is jittered by up to ±20% of the spacing
+(deterministic per graph, so a resumed graph keeps its schedule) so the pattern is harder to
+detect. Each slice takes, through the SOR, what brings the filled quantity up to
+(slice / slices) of the parent; after the horizon the rest is swept with high urgency, never
+past the slippage cap.
 """
 
 import random
@@ -19,12 +21,12 @@ JITTER = 0.2
 
 def schedule(graph_id: str, start_ns: int, horizon_s: float) -> list[tuple[int, Decimal]]:
     slices = max(MIN_SLICES, min(MAX_SLICES, round(horizon_s / SLICE_SECONDS)))
-    interval = horizon_s / slices
+    spacing = horizon_s / (slices - 1)
     rnd = random.Random(graph_id)
     out = []
     for i in range(slices):
-        jitter = rnd.uniform(-JITTER, JITTER) * interval if 0 < i < slices - 1 else 0.0
-        out.append((start_ns + int((i * interval + jitter) * 1e9), Decimal(i + 1) / Decimal(slices)))
+        jitter = rnd.uniform(-JITTER, JITTER) * spacing if 0 < i < slices - 1 else 0.0
+        out.append((start_ns + int((i * spacing + jitter) * 1e9), Decimal(i + 1) / Decimal(slices)))
     return out
 
 

@@ -5,7 +5,8 @@ the recorded trades of the order's books when the store has every hour of the da
 failing that, DEFAULT_PROFILE: an assumed crypto
 intraday curve, quietest around 03-06 UTC, busiest at the US open (13-16 UTC), with a
 smaller European-open bump (07-09 UTC). Slices are as for TWAP (about one per 10 s of
-horizon); each slice's target is the cumulative profile weight of the time elapsed.
+horizon, the first at once and the last at the horizon); each slice's target is the
+cumulative profile weight of its part of the horizon.
 """
 
 from decimal import Decimal
@@ -26,12 +27,13 @@ def weight_at(profile: list[float], t_ns: int) -> float:
 def schedule(start_ns: int, horizon_s: float, profile: list[float]) -> list[tuple[int, Decimal]]:
     slices = max(MIN_SLICES, min(MAX_SLICES, round(horizon_s / SLICE_SECONDS)))
     interval_ns = int(horizon_s / slices * 1e9)
+    spacing_ns = int(horizon_s / (slices - 1) * 1e9)       # the last slice at the horizon
     weights = [weight_at(profile, start_ns + i * interval_ns + interval_ns // 2) for i in range(slices)]
     total = sum(weights)
     out, acc = [], 0.0
     for i, w in enumerate(weights):
         acc += w
-        out.append((start_ns + i * interval_ns, Decimal(repr(acc / total)) if i < slices - 1 else Decimal(1)))
+        out.append((start_ns + i * spacing_ns, Decimal(repr(acc / total)) if i < slices - 1 else Decimal(1)))
     return out
 
 
