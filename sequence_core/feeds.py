@@ -507,6 +507,7 @@ class LiveSource(MarketDataSource):
     name = "live"
     description = "the venues' own books: websocket feeds in the engine, REST snapshots elsewhere"
     needs_network = True
+    live = True
 
     def __init__(self, timeout_s: float = 5.0):
         self.timeout_s = timeout_s

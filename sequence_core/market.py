@@ -111,6 +111,7 @@ class MarketDataSource:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     needs_network: ClassVar[bool] = False
+    live: ClassVar[bool] = False        # the venues' books as they are now: the only kind live orders price on
 
     def now_ns(self) -> int:
         import time

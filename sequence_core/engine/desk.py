@@ -12,7 +12,7 @@ from decimal import Decimal
 import msgspec
 
 from ..bundles import Routing
-from ..errors import InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
+from ..errors import ConfigError, InsufficientFunds, InvalidOrder, OrderNotFound, SequenceError, UsageError
 from ..execution import OrderState, perp_margin, spendable
 from ..journal import Journal
 from ..market import USD_FAMILY, Instrument, matches, resolve, traded_outcome
@@ -80,6 +80,12 @@ def _listed_elsewhere(symbol: str, venue: str | None) -> UsageError | None:
                       "with `sequence connect <venue>`, or use --sandbox")
 
 
+def _market_settings() -> dict:
+    from ..config import load_config
+
+    return load_config().get("market_data", {})
+
+
 def _short(venue: str, asset: str, amount: Decimal, free: Decimal, what: str) -> str | None:
     """Why a paper account whose *free* balance is short of *amount* refuses, else None."""
     if amount <= free:
@@ -101,7 +107,7 @@ class Desk:
         self.policies = {**policies(), "edge": EdgePolicy()}     # edge: orders of deployed strategies
         self.venues = self.client.trading_venues()
         self._paper = next((v for v in venues().values() if v.sandbox_only), None)
-        self.source = self.client.source()
+        self.source = self._market_source()
         if sandbox and hasattr(self._paper, "paper_market"):
             # routing reads the books the paper venues' own trades left (liquidity taken is gone)
             self.source = self._paper.paper_market(self.source)
@@ -306,6 +312,31 @@ class Desk:
         ``[venues.<name>] leverage`` where the session sets one, else DEFAULT_PERP_LEVERAGE."""
         return self._set_leverage(venue) or DEFAULT_PERP_LEVERAGE
 
+    def _market_source(self):
+        """The configured market-data source; a live desk prices real orders on the venues'
+        books as they are now, whatever `[market_data] source` names (a recorded or synthetic
+        market is for sandbox and for reading: `quote --source`, `tca`, `intel`)."""
+        from ..config import config_path
+        from ..home import FileWatch
+
+        self._market_watch = FileWatch(config_path(), absent=OSError)      # a stat at most every 0.1 s
+        self._market_watch.changed()
+        self._market_conf = _market_settings()
+        source = self.client.source()
+        if not self.sandbox and not source.live:
+            log.info("live desk: [market_data] source '%s' is not live; pricing on the live source", source.name)
+            source = self.client.source("live")
+        return source
+
+    def _check_market_config(self) -> None:
+        """A `[market_data]` edited since the engine started would have quotes (read by the CLI
+        from config.toml) and the engine's routing on two different markets: refuse orders
+        until the engine restarts on the new one."""
+        if self._market_watch.changed() and _market_settings() != self._market_conf:
+            raise ConfigError(f"config.toml's [market_data] changed since the engine started (it trades on "
+                              f"{self.source.label()}): run `sequence engine stop` to apply it (the next command "
+                              "starts the engine again, resuming working orders)")
+
     def _set_leverage(self, venue: str) -> int | None:
         s = self.sessions.get(venue)
         return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else None
@@ -498,6 +529,7 @@ class Desk:
     def _admit(self, request: OrderRequest, seen_mid: Decimal | None = None, commit: bool = False) -> OrderGraph:
         """Validate, journal and start a parent order; with *commit*, its rows are committed
         before its runner is built (the latency path ends at the commit)."""
+        self._check_market_config()
         instruments, mid = self.validate(request, seen_mid)
         now = time.time_ns()
         if request.parent_id:

@@ -282,3 +282,15 @@ def test_a_twap_resumed_after_an_engine_restart_routes_on_balances_read_again(wo
     LiveCli.wait(lambda: status()["status"] not in ("ADMITTED", "WORKING"), "the TWAP to finish", timeout_s=30)
     g = status()
     assert g["graph_id"] == graph and g["status"] == "FILLED" and Decimal(g["filled_qty"]) == Decimal("0.004"), g
+
+
+def test_live_orders_price_on_the_live_books_whatever_market_data_names(world):
+    """`[market_data] source` picks sandbox's market and what `quote` reads; a live desk that
+    took it priced real orders' arrival mid and slippage cap on a synthetic or recorded book."""
+    run, server, home = world
+    with open(home / "config.toml", "a") as fh:
+        fh.write('[market_data]\nsource = "synthetic"\n')
+    r = run("buy", "BTC-USDT", "0.01", "--venue", "binance", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    admission = json.loads(r.stdout)["events"][0]["detail"]
+    assert admission["source"].startswith("live") and "synthetic" not in admission["source"], admission
