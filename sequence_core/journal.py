@@ -783,8 +783,9 @@ def apply_fill_to_positions(positions: Positions, fill: Fill, inst) -> None:
 
 def _pay_fee_from(positions: Positions, venue: str, asset: str, amount: Decimal) -> None:
     """A fee paid out of a holding: its quantity and, at its average cost, its cost fall; its
-    fees column counts it (in that asset)."""
+    fees column counts it at that cost, in the quote currency every fees column is kept in (it
+    counted the asset's quantity, so 0.00001 BTC added 0.00001 to a summary in dollars)."""
     qty, cost, realized, fees = positions.get(venue, asset)
     avg = cost / qty if qty else Decimal(0)
     kind = ledger.cash_kind(asset) or "crypto"
-    positions.put(venue, asset, kind, qty - amount, cost - avg * amount, realized, fees + amount)
+    positions.put(venue, asset, kind, qty - amount, cost - avg * amount, realized, fees + avg * amount)

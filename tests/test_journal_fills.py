@@ -117,9 +117,11 @@ def test_a_fee_charged_in_another_asset_is_paid_from_that_holding(home):
     apply_fill_to_positions(p, paid_in("BNB", "0.01", "b1"), BTC)          # 0.1 BTC at 50,000
     assert p.get("binance", "USDT")[0] == Decimal("5000")                   # the price only
     assert p.get("binance", "BNB")[:2] == (Decimal("1.99"), Decimal("1194"))   # 0.01 BNB at its average cost
+    assert p.get("binance", "BNB")[3] == Decimal("6")                         # its fees column: 6 USDT, not 0.01
     assert p.get("binance", "BTC")[0] == Decimal("0.1")
     apply_fill_to_positions(p, paid_in("BTC", "0.0001", "b2"), BTC)         # a fee in the base
     assert p.get("binance", "BTC")[0] == Decimal("0.1999")
+    assert p.get("binance", "BTC")[3] == Decimal("5")                         # 0.0001 BTC at 50,000
     assert p.get("binance", "USDT")[0] == Decimal("0")
     apply_fill_to_positions(p, paid_in("USDT", "5", "b3"), BTC)             # in the quote, as before
     assert p.get("binance", "USDT")[0] == Decimal("-5005")
