@@ -244,6 +244,8 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
             notional += t * price
             rest -= t
         avg = notional / q
+        if avg.as_tuple().exponent > 0:
+            avg = avg.quantize(Decimal(1))          # 91000, not 9.1E+4 (a whole quotient's exponent form)
         reason = (f"{q} at avg {avg:.8g} (≤ {worst}), net {avg * ((1 + fee) if buy else (1 - fee)):.8g} after "
                   f"{fee * 10_000:.2f} bps taker; {len(takes)} level(s) best-net-price-first")
         legs.append(RouteLeg(venue, book.symbol, q, worst, avg, fee, "; ".join([reason] + notes_here)))

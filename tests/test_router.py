@@ -155,3 +155,8 @@ def test_empty_books():
     a, ia = book("a", [])
     r = route("buy", D("1"), [(a, ia, D("0"))])
     assert r[0].qty == 0 and r[0].reason == "empty book"
+
+
+def test_a_whole_average_price_is_written_plainly():
+    a, ia = book("a", [("91000", "1")])
+    assert str(legs(route("buy", D("0.01"), [(a, ia, D("0"))]))["a"].expected_avg) == "91000"     # was 9.1E+4

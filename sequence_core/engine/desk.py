@@ -1039,7 +1039,7 @@ class Desk:
         if price is not None and (price / inst.tick_size) % 1 != 0:
             raise InvalidOrder(f"price {price} is off {node.venue}'s tick size {inst.tick_size}")
         if qty is not None and (qty <= node.filled_qty or (qty / inst.lot_size) % 1 != 0):
-            raise InvalidOrder(f"new quantity {qty} must exceed the filled {node.filled_qty} and be a multiple of {inst.lot_size}")
+            raise InvalidOrder(f"new quantity {qty:f} must exceed the filled {node.filled_qty:f} and be a multiple of {inst.lot_size:f}")
         left, at = (qty if qty is not None else node.qty) - node.filled_qty, price if price is not None else node.limit_price
         if under_minimum(left, inst, at):
             raise InvalidOrder(f"{node.venue} would refuse {left} at {at}: under its minimum order (quantity {inst.min_qty}, "
