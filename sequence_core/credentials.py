@@ -144,7 +144,9 @@ class CredentialStore:
 
     def _save(self, venues: dict, encrypted: bool, passphrase: str | None = None) -> None:
         store = _encrypt(venues, passphrase or self._get_passphrase()) if encrypted else StoreFile(venues=venues)
-        atomic_write(self.path, msgspec.json.format(msgspec.json.encode(store)))
+        # the documented header (format, version, encrypted) always; fields that do not apply left out
+        data = {k: v for k, v in msgspec.structs.asdict(store).items() if v is not None}
+        atomic_write(self.path, msgspec.json.format(msgspec.json.encode(data)))
 
     def _modify(self, change: Callable[[dict], object]):
         with locked(self.path):

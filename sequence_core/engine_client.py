@@ -74,6 +74,9 @@ def start_engine() -> tuple[EngineInfo, bool]:
         info = engine_info()
         if info:
             return info, False
+        from .config import load_config
+
+        load_config()         # a mistake in config.toml is said here, not as "the engine exited" and its log
         (home / "logs").mkdir(mode=0o700, exist_ok=True)
         log = open(home / "logs" / "engine.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "sequence_core.engine", "serve"], stdin=subprocess.DEVNULL,

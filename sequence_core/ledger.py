@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -93,16 +93,16 @@ def connect(sandbox: bool) -> sqlite3.Connection:
 
 
 def funding_for(venue: str, funding_asset: str, bases: set[str], config: dict) -> dict[str, Decimal]:
+    """A paper account's starting balances: ``[sandbox.funding] <venue>``, else its ``default``
+    (a bare amount is of *funding_asset*), else DEFAULT_FUNDING plus DEFAULT_HOLDINGS of *bases*.
+    A bad entry is a ConfigError naming the entry it came from (config.funding_amounts)."""
+    from .config import funding_amounts
+
     table = config.get("sandbox", {}).get("funding", {})
-    spec = table.get(venue, table.get("default"))
-    try:
-        if isinstance(spec, dict):
-            return {asset.upper(): Decimal(str(v)) for asset, v in spec.items()}
-        if spec is not None:
-            return {funding_asset: Decimal(str(spec))}
+    name = venue if venue in table else "default"
+    if name not in table:
         return {funding_asset: DEFAULT_FUNDING, **{a: q for a, q in DEFAULT_HOLDINGS.items() if a in bases}}
-    except InvalidOperation:
-        raise ConfigError(f"[sandbox.funding] {venue}: expected a decimal amount or a table of asset = amount") from None
+    return {asset or funding_asset: amount for asset, amount in funding_amounts(table[name], name).items()}
 
 
 def fund_paper_accounts(db: sqlite3.Connection, venues: dict, config: dict, price_of=None) -> None:

@@ -6,7 +6,8 @@ Each check passes or fails with its reason (docs/deployments.md):
   every installed venue; live: connected with credentials) and the market-data source has a
   two-sided book for every (symbol, venue) it would trade;
 - **risk**: the ``[risk]`` section sets at least one of max_position, max_notional,
-  max_order_rate, and the kill switch is off;
+  max_order_rate, each above 0 (and capital, if set, not negative): a limit no order can
+  meet fails with why; and the kill switch is off;
 - **capital**: the quote cash on those venues covers ``[risk] capital`` (if declared);
 - **conflicts**: no other running deployment of this mode trades an overlapping (symbol,
   venue); a deployment of the same name is reported with what deploy does to it (other
@@ -140,8 +141,11 @@ def run(home: Path, project, mode: str, wasm, params: dict | None = None,
     risk = project.config.risk
     limits = {k: getattr(risk, k) for k in ("max_position", "max_notional", "max_order_rate")
               if getattr(risk, k) is not None}
+    never = _unmeetable(risk)
     if risk.kill_switch:
         checks.append(Check("risk", False, "[risk] kill_switch = true: the strategy could place no order"))
+    elif never:
+        checks.append(Check("risk", False, "; ".join(never) + " in [risk] of Sequence.toml"))
     elif not limits:
         checks.append(Check("risk", False, "no risk limits: set max_position, max_notional and max_order_rate "
                                            "in [risk] of Sequence.toml"))
@@ -151,6 +155,23 @@ def run(home: Path, project, mode: str, wasm, params: dict | None = None,
     wanted = content(project, module, p, params, bundle) if module is not None and p is not None else None
     checks.append(_conflicts(home, mode, project.name, wanted, p))
     return checks, p
+
+
+def _unmeetable(risk) -> list[str]:
+    """Why [risk] limits can never be met (each order would be refused by them, or the limit
+    means nothing), else []: every limit must be a number above 0, capital 0 or more."""
+    import math
+
+    why = []
+    for key, unit in (("max_position", "the strategy could hold nothing"),
+                      ("max_notional", "every order would be over it"),
+                      ("max_order_rate", "no order could be sent")):
+        value = getattr(risk, key)
+        if value is not None and (math.isnan(value) or value <= 0):
+            why.append(f"{key} = {value:g} must be above 0 ({unit})")
+    if risk.capital is not None and (math.isnan(risk.capital) or risk.capital < 0):
+        why.append(f"capital = {risk.capital:g} must be 0 or more")
+    return why
 
 
 def _capital(project, mode: str, p: Plan | None) -> Check:

@@ -339,6 +339,8 @@ class Desk:
 
     def _set_leverage(self, venue: str) -> int | None:
         s = self.sessions.get(venue)
+        if s is None and self.sandbox and self._paper is not None and venue in self.venues:
+            s = self.session(venue)        # a paper session is local: its leverage is known before its first order
         return s.leverage.value if s is not None and s.leverage is not None and s.leverage.value else None
 
     def volume_profile(self, instruments: dict[str, Instrument]) -> list[float] | None:

@@ -53,7 +53,47 @@ def test_no_data_for_an_instrument_is_left_out(root):
 
 
 def test_bad_time_setting():
-    from sequence_core.errors import UsageError
+    from sequence_core.errors import ConfigError
 
-    with pytest.raises(UsageError, match="ISO time"):
+    with pytest.raises(ConfigError, match=r"config.toml: \[market_data.replay\] at: expected an ISO time"):
         ReplaySource().configure({"at": "yesterday"})
+
+
+def test_a_replay_time_after_the_recorded_books_is_an_error_naming_their_range(root):
+    """A day after the capture: no day-old book served as current, an error saying what is recorded."""
+    from sequence_core.errors import ConfigError
+
+    last = ReplaySource(root=str(root)).now_ns()
+    with pytest.raises(ConfigError, match=r"config.toml: \[market_data.replay\] at: 2024-08-09T23:5.* is after the last "
+                                          r"recorded book \(the store .* has books from 2024-08-08T23:5.* to 2024-08-08T23:59"):
+        ReplaySource(at_ns=last + 86_400 * 10**9, root=str(root)).books([PERP])
+
+
+def test_a_replay_time_before_the_recorded_books_is_an_error(root):
+    from sequence_core.errors import ConfigError
+
+    src = ReplaySource().configure({"at": "2024-08-08T12:00:00Z", "root": str(root)})
+    with pytest.raises(ConfigError, match="2024-08-08T12:00:00.000000Z is before the first recorded book"):
+        src.label()
+
+
+def test_a_book_past_the_end_of_its_own_recording_is_left_out(root):
+    """Asked for a moment after this instrument's recording ended, the source has no book for
+    it (it used to serve the last one it had as current)."""
+    src = ReplaySource(root=str(root))
+    end = src.recorded_until(PERP)
+    assert [b.symbol for b in src.books([PERP], end)] == ["BTC-USDT-PERP"]
+    assert src.books([PERP], end + 60 * 10**9) == []
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"speed": "fast"}, r"\[market_data.replay\] speed: \"fast\" is not a number above 0"),
+    ({"anchor_ns": 1.5}, r"\[market_data.replay\] anchor_ns: 1.5 is not a whole number"),
+    ({"at": True}, r"\[market_data.replay\] at: expected an ISO time"),
+    ({"sped": 2}, r"\[market_data.replay\] sped: unknown key; expected at, speed, anchor_ns, root"),
+])
+def test_bad_replay_settings_name_the_file_and_key(settings, message):
+    from sequence_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"config.toml: " + message):
+        ReplaySource().configure(settings)

@@ -75,7 +75,16 @@ class SyntheticSource(MarketDataSource):
         self._depth_keys: dict[tuple[str, str, str], list[bytes]] = {}
 
     def configure(self, settings: dict) -> "SyntheticSource":
-        return SyntheticSource(int(settings.get("seed", self.seed)))
+        """``[market_data.synthetic]``: ``seed``, a whole number (default 42); nothing else."""
+        from sequence_core.config import setting_error, show
+
+        for key in settings:
+            if key != "seed":
+                raise setting_error(f"[market_data.synthetic] {key}", "unknown key; expected seed")
+        seed = settings.get("seed", self.seed)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise setting_error("[market_data.synthetic] seed", f"{show(seed)} is not a whole number: write e.g. seed = 42")
+        return SyntheticSource(seed)
 
     def label(self) -> str:
         return f"synthetic (seed {self.seed})"

@@ -260,6 +260,12 @@ class PaperSession(ExecutionSession):
         self.exchange = exchange
         self.source = source if isinstance(source, PaperMarket) else PaperMarket(source)
         self.seed = seed
+        # [venues.<name>] leverage, as the live session keeps it: the margin admission and
+        # routing count a paper perp order at (docs/sandbox.md); checked when read
+        from sequence_core.config import venue_settings
+        from sequence_core.execution import Leverage
+
+        self.leverage = Leverage(self.venue, venue.title or self.venue, venue_settings(self.venue))
         self._config = None                                # FileWatch of config.toml, made on first use
         self._fault_of: str | None = None
         self._resolved: dict[str, str | None] = {}         # event symbol -> the outcome that won (None: open)
