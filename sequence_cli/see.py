@@ -119,16 +119,25 @@ def fees(ticker, venue_filter):
     emit(_client().fees(ticker, parse_names(venue_filter) or None), _render_fees)
 
 
+def _cents(value: Decimal) -> Decimal:
+    """*value* as shown, to the cent; what rounds to zero is zero (never -0.00)."""
+    cents = Decimal(value).quantize(Decimal("0.01"))
+    return cents if cents else abs(cents)
+
+
 def _money(value: Decimal, signed: bool = False) -> str:
-    text = f"${abs(value):,.2f}"
+    cents = _cents(value)
+    text = f"${abs(cents):,.2f}"
+    if not cents:
+        return text
     if signed:
-        return ("+" if value >= 0 else "-") + text
-    return ("-" if value < 0 else "") + text
+        return ("+" if cents > 0 else "-") + text
+    return ("-" if cents < 0 else "") + text
 
 
 def _render_positions(p) -> None:
-    rows = [(r.instrument, r.label or r.venue, r.kind, qty(r.qty), f"{r.entry:,.2f}", f"{r.mark:,.2f}" if r.mark is not None else None,
-             _money(r.unrealized_pnl, signed=True)) for r in p.rows]
+    rows = [(r.instrument, r.label or r.venue, r.kind, qty(r.qty), f"{r.entry:,.2f}" + ("" if r.entry_known else "*"),
+             f"{r.mark:,.2f}" if r.mark is not None else None, _money(r.unrealized_pnl, signed=True)) for r in p.rows]
     if not rows:
         line(f"No positions ({p.mode}).")
     else:
@@ -138,9 +147,13 @@ def _render_positions(p) -> None:
     line("─" * 80)
     for label, amount, signed in (("NAV", s.nav, False), ("Cash", s.cash, False), ("Unrealized P&L", s.unrealized_pnl, True),
                                   ("Realized P&L", s.realized_pnl, True), ("Fees", s.fees, True)):
-        text = _money(amount, signed) if signed else "$ " + f"{amount:,.2f}"
+        text = _money(amount, signed) if signed else "$ " + f"{_cents(amount):,.2f}"
         line(f"{label:<16}{text}")
     line(f"({p.mode}; marks from {p.source})")
+    if any(not r.entry_known for r in p.rows):
+        line("* entry unknown (the venue holds more or less than Sequence's fills account for): shown at the mark")
+    for text in p.notes:
+        line(text)
 
 
 def _render_legacy(p) -> None:

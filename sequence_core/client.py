@@ -279,11 +279,12 @@ class Sequence:
             rows = [p for p in ledger.positions(db) if p.venue in chosen]
         finally:
             db.close()
-        if not self.sandbox:
-            rows = merge_reported(rows, reported_positions(chosen, self.credentials()))
+        unknown_basis, notes = set(), []
+        if not self.sandbox:          # live: each venue's own cash, spot, perps and event contracts
+            rows, unknown_basis, notes = merge_reported(rows, reported_positions(chosen, self.credentials()))
         rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
         instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
-        result = value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live")
+        result = value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live", unknown_basis, notes)
         conf = cfg.load_config()
         labels = {name: v.label(cfg.venue_settings(name, conf)) for name, v in chosen.items()}
         return msgspec.structs.replace(result, rows=[msgspec.structs.replace(r, label=labels.get(r.venue, r.venue))
@@ -450,6 +451,8 @@ class Sequence:
         try:
             src = self.source(source)
         except SequenceError:
+            if source:
+                raise             # the source asked for by name must exist
             src = None            # no current source (live without adapters): the last recorded spread
         return snapshot(symbol, Store(), pool, src, window_s or DEFAULT_WINDOW_S)
 
@@ -475,7 +478,7 @@ class Sequence:
 
     def plugins(self) -> PluginListing:
         plugins = get_plugins()
-        venues()  # fill registries so hook failures are reported too
+        plugins.fill_registries()  # call every registry hook: its failures and name clashes are reported too
         return PluginListing(plugins.infos(), list(plugins.failures))
 
 

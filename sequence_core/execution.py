@@ -191,6 +191,15 @@ class ExecutionSession:
         :func:`perp_margin` of its settlement coin: a perp order is checked against it."""
         return None
 
+    async def holdings(self) -> dict[str, Decimal] | None:
+        """What the account holds of each asset in total, as the venue reports it: free plus
+        locked in open orders (None: this session cannot tell). Keys are canonical asset names
+        (``BTC``, ``USDT``, ``USD``), the ones the ledger books fills under; cash and spot only
+        (perps and event contracts are ``positions``). Live ``positions`` shows these in place of
+        the ledger's cash and spot rows. Adapters read it with the same request(s) as
+        ``balances``."""
+        return None
+
     async def prepare(self, instrument: Instrument) -> None:
         """Before a live order on *instrument* is admitted (beside the balance read): load what
         the venue's synchronous estimates (``Venue.fee``) need that only the venue can tell, so

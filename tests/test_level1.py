@@ -207,3 +207,48 @@ def test_bare_event_ticker_quotes_the_yes_book_only(seq):
     q = json.loads(seq("--sandbox", "quote", "KXTEST-26DEC31-T1", "--output", "json").stdout)
     assert [v["book"] for v in q["venues"]] == ["KXTEST-26DEC31-T1:YES"]
     assert Decimal(q["nbbo"]["spread_bps"]) > 0
+
+
+def test_replay_quote_age_is_never_negative_under_the_recordings_clock_skew(sequence):
+    """The capture's exchange clock reads ~1.2 s later than its receive clock at its end: the
+    age of a replayed book is measured on the recording's receive clock, not across both."""
+    from conftest import require_shared_data
+
+    capture = require_shared_data() / "market" / "binance-multi-2024-08-08" / "spot_btcusdt_20240808.gz"
+    sequence.env["SEQUENCE_LOAD_PLUGINS"] = "binance,replay"
+    assert sequence("data", "ingest", str(capture)).returncode == 0
+    r = sequence("--sandbox", "quote", "BTC-USDT", "--source", "replay", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)["venues"]
+    assert 0 <= row["age_ms"] < 1000
+
+
+def test_positions_show_amounts_that_round_to_zero_as_zero(capsys):
+    """A mark a hair under entry (or fees of a fraction of a cent) is $0.00, never -$0.00."""
+    from types import SimpleNamespace as NS
+
+    from sequence_cli.see import _render_positions
+
+    row = NS(instrument="USDT", label=None, venue="acme", kind="crypto", qty=Decimal("100"), entry=Decimal("1"),
+             mark=Decimal("0.99999"), unrealized_pnl=Decimal("-0.001"), entry_known=True)
+    summary = NS(nav=Decimal("99.999"), cash=Decimal("-0.004"), unrealized_pnl=Decimal("-0.001"),
+                 realized_pnl=Decimal("-0"), fees=Decimal("-0.0049"))
+    _render_positions(NS(rows=[row], summary=summary, mode="sandbox", source="synthetic (seed 42)", notes=[]))
+    out = capsys.readouterr().out
+    assert "-0.00" not in out and "-$0.00" not in out
+    assert out.split("\n")[2].rstrip().endswith("$0.00")
+    assert "Cash            $ 0.00" in out and "Fees            $0.00" in out
+
+
+def test_positions_text_says_which_entries_are_unknown_and_which_venues_are_the_ledgers(capsys):
+    """Live holdings whose cost the fills do not account for show at the mark; the text table
+    marks them and prints the venues whose rows stayed the ledger's (JSON had them already)."""
+    from sequence_cli.see import _render_positions
+    from sequence_core.portfolio import PortfolioSummary, PositionRow, Positions
+
+    row = PositionRow("BTC", "binance", "crypto", Decimal("1"), Decimal("90000"), Decimal("90000"), Decimal(0),
+                      Decimal("90000"), "open", entry_known=False)
+    _render_positions(Positions("live", "live", [row], PortfolioSummary(*[Decimal(0)] * 5),
+                                ["acme: holdings not reported; its cash and spot rows are Sequence's own fills"]))
+    out = capsys.readouterr().out
+    assert "90,000.00*" in out and "* entry unknown" in out and "acme: holdings not reported" in out

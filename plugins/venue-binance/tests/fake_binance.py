@@ -15,6 +15,10 @@ for every order change; ``fill_resting()`` fills a resting order as a taker woul
 expires says why, as Binance has since 2026-03-26: ``expiryReason`` in its REST answers and ``eR``
 in its execution reports (IOC remainder ``UNFILLED_IOC_QUANTITY_EXPIRED``, MARKET remainder
 ``INSUFFICIENT_LIQUIDITY``); ``legacy_reports`` leaves both out (the shape before).
+Spot account (``GET /api/v3/account``): ``balances`` rows ``{"asset", "free", "locked"}`` for BTC
+(``spot_btc``, 1.0) and USDT (``spot_usdt``, 100000) free, each fill moving them as Binance does
+(a buy's commission out of the BTC received, a sell's out of the USDT); ``spot_locked`` gives an
+asset's ``locked`` (resting orders here lock nothing by themselves).
 ``server_shutdown()`` sends ``serverShutdown`` on the spot market sockets (``{"e", "E"}``) and the
 WebSocket API sessions (``{"event": {"e", "E"}}``) without closing them, as Binance does before it
 shuts a server down (sent since 2026-05-08).
@@ -90,6 +94,8 @@ class FuturesDesk:
         self.f_positions: dict[str, list] = {}          # symbol -> [signed amount, entry price]
         self.f_wallet = Decimal("50000")
         self.spot_usdt = "100000"                  # the spot wallet's free USDT (apart from f_wallet)
+        self.spot_btc = "1.0"                      # ... and free BTC
+        self.spot_locked: dict[str, str] = {}      # asset -> its "locked" (in open orders)
         self.f_weight = 0
         self.f_asks = {Decimal("91000.0"): Decimal("2"), Decimal("91010.0"): Decimal("3")}
         self.f_bids = {Decimal("90990.0"): Decimal("2"), Decimal("90980.0"): Decimal("3")}
@@ -604,8 +610,15 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
 
     @signed
     async def account(self, request, p):
-        return web.json_response({"balances": [{"asset": "BTC", "free": "1.0", "locked": "0"},
-                                               {"asset": "USDT", "free": self.spot_usdt, "locked": "0"}]})
+        return web.json_response({"balances": [{"asset": a, "free": free, "locked": self.spot_locked.get(a, "0")}
+                                               for a, free in (("BTC", self.spot_btc), ("USDT", self.spot_usdt))]})
+
+    def _settle_spot(self, side: str, qty: Decimal, price: Decimal, commission: Decimal, asset: str) -> None:
+        """A spot fill moves the free balances: base for quote, less the commission in its asset."""
+        sign = 1 if side == "BUY" else -1
+        btc = Decimal(self.spot_btc) + sign * qty - (commission if asset == "BTC" else 0)
+        usdt = Decimal(self.spot_usdt) - sign * qty * price - (commission if asset == "USDT" else 0)
+        self.spot_btc, self.spot_usdt = str(btc), str(usdt)
 
     def _view(self, o: dict) -> dict:
         return {k: v for k, v in o.items() if k != "fills"}
@@ -638,6 +651,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
             self.trades[order_id] = [{"id": trade_id, "orderId": order_id, "price": str(touch), "qty": str(fill_qty),
                                       "commission": str(commission), "commissionAsset": asset, "time": now, "isMaker": False}]
             order["executedQty"] = str(fill_qty)
+            self._settle_spot(side, fill_qty, touch, commission, asset)
             order["status"] = "FILLED" if fill_qty == qty else ("EXPIRED" if p.get("timeInForce") == "IOC" or kind == "MARKET" else "PARTIALLY_FILLED")
         elif p.get("timeInForce") == "IOC":
             order["status"] = "EXPIRED"
@@ -754,6 +768,7 @@ class FakeBinance(FuturesDesk, FakeVenueServer):
             trade = {"id": next(self._ids), "orderId": order["orderId"], "price": order["price"], "qty": str(q),
                      "commission": str(commission), "commissionAsset": asset, "time": self.now_ms(), "isMaker": True}
             self.trades.setdefault(order["orderId"], []).append(trade)
+            self._settle_spot(order["side"], q, px, commission, asset)
             done = Decimal(order["executedQty"]) + q
             order.update(executedQty=str(done), updateTime=trade["time"],
                          status="FILLED" if done >= Decimal(order["origQty"]) else "PARTIALLY_FILLED")

@@ -75,7 +75,37 @@ def test_live_buy_fills_through_the_adapter(world):
     assert len(fills) == 1
     assert ["btcusdt@depth@100ms", "btcusdt@trade"] in server.subscriptions     # the engine keeps the book live
     rows = json.loads(run("positions", "--venue", "binance", "--output", "json").stdout)["rows"]
-    assert next(r for r in rows if r["instrument"] == "BTC")["qty"] == "0.00999"   # the 0.1% commission came out of the BTC
+    # the venue's BTC (live positions show what Binance holds): the 1 BTC held before, plus the
+    # 0.01 bought less the 0.1% commission Binance took out of it
+    assert Decimal(next(r for r in rows if r["instrument"] == "BTC")["qty"]) == Decimal("1.00999") == Decimal(server.spot_btc)
+
+
+def test_live_positions_are_what_binance_holds(world):
+    """Live cash and spot rows are Binance's own totals (free plus locked, the spot wallet and the
+    USD-M wallet), not the ledger's account of Sequence's fills alone: before any trade the USDT
+    is there, and after a buy and a sell no holding goes negative and the USDT is Binance's."""
+    run, server, _ = world
+    server.spot_locked = {"USDT": "500"}                # in an open order placed elsewhere
+    before = json.loads(run("positions", "--output", "json").stdout)
+    held = {r["instrument"]: r for r in before["rows"]}
+    assert (held["USDT"]["venue"], held["USDT"]["kind"]) == ("binance", "crypto")
+    assert Decimal(held["USDT"]["qty"]) == Decimal("100000") + 500 + server.f_wallet
+    btc = held["BTC"]
+    assert Decimal(btc["qty"]) == 1 and btc["entry_known"] is False and btc["entry"] == btc["mark"]   # basis unknown
+    assert Decimal(btc["unrealized_pnl"]) == 0 and before["notes"] == []
+    assert Decimal(before["summary"]["cash"]) == Decimal("150500")
+    assert Decimal(before["summary"]["nav"]) == Decimal("150500") + Decimal(btc["value_usd"]) > Decimal("150500")
+
+    for side in ("buy", "sell"):
+        r = run(side, "BTC-USDT", "0.01", "--venue", "binance", "--output", "json")
+        assert r.returncode == 0 and json.loads(r.stdout)["graph"]["status"] == "FILLED", r.stderr
+    after = json.loads(run("positions", "--output", "json").stdout)
+    held = {r["instrument"]: r for r in after["rows"]}
+    assert all(Decimal(r["qty"]) >= 0 for r in after["rows"])
+    assert Decimal(held["USDT"]["qty"]) == Decimal(server.spot_usdt) + 500 + server.f_wallet
+    assert Decimal(server.spot_usdt) == Decimal("100000") - Decimal("910.00") + Decimal("909.90") - Decimal("0.9099")
+    assert Decimal(held["BTC"]["qty"]) == Decimal(server.spot_btc) == Decimal("0.99999")
+    assert Decimal(after["summary"]["realized_pnl"]) != 0        # the ledger's realized P&L stays on the BTC row
 
 
 def test_live_resting_order_then_cancel(world):

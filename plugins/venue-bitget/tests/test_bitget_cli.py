@@ -30,8 +30,10 @@ def test_heartbeat_quote_buy_amend_cancel(world):
     quote = (q.get("venues") or q.get("rows"))[0]
     assert (quote["bid"], quote["ask"]) == ("90990.00", "91000.00")
     assert cli.json("buy", "BTC-USDT", "0.01", "--venue", "bitget")["graph"]["status"] == "FILLED"
+    (fill,) = cli.json("fills")
+    assert (fill["fee"], fill["fee_asset"]) == ("0.00001", "BTC")      # the 0.1% fee was charged in BTC
     held = {r["instrument"]: r["qty"] for r in cli.json("positions", "--venue", "bitget")["rows"]}
-    assert held["BTC"] == "0.00999"                 # the 0.1% fee was charged in BTC, out of the BTC bought
+    assert Decimal(held["BTC"]) == 1                # live positions are Bitget's assets (the fake's do not move)
     rest = cli.json("buy", "BTC-USDT", "0.02", "--venue", "bitget", "--limit-price", "80000.00")
     a = cli.json("amend", rest["nodes"][0]["node_order_id"], "--price", "80100.00")
     assert a["mode"] == "cancel_replace"

@@ -73,6 +73,23 @@ def test_quote_buy_both_legs_amend_cancel_fills_positions_redeem(world):
     assert Decimal(red["paid"]) == Decimal("10")                      # each YES bought pays $1, the NO nothing
 
 
+def test_positions_cash_is_kalshis_balance_after_it_nets_yes_and_no(world):
+    """Kalshi nets a YES and a NO of one market at once and pays $1 a pair back: after 5 YES
+    then 3 NO the account holds 2 YES and the $3, so live positions show Kalshi's own cash
+    (not the ledger's, which never saw the payout) and NAV counts it."""
+    cli, server = world
+    assert cli.json("buy", f"{TICKER}:YES", "5", "--venue", "kalshi")["graph"]["status"] == "FILLED"
+    assert cli.json("buy", f"{TICKER}:NO", "3", "--venue", "kalshi", "--limit-price", "0.60")["graph"]["status"] == "FILLED"
+    result = cli.json("positions")
+    held = {r["instrument"]: r for r in result["rows"]}
+    assert server.position == 2 and Decimal(held[f"{TICKER}:YES"]["qty"]) == 2 and f"{TICKER}:NO" not in held
+    assert (held["USD"]["venue"], held["USD"]["kind"]) == ("kalshi", "fiat")
+    assert Decimal(held["USD"]["qty"]) == server.balance == Decimal(result["summary"]["cash"])
+    spent = sum((Decimal(f["price"]) * Decimal(f["qty"]) + Decimal(f["fee"]) for f in cli.json("fills")), Decimal(0))
+    assert server.balance == Decimal("1000") - spent + 3                  # the 3 pairs' $3 is in it
+    assert Decimal(result["summary"]["nav"]) == server.balance + Decimal(held[f"{TICKER}:YES"]["value_usd"])
+
+
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.markets[TICKER]["status"] = "closed"

@@ -4,6 +4,7 @@ fills, positions, a transaction that cannot be cancelled and then expires, and r
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,9 @@ def test_quote_buy_sell_fills_positions(world):
     assert sorted((f["side"], f["qty"]) for f in fills) == [("buy", "0.5"), ("sell", "0.2")]
     assert chain.tokens[(OWNER, "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")] == 1000 * 10**6 - 75_050_000 + 29_980_000
     positions = cli.run("positions")
-    assert positions.returncode == 0 and "SOL" in positions.stdout and "0.3" in positions.stdout, positions.stdout
+    assert positions.returncode == 0 and "SOL" in positions.stdout, positions.stdout
+    held = {r["instrument"]: Decimal(r["qty"]) for r in cli.json("positions")["rows"]}
+    assert held["SOL"] == Decimal(chain.lamports[OWNER]).scaleb(-9) > 10      # the wallet's: 10 + 0.3 less the fees
     assert KEYPAIR not in positions.stdout + positions.stderr
 
 

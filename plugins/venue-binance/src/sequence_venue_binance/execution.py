@@ -306,11 +306,32 @@ class BinanceSession(ExecutionSession):
             request = lambda: self.client.cancel_order(instrument.venue_symbol, node.client_order_id)  # noqa: E731
         return await self.cancel_and_read(node, instrument, request)
 
+    async def _wallets(self) -> tuple[list[dict], list[dict]]:
+        """The spot account's ``balances`` rows and the USD-M wallet's rows (none for a key
+        without futures permission), read together: what ``balances`` and ``holdings`` parse."""
+        account, futures = await asyncio.gather(self.client.account(), self._futures_rows())
+        return account.get("balances", []), futures
+
     async def balances(self):
-        account, futures = await asyncio.gather(self.client.account(), self._futures_available())
-        out = {b["asset"]: Decimal(b["free"]) for b in account.get("balances", [])}
-        out.update((perp_margin(asset), available) for asset, available in futures.items())
+        spot, futures = await self._wallets()
+        out = {b["asset"]: Decimal(b["free"]) for b in spot}
+        out.update((perp_margin(r["asset"]), Decimal(r.get("availableBalance") or "0")) for r in futures)
         return out
+
+    async def holdings(self):
+        """Spot ``free + locked`` (GET /api/v3/account: "balances": [{"asset", "free", "locked"}],
+        https://developers.binance.com/docs/binance-spot-api-docs/rest-api/account-endpoints#account-information-user_data)
+        plus the USD-M wallet's ``balance`` (GET /fapi/v3/balance, the wallet balance without
+        unrealized P&L, which the perp rows carry;
+        https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Futures-Account-Balance-V3):
+        the ledger books perp P&L and fees into the same coin, so both wallets are that coin."""
+        spot, futures = await self._wallets()
+        out: dict[str, Decimal] = {}
+        for b in spot:
+            out[b["asset"]] = Decimal(b.get("free") or "0") + Decimal(b.get("locked") or "0")
+        for r in futures:
+            out[r["asset"]] = out.get(r["asset"], Decimal(0)) + Decimal(r.get("balance") or "0")
+        return {asset: qty for asset, qty in out.items() if qty}
 
     async def positions(self) -> list[VenuePosition]:
         """USD-M positions as Binance reports them (a short is negative)."""
@@ -377,10 +398,9 @@ class BinanceSession(ExecutionSession):
             raise InvalidOrder(HEDGE_MODE)
         self._one_way_at = time.monotonic()
 
-    async def _futures_available(self) -> dict[str, Decimal]:
+    async def _futures_rows(self) -> list[dict]:
         try:
-            rows = await self.futures.balance()
+            return await self.futures.balance()
         except AuthenticationError as exc:      # a key without futures permission still trades spot
             log.info("binance USD-M wallet not readable: %s", exc)
-            return {}
-        return {r["asset"]: Decimal(r.get("availableBalance") or "0") for r in rows}
+            return []

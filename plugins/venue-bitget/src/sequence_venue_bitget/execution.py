@@ -328,6 +328,16 @@ class BitgetSession(ExecutionSession):
             out[perp_margin(MARGIN_COIN)] = Decimal(a.get("crossedMaxAvailable") or a.get("available") or "0")
         return out
 
+    async def holdings(self):
+        """Each spot coin's ``available + frozen + locked`` (Get Account Assets,
+        https://www.bitget.com/api-doc/spot/account/Get-Account-Assets); a unified account's from
+        its one wallet (uta.py). A classic account's futures margin is not counted (its account is
+        apart; perps are ``positions``)."""
+        if (uta := await self._uta()) is not None:
+            return await uta.holdings()
+        return {a["coin"]: q for a in await self.client.assets()
+                if (q := sum((Decimal(a.get(k) or "0") for k in ("available", "frozen", "locked")), Decimal(0)))}
+
     async def positions(self) -> list[VenuePosition]:
         """USDT-M perpetual positions as Bitget reports them (a short is negative)."""
         if (uta := await self._uta()) is not None:

@@ -211,6 +211,12 @@ class UtaTrading:
     async def balances(self) -> dict[str, Decimal]:
         return {a["coin"]: Decimal(a.get("available") or "0") for a in await self.client.uta_assets()}
 
+    async def holdings(self) -> dict[str, Decimal]:
+        """Each coin's ``balance`` in the one wallet (locked in open orders included; ``equity``
+        would add perp unrealized P&L, which the perp rows carry; ``GET /api/v3/account/assets``,
+        https://www.bitget.com/api-doc/uta/account/Get-Account-Assets)."""
+        return {a["coin"]: q for a in await self.client.uta_assets() if (q := Decimal(a.get("balance") or "0"))}
+
     async def positions(self) -> list[VenuePosition]:
         return [uta_position(p) for p in await self.client.uta_positions() if Decimal(p.get("total") or "0")]
 

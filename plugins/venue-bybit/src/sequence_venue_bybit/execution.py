@@ -114,6 +114,11 @@ def _state(o: dict, fills: tuple = ()) -> OrderState:
                       venue_ts_ns=int(o.get("updatedTime") or 0) * 1_000_000)
 
 
+def _own(coin: dict) -> Decimal:
+    """A wallet coin row's own balance: ``walletBalance`` less what it borrowed (``spotBorrow``)."""
+    return Decimal(coin.get("walletBalance") or "0") - Decimal(coin.get("spotBorrow") or "0")
+
+
 class BybitSession(ExecutionSession):
     venue = "bybit"
     amend_mode = "native_atomic"
@@ -226,10 +231,17 @@ class BybitSession(ExecutionSession):
     async def balances(self):
         """What each coin holds of its own and no open order locks: walletBalance - spotBorrow
         - locked, never below 0 (a spot short holds nothing). See the module docstring."""
-        accounts = (await self.client.wallet()).get("list", [])
-        return {c["coin"]: max(Decimal(c.get("walletBalance") or "0") - Decimal(c.get("spotBorrow") or "0")
-                               - Decimal(c.get("locked") or "0"), Decimal(0))
-                for a in accounts for c in a.get("coin", [])}
+        return {c["coin"]: max(_own(c) - Decimal(c.get("locked") or "0"), Decimal(0)) for c in await self._coins()}
+
+    async def _coins(self) -> list[dict]:
+        """Every coin row of the wallet answer (``GET /v5/account/wallet-balance``)."""
+        return [c for a in (await self.client.wallet()).get("list", []) for c in a.get("coin", [])]
+
+    async def holdings(self):
+        """What each coin holds of its own, ``walletBalance - spotBorrow``, locked in open orders
+        included (Get Wallet Balance, https://bybit-exchange.github.io/docs/v5/account/wallet-balance):
+        a coin borrowed and spent shows negative, the debt it is."""
+        return {c["coin"]: q for c in await self._coins() if (q := _own(c))}
 
     async def close(self) -> None:
         await self.client.close()

@@ -161,6 +161,15 @@ class CoinbaseSession(ExecutionSession):
     async def balances(self):
         return {a["currency"]: Decimal(a["available_balance"]["value"]) for a in await self.client.accounts()}
 
+    async def holdings(self):
+        """Each account's ``available_balance`` plus its ``hold`` (funds held for open orders;
+        List Accounts, https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/accounts/list-accounts)."""
+        out: dict[str, Decimal] = {}
+        for a in await self.client.accounts():
+            total = Decimal(a["available_balance"]["value"]) + Decimal((a.get("hold") or {}).get("value") or "0")
+            out[a["currency"]] = out.get(a["currency"], Decimal(0)) + total
+        return {c: q for c, q in out.items() if q}
+
     async def fee_tier(self) -> tuple[str, Decimal, Decimal]:
         """The key's own tier: (name, maker rate, taker rate)."""
         tier = (await self.client.transaction_summary())["fee_tier"]

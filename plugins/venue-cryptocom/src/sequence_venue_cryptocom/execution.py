@@ -248,6 +248,14 @@ class CryptocomSession(ExecutionSession):
             out[perp_margin(wallet.get("instrument_name") or "USD")] = Decimal(wallet["total_available_balance"])
         return out
 
+    async def holdings(self):
+        """Each ``position_balances`` row's ``quantity`` (its total, ``reserved_qty`` in open orders
+        included; ``private/user-balance``,
+        https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#private-user-balance)."""
+        data = await self.client.balance()
+        rows = data[0].get("position_balances", []) if data else []
+        return {r["instrument_name"]: q for r in rows if (q := Decimal(r.get("quantity") or "0"))}
+
     async def positions(self) -> list[VenuePosition]:
         """The account's cross-margin perp positions (isolated ones are logged and left out)."""
         out = []

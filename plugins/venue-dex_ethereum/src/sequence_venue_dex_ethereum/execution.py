@@ -476,13 +476,9 @@ class DexSession(ExecutionSession):
         admission checks a sell against): the larger of WETH and native ETH under auto (a sell
         never mixes the two), native ETH under always; the exact check, value + gas, is made
         when the order is placed."""
-        out = {"native:ETH": c.from_units(await self.client.balance(self.address), 18)}
-        seen: dict[str, c.Token] = {}
-        for p in self.chain.pairs:
-            seen.setdefault(p.base, p.base_token)
-            seen.setdefault(p.quote, p.quote_token)
-        for asset, token in seen.items():
-            amount = c.from_units(await self.token_call(token, c.balance_of(self.address)), token.decimals)
+        native, tokens = await self._wallet()
+        out = {"native:ETH": native}
+        for asset, (token, amount) in tokens.items():
             out[asset] = amount
             out.setdefault(token.symbol, amount)
         if "ETH" in out and self.native_eth != "never":
@@ -490,8 +486,28 @@ class DexSession(ExecutionSession):
             out[spendable("ETH")] = native if self.native_eth == "always" else max(out["ETH"], native)
         return out
 
+    async def _wallet(self) -> tuple[Decimal, dict]:
+        """The wallet's native ETH (``eth_getBalance``) and each traded token's ``balanceOf``, by
+        canonical asset: (native, {asset: (token, amount)})."""
+        native = c.from_units(await self.client.balance(self.address), 18)
+        seen: dict[str, c.Token] = {}
+        for p in self.chain.pairs:
+            seen.setdefault(p.base, p.base_token)
+            seen.setdefault(p.quote, p.quote_token)
+        return native, {asset: (token, c.from_units(await self.token_call(token, c.balance_of(self.address)), token.decimals))
+                        for asset, token in seen.items()}
+
+    async def holdings(self):
+        """What the wallet holds on chain, by canonical asset: each traded token's balance, and
+        ETH as WETH plus native ETH (both are ETH to the account, and a swap spends either; the
+        native part also pays gas). A swap escrows nothing, so nothing is locked apart."""
+        native, tokens = await self._wallet()
+        out = {asset: amount for asset, (_, amount) in tokens.items()}
+        out["ETH"] = out.get("ETH", Decimal(0)) + native
+        return {a: q for a, q in out.items() if q}
+
     async def positions(self):
-        return None                               # spot holdings: balances and the ledger
+        return None                               # spot holdings: ``holdings``
 
     async def close(self) -> None:
         await self.client.close()

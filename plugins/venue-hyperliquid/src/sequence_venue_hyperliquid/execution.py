@@ -297,6 +297,12 @@ class HyperliquidSession(ExecutionSession):
             return spot
         return {**spot, perp_margin("USDC"): balances_from(await self.client.clearinghouse_state())["USDC"]}
 
+    async def holdings(self):
+        """Spot tokens in total, held by open orders included (``spot_holdings_from``). A
+        standard account's perp margin is apart and not counted (perps are ``positions``); a
+        unified account's USDC row already holds it."""
+        return spot_holdings_from(await self.client.spot_clearinghouse_state())
+
     async def abstraction(self) -> str:
         """The account's abstraction mode, read at most every MODE_TTL_S."""
         if self._mode is None or time.monotonic() - self._mode[1] > MODE_TTL_S:
@@ -355,13 +361,24 @@ def balances_from(state: dict) -> dict[str, Decimal]:
     return {"USDC": Decimal(state["withdrawable"])}
 
 
+def _spot_rows(state: dict):
+    """(token name, row) of each ``spotClearinghouseState`` balance; token 0 is USDC."""
+    return (("USDC" if row.get("token") == 0 else row["coin"], row) for row in state.get("balances", []))
+
+
 def spot_balances_from(state: dict) -> dict[str, Decimal]:
     """Free spot tokens, ``total - hold`` per row (never below 0), USDC always present. Under a
     unified (or portfolio margin) account the USDC row's hold includes the perps' margin."""
     out = {"USDC": Decimal(0)}
-    for row in state.get("balances", []):
-        out["USDC" if row.get("token") == 0 else row["coin"]] = max(Decimal(row["total"]) - Decimal(row["hold"]), Decimal(0))
+    for coin, row in _spot_rows(state):
+        out[coin] = max(Decimal(row["total"]) - Decimal(row["hold"]), Decimal(0))
     return out
+
+
+def spot_holdings_from(state: dict) -> dict[str, Decimal]:
+    """Each spot token's ``total`` (``hold`` in open orders included; "Retrieve a user's token
+    balances", https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/spot)."""
+    return {coin: q for coin, row in _spot_rows(state) if (q := Decimal(row["total"]))}
 
 
 def positions_from(state: dict) -> list[VenuePosition]:

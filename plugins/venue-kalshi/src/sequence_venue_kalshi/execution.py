@@ -196,10 +196,21 @@ class KalshiSession(ExecutionSession):
             return self._legs.get(o["order_id"]) or ("NO" if o.get("side") == "no" else "YES")
         return [_state(o, outcome) for o in await self.client.orders(ticker_of(instrument), "resting") if leg(o) == outcome]
 
-    async def balances(self):
+    async def _cash(self) -> Decimal:
+        """``GET /portfolio/balance``: ``balance_dollars`` (else ``balance`` in cents), the cash
+        Kalshi reports as available for trading (https://docs.kalshi.com/api-reference/portfolio/get-balance)."""
         data = await self.client.balance()
-        cash = _d(data.get("balance_dollars")) if data.get("balance_dollars") else Decimal(int(data.get("balance", 0))) / 100
-        out = {"USD": cash}
+        return _d(data.get("balance_dollars")) if data.get("balance_dollars") else Decimal(int(data.get("balance", 0))) / 100
+
+    async def holdings(self):
+        """The account's USD as Kalshi reports it (``_cash``): it already holds what Kalshi paid
+        back on netting a YES and a NO of one market ($1 a pair) and on settlements. Contracts
+        are ``positions``. The balance answer gives no figure for cash held by resting orders,
+        so that part (if any) is not in it."""
+        return {"USD": await self._cash()}
+
+    async def balances(self):
+        out = {"USD": await self._cash()}
         for p in await self.client.positions():
             held = _d(p.get("position_fp"))
             if held:                 # Kalshi nets YES and NO: the sign says which side is held

@@ -48,6 +48,17 @@ def venue_client_id(client_order_id: str) -> str:
     return str(uuid.uuid5(CLIENT_ID_NS, client_order_id))
 
 
+def _per_asset(balance_ex: dict, amount) -> dict[str, Decimal]:
+    """``amount(entry)`` of each BalanceEx entry, by canonical asset: plain codes and ``.F``
+    (auto-earn) ones added to their base; staked, bonded and tokenized variants left out."""
+    out: dict[str, Decimal] = {}
+    for code, b in balance_ex.items():
+        base, dot, ext = code.partition(".")
+        if not dot or ext == "F":
+            out[asset(base)] = out.get(asset(base), Decimal(0)) + amount(b)
+    return out
+
+
 def _dec(row: dict, key: str) -> Decimal:
     return Decimal(row.get(key) or "0")
 
@@ -200,15 +211,18 @@ class KrakenSession(ExecutionSession):
         exceed its own ``balance``, so each is added to it; Kraken deprecated them on 13 November
         2025 (https://docs.kraken.com/api/docs/change-log), and without them the base alone counts.
         Staked and bonded variants (``ETH.B``, ``.S``, ``.M``) and tokenized ``.T`` are left out."""
-        out: dict[str, Decimal] = {}
-        for code, b in (await self.client.balance_ex()).items():
-            base, dot, ext = code.partition(".")
-            if not dot or ext == "F":
-                free = _dec(b, "balance") + _dec(b, "credit") - _dec(b, "credit_used") - _dec(b, "hold_trade")
-                out[asset(base)] = out.get(asset(base), Decimal(0)) + free
+        out = _per_asset(await self.client.balance_ex(), lambda b: _dec(b, "balance") + _dec(b, "credit")
+                         - _dec(b, "credit_used") - _dec(b, "hold_trade"))
         if self.futures is not None and self.futures.client.has_credentials:
             out.update(await self.futures.margin())
         return out
+
+    async def holdings(self):
+        """Spot totals from the same BalanceEx answer: ``balance`` (what the account holds,
+        ``hold_trade`` in open orders included; credit is not the account's own), ``.F`` funds in
+        their base asset as above. Kraken Futures' collateral is not counted here (its margin
+        account is apart; perps are ``positions``)."""
+        return {a: q for a, q in _per_asset(await self.client.balance_ex(), lambda b: _dec(b, "balance")).items() if q}
 
     async def positions(self):
         """Perp positions on Kraken Futures (None without futures keys: this session cannot tell)."""

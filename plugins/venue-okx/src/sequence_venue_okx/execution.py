@@ -206,9 +206,19 @@ class OkxSession(ExecutionSession):
         found = await self.client.open_orders(self._inst_id(instrument), inst_type(instrument))
         return [_state(o, instrument) for o in found]
 
-    async def balances(self):
+    async def _details(self) -> list[dict]:
+        """``GET /api/v5/account/balance``'s per-currency ``details`` (the one trading account)."""
         data = await self.client.balance()
-        return {d["ccy"]: Decimal(d.get("availBal") or d.get("cashBal") or "0") for d in (data[0].get("details", []) if data else [])}
+        return data[0].get("details", []) if data else []
+
+    async def balances(self):
+        return {d["ccy"]: Decimal(d.get("availBal") or d.get("cashBal") or "0") for d in await self._details()}
+
+    async def holdings(self):
+        """Each currency's ``cashBal`` ("Cash balance": frozen in open orders included, swap
+        unrealized P&L not, which the perp rows carry; Get balance,
+        https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-balance)."""
+        return {d["ccy"]: q for d in await self._details() if (q := Decimal(d.get("cashBal") or "0"))}
 
     async def positions(self) -> list[VenuePosition]:
         """The USDT swaps this adapter declares, as OKX reports them, in base units (a swap it

@@ -290,8 +290,18 @@ class PolymarketSession(ExecutionSession):
         return PolymarketUserStream(self, self.settings)
 
     # -- account ---------------------------------------------------------------------------------
+    async def _cash(self) -> Decimal:
+        return collateral((await self.client.collateral()).get("balance"))
+
+    async def holdings(self):
+        """The funder's pUSD collateral as ``GET /balance-allowance`` reports it (the on-chain
+        balance: CLOB orders are not escrowed, so open orders' funds are in it; CLOB API,
+        https://docs.polymarket.com/api-reference), under USDC, the
+        name its books and the ledger use. Outcome tokens are ``positions``."""
+        return {"USDC": cash} if (cash := await self._cash()) else {}
+
     async def balances(self):
-        cash = collateral((await self.client.collateral()).get("balance"))
+        cash = await self._cash()
         out = {"USDC": cash, "pUSD": cash}
         try:
             rows = await self.data.positions(self.wallet.funder)

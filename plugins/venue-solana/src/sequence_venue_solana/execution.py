@@ -315,8 +315,13 @@ class SolanaSession(ExecutionSession):
                               for a in accounts), Decimal(0))
         return out
 
+    async def holdings(self):
+        """The same on-chain reads as ``balances``, which are already totals (a Jupiter swap
+        escrows nothing): SOL and every declared token, zero ones left out."""
+        return {a: q for a, q in (await self.balances()).items() if q}
+
     async def positions(self):
-        return None                         # spot holdings: balances and the ledger
+        return None                         # spot holdings: ``holdings``
 
     async def close(self) -> None:
         await self.rpc.close()
