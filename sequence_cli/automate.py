@@ -62,7 +62,7 @@ class BacktestReport(msgspec.Struct):
 @click.option("--symbols", help="Comma-separated symbols (instead of the positional one).")
 @click.option("--start", required=True, help="Window start, YYYY-MM-DD (UTC).")
 @click.option("--end", required=True, help="Window end, YYYY-MM-DD (inclusive).")
-@click.option("--capital", type=float, default=100_000.0, show_default=True, help="Initial capital in USD.")
+@click.option("--capital", type=float, default=100_000, show_default=True, help="Initial capital in USD.")
 @click.option("--venue", help="Limit to one or more venues, comma-separated.")
 @click.option("--seed", type=int, default=42, show_default=True, help="PRNG seed for deterministic replay.")
 @click.option("--skip-build", is_flag=True, help="Reuse the existing .wasm.")

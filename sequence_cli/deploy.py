@@ -80,7 +80,7 @@ def status(name):
 
     def render(vs):
         if not vs:
-            line("No deployments" + (" in sandbox" if _mode() == "sandbox" else "") + "; `sequence deploy` makes one.")
+            _no_deployments()
             return
         table(["DEPLOYMENT", "EDGE", "STATE", "PID", "RESTARTS", "POSITION", "P&L", "FILLS", "ORDERS", "CB P50", "CB P99",
                "MD→JOURNAL P50", "P99"],
@@ -224,6 +224,10 @@ def _mesh_rows(mesh) -> list[tuple]:
     return rows
 
 
+def _no_deployments() -> None:
+    line("No deployments" + (" in sandbox" if _mode() == "sandbox" else "") + "; `sequence deploy` makes one.")
+
+
 MESH_COLUMNS = ["DEPLOYMENT", "INSTANCE", "ADDRESS", "PEER", "LATENCY P50", "P99", "SENT", "RECEIVED", "PINGS ANSWERED"]
 
 
@@ -234,10 +238,21 @@ def mesh(name):
     from sequence_core.deploy import manage, registry
     from sequence_core.home import ensure_home
 
+    from sequence_core.errors import UsageError
+
     home = ensure_home()
-    views = manage.mesh_views(home, _mode(), registry.resolve_name(home, _mode(), name))
+    try:
+        chosen = registry.resolve_name(home, _mode(), name)
+    except UsageError:
+        if registry.all_deployments(home, _mode()):
+            raise                       # several: which one is the question
+        chosen = None                   # none at all: say so, as `status` does
+    views = manage.mesh_views(home, _mode(), chosen) if chosen else []
 
     def render(vs):
+        if not vs:
+            _no_deployments()
+            return
         table(MESH_COLUMNS, _mesh_rows(vs), right=["SENT", "RECEIVED", "PINGS ANSWERED"])
         line("latency: one way, half the round trip of a ping each member sends each peer every second; "
              "sent/received: strategy messages")

@@ -31,8 +31,10 @@ def plugins():
 def _render_plan(plan) -> None:
     if plan.upgrades:
         table(["DISTRIBUTION", "INSTALLED", "AVAILABLE"], [(u.name, u.installed, u.available) for u in plan.upgrades])
-    else:
+    elif plan.checked:
         line("Everything is up to date.")
+    else:
+        line("Nothing was checked: every installed distribution was skipped.")
     for skip in plan.skipped:
         line(f"Skipped {skip.name} {skip.installed}: {skip.reason}")
     if plan.applied:

@@ -115,7 +115,11 @@ def _render_intel(r) -> None:
 def intel(symbol, window, source):
     """Market structure of SYMBOL: venue market share, spread regime, toxicity (VPIN), quote-to-trade."""
     from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
     from sequence_core.orders import parse_horizon
 
-    seconds = int(parse_horizon(window))
+    try:
+        seconds = int(parse_horizon(window))
+    except UsageError:
+        raise UsageError(f"--window must be a duration like 30m, 6h or 24h, got '{window}'") from None
     emit(Sequence(sandbox=state().sandbox).intel(symbol, seconds, source), _render_intel)

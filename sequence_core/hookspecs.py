@@ -20,7 +20,8 @@ def register_venues(register):
 
 @hookspec
 def register_policies(register):
-    """Register execution policies (twap, vwap, iceberg, ...) by name."""
+    """Register execution policies for ``--policy``: ``register(policy)`` with a
+    :class:`sequence_core.policy.Policy` (docs/policies.md)."""
 
 
 @hookspec
@@ -35,7 +36,8 @@ def register_queue_models(register):
 
 @hookspec
 def register_market_data_sources(register):
-    """Register market-data sources (synthetic, replay, live, ...)."""
+    """Register market-data sources for ``--source``: ``register(source)`` with a
+    :class:`sequence_core.market.MarketDataSource` (synthetic, replay, live, ...)."""
 
 
 @hookspec

@@ -100,6 +100,7 @@ class Plugins:
         self.failures: list[PluginFailure] = []
         self._dist: dict[str, tuple[str, str]] = {}
         self._registries: dict[str, dict[str, Any]] = {}
+        self.entry_points: set[EntryPoint] = set()     # those load_entry_points saw (loaded or failed)
 
     # -- loading -----------------------------------------------------------------
     def load_entry_points(self) -> None:
@@ -107,11 +108,10 @@ class Plugins:
 
         self.register(builtin, "core", "sequence-markets", _core_version())
 
-        wanted = os.environ.get("SEQUENCE_LOAD_PLUGINS")
-        allow = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
         seen: set[str] = set()
-        for ep in discover():
-            if ep.name in seen or (allow is not None and ep.name not in allow):
+        for ep in _allowed(discover()):
+            self.entry_points.add(ep)
+            if ep.name in seen:
                 continue
             seen.add(ep.name)
             dist, version = ep.distribution, ep.version
@@ -151,7 +151,7 @@ class Plugins:
         found: dict[str, Any] = {}
         owners: dict[str, str] = {}
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps LIFO order
+        for impl in caller.get_hookimpls():  # registration order: the core's, then entry points by name
             plugin_name = impl.plugin_name
             items: list[Any] = []
             try:
@@ -174,6 +174,16 @@ class Plugins:
         self._registries[hook_name] = found
         return found
 
+    def registry_hooks(self) -> list[str]:
+        """Every hook that builds a registry (its spec takes a ``register`` callback)."""
+        callers = [getattr(self.pm.hook, name) for name in dir(self.pm.hook) if not name.startswith("_")]
+        return sorted(c.name for c in callers if c.spec is not None and "register" in c.spec.argnames)
+
+    def fill_registries(self) -> None:
+        """Call every registry hook, so each hook failure and name clash is in :attr:`failures`."""
+        for hook_name in self.registry_hooks():
+            self.registry(hook_name)
+
     def call_each(self, hook_name: str, **kwargs: Any) -> None:
         """Call a non-registry hook (e.g. register_commands) on each plugin in isolation."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
@@ -182,6 +192,31 @@ class Plugins:
             except Exception as exc:  # noqa: BLE001
                 dist, version = self._dist.get(impl.plugin_name, ("?", "?"))
                 self.failures.append(PluginFailure(impl.plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
+
+
+def _allowed(found: list[EntryPoint]) -> list[EntryPoint]:
+    """The entry points ``SEQUENCE_LOAD_PLUGINS`` lets load (all when it is unset)."""
+    wanted = os.environ.get("SEQUENCE_LOAD_PLUGINS")
+    if wanted is None:
+        return found
+    allow = {n.strip() for n in wanted.split(",") if n.strip()}
+    return [ep for ep in found if ep.name in allow]
+
+
+def installed_since_loaded() -> list[EntryPoint]:
+    """Plugins installed or upgraded after this process loaded its plugins (a long-running
+    engine keeps the set it started with): their hooks have not run here."""
+    return [ep for ep in _allowed(discover()) if ep not in get_plugins().entry_points]
+
+
+def restart_hint() -> str:
+    """For an engine's unknown-name error: '' or why the name may be missing and what to do."""
+    new = installed_since_loaded()
+    if not new:
+        return ""
+    names = ", ".join(f"{ep.name} ({ep.distribution} {ep.version})" for ep in new)
+    return (f"; the running engine started before these plugins were installed: {names}. "
+            "Run `sequence engine stop`; the next command starts an engine that loads them")
 
 
 def _core_version() -> str:

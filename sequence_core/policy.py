@@ -207,5 +207,7 @@ async def run_schedule(ctx: PolicyContext, schedule: list[tuple[int, Decimal]]) 
 
 def check_policy_name(name: str, registry: dict) -> Policy:
     if name not in registry:
-        raise UsageError(f"unknown policy '{name}'; available: {', '.join(sorted(registry))}")
+        from .plugins import restart_hint
+
+        raise UsageError(f"unknown policy '{name}'; available: {', '.join(sorted(registry))}{restart_hint()}")
     return registry[name]

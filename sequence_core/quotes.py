@@ -47,9 +47,11 @@ def from_books(symbol: str, source: MarketDataSource, at_ns: int, books: list[Or
     rows = []
     for b in books:
         bb, ba = b.best_bid, b.best_ask
+        # age from the venue's time of the state; a venue clock that reads later than our
+        # receipt (clock skew: not an age) gives way to our receipt, on the source's own clock
         rows.append(VenueQuote(b.venue, b.symbol, bb.price if bb else None, ba.price if ba else None,
                                bb.size if bb else None, ba.size if ba else None,
-                               round((at_ns - b.ts_ns) / 1e6, 1), b.ts_ns))
+                               round((at_ns - min(b.ts_ns, b.received_ns)) / 1e6, 1), b.ts_ns))
     bids = [r for r in rows if r.bid is not None]
     asks = [r for r in rows if r.ask is not None]
     best_bid = max(bids, key=lambda r: (r.bid, r.bid_size)) if bids else None

@@ -2,7 +2,8 @@
 
 Reads the journal directly (SQLite, read-only use), so it works while the engine is down.
 Each step carries the time since the previous step and since the first, and, where the
-venue gave one, the venue's own timestamp and the gap between it and ours.
+venue gave one, the venue's own timestamp and, where that is on our clock, the gap between
+it and ours.
 """
 
 from __future__ import annotations
@@ -50,11 +51,33 @@ def trace(order_id: str, sandbox: bool) -> Trace:
         journal.close()
     steps, prev = [], None
     start = events[0].ts_ns if events else 0
+    one_clock = graph.mode == "live" or _source_on_wall_clock(_admission_source(events))
     for ev in events:
+        gap = ev.ts_ns - ev.venue_ts_ns if ev.venue_ts_ns and one_clock else None
         steps.append(TraceStep(ev.ts_ns, ev.kind, ev.node_order_id, ev.ts_ns - prev if prev is not None else 0,
-                               ev.ts_ns - start, ev.venue_ts_ns, ev.ts_ns - ev.venue_ts_ns if ev.venue_ts_ns else None, ev.detail))
+                               ev.ts_ns - start, ev.venue_ts_ns, gap, ev.detail))
         prev = ev.ts_ns
     return Trace(order_id, graph_id, graph.mode, graph.request.symbol, graph.request.side, graph.status, steps)
+
+
+def _admission_source(events) -> str | None:
+    """The market-data source the order was admitted on, by name (its admission step's label)."""
+    for ev in events:
+        label = ev.detail.get("source") if ev.kind == "sor_admission" else None
+        if isinstance(label, str) and label:
+            return label.split(" ", 1)[0]
+    return None
+
+
+def _source_on_wall_clock(name: str | None) -> bool:
+    """Whether a sandbox order's venue times are on our clock: the paper venues stamp them with
+    the market-data source's clock, which is ours unless the source keeps its own (replay
+    keeps the recording's). An unknown source: we cannot tell, so no."""
+    from .market import MarketDataSource
+    from .plugins import get_plugins
+
+    source = get_plugins().registry("register_market_data_sources").get(name) if name else None
+    return source is not None and type(source).now_ns is MarketDataSource.now_ns
 
 
 def human_ns(ns: int | None) -> str | None:

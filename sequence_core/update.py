@@ -41,6 +41,7 @@ class UpdatePlan(msgspec.Struct, frozen=True):
     upgrades: list[Upgrade]
     skipped: list[Skipped]
     applied: bool
+    checked: list[str] = []     # the distributions compared with the package index
 
 
 def _normal(name: str) -> str:
@@ -104,4 +105,4 @@ def run_update(apply: bool) -> UpdatePlan:
             if _UNREACHABLE.search(proc.stderr):
                 raise NetworkError("no package index reachable; nothing was changed")
             raise SequenceError("pip failed to install the upgrade: " + (proc.stderr.strip().splitlines() or ["no output"])[-1])
-    return UpdatePlan(sorted(upgrades, key=lambda u: u.name), skipped, apply and bool(upgrades))
+    return UpdatePlan(sorted(upgrades, key=lambda u: u.name), skipped, apply and bool(upgrades), sorted(candidates))

@@ -100,3 +100,10 @@ def test_a_one_tick_spread_all_window_is_normal_even_at_the_days_low():
     assert mostly.regime == "normal" and mostly.percentile == 45.0    # 90% at one tick: the middle of those
     last_wide = dict(wider, ask_price=np.append(wider["ask_price"][:-1], wider["ask_price"][-1] + 10**7))
     assert _spread_regime({("binance", "BTC-USDT"): last_wide}, lambda arr: slice(None), books, None).regime == "wide"
+
+
+def test_intel_refuses_a_bad_window_or_an_unknown_source_by_their_flags(sequence):
+    bad = sequence("intel", "BTC-USDT", "--window", "abc")
+    assert bad.returncode == 1 and "--window must be a duration" in bad.stderr and "--horizon" not in bad.stderr
+    nope = sequence("intel", "BTC-USDT", "--source", "nope")
+    assert nope.returncode == 1 and "unknown market-data source 'nope'" in nope.stderr

@@ -158,3 +158,90 @@ def test_duplicate_venue_name_is_reported():
     p.register(_Good(), "second")
     assert list(p.registry("register_venues")) == ["dup"]
     assert any("already registered" in f.error for f in p.failures)
+
+
+# -- plugins written by a test, pip-installed into a folder on PYTHONPATH -------------------------
+def _distribution(root, name: str, module: str):
+    """A one-module plugin distribution ``sequence-<name>`` with entry point ``name``."""
+    project = root / f"sequence-{name}"
+    (project / "src" / f"sequence_{name}").mkdir(parents=True)
+    (project / "src" / f"sequence_{name}" / "__init__.py").write_text(module)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "sequence-{name}"\nversion = "0.0.1"\nrequires-python = ">=3.11"\n\n'
+        f'[project.entry-points.sequence]\n{name} = "sequence_{name}"\n\n'
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\n')
+    return project
+
+
+CLASHING = '''
+from sequence_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_fee_models(register):
+    raise RuntimeError("no fee schedule today")
+
+
+class Twap:
+    name = "twap"
+
+
+@hookimpl
+def register_policies(register):
+    register(Twap())
+'''
+
+
+def test_plugins_reports_failures_and_clashes_of_every_hook(sequence, tmp_path):
+    from conftest import pip_install_target
+
+    site = tmp_path / "site"
+    pip_install_target(site, _distribution(tmp_path, "xclash", CLASHING))
+    sequence.pythonpath.append(str(site))
+    r = sequence("plugins", "--output", "json", env={"SEQUENCE_LOAD_PLUGINS": "twap,xclash"})
+    assert r.returncode == 0, r.stderr
+    errors = [f["error"] for f in json.loads(r.stdout)["failures"] if f["name"] == "xclash"]
+    assert any(e.startswith("register_fee_models: RuntimeError: no fee schedule today") for e in errors), errors
+    assert "register_policies: 'twap' already registered by plugin twap" in errors
+    text = sequence("plugins", env={"SEQUENCE_LOAD_PLUGINS": "twap,xclash"}).stdout
+    assert "Failed to load:" in text and "no fee schedule today" in text
+
+
+NIBBLE = '''
+from sequence_core.hookspecs import hookimpl
+from sequence_core.policy import Policy
+
+
+class Nibble(Policy):
+    name = "nibble"
+    description = "takes it all now"
+
+    async def run(self, ctx):
+        await ctx.take(ctx.remaining)
+
+
+@hookimpl
+def register_policies(register):
+    register(Nibble())
+'''
+
+
+def test_policy_installed_while_the_engine_runs_says_to_restart_it(trader, tmp_path):
+    from conftest import TEST_WORLD, pip_install_target
+
+    site = tmp_path / "site"
+    site.mkdir()
+    trader.pythonpath.append(str(site))
+    trader.env["SEQUENCE_LOAD_PLUGINS"] = TEST_WORLD + ",nibble"
+    assert trader("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme").returncode == 0   # the engine runs
+    pip_install_target(site, _distribution(tmp_path, "nibble", NIBBLE))     # installed after the engine started
+    assert "nibble" in trader("plugins").stdout
+    order = ("--sandbox", "buy", "BTC-USD", "0.01", "--venue", "acme", "--policy", "nibble")
+    r = trader(*order)
+    assert r.returncode == 1 and "unknown policy 'nibble'" in r.stderr
+    assert "the running engine started before these plugins were installed: nibble (sequence-nibble 0.0.1)" in r.stderr
+    assert "sequence engine stop" in r.stderr
+    assert trader("engine", "stop").returncode == 0
+    r = trader(*order)
+    assert r.returncode == 0, r.stderr

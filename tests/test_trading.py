@@ -467,3 +467,34 @@ def test_engine_stop_ends_an_engine_whose_shutdown_hangs(home, monkeypatch):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_trace_on_the_replay_source_shows_no_gap_across_two_clocks(sequence, home):
+    """Paper fills on the replay source carry the recording's time; our steps are wall time.
+    A gap between the two clocks would be the recording's age, not a latency."""
+    from conftest import require_shared_data
+
+    capture = require_shared_data() / "market" / "binance-multi-2024-08-08" / "spot_btcusdt_20240808.gz"
+    sequence.env["SEQUENCE_LOAD_PLUGINS"] = "binance,sim,replay"
+    assert sequence("data", "ingest", str(capture)).returncode == 0
+    (home / "config.toml").write_text('[market_data]\nsource = "replay"\n')
+    try:
+        d = j(sequence("--sandbox", "buy", "BTC-USDT", "0.001", "--venue", "binance", "--output", "json"))
+        t = j(sequence("--sandbox", "trace", d["graph"]["graph_id"], "--output", "json"))
+    finally:
+        stop_engine(home)
+    stamped = [s for s in t["steps"] if s["venue_ts_ns"]]
+    assert stamped and all(s["venue_gap_ns"] is None for s in stamped)
+
+
+def test_an_edited_market_data_source_is_refused_until_the_engine_restarts(trader, home):
+    """The engine kept the source it started with while `quote` (the CLI) read the new one:
+    quotes and fills came from two different markets, with no word of it."""
+    assert j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--output", "json"))["graph"]["status"] == "FILLED"
+    (home / "config.toml").write_text('[market_data.synthetic]\nseed = 7\n')
+    r = trader("--sandbox", "buy", "BTC-USD", "0.01")
+    assert r.returncode == 1 and "[market_data] changed since the engine started" in r.stderr, r.stderr
+    assert "sequence engine stop" in r.stderr
+    assert trader("engine", "stop").returncode == 0
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--output", "json"))
+    assert d["graph"]["status"] == "FILLED" and "seed 7" in d["events"][0]["detail"]["source"]

@@ -80,3 +80,13 @@ def test_update_applies_and_preserves_config(tmp_path):
     shown = subprocess.run([str(py), "-m", "pip", "show", "sequence-venue-acme"], capture_output=True, text=True).stdout
     assert "Version: 0.2.0" in shown
     assert (home / "config.toml").read_text() == '[auth]\napi_key = "seq_test_keepme1234"\n'
+
+
+def test_dry_run_with_every_distribution_skipped_says_nothing_was_checked(sequence):
+    """The checkout's distributions are all editable installs: no index is consulted."""
+    r = sequence("update", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "Nothing was checked" in r.stdout and "up to date" not in r.stdout
+    assert "local checkout" in r.stdout
+    plan = json.loads(sequence("update", "--dry-run", "--output", "json").stdout)
+    assert plan["checked"] == [] and plan["upgrades"] == []
