@@ -209,5 +209,6 @@ def check_policy_name(name: str, registry: dict) -> Policy:
     if name not in registry:
         from .plugins import restart_hint
 
-        raise UsageError(f"unknown policy '{name}'; available: {', '.join(sorted(registry))}{restart_hint()}")
+        offered = sorted(n for n in registry if n != EdgePolicy.name)     # edge: deployments' own, not --policy's
+        raise UsageError(f"unknown policy '{name}'; available: {', '.join(offered)}{restart_hint()}")
     return registry[name]

@@ -160,7 +160,7 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "0.1", "--limit-price", "abc"], "limit price must be a number"),
     (["buy", "BTC-USD", "0.1", "--venue", "acme", "--limit-price", "90000.001"], "off acme's tick size 0.01"),
     (["buy", "BTC-USD", "0.00001", "--venue", "acme"], "not a multiple of acme's lot size"),
-    (["buy", "BTC-USD", "0.1", "--policy", "yolo"], "unknown policy 'yolo'"),
+    (["buy", "BTC-USD", "0.1", "--policy", "yolo"], "unknown policy 'yolo'; available: aggressive, iceberg, passive, sor, twap, vwap"),
     (["buy", "BTC-USD", "0.1", "--horizon", "5 minutes"], "--horizon must be a duration"),
     (["buy", "BTC-USD", "0.1", "--max-slippage", "65536"], "between 0 and 65535"),
     (["buy", "BTC-USD", "0.1", "--venue", "nowhere"], "unknown venue 'nowhere'"),
