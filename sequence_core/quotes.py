@@ -71,4 +71,7 @@ def quote(symbol: str, instruments: list[Instrument], source: MarketDataSource) 
         why = "; ".join(f"{v}: {e}" for v, e in sorted(errors.items())) if errors else ""
         raise UsageError(f"the {source.label()} source has no book for '{symbol}'" + (f" ({why})" if why else ""))
     books = [msgspec.structs.replace(b, symbol=outcome_symbol(b.symbol, outcome)) for b, outcome in with_outcomes(books, found)]
+    # the quote's moment is when its books were in hand: a live source reads them after `at`
+    # (a REST snapshot), and an age counted from before that read came out negative
+    at = max([at] + [b.received_ns for b in books])
     return from_books(symbol, source, at, books, min(i.tick_size for i in found))

@@ -132,6 +132,7 @@ def test_live_quote_is_the_venues_own_book(world):
     row = d["venues"][0] if "venues" in d else d["rows"][0]
     assert row["venue"] == "binance" and row["bid"] == "90990.00" and row["ask"] == "91000.00"
     assert ("GET", "/api/v3/depth") in server.requests
+    assert row["age_ms"] >= 0 and d["at_ns"] >= row["ts_ns"]      # read after the quote's moment: was -100 ms
 
 
 def test_live_amend_of_quantity_is_native(world):
