@@ -159,6 +159,14 @@ def merge_reported(rows: list[Position], reported: dict[str, VenueReport]) -> tu
         for p in r.positions or ():
             known = ledger.get((p.venue, p.instrument))
             kept.append(msgspec.structs.replace(p, realized=known.realized, fees=known.fees) if known else p)
+        if r.positions is not None:
+            # one the venue no longer reports is closed there: kept at zero, with the realized
+            # P&L and fees of its fills (they vanished with the row once a perp was closed)
+            listed = {p.instrument for p in r.positions}
+            kept.extend(msgspec.structs.replace(p, qty=Decimal(0), cost=Decimal(0),
+                                                status=p.status if p.status in ("redeemed", "resolved") else "closed")
+                        for (v, i), p in sorted(ledger.items())
+                        if v == venue and p.kind in ("perp", "event_contract") and i not in listed)
         if r.holdings is None:
             continue
         held = {a: q for a, q in r.holdings.items() if q and ":" not in a}

@@ -65,6 +65,7 @@ def test_a_venues_holdings_replace_the_ledgers_cash_and_spot():
               pos("binance", "BTC", "crypto", "0.00999", "909.09", realized="-0.1", fees="0.00001"),
               pos("binance", "ETH", "crypto", "0", "0", realized="2", status="closed"),
               pos("binance", "BTC-USDT-PERP", "perp", "0.01", "910"),
+              pos("binance", "ETH-USDT-PERP", "perp", "0.1", "300", realized="-1.5", fees="0.91"),   # closed at binance
               pos("okx", "USDT", "crypto", "-5", "-5"), pos("okx", "BTC", "crypto", "0.5", "45000")]
     reported = {"binance": VenueReport([pos("binance", "BTC-USDT-PERP", "perp", "0.02", "1820")],
                                        {"USDT": Decimal("99090"), "BTC": Decimal("1.00999"), "DOGE": Decimal(0)}),
@@ -79,6 +80,8 @@ def test_a_venues_holdings_replace_the_ledgers_cash_and_spot():
     eth = got[("binance", "ETH")]                                        # held none, realized P&L kept
     assert (eth.qty, eth.realized, eth.status) == (Decimal(0), Decimal(2), "closed")
     assert got[("binance", "BTC-USDT-PERP")].qty == Decimal("0.02")
+    closed = got[("binance", "ETH-USDT-PERP")]                           # not reported: closed, its P&L and fees kept
+    assert (closed.qty, closed.realized, closed.fees, closed.status) == (Decimal(0), Decimal("-1.5"), Decimal("0.91"), "closed")
     assert got[("okx", "USDT")].qty == Decimal("-5") and got[("okx", "BTC")].qty == Decimal("0.5")   # okx: the ledger's
     assert notes == ["okx: holdings not read (timeout): cash and spot are the ledger's"]
 
