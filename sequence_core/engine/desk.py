@@ -86,11 +86,11 @@ def _market_settings() -> dict:
     return load_config().get("market_data", {})
 
 
-def _short(venue: str, asset: str, amount: Decimal, free: Decimal, what: str) -> str | None:
-    """Why a paper account whose *free* balance is short of *amount* refuses, else None."""
+def _short(venue: str, asset: str, amount: Decimal, free: Decimal, what: str, where: str = " (paper account)") -> str | None:
+    """Why an account whose *free* balance is short of *amount* refuses, else None."""
     if amount <= free:
         return None
-    return f"insufficient balance on {venue} (paper account): the {what} needs {amount:.8g} {asset}, {max(free, Decimal(0)):.8g} is free"
+    return f"insufficient balance on {venue}{where}: the {what} needs {amount:.8g} {asset}, {max(free, Decimal(0)):.8g} is free"
 
 
 class Desk:
@@ -272,16 +272,25 @@ class Desk:
         return _short(venue, asset, amount, self._free(venue, asset) + amount, "order")   # what the others leave
 
     def _amend_unfunded(self, rt: GraphRuntime, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> str | None:
-        """Sandbox: why the paper account cannot pay for what *node* amended to would hold
-        (checked before cancel-replace cancels the original), else None."""
+        """Why the account cannot pay for what *node* amended to would hold (checked before
+        cancel-replace cancels the original), else None: in sandbox the paper account less
+        the other open orders' holds; live the venue's free balance (last read) and what the
+        original, once cancelled, releases. Live, a venue whose balances are unknown is not
+        checked (the venue decides)."""
         inst = rt.instruments[node.venue]
         left = (qty if qty is not None else node.qty) - node.filled_qty
         amount = self.cost(inst, node.side, left, price if price is not None else node.limit_price)
         if amount is None:
             return None
         asset = _spends(inst, node.side)
-        held = self._holds.get(node.node_order_id)
-        return _short(node.venue, asset, amount, self._free(node.venue, asset) + (held[1] if held else 0), "amended order")
+        if self.sandbox:
+            held = self._holds.get(node.node_order_id)
+            return _short(node.venue, asset, amount, self._free(node.venue, asset) + (held[1] if held else 0), "amended order")
+        if node.venue not in self.venue_balances:
+            return None
+        released = self.cost(inst, node.side, node.remaining, node.limit_price) or Decimal(0)
+        free = self.available(node.side, {node.venue: inst})[node.venue] + released
+        return _short(node.venue, asset, amount, free, "amended order", "")
 
     def _free(self, venue: str, asset: str) -> Decimal:
         """Sandbox: a paper balance less what open orders hold of it, as a venue shows free."""
@@ -1048,7 +1057,8 @@ class Desk:
                                f"notional {inst.min_notional} {inst.quote}); {node.node_order_id} is unchanged")
         if not self.sandbox and self.session(node.venue).native_amend(node, price, qty):
             return await self._amend_native(rt, node, inst, price, qty)
-        if self.sandbox and (short := self._amend_unfunded(rt, node, price, qty)):
+        await self.fresh_balances([node.venue])
+        if short := self._amend_unfunded(rt, node, price, qty):
             raise InvalidOrder(f"{short}; {node.node_order_id} is unchanged")
         delta = (qty - node.qty) if qty is not None else Decimal(0)
         if delta:

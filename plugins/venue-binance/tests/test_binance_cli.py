@@ -148,6 +148,11 @@ def test_live_amend_of_quantity_is_native(world):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["mode"] == "cancel_replace"
     assert sorted(o["status"] for o in server.orders.values()) == ["CANCELED", "NEW"]
+    # more than the account can pay for: refused before cancel-replace cancels the order, which
+    # rests on (admission refused such a new order, but an amend went out and lost the original)
+    big = run("amend", json.loads(p.stdout)["node"]["node_order_id"], "--qty", "100")
+    assert big.returncode == 1 and "insufficient balance on binance: the amended order needs" in big.stderr, big.stderr
+    assert sorted(o["status"] for o in server.orders.values()) == ["CANCELED", "NEW"]
 
 
 def test_a_resting_order_filled_later_reaches_fills_through_the_user_data_stream(world):
