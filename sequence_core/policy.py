@@ -94,10 +94,16 @@ class SorPolicy(Policy):
                                    "bundle": routing.sor_bundle})
                 await check_policy_name(sor.slicing_policy, policies()).run(ctx)
                 return
+        from .router import slippage_bound
+
+        # the cap holds from the arrival touch over every round: each round's own touch (a
+        # venue excluded, a book moved) would let the rounds walk the price further each time
+        r = ctx.request
+        bound = slippage_bound(r.side, ctx.books(depth=1), r.limit_price, r.max_slippage_bps, r.urgency) or r.limit_price
         for attempt in range(self.rounds):
             if ctx.remaining <= 0:
                 return
-            await ctx.take(ctx.remaining, ctx.request.limit_price)
+            await ctx.take(ctx.remaining, bound)
             if attempt < self.rounds - 1 and ctx.remaining > 0:
                 ctx.note("reroute", {"remaining": str(ctx.remaining), "round": attempt + 2})
         if ctx.remaining > 0 and ctx.request.limit_price is not None:

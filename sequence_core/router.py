@@ -173,6 +173,23 @@ def _take_levels(levels, qty: Decimal) -> list[tuple[Decimal, Decimal]] | None:
     return None
 
 
+def slippage_bound(side: str, books: list[OrderBook], limit: Decimal | None = None,
+                   max_slippage_bps: int | None = None, urgency: str = "medium") -> Decimal | None:
+    """The worst price a child may take: the touch on our side across *books* moved by the
+    slippage cap (``--max-slippage`` bps, else the urgency's default), a limit price bounding
+    it further; None when no book has our side."""
+    buy = side == "buy"
+    cap_bps = max_slippage_bps if max_slippage_bps is not None else URGENCY_CAP_BPS[urgency]
+    touches = [t.price for t in ((b.best_ask if buy else b.best_bid) for b in books) if t is not None]
+    if not touches:
+        return None
+    touch = min(touches) if buy else max(touches)
+    bound = touch * (1 + Decimal(cap_bps) / 10_000) if buy else touch * (1 - Decimal(cap_bps) / 10_000)
+    if limit is not None:
+        bound = min(bound, limit) if buy else max(bound, limit)
+    return bound
+
+
 def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Decimal | None]],
           limit: Decimal | None = None, max_slippage_bps: int | None = None, urgency: str = "medium",
           available: dict[str, Decimal] | None = None, leverage: dict[str, int] | None = None) -> list[RouteLeg]:
@@ -181,16 +198,10 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
     quantity (sells) on hand; ``leverage``, per venue, what a perp's margin is counted at
     (1 where absent)."""
     buy = side == "buy"
-    cap_bps = max_slippage_bps if max_slippage_bps is not None else URGENCY_CAP_BPS[urgency]
-    touches = [(b.best_ask if buy else b.best_bid) for b, _, _ in books]
-    touches = [t.price for t in touches if t is not None]
+    bound = slippage_bound(side, [b for b, _, _ in books], limit, max_slippage_bps, urgency)
     legs: list[RouteLeg] = []
-    if not touches:
+    if bound is None:
         return [RouteLeg(b.venue, b.symbol, Decimal(0), None, None, f, "empty book") for b, _, f in books]
-    touch = min(touches) if buy else max(touches)
-    bound = touch * (1 + Decimal(cap_bps) / 10_000) if buy else touch * (1 - Decimal(cap_bps) / 10_000)
-    if limit is not None:
-        bound = min(bound, limit) if buy else max(bound, limit)
 
     by_venue = {}
     for book, inst, fee in books:

@@ -160,3 +160,20 @@ def test_empty_books():
 def test_a_whole_average_price_is_written_plainly():
     a, ia = book("a", [("91000", "1")])
     assert str(legs(route("buy", D("0.01"), [(a, ia, D("0"))]))["a"].expected_avg) == "91000"     # was 9.1E+4
+
+
+def test_the_sor_slippage_cap_holds_from_the_arrival_touch_over_every_round():
+    """Each round recomputed the cap from its own touch: with the cheap venue gone the next
+    round bought 130% above the arrival price under --max-slippage 10."""
+    import asyncio
+
+    from sequence_core.orders import OrderRequest
+    from sequence_core.policy import SorPolicy
+    from sequence_core.testing import FakePolicyContext
+
+    a, _ = book("a", [("100.00", "1")])
+    req = OrderRequest("BTC-USD", "buy", D("1"), max_slippage_bps=10)
+    ctx = FakePolicyContext(req, books=[a], take_fill_ratio=D("0.5"))
+    asyncio.run(SorPolicy().run(ctx))
+    limits = [x[3] for x in ctx.actions if x[0] == "take"]
+    assert len(limits) == 3 and all(limit == D("100.1") for limit in limits)      # 100 x (1 + 10 bps), every round
