@@ -97,3 +97,21 @@ def test_bad_replay_settings_name_the_file_and_key(settings, message):
 
     with pytest.raises(ConfigError, match=r"config.toml: " + message):
         ReplaySource().configure(settings)
+
+
+def test_a_book_with_a_gap_in_its_recording_is_left_out_inside_the_gap(tmp_path):
+    """Two captures a day apart: between them the last recorded book is a day old, and was
+    served as current (a sandbox order then filled at a year-old price)."""
+    import numpy as np
+
+    day, t0 = 86_400 * 10**9, 1_700_000_000 * 10**9
+    times = np.array([t0, t0 + 10**9, t0 + day, t0 + day + 10**9])
+    n = len(times)
+    px = lambda v: np.full(n, int(v * 10**9))                           # noqa: E731
+    Store(tmp_path).write("bbo", "binance", "BTC-USDT-PERP", "t", {
+        "ts_exchange": times, "ts_recv": times, "seq": np.arange(n), "bid_price": px(100), "bid_size": px(1),
+        "ask_price": px(100.1), "ask_size": px(1)})
+    src = ReplaySource(root=str(tmp_path))
+    assert [b.symbol for b in src.books([PERP], t0 + 61 * 10**9)] == ["BTC-USDT-PERP"]     # a minute old: minute quotes
+    assert src.books([PERP], t0 + day // 2) == []                                           # half a day old: unknown
+    assert [b.symbol for b in src.books([PERP], t0 + day + 10**9)] == ["BTC-USDT-PERP"]

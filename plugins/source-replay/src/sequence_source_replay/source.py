@@ -37,6 +37,7 @@ SCALE = 1_000_000_000
 
 
 BOOK_TABLES = ("book_deltas", "book_snapshots", "bbo")
+STALE_NS = 300 * SCALE      # a book with no recorded event for this long before the clock is unknown
 SETTINGS = ("at", "speed", "anchor_ns", "root")
 
 
@@ -200,8 +201,10 @@ class ReplaySource(MarketDataSource):
 
     def books(self, instruments, at_ns=None, depth=20):
         """The books at *at_ns* (the replay clock): each as rebuilt by :meth:`book`, except
-        one whose recording ended before then (another instrument's went on): that book then
-        is unknown, so it is left out rather than served as current."""
+        one whose recording ended before then (another instrument's went on), or that has no
+        recorded event in the STALE_NS (5 minutes) before the clock (a gap in its recording: a
+        book from a capture years earlier was served as current): that book then is unknown,
+        so it is left out rather than served as current. Minute quotes stay within it."""
         at = self.now_ns() if at_ns is None else at_ns
         return [b for b in (self.book(i, at, depth) for i in instruments
-                            if (self.recorded_until(i) or 0) >= at) if b is not None]
+                            if (self.recorded_until(i) or 0) >= at) if b is not None and at - b.received_ns <= STALE_NS]
