@@ -143,36 +143,42 @@ class Plugins:
         """Call a ``register_*`` hook on every plugin; return the registered objects by name.
 
         Each implementation is called on its own so one failing plugin is reported and
-        the others still register. On a name clash the first plugin (by name) wins and
-        the clash is reported as a failure of the second.
+        the others still register. On a name clash the core's object wins, then the one of the
+        plugin named for it (the twap plugin's twap: a plugin whose name sorts first could
+        otherwise take over a bundled policy or venue by its name), then the first by plugin
+        name; each other registration is reported as a failure of its plugin.
         """
         if hook_name in self._registries:
             return self._registries[hook_name]
-        found: dict[str, Any] = {}
-        owners: dict[str, str] = {}
+        claims: dict[str, list[tuple[tuple[int, int], str, Any]]] = {}
         caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():  # registration order: the core's, then entry points by name
+        for order, impl in enumerate(caller.get_hookimpls()):  # registration order: the core's, then entry points by name
             plugin_name = impl.plugin_name
             items: list[Any] = []
             try:
                 impl.function(**{arg: items.append for arg in impl.argnames})
             except Exception as exc:  # noqa: BLE001
-                dist, version = self._dist.get(plugin_name, ("?", "?"))
-                self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
+                self._fail(plugin_name, f"{hook_name}: {_describe(exc)}")
                 continue
             for item in items:
                 key = getattr(item, "name", None)
                 if not isinstance(key, str) or not key:
-                    dist, version = self._dist.get(plugin_name, ("?", "?"))
-                    self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: registered an object without a name"))
-                elif key in found:
-                    dist, version = self._dist.get(plugin_name, ("?", "?"))
-                    self.failures.append(PluginFailure(plugin_name, dist, version, f"{hook_name}: '{key}' already registered by plugin {owners[key]}"))
-                else:
-                    found[key] = item
-                    owners[key] = plugin_name
+                    self._fail(plugin_name, f"{hook_name}: registered an object without a name")
+                    continue
+                rank = 0 if plugin_name == "core" else 1 if plugin_name == key else 2
+                claims.setdefault(key, []).append(((rank, order), plugin_name, item))
+        found: dict[str, Any] = {}
+        for key, options in claims.items():
+            options.sort(key=lambda c: c[0])
+            (_, owner, found[key]), *others = options
+            for _, plugin_name, _ in others:
+                self._fail(plugin_name, f"{hook_name}: '{key}' already registered by plugin {owner}")
         self._registries[hook_name] = found
         return found
+
+    def _fail(self, plugin_name: str, why: str) -> None:
+        dist, version = self._dist.get(plugin_name, ("?", "?"))
+        self.failures.append(PluginFailure(plugin_name, dist, version, why))
 
     def registry_hooks(self) -> list[str]:
         """Every hook that builds a registry (its spec takes a ``register`` callback)."""
@@ -190,8 +196,7 @@ class Plugins:
             try:
                 impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception as exc:  # noqa: BLE001
-                dist, version = self._dist.get(impl.plugin_name, ("?", "?"))
-                self.failures.append(PluginFailure(impl.plugin_name, dist, version, f"{hook_name}: {_describe(exc)}"))
+                self._fail(impl.plugin_name, f"{hook_name}: {_describe(exc)}")
 
 
 def _allowed(found: list[EntryPoint]) -> list[EntryPoint]:

@@ -208,6 +208,20 @@ def test_plugins_reports_failures_and_clashes_of_every_hook(sequence, tmp_path):
     assert "Failed to load:" in text and "no fee schedule today" in text
 
 
+def test_a_plugin_cannot_take_over_a_bundled_policy_by_sorting_first(sequence, tmp_path):
+    """The first registration by plugin name won, so a plugin named 'aclash' replaced twap
+    (and the twap plugin was the one listed as failed)."""
+    from conftest import pip_install_target
+
+    site = tmp_path / "site"
+    pip_install_target(site, _distribution(tmp_path, "aclash", CLASHING))
+    sequence.pythonpath.append(str(site))
+    r = sequence("plugins", "--output", "json", env={"SEQUENCE_LOAD_PLUGINS": "twap,aclash"})
+    failures = {(f["name"], f["error"]) for f in json.loads(r.stdout)["failures"]}
+    assert ("aclash", "register_policies: 'twap' already registered by plugin twap") in failures, failures
+    assert not any(name == "twap" for name, _ in failures)
+
+
 NIBBLE = '''
 from sequence_core.hookspecs import hookimpl
 from sequence_core.policy import Policy
