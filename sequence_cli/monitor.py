@@ -6,6 +6,8 @@ import click
 
 from .output import emit, line, state, table
 
+MAX_WINDOW_S = 3650 * 86_400     # intel looks back at most ten years: a longer window has no date
+
 
 def _client_sandbox() -> bool:
     from sequence_core.client import Sequence
@@ -122,4 +124,6 @@ def intel(symbol, window, source):
         seconds = int(parse_horizon(window))
     except UsageError:
         raise UsageError(f"--window must be a duration like 30m, 6h or 24h, got '{window}'") from None
+    if seconds > MAX_WINDOW_S:
+        raise UsageError(f"--window {window} is longer than {MAX_WINDOW_S // 86_400:,} days")
     emit(Sequence(sandbox=state().sandbox).intel(symbol, seconds, source), _render_intel)

@@ -41,6 +41,7 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 FIXED_POINT = 1_000_000_000         # assignment thresholds: USD notional × 1e9
 INT64_MAX = 2**63 - 1
+MAX_MIN_VENUES = 1000               # far above any venue count; what msgpack and the fan-out hold
 
 
 class ImpactModel(msgspec.Struct, frozen=True):
@@ -215,8 +216,8 @@ def compile_assignment(home: Path, artifact: str, edge_threshold: int, sor_thres
             raise UsageError(f"{flag} {v} must be zero or more (USD notional × 1e9)")
         if v > INT64_MAX:                        # fixed point is int64 everywhere (DESIGN §4)
             raise UsageError(f"{flag} {v} is too large: at most {INT64_MAX} (USD {INT64_MAX // FIXED_POINT:,} × 1e9)")
-    if min_venues < 1:
-        raise UsageError(f"--min-venues {min_venues} must be at least 1")
+    if not 1 <= min_venues <= MAX_MIN_VENUES:
+        raise UsageError(f"--min-venues {min_venues} must be from 1 to {MAX_MIN_VENUES}")
     policy = AssignmentPolicy(edge_threshold, sor_threshold, min_venues,
                               baseline_notionals=tuple(round(float(x), 6) for x in baseline_notionals))
     return create(home, "assignment", artifact, msgspec.msgpack.encode(policy),

@@ -251,3 +251,5 @@ def test_assignment_thresholds_beyond_int64_are_refused(world):
     sequence, _ = world
     proc = sequence("bundle", "compile-assignment", "--artifact", "a", "--edge-threshold", "99999999999999999999999")
     assert proc.returncode == 1 and proc.stderr.startswith("Error: --edge-threshold 99999999999999999999999 is too large")
+    proc = sequence("bundle", "compile-assignment", "--artifact", "a", "--min-venues", "99999999999999999999999")
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: --min-venues 99999999999999999999999 must be from 1 to 1000")

@@ -105,5 +105,7 @@ def test_a_one_tick_spread_all_window_is_normal_even_at_the_days_low():
 def test_intel_refuses_a_bad_window_or_an_unknown_source_by_their_flags(sequence):
     bad = sequence("intel", "BTC-USDT", "--window", "abc")
     assert bad.returncode == 1 and "--window must be a duration" in bad.stderr and "--horizon" not in bad.stderr
+    huge = sequence("intel", "BTC-USDT", "--window", "99999999d")            # was an internal error (no such date)
+    assert huge.returncode == 1 and "--window 99999999d is longer than 3,650 days" in huge.stderr, huge.stderr
     nope = sequence("intel", "BTC-USDT", "--source", "nope")
     assert nope.returncode == 1 and "unknown market-data source 'nope'" in nope.stderr

@@ -125,3 +125,10 @@ def test_scan_refuses_days_that_are_not_positive(sequence, store):
     for days in ("0", "-1"):
         proc = sequence("research", "scan", "--days", days)
         assert proc.returncode == 1 and f"--days {days} must be positive" in proc.stderr, proc.stderr
+
+
+def test_feature_eval_on_too_little_data_does_not_advise_zero_folds(sequence, store):
+    make_market(store, steps=40, part="tiny")                          # a few seconds of data
+    r = sequence("research", "feature-eval", "--feature", "ofi_1s", "--label", "fwd_ret_10s",
+                 "--start", "2023-11-14", "--end", "2023-11-14", "--folds", "5")
+    assert r.returncode == 1 and "use a longer window" in r.stderr and "at most 0 folds" not in r.stderr, r.stderr

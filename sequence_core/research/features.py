@@ -226,9 +226,11 @@ def evaluate(store, features: list[str], labels: list[str], start: str, end: str
                          + (f" for {', '.join(symbols)}" if symbols else ""))
     defined = sum(int(np.isfinite(np.asarray(b.mid, float)).sum()) for b in bars)
     if defined < folds * MIN_FOLD_PAIRS:
+        most = defined // MIN_FOLD_PAIRS
+        advice = f"use at most {most} folds, or a longer window" if most >= 2 else \
+            f"too little for any evaluation (2 folds need {2 * MIN_FOLD_PAIRS}): use a longer window"
         raise UsageError(f"--folds {folds}: the window has {defined:,} seconds with a defined mid, too few for "
-                         f"{folds} folds of at least {MIN_FOLD_PAIRS} (use at most "
-                         f"{max(defined // MIN_FOLD_PAIRS, 0)} folds, or a longer window)")
+                         f"{folds} folds of at least {MIN_FOLD_PAIRS} ({advice})")
     lo = min(int(b.ts[0]) for b in bars)
     hi = max(int(b.ts[-1]) for b in bars) + 1
     edges = np.linspace(lo, hi, folds + 1).astype(np.int64)
