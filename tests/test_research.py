@@ -88,7 +88,7 @@ def test_profile_of_a_recorded_book_is_stored_as_an_artifact(sequence, home):
     assert p["trade_notional"]["median"] <= p["trade_notional"]["p90"] <= p["trade_notional"]["p99"]
     assert p["volatility_bps"]["1s"] is not None and p["volatility_bps"]["10s"] >= p["volatility_bps"]["1s"] * 0.5
     assert p["impact"]["model"] == "sqrt" and p["impact"]["buckets"] >= 20 and p["impact"]["r2"] is not None
-    assert p["regime"].split(",")[0] in ("calm", "normal", "volatile")
+    assert p["regime"].split(",")[0] in ("calm", "normal", "volatile", "unclassified")
     text = sequence("research", "profile", "BTC-USD")
     for label in ("spread", "volatility", "impact", "regime", art["id"]):
         assert label in text.stdout

@@ -48,7 +48,7 @@ def test_profile_leaves_gaps_out_instead_of_carrying_the_last_value(sequence, st
     assert both["covered_s"] < 200                                    # seconds recorded, not the 2-day span
     # 1 s volatility is the market's, not diluted by two days of a flat carried price
     assert both["volatility_bps"]["1s"] == pytest.approx(one["volatility_bps"]["1s"], rel=0.25)
-    assert "not classified" in both["regime_detail"] and both["regime"].split(",")[0] == "normal"
+    assert "not classified" in both["regime_detail"] and both["regime"].split(",")[0] == "unclassified"
     # ADV: traded notional per UTC day with trades (2 here), not scaled from the first-to-last span
     assert both["trade_days"] == 2 and both["adv_usd"] == pytest.approx(both["notional"] / 2, rel=1e-6)
     assert one["trade_days"] == 1 and one["adv_usd"] == pytest.approx(one["notional"], rel=1e-6)

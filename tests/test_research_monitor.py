@@ -218,7 +218,7 @@ def test_assignment_bundle_thresholds_and_order_flow_drift(sequence, home):
      "is not an installed policy"),
     (["research", "recalibrate", "--bundle", "{bid}", "--auto-promote-to", "pilot", "--approver", "not an email"],
      "--approver 'not an email' is not an email address"),
-    (["bundle", "compile-assignment", "--artifact", "a", "--min-venues", "0"], "--min-venues 0 must be at least 1"),
+    (["bundle", "compile-assignment", "--artifact", "a", "--min-venues", "0"], "--min-venues 0 must be from 1 to 1000"),
     (["bundle", "compile-assignment", "--artifact", "a", "--edge-threshold", "-1"], "must be zero or more"),
 ])
 def test_bad_input(sequence, home, tmp_path, args, message):

@@ -203,14 +203,14 @@ HOUR_MIN_RETURNS = 1800      # an hour's volatility counts when half its 60 s re
 def _regime(logm: np.ndarray, covered_s: int) -> tuple[str, str]:
     """The volatility level of the last hour against the window's hourly volatilities (hours
     of the grid: recorded time, gaps left out) and why."""
-    if covered_s < REGIME_MIN_S:
-        return "normal", (f"{covered_s / 3600:.2f} h of data covered, under 4 hours: volatility level not "
-                          "classified")
+    if covered_s < REGIME_MIN_S:        # not "normal": a scan's `regime == "normal"` would match it
+        return "unclassified", (f"{covered_s / 3600:.2f} h of data covered, under 4 hours: volatility level not "
+                                "classified")
     hourly = [float(np.std(r)) for h0 in range(0, len(logm) - 3600 + 1, 3600)
               if len(r := lagged_diff(logm[h0:h0 + 3601], 60)) >= HOUR_MIN_RETURNS]
     rl = lagged_diff(logm[-3601:], 60)
     if len(hourly) < 4 or len(rl) < HOUR_MIN_RETURNS:
-        return "normal", "under 4 mostly recorded hours: volatility level not classified"
+        return "unclassified", "under 4 mostly recorded hours: volatility level not classified"
     now = float(np.std(rl))
     p25, p75 = np.percentile(hourly, [25, 75])
     level = "volatile" if now > p75 else "calm" if now < p25 else "normal"
