@@ -25,6 +25,8 @@ def plugins():
     """List installed plugins: name, distribution, version, hooks, and any that failed to load."""
     from sequence_core.client import Sequence
 
+    root = click.get_current_context().find_root().command
+    getattr(root, "_load_plugin_commands", lambda: None)()     # register_commands' failures are listed too
     emit(Sequence().plugins(), _render_plugins)
 
 

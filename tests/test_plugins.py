@@ -183,6 +183,11 @@ def register_fee_models(register):
     raise RuntimeError("no fee schedule today")
 
 
+@hookimpl
+def register_commands(cli):
+    raise RuntimeError("no commands today")
+
+
 class Twap:
     name = "twap"
 
@@ -203,6 +208,7 @@ def test_plugins_reports_failures_and_clashes_of_every_hook(sequence, tmp_path):
     assert r.returncode == 0, r.stderr
     errors = [f["error"] for f in json.loads(r.stdout)["failures"] if f["name"] == "xclash"]
     assert any(e.startswith("register_fee_models: RuntimeError: no fee schedule today") for e in errors), errors
+    assert any(e.startswith("register_commands: RuntimeError: no commands today") for e in errors), errors
     assert "register_policies: 'twap' already registered by plugin twap" in errors
     text = sequence("plugins", env={"SEQUENCE_LOAD_PLUGINS": "twap,xclash"}).stdout
     assert "Failed to load:" in text and "no fee schedule today" in text
