@@ -24,6 +24,7 @@ class PolicyContext(Protocol):
 
     graph: OrderGraph
     request: OrderRequest
+    last_bound: Decimal | None      # the worst price the last take's routing allowed (its slippage cap)
 
     @property
     def remaining(self) -> Decimal: ...
@@ -94,16 +95,14 @@ class SorPolicy(Policy):
                                    "bundle": routing.sor_bundle})
                 await check_policy_name(sor.slicing_policy, policies()).run(ctx)
                 return
-        from .router import slippage_bound
-
-        # the cap holds from the arrival touch over every round: each round's own touch (a
-        # venue excluded, a book moved) would let the rounds walk the price further each time
-        r = ctx.request
-        bound = slippage_bound(r.side, ctx.books(depth=1), r.limit_price, r.max_slippage_bps, r.urgency) or r.limit_price
+        bound = ctx.request.limit_price
         for attempt in range(self.rounds):
             if ctx.remaining <= 0:
                 return
             await ctx.take(ctx.remaining, bound)
+            # the first round's cap, from the arrival touch, holds over the later rounds: each
+            # round's own touch (a venue excluded, a book moved) let them walk the price further
+            bound = bound if attempt else (ctx.last_bound or bound)
             if attempt < self.rounds - 1 and ctx.remaining > 0:
                 ctx.note("reroute", {"remaining": str(ctx.remaining), "round": attempt + 2})
         if ctx.remaining > 0 and ctx.request.limit_price is not None:

@@ -134,6 +134,7 @@ class FakePolicyContext:
         self.nodes: list = []
         self._lot, self._tick = lot, tick
         self.notes: list[tuple[str, dict]] = []
+        self.last_bound = None
 
     # state
     @property
@@ -179,6 +180,11 @@ class FakePolicyContext:
         self.graph.filled_qty += qty
 
     async def take(self, qty, limit=None, urgency=None, max_slippage_bps=None) -> Decimal:
+        from .router import slippage_bound
+
+        r = self.request
+        self.last_bound = slippage_bound(r.side, self._books, limit, max_slippage_bps if max_slippage_bps is not None
+                                         else r.max_slippage_bps, urgency or r.urgency)
         got = (qty * self.take_fill_ratio / self._lot).to_integral_value(rounding="ROUND_DOWN") * self._lot
         got = min(got, self.graph.request.qty - self.graph.filled_qty)
         self.actions.append(("take", self.clock, qty, limit, urgency))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..bundles import Routing
 from ..errors import SequenceError
 from ..orders import NODE_TERMINAL, Fill, LifecycleEvent, NodeOrder, OrderGraph, node_order_id
-from ..router import route
+from ..router import route, slippage_bound
 
 if TYPE_CHECKING:
     from .desk import Desk
@@ -39,6 +39,7 @@ class GraphRuntime:
         self.busy = 0
         # Venues that rejected or failed a child of this graph are not routed to again.
         self.excluded: dict[str, str] = {n.venue: n.reason for n in nodes if n.status == "REJECTED"}
+        self.last_bound: Decimal | None = None   # the worst price the last take's routing allowed
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -115,6 +116,9 @@ class GraphRuntime:
                          leverage={v: self.desk.leverage_for(v) for v, i in self.instruments.items() if i.kind == "perp"})
 
         legs = decide(books)
+        r = self.request
+        self.last_bound = slippage_bound(side, books, limit, max_slippage_bps if max_slippage_bps is not None
+                                         else r.max_slippage_bps, urgency or r.urgency)
         extra = {}
         policy = self.routing.assignment
         if policy is not None:          # the assignment bundle's thresholds shape the fan-out
