@@ -54,6 +54,13 @@ def _order_command(side: str):
     def command(symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon):
         detail = _client().order(side, symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon)
         emit(detail, _render_order)
+        g = detail.graph
+        if g.status in ("REJECTED", "FAILED"):
+            # a refused order is an error (exit 1, spec: "auth, validation, network, API"); the
+            # result above still says what was journaled
+            from sequence_core.errors import InvalidOrder
+
+            raise InvalidOrder(f"order {g.graph_id} {g.status}: {g.reason or 'no reason given'}")
 
     # set on the click command: a docstring assigned after the decorators never reached --help
     command.help = (f"{side.capitalize()} QTY of SYMBOL: SOR across venues by default, or --venue, --policy.\n\n"

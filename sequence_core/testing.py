@@ -283,6 +283,15 @@ class LiveCli:
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
+    def refused(self, *args):
+        """An order the venue refused: exit 1 with the reason on stderr, and the journaled
+        result (REJECTED, its reason) still on stdout."""
+        import json
+
+        r = self.run(*args, "--output", "json")
+        assert r.returncode == 1 and "Error: order graph_" in r.stderr and "REJECTED" in r.stderr, r.stderr
+        return json.loads(r.stdout)
+
     @staticmethod
     def wait(check, what: str, timeout_s: float = 5.0):
         """Poll ``check()`` until it returns something truthy (returned), or fail saying ``what``."""

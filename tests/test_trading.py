@@ -195,7 +195,9 @@ def test_rejecting_venue_mid_graph_is_routed_around(trader, home):
 def test_rate_limited_venue_stops_cleanly_when_pinned(trader, home):
     home.mkdir(mode=0o700, exist_ok=True)
     (home / "config.toml").write_text('[sandbox.faults]\nacme = "ratelimit"\n')
-    d = j(trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json"))
+    r = trader("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme", "--output", "json")
+    assert r.returncode == 1 and "Error: order graph_" in r.stderr and "REJECTED" in r.stderr, r.stderr
+    d = json.loads(r.stdout)                    # a refused order exits 1; its journaled result is still printed
     assert d["graph"]["status"] == "REJECTED" and "429" in d["graph"]["reason"]
 
 
@@ -369,7 +371,8 @@ def test_a_resolved_market_takes_no_orders_and_cancels_what_rests(trader):
     assert rest["graph"]["status"] == "WORKING"
     won = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))["winning_outcome"]
     r = trader("--sandbox", "buy", f"KXTEST-26DEC31-T1:{won}", "3", "--venue", "acme", "--output", "json")
-    assert j(r)["graph"]["status"] == "REJECTED" and f"has resolved on acme ({won} won)" in j(r)["graph"]["reason"]
+    assert r.returncode == 1 and f"has resolved on acme ({won} won)" in r.stderr, r.stderr
+    assert json.loads(r.stdout)["graph"]["status"] == "REJECTED"
     deadline = time.time() + 10
     while (g := j(trader("--sandbox", "orders", "--output", "json"))[-1])["graph"]["status"] == "WORKING":
         assert time.time() < deadline

@@ -46,7 +46,7 @@ def test_heartbeat_quote_buy_amend_cancel(world):
 def test_a_venue_refusal_reaches_the_user(world):
     cli, server = world
     server.refuse_next_place = ("45110", "less than the minimum order quantity")
-    graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bitget")["graph"]
+    graph = cli.refused("buy", "BTC-USDT", "0.01", "--venue", "bitget")["graph"]
     assert graph["status"] == "REJECTED" and "bitget: less than the minimum order quantity (45110)" in graph["reason"]
 
 
@@ -92,7 +92,7 @@ def test_bad_perp_input_is_an_error_before_anything_is_sent(world, args, words):
 def test_a_hedge_mode_account_is_refused_with_the_reason(world):
     cli, server = world
     server.pos_mode = "hedge_mode"
-    graph = cli.json("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]
+    graph = cli.refused("buy", "BTC-USDT-PERP", "0.01", "--venue", "bitget")["graph"]
     assert graph["status"] == "REJECTED" and "hedge mode" in graph["reason"] and server.perp_places == []
 
 

@@ -47,7 +47,7 @@ def test_heartbeat_quote_buy_amend_cancel(world):
 def test_a_venue_refusal_reaches_the_user(world):
     cli, server = world
     server.refuse_next_place = (170130, "Order price exceeds the allowable range.")
-    graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]
+    graph = cli.refused("buy", "BTC-USDT", "0.01", "--venue", "bybit")["graph"]
     assert graph["status"] == "REJECTED" and "bybit: Order price exceeds the allowable range. (170130)" in graph["reason"]
 
 

@@ -55,7 +55,7 @@ def test_quote_buy_amend_cancel_fills(world):
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.refuse_next_place = ("INSUFFICIENT_FUND", "Insufficient balance in source account")
-    graph = cli.json("buy", "BTC-USD", "0.01", "--venue", "coinbase")["graph"]
+    graph = cli.refused("buy", "BTC-USD", "0.01", "--venue", "coinbase")["graph"]
     assert graph["status"] == "REJECTED"
     assert "coinbase: Insufficient balance in source account (INSUFFICIENT_FUND)" in graph["reason"]
     assert not server.orders

@@ -55,7 +55,7 @@ def test_quote_buy_amend_cancel_fills(world):
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.refuse_next_place = (306, "INSUFFICIENT_AVAILABLE_BALANCE", 500)
-    graph = cli.json("buy", "BTC-USD", "0.01", "--venue", "cryptocom")["graph"]
+    graph = cli.refused("buy", "BTC-USD", "0.01", "--venue", "cryptocom")["graph"]
     assert graph["status"] == "REJECTED" and "cryptocom: insufficient available balance (306)" in graph["reason"]
 
 
@@ -91,7 +91,7 @@ def test_a_perp_order_beside_an_isolated_position_is_refused_with_what_to_change
                         "open_pos_cost": "9100", "session_pnl": "0", "update_timestamp_ms": "1",
                         "instrument_name": "BTCUSD-PERP", "type": "PERPETUAL_SWAP", "isolation_id": "19848526",
                         "isolation_type": "ISOLATED_MARGIN"}]
-    graph = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")["graph"]
+    graph = cli.refused("buy", "BTC-USD-PERP", "0.5", "--venue", "cryptocom")["graph"]
     assert graph["status"] == "REJECTED" and "isolated-margin BTCUSD-PERP position" in graph["reason"]
     assert "cross-margin position only" in graph["reason"]
     assert ("POST", "/exchange/v1/private/create-order") not in server.requests

@@ -83,7 +83,7 @@ def test_refusals_are_clear_errors(world):
     cli, node = world
     node.revert_next = 1
     r = cli.run("buy", "ETH-USDC", "0.1", "--venue", "dex_ethereum", "--output", "json")
-    assert r.returncode == 0 and '"REJECTED"' in r.stdout and "reverted on chain (tx 0x" in r.stdout
+    assert r.returncode == 1 and '"REJECTED"' in r.stdout and "reverted on chain (tx 0x" in r.stdout + r.stderr
     big = cli.run("buy", "ETH-USDC", "3", "--venue", "dex_ethereum")
     assert big.returncode == 1 and big.stderr.startswith("Error:") and "insufficient balance" in big.stderr
     never_printed(r, big)

@@ -62,7 +62,7 @@ def test_quote_buy_positions_amend_cancel_fills(world):
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.refuse_next_place = "Insufficient margin to place order. asset=0"
-    graph = cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]
+    graph = cli.refused("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")["graph"]
     assert graph["status"] == "REJECTED"
     assert "hyperliquid: Insufficient margin to place order. asset=0 (PerpMargin)" in graph["reason"]
 

@@ -63,7 +63,7 @@ def test_a_venue_refusal_is_a_clear_error(world):
     r = cli.run("buy", "BTC-USD", "0.01", "--venue", "kraken")
     assert "REJECTED" in r.stdout and "EOrder:Insufficient funds" in r.stdout + r.stderr, r.stdout + r.stderr
     server.refuse_next_place = "EOrder:Insufficient funds"
-    graph = cli.json("buy", "BTC-USD", "0.01", "--venue", "kraken")["graph"]
+    graph = cli.refused("buy", "BTC-USD", "0.01", "--venue", "kraken")["graph"]
     assert graph["status"] == "REJECTED" and "kraken: Insufficient funds (EOrder:Insufficient funds)" in graph["reason"]
 
 

@@ -121,7 +121,7 @@ def test_a_spot_only_connection_trades_spot_and_refuses_perps_clearly(tmp_path):
     cli, spot, futures = start(tmp_path, False)
     try:
         assert cli.json("buy", "BTC-USD", "0.01", "--venue", "kraken")["graph"]["status"] == "FILLED"
-        graph = cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")["graph"]
+        graph = cli.refused("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")["graph"]
         assert graph["status"] == "REJECTED" and "futures_api_key" in graph["reason"], graph
         assert futures.sent == [] and not any(p.startswith("/derivatives/api/v3/sendorder") for _, p in futures.requests)
     finally:

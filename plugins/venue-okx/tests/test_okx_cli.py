@@ -62,7 +62,7 @@ def test_a_venue_refusal_is_a_clear_error(world):
     r = cli.run("buy", "BTC-USDT", "0.01", "--venue", "okx")
     assert "REJECTED" in r.stdout and "(51137)" in r.stdout + r.stderr, r.stdout + r.stderr
     server.refuse_next_place = ("51137", "Your opening price has triggered the limit price")
-    graph = cli.json("buy", "BTC-USDT", "0.01", "--venue", "okx")["graph"]
+    graph = cli.refused("buy", "BTC-USDT", "0.01", "--venue", "okx")["graph"]
     assert graph["status"] == "REJECTED" and "okx: Your opening price has triggered the limit price (51137)" in graph["reason"]
 
 
@@ -95,7 +95,7 @@ def test_perp_input_off_the_lot_or_a_hedge_mode_account_is_a_clear_error(world):
     r = cli.run("buy", "BTC-USDT-PERP", "0.00015", "--venue", "okx")
     assert r.returncode == 1 and "lot size 0.0001" in r.stderr, r.stdout + r.stderr
     server.pos_mode = "long_short_mode"
-    graph = cli.json("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]
+    graph = cli.refused("buy", "BTC-USDT-PERP", "0.5", "--venue", "okx")["graph"]
     assert graph["status"] == "REJECTED" and "long/short (hedge) position mode" in graph["reason"]
     assert server.placed == [] and ("POST", "/api/v5/trade/order") not in server.requests
 

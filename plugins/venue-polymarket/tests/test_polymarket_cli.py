@@ -68,7 +68,7 @@ def test_quote_buy_amend_cancel_fills_positions(world):
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.refuse_next_place = "the market is not yet ready to process new orders"
-    graph = cli.json("buy", f"{fp.FED}:YES", "10", "--venue", "polymarket")["graph"]
+    graph = cli.refused("buy", f"{fp.FED}:YES", "10", "--venue", "polymarket")["graph"]
     assert graph["status"] == "REJECTED" and "polymarket: the market is not yet ready to process new orders" in graph["reason"]
 
 

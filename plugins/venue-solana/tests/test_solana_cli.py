@@ -78,7 +78,7 @@ def test_a_sent_swap_cannot_be_cancelled_and_expires(world):
 def test_refusals_are_clear_errors_and_never_print_the_key(world):
     cli, chain, _ = world
     chain.revert_next = 1
-    graph = cli.json("buy", "SOL-USDC", "0.5", "--venue", "solana")["graph"]
+    graph = cli.refused("buy", "SOL-USDC", "0.5", "--venue", "solana")["graph"]
     assert graph["status"] == "REJECTED" and "SlippageToleranceExceeded" in graph["reason"]
     r = cli.run("buy", "SOL-USDC", "100", "--venue", "solana")         # the wallet's USDC, read from the chain
     assert r.returncode == 1 and r.stderr.startswith("Error:") and "insufficient balance" in r.stderr
