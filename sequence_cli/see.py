@@ -52,6 +52,10 @@ def _render_quote(q) -> None:
           [(r.venue, price(r.bid, q.tick), price(r.ask, q.tick), qty(r.bid_size), qty(r.ask_size), f"{r.age_ms:.0f}ms", r.book)
            for r in q.venues],
           right=["BID", "ASK", "BID_SZ", "ASK_SZ", "AGE"])
+    if n.spread_bps is not None and n.spread_bps < 0:
+        # say so: a negative spread reads as a broken quote
+        line(f"crossed: {n.bid_venue}'s bid is above {n.ask_venue}'s ask (each book is as of its AGE: "
+             "venues that updated at different moments disagree by what the price moved between)")
 
 
 @click.command()

@@ -252,3 +252,15 @@ def test_positions_text_says_which_entries_are_unknown_and_which_venues_are_the_
                                 ["acme: holdings not reported; its cash and spot rows are Sequence's own fills"]))
     out = capsys.readouterr().out
     assert "90,000.00*" in out and "* entry unknown" in out and "acme: holdings not reported" in out
+
+
+def test_a_crossed_nbbo_is_said_in_the_quote(capsys):
+    """A negative NBBO spread (books read at different moments) read as a broken quote."""
+    from sequence_cli.see import _render_quote
+    from sequence_core.quotes import Nbbo, Quote, VenueQuote
+
+    rows = [VenueQuote("okx", "BTC-USDT", Decimal("100.02"), Decimal("100.03"), Decimal(1), Decimal(1), 40.0, 0),
+            VenueQuote("binance", "BTC-USDT", Decimal("100.00"), Decimal("100.01"), Decimal(1), Decimal(1), 5.0, 0)]
+    nbbo = Nbbo(Decimal("100.02"), Decimal("100.01"), Decimal("-1.00"), "okx", "binance")
+    _render_quote(Quote("BTC-USD", "synthetic (seed 42)", 0, nbbo, rows, Decimal("0.01")))
+    assert "crossed: okx's bid is above binance's ask" in capsys.readouterr().out
