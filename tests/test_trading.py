@@ -501,3 +501,28 @@ def test_an_edited_market_data_source_is_refused_until_the_engine_restarts(trade
     assert trader("engine", "stop").returncode == 0
     d = j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--output", "json"))
     assert d["graph"]["status"] == "FILLED" and "seed 7" in d["events"][0]["detail"]["source"]
+
+
+def test_a_venue_call_that_times_out_is_said_not_a_bare_504(home):
+    """aiohttp answers a handler's TimeoutError with a bare 504, which the CLI printed as
+    'Error: HTTP 504' (a cancel racing a resumed policy near its horizon)."""
+    import asyncio as aio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from sequence_core.engine.server import Engine
+
+    engine = Engine("t0ken")
+
+    async def slow(request):
+        raise TimeoutError
+
+    async def run():
+        app = engine.app()
+        app.router.add_post("/v1/sandbox/slow", slow)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.post("/v1/sandbox/slow", headers={"Authorization": "Bearer t0ken"})
+            return resp.status, await resp.json()
+
+    status, body = aio.run(run())
+    assert status == 504 and "timed out during POST /v1/sandbox/slow" in body["error"] and body["type"] == "NetworkError"

@@ -123,6 +123,12 @@ class Engine:
             return _json({"error": str(exc), "type": type(exc).__name__}, 400)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return _json({"error": f"bad request: {exc}", "type": "UsageError"}, 400)
+        except (TimeoutError, asyncio.TimeoutError):
+            # a venue call bounded by SEND_TIMEOUT_S ran out (aiohttp would answer a bare 504):
+            # what was asked may still complete; the journal says where the order stands
+            return _json({"error": f"the engine's call to the venue timed out during {request.method} {request.path}; "
+                                   "the request may still complete: `sequence orders` shows where it stands",
+                          "type": "NetworkError"}, 504)
 
     # -- routes --------------------------------------------------------------------------------
     async def health(self, request):
