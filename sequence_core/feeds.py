@@ -519,7 +519,16 @@ class LiveSource(MarketDataSource):
         self._failed_at: dict[str, float] = {}             # venue -> when its REST books last failed
 
     def configure(self, settings: dict) -> "LiveSource":
-        return LiveSource(float(settings.get("timeout_s", self.timeout_s)))
+        """``[market_data.live]``: timeout_s (seconds > 0); anything else is refused."""
+        from .config import setting_error, show
+
+        for key in settings:
+            if key != "timeout_s":
+                raise setting_error(f"[market_data.live] {key}", "unknown key; expected timeout_s")
+        value = settings.get("timeout_s", self.timeout_s)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise setting_error("[market_data.live] timeout_s", f"{show(value)} is not a number of seconds above 0")
+        return LiveSource(float(value))
 
     def _feeds(self, venue: str) -> list[VenueFeed]:
         from .config import venue_settings

@@ -91,3 +91,17 @@ def test_a_config_mistake_is_said_when_the_engine_would_start(sequence, home):
     (home / "config.toml").write_text('[sandbox]\nfunding = 5\n')
     r = sequence("--sandbox", "buy", "BTC-USD", "0.01")
     assert r.returncode == 1 and "config.toml" in r.stderr and "engine exited" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"timeout_s": "soon"}, r'\[market_data.live\] timeout_s: "soon" is not a number of seconds above 0'),
+    ({"timeout_s": 0}, r"\[market_data.live\] timeout_s: 0 is not a number of seconds above 0"),
+    ({"timeout": 5}, r"\[market_data.live\] timeout: unknown key; expected timeout_s"),
+])
+def test_live_source_settings_are_checked(settings, message):
+    from sequence_core.errors import ConfigError
+    from sequence_core.feeds import LiveSource
+
+    with pytest.raises(ConfigError, match=r"config.toml: " + message):
+        LiveSource().configure(settings)
+    assert LiveSource().configure({"timeout_s": 2.5}).timeout_s == 2.5
