@@ -189,7 +189,9 @@ class GraphRuntime:
     async def _replace(self, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> NodeOrder:
         done = await self.cancel(node)
         left = (qty if qty is not None else node.qty) - done.filled_qty
-        if done.status == "FILLED" or left <= 0:
+        if done.status not in NODE_TERMINAL or left <= 0:
+            # FILLED, or a cancel the venue has not confirmed (a DEX swap already broadcast can
+            # still land): a replacement sent now could fill beside it, so none is sent
             return done
         new = NodeOrder(node_order_id(self.graph.graph_id, node.node, node.seq + 1), self.graph.graph_id, node.node,
                         node.seq + 1, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,

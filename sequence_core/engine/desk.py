@@ -1064,6 +1064,12 @@ class Desk:
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
         new = await rt.replace(node, price, qty)
+        if new.node_order_id == node.node_order_id and new.status not in NODE_TERMINAL:
+            if delta:
+                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
+                self.journal.save(rt.graph)
+            raise InvalidOrder(f"{node.venue} has not confirmed the cancel of {node.node_order_id} yet (it may still fill), "
+                               "so no replacement was sent: `sequence orders` shows when the cancel lands")
         self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
                                           {"from": node.node_order_id, "price": str(price) if price else None,
                                            "qty": str(qty) if qty else None, "mode": "cancel_replace"}))

@@ -120,3 +120,19 @@ def test_a_wallet_without_weth_sells_eth_from_its_native_balance(world):
     assert node.token_balance(WALLET, "WETH") == 0 and before - node.native[WALLET.lower()] > 10 ** 17     # 0.1 ETH + gas
     big = cli.run("sell", "ETH-USDC", "2", "--venue", "dex_ethereum")
     assert big.returncode == 1 and "insufficient balance" in big.stderr
+
+
+def test_an_amend_while_the_cancel_is_pending_sends_no_replacement(world):
+    """Cancel-replace of a swap still in the mempool: the cancel (a replacement transaction on
+    its nonce) is pending, and the original may still be mined. A new swap sent beside it filled
+    the order twice (0.2 of 0.1) when the original won its nonce."""
+    cli, node = world
+    node.approve_all(WALLET)
+    node.hold = True
+    b = cli.json("buy", "ETH-USDC", "0.1", "--venue", "dex_ethereum", "--limit-price", "3100")
+    gid = b["graph"]["graph_id"]
+    r = cli.run("amend", gid, "--price", "3150")
+    assert r.returncode == 1 and "has not confirmed the cancel" in r.stderr and "no replacement was sent" in r.stderr, r.stderr
+    (entry,) = [o for o in cli.json("orders") if o["graph"]["graph_id"] == gid]
+    assert [n["node_order_id"] for n in entry["nodes"]] == [b["nodes"][0]["node_order_id"]]      # no second swap
+    assert entry["graph"]["request"]["qty"] == "0.1" and len({s.tx.nonce for s in node.pool.values()}) == 1
