@@ -89,3 +89,23 @@ def test_redeem_a_resolved_market_through_the_relayer(world):
     done = cli.json("redeem", fp.FED, "--venue", "polymarket")
     assert (done["method"], done["winning_outcome"], Decimal(done["paid"])) == ("relayer_redeem", "YES", 10)
     assert done["reference"].startswith("0x") and server.redeemed and server.relayer_nonce == 1
+
+
+def test_a_market_with_fee_parameters_is_not_shown_or_routed_as_free(world):
+    """The rain market charges takers rate 0.02 (its CLOB 'fd'): `fees` showed 0 and the SOR
+    netted its price with 0 bps while the fill was charged ~96 bps."""
+    from sequence_venue_polymarket import fees
+
+    fees.FD.clear()
+    fees.FAILED.clear()
+    cli, _ = world
+    rows = cli.json("fees", f"{fp.RAIN}:YES", "--venues", "polymarket")
+    row = next(r for r in rows if r["venue"] == "polymarket")
+    assert row["taker"] == "0.02" and "rate 0.02, exponent 1" in row["notes"], row
+    d = cli.json("buy", f"{fp.RAIN}:YES", "10", "--venue", "polymarket")
+    charged = sum(Decimal(f["fee"]) for f in d["fills"])
+    decision = next(e for e in d["events"] if e["kind"] == "sor_decision")["detail"]
+    leg = next(leg for leg in decision["legs"] if leg["venue"] == "polymarket")
+    assert charged > 0 and "bps taker" in leg["reason"] and "after 0.00 bps taker" not in leg["reason"], (charged, leg)
+    free = next(r for r in cli.json("fees", f"{fp.FED}:YES", "--venues", "polymarket") if r["venue"] == "polymarket")
+    assert free["taker"] == "0"                                       # a market without fees stays free

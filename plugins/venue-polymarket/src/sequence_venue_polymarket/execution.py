@@ -178,6 +178,22 @@ class PolymarketSession(ExecutionSession):
                 return {}
         return self._fd.get(condition_id, {})
 
+    async def prepare(self, instrument) -> None:
+        """Read the market's fee parameters (``fd``) before a live order on it is admitted, so
+        ``PolymarketVenue.fee`` estimates with them (most markets charge none; one that does was
+        estimated free). A failed read is not tried again for ``fees.RETRY_S``."""
+        from . import fees
+
+        token = instrument.venue_symbol
+        if token in fees.FD or time.monotonic() - fees.FAILED.get(token, -fees.RETRY_S) < fees.RETRY_S:
+            return
+        try:
+            condition_id = (await self.market(instrument)).condition_id
+            fees.FD[token] = (await self.client.clob_market(condition_id)).get("fd") or {}
+        except BaseException:
+            fees.FAILED[token] = time.monotonic()
+            raise
+
     def known_fee_details(self, condition_id: str) -> dict | None:
         """The market's fee parameters if already read (None: not yet), for code that cannot wait."""
         return self._fd.get(condition_id)

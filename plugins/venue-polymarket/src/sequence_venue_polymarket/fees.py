@@ -35,6 +35,26 @@ def fee(price: Decimal, qty: Decimal, liquidity: str, rate: Decimal = Decimal(0)
     return raw.quantize(FIVE_DP, rounding=ROUND_FLOOR)
 
 
+#: token id -> the market's ``fd`` as last read; filled by ``PolymarketSession.prepare`` only (before
+#: a live order is admitted, and for live `fees`/`preview`), so the sandbox and anything outside
+#: a live read keep SCHEDULE. ``FAILED``: token id -> when its read failed (``time.monotonic()``).
+FD: dict[str, dict] = {}
+FAILED: dict[str, float] = {}
+RETRY_S = 60.0            # a market whose read failed is not asked again for this long
+
+
+def schedule_for(fd: dict | None) -> FeeSchedule:
+    """The schedule `fees` shows for a market whose ``fd`` was read (its taker rate is the
+    curve's coefficient, not a fraction of notional: the notes say so), else SCHEDULE."""
+    if not fd or not fd.get("r"):
+        return SCHEDULE
+    rate, exponent = Decimal(str(fd["r"])), int(fd.get("e") or 0)
+    return FeeSchedule(venue="polymarket", tiers=(FeeTier("market", Decimal(0), rate),), source=SCHEDULE.source,
+                       as_of=SCHEDULE.as_of, model="polymarket_curve", curve=f"C×{rate}×(P(1−P))^{exponent}, takers",
+                       notes=f"this market's fee parameters (CLOB market info 'fd': rate {rate}, exponent {exponent}): "
+                             "takers pay shares x rate x (p x (1 - p))^exponent, floored to 5 decimals; makers pay nothing.")
+
+
 def market_fee(price: Decimal, qty: Decimal, liquidity: str, fd: dict | None) -> Decimal:
     """The fee for one fill from a market's ``fd`` (absent: the market charges none)."""
     fd = fd or {}

@@ -178,12 +178,20 @@ class PolymarketVenue(Venue):
         except Exception:  # noqa: BLE001 - resolution is best effort; the declared markets remain
             return {}
 
+    fees_by_market = True            # each market sets its own fee parameters (fees.py)
+
     def fee_schedule(self):
         from .fees import SCHEDULE
 
         return SCHEDULE
 
-    def fee(self, instrument, price, qty, liquidity):
-        from .fees import fee
+    def fee_schedule_for(self, instrument):
+        """The market's schedule as last read (``PolymarketSession.prepare``), else the general one."""
+        from .fees import FD, schedule_for
 
-        return fee(price, qty, liquidity)
+        return schedule_for(FD.get(instrument.venue_symbol))
+
+    def fee(self, instrument, price, qty, liquidity):
+        from .fees import FD, market_fee
+
+        return market_fee(price, qty, liquidity, FD.get(instrument.venue_symbol))
