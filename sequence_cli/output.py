@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -46,9 +47,21 @@ def console(stderr: bool = False):
 
 def emit(data: Any, text: Callable[[Any], None]) -> None:
     if state().output == "json":
-        sys.stdout.write(msgspec.json.encode(data).decode() + "\n")
+        sys.stdout.write(msgspec.json.encode(_plain(msgspec.to_builtins(data, builtin_types=(Decimal,)))).decode() + "\n")
     else:
         text(data)
+
+
+def _plain(value: Any) -> Any:
+    """*value* with every Decimal written plainly ("0.0000000001", not "1E-10": docs/output.md
+    promises decimal strings, and a script's Decimal(s) reads either, but jq and eyes do not)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[str] = ()) -> None:

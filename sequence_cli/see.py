@@ -32,7 +32,10 @@ def qty(value: Decimal | None) -> str | None:
     if value is None:
         return None
     text = f"{value.normalize():f}"
-    return text if "." not in text or len(text) < 12 else f"{value:.{max(1, 10 - len(text.split('.')[0]))}f}"
+    if "." not in text or len(text) < 12:
+        return text
+    short = f"{value:.{max(1, 10 - len(text.split('.')[0]))}f}"
+    return text if value and not Decimal(short) else short      # a tick of 1e-10 is not 0.000000000
 
 
 def _source_option(f):

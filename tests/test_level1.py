@@ -264,3 +264,14 @@ def test_a_crossed_nbbo_is_said_in_the_quote(capsys):
     nbbo = Nbbo(Decimal("100.02"), Decimal("100.01"), Decimal("-1.00"), "okx", "binance")
     _render_quote(Quote("BTC-USD", "synthetic (seed 42)", 0, nbbo, rows, Decimal("0.01")))
     assert "crossed: okx's bid is above binance's ask" in capsys.readouterr().out
+
+
+def test_decimals_are_written_plainly_in_json_and_tables(capsys):
+    """A tick of 1e-10 came out as "1E-10" in JSON and "0.000000000" in the table; a zero
+    P&L as "0E-21"."""
+    from sequence_cli.output import _plain
+    from sequence_cli.see import qty
+
+    assert _plain({"tick": Decimal("1E-10"), "rows": [Decimal("0E-21"), Decimal("90990.00")]}) == \
+        {"tick": "0.0000000001", "rows": ["0.000000000000000000000", "90990.00"]}
+    assert qty(Decimal("1E-10")) == "0.0000000001" and qty(Decimal("0.123456789012")) == "0.123456789"

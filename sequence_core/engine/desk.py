@@ -427,15 +427,15 @@ class Desk:
         if request.venue:
             inst = instruments[request.venue]
             if (request.qty / inst.lot_size) % 1 != 0:
-                raise InvalidOrder(f"quantity {request.qty} is not a multiple of {request.venue}'s lot size {inst.lot_size} for {inst.symbol}")
+                raise InvalidOrder(f"quantity {request.qty:f} is not a multiple of {request.venue}'s lot size {inst.lot_size:f} for {inst.symbol}")
             if request.qty < inst.min_qty:
-                raise InvalidOrder(f"quantity {request.qty} is under {request.venue}'s minimum {inst.min_qty} for {inst.symbol}")
+                raise InvalidOrder(f"quantity {request.qty:f} is under {request.venue}'s minimum {inst.min_qty:f} for {inst.symbol}")
             if request.limit_price is not None and (request.limit_price / inst.tick_size) % 1 != 0:
-                raise InvalidOrder(f"limit price {request.limit_price} is off {request.venue}'s tick size {inst.tick_size} for {inst.symbol}")
+                raise InvalidOrder(f"limit price {request.limit_price:f} is off {request.venue}'s tick size {inst.tick_size:f} for {inst.symbol}")
         elif request.qty < min(i.lot_size for i in instruments.values()):
-            raise InvalidOrder(f"quantity {request.qty} is smaller than any venue's lot size for {request.symbol}")
+            raise InvalidOrder(f"quantity {request.qty:f} is smaller than any venue's lot size for {request.symbol}")
         if request.limit_price is not None and any(i.kind == "event_contract" for i in instruments.values()) and not (0 < request.limit_price < 1):
-            raise InvalidOrder(f"event contracts trade between 0 and 1 (dollars per contract); got limit price {request.limit_price}")
+            raise InvalidOrder(f"event contracts trade between 0 and 1 (dollars per contract); got limit price {request.limit_price:f}")
         if seen_mid is not None and request.limit_price is not None:
             mid, ref = seen_mid, request.limit_price
         else:
