@@ -68,7 +68,7 @@ def quote(symbol: str, instruments: list[Instrument], source: MarketDataSource) 
     books = source.books(found, at, depth=1)
     if not books:
         errors = getattr(source, "errors", None)      # the live source says why each venue gave none
-        why = "; ".join(f"{v}: {e}" for v, e in sorted(errors.items())) if errors else ""
+        why = "; ".join(e if str(e).startswith(f"{v}:") else f"{v}: {e}" for v, e in sorted(errors.items())) if errors else ""
         raise UsageError(f"the {source.label()} source has no book for '{symbol}'" + (f" ({why})" if why else ""))
     books = [msgspec.structs.replace(b, symbol=outcome_symbol(b.symbol, outcome)) for b, outcome in with_outcomes(books, found)]
     # the quote's moment is when its books were in hand: a live source reads them after `at`

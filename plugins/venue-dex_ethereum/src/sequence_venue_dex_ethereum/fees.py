@@ -21,7 +21,8 @@ SCHEDULE = FeeSchedule(
     model="pool_fee_plus_gas",
     curve="pool fee tier × notional + gas",
     notes="the pool's LP fee (0.05% WETH/USDC; WBTC/USDC 0.05% on Arbitrum, 0.30% on Ethereum) plus one swap's "
-          "gas, estimated at GAS_USD per swap for previews; fills record the gas actually paid",
+          "gas, estimated for previews at an assumed $0.30 per swap on Arbitrum ($3.00 on Ethereum); fills record "
+          "the gas actually paid",
 )
 
 POOL_FEE = Decimal("0.0005")
