@@ -14,13 +14,22 @@ def _fmt(value) -> str | None:
     return None if value is None else (f"{value:,.8f}".rstrip("0").rstrip(".") if value < 1000 else f"{value:,.2f}")
 
 
+def _fees(fills) -> str:
+    """Fees by the asset they were charged in ("0.91 USDT, 0.00001 BTC"): a graph's total adds
+    them up whatever the asset."""
+    by: dict[str, object] = {}
+    for f in fills:
+        by[f.fee_asset] = by.get(f.fee_asset, 0) + f.fee
+    return ", ".join(f"{_fmt(v)} {a}".rstrip() for a, v in by.items() if v)
+
+
 def _render_order(d) -> None:
     g = d.graph
     r = g.request
     where = f"venue {r.venue}" if r.venue else "SOR"
     line(f"{g.graph_id}  {g.status}  {r.side.upper()} {r.qty} {r.symbol}  ({g.mode}, policy {r.policy}, {where})")
     if g.filled_qty:
-        line(f"filled {g.filled_qty} of {r.qty} at avg {_fmt(g.avg_price)}; fees {_fmt(g.fees)}")
+        line(f"filled {qty(g.filled_qty)} of {qty(r.qty)} at avg {_fmt(g.avg_price)}; fees {_fees(d.fills) or _fmt(g.fees)}")
     if g.handler:
         line(f"handed to {g.handler}: at or above the assignment bundle's edge threshold, a deployed strategy works it")
     if g.status in ("ADMITTED", "WORKING"):

@@ -275,3 +275,14 @@ def test_decimals_are_written_plainly_in_json_and_tables(capsys):
     assert _plain({"tick": Decimal("1E-10"), "rows": [Decimal("0E-21"), Decimal("90990.00")]}) == \
         {"tick": "0.0000000001", "rows": ["0.000000000000000000000", "90990.00"]}
     assert qty(Decimal("1E-10")) == "0.0000000001" and qty(Decimal("0.123456789012")) == "0.123456789"
+
+
+def test_an_orders_fees_are_said_in_the_assets_they_were_charged_in():
+    """A graph's fees add a BTC fee to USDT ones: the summary line said 'fees 0.00001'."""
+    from types import SimpleNamespace as NS
+
+    from sequence_cli.trade import _fees
+
+    fills = [NS(fee=Decimal("0.91"), fee_asset="USDT"), NS(fee=Decimal("0.00001"), fee_asset="BTC"),
+             NS(fee=Decimal("0.09"), fee_asset="USDT")]
+    assert _fees(fills) == "1 USDT, 0.00001 BTC"
