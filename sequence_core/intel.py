@@ -184,7 +184,8 @@ def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAU
         if key in deltas:
             d = deltas[key]
             quotes += int(np.count_nonzero(d["flags"][window(d)] & 1))
-        rows.append((key, notional, n_trades, quotes))
+        if n_trades or quotes:          # a venue with nothing in the window is not part of its market
+            rows.append((key, notional, n_trades, quotes))
     total = sum(r[1] for r in rows)
     venues = [VenueShare(v, b, n, n / total if total else 0.0, k, q, q / k if k else None) for (v, b), n, k, q in rows]
     spread = _spread_regime(bbos, window, books, source)

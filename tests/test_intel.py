@@ -109,3 +109,23 @@ def test_intel_refuses_a_bad_window_or_an_unknown_source_by_their_flags(sequence
     assert huge.returncode == 1 and "--window 99999999d is longer than 3,650 days" in huge.stderr, huge.stderr
     nope = sequence("intel", "BTC-USDT", "--source", "nope")
     assert nope.returncode == 1 and "unknown market-data source 'nope'" in nope.stderr
+
+
+def test_a_venue_with_nothing_in_the_window_gets_no_row(tmp_path):
+    """A venue recorded only long before the window was listed with 0 trades and 0% share."""
+    from decimal import Decimal
+
+    from sequence_core.intel import snapshot
+    from sequence_core.market import Instrument
+    from sequence_core.store import Store
+
+    store = Store(tmp_path)
+    day = 86_400 * 10**9
+    for venue, t0 in (("binance", 1_700_000_000 * 10**9), ("bybit", 1_700_000_000 * 10**9 - 30 * day)):
+        times = np.array([t0, t0 + 10**9])
+        store.write("trades", venue, "BTC-USDT", "t", {"ts_exchange": times, "ts_recv": times, "trade_id": ["1", "2"],
+                                                       "side": np.array([1, -1], np.int8), "price": np.full(2, 50_000 * 10**9),
+                                                       "size": np.full(2, 10**8)})
+    instruments = [Instrument(v, "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
+                   for v in ("binance", "bybit")]
+    assert [v.venue for v in snapshot("BTC-USDT", store, instruments).venues] == ["binance"]
