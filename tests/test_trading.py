@@ -192,6 +192,18 @@ def test_rejecting_venue_mid_graph_is_routed_around(trader, home):
     assert any("excluded after it failed" in leg["reason"] for leg in d["routing"][-1]["legs"])
 
 
+def test_the_first_decisions_cap_holds_when_a_venue_rejects(trader, home):
+    """A venue rejecting in the first round had its share re-routed under a cap from the
+    remaining venues' touch: with --max-slippage 0 the order filled above the arrival touch."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "reject"\n')
+    for _ in range(3):
+        r = trader("--sandbox", "buy", "BTC-USD", "3", "--max-slippage", "0", "--output", "json")
+        d = json.loads(r.stdout)
+        routed = [Decimal(leg["limit"]) for leg in d["routing"][0]["legs"] if Decimal(leg["qty"]) > 0]
+        assert all(Decimal(f["price"]) <= max(routed) for f in d["fills"]) if routed else not d["fills"], (routed, d["fills"])
+
+
 def test_rate_limited_venue_stops_cleanly_when_pinned(trader, home):
     home.mkdir(mode=0o700, exist_ok=True)
     (home / "config.toml").write_text('[sandbox.faults]\nacme = "ratelimit"\n')

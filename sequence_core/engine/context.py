@@ -90,10 +90,15 @@ class GraphRuntime:
         A venue that rejects or fails a child is excluded from this graph and the part it
         did not take is routed again at once among the remaining venues.
         """
-        filled = Decimal(0)
+        filled, first = Decimal(0), True
         for _ in range(len(self.instruments) + 1):
+            self.last_bound = None
             got, rejected = await self._take_once(qty - filled, limit, urgency, max_slippage_bps)
             filled += got
+            if first and self.last_bound is not None:
+                # the first decision's cap (from the touch before any venue was excluded) holds
+                # for the re-routes: the remaining venues' touch would move it each time
+                limit, first = self.last_bound, False
             if not rejected or filled >= qty:
                 break
             self.note("reroute", {"remaining": str(qty - filled), "excluded": sorted(self.excluded)})
