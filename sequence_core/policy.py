@@ -202,7 +202,8 @@ async def run_schedule(ctx: PolicyContext, schedule: list[tuple[int, Decimal]]) 
         wait = (when - ctx.now_ns()) / 1e9
         if wait > 0:
             await ctx.sleep(wait)
-        need = total * fraction - ctx.graph.filled_qty
+        # to 1e-12: the SOR takes whole lots anyway, and 1/3 of a parent is not 28 digits in a trace
+        need = (total * fraction - ctx.graph.filled_qty).quantize(Decimal("1e-12"), rounding="ROUND_DOWN")
         if need > 0 and ctx.remaining > 0:
             await ctx.take(min(need, ctx.remaining), ctx.request.limit_price)
     if ctx.remaining > 0:

@@ -53,3 +53,10 @@ def test_partial_fills_are_swept_at_the_end():
     asyncio.run(TwapPolicy().run(ctx))
     last = [a for a in ctx.actions if a[0] == "take"][-1]
     assert last[4] == "high" and ("final_sweep" in [k for k, _ in ctx.notes])
+
+
+def test_slices_are_not_written_with_28_digits():
+    ctx = FakePolicyContext(OrderRequest("BTC-USD", "buy", Decimal("0.5"), policy="twap", horizon_s=30))
+    asyncio.run(TwapPolicy().run(ctx))
+    first = [a for a in ctx.actions if a[0] == "take"][0][2]
+    assert first == Decimal("0.166666666666")                          # was 0.1666666666666666666666666667
