@@ -507,6 +507,7 @@ def test_an_edited_market_data_source_is_refused_until_the_engine_restarts(trade
     quotes and fills came from two different markets, with no word of it."""
     assert j(trader("--sandbox", "buy", "BTC-USD", "0.01", "--output", "json"))["graph"]["status"] == "FILLED"
     (home / "config.toml").write_text('[market_data.synthetic]\nseed = 7\n')
+    time.sleep(0.2)               # the engine looks at config.toml at most every 0.1 s (one stat per order costs)
     r = trader("--sandbox", "buy", "BTC-USD", "0.01")
     assert r.returncode == 1 and "[market_data] changed since the engine started" in r.stderr, r.stderr
     assert "sequence engine stop" in r.stderr
