@@ -90,40 +90,41 @@ class GraphRuntime:
         A venue that rejects or fails a child is excluded from this graph and the part it
         did not take is routed again at once among the remaining venues.
         """
-        filled, first = Decimal(0), True
+        filled, cap = Decimal(0), None
         for _ in range(len(self.instruments) + 1):
-            self.last_bound = None
-            got, rejected = await self._take_once(qty - filled, limit, urgency, max_slippage_bps)
+            got, rejected, bound = await self._take_once(qty - filled, limit if cap is None else cap, urgency,
+                                                         max_slippage_bps)
             filled += got
-            if first and self.last_bound is not None:
-                # the first decision's cap (from the touch before any venue was excluded) holds
-                # for the re-routes: the remaining venues' touch would move it each time
-                limit, first = self.last_bound, False
+            # the first decision's cap (from the touch before any venue was excluded) holds for
+            # the re-routes: the remaining venues' touch would move it each time
+            cap = bound if cap is None else cap
             if not rejected or filled >= qty:
                 break
             self.note("reroute", {"remaining": str(qty - filled), "excluded": sorted(self.excluded)})
+        self.last_bound = cap
         return filled
 
-    async def _take_once(self, qty, limit, urgency, max_slippage_bps) -> tuple[Decimal, bool]:
-        side = self.request.side
+    async def _take_once(self, qty, limit, urgency, max_slippage_bps) -> tuple[Decimal, bool, Decimal | None]:
+        """One routing decision and its children: (filled, whether a venue rejected, the worst
+        price the decision allowed)."""
+        side, r = self.request.side, self.request
         await self.desk.fresh_balances(self.instruments)
         books = [b for b in self.books(depth=50) if b.venue not in self.excluded]
         if not books:
             self.note("sor_decision", {"qty": str(qty), "legs": [], "excluded": self.excluded})
-            return Decimal(0), False
+            return Decimal(0), False, None
         held = {b.venue: b for b in books}
         fees = {v: self.desk.taker_rate(v, self.instruments[v], qty, held.get(v)) for v in self.instruments}
+        max_slippage_bps = max_slippage_bps if max_slippage_bps is not None else r.max_slippage_bps
+        urgency = urgency or r.urgency
+        bound = slippage_bound(side, books, limit, max_slippage_bps, urgency)     # what route() bounds this decision by
 
         def decide(books):
             return route(side, qty, [(b, self.instruments[b.venue], fees[b.venue]) for b in books], limit=limit,
-                         max_slippage_bps=max_slippage_bps if max_slippage_bps is not None else self.request.max_slippage_bps,
-                         urgency=urgency or self.request.urgency, available=self.desk.available(side, self.instruments),
+                         max_slippage_bps=max_slippage_bps, urgency=urgency, available=self.desk.available(side, self.instruments),
                          leverage={v: self.desk.leverage_for(v) for v, i in self.instruments.items() if i.kind == "perp"})
 
         legs = decide(books)
-        r = self.request
-        self.last_bound = slippage_bound(side, books, limit, max_slippage_bps if max_slippage_bps is not None
-                                         else r.max_slippage_bps, urgency or r.urgency)
         extra = {}
         policy = self.routing.assignment
         if policy is not None:          # the assignment bundle's thresholds shape the fan-out
@@ -157,7 +158,7 @@ class GraphRuntime:
             if n.status == "REJECTED":
                 self.excluded[n.venue] = n.reason or "rejected"
                 rejected = True
-        return sum((n.filled_qty for n in results), Decimal(0)), rejected
+        return sum((n.filled_qty for n in results), Decimal(0)), rejected, bound
 
     def _impact(self, venue: str, qty: Decimal) -> float | None:
         """Predicted impact (bps) of taking *qty* on *venue* by the sor bundle's model of its book."""
