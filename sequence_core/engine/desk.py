@@ -1064,21 +1064,20 @@ class Desk:
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
         new = await rt.replace(node, price, qty)
-        if new.node_order_id == node.node_order_id and new.status not in NODE_TERMINAL:
-            if delta:
-                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
-                self.journal.save(rt.graph)
-            raise InvalidOrder(f"{node.venue} has not confirmed the cancel of {node.node_order_id} yet (it may still fill), "
-                               "so no replacement was sent: `sequence orders` shows when the cancel lands")
-        self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
-                                          {"from": node.node_order_id, "price": str(price) if price else None,
-                                           "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
-        if new.status == "REJECTED":
+        pending = new.node_order_id == node.node_order_id and new.status not in NODE_TERMINAL   # nothing was sent
+        if not pending:
+            self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
+                                              {"from": node.node_order_id, "price": str(price) if price else None,
+                                               "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
+        if pending or new.status == "REJECTED":
             if delta:      # the order never grew: what was asked for is what was working
                 rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
                 self.journal.save(rt.graph)
-            raise InvalidOrder(f"{node.venue} refused the replacement {new.node_order_id} ({new.reason or 'no reason given'}); "
-                               f"cancel-replace had cancelled {node.node_order_id} first, so this order no longer rests")
+            raise InvalidOrder(
+                f"{node.venue} has not confirmed the cancel of {node.node_order_id} yet (it may still fill), so no "
+                "replacement was sent: `sequence orders` shows when the cancel lands" if pending else
+                f"{node.venue} refused the replacement {new.node_order_id} ({new.reason or 'no reason given'}); "
+                f"cancel-replace had cancelled {node.node_order_id} first, so this order no longer rests")
         return {"mode": "cancel_replace", "from": node.node_order_id, "node": new}
 
     async def _amend_native(self, rt: GraphRuntime, node: NodeOrder, inst: Instrument,
