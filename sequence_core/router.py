@@ -57,6 +57,12 @@ def under_minimum(q: Decimal, inst: Instrument, price: Decimal | None) -> bool:
     return q <= 0 or q < inst.min_qty or bool(price and inst.min_notional and q * price < inst.min_notional)
 
 
+def _net_key(fee: Decimal, buy: bool) -> Decimal:
+    """What a level's price is multiplied by to order levels best net price first (ascending):
+    the taker fee added for a buy, taken off (and the order reversed) for a sell."""
+    return (1 + fee) if buy else -(1 - fee)
+
+
 class _Walk:
     """One k-way merge of the venues' books by net price: only the levels actually consumed
     are priced (Decimal arithmetic, exact), which keeps a decision well under 200 us.
@@ -73,7 +79,7 @@ class _Walk:
         for venue, (book, inst, fee) in by_venue.items():
             if fee is None or venue in skip:
                 continue
-            mults[venue] = (1 + fee) if buy else -(1 - fee)
+            mults[venue] = _net_key(fee, buy)
             levels = book.asks if buy else book.bids
             if levels and within(levels[0].price):
                 heap.append((levels[0].price * mults[venue], -levels[0].size, venue, 0))
@@ -120,8 +126,7 @@ class _Walk:
 
         def touch(venue):               # candidates best net price first
             book, _, fee = by_venue[venue]
-            levels = book.asks if buy else book.bids
-            return levels[0].price * (1 + fee) if buy else -levels[0].price * (1 - fee)
+            return (book.asks if buy else book.bids)[0].price * _net_key(fee, buy)
 
         fresh = [v for v, (b, _, fee) in by_venue.items() if fee is not None and v not in self.planned and (b.asks if buy else b.bids)]
         for venue in sorted(fresh, key=touch):
