@@ -375,7 +375,7 @@ class Sequence:
 
         from .errors import UsageError
         from .journal import Journal
-        from .market import book_keys, in_books, outcome_symbol, resolve, traded_outcome
+        from .market import in_books, outcome_symbol, symbol_books
         from .tca import TcaReport, analyse, fee_in_quote
 
         journal = Journal(self.sandbox)
@@ -397,14 +397,10 @@ class Sequence:
         # the fill rate), of the symbol's books when one is named
         parents = {k: g for k, g in graphs.items() if g.status != "REJECTED"}
         if symbol:
-            books = book_keys(resolve(symbol, pool))
+            books = symbol_books(symbol, pool)
             fills = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
-            traded: dict[str, set] = {}
-            for s in {g.request.symbol for g in parents.values()}:
-                try:
-                    traded[s] = book_keys(traded_outcome(resolve(s, pool)))
-                except UsageError:
-                    traded[s] = set()                   # a symbol no installed venue lists any more
+            # (a symbol no installed venue lists any more trades no books)
+            traded = {s: symbol_books(s, pool, traded=True, strict=False) for s in {g.request.symbol for g in parents.values()}}
             parents = {k: g for k, g in parents.items() if traded[g.request.symbol] & books}
         parents.update((f.graph_id, graphs[f.graph_id]) for f in fills if f.graph_id in graphs)
         src = self.source(source)

@@ -148,6 +148,19 @@ def book_keys(instruments) -> set[tuple[str, str, str | None]]:
     return {(i.venue, i.symbol, i.outcome) for i in instruments}
 
 
+def symbol_books(symbol: str, pool, traded: bool = False, strict: bool = True) -> set[tuple[str, str, str | None]]:
+    """``book_keys`` of what *symbol* names in *pool* (a bare ticker: both outcomes), or with
+    *traded* what an order for it trades (a bare ticker: YES). A symbol *pool* does not list is
+    an error, unless not *strict*: then no books."""
+    try:
+        found = resolve(symbol, pool)
+    except UsageError:
+        if strict:
+            raise
+        return set()
+    return book_keys(traded_outcome(found) if traded else found)
+
+
 def in_books(keys: set[tuple[str, str, str | None]], venue: str, symbol: str, outcome: str | None) -> bool:
     """Whether an order or fill in (venue, symbol, outcome) is among *keys* (``book_keys``);
     those journaled before orders carried their outcome (None) match either outcome."""

@@ -301,15 +301,9 @@ def _books(desk: Desk, symbol: str, strict: bool = True, traded: bool = False) -
     """(venue, book, outcome) a symbol names (a bare ticker: both outcomes), or with *traded*
     what an order for it trades (a bare ticker: YES); unknown symbols are an error unless not
     strict."""
-    from ..market import book_keys, resolve, traded_outcome
+    from ..market import symbol_books
 
-    try:
-        found = resolve(symbol, [i for v in desk.venues.values() for i in v.instruments()])
-        return book_keys(traded_outcome(found) if traded else found)
-    except SequenceError:
-        if strict:
-            raise
-        return set()
+    return symbol_books(symbol, [i for v in desk.venues.values() for i in v.instruments()], traded, strict)
 
 
 class SubmitBody(msgspec.Struct):
