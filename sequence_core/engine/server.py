@@ -171,8 +171,11 @@ class Engine:
         q = request.query
         keep = None
         if q.get("symbol"):
+            import functools
+
             books = _books(desk, q["symbol"])
-            keep = lambda g: bool(books & _books(desk, g.request.symbol, strict=False, traded=True))  # noqa: E731
+            trades = functools.cache(lambda s: _books(desk, s, strict=False, traded=True))   # once per symbol, not per order
+            keep = lambda g: bool(books & trades(g.request.symbol))  # noqa: E731
         graphs = desk.journal.graphs(statuses=_statuses(q.get("status")), limit=_limit(q), origin=q.get("origin"),
                                      handler=q.get("handler"), keep=keep)
         return _json([{"graph": g, "nodes": desk.journal.nodes(g.graph_id)} for g in graphs])
