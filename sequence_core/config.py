@@ -171,6 +171,15 @@ def _amount(value: Any, where: str) -> Decimal:
     return amount
 
 
+def leverage_error(venue: str, value: Any) -> str | None:
+    """What is wrong with ``[venues.<venue>] leverage = value`` (None: nothing; left out is fine),
+    worded the one way config.toml's check and a venue session's ``Leverage`` both say it."""
+    if value is None or (not isinstance(value, bool) and isinstance(value, int) and value >= 1):
+        return None
+    return (f"[venues.{venue}] leverage = {value!r} is not a positive whole number: write e.g. leverage = 5, "
+            "or leave it out to keep the account's leverage")
+
+
 def _check_venues(table: dict) -> None:
     for venue, settings in table.items():
         if not isinstance(settings, dict):
@@ -178,11 +187,8 @@ def _check_venues(table: dict) -> None:
         for key, value in settings.items():
             where = f"[venues.{venue}] {key}"
             if key == "leverage":
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    # worded as execution.Leverage words it for a live session, after the file
-                    raise ConfigError(f"{home_path() / 'config.toml'}: [venues.{venue}] leverage = {value!r} is not a "
-                                      "positive whole number: write e.g. leverage = 5, or leave it out to keep the "
-                                      "account's leverage")
+                if why := leverage_error(venue, value):
+                    raise ConfigError(f"{home_path() / 'config.toml'}: {why}")
             elif key.endswith("_url") and not isinstance(value, str):
                 raise setting_error(where, f"must be a URL string, not {show(value)}")
 

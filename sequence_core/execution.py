@@ -101,12 +101,12 @@ class Leverage:
     raised again naming the symbol, the leverage asked and that maximum, before any order."""
 
     def __init__(self, venue: str, title: str, settings: dict):
+        from .config import leverage_error
         from .errors import ConfigError
 
         self.venue, self.title, self.value = venue, title, settings.get("leverage")
-        if self.value is not None and (isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 1):
-            raise ConfigError(f"[venues.{venue}] leverage = {self.value!r} is not a positive whole number: write "
-                              "e.g. leverage = 5, or leave it out to keep the account's leverage")
+        if why := leverage_error(venue, self.value):
+            raise ConfigError(why)
         self._set: set[str] = set()              # venue symbols whose leverage this session has set
 
     async def ensure(self, symbol: str, label: str, set_call, max_call) -> None:
