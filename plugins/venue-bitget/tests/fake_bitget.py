@@ -20,7 +20,12 @@ entry, realised on reduce, flips), taker 0.06% / maker 0.02% in USDT (negative `
 in a ``feeDetail`` list), order detail with ``state``, ``entrustedList``/``fillList``
 wrappers, ``account`` with ``posMode`` (``pos_mode``, default one_way_mode) and ``marginMode``,
 and the futures ``orders`` channel (``clientOId``, ``tradeScope`` T/M). A place without
-``tradeSide`` while ``pos_mode`` is hedge_mode is refused as Bitget does.
+``tradeSide`` while ``pos_mode`` is hedge_mode is refused as Bitget does. ``accounts``: the USDT
+row, ``accountEquity`` = ``futures_wallet`` + ``futures_upl`` (Get Account List: equity
+"Includes unrealized PnL"), ``unrealizedPL`` = ``futures_upl`` (or, with
+``futures_split_upl``, sent empty and split into ``crossedUnrealizedPL`` /
+``isolatedUnrealizedPL``, as the page's example does); ``futures_refused``: refused 40014
+(a key without futures permission).
 
 Futures bills (``GET /api/v2/mix/account/bill``): ``book_bill()`` books one (``billId``
 rising with time, as Bitget's ids do); a read filters by ``businessType`` and by
@@ -118,6 +123,10 @@ class FakeBitget(FakeVenueServer):
         self.perp_asks = {"91000.0": "2", "91010.0": "3"}
         self.pos_mode, self.margin_mode = "one_way_mode", "crossed"
         self.futures_usdt = "4800"                    # the futures account's crossedMaxAvailable
+        self.futures_wallet = Decimal("5000")         # its wallet balance (no unrealized P&L)
+        self.futures_upl = Decimal("0")               # its unrealized P&L, in accountEquity
+        self.futures_split_upl = False                # unrealizedPL sent empty, its cross/isolated parts filled
+        self.futures_refused = False                  # a key without futures permission: 40014
         self.perp_places: list[dict] = []
         self.bills: list[dict] = []
         self.bill_reads: list[dict] = []
@@ -602,8 +611,15 @@ class FakeBitget(FakeVenueServer):
     async def perp_accounts(self, request, p):
         if (refused := self._mix(p)) is not None:
             return refused
-        return ok([{"marginCoin": "USDT", "locked": "0", "available": "5000", "crossedMaxAvailable": self.futures_usdt,
-                    "accountEquity": "5000", "usdtEquity": "5000"}])
+        if self.futures_refused:
+            return fail("40014", "Incorrect permissions")
+        equity, upl = self.futures_wallet + self.futures_upl, self.futures_upl
+        split = {"unrealizedPL": "", "crossedUnrealizedPL": f"{upl - 1:f}", "isolatedUnrealizedPL": "1"} \
+            if self.futures_split_upl else {"unrealizedPL": f"{upl:f}", "crossedUnrealizedPL": f"{upl:f}",
+                                            "isolatedUnrealizedPL": "0"}
+        return ok([{"marginCoin": "USDT", "locked": "0", "available": f"{self.futures_wallet:f}",
+                    "crossedMaxAvailable": self.futures_usdt, "accountEquity": f"{equity:f}",
+                    "usdtEquity": f"{equity:f}", "isolatedMargin": None, "crossedMargin": None, **split}])
 
     @signed
     async def all_position(self, request, p):

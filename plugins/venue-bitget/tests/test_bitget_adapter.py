@@ -287,6 +287,29 @@ def test_balances_keep_the_futures_account_apart_as_perp_margin(fake):
     assert balances == {"USDT": Decimal("100000"), "BTC": Decimal("1"), "USDT:perp-margin": Decimal("250000")}
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["unrealizedPL", "cross-and-isolated-parts"])
+def test_holdings_add_the_futures_wallet_without_its_unrealized_pnl(fake, split):
+    """The USDT-M account's equity less its unrealized P&L joins the spot USDT (the perp rows
+    carry the P&L); what is free to trade stays as it was."""
+    fake.futures_wallet, fake.futures_upl, fake.futures_split_upl = Decimal("5000"), Decimal("-250.5"), split
+
+    async def work(s):
+        return await s.holdings(), await s.balances()
+    held, free = asyncio.run(using(session(fake), work))
+    assert held == {"BTC": Decimal("1"), "USDT": Decimal("100000") + Decimal("5000")}
+    assert free == {"USDT": Decimal("100000"), "BTC": Decimal("1"), "USDT:perp-margin": Decimal("4800")}
+
+
+def test_a_key_without_futures_permission_holds_and_trades_spot_only(fake):
+    fake.futures_refused = True
+
+    async def work(s):
+        return await s.holdings(), await s.balances()
+    held, free = asyncio.run(using(session(fake), work))
+    assert held == free == {"BTC": Decimal("1"), "USDT": Decimal("100000")}
+    assert fake.requests.count(("GET", "/api/v2/mix/account/accounts")) == 2      # asked, refused, not fatal
+
+
 def test_perp_book_streams_with_the_checksum_and_rest_snapshot(fake):
     async def go():
         runner = FeedRunner(feed_for(fake), [BTC, PERP]).start()

@@ -43,6 +43,17 @@ def test_heartbeat_quote_buy_amend_cancel(world):
     assert all(o["status"] != "live" for o in server.orders.values())
 
 
+def test_live_positions_count_the_futures_wallet_once(world):
+    """Live cash is Bitget's spot USDT plus the USDT-M wallet, without the futures account's
+    unrealized P&L (the perp rows carry it)."""
+    cli, server = world
+    server.futures_wallet, server.futures_upl = Decimal("2500.25"), Decimal("123.45")
+    out = cli.json("positions", "--venue", "bitget")
+    held = {r["instrument"]: r["qty"] for r in out["rows"]}
+    assert Decimal(held["USDT"]) == Decimal("100000") + Decimal("2500.25")
+    assert Decimal(out["summary"]["cash"]) == Decimal("102500.25")
+
+
 def test_a_venue_refusal_reaches_the_user(world):
     cli, server = world
     server.refuse_next_place = ("45110", "less than the minimum order quantity")

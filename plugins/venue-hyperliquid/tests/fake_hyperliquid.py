@@ -11,7 +11,9 @@ unique per signer and within (T - 2 days, T + 1 day) of its clock. Answers carry
 (``abstraction``: "default" as an account that never chose a mode, "disabled", "unifiedAccount",
 "portfolioMargin"; in the last two the USDC sits in the spot state, ``total`` the cash and ``hold``
 the margin in use, and the perp state holds none of it, its ``withdrawable`` 0, as the venue shows a
-unified account; otherwise the spot state holds ``spot_usdc`` only), openOrders, orderStatus (oid or
+unified account; otherwise the spot state holds ``spot_usdc`` only, and the perp state's
+``accountValue`` is ``cash`` (fees taken) plus unrealized P&L, ``totalRawUsd`` that less each position's
+signed notional, as the official SDK's recorded answer has them), openOrders, orderStatus (oid or
 cloid), userFills, userRole, userFunding (``funding`` rows, added by ``add_funding``: those with
 ``startTime`` <= time <= ``endTime`` (default now), oldest first, at most 500, the hash all zeros as
 today's venue sends it; a body without a 42-character address or an integer ``startTime`` is the
@@ -250,7 +252,7 @@ class FakeHyperliquid(FakeVenueServer):
         return self.orders.get(oid)
 
     def state(self, empty: bool = False) -> dict:
-        rows, upnl, margin, ntl = [], Decimal(0), Decimal(0), Decimal(0)
+        rows, upnl, margin, ntl, signed = [], Decimal(0), Decimal(0), Decimal(0), Decimal(0)
         for coin, p in ({} if empty else self.positions).items():
             szi, entry = p["szi"], p["entryPx"]
             if not szi:
@@ -258,7 +260,7 @@ class FakeHyperliquid(FakeVenueServer):
             mark = self.mid(coin)
             pnl, value = szi * (mark - entry), abs(szi) * mark
             used = value / LEVERAGE
-            upnl, margin, ntl = upnl + pnl, margin + used, ntl + value
+            upnl, margin, ntl, signed = upnl + pnl, margin + used, ntl + value, signed + szi * mark
             liq = entry * (1 - Decimal("0.95") / LEVERAGE) if szi > 0 else entry * (1 + Decimal("0.95") / LEVERAGE)
             rows.append({"type": "oneWay", "position": {
                 "coin": coin, "szi": f"{szi}", "leverage": {"type": "cross", "value": LEVERAGE}, "entryPx": f"{entry}",
@@ -266,7 +268,7 @@ class FakeHyperliquid(FakeVenueServer):
                 "liquidationPx": f"{liq:.2f}", "marginUsed": f"{used}", "maxLeverage": 40,
                 "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"}}})
         value = (Decimal(0) if empty or self.unified() else self.cash) + upnl
-        summary = {"accountValue": f"{value}", "totalNtlPos": f"{ntl}", "totalRawUsd": f"{value - upnl}",
+        summary = {"accountValue": f"{value}", "totalNtlPos": f"{ntl}", "totalRawUsd": f"{value - signed}",
                    "totalMarginUsed": f"{margin}"}
         return {"marginSummary": summary, "crossMarginSummary": summary, "crossMaintenanceMarginUsed": f"{margin / 2}",
                 "withdrawable": f"{max(Decimal(0), value - margin)}", "assetPositions": rows, "time": self.now_ms()}

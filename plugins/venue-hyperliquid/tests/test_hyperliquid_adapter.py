@@ -27,7 +27,8 @@ from sequence_core.orders import NodeOrder  # noqa: E402
 from sequence_core.testing import StreamProbe, drop_and_recover, running, shared_responses, until  # noqa: E402
 from sequence_venue_hyperliquid import signing  # noqa: E402
 from sequence_venue_hyperliquid.execution import (HyperliquidSession, balances_from, funding_page,  # noqa: E402
-                                                  open_order, positions_from, spot_balances_from, venue_fill)
+                                                  open_order, perp_usdc_from, positions_from, spot_balances_from,
+                                                  venue_fill)
 from sequence_venue_hyperliquid.feed import HyperliquidFeed, book_update  # noqa: E402
 from sequence_venue_hyperliquid.http import HyperliquidClient  # noqa: E402
 from sequence_venue_hyperliquid.stream import private_url, venue_text  # noqa: E402
@@ -310,6 +311,33 @@ def test_a_standard_account_keeps_perp_withdrawable_and_ignores_spot_usdc(fake, 
     fake.abstraction, fake.spot_usdc = mode, Decimal("500")       # spot USDC of a standard account is not perp margin
     assert asyncio.run(using(session(fake), lambda s: s.balances())) == {"USDC": Decimal("500"),
                                                                           "USDC:perp-margin": Decimal("100000")}
+
+
+@pytest.mark.parametrize("mode", ["default", "disabled"])
+def test_holdings_of_a_standard_account_add_its_perp_usdc_without_unrealized_pnl(fake, mode):
+    # the perp row carries the BTC position's unrealized P&L (-2.5): the USDC is accountValue less it
+    fake.abstraction, fake.spot_usdc, fake.spot_holdings["PURR"] = mode, Decimal("500"), Decimal("700")
+
+    async def work(s):
+        await s.place(node(15, qty="0.5"), BTC)
+        return await s.holdings(), await s.positions()
+    held, (p,) = asyncio.run(using(session(fake), work))
+    assert p.unrealized_pnl == Decimal("-2.5")
+    assert held == {"USDC": Decimal("500") + Decimal("100000") - Decimal("20.475"), "PURR": Decimal("700")}
+    # an address without a key (read only) is read the same way
+    assert asyncio.run(using(session(fake, key="", account=ACCOUNT), lambda s: s.holdings()))["USDC"] == held["USDC"]
+
+
+@pytest.mark.parametrize("mode", ["unifiedAccount", "portfolioMargin"])
+def test_holdings_of_a_unified_account_are_its_spot_state_alone(fake, mode):
+    fake.abstraction = mode
+
+    async def work(s):
+        await s.place(node(16, qty="0.5"), BTC)
+        before = fake.info_types.count("clearinghouseState")
+        return await s.holdings(), fake.info_types.count("clearinghouseState") - before
+    held, perp_reads = asyncio.run(using(session(fake), work))
+    assert held == {"USDC": Decimal("100000") - Decimal("20.475")} and perp_reads == 0   # its one USDC, once
 
 
 def test_spot_balances_from_a_published_answer():
@@ -629,6 +657,8 @@ def test_published_payloads_parse():
     assert (btc.qty, btc.entry_price, btc.liquidation_price) == (Decimal("-0.00785"), Decimal("26951.0"), Decimal("173198.69592357"))
     assert eth.liquidation_price is None and eth.margin == Decimal("11.383755")
     assert balances_from(state) == {"USDC": Decimal("1010.57173")}
+    # accountValue 1182.312496 holds the positions' unrealized P&L, 0.688018 in all
+    assert perp_usdc_from(state) == Decimal("1182.312496") - Decimal("0.688018")
     assert balances_from(sample("http_clearinghouse_state_negative_total_raw_usd.json")) == {"USDC": Decimal("772.232111")}
     (orders,) = cassette("test_get_open_orders.yaml")
     first = open_order(orders[0])

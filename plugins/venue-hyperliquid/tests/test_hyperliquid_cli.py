@@ -59,6 +59,24 @@ def test_quote_buy_positions_amend_cancel_fills(world):
     assert len(cli.json("fills")) == 1
 
 
+def test_live_positions_count_the_perp_accounts_usdc_with_the_spot_usdc(world):
+    """A standard account: the USDC row is the spot USDC plus the perp account's USDC (fees
+    taken, without the BTC position's unrealized P&L, which the perp row carries)."""
+    cli, server = world
+    server.spot_usdc = Decimal("500")
+
+    def usdc():
+        report = cli.json("positions")
+        return Decimal(next(r for r in report["rows"] if r["instrument"] == "USDC")["qty"]), report
+
+    assert usdc()[0] == Decimal("100500")
+    cli.json("buy", "BTC-USDC-PERP", "0.01", "--venue", "hyperliquid")
+    held, report = usdc()
+    (perp,) = [r for r in report["rows"] if r["instrument"] == "BTC-USDC-PERP"]
+    assert Decimal(perp["unrealized_pnl"]) != 0
+    assert held == Decimal("100500") - Decimal("0.4095")                 # 0.01 x 91000 x 0.045 % taker fee
+
+
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.refuse_next_place = "Insufficient margin to place order. asset=0"

@@ -103,6 +103,14 @@ def _dec(value) -> Decimal | None:
     return Decimal(str(value)) if value not in (None, "") else None
 
 
+def _futures_wallet(account: dict) -> Decimal:
+    """A futures account row's wallet balance: equity less unrealized P&L (``holdings``)."""
+    upl = _dec(account.get("unrealizedPL"))
+    if upl is None:   # sent empty: the cross and isolated parts instead
+        upl = sum((_dec(account.get(k)) or Decimal(0) for k in ("crossedUnrealizedPL", "isolatedUnrealizedPL")), Decimal(0))
+    return Decimal(account.get("accountEquity") or "0") - upl
+
+
 def charged(total_fee, coin: str | None, inst) -> tuple[Decimal, str]:
     """A spot fill's fee as Bitget charged it (sent negative): amount and coin, the quote when
     none is named (a base coin or a BGB deduction as it is)."""
@@ -319,24 +327,50 @@ class BitgetSession(ExecutionSession):
         if (uta := await self._uta()) is not None:
             return await uta.balances()
         out = {a["coin"]: Decimal(a.get("available") or "0") for a in await self.client.assets()}
-        try:
-            futures = [a for a in await self.client.perp_accounts() if a.get("marginCoin") == MARGIN_COIN]
-        except AuthenticationError as exc:   # a key without futures permission still trades spot
-            log.info("bitget futures account not readable: %s", exc)
-            return out
-        for a in futures:
+        for a in await self._futures_accounts():
             out[perp_margin(MARGIN_COIN)] = Decimal(a.get("crossedMaxAvailable") or a.get("available") or "0")
         return out
 
     async def holdings(self):
         """Each spot coin's ``available + frozen + locked`` (Get Account Assets,
-        https://www.bitget.com/api-doc/spot/account/Get-Account-Assets); a unified account's from
-        its one wallet (uta.py). A classic account's futures margin is not counted (its account is
-        apart; perps are ``positions``)."""
+        https://www.bitget.com/api-doc/spot/account/Get-Account-Assets), plus the USDT-M futures
+        account's wallet balance without unrealized P&L, added to USDT: the ledger books perp
+        P&L, fees and funding into that coin, and the perp rows carry the unrealized P&L, so
+        counting it here too would count it twice. A unified account's from its one wallet (uta.py).
+
+        The wallet balance is ``accountEquity - unrealizedPL`` of the ``marginCoin`` USDT row of
+        GET /api/v2/mix/account/accounts (Get Account List,
+        https://www.bitget.com/api-doc/contract/account/Get-Account-List): ``accountEquity`` is
+        the "Account equity (margin coin), Includes unrealized PnL (based on mark price)",
+        ``unrealizedPL`` the account's unrealized PnL. Equity less P&L is used rather than
+        ``available + locked + isolatedMargin + crossedMargin`` because the page does not say
+        which of those overlap (``locked`` is only "Locked quantity", ``isolatedMargin`` and
+        ``crossedMargin`` "Margin Occupied"); in one version of the example answer on Get
+        Single Account (the same fields, ``isolatedMargin``/``crossedMargin`` null there,
+        https://www.bitget.com/api-doc/contract/account/Get-Single-Account)
+        ``accountEquity - unrealizedPL`` is exactly ``available + locked`` (-4767.74182959 +
+        267.63713333 = -4500.10469626). The Get Account List example sends ``unrealizedPL``
+        empty with ``crossedUnrealizedPL`` / ``isolatedUnrealizedPL`` ("unrealizedPL for
+        crossed / isolated") filled: then their sum is the P&L taken off. In multi-assets mode
+        (``assetMode`` union) the USDT equity can be negative (USDT owed against other
+        collateral): it is counted as it is. A key without futures permission (the read is
+        refused as an authentication error): spot only, as in ``balances``."""
         if (uta := await self._uta()) is not None:
             return await uta.holdings()
-        return {a["coin"]: q for a in await self.client.assets()
-                if (q := sum((Decimal(a.get(k) or "0") for k in ("available", "frozen", "locked")), Decimal(0)))}
+        out = {a["coin"]: sum((Decimal(a.get(k) or "0") for k in ("available", "frozen", "locked")), Decimal(0))
+               for a in await self.client.assets()}
+        for a in await self._futures_accounts():
+            out[MARGIN_COIN] = out.get(MARGIN_COIN, Decimal(0)) + _futures_wallet(a)
+        return {coin: q for coin, q in out.items() if q}
+
+    async def _futures_accounts(self) -> list:
+        """The USDT-M futures account's USDT row(s) (GET /api/v2/mix/account/accounts), none when
+        the key may not read futures."""
+        try:
+            return [a for a in await self.client.perp_accounts() if a.get("marginCoin") == MARGIN_COIN]
+        except AuthenticationError as exc:   # a key without futures permission still trades spot
+            log.info("bitget futures account not readable: %s", exc)
+            return []
 
     async def positions(self) -> list[VenuePosition]:
         """USDT-M perpetual positions as Bitget reports them (a short is negative)."""

@@ -49,6 +49,8 @@ never chose one, which keep separate balances) the perp margin is ``withdrawable
 ``clearinghouseState``, reported apart under ``execution.perp_margin("USDC")`` (a perp order is
 checked against it, a spot order against the spot USDC). An unknown mode takes the
 separate-balances reading, which can only understate. The mode is read again after MODE_TTL_S.
+``holdings`` (each asset's total) is the spot state's ``total`` per token, and for such a standard
+account the perp state's USDC without unrealized P&L added to the USDC row (``perp_usdc_from``).
 Order updates and fills are also pushed on the websocket (stream.py, ``user_stream()``); polls stay the safety net.
 
 Leverage: ``[venues.hyperliquid] leverage = 5`` (a positive integer; absent, each coin's leverage
@@ -298,10 +300,20 @@ class HyperliquidSession(ExecutionSession):
         return {**spot, perp_margin("USDC"): balances_from(await self.client.clearinghouse_state())["USDC"]}
 
     async def holdings(self):
-        """Spot tokens in total, held by open orders included (``spot_holdings_from``). A
-        standard account's perp margin is apart and not counted (perps are ``positions``); a
-        unified account's USDC row already holds it."""
-        return spot_holdings_from(await self.client.spot_clearinghouse_state())
+        """Spot tokens in total, held by open orders included (``spot_holdings_from``), plus, for a
+        standard account with an address, the perp account's USDC without unrealized P&L
+        (``perp_usdc_from``: the perp rows carry that P&L) added to the USDC row, read with the
+        ``clearinghouseState`` request ``balances`` makes: the ledger books perp P&L, funding and
+        fees in USDC, so both accounts are that coin. A unified (or portfolio margin) account's
+        spot USDC row already holds all its USDC ("unified account and portfolio margin show all
+        balances and holds in the spot clearinghouse state",
+        https://hyperliquid.gitbook.io/hyperliquid-docs/trading/account-abstraction-modes): its perp
+        state is not read, so nothing is counted twice."""
+        held = spot_holdings_from(await self.client.spot_clearinghouse_state())
+        if not self.client.user or await self.abstraction() in UNIFIED:
+            return held
+        usdc = held.get("USDC", Decimal(0)) + perp_usdc_from(await self.client.clearinghouse_state())
+        return {**held, "USDC": usdc} if usdc else {a: q for a, q in held.items() if a != "USDC"}
 
     async def abstraction(self) -> str:
         """The account's abstraction mode, read at most every MODE_TTL_S."""
@@ -359,6 +371,23 @@ def open_order(o: dict, client_id=client_id_of) -> OrderState:
 def balances_from(state: dict) -> dict[str, Decimal]:
     """Free USDC margin of a standard account's perps: ``withdrawable`` (``accountValue`` less margin in use)."""
     return {"USDC": Decimal(state["withdrawable"])}
+
+
+def perp_usdc_from(state: dict) -> Decimal:
+    """A standard account's perp USDC without unrealized P&L: ``marginSummary.accountValue`` (all
+    positions, cross and isolated) less each ``assetPositions[].position.unrealizedPnl``, i.e. what
+    was deposited plus realized P&L and funding, less fees. The fields are those of "Retrieve user's
+    perpetuals account summary"
+    (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals; the
+    official SDK's ``Info.user_state`` lists them), which defines none of them in words; the
+    official SDK's recorded answer (sdk-cassettes/test_get_user_state.yaml) shows ``accountValue``
+    = ``totalRawUsd`` + each position's signed notional (``szi`` x ``positionValue`` / |``szi``|), so
+    ``accountValue`` holds the unrealized P&L and ``totalRawUsd`` is cash net of the positions'
+    notional (it can be negative: http_clearinghouse_state_negative_total_raw_usd.json), a
+    balance of neither kind. ``withdrawable`` leaves out the margin in use: not the total either."""
+    upnl = sum((Decimal(row["position"].get("unrealizedPnl") or "0") for row in state.get("assetPositions", [])),
+               Decimal(0))
+    return Decimal(state["marginSummary"]["accountValue"]) - upnl
 
 
 def _spot_rows(state: dict):
