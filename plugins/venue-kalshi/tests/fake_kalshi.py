@@ -21,6 +21,10 @@ as Kalshi documents. Fills pay those terms, ceiled to the cent, reported per fil
 fees, else nothing; a non-zero ``flat`` series charges like ``quadratic``, and a series deleted
 from ``series``, whose read answers 404, charges the general terms: the fake's choices).
 A fill's ``fill_id`` and ``trade_id`` are one value, as the docs say of REST's ``Fill``.
+Balance: ``balance`` is the account's cash; ``GET /portfolio/balance`` reports what is available,
+that less the cash resting orders hold (``held()``: a resting bid holds its YES price a contract,
+an ask its NO price, except contracts that close ones held), and an order that would hold more
+than is available is refused ``insufficient_balance``. Orders carry ``book_side``/``outcome_side``.
 Rate limit: 429 ``{"error": "too many requests"}`` without Retry-After, as documented.
 Websocket ``/trade-api/ws/v2``: signed handshake (refused with the REST 401, so aiohttp sees
 a failed handshake; ``handshake_refusal`` changes the status); ``orderbook_delta`` (snapshot then deltas, ``seq`` per ``sid``) and
@@ -88,7 +92,7 @@ class FakeKalshi(FakeVenueServer):
         self.key_id, self.public_key = key_id, public_key
         self.yes = {Decimal("0.40"): Decimal("100"), Decimal("0.39"): Decimal("200")}
         self.no = {Decimal("0.58"): Decimal("150"), Decimal("0.57"): Decimal("300")}
-        self.balance = Decimal("1000.00")
+        self.balance = Decimal("1000.00")      # cash; GET /portfolio/balance reports it less what resting orders hold
         self.position = Decimal(0)              # signed YES position in TICKER
         self.exposure = Decimal(0)
         self.orders: dict[str, dict] = {}       # order id -> order (Get Order shape)
@@ -246,11 +250,29 @@ class FakeKalshi(FakeVenueServer):
                                  "settled_time": "2027-01-01T16:00:00Z", "value": 100 if result == "yes" else 0})
 
     # -- account -----------------------------------------------------------------------------------
+    def held(self, extra: dict | None = None) -> Decimal:
+        """Cash the resting orders (and ``extra``, one about to rest) hold: each resting contract
+        at its cost (the YES price for a bid, 1 - it for an ask), except those that close
+        contracts held (an ask against YES, a bid against NO), taken in the order placed (the
+        fake's choice: Kalshi documents no rule)."""
+        free = {TICKER: self.position}
+        total = Decimal(0)
+        for o in [o for o in self.orders.values() if o["status"] == "resting"] + ([extra] if extra else []):
+            bid, left, owned = o["_side"] == "bid", Decimal(o["remaining_count_fp"]), free.get(o["ticker"], Decimal(0))
+            closes = min(left, max(-owned if bid else owned, Decimal(0)))
+            free[o["ticker"]] = owned + closes if bid else owned - closes
+            total += (left - closes) * Decimal(o["yes_price_dollars" if bid else "no_price_dollars"])
+        return total
+
+    def available(self) -> Decimal:
+        """What Kalshi reports as the balance: the cash (``balance``) less what resting orders hold."""
+        return self.balance - self.held()
+
     @signed
     async def get_balance(self, request, p):
-        cents = int(self.balance * 100)
-        return web.json_response({"balance": cents, "balance_dollars": dollars(self.balance), "portfolio_value": 0,
-                                  "updated_ts": self.now_ms() // 1000})
+        available = self.available()
+        return web.json_response({"balance": int(available * 100), "balance_dollars": dollars(available),
+                                  "portfolio_value": 0, "updated_ts": self.now_ms() // 1000})
 
     @signed
     async def get_positions(self, request, p):
@@ -267,7 +289,10 @@ class FakeKalshi(FakeVenueServer):
 
     # -- orders ------------------------------------------------------------------------------------
     def _order_view(self, o: dict) -> dict:
-        return {k: v for k, v in o.items() if not k.startswith("_")}
+        """Get Order's fields, with the direction as ``book_side``/``outcome_side``
+        (https://docs.kalshi.com/getting_started/order_direction: bid = yes, ask = no)."""
+        return {**{k: v for k, v in o.items() if not k.startswith("_")}, "book_side": o["_side"],
+                "outcome_side": "yes" if o["_side"] == "bid" else "no"}
 
     @signed
     async def list_orders(self, request, p):
@@ -368,8 +393,6 @@ class FakeKalshi(FakeVenueServer):
         if cid and any(o["client_order_id"] == cid for o in self.orders.values()):
             return err(409, "order_already_exists", "an order with this client_order_id already exists")
         count, price, side = Decimal(p["count"]), Decimal(p["price"]), p["side"]
-        if count * (price if side == "bid" else ONE - price) > self.balance:
-            return err(400, "insufficient_balance", "insufficient balance")
         crosses = self._crosses(side, price)
         if p.get("post_only") and crosses:
             return err(400, "invalid_order", "post only order would cross the book")
@@ -382,6 +405,8 @@ class FakeKalshi(FakeVenueServer):
              "maker_fees_dollars": "0.0000", "expiration_time": None, "created_time": iso(now), "last_update_time": iso(now),
              "order_group_id": None, "cancel_order_on_pause": False, "subaccount_number": 0, "exchange_index": 0,
              "self_trade_prevention_type": p["self_trade_prevention_type"], "_side": side}
+        if self.held(extra=o) - self.held() > self.available():      # what it would cost, less what it closes
+            return err(400, "insufficient_balance", "insufficient balance")
         tif = p["time_in_force"]
         if tif == "fill_or_kill" and not self._fok_fills(side, price, count):
             o.update(status="canceled", remaining_count_fp="0.00")

@@ -178,6 +178,26 @@ def test_a_lost_answer_is_found_by_client_order_id(fake):
         asyncio.run(using(session(fake), lambda s: s.place(node(5, qty="2"), YES)))
 
 
+def test_holdings_count_the_cash_resting_orders_hold_and_balances_only_what_is_available(fake):
+    """$1000, 10 YES bought (4.20 + 0.18 fee), then three resting orders: buy 10 YES at 0.30
+    (holds $3), sell 6 YES at 0.50 (closes YES held: holds nothing), buy 5 NO at 0.45 (4 of them
+    close the last YES held, 1 holds $0.45). Kalshi's balance drops by the $3.45 held while
+    nothing was spent: holdings keep it, balances (what can be traded) do not."""
+    async def work(s):
+        await s.place(node(30, qty="10"), YES)
+        await s.place(node(31, qty="10", price="0.30", kind="limit"), YES)
+        await s.place(node(32, side="sell", qty="6", price="0.50", kind="limit"), YES)
+        await s.place(node(33, qty="5", price="0.45", kind="limit"), NO)
+        resting = (await s.holdings(), await s.balances())
+        await s.cancel(node(31), YES)
+        return resting, (await s.holdings(), await s.balances())
+    (held, free), (held_after, free_after) = asyncio.run(using(session(fake), work))
+    cash = Decimal("1000") - Decimal("4.20") - Decimal("0.18")
+    assert len([o for o in fake.orders.values() if o["status"] == "resting"]) == 2 and fake.balance == cash
+    assert held == {"USD": cash} and free["USD"] == cash - Decimal("3.45")
+    assert held_after == {"USD": cash} and free_after["USD"] == cash - Decimal("0.45") == fake.available()   # cancelling frees $3
+
+
 def test_refusals_name_the_problem(fake):
     with pytest.raises(InsufficientFunds, match="insufficient_balance"):
         asyncio.run(using(session(fake), lambda s: s.place(node(6, qty="5000", price="0.30", kind="limit"), YES)))

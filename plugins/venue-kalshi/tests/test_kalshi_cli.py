@@ -90,6 +90,17 @@ def test_positions_cash_is_kalshis_balance_after_it_nets_yes_and_no(world):
     assert Decimal(result["summary"]["nav"]) == server.balance + Decimal(held[f"{TICKER}:YES"]["value_usd"])
 
 
+def test_positions_cash_counts_what_a_resting_buy_holds(world):
+    """A resting buy of 10 YES at $0.40 holds $4 of the $1000: Kalshi's balance says $996, but
+    nothing was spent, so live positions show $1000 of cash and NAV stays $1000."""
+    cli, server = world
+    assert cli.json("buy", f"{TICKER}:YES", "10", "--venue", "kalshi", "--limit-price", "0.40")["graph"]["status"] != "FILLED"
+    assert server.available() == Decimal("996") and server.balance == Decimal("1000")
+    result = cli.json("positions")
+    held = {r["instrument"]: r for r in result["rows"]}
+    assert Decimal(held["USD"]["qty"]) == Decimal(result["summary"]["cash"]) == Decimal(result["summary"]["nav"]) == 1000
+
+
 def test_a_venue_refusal_is_a_clear_error(world):
     cli, server = world
     server.markets[TICKER]["status"] = "closed"

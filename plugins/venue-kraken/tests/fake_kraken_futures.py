@@ -18,7 +18,11 @@ subscribe to authenticated feed"}``. Accepted: ``subscribed``, a snapshot (``ope
 ``fills_snapshot``), then an ``open_orders`` message for every change of the account's orders
 (``qty`` the open size, as the recorded full fill shows it) and a ``fills`` message per fill.
 ``logins`` has one verdict per socket's first private subscribe; ``private`` the (socket, feed) pairs live.
-``PUT leveragepreferences`` (``symbol``, ``maxLeverage`` in the query, signed like a GET): the
+``GET accounts``: the ``flex`` account as Kraken's page shows it
+(https://docs.kraken.com/api-reference/account-information/get-wallets): ``currencies`` ``USD``
+(``available``) and those in ``collateral``, each with ``quantity``, ``value``, ``collateral`` (after
+a haircut), ``available``; the open position's unrealized P&L at the mid in ``pnl`` and
+``portfolioValue`` only. ``PUT leveragepreferences`` (``symbol``, ``maxLeverage`` in the query, signed like a GET): the
 preference is kept per contract in ``leverage``; an unknown contract is refused as Kraken does
 (HTTP 500, ``errors: [{"code": 87, "message": "CONTRACT_DOES_NOT_EXIST"}]``), a leverage above
 ``max_leverage`` (the contract's first-tier 1 / initialMargin, 50) the same way with the
@@ -48,6 +52,7 @@ ASK, BID = Decimal("91000"), Decimal("90990")
 TAKER, MAKER = Decimal("0.0005"), Decimal("0.0002")
 TICK, LOT = Decimal("1"), Decimal("0.0001")
 PRIVATE_FEEDS = ("open_orders", "fills")
+PRICE, HAIRCUT = {"XBT": Decimal("90995")}, {"XBT": Decimal("0.02")}     # flex collateral other than USD
 
 
 def iso(ms: int) -> str:
@@ -68,7 +73,8 @@ class FakeKrakenFutures(FakeVenueServer):
         self.log_requests: list[dict] = []
         self.position = Decimal(0)
         self.entry = Decimal(0)
-        self.available = Decimal("10000")
+        self.available = Decimal("10000")            # the flex account's USD quantity (fees come out of it)
+        self.collateral: dict[str, Decimal] = {}     # its other currencies, Kraken's names ("XBT": 0.25)
         self.status_window_ms = 5000
         self.slow_next_s = 0.0
         self.seq = 1000
@@ -160,10 +166,17 @@ class FakeKrakenFutures(FakeVenueServer):
     # -- account ------------------------------------------------------------------------------------
     @signed
     async def get_accounts(self, request, p):
+        held = {"USD": self.available, **self.collateral}
+        currencies = {c: {"quantity": float(q), "value": float(q * PRICE.get(c, 1)),
+                          "collateral": float(q * PRICE.get(c, 1) * (1 - HAIRCUT.get(c, 0))), "available": float(q)}
+                      for c, q in held.items()}
+        balance_value = sum(q * PRICE.get(c, 1) for c, q in held.items())
+        pnl = self.position * ((ASK + BID) / 2 - self.entry)            # the open position's, at the mid
         return self.ok(accounts={
             "cash": {"type": "cashAccount", "balances": {"xbt": 0.1, "usd": 5000.0}},
-            "flex": {"type": "multiCollateralMarginAccount", "currencies": {"USD": {"quantity": float(self.available)}},
-                     "initialMargin": 0.0, "balanceValue": float(self.available), "portfolioValue": float(self.available),
+            "flex": {"type": "multiCollateralMarginAccount", "currencies": currencies,
+                     "initialMargin": 0.0, "balanceValue": float(balance_value), "portfolioValue": float(balance_value + pnl),
+                     "pnl": float(pnl), "unrealizedFunding": 0.0, "totalUnrealized": float(pnl),
                      "availableMargin": float(self.available), "marginEquity": float(self.available)}})
 
     @signed

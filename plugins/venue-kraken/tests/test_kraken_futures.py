@@ -1,7 +1,8 @@
 """Kraken Futures perpetuals against the fake futures server (which checks Authent and nonces
 as Kraken does): orders (ioc, post, limit, market), cancel and native amend by cliOrdId, a lost
-answer found again, fills with the fee charged, positions, perp margin, funding from the account
-log, the futures book socket (seq gap -> resubscribe), and spot-only users left as they were."""
+answer found again, fills with the fee charged, positions, perp margin, holdings with the flex
+account's collateral, funding from the account log, the futures book socket (seq gap ->
+resubscribe), and spot-only users left as they were."""
 
 import asyncio
 import json
@@ -230,6 +231,27 @@ def test_balances_add_the_flex_accounts_available_margin(spot, fake):
     fake.available = Decimal("12345.67")
     balances = run(session(spot, fake), lambda s: s.balances())
     assert balances[perp_margin("USD")] == Decimal("12345.67") and balances["USD"] > 0
+
+
+def test_holdings_add_the_flex_accounts_collateral_without_its_unrealized_pnl(spot, fake):
+    fake.collateral["XBT"] = Decimal("0.25")                 # BTC posted as collateral, in Kraken's name
+
+    async def work(s):
+        await s.place(node(9, qty="0.5", price=None, kind="market"), PERP)   # long 0.5 at 91000: 22.75 fee
+        return await s.holdings()
+    held = run(session(spot, fake), work)
+    assert fake.available == Decimal("10000") - Decimal("22.75") and fake.position == Decimal("0.5")
+    # spot: 100,000 USD, 1 BTC + 0.5 XBT.F; the flex account: its USD and XBT quantities, not the
+    # position's -2.5 of unrealized P&L (portfolioValue), nor the XBT's USD value or haircut
+    assert held == {"USD": Decimal("100000") + Decimal("9977.25"), "BTC": Decimal("1.5") + Decimal("0.25")}
+    assert ("GET", "/derivatives/api/v3/accounts") in fake.requests
+
+
+def test_holdings_are_spot_only_without_futures_keys_or_when_kraken_refuses_them(spot, fake):
+    fake.collateral["XBT"] = Decimal("0.25")
+    assert run(session(spot), lambda s: s.holdings()) == {"USD": Decimal("100000"), "BTC": Decimal("1.5")}
+    assert run(session(spot, fake, fsecret=WRONG), lambda s: s.holdings()) == {"USD": Decimal("100000"), "BTC": Decimal("1.5")}
+    assert ("GET", "/derivatives/api/v3/accounts") in fake.requests          # asked, refused: spot stands
 
 
 def test_positions_are_signed_and_only_linear_perps(spot, fake):

@@ -1,5 +1,6 @@
 """Kraken perps through the real CLI and engine, live mode, against both fakes (spot and Kraken
-Futures): connect with futures keys, a perp buy and sell reach live positions, funding from the
+Futures): connect with futures keys, a perp buy and sell reach live positions, live cash and spot
+rows count the flex account's collateral, funding from the
 account log reaches realized P&L once, a resting perp order's later fill pushed on Kraken Futures'
 private socket reaches ``sequence fills`` once, and a spot-only connection refuses a perp clearly."""
 
@@ -71,6 +72,20 @@ def test_a_perp_buy_and_sell_reach_live_positions(world):
     cli.json("sell", "BTC-USD-PERP", "0.8", "--venue", "kraken")                      # flips to short 0.3
     rows = cli.json("positions", "--kind", "perp")["rows"]
     assert [(Decimal(r["qty"]), Decimal(r["entry"])) for r in rows] == [(Decimal("-0.3"), Decimal("90990"))]
+
+
+def test_live_positions_count_the_flex_collateral_beside_spot(world):
+    """Live cash and spot rows are Kraken's totals: spot plus the Kraken Futures flex account's
+    currencies (USD, and XBT as BTC), without the open perp's unrealized P&L, which its row shows."""
+    cli, futures = world
+    futures.collateral["XBT"] = Decimal("0.25")
+    assert cli.json("buy", "BTC-USD-PERP", "0.5", "--venue", "kraken")["graph"]["status"] == "FILLED"
+    d = cli.json("positions")
+    held = {r["instrument"]: r for r in d["rows"] if r["venue"] == "kraken"}
+    assert futures.available == Decimal("100000") - Decimal("22.75") and d["notes"] == []
+    assert Decimal(held["USD"]["qty"]) == Decimal("100000") + futures.available     # spot + flex USD, pnl apart
+    assert Decimal(held["BTC"]["qty"]) == Decimal("1.5") + Decimal("0.25")           # spot (XBT.F too) + flex XBT
+    assert Decimal(held["BTC-USD-PERP"]["qty"]) == Decimal("0.5")
 
 
 def test_funding_from_the_account_log_reaches_realized_pnl_once(world):

@@ -28,6 +28,7 @@ else the general schedule.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -83,6 +84,33 @@ def _state(o: dict, outcome: str, fills: tuple = ()) -> OrderState:
     when = _when(o, "last_updated_ts_ms", "last_update_time") or _when(o, "created_ts_ms", "created_time")
     return OrderState(o.get("client_order_id") or "", o["order_id"], status, filled, fills, venue_ts_ns=when or None,
                       price=_d(price) if price else None, qty=qty)
+
+
+def _bids(o: dict) -> bool:
+    """Whether an order is long YES: ``book_side`` ``bid`` (``outcome_side`` ``yes``), else the
+    legacy pair, buy YES or sell NO (https://docs.kalshi.com/getting_started/order_direction)."""
+    if o.get("book_side") or o.get("outcome_side"):
+        return o.get("book_side") == "bid" or o.get("outcome_side") == "yes"
+    return (o.get("action", "buy") == "buy") == (o.get("side", "yes") == "yes")
+
+
+def _held(orders: list, positions: list) -> Decimal:
+    """Cash held by resting orders: each contract still resting (``remaining_count_fp``) at what it
+    costs, ``yes_price_dollars`` for a bid, ``no_price_dollars`` for an ask; except the contracts
+    that close what the account holds (an ask against YES held, a bid against NO: selling YES is
+    buying NO, the order-direction page says, so these are sales, covered by the contracts),
+    taken in the order the orders were placed. Kalshi's docs state no holding rule of their own;
+    this is the one the available balance is read against. No fee is counted: Kalshi documents
+    fees as charged on fills (``fee_cost``), none as held for a resting order."""
+    free = {p["ticker"]: _d(p.get("position_fp")) for p in positions}      # signed: + YES, - NO
+    total = Decimal(0)
+    for o in sorted(orders, key=lambda o: o.get("created_time") or ""):
+        bid, left, owned = _bids(o), _d(o.get("remaining_count_fp")), free.get(o["ticker"], Decimal(0))
+        closes = min(left, max(-owned if bid else owned, Decimal(0)))
+        free[o["ticker"]] = owned + closes if bid else owned - closes
+        price = _d(o.get("yes_price_dollars")) if bid else _d(o.get("no_price_dollars"), str(ONE - _d(o.get("yes_price_dollars"))))
+        total += (left - closes) * price
+    return total
 
 
 class KalshiSession(ExecutionSession):
@@ -203,11 +231,19 @@ class KalshiSession(ExecutionSession):
         return _d(data.get("balance_dollars")) if data.get("balance_dollars") else Decimal(int(data.get("balance", 0))) / 100
 
     async def holdings(self):
-        """The account's USD as Kalshi reports it (``_cash``): it already holds what Kalshi paid
-        back on netting a YES and a NO of one market ($1 a pair) and on settlements. Contracts
-        are ``positions``. The balance answer gives no figure for cash held by resting orders,
-        so that part (if any) is not in it."""
-        return {"USD": await self._cash()}
+        """The account's USD: the cash Kalshi reports as available (``_cash``) plus what its
+        resting orders hold (``_held``). The available balance already holds what Kalshi paid
+        back on netting a YES and a NO of one market ($1 a pair) and on settlements; contracts
+        are ``positions``. Kalshi reports no figure for the order-held cash an ordinary account
+        can read: ``portfolio_value`` in the balance answer is "the current value of all positions
+        held" (https://docs.kalshi.com/api-reference/portfolio/get-balance), and ``GET
+        /portfolio/summary/total_resting_order_value`` is "only intended for use by FCM members"
+        (https://docs.kalshi.com/python-sdk/api/PortfolioApi). So it is computed from ``GET
+        /portfolio/orders?status=resting``, every market's
+        (https://docs.kalshi.com/api-reference/portfolio/get-orders), and the positions."""
+        cash, orders, positions = await asyncio.gather(self._cash(), self.client.orders(None, "resting"),
+                                                       self.client.positions())
+        return {"USD": cash + _held(orders, positions)}
 
     async def balances(self):
         out = {"USD": await self._cash()}

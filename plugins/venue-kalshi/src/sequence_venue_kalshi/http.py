@@ -11,7 +11,8 @@ best last), ``/events/{event_ticker}`` (``event.series_ticker``, fee overrides) 
 ``/series/{series_ticker}`` (``series.fee_type``/``fee_multiplier``; see fees.py). Signed
 reads ``GET /portfolio/balance`` (``balance_dollars``), ``/portfolio/positions``
 (``position_fp``: positive YES, negative NO), ``/portfolio/fills`` (``fee_cost``),
-``/portfolio/settlements``, ``/portfolio/orders`` and ``/portfolio/orders/{order_id}``.
+``/portfolio/settlements``, ``/portfolio/orders`` (``ticker`` and ``status`` optional: without
+a ticker, every market's) and ``/portfolio/orders/{order_id}``.
 Writes use the V2 event-order family, the legacy ``/portfolio/orders`` writes being
 deprecated from 2026-05-06
 (https://docs.kalshi.com/api-reference/orders/create-order-v2): ``POST
@@ -178,8 +179,9 @@ class KalshiClient(VenueClient):
     async def order(self, order_id: str) -> dict:
         return (await self.signed("GET", f"/portfolio/orders/{quote(order_id)}", idempotent=True, cost=CHEAP_COST))["order"]
 
-    async def orders(self, ticker: str, status: str | None = None) -> list:
-        params = {"ticker": ticker, "limit": 1000, **({"status": status} if status else {})}
+    async def orders(self, ticker: str | None, status: str | None = None) -> list:
+        """The account's orders, of one market or (``ticker`` None) of all."""
+        params = {**({"ticker": ticker} if ticker else {}), "limit": 1000, **({"status": status} if status else {})}
         return await self._pages("/portfolio/orders", "orders", params)
 
     async def fills(self, order_id: str) -> list:

@@ -21,21 +21,26 @@ the fill id is the trade's txid (QueryTrades' key), which the private ``executio
 (stream.py) reports as ``exec_id``, so the engine counts a fill seen by both once.
 Perpetuals (``PF_XBTUSD`` and the like, kind ``perp``) trade on Kraken Futures with keys of
 their own: every call on a perp goes to futures.py (its docstring has the protocol), and
-balances add the futures account's free margin as ``perp_margin("USD")``. Their orders and fills
-are pushed on Kraken Futures' own private socket (futures_stream.py), a second user stream.
+balances add the futures account's free margin as ``perp_margin("USD")``, holdings its collateral.
+Their orders and fills are pushed on Kraken Futures' own private socket (futures_stream.py), a
+second user stream.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from decimal import Decimal
 
-from sequence_core.errors import InvalidOrder, OrderNotFound
+from sequence_core.errors import AuthenticationError, InvalidOrder, OrderNotFound
 from sequence_core.execution import AmendResult, ExecutionSession, OrderState, VenueFill
 
 from .futures import KrakenFutures
 from .http import KrakenClient
 from .symbols import asset, rest_pair
+
+log = logging.getLogger("sequence.venue.kraken")
 
 STATUS = {"pending": "NEW", "open": "NEW", "closed": "FILLED", "canceled": "CANCELLED", "expired": "EXPIRED"}
 CLIENT_ID_NS = uuid.UUID("5e9e2c1a-4b7d-4c6e-9a43-6b72616b656e")    # fixed: the same node -> the same UUID
@@ -220,9 +225,30 @@ class KrakenSession(ExecutionSession):
     async def holdings(self):
         """Spot totals from the same BalanceEx answer: ``balance`` (what the account holds,
         ``hold_trade`` in open orders included; credit is not the account's own), ``.F`` funds in
-        their base asset as above. Kraken Futures' collateral is not counted here (its margin
-        account is apart; perps are ``positions``)."""
-        return {a: q for a, q in _per_asset(await self.client.balance_ex(), lambda b: _dec(b, "balance")).items() if q}
+        their base asset as above; plus, with futures keys, what Kraken Futures' multi-collateral
+        (flex) account holds of each currency, read with the same ``GET accounts`` as the perp
+        margin: ``flex.currencies[<currency>].quantity``, in the currency's own units, never
+        ``value``/``collateral`` (USD) nor ``portfolioValue``, which carries the open positions'
+        unrealized P&L that the perp rows already show
+        (https://docs.kraken.com/api-reference/account-information/get-wallets; futures.py has the
+        protocol). The ledger books perp fees, P&L and funding in USD, the flex account's, so both
+        are that asset (``XBT`` read as BTC, as spot's). A futures key Kraken refuses leaves the
+        spot totals as they are (logged), never the whole read failed."""
+        spot, collateral = await asyncio.gather(self.client.balance_ex(), self._collateral())
+        out = _per_asset(spot, lambda b: _dec(b, "balance"))
+        for name, qty in collateral.items():
+            out[name] = out.get(name, Decimal(0)) + qty
+        return {a: q for a, q in out.items() if q}
+
+    async def _collateral(self) -> dict[str, Decimal]:
+        """The flex account's quantity per asset (none without futures keys, or with keys refused)."""
+        if self.futures is None or not self.futures.client.has_credentials:
+            return {}
+        try:
+            return await self.futures.collateral()
+        except AuthenticationError as exc:
+            log.info("kraken futures collateral not readable, holdings are spot only: %s", exc)
+            return {}
 
     async def positions(self):
         """Perp positions on Kraken Futures (None without futures keys: this session cannot tell)."""

@@ -7,7 +7,8 @@ for them as two optional fields of the one ``kraken`` venue, ``futures_api_key``
 and a spot-only user leaves them empty and sees nothing change. (A second venue, say
 ``kraken_futures``, would split one exchange's balances, symbols and fee schedule in two, and
 ``BTC-USD-PERP`` on ``--venue kraken`` would not resolve.) Without them a perp order is refused
-before anything is sent, and positions, perp margin and funding are not read.
+before anything is sent, and positions, perp margin, funding and the futures collateral in
+``holdings`` are not read.
 
 Orders (``POST /derivatives/api/v3/sendorder``, Kraken Futures trading API,
 https://docs.kraken.com/api/docs/futures-api/trading/; statuses as ccxt's krakenfutures and
@@ -53,6 +54,20 @@ Kraken gives no mark, P&L or liquidation price there. Only linear ``PF_`` perps 
 Perp margin (``GET accounts``): the multi-collateral ``flex`` account's ``availableMargin``
 (USD; python-kraken-sdk's recorded answer of the endpoint shows the field), reported as
 ``perp_margin("USD")``: a perp order is checked against it, never against spot cash.
+Collateral (same ``GET accounts``, https://docs.kraken.com/api-reference/account-information/get-wallets):
+``flex.currencies`` is keyed by upper-case currency (the page's example: ``XBT``, ``USD``, ``EUR``),
+each with ``quantity`` (how much of that currency the account holds: XBT 0.1185308247),
+``value`` (its USD value: 4998.72), ``collateral`` (that value after the haircut: 4886.50) and
+``available``; the account's unrealized P&L is apart, in ``pnl``, ``unrealizedFunding`` and
+``totalUnrealized``. Kraken's wallet feed describes the same split
+(https://docs.kraken.com/api/docs/futures-api/websocket/balances): ``balance`` "the current
+balance", ``pnl`` "the total profit and loss for open positions", ``portfolio_value`` "the current
+balance with haircuts and any unrealized margin from open positions"; and the glossary's
+"Collateral Value: The USD value of balances in account usable for margin [(Balance Value *
+(1-Haircut)]" (https://support.kraken.com/hc/en-us/articles/4975925630484-Futures-Trading-Glossary).
+ccxt's krakenfutures ``parseBalance`` reads a flex currency's total as its ``quantity`` too. So
+``quantity`` is the collateral held, in its own currency, without unrealized P&L (which the perp
+rows carry): ``holdings`` (execution.py) adds it to the spot total of that asset.
 
 Leverage: ``[venues.kraken] leverage = 5`` (a positive integer; absent, the contracts' leverage
 preferences are left as they are) sends ``PUT leveragepreferences`` with ``maxLeverage`` for a
@@ -271,6 +286,17 @@ class KrakenFutures:
     async def margin(self) -> dict[str, Decimal]:
         flex = (await self.client.accounts()).get("flex") or {}
         return {perp_margin("USD"): _dec(flex.get("availableMargin"))} if flex else {}
+
+    async def collateral(self) -> dict[str, Decimal]:
+        """What the flex account holds of each currency, by canonical asset: its ``quantity``
+        (units of the currency; ``XBT`` read as BTC), never ``value``/``collateral`` (USD, the
+        latter after haircut), nor the account's unrealized ``pnl`` (module docstring)."""
+        flex = (await self.client.accounts()).get("flex") or {}
+        out: dict[str, Decimal] = {}
+        for code, row in (flex.get("currencies") or {}).items():
+            name = asset(str(code).upper())
+            out[name] = out.get(name, Decimal(0)) + _dec((row or {}).get("quantity"))
+        return out
 
     async def positions(self) -> list[VenuePosition]:
         return [VenuePosition(str(p["symbol"]).upper(), _dec(p["size"]) * (-1 if p.get("side") == "short" else 1),
