@@ -109,7 +109,10 @@ class SorPolicy(Policy):
             books = ctx.books(depth=1)
             if not books:
                 return
-            venue = books[0].venue if ctx.request.venue else best_venue(ctx.request.side, books)
+            # the rest on one venue, the best placed among those whose lot takes all of it (a
+            # coarser lot would leave a part that never rests)
+            whole = [b for b in books if (ctx.remaining / ctx.lot_size(b.venue)) % 1 == 0]
+            venue = books[0].venue if ctx.request.venue else best_venue(ctx.request.side, whole or books)
             qty = (ctx.remaining / ctx.lot_size(venue)).to_integral_value(rounding="ROUND_DOWN") * ctx.lot_size(venue)
             if qty > 0:
                 await ctx.post(venue, qty, ctx.request.limit_price, post_only=False)

@@ -227,8 +227,8 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
     if moved is not None:
         taker, donor, lots = moved
         small.pop(taker, None)
-        notes[taker] = f"takes the last {crumb} no venue had the lot or minimum for, with {lots} moved from {donor}"
-        notes[donor] = f"{lots} moved to {taker} so the last {crumb} could be filled"
+        notes[taker] = f"takes the last {crumb:f} no venue had the lot or minimum for, with {lots:f} moved from {donor}"
+        notes[donor] = f"{lots:f} moved to {taker} so the last {crumb:f} could be filled"
     plan, planned, capped, rounded = walk.plan, walk.planned, walk.capped, walk.rounded
 
     for venue in sorted(by_venue):

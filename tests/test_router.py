@@ -94,6 +94,11 @@ def test_a_crumb_under_every_minimum_takes_lots_from_a_share_that_can_spare_them
     assert r["a"].qty + r["b"].qty == D("0.166667")
     assert r["b"].qty == D("0.000367") and r["a"].qty == D("0.1663")        # 0.000367 x 3000.50 >= 1
     assert "0.0003 moved from a" in r["b"].reason and "0.0003 moved to b" in r["a"].reason
+    # a crumb of 1e-7 is written plainly ("the last 1E-7" was written)
+    a, ia = book("a", [("3000.00", "10")], lot="0.00001")
+    b, ib = book("b", [("3000.50", "10")], lot="0.00000001", min_notional="1")
+    r = legs(route("buy", D("0.0100001"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert "the last 0.0000001 " in r["b"].reason and "E-" not in r["a"].reason + r["b"].reason
     # a sell the same way, and nothing moves when no venue could take the crumb at all
     a, ia = book("a", [], bids=[("3000.00", "10")], lot="0.0001")
     b, ib = book("b", [], bids=[("2999.50", "10")], lot="0.000001", min_notional="1")

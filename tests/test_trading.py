@@ -160,6 +160,8 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "0.1", "--limit-price", "abc"], "limit price must be a number"),
     (["buy", "BTC-USD", "0.1", "--venue", "acme", "--limit-price", "90000.001"], "off acme's tick size 0.01"),
     (["buy", "BTC-USD", "0.00001", "--venue", "acme"], "not a multiple of acme's lot size"),
+    (["buy", "BTC-USD", "0.1", "--limit-price", "90000.001"], "off every venue's tick size for BTC-USD (the finest: 0.01 on acme)"),
+    (["buy", "BTC-USD", "0.00015"], "not a multiple of any venue's lot size for BTC-USD (the finest: 0.0001 on acme)"),
     (["buy", "BTC-USD", "0.1", "--policy", "yolo"], "unknown policy 'yolo'; available: aggressive, iceberg, passive, sor, twap, vwap"),
     (["buy", "BTC-USD", "0.1", "--horizon", "5 minutes"], "--horizon must be a duration"),
     (["buy", "BTC-USD", "0.1", "--max-slippage", "65536"], "between 0 and 65535"),
@@ -177,6 +179,30 @@ def test_bad_orders_are_refused_before_the_journal(trader, home, args, expect):
     db = home / "sandbox" / "journal.db"
     if db.exists():
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 0
+
+
+def test_a_routed_limit_rests_whole_on_a_venue_whose_lot_takes_it(trader):
+    """The rest of a routed limit goes to a venue whose lot takes all of it (zeta: lot 0.01;
+    acme and omega 0.0001): on zeta 0.0001 of it could never rest."""
+    d = j(trader("--sandbox", "buy", "BTC-USD", "0.0101", "--limit-price", "1000.25", "--output", "json"))
+    assert d["graph"]["status"] == "WORKING", d["graph"]
+    [(venue, qty, price)] = [(n["venue"], Decimal(n["qty"]), Decimal(n["limit_price"])) for n in d["nodes"] if n["status"] == "NEW"]
+    assert venue in ("acme", "omega") and qty == Decimal("0.0101") and price == Decimal("1000.25")
+
+
+@pytest.mark.parametrize("side,price", [("buy", "1000.0"), ("sell", "1000.5")])
+def test_a_child_price_goes_on_its_venues_tick_never_worse_than_the_limit(side, price):
+    """A routed limit on a finer venue's tick (Desk.validate lets it through) rests on a coarser
+    venue at that venue's nearest tick on the order's side of the limit."""
+    from sequence_core.engine.context import GraphRuntime
+    from sequence_core.market import spot
+    from sequence_core.orders import OrderGraph, OrderRequest
+
+    zeta = spot("zeta", "BTC", "USD", "BTCUSD", "0.5", "0.01")
+    graph = OrderGraph("graph_1", "sandbox", OrderRequest("BTC-USD", side, Decimal("0.02"), None, Decimal("1000.25")),
+                       "WORKING", 0, 0)
+    node = GraphRuntime(None, graph, {"zeta": zeta}, nodes=[])._new_node("zeta", Decimal("0.02"), Decimal("1000.25"), "limit")
+    assert node.limit_price == Decimal(price)
 
 
 def test_rejecting_venue_mid_graph_is_routed_around(trader, home):

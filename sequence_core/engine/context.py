@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from ..bundles import Routing
@@ -215,6 +215,10 @@ class GraphRuntime:
         if inst is None:
             raise SequenceError(f"{venue} does not list {self.request.symbol}")
         qty = (qty / inst.lot_size).to_integral_value(ROUND_DOWN) * inst.lot_size
+        if price is not None:
+            # a routed order's limit need only be on some venue's tick (Desk.validate): on a
+            # coarser one it rests at the nearest tick no worse for the order
+            price = (price / inst.tick_size).to_integral_value(ROUND_FLOOR if self.request.side == "buy" else ROUND_CEILING) * inst.tick_size
         n = self._next_node
         self._next_node += 1
         now = time.time_ns()

@@ -432,8 +432,20 @@ class Desk:
                 raise InvalidOrder(f"quantity {request.qty:f} is under {request.venue}'s minimum {inst.min_qty:f} for {inst.symbol}")
             if request.limit_price is not None and (request.limit_price / inst.tick_size) % 1 != 0:
                 raise InvalidOrder(f"limit price {request.limit_price:f} is off {request.venue}'s tick size {inst.tick_size:f} for {inst.symbol}")
-        elif request.qty < min(i.lot_size for i in instruments.values()):
-            raise InvalidOrder(f"quantity {request.qty:f} is smaller than any venue's lot size for {request.symbol}")
+        else:
+            # routed: every venue's share is whole lots, so a quantity off the finest lot could
+            # never fill in full; a price off every venue's tick (float noise: 0.30000000000000004)
+            # is refused as with --venue, one on a coarser venue's tick rests at its nearest tick
+            finest = min(instruments.values(), key=lambda i: (i.lot_size, i.venue))
+            if request.qty < finest.lot_size:
+                raise InvalidOrder(f"quantity {request.qty:f} is smaller than any venue's lot size for {request.symbol}")
+            if (request.qty / finest.lot_size) % 1 != 0:
+                raise InvalidOrder(f"quantity {request.qty:f} is not a multiple of any venue's lot size for {request.symbol} "
+                                   f"(the finest: {finest.lot_size:f} on {finest.venue})")
+            if request.limit_price is not None and all((request.limit_price / i.tick_size) % 1 for i in instruments.values()):
+                finest = min(instruments.values(), key=lambda i: (i.tick_size, i.venue))
+                raise InvalidOrder(f"limit price {request.limit_price:f} is off every venue's tick size for {request.symbol} "
+                                   f"(the finest: {finest.tick_size:f} on {finest.venue})")
         if request.limit_price is not None and any(i.kind == "event_contract" for i in instruments.values()) and not (0 < request.limit_price < 1):
             raise InvalidOrder(f"event contracts trade between 0 and 1 (dollars per contract); got limit price {request.limit_price:f}")
         if seen_mid is not None and request.limit_price is not None:
