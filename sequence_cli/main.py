@@ -99,10 +99,36 @@ def add_global_options(cmd: click.Command) -> click.Command:
         if not set(opt.opts) & have:
             cmd.params.append(opt)
     cmd.context_settings = {**CONTEXT, **(cmd.context_settings or {})}
+    _refuse_repeats(cmd)
     if isinstance(cmd, click.Group):
         for sub in cmd.commands.values():
             add_global_options(sub)
     return cmd
+
+
+def _refuse_repeats(cmd: click.Command) -> None:
+    """Refuse an option given twice that takes one value: click keeps the last, so
+    `buy ... --venue coinbase --venue kraken` traded on kraken without a word."""
+    if getattr(cmd, "_repeats_refused", False):
+        return
+    cmd._repeats_refused = True
+    single = {o: p.name for p in cmd.params if isinstance(p, click.Option) and not (p.multiple or p.count or p.is_flag)
+              for o in p.opts}
+    parse = cmd.parse_args
+
+    def parse_args(ctx, args):
+        seen: dict[str, str] = {}
+        for arg in args:
+            if arg == "--":
+                break
+            opt = arg.split("=", 1)[0]
+            if (name := single.get(opt)) is not None:
+                if name in seen:
+                    raise click.UsageError(f"{opt} given more than once (it takes one value)", ctx)
+                seen[name] = opt
+        return parse(ctx, args)
+
+    cmd.parse_args = parse_args
 
 
 class SequenceCLI(click.Group):

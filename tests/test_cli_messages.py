@@ -14,3 +14,15 @@ def test_mesh_with_no_deployments_says_so_like_status(sequence):
 def test_backtest_help_shows_the_capital_default_as_the_spec_writes_it(sequence):
     r = sequence("backtest", "-h")
     assert r.returncode == 0 and "[default: 100000]" in r.stdout and "100000.0" not in r.stdout
+
+
+def test_an_option_given_twice_is_refused_not_the_last_one_taken(sequence):
+    """click keeps the last value: `buy ... --venue coinbase --venue kraken` traded on kraken."""
+    for args in (["buy", "BTC-USD", "0.001", "--venue", "acme", "--venue", "omega"],
+                 ["buy", "BTC-USD", "0.001", "--limit-price", "40000", "--limit-price=41000"]):
+        r = sequence("--sandbox", *args)
+        opt = args[3]
+        assert r.returncode == 1 and r.stderr.startswith(f"Error: {opt} given more than once"), r.stderr
+    # options that repeat by design still do
+    r = sequence("--sandbox", "positions", "--venue", "kraken", "--venue", "coinbase", "--output", "json")
+    assert r.returncode == 0, r.stderr

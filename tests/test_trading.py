@@ -565,3 +565,19 @@ def test_a_venue_call_that_times_out_is_said_not_a_bare_504(home):
 
     status, body = aio.run(run())
     assert status == 504 and "timed out during POST /v1/sandbox/slow" in body["error"] and body["type"] == "NetworkError"
+
+
+def test_a_routed_order_no_venue_could_take_whole_is_refused():
+    """A share is never larger than the order: under every venue's minimum quantity or notional
+    it was journaled only to end EXPIRED (exit 0)."""
+    from sequence_core.engine.desk import Desk
+    from sequence_core.errors import InvalidOrder
+    from sequence_core.market import spot
+    from sequence_core.orders import OrderRequest
+
+    venues = {"a": spot("a", "BTC", "USD", "BTCUSD", "0.01", "0.00001", min_notional="5"),
+              "b": spot("b", "BTC", "USD", "BTCUSD", "0.1", "0.00000001", min_qty="0.00001")}
+    with pytest.raises(InvalidOrder, match=r"under every venue's minimum quantity / notional: a 0 / 5, b 0.00001 / 0"):
+        Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.00000123")), venues, Decimal("90000"))
+    Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.00002")), venues, Decimal("90000"))    # b takes it
+    Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.0001")), venues, Decimal("90000"))     # both

@@ -457,10 +457,7 @@ class Desk:
             mid = (max(bids) + min(asks)) / 2 if bids and asks else None
             ref = request.limit_price or (min(asks) if request.side == "buy" and asks else max(bids) if bids else None)
         if ref is not None:
-            minimum = max((i.min_notional for i in instruments.values()), default=Decimal(0)) if request.venue else \
-                min((i.min_notional for i in instruments.values()), default=Decimal(0))
-            if request.qty * ref < minimum:
-                raise InvalidOrder(f"order notional {request.qty * ref:.2f} is under the minimum {minimum} for {request.symbol}")
+            self._check_minimums(request, instruments, ref)
             have = self.available(request.side, instruments)
             total = sum(have.values(), Decimal(0))
             perp = any(i.kind == "perp" for i in instruments.values())
@@ -475,6 +472,23 @@ class Desk:
                 raise InsufficientFunds(f"insufficient balance: selling {request.qty} {request.symbol} but only {total} held "
                                         f"across {', '.join(sorted(have))}")
         return instruments, mid
+
+    @staticmethod
+    def _check_minimums(request: OrderRequest, instruments: dict[str, Instrument], ref: Decimal) -> None:
+        """The order clears a venue's minimum notional (with --venue), or some venue could take
+        it whole (routed): a share is never larger than the order, so an order under every
+        venue's minimum quantity or notional was journaled only to end EXPIRED."""
+        notional = request.qty * ref
+        if request.venue:
+            minimum = max((i.min_notional for i in instruments.values()), default=Decimal(0))
+            if notional < minimum:
+                raise InvalidOrder(f"order notional {notional:.2f} is under the minimum {minimum} for {request.symbol}")
+            return
+        if not any((request.qty / i.lot_size) % 1 == 0 and request.qty >= i.min_qty and notional >= i.min_notional
+                   for i in instruments.values()):
+            each = ", ".join(f"{v} {i.min_qty:f} / {i.min_notional:f}" for v, i in sorted(instruments.items()))
+            raise InvalidOrder(f"order of {request.qty:f} {request.symbol} (notional {notional:.2f}) is under every venue's "
+                               f"minimum quantity / notional: {each}")
 
     async def refresh_balances(self, request: OrderRequest) -> None:
         """Live: ask each venue that could take the order for its balances, and let it prepare
