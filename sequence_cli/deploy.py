@@ -149,7 +149,6 @@ def undeploy(name, force):
 def logs(name, follow, count):
     """Strategy stdout/stderr and host messages. -f tails in real time."""
     import os
-    import sys
     import time
 
     from sequence_core.deploy import registry
@@ -157,42 +156,40 @@ def logs(name, follow, count):
 
     home = ensure_home()
     dep = registry.load(home, _mode(), registry.resolve_name(home, _mode(), name))
-    paths = [registry.log_path(home, dep.mode, dep.name, e.label) for e in dep.edges]
+    tails = {registry.log_path(home, dep.mode, dep.name, e.label): _Tail(e.label) for e in dep.edges}
     # each log stays open while followed: at a rotation (the edge renames it to .log.1 and
     # starts a new one) what was appended to the old file since the last poll is still read
     # through its handle before the new file is followed from its start
     handles = {}
-    for p in paths:
+    for p, tail in tails.items():
         try:
             handles[p] = open(p, "rb")
         except FileNotFoundError:
             continue
-        for text in handles[p].read().decode(errors="replace").splitlines()[-count:] if count > 0 else []:
-            sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+        tail.write(handles[p], last=count)
     if not follow:
         for fh in handles.values():
             fh.close()
         return
     try:
         while True:
-            for p in paths:
+            for p, tail in tails.items():
                 fh = handles.get(p)
                 if fh is not None:
-                    _copy_out(fh)
+                    tail.write(fh)
                 try:
                     inode = p.stat().st_ino
                 except FileNotFoundError:
                     continue
                 if fh is None or os.fstat(fh.fileno()).st_ino != inode:       # new, or rotated
                     if fh is not None:
-                        _copy_out(fh)                                       # (written since the read above)
+                        tail.write(fh)                                      # (written since the read above)
                         fh.close()
                     handles[p] = open(p, "rb")
-                    _copy_out(handles[p])
+                    tail.write(handles[p])
                 elif os.fstat(fh.fileno()).st_size < fh.tell():            # truncated in place
                     fh.seek(0)
-                    _copy_out(fh)
+                    tail.write(fh)
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
@@ -201,13 +198,28 @@ def logs(name, follow, count):
             fh.close()
 
 
-def _copy_out(fh) -> None:
-    """What *fh* holds past its position, to stdout (whole lines as they are written)."""
-    import sys
+class _Tail:
+    """One edge's log to stdout, whole lines only (a line still being written waits for its
+    end): as written, or with --output json one object per line, {"edge", "line"} (JSON Lines)."""
 
-    data = fh.read()
-    if data:
-        sys.stdout.write(data.decode(errors="replace"))
+    def __init__(self, edge: str):
+        self.edge, self.partial = edge, b""
+
+    def write(self, fh, last: int | None = None) -> None:
+        import sys
+
+        import msgspec
+
+        data = self.partial + fh.read()
+        *done, self.partial = data.split(b"\n")
+        if last is not None:
+            done = done[-last:] if last > 0 else []
+        if not done:
+            return
+        texts = [d.decode(errors="replace") for d in done]
+        if state().output == "json":
+            texts = [msgspec.json.encode({"edge": self.edge, "line": t}).decode() for t in texts]
+        sys.stdout.write("".join(t + "\n" for t in texts))
         sys.stdout.flush()
 
 

@@ -140,6 +140,9 @@ def test_deploy_trades_then_stop_start_redeploy_undeploy(project):
     assert text.returncode == 0 and "edge-1" in text.stdout and "CB P99" in text.stdout
     logs = project("logs")
     assert "host: edge edge-1 of mm v1 started" in logs.stdout and "supervisor: started edge pid" in logs.stdout
+    # --output json: one object per line (it printed the text lines)
+    rows = [json.loads(x) for x in project("logs", "--output", "json").stdout.splitlines()]
+    assert rows and {r["edge"] for r in rows} == {"edge-1"} and any("of mm v1 started" in r["line"] for r in rows)
     # the engine journaled every order, as an edge order of this deployment
     views = json.loads(project("orders", "--output", "json").stdout)
     mine = [v for v in views if v["graph"]["request"]["origin"] == "deploy:mm/edge-1"]
