@@ -99,19 +99,21 @@ def add_global_options(cmd: click.Command) -> click.Command:
         if not set(opt.opts) & have:
             cmd.params.append(opt)
     cmd.context_settings = {**CONTEXT, **(cmd.context_settings or {})}
-    _refuse_repeats(cmd)
+    _strict_parse(cmd)
     if isinstance(cmd, click.Group):
         for sub in cmd.commands.values():
             add_global_options(sub)
     return cmd
 
 
-def _refuse_repeats(cmd: click.Command) -> None:
-    """Refuse an option given twice that takes one value: click keeps the last, so
-    `buy ... --venue coinbase --venue kraken` traded on kraken without a word."""
-    if getattr(cmd, "_repeats_refused", False):
+def _strict_parse(cmd: click.Command) -> None:
+    """Refuse an option given twice that takes one value (click keeps the last, so
+    `buy ... --venue coinbase --venue kraken` traded on kraken without a word), and an empty
+    value typed for an option or argument (`orders --symbol ""` listed everything, `data ingest
+    ""` read the current directory: an unset shell variable is not a choice)."""
+    if getattr(cmd, "_strict", False):
         return
-    cmd._repeats_refused = True
+    cmd._strict = True
     single = {o: p.name for p in cmd.params if isinstance(p, click.Option) and not (p.multiple or p.count or p.is_flag)
               for o in p.opts}
     parse = cmd.parse_args
@@ -126,7 +128,14 @@ def _refuse_repeats(cmd: click.Command) -> None:
                 if name in seen:
                     raise click.UsageError(f"{opt} given more than once (it takes one value)", ctx)
                 seen[name] = opt
-        return parse(ctx, args)
+        rest = parse(ctx, args)
+        for p in cmd.params:
+            value = ctx.params.get(p.name)
+            given = ctx.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE
+            if given and (value == "" or (isinstance(value, tuple) and "" in value)):
+                where = p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
+                raise click.UsageError(f"{where} is empty", ctx)
+        return rest
 
     cmd.parse_args = parse_args
 

@@ -26,3 +26,12 @@ def test_an_option_given_twice_is_refused_not_the_last_one_taken(sequence):
     # options that repeat by design still do
     r = sequence("--sandbox", "positions", "--venue", "kraken", "--venue", "coinbase", "--output", "json")
     assert r.returncode == 0, r.stderr
+
+
+def test_an_empty_value_typed_for_an_option_or_argument_is_refused(sequence):
+    """An unset shell variable is not a choice: `orders --symbol ""` listed every order and
+    `data ingest ""` ingested the current directory."""
+    for args, what in ((["--sandbox", "orders", "--symbol", ""], "--symbol"), (["data", "ingest", ""], "PATHS"),
+                       (["research", "profile", ""], "SYMBOL"), (["symbols", "--venue="], "--venue")):
+        r = sequence(*args)
+        assert r.returncode == 1 and r.stderr.startswith(f"Error: {what} is empty"), (args, r.stderr)
