@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -36,13 +35,6 @@ def build():
     out = build_project(find_project())
     size = out.stat().st_size
     emit({"wasm": str(out), "bytes": size}, lambda d: line(f"Built {d['wasm']} ({d['bytes']:,} bytes)"))
-
-
-def _date(value: str, flag: str) -> str:
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UsageError(f"{flag} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
 def _names(value: str | None) -> list[str]:
@@ -80,23 +72,14 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
              fee_model, no_save, scan_buffer_secs, no_dedup, wasm_path):
     """Run against the sim-engine with recorded Parquet market data."""
     from sequence_core.home import ensure_home
-    from sequence_core.sim.engine import BacktestConfig, new_run_id, run_backtest, save_outcome
+    from sequence_core.sim.engine import backtest_config, new_run_id, run_backtest, save_outcome
     from sequence_core.sim.host import StrategyModule
     from sequence_core.store import Store
 
-    start, end = _date(start, "--start"), _date(end, "--end")
-    if start > end:
-        raise UsageError(f"--start {start} is after --end {end} (the window would be empty)")
     if symbol and symbols:
         raise UsageError("give one symbol as an argument or several with --symbols, not both")
-    if capital <= 0:
-        raise UsageError(f"--capital {capital:g} must be positive")
-    if scan_buffer_secs <= 0:
-        raise UsageError(f"--scan-buffer-secs {scan_buffer_secs} must be positive")
     home = ensure_home()
-    project = None
-    name = None
-    module = None
+    project = root = name = module = wasm = None
     if bundle:
         from sequence_core import bundles
 
@@ -104,17 +87,15 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
         if b.manifest.kind != "edge":
             raise UsageError(f"bundle {b.id[:12]} is a {b.manifest.kind} bundle; backtests replay edge bundles")
         module = StrategyModule(Path(f"{b.manifest.artifact}.wasm"), b.manifest.artifact, data=b.payload)
-        wasm = None
     elif wasm_path:
         wasm = Path(wasm_path)
     else:
-        from sequence_core.sim.project import find_project, load_project, project_module
+        from sequence_core.sim.project import find_project, load_project
 
         root = find_project()
         project = load_project(root)
         name = project.name
-        wasm = project_module(root, skip_build)
-    if bundle and wasm_path:
+    if bundle and wasm_path:            # after the bundle is read: an unknown one is said first
         raise UsageError("give --bundle or --wasm, not both")
     chosen = [symbol] if symbol else _names(symbols)
     if not chosen and project:
@@ -123,12 +104,17 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
         raise UsageError("no symbol: give one (sequence backtest BTC-USDT ...) or --symbols A,B")
     venues = _names(venue) or (list(project.config.strategy.venues) if project and project.config.strategy.venues else None)
     extra = dict(project.config.backtest) if project else {}
-    cfg = BacktestConfig(symbols=chosen, start=start, end=end, capital=capital, venues=venues, seed=seed,
-                         queue_model=queue_model, latency_model=latency_model, fee_model=fee_model,
-                         scan_buffer_secs=scan_buffer_secs, dedup=not no_dedup,
-                         partial_fills=bool(extra.get("partial_fills", True)),
-                         params=project.fixed_params() if project else (dict(b.manifest.params) if bundle else {}),
-                         fuel=int(extra.get("fuel", 50_000_000)))
+    # checked (dates, capital, ...) before a project is built
+    cfg = backtest_config(symbols=chosen, start=start, end=end, capital=capital, venues=venues, seed=seed,
+                          queue_model=queue_model, latency_model=latency_model, fee_model=fee_model,
+                          scan_buffer_secs=scan_buffer_secs, dedup=not no_dedup,
+                          partial_fills=bool(extra.get("partial_fills", True)),
+                          params=project.fixed_params() if project else (dict(b.manifest.params) if bundle else {}),
+                          fuel=int(extra.get("fuel", 50_000_000)))
+    if project:
+        from sequence_core.sim.project import project_module
+
+        wasm = project_module(root, skip_build)
     module = module or StrategyModule(wasm, name)
     store = Store()
     progress, finish = _progress(store, cfg)

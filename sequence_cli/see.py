@@ -181,10 +181,9 @@ def _render_legacy(p) -> None:
 @_source_option
 def positions(venue_filter, kind_filter, include_closed, legacy, source):
     """Everything you hold — fiat, crypto, perps, event contracts — across venues, with NAV."""
-    from sequence_core.market import parse_kinds, parse_names
+    from sequence_core.market import parse_names
 
-    kinds = parse_kinds(kind_filter)
-    result = _client().positions(parse_names(venue_filter) or None, kinds or None, include_closed, source)
+    result = _client().positions(parse_names(venue_filter) or None, kind_filter, include_closed, source)   # checks the kinds
     if legacy:
         note("Warning: --legacy is deprecated and will be removed in the next release.")
         emit(result, _render_legacy)

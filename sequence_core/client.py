@@ -1,11 +1,15 @@
-"""The Python SDK: every CLI command is one of these calls plus rendering.
+"""The Python SDK: the connect, see, trade, backtest, tca, intel and plugins commands are
+each one of these calls plus rendering (docs/user-guide.md, "SDK", lists them; engine,
+deploy, status, logs, research, bundle, data and the rest have no method here).
 
     from sequence_core.client import Sequence
     seq = Sequence(sandbox=True)
     seq.venues()
 
 Sandbox is on when asked for (``sandbox=True``, the CLI's ``--sandbox``) or when the
-active key is a ``seq_test_`` key.
+active key is a ``seq_test_`` key. ``order()`` and the other engine calls, and
+``channel()``, start the engine as a detached process that outlives the script: stop it
+with ``sequence engine stop`` or ``sequence_core.engine_client.stop_engine()``.
 """
 
 from __future__ import annotations
@@ -184,11 +188,13 @@ class Sequence:
         configure = getattr(src, "configure", None)
         return configure(dict(settings.get(chosen, {}))) if configure else src
 
-    def trading_venues(self, names: list[str] | None = None) -> dict:
+    def trading_venues(self, names: list[str] | str | None = None) -> dict:
         """Venues this mode can trade: every installed real venue in sandbox (paper accounts),
-        the connected ones live. ``names`` filters, refusing unknown or unconnected venues."""
+        the connected ones live. ``names`` filters (a str is one venue), refusing unknown or
+        unconnected venues."""
         from .errors import UsageError
 
+        names = _listed(names)
         registered = {n: v for n, v in venues().items() if not v.sandbox_only}
         if self.sandbox:
             usable = registered
@@ -205,34 +211,44 @@ class Sequence:
                 raise UsageError(f"venue '{name}' is not connected; run `sequence connect {name}` or use --sandbox")
         return {n: usable[n] for n in names}
 
-    def instruments(self, venue_names: list[str] | None = None) -> list:
+    def instruments(self, venue_names: list[str] | str | None = None) -> list:
         out = []
         for venue in self.trading_venues(venue_names).values():
             out.extend(venue.instruments())
         return sorted(out, key=lambda i: (i.symbol, i.venue, i.outcome or ""))
 
-    def symbols(self, venue_names: list[str] | None = None) -> list:
+    def symbols(self, venue_names: list[str] | str | None = None) -> list:
         return self.instruments(venue_names)
 
     def quote(self, symbol: str, source: str | None = None):
         from .errors import UsageError
-        from .market import resolve, traded_outcome
         from .quotes import quote
 
-        tradable = self.instruments()
-        if not tradable:
+        chosen = self.trading_venues()
+        if not any(v.instruments() for v in chosen.values()):
             if self.sandbox:
                 raise UsageError("no installed venue plugin lists any instrument; install venue plugins (see `sequence plugins`)")
             raise UsageError("no venue to quote from: connect a venue (`sequence connect <venue>`) or use --sandbox")
+        return quote(symbol, self._tradable(symbol, chosen), self.source(source))
+
+    def _tradable(self, symbol: str, chosen: dict, pinned: str | None = None) -> list:
+        """What *symbol* trades on the *chosen* venues (a bare ticker: YES, as when trading), or
+        the UsageError saying why nothing: an unknown symbol (with suggestions), or one that
+        only venues not chosen list (in the words the engine refuses such an order with)."""
+        from .errors import UsageError
+        from .market import resolve, traded_outcome
+
+        tradable = [i for v in chosen.values() for i in v.instruments()]
         everything = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         listed = resolve(symbol, everything)   # unknown symbol -> suggestions
         if not any(i in tradable for i in listed):
             where = ", ".join(sorted({i.venue for i in listed}))
+            if pinned:
+                raise UsageError(f"{pinned} does not list '{symbol}'; it trades on {where}")
             raise UsageError(f"no connected venue lists '{symbol}' (listed on: {where}); connect one or use --sandbox")
-        chosen = traded_outcome([i for i in tradable if i in listed])     # a bare ticker: YES, as when trading
-        return quote(symbol, chosen, self.source(source))
+        return traded_outcome([i for i in listed if i in tradable])
 
-    def fees(self, symbol: str, venue_names: list[str] | None = None):
+    def fees(self, symbol: str, venue_names: list[str] | str | None = None):
         from .market import outcome_symbol, resolve
 
         registered = {n: v for n, v in venues().items() if not v.sandbox_only}
@@ -261,11 +277,15 @@ class Sequence:
 
         return read_market_fees(chosen, instruments, self.credentials())
 
-    def positions(self, venue_names: list[str] | None = None, kinds: set[str] | None = None,
+    def positions(self, venue_names: list[str] | str | None = None, kinds: set[str] | str | None = None,
                   include_closed: bool = False, source: str | None = None):
+        """Holdings with NAV. ``venue_names`` and ``kinds`` filter; a str is one name (or
+        comma-separated kinds); an unknown kind or venue is a UsageError."""
         from . import ledger
+        from .market import parse_kinds
         from .portfolio import merge_reported, reported_positions, value
 
+        kinds = parse_kinds(_listed(kinds) or [])
         chosen = self.trading_venues(venue_names)
         db = ledger.connect(self.sandbox)
         try:
@@ -291,20 +311,19 @@ class Sequence:
                                                      for r in result.rows])
 
     def preview(self, symbol: str, side: str, qty, limit_price=None, venue: str | None = None, source: str | None = None):
-        """Size-aware estimate per venue at an exact quantity (and optional limit price)."""
-        from decimal import Decimal
-
-        from .market import resolve, traded_outcome
+        """Size-aware estimate per venue at an exact quantity (and optional limit price), both
+        checked as ``order()`` checks them. Amounts come rounded to 12 decimal places."""
+        from .orders import parse_decimal
         from .preview import preview_books
 
-        chosen = self.trading_venues([venue] if venue else None)
-        found = traded_outcome(resolve(symbol, [i for v in chosen.values() for i in v.instruments()]))
+        qty = parse_decimal("quantity", qty)
+        limit = parse_decimal("limit price", limit_price) if limit_price is not None else None
+        chosen = self.trading_venues(venue or None)
+        found = self._tradable(symbol, chosen, venue)
         src = self.source(source)
         books = src.books(found, src.now_ns(), depth=50)
         self._read_market_fees(chosen, found)      # where it fails, the general schedule estimates
-        limit = Decimal(str(limit_price)) if limit_price is not None else None
-        return preview_books(symbol, side, Decimal(str(qty)), limit, books,
-                             {(i.venue, i.symbol): i for i in found}, chosen, src.label())
+        return preview_books(symbol, side, qty, limit, books, {(i.venue, i.symbol): i for i in found}, chosen, src.label())
 
     # -- Level 2: trading through the engine ------------------------------------------------
     def _engine(self):
@@ -315,8 +334,11 @@ class Sequence:
         return self._conn
 
     def order(self, side: str, symbol: str, qty, venue: str | None = None, limit_price=None, urgency: str = "medium",
-              max_slippage_bps=None, policy: str = "sor", horizon: str | None = None, wait_s: float = 5.0):
-        """Submit a parent order; validated locally, then by the engine before it journals."""
+              max_slippage_bps=None, policy: str = "sor", horizon: str | float | None = None, wait_s: float = 5.0):
+        """Submit a parent order; validated locally, then by the engine before it journals.
+        ``horizon`` is a duration ("30s", "5m", "1h") or a number of seconds (> 0). Starts the
+        engine (a detached process) if it is not running; it keeps running after the script
+        exits: stop it with ``sequence engine stop`` (``sequence --sandbox engine stop``)."""
         request = order_request(side, symbol, qty, venue, limit_price, urgency, max_slippage_bps, policy, horizon)
         return msgspec.convert(self._engine().request("POST", "/orders", {"request": request, "wait_s": wait_s}), OrderDetail)
 
@@ -324,7 +346,8 @@ class Sequence:
         """For programs that place many orders: one persistent connection to the engine
         (the engine channel: msgpack frames on a unix socket, requests pipelined), used as
         ``async with seq.channel() as ch: placed = await ch.order("buy", "BTC-USD", "0.01")``.
-        Starts the engine if it is not running."""
+        Starts the engine if it is not running; it keeps running after the script exits
+        (``sequence engine stop``)."""
         return OrderChannel("sandbox" if self.sandbox else "live")
 
     def orders(self, symbol: str | None = None):
@@ -452,30 +475,39 @@ class Sequence:
             src = None            # no current source (live without adapters): the last recorded spread
         return snapshot(symbol, Store(), pool, src, window_s or DEFAULT_WINDOW_S)
 
-    def backtest(self, strategy, symbols, start: str, end: str, **options):
+    def backtest(self, strategy, symbols, start, end, **options):
         """Backtest on the sim-engine: *strategy* is a path to a .wasm module, a loaded
         :class:`~sequence_core.sim.host.StrategyModule`, or a Python
-        :class:`~sequence_core.sim.pystrategy.Strategy` (research). *options* are
-        :class:`~sequence_core.sim.engine.BacktestConfig` fields (capital, venues, seed,
-        queue_model, latency_model, fee_model, partial_fills, params, ...). Returns the
-        :class:`~sequence_core.sim.engine.Outcome` (result, fills, orders, P&L series)."""
+        :class:`~sequence_core.sim.pystrategy.Strategy` (research). *symbols* is a list, or a
+        str naming one symbol; *start*/*end* are YYYY-MM-DD strings or ``datetime.date``.
+        *options* are :class:`~sequence_core.sim.engine.BacktestConfig` fields (capital, venues
+        (a list, or a str naming one venue), seed, queue_model, latency_model, fee_model,
+        partial_fills, params, ...), checked as ``sequence backtest`` checks its flags: a bad
+        value is a UsageError. Returns the :class:`~sequence_core.sim.engine.Outcome` (result,
+        fills, orders, P&L series)."""
         from pathlib import Path
 
         from .home import ensure_home
-        from .sim.engine import BacktestConfig, run_backtest
+        from .sim.engine import backtest_config, run_backtest
         from .sim.host import StrategyModule
         from .store import Store
 
+        if "venues" in options:
+            options["venues"] = _listed(options["venues"])
+        config = backtest_config(symbols=_listed(symbols), start=start, end=end, **options)
         if isinstance(strategy, (str, Path)):
             strategy = StrategyModule(Path(strategy))
-        symbols = [symbols] if isinstance(symbols, str) else list(symbols)
-        cfg = BacktestConfig(symbols=symbols, start=start, end=end, **options)
-        return run_backtest(Store(), cfg, strategy, cache_root=ensure_home() / "cache" / "books")
+        return run_backtest(Store(), config, strategy, cache_root=ensure_home() / "cache" / "books")
 
     def plugins(self) -> PluginListing:
         plugins = get_plugins()
         plugins.fill_registries()  # call every registry hook: its failures and name clashes are reported too
         return PluginListing(plugins.infos(), list(plugins.failures))
+
+
+def _listed(value):
+    """A list of names from a list (or set, tuple) or a str naming one; None stays None."""
+    return [value] if isinstance(value, str) else (None if value is None else list(value))
 
 
 UNCHECKED = Heartbeat("unchecked", detail="the venue plugin has no heartbeat check yet")

@@ -8,6 +8,7 @@ restart is recognised by the venue and never double-sends.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from decimal import Decimal, InvalidOperation
@@ -204,13 +205,16 @@ def parse_decimal(name: str, value: str | Decimal | float | int, positive: bool 
     return d
 
 
-def parse_horizon(value: str | None) -> float | None:
+def parse_horizon(value: str | int | float | Decimal | None) -> float | None:
+    """Seconds from a duration ("30s", "5m", "1h") or a number of seconds (the SDK's 300)."""
     if value is None:
         return None
-    m = _HORIZON.match(value.strip())
-    if not m or float(m.group(1)) <= 0:
-        raise UsageError(f"--horizon must be a duration like 30s, 5m or 1h, got '{value}'")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        if math.isfinite(value) and value > 0:
+            return float(value)
+    elif isinstance(value, str) and (m := _HORIZON.match(value.strip())) and float(m.group(1)) > 0:
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    raise UsageError(f"--horizon must be a duration like 30s, 5m or 1h (or a number of seconds), got '{value}'")
 
 
 def parse_slippage(value: int | str | None) -> int | None:

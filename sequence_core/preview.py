@@ -7,7 +7,9 @@ from decimal import Decimal
 import msgspec
 
 from .errors import UsageError
-from .market import OrderBook, outcome_symbol
+from .market import OrderBook, outcome_symbol, plain
+
+SHOWN_PLACES = 12
 
 
 class PreviewRow(msgspec.Struct, frozen=True):
@@ -57,11 +59,10 @@ def walk(book: OrderBook, side: str, qty: Decimal, limit: Decimal | None) -> tup
 
 def preview_books(symbol: str, side: str, qty: Decimal, limit: Decimal | None, books: list[OrderBook],
                   instruments: dict, venues: dict, source_label: str) -> Preview:
+    """Rows best first; *qty* and *limit* are checked by the caller (``orders.parse_decimal``)."""
     if side not in ("buy", "sell"):
         raise UsageError(f"side must be buy or sell, got '{side}'")
-    if qty <= 0:
-        raise UsageError(f"quantity must be positive, got {qty}")
-    rows = []
+    ranked = []
     for book in books:
         inst = instruments[(book.venue, book.symbol)]
         filled, notional, worst = walk(book, side, qty, limit)
@@ -73,11 +74,19 @@ def preview_books(symbol: str, side: str, qty: Decimal, limit: Decimal | None, b
         slip = _bps(sign * (avg - touch.price), touch.price) if avg is not None and touch else None
         impact = _bps(sign * (avg - mid), mid) if avg is not None and mid else None
         total = None if fee is None else (notional + fee if side == "buy" else notional - fee)
-        rows.append(PreviewRow(book.venue, outcome_symbol(book.symbol, inst.outcome), side, qty, filled, avg, worst, notional, fee, slip, impact, total, filled == qty))
+        unit = (total / filled) if total is not None and filled else None          # ranked on exact values
+        row = PreviewRow(book.venue, outcome_symbol(book.symbol, inst.outcome), side, qty, _shown(filled), _shown(avg),
+                         worst, _shown(notional), _shown(fee), slip, impact, _shown(total), filled == qty)
+        ranked.append(((not row.complete, unit is None, (unit if side == "buy" else -unit) if unit is not None else 0), row))
+    return Preview(symbol, side, qty, limit, source_label, [row for _, row in sorted(ranked, key=lambda kr: kr[0])])
 
-    def rank(r: PreviewRow):
-        unit = (r.total_cost / r.fill_qty) if r.total_cost is not None and r.fill_qty else None
-        missing = unit is None
-        return (not r.complete, missing, (unit if side == "buy" else -unit) if unit is not None else 0)
 
-    return Preview(symbol, side, qty, limit, source_label, sorted(rows, key=rank))
+def _shown(x: Decimal | None) -> Decimal | None:
+    """An amount as the result carries it: at most 12 decimal places (an average price is a
+    quotient: 0.2931466666666666666666666667 -> 0.293146666667), written plainly (21.76, not
+    21.7600000000000000000000000)."""
+    if x is None:
+        return None
+    if x.as_tuple().exponent < -SHOWN_PLACES:
+        x = x.quantize(Decimal(1).scaleb(-SHOWN_PLACES))
+    return Decimal(plain(x))

@@ -286,3 +286,62 @@ def test_an_orders_fees_are_said_in_the_assets_they_were_charged_in():
     fills = [NS(fee=Decimal("0.91"), fee_asset="USDT"), NS(fee=Decimal("0.00001"), fee_asset="BTC"),
              NS(fee=Decimal("0.09"), fee_asset="USDT")]
     assert _fees(fills) == "1 USDT, 0.00001 BTC"
+
+
+@pytest.fixture
+def sdk_world(home, third_party, monkeypatch):
+    """The test venues in this process, for SDK calls."""
+    from conftest import TEST_WORLD
+    from sequence_core.plugins import reset_plugins
+
+    monkeypatch.syspath_prepend(str(third_party))
+    monkeypatch.setenv("SEQUENCE_LOAD_PLUGINS", TEST_WORLD)
+    reset_plugins()
+    yield home
+    reset_plugins()
+
+
+@pytest.mark.parametrize("qty, limit, message", [
+    ("abc", None, "quantity must be a number, got 'abc'"),
+    (float("nan"), None, "quantity must be a finite number"),
+    ("-1", None, "quantity must be greater than zero"),
+    ("1", "abc", "limit price must be a number, got 'abc'"),
+    ("1", -5, "limit price must be greater than zero, got -5"),
+])
+def test_sdk_preview_checks_its_values_as_order_does(sdk_world, qty, limit, message):
+    from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        Sequence(sandbox=True).preview("BTC-USD", "buy", qty, limit_price=limit)
+
+
+def test_sdk_preview_live_names_where_the_symbol_trades(sdk_world):
+    from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"no connected venue lists 'BTC-USD' \(listed on: acme.*connect one"):
+        Sequence().preview("BTC-USD", "buy", "0.01")        # live, nothing connected
+
+
+def test_sdk_preview_amounts_are_rounded_and_plain(sdk_world):
+    from sequence_core.client import Sequence
+
+    rows = Sequence(sandbox=True).preview("BTC-USD", "buy", "3", venue="acme").rows   # avg: a third of a notional
+    assert rows
+    for r in rows:
+        for amount in (r.avg_price, r.notional, r.fee, r.total_cost):
+            assert amount.as_tuple().exponent >= -12 and amount == amount.normalize(), r
+            assert amount.as_tuple().exponent == amount.normalize().as_tuple().exponent, r     # no padding zeros
+
+
+def test_sdk_positions_checks_kinds_and_takes_one_name_as_a_str(sdk_world):
+    from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
+
+    seq = Sequence(sandbox=True)
+    with pytest.raises(UsageError, match="unknown kind 'bogus'; accepted: fiat, crypto, perp, event_contract"):
+        seq.positions(kinds={"bogus"})
+    fiat = seq.positions(venue_names="acme", kinds="fiat").rows
+    assert fiat and {(r.venue, r.kind) for r in fiat} == {("acme", "fiat")}
+    assert {i.venue for i in seq.instruments("acme")} == {"acme"}

@@ -42,6 +42,39 @@ class BacktestConfig(msgspec.Struct, kw_only=True):
     memory_limit: int = 64 * 1024 * 1024
 
 
+def backtest_config(**fields) -> BacktestConfig:
+    """A :class:`BacktestConfig` from a user's values, checked: the one place for the CLI's
+    ``backtest`` and the SDK's ``Sequence.backtest``. ``start``/``end`` are YYYY-MM-DD or a
+    ``datetime.date``; numbers may be given as numeric strings ("1000"); ``capital`` and
+    ``scan_buffer_secs`` must be positive. Errors are UsageErrors in the CLI's words."""
+    unknown = sorted(set(fields) - set(BacktestConfig.__struct_fields__))
+    if unknown:
+        raise UsageError(f"unknown backtest option '{unknown[0]}'; the options are {', '.join(BacktestConfig.__struct_fields__)}")
+    fields["start"], fields["end"] = _day(fields.get("start"), "--start"), _day(fields.get("end"), "--end")
+    if fields["start"] > fields["end"]:
+        raise UsageError(f"--start {fields['start']} is after --end {fields['end']} (the window would be empty)")
+    try:
+        cfg = msgspec.convert(fields, BacktestConfig, strict=False)
+    except msgspec.ValidationError as exc:
+        raise UsageError(f"backtest option: {exc}") from None
+    if not (math.isfinite(cfg.capital) and cfg.capital > 0):
+        raise UsageError(f"--capital {cfg.capital:g} must be positive")
+    if cfg.scan_buffer_secs <= 0:
+        raise UsageError(f"--scan-buffer-secs {cfg.scan_buffer_secs} must be positive")
+    return cfg
+
+
+def _day(value, flag: str) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        value = value.isoformat()[:10]          # a datetime: its day
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} '{value}' is not a date (YYYY-MM-DD)") from None
+
+
 class VenueResult(msgspec.Struct):
     venue: str
     symbol: str

@@ -139,3 +139,47 @@ def test_not_a_module(market, tmp_path):
     junk.write_text("hello")
     proc = market("backtest", "BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(junk))
     assert proc.returncode == 1 and "is not a WebAssembly module" in proc.stderr
+
+
+@pytest.fixture
+def sdk_market(home, monkeypatch):
+    """The small recorded market, for ``Sequence.backtest`` in this process."""
+    from sequence_core.home import ensure_home
+    from sequence_core.plugins import reset_plugins
+    from sequence_core.store import Store
+
+    monkeypatch.setenv("SEQUENCE_LOAD_PLUGINS", MODELS)
+    reset_plugins()
+    make_market(Store(ensure_home() / "data"))
+    yield
+    reset_plugins()
+
+
+@pytest.mark.parametrize("start, options, message", [
+    ("2023-13-01", {}, "--start '2023-13-01' is not a date (YYYY-MM-DD)"),
+    ("2023-11-15", {}, "--start 2023-11-15 is after --end 2023-11-14"),
+    (DAY, {"capital": -5}, "--capital -5 must be positive"),
+    (DAY, {"capital": "lots"}, "backtest option: Expected `float`, got `str` - at `$.capital`"),
+    (DAY, {"seed": "7.5"}, "backtest option: Expected `int`, got `str` - at `$.seed`"),
+    (DAY, {"scan_buffer_secs": 0}, "--scan-buffer-secs 0 must be positive"),
+    (DAY, {"bogus": 1}, "unknown backtest option 'bogus'"),
+])
+def test_sdk_backtest_checks_as_the_cli_does(sdk_market, tmp_path, start, options, message):
+    from sequence_core.client import Sequence
+    from sequence_core.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        Sequence().backtest(wasm(tmp_path, "quoter", QUOTER), "BTC-USD", start, DAY, **options)
+    assert message in str(err.value)
+
+
+def test_sdk_backtest_takes_dates_numeric_strings_and_one_venue_as_a_str(sdk_market, tmp_path):
+    import datetime as dt
+
+    from sequence_core.client import Sequence
+
+    day = dt.date.fromisoformat(DAY)
+    r = Sequence().backtest(wasm(tmp_path, "quoter", QUOTER), "BTC-USD", day, day, venues="sim",
+                            capital="250000", seed="7", dedup=False).result
+    assert (r.start, r.end, r.capital, r.seed) == (DAY, DAY, 250000.0, 7)
+    assert r.fills > 0 and [v.venue for v in r.venues] == ["sim"]
