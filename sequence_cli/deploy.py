@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from .output import emit, line, state, table
+from .output import emit, line, sandbox_mode, state, table
 
 
 def _mode() -> str:
-    return "sandbox" if state().sandbox else "live"
+    return "sandbox" if sandbox_mode() else "live"
 
 
 def _render_checks(checks) -> None:

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .output import emit, line, state, table
+from .output import emit, line, sandbox_mode, state, table
 
 MAX_WINDOW_S = 3650 * 86_400     # intel looks back at most ten years: a longer window has no date
-
-
-def _client_sandbox() -> bool:
-    from sequence_core.client import Sequence
-
-    return Sequence(sandbox=state().sandbox).sandbox
 
 
 def _detail(step) -> str:
@@ -54,7 +48,7 @@ def trace(order_id):
     dispatch, venue ACK, first fill, each fill, terminal state, with deltas between steps."""
     from sequence_core.trace import trace as build
 
-    emit(build(order_id, _client_sandbox()), _render)
+    emit(build(order_id, sandbox_mode()), _render)
 
 
 def _render_tca(report) -> None:

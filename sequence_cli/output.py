@@ -26,6 +26,14 @@ class State:
         self.output = "text"
 
 
+def sandbox_mode() -> bool:
+    """Whether this invocation trades in sandbox: --sandbox, or a ``seq_test_`` key logged in
+    (always sandbox, as ``Sequence.sandbox`` decides for the SDK)."""
+    from sequence_core.client import Sequence
+
+    return Sequence(sandbox=state().sandbox).sandbox
+
+
 def state() -> State:
     ctx = click.get_current_context()
     root = ctx.find_root()

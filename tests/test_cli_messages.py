@@ -35,3 +35,12 @@ def test_an_empty_value_typed_for_an_option_or_argument_is_refused(sequence):
                        (["research", "profile", ""], "SYMBOL"), (["symbols", "--venue="], "--venue")):
         r = sequence(*args)
         assert r.returncode == 1 and r.stderr.startswith(f"Error: {what} is empty"), (args, r.stderr)
+
+
+def test_a_test_key_login_puts_the_deployment_commands_in_sandbox(sequence):
+    """A seq_test_ login is "always sandbox": deploy, status and the rest ran live (a deployment
+    meant for paper trading sent its orders to the live desk)."""
+    assert sequence("login", input="seq_test_abcdef123456\n").returncode == 0
+    for cmd in ("status", "mesh"):
+        r = sequence(cmd)
+        assert r.returncode == 0 and r.stdout.startswith("No deployments in sandbox"), (cmd, r.stdout)
