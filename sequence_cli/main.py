@@ -140,6 +140,10 @@ def _strict_parse(cmd: click.Command) -> None:
     cmd.parse_args = parse_args
 
 
+class _ReaderGone(Exception):
+    """stdout's reader went away (`| head`)."""
+
+
 class SequenceCLI(click.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,6 +187,12 @@ class SequenceCLI(click.Group):
             if grouped.get(section):
                 with formatter.section(section):
                     formatter.write_dl(grouped[section])
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderGone() from None       # click would exit 1 on it before main sees it
 
     def resolve_command(self, ctx, args):
         cmd_name = args[0] if args else None
@@ -233,9 +243,12 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted")
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing more to say
-        sys.exit(1)
+    except (BrokenPipeError, _ReaderGone):
+        # the reader went away (`| head`): what the command did is done, and a failure code
+        # would make a script that retries on failure place an order twice. stdout goes to
+        # /dev/null so that the flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
         if os.environ.get("SEQUENCE_DEBUG"):
             raise

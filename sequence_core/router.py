@@ -245,7 +245,7 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
             best = (book.best_ask if buy else book.best_bid)
             why = "empty book" if best is None else (
                 f"touch {best.price} is beyond the bound {bound:.8g}" if ((buy and best.price > bound) or (not buy and best.price < bound))
-                else short or "cheaper liquidity elsewhere covered the order")
+                else short or f"{'cheaper' if buy else 'better-paid'} liquidity elsewhere covered the order")
             legs.append(RouteLeg(venue, book.symbol, Decimal(0), None, None, fee, why))
             continue
         notes_here = [f"rounded to lot {inst.lot_size}"] if venue in rounded else []
@@ -262,7 +262,7 @@ def route(side: str, qty: Decimal, books: list[tuple[OrderBook, Instrument, Deci
         avg = notional / q
         if avg.as_tuple().exponent > 0:
             avg = avg.quantize(Decimal(1))          # 91000, not 9.1E+4 (a whole quotient's exponent form)
-        reason = (f"{q} at avg {avg:.8g} (≤ {worst}), net {avg * ((1 + fee) if buy else (1 - fee)):.8g} after "
+        reason = (f"{q} at avg {avg:.8g} ({'≤' if buy else '≥'} {worst}), net {avg * ((1 + fee) if buy else (1 - fee)):.8g} after "
                   f"{fee * 10_000:.2f} bps taker; {len(takes)} level(s) best-net-price-first")
         legs.append(RouteLeg(venue, book.symbol, q, worst, avg, fee, "; ".join([reason] + notes_here)))
     return legs

@@ -44,3 +44,16 @@ def test_a_test_key_login_puts_the_deployment_commands_in_sandbox(sequence):
     for cmd in ("status", "mesh"):
         r = sequence(cmd)
         assert r.returncode == 0 and r.stdout.startswith("No deployments in sandbox"), (cmd, r.stdout)
+
+
+def test_a_reader_that_stops_reading_is_not_a_failure(home):
+    """`sequence buy ... | head -1`: the order was placed, but the exit was 1 (silently), and a
+    script retrying on failure would place it again."""
+    import subprocess
+
+    from conftest import SEQUENCE, clean_env
+
+    p = subprocess.Popen([str(SEQUENCE), "symbols"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=clean_env(home, {}))
+    p.stdout.close()                       # gone before the command writes
+    assert p.wait(timeout=60) == 0 and p.stderr.read() == b""

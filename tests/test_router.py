@@ -182,3 +182,12 @@ def test_the_sor_slippage_cap_holds_from_the_arrival_touch_over_every_round():
     asyncio.run(SorPolicy().run(ctx))
     limits = [x[3] for x in ctx.actions if x[0] == "take"]
     assert limits == [None, D("100.1"), D("100.1")]       # the first round's cap, 100 x (1 + 10 bps), holds after it
+
+
+def test_a_sells_reasons_say_it_the_sellers_way_round():
+    # a sell takes bids down to its worst level: "≥ worst", and the venue left out was outpaid
+    a, ia = book("a", [], bids=[("100.00", "1"), ("99.90", "1")])
+    b, ib = book("b", [], bids=[("99.80", "1")])
+    r = legs(route("sell", D("1.5"), [(a, ia, D("0")), (b, ib, D("0"))]))
+    assert "(≥ 99.90)" in r["a"].reason and "≤" not in r["a"].reason
+    assert "better-paid liquidity elsewhere covered the order" in r["b"].reason
