@@ -51,8 +51,12 @@ def coverage(symbol):
     """Partitions in the store: rows, first/last receive time, when written."""
     import datetime as dt
 
+    from sequence_core.errors import UsageError
     from sequence_core.store import Store
 
+    if symbol is not None and not symbol.strip():
+        # an empty filter would match every symbol: almost surely an unset shell variable
+        raise UsageError("--symbol is empty; give a symbol (e.g. BTC-USDT) or leave --symbol out for all")
     rows = Store().coverage(symbol)
 
     def ts(ns):
@@ -66,4 +70,7 @@ def coverage(symbol):
         table(["TABLE", "VENUE", "SYMBOL", "DATE", "FILES", "ROWS", "FIRST", "LAST", "WRITTEN"],
               [(r.table, r.venue, r.symbol, r.date, r.files, f"{r.rows:,}", ts(r.first_ts_recv), ts(r.last_ts_recv), ts(r.written_ns))
                for r in rs], right=["FILES", "ROWS"])
+        for r in rs:
+            for problem in r.corrupt:    # its rows are unknown, so ROWS leaves them out: say so
+                line(f"corrupt part (rows not counted): {problem}")
     emit(rows, render)

@@ -232,8 +232,10 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="sequence", standalone_mode=False, obj=State())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        fail("aborted")
+    except click.exceptions.Abort as exc:
+        # click turns any EOFError into Abort; one with a message is a truncated file, not Ctrl-D
+        cause = exc.__cause__
+        fail(f"unexpected end of data ({cause})" if isinstance(cause, EOFError) and str(cause) else "aborted")
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None and "--help" not in exc.format_message() else ""
         fail(exc.format_message() + hint)

@@ -7,8 +7,9 @@ venue's (``ts_exchange``) and ours (``ts_recv``); partitions are by the UTC date
 as decimals by DuckDB and polars, and stored as the int64 of value × 1e9, which is what the
 reader hands the sim-engine without conversion (:meth:`Store.arrays`).
 
-Writes are atomic (temp file + rename) and a part's name is derived from its source, so
-ingesting the same file again replaces its parts instead of adding rows.
+Writes are atomic (temp file + rename) and a part's name is derived from its source file's
+name, so ingesting the same file again (also a changed copy of it) replaces its parts instead
+of adding rows: :meth:`Store.drop_stale` removes the parts the new version no longer has.
 """
 
 from __future__ import annotations
@@ -80,6 +81,34 @@ class PartitionInfo(msgspec.Struct, frozen=True):
     first_ts_recv: int | None
     last_ts_recv: int | None
     written_ns: int
+    corrupt: tuple[str, ...] = ()    # parts that cannot be read: "<path>: <why>"
+
+
+def open_part(path):
+    """A part as a ``pyarrow.parquet.ParquetFile``; a corrupt or truncated one raises ConfigError
+    naming it and saying what to do (a bare ArrowInvalid names no file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ConfigError(_unreadable(path, exc) + "; re-ingest its source or delete it") from None
+
+
+def read_part(path, columns: list[str] | None = None):
+    """A part's rows as a pyarrow Table; failures name the part, as :func:`open_part`."""
+    import pyarrow as pa
+
+    part = open_part(path)
+    try:
+        return part.read(columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise ConfigError(_unreadable(path, exc) + "; re-ingest its source or delete it") from None
+
+
+def _unreadable(path, exc) -> str:
+    return f"{path}: unreadable Parquet ({(str(exc).splitlines() or [type(exc).__name__])[0]})"
 
 
 class Store:
@@ -89,6 +118,7 @@ class Store:
 
             root = ensure_home() / "data"
         self.root = Path(root)
+        self.written: list[Path] = []     # every part this object wrote, in order (ingest's record)
 
     def partition_dir(self, table: str, venue: str, symbol: str, date: str) -> Path:
         if table not in TABLES:
@@ -138,7 +168,27 @@ class Store:
             pq.write_table(tbl, buf, compression="zstd", row_group_size=1 << 20)
             atomic_write(path, buf.getvalue(), mode=0o644)
             written.append(path)
+        self.written.extend(written)
         return written
+
+    def drop_stale(self, part: str, written: list[Path], legacy: str | None = None) -> list[Path]:
+        """After a source file was ingested again: remove its parts (named *part*, or *legacy*
+        followed by the 12-hex content hash of names before session 18) that this ingest did not
+        rewrite, in every table and date of the venues/symbols it wrote (a truncated copy covers
+        fewer dates). Rewritten parts were replaced by rename, so readers never see half a part;
+        only parts the new version lacks are removed, after it is complete. Returns them."""
+        keep = set(written)
+        legacy_name = re.compile(re.escape(legacy) + r"-[0-9a-f]{12}\.parquet") if legacy else None
+        books = {(p.parent.parent.parent.name, p.parent.parent.name) for p in written}
+        removed = []
+        for venue_dir, symbol_dir in sorted(books):
+            for table in TABLES:
+                for f in (self.root / table / venue_dir / symbol_dir).glob("date=*/*.parquet"):
+                    ours = f.name == f"{part}.parquet" or (legacy_name is not None and legacy_name.fullmatch(f.name))
+                    if ours and f not in keep:
+                        f.unlink(missing_ok=True)
+                        removed.append(f)
+        return removed
 
     # -- reading ---------------------------------------------------------------------------
     def files(self, table: str, venue: str | None = None, symbol: str | None = None,
@@ -169,7 +219,6 @@ class Store:
         it, or with ``skip_corrupt`` is left out and reported; the rest stays readable."""
         import pyarrow as pa
         import pyarrow.dataset as ds
-        import pyarrow.parquet as pq
 
         files = self.files(table, venue, symbol, start, end)
         if not files:
@@ -179,13 +228,12 @@ class Store:
         good, problems = [], []
         for path in files:
             try:
-                pq.ParquetFile(path).metadata
+                open_part(path).metadata
                 good.append(str(path))
-            except (pa.ArrowInvalid, OSError) as exc:
-                message = f"{path}: unreadable Parquet ({str(exc).splitlines()[0]})"
+            except ConfigError as exc:
                 if not skip_corrupt:
-                    raise ConfigError(message + "; remove it or re-ingest its source") from None
-                problems.append(message)
+                    raise
+                problems.append(str(exc))
         if not good:
             return pa.Table.from_batches([], _schema(table)), problems
         dataset = ds.dataset(good, format="parquet", schema=_schema(table))
@@ -212,8 +260,8 @@ class Store:
         return out
 
     def coverage(self, symbol: str | None = None) -> list[PartitionInfo]:
-        import pyarrow.parquet as pq
-
+        """Every partition's parts, rows and receive-time range (from Parquet metadata); a part
+        that cannot be read is listed in ``corrupt`` (its rows are unknown, so not counted)."""
         rows = []
         for table in TABLES:
             for path_dir in sorted({p.parent for p in self.files(table, symbol=symbol)}):
@@ -221,10 +269,12 @@ class Store:
                 n = size = 0
                 first = last = None
                 written = 0
+                corrupt = []
                 for p in parts:
                     try:
-                        meta = pq.ParquetFile(p).metadata
-                    except Exception:  # noqa: BLE001 - a corrupt file is reported by read(), not here
+                        meta = open_part(p).metadata
+                    except ConfigError as exc:
+                        corrupt.append(str(exc))
                         continue
                     n += meta.num_rows
                     size += p.stat().st_size
@@ -236,5 +286,5 @@ class Store:
                             last = stats.max if last is None else max(last, stats.max)
                 venue = path_dir.parent.parent.name[6:]
                 rows.append(PartitionInfo(table, venue, path_dir.parent.name[7:], path_dir.name[5:], len(parts), n, size,
-                                          first, last, written))
+                                          first, last, written, tuple(corrupt)))
         return rows

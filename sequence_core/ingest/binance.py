@@ -88,7 +88,7 @@ class _Rows:
 
 
 def ingest_group(g: Group, store, summary) -> None:
-    from . import part_name
+    from . import part_name, replace_stale
 
     futures = g.market in ("usdm", "cm")
     book = f"{VENUE}:{g.symbol}"
@@ -175,12 +175,13 @@ def ingest_group(g: Group, store, summary) -> None:
                     bbo.add(ts_exchange=d.get("E", 0) * 1_000_000 or recv, ts_recv=recv, seq=d["u"],
                             bid_price=fixed_point(d["b"]), bid_size=fixed_point(d["B"]),
                             ask_price=fixed_point(d["a"]), ask_size=fixed_point(d["A"]))
-        part = part_name(path)
+        part, parts = part_name(path), []
         for table, rows in (("book_deltas", deltas), ("book_snapshots", snaps), ("trades", trades), ("bbo", bbo)):
             if len(rows):
-                for written in store.write(table, VENUE, g.symbol, part, rows.cols):
-                    summary.partitions.append(str(written.parent.relative_to(store.root)))
+                parts += store.write(table, VENUE, g.symbol, part, rows.cols)
                 summary.add_rows(table, len(rows))
+        summary.partitions += [str(p.parent.relative_to(store.root)) for p in parts]
+        replace_stale(store, path, parts)
         summary.files.append(str(path))
     if snap_id is None:
         summary.skipped.append(f"{book}: no depth snapshot in {', '.join(f.name for f in g.files)}; "

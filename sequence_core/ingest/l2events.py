@@ -49,4 +49,4 @@ def ingest_file(path: Path, store, summary, part: str) -> None:
         "side": side[trades], "price": price[trades], "size": size[trades]})
     summary.add_rows("trades", m)
     summary.files.append(str(path))
-    summary.partitions.extend(str(p.parent) for p in written)
+    summary.partitions.extend(str(p.parent.relative_to(store.root)) for p in written)

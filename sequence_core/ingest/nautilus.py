@@ -12,7 +12,6 @@ None of these recorded a receive time, so ``ts_recv`` = the venue timestamp.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ..store import fixed_point
@@ -43,7 +42,9 @@ def ingest_file(path: Path, store, summary, part: str) -> None:
 
     tables: dict[str, dict] = {}
     if path.suffix == ".csv":
-        rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+        from . import read_csv
+
+        rows = read_csv(path)
         symbol = rows[0]["symbol"].upper()
         canonical = f"{symbol[:-4]}-USDT-PERP" if symbol.endswith("USDT") else symbol
         snap = {k: [] for k in ("ts_exchange", "ts_recv", "seq", "side", "level", "price", "size")}

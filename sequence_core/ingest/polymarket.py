@@ -67,7 +67,7 @@ def ingest_file(path: Path, store, summary, part: str) -> None:
         try:
             for written in store.write("bbo", "polymarket", slug, part, cols):
                 summary.partitions.append(str(written.parent.relative_to(store.root)))
-            written_rows += b - a
+            written_rows += int(b - a)      # numpy ints: the summary is encoded as JSON
         except Exception as exc:  # noqa: BLE001 - one odd slug must not stop 27,000 others
             summary.skipped.append(f"polymarket {slug}: {exc}")
     summary.add_rows("bbo", written_rows)

@@ -10,7 +10,6 @@ project's venue and canonical symbol names below; unknown ones keep a lower-case
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -42,8 +41,9 @@ def canonical(exchange: str, symbol: str) -> tuple[str, str]:
 
 
 def ingest_file(path: Path, store, summary, part: str) -> None:
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    from . import read_csv
+
+    rows = read_csv(path)
     if not rows:
         return
     venue, symbol = canonical(rows[0]["exchange"], rows[0]["symbol"])

@@ -8,7 +8,8 @@ import datetime as dt
 
 import msgspec
 
-from ..store import Store
+from ..errors import ConfigError
+from ..store import Store, read_part
 
 GAP_NS = 60 * 1_000_000_000          # a silence longer than this inside the data is a gap
 
@@ -28,11 +29,11 @@ class Coverage(msgspec.Struct):
     first_ts_recv: int
     last_ts_recv: int
     last_ingest_ns: int
+    corrupt_parts: list[str] = []    # "<path>: <why>": unreadable parts, left out of every figure
 
 
 def coverage(store: Store, symbol: str | None = None) -> list[Coverage]:
     import numpy as np
-    import pyarrow.parquet as pq
 
     parts = store.coverage(symbol)
     books: dict[tuple[str, str, str], list] = {}
@@ -47,10 +48,12 @@ def coverage(store: Store, symbol: str | None = None) -> list[Coverage]:
         missing = [(d0 + dt.timedelta(days=i)).isoformat() for i in range((d1 - d0).days + 1)
                    if (d0 + dt.timedelta(days=i)).isoformat() not in have]
         gaps, longest, prev = 0, 0, None
+        corrupt = [c for p in ps for c in p.corrupt]
         for f in store.files(table, venue, sym):
             try:
-                ts = pq.read_table(f, columns=["ts_recv"]).column(0).to_numpy()
-            except Exception:  # noqa: BLE001 - a corrupt part is reported by `data coverage`
+                ts = read_part(f, columns=["ts_recv"]).column(0).to_numpy()
+            except ConfigError as exc:      # listed in corrupt_parts (store.coverage found most)
+                corrupt.append(str(exc))
                 continue
             if not len(ts):
                 continue
@@ -69,5 +72,6 @@ def coverage(store: Store, symbol: str | None = None) -> list[Coverage]:
         out.append(Coverage(venue, sym, table, days[0], days[-1], len(days), missing, rows,
                             round(rows / len(days), 1), gaps, round(longest / 1e9, 3),
                             min(p.first_ts_recv for p in ps if p.first_ts_recv) if any(p.first_ts_recv for p in ps) else 0,
-                            max(p.last_ts_recv or 0 for p in ps), max(p.written_ns for p in ps)))
+                            max(p.last_ts_recv or 0 for p in ps), max(p.written_ns for p in ps),
+                            sorted(set(corrupt))))
     return out

@@ -138,7 +138,7 @@ def run_task(store_root: str, root: str, task: Task) -> TaskResult:
     import pyarrow.parquet as pq
 
     from ..home import atomic_write
-    from ..store import Store
+    from ..store import Store, open_part
     from .profile import profile
 
     # a worker is one core: parallelism comes from the workers, not from Arrow's thread pool
@@ -147,7 +147,7 @@ def run_task(store_root: str, root: str, task: Task) -> TaskResult:
     t0 = time.perf_counter()
     store = Store(Path(store_root))
     try:
-        rows = sum(pq.ParquetFile(p).metadata.num_rows
+        rows = sum(open_part(p).metadata.num_rows
                    for table in ("trades", "bbo") for p in store.files(table, task.venue, task.symbol, task.date, task.date))
         p = profile(store, task.symbol, task.venue, start_date=task.date, end_date=task.date)
     except Exception as exc:  # noqa: BLE001 - one bad partition is reported; the rest go on

@@ -90,10 +90,10 @@ def fit_sqrt_impact(q: np.ndarray, adv: float, sigma_day_bps: float, impact_bps:
 def busiest_venue(store, symbol: str, start: str | None = None, end: str | None = None) -> str | None:
     """The venue with the most recorded trades of *symbol*, in the UTC dates *start*..*end*
     when given (row counts from Parquet metadata)."""
-    import pyarrow.parquet as pq
+    from ..store import open_part
 
     venues = sorted({part[0] for part in store.partitions("trades", symbol=symbol, start=start, end=end)})
-    return max(venues, key=lambda v: sum(pq.ParquetFile(f).metadata.num_rows
+    return max(venues, key=lambda v: sum(open_part(f).metadata.num_rows
                                          for f in store.files("trades", v, symbol, start, end)), default=None)
 
 

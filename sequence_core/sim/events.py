@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 
 from ..errors import UsageError
+from ..store import open_part, read_part
 from .kernel import END_OF_MESSAGE, EV_CLEAR, EV_DEPTH, EV_TRADE
 
 # also the tie order at equal receive and exchange times: a snapshot first, and a trade before
@@ -95,11 +96,9 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
 
 def _first_recv(paths) -> int | None:
     """The earliest receive time in *paths*, from the Parquet statistics (no rows are read)."""
-    import pyarrow.parquet as pq
-
     first = None
     for path in paths:
-        meta = pq.ParquetFile(path).metadata
+        meta = open_part(path).metadata
         col = meta.schema.names.index("ts_recv")
         for rg in range(meta.num_row_groups):
             stats = meta.row_group(rg).column(col).statistics
@@ -128,14 +127,12 @@ def _book_start(store, venue: str, symbol: str, start: str, end: str, files: dic
 
 def describe(store, venue: str, symbol: str, start: str, end: str) -> InstrumentData:
     """Tick, lot and the tracked price range of one instrument, from statistics and a sample."""
-    import pyarrow.parquet as pq
-
     files = {t: store.files(t, venue, symbol, start, end) for t in BOOK_TABLES}
     book_from = _book_start(store, venue, symbol, start, end, files)
     lo = hi = None
     for table in ("trades", "book_deltas", "book_snapshots"):
         for path in files[table]:
-            meta = pq.ParquetFile(path).metadata
+            meta = open_part(path).metadata
             col = meta.schema.names.index("price")
             for rg in range(meta.num_row_groups):
                 stats = meta.row_group(rg).column(col).statistics
@@ -148,7 +145,7 @@ def describe(store, venue: str, symbol: str, start: str, end: str) -> Instrument
     prices, sizes, gaps = [], [], []
     for table in BOOK_TABLES:
         for path in files[table][:2]:
-            batch = next(pq.ParquetFile(path).iter_batches(batch_size=100_000, columns=["ts_exchange", "ts_recv", "price", "size"]), None)
+            batch = next(open_part(path).iter_batches(batch_size=100_000, columns=["ts_exchange", "ts_recv", "price", "size"]), None)
             if batch is None:
                 continue
             prices.append(_fixed(batch.column(2)))
@@ -201,8 +198,6 @@ class _Stream:
         self.done = False
 
     def _iter(self):
-        import pyarrow.parquet as pq
-
         cols = ["ts_exchange", "ts_recv", "side", "price", "size"]
         if self.table == "book_deltas":
             cols.append("flags")
@@ -216,11 +211,11 @@ class _Stream:
         for date in sorted(by_date):
             parts = by_date[date]
             if len(parts) == 1:
-                batches = pq.ParquetFile(parts[0]).iter_batches(batch_size=1 << 18, columns=cols)
+                batches = open_part(parts[0]).iter_batches(batch_size=1 << 18, columns=cols)
             else:
                 import pyarrow as pa
 
-                tbl = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts]).sort_by("ts_recv")
+                tbl = pa.concat_tables([read_part(p, columns=cols) for p in parts]).sort_by("ts_recv")
                 batches = tbl.to_batches(max_chunksize=1 << 18)
             for batch in batches:
                 ev = self._convert(batch, last_key)
