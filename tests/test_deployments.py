@@ -116,6 +116,7 @@ def test_preflight_checks_each_item(project):
     assert all(c["ok"] for c in checks.values()) and set(checks) == {"module", "venues", "risk", "capital", "conflicts"}
     assert "ABI v1" in checks["module"]["detail"] and "binance" in checks["venues"]["detail"]
     assert "needs 1,000.00" in checks["capital"]["detail"]
+    assert "(binance 100,000.00)" in checks["capital"]["detail"]      # per venue: a strategy may trade one
     project.edit(lambda t: t.replace("capital = 1000 ", "capital = 100000000 "))
     poor = json.loads(project("preflight", "--output", "json").stdout)
     assert [c["name"] for c in poor if not c["ok"]] == ["capital"]

@@ -187,10 +187,15 @@ def _capital(project, mode: str, p: Plan | None) -> Check:
         rows = Sequence(sandbox=mode == "sandbox").positions(p.venues).rows
     except SequenceError as exc:
         return Check("capital", False, f"balances unavailable: {exc}")
-    have = sum((r.value_usd for r in rows if r.instrument in quotes), Decimal(0))
+    each = {v: Decimal(0) for v in p.venues}
+    for r in rows:
+        if r.instrument in quotes and r.venue in each:
+            each[r.venue] += r.value_usd
+    have = sum(each.values(), Decimal(0))
     ok = have >= Decimal(str(need))
-    return Check("capital", ok, f"{'' if ok else 'only '}{have:,.2f} in {', '.join(sorted(quotes))} on "
-                                f"{', '.join(p.venues)}; [risk] capital needs {need:,.2f}")
+    # per venue too: a strategy that trades one of them can only spend what that one holds
+    return Check("capital", ok, f"{'' if ok else 'only '}{have:,.2f} in {', '.join(sorted(quotes))} "
+                                f"({', '.join(f'{v} {q:,.2f}' for v, q in each.items())}); [risk] capital needs {need:,.2f}")
 
 
 def content(project, module, p: Plan, params: dict | None = None, bundle: str | None = None) -> dict:
