@@ -78,6 +78,13 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
 
     if symbol and symbols:
         raise UsageError("give one symbol as an argument or several with --symbols, not both")
+    # a flag given with only separators (--symbols , / --venue "") names nothing: refused,
+    # not taken as "the project's symbols" or "every venue"
+    if (symbol is not None and not symbol.strip()) or (symbols is not None and not _names(symbols)):
+        raise UsageError(f"no symbol in '{symbols if symbol is None else symbol}': give one "
+                         "(sequence backtest BTC-USDT ...) or --symbols A,B")
+    if venue is not None and not _names(venue):
+        raise UsageError(f"--venue '{venue}' names no venue; leave it out to use every venue with data")
     home = ensure_home()
     project = root = name = module = wasm = None
     if bundle:
@@ -97,7 +104,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
         name = project.name
     if bundle and wasm_path:            # after the bundle is read: an unknown one is said first
         raise UsageError("give --bundle or --wasm, not both")
-    chosen = [symbol] if symbol else _names(symbols)
+    chosen = [symbol.strip()] if symbol else _names(symbols)
     if not chosen and project:
         chosen = list(project.config.strategy.symbols)
     if not chosen:

@@ -200,6 +200,14 @@ def parse_decimal(name: str, value: str | Decimal | float | int, positive: bool 
         raise UsageError(f"{name} must be a number, got '{value}'") from None
     if not d.is_finite():
         raise UsageError(f"{name} must be a finite number, got '{value}'")
+    # more significant digits than Decimal's context (28) would be rounded by the first
+    # arithmetic on it: 0.99999999999999999999999999999 would become 1
+    from decimal import getcontext
+
+    digits = "".join(map(str, d.as_tuple().digits)).strip("0")
+    if len(digits) > getcontext().prec:
+        raise UsageError(f"{name} has {len(digits)} significant digits, more than the {getcontext().prec} "
+                         f"a decimal can hold exactly, got '{value}'")
     if positive and d <= 0:
         raise UsageError(f"{name} must be greater than zero, got {value}")
     return d

@@ -157,6 +157,9 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "-1"], "quantity must be greater than zero"),
     (["buy", "BTC-USD", "0"], "quantity must be greater than zero"),
     (["buy", "BTC-USD", "lots"], "quantity must be a number"),
+    # more digits than Decimal's 28-digit context: arithmetic would round it to 1 (session 18)
+    (["buy", "BTC-USD", "0.99999999999999999999999999999"], "quantity has 29 significant digits, more than the 28"),
+    (["buy", "BTC-USD", "0.1", "--limit-price", "90000.000000000000000000000001"], "limit price has 29 significant digits"),
     (["buy", "BTC-USD", "0.1", "--limit-price", "abc"], "limit price must be a number"),
     (["buy", "BTC-USD", "0.1", "--venue", "acme", "--limit-price", "90000.001"], "off acme's tick size 0.01"),
     (["buy", "BTC-USD", "0.00001", "--venue", "acme"], "not a multiple of acme's lot size"),

@@ -45,8 +45,10 @@ class BacktestConfig(msgspec.Struct, kw_only=True):
 def backtest_config(**fields) -> BacktestConfig:
     """A :class:`BacktestConfig` from a user's values, checked: the one place for the CLI's
     ``backtest`` and the SDK's ``Sequence.backtest``. ``start``/``end`` are YYYY-MM-DD or a
-    ``datetime.date``; numbers may be given as numeric strings ("1000"); ``capital`` and
-    ``scan_buffer_secs`` must be positive. Errors are UsageErrors in the CLI's words."""
+    ``datetime.date`` within 1970-01-01 .. 2262-04-10; numbers may be given as numeric
+    strings ("1000"); ``capital`` and ``scan_buffer_secs`` must be positive; symbols and
+    venues are each named once; each model must exist and take its parameters (finite
+    numbers). Errors are UsageErrors in the CLI's words."""
     unknown = sorted(set(fields) - set(BacktestConfig.__struct_fields__))
     if unknown:
         raise UsageError(f"unknown backtest option '{unknown[0]}'; the options are {', '.join(BacktestConfig.__struct_fields__)}")
@@ -61,7 +63,54 @@ def backtest_config(**fields) -> BacktestConfig:
         raise UsageError(f"--capital {cfg.capital:g} must be positive")
     if cfg.scan_buffer_secs <= 0:
         raise UsageError(f"--scan-buffer-secs {cfg.scan_buffer_secs} must be positive")
+    _names_checked(cfg.symbols, "--symbols", "symbol")
+    if cfg.venues is not None:
+        _names_checked(cfg.venues, "--venue", "venue")
+    for kind in ("queue", "latency", "fee"):
+        _model_checked(kind, getattr(cfg, f"{kind}_model"))
     return cfg
+
+
+# the days a run's nanosecond timestamps (int64, since 1970-01-01 UTC) can hold, whole
+FIRST_DAY, LAST_DAY = "1970-01-01", "2262-04-10"
+
+
+def _names_checked(names: list[str], flag: str, what: str) -> None:
+    """Refuse an empty list, an empty name and a name given twice (each would otherwise run
+    nothing, or run one instrument twice: twice the events, a second result row)."""
+    if not names:
+        raise UsageError(f"no {what}: give one (sequence backtest BTC-USDT ...) or {flag} A,B" if what == "symbol"
+                         else f"{flag} names no {what}; leave it out to use every venue with data")
+    seen = set()
+    for name in names:
+        if not name.strip():
+            raise UsageError(f"{flag} has an empty {what} name")
+        if name in seen:
+            raise UsageError(f"{flag} names {what} {name} twice; give each {what} once")
+        seen.add(name)
+
+
+def _model_checked(kind: str, text: str) -> None:
+    """The model exists and takes its parameters (checked before a project is built or any
+    data read): its ``prepare`` is tried on an empty calibration. Only a UsageError counts
+    here; anything else a third-party model raises on no instruments waits for the run."""
+    from .models import Calibration
+
+    flag = f"--{kind}-model '{text}'"
+    try:
+        model, spec = get_model(kind, text)
+    except UsageError as exc:
+        message, said = str(exc), f"{kind} model '{text}' "
+        raise UsageError(f"{flag} {message[len(said):]}" if message.startswith(said) else f"{flag}: {message}") from None
+    try:
+        if kind == "fee":
+            model.prepare(spec, [], [])
+        else:
+            model.prepare(spec, Calibration([], [], []))
+    except UsageError as exc:     # "latency model log-normal: sigma ..." → "sigma ..."
+        raise UsageError(f"{flag}: {str(exc).removeprefix(f'{kind} model {spec.name}: ')}") from None
+    except Exception:
+        return
 
 
 def _day(value, flag: str) -> str:
@@ -70,9 +119,13 @@ def _day(value, flag: str) -> str:
     if isinstance(value, dt.date):
         value = value.isoformat()[:10]          # a datetime: its day
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        day = dt.date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
         raise UsageError(f"{flag} '{value}' is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(f"{flag} {day} is outside {FIRST_DAY} .. {LAST_DAY}, the days nanosecond timestamps "
+                         "(int64 since 1970) can hold")
+    return day
 
 
 class VenueResult(msgspec.Struct):
@@ -401,28 +454,32 @@ def _notes(st: _State, instruments) -> list[str]:
 
 def _result(st: _State, instruments, cfg: BacktestConfig, strategy, events: int, notes) -> BacktestResult:
     S, F = st.S, st.F
-    pnl_series = _stack(st.pnl, 3, np.float64)
-    equity = cfg.capital + pnl_series[:, 1] if len(pnl_series) else np.array([cfg.capital])
-    final_pnl = float(equity[-1] - cfg.capital)
-    peak = np.maximum.accumulate(equity)
-    drawdown = float(((peak - equity) / peak).max()) if len(equity) else 0.0
-    sharpe = None
-    minute = equity[::60]
-    if len(minute) >= 31:          # at least 30 one-minute returns, or the figure is noise
-        rets = np.diff(minute) / minute[:-1]
-        sd = float(rets.std(ddof=1))
-        if sd > 0:
-            sharpe = round(float(rets.mean()) / sd * math.sqrt(525_600), 4)
-    volume = float(F[K.F_VOLUME])
-    per = []
+    # P&L from the trades' cash flows (each instrument's cash, fees included, plus its
+    # position at the final mid): never capital + P&L - capital, which loses the cents of a
+    # large --capital to float rounding. The summary is the sum of the per-venue rows.
+    per, venue_pnl = [], []
     for i, inst in enumerate(instruments):
         pos = int(st.IPOS[i, 0])
         mid = _mid(st, i)
         cash = float(st.IS[i, K.IS_CASH])
+        venue_pnl.append(cash + (pos / 1e9 * mid if mid else 0.0))
         per.append(VenueResult(inst.venue, inst.symbol, int(st.IS[i, K.IS_FILLS]), round(float(st.IS[i, K.IS_VOLUME]), 6),
                                round(float(st.IS[i, K.IS_FEES]), 6), round(float(st.IS[i, K.IS_MAKER]), 6),
-                               round(float(st.IS[i, K.IS_TAKER]), 6), pos / 1e9,
-                               round(cash + (pos / 1e9 * mid if mid else 0.0), 6)))
+                               round(float(st.IS[i, K.IS_TAKER]), 6), pos / 1e9, round(venue_pnl[-1], 6)))
+    final_pnl = math.fsum(venue_pnl)
+    series = _stack(st.pnl, 3, np.float64)
+    pnl = series[:, 1] if len(series) else np.zeros(1)
+    # drawdown and returns relative to equity (capital + P&L), computed on the P&L itself
+    peak = np.maximum.accumulate(pnl)
+    drawdown = float(((peak - pnl) / (cfg.capital + peak)).max())
+    sharpe = None
+    minute = pnl[::60]
+    if len(minute) >= 31:          # at least 30 one-minute returns, or the figure is noise
+        rets = np.diff(minute) / (cfg.capital + minute[:-1])
+        sd = float(rets.std(ddof=1))
+        if sd > 0:
+            sharpe = round(float(rets.mean()) / sd * math.sqrt(525_600), 4)
+    volume = float(F[K.F_VOLUME])
     return BacktestResult(
         strategy=getattr(strategy, "name", type(strategy).__name__) if strategy else "(none)",
         strategy_sha256=strategy.sha256() if hasattr(strategy, "sha256") else "",

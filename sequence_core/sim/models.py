@@ -29,6 +29,7 @@ Models take parameters from the model spec on the command line: ``name`` or
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -57,19 +58,32 @@ class Calibration(msgspec.Struct):
 
 
 def parse_spec(kind: str, text: str) -> ModelSpec:
-    name, _, rest = text.partition(":")
+    """``name`` or ``name:key=value,key=value``. A ':' with no parameters after it, an empty
+    item (``a=1,,b=2``) and a key given twice are refused: each would be silently dropped."""
+    name, colon, rest = text.partition(":")
     name = name.strip()
     params: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
+    if colon and not rest.strip():
+        raise UsageError(f"{kind} model '{text}' has an empty parameter list after ':'; "
+                         f"give '{name}' or '{name}:key=value,...'")
+    for item in (p.strip() for p in rest.split(",")) if colon else ():
+        if not item:
+            raise UsageError(f"{kind} model '{text}' has an empty parameter between commas")
         key, eq, value = item.partition("=")
         if not eq or not key.strip() or not value.strip():
             raise UsageError(f"{kind} model parameter '{item}' in '{text}' is not key=value")
+        if key.strip() in params:
+            raise UsageError(f"{kind} model '{text}' gives parameter '{key.strip()}' twice")
         params[key.strip()] = value.strip()
     return ModelSpec(kind, name, params)
 
 
+MAX_DURATION_NS = 86_400 * 1_000_000_000     # a model's duration: at most one day
+
+
 def duration_ns(value: str, what: str) -> int:
-    """'1ms', '250us', '3ns', '0.5s' or a bare number of nanoseconds."""
+    """'1ms', '250us', '3ns', '0.5s' or a bare number of nanoseconds: finite, from 0 to one
+    day (a latency beyond the whole window only overflows the clocks)."""
     units = (("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000))
     text = value.strip()
     for suffix, scale in sorted(units, key=lambda u: -len(u[0])):
@@ -79,19 +93,28 @@ def duration_ns(value: str, what: str) -> int:
     else:
         number, scale = text, 1
     try:
-        out = float(number) * scale
+        out = float(number.replace("_", "")) * scale
     except ValueError:
         raise UsageError(f"{what} '{value}' is not a duration (e.g. 1ms, 250us, 0.5s)") from None
+    if not math.isfinite(out):
+        raise UsageError(f"{what} '{value}' must be a finite number (a duration such as 1ms, 250us, 0.5s)")
     if out < 0:
         raise UsageError(f"{what} '{value}' is negative")
+    if out > MAX_DURATION_NS:
+        raise UsageError(f"{what} '{value}' is more than one day (at most 86400s)")
     return int(round(out))
 
 
 def number(value: str, what: str) -> float:
+    """A model parameter's number: finite (nan, inf and overflowing values such as 1e400
+    are refused)."""
     try:
-        return float(value.replace("_", ""))
+        out = float(value.replace("_", ""))
     except ValueError:
         raise UsageError(f"{what} '{value}' is not a number") from None
+    if not math.isfinite(out):
+        raise UsageError(f"{what} '{value}' must be a finite number")
+    return out
 
 
 def check_params(spec: ModelSpec, allowed: dict[str, str]) -> None:

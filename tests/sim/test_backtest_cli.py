@@ -110,6 +110,66 @@ def test_bad_input(market, tmp_path, args, message):
     assert message in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    # every numeric model parameter is a finite number in its range (session 18)
+    (["--queue-model", "probabilistic:n=nan"], "--queue-model 'probabilistic:n=nan': n 'nan' must be a finite number"),
+    (["--queue-model", "probabilistic:n=1e400"], "n '1e400' must be a finite number"),
+    (["--queue-model", "probabilistic:n=0"], "n must be positive"),
+    (["--latency-model", "log-normal:sigma=nan"], "--latency-model 'log-normal:sigma=nan': sigma 'nan' must be a finite number"),
+    (["--latency-model", "log-normal:sigma=1e400"], "sigma '1e400' must be a finite number"),
+    (["--latency-model", "log-normal:sigma=-1"], "sigma must not be negative"),
+    (["--latency-model", "log-normal:median=inf"], "median 'inf' must be a finite number"),
+    (["--latency-model", "constant:entry=nan"], "--latency-model 'constant:entry=nan': entry 'nan' must be a finite number"),
+    (["--latency-model", "constant:entry=1e400s"], "entry '1e400s' must be a finite number"),
+    (["--latency-model", "constant:cancel=-1ms"], "cancel '-1ms' is negative"),
+    (["--latency-model", "constant:response=2000000s"], "response '2000000s' is more than one day"),
+    (["--latency-model", "per-venue:fallback=nan"], "fallback 'nan' must be a finite number"),
+    (["--fee-model", "venue:tier=nan"], "--fee-model 'venue:tier=nan': tier 'nan' must be a finite number"),
+    (["--fee-model", "venue:fallback_taker=-inf"], "fallback_taker '-inf' must be a finite number"),
+    # an empty parameter list, an empty item, a key given twice
+    (["--queue-model", "probabilistic:"], "--queue-model 'probabilistic:' has an empty parameter list after ':'"),
+    (["--queue-model", "probabilistic:fn=log,,n=2"], "has an empty parameter between commas"),
+    (["--queue-model", "probabilistic:fn=log,fn=power"], "--queue-model 'probabilistic:fn=log,fn=power' gives parameter 'fn' twice"),
+])
+def test_bad_model_parameters_are_refused(market, tmp_path, args, message):
+    proc = market("backtest", "BTC-USD", "--wasm", str(wasm(tmp_path, "quoter", QUOTER)), "--start", DAY, "--end", DAY,
+                  "--no-save", *args, timeout=300)
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and message in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    # a window beyond what nanosecond timestamps hold: a clear error, not an OverflowError
+    (["BTC-USD", "--start", "0001-01-01", "--end", "9999-12-31"],
+     "--start 0001-01-01 is outside 1970-01-01 .. 2262-04-10"),
+    (["BTC-USD", "--start", DAY, "--end", "9999-12-31"], "--end 9999-12-31 is outside 1970-01-01 .. 2262-04-10"),
+    # a symbol or venue named twice would replay twice (double events, a second result row)
+    (["--symbols", "BTC-USD,BTC-USD", "--start", DAY, "--end", DAY], "--symbols names symbol BTC-USD twice"),
+    (["BTC-USD", "--venue", "sim,sim", "--start", DAY, "--end", DAY], "--venue names venue sim twice"),
+    # only separators name nothing (not "the project's symbols" / "every venue")
+    (["--symbols", ",", "--start", DAY, "--end", DAY], "no symbol in ','"),
+    (["--symbols", " , ", "--start", DAY, "--end", DAY], "no symbol in ' , '"),
+    (["BTC-USD", "--venue", ",", "--start", DAY, "--end", DAY], "--venue ',' names no venue"),
+])
+def test_bad_windows_and_repeated_names_are_refused(market, tmp_path, args, message):
+    proc = market("backtest", *args, "--wasm", str(wasm(tmp_path, "quoter", QUOTER)), "--no-save", timeout=300)
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and message in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def test_pnl_does_not_depend_on_capital(market, tmp_path):
+    """P&L comes from the trades' cash flows, not capital + P&L - capital: a huge --capital
+    loses no cents, and the summary is the per-venue table's figure (session 18)."""
+    base = ["BTC-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "quoter", QUOTER)), "--no-save"]
+    small = run_json(market, *base)["result"]
+    assert small["fills"] > 0 and small["pnl"] != 0
+    for capital in ("1e13", "1e17"):
+        r = run_json(market, *base, "--capital", capital)["result"]
+        assert r["pnl"] == small["pnl"] == r["venues"][0]["pnl"], (capital, r["pnl"], small["pnl"])
+        assert r["return_pct"] == round(r["pnl"] / float(capital) * 100, 6)
+    assert small["return_pct"] == round(small["pnl"] / 100_000 * 100, 6)
+
+
 def test_symbol_with_no_data_names_what_exists(market, tmp_path):
     proc = market("backtest", "ETH-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "q", QUOTER)))
     assert proc.returncode == 1
@@ -163,6 +223,9 @@ def sdk_market(home, monkeypatch):
     (DAY, {"seed": "7.5"}, "backtest option: Expected `int`, got `str` - at `$.seed`"),
     (DAY, {"scan_buffer_secs": 0}, "--scan-buffer-secs 0 must be positive"),
     (DAY, {"bogus": 1}, "unknown backtest option 'bogus'"),
+    (DAY, {"venues": ["sim", "sim"]}, "--venue names venue sim twice"),
+    (DAY, {"latency_model": "log-normal:sigma=nan"}, "sigma 'nan' must be a finite number"),
+    ("1600-01-01", {}, "--start 1600-01-01 is outside 1970-01-01 .. 2262-04-10"),
 ])
 def test_sdk_backtest_checks_as_the_cli_does(sdk_market, tmp_path, start, options, message):
     from sequence_core.client import Sequence
