@@ -14,10 +14,13 @@ DAY = "2023-11-14"
 
 
 def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", symbol: str = "BTC-USD",
-                t0: int = T0, part: str = "test", buy_share: float = 0.5, trade_share: float = 0.1) -> int:
+                t0: int = T0, part: str = "test", buy_share: float = 0.5, trade_share: float = 0.1,
+                early_every: int = 0) -> int:
     """A random-walk book around 50,000.00: 10 levels a side to start, then depth updates and
     trades (each trade followed by the depth update of the level it hit); ``buy_share`` of the
-    trades are buys (above 0.5: a market trending up). Returns events."""
+    trades are buys (above 0.5: a market trending up). Every ``early_every``-th depth update is
+    received 1 ms before its exchange time (a recorder's clock behind the venue's), too few for
+    the sim's clock shift to absorb. Returns events."""
     rng = np.random.default_rng(seed)
     mid = 5_000_000   # ticks
     bids = {mid - i: int(rng.integers(1, 500)) for i in range(10)}
@@ -28,7 +31,8 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
 
     def depth(side, p, q):
         d["ts_exchange"].append(t)
-        d["ts_recv"].append(t + 2_000_000)
+        early = early_every and len(d["side"]) % early_every == early_every - 1
+        d["ts_recv"].append(t - 1_000_000 if early else t + 2_000_000)
         d["side"].append(side)
         d["price"].append(p * TICK)
         d["size"].append(q * LOT)
@@ -133,6 +137,15 @@ GROWER = "(module" + HEADER + """
 
 NO_ABI = """(module (memory (export "memory") 1)
   (func (export "on_start") (result i32) (i32.const 0)))"""
+
+# subscribes to book and trade callbacks and does nothing with them
+SUBSCRIBER = """(module
+  (import "seq" "subscribe" (func $subscribe (param i32)))
+  (memory (export "memory") 1)
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_start") (result i32) (call $subscribe (i32.const 3)) (i32.const 0))
+  (func (export "on_book") (param i32) (result i32) (i32.const 0))
+  (func (export "on_trade") (param i32 i32 i64 i64) (result i32) (i32.const 0)))"""
 
 BAD_SIGNATURE = """(module (memory (export "memory") 1)
   (func (export "seq_abi_version") (result i32) (i32.const 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from simtools import DAY, FAILER, GROWER, LOOPER, NO_ABI, QUOTER, TRAPPER, UNKNOWN_IMPORT, BAD_SIGNATURE, make_market, wasm
+from simtools import DAY, FAILER, GROWER, LOOPER, NO_ABI, QUOTER, SUBSCRIBER, TRAPPER, UNKNOWN_IMPORT, BAD_SIGNATURE, make_market, wasm
 
 MODELS = "sim,queue-models,latency-models,fee-models"
 
@@ -48,6 +48,19 @@ def test_quoting_strategy_trades_and_reports(market, tmp_path, home):
     assert set(fills.column_names) >= {"ts", "order_id", "instrument", "side", "price", "size", "maker"}
     assert pq.read_table(f"{saved}/orders.parquet").num_rows >= r["fills"]
     assert pq.read_table(f"{saved}/pnl.parquet").num_rows > 10
+
+
+def test_a_subscribed_strategy_runs_through_updates_received_before_their_exchange_time(market, tmp_path):
+    """A recorded receive time before the exchange time held the exchange below the very update
+    the subscribed strategy waited for: the replay spun at 100% CPU for ever."""
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    make_market(Store(ensure_home() / "data"), symbol="ETH-USD", early_every=997)
+    proc = market("backtest", "ETH-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "sub", SUBSCRIBER)),
+                  "--output", "json", "--no-save", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["result"]["events"] > 20_000
 
 
 def test_same_seed_same_bytes_and_the_seed_matters(market, tmp_path):
