@@ -71,22 +71,31 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
                           | {p.parent.parent.name[7:] for p in store.files("book_snapshots")})
             raise UsageError(f"no recorded book data for symbol {symbol} in the store at {store.root}; "
                              + (f"it has {', '.join(have)}" if have else "it is empty: ingest data with `sequence data ingest`"))
+        trades_only = []
         for venue in candidates:
             if venues and venue not in venues:
                 continue
-            files = [p for table in BOOK_TABLES for p in store.files(table, venue, symbol, start, end)]
-            if files:
+            if any(store.files(table, venue, symbol, start, end) for table in ("book_snapshots", "book_deltas")):
                 out.append((venue, symbol))
                 found_any = True
+            elif store.files("trades", venue, symbol, start, end):
+                trades_only.append(venue)   # no book to post against or fill from: 0 orders, no word
         if not found_any:
             where = f" on {', '.join(venues)}" if venues else ""
+            if trades_only:
+                raise UsageError(f"{symbol} on {', '.join(trades_only)} between {start} and {end} has trades but no order "
+                                 f"book (book_snapshots / book_deltas): the sim-engine replays books; `sequence data "
+                                 f"coverage --symbol {symbol}` shows what is recorded")
             dates = sorted({p.parent.name[5:] for table in BOOK_TABLES for p in store.files(table, symbol=symbol)
+                            if not venues or p.parent.parent.parent.name[6:] in venues})
+            other = sorted({t for t in ("bbo", "bars") for p in store.files(t, symbol=symbol, start=start, end=end)
                             if not venues or p.parent.parent.parent.name[6:] in venues})
             missing = ", ".join(f"date={d}" for d in day_range(start, end)[:5])
             more = " ..." if len(day_range(start, end)) > 5 else ""
-            raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the partitions "
-                             f"{missing}{more} are missing; recorded dates: "
-                             f"{', '.join(dates) if dates else 'none'}")
+            raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the book partitions "
+                             f"{missing}{more} are missing; recorded book dates: "
+                             f"{', '.join(dates) if dates else 'none'}"
+                             + (f" (the window has {' and '.join(other)} only, which a backtest does not replay)" if other else ""))
     idle = sorted(set(venues or ()) - {v for v, _ in out})
     if idle:      # a venue asked for by name that would silently take no part
         raise UsageError(f"no book data for {', '.join(symbols)} on {', '.join(idle)} between {start} and {end}; "

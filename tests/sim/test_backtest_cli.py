@@ -189,6 +189,21 @@ def test_symbol_with_no_data_names_what_exists(market, tmp_path):
     assert "Error: no recorded book data for symbol ETH-USD" in proc.stderr and "it has BTC-USD" in proc.stderr
 
 
+def test_a_window_with_trades_but_no_book_is_refused_not_run_empty(market, tmp_path):
+    """Trades alone give the sim nothing to post against or fill from: it ran, 0 orders, exit 0."""
+    import numpy as np
+    from simtools import LOT, T0, TICK
+
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    Store(ensure_home() / "data").write("trades", "sim", "SOL-USD", "t", {
+        "ts_exchange": np.array([T0, T0 + 1]), "ts_recv": np.array([T0 + 5, T0 + 6]), "trade_id": ["a", "b"],
+        "side": np.array([1, -1], np.int8), "price": np.array([100 * TICK, 101 * TICK]), "size": np.array([LOT, LOT])})
+    proc = market("backtest", "SOL-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "q", QUOTER)))
+    assert proc.returncode == 1 and "SOL-USD on sim between" in proc.stderr and "has trades but no order book" in proc.stderr
+
+
 @pytest.mark.parametrize("wat, message", [
     (LOOPER, "strategy 'looper' in on_timer: stopped after its fuel budget of 50,000,000 instructions"),
     (TRAPPER, "strategy 'trapper' in on_start: trapped: wasm `unreachable` instruction executed"),
