@@ -92,8 +92,8 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
                             if not venues or p.parent.parent.parent.name[6:] in venues})
             missing = ", ".join(f"date={d}" for d in day_range(start, end)[:5])
             more = " ..." if len(day_range(start, end)) > 5 else ""
-            raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the book partitions "
-                             f"{missing}{more} are missing; recorded book dates: "
+            raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the partitions "
+                             f"{missing}{more} are missing; recorded dates: "
                              f"{', '.join(dates) if dates else 'none'}"
                              + (f" (the window has {' and '.join(other)} only, which a backtest does not replay)" if other else ""))
     idle = sorted(set(venues or ()) - {v for v, _ in out})
