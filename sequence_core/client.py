@@ -302,13 +302,15 @@ class Sequence:
         unknown_basis, notes = set(), []
         if not self.sandbox:          # live: each venue's own cash, spot, perps and event contracts
             rows, unknown_basis, notes = merge_reported(rows, reported_positions(chosen, self.credentials()))
-        rows = [p for p in rows if (not kinds or p.kind in kinds) and (include_closed or p.status in ("open", "resolved"))]
+        rows = [p for p in rows if not kinds or p.kind in kinds]
         instruments = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
+        # the summary counts closed rows too (hidden or not, their realized P&L and fees are the
+        # account's: a redeemed win read "Realized P&L $0.00" without --include-closed)
         result = value(rows, instruments, self.source(source), "sandbox" if self.sandbox else "live", unknown_basis, notes)
         conf = cfg.load_config()
         labels = {name: v.label(cfg.venue_settings(name, conf)) for name, v in chosen.items()}
         return msgspec.structs.replace(result, rows=[msgspec.structs.replace(r, label=labels.get(r.venue, r.venue))
-                                                     for r in result.rows])
+                                                     for r in result.rows if include_closed or r.status in ("open", "resolved")])
 
     def preview(self, symbol: str, side: str, qty, limit_price=None, venue: str | None = None, source: str | None = None):
         """Size-aware estimate per venue at an exact quantity (and optional limit price), both

@@ -398,6 +398,10 @@ def test_event_contract_buy_and_redeem(trader):
     assert Decimal(rows[("acme", "USD")]["qty"]) == cash_before + Decimal(r["paid"])
     default = j(trader("--sandbox", "positions", "--output", "json"))
     assert ("acme", "KXTEST-26DEC31-T1:YES") not in {(x["venue"], x["instrument"]) for x in default["rows"]}
+    # the hidden rows' realized P&L and fees still count in the summary (it read $0.00)
+    for k in ("realized_pnl", "fees"):
+        assert default["summary"][k] == after["summary"][k]
+    assert Decimal(default["summary"]["realized_pnl"]) != 0
     again = j(trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "acme", "--output", "json"))
     assert again["paid"] == "0" and again["winning_outcome"] == won          # resolution never changes
     elsewhere = trader("--sandbox", "redeem", "KXTEST-26DEC31-T1", "--venue", "zeta")
