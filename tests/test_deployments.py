@@ -693,6 +693,7 @@ def test_a_restarted_edge_adopts_from_every_order_of_its_origin():
     rt.instruments = [SimpleNamespace(venue="binance", symbol="BTC-USDT"), SimpleNamespace(venue="binance", symbol="ETH-USDT")]
     rt.positions, rt.cash, rt.fills, rt.placed, rt.next_id = [0, 0], 0.0, 0, 0, 1
     rt.orders, rt.working, rt.by_graph, rt.parents, rt.parent_by_graph, rt._adopted_parents = {}, {}, {}, {}, {}, []
+    rt.dep, rt.outside = SimpleNamespace(baseline={}, since_ns=0), {}
     working = {"graph": {"graph_id": "graph_w", "filled_qty": "0", "request": {
         "venue": "binance", "symbol": "BTC-USDT", "side": "buy", "qty": "0.01", "limit_price": "1000",
         "order_type": "post_only", "parent_id": ""}}, "nodes": [{"symbol": "BTC-USDT"}]}
@@ -736,3 +737,88 @@ def test_preflight_reports_a_running_deployment_of_the_same_name_with_other_para
     checks = {c["name"]: c for c in json.loads(project("preflight", "--output", "json").stdout)}
     assert checks["conflicts"]["ok"], checks
     assert checks["conflicts"]["detail"] == "'mm' v3, stopped has other content (params); deploy replaces it with v4"
+
+
+# Logs what the ABI answers, as 'r<code>' (return codes: the character '0' minus the code) and
+# 'o<id><event><status><order(id, 0) inside the callback>'. Timer 1: A, a post-only bid 100,000
+# ticks under the touch; B, an IOC as far (it expires unfilled); C, post-only + market.
+# Timer 4 (A acknowledged and resting): cancel A, then amend A.
+ABI_PROBE = """(module
+  (import "seq" "set_timer" (func $set_timer (param i64)))
+  (import "seq" "place" (func $place (param i32 i32 i64 i64 i32) (result i64)))
+  (import "seq" "cancel" (func $cancel (param i64) (result i32)))
+  (import "seq" "amend" (func $amend (param i64 i64 i64) (result i32)))
+  (import "seq" "book" (func $book (param i32 i32) (result i64)))
+  (import "seq" "order" (func $order (param i64 i32) (result i64)))
+  (import "seq" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $step (mut i32) (i32.const 0))
+  (global $a (mut i64) (i64.const 0))
+  (global $p (mut i64) (i64.const 0))
+  (func (export "seq_abi_version") (result i32) (i32.const 1))
+  (func (export "on_start") (result i32) (call $set_timer (i64.const 200000000)) (i32.const 0))
+  (func $rc (param $rc i32)
+    (i32.store8 (i32.const 0) (i32.const 114))
+    (i32.store8 (i32.const 1) (i32.sub (i32.const 48) (local.get $rc)))
+    (call $log (i32.const 1) (i32.const 0) (i32.const 2)))
+  (func $size (result i64) (i64.mul (i64.const 100) (call $book (i32.const 0) (i32.const 5))))
+  (func (export "on_timer") (param i64) (result i32)
+    (if (i64.le_s (call $book (i32.const 0) (i32.const 0)) (i64.const 0)) (then (return (i32.const 0))))
+    (global.set $step (i32.add (global.get $step) (i32.const 1)))
+    (if (i32.eq (global.get $step) (i32.const 1)) (then
+      (global.set $p (i64.sub (call $book (i32.const 0) (i32.const 0))
+                              (i64.mul (i64.const 100000) (call $book (i32.const 0) (i32.const 4)))))
+      (global.set $a (call $place (i32.const 0) (i32.const 1) (global.get $p) (call $size) (i32.const 1)))
+      (drop (call $place (i32.const 0) (i32.const 1) (global.get $p) (call $size) (i32.const 2)))
+      (drop (call $place (i32.const 0) (i32.const 1) (i64.const 0) (call $size) (i32.const 5)))))
+    (if (i32.eq (global.get $step) (i32.const 4)) (then
+      (call $rc (call $cancel (global.get $a)))
+      (call $rc (call $amend (global.get $a) (i64.sub (global.get $p) (call $book (i32.const 0) (i32.const 4))) (call $size)))
+      (call $set_timer (i64.const 0))))
+    (i32.const 0))
+  (func (export "on_order") (param $id i64) (param $ev i32) (param $st i32) (result i32)
+    (i32.store8 (i32.const 0) (i32.const 111))
+    (i32.store8 (i32.const 1) (i32.add (i32.wrap_i64 (local.get $id)) (i32.const 48)))
+    (i32.store8 (i32.const 2) (i32.add (local.get $ev) (i32.const 48)))
+    (i32.store8 (i32.const 3) (i32.add (local.get $st) (i32.const 48)))
+    (i32.store8 (i32.const 4) (i32.add (i32.wrap_i64 (call $order (local.get $id) (i32.const 0))) (i32.const 48)))
+    (call $log (i32.const 1) (i32.const 0) (i32.const 5))
+    (i32.const 0)))"""
+
+
+@pytest.mark.slow
+def test_the_edge_answers_the_abi_as_the_backtest_and_a_fresh_deploy_starts_from_zero(project):
+    """What a strategy sees: an IOC that expires ends cancelled (not pending for ever),
+    post-only + market is rejected and never sent, the ack says OPEN inside its callback, an
+    amend after a cancel is refused (nothing re-placed), and the status counts what the engine
+    journaled. Undeployed, then deployed afresh under the same name: it starts from zero."""
+    project.module(ABI_PROBE)
+    log = project.dir() / "edge-1.log"
+
+    def said():
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            text = log.read_text() if log.exists() else ""
+            lines = [line.split(" info: ")[1] for line in text.splitlines() if " info: " in line]
+            if sum(x.startswith("r") for x in lines) >= 2 and "o145" in " ".join(lines):
+                return lines
+            time.sleep(0.3)
+        raise AssertionError("the probe did not get through:\n" + (log.read_text() if log.exists() else ""))
+
+    assert project("deploy", "--skip-build").returncode == 0
+    lines = said()
+    assert {"o1122", "o2122", "o2455", "o3266", "r0", "r2", "o1455"} <= set(lines), lines
+    assert lines.index("r0") < lines.index("r2")              # cancel sent, amend refused
+    views = [v for v in json.loads(project("orders", "--output", "json").stdout)
+             if v["graph"]["request"]["origin"] == "deploy:mm/edge-1"]
+    assert sorted(v["graph"]["status"] for v in views) == ["CANCELLED", "EXPIRED"]   # C never sent
+    assert len(next(v for v in views if v["graph"]["status"] == "CANCELLED")["nodes"]) == 1   # A not re-placed
+    st = project.wait(lambda s: s["status"] and s["status"]["open_orders"] == 0 and s["status"]["orders"] >= 2,
+                      what="its orders")
+    assert (st["status"]["orders"], st["status"]["fills"]) == (2, 0)
+    assert project("undeploy").returncode == 0                # (its folder and log go with it)
+    assert project("deploy", "--skip-build").returncode == 0
+    said()
+    st = project.wait(lambda s: s["status"] and s["status"]["open_orders"] == 0 and s["status"]["orders"] >= 2,
+                      what="the fresh deployment's orders")
+    assert (st["version"], st["status"]["orders"], st["status"]["fills"]) == (1, 2, 0)   # not 4: its own orders only

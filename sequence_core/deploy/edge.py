@@ -41,7 +41,7 @@ from urllib.parse import quote
 import msgspec
 
 from ..errors import NetworkError, SequenceError
-from ..orders import GRAPH_ACTIVE
+from ..orders import GRAPH_ACTIVE, GRAPH_TERMINAL
 from . import registry
 
 SCALE = 1_000_000_000
@@ -58,6 +58,9 @@ NO_PARENT, NOT_IN_PARENT = -7, -8    # place_for errors (docs/wasm-abi.md)
 RECONNECT_S = 60.0                   # how long reads wait for a restarting engine
 EARLY_MAX = 1_000                    # graph ids whose events came before they were known
 KEEP_DONE = 256                      # finished orders order() still answers for ("long done": 0)
+REFUSAL_LOG_S = 10.0                 # a refusal of one kind is logged at most once per this, with a count
+# on_order events (docs/wasm-abi.md)
+EV_ACK, EV_REJECTED, EV_CANCELLED, EV_AMENDED, EV_REFUSED = 1, 2, 4, 5, 6
 
 
 class LocalOrder(msgspec.Struct):
@@ -72,6 +75,7 @@ class LocalOrder(msgspec.Struct):
     filled: int = 0
     fills_seen: list[str] = []
     cancel_wanted: bool = False
+    deferred: list = []                # cancel/amend asked for while pending: sent, in order, after the ack
     md_ns: int = 0                     # the market event that led to it (0: not from on_book)
     parent: int = 0                    # the local id of the parent it works (place_for)
 
@@ -115,7 +119,9 @@ class EdgeRuntime:
         self.log_path = registry.log_path(home, mode, name, label)
         self.orders: dict[int, LocalOrder] = {}      # open ones and the last KEEP_DONE finished (_prune)
         self.working: dict[int, LocalOrder] = {}     # those not known finished: what the risk checks sum (_working)
-        self.placed = 0                                # orders placed or adopted, ever
+        self.placed = 0                                # orders the engine journaled (or adopted), ever
+        self.outside: dict[str, float] = {}            # "venue:symbol" -> position on books this version does not trade
+        self.outside_cost = 0.0                        # their net cost (what they are marked at)
         self.by_graph: dict[str, int] = {}
         self.parents: dict[int, LocalParent] = {}
         self.parent_by_graph: dict[str, int] = {}
@@ -125,7 +131,7 @@ class EdgeRuntime:
         self.cash = 0.0
         self.fills = 0
         self.sent_times: deque[float] = deque()             # order rate window: the last second
-        self._refused: dict[str, float] = {}                # risk reason -> when last logged
+        self._refused: dict[str, list] = {}                 # refusal kind -> [when last logged, refused since]
         self.md_latency_us: deque[float] = deque(maxlen=registry.STATUS_SAMPLES)
         self.tops: list[tuple] = [()] * len(self.instruments)
         self.timer_ns = 0
@@ -228,19 +234,64 @@ class EdgeRuntime:
             return -5
         why = self._risk(inst, side, price, size)
         if why:
-            if self._refused.get(why, 0) < time.monotonic() - 10:    # once per reason per 10 s
-                self._refused[why] = time.monotonic()
-                self._write_log(f"host: order refused by the risk limits ({why}); -6 to the strategy")
+            self._log_refusal(f"risk:{why}", f"order refused by the risk limits ({why}); -6 to the strategy")
             return -6
         oid = self.next_id
         self.next_id += 1
         kind = "market" if market else "ioc" if flags & 2 else "post_only" if flags & 1 else "limit"
         self.orders[oid] = self.working[oid] = LocalOrder(oid, inst, side, price, size, kind, md_ns=self.current_md_ns,
                                                           parent=parent)
-        self.placed += 1
+        if flags & 1 and flags & 6:
+            # post-only (never take) with IOC or market (never rest) can never trade: the backtest
+            # (sim/kernel.py _arrive_new) rejects it when it would cross (market always does) and
+            # otherwise acknowledges and expires it; nothing is sent to the engine
+            top = self.tops[inst] or (0, 0, 0, 0)
+            crosses = market or (top[2] and price >= top[2] if side > 0 else top[0] and price <= top[0])
+            self._log_refusal("post-only", f"order {oid}: post-only with {'market' if market else 'IOC'} can never trade; "
+                              + ("rejected (it would cross)" if crosses else "expired unsent"))
+            asyncio.get_running_loop().call_soon(self._end_locally, oid, bool(crosses))
+            return oid
         self.sent_times.append(time.monotonic())
         self._submit(("place", oid))
         return oid
+
+    def _end_locally(self, oid: int, rejected: bool) -> None:
+        """A post-only IOC or market order, as the backtest ends it (a loop turn after place)."""
+        o = self.orders.get(oid)
+        if o is None or o.status != PENDING:
+            return
+        try:
+            if rejected:
+                o.status = REJECTED
+                self._call("on_order", o.id, EV_REJECTED, REJECTED)
+            else:
+                o.status = OPEN
+                self._call("on_order", o.id, EV_ACK, OPEN)
+                if o.status == OPEN:
+                    o.status = CANCELLED
+                    self._call("on_order", o.id, EV_CANCELLED, CANCELLED)
+            self._refuse_deferred(o)
+        except Exception as exc:  # noqa: BLE001 - a trapping callback ends the edge (run() raises it)
+            self._fail(exc)
+
+    def _log_refusal(self, kind: str, line: str) -> None:
+        """Log a refusal at most once per REFUSAL_LOG_S per kind, with how many were not logged."""
+        now = time.monotonic()
+        seen = self._refused.setdefault(kind, [-REFUSAL_LOG_S - 1, 0])
+        if now - seen[0] < REFUSAL_LOG_S:
+            seen[1] += 1
+            return
+        more = f" ({seen[1]} more refusal(s) of this kind in the last {REFUSAL_LOG_S:g} s not logged)" if seen[1] else ""
+        seen[0], seen[1] = now, 0
+        self._write_log(f"host: {line}{more}")
+
+    def _flush_refusals(self) -> None:
+        """Log the count of refusals held back when none came after them (the status loop)."""
+        now = time.monotonic()
+        for kind, seen in self._refused.items():
+            if seen[1] and now - seen[0] >= REFUSAL_LOG_S:
+                self._write_log(f"host: {seen[1]} more refusal(s) ({kind}) in the last {REFUSAL_LOG_S:g} s not logged")
+                seen[0], seen[1] = now, 0
 
     def place_for(self, parent_id: int, inst: int, side: int, price: int, size: int, flags: int) -> int:
         p = self.parents.get(parent_id)
@@ -280,15 +331,31 @@ class EdgeRuntime:
         o.cancel_wanted = True
         if o.graph_id is not None:
             self._submit(("cancel", order_id))
+        else:
+            o.deferred = [*o.deferred, ("cancel", order_id)]      # sent after the ack (_done)
         return 0
 
     def amend(self, order_id: int, price: int, size: int) -> int:
+        """As the backtest's amend: -1 unknown, -2 done or being cancelled, -3 size, -4 price
+        (checked before anything is sent), -5 queue full. An order not acknowledged yet takes
+        it too: it is sent after the ack."""
         o = self.orders.get(order_id)
         if o is None:
             return -1
-        if o.status not in (OPEN, PARTIAL) or o.graph_id is None:
+        if o.status not in (PENDING, OPEN, PARTIAL) or o.cancel_wanted:
             return -2
-        self._submit(("amend", order_id, price, size))
+        i = self.instruments[o.inst]
+        lot, tick = int(i.lot_size * SCALE), int(i.tick_size * SCALE)
+        if size <= 0 or (lot and size % lot):
+            return -3
+        if price <= 0 or (tick and price % tick):
+            return -4
+        if self.queue.full() or len(self.replies) >= QUEUE_MAX:
+            return -5
+        if o.graph_id is None:
+            o.deferred = [*o.deferred, ("amend", order_id, price, size)]
+        else:
+            self._submit(("amend", order_id, price, size))
         return 0
 
     # -- running ---------------------------------------------------------------------------------
@@ -357,14 +424,35 @@ class EdgeRuntime:
             if pid:
                 self._adopted_parents.append(pid)
         key = {(i.venue, i.symbol): n for n, i in enumerate(self.instruments)}
-        for b in found["books"]:
-            inst = key.get((b["venue"], b["symbol"]))
+        # a fresh deployment's orders are those since it was deployed: the totals of an
+        # undeployed namesake's orders (same origin) are taken off (docs/decisions.md)
+        base = self.dep.baseline.get(self.label) or {"orders": 0, "fills": 0, "books": []}
+        books: dict[tuple[str, str], list[Decimal]] = {}
+        for sign, rows in ((1, found["books"]), (-1, base["books"])):
+            for b in rows:
+                t = books.setdefault((b["venue"], b["symbol"]), [Decimal(0)] * 3)
+                for n, f in enumerate(("qty", "notional", "fees")):
+                    t[n] += sign * Decimal(b[f])
+        self.outside_cost = 0.0
+        for (venue, symbol), (qty, notional, fees) in sorted(books.items()):
+            self.cash -= float(notional) + float(fees)
+            inst = key.get((venue, symbol))
             if inst is not None:
-                self.positions[inst] += int(Decimal(b["qty"]) * SCALE)
-                self.cash -= float(Decimal(b["notional"])) + float(Decimal(b["fees"]))
-        self.fills, self.placed = found["fills"], found["orders"]
+                self.positions[inst] += int(qty * SCALE)
+            elif qty:
+                # a book an earlier version traded and this one does not: its inventory and P&L
+                # stay this deployment's (shown in status, marked at cost)
+                self.outside[f"{venue}:{symbol}"] = float(qty)
+                self.outside_cost += float(notional)
+        if self.outside:
+            self._write_log("host: positions on books this version does not trade (kept in status and P&L, at cost): "
+                            + ", ".join(f"{k} {q:g}" for k, q in self.outside.items()))
+        self.fills, self.placed = found["fills"] - base["fills"], found["orders"] - base["orders"]
+        since = self.dep.since_ns
         for v in found["working"]:
             g = v["graph"]
+            if g.get("created_ns", since) < since:
+                continue                        # left resting by an undeployed namesake: not this deployment's
             node = v["nodes"][0] if v["nodes"] else None
             inst = key.get((g["request"]["venue"], node["symbol"] if node else g["request"]["symbol"]))
             if inst is None:
@@ -385,7 +473,7 @@ class EdgeRuntime:
             self._write_log(f"host: adopted {len(self.by_graph)} open order(s), {len(self.parents)} parent(s); positions "
                             + ", ".join(f"{self.instruments[n].venue}:{self.instruments[n].symbol} {p / SCALE:g}"
                                         for n, p in enumerate(self.positions))
-                            + f" (from {found['orders']} order(s), {found['fills']} fill(s) in the journal)")
+                            + f" (from {self.placed} order(s), {self.fills} fill(s) in the journal)")
 
     async def _take_parent(self, graph_id: str) -> int:
         """Track a parent handed to this edge; its local id (0 when it is not ours to work)."""
@@ -487,12 +575,21 @@ class EdgeRuntime:
 
     def _refused_action(self, action, why: str) -> None:
         o = self.orders.get(action[1]) if action[0] != "end" else None
-        self._write_log(f"host: {action[0]} of {'parent' if action[0] == 'end' else 'order'} {action[1]} failed: {why}")
+        self._log_refusal(f"engine:{action[0]}", f"{action[0]} of {'parent' if action[0] == 'end' else 'order'} "
+                                                 f"{action[1]} failed: {why}")
         if o is not None and action[0] == "place":
             o.status = REJECTED
-            self._call("on_order", o.id, 2, REJECTED)
+            self._call("on_order", o.id, EV_REJECTED, REJECTED)
+            self._refuse_deferred(o)
         elif o is not None:
-            self._call("on_order", o.id, 6, o.status)
+            self._call("on_order", o.id, EV_REFUSED, o.status)
+
+    def _refuse_deferred(self, o: LocalOrder) -> None:
+        """The order ended before its ack: each cancel/amend that waited for it is refused (ev 6),
+        as the backtest answers one that reaches an order already gone."""
+        deferred, o.deferred = o.deferred, []
+        for _ in deferred:
+            self._call("on_order", o.id, EV_REFUSED, o.status)
 
     def _fail(self, exc: BaseException) -> None:
         """End the edge with *exc* (run() raises it): a callback trapped outside run()'s reach."""
@@ -512,13 +609,17 @@ class EdgeRuntime:
                 self.md_latency_us.append((reply.journaled_ns - o.md_ns) / 1e3)
             o.graph_id = reply.graph_id
             self.by_graph[o.graph_id] = o.id
-            self._call("on_order", o.id, 1, OPEN)
-            if o.cancel_wanted:
-                self._submit(("cancel", o.id))
+            self.placed += 1                        # journaled (a refused place is not)
+            if o.status == PENDING:
+                o.status = OPEN                     # order(id, 0) inside the ack's callback says so
+            self._call("on_order", o.id, EV_ACK, o.status)
+            deferred, o.deferred = o.deferred, []
+            for a in deferred:                      # what the strategy asked while it was pending, in order
+                self._submit(a)
             self._catch_up(o.graph_id)              # its change may have been pushed before this reply
         elif action[0] == "amend":
             o.price, o.size = action[2], action[3]
-            self._call("on_order", o.id, 5, o.status)
+            self._call("on_order", o.id, EV_AMENDED, o.status)
 
     async def _update(self, graph_id: str) -> None:
         """Read one order over HTTP and apply it (a resync after the channel was down)."""
@@ -553,17 +654,27 @@ class EdgeRuntime:
             done = o.filled >= o.size
             if done:
                 o.status = FILLED
+            elif o.status in (PENDING, OPEN):
+                o.status = PARTIAL                  # order(id, 0) inside on_fill says so (as in the backtest)
             self._call("on_fill", o.id, o.inst, o.side, price, size,
                        (1 if f.get("liquidity") == "maker" else 0) | (2 if done else 0))
-        status = _FROM_ENGINE.get(detail["nodes"][-1]["status"]) if detail.get("nodes") else None
-        if detail["graph"]["status"] == "REJECTED" or status == REJECTED:
-            if o.status != REJECTED:
+        graph = detail["graph"]["status"]
+        if o.status not in (PENDING, OPEN, PARTIAL):
+            return                                  # the strategy was told its end already
+        if graph in GRAPH_TERMINAL:
+            # the graph's status is the order's end (its last node may be REJECTED when a cancel
+            # beat the venue, or absent when an IOC expired before any was sent)
+            if graph == "FILLED":
+                o.status = FILLED                   # its fills told the strategy
+            elif graph in ("REJECTED", "FAILED") and not o.filled:
                 o.status = REJECTED
-                self._call("on_order", o.id, 2, REJECTED)
-        elif status == CANCELLED and o.status not in (CANCELLED, FILLED):
-            o.status = CANCELLED
-            self._call("on_order", o.id, 4, CANCELLED)
-        elif status in (OPEN, PARTIAL) and o.status == PENDING:
+                self._call("on_order", o.id, EV_REJECTED, REJECTED)
+            else:                                   # CANCELLED, EXPIRED, PARTIALLY_FILLED: ended with quantity left
+                o.status = CANCELLED
+                self._call("on_order", o.id, EV_CANCELLED, CANCELLED)
+            return
+        status = _FROM_ENGINE.get(detail["nodes"][-1]["status"]) if detail.get("nodes") else None
+        if status in (OPEN, PARTIAL) and o.status == PENDING:
             o.status = status
 
     def _pushed(self, update) -> None:
@@ -665,7 +776,7 @@ class EdgeRuntime:
                     self._message = None
 
     def _mark(self) -> float:
-        value = self.cash
+        value = self.cash + self.outside_cost     # books not traded now: at cost
         for n, pos in enumerate(self.positions):
             bid, _, ask, _ = self.tops[n] or (0, 0, 0, 0)
             if pos and bid and ask:
@@ -676,6 +787,8 @@ class EdgeRuntime:
         s = self.status
         s.state, s.updated_ns, s.fills = state, time.time_ns(), self.fills
         s.positions = {f"{i.venue}:{i.symbol}": self.positions[n] / SCALE for n, i in enumerate(self.instruments)}
+        s.positions.update(self.outside)
+        s.not_traded = list(self.outside)
         s.pnl = round(self._mark(), 6)
         s.orders = self.placed
         s.open_orders = sum(o.status in (PENDING, OPEN, PARTIAL) for o in self.orders.values())
@@ -701,6 +814,7 @@ class EdgeRuntime:
     async def _status_loop(self) -> None:
         while True:
             self._prune()
+            self._flush_refusals()
             self._snapshot("running")
             await asyncio.sleep(STATUS_EVERY_S)
 

@@ -43,6 +43,18 @@ def _engine(mode: str):
     return EngineConnection(mode)
 
 
+def _baseline(engine, name: str, edges) -> dict[str, dict]:
+    """Per edge label, the journal's totals for its origin before a fresh deployment: the orders
+    of an undeployed deployment of the same name, which the new one's edges leave out."""
+    out = {}
+    for e in edges:
+        label = e.label if hasattr(e, "label") else e["label"]
+        found = engine.request("GET", f"/deployments/{name}/edges/{label}/journal")
+        if found["orders"]:
+            out[label] = {"orders": found["orders"], "fills": found["fills"], "books": found["books"]}
+    return out
+
+
 def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: str | None = None) -> DeployResult:
     """Deploy the project at *root*: its module and [params], or with *bundle* exactly the
     edge bundle's module and params (symbols, venues and risk still come from the project)."""
@@ -91,10 +103,15 @@ def deploy(home: Path, mode: str, root: Path, skip_build: bool = False, bundle: 
         folder = registry.folder(home, mode, project.name)
         atomic_write(folder / "module.wasm", module.bytes, mode=0o644)
         import datetime as dt
+        import time
 
+        if old is not None:                 # a new version takes over the old one's orders
+            since_ns, baseline = old.since_ns, old.baseline
+        else:                               # fresh: an undeployed namesake's orders are not its own
+            since_ns, baseline = time.time_ns(), _baseline(engine, project.name, content["edges"])
         registry.save(home, registry.Deployment(name=project.name, mode=mode, state="running", version=version,
                                                 deployed_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                                **content))
+                                                since_ns=since_ns, baseline=baseline, **content))
     engine.request("POST", f"/deployments/{project.name}/start", {})
     return DeployResult(project.name, mode, action, version, sha, plan.edges, checks, bundle_id, was)
 

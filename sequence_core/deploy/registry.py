@@ -54,6 +54,11 @@ class Deployment(msgspec.Struct):
     bundle: str | None = None              # the edge bundle it came from, if any
     takes_parents: bool = False            # the module exports on_parent: parent orders can be handed to it
     mesh_transport: str = "udp"            # [mesh] transport: what carries messages between its edges
+    # A deployment's orders are those of its edges' origins (``deploy:<name>/<label>``) since it
+    # was first deployed: a replacement (new version) keeps both, a fresh deploy after an
+    # undeploy of the same name starts them again (docs/decisions.md).
+    since_ns: int = 0                      # when it was first deployed (0: written before this field)
+    baseline: dict[str, dict] = {}         # per edge label: the journal's totals for its origin then (orders, fills, books)
 
 
 class PeerStats(msgspec.Struct):
@@ -77,7 +82,8 @@ class EdgeStatus(msgspec.Struct):
     started_ns: int = 0
     updated_ns: int = 0
     instruments: list[str] = []
-    positions: dict[str, float] = {}
+    positions: dict[str, float] = {}       # its instruments, then books an earlier version traded (see not_traded)
+    not_traded: list[str] = []             # books in positions this version does not trade (a replacement changed them)
     pnl: float = 0.0                       # realized + marked to the mid, net of fees, in quote
     fills: int = 0
     orders: int = 0
