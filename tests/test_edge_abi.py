@@ -209,3 +209,30 @@ def test_a_fresh_deployment_does_not_adopt_an_undeployed_namesakes_history():
     assert (t.rt.placed, t.rt.fills) == (2, 1) and t.rt.positions == [S // 1000]
     assert t.rt.cash == pytest.approx(-60.1)
     assert list(t.rt.by_graph) == ["graph_new"]                 # the old one's resting order is not adopted
+
+
+def test_on_trade_reports_each_print_once_after_subscribe():
+    """A deployed strategy that subscribed to trades (bit 1) was never called: the edge polled
+    tops only. Prints since the last poll come oldest first, none from before subscribe."""
+    from sequence_core.market import Trade
+
+    class Source:
+        now = 100
+
+        def now_ns(self):
+            return self.now
+
+        def trades(self, inst, start, end):
+            prints = [Trade("binance", "BTC-USDT", ts, side, Decimal("60000.01"), Decimal("0.002"))
+                      for ts, side in ((50, 1), (150, -1), (250, 1))]
+            return [p for p in prints if start <= p.ts_ns < end]
+
+    t = Edge()
+    t.rt.source, t.rt.mask, t.rt.trades_from = Source(), 0, 0
+    t.rt._call = lambda cb, *a: t.told.append((cb, *a))
+    t.rt.subscribe(3)
+    t.rt._prints(200)
+    t.rt._prints(300)
+    t.rt._prints(300)
+    assert t.told == [("on_trade", 0, -1, 60000 * S + TICK, 200 * LOT),      # 0.002 at 60,000.01
+                      ("on_trade", 0, 1, 60000 * S + TICK, 200 * LOT)]

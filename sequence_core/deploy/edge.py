@@ -6,7 +6,8 @@ Started and restarted by the engine's supervisor (sequence_core/engine/superviso
 module's instruments are the deployment's symbols on the edge's venues (symbols in order,
 then venues by name, as in a backtest). The edge
 - watches the top of each book through the mode's market-data source (every 20 ms) and calls
-  ``on_book`` when it changes (after ``subscribe``), ``on_timer`` on its interval;
+  ``on_book`` when it changes (after ``subscribe`` bit 0), ``on_trade`` for each print since
+  the last poll (bit 1), ``on_timer`` on its interval;
 - sends every ``place``/``cancel``/``amend`` to the engine as an ``edge`` order (journaled and
   risk-checked like any other) over the edge channel (sequence_core/engine/channel.py: written
   when the callback returns, replies not awaited in line), and turns the changes of its
@@ -137,6 +138,7 @@ class EdgeRuntime:
         self.timer_ns = 0
         self.next_timer = 0
         self.mask = 0
+        self.trades_from = 0                           # on_trade: prints after this (subscribe bit 1)
         self.queue: asyncio.Queue = asyncio.Queue(QUEUE_MAX)
         self.current_md_ns = 0
         self.stopping = False
@@ -168,6 +170,8 @@ class EdgeRuntime:
         self.next_timer = time.time_ns() + self.timer_ns if self.timer_ns else 0
 
     def subscribe(self, mask: int) -> None:
+        if mask & 2 and not self.mask & 2:
+            self.trades_from = self.source.now_ns()     # prints from now on, none from before
         self.mask = mask
 
     def book(self, inst: int, field: int) -> int:
@@ -740,7 +744,10 @@ class EdgeRuntime:
 
     async def _market(self) -> None:
         while True:
-            books = self.source.books(self.instruments, self.source.now_ns(), 1)
+            at = self.source.now_ns()
+            if self.mask & 2:
+                self._prints(at)
+            books = self.source.books(self.instruments, at, 1)
             by = {(b.venue, b.symbol): b for b in books}
             for n, i in enumerate(self.instruments):
                 b = by.get((i.venue, i.symbol))
@@ -762,6 +769,15 @@ class EdgeRuntime:
                 self.next_timer = now + self.timer_ns
                 self._call("on_timer", now)
             await asyncio.sleep(MD_POLL_S)
+
+    def _prints(self, until_ns: int) -> None:
+        """``on_trade`` for each trade printed on the edge's books since the last poll, oldest
+        first (the source's prints: a source without them gives none)."""
+        prints = sorted(((n, t) for n, i in enumerate(self.instruments)
+                         for t in self.source.trades(i, self.trades_from, until_ns)), key=lambda p: (p[1].ts_ns, p[0]))
+        self.trades_from = until_ns
+        for n, t in prints:
+            self._call("on_trade", n, t.side, int(t.price * SCALE), int(t.size * SCALE))
 
     async def _deliver(self) -> None:
         """Hand the mesh's messages to on_message, one at a time, in arrival order."""
