@@ -99,7 +99,7 @@ def _render_intel(r) -> None:
     s = r.spread
     fmt = lambda x: "—" if x is None else f"{x:.4f}"  # noqa: E731
     line(f"spread regime: {s.regime.upper()} — current {fmt(s.current_bps)} bps ({s.current_from}), "
-         f"percentile {fmt(s.percentile)}; window p25/p50/p75 {fmt(s.p25_bps)}/{fmt(s.p50_bps)}/{fmt(s.p75_bps)} bps")
+         f"at the {'—' if s.percentile is None else f'{s.percentile:.1f}'}th percentile of the window; window p25/p50/p75 {fmt(s.p25_bps)}/{fmt(s.p50_bps)}/{fmt(s.p75_bps)} bps")
     t = r.toxicity
     line(f"toxicity: {t.measure} = {fmt(t.value)} over {t.trades:,} trades (bucket volume {fmt(t.bucket_volume)})")
 

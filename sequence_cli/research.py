@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import click
 
@@ -43,7 +44,12 @@ def coverage(symbol):
 
 
 def _fmt(v, unit=""):
-    return "—" if v is None else f"{v:,.4g}{unit}"
+    """Four significant digits, written plainly (112,900, not 1.129e+05; 0.00001235)."""
+    if v is None:
+        return "—"
+    if not v or not math.isfinite(v):
+        return f"{v:g}{unit}"
+    return f"{v:,.{max(0, 3 - math.floor(math.log10(abs(v))))}f}{unit}"
 
 
 @research.command()
@@ -157,7 +163,7 @@ def materialize(start, end, symbols, workers, executor, scheduler, force):
     def render(a):
         s = summary
         line(f"Materialized {s.written} of {s.tasks} book-days {s.start} → {s.end} "
-             f"({s.skipped} already up to date, {s.failed} failed) with {s.workers} {s.executor} worker(s)")
+             f"({s.skipped} already up to date, {s.failed} failed) with {s.workers} {'worker process(es)' if s.executor == 'processes' else s.executor + ' worker(s)'}")
         line(f"  {s.rows:,} input rows in {s.seconds:.2f} s: {s.rows_per_s:,.0f} rows/s  →  {s.root}")
         for f in s.failures:
             line(f"  FAILED {f.venue} {f.symbol} {f.date}: {f.error}")

@@ -57,3 +57,10 @@ def test_a_reader_that_stops_reading_is_not_a_failure(home):
                          env=clean_env(home, {}))
     p.stdout.close()                       # gone before the command writes
     assert p.wait(timeout=60) == 0 and p.stderr.read() == b""
+
+
+def test_research_figures_are_written_plainly():
+    """`research profile` wrote touch depth as ($1.129e+05)."""
+    from sequence_cli.research import _fmt
+
+    assert [_fmt(v) for v in (112_900.4, 0.000012345, 3.14159, 0, None)] == ["112,900", "0.00001234", "3.142", "0", "—"]
