@@ -15,13 +15,17 @@ DAY = "2023-11-14"
 
 def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", symbol: str = "BTC-USD",
                 t0: int = T0, part: str = "test", buy_share: float = 0.5, trade_share: float = 0.1,
-                early_every: int = 0) -> int:
+                early_every: int = 0, recv_jitter_ns: int = 0) -> int:
     """A random-walk book around 50,000.00: 10 levels a side to start, then depth updates and
     trades (each trade followed by the depth update of the level it hit); ``buy_share`` of the
     trades are buys (above 0.5: a market trending up). Every ``early_every``-th depth update is
     received 1 ms before its exchange time (a recorder's clock behind the venue's), too few for
-    the sim's clock shift to absorb. Returns events."""
+    the sim's clock shift to absorb. ``recv_jitter_ns`` adds to each step's 2 ms receive gap a
+    draw of 0 to that many ns (from a generator of its own: the market is the same), so the
+    default per-venue latency model draws varied latencies. Returns events."""
     rng = np.random.default_rng(seed)
+    jitter = np.random.default_rng([seed, 1]) if recv_jitter_ns else None
+    gap = [2_000_000]
     mid = 5_000_000   # ticks
     bids = {mid - i: int(rng.integers(1, 500)) for i in range(10)}
     asks = {mid + 1 + i: int(rng.integers(1, 500)) for i in range(10)}
@@ -32,7 +36,7 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
     def depth(side, p, q):
         d["ts_exchange"].append(t)
         early = early_every and len(d["side"]) % early_every == early_every - 1
-        d["ts_recv"].append(t - 1_000_000 if early else t + 2_000_000)
+        d["ts_recv"].append(t - 1_000_000 if early else t + gap[0])
         d["side"].append(side)
         d["price"].append(p * TICK)
         d["size"].append(q * LOT)
@@ -43,6 +47,8 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
         depth(-1, p, q)
     for _ in range(steps):
         t += int(rng.integers(100_000, 2_000_000))
+        if jitter is not None:
+            gap[0] = 2_000_000 + int(jitter.integers(0, recv_jitter_ns))
         bb, ba = max(bids), min(asks)
         u = rng.random()
         if u < trade_share:
@@ -52,7 +58,7 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
                 continue
             q = min(book[p], int(rng.integers(1, 60)))
             tr["ts_exchange"].append(t)
-            tr["ts_recv"].append(t + 2_000_000)
+            tr["ts_recv"].append(t + gap[0])
             tr["side"].append(side)
             tr["price"].append(p * TICK)
             tr["size"].append(q * LOT)

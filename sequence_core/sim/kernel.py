@@ -74,6 +74,9 @@ S_FILLS = 43
 S_END_TS = 44         # replay stops at this local time (end of the window)
 S_STOPPED = 45
 S_FEED_LAT_CALLS = 46
+S_DONE_HEAD = 47      # finished orders order() still answers for: a list through O_DONE_NEXT,
+S_DONE_TAIL = 48      # oldest (head) to newest (tail), at most KEEP_DONE long
+S_NDONE = 49
 S_SIZE = 64
 
 # float state F[...]
@@ -123,14 +126,22 @@ O_LEAVES = 5          # exchange view
 O_FILLED = 6          # exchange view
 O_STATUS = 7          # strategy view (ST_*)
 O_FLAGS = 8
-O_XSTATE = 9          # 0 in flight, 1 resting, 2 done
+O_XSTATE = 9          # 0 in flight, 1 resting, 2 done, 3 done and every report delivered
 O_TS_SENT = 10
 O_PIDX = 11
 O_LFILLED = 12        # strategy view
 O_CANCEL_SENT = 13
 O_TS_DONE = 14
 O_XSTATUS = 15
-O_SIZE = 16
+O_LAST_RSP = 16       # delivery time of its latest report: the next is delivered no earlier
+O_INFLIGHT = 17       # its requests and reports still travelling
+O_DONE_NEXT = 18      # the next newer finished order (slot) kept for order(), -1 none
+O_LAST_REQ = 19       # arrival time of its latest request: the next arrives no earlier
+O_SIZE = 20
+
+# the last KEEP_DONE finished orders keep answering order() with their final status, as the
+# deployed edge does (sequence_core/deploy/edge.py KEEP_DONE); older ones read 0, "long done"
+KEEP_DONE = 256
 
 ST_PENDING = 1
 ST_OPEN = 2
@@ -326,6 +337,37 @@ def _push_response(S, P, ts, typ, oid, price, qty, flags):
 
 
 @njit(cache=True, error_model="numpy")
+def _respond(S, O, P, k, ts, typ, price, qty, flags):
+    """Send order *k*'s next report to the strategy. Each report draws its own latency, but
+    one order's reports arrive in the order the exchange produced them (as a venue's order
+    stream does): never before the previous report of the same order."""
+    last = O[k, O_LAST_RSP]
+    t = ts if ts > last else last
+    if _push_response(S, P, t, typ, O[k, O_ID], price, qty, flags):
+        O[k, O_LAST_RSP] = t
+        O[k, O_INFLIGHT] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _retire(S, O, k):
+    """The strategy has had every report of finished order *k*: keep it answering order()
+    among the last KEEP_DONE finished, and free the slot of the oldest beyond that."""
+    O[k, O_XSTATE] = 3
+    O[k, O_DONE_NEXT] = -1
+    if S[S_NDONE] == 0:
+        S[S_DONE_HEAD] = k
+    else:
+        O[S[S_DONE_TAIL], O_DONE_NEXT] = k
+    S[S_DONE_TAIL] = k
+    S[S_NDONE] += 1
+    if S[S_NDONE] > KEEP_DONE:
+        h = S[S_DONE_HEAD]
+        S[S_DONE_HEAD] = O[h, O_DONE_NEXT]
+        O[h, O_ID] = -1
+        S[S_NDONE] -= 1
+
+
+@njit(cache=True, error_model="numpy")
 def _pop_earliest(Q, n_index, next_index, S, out):
     """Remove the earliest entry (first in insertion order among equal times) into *out*."""
     n = S[n_index]
@@ -403,8 +445,8 @@ def _record_fill(S, F, IS, O, FL, P, IPOS, IFEE, C, k, price, qty, maker):
     FL[n, FL_MAKER] = 1 if maker else 0
     S[S_NFILLS] = n + 1
     done = 1 if O[k, O_LEAVES] <= 0 else 0
-    _push_response(S, P, S[S_EXCH_NOW] + _latency(C, LAT_RESPONSE, S[S_EXCH_NOW], inst), RSP_FILL,
-                   O[k, O_ID], price, qty, (1 if maker else 0) | (2 * done))
+    _respond(S, O, P, k, S[S_EXCH_NOW] + _latency(C, LAT_RESPONSE, S[S_EXCH_NOW], inst), RSP_FILL,
+             price, qty, (1 if maker else 0) | (2 * done))
 
 
 @njit(cache=True, error_model="numpy")
@@ -498,26 +540,26 @@ def _arrive_new(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask,
         if (flags & FLAG_POST_ONLY) != 0:
             _order_done(S, I, O, OL, RL, k, ST_REJECTED)
             S[S_REJECTS] += 1
-            _push_response(S, P, rsp, RSP_REJECT, O[k, O_ID], 0, 0, 1)
+            _respond(S, O, P, k, rsp, RSP_REJECT, 0, 0, 1)
             return
-        _push_response(S, P, rsp, RSP_ACK, O[k, O_ID], 0, 0, 0)
+        _respond(S, O, P, k, rsp, RSP_ACK, 0, 0, 0)
         leaves = _take(S, F, I, B, IS, O, FL, P, IPOS, IFEE, C, xbid, xask, k)
         if leaves <= 0:
             _order_done(S, I, O, OL, RL, k, ST_FILLED)
             return
         if market or (flags & FLAG_IOC) != 0:
             _order_done(S, I, O, OL, RL, k, ST_CANCELED)
-            _push_response(S, P, rsp, RSP_CANCELED, O[k, O_ID], 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCELED, 0, 0, 0)
             return
         _rest(S, I, O, OQ, RL, xbid, xask, k)
         return
     if (flags & FLAG_IOC) != 0:
         _order_done(S, I, O, OL, RL, k, ST_CANCELED)
-        _push_response(S, P, rsp, RSP_ACK, O[k, O_ID], 0, 0, 0)
-        _push_response(S, P, rsp, RSP_CANCELED, O[k, O_ID], 0, 0, 0)
+        _respond(S, O, P, k, rsp, RSP_ACK, 0, 0, 0)
+        _respond(S, O, P, k, rsp, RSP_CANCELED, 0, 0, 0)
         return
     _rest(S, I, O, OQ, RL, xbid, xask, k)
-    _push_response(S, P, rsp, RSP_ACK, O[k, O_ID], 0, 0, 0)
+    _respond(S, O, P, k, rsp, RSP_ACK, 0, 0, 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -526,6 +568,7 @@ def _arrive_request(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, x
     k = order_slot(O, oid)
     if k < 0:
         return
+    O[k, O_INFLIGHT] -= 1
     now = S[S_EXCH_NOW]
     inst = O[k, O_INST]
     rsp = now + _latency(C, LAT_RESPONSE, now, inst)
@@ -535,31 +578,31 @@ def _arrive_request(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, x
     elif typ == ACT_CANCEL:
         if O[k, O_XSTATE] == 1:
             _order_done(S, I, O, OL, RL, k, ST_CANCELED)
-            _push_response(S, P, rsp, RSP_CANCELED, oid, 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCELED, 0, 0, 0)
         else:   # already filled or gone: the cancel lost the race
-            _push_response(S, P, rsp, RSP_CANCEL_REJECT, oid, 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCEL_REJECT, 0, 0, 0)
     elif typ == ACT_AMEND:
         if O[k, O_XSTATE] != 1:
-            _push_response(S, P, rsp, RSP_CANCEL_REJECT, oid, 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCEL_REJECT, 0, 0, 0)
             return
         new_price = req[R_PRICE]
         new_qty = req[R_QTY]
         tick = I[inst, I_TICK]
         new_pidx = new_price // tick - I[inst, I_BASE]
         if new_pidx < 0 or new_pidx >= I[inst, I_NLEV] or new_qty <= O[k, O_FILLED]:
-            _push_response(S, P, rsp, RSP_CANCEL_REJECT, oid, 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCEL_REJECT, 0, 0, 0)
             return
         keep_priority = new_pidx == O[k, O_PIDX] and new_qty <= O[k, O_QTY]
         old_pidx = O[k, O_PIDX]
         O[k, O_PIDX] = new_pidx
         if (O[k, O_FLAGS] & FLAG_POST_ONLY) != 0 and _crosses(I, B, O, k):
             O[k, O_PIDX] = old_pidx           # a post-only amend that would cross is refused
-            _push_response(S, P, rsp, RSP_CANCEL_REJECT, oid, 0, 0, 0)
+            _respond(S, O, P, k, rsp, RSP_CANCEL_REJECT, 0, 0, 0)
             return
         O[k, O_PRICE] = new_price
         O[k, O_LEAVES] = new_qty - O[k, O_FILLED]
         O[k, O_QTY] = new_qty
-        _push_response(S, P, rsp, RSP_AMENDED, oid, new_price, new_qty, 0)
+        _respond(S, O, P, k, rsp, RSP_AMENDED, new_price, new_qty, 0)
         if not keep_priority:
             # moves to the back of the queue at its (new) level
             I[inst, I_RESTING] -= 1
@@ -715,16 +758,23 @@ def _apply_actions(S, I, O, A, R, C):
         if k < 0:
             continue
         inst = O[k, O_INST]
+        # each request draws its own latency, but one order's requests reach the exchange in
+        # the order they were sent (a cancel never overtakes the order it cancels)
         if typ == ACT_NEW:
             S[S_SUBMITS] += 1
-            _push_request(S, R, now + _latency(C, LAT_ENTRY, now, inst), ACT_NEW, oid, 0, 0)
+            t = now + _latency(C, LAT_ENTRY, now, inst)
         elif typ == ACT_CANCEL:
             S[S_CANCELS] += 1
-            _push_request(S, R, now + _latency(C, LAT_CANCEL, now, inst), ACT_CANCEL, oid, 0, 0)
+            t = now + _latency(C, LAT_CANCEL, now, inst)
         else:
             S[S_AMENDS] += 1
-            _push_request(S, R, now + _latency(C, LAT_MODIFY, now, inst), ACT_AMEND, oid,
-                          A[a, A_PRICE], A[a, A_QTY])
+            t = now + _latency(C, LAT_MODIFY, now, inst)
+        if t < O[k, O_LAST_REQ]:
+            t = O[k, O_LAST_REQ]
+        amend = typ == ACT_AMEND
+        if _push_request(S, R, t, typ, oid, A[a, A_PRICE] if amend else 0, A[a, A_QTY] if amend else 0):
+            O[k, O_LAST_REQ] = t
+            O[k, O_INFLIGHT] += 1
     S[S_NACT] = 0
 
 
@@ -736,6 +786,8 @@ def _local_response(S, O, IPOS, C, FN, OL, rsp):
     typ = rsp[P_TYPE]
     inst = O[k, O_INST] if k >= 0 else -1
     status = 0
+    if k >= 0:
+        O[k, O_INFLIGHT] -= 1
     if typ == RSP_FILL:
         if k >= 0:
             O[k, O_LFILLED] += rsp[P_QTY]
@@ -764,10 +816,10 @@ def _local_response(S, O, IPOS, C, FN, OL, rsp):
             _args(C, oid, typ, status, 0, 0, 0)
             if not _invoke(S, C, FN, CB_ORDER, 3):
                 return False
-    # the strategy has seen the end of this order: its slot can be reused
-    if k >= 0 and O[k, O_XSTATE] == 2 and (O[k, O_STATUS] == ST_FILLED or O[k, O_STATUS] == ST_CANCELED
-                                          or O[k, O_STATUS] == ST_REJECTED):
-        O[k, O_ID] = -1
+    # the strategy has had the last report of this finished order (its reports come in
+    # order, so the end among them): it joins the finished orders order() still answers for
+    if k >= 0 and O[k, O_XSTATE] == 2 and O[k, O_INFLIGHT] <= 0:
+        _retire(S, O, k)
     return True
 
 
