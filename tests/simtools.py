@@ -15,7 +15,7 @@ DAY = "2023-11-14"
 
 def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", symbol: str = "BTC-USD",
                 t0: int = T0, part: str = "test", buy_share: float = 0.5, trade_share: float = 0.1,
-                early_every: int = 0, recv_jitter_ns: int = 0) -> int:
+                early_every: int = 0, recv_jitter_ns: int = 0, lot: int = LOT) -> int:
     """A random-walk book around 50,000.00: 10 levels a side to start, then depth updates and
     trades (each trade followed by the depth update of the level it hit); ``buy_share`` of the
     trades are buys (above 0.5: a market trending up). Every ``early_every``-th depth update is
@@ -39,7 +39,7 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
         d["ts_recv"].append(t - 1_000_000 if early else t + gap[0])
         d["side"].append(side)
         d["price"].append(p * TICK)
-        d["size"].append(q * LOT)
+        d["size"].append(q * lot)
 
     for p, q in bids.items():
         depth(1, p, q)
@@ -61,7 +61,7 @@ def make_market(store, steps: int = 20_000, seed: int = 7, venue: str = "sim", s
             tr["ts_recv"].append(t + gap[0])
             tr["side"].append(side)
             tr["price"].append(p * TICK)
-            tr["size"].append(q * LOT)
+            tr["size"].append(q * lot)
             book[p] -= q
             if book[p] == 0:
                 del book[p]

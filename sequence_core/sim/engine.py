@@ -212,6 +212,7 @@ class _State:
         for i, inst in enumerate(instruments):
             self.I[i, K.I_TICK] = inst.tick
             self.I[i, K.I_LOT] = inst.lot
+            self.I[i, K.I_MIN_NOTIONAL] = inst.min_notional
             self.I[i, K.I_BASE] = inst.base
             self.I[i, K.I_NLEV] = inst.levels
             self.I[i, K.I_OFF] = off
@@ -303,7 +304,18 @@ def plan(store, cfg: BacktestConfig):
     if cfg.start > cfg.end:
         raise UsageError(f"--start {cfg.start} is after --end {cfg.end}")
     refs = find_instruments(store, cfg.symbols, cfg.venues, cfg.start, cfg.end)
-    return [describe(store, v, s, cfg.start, cfg.end) for v, s in refs]
+    return [_venue_minimum(describe(store, v, s, cfg.start, cfg.end)) for v, s in refs]
+
+
+def _venue_minimum(inst):
+    """*inst* with its venue's minimum order notional where the venue's plugin lists the book:
+    an order under it filled in a backtest and was refused deployed."""
+    from ..plugins import venues
+
+    venue = venues().get(inst.venue)
+    listed = [i for i in venue.instruments() if i.symbol == inst.symbol] if venue is not None else []
+    minimum = max((i.min_notional for i in listed), default=0)
+    return msgspec.structs.replace(inst, min_notional=int(minimum * 1_000_000_000)) if minimum else inst
 
 
 def total_events(instruments) -> int:

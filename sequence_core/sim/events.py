@@ -41,6 +41,7 @@ class InstrumentData(msgspec.Struct):
     gaps_ns: list[int] = []   # sample of exchange-to-receive gaps (after the clock correction)
     clock_shift_ns: int = 0   # added to exchange times: the recorder's clock was behind
     book_from_ns: int = 0     # book deltas received before this (the window's first snapshot) are skipped
+    min_notional: int = 0     # the venue's minimum order notional (fixed point, quote), from its plugin
 
 
 def day_range(start: str, end: str) -> list[str]:

@@ -94,6 +94,7 @@ I_BASE = 2            # price in ticks of book index 0
 I_NLEV = 3
 I_OFF = 4             # offset of its levels in the flattened books
 I_RESTING = 5         # resting orders of ours on it
+I_MIN_NOTIONAL = 6    # the venue's minimum order notional, fixed point 1e9 in the quote (0: none)
 I_SIZE = 8
 
 # best levels B[inst, ...] (book index, -1 = empty side)
@@ -530,12 +531,35 @@ def _crosses(I, B, O, k):
 
 
 @njit(cache=True, error_model="numpy")
+def _under_minimum(I, B, O, k, market):
+    """Under the venue's minimum notional at its limit price (a market order: at the touch it
+    would take)."""
+    inst = O[k, O_INST]
+    minimum = I[inst, I_MIN_NOTIONAL]
+    if minimum <= 0:
+        return False
+    j = O[k, O_PIDX]
+    if market:
+        j = B[inst, B_XASK] if O[k, O_SIDE] > 0 else B[inst, B_XBID]
+        if j < 0:
+            return False
+    price = (I[inst, I_BASE] + j) * I[inst, I_TICK]
+    return (price / 1e9) * (O[k, O_QTY] / 1e9) < minimum / 1e9
+
+
+@njit(cache=True, error_model="numpy")
 def _arrive_new(S, F, I, B, IS, O, OQ, FL, OL, P, RL, IPOS, IFEE, C, xbid, xask, k):
     inst = O[k, O_INST]
     now = S[S_EXCH_NOW]
     rsp = now + _latency(C, LAT_RESPONSE, now, inst)
     flags = O[k, O_FLAGS]
     market = (flags & FLAG_MARKET) != 0
+    if _under_minimum(I, B, O, k, market):
+        # the venue refuses it, as a deployment's order is refused (on_order event 2)
+        _order_done(S, I, O, OL, RL, k, ST_REJECTED)
+        S[S_REJECTS] += 1
+        _respond(S, O, P, k, rsp, RSP_REJECT, 0, 0, 0)
+        return
     if market or _crosses(I, B, O, k):
         if (flags & FLAG_POST_ONLY) != 0:
             _order_done(S, I, O, OL, RL, k, ST_REJECTED)
