@@ -130,7 +130,7 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
     finally:
         finish()
     result = outcome.result
-    run_id = new_run_id(result)
+    run_id = new_run_id(result, None if no_save else home / "backtests")
     saved = None
     if not no_save:
         saved = str(save_outcome(outcome, home / "backtests" / run_id))

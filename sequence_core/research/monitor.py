@@ -204,7 +204,7 @@ def _monitor_edge(home: Path, bundle, days: int, store, baseline_eval: str | Non
     # the bundle's own params, not the eval run's: what is monitored is what the bundle runs
     shadow = msgspec.structs.replace(cfg, start=start, end=end, params=dict(bundle.manifest.params))
     outcome = run_backtest(store, shadow, module, cache_root=home / "cache" / "books")
-    run_id = "mon-" + new_run_id(outcome.result)[3:]     # not "bt-": never mistaken for an evaluation
+    run_id = new_run_id(outcome.result, _runs(home), "mon")     # not "bt-": never mistaken for an evaluation
     save_outcome(outcome, _runs(home) / run_id)
     base_pnl = pnl_per_fill(base_dir)
     cur_pnl = pnl_per_fill(_runs(home) / run_id)

@@ -516,13 +516,27 @@ def _mid(st: _State, i: int) -> float:
 
 # -- outcomes on disk -------------------------------------------------------------------------
 
-def new_run_id(result: BacktestResult) -> str:
-    """``bt-<UTC time>-<digest of the result>``: sorts by time, differs between results."""
+def new_run_id(result: BacktestResult, root: Path | None = None, prefix: str = "bt") -> str:
+    """``<prefix>-<UTC time>-<digest of the result>``: sorts by time. With *root*, the run's
+    folder is made there and is a new one (``-2``, ``-3`` ... after the id when taken): two
+    runs ending in the same second with the same result (other params, another module) shared
+    a folder, and the last one's config.json replaced the first's."""
     import datetime as dt
     import hashlib
+    import itertools
 
     digest = hashlib.sha256(msgspec.json.encode(result)).hexdigest()[:6]
-    return f"bt-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{digest}"
+    stamp = f"{prefix}-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{digest}"
+    if root is None:
+        return stamp
+    root.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        run_id = stamp if n == 1 else f"{stamp}-{n}"
+        try:
+            (root / run_id).mkdir()
+            return run_id
+        except FileExistsError:
+            continue
 
 
 def save_outcome(outcome: Outcome, directory: Path) -> Path:

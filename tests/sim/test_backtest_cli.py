@@ -274,3 +274,13 @@ def test_sdk_backtest_takes_dates_numeric_strings_and_one_venue_as_a_str(sdk_mar
                             capital="250000", seed="7", dedup=False).result
     assert (r.start, r.end, r.capital, r.seed) == (DAY, DAY, 250000.0, 7)
     assert r.fills > 0 and [v.venue for v in r.venues] == ["sim"]
+
+
+def test_runs_ending_together_keep_their_own_folders(tmp_path):
+    """Two runs with the same result in the same second (other params, another module) were
+    given one id, and the second's config.json replaced the first's."""
+    from sequence_core.sim.engine import new_run_id
+
+    ids = [new_run_id({"fills": 0}, tmp_path) for _ in range(3)]          # microseconds apart
+    assert len(set(ids)) == 3 and all((tmp_path / i).is_dir() for i in ids)
+    assert new_run_id({"fills": 0}).startswith("bt-")                      # --no-save: no folder
