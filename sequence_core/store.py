@@ -174,16 +174,18 @@ class Store:
     def drop_stale(self, part: str, written: list[Path], legacy: str | None = None) -> list[Path]:
         """After a source file was ingested again: remove its parts (named *part*, or *legacy*
         followed by the 12-hex content hash of names before session 18) that this ingest did not
-        rewrite, in every table and date of the venues/symbols it wrote (a truncated copy covers
-        fewer dates). Rewritten parts were replaced by rename, so readers never see half a part;
-        only parts the new version lacks are removed, after it is complete. Returns them."""
+        rewrite, in every table, on the (venue, symbol, date)s it wrote. Only those dates: files
+        of one name in folders per day are different files, and removing the name on every date
+        deleted the other days' rows (a copy that now covers fewer dates leaves the old parts of
+        the dates it lacks). Rewritten parts were replaced by rename, so readers never see half
+        a part; only parts the new version lacks are removed, after it is complete. Returns them."""
         keep = set(written)
         legacy_name = re.compile(re.escape(legacy) + r"-[0-9a-f]{12}\.parquet") if legacy else None
-        books = {(p.parent.parent.parent.name, p.parent.parent.name) for p in written}
+        days = {(p.parent.parent.parent.name, p.parent.parent.name, p.parent.name) for p in written}
         removed = []
-        for venue_dir, symbol_dir in sorted(books):
+        for venue_dir, symbol_dir, date_dir in sorted(days):
             for table in TABLES:
-                for f in (self.root / table / venue_dir / symbol_dir).glob("date=*/*.parquet"):
+                for f in (self.root / table / venue_dir / symbol_dir / date_dir).glob("*.parquet"):
                     ours = f.name == f"{part}.parquet" or (legacy_name is not None and legacy_name.fullmatch(f.name))
                     if ours and f not in keep:
                         f.unlink(missing_ok=True)

@@ -41,16 +41,27 @@ def _rows(store, table="trades"):
 
 def test_a_changed_copy_of_a_file_replaces_its_parts_instead_of_adding_rows(tmp_path):
     """Re-ingesting a truncated, then an extended copy of a file added rows (9,999 -> 10,099):
-    its part name hashed the content. Same name in the same venue/symbol: its parts are replaced,
-    also the ones on a date the new copy no longer covers."""
+    its part name hashed the content. Same name in the same venue/symbol: its parts are replaced
+    on the dates the new copy writes; a date it no longer covers keeps the old part (a file of
+    the same name for another day is another file: see the next test)."""
     store = Store(tmp_path / "store")
     ingest([str(_tardis_trades(tmp_path, "full", next_day=5))], store)
     assert _rows(store) == 9_999 + 5 and len(store.partitions("trades")) == 2
-    ingest([str(_tardis_trades(tmp_path, "cut", lines=100))], store)           # truncated, one day
-    assert _rows(store) == 100 and len(store.partitions("trades")) == 1
-    assert store.read("trades")[0].num_rows == 100
+    ingest([str(_tardis_trades(tmp_path, "cut", lines=100))], store)           # truncated, first day
+    assert _rows(store) == 100 + 5 and len(store.partitions("trades")) == 2
     ingest([str(_tardis_trades(tmp_path, "full"))], store)                       # extended again
-    assert _rows(store) == 9_999
+    assert _rows(store) == 9_999 + 5
+
+
+def test_files_of_one_name_in_folders_per_day_keep_each_others_rows(tmp_path):
+    """One name per day's folder (d1/trades.csv, d2/trades.csv) are different files: the second
+    ingest deleted the first's rows (2 files, 10,000 rows said; 5,000 kept)."""
+    store = Store(tmp_path / "store")
+    first = _tardis_trades(tmp_path, "d1", lines=50)
+    second = _tardis_trades(tmp_path, "d2", lines=50, next_day=50)
+    second.write_text("".join(second.read_text().splitlines(keepends=True)[:1] + second.read_text().splitlines(keepends=True)[51:]))
+    ingest([str(first), str(second)], store)
+    assert _rows(store) == 100 and len(store.partitions("trades")) == 2
 
 
 def test_parts_named_before_session_18_are_replaced_too(tmp_path):
