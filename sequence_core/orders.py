@@ -193,6 +193,9 @@ def node_id_from_client(cid: str) -> str | None:
 
 
 # -- validation of user input (before anything is journaled) ---------------------------------
+MAX_INTEGER_DIGITS = 12       # quantities and prices under 1e12
+
+
 def parse_decimal(name: str, value: str | Decimal | float | int, positive: bool = True) -> Decimal:
     try:
         d = Decimal(str(value).replace("_", ""))
@@ -208,6 +211,10 @@ def parse_decimal(name: str, value: str | Decimal | float | int, positive: bool 
     if len(digits) > getcontext().prec:
         raise UsageError(f"{name} has {len(digits)} significant digits, more than the {getcontext().prec} "
                          f"a decimal can hold exactly, got '{value}'")
+    if d.adjusted() >= MAX_INTEGER_DIGITS:
+        # a quantity or price past any market's (1e25 made the lot check's quotient overflow
+        # the decimal context: an internal error instead of this)
+        raise UsageError(f"{name} {value} is too large: at most {MAX_INTEGER_DIGITS} digits before the point")
     if positive and d <= 0:
         raise UsageError(f"{name} must be greater than zero, got {value}")
     return d
@@ -222,7 +229,7 @@ def parse_horizon(value: str | int | float | Decimal | None) -> float | None:
             return float(value)
     elif isinstance(value, str) and (m := _HORIZON.match(value.strip())) and float(m.group(1)) > 0:
         return float(m.group(1)) * _UNITS[m.group(2)]
-    raise UsageError(f"--horizon must be a duration like 30s, 5m or 1h (or a number of seconds), got '{value}'")
+    raise UsageError(f"--horizon must be a duration like 30s, 5m or 1h (the SDK also takes a number of seconds), got '{value}'")
 
 
 def parse_slippage(value: int | str | None) -> int | None:

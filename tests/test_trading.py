@@ -164,6 +164,7 @@ def test_fills_filter(trader):
     (["buy", "BTC-USD", "0.1", "--venue", "acme", "--limit-price", "90000.001"], "off acme's tick size 0.01"),
     (["buy", "BTC-USD", "0.00001", "--venue", "acme"], "not a multiple of acme's lot size"),
     (["buy", "BTC-USD", "0.1", "--limit-price", "90000.001"], "off every venue's tick size for BTC-USD (the finest: 0.01 on acme)"),
+    (["buy", "BTC-USD", "1e25"], "quantity 1e25 is too large: at most 12 digits before the point"),
     (["buy", "BTC-USD", "0.00015"], "not a multiple of any venue's lot size for BTC-USD (the finest: 0.0001 on acme)"),
     (["buy", "BTC-USD", "0.1", "--policy", "yolo"], "unknown policy 'yolo'; available: aggressive, iceberg, passive, sor, twap, vwap"),
     (["buy", "BTC-USD", "0.1", "--horizon", "5 minutes"], "--horizon must be a duration"),

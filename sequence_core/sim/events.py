@@ -70,6 +70,11 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
         if not candidates:
             have = sorted({p.parent.parent.name[7:] for p in store.files("book_deltas")}
                           | {p.parent.parent.name[7:] for p in store.files("book_snapshots")})
+            other = [t for t in ("bbo", "bars") if store.files(t, symbol=symbol)]
+            if other:       # recorded, but as nothing a backtest replays: not an empty store
+                raise UsageError(f"{symbol} is recorded only as {' and '.join(other)} in the store at {store.root}, which a "
+                                 "backtest does not replay (it needs book snapshots or deltas)"
+                                 + (f"; books are recorded for {', '.join(have[:10])}{' ...' if len(have) > 10 else ''}" if have else ""))
             raise UsageError(f"no recorded book data for symbol {symbol} in the store at {store.root}; "
                              + (f"it has {', '.join(have)}" if have else "it is empty: ingest data with `sequence data ingest`"))
         trades_only = []

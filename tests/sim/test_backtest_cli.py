@@ -189,6 +189,20 @@ def test_symbol_with_no_data_names_what_exists(market, tmp_path):
     assert "Error: no recorded book data for symbol ETH-USD" in proc.stderr and "it has BTC-USD" in proc.stderr
 
 
+def test_a_symbol_recorded_only_as_quotes_is_said_so_not_an_empty_store(market, tmp_path):
+    import numpy as np
+    from simtools import T0, TICK
+
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    Store(ensure_home() / "data").write("bbo", "sim", "ADA-USD", "q", {
+        "ts_exchange": np.array([T0]), "ts_recv": np.array([T0 + 5]), "seq": np.array([1]), "bid_price": np.array([TICK]),
+        "bid_size": np.array([1]), "ask_price": np.array([2 * TICK]), "ask_size": np.array([1])})
+    proc = market("backtest", "ADA-USD", "--start", DAY, "--end", DAY, "--wasm", str(wasm(tmp_path, "q", QUOTER)))
+    assert proc.returncode == 1 and "ADA-USD is recorded only as bbo" in proc.stderr and "empty" not in proc.stderr
+
+
 def test_a_window_with_trades_but_no_book_is_refused_not_run_empty(market, tmp_path):
     """Trades alone give the sim nothing to post against or fill from: it ran, 0 orders, exit 0."""
     import numpy as np
