@@ -124,6 +124,8 @@ def _strict_parse(cmd: click.Command) -> None:
             if arg == "--":
                 break
             opt = arg.split("=", 1)[0]
+            if opt not in single and arg[:1] == "-" and arg[1:2] not in ("-", "") and len(arg) > 2:
+                opt = arg[:2]                       # a short option with its value attached: -n3
             if (name := single.get(opt)) is not None:
                 if name in seen:
                     raise click.UsageError(f"{opt} given more than once (it takes one value)", ctx)
@@ -217,6 +219,9 @@ def cli(ctx):
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
+
+
+_strict_parse(cli)       # the root's options too: `--output json --output text fees`
 
 
 def fail(message: str) -> None:

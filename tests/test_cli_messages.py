@@ -23,6 +23,12 @@ def test_an_option_given_twice_is_refused_not_the_last_one_taken(sequence):
         r = sequence("--sandbox", *args)
         opt = args[3]
         assert r.returncode == 1 and r.stderr.startswith(f"Error: {opt} given more than once"), r.stderr
+    # a global flag before and after the command name, and a short option with its value attached
+    for args, opt in ((["--output", "json", "fees", "BTC-USDT", "--output", "text"], "--output"),
+                      (["--output", "json", "--output", "text", "fees", "BTC-USDT"], "--output"),
+                      (["logs", "x", "-n3", "-n", "2"], "-n")):
+        r = sequence("--sandbox", *args)
+        assert r.returncode == 1 and r.stderr.startswith(f"Error: {opt} given more than once"), r.stderr
     # options that repeat by design still do
     r = sequence("--sandbox", "positions", "--venue", "kraken", "--venue", "coinbase", "--output", "json")
     assert r.returncode == 0, r.stderr
