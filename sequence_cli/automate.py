@@ -38,7 +38,9 @@ def build():
 
 
 def _names(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
+    from sequence_core.market import parse_names
+
+    return parse_names([value], unique=False) if value else []      # a repeat: backtest_config refuses it
 
 
 class BacktestReport(msgspec.Struct):
@@ -78,13 +80,10 @@ def backtest(symbol, symbols, start, end, capital, venue, seed, skip_build, bund
 
     if symbol and symbols:
         raise UsageError("give one symbol as an argument or several with --symbols, not both")
-    # a flag given with only separators (--symbols , / --venue "") names nothing: refused,
-    # not taken as "the project's symbols" or "every venue"
-    if (symbol is not None and not symbol.strip()) or (symbols is not None and not _names(symbols)):
-        raise UsageError(f"no symbol in '{symbols if symbol is None else symbol}': give one "
-                         "(sequence backtest BTC-USDT ...) or --symbols A,B")
-    if venue is not None and not _names(venue):
-        raise UsageError(f"--venue '{venue}' names no venue; leave it out to use every venue with data")
+    # a flag with an empty name (--symbols , / --venue binance,,) is refused by _names, not
+    # taken as "the project's symbols" or "every venue"
+    if symbol is not None and not symbol.strip():
+        raise UsageError(f"no symbol in '{symbol}': give one (sequence backtest BTC-USDT ...) or --symbols A,B")
     home = ensure_home()
     project = root = name = module = wasm = None
     if bundle:

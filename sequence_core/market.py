@@ -223,19 +223,23 @@ def resolve(query: str, instruments: list[Instrument]) -> list[Instrument]:
 
 def parse_kinds(values: tuple[str, ...] | list[str]) -> set[str]:
     """``--kind`` values, repeatable or comma-separated; unknown kinds are an error."""
-    kinds = {k.strip() for v in values for k in v.split(",") if k.strip()}
+    kinds = set(parse_names(values))
     bad = sorted(kinds - set(KINDS))
     if bad:
         raise UsageError(f"unknown kind '{bad[0]}'; accepted: {', '.join(KINDS)}")
     return kinds
 
 
-def parse_names(values: tuple[str, ...] | list[str]) -> list[str]:
-    """Repeatable or comma-separated names (``--venue a,b --venue c``), order kept."""
+def parse_names(values: tuple[str, ...] | list[str], unique: bool = True) -> list[str]:
+    """Repeatable or comma-separated names (``--venue a,b --venue c``), order kept, each once
+    (with *unique*: else as given, for callers that refuse a repeat). An empty item is an
+    error: ``--venue ,`` listed every venue, as if no filter had been given."""
     out: list[str] = []
     for v in values:
         for name in v.split(","):
-            if name.strip() and name.strip() not in out:
+            if not name.strip():
+                raise UsageError(f"an empty name in '{v}' (names are comma-separated: a,b)")
+            if not unique or name.strip() not in out:
                 out.append(name.strip())
     return out
 

@@ -70,3 +70,25 @@ def test_research_figures_are_written_plainly():
     from sequence_cli.research import _fmt
 
     assert [_fmt(v) for v in (112_900.4, 0.000012345, 3.14159, 0, None)] == ["112,900", "0.00001234", "3.142", "0", "—"]
+    # a KS p-value far below 1e-6: in exponent form, not ~225 characters of zeros
+    assert [_fmt(v) for v in (6.5312e-224, -2.5e-7, 1e-6, 0.0000012345)] == ["6.53e-224", "-2.5e-07", "0.000001000", "0.000001234"]
+
+
+def test_trace_names_the_bundles_an_admission_got():
+    """The sor_admission line named policy and venues but not the bundle and stage (the JSON did)."""
+    from types import SimpleNamespace
+
+    from sequence_cli.monitor import _detail
+
+    d = {"policy": "sor", "venues": ["acme", "zeta"], "arrival_mid": "100", "sor_bundle": "0123456789abcdef" * 4,
+         "sor_stage": "canary", "assignment_bundle": None, "assignment_stage": None}
+    text = _detail(SimpleNamespace(kind="sor_admission", detail=d))
+    assert text == "policy sor, venues acme, zeta, arrival mid 100, sor bundle 0123456789abcdef (canary)"
+    assert "bundle" not in _detail(SimpleNamespace(kind="sor_admission", detail={**d, "sor_bundle": None}))
+
+
+def test_an_empty_name_in_a_comma_list_is_refused(sequence):
+    """`symbols --venue ,` listed every venue, as if no filter had been given."""
+    for args in (["symbols", "--venue", ","], ["positions", "--venue", "binance,,kraken"], ["positions", "--kind", "crypto,"]):
+        r = sequence("--sandbox", *args)
+        assert r.returncode == 1 and "an empty name in" in r.stderr, (args, r.stderr)

@@ -160,9 +160,10 @@ def test_bad_model_parameters_are_refused(market, tmp_path, args, message):
     (["--symbols", "BTC-USD,BTC-USD", "--start", DAY, "--end", DAY], "--symbols names symbol BTC-USD twice"),
     (["BTC-USD", "--venue", "sim,sim", "--start", DAY, "--end", DAY], "--venue names venue sim twice"),
     # only separators name nothing (not "the project's symbols" / "every venue")
-    (["--symbols", ",", "--start", DAY, "--end", DAY], "no symbol in ','"),
-    (["--symbols", " , ", "--start", DAY, "--end", DAY], "no symbol in ' , '"),
-    (["BTC-USD", "--venue", ",", "--start", DAY, "--end", DAY], "--venue ',' names no venue"),
+    (["--symbols", ",", "--start", DAY, "--end", DAY], "an empty name in ','"),
+    (["--symbols", " , ", "--start", DAY, "--end", DAY], "an empty name in ' , '"),
+    (["BTC-USD", "--venue", ",", "--start", DAY, "--end", DAY], "an empty name in ','"),
+    (["BTC-USD", "--venue", "sim,,", "--start", DAY, "--end", DAY], "an empty name in 'sim,,'"),
 ])
 def test_bad_windows_and_repeated_names_are_refused(market, tmp_path, args, message):
     proc = market("backtest", *args, "--wasm", str(wasm(tmp_path, "quoter", QUOTER)), "--no-save", timeout=300)
