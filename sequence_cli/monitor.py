@@ -18,7 +18,9 @@ def _detail(step) -> str:
     if step.kind == "sor_decision":
         return "; ".join(f"{leg['venue']} {leg['qty']}" for leg in d.get("legs", []) if leg.get("qty") not in ("0", None)) or "nothing routable"
     if step.kind == "sor_admission":
-        return f"policy {d.get('policy')}, venues {', '.join(d.get('venues', []))}, arrival mid {d.get('arrival_mid')}"
+        bundles = "".join(f", {kind} bundle {d[f'{kind}_bundle'][:16]} ({d.get(f'{kind}_stage')})"
+                          for kind in ("sor", "assignment") if d.get(f"{kind}_bundle"))
+        return f"policy {d.get('policy')}, venues {', '.join(d.get('venues', []))}, arrival mid {d.get('arrival_mid')}{bundles}"
     if step.kind == "venue_ack":
         return f"venue order {d.get('venue_order_id')} {d.get('status')}"
     return ", ".join(f"{k} {v}" for k, v in d.items() if v not in (None, "", [], {}))

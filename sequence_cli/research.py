@@ -35,7 +35,8 @@ def coverage(symbol):
         table(["VENUE", "SYMBOL", "TABLE", "DAYS", "MISSING", "ROWS/DAY", "GAPS>60S", "LONGEST GAP", "FIRST", "LAST",
                "LAST INGEST"],
               [(r.venue, r.symbol, r.table, f"{r.days} ({r.first_day}..{r.last_day})",
-                ", ".join(r.missing_days[:3]) + (" ..." if len(r.missing_days) > 3 else "") if r.missing_days else "none",
+                ", ".join(r.missing_days[:3]) + (f" ... ({len(r.missing_days)} days)" if len(r.missing_days) > 3 else "")
+                if r.missing_days else "none",
                 f"{r.rows_per_day:,.0f}", r.gaps, f"{r.longest_gap_s:,.0f}s" if r.gaps else "—", _ts(r.first_ts_recv),
                 _ts(r.last_ts_recv), _ts(r.last_ingest_ns)) for r in rs],
               right=["ROWS/DAY", "GAPS>60S", "LONGEST GAP"])
@@ -44,11 +45,14 @@ def coverage(symbol):
 
 
 def _fmt(v, unit=""):
-    """Four significant digits, written plainly (112,900, not 1.129e+05; 0.00001235)."""
+    """Four significant digits, written plainly (112,900, not 1.129e+05; 0.00001235); below
+    1e-6, three in exponent form (a KS p-value of 6.53e-224, not 224 zeros)."""
     if v is None:
         return "—"
     if not v or not math.isfinite(v):
         return f"{v:g}{unit}"
+    if abs(v) < 1e-6:
+        return f"{v:.3g}{unit}"
     return f"{v:,.{max(0, 3 - math.floor(math.log10(abs(v))))}f}{unit}"
 
 

@@ -245,10 +245,18 @@ def _decode(path: Path) -> _Envelope:
         raise ConfigError(f"bundle file {path} is unreadable or not a bundle ({exc}); it was damaged") from None
 
 
+def a_kind(kind: str) -> str:
+    """"a sor", "an edge", "an assignment": the kind with its article."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
 def load(home: Path, ref: str) -> Bundle:
     """The bundle *ref* (its id or a unique prefix of 8+ characters), verified."""
     folder = _dirs(home)[0]
     ref = ref.strip().lower()
+    if len(ref) < 8:
+        raise UsageError(f"bundle prefix '{ref}' is too short: give at least 8 characters of the id "
+                         "(`sequence bundle list` shows them)")
     matches = sorted(folder.glob(f"{ref}*.bundle")) if len(ref) >= 8 and all(c in "0123456789abcdef" for c in ref) else []
     if not matches:
         raise UsageError(f"unknown bundle '{ref}'; `sequence bundle list` shows the bundles in {folder}")
@@ -312,12 +320,17 @@ def list_bundles(home: Path) -> list[BundleInfo]:
         out.append(BundleInfo(path.name.split(".")[0], m.kind, m.artifact, m.created_at, m.strategy, m.payload_size,
                               problem=problem))
     records = audit(home) if _audit_path(home).exists() else []
-    latest: dict[str, Promotion] = {}
+    kinds = {b.id: b.kind for b in out}
+    holders = stage_holders(records, kinds.get)
+    on: dict[str, list[str]] = {}          # bundle -> its latest stage on each target, by target
+    last: dict[str, Promotion] = {}
+    for r in sorted(latest_per_target(records).values(), key=lambda r: (r.target, r.seq)):
+        held = holders[(r.target, kinds.get(r.bundle), r.to_stage)] == r.bundle
+        on.setdefault(r.bundle, []).append(f"{r.to_stage}@{r.target}" + ("" if held else " (replaced)"))
     for r in records:
-        latest[r.bundle] = r
-    out = [msgspec.structs.replace(b, stage=f"{latest[b.id].to_stage}@{latest[b.id].target}",
-                                   promoted_at=latest[b.id].at, approver=latest[b.id].approver)
-           if b.id in latest else b for b in out]
+        last[r.bundle] = r
+    out = [msgspec.structs.replace(b, stage=", ".join(on[b.id]), promoted_at=last[b.id].at, approver=last[b.id].approver)
+           if b.id in on else b for b in out]
     return sorted(out, key=lambda b: (b.created_at, b.id))
 
 
@@ -383,6 +396,20 @@ def last_promotion(home: Path, bundle_id: str) -> Promotion | None:
     return next((r for r in reversed(audit(home)) if r.bundle == bundle_id), None)
 
 
+def latest_per_target(records: list[Promotion]) -> dict[tuple[str, str], Promotion]:
+    """(target, bundle) -> the bundle's latest promotion on the target."""
+    return {(r.target, r.bundle): r for r in records}
+
+
+def stage_holders(records: list[Promotion], kind_of) -> dict[tuple[str, str | None, str], str]:
+    """(target, kind, stage) -> the bundle holding the stage: on a target, of the bundles of a
+    kind whose latest promotion there is to the stage, the one promoted last (``kind_of``:
+    bundle id -> its kind). The engine routes by these (:class:`Bundles`) and `bundle list`
+    shows them."""
+    return {(r.target, kind_of(r.bundle), r.to_stage): r.bundle
+            for r in sorted(latest_per_target(records).values(), key=lambda r: r.seq)}
+
+
 def stage_of(records: list[Promotion], bundle_id: str, target: str) -> Promotion | None:
     last = None
     for r in records:
@@ -417,12 +444,14 @@ def check_eval_run(home: Path, bundle: Bundle, eval_run: str) -> None:
     if bundle.manifest.kind != "edge":
         from .research import artifacts
 
+        how = (f"{a_kind(bundle.manifest.kind)} bundle is evaluated by a drift report (`sequence research monitor "
+               f"--bundle {bundle.id[:12]} --target-kind {bundle.manifest.kind}`)")
+        if eval_run and "/" not in eval_run and (home / "backtests" / eval_run / "summary.json").exists():
+            raise UsageError(f"eval run '{eval_run}' is a backtest, not a drift report: {how}")
         try:
             art = artifacts.get(home, eval_run)
         except UsageError:
-            raise UsageError(f"eval run '{eval_run}' does not exist: a {bundle.manifest.kind} bundle is evaluated by a "
-                             f"drift report (`sequence research monitor --bundle {bundle.id[:12]} --target-kind "
-                             f"{bundle.manifest.kind}`)") from None
+            raise UsageError(f"eval run '{eval_run}' does not exist: {how}") from None
         if art.type != "drift" or art.body.get("bundle") != bundle.id:
             raise UsageError(f"eval run '{eval_run}' is not a drift report of bundle {bundle.id[:12]}")
         return
@@ -534,14 +563,17 @@ class ActiveBundles:
         if not self._audit.changed():
             return
         by_kind: dict[str, dict[str, Bundle]] = {"sor": {}, "assignment": {}}
-        latest: dict[str, Promotion] = {}
-        for r in (audit(self.home) if self._audit.stamp else []):
-            if r.target == self.target:
-                latest[r.bundle] = r
-        for r in sorted(latest.values(), key=lambda r: r.seq):
-            b = load(self.home, r.bundle)
-            if b.manifest.kind in by_kind:
-                by_kind[b.manifest.kind][r.to_stage] = b     # the newest promotion per stage wins
+        loaded: dict[str, Bundle] = {}
+
+        def kind_of(bundle_id: str) -> str:
+            if bundle_id not in loaded:
+                loaded[bundle_id] = load(self.home, bundle_id)
+            return loaded[bundle_id].manifest.kind
+
+        records = [r for r in (audit(self.home) if self._audit.stamp else []) if r.target == self.target]
+        for (_, kind, stage), bundle_id in stage_holders(records, kind_of).items():
+            if kind in by_kind:
+                by_kind[kind][stage] = loaded[bundle_id]     # the newest promotion per stage wins
         self._by_kind = by_kind
 
     def _pick(self, kind: str, graph_id: str) -> tuple[Bundle | None, str | None]:

@@ -401,12 +401,13 @@ class Sequence:
         from .errors import UsageError
         from .journal import Journal
         from .market import in_books, outcome_symbol, symbol_books
-        from .tca import TcaReport, analyse, fee_in_quote
+        from .tca import TcaReport, analyse, fee_in_quote, routed_qty
 
         journal = Journal(self.sandbox)
         try:
             fills = journal.fills(limit=10_000_000)
             graphs = {g.graph_id: g for g in journal.graphs(limit=10_000_000)}
+            routed = routed_qty(journal.nodes())
         finally:
             journal.close()
         if name is not None:
@@ -419,14 +420,17 @@ class Sequence:
             fills = [f for f in fills if f.graph_id in graphs]
         pool = [i for v in venues().values() if not v.sandbox_only for i in v.instruments()]
         # the parent orders analysed: every admitted one (an order that never filled counts in
-        # the fill rate), of the symbol's books when one is named
+        # the fill rate), of the symbol's books when one is named: a parent trading them or
+        # filled in them is in the report as a whole, with all its fills (in any book)
         parents = {k: g for k, g in graphs.items() if g.status != "REJECTED"}
         if symbol:
             books = symbol_books(symbol, pool)
-            fills = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
+            ours = [f for f in fills if in_books(books, f.venue, f.symbol, f.outcome)]
             # (a symbol no installed venue lists any more trades no books)
             traded = {s: symbol_books(s, pool, traded=True, strict=False) for s in {g.request.symbol for g in parents.values()}}
             parents = {k: g for k, g in parents.items() if traded[g.request.symbol] & books}
+            parents.update((f.graph_id, graphs[f.graph_id]) for f in ours if f.graph_id in graphs)
+            fills = [f for f in fills if f.graph_id in parents] + [f for f in ours if f.graph_id not in graphs]
         parents.update((f.graph_id, graphs[f.graph_id]) for f in fills if f.graph_id in graphs)
         src = self.source(source)
         by_book = {}                   # an event contract's YES and NO are two books of one symbol
@@ -452,7 +456,7 @@ class Sequence:
                   "graph": [f.graph_id for f in fills]}
         info = {g.graph_id: (float(g.arrival_mid) if g.arrival_mid else None, float(g.request.qty), g.request.policy)
                 for g in parents.values()}
-        rows = analyse(arrays, info, mid, src.now_ns())
+        rows = analyse(arrays, info, mid, src.now_ns(), routed=routed)
         return TcaReport("sandbox" if self.sandbox else "live", src.label(), symbol, len(parents) if fills else 0, rows,
                          strategy=name)
 

@@ -12,7 +12,7 @@ Per fill, with m0 the mid at the fill, m_h the mid h seconds later, p the price:
 - fees (bps) = fee / (p q) × 1e4
 Per parent order (graph), with A the arrival mid and P the average fill price:
 - implementation shortfall (bps) = s (P - A) / A × 1e4, in currency s (P - A) q + fees
-- fill rate = filled / requested
+- fill rate = filled / requested; a venue's row: filled there / the quantity routed there
 Groups (venue, policy, total) weight bps figures by notional.
 """
 
@@ -57,10 +57,29 @@ class TcaReport(msgspec.Struct, frozen=True):
     strategy: str | None = None   # a deployment's name: only its orders
 
 
-def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Sequence[int] = HORIZONS_S) -> list[TcaRow]:
+def routed_qty(nodes) -> dict[tuple[str, str], float]:
+    """(graph_id, venue) -> the quantity the parent routed to the venue: per child order
+    (node), its last version's quantity plus what its replaced versions filled (a
+    cancel-replace sends the remainder as the next version)."""
+    last, filled = {}, {}
+    for n in sorted(nodes, key=lambda n: n.seq):
+        key = (n.graph_id, n.node)
+        if key in last:
+            filled[key] = filled.get(key, 0.0) + float(last[key].filled_qty)
+        last[key] = n
+    out: dict[tuple[str, str], float] = {}
+    for key, n in last.items():
+        out[(n.graph_id, n.venue)] = out.get((n.graph_id, n.venue), 0.0) + float(n.qty) + filled.get(key, 0.0)
+    return out
+
+
+def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Sequence[int] = HORIZONS_S,
+            routed: dict[tuple[str, str], float] | None = None) -> list[TcaRow]:
     """``fills``: arrays ts_ns, price, qty, fee, side (+1/-1), venue, book, policy, graph.
     ``graphs``: graph_id -> (arrival_mid or None, requested qty, policy) of every parent order
-    analysed: those without fills count in the fill rate of ``total`` and their policy's row."""
+    analysed: those without fills count in the fill rate of ``total`` and their policy's row.
+    ``routed``: (graph_id, venue) -> quantity routed there (:func:`routed_qty`), the
+    denominator of a venue row's fill rate (None without it)."""
     import numpy as np
 
     n = len(fills["price"])
@@ -101,9 +120,10 @@ def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Seq
         ok = ~np.isnan(v)
         return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() and np.sum(w[ok]) else None
 
-    def group(name: str, mask, parents=None) -> TcaRow:
+    def group(name: str, mask, parents=None, sent: float | None = None) -> TcaRow:
         # per parent order, by bincount over the group's fills (no Python loop over orders);
-        # *parents*: the orders whose fill rate the row reports, filled or not (else: the filled)
+        # *parents*: the orders whose fill rate the row reports, filled or not; else *sent*:
+        # the quantity routed to the row's venue
         gi = gidx[mask]
         gq = np.bincount(gi, q[mask], m)
         gn = np.bincount(gi, notional[mask], m)
@@ -115,18 +135,23 @@ def analyse(fills: dict, graphs: dict, mid: Callable, now_ns: int, horizons: Seq
         bps = gs * (avg - arrival) / arrival * 1e4
         sf = float(np.sum(bps[has_arrival] * gn[has_arrival]) / np.sum(gn[has_arrival])) if has_arrival.any() else None
         ccy = float(np.sum((gs * (avg - arrival) * gq + gf)[has_arrival])) if has_arrival.any() else None
-        counted = present if parents is None else parents | present
-        req = float(requested[counted].sum())
+        if parents is None:
+            filled, req = float(gq.sum()), sent
+        else:
+            counted = parents | present
+            filled, req = float(gq[counted].sum()), float(requested[counted].sum())
         return TcaRow(name, int(mask.sum()), float(notional[mask].sum()), sf, ccy,
                       wavg(eff, mask), {f"{h}s": wavg(realized[h], mask) for h in horizons},
                       {f"{h}s": wavg(markout[h], mask) for h in horizons}, wavg(fees_bps, mask), float(fee[mask].sum()),
-                      float(gq[counted].sum() / req) if req else None)
+                      filled / req if req else None)
 
     everything = np.ones(n, bool)
     rows = [group("total", everything, np.ones(m, bool))]
     venues = np.asarray(fills["venue"])
+    ids = set(graph_ids.tolist())
     for v in np.unique(venues):
-        rows.append(group(f"venue:{v}", venues == v))
+        sent = None if routed is None else sum(x for (g, vv), x in routed.items() if vv == v and g in ids)
+        rows.append(group(f"venue:{v}", venues == v, sent=sent))
     policies = np.asarray(fills["policy"])
     for pol in np.unique(policies):
         rows.append(group(f"policy:{pol}", policies == pol, parent_policy == pol))

@@ -253,3 +253,53 @@ def test_assignment_thresholds_beyond_int64_are_refused(world):
     assert proc.returncode == 1 and proc.stderr.startswith("Error: --edge-threshold 99999999999999999999999 is too large")
     proc = sequence("bundle", "compile-assignment", "--artifact", "a", "--min-venues", "99999999999999999999999")
     assert proc.returncode == 1 and proc.stderr.startswith("Error: --min-venues 99999999999999999999999 must be from 1 to 1000")
+
+
+def test_list_shows_every_target_and_only_the_last_promoted_holds_a_stage(home):
+    """A: pilot on t1 and production on t2; B then production on t2: A keeps pilot@t1 and no
+    longer holds production@t2, which B holds."""
+    import msgspec
+
+    from sequence_core import bundles
+    from sequence_core.home import ensure_home
+    from sequence_core.research import artifacts
+
+    h = ensure_home()
+    model = lambda k: bundles.SorModel("book-walk", (bundles.ImpactModel("BTC-USD", "acme", k, 0.1, 0.5, 100, 100.0, 1.0,  # noqa: E731
+                                                                        0, 1, "prof-test"),), "twap")
+    a, b = (bundles.create(h, "sor", f"sor-{k}", msgspec.msgpack.encode(model(k))).id for k in (1.0, 2.0))
+
+    def up_to(bundle_id, target, stage):
+        report = artifacts.save(h, "drift", f"test:{bundle_id[:16]}", {}, {"bundle": bundle_id, "verdict": "within-tolerance"})
+        for s in bundles.STAGES[:bundles.STAGES.index(stage) + 1]:
+            bundles.promote(h, bundle_id, target, s, report.id, "ops@example.com", break_glass=True, notes="test")
+
+    up_to(a, "t1", "pilot")
+    up_to(a, "t2", "production")
+    up_to(b, "t2", "production")
+    stages = {row.id: row.stage for row in bundles.list_bundles(h)}
+    assert stages == {a: "pilot@t1, production@t2 (replaced)", b: "production@t2"}
+    assert bundles.stage_holders(bundles.audit(h), lambda _: "sor") == {("t1", "sor", "pilot"): a,
+                                                                         ("t2", "sor", "production"): b}
+
+
+def test_messages_name_the_kind_the_prefix_rule_and_a_backtest_given_for_a_drift_report(home):
+    import msgspec
+
+    from sequence_core import bundles
+    from sequence_core.errors import UsageError
+    from sequence_core.home import ensure_home
+
+    h = ensure_home()
+    model = bundles.SorModel("book-walk", (bundles.ImpactModel("BTC-USD", "acme", 1.0, 0.1, 0.5, 100, 100.0, 1.0,
+                                                               0, 1, "prof-test"),), "twap")
+    sor = bundles.create(h, "sor", "sor-t", msgspec.msgpack.encode(model))
+    assert [bundles.a_kind(k) for k in ("edge", "sor", "assignment")] == ["an edge", "a sor", "an assignment"]
+    with pytest.raises(UsageError, match="bundle prefix '11b9' is too short: give at least 8 characters"):
+        bundles.load(h, "11b9")
+    (h / "backtests" / "bt-123").mkdir(parents=True)
+    (h / "backtests" / "bt-123" / "summary.json").write_text("{}")
+    with pytest.raises(UsageError, match="eval run 'bt-123' is a backtest, not a drift report: a sor bundle is evaluated"):
+        bundles.check_eval_run(h, sor, "bt-123")
+    with pytest.raises(UsageError, match="eval run 'bt-none' does not exist: a sor bundle"):
+        bundles.check_eval_run(h, sor, "bt-none")

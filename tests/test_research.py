@@ -206,3 +206,14 @@ def test_hourly_volume_profile_is_the_mean_per_recorded_day(tmp_path):
     assert hourly_volume_profile(part, [("binance", "BTC-USDT")]) is None
     assert hourly_volume_profile(part, [("kraken", "BTC-USD")]) is None      # nothing recorded
     assert np.isfinite(profile).all()
+
+
+def test_coverage_counts_the_missing_days_it_does_not_list(sequence, home):
+    from sequence_core.home import ensure_home
+    from sequence_core.store import Store
+
+    store = Store(ensure_home() / "data")
+    make_market(store, steps=500, part="a")
+    make_market(store, steps=500, t0=T0 + 6 * DAY_NS, part="b")              # 5 days missing between
+    text = sequence("research", "coverage", "--symbol", "BTC-USD").stdout
+    assert "2023-11-15, 2023-11-16, 2023-11-17 ... (5 days)" in text, text

@@ -132,3 +132,40 @@ def test_feature_eval_on_too_little_data_does_not_advise_zero_folds(sequence, st
     r = sequence("research", "feature-eval", "--feature", "ofi_1s", "--label", "fwd_ret_10s",
                  "--start", "2023-11-14", "--end", "2023-11-14", "--folds", "5")
     assert r.returncode == 1 and "use a longer window" in r.stderr and "at most 0 folds" not in r.stderr, r.stderr
+
+
+def test_feature_eval_refuses_folds_that_a_gap_leaves_empty(sequence, store):
+    make_market(store, steps=60_000, part="a")                          # a minute on the 14th
+    make_market(store, steps=60_000, t0=T0 + 2 * DAY_NS, part="b")     # and one on the 16th
+    args = ("research", "feature-eval", "--feature", "ofi_1s", "--label", "fwd_ret_1s",
+            "--start", "2023-11-14", "--end", "2023-11-16")
+    r = sequence(*args, "--folds", "3")                                 # the middle fold falls in the gap
+    assert r.returncode == 1, r.stdout
+    assert "--folds 3: fold 2 (2023-11-15" in r.stderr and "has 0 seconds with a defined mid" in r.stderr, r.stderr
+    ok = sequence(*args, "--folds", "2", "--output", "json")             # one stretch in each fold
+    assert ok.returncode == 0, ok.stderr
+    assert all(f["n"] >= 10 for f in json.loads(ok.stdout)["body"][0]["folds"])
+
+
+@pytest.mark.parametrize("flag, value", [("--start", "2023-11-14T12:00"), ("--end", "2023-11-14 23:00"),
+                                         ("--start", "20231114")])
+def test_feature_eval_takes_only_dates(sequence, store, flag, value):
+    make_market(store, steps=60_000)
+    dates = {"--start": "2023-11-14", "--end": "2023-11-14", flag: value}
+    r = sequence("research", "feature-eval", "--feature", "ofi_1s", "--label", "fwd_ret_1s",
+                 "--start", dates["--start"], "--end", dates["--end"], "--folds", "2")
+    assert r.returncode == 1 and f"{flag} '{value}' is not a date (YYYY-MM-DD)" in r.stderr, r.stderr
+
+
+def test_profile_keeps_the_significant_digits_of_tiny_spreads(sequence, store):
+    from sequence_core.research.profile import profile, sig
+
+    times = T0 + np.arange(2_000) * (S // 10)                            # 0.0016198 and 0.0016221 bps in turn
+    _bbo(store, "binance", "BTC-USDT", times, [0.0016198 if i // 10 % 2 else 0.0016221 for i in range(2_000)])
+    _trades(store, "binance", "BTC-USDT", T0 + np.arange(200) * S)
+    p = profile(store, "BTC-USDT")
+    assert p.spread_bps["p25"] == pytest.approx(0.0016198, rel=1e-4) and p.spread_bps["p75"] == pytest.approx(0.0016221, rel=1e-4)
+    assert p.spread_bps["p25"] != p.spread_bps["p75"]
+    text = sequence("research", "profile", "BTC-USDT").stdout
+    assert "p25 0.001620," in text and "p75 0.001622)" in text, text
+    assert sig(123_456_789.123) == 123_457_000 and sig(0.00012345678) == 0.000123457

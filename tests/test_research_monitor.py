@@ -207,7 +207,7 @@ def test_assignment_bundle_thresholds_and_order_flow_drift(sequence, home):
 
 @pytest.mark.parametrize("args, message", [
     (["research", "monitor", "--bundle", "0123456789abcdef"], "unknown bundle '0123456789abcdef'"),
-    (["research", "monitor", "--bundle", "{bid}", "--target-kind", "sor"], "is a edge bundle, not sor"),
+    (["research", "monitor", "--bundle", "{bid}", "--target-kind", "sor"], "is an edge bundle, not sor"),
     (["research", "monitor", "--bundle", "{bid}", "--days", "0"], "--days 0 must be positive"),
     (["research", "monitor", "--bundle", "{bid}", "--store-root", "/nonexistent/x"], "is not a folder"),
     (["research", "monitor", "--bundle", "{bid}", "--baseline-eval", "bt-nope"], "is not a saved backtest run"),

@@ -82,8 +82,72 @@ def test_orders_that_never_filled_count_in_the_fill_rate():
     fills = {"ts_ns": [0], "price": [100.0], "qty": [2.0], "fee": [0.0], "side": [1], "venue": ["a"], "book": ["a|X"],
              "policy": ["sor"], "graph": ["g1"]}
     graphs = {"g1": (100.0, 4.0, "sor"), "g2": (100.0, 4.0, "sor"), "g3": (None, 4.0, "twap")}
-    rows = {r.group: r for r in analyse(fills, graphs, lambda book, t: np.full(len(t), 100.0), now_ns=0, horizons=(1,))}
+    rows = {r.group: r for r in analyse(fills, graphs, lambda book, t: np.full(len(t), 100.0), now_ns=0, horizons=(1,),
+                                        routed={("g1", "a"): 4.0})}
     assert rows["total"].fill_rate == pytest.approx(2 / 12)              # every parent, filled or not
     assert rows["policy:sor"].fill_rate == pytest.approx(2 / 8)          # the sor parents only
-    assert rows["venue:a"].fill_rate == pytest.approx(2 / 4)             # a venue: the parents it filled
+    assert rows["venue:a"].fill_rate == pytest.approx(2 / 4)             # a venue: what was routed there
     assert "policy:twap" not in rows                                     # no fills: no row of its own
+
+
+def test_a_venue_row_fills_against_what_was_routed_there():
+    """One parent of 4 routed 1 to a (filled 1) and 3 to b (filled 2): a 1/1, b 2/3, total 3/4."""
+    from sequence_core.tca import routed_qty
+
+    fills = {"ts_ns": [0, 0], "price": [100.0, 100.0], "qty": [1.0, 2.0], "fee": [0.0, 0.0], "side": [1, 1],
+             "venue": ["a", "b"], "book": ["a|X", "b|X"], "policy": ["sor", "sor"], "graph": ["g", "g"]}
+    routed = {("g", "a"): 1.0, ("g", "b"): 3.0, ("other", "b"): 5.0}     # another parent's route: not counted
+    rows = {r.group: r for r in analyse(fills, {"g": (100.0, 4.0, "sor")}, lambda book, t: np.full(len(t), 100.0),
+                                        now_ns=0, horizons=(1,), routed=routed)}
+    assert rows["total"].fill_rate == pytest.approx(3 / 4)
+    assert rows["venue:a"].fill_rate == pytest.approx(1.0) and rows["venue:b"].fill_rate == pytest.approx(2 / 3)
+
+    class Node:                                  # a child of 3 at b that filled 1, replaced by the remaining 2
+        def __init__(self, seq, qty, filled):
+            self.graph_id, self.node, self.seq, self.venue, self.qty, self.filled_qty = "g", 0, seq, "b", qty, filled
+    assert routed_qty([Node(1, 2, 1), Node(0, 3, 1)]) == {("g", "b"): 3.0}
+
+
+def test_tca_of_a_symbol_takes_its_parents_whole(home, monkeypatch):
+    """A BTC-USD parent of 1 filled 0.4 on okx BTC-USDT and 0.6 on coinbase BTC-USD: in the BTC-USDT
+    report it is in with both fills (fill rate 1), not 0.4 of 1; okx filled all it was sent."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    import sequence_core.journal as journal_mod
+    from sequence_core.client import Sequence
+    from sequence_core.orders import Fill, NodeOrder, OrderGraph, OrderRequest
+
+    gid = "graph_0000000000a1"
+    graph = OrderGraph(gid, "sandbox", OrderRequest("BTC-USD", "buy", Decimal("1")), "FILLED", 1, 2,
+                       arrival_mid=Decimal("50000"))
+    legs = [("okx", "BTC-USDT", "0.4"), ("coinbase", "BTC-USD", "0.6")]
+    nodes = [NodeOrder(f"{gid}:node_{i}:0", gid, i, 0, v, s, "buy", Decimal(q), None, "market", "FILLED", 1, 2,
+                       filled_qty=Decimal(q)) for i, (v, s, q) in enumerate(legs)]
+    fills = [Fill(f"t{i}", n.node_order_id, gid, n.venue, n.symbol, "buy", Decimal("50000"), n.qty, Decimal(0), "USD",
+                  "taker", 10) for i, n in enumerate(nodes)]
+
+    class FakeJournal:
+        def __init__(self, sandbox):
+            pass
+
+        def fills(self, limit=None):
+            return fills
+
+        def graphs(self, limit=None):
+            return [graph]
+
+        def nodes(self):
+            return nodes
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(journal_mod, "Journal", FakeJournal)
+    src = SimpleNamespace(books=lambda insts, t, depth: [], now_ns=lambda: 10, label=lambda: "test")
+    monkeypatch.setattr(Sequence, "source", lambda self, name=None: src)
+    report = Sequence(sandbox=True).tca(symbol="BTC-USDT")
+    rows = {r.group: r for r in report.rows}
+    assert report.graphs == 1 and rows["total"].fills == 2 and rows["total"].fill_rate == pytest.approx(1.0)
+    assert rows["venue:okx"].fill_rate == pytest.approx(1.0) and rows["venue:coinbase"].fill_rate == pytest.approx(1.0)
+    assert Sequence(sandbox=True).tca(symbol="ETH-USDT").rows == []                  # not of ETH: out as a whole

@@ -193,10 +193,38 @@ def summarize(ics: list[float]) -> tuple[float | None, float | None, float | Non
     return mean, sd, mean / sd, mean / (sd / math.sqrt(len(vals)))
 
 
+def _day_ns(day) -> int:
+    """Nanoseconds at the start of the UTC *day* (a ``datetime.date``)."""
+    import calendar
+
+    return calendar.timegm(day.timetuple()) * 10**9
+
+
+def _utc(ns: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ns / 1e9, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _check_folds(bars: list[Bars], edges) -> None:
+    """Refuses folds (cut at *edges*) of which one has under MIN_FOLD_PAIRS seconds with a
+    defined mid: folds are slices of calendar time, so a gap in the data can empty one."""
+    folds = len(edges) - 1
+    for k in range(folds):
+        n = sum(int((np.isfinite(np.asarray(b.mid, float)) & (b.ts >= edges[k]) & (b.ts < edges[k + 1])).sum())
+                for b in bars)
+        if n < MIN_FOLD_PAIRS:
+            raise UsageError(
+                f"--folds {folds}: fold {k + 1} ({_utc(int(edges[k]))} to {_utc(int(edges[k + 1]))} UTC) has "
+                f"{n:,} seconds with a defined mid, under {MIN_FOLD_PAIRS} (folds cut the window's time evenly, "
+                f"so a gap in the data leaves a fold empty): use fewer folds, or a window without the gap")
+
+
 def evaluate(store, features: list[str], labels: list[str], start: str, end: str, folds: int = 5,
              symbols: list[str] | None = None) -> list[Evaluation]:
     import datetime as dt
 
+    from .materialize import _check_date
     from .scan import research_plugins
 
     reg = research_plugins()
@@ -212,11 +240,8 @@ def evaluate(store, features: list[str], labels: list[str], start: str, end: str
         raise UsageError("give at least one --feature and one --label")
     if folds < 2:
         raise UsageError(f"--folds {folds} must be at least 2 (walk-forward needs several folds)")
-    try:
-        t0 = int(dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc).timestamp()) * 10**9
-        t1 = int((dt.datetime.fromisoformat(end).replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1)).timestamp()) * 10**9
-    except ValueError:
-        raise UsageError(f"--start/--end must be dates (YYYY-MM-DD), not '{start}' / '{end}'") from None
+    day0, day1 = _check_date("--start", start), _check_date("--end", end)
+    t0, t1 = _day_ns(day0), _day_ns(day1 + dt.timedelta(days=1))
     if t0 >= t1:
         raise UsageError(f"--start {start} is after --end {end}")
     syms = symbols or sorted({part[1] for part in store.partitions("trades", start=start, end=end)})
@@ -234,6 +259,7 @@ def evaluate(store, features: list[str], labels: list[str], start: str, end: str
     lo = min(int(b.ts[0]) for b in bars)
     hi = max(int(b.ts[-1]) for b in bars) + 1
     edges = np.linspace(lo, hi, folds + 1).astype(np.int64)
+    _check_folds(bars, edges)
     out = []
     for f in features:
         fv = [known_f[f].compute(b) for b in bars]

@@ -88,13 +88,18 @@ def _stored_fingerprint(path: Path) -> str | None:
         return None
 
 
-def _check_date(name: str, value: str) -> None:
+def _check_date(name: str, value: str):
+    """The date *value* names, which must be written YYYY-MM-DD (no time, no other form: the
+    store's date partitions are compared as such strings)."""
     import datetime as dt
 
     try:
-        dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{name} '{value}' is not a date (YYYY-MM-DD)") from None
+        day = None
+    if day is None or day.isoformat() != value:
+        raise UsageError(f"{name} '{value}' is not a date (YYYY-MM-DD)")
+    return day
 
 
 def plan(store, root: Path, start: str, end: str, symbols: Iterable[str] | None = None,

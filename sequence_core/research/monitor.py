@@ -237,7 +237,7 @@ def monitor(home: Path, ref: str, target_kind: str = "edge", days: int = 7, stor
         raise UsageError(f"--store-root {store_root} is not a folder")
     bundle = bundles.load(home, ref)
     if bundle.manifest.kind != target_kind:
-        raise UsageError(f"bundle {bundle.id[:12]} is a {bundle.manifest.kind} bundle, not {target_kind} "
+        raise UsageError(f"bundle {bundle.id[:12]} is {bundles.a_kind(bundle.manifest.kind)} bundle, not {target_kind} "
                          f"(pass --target-kind {bundle.manifest.kind})")
     store = Store(Path(store_root) if store_root else None)
     if target_kind == "edge":

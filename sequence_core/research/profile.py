@@ -66,6 +66,12 @@ class Profile(msgspec.Struct):
     trade_days: int = 0                  # UTC days with recorded trades: ADV's denominator
 
 
+def sig(x: float, digits: int = 6) -> float:
+    """*x* rounded to *digits* significant digits (a spread of 0.0016198 bps keeps its digits;
+    rounding to decimals would make it 0.0016)."""
+    return float(f"{x:.{digits}g}")
+
+
 def _autocorr(x: np.ndarray) -> float | None:
     """Lag-1 autocorrelation over the pairs of neighbours that are both defined."""
     a, b = x[:-1], x[1:]
@@ -155,7 +161,7 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
     vol = {}
     for h in HORIZONS_S:
         r = lagged_diff(logm, h)
-        vol[f"{h}s"] = round(float(np.std(r) * 1e4), 4) if len(r) > 2 else None
+        vol[f"{h}s"] = sig(float(np.std(r) * 1e4)) if len(r) > 2 else None
     r1 = np.diff(logm)
     r60 = lagged_diff(logm, 60)
     annual = float(np.std(r60) * math.sqrt(525_600) * 100) if len(r60) > 2 else None
@@ -173,26 +179,25 @@ def profile(store, symbol: str, venue: str | None = None, days: int = 7,
         ok = np.isfinite(move)
         if ok.sum() >= 20:
             y, se, r2 = fit_sqrt_impact(np.abs(flow[idx][ok]), adv, sigma_day_bps, move[ok])
-            fit = ImpactFit("sqrt", round(y, 6), round(se, 6), round(r2, 6), int(ok.sum()), round(sigma_day_bps, 4), adv)
+            fit = ImpactFit("sqrt", sig(y), sig(se), sig(r2), int(ok.sum()), sig(sigma_day_bps), adv)
 
     level, detail = _regime(logm, covered_s)
     ac = _autocorr(r1)
     drift = "" if ac is None or abs(ac) <= 0.05 else (", trending" if ac > 0 else ", mean-reverting")
-    pct = lambda a, q: round(float(np.nanpercentile(a, q)), 4) if np.isfinite(a).any() else None  # noqa: E731
+    pct = lambda a, q: sig(float(np.nanpercentile(a, q))) if np.isfinite(a).any() else None  # noqa: E731
     return Profile(
         symbol=symbol, venue=venue, start_ns=start, end_ns=end, trades=int(len(t_ts)),
         notional=round(float(notional.sum()), 2), adv_usd=round(float(notional.sum() / trade_days), 2),
-        trade_notional={"mean": round(float(notional.mean()), 4), "median": round(float(np.median(notional)), 4),
-                        "p90": round(float(np.percentile(notional, 90)), 4),
-                        "p99": round(float(np.percentile(notional, 99)), 4)},
+        trade_notional={"mean": sig(float(notional.mean())), "median": sig(float(np.median(notional))),
+                        "p90": sig(float(np.percentile(notional, 90))), "p99": sig(float(np.percentile(notional, 99)))},
         spread_bps={"p25": pct(spread, 25), "median": pct(spread, 50), "p75": pct(spread, 75)},
         depth={"bid_size": pct(gb, 50), "ask_size": pct(ga, 50),
                "bid_notional": pct(quote_notional(venue, symbol, mid, gb), 50),
                "ask_notional": pct(quote_notional(venue, symbol, mid, ga), 50)},
-        volatility_bps=vol, volatility_annual_pct=round(annual, 4) if annual is not None else None,
-        autocorr_returns_1s=round(ac, 6) if ac is not None else None,
-        autocorr_trade_signs=round(v, 6) if (v := _autocorr(t_side.astype(float))) is not None else None,
-        quote_to_trade=round(len(q_ts) / len(t_ts), 4) if len(t_ts) else None,
+        volatility_bps=vol, volatility_annual_pct=sig(annual) if annual is not None else None,
+        autocorr_returns_1s=sig(ac) if ac is not None else None,
+        autocorr_trade_signs=sig(v) if (v := _autocorr(t_side.astype(float))) is not None else None,
+        quote_to_trade=sig(len(q_ts) / len(t_ts)) if len(t_ts) else None,
         impact=fit, regime=level + drift, regime_detail=detail, covered_s=covered_s, trade_days=trade_days)
 
 

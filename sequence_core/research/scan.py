@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import UsageError
 from ..market import quote_notional
 from .predicate import parse
+from .profile import sig
 
 
 class ScanRow(msgspec.Struct):
@@ -103,7 +104,7 @@ def _median_spread(store, venue: str, symbol: str, t0: int, t1: int) -> float | 
     ok = (bid > 0) & (ask > 0) & (bb["ts_recv"] >= t0) & (bb["ts_recv"] <= t1)
     if not ok.any():
         return None
-    return round(float(np.median((ask[ok] - bid[ok]) / ((ask[ok] + bid[ok]) / 2) * 1e4)), 6)
+    return sig(float(np.median((ask[ok] - bid[ok]) / ((ask[ok] + bid[ok]) / 2) * 1e4)))
 
 
 class ProfilesScanner:
@@ -141,7 +142,7 @@ class ProfilesScanner:
 
             def mean(key, rows=rows):
                 vals = [r[key] for r in rows if r.get(key) is not None]
-                return round(float(np.mean(vals)), 6) if vals else None
+                return sig(float(np.mean(vals))) if vals else None
 
             depth = [r["depth_bid_notional"] + r["depth_ask_notional"] for r in rows
                      if r.get("depth_bid_notional") is not None and r.get("depth_ask_notional") is not None]

@@ -112,7 +112,7 @@ def test_models_and_flags_change_the_outcome(market, tmp_path):
     (["--queue-model", "probabilistic:k=2", "--start", DAY, "--end", DAY], "has no parameter 'k'"),
     (["--capital", "-5", "--start", DAY, "--end", DAY], "--capital -5 must be positive"),
     (["--scan-buffer-secs", "0", "--start", DAY, "--end", DAY], "--scan-buffer-secs 0 must be positive"),
-    (["--bundle", "nope", "--start", DAY, "--end", DAY], "unknown bundle 'nope'"),
+    (["--bundle", "nope", "--start", DAY, "--end", DAY], "bundle prefix 'nope' is too short"),
     # a venue named that has no data would take no part, silently
     (["--venue", "sim,okx", "--start", DAY, "--end", DAY], "no book data for BTC-USD on okx between 2023-11-14 and 2023-11-14"),
 ])
