@@ -141,13 +141,34 @@ def _ticks(width_fp, inst):
     return np.rint(np.asarray(width_fp, float) / tick) if tick else None
 
 
+def _recorded_books(store) -> list:
+    """The store's books (trades or quotes) as instruments, terms unknown (tick 0): a book no
+    venue plugin lists (Binance COIN-M BTC-USD-PERP, a Bybit XRP perp) is still the symbol's
+    market (docs/intel.md: every venue and real book the symbol names)."""
+    from .market import _PAIR, perp, spot
+
+    found = {(p.parent.parent.parent.name[6:], p.parent.parent.name[7:]) for table in ("trades", "bbo", "book_deltas")
+             for p in store.files(table)}
+    out = []
+    for venue, book in sorted(found):
+        m = _PAIR.match(book)
+        if m:
+            make = perp if m.group(3) else spot
+            out.append(make(venue, m.group(1), m.group(2), book, "0", "0"))
+    return out
+
+
 def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAULT_WINDOW_S) -> Intel:
     import numpy as np
 
     from .errors import UsageError
-    from .market import resolve
+    from .market import matches, quote_notional, resolve
 
-    books = {(i.venue, i.symbol): i for i in resolve(symbol, instruments)}
+    listed = [i for i in instruments if matches(symbol, i)]
+    recorded = [i for i in _recorded_books(store) if matches(symbol, i)]
+    if not listed and not recorded:
+        resolve(symbol, instruments)                # the unknown-symbol error, with suggestions
+    books = {(i.venue, i.symbol): i for i in recorded + listed}     # a listed book's own terms win
     trades, bbos, deltas = {}, {}, {}
     columns = {"trades": ["ts_recv", "price", "size", "side"], "bbo": ["ts_recv", "bid_price", "ask_price"],
                "book_deltas": ["ts_recv", "flags"]}
@@ -158,7 +179,8 @@ def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAU
             except UsageError:
                 pass
     if not trades and not bbos:
-        raise UsageError(f"no recorded data for '{symbol}' in the store ({store.root}); ingest some with `sequence data ingest`")
+        raise UsageError(f"no recorded trades or quotes for '{symbol}' in the store ({store.root}); "
+                         + ("only its order-book updates are recorded" if deltas else "ingest some with `sequence data ingest`"))
     end = max((int(t["ts_recv"].max()) for t in list(trades.values()) + list(bbos.values()) if len(t["ts_recv"])), default=None)
     start = end - window_s * 1_000_000_000 if end is not None else None
 
@@ -173,10 +195,13 @@ def snapshot(symbol: str, store, instruments, source=None, window_s: int = DEFAU
         n_trades, notional = 0, 0.0
         if t is not None:
             w = window(t)
-            size = t["size"][w] * 1e-9
-            notional = float(np.dot(t["price"][w] * 1e-9, size))
+            price = t["price"][w] * 1e-9
+            value = quote_notional(key[0], key[1], price, t["size"][w] * 1e-9)   # inverse perps: contracts x value
+            notional = float(value.sum())
             n_trades = w.stop - w.start
-            all_sizes.append(size); all_sides.append(t["side"][w]); all_ts.append(t["ts_recv"][w])
+            # VPIN buckets volume in base units: an inverse perp's contracts converted first
+            all_sizes.append(np.divide(value, price, out=np.zeros_like(value), where=price > 0))
+            all_sides.append(t["side"][w]); all_ts.append(t["ts_recv"][w])
         quotes = 0
         if key in bbos:
             w = window(bbos[key])

@@ -75,7 +75,7 @@ def test_intel_cli_on_ingested_data(sequence):
     text = sequence("intel", "BTC-USDT-PERP")
     assert "spread regime:" in text.stdout and "VPIN" in text.stdout
     missing = sequence("intel", "SOL-USD")
-    assert missing.returncode == 1 and "no recorded data for 'SOL-USD'" in missing.stderr
+    assert missing.returncode == 1 and "no recorded trades or quotes for 'SOL-USD'" in missing.stderr
     bad = sequence("intel", "BTC-USDT-PERP", "--window", "a while")
     assert bad.returncode == 1 and "duration" in bad.stderr
 
@@ -129,3 +129,22 @@ def test_a_venue_with_nothing_in_the_window_gets_no_row(tmp_path):
     instruments = [Instrument(v, "BTC-USDT", "BTCUSDT", "crypto", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
                    for v in ("binance", "bybit")]
     assert [v.venue for v in snapshot("BTC-USDT", store, instruments).venues] == ["binance"]
+
+
+def test_a_recorded_book_no_plugin_lists_is_part_of_the_market(tmp_path):
+    """Binance's COIN-M BTC-USD-PERP is ingested but no plugin lists it: intel left it out (and
+    an inverse perp's notional is contracts x 100 USD, not price x contracts)."""
+    from sequence_core.intel import snapshot
+    from sequence_core.market import perp
+    from sequence_core.store import Store
+
+    store = Store(tmp_path / "store")
+    t0, fp = 1_700_000_000 * 10**9, 10**9
+    for venue, book, size in (("binance", "BTC-USD-PERP", 3), ("okx", "BTC-USDT-PERP", 1)):
+        store.write("trades", venue, book, "t", {
+            "ts_exchange": np.array([t0, t0 + fp]), "ts_recv": np.array([t0, t0 + fp]), "trade_id": ["a", "b"],
+            "side": np.array([1, -1], np.int8), "price": np.array([50_000 * fp] * 2), "size": np.array([size * fp] * 2)})
+    listed = [perp("okx", "BTC", "USDT", "BTC-USDT-SWAP", "0.1", "0.01")]
+    rows = {(v.venue, v.book): v for v in snapshot("BTC-USD-PERP", store, listed).venues}
+    assert rows[("binance", "BTC-USD-PERP")].notional == 600.0             # 6 contracts of 100 USD
+    assert rows[("okx", "BTC-USDT-PERP")].notional == 100_000.0
