@@ -61,7 +61,14 @@ def _order_command(side: str):
     @click.option("--policy", default="sor", show_default=True, help="sor, twap, vwap, iceberg, passive, aggressive or a plugin's.")
     @click.option("--horizon", metavar="DURATION", help="Execution horizon for working policies (30s, 5m, 1h).")
     def command(symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon):
-        detail = _client().order(side, symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon)
+        try:
+            detail = _client().order(side, symbol, quantity, venue, limit_price, urgency, max_slippage, policy, horizon)
+        except KeyboardInterrupt:
+            # the engine may have admitted it already: the order is not withdrawn by Ctrl-C
+            from sequence_core.errors import SequenceError
+
+            raise SequenceError("interrupted while the engine worked on the order; if it was admitted it keeps "
+                                "working: `sequence orders` shows it, `sequence cancel <id>` stops it") from None
         emit(detail, _render_order)
         g = detail.graph
         if g.status in ("REJECTED", "FAILED"):

@@ -137,6 +137,12 @@ def call(info: EngineInfo, method: str, path: str, body=None, timeout: float = R
         conn.request(method, path, body=payload, headers={"Authorization": f"Bearer {info.token}", "Content-Type": "application/json"})
         resp = conn.getresponse()
         data = resp.read()
+    except TimeoutError:
+        # the engine is up but slow (a journal that cannot commit waits, by design): what was
+        # sent may have been admitted, so "it may have stopped" invited a second order
+        raise NetworkError(f"the engine did not answer within {timeout:g} s; what was asked may still be done "
+                           "(an order admitted keeps working: `sequence orders` shows it; `sequence engine status` "
+                           "says why the engine is slow)") from None
     except OSError as exc:
         raise NetworkError(f"lost the connection to the engine ({exc}); it may have stopped — see the engine log") from None
     finally:

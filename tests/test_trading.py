@@ -589,3 +589,18 @@ def test_a_routed_order_no_venue_could_take_whole_is_refused():
         Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.00000123")), venues, Decimal("90000"))
     Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.00002")), venues, Decimal("90000"))    # b takes it
     Desk._check_minimums(OrderRequest("BTC-USD", "buy", Decimal("0.0001")), venues, Decimal("90000"))     # both
+
+
+def test_ctrl_c_while_waiting_says_the_order_may_keep_working(trader, home):
+    """Ctrl-C of a waiting `buy` said only "Error: aborted", while the order it had admitted
+    kept working: a user believing it would buy again."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    (home / "config.toml").write_text('[sandbox.faults]\nacme = "timeout"\n')
+    assert trader("--sandbox", "engine", "start").returncode == 0
+    p = trader.popen("--sandbox", "buy", "BTC-USD", "0.05", "--venue", "acme")
+    time.sleep(2.0)                                   # admitted; the venue never answers
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 1 and "if it was admitted it keeps working" in err, err
+    listed = j(trader("--sandbox", "orders", "--output", "json"))
+    assert [v["graph"]["request"]["venue"] for v in listed] == ["acme"]
