@@ -83,6 +83,7 @@ def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE, durable: bool
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    _drop_orphans(path)
     if not durable:
         return
     with contextlib.suppress(OSError):  # make the rename itself durable
@@ -91,6 +92,22 @@ def atomic_write(path: Path, data: bytes, mode: int = SECRET_MODE, durable: bool
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+ORPHAN_AGE_S = 3600        # a temp file this old beside its target was left by a killed writer
+
+
+def _drop_orphans(path: Path) -> None:
+    """Remove *path*'s temp files that a writer killed mid-write left (kill -9 runs no cleanup:
+    an ingest's half parts stayed for ever); young ones may be another writer's, kept."""
+    import glob
+    import time
+
+    cutoff = time.time() - ORPHAN_AGE_S
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 @contextlib.contextmanager

@@ -192,3 +192,21 @@ def test_an_empty_or_blank_path_or_symbol_is_refused(sequence, tmp_path, monkeyp
     assert not (tmp_path / "store").exists()
     r = sequence("data", "coverage", "--symbol", " ")
     assert r.returncode == 1 and r.stderr.startswith("Error: --symbol is empty"), r.stderr
+
+
+def test_a_killed_writers_temp_part_is_removed_by_the_next_write(tmp_path):
+    """kill -9 of an ingest left `.<part>.<random>.tmp` beside the part for ever; a young one
+    may be another writer's and stays."""
+    import os
+    import time
+
+    from sequence_core.home import ORPHAN_AGE_S, atomic_write
+
+    part = tmp_path / "trades.parquet"
+    old, young = tmp_path / ".trades.parquet.abc123.tmp", tmp_path / ".trades.parquet.def456.tmp"
+    for f in (old, young):
+        f.write_bytes(b"half")
+    past = time.time() - ORPHAN_AGE_S - 60
+    os.utime(old, (past, past))
+    atomic_write(part, b"whole")
+    assert part.read_bytes() == b"whole" and not old.exists() and young.exists()
