@@ -360,3 +360,129 @@ def test_a_place_the_journal_cannot_commit_yet_is_answered_once_it_is_durable(ho
             assert disk.left == 0 and reply.graph_id in _committed_graphs(home)
 
     asyncio.run(run())
+
+
+# -- order management racing a place, and itself (sweep V18) ------------------------------------
+def _untracked(home: Path) -> list[tuple[str, str]]:
+    """Orders resting at the paper venue that the journal does not show working: orders the
+    engine forgot (their fills would never be recorded)."""
+    from sequence_core.ledger import ledger_path
+
+    journal = sqlite3.connect(ledger_path(True))
+    try:
+        resting = list(_resting(home))
+        working = {r[0] for r in journal.execute("SELECT client_order_id FROM nodes WHERE status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED')")}
+        return [(c, "untracked") for c in resting if c not in working]
+    finally:
+        journal.close()
+
+
+def _resting(home: Path) -> dict[str, Decimal]:
+    if not (home / "sandbox" / "paper.db").exists():
+        return {}                                    # nothing ever reached the paper venues
+    paper = sqlite3.connect(home / "sandbox" / "paper.db")
+    try:
+        if not paper.execute("SELECT 1 FROM sqlite_master WHERE name='orders'").fetchone():
+            return {}
+        return {r[0]: Decimal(str(r[1])) for r in paper.execute(
+            "SELECT client_order_id, json_extract(data, '$.price') FROM orders WHERE status IN ('NEW', 'PARTIALLY_FILLED')")}
+    finally:
+        paper.close()
+
+
+async def _placing(desk, request, slow_ms: int, monkeypatch):
+    """Admit *request* on a paper venue that takes *slow_ms* to receive a place; return once
+    its child order is on its way (journaled, sent, not answered)."""
+    import sequence_venue_sim.paper as paper
+
+    monkeypatch.setattr(paper, "ENTRY_LATENCY_MS", slow_ms)
+    rt = await desk.place(request, 0)
+    for _ in range(200):
+        if rt.nodes:
+            break
+        await asyncio.sleep(0.005)
+    node = next(iter(rt.nodes.values()))
+    assert node.status == "PENDING_NEW"          # the venue has not answered yet
+    return rt, node
+
+
+@pytest.mark.parametrize("what", ["amend", "cancel_node", "cancel_graph"])
+def test_managing_an_order_whose_place_is_unanswered_leaves_nothing_resting_untracked(home, monkeypatch, what):
+    """A cancel (or the cancel of an amend's cancel-replace) sent while the order's own place
+    is still on its way: the venue's 'unknown order' is no proof the order does not exist.
+    The engine waits for the place's answer, then cancels it: no order rests at the venue
+    that the journal does not show working (its fills would never be recorded)."""
+    from sequence_core.engine.channel import Amend, Cancel
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            request, inst = _edge_order(desk)
+            rt, node = await _placing(desk, request, 300, monkeypatch)
+            gid = rt.graph.graph_id
+            lower = request.limit_price - 10 * inst.tick_size
+            if what == "amend":
+                reply = await asyncio.wait_for(client.request(Amend(0, gid, lower)), 10)
+            else:
+                reply = await asyncio.wait_for(client.request(Cancel(0, node.node_order_id if what == "cancel_node" else gid)), 10)
+            assert reply.error == ""
+            await asyncio.sleep(0.5)                  # the place has long landed
+            assert _untracked(home) == []
+            nodes = desk.journal.nodes(gid)
+            assert nodes[0].status == "CANCELLED"     # cancelled (at the venue, or before it was sent), not 'unknown'
+            if what == "amend":
+                assert [n.status for n in nodes] == ["CANCELLED", "NEW"]
+                assert _resting(home) == {nodes[1].client_order_id: lower}
+                await asyncio.wait_for(client.request(Cancel(0, gid)), 10)
+            assert _resting(home) == {} and _untracked(home) == []
+            assert desk.journal.graph(gid).status == ("EXPIRED" if what == "cancel_node" else "CANCELLED")
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("ops", ["amend+cancel", "amend+amend", "amend+amend+cancel", "cancel+amend"])
+def test_operations_sent_together_on_one_order_run_in_the_order_sent(home, ops):
+    """Amends and cancels on one order sent together (one strategy callback, two SDK
+    threads) run one after the other, in the order sent: a cancel after an amend cancels the
+    replacement, the last amend's price wins, and no client order id is sent twice."""
+    from sequence_core.engine.channel import Amend, Cancel
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            request, inst = _edge_order(desk)
+            rt = await desk.place(request, 5)
+            gid = rt.graph.graph_id
+            for _ in range(200):
+                if rt.nodes and next(iter(rt.nodes.values())).status == "NEW":
+                    break
+                await asyncio.sleep(0.005)
+            prices = []
+            with client.batch():
+                sent = []
+                for i, op in enumerate(ops.split("+")):
+                    if op == "amend":
+                        prices.append(request.limit_price - (10 + i) * inst.tick_size)
+                        sent.append(client.send(Amend(0, gid, prices[-1])))
+                    else:
+                        sent.append(client.send(Cancel(0, gid)))
+            replies = await asyncio.wait_for(asyncio.gather(*sent), 20)
+            await asyncio.sleep(0.2)
+            assert _untracked(home) == []
+            ids = [e.detail["client_order_id"] for e in desk.journal.events(gid) if e.kind == "edge_dispatch"]
+            assert len(ids) == len(set(ids))                 # no client order id sent twice
+            nodes = desk.journal.nodes(gid)
+            working = [n for n in nodes if n.status in ("NEW", "PARTIALLY_FILLED")]
+            if ops.endswith("cancel"):
+                assert [r.error for r in replies] == [""] * len(replies)
+                assert working == [] and _resting(home) == {}
+                assert desk.journal.graph(gid).status == "CANCELLED"
+            elif ops == "cancel+amend":
+                assert replies[0].error == "" and replies[1].error      # nothing left to amend
+                assert working == [] and _resting(home) == {}
+            else:
+                assert [r.error for r in replies] == [""] * len(replies)
+                assert len(working) == 1 and working[0].limit_price == prices[-1]     # the last amend wins
+                assert _resting(home) == {working[0].client_order_id: prices[-1]}
+                await asyncio.wait_for(client.request(Cancel(0, gid)), 10)
+                assert _resting(home) == {} and _untracked(home) == []
+
+    asyncio.run(run())

@@ -40,6 +40,11 @@ class GraphRuntime:
         # Venues that rejected or failed a child of this graph are not routed to again.
         self.excluded: dict[str, str] = {n.venue: n.reason for n in nodes if n.status == "REJECTED"}
         self.last_bound: Decimal | None = None   # the worst price the last take's routing allowed
+        # Cancels, amends and replaces of this graph run one at a time, in the order asked
+        # (created on first use): two at once cancelled one order twice and sent one
+        # replacement id twice, or left a replacement working that a cancel had missed.
+        self._ops: asyncio.Lock | None = None
+        self.stopping = False                   # cancelled as a whole: nothing new is sent
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -184,8 +189,19 @@ class GraphRuntime:
         node = self._new_node(venue, qty, price, "post_only" if post_only else "limit")
         return await self.desk.send(self, node)
 
+    def ops(self) -> asyncio.Lock:
+        """The lock that orders this graph's cancels, amends and replaces."""
+        if self._ops is None:
+            self._ops = asyncio.Lock()
+        return self._ops
+
     async def replace(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
-        """Cancel-replace: the new order is the same node with seq + 1."""
+        """Cancel-replace: the new order is the same node with the next seq."""
+        async with self.ops():
+            return await self.replace_now(node, price, qty)
+
+    async def replace_now(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
+        """:meth:`replace` for a caller holding :meth:`ops`."""
         self.busy += 1
         try:
             return await self._replace(node, price, qty)
@@ -193,19 +209,25 @@ class GraphRuntime:
             self.busy -= 1
 
     async def _replace(self, node: NodeOrder, price: Decimal | None, qty: Decimal | None) -> NodeOrder:
-        done = await self.cancel(node)
+        await self.desk.placed(node)     # a place still on its way is answered first
+        if node.status in NODE_TERMINAL:
+            return node                  # filled, refused or ended before the cancel: nothing to replace
+        done = await self.desk.cancel_node(self, node)
         left = (qty if qty is not None else node.qty) - done.filled_qty
         if done.status not in NODE_TERMINAL or left <= 0:
             # FILLED, or a cancel the venue has not confirmed (a DEX swap already broadcast can
             # still land): a replacement sent now could fill beside it, so none is sent
             return done
-        new = NodeOrder(node_order_id(self.graph.graph_id, node.node, node.seq + 1), self.graph.graph_id, node.node,
-                        node.seq + 1, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,
+        # the next seq of this node: a client order id is never sent twice
+        seq = 1 + max(n.seq for n in self.nodes.values() if n.node == node.node)
+        new = NodeOrder(node_order_id(self.graph.graph_id, node.node, seq), self.graph.graph_id, node.node,
+                        seq, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,
                         node.order_type, "PENDING_NEW", time.time_ns(), time.time_ns(), outcome=node.outcome)
         return await self.desk.send(self, new)
 
     async def cancel(self, node: NodeOrder) -> NodeOrder:
-        return await self.desk.cancel_node(self, node)
+        async with self.ops():
+            return await self.desk.cancel_node(self, node)
 
     async def refresh(self, node: NodeOrder) -> NodeOrder:
         return await self.desk.refresh_node(self, node)

@@ -115,6 +115,10 @@ class Desk:
         self.runtimes: dict[str, GraphRuntime] = {}
         self.runners: dict[str, asyncio.Task] = {}
         self.in_flight: set[str] = set()
+        # children journaled whose place the venue has not answered yet -> the future their
+        # cancels wait on (made when one does): a venue's "unknown order" to a cancel that
+        # overtook our own place is no proof the order does not exist (it lands after)
+        self.placing: dict[str, asyncio.Future | None] = {}
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
         self._funding: asyncio.Task | None = None
@@ -761,6 +765,7 @@ class Desk:
     def dispatch(self, rt: GraphRuntime, node: NodeOrder) -> None:
         """Journal a child (PENDING_NEW) and its dispatch event; sent only once durable."""
         rt.nodes[node.node_order_id] = node
+        self.placing[node.node_order_id] = None
         if self.sandbox:
             self._hold(rt, node)
         records = (node, rt.graph) if rt.graph.status == "WORKING" else (node,)
@@ -776,6 +781,9 @@ class Desk:
         _fault("after_journal")
         self.in_flight.add(node.node_order_id)
         try:
+            if rt.stopping:     # the order was cancelled as a whole while this child waited its turn
+                return self.apply(rt, node.node_order_id, OrderState(node.client_order_id, None, "CANCELLED", Decimal(0),
+                                                                     reason="cancelled before it was sent"), inst)
             if self.sandbox and (short := self._unfunded(node)):
                 # the paper account refuses what it cannot pay for, as a venue does
                 return self.apply(rt, node.node_order_id, OrderState(node.client_order_id, None, "REJECTED", Decimal(0),
@@ -801,6 +809,25 @@ class Desk:
             return self.apply(rt, node.node_order_id, state, inst)
         finally:
             self.in_flight.discard(node.node_order_id)
+            waiter = self.placing.pop(node.node_order_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)      # the place is answered (or given up to the poll)
+
+    async def placed(self, node: NodeOrder) -> None:
+        """Wait until *node*'s place has been answered (at once when it has): a cancel sent
+        before it could overtake it at the venue, be told "unknown order", and leave the order
+        resting once the place lands. A place's wait is bounded (SEND_TIMEOUT_S, then as long
+        again for the read by client id that decides an unanswered one)."""
+        if node.node_order_id not in self.placing:
+            return
+        waiter = self.placing[node.node_order_id]
+        if waiter is None:
+            waiter = self.placing[node.node_order_id] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(2 * SEND_TIMEOUT_S + 1):
+                await asyncio.shield(waiter)      # one waiter's cancellation leaves the others theirs
+        except (TimeoutError, asyncio.TimeoutError):
+            log.warning("the place of %s is still unanswered; cancelling it anyway", node.node_order_id)
 
     def apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         """Bring a node (and its graph and positions) up to the venue's state, exactly once."""
@@ -844,6 +871,11 @@ class Desk:
         return node
 
     async def cancel_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
+        # our own place first: the venue's answer to a cancel that overtook it would be
+        # "unknown order", and the order would land after, resting where nobody tracks it
+        await self.placed(node)
+        if node.status in NODE_TERMINAL:
+            return node           # filled, refused or ended before the cancel: nothing to cancel
         self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "cancel_requested", {}))
         # the poll loop leaves it alone meanwhile: a read racing the cancel can see the venue
         # half-way through it (a DEX swap displaced by its replacement, not yet mined)
@@ -1018,8 +1050,31 @@ class Desk:
             node = rt.nodes.get(node.node_order_id, node)   # the working copy: changes must land on it
         return rt, graph, node
 
+    def _successor(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
+        """What an amend that ran first left working of *node*: its replacement (the same node,
+        a later seq), else *node*."""
+        later = [n for n in rt.nodes.values() if n.node == node.node and n.seq > node.seq and n.status not in NODE_TERMINAL]
+        return max(later, key=lambda n: n.seq) if later else node
+
+    async def _serialized(self, any_id: str, operation, *args):
+        """Run a cancel or amend of *any_id* after those of its graph asked before it (one at a
+        time, in the order asked): two at once cancelled one order twice, sent one replacement
+        id twice, or left the replacement an amend sent working past a cancel."""
+        rt, _, node = self._node_runtime(any_id)
+        if rt is None:
+            return await operation(any_id, False, *args)      # says why not
+        # a named child still working now: one replaced meanwhile means its replacement
+        follow = node is not None and node.status not in NODE_TERMINAL
+        async with rt.ops():
+            return await operation(any_id, follow, *args)
+
     async def cancel(self, any_id: str) -> dict:
+        return await self._serialized(any_id, self._cancel)
+
+    async def _cancel(self, any_id: str, follow: bool = False) -> dict:
         rt, graph, node = self._node_runtime(any_id)
+        if rt is not None and node is not None and follow:
+            node = self._successor(rt, node)
         if rt is None or graph.status not in GRAPH_ACTIVE:
             raise InvalidOrder(f"order {any_id} has finished ({graph.status}, {graph.filled_qty.normalize():f} of "
                                f"{graph.request.qty.normalize():f} filled); nothing to cancel")
@@ -1027,10 +1082,16 @@ class Desk:
         if node is not None and not targets:
             raise InvalidOrder(f"node order {node.node_order_id} is already {node.status}; nothing to cancel")
         if node is None:   # the whole graph: stop its policy first so it sends nothing new
+            rt.stopping = True
+            rt.graph.reason = USER_CANCEL     # if its policy ends meanwhile, it ends CANCELLED
+            for n in list(rt.nodes.values()):
+                # a place on its way is not interrupted (a live venue may have it already)
+                await self.placed(n)
             task = self.runners.pop(graph.graph_id, None)
             if task:
                 task.cancel()
             rt.graph.policy_done = True
+            targets = rt.open_nodes()
         done = [await self.cancel_node(rt, n) for n in targets]
         pending = [n.node_order_id for n in done if n.status not in NODE_TERMINAL]
         if node is None:
@@ -1055,7 +1116,13 @@ class Desk:
                 "filled_before_cancel": [n.node_order_id for n in done if n.status == "FILLED"], "pending": pending}
 
     async def amend(self, any_id: str, price: Decimal | None, qty: Decimal | None, by: Decimal | None = None) -> dict:
+        return await self._serialized(any_id, self._amend, price, qty, by)
+
+    async def _amend(self, any_id: str, follow: bool, price: Decimal | None, qty: Decimal | None,
+                     by: Decimal | None = None) -> dict:
         rt, graph, node = self._node_runtime(any_id)
+        if rt is not None and node is not None and follow:
+            node = self._successor(rt, node)
         if rt is None:
             raise InvalidOrder(f"order {any_id} is {graph.status}; only working orders can be amended")
         if node is None:
@@ -1089,7 +1156,14 @@ class Desk:
         delta = (qty - node.qty) if qty is not None else Decimal(0)
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
-        new = await rt.replace(node, price, qty)
+        new = await rt.replace_now(node, price, qty)
+        if new.node_order_id == node.node_order_id and new.status in NODE_TERMINAL:
+            # the order ended (filled, refused, expired) before the amend's cancel: nothing was sent
+            if delta:
+                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
+                self.journal.save(rt.graph)
+            raise InvalidOrder(f"{node.node_order_id} is {new.status} ({new.reason or 'the venue answered first'}); "
+                               "nothing to amend")
         pending = new.node_order_id == node.node_order_id and new.status not in NODE_TERMINAL   # nothing was sent
         if not pending:
             self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
