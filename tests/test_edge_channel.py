@@ -486,3 +486,40 @@ def test_operations_sent_together_on_one_order_run_in_the_order_sent(home, ops):
                 assert _resting(home) == {} and _untracked(home) == []
 
     asyncio.run(run())
+
+
+def test_an_unconfirmed_native_amend_takes_the_venues_price_and_size(home):
+    """A crash (or a timeout) between a native amend's journaled intent and the venue's answer
+    left the journal at the old price and size for good: the venue rested at the new price,
+    and an amended 0.001 -> 0.002 that filled read FILLED 0.002 of 0.001. The venue's next word
+    on the order now decides, also after a restart (recover reads the intent back)."""
+    from sequence_core.engine.channel import Place
+    from sequence_core.engine.context import GraphRuntime
+    from sequence_core.execution import OrderState
+    from sequence_core.orders import LifecycleEvent
+
+    async def run():
+        async with _engine(home) as (desk, client, _, _):
+            request, inst = _edge_order(desk)
+            reply = await client.request(Place(0, request))
+            rt = desk.runtimes[reply.graph_id]
+            node = next(iter(rt.nodes.values()))
+            old = (node.limit_price, node.qty)
+            price, qty = node.limit_price - inst.tick_size, node.qty * 2
+            desk.journal.event(LifecycleEvent(0, node.graph_id, node.node_order_id, "amend_requested",
+                                              {"price": str(price), "qty": str(qty), "mode": "native_atomic"}))
+            # as after a restart: a runtime from the journal finds the amend unconfirmed
+            again = GraphRuntime(desk, desk.journal.graph(reply.graph_id), rt.instruments)
+            desk._unconfirmed_amends(again)
+            assert node.node_order_id in desk.amending
+            # a push of fills alone says nothing of it; the venue's state does
+            desk.apply(rt, node.node_order_id, OrderState(node.client_order_id, "v1", "NEW", Decimal(0)), inst)
+            assert (node.limit_price, node.qty) == old and node.node_order_id in desk.amending
+            desk.apply(rt, node.node_order_id, OrderState(node.client_order_id, "v1", "NEW", Decimal(0),
+                                                          price=price, qty=qty), inst)
+            assert (node.limit_price, node.qty) == (price, qty) and rt.graph.request.qty == qty
+            assert node.node_order_id not in desk.amending
+            kinds = [e.kind for e in desk.journal.events(node.graph_id, node.node_order_id)]
+            assert kinds[-1] == "amend"
+
+    asyncio.run(run())

@@ -119,6 +119,9 @@ class Desk:
         # cancels wait on (made when one does): a venue's "unknown order" to a cancel that
         # overtook our own place is no proof the order does not exist (it lands after)
         self.placing: dict[str, asyncio.Future | None] = {}
+        # children whose native amend was asked and not confirmed (a timeout, or a crash found
+        # by recover): the venue's next word on them says whether it took the new price/qty
+        self.amending: set[str] = set()
         self.time_scale = float(os.environ.get("SEQUENCE_ENGINE_TIME_SCALE", "1"))
         self._poller: asyncio.Task | None = None
         self._funding: asyncio.Task | None = None
@@ -837,6 +840,9 @@ class Desk:
     def _apply(self, rt: GraphRuntime, node_id: str, state: OrderState, inst: Instrument) -> NodeOrder:
         node = rt.nodes[node_id]
         events = []
+        if node_id in self.amending and state.status in ("NEW", "PARTIALLY_FILLED", "FILLED") \
+                and (state.price is not None or state.qty is not None):     # a push of fills alone says nothing of it
+            self._amended_at_venue(rt, node, state)
         if node.venue_order_id is None and state.venue_order_id is not None:   # the ack precedes its fills
             node.venue_order_id = state.venue_order_id
             if node.reason.startswith(UNCONFIRMED):
@@ -869,6 +875,33 @@ class Desk:
         self.journal.save(node, rt.graph, events=tuple(events))
         self._publish(node.graph_id)
         return node
+
+    def _amended_at_venue(self, rt: GraphRuntime, node: NodeOrder, state: OrderState) -> None:
+        """An unconfirmed native amend of *node*: take the price and size the venue reports (it
+        applied the amend, or not), before its fills are counted against the size. Without this
+        a crash mid-amend left the journal at the old price and size for good, and an amended
+        0.001 -> 0.002 that filled read FILLED 0.002 of 0.001."""
+        self.amending.discard(node.node_order_id)
+        price = state.price if state.price is not None else node.limit_price
+        qty = state.qty if state.qty is not None else node.qty
+        if (price, qty) == (node.limit_price, node.qty):
+            return
+        if qty != node.qty:
+            rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
+        node.limit_price, node.qty = price, qty
+        self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend",
+                                          {"from": node.node_order_id, "price": str(price) if price is not None else None,
+                                           "qty": str(qty), "mode": "native_atomic", "as_reported_by_venue": True}))
+
+    def _unconfirmed_amends(self, rt: GraphRuntime) -> None:
+        """After a restart: the open children whose last native amend has no ``amend`` after it."""
+        for node in rt.open_nodes():
+            last = None
+            for ev in self.journal.events(rt.graph.graph_id, node.node_order_id):
+                if ev.node_order_id == node.node_order_id and ev.kind in ("amend_requested", "amend"):
+                    last = ev
+            if last is not None and last.kind == "amend_requested" and last.detail.get("mode") == "native_atomic":
+                self.amending.add(node.node_order_id)
 
     async def cancel_node(self, rt: GraphRuntime, node: NodeOrder) -> NodeOrder:
         # our own place first: the venue's answer to a cancel that overtook it would be
@@ -1018,6 +1051,7 @@ class Desk:
                 continue
             rt = GraphRuntime(self, graph, instruments, self.bundles.for_order(graph.graph_id))
             self.runtimes[graph.graph_id] = rt
+            self._unconfirmed_amends(rt)
             for node in rt.open_nodes():
                 inst = instruments.get(node.venue)
                 state = await self.session(node.venue).order_state(node.client_order_id, inst) if inst else None
@@ -1187,7 +1221,9 @@ class Desk:
         detail = {"price": str(price) if price else None, "qty": str(qty) if qty else None, "mode": "native_atomic"}
         self.journal.event(LifecycleEvent(time.time_ns(), node.graph_id, node.node_order_id, "amend_requested", detail))
         await self.journal.durable()
+        self.amending.add(node.node_order_id)          # until confirmed: the venue's next word decides
         result = await asyncio.wait_for(self.session(node.venue).amend(node, inst, price, qty), SEND_TIMEOUT_S)
+        self.amending.discard(node.node_order_id)
         with self.journal.group():      # buffered rows: a commit the disk refuses keeps them and retries
             if qty is not None and qty != node.qty:
                 rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + qty - node.qty)
