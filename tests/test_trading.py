@@ -604,3 +604,18 @@ def test_ctrl_c_while_waiting_says_the_order_may_keep_working(trader, home):
     assert p.returncode == 1 and "if it was admitted it keeps working" in err, err
     listed = j(trader("--sandbox", "orders", "--output", "json"))
     assert [v["graph"]["request"]["venue"] for v in listed] == ["acme"]
+
+
+def test_an_amend_the_engine_died_inside_is_finished_after_the_restart(trader, home):
+    """The engine died between an amend's cancel and its replacement: after the restart the
+    order was cancelled for good (graph EXPIRED), though the user never asked for a cancel."""
+    d = j(trader("--sandbox", "buy", "ETH-USD", "1", "--venue", "acme", "--limit-price", "1000.00", "--output", "json"))
+    graph_id = d["graph"]["graph_id"]
+    assert trader("--sandbox", "engine", "stop").returncode == 0
+    r = trader("--sandbox", "amend", graph_id, "--price", "999.00", env={"SEQUENCE_ENGINE_FAULT": "after_journal"})
+    assert r.returncode == 1 and "lost the connection to the engine" in r.stderr     # died before sending it
+    view = next(v for v in j(trader("--sandbox", "orders", "--output", "json")) if v["graph"]["graph_id"] == graph_id)
+    working = [n for n in view["nodes"] if n["status"] == "NEW"]
+    assert view["graph"]["status"] == "WORKING" and [n["limit_price"] for n in working] == ["999.00"], view
+    resting = [o for o in _paper_orders(home) if o[0] == "NEW"]
+    assert len(resting) == 1, resting

@@ -218,12 +218,16 @@ class GraphRuntime:
             # FILLED, or a cancel the venue has not confirmed (a DEX swap already broadcast can
             # still land): a replacement sent now could fill beside it, so none is sent
             return done
-        # the next seq of this node: a client order id is never sent twice
+        return await self.desk.send(self, self.next_version(node, left, price))
+
+    def next_version(self, node: NodeOrder, qty: Decimal, price: Decimal | None) -> NodeOrder:
+        """*node*'s replacement: the same node at the next seq (a client order id is never sent
+        twice), for *qty* at *price* (None: the same price)."""
         seq = 1 + max(n.seq for n in self.nodes.values() if n.node == node.node)
-        new = NodeOrder(node_order_id(self.graph.graph_id, node.node, seq), self.graph.graph_id, node.node,
-                        seq, node.venue, node.symbol, node.side, left, price if price is not None else node.limit_price,
-                        node.order_type, "PENDING_NEW", time.time_ns(), time.time_ns(), outcome=node.outcome)
-        return await self.desk.send(self, new)
+        now = time.time_ns()
+        return NodeOrder(node_order_id(self.graph.graph_id, node.node, seq), self.graph.graph_id, node.node,
+                         seq, node.venue, node.symbol, node.side, qty, price if price is not None else node.limit_price,
+                         node.order_type, "PENDING_NEW", now, now, outcome=node.outcome)
 
     async def cancel(self, node: NodeOrder) -> NodeOrder:
         async with self.ops():

@@ -893,6 +893,31 @@ class Desk:
                                           {"from": node.node_order_id, "price": str(price) if price is not None else None,
                                            "qty": str(qty), "mode": "native_atomic", "as_reported_by_venue": True}))
 
+    async def _resume_replace(self, rt: GraphRuntime) -> None:
+        """After a restart: an amend's cancel-replace the engine stopped inside (its intent the
+        last amend event of the graph) whose original is cancelled and whose replacement never
+        rested (not journaled, or never sent: REJECTED by the reconciliation) is finished now.
+        It was left cancelled: an order resting at the user's price, gone without a cancel."""
+        last = None
+        for ev in self.journal.events(rt.graph.graph_id):
+            if ev.kind in ("amend_requested", "amend"):
+                last = ev
+        if last is None or last.kind != "amend_requested" or last.detail.get("mode") != "cancel_replace" or rt.open_nodes():
+            return
+        old = rt.nodes.get(last.node_order_id)
+        if old is None or old.status != "CANCELLED":
+            return                                  # it filled, or the cancel never landed: nothing to replace
+        d = last.detail
+        left = (Decimal(d["qty"]) if d.get("qty") else old.qty) - old.filled_qty
+        if left <= 0:
+            return
+        rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=Decimal(d.get("graph_qty") or rt.graph.request.qty))
+        await self.fresh_balances(rt.instruments)
+        new = await self.send(rt, rt.next_version(old, left, Decimal(d["price"]) if d.get("price") else None))
+        self.journal.event(LifecycleEvent(time.time_ns(), rt.graph.graph_id, new.node_order_id, "amend", {
+            "from": old.node_order_id, "price": d.get("price"), "qty": d.get("qty"), "mode": "cancel_replace",
+            "resumed_after_restart": True}))
+
     def _unconfirmed_amends(self, rt: GraphRuntime) -> None:
         """After a restart: the open children whose last native amend has no ``amend`` after it."""
         for node in rt.open_nodes():
@@ -1062,6 +1087,7 @@ class Desk:
                                        Decimal(0), reason=reason)
                 self.apply(rt, node.node_order_id, state, inst or next(iter(instruments.values())))
             self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, None, "recovered", {"filled": str(graph.filled_qty)}))
+            await self._resume_replace(rt)
             if graph.policy_done:
                 self._finalize(rt)
             else:
@@ -1188,6 +1214,12 @@ class Desk:
         if short := self._amend_unfunded(rt, node, price, qty):
             raise InvalidOrder(f"{short}; {node.node_order_id} is unchanged")
         delta = (qty - node.qty) if qty is not None else Decimal(0)
+        # the intent first: an engine stopped between the cancel and the replacement resumes it
+        # (recover, _resume_replace) instead of leaving the order cancelled
+        self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, node.node_order_id, "amend_requested", {
+            "price": str(price) if price is not None else None, "qty": str(qty) if qty is not None else None,
+            "mode": "cancel_replace", "graph_qty": str(rt.graph.request.qty + delta)}))
+        await self.journal.durable()
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
         new = await rt.replace_now(node, price, qty)
