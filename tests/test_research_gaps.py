@@ -169,3 +169,14 @@ def test_profile_keeps_the_significant_digits_of_tiny_spreads(sequence, store):
     text = sequence("research", "profile", "BTC-USDT").stdout
     assert "p25 0.001620," in text and "p75 0.001622)" in text, text
     assert sig(123_456_789.123) == 123_457_000 and sig(0.00012345678) == 0.000123457
+
+
+def test_a_rolling_volatility_over_an_undefined_return_is_undefined():
+    """vol_60s read an undefined return (a gap) as 0: a gap looked like a flat market."""
+    import numpy as np
+
+    from sequence_core.research.features import _rolling_std
+
+    out = _rolling_std(np.array([np.nan, 1, 2, 3, 4, 5.0, np.nan, 1, 1, 1]), 3)
+    assert np.isnan(out[:3]).all() and np.allclose(out[3:6], np.std([1, 2, 3]))
+    assert np.isnan(out[6:9]).all() and out[9] == 0.0        # defined again once the gap left the window

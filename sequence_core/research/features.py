@@ -63,14 +63,19 @@ def _logm(b):
 
 
 def _rolling_std(x, w):
+    """Standard deviation over the trailing *w* values; undefined (NaN) where any of them is
+    (an undefined return read as 0 made a gap look like a flat market)."""
     out = np.full(len(x), np.nan)
     if len(x) < w:
         return out
-    c1 = np.cumsum(np.nan_to_num(x))
-    c2 = np.cumsum(np.nan_to_num(x) ** 2)
-    s1 = c1[w - 1:] - np.concatenate([[0], c1[:-w]])
-    s2 = c2[w - 1:] - np.concatenate([[0], c2[:-w]])
-    out[w - 1:] = np.sqrt(np.maximum(s2 / w - (s1 / w) ** 2, 0))
+
+    def window_sums(v):
+        c = np.cumsum(v)
+        return c[w - 1:] - np.concatenate([[0], c[:-w]])
+
+    s1, s2 = window_sums(np.nan_to_num(x)), window_sums(np.nan_to_num(x) ** 2)
+    gaps = window_sums(np.isnan(x).astype(np.int64))
+    out[w - 1:] = np.where(gaps > 0, np.nan, np.sqrt(np.maximum(s2 / w - (s1 / w) ** 2, 0)))
     return out
 
 
