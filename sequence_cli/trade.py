@@ -231,4 +231,6 @@ def status():
             if not journal.get("committing", True):
                 line(f"  {mode}: the journal cannot commit ({journal['error']}; {journal['failed_commits']} attempt(s) in a row): "
                      "its orders wait until it can")
+        for mode, why in (d.get("unavailable") or {}).items():
+            line(f"  {mode}: cannot start: {why}")
     emit(data, text)

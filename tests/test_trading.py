@@ -619,3 +619,15 @@ def test_an_amend_the_engine_died_inside_is_finished_after_the_restart(trader, h
     assert view["graph"]["status"] == "WORKING" and [n["limit_price"] for n in working] == ["999.00"], view
     resting = [o for o in _paper_orders(home) if o[0] == "NEW"]
     assert len(resting) == 1, resting
+
+
+def test_engine_status_says_a_desk_that_cannot_start(trader, home):
+    """A malformed sandbox journal left the engine "running" with no word of it: only a later
+    order said the ledger was unusable."""
+    (home / "sandbox").mkdir(parents=True, mode=0o700, exist_ok=True)
+    (home / "sandbox" / "journal.db").write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)
+    assert trader("--sandbox", "engine", "start").returncode == 0
+    status = trader("engine", "status")
+    assert status.returncode == 0 and "sandbox: cannot start: ledger" in status.stdout and "unusable" in status.stdout, status.stdout
+    data = j(trader("engine", "status", "--output", "json"))
+    assert "unusable" in data["unavailable"]["sandbox"]

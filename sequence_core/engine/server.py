@@ -36,6 +36,7 @@ class Engine:
     def __init__(self, token: str):
         self.token = token
         self.desks: dict[str, Desk] = {}
+        self.unavailable: dict[str, str] = {}     # mode -> why its desk could not start (recover_all)
         self.started_ns = time.time_ns()
         self.stopping = asyncio.Event()
         self.supervisors: dict = {}
@@ -70,6 +71,7 @@ class Engine:
             desk = Desk(mode == "sandbox")
             await desk.start()
             self.desks[mode] = desk
+            self.unavailable.pop(mode, None)
             promote_startup_objects()        # the desk's plugins, instruments and books live as long
         return self.desks[mode]
 
@@ -81,8 +83,10 @@ class Engine:
             if ledger_path(mode == "sandbox").exists():
                 try:
                     await self.desk(mode)
-                except SequenceError:
-                    pass   # e.g. live without a market-data source: recovered when first used
+                except SequenceError as exc:
+                    # e.g. live without a market-data source: recovered when first used. Said by
+                    # `engine status` meanwhile: an unusable journal read as a healthy engine
+                    self.unavailable[mode] = str(exc)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._auth, self._errors], client_max_size=1 << 20)
@@ -141,7 +145,8 @@ class Engine:
                            "venues": sorted(d.sessions), "source": d.source.label(), "journal": d.journal.health,
                            "sockets": d.sockets()}
         return _json({"version": __version__, "pid": os.getpid(), "started_ns": self.started_ns,
-                      "uptime_s": round((time.time_ns() - self.started_ns) / 1e9, 1), "desks": desks})
+                      "uptime_s": round((time.time_ns() - self.started_ns) / 1e9, 1), "desks": desks,
+                      "unavailable": dict(self.unavailable)})
 
     async def shutdown(self, request):
         self.stopping.set()
