@@ -23,6 +23,9 @@ def _fees(fills) -> str:
     return ", ".join(f"{_fmt(v)} {a}".rstrip() for a, v in by.items() if v)
 
 
+MAX_ROUNDS_SHOWN = 5        # a working policy's decisions (a TWAP's slices) are trace's to list
+
+
 def _render_order(d) -> None:
     g = d.graph
     r = g.request
@@ -41,10 +44,15 @@ def _render_order(d) -> None:
               [(f.venue, outcome_symbol(f.symbol, f.outcome), f.node_order_id, f.side.upper(), qty(f.qty), _fmt(f.price), _fmt(f.fee), f.liquidity)
                for f in sorted(d.fills, key=lambda f: (f.ts_ns, f.fill_id))],
               right=["QTY", "PRICE", "FEE"])
-    for decision in d.routing[:1]:
-        line("routing:")
+    # every routing round (a re-route after a miss or a rejected venue is one more): the first
+    # alone showed a round-1 venue while the fill came from round 2
+    for n, decision in enumerate(d.routing[:MAX_ROUNDS_SHOWN]):
+        line("routing:" if len(d.routing) == 1 else f"routing, round {n + 1} of {len(d.routing)}:")
         for leg in decision["legs"]:
-            line(f"  {leg['venue']:<12} {leg['qty']:>12}  {leg['reason']}")
+            if leg["qty"] != "0" or n == 0:
+                line(f"  {leg['venue']:<12} {leg['qty']:>12}  {leg['reason']}")
+    if len(d.routing) > MAX_ROUNDS_SHOWN:
+        line(f"(and {len(d.routing) - MAX_ROUNDS_SHOWN} more routing decisions: `sequence trace {g.graph_id}` shows them)")
 
 
 def _order_command(side: str):

@@ -220,6 +220,11 @@ def test_rejecting_venue_mid_graph_is_routed_around(trader, home):
     kinds = [e["kind"] for e in d["events"]]
     assert "reject" in kinds and "reroute" in kinds
     assert any("excluded after it failed" in leg["reason"] for leg in d["routing"][-1]["legs"])
+    # the text shows every round: the first alone named acme while the fill came from omega
+    text = trader("--sandbox", "buy", "BTC-USD", "0.05").stdout
+    assert "routing, round 1 of " in text and "routing, round 2 of " in text, text
+    block = text.split("routing, round 2 of ")[1].split("routing, round 3")[0].splitlines()[1:]
+    assert [row.split()[0] for row in block if row.strip()] == ["omega"], text    # the venues it sent to
 
 
 def test_the_first_decisions_cap_holds_when_a_venue_rejects(trader, home):
