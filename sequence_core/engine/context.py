@@ -40,10 +40,10 @@ class GraphRuntime:
         # Venues that rejected or failed a child of this graph are not routed to again.
         self.excluded: dict[str, str] = {n.venue: n.reason for n in nodes if n.status == "REJECTED"}
         self.last_bound: Decimal | None = None   # the worst price the last take's routing allowed
-        # Cancels, amends and replaces of this graph run one at a time, in the order asked
-        # (created on first use): two at once cancelled one order twice and sent one
-        # replacement id twice, or left a replacement working that a cancel had missed.
-        self._ops: asyncio.Lock | None = None
+        # Cancels, amends and replaces of this graph run one at a time, in the order asked:
+        # two at once cancelled one order twice and sent one replacement id twice, or left a
+        # replacement working that a cancel had missed.
+        self.ops = asyncio.Lock()
         self.stopping = False                   # cancelled as a whole: nothing new is sent
 
     # -- state -------------------------------------------------------------------------------
@@ -189,19 +189,13 @@ class GraphRuntime:
         node = self._new_node(venue, qty, price, "post_only" if post_only else "limit")
         return await self.desk.send(self, node)
 
-    def ops(self) -> asyncio.Lock:
-        """The lock that orders this graph's cancels, amends and replaces."""
-        if self._ops is None:
-            self._ops = asyncio.Lock()
-        return self._ops
-
     async def replace(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
         """Cancel-replace: the new order is the same node with the next seq."""
-        async with self.ops():
+        async with self.ops:
             return await self.replace_now(node, price, qty)
 
     async def replace_now(self, node: NodeOrder, price: Decimal | None = None, qty: Decimal | None = None) -> NodeOrder:
-        """:meth:`replace` for a caller holding :meth:`ops`."""
+        """:meth:`replace` for a caller holding :attr:`ops`."""
         self.busy += 1
         try:
             return await self._replace(node, price, qty)
@@ -230,7 +224,7 @@ class GraphRuntime:
                          node.order_type, "PENDING_NEW", now, now, outcome=node.outcome)
 
     async def cancel(self, node: NodeOrder) -> NodeOrder:
-        async with self.ops():
+        async with self.ops:
             return await self.desk.cancel_node(self, node)
 
     async def refresh(self, node: NodeOrder) -> NodeOrder:

@@ -1125,7 +1125,7 @@ class Desk:
             return await operation(any_id, False, *args)      # says why not
         # a named child still working now: one replaced meanwhile means its replacement
         follow = node is not None and node.status not in NODE_TERMINAL
-        async with rt.ops():
+        async with rt.ops:
             return await operation(any_id, follow, *args)
 
     async def cancel(self, any_id: str) -> dict:
