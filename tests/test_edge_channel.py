@@ -510,7 +510,7 @@ def test_an_unconfirmed_native_amend_takes_the_venues_price_and_size(home):
                                               {"price": str(price), "qty": str(qty), "mode": "native_atomic"}))
             # as after a restart: a runtime from the journal finds the amend unconfirmed
             again = GraphRuntime(desk, desk.journal.graph(reply.graph_id), rt.instruments)
-            desk._unconfirmed_amends(again)
+            desk._unconfirmed_amends(again, desk.journal.events(reply.graph_id))
             assert node.node_order_id in desk.amending
             # a push of fills alone says nothing of it; the venue's state does
             desk.apply(rt, node.node_order_id, OrderState(node.client_order_id, "v1", "NEW", Decimal(0)), inst)

@@ -893,15 +893,19 @@ class Desk:
                                           {"from": node.node_order_id, "price": str(price) if price is not None else None,
                                            "qty": str(qty), "mode": "native_atomic", "as_reported_by_venue": True}))
 
-    async def _resume_replace(self, rt: GraphRuntime) -> None:
+    @staticmethod
+    def _last_amend(events: list[LifecycleEvent], node_id: str | None = None) -> LifecycleEvent | None:
+        """The last amend event among a graph's *events* (of *node_id*'s, if given): an
+        ``amend_requested`` there is an amend the engine never saw confirmed."""
+        return next((e for e in reversed(events) if e.kind in ("amend_requested", "amend")
+                     and (node_id is None or e.node_order_id == node_id)), None)
+
+    async def _resume_replace(self, rt: GraphRuntime, events: list[LifecycleEvent]) -> None:
         """After a restart: an amend's cancel-replace the engine stopped inside (its intent the
         last amend event of the graph) whose original is cancelled and whose replacement never
         rested (not journaled, or never sent: REJECTED by the reconciliation) is finished now.
         It was left cancelled: an order resting at the user's price, gone without a cancel."""
-        last = None
-        for ev in self.journal.events(rt.graph.graph_id):
-            if ev.kind in ("amend_requested", "amend"):
-                last = ev
+        last = self._last_amend(events)
         if last is None or last.kind != "amend_requested" or last.detail.get("mode") != "cancel_replace" or rt.open_nodes():
             return
         old = rt.nodes.get(last.node_order_id)
@@ -918,13 +922,10 @@ class Desk:
             "from": old.node_order_id, "price": d.get("price"), "qty": d.get("qty"), "mode": "cancel_replace",
             "resumed_after_restart": True}))
 
-    def _unconfirmed_amends(self, rt: GraphRuntime) -> None:
+    def _unconfirmed_amends(self, rt: GraphRuntime, events: list[LifecycleEvent]) -> None:
         """After a restart: the open children whose last native amend has no ``amend`` after it."""
         for node in rt.open_nodes():
-            last = None
-            for ev in self.journal.events(rt.graph.graph_id, node.node_order_id):
-                if ev.node_order_id == node.node_order_id and ev.kind in ("amend_requested", "amend"):
-                    last = ev
+            last = self._last_amend(events, node.node_order_id)
             if last is not None and last.kind == "amend_requested" and last.detail.get("mode") == "native_atomic":
                 self.amending.add(node.node_order_id)
 
@@ -1076,7 +1077,8 @@ class Desk:
                 continue
             rt = GraphRuntime(self, graph, instruments, self.bundles.for_order(graph.graph_id))
             self.runtimes[graph.graph_id] = rt
-            self._unconfirmed_amends(rt)
+            events = self.journal.events(graph.graph_id)     # read once: both amend checks scan them
+            self._unconfirmed_amends(rt, events)
             for node in rt.open_nodes():
                 inst = instruments.get(node.venue)
                 state = await self.session(node.venue).order_state(node.client_order_id, inst) if inst else None
@@ -1087,7 +1089,7 @@ class Desk:
                                        Decimal(0), reason=reason)
                 self.apply(rt, node.node_order_id, state, inst or next(iter(instruments.values())))
             self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, None, "recovered", {"filled": str(graph.filled_qty)}))
-            await self._resume_replace(rt)
+            await self._resume_replace(rt, events)
             if graph.policy_done:
                 self._finalize(rt)
             else:
@@ -1223,22 +1225,21 @@ class Desk:
         if delta:
             rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty + delta)
         new = await rt.replace_now(node, price, qty)
-        if new.node_order_id == node.node_order_id and new.status in NODE_TERMINAL:
-            # the order ended (filled, refused, expired) before the amend's cancel: nothing was sent
-            if delta:
-                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
-                self.journal.save(rt.graph)
-            raise InvalidOrder(f"{node.node_order_id} is {new.status} ({new.reason or 'the venue answered first'}); "
-                               "nothing to amend")
-        pending = new.node_order_id == node.node_order_id and new.status not in NODE_TERMINAL   # nothing was sent
-        if not pending:
+        unsent = new.node_order_id == node.node_order_id      # no replacement was sent
+        ended = unsent and new.status in NODE_TERMINAL        # filled, refused, expired before the cancel
+        pending = unsent and not ended                        # the cancel is not confirmed yet
+        if not unsent:
             self.journal.event(LifecycleEvent(time.time_ns(), graph.graph_id, new.node_order_id, "amend",
                                               {"from": node.node_order_id, "price": str(price) if price else None,
                                                "qty": str(qty) if qty else None, "mode": "cancel_replace"}))
+        if (unsent or new.status == "REJECTED") and delta:
+            # the order never grew: what was asked for is what was working
+            rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
+            self.journal.save(rt.graph)
+        if ended:
+            raise InvalidOrder(f"{node.node_order_id} is {new.status} ({new.reason or 'the venue answered first'}); "
+                               "nothing to amend")
         if pending or new.status == "REJECTED":
-            if delta:      # the order never grew: what was asked for is what was working
-                rt.graph.request = msgspec.structs.replace(rt.graph.request, qty=rt.graph.request.qty - delta)
-                self.journal.save(rt.graph)
             raise InvalidOrder(
                 f"{node.venue} has not confirmed the cancel of {node.node_order_id} yet (it may still fill), so no "
                 "replacement was sent: `sequence orders` shows when the cancel lands" if pending else
