@@ -227,15 +227,9 @@ class EdgeRuntime:
             return -1
         if side not in (1, -1):
             return -2
-        i = self.instruments[inst]
-        lot, tick = int(i.lot_size * SCALE), int(i.tick_size * SCALE)
-        if size <= 0 or (lot and size % lot):
-            return -3
         market = bool(flags & 4)
-        if not market and (price <= 0 or (tick and price % tick)):
-            return -4
-        if self.queue.full() or len(self.replies) >= QUEUE_MAX:
-            return -5
+        if code := self._unfit(inst, price, size, market):
+            return code
         why = self._risk(inst, side, price, size)
         if why:
             self._log_refusal(f"risk:{why}", f"order refused by the risk limits ({why}); -6 to the strategy")
@@ -258,6 +252,19 @@ class EdgeRuntime:
         self.sent_times.append(time.monotonic())
         self._submit(("place", oid))
         return oid
+
+    def _unfit(self, inst: int, price: int, size: int, market: bool = False) -> int:
+        """What ``place`` and ``amend`` return for a size off the lot (-3), a price off the tick
+        (-4; a market order has none) or a full queue (-5); 0 when none of these."""
+        i = self.instruments[inst]
+        lot, tick = int(i.lot_size * SCALE), int(i.tick_size * SCALE)
+        if size <= 0 or (lot and size % lot):
+            return -3
+        if not market and (price <= 0 or (tick and price % tick)):
+            return -4
+        if self.queue.full() or len(self.replies) >= QUEUE_MAX:
+            return -5
+        return 0
 
     def _end_locally(self, oid: int, rejected: bool) -> None:
         """A post-only IOC or market order, as the backtest ends it (a loop turn after place)."""
@@ -348,14 +355,8 @@ class EdgeRuntime:
             return -1
         if o.status not in (PENDING, OPEN, PARTIAL) or o.cancel_wanted:
             return -2
-        i = self.instruments[o.inst]
-        lot, tick = int(i.lot_size * SCALE), int(i.tick_size * SCALE)
-        if size <= 0 or (lot and size % lot):
-            return -3
-        if price <= 0 or (tick and price % tick):
-            return -4
-        if self.queue.full() or len(self.replies) >= QUEUE_MAX:
-            return -5
+        if code := self._unfit(o.inst, price, size):
+            return code
         if o.graph_id is None:
             o.deferred = [*o.deferred, ("amend", order_id, price, size)]
         else:
