@@ -147,8 +147,7 @@ def _recorded_books(store) -> list:
     market (docs/intel.md: every venue and real book the symbol names)."""
     from .market import _PAIR, perp, spot
 
-    found = {(p.parent.parent.parent.name[6:], p.parent.parent.name[7:]) for table in ("trades", "bbo", "book_deltas")
-             for p in store.files(table)}
+    found = {(venue, book) for table in ("trades", "bbo", "book_deltas") for venue, book, _ in store.partitions(table)}
     out = []
     for venue, book in sorted(found):
         m = _PAIR.match(book)

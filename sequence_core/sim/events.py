@@ -94,8 +94,8 @@ def find_instruments(store, symbols: list[str], venues: list[str] | None, start:
                                  f"coverage --symbol {symbol}` shows what is recorded")
             dates = sorted({p.parent.name[5:] for table in BOOK_TABLES for p in store.files(table, symbol=symbol)
                             if not venues or p.parent.parent.parent.name[6:] in venues})
-            other = sorted({t for t in ("bbo", "bars") for p in store.files(t, symbol=symbol, start=start, end=end)
-                            if not venues or p.parent.parent.parent.name[6:] in venues})
+            other = sorted({t for t in ("bbo", "bars") for venue, _, _ in store.partitions(t, symbol=symbol, start=start, end=end)
+                            if not venues or venue in venues})
             missing = ", ".join(f"date={d}" for d in day_range(start, end)[:5])
             more = " ..." if len(day_range(start, end)) > 5 else ""
             raise UsageError(f"no data for {symbol}{where} between {start} and {end}: the partitions "
