@@ -24,6 +24,7 @@ class State:
     def __init__(self) -> None:
         self.sandbox = False
         self.output = "text"
+        self.decided_sandbox: bool | None = None     # sandbox_mode(), read once per invocation
 
 
 def sandbox_mode() -> bool:
@@ -31,7 +32,10 @@ def sandbox_mode() -> bool:
     (always sandbox, as ``Sequence.sandbox`` decides for the SDK)."""
     from sequence_core.client import Sequence
 
-    return Sequence(sandbox=state().sandbox).sandbox
+    s = state()
+    if s.decided_sandbox is None:       # config.toml read once, not at each use (watch: every second)
+        s.decided_sandbox = Sequence(sandbox=s.sandbox).sandbox
+    return s.decided_sandbox
 
 
 def state() -> State:
